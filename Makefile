@@ -1,0 +1,34 @@
+# converge: the two commands are `make demo` (the main job) and `make test` (what CI runs).
+CARGO ?= cargo
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS = chunk_split change_decode document_decode bloom_decode dag_insert
+
+.PHONY: test lint fmt fuzz-smoke fuzz-build bench demo layers
+
+# Everything CI checks: layering, formatting, clippy, the whole test suite (oracle interop included).
+test: layers
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) test --workspace --locked --release
+
+layers:
+	python3 ../shared/tools/check-layers.py
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+# Each fuzz target for FUZZ_SECONDS seconds (needs `cargo install cargo-fuzz` and a nightly toolchain).
+fuzz-smoke:
+	cd fuzz && for t in $(FUZZ_TARGETS); do \
+		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+bench:
+	$(CARGO) bench -p converge-benches
+
+demo:
+	$(CARGO) run --release -p converge-cli -- demo

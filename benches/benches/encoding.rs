@@ -1,0 +1,2 @@
+//! Placeholder; see issue 2 for the encoding benchmark.
+fn main() {}

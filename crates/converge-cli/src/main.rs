@@ -1,0 +1,5 @@
+//! The `converge` command-line tool (work in progress).
+
+fn main() {
+    println!("converge: no subcommands yet");
+}

@@ -1,0 +1,3 @@
+//! # converge-doc
+//!
+//! Work in progress; see docs/ARCHITECTURE.md for what this crate will own.

@@ -1,0 +1,240 @@
+//! Identifiers: actors, change hashes, operation ids, object ids and keys (spec format.md §1.2, §5.1).
+
+use std::fmt;
+use std::str::FromStr;
+
+use smallvec::SmallVec;
+
+/// The SHA-256 hash of a change chunk (spec format.md §2): a change's identity.
+/// Ordered bytewise, as the reference sorts heads and deps.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ChangeHash(pub [u8; 32]);
+
+impl ChangeHash {
+    /// Bytes in a hash.
+    pub const LEN: usize = 32;
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Lower-case hex, 64 characters.
+    pub fn to_hex(&self) -> String {
+        to_hex(&self.0)
+    }
+}
+
+impl fmt::Debug for ChangeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ChangeHash({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for ChangeHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl From<[u8; 32]> for ChangeHash {
+    fn from(bytes: [u8; 32]) -> Self {
+        ChangeHash(bytes)
+    }
+}
+
+/// A string that is not a valid hex identifier.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseHexError {
+    /// A character outside `[0-9a-fA-F]`, or an odd number of digits.
+    #[error("invalid hex digit at position {position}")]
+    InvalidDigit {
+        /// Index of the offending character.
+        position: usize,
+    },
+    /// The wrong number of bytes for the type.
+    #[error("expected {expected} bytes, found {found}")]
+    WrongLength {
+        /// Bytes the type needs.
+        expected: usize,
+        /// Bytes the string holds.
+        found: usize,
+    },
+}
+
+impl FromStr for ChangeHash {
+    type Err = ParseHexError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bytes = from_hex(s)?;
+        let found = bytes.len();
+        let arr: [u8; 32] = bytes.try_into().map_err(|_| ParseHexError::WrongLength {
+            expected: 32,
+            found,
+        })?;
+        Ok(ChangeHash(arr))
+    }
+}
+
+/// An actor: the author of a sequence of changes. Any length; the reference generates 16
+/// random bytes. Ordered bytewise, which is the order of the tie-break between concurrent ops.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct ActorId(SmallVec<[u8; 16]>);
+
+impl ActorId {
+    /// An actor with these bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        ActorId(SmallVec::from_slice(bytes))
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        to_hex(&self.0)
+    }
+}
+
+impl fmt::Debug for ActorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ActorId({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for ActorId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl From<&[u8]> for ActorId {
+    fn from(bytes: &[u8]) -> Self {
+        ActorId::from_bytes(bytes)
+    }
+}
+
+impl From<Vec<u8>> for ActorId {
+    fn from(bytes: Vec<u8>) -> Self {
+        ActorId(SmallVec::from_vec(bytes))
+    }
+}
+
+impl FromStr for ActorId {
+    type Err = ParseHexError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(ActorId::from(from_hex(s)?))
+    }
+}
+
+/// An operation id: `counter@actor`, where `actor` is an index into an actor table (the
+/// change's own table inside a change, the document's inside a document).
+///
+/// The derived order (counter, then actor index) is the reference's OpId order only where the
+/// actor table is sorted bytewise, as a document's is. Counters are 32-bit, as in automerge 0.12.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub struct OpId {
+    /// Lamport counter, starting at 1.
+    pub counter: u32,
+    /// Index into the governing actor table.
+    pub actor: u32,
+}
+
+impl OpId {
+    /// `counter@actor`.
+    pub const fn new(counter: u32, actor: u32) -> Self {
+        OpId { counter, actor }
+    }
+}
+
+/// An object: the root map, or the op that created the object.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Default)]
+pub enum ObjId {
+    /// The root map.
+    #[default]
+    Root,
+    /// The object created by this make-op.
+    Op(OpId),
+}
+
+/// A position in a list or text: before the first element, or the element this op inserted.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum ElemId {
+    /// The start of the sequence.
+    Head,
+    /// The element created by this insert op.
+    Op(OpId),
+}
+
+/// What an op addresses inside its object: a map key or a sequence element.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub enum Key {
+    /// A key of a map or table.
+    Map(String),
+    /// An element of a list or text.
+    Seq(ElemId),
+}
+
+pub(crate) fn to_hex(bytes: &[u8]) -> String {
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        for nibble in [b >> 4, b & 0xf] {
+            s.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
+    s
+}
+
+pub(crate) fn from_hex(s: &str) -> Result<Vec<u8>, ParseHexError> {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let bytes = s.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return Err(ParseHexError::InvalidDigit {
+            position: bytes.len(),
+        });
+    }
+    bytes
+        .chunks_exact(2)
+        .enumerate()
+        .map(|(i, pair)| match pair {
+            [hi, lo] => match (digit(*hi), digit(*lo)) {
+                (Some(h), Some(l)) => Ok(h << 4 | l),
+                (None, _) => Err(ParseHexError::InvalidDigit { position: 2 * i }),
+                (_, None) => Err(ParseHexError::InvalidDigit {
+                    position: 2 * i + 1,
+                }),
+            },
+            _ => Err(ParseHexError::InvalidDigit { position: 2 * i }),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a failure is the assertion
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_round_trip() {
+        let h: ChangeHash = "3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797"
+            .parse()
+            .unwrap();
+        assert_eq!(h.0[0], 0x33);
+        assert_eq!(
+            h.to_string(),
+            "3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797"
+        );
+        assert!("33".parse::<ChangeHash>().is_err());
+        assert!("zz".parse::<ActorId>().is_err());
+        assert_eq!("aabb".parse::<ActorId>().unwrap().as_bytes(), &[0xaa, 0xbb]);
+    }
+}

@@ -1,0 +1,40 @@
+//! # converge-encoding
+//!
+//! The bottom layer of converge: every byte Automerge 0.12 writes, read into typed values, and
+//! every typed value written back as exactly the bytes the reference would write
+//! (spec: `shared/spec/format.md`).
+//!
+//! - [`leb128`]: strict and lenient readers, minimal writers.
+//! - [`Reader`]: the one bounds-checked cursor all decoders use.
+//! - Identifiers ([`ActorId`], [`ChangeHash`], [`OpId`], [`ObjId`], [`Key`], [`ElemId`]) and
+//!   values ([`ScalarValue`], [`Action`]).
+//!
+//! ```
+//! use converge_encoding::{leb128, Reader};
+//! let mut out = Vec::new();
+//! leb128::write_u64(&mut out, 300);
+//! assert_eq!(out, [0xac, 0x02]);
+//! assert_eq!(Reader::new(&out).uleb().unwrap(), 300);
+//! ```
+// Decoders must not panic on any input: these lints keep indexing, unwrap and panics out of
+// non-test code. Tests opt back in locally.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod error;
+mod ids;
+pub mod leb128;
+mod reader;
+mod value;
+
+pub use error::DecodeError;
+pub use ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId, ParseHexError};
+pub use reader::Reader;
+pub use value::{Action, ScalarValue};

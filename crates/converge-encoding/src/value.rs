@@ -1,0 +1,217 @@
+//! Scalar values and op actions (spec format.md §4.4, §5.2).
+
+use crate::error::DecodeError;
+use crate::leb128;
+
+/// A scalar value as stored in a value column: all eleven kinds the format knows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScalarValue {
+    /// Type code 0.
+    Null,
+    /// Type codes 1 (false) and 2 (true).
+    Bool(bool),
+    /// Type code 3: unsigned LEB128.
+    Uint(u64),
+    /// Type code 4: signed LEB128.
+    Int(i64),
+    /// Type code 5: 8 bytes IEEE-754 little-endian.
+    F64(f64),
+    /// Type code 6: UTF-8.
+    Str(String),
+    /// Type code 7: raw bytes.
+    Bytes(Vec<u8>),
+    /// Type code 8: a counter's initial value, signed LEB128.
+    Counter(i64),
+    /// Type code 9: milliseconds since the epoch by convention, signed LEB128.
+    Timestamp(i64),
+    /// Type codes 10-15: a value of a kind this version does not know, kept verbatim.
+    Unknown {
+        /// The type code, 10 to 15.
+        type_code: u8,
+        /// The raw bytes.
+        bytes: Vec<u8>,
+    },
+}
+
+impl ScalarValue {
+    /// The 4-bit type code written in value metadata.
+    pub fn type_code(&self) -> u8 {
+        match self {
+            ScalarValue::Null => 0,
+            ScalarValue::Bool(false) => 1,
+            ScalarValue::Bool(true) => 2,
+            ScalarValue::Uint(_) => 3,
+            ScalarValue::Int(_) => 4,
+            ScalarValue::F64(_) => 5,
+            ScalarValue::Str(_) => 6,
+            ScalarValue::Bytes(_) => 7,
+            ScalarValue::Counter(_) => 8,
+            ScalarValue::Timestamp(_) => 9,
+            ScalarValue::Unknown { type_code, .. } => *type_code,
+        }
+    }
+
+    /// Appends the raw bytes of this value and returns the metadata word
+    /// `(byte_len << 4) | type_code`.
+    pub fn encode_raw(&self, out: &mut Vec<u8>) -> u64 {
+        let start = out.len();
+        match self {
+            ScalarValue::Null | ScalarValue::Bool(_) => {}
+            ScalarValue::Uint(v) => leb128::write_u64(out, *v),
+            ScalarValue::Int(v) | ScalarValue::Counter(v) | ScalarValue::Timestamp(v) => {
+                leb128::write_i64(out, *v)
+            }
+            ScalarValue::F64(v) => out.extend_from_slice(&v.to_le_bytes()),
+            ScalarValue::Str(s) => out.extend_from_slice(s.as_bytes()),
+            ScalarValue::Bytes(b) | ScalarValue::Unknown { bytes: b, .. } => {
+                out.extend_from_slice(b)
+            }
+        }
+        let len = (out.len() - start) as u64;
+        (len << 4) | u64::from(self.type_code())
+    }
+
+    /// Decodes a value from its metadata word and its raw bytes (exactly `meta >> 4` bytes).
+    ///
+    /// `strict_ints` selects the change-chunk rule: integer raw bytes must be minimal LEB128 and
+    /// fill the whole length. Documents use the same strict reader but tolerate unread trailing
+    /// bytes inside the value (spec format.md §4.4).
+    pub fn decode_raw(
+        meta: u64,
+        raw: &[u8],
+        strict_ints: bool,
+    ) -> Result<ScalarValue, DecodeError> {
+        let type_code = (meta & 0xf) as u8;
+        let int = |raw: &[u8]| -> Result<i64, DecodeError> {
+            let (v, n) = leb128::read_i64_strict(raw).map_err(|e| e.at(0))?;
+            if strict_ints && n != raw.len() {
+                return Err(DecodeError::ValueLengthMismatch {
+                    type_code,
+                    len: raw.len(),
+                });
+            }
+            Ok(v)
+        };
+        Ok(match type_code {
+            0 => ScalarValue::Null,
+            1 => ScalarValue::Bool(false),
+            2 => ScalarValue::Bool(true),
+            3 => {
+                let (v, n) = leb128::read_u64_strict(raw).map_err(|e| e.at(0))?;
+                if strict_ints && n != raw.len() {
+                    return Err(DecodeError::ValueLengthMismatch {
+                        type_code,
+                        len: raw.len(),
+                    });
+                }
+                ScalarValue::Uint(v)
+            }
+            4 => ScalarValue::Int(int(raw)?),
+            5 => {
+                let arr: [u8; 8] =
+                    raw.try_into()
+                        .map_err(|_| DecodeError::ValueLengthMismatch {
+                            type_code,
+                            len: raw.len(),
+                        })?;
+                ScalarValue::F64(f64::from_le_bytes(arr))
+            }
+            6 => ScalarValue::Str(
+                std::str::from_utf8(raw)
+                    .map_err(|_| DecodeError::InvalidUtf8 { offset: 0 })?
+                    .to_owned(),
+            ),
+            7 => ScalarValue::Bytes(raw.to_vec()),
+            8 => ScalarValue::Counter(int(raw)?),
+            9 => ScalarValue::Timestamp(int(raw)?),
+            _ => ScalarValue::Unknown {
+                type_code,
+                bytes: raw.to_vec(),
+            },
+        })
+    }
+}
+
+/// What an op does (spec format.md §5.2). Codes 8 and above are rejected on decode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Action {
+    /// 0: create a map.
+    MakeMap = 0,
+    /// 1: put a scalar.
+    Set = 1,
+    /// 2: create a list.
+    MakeList = 2,
+    /// 3: delete.
+    Del = 3,
+    /// 4: create a text.
+    MakeText = 4,
+    /// 5: increment a counter.
+    Inc = 5,
+    /// 6: create a table.
+    MakeTable = 6,
+    /// 7: a mark boundary (begin when the op carries a mark name, end otherwise).
+    Mark = 7,
+}
+
+impl Action {
+    /// The action for a code, if the code is known.
+    pub fn from_code(code: u64) -> Option<Action> {
+        Some(match code {
+            0 => Action::MakeMap,
+            1 => Action::Set,
+            2 => Action::MakeList,
+            3 => Action::Del,
+            4 => Action::MakeText,
+            5 => Action::Inc,
+            6 => Action::MakeTable,
+            7 => Action::Mark,
+            _ => return None,
+        })
+    }
+
+    /// The wire code.
+    pub fn code(self) -> u64 {
+        self as u64
+    }
+
+    /// Whether this action creates an object.
+    pub fn is_make(self) -> bool {
+        matches!(
+            self,
+            Action::MakeMap | Action::MakeList | Action::MakeText | Action::MakeTable
+        )
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a failure is the assertion
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spec_examples() {
+        let mut raw = Vec::new();
+        assert_eq!(ScalarValue::Int(1).encode_raw(&mut raw), 0x14);
+        assert_eq!(raw, [0x01]);
+        raw.clear();
+        assert_eq!(ScalarValue::Counter(5).encode_raw(&mut raw), 0x18);
+        raw.clear();
+        assert_eq!(
+            ScalarValue::Str("x".repeat(300)).encode_raw(&mut raw),
+            0x12c6
+        );
+        assert_eq!(ScalarValue::Null.encode_raw(&mut raw), 0);
+    }
+
+    #[test]
+    fn strict_int_rules() {
+        assert!(ScalarValue::decode_raw(0x24, &[0x81, 0x00], true).is_err());
+        assert!(ScalarValue::decode_raw(0x24, &[0x01, 0x00], true).is_err());
+        assert_eq!(
+            ScalarValue::decode_raw(0x24, &[0x01, 0x00], false).unwrap(),
+            ScalarValue::Int(1)
+        );
+        assert!(ScalarValue::decode_raw(0x45, &[0; 4], true).is_err());
+    }
+}

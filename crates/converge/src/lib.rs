@@ -1,0 +1,3 @@
+//! # converge
+//!
+//! Work in progress; see docs/ARCHITECTURE.md for what this crate will own.
