@@ -28,13 +28,23 @@
     )
 )]
 
+mod bundle;
+mod change;
+pub mod chunk;
+pub mod columns;
+mod document;
 mod error;
 mod ids;
 pub mod leb128;
+mod load;
 mod reader;
 mod value;
 
-pub use error::DecodeError;
+pub use bundle::Bundle;
+pub use change::{Change, ChangeOp, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
+pub use document::{DocChange, DocOp, DocumentChunk, DocumentLimits, HeadsCheck};
+pub use error::{CanonicalRule, DecodeError};
 pub use ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId, ParseHexError};
+pub use load::{FileChunk, decode_chunks};
 pub use reader::Reader;
 pub use value::{Action, ScalarValue};

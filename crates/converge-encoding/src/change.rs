@@ -1,0 +1,1196 @@
+//! Change chunks (spec format.md §6): decoding, validation and the canonical encoder.
+//!
+//! A [`Change`] keeps the uncompressed chunk bytes (zero-copy, as [`Bytes`]) and the byte
+//! ranges of its op columns. Decoding validates every op once, streaming, without allocating
+//! per op; [`Change::ops`] then re-iterates the validated columns and builds typed
+//! [`ChangeOp`]s on demand. [`Change::from_parts`] is the canonical encoder: it writes exactly
+//! the bytes automerge 0.12 writes for the same content (§0).
+//!
+//! Actor numbers inside ops (in [`OpId::actor`], [`ObjId`], [`ElemId`]) are *change-local*:
+//! 0 is the change's author, `i ≥ 1` is `other_actors[i - 1]`.
+
+use std::cell::RefCell;
+use std::fmt;
+
+use bytes::Bytes;
+
+use crate::chunk::{self, Chunk, ChunkType};
+use crate::columns::{
+    BoolDecoder, BoolEncoder, ColumnMetadata, ColumnSpec, ColumnType, DeltaDecoder, DeltaEncoder,
+    RawValue, StrDecoder, StrEncoder, UintDecoder, UintEncoder, ValueDecoder, ValueEncoder,
+    write_columns,
+};
+use crate::error::DecodeError;
+use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
+use crate::leb128;
+use crate::reader::Reader;
+use crate::value::{Action, ScalarValue};
+
+/// The most ops (and, separately, the most pred entries) a decoded change may have. Run-length
+/// encoding lets a few bytes claim billions of rows; this bound keeps decoding time bounded.
+/// The reference has no such limit, but its 32-bit counters make larger changes impractical.
+pub const MAX_CHANGE_OPS: u64 = 1 << 24;
+
+/// A whole uncompressed change chunk above this many bytes is deflated by
+/// [`Change::compressed_bytes`] (§6.6).
+const COMPRESS_THRESHOLD: usize = 256;
+
+// The op columns of a change (§6.2), in normalized spec order.
+const OBJ_ACTOR: usize = 0;
+const OBJ_CTR: usize = 1;
+const KEY_ACTOR: usize = 2;
+const KEY_CTR: usize = 3;
+const KEY_STR: usize = 4;
+const INSERT: usize = 5;
+const ACTION: usize = 6;
+const VAL_META: usize = 7;
+const VAL_RAW: usize = 8;
+const PRED_COUNT: usize = 9;
+const PRED_ACTOR: usize = 10;
+const PRED_CTR: usize = 11;
+const EXPAND: usize = 12;
+const MARK_NAME: usize = 13;
+const NUM_COLUMNS: usize = 14;
+
+const SPECS: [ColumnSpec; NUM_COLUMNS] = [
+    ColumnSpec::new(0, ColumnType::Actor),
+    ColumnSpec::new(0, ColumnType::Integer),
+    ColumnSpec::new(1, ColumnType::Actor),
+    ColumnSpec::new(1, ColumnType::DeltaInteger),
+    ColumnSpec::new(1, ColumnType::String),
+    ColumnSpec::new(3, ColumnType::Boolean),
+    ColumnSpec::new(4, ColumnType::Integer),
+    ColumnSpec::new(5, ColumnType::ValueMetadata),
+    ColumnSpec::new(5, ColumnType::Value),
+    ColumnSpec::new(7, ColumnType::Group),
+    ColumnSpec::new(7, ColumnType::Actor),
+    ColumnSpec::new(7, ColumnType::DeltaInteger),
+    ColumnSpec::new(9, ColumnType::Boolean),
+    ColumnSpec::new(10, ColumnType::String),
+];
+
+/// One op of a change, with change-local actor numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeOp {
+    /// The object the op acts on.
+    pub obj: ObjId,
+    /// The map key, or the list element (for an insert: the element it goes after).
+    pub key: Key,
+    /// Whether the op inserts a new list element.
+    pub insert: bool,
+    /// What the op does.
+    pub action: Action,
+    /// The value (null for make, del and mark-end ops).
+    pub value: ScalarValue,
+    /// The ops this one overwrites, deletes or increments. The encoder sorts them by
+    /// (counter, actor bytes).
+    pub pred: Vec<OpId>,
+    /// For marks: expand before (begin) / after (end).
+    pub expand: bool,
+    /// For mark begins: the mark's name.
+    pub mark_name: Option<String>,
+}
+
+/// The content of a change, from which [`Change::from_parts`] builds the canonical chunk.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeParts {
+    /// The author.
+    pub actor: ActorId,
+    /// 1, 2, 3, … per actor.
+    pub seq: u64,
+    /// Counter of the first op; non-zero, at most `u32::MAX`.
+    pub start_op: u64,
+    /// Milliseconds since the epoch by convention; the reference writes 0 by default.
+    pub time: i64,
+    /// The commit message; `Some("")` is written as no message.
+    pub message: Option<String>,
+    /// Dependencies, written in the given order. The reference sorts the deps of local
+    /// changes bytewise: callers creating a change sort them.
+    pub deps: Vec<ChangeHash>,
+    /// The table `i ≥ 1` actor numbers in `ops` refer to. It need not be sorted or minimal:
+    /// the encoder keeps only referenced actors, sorts them and renumbers the ops.
+    pub other_actors: Vec<ActorId>,
+    /// The ops, with counters `start_op`, `start_op + 1`, ….
+    pub ops: Vec<ChangeOp>,
+    /// Opaque bytes after the op columns (§6.5).
+    pub extra_bytes: Vec<u8>,
+}
+
+/// A validated change chunk.
+///
+/// Equality compares the chunk bytes.
+#[derive(Clone)]
+pub struct Change {
+    bytes: Bytes,
+    hash: ChangeHash,
+    actor: ActorId,
+    other_actors: Vec<ActorId>,
+    deps: Vec<ChangeHash>,
+    seq: u64,
+    start_op: u64,
+    time: i64,
+    num_ops: u64,
+    header_len: u8,
+    message: (u32, u32),
+    extra: (u32, u32),
+    columns: [(u32, u32); NUM_COLUMNS],
+    has_unknown_columns: bool,
+}
+
+impl PartialEq for Change {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash == other.hash && self.bytes == other.bytes
+    }
+}
+
+impl Eq for Change {}
+
+impl fmt::Debug for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Change")
+            .field("hash", &self.hash)
+            .field("actor", &self.actor)
+            .field("seq", &self.seq)
+            .field("start_op", &self.start_op)
+            .field("num_ops", &self.num_ops)
+            .field("deps", &self.deps)
+            .field("len", &self.bytes.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Change {
+    /// Decodes one whole chunk of type 1 (change) or 2 (compressed change), verifying its
+    /// checksum. Nothing may follow the chunk (`LeftoverData`). For a compressed change,
+    /// [`Change::bytes`] is the uncompressed type-1 chunk. To decode a chunk found with
+    /// [`chunk::split_chunks`] without copying, pass `bytes.slice_ref(chunk.bytes())`.
+    pub fn decode(bytes: Bytes) -> Result<Change, DecodeError> {
+        Self::decode_impl(bytes, true)
+    }
+
+    /// Like [`Change::decode`] but without the checksum check, as the reference's
+    /// `Change::try_from(&[u8])` behaves.
+    pub fn decode_unchecked_checksum(bytes: Bytes) -> Result<Change, DecodeError> {
+        Self::decode_impl(bytes, false)
+    }
+
+    fn decode_impl(bytes: Bytes, verify: bool) -> Result<Change, DecodeError> {
+        let chunk = Chunk::parse(&bytes)?;
+        if chunk.bytes().len() != bytes.len() {
+            return Err(DecodeError::LeftoverData {
+                len: bytes.len() - chunk.bytes().len(),
+            });
+        }
+        let header_len = chunk.header_len();
+        match chunk.chunk_type() {
+            ChunkType::Change => {
+                let hash = chunk.hash();
+                if verify {
+                    chunk::check_checksum(chunk.checksum(), &hash)?;
+                }
+                Self::from_chunk(bytes, header_len, hash, None)
+            }
+            ChunkType::CompressedChange => {
+                let data = chunk::inflate_raw(chunk.data(), chunk::MAX_INFLATED_LEN)?;
+                let mut whole = Vec::new();
+                chunk::write_chunk_with_checksum(
+                    &mut whole,
+                    ChunkType::Change,
+                    chunk.checksum(),
+                    &data,
+                );
+                let header_len = whole.len() - data.len();
+                let hash = chunk::chunk_hash(ChunkType::Change, &data);
+                if verify {
+                    chunk::check_checksum(chunk.checksum(), &hash)?;
+                }
+                Self::from_chunk(Bytes::from(whole), header_len, hash, None)
+            }
+            other => Err(DecodeError::WrongChunkType {
+                expected: "change",
+                found: other.byte(),
+            }),
+        }
+    }
+
+    /// Parses the data of a type-1 chunk whose header is `header_len` bytes. With
+    /// `known_ops` (a chunk this crate just encoded) the ops are trusted, not validated.
+    fn from_chunk(
+        bytes: Bytes,
+        header_len: usize,
+        hash: ChangeHash,
+        known_ops: Option<u64>,
+    ) -> Result<Change, DecodeError> {
+        let total = u32::try_from(bytes.len()).map_err(|_| DecodeError::OutOfRange {
+            field: "change chunk length",
+            value: bytes.len() as u64,
+            offset: 0,
+        })?;
+        let whole = bytes.clone();
+        let data = whole.get(header_len..).unwrap_or_default();
+        let base = header_len;
+        let mut r = Reader::new(data);
+        let range = |start: usize, end: usize| ((base + start) as u32, (base + end) as u32);
+
+        let n = r.count("deps", ChangeHash::LEN)?;
+        let mut deps = Vec::with_capacity(n);
+        for _ in 0..n {
+            deps.push(ChangeHash(r.take_array::<32>()?));
+        }
+        let actor = ActorId::from_bytes(r.length_prefixed()?);
+        let seq = r.uleb()?;
+        let start_op_offset = r.position();
+        let start_op = r.uleb()?;
+        if start_op == 0 {
+            return Err(DecodeError::UnexpectedZero { field: "startOp" });
+        }
+        if start_op > u64::from(u32::MAX) {
+            return Err(DecodeError::OutOfRange {
+                field: "startOp",
+                value: start_op,
+                offset: start_op_offset,
+            });
+        }
+        let time = r.sleb()?;
+        let msg = r.string()?;
+        let message = if msg.is_empty() {
+            (0, 0)
+        } else {
+            range(r.position() - msg.len(), r.position())
+        };
+        let n = r.count("other actors", 1)?;
+        let mut other_actors = Vec::with_capacity(n);
+        for _ in 0..n {
+            other_actors.push(ActorId::from_bytes(r.length_prefixed()?));
+        }
+        let meta = ColumnMetadata::read(&mut r)?;
+        let mut columns = [(0u32, 0u32); NUM_COLUMNS];
+        let mut has_unknown_columns = false;
+        for (spec, len) in meta.iter() {
+            if spec.is_deflated() {
+                return Err(DecodeError::CompressedChangeCols { spec: spec.raw() });
+            }
+            let start = r.position();
+            r.take(len)?;
+            match SPECS.iter().position(|s| *s == spec) {
+                // A repeated spec: the later column wins, as in the reference.
+                Some(i) => {
+                    if let Some(slot) = columns.get_mut(i) {
+                        *slot = range(start, start + len);
+                    }
+                }
+                None => has_unknown_columns = true,
+            }
+        }
+        let extra_start = r.position();
+        let extra = range(extra_start, data.len());
+        debug_assert!(extra.1 == total);
+
+        let mut change = Change {
+            bytes,
+            hash,
+            actor,
+            other_actors,
+            deps,
+            seq,
+            start_op,
+            time,
+            num_ops: 0,
+            header_len: header_len as u8,
+            message,
+            extra,
+            columns,
+            has_unknown_columns,
+        };
+        change.num_ops = match known_ops {
+            Some(n) => n,
+            None => change.validate_ops()?,
+        };
+        Ok(change)
+    }
+
+    /// Walks every op once, checking all rules of §5-§6, and returns the number of ops.
+    fn validate_ops(&self) -> Result<u64, DecodeError> {
+        let mut ops = self.op_decoder();
+        let mut num_ops = 0u64;
+        let mut num_preds = 0u64;
+        while let Some(op) = ops.next_op()? {
+            num_ops += 1;
+            if num_ops > MAX_CHANGE_OPS {
+                return Err(DecodeError::TooManyRows {
+                    what: "change ops",
+                    limit: MAX_CHANGE_OPS,
+                });
+            }
+            num_preds = num_preds.saturating_add(op.pred_count);
+            if num_preds > MAX_CHANGE_OPS {
+                return Err(DecodeError::TooManyRows {
+                    what: "change preds",
+                    limit: MAX_CHANGE_OPS,
+                });
+            }
+            for _ in 0..op.pred_count {
+                ops.next_pred()?;
+            }
+        }
+        if num_ops > 0 {
+            let max_op = self.start_op + num_ops - 1;
+            if max_op > u64::from(u32::MAX) {
+                return Err(DecodeError::OutOfRange {
+                    field: "maxOp",
+                    value: max_op,
+                    offset: 0,
+                });
+            }
+        }
+        Ok(num_ops)
+    }
+
+    fn slice(&self, (start, end): (u32, u32)) -> &[u8] {
+        self.bytes
+            .get(start as usize..end as usize)
+            .unwrap_or_default()
+    }
+
+    fn column(&self, i: usize) -> &[u8] {
+        self.columns.get(i).map_or(&[][..], |r| self.slice(*r))
+    }
+
+    fn op_decoder(&self) -> OpDecoder<'_> {
+        OpDecoder {
+            obj_actor: UintDecoder::new(self.column(OBJ_ACTOR), false),
+            obj_ctr: UintDecoder::new(self.column(OBJ_CTR), false),
+            key_actor: UintDecoder::new(self.column(KEY_ACTOR), false),
+            key_ctr: DeltaDecoder::new(self.column(KEY_CTR), false),
+            key_str: StrDecoder::new(self.column(KEY_STR), false),
+            insert: BoolDecoder::new(self.column(INSERT), false),
+            action: UintDecoder::new(self.column(ACTION), false),
+            value: ValueDecoder::new(self.column(VAL_META), self.column(VAL_RAW), false, true),
+            pred_count: UintDecoder::new(self.column(PRED_COUNT), false),
+            pred_actor: UintDecoder::new(self.column(PRED_ACTOR), false),
+            pred_ctr: DeltaDecoder::new(self.column(PRED_CTR), false),
+            expand: BoolDecoder::new(self.column(EXPAND), false),
+            mark_name: StrDecoder::new(self.column(MARK_NAME), false),
+            num_actors: 1 + self.other_actors.len(),
+            row: 0,
+        }
+    }
+
+    /// The change hash: SHA-256 of the uncompressed chunk (§6.6). Computed once, on decode.
+    pub fn hash(&self) -> ChangeHash {
+        self.hash
+    }
+
+    /// The whole uncompressed type-1 chunk, header included.
+    pub fn bytes(&self) -> &Bytes {
+        &self.bytes
+    }
+
+    /// The author (actor number 0 in ops).
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
+    /// The other actors ops refer to (actor number `i ≥ 1` is `other_actors()[i - 1]`), as
+    /// stored.
+    pub fn other_actors(&self) -> &[ActorId] {
+        &self.other_actors
+    }
+
+    /// The actor for a change-local actor number.
+    pub fn actor_for(&self, index: u32) -> Option<&ActorId> {
+        match index {
+            0 => Some(&self.actor),
+            i => self.other_actors.get(i as usize - 1),
+        }
+    }
+
+    /// The author's sequence number.
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// Counter of the first op.
+    pub fn start_op(&self) -> u64 {
+        self.start_op
+    }
+
+    /// Counter of the last op: `start_op + num_ops - 1` (`start_op - 1` for a change without
+    /// ops).
+    pub fn max_op(&self) -> u64 {
+        self.start_op + self.num_ops - 1
+    }
+
+    /// The timestamp.
+    pub fn time(&self) -> i64 {
+        self.time
+    }
+
+    /// The message; an empty message reads as `None`.
+    pub fn message(&self) -> Option<&str> {
+        if self.message.1 == 0 {
+            return None;
+        }
+        std::str::from_utf8(self.slice(self.message)).ok()
+    }
+
+    /// The dependencies, in stored order.
+    pub fn deps(&self) -> &[ChangeHash] {
+        &self.deps
+    }
+
+    /// The opaque bytes after the op columns.
+    pub fn extra_bytes(&self) -> &[u8] {
+        self.slice(self.extra)
+    }
+
+    /// The number of ops.
+    pub fn num_ops(&self) -> u64 {
+        self.num_ops
+    }
+
+    /// Whether the chunk has op columns this version does not know. The reference accepts such
+    /// a change but drops the columns when it re-encodes, so it is never canonical.
+    pub fn has_unknown_columns(&self) -> bool {
+        self.has_unknown_columns
+    }
+
+    /// The typed ops, decoded from the (already validated) columns on each call.
+    pub fn ops(&self) -> ChangeOps<'_> {
+        ChangeOps {
+            decoder: self.op_decoder(),
+            remaining: self.num_ops,
+        }
+    }
+
+    /// The content of this change, such that `Change::from_parts(change.to_parts())` gives
+    /// identical bytes if and only if the change was canonical.
+    pub fn to_parts(&self) -> ChangeParts {
+        ChangeParts {
+            actor: self.actor.clone(),
+            seq: self.seq,
+            start_op: self.start_op,
+            time: self.time,
+            message: self.message().map(str::to_owned),
+            deps: self.deps.clone(),
+            other_actors: self.other_actors.clone(),
+            ops: self.ops().collect(),
+            extra_bytes: self.extra_bytes().to_vec(),
+        }
+    }
+
+    /// Whether these are exactly the bytes [`Change::from_parts`] writes for this content
+    /// (and therefore the bytes the reference will re-create, §0).
+    pub fn is_canonical(&self) -> bool {
+        !self.has_unknown_columns
+            && Change::from_parts_ref(&self.to_parts()).is_ok_and(|c| c.bytes == self.bytes)
+    }
+
+    /// The chunk as `Change::bytes()` of the reference returns it: a compressed change
+    /// (type 2, raw DEFLATE of the data, the uncompressed change's checksum) if the whole
+    /// uncompressed chunk is longer than 256 bytes, else the uncompressed chunk (§6.6).
+    pub fn compressed_bytes(&self) -> Bytes {
+        if self.bytes.len() <= COMPRESS_THRESHOLD {
+            return self.bytes.clone();
+        }
+        let data = self.bytes.get(self.data_start()..).unwrap_or_default();
+        let deflated = chunk::deflate_raw(data);
+        let mut out = Vec::with_capacity(deflated.len() + 16);
+        let [a, b, c, d, ..] = self.hash.0;
+        chunk::write_chunk_with_checksum(
+            &mut out,
+            ChunkType::CompressedChange,
+            [a, b, c, d],
+            &deflated,
+        );
+        Bytes::from(out)
+    }
+
+    fn data_start(&self) -> usize {
+        usize::from(self.header_len)
+    }
+
+    /// Builds the canonical chunk for `parts` (§6.1-§6.5): the column set and elision of the
+    /// reference, preds sorted by (counter, actor bytes), other actors reduced to those
+    /// referenced and sorted bytewise (ops renumbered accordingly), deps in the given order.
+    ///
+    /// Fails, with the error decoding would report, if `start_op` is 0 or the op counters
+    /// exceed `u32::MAX`, an actor number is outside `other_actors`, an increment's value
+    /// is not an int or uint, or a [`ScalarValue::Unknown`] has a type code outside 10-15.
+    pub fn from_parts(parts: ChangeParts) -> Result<Change, DecodeError> {
+        Self::from_parts_ref(&parts)
+    }
+
+    /// [`Change::from_parts`] for borrowed parts.
+    pub fn from_parts_ref(parts: &ChangeParts) -> Result<Change, DecodeError> {
+        thread_local! {
+            static SCRATCH: RefCell<Scratch> = RefCell::default();
+        }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut s) => Self::from_parts_with(parts, &mut s),
+            Err(_) => Self::from_parts_with(parts, &mut Scratch::default()),
+        })
+    }
+
+    fn from_parts_with(parts: &ChangeParts, s: &mut Scratch) -> Result<Change, DecodeError> {
+        s.clear();
+        encode_change_data(parts, s)?;
+        let mut whole = Vec::with_capacity(s.data.len() + 16);
+        let hash = chunk::write_chunk(&mut whole, ChunkType::Change, &s.data);
+        let header_len = whole.len() - s.data.len();
+        Change::from_chunk(
+            Bytes::from(whole),
+            header_len,
+            hash,
+            Some(parts.ops.len() as u64),
+        )
+    }
+}
+
+/// A validated op row with borrowed strings; preds are read separately.
+struct RawOp<'a> {
+    obj: ObjId,
+    key: RawKey<'a>,
+    insert: bool,
+    action: Action,
+    value: RawValue<'a>,
+    pred_count: u64,
+    expand: bool,
+    mark_name: Option<&'a str>,
+}
+
+enum RawKey<'a> {
+    Map(&'a str),
+    Seq(ElemId),
+}
+
+/// The lock-step decoders of all op columns of one change.
+#[derive(Clone, Debug)]
+struct OpDecoder<'a> {
+    obj_actor: UintDecoder<'a>,
+    obj_ctr: UintDecoder<'a>,
+    key_actor: UintDecoder<'a>,
+    key_ctr: DeltaDecoder<'a>,
+    key_str: StrDecoder<'a>,
+    insert: BoolDecoder<'a>,
+    action: UintDecoder<'a>,
+    value: ValueDecoder<'a>,
+    pred_count: UintDecoder<'a>,
+    pred_actor: UintDecoder<'a>,
+    pred_ctr: DeltaDecoder<'a>,
+    expand: BoolDecoder<'a>,
+    mark_name: StrDecoder<'a>,
+    num_actors: usize,
+    row: u64,
+}
+
+/// The next entry of a nullable column; an exhausted column reads as null.
+fn nullable<T>(it: &mut impl Iterator<Item = Result<Option<T>, DecodeError>>) -> NullableResult<T> {
+    it.next().transpose().map(Option::flatten)
+}
+
+type NullableResult<T> = Result<Option<T>, DecodeError>;
+
+impl<'a> OpDecoder<'a> {
+    fn actor(&self, index: u64) -> Result<u32, DecodeError> {
+        if index >= self.num_actors as u64 {
+            return Err(DecodeError::ActorIndexOutOfRange {
+                index,
+                len: self.num_actors,
+            });
+        }
+        Ok(index as u32)
+    }
+
+    fn counter(field: &'static str, v: i64) -> Result<u32, DecodeError> {
+        u32::try_from(v).map_err(|_| DecodeError::OutOfRange {
+            field,
+            value: v as u64,
+            offset: 0,
+        })
+    }
+
+    fn next_op(&mut self) -> Result<Option<RawOp<'a>>, DecodeError> {
+        let row = self.row;
+        let action = match self.action.next() {
+            None => return Ok(None),
+            Some(Err(e)) => return Err(e),
+            Some(Ok(None)) => {
+                return Err(DecodeError::UnexpectedNull {
+                    column: "action",
+                    row,
+                });
+            }
+            Some(Ok(Some(code))) => {
+                Action::from_code(code).ok_or(DecodeError::UnknownAction { code, row })?
+            }
+        };
+        self.row += 1;
+        let obj = match (nullable(&mut self.obj_actor)?, nullable(&mut self.obj_ctr)?) {
+            // A null actor with counter 0 also reads as the root (reference behaviour).
+            (None, None) | (None, Some(0)) => ObjId::Root,
+            (Some(a), Some(c)) => ObjId::Op(OpId::new(
+                u32::try_from(c).map_err(|_| DecodeError::OutOfRange {
+                    field: "obj counter",
+                    value: c,
+                    offset: 0,
+                })?,
+                self.actor(a)?,
+            )),
+            _ => return Err(DecodeError::InvalidObjId { row }),
+        };
+        let key = match (
+            nullable(&mut self.key_actor)?,
+            nullable(&mut self.key_ctr)?,
+            nullable(&mut self.key_str)?,
+        ) {
+            (None, None, Some(s)) => RawKey::Map(s),
+            (None, Some(0), None) => RawKey::Seq(ElemId::Head),
+            (Some(a), Some(c), None) => RawKey::Seq(ElemId::Op(OpId::new(
+                Self::counter("key counter", c)?,
+                self.actor(a)?,
+            ))),
+            _ => return Err(DecodeError::InvalidKey { row }),
+        };
+        let insert = match self.insert.next() {
+            Some(v) => v?,
+            None => {
+                return Err(DecodeError::UnexpectedNull {
+                    column: "insert",
+                    row,
+                });
+            }
+        };
+        let value = match self.value.next_raw() {
+            Some(v) => v?,
+            None => {
+                return Err(DecodeError::UnexpectedNull {
+                    column: "value metadata",
+                    row,
+                });
+            }
+        };
+        if action == Action::Inc && !matches!(value.type_code(), 3 | 4) {
+            return Err(DecodeError::NonNumericInc { row });
+        }
+        let pred_count = nullable(&mut self.pred_count)?.ok_or(DecodeError::UnexpectedNull {
+            column: "pred count",
+            row,
+        })?;
+        let expand = self.expand.next().transpose()?.unwrap_or(false);
+        let mark_name = nullable(&mut self.mark_name)?;
+        Ok(Some(RawOp {
+            obj,
+            key,
+            insert,
+            action,
+            value,
+            pred_count,
+            expand,
+            mark_name,
+        }))
+    }
+
+    fn next_pred(&mut self) -> Result<OpId, DecodeError> {
+        let row = self.row.saturating_sub(1);
+        let actor = nullable(&mut self.pred_actor)?.ok_or(DecodeError::UnexpectedNull {
+            column: "pred actor",
+            row,
+        })?;
+        let counter = nullable(&mut self.pred_ctr)?.ok_or(DecodeError::UnexpectedNull {
+            column: "pred counter",
+            row,
+        })?;
+        Ok(OpId::new(
+            Self::counter("pred counter", counter)?,
+            self.actor(actor)?,
+        ))
+    }
+
+    fn next_change_op(&mut self) -> Result<Option<ChangeOp>, DecodeError> {
+        let Some(op) = self.next_op()? else {
+            return Ok(None);
+        };
+        let mut pred = Vec::with_capacity(op.pred_count.min(16) as usize);
+        for _ in 0..op.pred_count {
+            pred.push(self.next_pred()?);
+        }
+        Ok(Some(ChangeOp {
+            obj: op.obj,
+            key: match op.key {
+                RawKey::Map(s) => Key::Map(s.to_owned()),
+                RawKey::Seq(e) => Key::Seq(e),
+            },
+            insert: op.insert,
+            action: op.action,
+            value: op.value.to_scalar(true)?,
+            pred,
+            expand: op.expand,
+            mark_name: op.mark_name.map(str::to_owned),
+        }))
+    }
+}
+
+/// Iterator over the typed ops of a [`Change`], see [`Change::ops`].
+#[derive(Clone, Debug)]
+pub struct ChangeOps<'a> {
+    decoder: OpDecoder<'a>,
+    remaining: u64,
+}
+
+impl Iterator for ChangeOps<'_> {
+    type Item = ChangeOp;
+
+    fn next(&mut self) -> Option<ChangeOp> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        // The columns were validated when the change was decoded or built, so this cannot
+        // fail; if it somehow did, the iteration ends.
+        match self.decoder.next_change_op() {
+            Ok(op) => op,
+            Err(_) => {
+                self.remaining = 0;
+                None
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::try_from(self.remaining).unwrap_or(usize::MAX);
+        (n, Some(n))
+    }
+}
+
+/// Writes the data of the canonical change chunk for `parts`.
+/// Encoders and buffers reused across [`Change::from_parts`] calls on one thread.
+#[derive(Default)]
+struct Scratch {
+    obj_actor: UintEncoder,
+    obj_ctr: UintEncoder,
+    key_actor: UintEncoder,
+    key_ctr: DeltaEncoder,
+    insert: BoolEncoder,
+    action: UintEncoder,
+    value: ValueEncoder,
+    pred_count: UintEncoder,
+    pred_actor: UintEncoder,
+    pred_ctr: DeltaEncoder,
+    expand: BoolEncoder,
+    preds: Vec<OpId>,
+    bufs: [Vec<u8>; NUM_COLUMNS],
+    data: Vec<u8>,
+}
+
+impl Scratch {
+    fn clear(&mut self) {
+        self.obj_actor.clear();
+        self.obj_ctr.clear();
+        self.key_actor.clear();
+        self.key_ctr.clear();
+        self.insert.clear();
+        self.action.clear();
+        self.value.clear();
+        self.pred_count.clear();
+        self.pred_actor.clear();
+        self.pred_ctr.clear();
+        self.expand.clear();
+        self.preds.clear();
+        self.bufs.iter_mut().for_each(Vec::clear);
+        self.data.clear();
+    }
+}
+
+fn encode_change_data(parts: &ChangeParts, s: &mut Scratch) -> Result<(), DecodeError> {
+    let Scratch {
+        obj_actor,
+        obj_ctr,
+        key_actor,
+        key_ctr,
+        insert,
+        action,
+        value,
+        pred_count,
+        pred_actor,
+        pred_ctr,
+        expand,
+        preds,
+        bufs,
+        data: out,
+    } = s;
+    if parts.start_op == 0 {
+        return Err(DecodeError::UnexpectedZero { field: "startOp" });
+    }
+    let max_op = parts.start_op + (parts.ops.len() as u64).saturating_sub(1);
+    if parts.start_op > u64::from(u32::MAX) || max_op > u64::from(u32::MAX) {
+        return Err(DecodeError::OutOfRange {
+            field: "maxOp",
+            value: max_op,
+            offset: 0,
+        });
+    }
+    let actors = ActorMap::new(parts)?;
+
+    out.reserve(64 + parts.deps.len() * 32 + parts.ops.len() * 8 + parts.extra_bytes.len());
+    leb128::write_u64(out, parts.deps.len() as u64);
+    for d in &parts.deps {
+        out.extend_from_slice(&d.0);
+    }
+    write_bytes(out, parts.actor.as_bytes());
+    leb128::write_u64(out, parts.seq);
+    leb128::write_u64(out, parts.start_op);
+    leb128::write_i64(out, parts.time);
+    write_bytes(out, parts.message.as_deref().unwrap_or("").as_bytes());
+    leb128::write_u64(out, actors.sorted.len() as u64);
+    for a in &actors.sorted {
+        write_bytes(out, a.as_bytes());
+    }
+
+    let mut key_str = StrEncoder::new();
+    let mut mark_name = StrEncoder::new();
+    let (mut any_obj, mut any_key_actor, mut any_key_ctr, mut any_key_str) =
+        (false, false, false, false);
+    let (mut any_expand, mut any_mark) = (false, false);
+
+    for (row, op) in parts.ops.iter().enumerate() {
+        let row = row as u64;
+        match op.obj {
+            ObjId::Root => {
+                obj_actor.append_null();
+                obj_ctr.append_null();
+            }
+            ObjId::Op(id) => {
+                any_obj = true;
+                obj_actor.append_value(u64::from(actors.map(id.actor)?));
+                obj_ctr.append_value(u64::from(id.counter));
+            }
+        }
+        match &op.key {
+            Key::Map(s) => {
+                any_key_str = true;
+                key_actor.append_null();
+                key_ctr.append_null();
+                key_str.append_value(s.as_str());
+            }
+            Key::Seq(ElemId::Head) => {
+                any_key_ctr = true;
+                key_actor.append_null();
+                key_ctr.append_value(0);
+                key_str.append_null();
+            }
+            Key::Seq(ElemId::Op(id)) => {
+                any_key_actor = true;
+                any_key_ctr = true;
+                key_actor.append_value(u64::from(actors.map(id.actor)?));
+                key_ctr.append_value(i64::from(id.counter));
+                key_str.append_null();
+            }
+        }
+        insert.append(op.insert);
+        action.append_value(op.action.code());
+        if op.action == Action::Inc
+            && !matches!(op.value, ScalarValue::Int(_) | ScalarValue::Uint(_))
+        {
+            return Err(DecodeError::NonNumericInc { row });
+        }
+        if let ScalarValue::Unknown { type_code, .. } = op.value
+            && !(10..=15).contains(&type_code)
+        {
+            return Err(DecodeError::OutOfRange {
+                field: "unknown value type code",
+                value: u64::from(type_code),
+                offset: 0,
+            });
+        }
+        value.append(&op.value);
+        pred_count.append_value(op.pred.len() as u64);
+        preds.clear();
+        for p in &op.pred {
+            preds.push(OpId::new(p.counter, actors.map(p.actor)?));
+        }
+        if preds.len() > 1 {
+            preds.sort_by(|a, b| {
+                a.counter
+                    .cmp(&b.counter)
+                    .then_with(|| actors.bytes(a.actor).cmp(actors.bytes(b.actor)))
+            });
+        }
+        for p in preds.iter() {
+            pred_actor.append_value(u64::from(p.actor));
+            pred_ctr.append_value(i64::from(p.counter));
+        }
+        any_expand |= op.expand;
+        expand.append(op.expand);
+        match &op.mark_name {
+            Some(m) => {
+                any_mark = true;
+                mark_name.append_value(m.as_str());
+            }
+            None => mark_name.append_null(),
+        }
+    }
+
+    let [
+        b_obj_actor,
+        b_obj_ctr,
+        b_key_actor,
+        b_key_ctr,
+        b_key_str,
+        b_insert,
+        b_action,
+        b_meta,
+        b_raw,
+        b_pred_count,
+        b_pred_actor,
+        b_pred_ctr,
+        b_expand,
+        b_mark,
+    ] = bufs;
+    if any_obj {
+        obj_actor.finish_into(b_obj_actor);
+        obj_ctr.finish_into(b_obj_ctr);
+    }
+    if any_key_actor {
+        key_actor.finish_into(b_key_actor);
+    }
+    if any_key_ctr {
+        key_ctr.finish_into(b_key_ctr);
+    }
+    if any_key_str {
+        key_str.finish_into(b_key_str);
+    }
+    insert.finish_into(b_insert);
+    action.finish_into(b_action);
+    value.finish_into(b_meta, b_raw);
+    pred_count.finish_into(b_pred_count);
+    pred_actor.finish_into(b_pred_actor);
+    pred_ctr.finish_into(b_pred_ctr);
+    if any_expand {
+        expand.finish_into(b_expand);
+    }
+    if any_mark {
+        mark_name.finish_into(b_mark);
+    }
+    let mut cols: [(ColumnSpec, &[u8]); NUM_COLUMNS] =
+        [(ColumnSpec::from_raw(0), &[]); NUM_COLUMNS];
+    for ((slot, spec), buf) in cols.iter_mut().zip(SPECS).zip(bufs.iter()) {
+        *slot = (spec, buf.as_slice());
+    }
+    write_columns(out, &cols);
+    out.extend_from_slice(&parts.extra_bytes);
+    Ok(())
+}
+
+fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
+    leb128::write_u64(out, b.len() as u64);
+    out.extend_from_slice(b);
+}
+
+/// Renumbering from the caller's actor numbers to the canonical table: author 0, then the
+/// referenced other actors sorted bytewise.
+struct ActorMap<'p> {
+    author: &'p ActorId,
+    /// New table (without the author), sorted and deduplicated.
+    sorted: Vec<&'p ActorId>,
+    /// Caller index `i ≥ 1` → new index; `None` for unreferenced actors.
+    remap: Vec<Option<u32>>,
+    num_given: usize,
+}
+
+impl<'p> ActorMap<'p> {
+    fn new(parts: &'p ChangeParts) -> Result<ActorMap<'p>, DecodeError> {
+        let num_given = parts.other_actors.len();
+        let mut used = vec![false; num_given];
+        let mut mark = |a: u32| -> Result<(), DecodeError> {
+            if a == 0 {
+                return Ok(());
+            }
+            match used.get_mut(a as usize - 1) {
+                Some(u) => {
+                    *u = true;
+                    Ok(())
+                }
+                None => Err(DecodeError::ActorIndexOutOfRange {
+                    index: u64::from(a),
+                    len: num_given + 1,
+                }),
+            }
+        };
+        for op in &parts.ops {
+            if let ObjId::Op(id) = op.obj {
+                mark(id.actor)?;
+            }
+            if let Key::Seq(ElemId::Op(id)) = op.key {
+                mark(id.actor)?;
+            }
+            for p in &op.pred {
+                mark(p.actor)?;
+            }
+        }
+        let mut sorted: Vec<&ActorId> = parts
+            .other_actors
+            .iter()
+            .zip(&used)
+            .filter(|(a, u)| **u && *a != &parts.actor)
+            .map(|(a, _)| a)
+            .collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let remap = parts
+            .other_actors
+            .iter()
+            .zip(&used)
+            .map(|(a, u)| {
+                if !*u {
+                    None
+                } else if a == &parts.actor {
+                    Some(0)
+                } else {
+                    sorted.binary_search(&a).ok().map(|i| (i + 1) as u32)
+                }
+            })
+            .collect();
+        Ok(ActorMap {
+            author: &parts.actor,
+            sorted,
+            remap,
+            num_given,
+        })
+    }
+
+    fn map(&self, a: u32) -> Result<u32, DecodeError> {
+        if a == 0 {
+            return Ok(0);
+        }
+        self.remap
+            .get(a as usize - 1)
+            .copied()
+            .flatten()
+            .ok_or(DecodeError::ActorIndexOutOfRange {
+                index: u64::from(a),
+                len: self.num_given + 1,
+            })
+    }
+
+    /// Bytes of a *new* actor number.
+    fn bytes(&self, a: u32) -> &[u8] {
+        match a {
+            0 => self.author.as_bytes(),
+            i => self
+                .sorted
+                .get(i as usize - 1)
+                .map_or(&[][..], |a| a.as_bytes()),
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failure is the assertion
+mod tests {
+    use super::*;
+
+    fn del_with_preds(pred: Vec<OpId>) -> ChangeOp {
+        ChangeOp {
+            obj: ObjId::Root,
+            key: Key::Map("k".into()),
+            insert: false,
+            action: Action::Del,
+            value: ScalarValue::Null,
+            pred,
+            expand: false,
+            mark_name: None,
+        }
+    }
+
+    fn parts(other_actors: &[&str], ops: Vec<ChangeOp>) -> ChangeParts {
+        ChangeParts {
+            actor: "bb".parse().unwrap(),
+            seq: 1,
+            start_op: 10,
+            time: 0,
+            message: None,
+            deps: Vec::new(),
+            other_actors: other_actors.iter().map(|a| a.parse().unwrap()).collect(),
+            ops,
+            extra_bytes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn actor_table_is_reduced_sorted_and_renumbered() {
+        // given: [dd, 00 (unused), bb (= author), aa, dd (duplicate)]
+        let p = parts(
+            &["dd", "00", "bb", "aa", "dd"],
+            vec![del_with_preds(vec![
+                OpId::new(1, 1),
+                OpId::new(1, 3),
+                OpId::new(1, 4),
+                OpId::new(1, 5),
+            ])],
+        );
+        let c = Change::from_parts(p).unwrap();
+        let table: Vec<_> = c.other_actors().iter().map(ActorId::to_hex).collect();
+        assert_eq!(table, ["aa", "dd"]);
+        // sorted by (counter, actor bytes): aa(1) < bb(0) < dd(2) = dd(2)
+        let op = c.ops().next().unwrap();
+        assert_eq!(
+            op.pred,
+            [
+                OpId::new(1, 1),
+                OpId::new(1, 0),
+                OpId::new(1, 2),
+                OpId::new(1, 2)
+            ]
+        );
+        assert!(c.is_canonical());
+    }
+
+    #[test]
+    fn scratch_state_does_not_leak_between_changes() {
+        let a = Change::from_parts(parts(&[], vec![del_with_preds(vec![OpId::new(3, 0)])]));
+        // an invalid change in between leaves encoders half-filled
+        let mut inc = del_with_preds(Vec::new());
+        inc.action = Action::Inc;
+        inc.value = ScalarValue::Str("x".into());
+        let bad = parts(&[], vec![del_with_preds(vec![OpId::new(3, 0)]), inc]);
+        assert!(Change::from_parts(bad).is_err());
+        let b = Change::from_parts(parts(&[], vec![del_with_preds(vec![OpId::new(3, 0)])]));
+        assert_eq!(a.unwrap().bytes(), b.unwrap().bytes());
+    }
+
+    #[test]
+    fn unknown_value_needs_an_unknown_type_code() {
+        let mut op = del_with_preds(Vec::new());
+        op.action = Action::Set;
+        op.value = ScalarValue::Unknown {
+            type_code: 3,
+            bytes: vec![0x80],
+        };
+        assert!(matches!(
+            Change::from_parts(parts(&[], vec![op.clone()])),
+            Err(DecodeError::OutOfRange { .. })
+        ));
+        op.value = ScalarValue::Unknown {
+            type_code: 12,
+            bytes: vec![0x80],
+        };
+        let c = Change::from_parts(parts(&[], vec![op.clone()])).unwrap();
+        assert_eq!(c.ops().next().unwrap(), op);
+    }
+
+    #[test]
+    fn decoded_header_fields() {
+        let mut p = parts(&[], Vec::new());
+        p.message = Some("hi".into());
+        p.time = -5;
+        p.extra_bytes = vec![1, 2];
+        let c = Change::decode(Change::from_parts(p).unwrap().bytes().clone()).unwrap();
+        assert_eq!(c.message(), Some("hi"));
+        assert_eq!(c.time(), -5);
+        assert_eq!(c.extra_bytes(), [1, 2]);
+        assert_eq!((c.start_op(), c.max_op(), c.num_ops()), (10, 9, 0));
+        assert_eq!(c.actor_for(0), Some(c.actor()));
+        assert_eq!(c.actor_for(1), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! Boolean columns (spec format.md §4.3): alternating run lengths as uLEB, the first run
+//! counting `false`s.
+
+use crate::error::{CanonicalRule, DecodeError};
+use crate::leb128;
+use crate::reader::Reader;
+
+/// Streaming decoder of a boolean column.
+#[derive(Clone, Debug)]
+pub struct BoolDecoder<'a> {
+    r: Reader<'a>,
+    canonical: bool,
+    /// The value of the run being yielded.
+    value: bool,
+    remaining: u64,
+    /// The value of the next run to read.
+    next_value: bool,
+    first_run: bool,
+    overlong: bool,
+    failed: bool,
+}
+
+impl<'a> BoolDecoder<'a> {
+    /// A decoder over one column's data. In `canonical` mode a zero-length run is rejected
+    /// unless it is the leading run and something follows it.
+    pub fn new(data: &'a [u8], canonical: bool) -> Self {
+        BoolDecoder {
+            r: Reader::new(data),
+            canonical,
+            value: false,
+            remaining: 0,
+            next_value: false,
+            first_run: true,
+            overlong: false,
+            failed: false,
+        }
+    }
+
+    /// Whether any LEB128 number read so far was overlong.
+    pub fn saw_overlong(&self) -> bool {
+        self.overlong
+    }
+
+    /// Whether all input was consumed and no run is in progress.
+    pub fn is_done(&self) -> bool {
+        self.remaining == 0 && self.r.is_empty()
+    }
+
+    fn step(&mut self) -> Result<Option<bool>, DecodeError> {
+        while self.remaining == 0 {
+            if self.r.is_empty() {
+                return Ok(None);
+            }
+            let offset = self.r.position();
+            let count = self.r.uleb_lenient()?;
+            self.overlong |= self.r.position() - offset != leb128::u64_len(count);
+            let first = std::mem::replace(&mut self.first_run, false);
+            // Only a leading zero run that something follows is canonical.
+            let leading_ok = first && !self.r.is_empty();
+            if count == 0 && self.canonical && !leading_ok {
+                return Err(DecodeError::NonCanonicalColumn {
+                    offset,
+                    rule: CanonicalRule::ZeroBooleanRun,
+                });
+            }
+            self.value = self.next_value;
+            self.next_value = !self.next_value;
+            self.remaining = count;
+        }
+        self.remaining -= 1;
+        Ok(Some(self.value))
+    }
+}
+
+impl Iterator for BoolDecoder<'_> {
+    type Item = Result<bool, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        match self.step() {
+            Ok(Some(v)) => Some(Ok(v)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Canonical boolean encoder.
+#[derive(Clone, Debug, Default)]
+pub struct BoolEncoder {
+    out: Vec<u8>,
+    value: bool,
+    count: u64,
+}
+
+impl BoolEncoder {
+    /// An empty encoder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends one row.
+    pub fn append(&mut self, v: bool) {
+        if v == self.value {
+            self.count += 1;
+        } else {
+            leb128::write_u64(&mut self.out, self.count);
+            self.value = v;
+            self.count = 1;
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.count > 0 {
+            leb128::write_u64(&mut self.out, self.count);
+        }
+    }
+
+    /// Drops everything appended, keeping the buffer.
+    pub fn clear(&mut self) {
+        self.out.clear();
+        self.value = false;
+        self.count = 0;
+    }
+
+    /// Writes out the last run and returns the column data.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.flush();
+        self.out
+    }
+
+    /// Appends the column data to `out` and resets the encoder (keeping its buffer).
+    pub fn finish_into(&mut self, out: &mut Vec<u8>) {
+        self.flush();
+        out.extend_from_slice(&self.out);
+        self.out.clear();
+        self.value = false;
+        self.count = 0;
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a failure is the assertion
+mod tests {
+    use super::*;
+
+    fn enc(rows: &[bool]) -> Vec<u8> {
+        let mut e = BoolEncoder::new();
+        rows.iter().for_each(|r| e.append(*r));
+        e.finish()
+    }
+
+    fn dec(data: &[u8], canonical: bool) -> Result<Vec<bool>, DecodeError> {
+        BoolDecoder::new(data, canonical).collect()
+    }
+
+    #[test]
+    fn spec_examples() {
+        let (f, t) = (false, true);
+        assert_eq!(enc(&[f, f, t, t, t, f]), [0x02, 0x03, 0x01]);
+        assert_eq!(enc(&[t, t, f]), [0x00, 0x02, 0x01]);
+        assert_eq!(enc(&[f; 5]), [0x05]);
+        assert_eq!(enc(&[]), [] as [u8; 0]);
+        assert_eq!(dec(&[0x00, 0x02, 0x01], true).unwrap(), [t, t, f]);
+        assert_eq!(dec(&[0x02, 0x03, 0x01], true).unwrap(), [f, f, t, t, t, f]);
+    }
+
+    #[test]
+    fn canonical_rejections() {
+        for data in [
+            &[0x00][..],
+            &[0x01, 0x00],
+            &[0x01, 0x00, 0x01],
+            &[0x00, 0x00],
+        ] {
+            assert!(
+                matches!(
+                    dec(data, true),
+                    Err(DecodeError::NonCanonicalColumn {
+                        rule: CanonicalRule::ZeroBooleanRun,
+                        ..
+                    })
+                ),
+                "{data:02x?}"
+            );
+        }
+        assert_eq!(dec(&[0x01, 0x00, 0x01], false).unwrap(), [false, false]);
+        assert!(dec(&[0x80], false).is_err());
+    }
+}

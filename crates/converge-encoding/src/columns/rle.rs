@@ -1,0 +1,534 @@
+//! Run-length encoding (spec format.md §4.1): repeat runs `sLEB(n) v`, literal runs
+//! `sLEB(-n) v1..vn`, null runs `00 uLEB(n)`.
+
+use crate::error::{CanonicalRule, DecodeError};
+use crate::leb128;
+use crate::reader::Reader;
+
+/// A value that can be stored in an RLE column: `u64` (uLEB: actor, integer, group, value
+/// metadata), `i64` (sLEB: the inner layer of delta columns) and `&str` (length-prefixed UTF-8).
+pub trait RleValue<'a>: Copy + PartialEq {
+    /// Reads one value with the lenient LEB128 reader; the flag says whether every LEB128
+    /// number read was minimal.
+    fn read(r: &mut Reader<'a>) -> Result<(Self, bool), DecodeError>;
+    /// Writes one value canonically.
+    fn write(self, out: &mut Vec<u8>);
+}
+
+impl<'a> RleValue<'a> for u64 {
+    fn read(r: &mut Reader<'a>) -> Result<(u64, bool), DecodeError> {
+        let start = r.position();
+        let v = r.uleb_lenient()?;
+        Ok((v, r.position() - start == leb128::u64_len(v)))
+    }
+    fn write(self, out: &mut Vec<u8>) {
+        leb128::write_u64(out, self);
+    }
+}
+
+impl<'a> RleValue<'a> for i64 {
+    fn read(r: &mut Reader<'a>) -> Result<(i64, bool), DecodeError> {
+        let start = r.position();
+        let v = r.sleb_lenient()?;
+        Ok((v, r.position() - start == leb128::i64_len(v)))
+    }
+    fn write(self, out: &mut Vec<u8>) {
+        leb128::write_i64(out, self);
+    }
+}
+
+impl<'a> RleValue<'a> for &'a str {
+    fn read(r: &mut Reader<'a>) -> Result<(&'a str, bool), DecodeError> {
+        let offset = r.position();
+        let (len, minimal) = <u64 as RleValue>::read(r)?;
+        let len = r.check_count("string length", len, 1, offset)?;
+        let bytes = r.take(len)?;
+        let s = std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8 { offset })?;
+        Ok((s, minimal))
+    }
+    fn write(self, out: &mut Vec<u8>) {
+        leb128::write_u64(out, self.len() as u64);
+        out.extend_from_slice(self.as_bytes());
+    }
+}
+
+/// The run being yielded.
+#[derive(Clone, Copy, Debug)]
+enum Run<T> {
+    None,
+    Null(u64),
+    Repeat(T, u64),
+    /// Values left to read, and the last value read from this literal.
+    Literal(u64, Option<T>),
+}
+
+/// The previous complete run, for the canonical checks.
+#[derive(Clone, Copy, Debug)]
+enum Prev<T> {
+    None,
+    Null,
+    Repeat(T),
+    Literal(T),
+}
+
+/// Streaming RLE decoder: yields `Ok(Some(v))` per value row and `Ok(None)` per null row; after
+/// an error it yields that error once and then ends.
+#[derive(Clone, Debug)]
+pub struct RleDecoder<'a, T> {
+    r: Reader<'a>,
+    canonical: bool,
+    run: Run<T>,
+    prev: Prev<T>,
+    overlong: bool,
+    failed: bool,
+}
+
+/// Decoder of an uLEB RLE column (Actor, Integer, Group, ValueMetadata).
+pub type UintDecoder<'a> = RleDecoder<'a, u64>;
+/// Decoder of a String column; strings are borrowed from the input.
+pub type StrDecoder<'a> = RleDecoder<'a, &'a str>;
+/// Encoder of an uLEB RLE column.
+pub type UintEncoder = RleEncoder<u64>;
+/// Encoder of a String column.
+pub type StrEncoder<'s> = RleEncoder<&'s str>;
+
+impl<'a, T: RleValue<'a>> RleDecoder<'a, T> {
+    /// A decoder over one column's data. `canonical` rejects every layout the reference's
+    /// encoder would not produce (document columns).
+    pub fn new(data: &'a [u8], canonical: bool) -> Self {
+        RleDecoder {
+            r: Reader::new(data),
+            canonical,
+            run: Run::None,
+            prev: Prev::None,
+            overlong: false,
+            failed: false,
+        }
+    }
+
+    /// Whether any LEB128 number read so far was overlong (accepted, but not canonical).
+    pub fn saw_overlong(&self) -> bool {
+        self.overlong
+    }
+
+    /// Whether all input was consumed and no run is in progress.
+    pub fn is_done(&self) -> bool {
+        matches!(self.run, Run::None) && self.r.is_empty()
+    }
+
+    fn read_value(&mut self) -> Result<T, DecodeError> {
+        let (v, minimal) = T::read(&mut self.r)?;
+        self.overlong |= !minimal;
+        Ok(v)
+    }
+
+    fn non_canonical(&self, offset: usize, rule: CanonicalRule) -> Result<(), DecodeError> {
+        if self.canonical {
+            Err(DecodeError::NonCanonicalColumn { offset, rule })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Reads the next run header (and a repeat's value). `Ok(false)` at the end of input.
+    fn next_run(&mut self) -> Result<bool, DecodeError> {
+        loop {
+            if self.r.is_empty() {
+                return Ok(false);
+            }
+            let offset = self.r.position();
+            let header = self.r.sleb_lenient()?;
+            self.overlong |= self.r.position() - offset != leb128::i64_len(header);
+            if header > 0 {
+                let count = header.unsigned_abs();
+                if count < 2 {
+                    self.non_canonical(offset, CanonicalRule::RepeatBelowTwo)?;
+                }
+                let v = self.read_value()?;
+                match self.prev {
+                    Prev::Repeat(p) | Prev::Literal(p) if p == v => {
+                        self.non_canonical(offset, CanonicalRule::MergeableRuns)?;
+                    }
+                    _ => {}
+                }
+                self.prev = Prev::Repeat(v);
+                self.run = Run::Repeat(v, count);
+                return Ok(true);
+            } else if header < 0 {
+                if matches!(self.prev, Prev::Literal(_)) {
+                    self.non_canonical(offset, CanonicalRule::MergeableRuns)?;
+                }
+                self.run = Run::Literal(header.unsigned_abs(), None);
+                return Ok(true);
+            } else {
+                let count_offset = self.r.position();
+                let count = self.r.uleb_lenient()?;
+                self.overlong |= self.r.position() - count_offset != leb128::u64_len(count);
+                if count == 0 {
+                    self.non_canonical(offset, CanonicalRule::EmptyNullRun)?;
+                    continue;
+                }
+                if matches!(self.prev, Prev::Null) {
+                    self.non_canonical(offset, CanonicalRule::MergeableRuns)?;
+                }
+                self.prev = Prev::Null;
+                self.run = Run::Null(count);
+                return Ok(true);
+            }
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<Option<T>>, DecodeError> {
+        loop {
+            match self.run {
+                Run::None => {
+                    if !self.next_run()? {
+                        return Ok(None);
+                    }
+                }
+                Run::Null(n) => {
+                    self.run = if n > 1 { Run::Null(n - 1) } else { Run::None };
+                    return Ok(Some(None));
+                }
+                Run::Repeat(v, n) => {
+                    self.run = if n > 1 {
+                        Run::Repeat(v, n - 1)
+                    } else {
+                        Run::None
+                    };
+                    return Ok(Some(Some(v)));
+                }
+                Run::Literal(n, last) => {
+                    let offset = self.r.position();
+                    let v = self.read_value()?;
+                    let equal_to_previous = match last {
+                        Some(l) => l == v,
+                        // The first value of a literal must differ from a preceding repeat.
+                        None => matches!(self.prev, Prev::Repeat(p) if p == v),
+                    };
+                    if equal_to_previous {
+                        let rule = if last.is_some() {
+                            CanonicalRule::LiteralRepeats
+                        } else {
+                            CanonicalRule::MergeableRuns
+                        };
+                        self.non_canonical(offset, rule)?;
+                    }
+                    if n > 1 {
+                        self.run = Run::Literal(n - 1, Some(v));
+                    } else {
+                        self.run = Run::None;
+                        self.prev = Prev::Literal(v);
+                    }
+                    return Ok(Some(Some(v)));
+                }
+            }
+        }
+    }
+}
+
+impl<'a, T: RleValue<'a>> Iterator for RleDecoder<'a, T> {
+    type Item = Result<Option<T>, DecodeError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        match self.step() {
+            Ok(Some(v)) => Some(Ok(v)),
+            Ok(None) => None,
+            Err(e) => {
+                self.failed = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Encoder state: what has been appended but not yet written.
+#[derive(Clone, Copy, Debug)]
+enum Pending<T> {
+    Empty,
+    Nulls(u64),
+    /// One value that may start a repeat or a literal.
+    Single(T),
+    Repeat(T, u64),
+    /// A literal: `lit_count` values already in the literal buffer, plus `last`.
+    Literal(T),
+}
+
+/// Canonical RLE encoder (§4.1 rules 1-5). Append rows, then [`RleEncoder::finish`].
+/// The output buffers are kept across [`RleEncoder::finish_into`] calls for reuse.
+#[derive(Clone, Debug)]
+pub struct RleEncoder<T> {
+    out: Vec<u8>,
+    lit: Vec<u8>,
+    lit_count: u64,
+    pending: Pending<T>,
+}
+
+impl<'s, T: RleValue<'s>> Default for RleEncoder<T> {
+    fn default() -> Self {
+        RleEncoder {
+            out: Vec::new(),
+            lit: Vec::new(),
+            lit_count: 0,
+            pending: Pending::Empty,
+        }
+    }
+}
+
+impl<'s, T: RleValue<'s>> RleEncoder<T> {
+    /// An empty encoder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends one row.
+    pub fn append(&mut self, v: Option<T>) {
+        match v {
+            Some(v) => self.append_value(v),
+            None => self.append_null(),
+        }
+    }
+
+    /// Appends a non-null row.
+    pub fn append_value(&mut self, v: T) {
+        self.pending = match self.pending {
+            Pending::Empty => Pending::Single(v),
+            Pending::Nulls(n) => {
+                self.write_nulls(n);
+                Pending::Single(v)
+            }
+            Pending::Single(p) if p == v => Pending::Repeat(p, 2),
+            Pending::Single(p) => {
+                p.write(&mut self.lit);
+                self.lit_count = 1;
+                Pending::Literal(v)
+            }
+            Pending::Repeat(p, n) if p == v => Pending::Repeat(p, n + 1),
+            Pending::Repeat(p, n) => {
+                self.write_repeat(p, n);
+                Pending::Single(v)
+            }
+            Pending::Literal(last) if last == v => {
+                self.write_literal();
+                Pending::Repeat(v, 2)
+            }
+            Pending::Literal(last) => {
+                last.write(&mut self.lit);
+                self.lit_count += 1;
+                Pending::Literal(v)
+            }
+        };
+    }
+
+    /// Appends a null row.
+    pub fn append_null(&mut self) {
+        self.pending = match self.pending {
+            Pending::Nulls(n) => Pending::Nulls(n + 1),
+            _ => {
+                self.flush();
+                Pending::Nulls(1)
+            }
+        };
+    }
+
+    /// Appends `n` null rows.
+    pub fn append_nulls(&mut self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.pending = match self.pending {
+            Pending::Nulls(m) => Pending::Nulls(m + n),
+            _ => {
+                self.flush();
+                Pending::Nulls(n)
+            }
+        };
+    }
+
+    fn write_nulls(&mut self, n: u64) {
+        self.out.push(0);
+        leb128::write_u64(&mut self.out, n);
+    }
+
+    fn write_repeat(&mut self, v: T, n: u64) {
+        leb128::write_i64(&mut self.out, n as i64);
+        v.write(&mut self.out);
+    }
+
+    /// Writes the values in the literal buffer as one literal run.
+    fn write_literal(&mut self) {
+        if self.lit_count > 0 {
+            leb128::write_i64(&mut self.out, -(self.lit_count as i64));
+            self.out.extend_from_slice(&self.lit);
+        }
+        self.lit.clear();
+        self.lit_count = 0;
+    }
+
+    fn flush(&mut self) {
+        match std::mem::replace(&mut self.pending, Pending::Empty) {
+            Pending::Empty => {}
+            Pending::Nulls(n) => self.write_nulls(n),
+            Pending::Single(v) => {
+                leb128::write_i64(&mut self.out, -1);
+                v.write(&mut self.out);
+            }
+            Pending::Repeat(v, n) => self.write_repeat(v, n),
+            Pending::Literal(last) => {
+                last.write(&mut self.lit);
+                self.lit_count += 1;
+                self.write_literal();
+            }
+        }
+    }
+
+    /// Whether nothing has been appended since the last finish.
+    pub fn is_empty(&self) -> bool {
+        matches!(self.pending, Pending::Empty) && self.out.is_empty()
+    }
+
+    /// Drops everything appended, keeping the buffers.
+    pub fn clear(&mut self) {
+        self.out.clear();
+        self.lit.clear();
+        self.lit_count = 0;
+        self.pending = Pending::Empty;
+    }
+
+    /// Writes out pending runs and returns the column data.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.flush();
+        self.out
+    }
+
+    /// Writes out pending runs, appends the column data to `out`, and resets the encoder
+    /// (keeping its buffers).
+    pub fn finish_into(&mut self, out: &mut Vec<u8>) {
+        self.flush();
+        out.extend_from_slice(&self.out);
+        self.out.clear();
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a failure is the assertion
+mod tests {
+    use super::*;
+
+    fn enc_u(rows: &[Option<u64>]) -> Vec<u8> {
+        let mut e = UintEncoder::new();
+        rows.iter().for_each(|r| e.append(*r));
+        e.finish()
+    }
+
+    fn dec_u(data: &[u8], canonical: bool) -> Result<Vec<Option<u64>>, DecodeError> {
+        UintDecoder::new(data, canonical).collect()
+    }
+
+    #[test]
+    fn spec_examples() {
+        let s = |v: u64| Some(v);
+        assert_eq!(
+            enc_u(&[s(1), s(1), s(1), s(2), s(3)]),
+            [0x03, 0x01, 0x7e, 0x02, 0x03]
+        );
+        assert_eq!(enc_u(&[s(1), s(2), s(2)]), [0x7f, 0x01, 0x02, 0x02]);
+        assert_eq!(enc_u(&[None, None, s(5)]), [0x00, 0x02, 0x7f, 0x05]);
+        assert_eq!(enc_u(&[]), [] as [u8; 0]);
+        let mut e = StrEncoder::new();
+        for v in ["a", "a", "b"] {
+            e.append_value(v);
+        }
+        assert_eq!(e.finish(), [0x02, 0x01, 0x61, 0x7f, 0x01, 0x62]);
+        // the header is signed: a repeat of 64 is `c0 00`
+        assert_eq!(enc_u(&[s(7); 64]), [0xc0, 0x00, 0x07]);
+        let lit: Vec<_> = (0..64).map(s).collect();
+        assert_eq!(enc_u(&lit)[0], 0x40);
+        for data in [
+            &[0x03, 0x01, 0x7e, 0x02, 0x03][..],
+            &[0x7f, 0x01, 0x02, 0x02],
+            &[0x00, 0x02, 0x7f, 0x05],
+        ] {
+            assert_eq!(enc_u(&dec_u(data, true).unwrap()), data);
+        }
+        let strs: Vec<_> = StrDecoder::new(&[0x02, 0x01, 0x61, 0x7f, 0x01, 0x62], true)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(strs, [Some("a"), Some("a"), Some("b")]);
+    }
+
+    #[test]
+    fn canonical_rejections() {
+        let rule = |data: &[u8]| match dec_u(data, true) {
+            Err(DecodeError::NonCanonicalColumn { rule, .. }) => Some(rule),
+            _ => None,
+        };
+        // repeat of one
+        assert_eq!(rule(&[0x01, 0x05]), Some(CanonicalRule::RepeatBelowTwo));
+        // zero-length null run
+        assert_eq!(rule(&[0x00, 0x00]), Some(CanonicalRule::EmptyNullRun));
+        // null after null
+        assert_eq!(
+            rule(&[0x00, 0x01, 0x00, 0x01]),
+            Some(CanonicalRule::MergeableRuns)
+        );
+        // repeat after repeat of the same value
+        assert_eq!(
+            rule(&[0x02, 0x05, 0x02, 0x05]),
+            Some(CanonicalRule::MergeableRuns)
+        );
+        // literal after literal
+        assert_eq!(
+            rule(&[0x7f, 0x01, 0x7f, 0x02]),
+            Some(CanonicalRule::MergeableRuns)
+        );
+        // literal followed by a repeat of its last value
+        assert_eq!(
+            rule(&[0x7e, 0x01, 0x02, 0x02, 0x02]),
+            Some(CanonicalRule::MergeableRuns)
+        );
+        // literal starting with the previous repeat's value
+        assert_eq!(
+            rule(&[0x02, 0x02, 0x7f, 0x02]),
+            Some(CanonicalRule::MergeableRuns)
+        );
+        // literal with equal adjacent values
+        assert_eq!(
+            rule(&[0x7e, 0x03, 0x03]),
+            Some(CanonicalRule::LiteralRepeats)
+        );
+        // all of these are accepted leniently
+        for data in [
+            &[0x01, 0x05][..],
+            &[0x00, 0x00],
+            &[0x00, 0x01, 0x00, 0x01],
+            &[0x7e, 0x03, 0x03],
+            &[0x02, 0x02, 0x7f, 0x02],
+        ] {
+            assert!(dec_u(data, false).is_ok());
+        }
+        // overlong values are accepted even canonically, but reported
+        let mut d = UintDecoder::new(&[0x7f, 0x81, 0x00], true);
+        assert_eq!(d.next(), Some(Ok(Some(1))));
+        assert!(d.saw_overlong());
+    }
+
+    #[test]
+    fn truncated_input_is_an_error_not_a_panic() {
+        assert!(dec_u(&[0x7e, 0x01], false).is_err());
+        assert!(dec_u(&[0x05], false).is_err());
+        assert!(dec_u(&[0x00], false).is_err());
+        let mut d = StrDecoder::new(&[0x7f, 0x05, b'a'], false);
+        assert!(d.next().unwrap().is_err());
+        assert!(d.next().is_none());
+        assert!(
+            StrDecoder::new(&[0x7f, 0x01, 0xff], false)
+                .next()
+                .unwrap()
+                .is_err()
+        );
+    }
+}

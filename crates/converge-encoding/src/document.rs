@@ -1,0 +1,982 @@
+//! The document chunk (type 0, spec format.md §7): every change's metadata plus the ops of all
+//! changes in document order, with deletions folded into successor lists.
+//!
+//! [`DocumentChunk::decode`] reads a chunk as the reference's loader does (canonical columns,
+//! raw-DEFLATE columns inflated under a size limit, unknown columns ignored, optional head
+//! indexes, nothing after them). [`DocumentChunk::encode`] writes exactly the reference's bytes
+//! for the same content (§7.3 column set and elision; with `compress`, every column of at least
+//! 256 bytes deflated). [`DocumentChunk::reconstruct_changes`] rebuilds the changes (§8).
+
+mod reconstruct;
+
+use std::io::Read;
+
+use crate::chunk::{self, Chunk, ChunkType};
+use crate::columns::ColumnMetadata;
+use crate::error::DecodeError;
+use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
+use crate::leb128;
+use crate::reader::Reader;
+use crate::value::{Action, ScalarValue};
+
+use crate::columns::{
+    BoolDecoder, BoolEncoder, DeltaDecoder, DeltaEncoder, RleDecoder, RleEncoder, RleValue,
+};
+
+pub use reconstruct::HeadsCheck;
+
+/// The DEFLATE bit of a column spec.
+const DEFLATE_BIT: u32 = 0x08;
+/// Columns at least this long are deflated when compressing (spec format.md §7.6).
+const DEFLATE_MIN_SIZE: usize = 256;
+
+/// Change metadata column specs (spec format.md §7.2).
+mod change_col {
+    pub(super) const ACTOR: u32 = 0x01;
+    pub(super) const SEQ: u32 = 0x03;
+    pub(super) const MAX_OP: u32 = 0x13;
+    pub(super) const TIME: u32 = 0x23;
+    pub(super) const MESSAGE: u32 = 0x35;
+    pub(super) const DEPS_COUNT: u32 = 0x40;
+    pub(super) const DEPS: u32 = 0x43;
+    pub(super) const EXTRA_META: u32 = 0x56;
+    pub(super) const EXTRA_RAW: u32 = 0x57;
+}
+
+/// Op column specs (spec format.md §7.3).
+mod op_col {
+    pub(super) const OBJ_ACTOR: u32 = 0x01;
+    pub(super) const OBJ_COUNTER: u32 = 0x02;
+    pub(super) const KEY_ACTOR: u32 = 0x11;
+    pub(super) const KEY_COUNTER: u32 = 0x13;
+    pub(super) const KEY_STRING: u32 = 0x15;
+    pub(super) const ID_ACTOR: u32 = 0x21;
+    pub(super) const ID_COUNTER: u32 = 0x23;
+    pub(super) const INSERT: u32 = 0x34;
+    pub(super) const ACTION: u32 = 0x42;
+    pub(super) const VALUE_META: u32 = 0x56;
+    pub(super) const VALUE_RAW: u32 = 0x57;
+    pub(super) const SUCC_COUNT: u32 = 0x80;
+    pub(super) const SUCC_ACTOR: u32 = 0x81;
+    pub(super) const SUCC_COUNTER: u32 = 0x83;
+    pub(super) const EXPAND: u32 = 0x94;
+    pub(super) const MARK_NAME: u32 = 0xa5;
+}
+
+/// Bounds on what decoding a document may allocate, against decompression bombs and run-length
+/// bombs (a three-byte repeat run can claim 2⁶³ rows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DocumentLimits {
+    /// Most bytes all deflated columns of one chunk may inflate to, together.
+    pub max_inflated_bytes: usize,
+    /// Most changes, and separately most ops (and most successor entries), one chunk may hold.
+    pub max_rows: usize,
+}
+
+impl Default for DocumentLimits {
+    /// 512 MiB inflated, 16 Mi rows (the largest real document we know, `godot-thread`, has
+    /// 9.4 Mi ops). A decoded op takes about 140 bytes, so the row limit bounds memory at a few
+    /// GiB; lower it where untrusted input must stay smaller.
+    fn default() -> Self {
+        DocumentLimits {
+            max_inflated_bytes: 512 << 20,
+            max_rows: 16 << 20,
+        }
+    }
+}
+
+/// One change's metadata row in a document (spec format.md §7.2). The change's ops are
+/// stored with the document's ops; its startOp is implied (§8).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct DocChange {
+    /// The author, an index into [`DocumentChunk::actors`].
+    pub actor: u32,
+    /// Per-actor sequence number, from 1.
+    pub seq: u64,
+    /// The counter of the change's last op (startOp − 1 for a change with no ops).
+    pub max_op: u64,
+    /// Timestamp as the author recorded it.
+    pub time: i64,
+    /// The commit message, if any.
+    pub message: Option<String>,
+    /// Dependencies: indexes of earlier changes in [`DocumentChunk::changes`], in the order of
+    /// the change's own deps.
+    pub deps: Vec<u32>,
+    /// Opaque trailing bytes of the change (e.g. an author footer).
+    pub extra_bytes: Vec<u8>,
+}
+
+/// One stored op (spec format.md §7.3): every op of every change except deletions, with the
+/// ids of the ops that overwrote, deleted or incremented it. Actor indexes are document-wide.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocOp {
+    /// The op's id.
+    pub id: OpId,
+    /// The object it acts on.
+    pub obj: ObjId,
+    /// The key or element it addresses (for an insert: the element it is inserted after).
+    pub key: Key,
+    /// Whether it inserts a new sequence element.
+    pub insert: bool,
+    /// What it does.
+    pub action: Action,
+    /// Its value (null for make ops and mark ends).
+    pub value: ScalarValue,
+    /// The ops that supersede it, sorted ascending.
+    pub succ: Vec<OpId>,
+    /// For marks: whether the mark expands at this boundary.
+    pub expand: bool,
+    /// For mark begins: the mark's name.
+    pub mark_name: Option<String>,
+}
+
+/// A decoded document chunk (spec format.md §7.1).
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct DocumentChunk {
+    /// Every actor that authored a change, sorted bytewise.
+    pub actors: Vec<ActorId>,
+    /// The heads, sorted bytewise.
+    pub heads: Vec<ChangeHash>,
+    /// Change metadata in document (topological) order.
+    pub changes: Vec<DocChange>,
+    /// Stored ops in document order (spec format.md §7.4).
+    pub ops: Vec<DocOp>,
+    /// The index in [`DocumentChunk::changes`] of each head, or `None` when the chunk omitted
+    /// them (older writers; never `None` without heads). Not validated on read, as in the
+    /// reference.
+    pub head_indexes: Option<Vec<u64>>,
+}
+
+/// The data of a set of columns, inflated where needed, keyed by normalized spec.
+struct Columns {
+    data: Vec<(u32, Vec<u8>)>,
+}
+
+impl Columns {
+    /// Slices (and inflates) the columns listed in `specs` from `r`.
+    fn read(
+        r: &mut Reader<'_>,
+        specs: &ColumnMetadata,
+        inflated_budget: &mut usize,
+        limit: usize,
+    ) -> Result<Columns, DecodeError> {
+        let mut data: Vec<(u32, Vec<u8>)> = Vec::new();
+        for (spec, len) in specs.iter() {
+            let bytes = r
+                .take(len)
+                .map_err(|_| DecodeError::ColumnDataOutOfBounds {
+                    needed: len as u64,
+                    remaining: r.remaining(),
+                })?;
+            let normal = spec.normalized().raw();
+            let bytes = if spec.is_deflated() {
+                inflate(bytes, inflated_budget, limit)?
+            } else {
+                bytes.to_vec()
+            };
+            // Equal normalized specs: the later one wins.
+            data.retain(|(s, _)| *s != normal);
+            data.push((normal, bytes));
+        }
+        Ok(Columns { data })
+    }
+
+    fn get(&self, spec: u32) -> Option<&[u8]> {
+        self.data
+            .iter()
+            .find(|(s, _)| *s == spec)
+            .map(|(_, d)| d.as_slice())
+    }
+}
+
+/// Inflates a raw DEFLATE stream, charging its output to `budget`.
+fn inflate(data: &[u8], budget: &mut usize, limit: usize) -> Result<Vec<u8>, DecodeError> {
+    let out = chunk::inflate_raw(data, *budget).map_err(|e| match e {
+        DecodeError::InflatedTooLarge { .. } => DecodeError::InflatedTooLarge { limit },
+        e => e,
+    })?;
+    *budget -= out.len();
+    Ok(out)
+}
+
+/// An optional column's decoder, or a fixed default when the column is absent.
+struct Opt<D>(Option<D>);
+
+/// Reads the next row of a present column, checking it has one.
+fn row<T>(
+    next: Result<Option<T>, DecodeError>,
+    spec: u32,
+    expected: u64,
+    found: u64,
+) -> Result<T, DecodeError> {
+    // A `match`, not `ok_or`: building and dropping an unused error per row is measurable.
+    match next? {
+        Some(v) => Ok(v),
+        None => Err(DecodeError::ColumnLengthMismatch {
+            spec,
+            expected,
+            found,
+        }),
+    }
+}
+
+fn rle_u64<'a>(cols: &'a Columns, spec: u32) -> Opt<RleDecoder<'a, u64>> {
+    Opt(cols.get(spec).map(|d| RleDecoder::new(d, true)))
+}
+
+fn rle_str<'a>(cols: &'a Columns, spec: u32) -> Opt<RleDecoder<'a, &'a str>> {
+    Opt(cols.get(spec).map(|d| RleDecoder::new(d, true)))
+}
+
+fn delta<'a>(cols: &'a Columns, spec: u32) -> Opt<DeltaDecoder<'a>> {
+    Opt(cols.get(spec).map(|d| DeltaDecoder::new(d, true)))
+}
+
+fn boolean<'a>(cols: &'a Columns, spec: u32) -> Opt<BoolDecoder<'a>> {
+    Opt(cols.get(spec).map(|d| BoolDecoder::new(d, true)))
+}
+
+impl<'a, T: RleValue<'a>> Opt<RleDecoder<'a, T>> {
+    /// The next row; absent columns yield null. `i` is the row number for errors.
+    fn next(&mut self, spec: u32, n: u64, i: u64) -> Result<Option<T>, DecodeError> {
+        match &mut self.0 {
+            None => Ok(None),
+            Some(d) => row(d.next().transpose(), spec, n, i),
+        }
+    }
+    fn finish(&mut self, spec: u32, n: u64) -> Result<(), DecodeError> {
+        if let Some(d) = &mut self.0
+            && d.next().transpose()?.is_some()
+        {
+            return Err(DecodeError::ColumnLengthMismatch {
+                spec,
+                expected: n,
+                found: n + 1,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Opt<DeltaDecoder<'_>> {
+    fn next(&mut self, spec: u32, n: u64, i: u64) -> Result<Option<i64>, DecodeError> {
+        match &mut self.0 {
+            None => Ok(None),
+            Some(d) => row(d.next().transpose(), spec, n, i),
+        }
+    }
+    fn finish(&mut self, spec: u32, n: u64) -> Result<(), DecodeError> {
+        if let Some(d) = &mut self.0
+            && d.next().transpose()?.is_some()
+        {
+            return Err(DecodeError::ColumnLengthMismatch {
+                spec,
+                expected: n,
+                found: n + 1,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Opt<BoolDecoder<'_>> {
+    fn next(&mut self, spec: u32, n: u64, i: u64) -> Result<bool, DecodeError> {
+        match &mut self.0 {
+            None => Ok(false),
+            Some(d) => row(d.next().transpose(), spec, n, i),
+        }
+    }
+    fn finish(&mut self, spec: u32, n: u64) -> Result<(), DecodeError> {
+        if let Some(d) = &mut self.0
+            && d.next().transpose()?.is_some()
+        {
+            return Err(DecodeError::ColumnLengthMismatch {
+                spec,
+                expected: n,
+                found: n + 1,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Counts the rows of a driving column without materialising them.
+fn count_rows(data: Option<&[u8]>, limit: usize, what: &'static str) -> Result<u64, DecodeError> {
+    let Some(data) = data else { return Ok(0) };
+    let mut n: u64 = 0;
+    for row in RleDecoder::<u64>::new(data, true) {
+        row?;
+        n += 1;
+        if n > limit as u64 {
+            return Err(DecodeError::TooManyRows {
+                what,
+                limit: limit as u64,
+            });
+        }
+    }
+    Ok(n)
+}
+
+fn non_null<T>(v: Option<T>, column: &'static str, row: u64) -> Result<T, DecodeError> {
+    match v {
+        Some(v) => Ok(v),
+        None => Err(DecodeError::UnexpectedNull { column, row }),
+    }
+}
+
+fn actor_index(v: u64, actors: usize) -> Result<u32, DecodeError> {
+    match u32::try_from(v) {
+        Ok(i) if (i as usize) < actors => Ok(i),
+        _ => Err(DecodeError::ActorIndexOutOfRange {
+            index: v,
+            len: actors,
+        }),
+    }
+}
+
+fn counter_u32(v: i64, field: &'static str, row: u64) -> Result<u32, DecodeError> {
+    u32::try_from(v).map_err(|_| DecodeError::OutOfRange {
+        field,
+        value: v as u64,
+        offset: row as usize,
+    })
+}
+
+impl DocumentChunk {
+    /// An empty document.
+    pub fn new() -> Self {
+        DocumentChunk {
+            head_indexes: Some(Vec::new()),
+            ..DocumentChunk::default()
+        }
+    }
+
+    /// Builds a document from its parts, as a saver has them: actors (sorted), change metadata
+    /// and ops in document order, and the heads with the index of each head's change. Heads are
+    /// sorted bytewise and their indexes kept aligned.
+    pub fn from_parts(
+        actors: Vec<ActorId>,
+        changes: Vec<DocChange>,
+        ops: Vec<DocOp>,
+        mut heads: Vec<(ChangeHash, usize)>,
+    ) -> Self {
+        heads.sort_by_key(|h| h.0);
+        DocumentChunk {
+            actors,
+            heads: heads.iter().map(|(h, _)| *h).collect(),
+            changes,
+            ops,
+            head_indexes: Some(heads.iter().map(|(_, i)| *i as u64).collect()),
+        }
+    }
+
+    /// Decodes one whole document chunk (header included) with the default limits; the
+    /// checksum must match and nothing may follow the chunk.
+    pub fn decode(chunk: &[u8]) -> Result<DocumentChunk, DecodeError> {
+        Self::decode_with_limits(chunk, DocumentLimits::default())
+    }
+
+    /// [`DocumentChunk::decode`] with explicit limits.
+    pub fn decode_with_limits(
+        chunk: &[u8],
+        limits: DocumentLimits,
+    ) -> Result<DocumentChunk, DecodeError> {
+        let parsed = Chunk::parse(chunk)?;
+        if parsed.chunk_type() != ChunkType::Document {
+            return Err(DecodeError::WrongChunkType {
+                expected: "document",
+                found: parsed.chunk_type().byte(),
+            });
+        }
+        if parsed.bytes().len() != chunk.len() {
+            return Err(DecodeError::LeftoverData {
+                len: chunk.len() - parsed.bytes().len(),
+            });
+        }
+        parsed.verify_checksum()?;
+        Self::decode_data(parsed.data(), limits)
+    }
+
+    /// Decodes the data of a document chunk (the bytes after the chunk header).
+    pub fn decode_data(data: &[u8], limits: DocumentLimits) -> Result<DocumentChunk, DecodeError> {
+        let mut r = Reader::new(data);
+        let n_actors = r.count("actors", 1)?;
+        let mut actors = Vec::with_capacity(n_actors);
+        for _ in 0..n_actors {
+            actors.push(ActorId::from_bytes(r.length_prefixed()?));
+        }
+        let n_heads = r.count("heads", ChangeHash::LEN)?;
+        let mut heads = Vec::with_capacity(n_heads);
+        for _ in 0..n_heads {
+            heads.push(ChangeHash(r.take_array()?));
+        }
+        let change_specs = ColumnMetadata::read(&mut r)?;
+        let op_specs = ColumnMetadata::read(&mut r)?;
+        let mut budget = limits.max_inflated_bytes;
+        let change_cols = Columns::read(
+            &mut r,
+            &change_specs,
+            &mut budget,
+            limits.max_inflated_bytes,
+        )?;
+        let op_cols = Columns::read(&mut r, &op_specs, &mut budget, limits.max_inflated_bytes)?;
+        // With no heads there is nothing to omit: always `Some`, so decoding is canonical.
+        let head_indexes = if r.is_empty() && n_heads > 0 {
+            None
+        } else {
+            let mut idx = Vec::with_capacity(n_heads.min(r.remaining()));
+            for _ in 0..n_heads {
+                idx.push(r.uleb()?);
+            }
+            Some(idx)
+        };
+        if !r.is_empty() {
+            return Err(DecodeError::LeftoverData { len: r.remaining() });
+        }
+        let changes = decode_changes(&change_cols, actors.len(), limits)?;
+        let ops = decode_ops(&op_cols, actors.len(), limits)?;
+        Ok(DocumentChunk {
+            actors,
+            heads,
+            changes,
+            ops,
+            head_indexes,
+        })
+    }
+
+    /// Encodes the whole chunk (header included) as the reference writes it: `save()` with
+    /// `compress`, `save_nocompress()` without.
+    pub fn encode(&self, compress: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        chunk::write_chunk(&mut out, ChunkType::Document, &self.encode_data(compress));
+        out
+    }
+
+    /// Encodes the chunk data (the bytes after the header).
+    pub fn encode_data(&self, compress: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        leb128::write_u64(&mut out, self.actors.len() as u64);
+        for a in &self.actors {
+            leb128::write_u64(&mut out, a.as_bytes().len() as u64);
+            out.extend_from_slice(a.as_bytes());
+        }
+        leb128::write_u64(&mut out, self.heads.len() as u64);
+        for h in &self.heads {
+            out.extend_from_slice(h.as_bytes());
+        }
+        let change_cols = encode_changes(&self.changes);
+        let op_cols = encode_ops(&self.ops);
+        let mut data = Vec::new();
+        let change_specs = write_column_data(&mut data, change_cols, compress);
+        let op_specs = write_column_data(&mut data, op_cols, compress);
+        write_column_specs(&mut out, &change_specs);
+        write_column_specs(&mut out, &op_specs);
+        out.extend_from_slice(&data);
+        if let Some(idx) = &self.head_indexes {
+            for i in idx {
+                leb128::write_u64(&mut out, *i);
+            }
+        }
+        out
+    }
+}
+
+/// Appends the non-empty columns' data to `out`, deflating those of at least 256 bytes when
+/// `compress`, and returns each written column's spec and stored length.
+///
+/// The deflated bytes depend on how the output buffer grows, not only on the input and the
+/// level: zlib-rs emits different (equally valid) streams for different output buffer sizes.
+/// The reference deflates each column with `bufread::DeflateEncoder::read_to_end` into one
+/// growing buffer holding all change columns and then all op columns, so this does exactly
+/// the same to produce identical bytes.
+fn write_column_data(
+    out: &mut Vec<u8>,
+    cols: Vec<(u32, Vec<u8>)>,
+    compress: bool,
+) -> Vec<(u32, usize)> {
+    let mut specs = Vec::with_capacity(cols.len());
+    for (spec, data) in cols {
+        if data.is_empty() {
+            continue;
+        }
+        let start = out.len();
+        if compress && data.len() >= DEFLATE_MIN_SIZE {
+            let mut enc = flate2::bufread::DeflateEncoder::new(
+                data.as_slice(),
+                flate2::Compression::default(),
+            );
+            if enc.read_to_end(out).is_ok() {
+                specs.push((spec | DEFLATE_BIT, out.len() - start));
+                continue;
+            }
+            // Deflating into memory cannot fail; should it, store the column as is.
+            out.truncate(start);
+        }
+        out.extend_from_slice(&data);
+        specs.push((spec, data.len()));
+    }
+    specs
+}
+
+fn write_column_specs(out: &mut Vec<u8>, cols: &[(u32, usize)]) {
+    leb128::write_u64(out, cols.len() as u64);
+    for (spec, len) in cols {
+        leb128::write_u64(out, u64::from(*spec));
+        leb128::write_u64(out, *len as u64);
+    }
+}
+
+fn decode_changes(
+    cols: &Columns,
+    n_actors: usize,
+    limits: DocumentLimits,
+) -> Result<Vec<DocChange>, DecodeError> {
+    use change_col::*;
+    let n = count_rows(cols.get(ACTOR), limits.max_rows, "changes")?;
+    let mut actor = rle_u64(cols, ACTOR);
+    let mut seq = delta(cols, SEQ);
+    let mut max_op = delta(cols, MAX_OP);
+    let mut time = delta(cols, TIME);
+    let mut message = rle_str(cols, MESSAGE);
+    let mut deps_count = rle_u64(cols, DEPS_COUNT);
+    let mut deps = delta(cols, DEPS);
+    let mut extra_meta = rle_u64(cols, EXTRA_META);
+    let mut extra_raw = Reader::new(cols.get(EXTRA_RAW).unwrap_or_default());
+    let mut dep_items: u64 = 0;
+    let mut out = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let a = non_null(actor.next(ACTOR, n, i)?, "change actor", i)?;
+        let s = non_null(seq.next(SEQ, n, i)?, "change seq", i)?;
+        let m = non_null(max_op.next(MAX_OP, n, i)?, "change maxOp", i)?;
+        let t = time.next(TIME, n, i)?.unwrap_or(0);
+        let msg = message.next(MESSAGE, n, i)?.map(str::to_owned);
+        let dc = deps_count.next(DEPS_COUNT, n, i)?.unwrap_or(0);
+        dep_items += dc;
+        if dep_items > limits.max_rows as u64 {
+            return Err(DecodeError::TooManyRows {
+                what: "change deps",
+                limit: limits.max_rows as u64,
+            });
+        }
+        let mut d = Vec::with_capacity(dc as usize);
+        for _ in 0..dc {
+            let dep = non_null(deps.next(DEPS, dep_items, i)?, "change dep", i)?;
+            let dep = u32::try_from(dep).map_err(|_| DecodeError::InvalidDepIndex {
+                change: i as usize,
+                dep: dep as u64,
+            })?;
+            d.push(dep);
+        }
+        let meta = extra_meta.next(EXTRA_META, n, i)?.unwrap_or(7);
+        let extra_len = usize::try_from(meta >> 4).unwrap_or(usize::MAX);
+        let extra = extra_raw.take(extra_len)?.to_vec();
+        out.push(DocChange {
+            actor: actor_index(a, n_actors)?,
+            seq: u32_field(s, "change seq", i)?,
+            max_op: u32_field(m, "change maxOp", i)?,
+            time: t,
+            message: msg,
+            deps: d,
+            extra_bytes: extra,
+        });
+    }
+    actor.finish(ACTOR, n)?;
+    seq.finish(SEQ, n)?;
+    max_op.finish(MAX_OP, n)?;
+    time.finish(TIME, n)?;
+    message.finish(MESSAGE, n)?;
+    deps_count.finish(DEPS_COUNT, n)?;
+    deps.finish(DEPS, dep_items)?;
+    extra_meta.finish(EXTRA_META, n)?;
+    Ok(out)
+}
+
+fn u32_field(v: i64, field: &'static str, row: u64) -> Result<u64, DecodeError> {
+    Ok(u64::from(counter_u32(v, field, row)?))
+}
+
+fn decode_ops(
+    cols: &Columns,
+    n_actors: usize,
+    limits: DocumentLimits,
+) -> Result<Vec<DocOp>, DecodeError> {
+    use op_col::*;
+    let n = count_rows(cols.get(ACTION), limits.max_rows, "ops")?;
+    let mut obj_actor = rle_u64(cols, OBJ_ACTOR);
+    let mut obj_counter = rle_u64(cols, OBJ_COUNTER);
+    let mut key_actor = rle_u64(cols, KEY_ACTOR);
+    let mut key_counter = delta(cols, KEY_COUNTER);
+    let mut key_string = rle_str(cols, KEY_STRING);
+    let mut id_actor = rle_u64(cols, ID_ACTOR);
+    let mut id_counter = delta(cols, ID_COUNTER);
+    let mut insert = boolean(cols, INSERT);
+    let mut action = rle_u64(cols, ACTION);
+    let mut value_meta = rle_u64(cols, VALUE_META);
+    let mut value_raw = Reader::new(cols.get(VALUE_RAW).unwrap_or_default());
+    let mut succ_count = rle_u64(cols, SUCC_COUNT);
+    let mut succ_actor = rle_u64(cols, SUCC_ACTOR);
+    let mut succ_counter = delta(cols, SUCC_COUNTER);
+    let mut expand = boolean(cols, EXPAND);
+    let mut mark_name = rle_str(cols, MARK_NAME);
+    let mut succ_items: u64 = 0;
+    let mut out = Vec::with_capacity(n as usize);
+    for i in 0..n {
+        let obj = match (
+            obj_actor.next(OBJ_ACTOR, n, i)?,
+            obj_counter.next(OBJ_COUNTER, n, i)?,
+        ) {
+            (None, None) => ObjId::Root,
+            (Some(a), Some(c)) => ObjId::Op(OpId::new(
+                u32::try_from(c).map_err(|_| DecodeError::OutOfRange {
+                    field: "obj counter",
+                    value: c,
+                    offset: i as usize,
+                })?,
+                actor_index(a, n_actors)?,
+            )),
+            _ => return Err(DecodeError::InvalidObjId { row: i }),
+        };
+        let key = match (
+            key_actor.next(KEY_ACTOR, n, i)?,
+            key_counter.next(KEY_COUNTER, n, i)?,
+            key_string.next(KEY_STRING, n, i)?,
+        ) {
+            (None, None, Some(s)) => Key::Map(s.to_owned()),
+            (None, Some(0), None) => Key::Seq(ElemId::Head),
+            (Some(a), Some(c), None) => Key::Seq(ElemId::Op(OpId::new(
+                counter_u32(c, "key counter", i)?,
+                actor_index(a, n_actors)?,
+            ))),
+            _ => return Err(DecodeError::InvalidKey { row: i }),
+        };
+        let ia = non_null(id_actor.next(ID_ACTOR, n, i)?, "id actor", i)?;
+        let ic = non_null(id_counter.next(ID_COUNTER, n, i)?, "id counter", i)?;
+        let id = OpId::new(
+            counter_u32(ic, "id counter", i)?,
+            actor_index(ia, n_actors)?,
+        );
+        let ins = insert.next(INSERT, n, i)?;
+        let code = non_null(action.next(ACTION, n, i)?, "action", i)?;
+        let Some(act) = Action::from_code(code) else {
+            return Err(DecodeError::UnknownAction { code, row: i });
+        };
+        let meta = non_null(value_meta.next(VALUE_META, n, i)?, "value metadata", i)?;
+        let len = usize::try_from(meta >> 4).unwrap_or(usize::MAX);
+        let raw = value_raw.take(len)?;
+        let value = ScalarValue::decode_raw(meta, raw, false)?;
+        let sc = non_null(succ_count.next(SUCC_COUNT, n, i)?, "succ count", i)?;
+        succ_items += sc;
+        if succ_items > limits.max_rows as u64 {
+            return Err(DecodeError::TooManyRows {
+                what: "successors",
+                limit: limits.max_rows as u64,
+            });
+        }
+        let mut succ = Vec::with_capacity(sc as usize);
+        for _ in 0..sc {
+            let a = non_null(succ_actor.next(SUCC_ACTOR, succ_items, i)?, "succ actor", i)?;
+            let c = non_null(
+                succ_counter.next(SUCC_COUNTER, succ_items, i)?,
+                "succ counter",
+                i,
+            )?;
+            succ.push(OpId::new(
+                counter_u32(c, "succ counter", i)?,
+                actor_index(a, n_actors)?,
+            ));
+        }
+        let exp = expand.next(EXPAND, n, i)?;
+        let name = mark_name.next(MARK_NAME, n, i)?.map(str::to_owned);
+        out.push(DocOp {
+            id,
+            obj,
+            key,
+            insert: ins,
+            action: act,
+            value,
+            succ,
+            expand: exp,
+            mark_name: name,
+        });
+    }
+    obj_actor.finish(OBJ_ACTOR, n)?;
+    obj_counter.finish(OBJ_COUNTER, n)?;
+    key_actor.finish(KEY_ACTOR, n)?;
+    key_counter.finish(KEY_COUNTER, n)?;
+    key_string.finish(KEY_STRING, n)?;
+    id_actor.finish(ID_ACTOR, n)?;
+    id_counter.finish(ID_COUNTER, n)?;
+    insert.finish(INSERT, n)?;
+    value_meta.finish(VALUE_META, n)?;
+    succ_count.finish(SUCC_COUNT, n)?;
+    succ_actor.finish(SUCC_ACTOR, succ_items)?;
+    succ_counter.finish(SUCC_COUNTER, succ_items)?;
+    expand.finish(EXPAND, n)?;
+    mark_name.finish(MARK_NAME, n)?;
+    Ok(out)
+}
+
+fn encode_changes(changes: &[DocChange]) -> Vec<(u32, Vec<u8>)> {
+    use change_col::*;
+    let mut actor = RleEncoder::<u64>::new();
+    let mut seq = DeltaEncoder::new();
+    let mut max_op = DeltaEncoder::new();
+    let mut time = DeltaEncoder::new();
+    let mut message = RleEncoder::<&str>::new();
+    let mut deps_count = RleEncoder::<u64>::new();
+    let mut deps = DeltaEncoder::new();
+    let mut extra_meta = RleEncoder::<u64>::new();
+    let mut extra_raw = Vec::new();
+    let mut any_message = false;
+    for c in changes {
+        actor.append(Some(u64::from(c.actor)));
+        seq.append(Some(c.seq as i64));
+        max_op.append(Some(c.max_op as i64));
+        time.append(Some(c.time));
+        any_message |= c.message.is_some();
+        message.append(c.message.as_deref());
+        deps_count.append(Some(c.deps.len() as u64));
+        for d in &c.deps {
+            deps.append(Some(i64::from(*d)));
+        }
+        extra_meta.append(Some(((c.extra_bytes.len() as u64) << 4) | 7));
+        extra_raw.extend_from_slice(&c.extra_bytes);
+    }
+    let mut cols = vec![
+        (ACTOR, actor.finish()),
+        (SEQ, seq.finish()),
+        (MAX_OP, max_op.finish()),
+        (TIME, time.finish()),
+    ];
+    if any_message {
+        cols.push((MESSAGE, message.finish()));
+    }
+    cols.push((DEPS_COUNT, deps_count.finish()));
+    cols.push((DEPS, deps.finish()));
+    cols.push((EXTRA_META, extra_meta.finish()));
+    cols.push((EXTRA_RAW, extra_raw));
+    cols
+}
+
+fn encode_ops(ops: &[DocOp]) -> Vec<(u32, Vec<u8>)> {
+    use op_col::*;
+    let mut obj_actor = RleEncoder::<u64>::new();
+    let mut obj_counter = RleEncoder::<u64>::new();
+    let mut key_actor = RleEncoder::<u64>::new();
+    let mut key_counter = DeltaEncoder::new();
+    let mut key_string = RleEncoder::<&str>::new();
+    let mut id_actor = RleEncoder::<u64>::new();
+    let mut id_counter = DeltaEncoder::new();
+    let mut insert = BoolEncoder::new();
+    let mut action = RleEncoder::<u64>::new();
+    let mut value_meta = RleEncoder::<u64>::new();
+    let mut value_raw = Vec::new();
+    let mut succ_count = RleEncoder::<u64>::new();
+    let mut succ_actor = RleEncoder::<u64>::new();
+    let mut succ_counter = DeltaEncoder::new();
+    let mut expand = BoolEncoder::new();
+    let mut mark_name = RleEncoder::<&str>::new();
+    let (mut any_obj, mut any_key_actor, mut any_key_counter, mut any_key_string) =
+        (false, false, false, false);
+    let (mut any_expand, mut any_mark) = (false, false);
+    for op in ops {
+        match op.obj {
+            ObjId::Root => {
+                obj_actor.append(None);
+                obj_counter.append(None);
+            }
+            ObjId::Op(id) => {
+                any_obj = true;
+                obj_actor.append(Some(u64::from(id.actor)));
+                obj_counter.append(Some(u64::from(id.counter)));
+            }
+        }
+        match &op.key {
+            Key::Map(s) => {
+                any_key_string = true;
+                key_actor.append(None);
+                key_counter.append(None);
+                key_string.append(Some(s.as_str()));
+            }
+            Key::Seq(ElemId::Head) => {
+                any_key_counter = true;
+                key_actor.append(None);
+                key_counter.append(Some(0));
+                key_string.append(None);
+            }
+            Key::Seq(ElemId::Op(id)) => {
+                any_key_actor = true;
+                any_key_counter = true;
+                key_actor.append(Some(u64::from(id.actor)));
+                key_counter.append(Some(i64::from(id.counter)));
+                key_string.append(None);
+            }
+        }
+        id_actor.append(Some(u64::from(op.id.actor)));
+        id_counter.append(Some(i64::from(op.id.counter)));
+        insert.append(op.insert);
+        action.append(Some(op.action.code()));
+        value_meta.append(Some(op.value.encode_raw(&mut value_raw)));
+        succ_count.append(Some(op.succ.len() as u64));
+        for s in &op.succ {
+            succ_actor.append(Some(u64::from(s.actor)));
+            succ_counter.append(Some(i64::from(s.counter)));
+        }
+        any_expand |= op.expand;
+        expand.append(op.expand);
+        any_mark |= op.mark_name.is_some();
+        mark_name.append(op.mark_name.as_deref());
+    }
+    let mut cols = Vec::new();
+    if any_obj {
+        cols.push((OBJ_ACTOR, obj_actor.finish()));
+        cols.push((OBJ_COUNTER, obj_counter.finish()));
+    }
+    if any_key_actor {
+        cols.push((KEY_ACTOR, key_actor.finish()));
+    }
+    if any_key_counter {
+        cols.push((KEY_COUNTER, key_counter.finish()));
+    }
+    if any_key_string {
+        cols.push((KEY_STRING, key_string.finish()));
+    }
+    cols.push((ID_ACTOR, id_actor.finish()));
+    cols.push((ID_COUNTER, id_counter.finish()));
+    cols.push((INSERT, insert.finish()));
+    cols.push((ACTION, action.finish()));
+    cols.push((VALUE_META, value_meta.finish()));
+    cols.push((VALUE_RAW, value_raw));
+    cols.push((SUCC_COUNT, succ_count.finish()));
+    cols.push((SUCC_ACTOR, succ_actor.finish()));
+    cols.push((SUCC_COUNTER, succ_counter.finish()));
+    if any_expand {
+        cols.push((EXPAND, expand.finish()));
+    }
+    if any_mark {
+        cols.push((MARK_NAME, mark_name.finish()));
+    }
+    cols
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_document() {
+        let bytes = DocumentChunk::new().encode(true);
+        assert_eq!(
+            bytes,
+            [
+                0x85, 0x6f, 0x4a, 0x83, 0xb8, 0x1a, 0x95, 0x44, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00
+            ]
+        );
+        let doc = DocumentChunk::decode(&bytes).unwrap();
+        assert_eq!(doc.changes.len(), 0);
+        assert_eq!(doc.head_indexes, Some(vec![]));
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        crate::ids::from_hex(&s.split_whitespace().collect::<String>()).unwrap()
+    }
+
+    /// Spec format.md §7.5: the document holding example 6.7, saved without compression.
+    #[test]
+    fn worked_example_7_5() {
+        let head: ChangeHash = "3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797"
+            .parse()
+            .unwrap();
+        let doc = DocumentChunk::from_parts(
+            vec![ActorId::from_bytes(&[0xaa, 0xbb])],
+            vec![DocChange {
+                actor: 0,
+                seq: 1,
+                max_op: 1,
+                time: 0,
+                message: None,
+                deps: vec![],
+                extra_bytes: vec![],
+            }],
+            vec![DocOp {
+                id: OpId::new(1, 0),
+                obj: ObjId::Root,
+                key: Key::Map("k".into()),
+                insert: false,
+                action: Action::Set,
+                value: ScalarValue::Int(1),
+                succ: vec![],
+                expand: false,
+                mark_name: None,
+            }],
+            vec![(head, 0)],
+        );
+        let expected = hex("85 6f 4a 83 d5 ad ba a7 00 60
+             01 02 aa bb
+             01 3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797
+             06 01 02 03 02 13 02 23 02 40 02 56 02
+             08 15 03 21 02 23 02 34 01 42 02 56 02 57 01 80 01 02
+             7f 00 7f 01 7f 01 7f 00 7f 00 7f 07
+             7f 01 6b 7f 00 7f 01 01 7f 01 7f 14 01 7f 00
+             00");
+        assert_eq!(doc.encode(false), expected);
+        assert_eq!(doc.encode(true), expected);
+        assert_eq!(DocumentChunk::decode(&expected).unwrap(), doc);
+    }
+
+    #[test]
+    fn worked_example_reconstructs_example_6_7() {
+        let bytes = DocumentChunk::new().encode(false);
+        assert!(
+            DocumentChunk::decode(&bytes)
+                .unwrap()
+                .reconstruct_changes()
+                .unwrap()
+                .is_empty()
+        );
+        let doc = hex("85 6f 4a 83 d5 ad ba a7 00 60 01 02 aa bb
+             01 3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797
+             06 01 02 03 02 13 02 23 02 40 02 56 02
+             08 15 03 21 02 23 02 34 01 42 02 56 02 57 01 80 01 02
+             7f 00 7f 01 7f 01 7f 00 7f 00 7f 07
+             7f 01 6b 7f 00 7f 01 01 7f 01 7f 14 01 7f 00 00");
+        let changes = DocumentChunk::decode(&doc)
+            .unwrap()
+            .reconstruct_changes()
+            .unwrap();
+        assert_eq!(changes.len(), 1);
+        assert_eq!(
+            changes[0].hash().to_hex(),
+            "3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797"
+        );
+        let expected_change = hex("85 6f 4a 83 33 67 48 1a 01 21 00 02 aa bb 01 01 00 00 00 06
+             15 03 34 01 42 02 56 02 57 01 70 02 7f 01 6b 01 7f 01 7f 14 01 7f 00");
+        assert_eq!(changes[0].bytes().as_ref(), expected_change.as_slice());
+        // A wrong stored head is a typed error unless the check is skipped.
+        let mut wrong = DocumentChunk::decode(&doc).unwrap();
+        wrong.heads[0].0[0] ^= 1;
+        assert!(matches!(
+            wrong.reconstruct_changes(),
+            Err(DecodeError::MismatchingHeads { .. })
+        ));
+        assert!(
+            wrong
+                .reconstruct_changes_with(HeadsCheck::DontCheck)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn leftover_and_bad_checksum_are_errors() {
+        let mut bytes = DocumentChunk::new().encode(false);
+        bytes.push(0);
+        assert!(DocumentChunk::decode(&bytes).is_err());
+        let mut bytes = DocumentChunk::new().encode(false);
+        bytes[4] ^= 1;
+        assert!(matches!(
+            DocumentChunk::decode(&bytes),
+            Err(DecodeError::BadChecksum { .. })
+        ));
+    }
+}
