@@ -1,3 +1,54 @@
 //! # converge-dag
 //!
-//! Work in progress; see docs/ARCHITECTURE.md for what this crate will own.
+//! The hash graph of a document's changes: which changes exist, how they depend on each other,
+//! and the queries the document and the sync protocol ask of it (spec
+//! `shared/spec/sync.md` §3 and §5).
+//!
+//! - [`ChangeGraph`] stores applied changes compactly (dense [`ChangeIdx`] indexes, each hash
+//!   once, deps as `u32` edges) in insertion order, which is topological, and keeps a causal
+//!   queue of changes whose deps have not all arrived.
+//! - Queries: [`ChangeGraph::heads`], [`ChangeGraph::missing_deps`],
+//!   [`ChangeGraph::changes_since`] (the reference's per-actor clock rule),
+//!   [`ChangeGraph::not_ancestors_of`], [`ChangeGraph::is_ancestor`],
+//!   [`ChangeGraph::clock_at`], [`ChangeGraph::ancestry`]. None of them recurses.
+//!
+//! The graph knows only change metadata ([`ChangeMeta`]); it never sees change bytes.
+//!
+//! ```
+//! use converge_dag::{ChangeGraph, ChangeMeta};
+//! use converge_encoding::{ActorId, ChangeHash};
+//! let actor = ActorId::from_bytes(&[0xaa]);
+//! let meta = |n: u8, seq: u64, deps: Vec<ChangeHash>| ChangeMeta {
+//!     hash: ChangeHash([n; 32]),
+//!     actor: actor.clone(),
+//!     seq,
+//!     start_op: seq,
+//!     max_op: seq,
+//!     deps,
+//! };
+//! let mut graph = ChangeGraph::new();
+//! // The second change arrives first: it is parked until its dependency arrives.
+//! assert!(graph.insert(meta(2, 2, vec![ChangeHash([1; 32])])).unwrap().is_empty());
+//! assert_eq!(graph.missing_deps(&[]), [ChangeHash([1; 32])]);
+//! assert_eq!(graph.insert(meta(1, 1, vec![])).unwrap().len(), 2);
+//! assert_eq!(graph.heads().collect::<Vec<_>>(), [ChangeHash([2; 32])]);
+//! assert_eq!(graph.hashes_since(&[ChangeHash([1; 32])]), [ChangeHash([2; 32])]);
+//! ```
+// Inserted metadata comes from untrusted peers: no panics, unchecked indexing or unwraps.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod error;
+mod graph;
+mod hash_index;
+mod queue;
+
+pub use error::DagError;
+pub use graph::{ActorIdx, Ancestry, ChangeGraph, ChangeIdx, ChangeMeta, ChangeRef, Clock};

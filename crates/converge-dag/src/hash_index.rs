@@ -1,0 +1,128 @@
+//! An insert-only hash table from change hash to dense change index that stores only the
+//! `u32` index and a 32-bit tag: the hash itself lives once, in the graph's `Vec<ChangeHash>`.
+//!
+//! Open addressing with linear probing, at most 3/4 full. Slots are chosen by SipHash (std's
+//! `RandomState`, keyed per table) of the hash's first 16 bytes, so a peer cannot grind change
+//! hashes that pile into one run of slots. The tag (other bits of the same SipHash) lets a probe
+//! skip a slot without loading the hash it points to, so a lookup touches the slot array
+//! (sequentially) and, almost always, at most one stored hash.
+
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+
+use converge_encoding::ChangeHash;
+
+/// No index is `u32::MAX` (the graph keeps it free), so this is no valid slot.
+const EMPTY: u64 = u64::MAX;
+const MIN_SLOTS: usize = 16;
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct HashIndex {
+    /// `tag << 32 | index`, or `EMPTY`.
+    slots: Vec<u64>,
+    len: usize,
+    state: RandomState,
+}
+
+impl HashIndex {
+    /// The first slot to probe and the tag for `hash`.
+    fn slot_of(&self, hash: &ChangeHash) -> (usize, u64) {
+        let mut prefix = [0u8; 16];
+        for (out, b) in prefix.iter_mut().zip(hash.as_bytes()) {
+            *out = *b;
+        }
+        let h = self.state.hash_one(u128::from_le_bytes(prefix));
+        // `slots.len()` is a power of two, far below 2^32 slots: the tag uses other bits.
+        let slot = (h as usize) & self.slots.len().wrapping_sub(1);
+        (slot, (h >> 32) << 32)
+    }
+
+    /// The index of `hash`, looking hashes up in `hashes` (the graph's index → hash vector).
+    pub(crate) fn get(&self, hashes: &[ChangeHash], hash: &ChangeHash) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let (mut slot, tag) = self.slot_of(hash);
+        // The table is never full, so an empty slot ends the probe; the bound keeps the loop
+        // total regardless.
+        for _ in 0..self.slots.len() {
+            let entry = *self.slots.get(slot)?;
+            if entry == EMPTY {
+                return None;
+            }
+            let idx = entry as u32;
+            if entry & !0xffff_ffff == tag && hashes.get(idx as usize) == Some(hash) {
+                return Some(idx);
+            }
+            slot = (slot + 1) & mask;
+        }
+        None
+    }
+
+    /// Records that `hashes[idx]` is at `idx`. The caller has pushed the hash and checked that
+    /// it was absent.
+    pub(crate) fn insert(&mut self, hashes: &[ChangeHash], idx: u32) {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow(hashes);
+        }
+        self.place(hashes, idx);
+        self.len += 1;
+    }
+
+    fn place(&mut self, hashes: &[ChangeHash], idx: u32) {
+        let Some(hash) = hashes.get(idx as usize) else {
+            return;
+        };
+        let mask = self.slots.len() - 1;
+        let (mut slot, tag) = self.slot_of(hash);
+        for _ in 0..self.slots.len() {
+            match self.slots.get_mut(slot) {
+                Some(s) if *s == EMPTY => {
+                    *s = tag | u64::from(idx);
+                    return;
+                }
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+    }
+
+    fn grow(&mut self, hashes: &[ChangeHash]) {
+        let new_len = (self.slots.len() * 2).max(MIN_SLOTS);
+        self.slots = vec![EMPTY; new_len];
+        // Every hash below `len` has an entry; re-placing them in index order reads `hashes`
+        // sequentially.
+        for idx in 0..self.len as u32 {
+            self.place(hashes, idx);
+        }
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.slots.capacity() * size_of::<u64>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_what_was_inserted() {
+        let mut hashes = Vec::new();
+        let mut index = HashIndex::default();
+        for i in 0..1000u32 {
+            let mut h = [0u8; 32];
+            h[..4].copy_from_slice(&i.to_le_bytes());
+            // Identical first 16 bytes for pairs: exercises the full-hash comparison.
+            h[31] = (i % 2) as u8;
+            hashes.push(ChangeHash(h));
+            index.insert(&hashes, i);
+        }
+        for (i, h) in hashes.iter().enumerate() {
+            assert_eq!(index.get(&hashes, h), Some(i as u32));
+        }
+        assert_eq!(index.get(&hashes, &ChangeHash([0xee; 32])), None);
+        assert_eq!(HashIndex::default().get(&hashes, &hashes[0]), None);
+    }
+}
