@@ -1,0 +1,336 @@
+//! `generate_sync_message` and `receive_sync_message`: the reference's algorithm
+//! (spec sync.md §5, §6), run against any document that implements [`SyncDoc`].
+
+use std::collections::{BTreeSet, HashSet};
+
+use bytes::Bytes;
+use converge_bloom::BloomFilter;
+use converge_encoding::ChangeHash;
+
+use crate::error::ReceiveError;
+use crate::message::{Have, MessageFlags, MessageVersion, SyncMessage};
+use crate::state::{Capabilities, SyncState};
+
+/// What the sync protocol needs from a document. converge-doc's document implements it; the
+/// protocol moves change bytes and never looks inside them.
+pub trait SyncDoc {
+    /// Why received changes could not be applied.
+    type ApplyError: std::error::Error + 'static;
+
+    /// The current heads, sorted.
+    fn heads(&self) -> Vec<ChangeHash>;
+
+    /// Whether the change has been applied (a change waiting in the causal queue has not).
+    fn has_change(&self, hash: &ChangeHash) -> bool;
+
+    /// How many changes have been applied.
+    fn num_changes(&self) -> usize;
+
+    /// The reference's "changes since heads" (spec sync.md §3): all changes when `heads` is
+    /// empty; otherwise, per actor, every change whose seq exceeds the highest seq reachable
+    /// from the known hashes of `heads`. In change-graph (insertion) order.
+    fn changes_since(&self, heads: &[ChangeHash]) -> Vec<ChangeHash>;
+
+    /// The deps of an applied change.
+    fn change_deps(&self, hash: &ChangeHash) -> Vec<ChangeHash>;
+
+    /// The canonical bytes of an applied change chunk.
+    fn change_bytes(&self, hash: &ChangeHash) -> Option<Bytes>;
+
+    /// The missing deps reachable from `heads` (spec sync.md §5 step 1): a walk from `heads`
+    /// that skips applied changes, continues through queued ones into their deps, and reports
+    /// every other hash. Sorted.
+    fn missing_deps_reachable(&self, heads: &[ChangeHash]) -> Vec<ChangeHash>;
+
+    /// The members of `candidates` that are ancestors of, or equal to, one of `heads`
+    /// (hashes of `heads` that are not applied are skipped).
+    fn ancestors_among(
+        &self,
+        heads: &[ChangeHash],
+        candidates: &BTreeSet<ChangeHash>,
+    ) -> Vec<ChangeHash>;
+
+    /// The whole document as `save()` writes it (a compressed document chunk, followed by
+    /// queued changes).
+    fn save_document(&self) -> Vec<u8>;
+
+    /// Applies any concatenation of chunks, as `load_incremental` does. On error the document
+    /// must be unchanged.
+    fn apply_chunks(&mut self, bytes: &[u8]) -> Result<(), Self::ApplyError>;
+}
+
+/// The next message to send to the peer of `state`, or `None` when there is nothing to say.
+pub fn generate_sync_message<D: SyncDoc + ?Sized>(
+    doc: &D,
+    state: &mut SyncState,
+) -> Option<SyncMessage> {
+    let our_heads = doc.heads();
+
+    // 1. need
+    let need = if state.read_only {
+        Vec::new()
+    } else {
+        doc.missing_deps_reachable(state.their_heads.as_deref().unwrap_or(&[]))
+    };
+
+    // 2. have: only when all we need is among their heads (otherwise ask explicitly).
+    let their_heads_slice = state.their_heads.as_deref().unwrap_or(&[]);
+    let have = if need.iter().all(|h| their_heads_slice.contains(h)) {
+        let since = doc.changes_since(&state.shared_heads);
+        vec![Have {
+            last_sync: state.shared_heads.clone(),
+            bloom: BloomFilter::from_hashes(since.iter()),
+        }]
+    } else {
+        Vec::new()
+    };
+
+    // 3. reset when they claim a last sync we know nothing of.
+    if let Some(first) = state.their_have.as_ref().and_then(|h| h.first())
+        && first.last_sync.iter().any(|h| !doc.has_change(h))
+    {
+        return Some(reset_message(our_heads));
+    }
+
+    // 4. changes to send
+    let mut sent: Vec<ChangeHash> = Vec::new();
+    let mut payload: Vec<Bytes> = Vec::new();
+    let supports_v2 = state.peer_supports_v2();
+    if !state.peer_read_only
+        && let (Some(their_have), Some(their_need)) = (&state.their_have, &state.their_need)
+    {
+        {
+            let send_doc = state.their_heads.as_ref().is_some_and(Vec::is_empty) && supports_v2;
+            if send_doc {
+                sent = doc.changes_since(&[]);
+                payload.push(Bytes::from(doc.save_document()));
+            } else {
+                let hashes: Vec<ChangeHash> = hashes_to_send(doc, their_have, their_need)
+                    .into_iter()
+                    .filter(|h| !state.sent_hashes.contains(h))
+                    .collect();
+                if hashes.len() > doc.num_changes() / 3 && supports_v2 {
+                    sent = doc.changes_since(&[]);
+                    payload.push(Bytes::from(doc.save_document()));
+                } else {
+                    let chunks: Vec<Bytes> =
+                        hashes.iter().filter_map(|h| doc.change_bytes(h)).collect();
+                    if supports_v2 {
+                        if !chunks.is_empty() {
+                            payload.push(concat(&chunks));
+                        }
+                    } else {
+                        payload = chunks;
+                    }
+                    sent = hashes;
+                }
+            }
+        }
+    }
+
+    // 5. suppression
+    if state.last_sent_heads == our_heads && state.have_responded {
+        let they_are_current = state.their_heads.as_ref() == Some(&our_heads);
+        if (they_are_current || state.read_only) && sent.is_empty() {
+            return None;
+        }
+        if state.in_flight {
+            return None;
+        }
+    }
+
+    // 6. commit
+    state.have_responded = true;
+    state.last_sent_heads = our_heads.clone();
+    state.sent_hashes.extend(sent.iter().copied());
+
+    // 7. flags and heads
+    let mut flags = MessageFlags::from_bits(MessageFlags::SUPPORTS_SYNC_RESET);
+    if state.read_only {
+        flags.set(MessageFlags::READ_ONLY);
+    }
+    let heads = if state.needs_reset {
+        state.needs_reset = false;
+        if state.peer_supports_reset() {
+            flags.set(MessageFlags::SYNC_RESET);
+            our_heads
+        } else {
+            Vec::new()
+        }
+    } else {
+        our_heads
+    };
+
+    // 8. build
+    state.in_flight = true;
+    Some(SyncMessage {
+        version: if supports_v2 {
+            MessageVersion::V2
+        } else {
+            MessageVersion::V1
+        },
+        heads,
+        need,
+        have,
+        changes: payload,
+        flags: Some(flags),
+    })
+}
+
+/// The message that tells a peer whose last sync we cannot place to start over (§5.2).
+fn reset_message(our_heads: Vec<ChangeHash>) -> SyncMessage {
+    SyncMessage {
+        version: MessageVersion::V1,
+        heads: our_heads,
+        need: Vec::new(),
+        have: vec![Have::default()],
+        changes: Vec::new(),
+        flags: Some(MessageFlags::from_bits(MessageFlags::SUPPORTS_SYNC_RESET)),
+    }
+}
+
+fn concat(chunks: &[Bytes]) -> Bytes {
+    if let [one] = chunks {
+        return one.clone();
+    }
+    let mut out = Vec::with_capacity(chunks.iter().map(Bytes::len).sum());
+    for c in chunks {
+        out.extend_from_slice(c);
+    }
+    Bytes::from(out)
+}
+
+/// The changes a peer with this `have` and `need` lacks (spec sync.md §5.1), with the
+/// false-positive repair: a change that depends on one the peer lacks is sent too.
+fn hashes_to_send<D: SyncDoc + ?Sized>(
+    doc: &D,
+    have: &[Have],
+    need: &[ChangeHash],
+) -> Vec<ChangeHash> {
+    let need_known = need.iter().copied().filter(|h| doc.has_change(h));
+    if have.is_empty() {
+        return need_known.collect();
+    }
+    let mut last_sync: Vec<ChangeHash> = have
+        .iter()
+        .flat_map(|h| h.last_sync.iter().copied())
+        .collect();
+    last_sync.sort_unstable();
+    last_sync.dedup();
+    let candidates = doc.changes_since(&last_sync);
+    let mut lacking: HashSet<ChangeHash> = HashSet::new();
+    let mut to_send = Vec::new();
+    for hash in &candidates {
+        let in_bloom = have.iter().any(|h| h.bloom.contains(hash));
+        let after_lacking = || doc.change_deps(hash).iter().any(|d| lacking.contains(d));
+        if !in_bloom || after_lacking() {
+            lacking.insert(*hash);
+            to_send.push(*hash);
+        }
+    }
+    let mut out: Vec<ChangeHash> = need_known.filter(|h| !lacking.contains(h)).collect();
+    out.extend(to_send);
+    out
+}
+
+/// Applies a message from the peer of `state`. On error neither the document nor the state
+/// has changed (the reference clears `in_flight` and processes flags before it fails; we do
+/// not).
+pub fn receive_sync_message<D: SyncDoc + ?Sized>(
+    doc: &mut D,
+    state: &mut SyncState,
+    message: SyncMessage,
+) -> Result<(), ReceiveError<D::ApplyError>> {
+    let before_heads = doc.heads();
+
+    // 3 (first half, the only fallible step): apply the changes.
+    let applied = !message.changes.is_empty() && !state.read_only;
+    if applied {
+        let bytes = concat(&message.changes);
+        doc.apply_chunks(&bytes).map_err(ReceiveError::Apply)?;
+    }
+
+    // 1.
+    state.in_flight = false;
+
+    // 2. flags
+    if let Some(flags) = message.flags {
+        state.their_capabilities = Some(Capabilities {
+            message_v2: true,
+            sync_reset: flags.contains(MessageFlags::SUPPORTS_SYNC_RESET),
+        });
+        if flags.contains(MessageFlags::SYNC_RESET) {
+            state.sent_hashes.clear();
+        }
+        state.peer_read_only = flags.contains(MessageFlags::READ_ONLY);
+    }
+
+    // 3 (second half)
+    if applied {
+        let heads_after = doc.heads();
+        let mut shared: Vec<ChangeHash> = heads_after
+            .iter()
+            .filter(|h| !before_heads.contains(h) || state.shared_heads.contains(h))
+            .copied()
+            .collect();
+        shared.sort_unstable();
+        shared.dedup();
+        state.shared_heads = shared;
+    }
+
+    // 4. forget what they now have
+    if !state.sent_hashes.is_empty() {
+        let known: Vec<ChangeHash> = message
+            .heads
+            .iter()
+            .copied()
+            .filter(|h| doc.has_change(h))
+            .collect();
+        for h in doc.ancestors_among(&known, &state.sent_hashes) {
+            state.sent_hashes.remove(&h);
+        }
+    }
+
+    // 5.
+    if message.changes.is_empty() && message.heads == before_heads {
+        state.last_sent_heads = message.heads.clone();
+    }
+
+    // 6.
+    let known_heads: Vec<ChangeHash> = message
+        .heads
+        .iter()
+        .copied()
+        .filter(|h| doc.has_change(h))
+        .collect();
+    if known_heads.len() == message.heads.len() {
+        state.shared_heads = message.heads.clone();
+        if message.heads.is_empty() {
+            state.last_sent_heads = Vec::new();
+            state.sent_hashes.clear();
+        }
+    } else {
+        let mut shared = state.shared_heads.clone();
+        shared.extend(known_heads);
+        shared.sort_unstable();
+        shared.dedup();
+        state.shared_heads = shared;
+    }
+
+    // 7.
+    state.their_have = Some(message.have);
+    state.their_heads = Some(message.heads);
+    state.their_need = Some(message.need);
+    Ok(())
+}
+
+/// Whether the peer of `state` has everything we have (`shared_heads` equals our heads).
+pub fn has_our_changes<D: SyncDoc + ?Sized>(doc: &D, state: &SyncState) -> bool {
+    state.shared_heads == doc.heads()
+}
+
+/// Whether both sides hold the same heads and nothing is in flight.
+pub fn in_sync<D: SyncDoc + ?Sized>(doc: &D, state: &SyncState) -> bool {
+    let ours = doc.heads();
+    !state.in_flight && state.their_heads.as_ref() == Some(&ours) && state.shared_heads == ours
+}
