@@ -1,3 +1,38 @@
 //! # converge-doc
 //!
-//! Work in progress; see docs/ARCHITECTURE.md for what this crate will own.
+//! The converge CRDT document: objects (maps, lists, texts, tables), conflict resolution,
+//! local transactions, remote changes, reads now and at past heads.
+//!
+//! ```
+//! use converge_doc::{Document, ObjType, ROOT};
+//!
+//! let mut doc = Document::new();
+//! let mut tx = doc.transaction();
+//! let text = tx.put_object(&ROOT, "text", ObjType::Text).unwrap();
+//! tx.splice_text(&text, 0, 0, "hello").unwrap();
+//! tx.commit().unwrap();
+//! assert_eq!(doc.text(&text).unwrap(), "hello");
+//! ```
+//!
+//! See `DESIGN.md` in this crate for the data structures and their invariants.
+
+mod apply;
+mod doc;
+mod error;
+mod history;
+mod load;
+mod marks;
+mod opset;
+mod read;
+mod save;
+mod seq;
+mod sync_support;
+mod transaction;
+mod types;
+
+pub use doc::Document;
+pub use error::{DocError, InvalidOpReason};
+pub use transaction::Transaction;
+pub use types::{
+    ExId, ExpandMark, Mark, ObjType, Prop, ROOT, TextEncoding, Value, ValueTree, ValueWithId,
+};

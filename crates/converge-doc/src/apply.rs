@@ -1,0 +1,456 @@
+//! Remote changes: validation, causal queue, application; and the change-history API
+//! (`get_changes`, `fork`, `merge`, ...).
+//!
+//! A change is validated completely before any of it touches the op set, so a rejected change
+//! leaves nothing behind. A batch (`apply_changes`) is atomic too: if a later change fails, the
+//! earlier changes of the batch are undone.
+
+use std::collections::HashSet;
+
+use converge_encoding::{
+    Action, ActorId, Change, ChangeHash, ElemId, Key, ObjId, OpId, ScalarValue,
+};
+use smallvec::SmallVec;
+
+use crate::doc::Document;
+use crate::error::{DocError, InvalidOpReason};
+use crate::history::ChangeMeta;
+use crate::opset::{HEAD, Hint, NewOp, StoredValue};
+use crate::types::{ExId, ObjType};
+
+/// What validation resolved for one op.
+struct ResolvedOp {
+    obj: u32,
+    /// Map: index into `keys` of the change op; sequence: element arena index or HEAD.
+    key: ResolvedKey,
+    preds: SmallVec<[u32; 2]>,
+}
+
+enum ResolvedKey {
+    Map(String),
+    Elem(u32),
+}
+
+/// Where an id points during validation: an op already in the doc, or an earlier op of the
+/// change being validated (by its position).
+#[derive(Clone, Copy)]
+enum Target {
+    Doc(u32),
+    Change(usize),
+}
+
+/// The undo log of an `apply_changes` batch: the preds of every op applied, per op.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BatchLog {
+    preds: Vec<u32>,
+    pred_ends: Vec<u32>,
+}
+
+impl Document {
+    /// Applies remote changes. Changes whose deps are missing wait in a queue until the deps
+    /// arrive; duplicates are ignored. If any change is invalid the whole batch is undone and
+    /// the document is left exactly as it was.
+    pub fn apply_changes(
+        &mut self,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<(), DocError> {
+        let ops_len = self.ops.ops.len();
+        let history_len = self.history.changes.len();
+        let heads: SmallVec<[u32; 4]> = SmallVec::from_slice(&self.history.heads);
+        let queue_before = (!self.queue.is_empty()).then(|| self.queue.clone());
+        // The undo log is kept between calls so that applying many small batches does not
+        // allocate it each time.
+        let mut log = std::mem::take(&mut self.undo_log);
+        log.preds.clear();
+        log.pred_ends.clear();
+        let mut result = Ok(());
+        for change in changes {
+            if let Err(e) = self.receive(change, &mut log) {
+                result = Err(e);
+                break;
+            }
+        }
+        if result.is_err() {
+            // Undo ops newest first, then the history entries.
+            let n = log.pred_ends.len();
+            for i in (0..n).rev() {
+                let start = if i == 0 {
+                    0
+                } else {
+                    log.pred_ends[i - 1] as usize
+                };
+                let end = log.pred_ends[i] as usize;
+                if let Some(p) = log.preds.get(start..end) {
+                    self.ops.undo_last(p);
+                }
+            }
+            debug_assert_eq!(self.ops.ops.len(), ops_len);
+            self.ops.max_op = self.ops.ops.iter().map(|o| o.id.counter).max().unwrap_or(0);
+            self.history.truncate(history_len, heads.to_vec());
+            self.obj_cache = None;
+            self.queue = queue_before.unwrap_or_default();
+        }
+        self.undo_log = log;
+        result
+    }
+
+    /// Applies one change (or queues it).
+    fn receive(&mut self, change: Change, log: &mut BatchLog) -> Result<(), DocError> {
+        let hash = change.hash();
+        if self.history.by_hash.contains_key(&hash) || self.queue.iter().any(|c| c.hash() == hash) {
+            return Ok(());
+        }
+        if !self.deps_present(&change) {
+            self.queue.push(change);
+            return Ok(());
+        }
+        self.apply_ready(Box::new(change), log)?;
+        // Drain whatever became ready.
+        while let Some(pos) = self.queue.iter().position(|c| self.deps_present(c)) {
+            let next = self.queue.swap_remove(pos);
+            if self.history.by_hash.contains_key(&next.hash()) {
+                continue;
+            }
+            self.apply_ready(Box::new(next), log)?;
+        }
+        Ok(())
+    }
+
+    fn deps_present(&self, change: &Change) -> bool {
+        change
+            .deps()
+            .iter()
+            .all(|d| self.history.by_hash.contains_key(d))
+    }
+
+    /// Validates and applies a change whose deps are all present.
+    fn apply_ready(&mut self, change: Box<Change>, log: &mut BatchLog) -> Result<(), DocError> {
+        let hash = change.hash();
+        // Actor numbers of the change → doc actor indexes (tentative for new actors).
+        let mut new_actors: Vec<ActorId> = Vec::new();
+        let mut actor_map: Vec<u32> = Vec::with_capacity(change.other_actors().len() + 1);
+        for a in std::iter::once(change.actor()).chain(change.other_actors()) {
+            let idx = match self.ops.actor_ids.get(a) {
+                Some(&i) => i,
+                None => match new_actors.iter().position(|n| n == a) {
+                    Some(p) => (self.ops.actors.len() + p) as u32,
+                    None => {
+                        new_actors.push(a.clone());
+                        (self.ops.actors.len() + new_actors.len() - 1) as u32
+                    }
+                },
+            };
+            actor_map.push(idx);
+        }
+        let author = actor_map.first().copied().unwrap_or(0);
+        self.check_seq(&change, author)?;
+        let start_op = change.start_op();
+        if change.max_op() > u64::from(u32::MAX) || start_op == 0 {
+            return Err(DocError::InvalidOp {
+                change: hash,
+                op_index: 0,
+                reason: InvalidOpReason::CounterTooLarge,
+            });
+        }
+        let start_op = start_op as u32;
+        if let Some(&(last, _)) = self
+            .ops
+            .by_actor
+            .get(author as usize)
+            .and_then(|l| l.last())
+            && last >= start_op
+            && change.num_ops() > 0
+        {
+            return Err(DocError::DuplicateOpId {
+                change: hash,
+                actor: change.actor().clone(),
+            });
+        }
+        let ops: Vec<converge_encoding::ChangeOp> = change.ops().collect();
+        let resolved = self.validate(&change, &ops, &actor_map, author, start_op)?;
+
+        // Valid: apply.
+        for a in &new_actors {
+            self.ops.intern_actor(a);
+        }
+        for (i, (op, r)) in ops.into_iter().zip(resolved).enumerate() {
+            let id = OpId::new(start_op + i as u32, author);
+            let key = match r.key {
+                ResolvedKey::Map(k) => self.ops.intern_key(&k),
+                ResolvedKey::Elem(e) => e,
+            };
+            let value = match (&op.action, &op.value) {
+                (Action::Inc, ScalarValue::Uint(u)) => StoredValue::Int(*u as i64),
+                (_, v) => self.ops.store_value(v),
+            };
+            let preds: SmallVec<[u32; 2]> = r.preds;
+            self.ops.apply(
+                NewOp {
+                    id,
+                    obj: r.obj,
+                    key,
+                    insert: op.insert,
+                    action: op.action,
+                    value,
+                    expand: op.expand,
+                    mark_name: op.mark_name,
+                },
+                &preds,
+                Hint::None,
+            );
+            log.preds.extend_from_slice(&preds);
+            log.pred_ends.push(log.preds.len() as u32);
+        }
+        let deps = self
+            .history
+            .indexes(change.deps())
+            .map_err(|hash| DocError::UnknownChange { hash })?;
+        self.history.push(ChangeMeta {
+            hash,
+            actor: author,
+            max_op: change.max_op() as u32,
+            deps,
+            change,
+        });
+        Ok(())
+    }
+
+    fn check_seq(&self, change: &Change, author: u32) -> Result<(), DocError> {
+        let expected = self.history.next_seq(author);
+        let seq = change.seq();
+        if seq < expected {
+            return Err(DocError::DuplicateSeqNumber {
+                actor: change.actor().clone(),
+                seq,
+            });
+        }
+        if seq > expected {
+            return Err(DocError::SeqGap {
+                actor: change.actor().clone(),
+                expected,
+                found: seq,
+            });
+        }
+        Ok(())
+    }
+
+    /// Checks every op of a change and resolves its references.
+    fn validate(
+        &self,
+        change: &Change,
+        ops: &[converge_encoding::ChangeOp],
+        actor_map: &[u32],
+        author: u32,
+        start_op: u32,
+    ) -> Result<Vec<ResolvedOp>, DocError> {
+        let hash = change.hash();
+        let invalid = |op_index: usize, reason: InvalidOpReason| DocError::InvalidOp {
+            change: hash,
+            op_index,
+            reason,
+        };
+        // Objects created inside this change, by op position: kind and future object index.
+        let mut made: Vec<Option<(ObjType, u32)>> = Vec::with_capacity(ops.len());
+        let mut next_obj = self.ops.objects.len() as u32;
+        let mut out = Vec::with_capacity(ops.len());
+        for (i, op) in ops.iter().enumerate() {
+            let map_id = |id: OpId| -> Result<OpId, DocError> {
+                let actor = *actor_map
+                    .get(id.actor as usize)
+                    .ok_or_else(|| invalid(i, InvalidOpReason::ActorIndexOutOfRange))?;
+                Ok(OpId::new(id.counter, actor))
+            };
+            let actor_bytes =
+                |id: OpId| -> ActorId { change.actor_for(id.actor).cloned().unwrap_or_default() };
+            // Where does a (mapped) id point?
+            let locate = |mapped: OpId| -> Option<Target> {
+                if mapped.actor == author && mapped.counter >= start_op {
+                    let pos = (mapped.counter - start_op) as usize;
+                    return (pos < i).then_some(Target::Change(pos));
+                }
+                self.ops.find_op(mapped).map(Target::Doc)
+            };
+            // Object.
+            let (obj, kind) = match op.obj {
+                ObjId::Root => (0u32, ObjType::Map),
+                ObjId::Op(id) => {
+                    let unknown = || DocError::UnknownObject {
+                        change: hash,
+                        obj: ExId::Op {
+                            counter: id.counter,
+                            actor: actor_bytes(id),
+                        },
+                    };
+                    match locate(map_id(id)?) {
+                        Some(Target::Doc(idx)) => match self.ops.ops[idx as usize].value {
+                            StoredValue::Object(o) => (o, self.ops.objects[o as usize].kind),
+                            _ => return Err(invalid(i, InvalidOpReason::NotAnObject)),
+                        },
+                        Some(Target::Change(pos)) => match made.get(pos).copied().flatten() {
+                            Some((kind, o)) => (o, kind),
+                            None => return Err(invalid(i, InvalidOpReason::NotAnObject)),
+                        },
+                        None => return Err(unknown()),
+                    }
+                }
+            };
+            // Key.
+            let key = match (&op.key, kind.is_sequence()) {
+                (Key::Map(k), false) => {
+                    if op.insert {
+                        return Err(invalid(i, InvalidOpReason::InsertIntoMap));
+                    }
+                    ResolvedKey::Map(k.clone())
+                }
+                (Key::Seq(ElemId::Head), true) => {
+                    if !op.insert {
+                        return Err(invalid(i, InvalidOpReason::NotAnElement));
+                    }
+                    ResolvedKey::Elem(HEAD)
+                }
+                (Key::Seq(ElemId::Op(id)), true) => {
+                    let mapped = map_id(*id)?;
+                    let unknown = || DocError::UnknownElement {
+                        change: hash,
+                        counter: id.counter,
+                        actor: actor_bytes(*id),
+                    };
+                    match locate(mapped) {
+                        Some(Target::Doc(idx)) => {
+                            let e = &self.ops.ops[idx as usize];
+                            if !e.insert || e.obj != obj {
+                                return Err(invalid(i, InvalidOpReason::NotAnElement));
+                            }
+                            ResolvedKey::Elem(idx)
+                        }
+                        Some(Target::Change(pos)) => {
+                            let e = &ops[pos];
+                            if !e.insert || e.obj != op.obj {
+                                return Err(invalid(i, InvalidOpReason::NotAnElement));
+                            }
+                            ResolvedKey::Elem((self.ops.ops.len() + pos) as u32)
+                        }
+                        None => return Err(unknown()),
+                    }
+                }
+                _ => return Err(invalid(i, InvalidOpReason::KeyKindMismatch)),
+            };
+            if op.insert && !matches!(op.action, Action::Set | Action::Mark) && !op.action.is_make()
+            {
+                return Err(invalid(i, InvalidOpReason::NotAnElement));
+            }
+            if op.action == Action::Inc
+                && !matches!(op.value, ScalarValue::Int(_) | ScalarValue::Uint(_))
+            {
+                return Err(invalid(i, InvalidOpReason::NonNumericIncrement));
+            }
+            // Preds.
+            let mut preds = SmallVec::new();
+            for p in &op.pred {
+                let mapped = map_id(*p)?;
+                match locate(mapped) {
+                    Some(Target::Doc(idx)) => preds.push(idx),
+                    Some(Target::Change(pos)) => preds.push((self.ops.ops.len() + pos) as u32),
+                    None => {
+                        return Err(DocError::UnknownPred {
+                            change: hash,
+                            counter: p.counter,
+                            actor: actor_bytes(*p),
+                        });
+                    }
+                }
+            }
+            let made_kind = match op.action {
+                Action::MakeMap => Some(ObjType::Map),
+                Action::MakeList => Some(ObjType::List),
+                Action::MakeText => Some(ObjType::Text),
+                Action::MakeTable => Some(ObjType::Table),
+                _ => None,
+            };
+            // Objects get their index when applied, in op order.
+            made.push(made_kind.map(|k| {
+                next_obj += 1;
+                (k, next_obj - 1)
+            }));
+            out.push(ResolvedOp { obj, key, preds });
+        }
+        Ok(out)
+    }
+
+    /// The changes not reachable from `since` (all changes for `since = []`), in application
+    /// order. Unknown hashes in `since` are ignored.
+    pub fn get_changes(&self, since: &[ChangeHash]) -> Vec<Change> {
+        let known: Vec<u32> = since
+            .iter()
+            .filter_map(|h| self.history.by_hash.get(h).copied())
+            .collect();
+        let seen = self.history.ancestors(&known);
+        self.history
+            .changes
+            .iter()
+            .zip(seen)
+            .filter(|(_, s)| !s)
+            .map(|(c, _)| Change::clone(&c.change))
+            .collect()
+    }
+
+    /// The change with this hash, if the document has applied it.
+    pub fn get_change_by_hash(&self, hash: &ChangeHash) -> Option<&Change> {
+        let i = *self.history.by_hash.get(hash)?;
+        self.history.changes.get(i as usize).map(|c| &*c.change)
+    }
+
+    /// Hashes the document needs but does not have: deps of queued changes that are neither
+    /// applied nor queued, and any of `heads` it does not know. Sorted.
+    pub fn missing_deps(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        let queued: HashSet<ChangeHash> = self.queue.iter().map(Change::hash).collect();
+        let mut out: Vec<ChangeHash> = self
+            .queue
+            .iter()
+            .flat_map(|c| c.deps().iter().copied())
+            .chain(heads.iter().copied())
+            .filter(|h| !self.history.by_hash.contains_key(h) && !queued.contains(h))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// A copy of the document with a new random actor.
+    pub fn fork(&self) -> Document {
+        let mut doc = self.clone();
+        doc.set_actor(Document::new().actor().clone());
+        doc
+    }
+
+    /// A new document (new random actor) holding exactly the changes reachable from `heads`.
+    pub fn fork_at(&self, heads: &[ChangeHash]) -> Result<Document, DocError> {
+        let idx = self
+            .history
+            .indexes(heads)
+            .map_err(|hash| DocError::UnknownChange { hash })?;
+        let seen = self.history.ancestors(&idx);
+        let mut doc = Document::new();
+        doc.ops.encoding = self.ops.encoding;
+        let changes = self
+            .history
+            .changes
+            .iter()
+            .zip(seen)
+            .filter(|(_, s)| *s)
+            .map(|(c, _)| Change::clone(&c.change));
+        doc.apply_changes(changes)?;
+        Ok(doc)
+    }
+
+    /// Applies every change of `other` this document lacks. Returns the hashes applied.
+    pub fn merge(&mut self, other: &Document) -> Result<Vec<ChangeHash>, DocError> {
+        let changes = other.get_changes(&self.heads());
+        let before = self.history.changes.len();
+        self.apply_changes(changes)?;
+        Ok(self.history.changes[before..]
+            .iter()
+            .map(|c| c.hash)
+            .collect())
+    }
+}

@@ -1,0 +1,460 @@
+//! [`Document`]: the public face of the op set and the change history.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+
+use converge_encoding::{
+    ActorId, Change, ChangeHash, ChangeOp, ChangeParts, ElemId, Key, ObjId, OpId, ScalarValue,
+};
+
+use crate::error::DocError;
+use crate::history::{ChangeMeta, History};
+use crate::opset::{HEAD, NONE, OpSet, View};
+use crate::transaction::Transaction;
+use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding, ValueTree, ValueWithId};
+
+/// A CRDT document: a tree of maps, lists and texts rooted at a map ([`ExId::Root`]), plus the
+/// changes that built it.
+///
+/// Edit through a [`Transaction`] ([`Document::transaction`]), or through the auto-committing
+/// methods here (`put`, `splice_text`, ...), each of which makes one change.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub(crate) ops: OpSet,
+    /// Doc-wide index of the local actor.
+    pub(crate) actor: u32,
+    pub(crate) history: History,
+    /// Remote changes waiting for their deps.
+    pub(crate) queue: Vec<Change>,
+    /// Number of changes (in application order) already written by a save.
+    pub(crate) saved: usize,
+    /// The object a local edit last resolved: (id, object index). Cleared whenever object
+    /// indexes may be reused (rollbacks).
+    pub(crate) obj_cache: Option<(ExId, u32)>,
+    /// Scratch undo log of `apply_changes`, kept to avoid reallocating it per call.
+    pub(crate) undo_log: crate::apply::BatchLog,
+}
+
+impl Default for Document {
+    fn default() -> Self {
+        Document::new()
+    }
+}
+
+/// 16 random bytes from the standard library's randomly keyed hasher.
+fn random_actor() -> ActorId {
+    let mut bytes = [0u8; 16];
+    for chunk in bytes.chunks_mut(8) {
+        let mut h = RandomState::new().build_hasher();
+        h.write_usize(chunk.as_ptr() as usize);
+        chunk.copy_from_slice(&h.finish().to_le_bytes());
+    }
+    ActorId::from_bytes(&bytes)
+}
+
+impl Document {
+    /// An empty document with a random actor and code-point text indexes.
+    pub fn new() -> Self {
+        Document::with_actor(random_actor())
+    }
+
+    /// An empty document whose local edits are authored by `actor`.
+    pub fn with_actor(actor: ActorId) -> Self {
+        let mut ops = OpSet::new(TextEncoding::default());
+        let actor = ops.intern_actor(&actor);
+        Document {
+            ops,
+            actor,
+            history: History::default(),
+            queue: Vec::new(),
+            saved: 0,
+            obj_cache: None,
+            undo_log: Default::default(),
+        }
+    }
+
+    /// Sets how text indexes and lengths are counted. Only allowed while the document has no
+    /// text content (widths are cached per element); returns `false` otherwise.
+    pub fn set_text_encoding(&mut self, encoding: TextEncoding) -> bool {
+        if self.ops.ops.is_empty() {
+            self.ops.encoding = encoding;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The text encoding in use.
+    pub fn text_encoding(&self) -> TextEncoding {
+        self.ops.encoding
+    }
+
+    /// The local actor.
+    pub fn actor(&self) -> &ActorId {
+        &self.ops.actors[self.actor as usize]
+    }
+
+    /// Changes the local actor for future edits.
+    pub fn set_actor(&mut self, actor: ActorId) {
+        self.actor = self.ops.intern_actor(&actor);
+    }
+
+    /// The actor with doc-wide index `index` (the `actor` field of op ids this document hands
+    /// out).
+    pub fn actor_at(&self, index: u32) -> Option<&ActorId> {
+        self.ops.actors.get(index as usize)
+    }
+
+    /// Starts a transaction.
+    pub fn transaction(&mut self) -> Transaction<'_> {
+        Transaction::new(self)
+    }
+
+    /// The current heads, sorted.
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.history.head_hashes()
+    }
+
+    /// The largest op counter in the document.
+    pub fn max_op(&self) -> u32 {
+        self.ops.max_op
+    }
+
+    /// Number of changes applied.
+    pub fn change_count(&self) -> usize {
+        self.history.changes.len()
+    }
+
+    /// Encodes a committed local transaction as a change and records it. The transaction's ops
+    /// are the arena tail from `ops_start`; `pred_ends[i]` ends op `i`'s preds in `preds`.
+    pub(crate) fn commit_local(
+        &mut self,
+        start_op: u32,
+        ops_start: usize,
+        preds: &[u32],
+        pred_ends: &[u32],
+        message: Option<String>,
+        time: i64,
+    ) -> Result<ChangeHash, DocError> {
+        let author = self.actor;
+        // Change-local actor numbers: 0 = author, other doc actors in doc order (the encoder
+        // drops unreferenced ones, sorts the rest and renumbers).
+        let local = |a: u32| -> u32 {
+            match a.cmp(&author) {
+                std::cmp::Ordering::Equal => 0,
+                std::cmp::Ordering::Less => a + 1,
+                std::cmp::Ordering::Greater => a,
+            }
+        };
+        let other_actors: Vec<ActorId> = self
+            .ops
+            .actors
+            .iter()
+            .enumerate()
+            .filter(|&(i, _)| i as u32 != author)
+            .map(|(_, a)| a.clone())
+            .collect();
+        let map_id = |id: OpId| OpId::new(id.counter, local(id.actor));
+        let mut change_ops = Vec::with_capacity(pred_ends.len());
+        let mut pred_start = 0usize;
+        for (i, &end) in pred_ends.iter().enumerate() {
+            let op = &self.ops.ops[ops_start + i];
+            let make = self.ops.objects[op.obj as usize].make_op;
+            let obj = if make == NONE {
+                ObjId::Root
+            } else {
+                ObjId::Op(map_id(self.ops.ops[make as usize].id))
+            };
+            let key = if self.ops.objects[op.obj as usize].kind.is_sequence() {
+                if op.key == HEAD {
+                    Key::Seq(ElemId::Head)
+                } else {
+                    Key::Seq(ElemId::Op(map_id(self.ops.ops[op.key as usize].id)))
+                }
+            } else {
+                Key::Map(self.ops.keys[op.key as usize].to_string())
+            };
+            let pred = preds[pred_start..end as usize]
+                .iter()
+                .map(|&p| map_id(self.ops.ops[p as usize].id))
+                .collect();
+            pred_start = end as usize;
+            change_ops.push(ChangeOp {
+                obj,
+                key,
+                insert: op.insert,
+                action: op.action,
+                value: self.ops.scalar(&op.value),
+                pred,
+                expand: op.expand,
+                mark_name: self.ops.mark_names.get(&((ops_start + i) as u32)).cloned(),
+            });
+        }
+        let seq = self.history.next_seq(author);
+        let mut deps = self.history.heads.clone();
+        deps.sort_by_key(|&i| self.history.changes[i as usize].hash);
+        let change = Change::from_parts(ChangeParts {
+            actor: self.ops.actors[author as usize].clone(),
+            seq,
+            start_op: u64::from(start_op),
+            time,
+            message,
+            deps: deps
+                .iter()
+                .map(|&d| self.history.changes[d as usize].hash)
+                .collect(),
+            other_actors,
+            ops: change_ops,
+            extra_bytes: Vec::new(),
+        })?;
+        let hash = change.hash();
+        self.history.push(ChangeMeta {
+            hash,
+            actor: author,
+            max_op: self.ops.max_op,
+            deps,
+            change: Box::new(change),
+        });
+        Ok(hash)
+    }
+
+    pub(crate) fn view_at(&self, heads: &[ChangeHash]) -> Result<crate::opset::Clock, DocError> {
+        let idx = self
+            .history
+            .indexes(heads)
+            .map_err(|hash| DocError::UnknownChange { hash })?;
+        Ok(self.history.clock(&idx, self.ops.actors.len()))
+    }
+
+    // ---- reads ----
+
+    /// The winning value of a property (the one with the greatest op id), if any.
+    pub fn get(&self, obj: &ExId, prop: impl Into<Prop>) -> Result<Option<ValueWithId>, DocError> {
+        let o = self.ops.obj_index(obj)?;
+        self.ops.get(o, &prop.into(), View::Now)
+    }
+
+    /// Every concurrent value of a property, ascending by op id (the winner last).
+    pub fn get_all(&self, obj: &ExId, prop: impl Into<Prop>) -> Result<Vec<ValueWithId>, DocError> {
+        let o = self.ops.obj_index(obj)?;
+        self.ops.get_all(o, &prop.into(), View::Now)
+    }
+
+    /// The keys of a map or table that have a value, sorted bytewise (empty for sequences).
+    pub fn keys(&self, obj: &ExId) -> Result<Vec<String>, DocError> {
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.keys(o, View::Now))
+    }
+
+    /// Number of keys of a map, visible elements of a list, or text units of a text.
+    pub fn length(&self, obj: &ExId) -> Result<usize, DocError> {
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.length(o, View::Now))
+    }
+
+    /// The visible values of a list (or text elements), in order.
+    pub fn list_values(&self, obj: &ExId) -> Result<Vec<ValueWithId>, DocError> {
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.list_values(o, View::Now))
+    }
+
+    /// The content of a text object (non-string elements read as U+FFFC).
+    pub fn text(&self, obj: &ExId) -> Result<String, DocError> {
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.text(o, View::Now))
+    }
+
+    /// The kind of an object.
+    pub fn object_type(&self, obj: &ExId) -> Result<ObjType, DocError> {
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.objects[o as usize].kind)
+    }
+
+    /// An object and everything below it as plain data.
+    pub fn value_tree(&self, obj: &ExId) -> Result<ValueTree, DocError> {
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.tree(o, View::Now))
+    }
+
+    /// [`Document::get`] as of `heads`.
+    pub fn get_at(
+        &self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        heads: &[ChangeHash],
+    ) -> Result<Option<ValueWithId>, DocError> {
+        let clock = self.view_at(heads)?;
+        let o = self.ops.obj_index(obj)?;
+        self.ops.get(o, &prop.into(), View::At(&clock))
+    }
+
+    /// [`Document::get_all`] as of `heads`.
+    pub fn get_all_at(
+        &self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<ValueWithId>, DocError> {
+        let clock = self.view_at(heads)?;
+        let o = self.ops.obj_index(obj)?;
+        self.ops.get_all(o, &prop.into(), View::At(&clock))
+    }
+
+    /// [`Document::keys`] as of `heads`.
+    pub fn keys_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<String>, DocError> {
+        let clock = self.view_at(heads)?;
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.keys(o, View::At(&clock)))
+    }
+
+    /// [`Document::length`] as of `heads`.
+    pub fn length_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<usize, DocError> {
+        let clock = self.view_at(heads)?;
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.length(o, View::At(&clock)))
+    }
+
+    /// [`Document::list_values`] as of `heads`.
+    pub fn list_values_at(
+        &self,
+        obj: &ExId,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<ValueWithId>, DocError> {
+        let clock = self.view_at(heads)?;
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.list_values(o, View::At(&clock)))
+    }
+
+    /// [`Document::text`] as of `heads`.
+    pub fn text_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<String, DocError> {
+        let clock = self.view_at(heads)?;
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.text(o, View::At(&clock)))
+    }
+
+    /// [`Document::value_tree`] as of `heads`.
+    pub fn value_tree_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<ValueTree, DocError> {
+        let clock = self.view_at(heads)?;
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.tree(o, View::At(&clock)))
+    }
+
+    // ---- auto-committing edits ----
+
+    fn auto<T>(
+        &mut self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, DocError>,
+    ) -> Result<T, DocError> {
+        let mut tx = self.transaction();
+        match f(&mut tx) {
+            Ok(v) => {
+                tx.commit()?;
+                Ok(v)
+            }
+            Err(e) => {
+                tx.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// [`Transaction::put`] as its own change.
+    pub fn put(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        value: impl Into<ScalarValue>,
+    ) -> Result<(), DocError> {
+        self.auto(|tx| tx.put(obj, prop, value))
+    }
+
+    /// [`Transaction::put_object`] as its own change.
+    pub fn put_object(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        kind: ObjType,
+    ) -> Result<ExId, DocError> {
+        self.auto(|tx| tx.put_object(obj, prop, kind))
+    }
+
+    /// [`Transaction::insert`] as its own change.
+    pub fn insert(
+        &mut self,
+        obj: &ExId,
+        index: usize,
+        value: impl Into<ScalarValue>,
+    ) -> Result<(), DocError> {
+        self.auto(|tx| tx.insert(obj, index, value))
+    }
+
+    /// [`Transaction::insert_object`] as its own change.
+    pub fn insert_object(
+        &mut self,
+        obj: &ExId,
+        index: usize,
+        kind: ObjType,
+    ) -> Result<ExId, DocError> {
+        self.auto(|tx| tx.insert_object(obj, index, kind))
+    }
+
+    /// [`Transaction::delete`] as its own change.
+    pub fn delete(&mut self, obj: &ExId, prop: impl Into<Prop>) -> Result<(), DocError> {
+        self.auto(|tx| tx.delete(obj, prop))
+    }
+
+    /// [`Transaction::increment`] as its own change.
+    pub fn increment(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        by: i64,
+    ) -> Result<(), DocError> {
+        self.auto(|tx| tx.increment(obj, prop, by))
+    }
+
+    /// [`Transaction::splice`] as its own change.
+    pub fn splice(
+        &mut self,
+        obj: &ExId,
+        pos: usize,
+        del: usize,
+        values: impl IntoIterator<Item = ScalarValue>,
+    ) -> Result<(), DocError> {
+        self.auto(|tx| tx.splice(obj, pos, del, values))
+    }
+
+    /// [`Transaction::mark`] as its own change.
+    pub fn mark(
+        &mut self,
+        obj: &ExId,
+        range: std::ops::Range<usize>,
+        name: &str,
+        value: ScalarValue,
+        expand: ExpandMark,
+    ) -> Result<(), DocError> {
+        self.auto(|tx| tx.mark(obj, range, name, value, expand))
+    }
+
+    /// [`Transaction::unmark`] as its own change.
+    pub fn unmark(
+        &mut self,
+        obj: &ExId,
+        range: std::ops::Range<usize>,
+        name: &str,
+        expand: ExpandMark,
+    ) -> Result<(), DocError> {
+        self.auto(|tx| tx.unmark(obj, range, name, expand))
+    }
+
+    /// [`Transaction::splice_text`] as its own change.
+    pub fn splice_text(
+        &mut self,
+        obj: &ExId,
+        pos: usize,
+        del: usize,
+        text: &str,
+    ) -> Result<(), DocError> {
+        self.auto(|tx| tx.splice_text(obj, pos, del, text))
+    }
+}

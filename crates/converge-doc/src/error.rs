@@ -1,0 +1,161 @@
+//! The one error type of this layer.
+
+use converge_encoding::{ActorId, ChangeHash};
+
+use crate::types::{ExId, ObjType};
+
+/// Why a document operation failed. A failed operation leaves the document exactly as it was.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DocError {
+    /// The object id does not name an object of this document.
+    #[error("no object {obj:?} in this document")]
+    ObjectNotFound {
+        /// The id asked for.
+        obj: ExId,
+    },
+    /// The object exists but is of a kind the operation cannot address.
+    #[error("object {obj:?} is a {found:?}, expected {expected}")]
+    WrongObjectType {
+        /// The object.
+        obj: ExId,
+        /// Its kind.
+        found: ObjType,
+        /// What the operation needs ("a map or table", "a list or text", ...).
+        expected: &'static str,
+    },
+    /// A sequence index past the end.
+    #[error("index {index} out of bounds for a sequence of length {length}")]
+    IndexOutOfBounds {
+        /// The index asked for.
+        index: usize,
+        /// The sequence's visible length (in the document's text units for text).
+        length: usize,
+    },
+    /// `increment` on a property that holds no counter.
+    #[error("no counter at this property of {obj:?}")]
+    NotACounter {
+        /// The object.
+        obj: ExId,
+    },
+    /// A local edit would need an op counter above 2^32 - 1 (automerge 0.12's limit).
+    #[error("op counter overflow")]
+    CounterOverflow,
+    /// A remote op references an object the document does not have.
+    #[error("change {change} references unknown object {obj:?}")]
+    UnknownObject {
+        /// The offending change.
+        change: ChangeHash,
+        /// The object.
+        obj: ExId,
+    },
+    /// A remote op references a list element the document does not have.
+    #[error("change {change} references unknown element {counter}@{actor}")]
+    UnknownElement {
+        /// The offending change.
+        change: ChangeHash,
+        /// Element counter.
+        counter: u32,
+        /// Element actor.
+        actor: ActorId,
+    },
+    /// A remote op's pred names an op the document does not have.
+    #[error("change {change} has unknown pred {counter}@{actor}")]
+    UnknownPred {
+        /// The offending change.
+        change: ChangeHash,
+        /// Pred counter.
+        counter: u32,
+        /// Pred actor.
+        actor: ActorId,
+    },
+    /// A remote op whose shape does not fit its object (a map key in a list, an insert into a
+    /// map, an actor index outside the change's actor table, a counter outside the change's range).
+    #[error("change {change}: op {op_index} is invalid: {reason}")]
+    InvalidOp {
+        /// The offending change.
+        change: ChangeHash,
+        /// Position of the op inside the change.
+        op_index: usize,
+        /// What is wrong with it.
+        reason: InvalidOpReason,
+    },
+    /// A change whose (actor, seq) is already present with a different hash.
+    #[error("duplicate seq {seq} for actor {actor}")]
+    DuplicateSeqNumber {
+        /// The actor.
+        actor: ActorId,
+        /// The seq.
+        seq: u64,
+    },
+    /// A change whose seq is not the next one for its actor.
+    #[error("actor {actor}: expected seq {expected}, change has seq {found}")]
+    SeqGap {
+        /// The actor.
+        actor: ActorId,
+        /// The next seq the document expects.
+        expected: u64,
+        /// The change's seq.
+        found: u64,
+    },
+    /// A change whose ops' counters collide with ops already present.
+    #[error("change {change} reuses op counters of actor {actor}")]
+    DuplicateOpId {
+        /// The offending change.
+        change: ChangeHash,
+        /// The actor.
+        actor: ActorId,
+    },
+    /// A change could not be decoded or encoded.
+    #[error("change encoding: {0}")]
+    Encoding(#[from] converge_encoding::DecodeError),
+    /// A loaded file's changes depend on changes it does not contain.
+    #[error("missing dependencies: {missing:?}")]
+    MissingDeps {
+        /// The hashes needed.
+        missing: Vec<ChangeHash>,
+    },
+    /// A head asked for is not a change of this document.
+    #[error("unknown change {hash}")]
+    UnknownChange {
+        /// The hash.
+        hash: ChangeHash,
+    },
+}
+
+/// What is structurally wrong with a remote op (see [`DocError::InvalidOp`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InvalidOpReason {
+    /// An actor index outside the change's actor table.
+    ActorIndexOutOfRange,
+    /// A map key addressing a list/text, or an element addressing a map/table.
+    KeyKindMismatch,
+    /// An insert into a map or table, or an insert whose key is not an element.
+    InsertIntoMap,
+    /// An op referencing an op of its own change that comes later (or itself).
+    ForwardReference,
+    /// An object id naming an op that did not create an object.
+    NotAnObject,
+    /// An element id naming an op that did not insert an element.
+    NotAnElement,
+    /// An increment whose value is not an integer.
+    NonNumericIncrement,
+    /// A change whose op counters do not fit in 32 bits.
+    CounterTooLarge,
+}
+
+impl std::fmt::Display for InvalidOpReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            InvalidOpReason::ActorIndexOutOfRange => "actor index out of range",
+            InvalidOpReason::KeyKindMismatch => "key kind does not match the object",
+            InvalidOpReason::InsertIntoMap => "insert into a map",
+            InvalidOpReason::ForwardReference => "reference to a later op of the same change",
+            InvalidOpReason::NotAnObject => "object id is not a make op",
+            InvalidOpReason::NotAnElement => "element id is not an insert op",
+            InvalidOpReason::NonNumericIncrement => "increment by a non-integer",
+            InvalidOpReason::CounterTooLarge => "op counter larger than 2^32-1",
+        })
+    }
+}

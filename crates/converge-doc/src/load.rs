@@ -1,0 +1,342 @@
+//! Bulk loading of a document chunk into an empty document.
+//!
+//! A document chunk lists its ops in document order (format.md §7.4), which is exactly the
+//! order of our indexes: objects after the op that made them, map keys in order, sequence
+//! elements in RGA order. So the op set is built by appending — no RGA search, no chunk
+//! splits — and deletions are recreated from successor ids that are not stored ops (§8).
+//! Widths and visibility are computed once at the end.
+//!
+//! The result is built into a fresh [`OpSet`] and only installed if everything checks out;
+//! otherwise the caller falls back to applying the reconstructed changes one by one (which
+//! validates and reports a typed error).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use converge_encoding::{Action, Change, DocumentChunk, ElemId, Key, ObjId, OpId, ScalarValue};
+
+use crate::doc::Document;
+use crate::history::{ChangeMeta, History};
+use crate::opset::{Body, HEAD, NONE, NewOp, OpSet, StoredValue, SuccNode};
+use crate::types::ObjType;
+
+/// Multiplicative hash of an [`OpId`] (counter and actor are small integers, not adversarial
+/// for a single load: a pathological file only makes the load slower).
+#[derive(Default)]
+struct OpIdHasher(u64);
+
+impl Hasher for OpIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0.rotate_left(32) ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type IdMap = HashMap<OpId, u32, BuildHasherDefault<OpIdHasher>>;
+
+impl Document {
+    /// Builds this (empty) document from a document chunk and its reconstructed changes.
+    /// Gives the changes back, leaving the document untouched, if the document is not empty or
+    /// the chunk's ops do not fit together.
+    pub(crate) fn bulk_load(
+        &mut self,
+        chunk: &DocumentChunk,
+        changes: Vec<Change>,
+    ) -> Result<(), Vec<Change>> {
+        if !self.ops.ops.is_empty()
+            || !self.history.changes.is_empty()
+            || !history_fits(chunk, changes.len())
+        {
+            return Err(changes);
+        }
+        let Some(ops) = self.build(chunk) else {
+            return Err(changes);
+        };
+        let mut history = History::default();
+        for (meta, change) in chunk.changes.iter().zip(changes) {
+            history.push(ChangeMeta {
+                hash: change.hash(),
+                actor: ops
+                    .actor_ids
+                    .get(change.actor())
+                    .copied()
+                    .unwrap_or(meta.actor),
+                max_op: meta.max_op as u32,
+                deps: meta.deps.clone(),
+                change: Box::new(change),
+            });
+        }
+        let local = self.ops.actors[self.actor as usize].clone();
+        self.ops = ops;
+        self.actor = self.ops.intern_actor(&local);
+        self.history = history;
+        self.obj_cache = None;
+        Ok(())
+    }
+
+    fn build(&self, chunk: &DocumentChunk) -> Option<OpSet> {
+        let mut set = OpSet::new(self.ops.encoding);
+        let actor_map: Vec<u32> = chunk.actors.iter().map(|a| set.intern_actor(a)).collect();
+        let map_id = |id: OpId| -> Option<OpId> {
+            Some(OpId::new(id.counter, *actor_map.get(id.actor as usize)?))
+        };
+        let mut ids: IdMap = IdMap::default();
+        ids.reserve(chunk.ops.len());
+        let mut by_actor: Vec<Vec<(u32, u32)>> = vec![Vec::new(); set.actors.len()];
+
+        // Pass 1: stored ops, in document order.
+        for op in &chunk.ops {
+            let id = map_id(op.id)?;
+            let obj = match op.obj {
+                ObjId::Root => 0,
+                ObjId::Op(o) => match set.ops.get(*ids.get(&map_id(o)?)? as usize)?.value {
+                    StoredValue::Object(o) => o,
+                    _ => return None,
+                },
+            };
+            let kind = set.objects.get(obj as usize)?.kind;
+            let key = match (&op.key, kind.is_sequence()) {
+                (Key::Map(k), false) if !op.insert => set.intern_key(k),
+                (Key::Seq(ElemId::Head), true) if op.insert => HEAD,
+                (Key::Seq(ElemId::Op(e)), true) => {
+                    let e = *ids.get(&map_id(*e)?)?;
+                    let elem = set.ops.get(e as usize)?;
+                    if !elem.insert || elem.obj != obj {
+                        return None;
+                    }
+                    e
+                }
+                _ => return None,
+            };
+            if op.action == Action::Del {
+                return None;
+            }
+            let value = match (op.action, &op.value) {
+                (Action::Inc, ScalarValue::Uint(u)) => StoredValue::Int(*u as i64),
+                (Action::Inc, ScalarValue::Int(i)) => StoredValue::Int(*i),
+                (Action::Inc, _) => return None,
+                (_, v) => set.store_value(v),
+            };
+            let idx = set.push_bulk(NewOp {
+                id,
+                obj,
+                key,
+                insert: op.insert,
+                action: op.action,
+                value,
+                expand: op.expand,
+                mark_name: op.mark_name.clone(),
+            });
+            if ids.insert(id, idx).is_some() {
+                return None;
+            }
+            by_actor.get_mut(id.actor as usize)?.push((id.counter, idx));
+        }
+
+        // Pass 2: successors; ids that are not stored ops are deletions.
+        let mut dels: IdMap = IdMap::default();
+        for (i, op) in chunk.ops.iter().enumerate() {
+            let pred = i as u32;
+            for s in &op.succ {
+                let s = map_id(*s)?;
+                let succ = match ids.get(&s) {
+                    Some(&idx) => idx,
+                    None => match dels.get(&s) {
+                        Some(&idx) => idx,
+                        None => {
+                            let p = &set.ops[pred as usize];
+                            let kind = set.objects[p.obj as usize].kind;
+                            let key = if kind.is_sequence() && p.insert {
+                                pred
+                            } else {
+                                p.key
+                            };
+                            let idx = set.push_bulk(NewOp {
+                                id: s,
+                                obj: p.obj,
+                                key,
+                                insert: false,
+                                action: Action::Del,
+                                value: StoredValue::Null,
+                                expand: false,
+                                mark_name: None,
+                            });
+                            dels.insert(s, idx);
+                            by_actor.get_mut(s.actor as usize)?.push((s.counter, idx));
+                            idx
+                        }
+                    },
+                };
+                set.link_succ(pred, succ);
+            }
+        }
+        for list in &mut by_actor {
+            list.sort_unstable();
+            if list.windows(2).any(|w| w[0].0 == w[1].0) {
+                return None;
+            }
+        }
+        set.by_actor = by_actor;
+        set.max_op = set.ops.iter().map(|o| o.id.counter).max().unwrap_or(0);
+
+        // Widths, now that visibility is known.
+        for o in 0..set.objects.len() {
+            let kind = set.objects[o].kind;
+            if !kind.is_sequence() {
+                continue;
+            }
+            let Body::Seq { mut index, extra } =
+                std::mem::replace(&mut set.objects[o].body, Body::Map(Default::default()))
+            else {
+                continue;
+            };
+            index.finish_bulk(|e| set.element_width_with(&extra, e, kind));
+            set.objects[o].body = Body::Seq { index, extra };
+        }
+
+        Some(set)
+    }
+}
+
+/// Whether the change rows can be taken as they are: one change per row, actors in range,
+/// deps pointing backwards, max ops within 32 bits.
+fn history_fits(chunk: &DocumentChunk, changes: usize) -> bool {
+    changes == chunk.changes.len()
+        && chunk.changes.iter().enumerate().all(|(i, c)| {
+            (c.actor as usize) < chunk.actors.len()
+                && c.deps.iter().all(|&d| (d as usize) < i)
+                && u32::try_from(c.max_op).is_ok()
+        })
+}
+
+impl OpSet {
+    /// Adds an op in document order: like [`OpSet::apply`] but appending sequence elements
+    /// and group members at the end, and leaving ids, successors and widths to the caller.
+    fn push_bulk(&mut self, new: NewOp) -> u32 {
+        let idx = self.ops.len() as u32;
+        let mut value = new.value;
+        if new.action.is_make() {
+            let kind = match new.action {
+                Action::MakeList => ObjType::List,
+                Action::MakeText => ObjType::Text,
+                Action::MakeTable => ObjType::Table,
+                _ => ObjType::Map,
+            };
+            value = StoredValue::Object(self.objects.len() as u32);
+            self.objects.push(crate::opset::Object::new(kind, idx));
+        }
+        if new.action == Action::Mark {
+            self.has_marks = true;
+        }
+        if let Some(name) = new.mark_name {
+            self.mark_names.insert(idx, name);
+        }
+        self.ops.push(crate::opset::Op {
+            id: new.id,
+            obj: new.obj,
+            key: new.key,
+            succ: NONE,
+            chunk: NONE,
+            action: new.action,
+            insert: new.insert,
+            expand: new.expand,
+            hidden: false,
+            value,
+        });
+        if new.action != Action::Del {
+            let key = new.key;
+            let keys = &self.keys;
+            match &mut self.objects[new.obj as usize].body {
+                Body::Map(map) => {
+                    let name = &keys[key as usize];
+                    match map.get_mut(name) {
+                        Some(group) => group.push(idx),
+                        None => {
+                            map.insert(name.clone(), smallvec::smallvec![idx]);
+                        }
+                    }
+                }
+                Body::Seq { index, extra } => {
+                    if new.insert {
+                        index
+                            .push_back_bulk(crate::seq::Entry { op: idx, width: 0 }, &mut self.ops);
+                    } else {
+                        extra.entry(key).or_default().push(idx);
+                    }
+                }
+            }
+        }
+        idx
+    }
+
+    /// Records `succ` as a successor of `pred`.
+    fn link_succ(&mut self, pred: u32, succ: u32) {
+        let node = self.succs.len() as u32;
+        let prev = self.ops[pred as usize].succ;
+        self.succs.push(SuccNode {
+            op: succ,
+            next: prev,
+        });
+        self.ops[pred as usize].succ = node;
+        if self.hides_op(pred, succ) {
+            self.ops[pred as usize].hidden = true;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{ExpandMark, ROOT};
+    use converge_encoding::ActorId;
+
+    #[test]
+    fn bulk_load_matches_applying_changes() {
+        let mut a = Document::with_actor(ActorId::from_bytes(&[1]));
+        let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        a.splice_text(&t, 0, 0, "hello world").unwrap();
+        a.splice_text(&t, 3, 4, "").unwrap();
+        a.mark(&t, 1..3, "b", ScalarValue::Bool(true), ExpandMark::After)
+            .unwrap();
+        let l = a.put_object(&ROOT, "l", ObjType::List).unwrap();
+        a.insert(&l, 0, ScalarValue::Counter(1)).unwrap();
+        a.increment(&l, 0, 2).unwrap();
+        a.put(&l, 0, ScalarValue::Int(9)).unwrap();
+        let mut b = a.fork();
+        a.put(&ROOT, "k", ScalarValue::Int(1)).unwrap();
+        b.put(&ROOT, "k", ScalarValue::Int(2)).unwrap();
+        b.delete(&t, 0).unwrap();
+        a.merge(&b).unwrap();
+
+        let chunk = a.document_chunk();
+        let changes = chunk.reconstruct_changes().unwrap();
+        let mut bulk = Document::with_actor(ActorId::from_bytes(&[9]));
+        assert!(bulk.bulk_load(&chunk, changes.clone()).is_ok());
+        let mut applied = Document::with_actor(ActorId::from_bytes(&[9]));
+        applied.apply_changes(changes).unwrap();
+        assert_eq!(bulk.value_tree(&ROOT), a.value_tree(&ROOT));
+        assert_eq!(bulk.value_tree(&ROOT), applied.value_tree(&ROOT));
+        assert_eq!(bulk.marks(&t), applied.marks(&t));
+        assert_eq!(bulk.get_all(&ROOT, "k"), applied.get_all(&ROOT, "k"));
+        assert_eq!(bulk.save_nocompress(), applied.save_nocompress());
+        assert_eq!(bulk.heads(), a.heads());
+        assert_eq!(bulk.max_op(), a.max_op());
+        let h = a.get_changes(&[])[3].hash();
+        assert_eq!(bulk.text_at(&t, &[h]), a.text_at(&t, &[h]));
+        // and it keeps working as a document
+        bulk.splice_text(&t, 0, 0, "X").unwrap();
+        b.merge(&bulk).unwrap();
+        assert_eq!(b.text(&t), bulk.text(&t));
+        // a non-empty document refuses
+        let chunk = a.document_chunk();
+        let changes = chunk.reconstruct_changes().unwrap();
+        assert!(bulk.bulk_load(&chunk, changes).is_err());
+    }
+}

@@ -1,0 +1,121 @@
+//! Rich-text marks: begin/end boundary ops inserted into a text (zero width), and the read that
+//! turns them back into spans.
+
+use std::collections::BTreeMap;
+
+use converge_encoding::{Action, OpId, ScalarValue};
+
+use crate::doc::Document;
+use crate::error::DocError;
+use crate::opset::{Body, OpSet, View};
+use crate::types::{ExId, Mark};
+
+impl OpSet {
+    /// The marks of a text in `view`, as maximal spans sorted by (start, name).
+    pub(crate) fn marks(&self, obj: u32, view: View<'_>) -> Vec<Mark> {
+        let Some(object) = self.objects.get(obj as usize) else {
+            return Vec::new();
+        };
+        let Body::Seq { index, .. } = &object.body else {
+            return Vec::new();
+        };
+        let kind = object.kind;
+        // Active begins, in arrival order: (begin id, arena index).
+        let mut active: Vec<(OpId, u32)> = Vec::new();
+        // Open spans: name → (value, start).
+        let mut open: BTreeMap<String, (ScalarValue, usize)> = BTreeMap::new();
+        let mut out = Vec::new();
+        let mut pos = 0usize;
+        let in_view = |id: OpId| match view {
+            View::Now => true,
+            View::At(c) => c.covers(id),
+        };
+        for e in index.iter() {
+            let op = &self.ops[e.op as usize];
+            if op.action == Action::Mark {
+                if !in_view(op.id) {
+                    continue;
+                }
+                if self.mark_names.contains_key(&e.op) {
+                    active.push((op.id, e.op));
+                } else if let Some(begin) = op.id.counter.checked_sub(1) {
+                    let begin = OpId::new(begin, op.id.actor);
+                    active.retain(|&(id, _)| id != begin);
+                }
+                continue;
+            }
+            let winner = self
+                .element_ops(obj, e.op)
+                .into_iter()
+                .rev()
+                .find(|&o| self.visible(o, view));
+            let Some(w) = winner else { continue };
+            let width = self.value_width(&self.ops[w as usize].value, kind) as usize;
+            // The value of each name here: the active begin with the greatest id.
+            let mut here: BTreeMap<&str, (OpId, u32)> = BTreeMap::new();
+            for &(id, idx) in &active {
+                let Some(name) = self.mark_names.get(&idx) else {
+                    continue;
+                };
+                match here.get(name.as_str()) {
+                    Some(&(best, _)) if self.cmp_id(best, id).is_ge() => {}
+                    _ => {
+                        here.insert(name, (id, idx));
+                    }
+                }
+            }
+            // Close spans whose value changes or ends here.
+            let names: Vec<String> = open.keys().cloned().collect();
+            for name in names {
+                let now = here
+                    .get(name.as_str())
+                    .map(|&(_, idx)| self.scalar(&self.ops[idx as usize].value));
+                let same = matches!((&now, open.get(&name)), (Some(v), Some((cur, _))) if v == cur);
+                if !same && let Some((value, start)) = open.remove(&name) {
+                    out.push(Mark {
+                        start,
+                        end: pos,
+                        name,
+                        value,
+                    });
+                }
+            }
+            for (name, (_, idx)) in here {
+                let value = self.scalar(&self.ops[idx as usize].value);
+                if value != ScalarValue::Null && !open.contains_key(name) {
+                    open.insert(name.to_owned(), (value, pos));
+                }
+            }
+            pos += width;
+        }
+        for (name, (value, start)) in open {
+            out.push(Mark {
+                start,
+                end: pos,
+                name,
+                value,
+            });
+        }
+        out.sort_by(|a, b| (a.start, &a.name).cmp(&(b.start, &b.name)));
+        out
+    }
+}
+
+impl Document {
+    /// The marks of a text as maximal spans, sorted by (start, name).
+    pub fn marks(&self, obj: &ExId) -> Result<Vec<Mark>, DocError> {
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.marks(o, View::Now))
+    }
+
+    /// [`Document::marks`] as of `heads`.
+    pub fn marks_at(
+        &self,
+        obj: &ExId,
+        heads: &[converge_encoding::ChangeHash],
+    ) -> Result<Vec<Mark>, DocError> {
+        let clock = self.view_at(heads)?;
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.marks(o, View::At(&clock)))
+    }
+}

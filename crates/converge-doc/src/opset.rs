@@ -1,0 +1,762 @@
+//! The op set: every op of the document in an arena, objects, and the per-object indexes that
+//! make reads cheap. Local and remote edits both end in [`OpSet::apply`]; validation happens
+//! before (see `apply.rs` / `transaction.rs`), so `apply` itself cannot fail.
+//!
+//! Invariants:
+//! - `ops[i].id` is unique; `by_actor[a]` lists `(counter, arena index)` of actor `a`'s ops in
+//!   ascending counter order.
+//! - `Op::hidden` is true iff some successor hides the op (any successor, except increments of
+//!   a counter). Successors are only ever added, so `hidden` only flips false → true (rollback
+//!   recomputes it).
+//! - For every sequence object, its [`SeqIndex`] holds every insert op of the object in RGA order
+//!   with the element's current visible width.
+//! - Actor indexes are doc-wide in arrival order; `rank[a]` is actor `a`'s position in bytewise
+//!   order, so OpId order = (counter, rank).
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashMap};
+
+use converge_encoding::{Action, ActorId, OpId, ScalarValue};
+use smallvec::SmallVec;
+
+use crate::seq::{Cursor, Entry, SeqIndex};
+use crate::types::{ObjType, TextEncoding};
+
+/// "No index" marker for `u32` links.
+pub(crate) const NONE: u32 = u32::MAX;
+/// The key of an insert at the start of a sequence.
+pub(crate) const HEAD: u32 = u32::MAX;
+
+/// A scalar stored without heap allocation: short strings inline, longer ones in the op set's
+/// byte arena. Make ops store the index of the object they created.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum StoredValue {
+    Null,
+    Bool(bool),
+    Uint(u64),
+    Int(i64),
+    F64(f64),
+    SmallStr { len: u8, bytes: [u8; 14] },
+    Str { start: u32, len: u32 },
+    Bytes { start: u32, len: u32 },
+    Counter(i64),
+    Timestamp(i64),
+    Unknown { type_code: u8, start: u32, len: u32 },
+    Object(u32),
+}
+
+/// One op. Keys are interned: map ops hold a key id, sequence ops the arena index of the
+/// element's insert op (or [`HEAD`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Op {
+    pub(crate) id: OpId,
+    pub(crate) obj: u32,
+    pub(crate) key: u32,
+    /// First node of the successor list in `OpSet::succs`, or [`NONE`].
+    pub(crate) succ: u32,
+    /// For insert ops: id of the [`SeqIndex`] chunk holding the element.
+    pub(crate) chunk: u32,
+    pub(crate) action: Action,
+    pub(crate) insert: bool,
+    pub(crate) expand: bool,
+    pub(crate) hidden: bool,
+    pub(crate) value: StoredValue,
+}
+
+/// A successor link.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SuccNode {
+    pub(crate) op: u32,
+    pub(crate) next: u32,
+}
+
+/// The body of an object.
+#[derive(Clone, Debug)]
+pub(crate) enum Body {
+    /// Map or table: the non-delete ops of each key, ascending by OpId.
+    Map(BTreeMap<Box<str>, SmallVec<[u32; 2]>>),
+    /// List or text.
+    Seq {
+        index: SeqIndex,
+        /// Non-insert, non-delete ops addressing an element (puts, increments), by element.
+        extra: HashMap<u32, SmallVec<[u32; 2]>>,
+    },
+}
+
+/// A composite object.
+#[derive(Clone, Debug)]
+pub(crate) struct Object {
+    pub(crate) kind: ObjType,
+    /// Arena index of the make op, [`NONE`] for the root.
+    pub(crate) make_op: u32,
+    pub(crate) body: Body,
+}
+
+impl Object {
+    /// An empty object of `kind` made by the op at arena index `make_op`.
+    pub(crate) fn new(kind: ObjType, make_op: u32) -> Self {
+        let body = if kind.is_map() {
+            Body::Map(BTreeMap::new())
+        } else {
+            Body::Seq {
+                index: SeqIndex::default(),
+                extra: HashMap::new(),
+            }
+        };
+        Object {
+            kind,
+            make_op,
+            body,
+        }
+    }
+}
+
+/// An op to add (already validated and resolved to arena indexes).
+#[derive(Clone, Debug)]
+pub(crate) struct NewOp {
+    pub(crate) id: OpId,
+    pub(crate) obj: u32,
+    pub(crate) key: u32,
+    pub(crate) insert: bool,
+    pub(crate) action: Action,
+    pub(crate) value: StoredValue,
+    pub(crate) expand: bool,
+    pub(crate) mark_name: Option<String>,
+}
+
+/// Where a sequence op lands, when the caller already knows.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Hint {
+    None,
+    /// For an insert: the slot the new element goes to.
+    InsertAt(Cursor),
+    /// For a non-insert op: the cursor of its element.
+    Element(Cursor),
+}
+
+/// A set of ops visible "as of" some heads: per actor, the largest counter included.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Clock(pub(crate) Vec<u32>);
+
+impl Clock {
+    pub(crate) fn covers(&self, id: OpId) -> bool {
+        id.counter <= self.0.get(id.actor as usize).copied().unwrap_or(0)
+    }
+}
+
+/// The state a read looks at.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum View<'a> {
+    Now,
+    At(&'a Clock),
+}
+
+/// All ops and objects of a document.
+#[derive(Clone, Debug)]
+pub(crate) struct OpSet {
+    pub(crate) ops: Vec<Op>,
+    pub(crate) succs: Vec<SuccNode>,
+    pub(crate) objects: Vec<Object>,
+    pub(crate) actors: Vec<ActorId>,
+    pub(crate) actor_ids: HashMap<ActorId, u32>,
+    pub(crate) rank: Vec<u32>,
+    pub(crate) by_actor: Vec<Vec<(u32, u32)>>,
+    pub(crate) keys: Vec<Box<str>>,
+    pub(crate) key_ids: HashMap<Box<str>, u32>,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) mark_names: HashMap<u32, String>,
+    pub(crate) max_op: u32,
+    pub(crate) encoding: TextEncoding,
+    /// Whether any mark op was ever applied (local inserts then check for sticky boundaries).
+    pub(crate) has_marks: bool,
+}
+
+impl OpSet {
+    pub(crate) fn new(encoding: TextEncoding) -> Self {
+        OpSet {
+            ops: Vec::new(),
+            succs: Vec::new(),
+            objects: vec![Object {
+                kind: ObjType::Map,
+                make_op: NONE,
+                body: Body::Map(BTreeMap::new()),
+            }],
+            actors: Vec::new(),
+            actor_ids: HashMap::new(),
+            rank: Vec::new(),
+            by_actor: Vec::new(),
+            keys: Vec::new(),
+            key_ids: HashMap::new(),
+            bytes: Vec::new(),
+            mark_names: HashMap::new(),
+            max_op: 0,
+            encoding,
+            has_marks: false,
+        }
+    }
+
+    /// The doc-wide index of `actor`, adding it if new.
+    pub(crate) fn intern_actor(&mut self, actor: &ActorId) -> u32 {
+        if let Some(&i) = self.actor_ids.get(actor) {
+            return i;
+        }
+        let i = self.actors.len() as u32;
+        self.actors.push(actor.clone());
+        self.actor_ids.insert(actor.clone(), i);
+        self.by_actor.push(Vec::new());
+        let mut order: Vec<u32> = (0..=i).collect();
+        order.sort_by(|&a, &b| self.actors[a as usize].cmp(&self.actors[b as usize]));
+        self.rank = vec![0; order.len()];
+        for (r, &a) in order.iter().enumerate() {
+            self.rank[a as usize] = r as u32;
+        }
+        i
+    }
+
+    /// The doc-wide index of a known actor. Small tables are scanned (cheaper than hashing).
+    pub(crate) fn actor_index(&self, actor: &ActorId) -> Option<u32> {
+        if self.actors.len() <= 8 {
+            return self
+                .actors
+                .iter()
+                .position(|a| a == actor)
+                .map(|i| i as u32);
+        }
+        self.actor_ids.get(actor).copied()
+    }
+
+    pub(crate) fn intern_key(&mut self, key: &str) -> u32 {
+        if let Some(&k) = self.key_ids.get(key) {
+            return k;
+        }
+        let k = self.keys.len() as u32;
+        self.keys.push(key.into());
+        self.key_ids.insert(key.into(), k);
+        k
+    }
+
+    /// OpId order: counter, then actor bytes.
+    pub(crate) fn cmp_id(&self, a: OpId, b: OpId) -> Ordering {
+        a.counter.cmp(&b.counter).then_with(|| {
+            let ra = self.rank.get(a.actor as usize).copied().unwrap_or(0);
+            let rb = self.rank.get(b.actor as usize).copied().unwrap_or(0);
+            ra.cmp(&rb)
+        })
+    }
+
+    /// The arena index of the op with this id.
+    pub(crate) fn find_op(&self, id: OpId) -> Option<u32> {
+        let list = self.by_actor.get(id.actor as usize)?;
+        let i = list.binary_search_by_key(&id.counter, |&(c, _)| c).ok()?;
+        list.get(i).map(|&(_, idx)| idx)
+    }
+
+    /// Stores a scalar without per-op heap allocation.
+    pub(crate) fn store_value(&mut self, v: &ScalarValue) -> StoredValue {
+        match v {
+            ScalarValue::Null => StoredValue::Null,
+            ScalarValue::Bool(b) => StoredValue::Bool(*b),
+            ScalarValue::Uint(u) => StoredValue::Uint(*u),
+            ScalarValue::Int(i) => StoredValue::Int(*i),
+            ScalarValue::F64(f) => StoredValue::F64(*f),
+            ScalarValue::Str(s) => self.store_str(s),
+            ScalarValue::Bytes(b) => {
+                let (start, len) = self.push_bytes(b);
+                StoredValue::Bytes { start, len }
+            }
+            ScalarValue::Counter(c) => StoredValue::Counter(*c),
+            ScalarValue::Timestamp(t) => StoredValue::Timestamp(*t),
+            ScalarValue::Unknown { type_code, bytes } => {
+                let (start, len) = self.push_bytes(bytes);
+                StoredValue::Unknown {
+                    type_code: *type_code,
+                    start,
+                    len,
+                }
+            }
+        }
+    }
+
+    pub(crate) fn store_str(&mut self, s: &str) -> StoredValue {
+        if s.len() <= 14 {
+            let mut bytes = [0u8; 14];
+            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            StoredValue::SmallStr {
+                len: s.len() as u8,
+                bytes,
+            }
+        } else {
+            let (start, len) = self.push_bytes(s.as_bytes());
+            StoredValue::Str { start, len }
+        }
+    }
+
+    fn push_bytes(&mut self, b: &[u8]) -> (u32, u32) {
+        let start = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(b);
+        (start, b.len() as u32)
+    }
+
+    /// The string of a stored string value.
+    pub(crate) fn str_of<'a>(&'a self, v: &'a StoredValue) -> Option<&'a str> {
+        let bytes = match v {
+            StoredValue::SmallStr { len, bytes } => bytes.get(..*len as usize)?,
+            StoredValue::Str { start, len } => self
+                .bytes
+                .get(*start as usize..(*start as usize + *len as usize))?,
+            _ => return None,
+        };
+        std::str::from_utf8(bytes).ok()
+    }
+
+    /// A stored value back as a [`ScalarValue`] (make ops give `Null`).
+    pub(crate) fn scalar(&self, v: &StoredValue) -> ScalarValue {
+        let slice = |start: u32, len: u32| -> Vec<u8> {
+            self.bytes
+                .get(start as usize..start as usize + len as usize)
+                .unwrap_or_default()
+                .to_vec()
+        };
+        match *v {
+            StoredValue::Null | StoredValue::Object(_) => ScalarValue::Null,
+            StoredValue::Bool(b) => ScalarValue::Bool(b),
+            StoredValue::Uint(u) => ScalarValue::Uint(u),
+            StoredValue::Int(i) => ScalarValue::Int(i),
+            StoredValue::F64(f) => ScalarValue::F64(f),
+            StoredValue::SmallStr { .. } | StoredValue::Str { .. } => {
+                ScalarValue::Str(self.str_of(v).unwrap_or_default().to_owned())
+            }
+            StoredValue::Bytes { start, len } => ScalarValue::Bytes(slice(start, len)),
+            StoredValue::Counter(c) => ScalarValue::Counter(c),
+            StoredValue::Timestamp(t) => ScalarValue::Timestamp(t),
+            StoredValue::Unknown {
+                type_code,
+                start,
+                len,
+            } => ScalarValue::Unknown {
+                type_code,
+                bytes: slice(start, len),
+            },
+        }
+    }
+
+    pub(crate) fn is_counter(&self, op: &Op) -> bool {
+        op.action == Action::Set && matches!(op.value, StoredValue::Counter(_))
+    }
+
+    /// Whether adding successor `succ` hides `op`.
+    fn hides(&self, op: &Op, succ: &Op) -> bool {
+        !(succ.action == Action::Inc && self.is_counter(op))
+    }
+
+    /// Whether op `succ` hides op `pred` (arena indexes).
+    pub(crate) fn hides_op(&self, pred: u32, succ: u32) -> bool {
+        self.hides(&self.ops[pred as usize], &self.ops[succ as usize])
+    }
+
+    /// The current width of an element whose puts are in `extra` (for when the object's body
+    /// is taken out of `objects`).
+    pub(crate) fn element_width_with(
+        &self,
+        extra: &HashMap<u32, SmallVec<[u32; 2]>>,
+        elem: u32,
+        kind: ObjType,
+    ) -> u32 {
+        let winner = std::iter::once(elem)
+            .chain(extra.get(&elem).into_iter().flatten().copied())
+            .filter(|&o| self.visible(o, View::Now))
+            .max_by(|&a, &b| self.cmp_id(self.ops[a as usize].id, self.ops[b as usize].id));
+        winner.map_or(0, |o| self.value_width(&self.ops[o as usize].value, kind))
+    }
+
+    /// Successors of an op (arena indexes, most recent first).
+    pub(crate) fn succ_iter(&self, op: u32) -> impl Iterator<Item = u32> + '_ {
+        let mut node = self.ops.get(op as usize).map_or(NONE, |o| o.succ);
+        std::iter::from_fn(move || {
+            let n = self.succs.get(node as usize)?;
+            node = n.next;
+            Some(n.op)
+        })
+    }
+
+    /// Whether an op shows a value in `view`.
+    pub(crate) fn visible(&self, idx: u32, view: View<'_>) -> bool {
+        let Some(op) = self.ops.get(idx as usize) else {
+            return false;
+        };
+        if !(op.action == Action::Set || op.action.is_make()) {
+            return false;
+        }
+        match view {
+            View::Now => !op.hidden,
+            View::At(clock) => {
+                clock.covers(op.id)
+                    && !self.succ_iter(idx).any(|s| {
+                        let s = &self.ops[s as usize];
+                        clock.covers(s.id) && self.hides(op, s)
+                    })
+            }
+        }
+    }
+
+    /// A counter's value in `view`: its initial value plus the increments visible there.
+    pub(crate) fn counter_value(&self, idx: u32, view: View<'_>) -> i64 {
+        let op = &self.ops[idx as usize];
+        let StoredValue::Counter(mut total) = op.value else {
+            return 0;
+        };
+        for s in self.succ_iter(idx) {
+            let s = &self.ops[s as usize];
+            if s.action == Action::Inc
+                && match view {
+                    View::Now => true,
+                    View::At(c) => c.covers(s.id),
+                }
+            {
+                let by = match s.value {
+                    StoredValue::Int(i) => i,
+                    StoredValue::Uint(u) => u as i64,
+                    _ => 0,
+                };
+                total = total.wrapping_add(by);
+            }
+        }
+        total
+    }
+
+    /// The ops of a sequence element in ascending OpId order: its insert op and the puts on it.
+    pub(crate) fn element_ops(&self, obj: u32, elem: u32) -> SmallVec<[u32; 2]> {
+        let mut out = SmallVec::new();
+        out.push(elem);
+        if let Some(Body::Seq { extra, .. }) = self.objects.get(obj as usize).map(|o| &o.body)
+            && !extra.is_empty()
+            && let Some(more) = extra.get(&elem)
+        {
+            out.extend_from_slice(more);
+        }
+        out
+    }
+
+    /// The current width of an element.
+    fn element_width(&self, obj: u32, elem: u32, kind: ObjType) -> u32 {
+        let winner = self
+            .element_ops(obj, elem)
+            .into_iter()
+            .rev()
+            .find(|&o| self.visible(o, View::Now));
+        match winner {
+            None => 0,
+            Some(o) => self.value_width(&self.ops[o as usize].value, kind),
+        }
+    }
+
+    pub(crate) fn value_width(&self, v: &StoredValue, kind: ObjType) -> u32 {
+        if kind == ObjType::Text
+            && let Some(s) = self.str_of(v)
+        {
+            return self.encoding.width(s) as u32;
+        }
+        1
+    }
+
+    /// Adds a validated op. Returns its arena index and, for an insert, the cursor of the new
+    /// element.
+    pub(crate) fn apply(&mut self, new: NewOp, preds: &[u32], hint: Hint) -> (u32, Option<Cursor>) {
+        let mut inserted_at = None;
+        let idx = self.ops.len() as u32;
+        let mut value = new.value;
+        if new.action.is_make() {
+            let kind = match new.action {
+                Action::MakeList => ObjType::List,
+                Action::MakeText => ObjType::Text,
+                Action::MakeTable => ObjType::Table,
+                _ => ObjType::Map,
+            };
+            let body = if kind.is_map() {
+                Body::Map(BTreeMap::new())
+            } else {
+                Body::Seq {
+                    index: SeqIndex::default(),
+                    extra: HashMap::new(),
+                }
+            };
+            value = StoredValue::Object(self.objects.len() as u32);
+            self.objects.push(Object {
+                kind,
+                make_op: idx,
+                body,
+            });
+        }
+        if new.action == Action::Mark {
+            self.has_marks = true;
+        }
+        if let Some(name) = new.mark_name {
+            self.mark_names.insert(idx, name);
+        }
+        self.ops.push(Op {
+            id: new.id,
+            obj: new.obj,
+            key: new.key,
+            succ: NONE,
+            chunk: NONE,
+            action: new.action,
+            insert: new.insert,
+            expand: new.expand,
+            hidden: false,
+            value,
+        });
+        self.register_id(new.id, idx);
+        self.max_op = self.max_op.max(new.id.counter);
+        for &p in preds {
+            let node = self.succs.len() as u32;
+            let prev = self.ops[p as usize].succ;
+            self.succs.push(SuccNode {
+                op: idx,
+                next: prev,
+            });
+            self.ops[p as usize].succ = node;
+            if self.hides(&self.ops[p as usize], &self.ops[idx as usize]) {
+                self.ops[p as usize].hidden = true;
+            }
+        }
+        let obj = new.obj;
+        let kind = self.objects[obj as usize].kind;
+        if new.insert {
+            let slot = match hint {
+                Hint::InsertAt(c) => c,
+                _ => self.rga_slot(obj, new.key, new.id),
+            };
+            let width = if self.visible(idx, View::Now) {
+                self.value_width(&self.ops[idx as usize].value, kind)
+            } else {
+                0
+            };
+            if let Body::Seq { index, .. } = &mut self.objects[obj as usize].body {
+                inserted_at = Some(index.insert(slot, Entry { op: idx, width }, &mut self.ops));
+            }
+        } else if new.action != Action::Del {
+            self.add_to_group(idx);
+        }
+        self.refresh_widths(idx, preds, hint);
+        (idx, inserted_at)
+    }
+
+    fn register_id(&mut self, id: OpId, idx: u32) {
+        let list = &mut self.by_actor[id.actor as usize];
+        match list.last() {
+            Some(&(c, _)) if c >= id.counter => {
+                let pos = list.partition_point(|&(c, _)| c < id.counter);
+                list.insert(pos, (id.counter, idx));
+            }
+            _ => list.push((id.counter, idx)),
+        }
+    }
+
+    fn add_to_group(&mut self, idx: u32) {
+        let op = &self.ops[idx as usize];
+        let (obj, key, id) = (op.obj, op.key, op.id);
+        let mut group = match &mut self.objects[obj as usize].body {
+            Body::Map(map) => {
+                let name = self.keys[key as usize].clone();
+                std::mem::take(map.entry(name).or_default())
+            }
+            Body::Seq { extra, .. } => std::mem::take(extra.entry(key).or_default()),
+        };
+        let pos = group.partition_point(|&o| self.cmp_id(self.ops[o as usize].id, id).is_lt());
+        group.insert(pos, idx);
+        match &mut self.objects[obj as usize].body {
+            Body::Map(map) => {
+                if let Some(slot) = map.get_mut(&self.keys[key as usize]) {
+                    *slot = group;
+                }
+            }
+            Body::Seq { extra, .. } => {
+                extra.insert(key, group);
+            }
+        }
+    }
+
+    fn remove_from_group(&mut self, idx: u32) {
+        let op = &self.ops[idx as usize];
+        let (obj, key) = (op.obj, op.key);
+        let name = self.keys.get(key as usize).cloned();
+        match &mut self.objects[obj as usize].body {
+            Body::Map(map) => {
+                if let Some(name) = name
+                    && let Some(g) = map.get_mut(&name)
+                {
+                    g.retain(|o| *o != idx);
+                    if g.is_empty() {
+                        map.remove(&name);
+                    }
+                }
+            }
+            Body::Seq { extra, .. } => {
+                if let Some(g) = extra.get_mut(&key) {
+                    g.retain(|o| *o != idx);
+                    if g.is_empty() {
+                        extra.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The RGA slot of a new element inserted after `after` with id `id`: skip the following
+    /// elements with greater ids.
+    fn rga_slot(&self, obj: u32, after: u32, id: OpId) -> Cursor {
+        let Body::Seq { index, .. } = &self.objects[obj as usize].body else {
+            return (0, 0);
+        };
+        let start = if after == HEAD {
+            None
+        } else {
+            index.locate(after, &self.ops)
+        };
+        let mut cur = match start {
+            Some(c) => index.next(c),
+            None => index.first(),
+        };
+        let mut last = start;
+        while let Some(c) = cur {
+            let e = index.entry(c);
+            if self.cmp_id(self.ops[e.op as usize].id, id).is_gt() {
+                last = Some(c);
+                cur = index.next(c);
+            } else {
+                return c;
+            }
+        }
+        index.slot_after(last)
+    }
+
+    /// Recomputes the widths of the elements `idx` and its preds touch.
+    fn refresh_widths(&mut self, idx: u32, preds: &[u32], hint: Hint) {
+        let op = &self.ops[idx as usize];
+        let obj = op.obj;
+        if !self.objects[obj as usize].kind.is_sequence() {
+            return;
+        }
+        let mut elems: SmallVec<[(u32, u32); 2]> = SmallVec::new();
+        if !op.insert {
+            elems.push((obj, op.key));
+        }
+        for &p in preds {
+            let p_op = &self.ops[p as usize];
+            let e = if p_op.insert { p } else { p_op.key };
+            if !elems.contains(&(p_op.obj, e)) {
+                elems.push((p_op.obj, e));
+            }
+        }
+        for (o, e) in elems {
+            let Some(object) = self.objects.get(o as usize) else {
+                continue;
+            };
+            let kind = object.kind;
+            if !kind.is_sequence() || e == HEAD {
+                continue;
+            }
+            let width = self.element_width(o, e, kind);
+            let Body::Seq { index, .. } = &self.objects[o as usize].body else {
+                continue;
+            };
+            let cursor = match hint {
+                Hint::Element(c) if o == obj && index.entry(c).op == e => Some(c),
+                _ => index.locate(e, &self.ops),
+            };
+            if let (Some(c), Body::Seq { index, .. }) = (cursor, &mut self.objects[o as usize].body)
+            {
+                index.set_width(c, width);
+            }
+        }
+    }
+
+    /// Removes the most recently applied op (transaction rollback). `preds` must be the preds it
+    /// was applied with.
+    pub(crate) fn undo_last(&mut self, preds: &[u32]) {
+        let Some(op) = self.ops.last().cloned() else {
+            return;
+        };
+        let idx = (self.ops.len() - 1) as u32;
+        for &p in preds.iter().rev() {
+            let head = self.ops[p as usize].succ;
+            if let Some(node) = self.succs.get(head as usize).copied() {
+                self.ops[p as usize].succ = node.next;
+            }
+        }
+        for &p in preds {
+            let p_op = &self.ops[p as usize];
+            let hidden = self
+                .succ_iter(p)
+                .any(|s| s != idx && self.hides(p_op, &self.ops[s as usize]));
+            self.ops[p as usize].hidden = hidden;
+        }
+        if op.insert {
+            if let Body::Seq { index, .. } = &self.objects[op.obj as usize].body
+                && let Some(c) = index.locate(idx, &self.ops)
+                && let Body::Seq { index, .. } = &mut self.objects[op.obj as usize].body
+            {
+                index.remove(c);
+            }
+        } else if op.action != Action::Del {
+            self.remove_from_group(idx);
+        }
+        // Widths of touched elements, computed as if the op were gone: mark it hidden-less by
+        // removing it from the arena last.
+        self.ops[idx as usize].action = Action::Del;
+        self.refresh_widths(idx, preds, Hint::None);
+        if op.action.is_make() {
+            self.objects.pop();
+        }
+        self.mark_names.remove(&idx);
+        if let Some(list) = self.by_actor.get_mut(op.id.actor as usize) {
+            if list.last().is_some_and(|&(_, i)| i == idx) {
+                list.pop();
+            } else {
+                list.retain(|&(_, i)| i != idx);
+            }
+        }
+        self.ops.pop();
+        self.succs.truncate(self.succs.len() - preds.len());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn op_id_order_uses_actor_bytes_not_arrival() {
+        let mut ops = OpSet::new(TextEncoding::default());
+        let b = ops.intern_actor(&ActorId::from_bytes(&[0xbb]));
+        let a = ops.intern_actor(&ActorId::from_bytes(&[0xaa]));
+        assert_eq!((b, a), (0, 1));
+        assert!(ops.cmp_id(OpId::new(5, a), OpId::new(5, b)).is_lt());
+        assert!(ops.cmp_id(OpId::new(6, b), OpId::new(5, a)).is_gt());
+    }
+
+    #[test]
+    fn stored_values_round_trip() {
+        let mut ops = OpSet::new(TextEncoding::default());
+        for v in [
+            ScalarValue::Null,
+            ScalarValue::Bool(true),
+            ScalarValue::Uint(7),
+            ScalarValue::Int(-7),
+            ScalarValue::F64(1.25),
+            ScalarValue::Str("x".into()),
+            ScalarValue::Str("a string longer than fourteen bytes".into()),
+            ScalarValue::Bytes(vec![1, 2, 3]),
+            ScalarValue::Counter(3),
+            ScalarValue::Timestamp(-1),
+            ScalarValue::Unknown {
+                type_code: 12,
+                bytes: vec![9],
+            },
+        ] {
+            let stored = ops.store_value(&v);
+            assert_eq!(ops.scalar(&stored), v);
+        }
+        assert_eq!(std::mem::size_of::<StoredValue>(), 16);
+    }
+}

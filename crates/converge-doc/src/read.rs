@@ -1,0 +1,254 @@
+//! Reads over the op set in a [`View`] (now, or as of a clock).
+
+use std::collections::BTreeMap;
+
+use converge_encoding::{Action, OpId, ScalarValue};
+
+use crate::error::DocError;
+use crate::opset::{Body, OpSet, StoredValue, View};
+use crate::types::{ExId, ObjType, Prop, Value, ValueTree, ValueWithId};
+
+impl OpSet {
+    /// The object index of a public object id.
+    pub(crate) fn obj_index(&self, obj: &ExId) -> Result<u32, DocError> {
+        match obj {
+            ExId::Root => Ok(0),
+            ExId::Op { counter, actor } => {
+                let not_found = || DocError::ObjectNotFound { obj: obj.clone() };
+                let actor = self.actor_index(actor).ok_or_else(not_found)?;
+                let idx = self
+                    .find_op(OpId::new(*counter, actor))
+                    .ok_or_else(not_found)?;
+                match self.ops[idx as usize].value {
+                    StoredValue::Object(o) => Ok(o),
+                    _ => Err(not_found()),
+                }
+            }
+        }
+    }
+
+    /// The document-independent form of an op id.
+    pub(crate) fn ex_id(&self, id: OpId) -> ExId {
+        ExId::Op {
+            counter: id.counter,
+            actor: self
+                .actors
+                .get(id.actor as usize)
+                .cloned()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The public id of an object index.
+    pub(crate) fn obj_id(&self, obj: u32) -> ExId {
+        match self.objects.get(obj as usize).map(|o| o.make_op) {
+            Some(make) if make != crate::opset::NONE => self.ex_id(self.ops[make as usize].id),
+            _ => ExId::Root,
+        }
+    }
+
+    /// The value an op shows in `view`.
+    pub(crate) fn op_value(&self, idx: u32, view: View<'_>) -> Value {
+        let op = &self.ops[idx as usize];
+        match op.value {
+            StoredValue::Object(o) => {
+                Value::Object(self.objects[o as usize].kind, self.ex_id(op.id))
+            }
+            StoredValue::Counter(_) if op.action == Action::Set => {
+                Value::Scalar(ScalarValue::Counter(self.counter_value(idx, view)))
+            }
+            ref v => Value::Scalar(self.scalar(v)),
+        }
+    }
+
+    fn with_id(&self, idx: u32, view: View<'_>) -> ValueWithId {
+        ValueWithId {
+            value: self.op_value(idx, view),
+            id: self.ex_id(self.ops[idx as usize].id),
+        }
+    }
+
+    /// The visible ops of a property, ascending by OpId.
+    pub(crate) fn prop_ops(
+        &self,
+        obj: u32,
+        prop: &Prop,
+        view: View<'_>,
+    ) -> Result<Vec<u32>, DocError> {
+        let object = &self.objects[obj as usize];
+        match (&object.body, prop) {
+            (Body::Map(map), Prop::Map(key)) => Ok(map
+                .get(key.as_str())
+                .map(|g| {
+                    g.iter()
+                        .copied()
+                        .filter(|&o| self.visible(o, view))
+                        .collect()
+                })
+                .unwrap_or_default()),
+            (Body::Seq { .. }, Prop::Seq(index)) => {
+                let Some(elem) = self.element_at(obj, *index, view) else {
+                    return Ok(Vec::new());
+                };
+                Ok(self
+                    .element_ops(obj, elem)
+                    .into_iter()
+                    .filter(|&o| self.visible(o, view))
+                    .collect())
+            }
+            (Body::Map(_), Prop::Seq(_)) => Err(DocError::WrongObjectType {
+                obj: self.obj_id(obj),
+                found: object.kind,
+                expected: "a list or text",
+            }),
+            (Body::Seq { .. }, Prop::Map(_)) => Err(DocError::WrongObjectType {
+                obj: self.obj_id(obj),
+                found: object.kind,
+                expected: "a map or table",
+            }),
+        }
+    }
+
+    /// The element holding visible unit `index` in `view`.
+    pub(crate) fn element_at(&self, obj: u32, index: usize, view: View<'_>) -> Option<u32> {
+        let Body::Seq { index: seq, .. } = &self.objects.get(obj as usize)?.body else {
+            return None;
+        };
+        match view {
+            View::Now => seq.find_unit(index as u64).map(|(c, _)| seq.entry(c).op),
+            View::At(_) => {
+                let mut acc = 0usize;
+                for (elem, winner) in self.seq_items(obj, view) {
+                    let w = self.value_width(
+                        &self.ops[winner as usize].value,
+                        self.objects[obj as usize].kind,
+                    ) as usize;
+                    if index < acc + w {
+                        return Some(elem);
+                    }
+                    acc += w;
+                }
+                None
+            }
+        }
+    }
+
+    /// Visible elements of a sequence in order, each with its winning op.
+    pub(crate) fn seq_items(&self, obj: u32, view: View<'_>) -> Vec<(u32, u32)> {
+        let Some(Body::Seq { index, extra }) = self.objects.get(obj as usize).map(|o| &o.body)
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for e in index.iter() {
+            if matches!(view, View::Now) && e.width == 0 && extra.is_empty() {
+                continue;
+            }
+            let winner = self
+                .element_ops(obj, e.op)
+                .into_iter()
+                .rev()
+                .find(|&o| self.visible(o, view));
+            if let Some(w) = winner {
+                out.push((e.op, w));
+            }
+        }
+        out
+    }
+
+    pub(crate) fn get_all(
+        &self,
+        obj: u32,
+        prop: &Prop,
+        view: View<'_>,
+    ) -> Result<Vec<ValueWithId>, DocError> {
+        Ok(self
+            .prop_ops(obj, prop, view)?
+            .into_iter()
+            .map(|o| self.with_id(o, view))
+            .collect())
+    }
+
+    pub(crate) fn get(
+        &self,
+        obj: u32,
+        prop: &Prop,
+        view: View<'_>,
+    ) -> Result<Option<ValueWithId>, DocError> {
+        Ok(self
+            .prop_ops(obj, prop, view)?
+            .last()
+            .map(|&o| self.with_id(o, view)))
+    }
+
+    pub(crate) fn keys(&self, obj: u32, view: View<'_>) -> Vec<String> {
+        match &self.objects[obj as usize].body {
+            Body::Map(map) => map
+                .iter()
+                .filter(|(_, g)| g.iter().any(|&o| self.visible(o, view)))
+                .map(|(k, _)| k.to_string())
+                .collect(),
+            Body::Seq { .. } => Vec::new(),
+        }
+    }
+
+    pub(crate) fn length(&self, obj: u32, view: View<'_>) -> usize {
+        let object = &self.objects[obj as usize];
+        match (&object.body, view) {
+            (Body::Map(_), _) => self.keys(obj, view).len(),
+            (Body::Seq { index, .. }, View::Now) => index.width() as usize,
+            (Body::Seq { .. }, View::At(_)) => self
+                .seq_items(obj, view)
+                .iter()
+                .map(|&(_, w)| self.value_width(&self.ops[w as usize].value, object.kind) as usize)
+                .sum(),
+        }
+    }
+
+    pub(crate) fn list_values(&self, obj: u32, view: View<'_>) -> Vec<ValueWithId> {
+        self.seq_items(obj, view)
+            .into_iter()
+            .map(|(_, w)| self.with_id(w, view))
+            .collect()
+    }
+
+    pub(crate) fn text(&self, obj: u32, view: View<'_>) -> String {
+        let mut out = String::new();
+        for (_, w) in self.seq_items(obj, view) {
+            match self.str_of(&self.ops[w as usize].value) {
+                Some(s) => out.push_str(s),
+                None => out.push('\u{fffc}'),
+            }
+        }
+        out
+    }
+
+    pub(crate) fn tree(&self, obj: u32, view: View<'_>) -> ValueTree {
+        let object = &self.objects[obj as usize];
+        let value_tree = |o: u32| match self.op_value(o, view) {
+            Value::Scalar(s) => ValueTree::Scalar(s),
+            Value::Object(_, _) => match self.ops[o as usize].value {
+                StoredValue::Object(child) => self.tree(child, view),
+                _ => ValueTree::Scalar(ScalarValue::Null),
+            },
+        };
+        match (&object.body, object.kind) {
+            (Body::Map(map), _) => {
+                let mut out = BTreeMap::new();
+                for (k, g) in map {
+                    if let Some(&w) = g.iter().rev().find(|&&o| self.visible(o, view)) {
+                        out.insert(k.to_string(), value_tree(w));
+                    }
+                }
+                ValueTree::Map(out)
+            }
+            (Body::Seq { .. }, ObjType::Text) => ValueTree::Text(self.text(obj, view)),
+            (Body::Seq { .. }, _) => ValueTree::List(
+                self.seq_items(obj, view)
+                    .into_iter()
+                    .map(|(_, w)| value_tree(w))
+                    .collect(),
+            ),
+        }
+    }
+}

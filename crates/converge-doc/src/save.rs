@@ -1,0 +1,220 @@
+//! Saving: the op set and history as a document chunk (spec format.md §7), ops in document
+//! order (§7.4).
+
+use bytes::Bytes;
+use converge_encoding::{
+    Action, Change, DocChange, DocOp, DocumentChunk, ElemId, FileChunk, Key, ObjId, OpId,
+    ScalarValue, decode_chunks,
+};
+
+use crate::doc::Document;
+use crate::error::DocError;
+use crate::opset::{Body, HEAD, NONE, StoredValue};
+
+impl Document {
+    /// The document as the reference's `save()` writes it: one document chunk (columns of
+    /// 256 bytes or more deflated), followed by the raw chunks of queued changes whose deps
+    /// are missing. Marks everything as saved for [`Document::save_incremental`].
+    pub fn save(&mut self) -> Vec<u8> {
+        self.saved = self.history.changes.len();
+        let mut out = self.document_chunk().encode(true);
+        for c in &self.queue {
+            out.extend_from_slice(c.bytes());
+        }
+        out
+    }
+
+    /// The document as the reference's `save_nocompress()` writes it (no orphans appended).
+    pub fn save_nocompress(&self) -> Vec<u8> {
+        self.document_chunk().encode(false)
+    }
+
+    /// The changes applied since the last `save` or `save_incremental`, as concatenated change
+    /// chunks (empty if there are none).
+    pub fn save_incremental(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        for c in self.history.changes.get(self.saved..).unwrap_or_default() {
+            out.extend_from_slice(c.change.bytes());
+        }
+        self.saved = self.history.changes.len();
+        out
+    }
+
+    /// Loads a file: a document chunk and/or change chunks. Any decoding error fails the load.
+    /// If the file holds changes whose deps are missing and no document chunk came first, the
+    /// load fails with [`DocError::MissingDeps`]; orphans after a document chunk are queued.
+    pub fn load(bytes: &[u8]) -> Result<Document, DocError> {
+        let mut doc = Document::new();
+        let chunks = decode_chunks(&Bytes::copy_from_slice(bytes))?;
+        let first_is_doc = matches!(chunks.first(), Some((_, FileChunk::Document(_))));
+        doc.apply_chunks(chunks)?;
+        if !first_is_doc && !doc.queue.is_empty() {
+            return Err(DocError::MissingDeps {
+                missing: doc.missing_deps(&[]),
+            });
+        }
+        doc.saved = doc.history.changes.len();
+        Ok(doc)
+    }
+
+    /// Applies the chunks of `bytes` (as written by `save` or `save_incremental`). On an empty
+    /// document this is [`Document::load`] that keeps what decoded; otherwise decoding stops at
+    /// the first bad chunk and what came before is applied. Returns the number of changes
+    /// added.
+    pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<usize, DocError> {
+        let file = Bytes::copy_from_slice(bytes);
+        let mut chunks = Vec::new();
+        let mut split = converge_encoding::chunk::split_chunks(&file);
+        while let Some(Ok(c)) = split.next() {
+            let decoded = match c.chunk_type() {
+                converge_encoding::chunk::ChunkType::Document => {
+                    match DocumentChunk::decode(c.bytes()) {
+                        Ok(d) => FileChunk::Document(d),
+                        Err(_) => break,
+                    }
+                }
+                converge_encoding::chunk::ChunkType::Change
+                | converge_encoding::chunk::ChunkType::CompressedChange => {
+                    match Change::decode(file.slice_ref(c.bytes())) {
+                        Ok(ch) => FileChunk::Change(ch),
+                        Err(_) => break,
+                    }
+                }
+                _ => break,
+            };
+            chunks.push((0, decoded));
+        }
+        let before = self.history.changes.len();
+        self.apply_chunks(chunks)?;
+        Ok(self.history.changes.len() - before)
+    }
+
+    fn apply_chunks(&mut self, chunks: Vec<(usize, FileChunk)>) -> Result<(), DocError> {
+        for (_, chunk) in chunks {
+            match chunk {
+                FileChunk::Document(d) => {
+                    if d.heads.iter().all(|h| self.history.by_hash.contains_key(h)) {
+                        continue;
+                    }
+                    let changes = d.reconstruct_changes()?;
+                    if let Err(changes) = self.bulk_load(&d, changes) {
+                        self.apply_changes(changes)?;
+                    }
+                }
+                FileChunk::Change(c) => self.apply_changes([c])?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// The document chunk: authors sorted bytewise, changes in application order, ops in
+    /// document order with successor lists.
+    pub(crate) fn document_chunk(&self) -> DocumentChunk {
+        let ops = &self.ops;
+        let history = &self.history;
+        // Authors, sorted; doc actor index → position.
+        let mut authors: Vec<u32> = history.changes.iter().map(|c| c.actor).collect();
+        authors.sort_unstable();
+        authors.dedup();
+        authors.sort_by(|&a, &b| ops.actors[a as usize].cmp(&ops.actors[b as usize]));
+        let mut actor_pos = vec![u32::MAX; ops.actors.len()];
+        for (pos, &a) in authors.iter().enumerate() {
+            actor_pos[a as usize] = pos as u32;
+        }
+        let map_id = |id: OpId| OpId::new(id.counter, actor_pos[id.actor as usize]);
+
+        let changes: Vec<DocChange> = history
+            .changes
+            .iter()
+            .map(|c| DocChange {
+                actor: actor_pos[c.actor as usize],
+                seq: c.change.seq(),
+                max_op: u64::from(c.max_op),
+                time: c.change.time(),
+                message: c.change.message().map(str::to_owned),
+                deps: c.deps.clone(),
+                extra_bytes: c.change.extra_bytes().to_vec(),
+            })
+            .collect();
+
+        // Objects: root, then by the OpId of their make op.
+        let mut objects: Vec<u32> = (1..ops.objects.len() as u32).collect();
+        objects.sort_by(|&a, &b| {
+            let ia = ops.ops[ops.objects[a as usize].make_op as usize].id;
+            let ib = ops.ops[ops.objects[b as usize].make_op as usize].id;
+            ops.cmp_id(ia, ib)
+        });
+        let mut order: Vec<u32> = Vec::with_capacity(ops.ops.len());
+        for obj in std::iter::once(0).chain(objects) {
+            match &ops.objects[obj as usize].body {
+                Body::Map(map) => {
+                    for group in map.values() {
+                        order.extend_from_slice(group);
+                    }
+                }
+                Body::Seq { index, extra } => {
+                    for e in index.iter() {
+                        order.push(e.op);
+                        if let Some(more) = extra.get(&e.op) {
+                            order.extend_from_slice(more);
+                        }
+                    }
+                }
+            }
+        }
+
+        let doc_ops: Vec<DocOp> = order
+            .into_iter()
+            .map(|idx| {
+                let op = &ops.ops[idx as usize];
+                let make = ops.objects[op.obj as usize].make_op;
+                let obj = if make == NONE {
+                    ObjId::Root
+                } else {
+                    ObjId::Op(map_id(ops.ops[make as usize].id))
+                };
+                let key = if ops.objects[op.obj as usize].kind.is_sequence() {
+                    if op.key == HEAD {
+                        Key::Seq(ElemId::Head)
+                    } else {
+                        Key::Seq(ElemId::Op(map_id(ops.ops[op.key as usize].id)))
+                    }
+                } else {
+                    Key::Map(ops.keys[op.key as usize].to_string())
+                };
+                let mut succ: Vec<OpId> = ops
+                    .succ_iter(idx)
+                    .map(|s| map_id(ops.ops[s as usize].id))
+                    .collect();
+                succ.sort_unstable();
+                let value = match (op.action, &op.value) {
+                    (Action::Inc, StoredValue::Int(i)) => ScalarValue::Int(*i),
+                    (_, v) => ops.scalar(v),
+                };
+                DocOp {
+                    id: map_id(op.id),
+                    obj,
+                    key,
+                    insert: op.insert,
+                    action: op.action,
+                    value,
+                    succ,
+                    expand: op.expand,
+                    mark_name: ops.mark_names.get(&idx).cloned(),
+                }
+            })
+            .collect();
+
+        let heads = history
+            .heads
+            .iter()
+            .map(|&i| (history.changes[i as usize].hash, i as usize))
+            .collect();
+        let actors = authors
+            .iter()
+            .map(|&a| ops.actors[a as usize].clone())
+            .collect();
+        DocumentChunk::from_parts(actors, changes, doc_ops, heads)
+    }
+}

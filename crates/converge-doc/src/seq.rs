@@ -1,0 +1,363 @@
+//! The element index of one list or text: every element (visible or not) in RGA order, chunked,
+//! with a Fenwick tree over chunk widths so that "which element holds visible unit `i`" and
+//! "where is element `e`" both cost O(log chunks + chunk size).
+//!
+//! An element is identified by the arena index of its insert op. Each entry carries the
+//! element's current visible width (0 when deleted or for mark boundaries; 1 for a list item;
+//! the string's length in the document's text encoding for text). The chunk an element lives
+//! in is recorded in the op itself (`Op::chunk`), so locating an element is one lookup plus a
+//! scan of at most [`MAX_CHUNK`] entries.
+
+use crate::opset::Op;
+
+/// Entries per chunk before it splits in two.
+const MAX_CHUNK: usize = 256;
+
+/// One element slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// Arena index of the element's insert op.
+    pub(crate) op: u32,
+    /// Visible width now.
+    pub(crate) width: u32,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Chunk {
+    entries: Vec<Entry>,
+    width: u64,
+}
+
+/// A position in the index: (chunk position in sequence order, offset inside the chunk).
+pub(crate) type Cursor = (usize, usize);
+
+/// The elements of one sequence object (see module docs).
+#[derive(Clone, Debug)]
+pub(crate) struct SeqIndex {
+    /// Chunks by id (ids are stable; `order` gives sequence order).
+    chunks: Vec<Chunk>,
+    /// Chunk ids in sequence order.
+    order: Vec<u32>,
+    /// Chunk id → position in `order`.
+    position: Vec<u32>,
+    /// Fenwick tree (1-based) over chunk widths in `order`.
+    fenwick: Vec<u64>,
+    /// Number of elements, visible or not.
+    len: usize,
+}
+
+impl Default for SeqIndex {
+    fn default() -> Self {
+        SeqIndex {
+            chunks: vec![Chunk::default()],
+            order: vec![0],
+            position: vec![0],
+            fenwick: vec![0, 0],
+            len: 0,
+        }
+    }
+}
+
+impl SeqIndex {
+    /// Total visible width.
+    pub(crate) fn width(&self) -> u64 {
+        self.prefix(self.order.len())
+    }
+
+    /// Sum of widths of the first `n` chunks in order.
+    fn prefix(&self, mut n: usize) -> u64 {
+        let mut sum = 0;
+        while n > 0 {
+            sum += self.fenwick.get(n).copied().unwrap_or(0);
+            n &= n - 1;
+        }
+        sum
+    }
+
+    fn fenwick_add(&mut self, pos: usize, delta: i64) {
+        let mut i = pos + 1;
+        while i < self.fenwick.len() {
+            if let Some(slot) = self.fenwick.get_mut(i) {
+                *slot = slot.wrapping_add_signed(delta);
+            }
+            i += i & i.wrapping_neg();
+        }
+    }
+
+    fn rebuild_fenwick(&mut self) {
+        let n = self.order.len();
+        self.fenwick.clear();
+        self.fenwick.resize(n + 1, 0);
+        for (pos, &id) in self.order.iter().enumerate() {
+            self.fenwick[pos + 1] += self.chunks[id as usize].width;
+            let parent = (pos + 1) + ((pos + 1) & (pos + 1).wrapping_neg());
+            if parent <= n {
+                self.fenwick[parent] += self.fenwick[pos + 1];
+            }
+        }
+    }
+
+    fn chunk_at(&self, pos: usize) -> &Chunk {
+        &self.chunks[self.order[pos] as usize]
+    }
+
+    /// The entry at a cursor.
+    pub(crate) fn entry(&self, (pos, off): Cursor) -> Entry {
+        self.chunk_at(pos).entries[off]
+    }
+
+    /// The element containing visible unit `index` and the number of units before it, or
+    /// `None` past the end.
+    pub(crate) fn find_unit(&self, index: u64) -> Option<(Cursor, u64)> {
+        // Fenwick descent: the first chunk position whose prefix exceeds `index`.
+        let n = self.order.len();
+        let mut pos = 0usize;
+        let mut remaining = index;
+        let mut step = n.next_power_of_two();
+        while step > 0 {
+            let next = pos + step;
+            if next <= n && self.fenwick[next] <= remaining {
+                pos = next;
+                remaining -= self.fenwick[next];
+            }
+            step >>= 1;
+        }
+        if pos >= n {
+            return None;
+        }
+        let before_chunk = index - remaining;
+        let mut acc = 0u64;
+        for (off, e) in self.chunk_at(pos).entries.iter().enumerate() {
+            let w = u64::from(e.width);
+            if remaining < acc + w {
+                return Some(((pos, off), before_chunk + acc));
+            }
+            acc += w;
+        }
+        None
+    }
+
+    /// The cursor of the element whose insert op is `op`.
+    pub(crate) fn locate(&self, op: u32, ops: &[Op]) -> Option<Cursor> {
+        let id = ops.get(op as usize)?.chunk;
+        let pos = *self.position.get(id as usize)? as usize;
+        let off = self.chunk_at(pos).entries.iter().position(|e| e.op == op)?;
+        Some((pos, off))
+    }
+
+    /// The cursor after `c`, if any.
+    pub(crate) fn next(&self, (pos, off): Cursor) -> Option<Cursor> {
+        if off + 1 < self.chunk_at(pos).entries.len() {
+            return Some((pos, off + 1));
+        }
+        let mut p = pos + 1;
+        while p < self.order.len() {
+            if !self.chunk_at(p).entries.is_empty() {
+                return Some((p, 0));
+            }
+            p += 1;
+        }
+        None
+    }
+
+    /// The first cursor, if the sequence has any element.
+    pub(crate) fn first(&self) -> Option<Cursor> {
+        (0..self.order.len()).find_map(|p| (!self.chunk_at(p).entries.is_empty()).then_some((p, 0)))
+    }
+
+    /// The cursor at which an element inserted right after `c` (or at the start) would land.
+    pub(crate) fn slot_after(&self, c: Option<Cursor>) -> Cursor {
+        match c {
+            Some((pos, off)) => (pos, off + 1),
+            None => (0, 0),
+        }
+    }
+
+    /// Inserts `entry` at `slot` (as returned by [`Self::slot_after`] or a cursor: the new
+    /// element goes before whatever is there). Records the chunk in `ops[entry.op]`.
+    pub(crate) fn insert(&mut self, (pos, off): Cursor, entry: Entry, ops: &mut [Op]) -> Cursor {
+        let id = self.order[pos];
+        let chunk = &mut self.chunks[id as usize];
+        chunk.entries.insert(off, entry);
+        chunk.width += u64::from(entry.width);
+        ops[entry.op as usize].chunk = id;
+        self.len += 1;
+        self.fenwick_add(pos, i64::from(entry.width));
+        let len = self.chunks[id as usize].entries.len();
+        if len > MAX_CHUNK {
+            self.split(pos, ops);
+            let half = len / 2;
+            if off >= half {
+                return (pos + 1, off - half);
+            }
+        }
+        (pos, off)
+    }
+
+    fn split(&mut self, pos: usize, ops: &mut [Op]) {
+        let id = self.order[pos] as usize;
+        let half = self.chunks[id].entries.len() / 2;
+        let tail: Vec<Entry> = self.chunks[id].entries.split_off(half);
+        let tail_width: u64 = tail.iter().map(|e| u64::from(e.width)).sum();
+        self.chunks[id].width -= tail_width;
+        let new_id = self.chunks.len() as u32;
+        for e in &tail {
+            ops[e.op as usize].chunk = new_id;
+        }
+        self.chunks.push(Chunk {
+            entries: tail,
+            width: tail_width,
+        });
+        self.order.insert(pos + 1, new_id);
+        self.position.push(0);
+        for (p, &cid) in self.order.iter().enumerate().skip(pos) {
+            self.position[cid as usize] = p as u32;
+        }
+        self.rebuild_fenwick();
+    }
+
+    /// Appends an element at the very end without maintaining the Fenwick tree (bulk load);
+    /// call [`SeqIndex::finish_bulk`] when done. Chunks are filled to 3/4 so that later
+    /// inserts do not split at once.
+    pub(crate) fn push_back_bulk(&mut self, entry: Entry, ops: &mut [Op]) {
+        let last = self.order.len() - 1;
+        let mut id = self.order[last];
+        if self.chunks[id as usize].entries.len() >= MAX_CHUNK * 3 / 4 {
+            id = self.chunks.len() as u32;
+            self.chunks.push(Chunk::default());
+            self.position.push(self.order.len() as u32);
+            self.order.push(id);
+        }
+        let chunk = &mut self.chunks[id as usize];
+        chunk.entries.push(entry);
+        chunk.width += u64::from(entry.width);
+        ops[entry.op as usize].chunk = id;
+        self.len += 1;
+    }
+
+    /// Sets every element's width with `width(op)` and rebuilds the Fenwick tree.
+    pub(crate) fn finish_bulk(&mut self, mut width: impl FnMut(u32) -> u32) {
+        for chunk in &mut self.chunks {
+            let mut total = 0u64;
+            for e in &mut chunk.entries {
+                e.width = width(e.op);
+                total += u64::from(e.width);
+            }
+            chunk.width = total;
+        }
+        self.rebuild_fenwick();
+    }
+
+    /// Removes the element at `cursor` (transaction rollback only).
+    pub(crate) fn remove(&mut self, (pos, off): Cursor) {
+        let chunk = &mut self.chunks[self.order[pos] as usize];
+        let e = chunk.entries.remove(off);
+        chunk.width -= u64::from(e.width);
+        self.len -= 1;
+        self.fenwick_add(pos, -i64::from(e.width));
+    }
+
+    /// Sets the width of the element at `cursor`.
+    pub(crate) fn set_width(&mut self, (pos, off): Cursor, width: u32) {
+        let chunk = &mut self.chunks[self.order[pos] as usize];
+        let old = chunk.entries[off].width;
+        if old == width {
+            return;
+        }
+        chunk.entries[off].width = width;
+        chunk.width = chunk.width - u64::from(old) + u64::from(width);
+        self.fenwick_add(pos, i64::from(width) - i64::from(old));
+    }
+
+    /// All entries in sequence order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Entry> + '_ {
+        self.order
+            .iter()
+            .flat_map(move |&id| self.chunks[id as usize].entries.iter().copied())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::opset::{NONE, StoredValue};
+    use converge_encoding::{Action, OpId};
+    use quickcheck::quickcheck;
+
+    fn op() -> Op {
+        Op {
+            id: OpId::new(1, 0),
+            obj: 0,
+            key: NONE,
+            succ: NONE,
+            chunk: NONE,
+            action: Action::Set,
+            insert: true,
+            expand: false,
+            hidden: false,
+            value: StoredValue::Null,
+        }
+    }
+
+    /// Random inserts (with widths 0..3) and width changes, checked against a plain vector.
+    fn check(script: Vec<(u16, u8, bool)>) -> bool {
+        let mut ops: Vec<Op> = Vec::new();
+        let mut seq = SeqIndex::default();
+        let mut model: Vec<Entry> = Vec::new();
+        for (pos, width, set) in script {
+            if set && !model.is_empty() {
+                let i = usize::from(pos) % model.len();
+                let c = seq.locate(model[i].op, &ops).unwrap();
+                seq.set_width(c, u32::from(width % 3));
+                model[i].width = u32::from(width % 3);
+                continue;
+            }
+            let i = usize::from(pos) % (model.len() + 1);
+            let entry = Entry {
+                op: ops.len() as u32,
+                width: u32::from(width % 3),
+            };
+            ops.push(op());
+            let slot = if i == 0 {
+                seq.slot_after(None)
+            } else {
+                seq.slot_after(seq.locate(model[i - 1].op, &ops))
+            };
+            let c = seq.insert(slot, entry, &mut ops);
+            if seq.entry(c) != entry {
+                return false;
+            }
+            model.insert(i, entry);
+        }
+        let total: u64 = model.iter().map(|e| u64::from(e.width)).sum();
+        if seq.width() != total || seq.iter().collect::<Vec<_>>() != model {
+            return false;
+        }
+        // Every unit maps to the right element.
+        let mut unit = 0u64;
+        for e in &model {
+            for _ in 0..e.width {
+                match seq.find_unit(unit) {
+                    Some((c, before)) if seq.entry(c) == *e && before <= unit => {}
+                    _ => return false,
+                }
+                unit += 1;
+            }
+        }
+        seq.find_unit(total).is_none()
+    }
+
+    #[test]
+    fn matches_vector_model_across_splits() {
+        let script: Vec<(u16, u8, bool)> = (0..3000u32)
+            .map(|i| ((i * 7919 % 65521) as u16, (i % 5) as u8, i % 11 == 0))
+            .collect();
+        assert!(check(script));
+    }
+
+    quickcheck! {
+        fn prop_matches_vector_model(script: Vec<(u16, u8, bool)>) -> bool {
+            check(script)
+        }
+    }
+}

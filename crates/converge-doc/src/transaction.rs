@@ -1,0 +1,653 @@
+//! Local edits: a [`Transaction`] applies each op to the op set at once (reads see it) and
+//! records its preds; `commit` turns the ops into one change, `rollback` (or drop) undoes them.
+
+use std::ops::Deref;
+
+use converge_encoding::{Action, ChangeHash, OpId, ScalarValue};
+use smallvec::SmallVec;
+
+use crate::doc::Document;
+use crate::error::DocError;
+use crate::opset::{Body, HEAD, Hint, NewOp, StoredValue, View};
+use crate::seq::Cursor;
+use crate::types::{ExId, ExpandMark, ObjType, Prop};
+
+/// An open set of local edits that becomes one change on [`Transaction::commit`].
+///
+/// Reads through the transaction (it dereferences to [`Document`]) see its edits. Dropping it
+/// without committing rolls the edits back.
+#[derive(Debug)]
+pub struct Transaction<'a> {
+    doc: &'a mut Document,
+    start_op: u32,
+    max_op_before: u32,
+    ops_start: usize,
+    bytes_len: usize,
+    /// Pred arena indexes of all pending ops, flattened.
+    preds: Vec<u32>,
+    /// Per pending op, the end of its preds in `preds`.
+    pred_ends: Vec<u32>,
+    done: bool,
+}
+
+impl Deref for Transaction<'_> {
+    type Target = Document;
+    fn deref(&self) -> &Document {
+        self.doc
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.rollback_inner();
+        }
+    }
+}
+
+/// Object, key, the ops visible there now (the preds), and the element's cursor if known.
+type OpTarget = (u32, u32, SmallVec<[u32; 2]>, Hint);
+
+fn make_action(kind: ObjType) -> Action {
+    match kind {
+        ObjType::Map => Action::MakeMap,
+        ObjType::Table => Action::MakeTable,
+        ObjType::List => Action::MakeList,
+        ObjType::Text => Action::MakeText,
+    }
+}
+
+impl<'a> Transaction<'a> {
+    pub(crate) fn new(doc: &'a mut Document) -> Self {
+        let start_op = doc.ops.max_op.saturating_add(1);
+        let ops_start = doc.ops.ops.len();
+        let bytes_len = doc.ops.bytes.len();
+        let max_op_before = doc.ops.max_op;
+        Transaction {
+            doc,
+            start_op,
+            max_op_before,
+            ops_start,
+            bytes_len,
+            preds: Vec::new(),
+            pred_ends: Vec::new(),
+            done: false,
+        }
+    }
+
+    /// Number of ops so far.
+    pub fn pending_ops(&self) -> usize {
+        self.pred_ends.len()
+    }
+
+    fn next_id(&self) -> Result<OpId, DocError> {
+        let counter = self
+            .doc
+            .ops
+            .max_op
+            .checked_add(1)
+            .ok_or(DocError::CounterOverflow)?;
+        Ok(OpId::new(counter, self.doc.actor))
+    }
+
+    fn push(&mut self, new: NewOp, preds: &[u32], hint: Hint) -> (u32, Option<Cursor>) {
+        let out = self.doc.ops.apply(new, preds, hint);
+        self.preds.extend_from_slice(preds);
+        self.pred_ends.push(self.preds.len() as u32);
+        out
+    }
+
+    fn object(&mut self, obj: &ExId) -> Result<(u32, ObjType), DocError> {
+        let o = match &self.doc.obj_cache {
+            Some((id, o)) if id == obj => *o,
+            _ => {
+                let o = self.doc.ops.obj_index(obj)?;
+                self.doc.obj_cache = Some((obj.clone(), o));
+                o
+            }
+        };
+        Ok((o, self.doc.ops.objects[o as usize].kind))
+    }
+
+    fn seq_object(&mut self, obj: &ExId) -> Result<u32, DocError> {
+        let (o, kind) = self.object(obj)?;
+        if !kind.is_sequence() {
+            return Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: kind,
+                expected: "a list or text",
+            });
+        }
+        Ok(o)
+    }
+
+    /// The element at visible index `index` and its cursor.
+    fn element(&self, o: u32, index: usize) -> Result<(u32, Cursor), DocError> {
+        let length = self.doc.ops.length(o, View::Now);
+        if let Body::Seq { index: seq, .. } = &self.doc.ops.objects[o as usize].body
+            && let Some((c, _)) = seq.find_unit(index as u64)
+        {
+            return Ok((seq.entry(c).op, c));
+        }
+        Err(DocError::IndexOutOfBounds { index, length })
+    }
+
+    /// The slot for a new element at visible index `index` and the element it follows.
+    ///
+    /// The new element goes right after the visible element before `index`, except that in a
+    /// text with marks it moves past following mark boundaries that are "sticky" towards it: a
+    /// begin that expands before, or an end that does not expand after (skipping deleted
+    /// elements, and boundary pairs that open and close there).
+    fn insert_slot(&self, o: u32, index: usize) -> Result<(u32, Cursor), DocError> {
+        let object = &self.doc.ops.objects[o as usize];
+        let Body::Seq { index: seq, .. } = &object.body else {
+            return Err(DocError::IndexOutOfBounds { index, length: 0 });
+        };
+        let length = seq.width() as usize;
+        let reference = if index == 0 {
+            None
+        } else {
+            match seq.find_unit(index as u64 - 1) {
+                Some((c, _)) if index <= length => Some(c),
+                _ => return Err(DocError::IndexOutOfBounds { index, length }),
+            }
+        };
+        if self.doc.ops.has_marks
+            && object.kind == ObjType::Text
+            && let Some(c) = self.sticky_mark(o, reference)
+        {
+            return Ok((seq.entry(c).op, seq.slot_after(Some(c))));
+        }
+        Ok(match reference {
+            Some(c) => (seq.entry(c).op, seq.slot_after(Some(c))),
+            None => (HEAD, seq.slot_after(None)),
+        })
+    }
+
+    /// The last sticky mark boundary between `reference` and the next visible element.
+    fn sticky_mark(&self, o: u32, reference: Option<Cursor>) -> Option<Cursor> {
+        let ops = &self.doc.ops;
+        let Body::Seq { index: seq, .. } = &ops.objects[o as usize].body else {
+            return None;
+        };
+        let mut found: Vec<(bool, OpId, Cursor)> = Vec::new();
+        let mut cur = match reference {
+            Some(c) => seq.next(c),
+            None => seq.first(),
+        };
+        while let Some(c) = cur {
+            let e = seq.entry(c);
+            if e.width > 0 {
+                break;
+            }
+            let op = &ops.ops[e.op as usize];
+            if op.action == Action::Mark {
+                let is_begin = ops.mark_names.contains_key(&e.op);
+                if !is_begin {
+                    let begin = OpId::new(op.id.counter.wrapping_sub(1), op.id.actor);
+                    if let Some(j) = found.iter().position(|&(b, id, _)| b && id == begin) {
+                        found.truncate(j);
+                        cur = seq.next(c);
+                        continue;
+                    }
+                }
+                if is_begin == op.expand {
+                    found.push((is_begin, op.id, c));
+                }
+            } else if ops.visible(e.op, View::Now) {
+                break;
+            }
+            cur = seq.next(c);
+        }
+        found.last().map(|&(_, _, c)| c)
+    }
+
+    fn insert_mark_op(
+        &mut self,
+        o: u32,
+        slot: (u32, Cursor),
+        value: StoredValue,
+        mark_name: Option<String>,
+        expand: bool,
+    ) -> Result<Cursor, DocError> {
+        let id = self.next_id()?;
+        let (after, slot) = slot;
+        let (_, cursor) = self.push(
+            NewOp {
+                id,
+                obj: o,
+                key: after,
+                insert: true,
+                action: Action::Mark,
+                value,
+                expand,
+                mark_name,
+            },
+            &[],
+            Hint::InsertAt(slot),
+        );
+        Ok(cursor.unwrap_or(slot))
+    }
+
+    /// Marks text units `range` with `name = value`.
+    pub fn mark(
+        &mut self,
+        obj: &ExId,
+        range: std::ops::Range<usize>,
+        name: &str,
+        value: ScalarValue,
+        expand: ExpandMark,
+    ) -> Result<(), DocError> {
+        let (o, kind) = self.object(obj)?;
+        if kind != ObjType::Text {
+            return Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: kind,
+                expected: "a text",
+            });
+        }
+        let length = self.doc.ops.length(o, View::Now);
+        if range.start > range.end || range.end > length {
+            return Err(DocError::IndexOutOfBounds {
+                index: range.end.max(range.start),
+                length,
+            });
+        }
+        if range.start == range.end && expand == ExpandMark::None {
+            return Ok(());
+        }
+        let value = self.doc.ops.store_value(&value);
+        let begin_slot = self.insert_slot(o, range.start)?;
+        let begin =
+            self.insert_mark_op(o, begin_slot, value, Some(name.to_owned()), expand.before())?;
+        let after_begin = |this: &Self| -> (u32, Cursor) {
+            match &this.doc.ops.objects[o as usize].body {
+                Body::Seq { index, .. } => (index.entry(begin).op, index.slot_after(Some(begin))),
+                Body::Map(_) => (HEAD, (0, 0)),
+            }
+        };
+        let end_slot = if range.start == range.end {
+            after_begin(self)
+        } else {
+            let s = self.insert_slot(o, range.end)?;
+            if s.1 > begin { s } else { after_begin(self) }
+        };
+        self.insert_mark_op(o, end_slot, StoredValue::Null, None, expand.after())?;
+        Ok(())
+    }
+
+    /// Removes mark `name` from text units `range` (a mark with a null value).
+    pub fn unmark(
+        &mut self,
+        obj: &ExId,
+        range: std::ops::Range<usize>,
+        name: &str,
+        expand: ExpandMark,
+    ) -> Result<(), DocError> {
+        self.mark(obj, range, name, ScalarValue::Null, expand)
+    }
+
+    fn visible_ops_of_element(&self, o: u32, elem: u32) -> SmallVec<[u32; 2]> {
+        self.doc
+            .ops
+            .element_ops(o, elem)
+            .into_iter()
+            .filter(|&op| self.doc.ops.visible(op, View::Now))
+            .collect()
+    }
+
+    /// Where a non-insert op on `prop` goes: (object, key, preds now visible, hint).
+    fn target(&mut self, obj: &ExId, prop: &Prop) -> Result<OpTarget, DocError> {
+        let (o, kind) = self.object(obj)?;
+        match prop {
+            Prop::Map(key) if kind.is_map() => {
+                let preds = self
+                    .doc
+                    .ops
+                    .prop_ops(o, prop, View::Now)?
+                    .into_iter()
+                    .collect();
+                let k = self.doc.ops.intern_key(key);
+                Ok((o, k, preds, Hint::None))
+            }
+            Prop::Seq(index) if kind.is_sequence() => {
+                let (elem, c) = self.element(o, *index)?;
+                Ok((
+                    o,
+                    elem,
+                    self.visible_ops_of_element(o, elem),
+                    Hint::Element(c),
+                ))
+            }
+            Prop::Map(_) => Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: kind,
+                expected: "a map or table",
+            }),
+            Prop::Seq(_) => Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: kind,
+                expected: "a list or text",
+            }),
+        }
+    }
+
+    fn put_op(
+        &mut self,
+        obj: &ExId,
+        prop: Prop,
+        action: Action,
+        value: StoredValue,
+    ) -> Result<OpId, DocError> {
+        let id = self.next_id()?;
+        let (o, key, preds, hint) = self.target(obj, &prop)?;
+        self.push(
+            NewOp {
+                id,
+                obj: o,
+                key,
+                insert: false,
+                action,
+                value,
+                expand: false,
+                mark_name: None,
+            },
+            &preds,
+            hint,
+        );
+        Ok(id)
+    }
+
+    /// Sets `prop` of `obj` to a scalar, overwriting the values visible now.
+    pub fn put(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        value: impl Into<ScalarValue>,
+    ) -> Result<(), DocError> {
+        let value = self.doc.ops.store_value(&value.into());
+        self.put_op(obj, prop.into(), Action::Set, value)?;
+        Ok(())
+    }
+
+    /// Sets `prop` of `obj` to a new empty object; returns its id.
+    pub fn put_object(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        kind: ObjType,
+    ) -> Result<ExId, DocError> {
+        let id = self.put_op(obj, prop.into(), make_action(kind), StoredValue::Null)?;
+        Ok(self.doc.ops.ex_id(id))
+    }
+
+    fn insert_op(
+        &mut self,
+        obj: &ExId,
+        index: usize,
+        action: Action,
+        value: StoredValue,
+    ) -> Result<OpId, DocError> {
+        let id = self.next_id()?;
+        let o = self.seq_object(obj)?;
+        let (after, slot) = self.insert_slot(o, index)?;
+        self.push(
+            NewOp {
+                id,
+                obj: o,
+                key: after,
+                insert: true,
+                action,
+                value,
+                expand: false,
+                mark_name: None,
+            },
+            &[],
+            Hint::InsertAt(slot),
+        );
+        Ok(id)
+    }
+
+    /// Inserts a scalar into a list or text at visible index `index`.
+    pub fn insert(
+        &mut self,
+        obj: &ExId,
+        index: usize,
+        value: impl Into<ScalarValue>,
+    ) -> Result<(), DocError> {
+        let value = self.doc.ops.store_value(&value.into());
+        self.insert_op(obj, index, Action::Set, value)?;
+        Ok(())
+    }
+
+    /// Inserts a new empty object into a list at `index`; returns its id.
+    pub fn insert_object(
+        &mut self,
+        obj: &ExId,
+        index: usize,
+        kind: ObjType,
+    ) -> Result<ExId, DocError> {
+        let id = self.insert_op(obj, index, make_action(kind), StoredValue::Null)?;
+        Ok(self.doc.ops.ex_id(id))
+    }
+
+    /// Deletes a map key (a no-op if it has no value) or a sequence element.
+    pub fn delete(&mut self, obj: &ExId, prop: impl Into<Prop>) -> Result<(), DocError> {
+        let id = self.next_id()?;
+        let (o, key, preds, hint) = self.target(obj, &prop.into())?;
+        if preds.is_empty() {
+            return Ok(());
+        }
+        self.push(
+            NewOp {
+                id,
+                obj: o,
+                key,
+                insert: false,
+                action: Action::Del,
+                value: StoredValue::Null,
+                expand: false,
+                mark_name: None,
+            },
+            &preds,
+            hint,
+        );
+        Ok(())
+    }
+
+    /// Adds `by` to the counter at `prop`.
+    pub fn increment(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        by: i64,
+    ) -> Result<(), DocError> {
+        let id = self.next_id()?;
+        let (o, key, preds, hint) = self.target(obj, &prop.into())?;
+        let preds: SmallVec<[u32; 2]> = preds
+            .into_iter()
+            .filter(|&p| self.doc.ops.is_counter(&self.doc.ops.ops[p as usize]))
+            .collect();
+        if preds.is_empty() {
+            return Err(DocError::NotACounter { obj: obj.clone() });
+        }
+        self.push(
+            NewOp {
+                id,
+                obj: o,
+                key,
+                insert: false,
+                action: Action::Inc,
+                value: StoredValue::Int(by),
+                expand: false,
+                mark_name: None,
+            },
+            &preds,
+            hint,
+        );
+        Ok(())
+    }
+
+    /// Deletes `del` visible units at `pos` (whole elements), returning the units deleted.
+    fn delete_units(&mut self, o: u32, pos: usize, del: usize) -> Result<(), DocError> {
+        let mut deleted = 0usize;
+        while deleted < del {
+            let (elem, c) = self.element(o, pos)?;
+            let width = match &self.doc.ops.objects[o as usize].body {
+                Body::Seq { index, .. } => index.entry(c).width as usize,
+                Body::Map(_) => 1,
+            };
+            let preds = self.visible_ops_of_element(o, elem);
+            let id = self.next_id()?;
+            self.push(
+                NewOp {
+                    id,
+                    obj: o,
+                    key: elem,
+                    insert: false,
+                    action: Action::Del,
+                    value: StoredValue::Null,
+                    expand: false,
+                    mark_name: None,
+                },
+                &preds,
+                Hint::Element(c),
+            );
+            deleted += width.max(1);
+        }
+        Ok(())
+    }
+
+    /// Inserts consecutive elements after the slot for `pos`.
+    fn insert_run(
+        &mut self,
+        o: u32,
+        pos: usize,
+        values: impl Iterator<Item = StoredValue>,
+    ) -> Result<(), DocError> {
+        let (mut after, mut slot) = self.insert_slot(o, pos)?;
+        for value in values {
+            let id = self.next_id()?;
+            let (idx, cursor) = self.push(
+                NewOp {
+                    id,
+                    obj: o,
+                    key: after,
+                    insert: true,
+                    action: Action::Set,
+                    value,
+                    expand: false,
+                    mark_name: None,
+                },
+                &[],
+                Hint::InsertAt(slot),
+            );
+            after = idx;
+            if let (Some(c), Body::Seq { index, .. }) =
+                (cursor, &self.doc.ops.objects[o as usize].body)
+            {
+                slot = index.slot_after(Some(c));
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes `del` elements at `pos` of a list or text and inserts `values` there.
+    pub fn splice(
+        &mut self,
+        obj: &ExId,
+        pos: usize,
+        del: usize,
+        values: impl IntoIterator<Item = ScalarValue>,
+    ) -> Result<(), DocError> {
+        let o = self.seq_object(obj)?;
+        self.delete_units(o, pos, del)?;
+        let stored: Vec<StoredValue> = values
+            .into_iter()
+            .map(|v| self.doc.ops.store_value(&v))
+            .collect();
+        self.insert_run(o, pos, stored.into_iter())
+    }
+
+    /// Deletes `del` text units at `pos` and inserts `text` there, one element per `char`.
+    pub fn splice_text(
+        &mut self,
+        obj: &ExId,
+        pos: usize,
+        del: usize,
+        text: &str,
+    ) -> Result<(), DocError> {
+        let (o, kind) = self.object(obj)?;
+        if kind != ObjType::Text {
+            return Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: kind,
+                expected: "a text",
+            });
+        }
+        self.delete_units(o, pos, del)?;
+        if text.is_empty() {
+            return Ok(());
+        }
+        let mut buf = [0u8; 4];
+        let chars: SmallVec<[StoredValue; 8]> = text
+            .chars()
+            .map(|ch| self.doc.ops.store_str(ch.encode_utf8(&mut buf)))
+            .collect();
+        self.insert_run(o, pos, chars.into_iter())
+    }
+
+    /// Commits the edits as one change with no message and time 0. Returns the change's hash,
+    /// or `None` if there were no edits.
+    pub fn commit(self) -> Result<Option<ChangeHash>, DocError> {
+        self.commit_with(None, 0)
+    }
+
+    /// Commits with a message and a time (milliseconds since the epoch by convention). If the
+    /// change cannot be encoded the edits are rolled back and the error returned.
+    pub fn commit_with(
+        mut self,
+        message: Option<String>,
+        time: i64,
+    ) -> Result<Option<ChangeHash>, DocError> {
+        if self.pred_ends.is_empty() {
+            self.done = true;
+            return Ok(None);
+        }
+        let hash = self.doc.commit_local(
+            self.start_op,
+            self.ops_start,
+            &self.preds,
+            &self.pred_ends,
+            message,
+            time,
+        )?;
+        self.done = true;
+        Ok(Some(hash))
+    }
+
+    /// Undoes the edits; returns how many ops were undone.
+    pub fn rollback(mut self) -> usize {
+        self.done = true;
+        self.rollback_inner()
+    }
+
+    fn rollback_inner(&mut self) -> usize {
+        let n = self.pred_ends.len();
+        for i in (0..n).rev() {
+            let start = if i == 0 {
+                0
+            } else {
+                self.pred_ends[i - 1] as usize
+            };
+            let end = self.pred_ends[i] as usize;
+            self.doc.ops.undo_last(&self.preds[start..end]);
+        }
+        self.doc.ops.bytes.truncate(self.bytes_len);
+        self.doc.obj_cache = None;
+        self.doc.ops.max_op = self.max_op_before;
+        self.pred_ends.clear();
+        self.preds.clear();
+        n
+    }
+}

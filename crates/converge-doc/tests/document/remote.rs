@@ -1,0 +1,350 @@
+use converge_doc::{DocError, ObjType, ROOT};
+use converge_encoding::{Change, ChangeParts, ObjId, ScalarValue};
+use quickcheck::{QuickCheck, TestResult};
+
+use crate::doc;
+
+#[test]
+fn concurrent_puts_conflict_and_converge() {
+    let mut a = doc(1);
+    a.put(&ROOT, "k", ScalarValue::Str("base".into())).unwrap();
+    let mut b = doc(2);
+    b.merge(&a).unwrap();
+    a.put(&ROOT, "k", ScalarValue::Str("from a".into()))
+        .unwrap();
+    b.put(&ROOT, "k", ScalarValue::Str("from b".into()))
+        .unwrap();
+    a.merge(&b).unwrap();
+    b.merge(&a).unwrap();
+    assert_eq!(a.heads(), b.heads());
+    assert_eq!(a.heads().len(), 2);
+    for d in [&a, &b] {
+        let all = d.get_all(&ROOT, "k").unwrap();
+        assert_eq!(all.len(), 2);
+        // same counter: actor 2 > actor 1 bytewise wins
+        assert_eq!(
+            d.get(&ROOT, "k").unwrap().unwrap().value.as_scalar(),
+            Some(&ScalarValue::Str("from b".into()))
+        );
+    }
+    assert_eq!(a.value_tree(&ROOT), b.value_tree(&ROOT));
+}
+
+#[test]
+fn concurrent_increments_and_delete() {
+    let mut a = doc(1);
+    a.put(&ROOT, "c", ScalarValue::Counter(0)).unwrap();
+    let mut b = doc(2);
+    b.merge(&a).unwrap();
+    a.increment(&ROOT, "c", 5).unwrap();
+    b.increment(&ROOT, "c", 7).unwrap();
+    a.merge(&b).unwrap();
+    assert_eq!(
+        a.get(&ROOT, "c").unwrap().unwrap().value.as_scalar(),
+        Some(&ScalarValue::Counter(12))
+    );
+    // a delete concurrent with an increment: the delete wins
+    let mut c = a.fork();
+    a.delete(&ROOT, "c").unwrap();
+    c.increment(&ROOT, "c", 1).unwrap();
+    a.merge(&c).unwrap();
+    assert_eq!(a.get(&ROOT, "c").unwrap(), None);
+}
+
+#[test]
+fn concurrent_text_inserts_interleave_deterministically() {
+    let mut a = doc(1);
+    let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    a.splice_text(&t, 0, 0, "ac").unwrap();
+    let mut b = doc(2);
+    b.merge(&a).unwrap();
+    a.splice_text(&t, 1, 0, "XX").unwrap();
+    b.splice_text(&t, 1, 0, "yy").unwrap();
+    b.splice_text(&t, 0, 1, "").unwrap();
+    a.merge(&b).unwrap();
+    b.merge(&a).unwrap();
+    assert_eq!(a.text(&t).unwrap(), b.text(&t).unwrap());
+    // same counters: actor 2's run sorts first
+    assert_eq!(a.text(&t).unwrap(), "yyXXc");
+}
+
+#[test]
+fn causal_queue_and_duplicates() {
+    let mut a = doc(1);
+    a.put(&ROOT, "x", ScalarValue::Int(1)).unwrap();
+    a.put(&ROOT, "x", ScalarValue::Int(2)).unwrap();
+    a.put(&ROOT, "x", ScalarValue::Int(3)).unwrap();
+    let changes = a.get_changes(&[]);
+    assert_eq!(changes.len(), 3);
+    let mut b = doc(2);
+    b.apply_changes([changes[2].clone()]).unwrap();
+    assert_eq!(b.heads(), []);
+    assert_eq!(b.missing_deps(&[]), vec![changes[1].hash()]);
+    b.apply_changes([changes[1].clone(), changes[1].clone()])
+        .unwrap();
+    assert_eq!(b.missing_deps(&[]), vec![changes[0].hash()]);
+    b.apply_changes(changes.clone()).unwrap();
+    assert_eq!(b.heads(), a.heads());
+    assert_eq!(b.change_count(), 3);
+    assert_eq!(b.get_changes(&[changes[0].hash()]).len(), 2);
+    assert_eq!(
+        b.get_change_by_hash(&changes[1].hash()).map(Change::hash),
+        Some(changes[1].hash())
+    );
+    let old = b.fork_at(&[changes[0].hash()]).unwrap();
+    assert_eq!(
+        old.get(&ROOT, "x").unwrap().unwrap().value.as_scalar(),
+        Some(&ScalarValue::Int(1))
+    );
+}
+
+#[test]
+fn local_change_is_canonical_and_round_trips() {
+    let mut a = doc(1);
+    let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    a.splice_text(&t, 0, 0, "hello").unwrap();
+    a.splice_text(&t, 1, 2, "").unwrap();
+    for c in a.get_changes(&[]) {
+        assert!(c.is_canonical());
+        let decoded = Change::decode(c.bytes().clone()).unwrap();
+        assert_eq!(decoded.hash(), c.hash());
+    }
+    let c = a.get_changes(&[]);
+    assert_eq!(c[1].deps(), &[c[0].hash()]);
+    assert_eq!(c[1].seq(), 2);
+    assert_eq!(c[1].start_op(), 2);
+}
+
+#[test]
+fn invalid_change_is_rejected_and_leaves_doc_unchanged() {
+    let mut a = doc(1);
+    let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    a.splice_text(&t, 0, 0, "abc").unwrap();
+    let good = a.get_changes(&[]);
+    let mut b = doc(2);
+    b.apply_changes(good.clone()).unwrap();
+    // A change by actor 3 that puts into an object nobody created.
+    let (ok, mut bad_parts): (Change, ChangeParts) = {
+        let mut c = doc(3);
+        c.merge(&b).unwrap();
+        c.splice_text(&t, 0, 0, "z").unwrap();
+        c.splice_text(&t, 0, 0, "y").unwrap();
+        let new = c.get_changes(&b.heads());
+        (new[0].clone(), new[1].to_parts())
+    };
+    bad_parts.ops[0].obj = ObjId::Op(converge_encoding::OpId::new(77, 0));
+    let bad = Change::from_parts(bad_parts).unwrap();
+    let before = (b.heads(), b.value_tree(&ROOT).unwrap(), b.max_op());
+    // the good change first, then the bad one: the batch is undone as a whole
+    let err = b.apply_changes([ok.clone(), bad]).unwrap_err();
+    assert!(matches!(err, DocError::UnknownObject { .. }), "{err:?}");
+    assert_eq!(
+        (b.heads(), b.value_tree(&ROOT).unwrap(), b.max_op()),
+        before
+    );
+    b.apply_changes([ok]).unwrap();
+    assert_eq!(b.text(&t).unwrap(), "zabc");
+}
+
+/// Random concurrent edits on two replicas converge after merging both ways, and each text
+/// matches a replay of its own edits.
+#[test]
+fn prop_two_replicas_converge() {
+    fn prop(edits: Vec<(bool, u8, u8, u8)>) -> TestResult {
+        let mut a = doc(1);
+        let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        let mut b = doc(2);
+        b.merge(&a).unwrap();
+        for (i, (on_a, pos, del, ch)) in edits.into_iter().enumerate() {
+            let d = if on_a { &mut a } else { &mut b };
+            let len = d.length(&t).unwrap();
+            let pos = usize::from(pos) % (len + 1);
+            let del = usize::from(del % 3).min(len - pos);
+            let s = char::from(b'a' + ch % 26).to_string();
+            d.splice_text(&t, pos, del, &s).unwrap();
+            if i % 5 == 4 {
+                a.merge(&b).unwrap();
+            }
+        }
+        a.merge(&b).unwrap();
+        b.merge(&a).unwrap();
+        TestResult::from_bool(
+            a.text(&t).unwrap() == b.text(&t).unwrap()
+                && a.heads() == b.heads()
+                && a.length(&t).unwrap() == a.text(&t).unwrap().chars().count(),
+        )
+    }
+    QuickCheck::new()
+        .tests(200)
+        .quickcheck(prop as fn(Vec<(bool, u8, u8, u8)>) -> TestResult);
+}
+
+#[test]
+fn save_load_round_trip() {
+    let mut a = doc(1);
+    let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    a.splice_text(&t, 0, 0, "hello world").unwrap();
+    a.splice_text(&t, 2, 3, "").unwrap();
+    a.put(&ROOT, "c", ScalarValue::Counter(3)).unwrap();
+    a.increment(&ROOT, "c", 4).unwrap();
+    let l = a.put_object(&ROOT, "l", ObjType::List).unwrap();
+    a.insert(&l, 0, ScalarValue::F64(1.5)).unwrap();
+    a.delete(&ROOT, "c").unwrap();
+    a.mark(
+        &t,
+        1..3,
+        "b",
+        ScalarValue::Bool(true),
+        converge_doc::ExpandMark::Both,
+    )
+    .unwrap();
+    let mut b = doc(2);
+    b.merge(&a).unwrap();
+    b.put(&ROOT, "x", ScalarValue::Null).unwrap();
+    a.merge(&b).unwrap();
+    for compress in [true, false] {
+        let bytes = if compress {
+            a.save()
+        } else {
+            a.save_nocompress()
+        };
+        let mut loaded = converge_doc::Document::load(&bytes).unwrap();
+        assert_eq!(loaded.heads(), a.heads());
+        assert_eq!(
+            loaded.value_tree(&ROOT).unwrap(),
+            a.value_tree(&ROOT).unwrap()
+        );
+        assert_eq!(loaded.marks(&t).unwrap(), a.marks(&t).unwrap());
+        assert_eq!(loaded.save_nocompress(), a.save_nocompress());
+        assert_eq!(
+            loaded
+                .get_changes(&[])
+                .iter()
+                .map(Change::hash)
+                .collect::<Vec<_>>(),
+            a.get_changes(&[])
+                .iter()
+                .map(Change::hash)
+                .collect::<Vec<_>>()
+        );
+        assert!(loaded.save_incremental().is_empty());
+    }
+    // incremental
+    let mut c = doc(3);
+    let base = a.save();
+    c.load_incremental(&base).unwrap();
+    a.put(&ROOT, "later", ScalarValue::Int(1)).unwrap();
+    let inc = a.save_incremental();
+    assert!(!inc.is_empty());
+    assert_eq!(c.load_incremental(&inc).unwrap(), 1);
+    assert_eq!(c.heads(), a.heads());
+    assert!(converge_doc::Document::load(&inc).is_err());
+    assert!(converge_doc::Document::load(&[1, 2, 3]).is_err());
+    assert_eq!(converge_doc::Document::load(&[]).unwrap().heads(), []);
+}
+
+/// Random edits on two replicas (maps, lists, counters, text), merged: saving and loading gives
+/// the same document, and the same bytes when saved again.
+#[test]
+fn prop_save_load_round_trip() {
+    fn prop(edits: Vec<(bool, u8, u8, u8)>) -> TestResult {
+        let mut a = doc(1);
+        let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        let l = a.put_object(&ROOT, "l", ObjType::List).unwrap();
+        a.put(&ROOT, "c", ScalarValue::Counter(0)).unwrap();
+        let mut b = doc(2);
+        b.merge(&a).unwrap();
+        for (on_a, kind, x, y) in edits {
+            let d = if on_a { &mut a } else { &mut b };
+            let key = format!("k{}", x % 4);
+            match kind % 6 {
+                0 => d
+                    .put(&ROOT, key.as_str(), ScalarValue::Int(i64::from(y)))
+                    .unwrap(),
+                1 => d.delete(&ROOT, key.as_str()).unwrap(),
+                2 => d.increment(&ROOT, "c", i64::from(y)).unwrap_or(()),
+                3 => {
+                    let len = d.length(&l).unwrap();
+                    d.insert(
+                        &l,
+                        usize::from(x) % (len + 1),
+                        ScalarValue::Uint(u64::from(y)),
+                    )
+                    .unwrap();
+                }
+                4 => {
+                    let len = d.length(&l).unwrap();
+                    if len > 0 {
+                        d.delete(&l, usize::from(x) % len).unwrap();
+                    }
+                }
+                _ => {
+                    let len = d.length(&t).unwrap();
+                    let pos = usize::from(x) % (len + 1);
+                    let del = usize::from(y % 2).min(len - pos);
+                    d.splice_text(&t, pos, del, "é").unwrap();
+                }
+            }
+            if y % 7 == 0 {
+                a.merge(&b).unwrap();
+            }
+        }
+        a.merge(&b).unwrap();
+        let bytes = a.save();
+        let mut loaded = converge_doc::Document::load(&bytes).unwrap();
+        TestResult::from_bool(
+            loaded.value_tree(&ROOT).unwrap() == a.value_tree(&ROOT).unwrap()
+                && loaded.heads() == a.heads()
+                && loaded.save() == bytes,
+        )
+    }
+    QuickCheck::new()
+        .tests(100)
+        .quickcheck(prop as fn(Vec<(bool, u8, u8, u8)>) -> TestResult);
+}
+
+/// A rolled-back transaction leaves the document byte-for-byte as it was.
+#[test]
+fn prop_rollback_restores_saved_bytes() {
+    fn prop(setup: Vec<(u8, u8)>, edits: Vec<(u8, u8, u8)>) -> TestResult {
+        let mut d = doc(1);
+        let t = d.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        let l = d.put_object(&ROOT, "l", ObjType::List).unwrap();
+        for (x, y) in setup {
+            let len = d.length(&t).unwrap();
+            d.splice_text(
+                &t,
+                usize::from(x) % (len + 1),
+                0,
+                &char::from(b'a' + y % 26).to_string(),
+            )
+            .unwrap();
+        }
+        let before = d.save_nocompress();
+        let mut tx = d.transaction();
+        for (kind, x, y) in edits {
+            match kind % 4 {
+                0 => {
+                    let len = tx.length(&t).unwrap();
+                    let pos = usize::from(x) % (len + 1);
+                    let del = usize::from(y % 3).min(len - pos);
+                    tx.splice_text(&t, pos, del, "xy").unwrap();
+                }
+                1 => tx.put(&ROOT, "k", ScalarValue::Int(i64::from(y))).unwrap(),
+                2 => {
+                    let len = tx.length(&l).unwrap();
+                    let o = tx
+                        .insert_object(&l, usize::from(x) % (len + 1), ObjType::Map)
+                        .unwrap();
+                    tx.put(&o, "v", ScalarValue::Int(1)).unwrap();
+                }
+                _ => tx.delete(&ROOT, "k").unwrap(),
+            }
+        }
+        drop(tx); // dropping rolls back
+        TestResult::from_bool(d.save_nocompress() == before)
+    }
+    QuickCheck::new()
+        .tests(100)
+        .quickcheck(prop as fn(Vec<(u8, u8)>, Vec<(u8, u8, u8)>) -> TestResult);
+}
