@@ -58,9 +58,15 @@ fn library_deps(manifest: &str) -> Vec<String> {
             }
             continue;
         }
-        if in_deps {
-            if let Some((name, rest)) = line.split_once('=') {
-                let name = name.trim().split('.').next().unwrap_or("").trim().to_owned();
+        if in_deps && let Some((name, rest)) = line.split_once('=') {
+            {
+                let name = name
+                    .trim()
+                    .split('.')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned();
                 if name.is_empty() {
                     continue;
                 }
@@ -87,8 +93,8 @@ fn package_name(manifest: &str) -> Option<String> {
             in_package = line == "[package]";
             continue;
         }
-        if in_package {
-            if let Some(rest) = line.strip_prefix("name") {
+        if in_package && let Some(rest) = line.strip_prefix("name") {
+            {
                 let rest = rest.trim_start().strip_prefix('=')?.trim();
                 return Some(rest.trim_matches('"').to_owned());
             }
@@ -103,28 +109,44 @@ fn violations() -> Vec<String> {
     let mut found = 0;
     for entry in fs::read_dir(&crates).expect("crates/ exists") {
         let path = entry.expect("readable dir entry").path().join("Cargo.toml");
-        let Ok(text) = fs::read_to_string(&path) else { continue };
-        let Some(name) = package_name(&text) else { continue };
-        let Some(rank) = LAYERS.iter().position(|l| *l == name) else { continue };
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
+        };
+        let Some(name) = package_name(&text) else {
+            continue;
+        };
+        let Some(rank) = LAYERS.iter().position(|l| *l == name) else {
+            continue;
+        };
         found += 1;
         for dep in library_deps(&text) {
             if ORACLES.contains(&dep.as_str()) {
-                problems.push(format!("{name} depends on the oracle {dep} (dev-dependency only)"));
-            } else if let Some(dep_rank) = LAYERS.iter().position(|l| *l == dep) {
-                if dep_rank >= rank {
-                    problems.push(format!("{name} depends on {dep}, which is not below it"));
-                }
+                problems.push(format!(
+                    "{name} depends on the oracle {dep} (dev-dependency only)"
+                ));
+            } else if let Some(dep_rank) = LAYERS.iter().position(|l| *l == dep)
+                && dep_rank >= rank
+            {
+                problems.push(format!("{name} depends on {dep}, which is not below it"));
             }
         }
     }
-    assert_eq!(found, LAYERS.len(), "every layer crate has a manifest under crates/");
+    assert_eq!(
+        found,
+        LAYERS.len(),
+        "every layer crate has a manifest under crates/"
+    );
     problems
 }
 
 #[test]
 fn layering_holds() {
     let problems = violations();
-    assert!(problems.is_empty(), "layering violations:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "layering violations:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -150,6 +172,9 @@ package = "automerge"
     assert!(deps.contains(&"converge-doc".to_owned()));
     assert!(deps.contains(&"automerge".to_owned()));
     assert!(deps.contains(&"converge-sync".to_owned()));
-    assert!(!deps.contains(&"converge-cli".to_owned()), "dev-dependencies are allowed");
+    assert!(
+        !deps.contains(&"converge-cli".to_owned()),
+        "dev-dependencies are allowed"
+    );
     assert_eq!(deps.iter().filter(|d| *d == "automerge").count(), 2);
 }

@@ -1,0 +1,25 @@
+//! Change decoding never panics; a decoded canonical change re-encodes to exactly its input,
+//! and any decoded change re-encodes to a change that decodes to the same content.
+#![no_main]
+
+use bytes::Bytes;
+use converge_encoding::Change;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(change) = Change::decode_unchecked_checksum(Bytes::copy_from_slice(data)) else {
+        return;
+    };
+    let _ = change.ops().count();
+    let Ok(rebuilt) = Change::from_parts(change.to_parts()) else {
+        return;
+    };
+    if change.is_canonical() {
+        assert_eq!(rebuilt.bytes(), change.bytes(), "canonical change re-encodes byte for byte");
+        assert_eq!(rebuilt.hash(), change.hash());
+    }
+    let again = Change::decode(rebuilt.bytes().clone()).expect("our own encoding decodes");
+    assert!(again.is_canonical(), "our own encoding is canonical");
+    assert_eq!(again.hash(), rebuilt.hash());
+    let _ = change.compressed_bytes();
+});
