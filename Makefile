@@ -22,9 +22,11 @@ fmt:
 	$(CARGO) fmt --all
 
 # Each fuzz target for FUZZ_SECONDS seconds (needs `cargo install cargo-fuzz` and a nightly toolchain).
+# New inputs go to fuzz/corpus/T (ignored by git); the committed seeds in fuzz/seeds/T are read.
 fuzz-smoke:
 	cd fuzz && for t in $(FUZZ_TARGETS); do \
-		$(CARGO) +nightly fuzz run $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+		mkdir -p corpus/$$t seeds/$$t; \
+		$(CARGO) +nightly fuzz run $$t corpus/$$t seeds/$$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
 	done
 
 bench:

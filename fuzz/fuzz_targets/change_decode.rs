@@ -15,7 +15,11 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     if change.is_canonical() {
-        assert_eq!(rebuilt.bytes(), change.bytes(), "canonical change re-encodes byte for byte");
+        assert_eq!(
+            rebuilt.bytes(),
+            change.bytes(),
+            "canonical change re-encodes byte for byte"
+        );
         assert_eq!(rebuilt.hash(), change.hash());
     }
     let again = Change::decode(rebuilt.bytes().clone()).expect("our own encoding decodes");

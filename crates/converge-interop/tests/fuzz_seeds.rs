@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `chunk_split/` | a concatenation of chunks: a document followed by later changes, several raw and compressed change chunks, a document saved with and without column compression |
 //! | `change_decode/` | one change chunk (type 1), or its compressed form (type 2) when it has one |
-//! | `document_decode/` | one document chunk, from `save()` (columns ≥ 256 bytes deflated) or `save_nocompress()` |
+//! | `document_decode/` | the data of one document chunk (no envelope), from `save()` (columns ≥ 256 bytes deflated) or `save_nocompress()` |
 //!
 //! `CONVERGE_FUZZ_SEEDS_DIR` overrides the output directory. Files are named `<seed>-<what>.bin`, are deterministic, and the whole set stays under 200 KB.
 
@@ -53,6 +53,15 @@ impl SeedWriter {
     }
 }
 
+/// The data of the first chunk in `bytes` (what follows the magic, checksum, type and length).
+fn chunk_data(bytes: &[u8]) -> &[u8] {
+    let chunk = converge_encoding::chunk::split_chunks(bytes)
+        .next()
+        .expect("a chunk")
+        .expect("a well-formed chunk");
+    chunk.data()
+}
+
 #[test]
 #[ignore = "writes fuzz/seeds/; run manually"]
 fn write_fuzz_seeds() {
@@ -83,12 +92,17 @@ fn write_fuzz_seeds() {
         // document_decode: both save forms.
         let saved = history.merged.save();
         let plain = history.merged.save_nocompress();
-        w.write("document_decode", &format!("{seed:02}-save.bin"), &saved);
+        // The target takes the chunk's data (no envelope), so that it need not forge checksums.
+        w.write(
+            "document_decode",
+            &format!("{seed:02}-save.bin"),
+            chunk_data(&saved),
+        );
         if plain != saved {
             w.write(
                 "document_decode",
                 &format!("{seed:02}-nocompress.bin"),
-                &plain,
+                chunk_data(&plain),
             );
         }
 
