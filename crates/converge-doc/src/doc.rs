@@ -192,6 +192,17 @@ impl Document {
         }
         let seq = self.history.next_seq(author);
         let mut deps = self.history.heads.clone();
+        // As automerge 0.12 (`transaction_args`): the author's previous change is always a
+        // dep, even when it is an ancestor of the heads (after merging a change built on it).
+        if let Some(&last) = self
+            .history
+            .by_actor
+            .get(author as usize)
+            .and_then(|v| v.last())
+            && !deps.contains(&last)
+        {
+            deps.push(last);
+        }
         deps.sort_by_key(|&i| self.history.changes[i as usize].hash);
         let change = Change::from_parts(ChangeParts {
             actor: self.ops.actors[author as usize].clone(),

@@ -115,6 +115,13 @@ pub enum DocError {
         /// The hashes needed.
         missing: Vec<ChangeHash>,
     },
+    /// A document chunk in which a mark end comes before its begin (in document order) or lies
+    /// in another object than its begin. automerge 0.12 refuses to load such a document.
+    #[error("invalid mark order in document chunk: {detail}")]
+    InvalidMarkOrder {
+        /// Which mark end is misplaced.
+        detail: String,
+    },
     /// A head asked for is not a change of this document.
     #[error("unknown change {hash}")]
     UnknownChange {

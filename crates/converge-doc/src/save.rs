@@ -96,6 +96,7 @@ impl Document {
                     if d.heads.iter().all(|h| self.history.by_hash.contains_key(h)) {
                         continue;
                     }
+                    check_mark_order(&d)?;
                     let changes = d.reconstruct_changes()?;
                     if let Err(changes) = self.bulk_load(&d, changes) {
                         self.apply_changes(changes)?;
@@ -217,4 +218,38 @@ impl Document {
             .collect();
         DocumentChunk::from_parts(actors, changes, doc_ops, heads)
     }
+}
+
+/// automerge 0.12's check of a document chunk (`MarkOrderValidator`): in document order, every
+/// mark end (a mark op without a name, id `c@a`) must come after its begin (`(c-1)@a`, a mark
+/// op with a name) in the same object.
+fn check_mark_order(chunk: &DocumentChunk) -> Result<(), DocError> {
+    let mut begins: std::collections::HashMap<OpId, &ObjId> = std::collections::HashMap::new();
+    for op in &chunk.ops {
+        if op.action != Action::Mark {
+            continue;
+        }
+        if op.mark_name.is_some() {
+            begins.insert(op.id, &op.obj);
+            continue;
+        }
+        let begin = OpId::new(op.id.counter.wrapping_sub(1), op.id.actor);
+        match begins.get(&begin) {
+            Some(obj) if **obj == op.obj => {}
+            Some(_) => {
+                return Err(DocError::InvalidMarkOrder {
+                    detail: format!(
+                        "mark end {:?} references mark begin {begin:?} in a different object",
+                        op.id
+                    ),
+                });
+            }
+            None => {
+                return Err(DocError::InvalidMarkOrder {
+                    detail: format!("mark end {:?} occurs before mark begin {begin:?}", op.id),
+                });
+            }
+        }
+    }
+    Ok(())
 }

@@ -19,45 +19,53 @@ impl Document {
     }
 
     /// For each actor (doc-wide index) the highest seq reachable from `heads`; unknown hashes
-    /// are skipped. The walk does not descend into a change whose seq is already covered for
-    /// its actor: local edits always depend on their actor's previous change, so its
-    /// ancestors are being walked already. (For crafted histories that break this, the clock
-    /// can only come out lower, never higher.)
-    fn seq_clock(&self, heads: &[ChangeHash]) -> Vec<u64> {
+    /// are skipped. A full walk over the ancestors of `heads` (one bit per change); a
+    /// per-change clock cache, as the reference keeps, would make this cheaper.
+    /// Also returns the ancestor bitmap over change indexes.
+    fn seq_clock(&self, heads: &[ChangeHash]) -> (Vec<u64>, Vec<bool>) {
         let h = &self.history;
         let mut clock = vec![0u64; h.by_actor.len()];
+        let mut seen = vec![false; h.changes.len()];
         let mut stack: Vec<u32> = heads
             .iter()
             .filter_map(|x| h.by_hash.get(x).copied())
             .collect();
         while let Some(i) = stack.pop() {
+            let Some(visited) = seen.get_mut(i as usize) else {
+                continue;
+            };
+            if *visited {
+                continue;
+            }
+            *visited = true;
             let Some(c) = h.changes.get(i as usize) else {
                 continue;
             };
-            let seq = c.change.seq();
-            let Some(slot) = clock.get_mut(c.actor as usize) else {
-                continue;
-            };
-            if *slot >= seq {
-                continue;
+            if let Some(slot) = clock.get_mut(c.actor as usize) {
+                *slot = (*slot).max(c.change.seq());
             }
-            *slot = seq;
             stack.extend_from_slice(&c.deps);
         }
-        clock
+        (clock, seen)
     }
 
     /// The reference's "changes since `heads`" (spec sync.md §3): all changes if `heads` is
     /// empty; otherwise, per actor, every change whose seq exceeds the highest seq reachable
-    /// from the known hashes of `heads`. Hashes in application (topological) order. Costs the
-    /// size of the answer plus the walk over the heads' most recent change per actor, not the
-    /// whole history.
+    /// from the known hashes of `heads`. Hashes in application (topological) order.
     pub fn changes_since_clock(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
         let h = &self.history;
         if heads.is_empty() {
             return h.changes.iter().map(|c| c.hash).collect();
         }
-        let clock = self.seq_clock(heads);
+        // Common case (a peer that is up to date): every change is covered, no walk needed.
+        if heads.len() == h.heads.len() && {
+            let mut sorted = heads.to_vec();
+            sorted.sort_unstable();
+            sorted == h.head_hashes()
+        } {
+            return Vec::new();
+        }
+        let (clock, _) = self.seq_clock(heads);
         let mut out: Vec<u32> = Vec::new();
         for (actor, list) in h.by_actor.iter().enumerate() {
             let covered = clock.get(actor).copied().unwrap_or(0);
@@ -75,25 +83,23 @@ impl Document {
     }
 
     /// The members of `candidates` that are applied and are ancestors of, or equal to, one of
-    /// `heads` (unknown heads skipped), judged by the per-actor seq clock of `heads`.
+    /// `heads` (unknown heads skipped).
     pub fn ancestors_among<'a>(
         &self,
         heads: &[ChangeHash],
         candidates: impl IntoIterator<Item = &'a ChangeHash>,
     ) -> Vec<ChangeHash> {
         let h = &self.history;
-        let clock = self.seq_clock(heads);
+        if heads.is_empty() {
+            return Vec::new();
+        }
+        let (_, seen) = self.seq_clock(heads);
         candidates
             .into_iter()
             .filter(|x| {
                 h.by_hash
                     .get(*x)
-                    .and_then(|&i| h.changes.get(i as usize))
-                    .is_some_and(|c| {
-                        clock
-                            .get(c.actor as usize)
-                            .is_some_and(|&s| c.change.seq() <= s)
-                    })
+                    .is_some_and(|&i| seen.get(i as usize).copied().unwrap_or(false))
             })
             .copied()
             .collect()

@@ -125,8 +125,17 @@ impl<'a> Transaction<'a> {
     fn element(&self, o: u32, index: usize) -> Result<(u32, Cursor), DocError> {
         let length = self.doc.ops.length(o, View::Now);
         if let Body::Seq { index: seq, .. } = &self.doc.ops.objects[o as usize].body
-            && let Some((c, _)) = seq.find_unit(index as u64)
+            && let Some((c, before)) = seq.find_unit(index as u64)
         {
+            // As automerge 0.12 (its fast index seek): an index inside a multi-unit character
+            // (UTF-8/UTF-16 text) addresses the next character.
+            if before < index as u64 {
+                let next = before + u64::from(seq.entry(c).width);
+                if let Some((c, _)) = seq.find_unit(next) {
+                    return Ok((seq.entry(c).op, c));
+                }
+                return Err(DocError::IndexOutOfBounds { index, length });
+            }
             return Ok((seq.entry(c).op, c));
         }
         Err(DocError::IndexOutOfBounds { index, length })
@@ -300,6 +309,14 @@ impl<'a> Transaction<'a> {
     fn target(&mut self, obj: &ExId, prop: &Prop) -> Result<OpTarget, DocError> {
         let (o, kind) = self.object(obj)?;
         match prop {
+            // automerge 0.12 does not index tables as objects: its transactions refuse to edit
+            // them (`NotAnObject`) and it panics when a remote change does. Refuse here too, so
+            // that no change we write crashes a reference peer.
+            Prop::Map(_) if kind == ObjType::Table => Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: kind,
+                expected: "a map (automerge 0.12 cannot edit tables)",
+            }),
             Prop::Map(key) if kind.is_map() => {
                 let preds = self
                     .doc
@@ -365,8 +382,42 @@ impl<'a> Transaction<'a> {
         prop: impl Into<Prop>,
         value: impl Into<ScalarValue>,
     ) -> Result<(), DocError> {
-        let value = self.doc.ops.store_value(&value.into());
-        self.put_op(obj, prop.into(), Action::Set, value)?;
+        let value = value.into();
+        let prop = prop.into();
+        let id = self.next_id()?;
+        let (o, key, mut preds, hint) = self.target(obj, &prop)?;
+        // As automerge 0.12 (`resolve_action`): putting the value the winner already has writes
+        // nothing, or, if other values conflict with it, only deletes those.
+        let mut action = Action::Set;
+        if let Some(&w) = preds.last() {
+            let winner = &self.doc.ops.ops[w as usize];
+            if winner.action == Action::Set && self.doc.ops.scalar(&winner.value) == value {
+                if preds.len() == 1 {
+                    return Ok(());
+                }
+                preds.pop();
+                action = Action::Del;
+            }
+        }
+        let stored = if action == Action::Set {
+            self.doc.ops.store_value(&value)
+        } else {
+            StoredValue::Null
+        };
+        self.push(
+            NewOp {
+                id,
+                obj: o,
+                key,
+                insert: false,
+                action,
+                value: stored,
+                expand: false,
+                mark_name: None,
+            },
+            &preds,
+            hint,
+        );
         Ok(())
     }
 
@@ -434,7 +485,14 @@ impl<'a> Transaction<'a> {
     /// Deletes a map key (a no-op if it has no value) or a sequence element.
     pub fn delete(&mut self, obj: &ExId, prop: impl Into<Prop>) -> Result<(), DocError> {
         let id = self.next_id()?;
-        let (o, key, preds, hint) = self.target(obj, &prop.into())?;
+        let (o, key, preds, hint) = match self.target(obj, &prop.into()) {
+            // As automerge 0.12: an index inside the last (multi-unit) character of a text
+            // deletes nothing, without an error.
+            Err(DocError::IndexOutOfBounds { index, length }) if index < length => {
+                return Ok(());
+            }
+            r => r?,
+        };
         if preds.is_empty() {
             return Ok(());
         }
@@ -464,11 +522,12 @@ impl<'a> Transaction<'a> {
     ) -> Result<(), DocError> {
         let id = self.next_id()?;
         let (o, key, preds, hint) = self.target(obj, &prop.into())?;
-        let preds: SmallVec<[u32; 2]> = preds
-            .into_iter()
-            .filter(|&p| self.doc.ops.is_counter(&self.doc.ops.ops[p as usize]))
-            .collect();
-        if preds.is_empty() {
+        // As automerge 0.12: one visible counter suffices, and the increment succeeds every
+        // visible op (so it also supersedes the scalars that conflict with the counter).
+        if !preds
+            .iter()
+            .any(|&p| self.doc.ops.is_counter(&self.doc.ops.ops[p as usize]))
+        {
             return Err(DocError::NotACounter { obj: obj.clone() });
         }
         self.push(
@@ -489,14 +548,27 @@ impl<'a> Transaction<'a> {
     }
 
     /// Deletes `del` visible units at `pos` (whole elements), returning the units deleted.
-    fn delete_units(&mut self, o: u32, pos: usize, del: usize) -> Result<(), DocError> {
+    fn delete_units(&mut self, o: u32, mut pos: usize, del: usize) -> Result<(), DocError> {
+        // As automerge 0.12 (`inner_splice`): an element that starts before `pos` (a
+        // multi-unit character cut by `pos`) is skipped, not deleted; the end of the sequence
+        // ends the deletion.
         let mut deleted = 0usize;
         while deleted < del {
-            let (elem, c) = self.element(o, pos)?;
-            let width = match &self.doc.ops.objects[o as usize].body {
-                Body::Seq { index, .. } => index.entry(c).width as usize,
-                Body::Map(_) => 1,
+            let found = match &self.doc.ops.objects[o as usize].body {
+                Body::Seq { index, .. } => index
+                    .find_unit(pos as u64)
+                    .map(|(c, before)| (index.entry(c), c, before as usize)),
+                Body::Map(_) => None,
             };
+            let Some((entry, c, before)) = found else {
+                break;
+            };
+            let width = entry.width as usize;
+            if before < pos {
+                pos = before + width;
+                continue;
+            }
+            let elem = entry.op;
             let preds = self.visible_ops_of_element(o, elem);
             let id = self.next_id()?;
             self.push(
@@ -516,6 +588,21 @@ impl<'a> Transaction<'a> {
             deleted += width.max(1);
         }
         Ok(())
+    }
+
+    /// The unit index where an insert at `pos` really lands: `pos`, or the end of the
+    /// multi-unit character that `pos` cuts.
+    fn insert_boundary(&self, o: u32, pos: usize) -> usize {
+        if pos == 0 {
+            return 0;
+        }
+        match &self.doc.ops.objects[o as usize].body {
+            Body::Seq { index, .. } => match index.find_unit(pos as u64 - 1) {
+                Some((c, before)) => before as usize + index.entry(c).width as usize,
+                None => pos,
+            },
+            Body::Map(_) => pos,
+        }
     }
 
     /// Inserts consecutive elements after the slot for `pos`.
@@ -561,12 +648,44 @@ impl<'a> Transaction<'a> {
         values: impl IntoIterator<Item = ScalarValue>,
     ) -> Result<(), DocError> {
         let o = self.seq_object(obj)?;
-        self.delete_units(o, pos, del)?;
+        self.check_splice(o, pos, del)?;
         let stored: Vec<StoredValue> = values
             .into_iter()
             .map(|v| self.doc.ops.store_value(&v))
             .collect();
-        self.insert_run(o, pos, stored.into_iter())
+        self.insert_then_delete(o, pos, del, stored.into_iter())
+    }
+
+    /// Fails (before any op is written) unless `pos..pos + del` is inside the sequence.
+    fn check_splice(&self, o: u32, pos: usize, del: usize) -> Result<(), DocError> {
+        let length = self.doc.ops.length(o, View::Now);
+        match pos.checked_add(del) {
+            Some(end) if end <= length => Ok(()),
+            _ => Err(DocError::IndexOutOfBounds {
+                index: pos.saturating_add(del),
+                length,
+            }),
+        }
+    }
+
+    /// A splice as automerge 0.12 writes it: the new elements first (at `pos`), then the
+    /// deletions of the `del` units that follow them, so that op counters (and so the change's
+    /// bytes and hash) are the reference's.
+    fn insert_then_delete(
+        &mut self,
+        o: u32,
+        pos: usize,
+        del: usize,
+        values: impl ExactSizeIterator<Item = StoredValue>,
+    ) -> Result<(), DocError> {
+        let mut at = pos;
+        if values.len() > 0 {
+            at = self.insert_boundary(o, pos);
+            let before = self.doc.ops.length(o, View::Now);
+            self.insert_run(o, pos, values)?;
+            at += self.doc.ops.length(o, View::Now) - before;
+        }
+        self.delete_units(o, at, del)
     }
 
     /// Deletes `del` text units at `pos` and inserts `text` there, one element per `char`.
@@ -585,16 +704,13 @@ impl<'a> Transaction<'a> {
                 expected: "a text",
             });
         }
-        self.delete_units(o, pos, del)?;
-        if text.is_empty() {
-            return Ok(());
-        }
+        self.check_splice(o, pos, del)?;
         let mut buf = [0u8; 4];
         let chars: SmallVec<[StoredValue; 8]> = text
             .chars()
             .map(|ch| self.doc.ops.store_str(ch.encode_utf8(&mut buf)))
             .collect();
-        self.insert_run(o, pos, chars.into_iter())
+        self.insert_then_delete(o, pos, del, chars.into_iter())
     }
 
     /// Commits the edits as one change with no message and time 0. Returns the change's hash,

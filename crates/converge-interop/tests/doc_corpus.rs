@@ -1,0 +1,129 @@
+//! The corpus documents load in converge (`converge_doc::Document::load`) to the same heads and
+//! the same document (every object, conflict, text and mark) as in the oracle (automerge 0.12).
+//!
+//! - real-docs (`*.amrg`, `*.automerge`; the sync message and the JSON traces are skipped),
+//! - egwalker (`*.am`),
+//! - fixtures: both loaders must agree on acceptance, and on content when both accept.
+//!
+//! `godot-thread.amrg` (3.3 MB, 9.4 million values) has its own test; it takes a few seconds in
+//! release builds.
+
+#[path = "doc_tree/mod.rs"]
+mod doc_tree;
+
+use std::path::PathBuf;
+
+use automerge::{Automerge, LoadOptions, TextEncoding};
+use converge_doc::{Document, ROOT};
+use doc_tree::{first_diff, oracle_heads, oracle_tree, ours_heads, ours_tree, plain_of};
+
+fn corpus(dir: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/automerge-corpus")
+        .join(dir)
+}
+
+/// The files of `dir` whose names end with one of `exts`, sorted.
+fn files(dir: &str, exts: &[&str]) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(corpus(dir))
+        .unwrap_or_else(|e| panic!("corpus {dir}: {e}"))
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            exts.iter().any(|ext| name.ends_with(ext))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn oracle_load(bytes: &[u8]) -> Result<Automerge, automerge::AutomergeError> {
+    Automerge::load_with_options(
+        bytes,
+        LoadOptions::new().text_encoding(TextEncoding::UnicodeCodePoint),
+    )
+}
+
+/// Loads `path` in both and compares everything; returns the document's size for the report.
+fn compare(path: &PathBuf) -> usize {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+    let bytes = std::fs::read(path).expect("read corpus file");
+    let oracle = oracle_load(&bytes).unwrap_or_else(|e| panic!("{name}: oracle: {e}"));
+    let ours = Document::load(&bytes).unwrap_or_else(|e| panic!("{name}: converge: {e}"));
+    assert_eq!(
+        ours_heads(&ours.heads()),
+        oracle_heads(&oracle.get_heads()),
+        "{name}: heads"
+    );
+    let a = ours_tree(&ours, None);
+    let b = oracle_tree(&oracle, None);
+    assert!(a == b, "{name}: documents differ: {}", first_diff(&a, &b));
+    let plain = plain_of(&ours.value_tree(&ROOT).expect("root"));
+    assert!(
+        plain == a.plain(),
+        "{name}: value_tree disagrees with get_all"
+    );
+    println!(
+        "{name}: {} bytes, {} changes, same document ({} values/elements)",
+        bytes.len(),
+        ours.change_count(),
+        a.size()
+    );
+    a.size()
+}
+
+#[test]
+fn real_docs_load_alike() {
+    let files: Vec<PathBuf> = files("real-docs", &[".amrg", ".automerge"])
+        .into_iter()
+        .filter(|p| !p.ends_with("godot-thread.amrg"))
+        .collect();
+    assert!(files.len() >= 6, "corpus missing? {files:?}");
+    for f in &files {
+        compare(f);
+    }
+}
+
+/// 3.3 MB; its own test so that it runs in parallel with the others.
+#[test]
+fn godot_thread_loads_alike() {
+    compare(&corpus("real-docs").join("godot-thread.amrg"));
+}
+
+#[test]
+fn egwalker_docs_load_alike() {
+    let files = files("egwalker", &[".am"]);
+    assert!(files.len() >= 7, "corpus missing? {files:?}");
+    for f in &files {
+        compare(f);
+    }
+}
+
+#[test]
+fn fixtures_load_alike() {
+    let files = files("fixtures", &[".automerge"]);
+    assert!(!files.is_empty());
+    for path in &files {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        let bytes = std::fs::read(path).expect("read fixture");
+        let theirs = std::panic::catch_unwind(|| oracle_load(&bytes));
+        let ours = Document::load(&bytes);
+        match (theirs, ours) {
+            (Ok(Ok(oracle)), Ok(ours)) => {
+                assert_eq!(
+                    ours_heads(&ours.heads()),
+                    oracle_heads(&oracle.get_heads()),
+                    "{name}: heads"
+                );
+                let a = ours_tree(&ours, None);
+                let b = oracle_tree(&oracle, None);
+                assert!(a == b, "{name}: documents differ: {}", first_diff(&a, &b));
+                println!("{name}: both load, same document");
+            }
+            (Ok(Err(e)), Err(ours)) => println!("{name}: both refuse ({e} / {ours})"),
+            (Err(_), ours) => println!("{name}: oracle panics; converge: {:?}", ours.err()),
+            (Ok(Ok(_)), Err(e)) => panic!("{name}: oracle loads it, converge refuses: {e}"),
+            (Ok(Err(e)), Ok(_)) => panic!("{name}: oracle refuses it ({e}), converge loads it"),
+        }
+    }
+}

@@ -1,0 +1,924 @@
+//! Differential tests of the converge document (`converge_doc::Document`) against the oracle
+//! (automerge 0.12).
+//!
+//! - `oracle_histories_apply_alike`: the changes of seeded random oracle histories (the
+//!   generator of `support`) are fed to a converge document and an oracle document in random
+//!   orders and groupings (one at a time, batches, shuffled so that deps arrive late,
+//!   duplicates). After every exchange both must have the same heads and the same document:
+//!   every object, every conflicting value of every map key and list index with its op id,
+//!   texts with their marks, counters with their values. At the end, a few historical heads
+//!   are compared the same way, and saves cross over: ours load in the oracle and the oracle's
+//!   in ours.
+//! - `converge_histories_load_in_the_oracle`: random edit sessions driven on converge documents
+//!   (2-3 actors with forks and merges) give changes the oracle accepts, with the same heads
+//!   and the same document; our saves load in the oracle and reload there after its own save.
+//! - `lockstep_edits_match_the_oracle`: the same random local edits (put, put_object, delete,
+//!   increment, insert, splice, splice_text, mark/unmark, including zero-width marks, typing at
+//!   index 0 and at the end, text in code points, UTF-16 and UTF-8 units) made on a converge
+//!   document and an oracle document with the same actor, forked and merged between 2-3
+//!   actors: both must accept or refuse each edit alike, commit changes with identical hashes
+//!   (so identical bytes), and hold the same document after every step.
+
+mod support;
+
+#[path = "doc_tree/mod.rs"]
+mod doc_tree;
+
+use automerge::{Automerge, LoadOptions, TextEncoding};
+use bytes::Bytes;
+use converge_doc::{Document, ExId, ExpandMark, ObjType, Prop, ROOT};
+use converge_encoding::{ActorId, Change, ScalarValue};
+use doc_tree::{Tree, first_diff, oracle_heads, oracle_tree, ours_heads, ours_tree, plain_of};
+use support::{ACTOR_IDS, History, Params, SplitMix64};
+
+/// Histories of the oracle sweep.
+const ORACLE_SEEDS: u64 = 300;
+/// Sessions of the converge-driven sweep.
+const CONVERGE_SEEDS: u64 = 120;
+/// Sessions of the lockstep sweep.
+const LOCKSTEP_SEEDS: u64 = 1500;
+
+fn oracle_load(bytes: &[u8]) -> Automerge {
+    Automerge::load_with_options(
+        bytes,
+        LoadOptions::new().text_encoding(TextEncoding::UnicodeCodePoint),
+    )
+    .expect("the oracle loads it")
+}
+
+fn decode(raw: &[u8]) -> Change {
+    Change::decode(Bytes::copy_from_slice(raw)).expect("converge decodes an oracle change")
+}
+
+/// Asserts that `ours` and `oracle` have the same heads and the same document now.
+fn assert_same(ctx: &str, ours: &Document, oracle: &Automerge) -> Tree {
+    assert_eq!(
+        ours_heads(&ours.heads()),
+        oracle_heads(&oracle.get_heads()),
+        "{ctx}: heads"
+    );
+    let a = ours_tree(ours, None);
+    let b = oracle_tree(oracle, None);
+    assert!(a == b, "{ctx}: documents differ: {}", first_diff(&a, &b));
+    let plain = plain_of(&ours.value_tree(&ROOT).expect("root"));
+    assert!(
+        plain == a.plain(),
+        "{ctx}: value_tree disagrees with get_all"
+    );
+    a
+}
+
+#[derive(Default)]
+struct Tally {
+    histories: usize,
+    changes: usize,
+    exchanges: usize,
+    comparisons: usize,
+    historical: usize,
+    elements: usize,
+}
+
+#[test]
+fn oracle_histories_apply_alike() {
+    let mut tally = Tally::default();
+    for seed in 0..ORACLE_SEEDS {
+        let params = if seed % 4 == 3 {
+            Params::default()
+        } else {
+            Params::varied(seed)
+        };
+        let mut history = History::generate(seed, &params);
+        check_history(seed, &mut history, &mut tally);
+    }
+    println!(
+        "{} histories, {} changes, {} exchanges, {} document comparisons ({} at historical \
+         heads), {} values/elements compared",
+        tally.histories,
+        tally.changes,
+        tally.exchanges,
+        tally.comparisons,
+        tally.historical,
+        tally.elements
+    );
+    assert!(tally.histories >= 200);
+}
+
+fn check_history(seed: u64, history: &mut History, tally: &mut Tally) {
+    let changes = history.changes();
+    let raw: Vec<Vec<u8>> = changes.iter().map(|c| c.raw_bytes().to_vec()).collect();
+    let mut rng = SplitMix64::new(seed ^ 0xd0c_0dac1e);
+    tally.histories += 1;
+    tally.changes += changes.len();
+
+    // Two deliveries: in order one by one / in random batches, then shuffled with duplicates.
+    for round in 0..2 {
+        let mut order: Vec<usize> = (0..changes.len()).collect();
+        if round == 1 {
+            for i in (1..order.len()).rev() {
+                order.swap(i, rng.below(i + 1));
+            }
+            // Duplicates: resend some changes.
+            for _ in 0..rng.below(4) {
+                if !order.is_empty() {
+                    let i = rng.below(order.len());
+                    let dup = order[rng.below(order.len())];
+                    order.insert(i, dup);
+                }
+            }
+        }
+        let mut ours = Document::new();
+        let mut oracle = Automerge::new_with_encoding(TextEncoding::UnicodeCodePoint);
+        let mut pos = 0;
+        while pos < order.len() {
+            let n = if round == 0 && seed.is_multiple_of(2) {
+                1
+            } else {
+                rng.range(1, 6).min(order.len() - pos)
+            };
+            let batch = &order[pos..pos + n];
+            pos += n;
+            ours.apply_changes(batch.iter().map(|&i| decode(&raw[i])))
+                .unwrap_or_else(|e| panic!("seed {seed} round {round}: apply failed: {e}"));
+            oracle
+                .apply_changes(batch.iter().map(|&i| changes[i].clone()))
+                .expect("oracle apply");
+            tally.exchanges += 1;
+            let ctx = format!("seed {seed} round {round} after {pos}/{}", order.len());
+            let t = assert_same(&ctx, &ours, &oracle);
+            tally.comparisons += 1;
+            tally.elements += t.size();
+        }
+
+        if round == 1 {
+            // Historical heads: after some change, and pairs of changes.
+            for _ in 0..3 {
+                if changes.is_empty() {
+                    break;
+                }
+                let mut heads = vec![changes[rng.below(changes.len())].hash()];
+                if rng.percent(50) {
+                    heads.push(changes[rng.below(changes.len())].hash());
+                    heads.sort();
+                    heads.dedup();
+                }
+                let ours_h: Vec<_> = heads
+                    .iter()
+                    .map(|h| converge_encoding::ChangeHash(h.0))
+                    .collect();
+                let a = ours_tree(&ours, Some(&ours_h));
+                let b = oracle_tree(&oracle, Some(&heads));
+                assert!(
+                    a == b,
+                    "seed {seed}: documents at {heads:?} differ: {}",
+                    first_diff(&a, &b)
+                );
+                let plain = plain_of(&ours.value_tree_at(&ROOT, &ours_h).expect("root"));
+                assert!(plain == a.plain(), "seed {seed}: value_tree_at disagrees");
+                tally.historical += 1;
+                tally.comparisons += 1;
+            }
+
+            // Saves cross over.
+            let ctx = format!("seed {seed}");
+            let mine = ours.save();
+            assert_same(&format!("{ctx} our save"), &ours, &oracle_load(&mine));
+            let mine = ours.save_nocompress();
+            assert_same(
+                &format!("{ctx} our save_nocompress"),
+                &ours,
+                &oracle_load(&mine),
+            );
+            let theirs = Document::load(&oracle.save())
+                .unwrap_or_else(|e| panic!("{ctx}: converge loads the oracle's save: {e}"));
+            assert_same(&format!("{ctx} oracle save"), &theirs, &oracle);
+            tally.comparisons += 3;
+        }
+    }
+
+    // The replicas, loaded from their saves, then merged in converge.
+    let mut merged = Document::new();
+    for (i, replica) in history.replicas.iter_mut().enumerate() {
+        let bytes = replica.save();
+        let doc = Document::load(&bytes).unwrap_or_else(|e| panic!("seed {seed} replica {i}: {e}"));
+        assert_same(
+            &format!("seed {seed} replica {i}"),
+            &doc,
+            &oracle_load(&bytes),
+        );
+        merged.merge(&doc).expect("merge replicas");
+        tally.comparisons += 1;
+    }
+    let bytes = history.merged.save();
+    assert_same(
+        &format!("seed {seed} merged replicas"),
+        &merged,
+        &oracle_load(&bytes),
+    );
+    tally.comparisons += 1;
+}
+
+// ---- sessions driven on converge ----
+
+const KEYS: [&str; 6] = ["a", "b", "ключ", "😀", "", "n"];
+const SNIPPETS: [&str; 8] = ["a", "hello", "é", "e\u{301}", "😀", "🇬🇧", "日本語", "\n"];
+const MARKS: [&str; 3] = ["bold", "link", "ünï"];
+const EXPANDS: [ExpandMark; 4] = [
+    ExpandMark::Before,
+    ExpandMark::After,
+    ExpandMark::Both,
+    ExpandMark::None,
+];
+
+fn scalar(rng: &mut SplitMix64) -> ScalarValue {
+    match rng.below(12) {
+        0 => ScalarValue::Null,
+        1 => ScalarValue::Bool(rng.percent(50)),
+        2 => ScalarValue::Uint(rng.below(1000) as u64),
+        3 => ScalarValue::Int(rng.below(200) as i64 - 100),
+        4 => ScalarValue::F64(rng.below(100) as f64 / 7.0),
+        5 | 6 => ScalarValue::Str(rng.pick(&SNIPPETS).to_string()),
+        7 => ScalarValue::Bytes((0..rng.below(6)).map(|_| rng.next_u64() as u8).collect()),
+        8 | 9 => ScalarValue::Counter(rng.below(100) as i64 - 50),
+        10 => ScalarValue::Timestamp(rng.next_u64() as i64 >> 8),
+        _ => ScalarValue::Unknown {
+            type_code: rng.range(10, 15) as u8,
+            bytes: vec![rng.next_u64() as u8],
+        },
+    }
+}
+
+fn kind(rng: &mut SplitMix64) -> ObjType {
+    *rng.pick(&[ObjType::Map, ObjType::List, ObjType::Text, ObjType::Table])
+}
+
+struct Registry {
+    objects: Vec<(ExId, ObjType)>,
+    counters: Vec<(ExId, Prop)>,
+}
+
+/// One random edit inside a transaction; errors (objects this replica does not have, deleted
+/// counters) are expected and must leave the transaction usable.
+fn converge_edit(tx: &mut converge_doc::Transaction<'_>, rng: &mut SplitMix64, reg: &mut Registry) {
+    if !reg.counters.is_empty() && rng.percent(10) {
+        let (obj, prop) = reg.counters[rng.below(reg.counters.len())].clone();
+        let _ = tx.increment(&obj, prop, rng.below(20) as i64 - 10);
+        return;
+    }
+    let (obj, typ) = if rng.percent(25) {
+        (ROOT, ObjType::Map)
+    } else {
+        reg.objects[rng.below(reg.objects.len())].clone()
+    };
+    let Ok(len) = tx.length(&obj) else { return };
+    match typ {
+        ObjType::Map | ObjType::Table => {
+            let key = rng.pick(&KEYS).to_string();
+            match rng.below(10) {
+                0..=4 => {
+                    let v = scalar(rng);
+                    let counter = matches!(v, ScalarValue::Counter(_));
+                    if tx.put(&obj, key.as_str(), v).is_ok() && counter {
+                        reg.counters.push((obj, Prop::Map(key)));
+                    }
+                }
+                5..=7 => {
+                    let k = kind(rng);
+                    if let Ok(id) = tx.put_object(&obj, key.as_str(), k) {
+                        reg.objects.push((id, k));
+                    }
+                }
+                _ => {
+                    let keys = tx.keys(&obj).unwrap_or_default();
+                    if !keys.is_empty() {
+                        let k = keys[rng.below(keys.len())].clone();
+                        tx.delete(&obj, k.as_str()).expect("delete a present key");
+                    }
+                }
+            }
+        }
+        ObjType::List => match rng.below(10) {
+            0..=3 => {
+                let i = rng.range(0, len);
+                let v = scalar(rng);
+                let counter = matches!(v, ScalarValue::Counter(_));
+                tx.insert(&obj, i, v).expect("insert in range");
+                if counter {
+                    reg.counters.push((obj, Prop::Seq(i)));
+                }
+            }
+            4 => {
+                let k = kind(rng);
+                let id = tx
+                    .insert_object(&obj, rng.range(0, len), k)
+                    .expect("insert in range");
+                reg.objects.push((id, k));
+            }
+            5 if len > 0 => {
+                let i = rng.below(len);
+                let v = scalar(rng);
+                tx.put(&obj, i, v).expect("put in range");
+            }
+            6 if len > 0 => {
+                tx.delete(&obj, rng.below(len)).expect("delete in range");
+            }
+            _ => {
+                let pos = rng.range(0, len);
+                let del = rng.range(0, (len - pos).min(3));
+                let values: Vec<ScalarValue> = (0..rng.below(4)).map(|_| scalar(rng)).collect();
+                tx.splice(&obj, pos, del, values).expect("splice in range");
+            }
+        },
+        ObjType::Text => match rng.below(10) {
+            0..=5 => {
+                let pos = rng.range(0, len);
+                let del = rng.range(0, (len - pos).min(3));
+                let mut s = String::new();
+                for _ in 0..rng.range(1, 3) {
+                    s.push_str(SNIPPETS[rng.below(SNIPPETS.len())]);
+                }
+                tx.splice_text(&obj, pos, del, &s)
+                    .expect("splice_text in range");
+            }
+            6 if len > 0 => {
+                let pos = rng.below(len);
+                let del = rng.range(1, len - pos);
+                tx.splice_text(&obj, pos, del, "").expect("delete text");
+            }
+            7 | 8 if len > 0 => {
+                let start = rng.below(len);
+                let end = rng.range(start + 1, len);
+                let value = match rng.below(3) {
+                    0 => ScalarValue::Bool(true),
+                    1 => ScalarValue::Str("https://automerge.org/".into()),
+                    _ => ScalarValue::Int(rng.below(5) as i64),
+                };
+                let name = *rng.pick(&MARKS);
+                let expand = *rng.pick(&EXPANDS);
+                tx.mark(&obj, start..end, name, value, expand)
+                    .expect("mark in range");
+            }
+            9 if len > 0 => {
+                let start = rng.below(len);
+                let end = rng.range(start + 1, len);
+                let name = *rng.pick(&MARKS);
+                let expand = *rng.pick(&EXPANDS);
+                tx.unmark(&obj, start..end, name, expand)
+                    .expect("unmark in range");
+            }
+            _ => {}
+        },
+    }
+}
+
+fn converge_session(seed: u64) -> Vec<Document> {
+    let mut rng = SplitMix64::new(seed.wrapping_mul(0x9e37_79b9) ^ 0xc0de);
+    let n = rng.range(2, 3);
+    let actors: Vec<ActorId> = ACTOR_IDS[..n]
+        .iter()
+        .map(|b| ActorId::from_bytes(b))
+        .collect();
+    let mut docs: Vec<Option<Document>> = (0..n).map(|_| None).collect();
+    docs[0] = Some(Document::with_actor(actors[0].clone()));
+    let mut reg = Registry {
+        objects: vec![(ROOT, ObjType::Map)],
+        counters: Vec::new(),
+    };
+    for _ in 0..rng.range(5, 30) {
+        let who = rng.below(n);
+        if docs[who].is_none() {
+            let live: Vec<usize> = (0..n).filter(|&i| docs[i].is_some()).collect();
+            let mut d = if rng.percent(80) {
+                docs[*rng.pick(&live)].as_ref().expect("live").fork()
+            } else {
+                Document::new()
+            };
+            d.set_actor(actors[who].clone());
+            docs[who] = Some(d);
+        }
+        let others: Vec<usize> = (0..n).filter(|&i| i != who && docs[i].is_some()).collect();
+        if !others.is_empty() && rng.percent(25) {
+            let other = docs[*rng.pick(&others)].clone().expect("live");
+            docs[who]
+                .as_mut()
+                .expect("live")
+                .merge(&other)
+                .expect("merge");
+            continue;
+        }
+        let doc = docs[who].as_mut().expect("live");
+        let mut tx = doc.transaction();
+        for _ in 0..rng.range(1, 5) {
+            converge_edit(&mut tx, &mut rng, &mut reg);
+        }
+        tx.commit().expect("commit");
+    }
+    docs.into_iter().flatten().collect()
+}
+
+#[test]
+fn converge_histories_load_in_the_oracle() {
+    let (mut sessions, mut changes, mut comparisons) = (0, 0, 0);
+    for seed in 0..CONVERGE_SEEDS {
+        let docs = converge_session(seed);
+        let mut merged = Document::new();
+        for d in &docs {
+            merged.merge(d).expect("merge");
+        }
+        let mut oracle = Automerge::new_with_encoding(TextEncoding::UnicodeCodePoint);
+        let ours_changes = merged.get_changes(&[]);
+        changes += ours_changes.len();
+        // One by one, so that a bad change is named.
+        for c in &ours_changes {
+            let ac = automerge::Change::from_bytes(c.bytes().to_vec())
+                .unwrap_or_else(|e| panic!("seed {seed}: oracle refuses our change: {e}"));
+            assert_eq!(ac.hash().0, c.hash().0, "seed {seed}: change hash");
+            oracle
+                .apply_changes([ac])
+                .unwrap_or_else(|e| panic!("seed {seed}: oracle refuses our change: {e}"));
+        }
+        // The oracle re-encodes changes from its op set (format.md §0): same bytes.
+        for (theirs, ours) in oracle.get_changes(&[]).iter().zip(&ours_changes) {
+            assert_eq!(
+                theirs.raw_bytes(),
+                &ours.bytes()[..],
+                "seed {seed}: re-encoded"
+            );
+        }
+        assert_same(&format!("seed {seed} merged"), &merged, &oracle);
+        for (i, d) in docs.iter().enumerate() {
+            let mut d = d.clone();
+            let bytes = d.save();
+            let o = oracle_load(&bytes);
+            assert_same(&format!("seed {seed} doc {i} save"), &d, &o);
+            let again = oracle_load(&o.save());
+            assert_same(&format!("seed {seed} doc {i} oracle resave"), &d, &again);
+            comparisons += 2;
+        }
+        let plain = merged.save_nocompress();
+        assert_same(
+            &format!("seed {seed} save_nocompress"),
+            &merged,
+            &oracle_load(&plain),
+        );
+        let theirs = Document::load(&oracle.save()).expect("load the oracle's save");
+        assert_same(&format!("seed {seed} oracle save"), &theirs, &oracle);
+        comparisons += 3;
+        sessions += 1;
+    }
+    println!("{sessions} converge sessions, {changes} changes, {comparisons} comparisons");
+}
+
+// ---- lockstep: the same local edits on converge and on the oracle ----
+
+/// A converge document and an oracle document written by the same actor, kept in lockstep.
+struct Pair {
+    ours: Document,
+    oracle: automerge::AutoCommit,
+}
+
+/// An object in both documents.
+#[derive(Clone)]
+struct Both {
+    ours: ExId,
+    oracle: automerge::ObjId,
+    kind: ObjType,
+}
+
+fn to_oracle_scalar(v: &ScalarValue) -> automerge::ScalarValue {
+    use automerge::ScalarValue as S;
+    match v.clone() {
+        ScalarValue::Null => S::Null,
+        ScalarValue::Bool(b) => S::Boolean(b),
+        ScalarValue::Uint(u) => S::Uint(u),
+        ScalarValue::Int(i) => S::Int(i),
+        ScalarValue::F64(f) => S::F64(f),
+        ScalarValue::Str(s) => S::Str(s.into()),
+        ScalarValue::Bytes(b) => S::Bytes(b),
+        ScalarValue::Counter(c) => S::counter(c),
+        ScalarValue::Timestamp(t) => S::Timestamp(t),
+        ScalarValue::Unknown { type_code, bytes } => S::Unknown { type_code, bytes },
+    }
+}
+
+fn to_oracle_kind(k: ObjType) -> automerge::ObjType {
+    match k {
+        ObjType::Map => automerge::ObjType::Map,
+        ObjType::Table => automerge::ObjType::Table,
+        ObjType::List => automerge::ObjType::List,
+        ObjType::Text => automerge::ObjType::Text,
+    }
+}
+
+fn to_oracle_expand(e: ExpandMark) -> automerge::marks::ExpandMark {
+    use automerge::marks::ExpandMark as E;
+    match e {
+        ExpandMark::Before => E::Before,
+        ExpandMark::After => E::After,
+        ExpandMark::Both => E::Both,
+        ExpandMark::None => E::None,
+    }
+}
+
+/// Asserts that both sides agree on whether an edit succeeded; returns the common verdict.
+fn agree<A, B: std::fmt::Debug, C, D: std::fmt::Debug>(
+    ctx: &str,
+    what: &str,
+    ours: &Result<A, B>,
+    oracle: &Result<C, D>,
+) -> bool {
+    assert_eq!(
+        ours.is_ok(),
+        oracle.is_ok(),
+        "{ctx}: {what}: converge {:?} vs oracle {:?}",
+        ours.as_ref().err(),
+        oracle.as_ref().err()
+    );
+    ours.is_ok()
+}
+
+/// One random edit on both sides of `pair` (inside the open transaction of each).
+fn lockstep_edit(
+    ctx: &str,
+    tx: &mut converge_doc::Transaction<'_>,
+    am: &mut automerge::AutoCommit,
+    rng: &mut SplitMix64,
+    objects: &mut Vec<Both>,
+    log: &mut Vec<String>,
+) {
+    use automerge::ReadDoc;
+    use automerge::transaction::Transactable;
+    let texts: Vec<&Both> = objects.iter().filter(|b| b.kind == ObjType::Text).collect();
+    let o = if rng.percent(20) {
+        objects[0].clone()
+    } else if !texts.is_empty() && rng.percent(40) {
+        // Texts get extra weight: typing next to mark boundaries is where bugs hide.
+        texts[rng.below(texts.len())].clone()
+    } else {
+        objects[rng.below(objects.len())].clone()
+    };
+    // Objects this replica has not seen yet are skipped on both sides.
+    if tx.object_type(&o.ours).is_err() {
+        assert!(am.object_type(&o.oracle).is_err() || o.kind == ObjType::Table);
+        return;
+    }
+    let len = tx.length(&o.ours).expect("length");
+    assert_eq!(len, am.length(&o.oracle), "{ctx}: length of {:?}", o.ours);
+    match o.kind {
+        ObjType::Map | ObjType::Table => {
+            let key = *rng.pick(&KEYS);
+            match rng.below(12) {
+                0..=4 => {
+                    let v = scalar(rng);
+                    log.push(format!("put {:?} {key:?} {v:?}", o.ours));
+                    let a = tx.put(&o.ours, key, v.clone());
+                    let b = am.put(&o.oracle, key, to_oracle_scalar(&v));
+                    agree(ctx, "put", &a, &b);
+                }
+                5..=7 => {
+                    let k = kind(rng);
+                    log.push(format!("put_object {:?} {key:?} {k:?}", o.ours));
+                    let a = tx.put_object(&o.ours, key, k);
+                    let b = am.put_object(&o.oracle, key, to_oracle_kind(k));
+                    if agree(ctx, "put_object", &a, &b) {
+                        objects.push(Both {
+                            ours: a.expect("ok"),
+                            oracle: b.expect("ok"),
+                            kind: k,
+                        });
+                    }
+                }
+                8 | 9 => {
+                    log.push(format!("delete {:?} {key:?}", o.ours));
+                    let a = tx.delete(&o.ours, key);
+                    let b = am.delete(&o.oracle, key);
+                    agree(ctx, "delete", &a, &b);
+                }
+                _ => {
+                    let by = rng.below(20) as i64 - 10;
+                    log.push(format!("increment {:?} {key:?} {by}", o.ours));
+                    let a = tx.increment(&o.ours, key, by);
+                    let b = am.increment(&o.oracle, key, by);
+                    agree(ctx, "increment", &a, &b);
+                }
+            }
+        }
+        ObjType::List => match rng.below(12) {
+            0..=3 => {
+                let i = rng.range(0, len);
+                let v = scalar(rng);
+                log.push(format!("insert {:?} {i} {v:?}", o.ours));
+                let a = tx.insert(&o.ours, i, v.clone());
+                let b = am.insert(&o.oracle, i, to_oracle_scalar(&v));
+                agree(ctx, "insert", &a, &b);
+            }
+            4 => {
+                let i = rng.range(0, len);
+                let k = kind(rng);
+                log.push(format!("insert_object {:?} {i} {k:?}", o.ours));
+                let a = tx.insert_object(&o.ours, i, k);
+                let b = am.insert_object(&o.oracle, i, to_oracle_kind(k));
+                if agree(ctx, "insert_object", &a, &b) {
+                    objects.push(Both {
+                        ours: a.expect("ok"),
+                        oracle: b.expect("ok"),
+                        kind: k,
+                    });
+                }
+            }
+            5 | 6 if len > 0 => {
+                let i = rng.below(len);
+                if rng.percent(50) {
+                    let v = scalar(rng);
+                    log.push(format!("put {:?} {i} {v:?}", o.ours));
+                    let a = tx.put(&o.ours, i, v.clone());
+                    let b = am.put(&o.oracle, i, to_oracle_scalar(&v));
+                    agree(ctx, "put", &a, &b);
+                } else {
+                    let k = kind(rng);
+                    log.push(format!("put_object {:?} {i} {k:?}", o.ours));
+                    let a = tx.put_object(&o.ours, i, k);
+                    let b = am.put_object(&o.oracle, i, to_oracle_kind(k));
+                    if agree(ctx, "put_object", &a, &b) {
+                        objects.push(Both {
+                            ours: a.expect("ok"),
+                            oracle: b.expect("ok"),
+                            kind: k,
+                        });
+                    }
+                }
+            }
+            7 if len > 0 => {
+                let i = rng.below(len);
+                log.push(format!("delete {:?} {i}", o.ours));
+                let a = tx.delete(&o.ours, i);
+                let b = am.delete(&o.oracle, i);
+                agree(ctx, "delete", &a, &b);
+            }
+            8 if len > 0 => {
+                let i = rng.below(len);
+                let by = rng.below(20) as i64 - 10;
+                log.push(format!("increment {:?} {i} {by}", o.ours));
+                let a = tx.increment(&o.ours, i, by);
+                let b = am.increment(&o.oracle, i, by);
+                agree(ctx, "increment", &a, &b);
+            }
+            _ => {
+                let pos = rng.range(0, len);
+                let del = rng.range(0, (len - pos).min(3));
+                let values: Vec<ScalarValue> = (0..rng.below(4)).map(|_| scalar(rng)).collect();
+                log.push(format!("splice {:?} {pos} {del} {values:?}", o.ours));
+                let a = tx.splice(&o.ours, pos, del, values.clone());
+                let b = am.splice(
+                    &o.oracle,
+                    pos,
+                    del as isize,
+                    values.iter().map(to_oracle_scalar),
+                );
+                agree(ctx, "splice", &a, &b);
+            }
+        },
+        ObjType::Text => match rng.below(12) {
+            0..=5 => {
+                let pos = match rng.below(4) {
+                    0 => 0,
+                    1 => len,
+                    _ => rng.range(0, len),
+                };
+                let del = if rng.percent(60) {
+                    0
+                } else {
+                    rng.range(0, (len - pos).min(3))
+                };
+                let mut s = String::new();
+                for _ in 0..rng.range(1, 2) {
+                    s.push_str(SNIPPETS[rng.below(SNIPPETS.len())]);
+                }
+                log.push(format!("splice_text {:?} {pos} {del} {s:?}", o.ours));
+                let a = tx.splice_text(&o.ours, pos, del, &s);
+                let b = am.splice_text(&o.oracle, pos, del as isize, &s);
+                agree(ctx, "splice_text", &a, &b);
+            }
+            6 if len > 0 && rng.percent(30) => {
+                // Single-element edits addressed by text index.
+                let i = rng.below(len);
+                if rng.percent(50) {
+                    log.push(format!("delete {:?} {i}", o.ours));
+                    let a = tx.delete(&o.ours, i);
+                    let b = am.delete(&o.oracle, i);
+                    agree(ctx, "delete in text", &a, &b);
+                } else {
+                    let s = SNIPPETS[rng.below(SNIPPETS.len())];
+                    let s: String = s.chars().take(1).collect();
+                    log.push(format!("insert {:?} {i} {s:?}", o.ours));
+                    let a = tx.insert(&o.ours, i, ScalarValue::Str(s.clone()));
+                    let b = am.insert(&o.oracle, i, s.as_str());
+                    agree(ctx, "insert in text", &a, &b);
+                }
+            }
+            6 if len > 0 => {
+                let pos = rng.below(len);
+                let del = rng.range(1, len - pos);
+                log.push(format!("splice_text {:?} {pos} {del} \"\"", o.ours));
+                let a = tx.splice_text(&o.ours, pos, del, "");
+                let b = am.splice_text(&o.oracle, pos, del as isize, "");
+                agree(ctx, "delete text", &a, &b);
+            }
+            7..=9 => {
+                let start = rng.range(0, len);
+                let end = rng.range(start, len);
+                let value = match rng.below(4) {
+                    0 => ScalarValue::Bool(true),
+                    1 => ScalarValue::Str("https://automerge.org/".into()),
+                    2 => ScalarValue::Null,
+                    _ => ScalarValue::Int(rng.below(5) as i64),
+                };
+                let name = *rng.pick(&MARKS);
+                let expand = *rng.pick(&EXPANDS);
+                log.push(format!(
+                    "mark {:?} {start}..{end} {name} {value:?} {expand:?}",
+                    o.ours
+                ));
+                let a = tx.mark(&o.ours, start..end, name, value.clone(), expand);
+                let b = am.mark(
+                    &o.oracle,
+                    automerge::marks::Mark::new(
+                        name.to_string(),
+                        to_oracle_scalar(&value),
+                        start,
+                        end,
+                    ),
+                    to_oracle_expand(expand),
+                );
+                agree(ctx, "mark", &a, &b);
+            }
+            _ => {}
+        },
+    }
+}
+
+#[test]
+fn lockstep_edits_match_the_oracle() {
+    let (mut sessions, mut changes, mut edits) = (0, 0, 0);
+    for seed in 0..LOCKSTEP_SEEDS {
+        let mut rng = SplitMix64::new(seed ^ 0x10c5_57e9);
+        let n = rng.range(2, 3);
+        let actors: Vec<ActorId> = ACTOR_IDS[..n]
+            .iter()
+            .map(|b| ActorId::from_bytes(b))
+            .collect();
+        let mut pairs: Vec<Option<Pair>> = (0..n).map(|_| None).collect();
+        // A third of the sessions count text in UTF-16 code units (JavaScript indexes), a sixth
+        // in UTF-8 bytes.
+        let (enc, am_enc) = if seed % 3 == 1 {
+            (
+                converge_doc::TextEncoding::Utf16,
+                TextEncoding::Utf16CodeUnit,
+            )
+        } else if seed % 6 == 2 {
+            (converge_doc::TextEncoding::Utf8, TextEncoding::Utf8CodeUnit)
+        } else {
+            (
+                converge_doc::TextEncoding::CodePoint,
+                TextEncoding::UnicodeCodePoint,
+            )
+        };
+        let mut first = automerge::AutoCommit::new_with_encoding(am_enc);
+        first.set_actor(automerge::ActorId::from(actors[0].as_bytes()));
+        let mut ours = Document::with_actor(actors[0].clone());
+        assert!(ours.set_text_encoding(enc));
+        pairs[0] = Some(Pair {
+            ours,
+            oracle: first,
+        });
+        let mut objects = vec![Both {
+            ours: ROOT,
+            oracle: automerge::ROOT,
+            kind: ObjType::Map,
+        }];
+        let mut log: Vec<String> = Vec::new();
+        for step in 0..rng.range(5, if seed % 10 == 0 { 120 } else { 40 }) {
+            let ctx = format!("seed {seed} step {step}");
+            let who = rng.below(n);
+            if pairs[who].is_none() {
+                let live: Vec<usize> = (0..n).filter(|&i| pairs[i].is_some()).collect();
+                let from = pairs[*rng.pick(&live)].as_mut().expect("live");
+                let mut ours = from.ours.fork();
+                ours.set_actor(actors[who].clone());
+                let mut oracle = from.oracle.fork();
+                oracle.set_actor(automerge::ActorId::from(actors[who].as_bytes()));
+                pairs[who] = Some(Pair { ours, oracle });
+                log.push(format!("{who} forks"));
+            }
+            let others: Vec<usize> = (0..n).filter(|&i| i != who && pairs[i].is_some()).collect();
+            if !others.is_empty() && rng.percent(25) {
+                let other = *rng.pick(&others);
+                log.push(format!("{who} merges {other}"));
+                let mut from = pairs[other].take().expect("live");
+                let to = pairs[who].as_mut().expect("live");
+                to.ours.merge(&from.ours).expect("merge");
+                to.oracle.merge(&mut from.oracle).expect("oracle merge");
+                pairs[other] = Some(from);
+            } else {
+                let pair = pairs[who].as_mut().expect("live");
+                let mut tx = pair.ours.transaction();
+                log.push(format!("{who} edits"));
+                for _ in 0..rng.range(1, 4) {
+                    lockstep_edit(
+                        &ctx,
+                        &mut tx,
+                        &mut pair.oracle,
+                        &mut rng,
+                        &mut objects,
+                        &mut log,
+                    );
+                    edits += 1;
+                }
+                let a = tx.commit_with(None, 0).expect("commit");
+                let b = pair
+                    .oracle
+                    .commit_with(automerge::transaction::CommitOptions::default().with_time(0));
+                if a.map(|h| h.0) != b.map(|h| h.0) {
+                    let show = |c: Option<Change>| {
+                        c.map(|c| {
+                            let mut out = format!("deps {:?} start {}\n", c.deps(), c.start_op());
+                            for op in c.ops() {
+                                out.push_str(&format!(
+                                    "  {:?} {:?} ins={} {:?} {:?} pred={:?} exp={} name={:?}\n",
+                                    op.obj,
+                                    op.key,
+                                    op.insert,
+                                    op.action,
+                                    op.value,
+                                    op.pred,
+                                    op.expand,
+                                    op.mark_name
+                                ));
+                            }
+                            out
+                        })
+                    };
+                    let ours_c: Option<Change> =
+                        a.and_then(|h| pair.ours.get_change_by_hash(&h).cloned());
+                    let theirs_c: Option<Change> = b
+                        .and_then(|h| pair.oracle.get_change_by_hash(&h))
+                        .map(|c| decode(c.raw_bytes()));
+                    if let Some(c) = theirs_c.as_ref() {
+                        for d in c.deps() {
+                            let o = pair.oracle.get_change_by_hash(&automerge::ChangeHash(d.0));
+                            eprintln!(
+                                "dep {d}: ours has {}, oracle {:?}",
+                                pair.ours.get_change_by_hash(d).is_some(),
+                                o.map(|c| (
+                                    c.actor_id().to_hex_string(),
+                                    c.seq(),
+                                    c.deps().to_vec()
+                                ))
+                            );
+                        }
+                    }
+                    panic!(
+                        "{ctx}: change hashes differ; edits:\n{}\nours: {}\noracle: {}",
+                        log.join("\n"),
+                        show(ours_c).unwrap_or_default(),
+                        show(theirs_c).unwrap_or_default()
+                    );
+                }
+                changes += usize::from(a.is_some());
+            }
+            let pair = pairs[who].as_mut().expect("live");
+            log.push(format!(
+                "  oracle heads of {who}: {:?} pending {}",
+                pair.oracle
+                    .get_heads()
+                    .iter()
+                    .map(|h| h.to_string()[..8].to_string())
+                    .collect::<Vec<_>>(),
+                automerge::transaction::Transactable::pending_ops(&pair.oracle)
+            ));
+            log.push(format!(
+                "  heads of {who}: {:?}",
+                pair.ours
+                    .heads()
+                    .iter()
+                    .map(|h| h.to_hex()[..8].to_string())
+                    .collect::<Vec<_>>()
+            ));
+            assert_eq!(
+                ours_heads(&pair.ours.heads()),
+                oracle_heads(&pair.oracle.get_heads()),
+                "{ctx}: heads; edits:\n{}",
+                log.join("\n")
+            );
+            let a = ours_tree(&pair.ours, None);
+            let b = oracle_tree(pair.oracle.document(), None);
+            assert!(
+                a == b,
+                "{ctx}: documents differ: {}\nedits:\n{}",
+                first_diff(&a, &b),
+                log.join("\n")
+            );
+        }
+        sessions += 1;
+    }
+    println!("{sessions} lockstep sessions, {edits} edits, {changes} identical changes");
+}
