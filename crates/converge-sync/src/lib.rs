@@ -3,7 +3,33 @@
 //! The Automerge two-peer sync protocol (spec `shared/spec/sync.md`), byte-compatible with
 //! automerge 0.12 peers: [`SyncMessage`] and [`SyncState`] with their exact wire forms, and
 //! [`generate_sync_message`] / [`receive_sync_message`] run against any document implementing
-//! [`SyncDoc`].
+//! [`SyncDoc`]. converge-doc's `Document` implements [`SyncDoc`]; with [`SyncExt`] in scope
+//! the protocol reads as methods of the document:
+//!
+//! ```
+//! use converge_doc::{Document, ROOT};
+//! use converge_encoding::ScalarValue;
+//! use converge_sync::{SyncExt, SyncState};
+//!
+//! let (mut a, mut b) = (Document::new(), Document::new());
+//! a.put(&ROOT, "x", ScalarValue::Int(1)).unwrap();
+//! b.put(&ROOT, "y", ScalarValue::Int(2)).unwrap();
+//! let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
+//! loop {
+//!     let to_b = a.generate_sync_message(&mut sa);
+//!     let to_a = b.generate_sync_message(&mut sb);
+//!     if to_b.is_none() && to_a.is_none() {
+//!         break;
+//!     }
+//!     if let Some(m) = to_b {
+//!         b.receive_sync_message(&mut sb, m).unwrap();
+//!     }
+//!     if let Some(m) = to_a {
+//!         a.receive_sync_message(&mut sa, m).unwrap();
+//!     }
+//! }
+//! assert_eq!(a.heads(), b.heads());
+//! ```
 //!
 //! ```
 //! use converge_sync::{SyncMessage, SyncState};
@@ -27,11 +53,13 @@
     )
 )]
 
+mod doc_impl;
 mod error;
 mod message;
 mod protocol;
 mod state;
 
+pub use doc_impl::{ApplyChunksError, SyncExt};
 pub use error::{ReceiveError, SyncDecodeError};
 pub use message::{
     Have, MESSAGE_TYPE_V1, MESSAGE_TYPE_V2, MessageFlags, MessageVersion, SyncMessage,

@@ -1,0 +1,178 @@
+//! [`SyncDoc`] for converge-doc's [`Document`], and [`SyncExt`], so that users write
+//! `doc.generate_sync_message(&mut state)` / `doc.receive_sync_message(&mut state, msg)`.
+
+use std::collections::{BTreeSet, HashSet};
+
+use bytes::Bytes;
+use converge_doc::{DocError, Document};
+use converge_encoding::chunk::{ChunkType, split_chunks};
+use converge_encoding::{Change, ChangeHash, DecodeError, DocumentChunk};
+
+use crate::error::ReceiveError;
+use crate::message::SyncMessage;
+use crate::protocol::{SyncDoc, generate_sync_message, receive_sync_message};
+use crate::state::SyncState;
+
+/// Why the changes of a sync message could not be applied to a [`Document`]. The document is
+/// unchanged.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApplyChunksError {
+    /// The document is empty and the first chunk does not decode (the reference refuses
+    /// this too; on a non-empty document decoding stops silently at the first bad chunk).
+    #[error("the first chunk does not decode: {0}")]
+    Decode(#[source] DecodeError),
+    /// The document refused a change (invalid ops, a reused (actor, seq), ...).
+    #[error(transparent)]
+    Doc(#[from] DocError),
+}
+
+/// The decodable prefix of `bytes` as changes and document chunks; `Err` only if the very
+/// first chunk is bad.
+enum Decoded {
+    Change(Change),
+    Document(DocumentChunk),
+}
+
+fn decode_prefix(bytes: &Bytes) -> Result<Vec<Decoded>, DecodeError> {
+    let mut out = Vec::new();
+    for chunk in split_chunks(bytes) {
+        let decoded = chunk.and_then(|c| match c.chunk_type() {
+            ChunkType::Document => DocumentChunk::decode(c.bytes()).map(Decoded::Document),
+            ChunkType::Change | ChunkType::CompressedChange => {
+                Change::decode(bytes.slice_ref(c.bytes())).map(Decoded::Change)
+            }
+            // Bundles are not sent by 0.12 peers; stop here as load_incremental does.
+            other => Err(DecodeError::UnknownChunkType {
+                chunk_type: other as u8,
+            }),
+        });
+        match decoded {
+            Ok(d) => out.push(d),
+            Err(e) if out.is_empty() => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(out)
+}
+
+impl SyncDoc for Document {
+    type ApplyError = ApplyChunksError;
+
+    fn heads(&self) -> Vec<ChangeHash> {
+        Document::heads(self)
+    }
+
+    fn has_change(&self, hash: &ChangeHash) -> bool {
+        self.get_change_by_hash(hash).is_some()
+    }
+
+    fn num_changes(&self) -> usize {
+        self.change_count()
+    }
+
+    fn changes_since(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        self.changes_since_clock(heads)
+    }
+
+    fn change_deps(&self, hash: &ChangeHash) -> Vec<ChangeHash> {
+        self.get_change_by_hash(hash)
+            .map(|c| c.deps().to_vec())
+            .unwrap_or_default()
+    }
+
+    fn change_bytes(&self, hash: &ChangeHash) -> Option<Bytes> {
+        self.get_change_by_hash(hash).map(|c| c.bytes().clone())
+    }
+
+    fn missing_deps_reachable(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        let mut missing = BTreeSet::new();
+        if self.queued_count() == 0 {
+            // Nothing to walk through: the unknown heads are the answer.
+            missing.extend(heads.iter().filter(|h| !SyncDoc::has_change(self, h)));
+            return missing.into_iter().collect();
+        }
+        let mut seen: HashSet<ChangeHash> = HashSet::new();
+        let mut stack: Vec<ChangeHash> = heads.to_vec();
+        while let Some(h) = stack.pop() {
+            if !seen.insert(h) || SyncDoc::has_change(self, &h) {
+                continue;
+            }
+            match self.queued_change(&h) {
+                Some(c) => stack.extend_from_slice(c.deps()),
+                None => {
+                    missing.insert(h);
+                }
+            }
+        }
+        missing.into_iter().collect()
+    }
+
+    fn ancestors_among(
+        &self,
+        heads: &[ChangeHash],
+        candidates: &BTreeSet<ChangeHash>,
+    ) -> Vec<ChangeHash> {
+        Document::ancestors_among(self, heads, candidates)
+    }
+
+    fn save_document(&self) -> Vec<u8> {
+        self.save_snapshot()
+    }
+
+    fn apply_chunks(&mut self, bytes: &[u8]) -> Result<(), ApplyChunksError> {
+        let fresh = self.change_count() == 0 && self.queued_count() == 0;
+        let bytes = Bytes::copy_from_slice(bytes);
+        let decoded = match decode_prefix(&bytes) {
+            Ok(d) => d,
+            Err(e) if fresh => return Err(ApplyChunksError::Decode(e)),
+            Err(_) => return Ok(()),
+        };
+        if fresh {
+            // An empty document is cheap to copy, and `load_incremental` takes the fast bulk
+            // path for a whole document; keep the copy only if everything applied.
+            let mut next = self.clone();
+            next.load_incremental(&bytes)?;
+            *self = next;
+            return Ok(());
+        }
+        // One `apply_changes` batch: all or nothing.
+        let mut changes: Vec<Change> = Vec::new();
+        for d in decoded {
+            match d {
+                Decoded::Change(c) => changes.push(c),
+                Decoded::Document(doc) => {
+                    if doc
+                        .heads
+                        .iter()
+                        .all(|h| self.get_change_by_hash(h).is_some())
+                    {
+                        continue;
+                    }
+                    changes.extend(doc.reconstruct_changes().map_err(DocError::from)?);
+                }
+            }
+        }
+        self.apply_changes(changes)?;
+        Ok(())
+    }
+}
+
+/// The sync protocol as methods of any [`SyncDoc`] (in particular [`Document`]).
+pub trait SyncExt: SyncDoc {
+    /// The next message for the peer of `state`; see [`generate_sync_message`].
+    fn generate_sync_message(&self, state: &mut SyncState) -> Option<SyncMessage> {
+        generate_sync_message(self, state)
+    }
+
+    /// Applies a message from the peer of `state`; see [`receive_sync_message`].
+    fn receive_sync_message(
+        &mut self,
+        state: &mut SyncState,
+        message: SyncMessage,
+    ) -> Result<(), ReceiveError<Self::ApplyError>> {
+        receive_sync_message(self, state, message)
+    }
+}
+
+impl<D: SyncDoc + ?Sized> SyncExt for D {}

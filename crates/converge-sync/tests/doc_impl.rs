@@ -1,0 +1,163 @@
+//! `SyncDoc` for converge-doc's `Document`: the accessors the protocol relies on, and the
+//! all-or-nothing application of received changes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::collections::BTreeSet;
+
+use converge_doc::{Document, ROOT};
+use converge_encoding::{ActorId, ScalarValue};
+use converge_sync::{SyncDoc, SyncExt, SyncMessage, SyncState};
+
+fn doc(actor: u8, edits: usize) -> Document {
+    let mut d = Document::with_actor(ActorId::from_bytes(&[actor]));
+    for i in 0..edits {
+        d.put(&ROOT, "k", ScalarValue::Int(i as i64)).unwrap();
+    }
+    d
+}
+
+fn sync(a: &mut Document, b: &mut Document) -> usize {
+    let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
+    let mut rounds = 0;
+    loop {
+        let mut quiet = true;
+        if let Some(m) = a.generate_sync_message(&mut sa) {
+            quiet = false;
+            b.receive_sync_message(&mut sb, m).unwrap();
+        }
+        if let Some(m) = b.generate_sync_message(&mut sb) {
+            quiet = false;
+            a.receive_sync_message(&mut sa, m).unwrap();
+        }
+        if quiet {
+            return rounds;
+        }
+        rounds += 1;
+        assert!(rounds < 20);
+    }
+}
+
+#[test]
+fn save_document_is_save_without_marking() {
+    let d = doc(1, 5);
+    assert_eq!(d.save_document(), d.clone().save());
+}
+
+#[test]
+fn missing_deps_walk_through_queued_changes() {
+    let a = doc(1, 3);
+    let changes = a.get_changes(&[]);
+    let mut b = Document::new();
+    // Only the last change: it waits in the queue for the second, which waits for the first.
+    b.apply_changes([changes[2].clone()]).unwrap();
+    let head = changes[2].hash();
+    assert!(!SyncDoc::has_change(&b, &head));
+    assert_eq!(b.missing_deps_reachable(&[head]), vec![changes[1].hash()]);
+    b.apply_changes([changes[1].clone()]).unwrap();
+    assert_eq!(b.missing_deps_reachable(&[head]), vec![changes[0].hash()]);
+    // Unrelated queued orphans do not show up for other heads (sync.md §5 step 1).
+    assert!(b.missing_deps_reachable(&[]).is_empty());
+}
+
+#[test]
+fn changes_since_and_ancestors_follow_the_clock() {
+    let mut a = doc(1, 3);
+    let mut b = doc(2, 2);
+    sync(&mut a, &mut b);
+    assert_eq!(a.heads(), b.heads());
+    let all = SyncDoc::changes_since(&a, &[]);
+    assert_eq!(all.len(), 5);
+    assert!(SyncDoc::changes_since(&a, &a.heads()).is_empty());
+    let first = all[0];
+    let since_first = SyncDoc::changes_since(&a, &[first]);
+    assert_eq!(since_first.len(), 4);
+    let candidates: BTreeSet<_> = all.iter().copied().collect();
+    assert_eq!(
+        SyncDoc::ancestors_among(&a, &a.heads(), &candidates).len(),
+        5
+    );
+    assert_eq!(
+        SyncDoc::ancestors_among(&a, &[first], &candidates),
+        vec![first]
+    );
+}
+
+#[test]
+fn real_documents_sync_to_the_same_values() {
+    let mut a = doc(1, 10);
+    let mut b = doc(2, 7);
+    let rounds = sync(&mut a, &mut b);
+    assert!(rounds <= 4, "{rounds} rounds");
+    assert_eq!(a.heads(), b.heads());
+    assert_eq!(a.value_tree(&ROOT).unwrap(), b.value_tree(&ROOT).unwrap());
+}
+
+#[test]
+fn rejected_changes_leave_document_and_state_unchanged() {
+    // Same actor, same seq, different changes: the receiver must refuse the second.
+    let mut a = doc(1, 2);
+    let mut b = Document::with_actor(ActorId::from_bytes(&[1]));
+    for i in 0..3 {
+        b.put(&ROOT, "other", ScalarValue::Int(100 + i)).unwrap();
+    }
+    let mut sa = SyncState::new();
+    let mut sb = SyncState::new();
+    let hello = b.generate_sync_message(&mut sb).unwrap();
+    a.receive_sync_message(&mut sa, hello).unwrap();
+    let m = a.generate_sync_message(&mut sa).unwrap();
+    assert!(m.changes_len() > 0);
+    let (heads, state, tree) = (b.heads(), sb.clone(), b.value_tree(&ROOT).unwrap());
+    assert!(b.receive_sync_message(&mut sb, m).is_err());
+    assert_eq!(b.heads(), heads);
+    assert_eq!(sb, state);
+    assert_eq!(b.value_tree(&ROOT).unwrap(), tree);
+}
+
+#[test]
+fn bad_chunks_fail_on_an_empty_document_and_are_cut_off_otherwise() {
+    let a = doc(1, 2);
+    let changes = a.get_changes(&[]);
+    let garbage = bytes::Bytes::from_static(&[0x85, 0x6f, 0x4a, 0x83, 0, 0, 0, 0, 9, 9]);
+
+    // Empty document, bad first chunk: an error, nothing changes.
+    let mut empty = Document::new();
+    let mut state = SyncState::new();
+    let mut m = SyncMessage::decode(&[0x42, 0, 0, 0, 0]).unwrap();
+    m.changes = vec![garbage.clone()];
+    assert!(empty.receive_sync_message(&mut state, m.clone()).is_err());
+    assert_eq!(state, SyncState::new());
+    assert_eq!(empty.change_count(), 0);
+
+    // Non-empty document: the good chunk before the bad one applies.
+    let mut b = Document::new();
+    b.apply_changes([changes[0].clone()]).unwrap();
+    m.changes = vec![changes[1].bytes().clone(), garbage];
+    b.receive_sync_message(&mut state, m).unwrap();
+    assert_eq!(b.heads(), a.heads());
+}
+
+/// Regression: a walk that skipped changes whose seq was already covered for their actor
+/// missed the other actors reachable only through them, so `changes_since` returned changes
+/// the peer already had (bigger Bloom filters and resends; found by the automerge oracle).
+#[test]
+fn changes_since_walks_through_covered_seqs() {
+    let mut a = doc(1, 1); // A1
+    let mut b = a.fork();
+    b.put(&ROOT, "b", ScalarValue::Int(1)).unwrap(); // B1, after A1
+    a.merge(&b).unwrap();
+    a.put(&ROOT, "k", ScalarValue::Int(2)).unwrap(); // A2, after B1
+    a.put(&ROOT, "k", ScalarValue::Int(3)).unwrap(); // A3
+    let heads = a.heads();
+    assert!(SyncDoc::changes_since(&a, &heads).is_empty());
+    let all = SyncDoc::changes_since(&a, &[]);
+    assert_eq!(all.len(), 4);
+    // From A3 (listed twice, so that the shortcut for exactly the heads does not apply): B1
+    // is reachable only through A2, whose seq A3 already covers.
+    let a3 = *all.last().unwrap();
+    assert_eq!(heads, vec![a3]);
+    assert!(SyncDoc::changes_since(&a, &[a3, a3]).is_empty());
+    // From A2: only A3 is new.
+    let a2 = all[2];
+    assert_eq!(SyncDoc::changes_since(&a, &[a2]), vec![a3]);
+}
