@@ -1,3 +1,100 @@
 //! # converge
 //!
-//! Work in progress; see docs/ARCHITECTURE.md for what this crate will own.
+//! A fast, Automerge-compatible CRDT: JSON-like documents that many people edit offline and at
+//! the same time, merged automatically, and the two-peer sync protocol that brings any two
+//! copies to the same state. Files and sync messages are byte-compatible with automerge 0.12.
+//!
+//! Applications depend on this crate alone; it re-exports the public API of the layers below
+//! (see `docs/ARCHITECTURE.md`):
+//!
+//! - documents: [`Document`], [`Transaction`], [`ExId`] / [`ROOT`], [`ObjType`], [`Value`],
+//!   [`ValueTree`], [`ScalarValue`], [`Prop`], marks;
+//! - history: [`Change`], [`ChangeHash`], [`ActorId`];
+//! - sync: the [`sync`] module ([`sync::SyncState`], [`sync::SyncMessage`],
+//!   [`sync::generate_sync_message`], [`sync::receive_sync_message`]);
+//! - errors: [`DocError`], [`DecodeError`], [`sync::SyncDecodeError`], [`sync::ReceiveError`];
+//! - the bytes themselves: the [`encoding`] module (chunks, columns, document chunks) for tools.
+//!
+//! ## Edit, save, load, merge and sync
+//!
+//! ```
+//! use converge::sync::{self, SyncState};
+//! use converge::{Document, ObjType, ROOT, ScalarValue, ValueTree};
+//!
+//! // Alice creates a document with a list and a text.
+//! let mut alice = Document::new();
+//! let mut tx = alice.transaction();
+//! let todo = tx.put_object(&ROOT, "todo", ObjType::List).unwrap();
+//! tx.insert(&todo, 0, ScalarValue::Str("buy milk".into())).unwrap();
+//! let notes = tx.put_object(&ROOT, "notes", ObjType::Text).unwrap();
+//! tx.splice_text(&notes, 0, 0, "hello").unwrap();
+//! tx.commit().unwrap();
+//!
+//! // Saving and loading round-trips.
+//! let bytes = alice.save();
+//! let mut bob = Document::load(&bytes).unwrap().fork(); // a copy with its own actor
+//! assert_eq!(bob.text(&notes).unwrap(), "hello");
+//!
+//! // Both edit concurrently...
+//! alice.insert(&todo, 1, ScalarValue::Str("walk dog".into())).unwrap();
+//! bob.splice_text(&notes, 5, 0, " world").unwrap();
+//!
+//! // ...and merging brings the edits together.
+//! let mut carol = alice.fork();
+//! carol.merge(&bob).unwrap();
+//! assert_eq!(carol.text(&notes).unwrap(), "hello world");
+//! assert_eq!(carol.length(&todo).unwrap(), 2);
+//!
+//! // The sync protocol does the same over any transport: exchange messages until neither
+//! // side has anything to say.
+//! let (mut alice_state, mut bob_state) = (SyncState::new(), SyncState::new());
+//! for _round in 0..10 {
+//!     let a = sync::generate_sync_message(&alice, &mut alice_state);
+//!     let b = sync::generate_sync_message(&bob, &mut bob_state);
+//!     if a.is_none() && b.is_none() {
+//!         break;
+//!     }
+//!     if let Some(m) = a {
+//!         // On a real wire: m.encode(), then SyncMessage::decode on the other side.
+//!         let m = sync::SyncMessage::decode(&m.encode()).unwrap();
+//!         sync::receive_sync_message(&mut bob, &mut bob_state, m).unwrap();
+//!     }
+//!     if let Some(m) = b {
+//!         sync::receive_sync_message(&mut alice, &mut alice_state, m).unwrap();
+//!     }
+//! }
+//! assert_eq!(alice.heads(), bob.heads());
+//! let tree = alice.value_tree(&ROOT).unwrap();
+//! let ValueTree::Map(root) = tree else { panic!("the root is a map") };
+//! assert_eq!(root["notes"], ValueTree::Text("hello world".into()));
+//! ```
+//!
+//! See `examples/` for two peers syncing over a channel and over TCP.
+
+pub use converge_doc::{
+    DocError, Document, ExId, ExpandMark, InvalidOpReason, Mark, ObjType, Prop, ROOT, TextEncoding,
+    Transaction, Value, ValueTree, ValueWithId,
+};
+pub use converge_encoding::{ActorId, Change, ChangeHash, DecodeError, ParseHexError, ScalarValue};
+
+/// The Automerge two-peer sync protocol: keep one [`SyncState`] per peer, send what
+/// [`generate_sync_message`] gives (encoded with [`SyncMessage::encode`]) and feed what arrives
+/// (decoded with [`SyncMessage::decode`]) to [`receive_sync_message`], until neither side has
+/// anything to send.
+pub mod sync {
+    pub use converge_sync::{
+        ApplyChunksError, Capabilities, Have, MESSAGE_TYPE_V1, MESSAGE_TYPE_V2, MessageFlags,
+        MessageVersion, ReceiveError, STATE_TYPE, SyncDecodeError, SyncDoc, SyncExt, SyncMessage,
+        SyncState, generate_sync_message, has_our_changes, in_sync, receive_sync_message,
+    };
+}
+
+/// The binary format, for tools that look at the bytes themselves (inspectors, converters):
+/// the chunk envelope, column metadata, change and document chunks, bundles.
+pub mod encoding {
+    pub use converge_encoding::{
+        Action, Bundle, ChangeOp, ChangeOps, ChangeParts, DocChange, DocOp, DocumentChunk,
+        DocumentLimits, ElemId, FileChunk, Key, ObjId, OpId, Reader, chunk, columns, decode_chunks,
+        leb128,
+    };
+}
