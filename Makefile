@@ -3,7 +3,7 @@ CARGO ?= cargo
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS = chunk_split change_decode document_decode bloom_decode dag_insert sync_message_decode sync_state_decode
 
-.PHONY: test lint fmt fuzz-smoke fuzz-build bench demo layers
+.PHONY: test lint fmt fuzz-smoke bench demo layers sim-long
 
 # Everything CI checks: layering, formatting, clippy, the whole test suite (oracle interop included).
 test: layers
@@ -34,3 +34,7 @@ bench:
 
 demo:
 	$(CARGO) run --release -p converge-cli -- demo
+
+# The sync network simulations on 10,000 seeds each (make test runs 1,000).
+sim-long:
+	CONVERGE_SIM_SEEDS=10000 $(CARGO) test --release -p converge-sync --test protocol --test doc_simulation -- --nocapture
