@@ -41,6 +41,8 @@ mod reader;
 mod value;
 
 pub use bundle::Bundle;
+/// The shared byte buffer type that [`Change`] keeps its bytes in.
+pub use bytes::Bytes;
 pub use change::{Change, ChangeOp, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
 pub use document::{DocChange, DocOp, DocumentChunk, DocumentLimits, HeadsCheck};
 pub use error::{CanonicalRule, DecodeError};

@@ -132,6 +132,32 @@ impl ScalarValue {
     }
 }
 
+macro_rules! scalar_from {
+    ($($t:ty => |$v:ident| $e:expr),* $(,)?) => {
+        $(impl From<$t> for ScalarValue {
+            fn from($v: $t) -> Self {
+                $e
+            }
+        })*
+    };
+}
+
+// So that `doc.put(&ROOT, "k", 1)` works as in Automerge: integers are `Int`, except `u64`
+// (`Uint`); counters and timestamps stay explicit (`ScalarValue::Counter(..)`).
+scalar_from! {
+    i64 => |v| ScalarValue::Int(v),
+    i32 => |v| ScalarValue::Int(i64::from(v)),
+    u64 => |v| ScalarValue::Uint(v),
+    u32 => |v| ScalarValue::Uint(u64::from(v)),
+    f64 => |v| ScalarValue::F64(v),
+    bool => |v| ScalarValue::Bool(v),
+    &str => |v| ScalarValue::Str(v.to_owned()),
+    String => |v| ScalarValue::Str(v),
+    Vec<u8> => |v| ScalarValue::Bytes(v),
+    &[u8] => |v| ScalarValue::Bytes(v.to_vec()),
+    () => |_v| ScalarValue::Null,
+}
+
 /// What an op does (spec format.md §5.2). Codes 8 and above are rejected on decode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u8)]
@@ -202,6 +228,15 @@ mod tests {
             0x12c6
         );
         assert_eq!(ScalarValue::Null.encode_raw(&mut raw), 0);
+    }
+
+    #[test]
+    fn conversions() {
+        assert_eq!(ScalarValue::from(1i64), ScalarValue::Int(1));
+        assert_eq!(ScalarValue::from(1u64), ScalarValue::Uint(1));
+        assert_eq!(ScalarValue::from("x"), ScalarValue::Str("x".into()));
+        assert_eq!(ScalarValue::from(true), ScalarValue::Bool(true));
+        assert_eq!(ScalarValue::from(()), ScalarValue::Null);
     }
 
     #[test]

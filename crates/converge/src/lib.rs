@@ -75,7 +75,9 @@ pub use converge_doc::{
     DocError, Document, ExId, ExpandMark, InvalidOpReason, Mark, ObjType, Prop, ROOT, TextEncoding,
     Transaction, Value, ValueTree, ValueWithId,
 };
-pub use converge_encoding::{ActorId, Change, ChangeHash, DecodeError, ParseHexError, ScalarValue};
+pub use converge_encoding::{
+    ActorId, Bytes, Change, ChangeHash, DecodeError, ParseHexError, ScalarValue,
+};
 
 /// The Automerge two-peer sync protocol: keep one [`SyncState`] per peer, send what
 /// [`generate_sync_message`] gives (encoded with [`SyncMessage::encode`]) and feed what arrives
@@ -98,3 +100,8 @@ pub mod encoding {
         leb128,
     };
 }
+
+/// The README's code example, compiled and run as a doctest so that it stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;
