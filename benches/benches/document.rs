@@ -1,3 +1,285 @@
-//! Placeholder.
+//! Document-level benchmarks (issue 4) of `converge-doc` beside the automerge 0.12 oracle:
+//! replaying the automerge-paper editing trace as local edits (one transaction, and one change
+//! per edit), loading real documents, applying the paper document's changes one by one to an
+//! empty document, and saving loaded documents.
+//!
+//! Run with `make bench` or `cargo bench -p converge-benches --bench document`.
+// `criterion_group!` generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
-fn main() {}
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use automerge::ReadDoc;
+use automerge::transaction::Transactable;
+use converge_doc::{Document, ObjType, ROOT};
+use converge_encoding::{ActorId, Bytes, Change};
+use criterion::{
+    BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, criterion_group,
+    criterion_main, measurement::WallTime,
+};
+
+const PAPER_EDITS: usize = 259_778;
+const PAPER_FINAL_CHARS: usize = 104_852;
+
+fn data_path(rel: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data")
+        .join(rel)
+}
+
+fn read(rel: &str) -> Vec<u8> {
+    let path = data_path(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
+/// One edit: at `pos` delete `del` code points, then insert `ins`.
+struct Patch {
+    pos: usize,
+    del: usize,
+    ins: String,
+}
+
+/// The automerge-paper trace (`[[pos, del, text?], ...]`), parsed once.
+fn paper_edits() -> Vec<Patch> {
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(&read("automerge-corpus/real-docs/edits.json.gz")[..])
+        .read_to_end(&mut json)
+        .expect("gunzip");
+    let value: serde_json::Value = serde_json::from_slice(&json).expect("json");
+    let edits: Vec<Patch> = value
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|p| {
+            let a = p.as_array().expect("patch array");
+            Patch {
+                pos: a[0].as_u64().expect("pos") as usize,
+                del: a[1].as_u64().expect("del") as usize,
+                ins: a
+                    .get(2)
+                    .map(|s| s.as_str().expect("text").to_owned())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    assert_eq!(edits.len(), PAPER_EDITS);
+    edits
+}
+
+fn converge_one_tx(edits: &[Patch]) -> Document {
+    let mut doc = Document::with_actor(ActorId::from_bytes(&[1; 16]));
+    let mut tx = doc.transaction();
+    let text = tx.put_object(&ROOT, "text", ObjType::Text).unwrap();
+    for e in edits {
+        tx.splice_text(&text, e.pos, e.del, &e.ins).unwrap();
+    }
+    tx.commit().unwrap();
+    doc
+}
+
+fn converge_per_edit(edits: &[Patch]) -> Document {
+    let mut doc = Document::with_actor(ActorId::from_bytes(&[1; 16]));
+    let text = doc.put_object(&ROOT, "text", ObjType::Text).unwrap();
+    for e in edits {
+        // Outside a transaction each call commits its own change.
+        doc.splice_text(&text, e.pos, e.del, &e.ins).unwrap();
+    }
+    doc
+}
+
+fn oracle_doc() -> automerge::AutoCommit {
+    automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&[1u8; 16][..]))
+}
+
+fn oracle_one_tx(edits: &[Patch]) -> automerge::AutoCommit {
+    let mut doc = oracle_doc();
+    let text = doc
+        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+        .unwrap();
+    for e in edits {
+        doc.splice_text(&text, e.pos, e.del as isize, &e.ins)
+            .unwrap();
+    }
+    doc.commit();
+    doc
+}
+
+fn oracle_per_edit(edits: &[Patch]) -> automerge::AutoCommit {
+    let mut doc = oracle_doc();
+    let text = doc
+        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+        .unwrap();
+    doc.commit();
+    for e in edits {
+        doc.splice_text(&text, e.pos, e.del as isize, &e.ins)
+            .unwrap();
+        doc.commit();
+    }
+    doc
+}
+
+fn slow_group<'a>(c: &'a mut Criterion, name: &str, secs: u64) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(secs));
+    group
+}
+
+fn bench_paper_trace(c: &mut Criterion) {
+    let edits = paper_edits();
+    // Sanity checks, once, outside the timed loops.
+    {
+        let doc = converge_one_tx(&edits);
+        let oracle = oracle_one_tx(&edits);
+        let text = oracle.get(automerge::ROOT, "text").unwrap().unwrap().1;
+        assert_eq!(oracle.length(&text), PAPER_FINAL_CHARS);
+        assert_eq!(doc.change_count(), 1);
+    }
+    let mut group = slow_group(c, "document/paper-trace", 5);
+    group.bench_function(BenchmarkId::new("converge", "one transaction"), |b| {
+        b.iter(|| converge_one_tx(&edits))
+    });
+    group.bench_function(BenchmarkId::new("automerge", "one transaction"), |b| {
+        b.iter(|| oracle_one_tx(&edits))
+    });
+    group.bench_function(BenchmarkId::new("converge", "change per edit"), |b| {
+        b.iter(|| converge_per_edit(&edits))
+    });
+    group.bench_function(BenchmarkId::new("automerge", "change per edit"), |b| {
+        b.iter(|| oracle_per_edit(&edits))
+    });
+    group.finish();
+}
+
+/// The paper document, built once with the oracle (a commit per edit) and saved.
+fn paper_document(edits: &[Patch]) -> (automerge::AutoCommit, Vec<u8>) {
+    let mut doc = oracle_per_edit(edits);
+    let bytes = doc.save();
+    (doc, bytes)
+}
+
+fn bench_load_save_remote(c: &mut Criterion) {
+    let edits = paper_edits();
+    let (mut paper_oracle, paper_bytes) = paper_document(&edits);
+    drop(edits);
+
+    let skip_godot = std::env::var_os("CONVERGE_BENCH_SKIP_GODOT").is_some();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("essay.amrg", read("automerge-corpus/real-docs/essay.amrg")),
+        (
+            "godot-thread.amrg",
+            read("automerge-corpus/real-docs/godot-thread.amrg"),
+        ),
+        ("S3.am", read("automerge-corpus/egwalker/S3.am")),
+        ("paper", paper_bytes.clone()),
+    ];
+
+    // 2. Load.
+    let mut group = slow_group(c, "document/load", 5);
+    for (name, bytes) in &files {
+        if *name == "godot-thread.amrg" && skip_godot {
+            println!("note: skipping load of {name} (CONVERGE_BENCH_SKIP_GODOT set)");
+            continue;
+        }
+        group.bench_with_input(BenchmarkId::new("converge", name), bytes, |b, bytes| {
+            b.iter(|| Document::load(bytes).expect("converge loads"))
+        });
+        group.bench_with_input(BenchmarkId::new("automerge", name), bytes, |b, bytes| {
+            b.iter(|| automerge::Automerge::load(bytes).expect("oracle loads"))
+        });
+    }
+    group.finish();
+
+    // 3. Remote changes: the paper document's changes, as raw bytes, decoded and applied one
+    // by one to an empty document (decoding is inside the timed loop on both sides).
+    let raw: Vec<Vec<u8>> = paper_oracle
+        .get_changes(&[])
+        .iter()
+        .map(|c| c.raw_bytes().to_vec())
+        .collect();
+    assert_eq!(raw.len(), PAPER_EDITS + 1);
+    let raw_bytes: Vec<Bytes> = raw.iter().map(|r| Bytes::copy_from_slice(r)).collect();
+    {
+        let mut doc = Document::new();
+        for r in &raw_bytes {
+            doc.apply_changes([Change::decode(r.clone()).unwrap()])
+                .unwrap();
+        }
+        assert_eq!(doc.change_count(), raw.len());
+    }
+    let mut group = slow_group(c, "document/apply-remote", 5);
+    group.bench_function(
+        BenchmarkId::new("converge", "paper changes one by one"),
+        |b| {
+            b.iter_batched(
+                Document::new,
+                |mut doc| {
+                    for r in &raw_bytes {
+                        let change = Change::decode(r.clone()).expect("decodes");
+                        doc.apply_changes([change]).expect("applies");
+                    }
+                    doc
+                },
+                BatchSize::PerIteration,
+            )
+        },
+    );
+    // The oracle's one-by-one apply takes over 100 s per iteration on the 2-core bench machine
+    // (its warm-up did not finish in ~110 s), so it is opt-in.
+    if std::env::var_os("CONVERGE_BENCH_ORACLE_REMOTE").is_none() {
+        println!(
+            "note: skipping automerge apply-remote (over 100 s per iteration); \
+             set CONVERGE_BENCH_ORACLE_REMOTE=1 to run it"
+        );
+        group.finish();
+    } else {
+        group.bench_function(
+            BenchmarkId::new("automerge", "paper changes one by one"),
+            |b| {
+                b.iter_batched(
+                    automerge::Automerge::new,
+                    |mut doc| {
+                        for r in &raw {
+                            let change = automerge::Change::try_from(&r[..]).expect("decodes");
+                            doc.apply_changes([change]).expect("applies");
+                        }
+                        doc
+                    },
+                    BatchSize::PerIteration,
+                )
+            },
+        );
+        group.finish();
+    }
+
+    // 4. Save of loaded documents.
+    let mut group = slow_group(c, "document/save", 3);
+    for (name, bytes) in files
+        .iter()
+        .filter(|(n, _)| matches!(*n, "paper" | "essay.amrg"))
+    {
+        let mut doc = Document::load(bytes).expect("converge loads");
+        let oracle = automerge::Automerge::load(bytes).expect("oracle loads");
+        println!(
+            "save sizes, {name}: converge {} bytes, automerge {} bytes (input {} bytes)",
+            doc.save().len(),
+            oracle.save().len(),
+            bytes.len()
+        );
+        group.bench_function(BenchmarkId::new("converge", name), |b| {
+            b.iter(|| doc.save())
+        });
+        group.bench_function(BenchmarkId::new("automerge", name), |b| {
+            b.iter(|| oracle.save())
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench_paper_trace, bench_load_save_remote);
+criterion_main!(benches);
