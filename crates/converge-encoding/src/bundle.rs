@@ -10,6 +10,7 @@ use crate::change::{Change, ChangeOp, ChangeParts};
 use crate::chunk::{self, Chunk, ChunkType};
 use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder};
 use crate::document::DocumentLimits;
+use crate::document::{actor_index, counter_u32, non_null};
 use crate::error::DecodeError;
 use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
 use crate::reader::Reader;
@@ -133,31 +134,6 @@ fn next<T>(
     it: &mut impl Iterator<Item = Result<Option<T>, DecodeError>>,
 ) -> Result<Option<T>, DecodeError> {
     it.next().transpose().map(Option::flatten)
-}
-
-fn non_null<T>(v: Option<T>, column: &'static str, row: u64) -> Result<T, DecodeError> {
-    match v {
-        Some(v) => Ok(v),
-        None => Err(DecodeError::UnexpectedNull { column, row }),
-    }
-}
-
-fn actor_index(v: u64, actors: usize) -> Result<u32, DecodeError> {
-    match u32::try_from(v) {
-        Ok(i) if (i as usize) < actors => Ok(i),
-        _ => Err(DecodeError::ActorIndexOutOfRange {
-            index: v,
-            len: actors,
-        }),
-    }
-}
-
-fn counter(v: i64, field: &'static str, row: u64) -> Result<u32, DecodeError> {
-    u32::try_from(v).map_err(|_| DecodeError::OutOfRange {
-        field,
-        value: v as u64,
-        offset: row as usize,
-    })
 }
 
 /// One change's metadata row.
@@ -359,7 +335,7 @@ fn decode_ops(
         let obj = match (next(&mut obj_actor)?, next(&mut obj_counter)?) {
             (None, None) => ObjId::Root,
             (Some(a), Some(c)) => ObjId::Op(OpId::new(
-                counter(c, "obj counter", row)?,
+                counter_u32(c, "obj counter", row)?,
                 actor_index(a, n_actors)?,
             )),
             _ => return Err(DecodeError::InvalidObjId { row }),
@@ -372,7 +348,7 @@ fn decode_ops(
             (None, None, Some(s)) => Key::Map(s.to_owned()),
             (None, Some(0), None) => Key::Seq(ElemId::Head),
             (Some(a), Some(c), None) => Key::Seq(ElemId::Op(OpId::new(
-                counter(c, "key counter", row)?,
+                counter_u32(c, "key counter", row)?,
                 actor_index(a, n_actors)?,
             ))),
             _ => return Err(DecodeError::InvalidKey { row }),
@@ -395,7 +371,7 @@ fn decode_ops(
             let a = non_null(next(&mut pred_actor)?, "pred actor", row)?;
             let c = non_null(next(&mut pred_counter)?, "pred counter", row)?;
             pred.push(OpId::new(
-                counter(c, "pred counter", row)?,
+                counter_u32(c, "pred counter", row)?,
                 actor_index(a, n_actors)?,
             ));
         }
@@ -440,7 +416,7 @@ fn op_ids(
             .collect();
         starts.sort_unstable();
         for (row, (slot, op)) in ids.iter_mut().zip(ops).enumerate() {
-            let c = counter(
+            let c = counter_u32(
                 non_null(next(&mut ctrs)?, "id counter", row as u64)?,
                 "id counter",
                 row as u64,

@@ -236,14 +236,8 @@ fn boolean<'a>(cols: &'a Columns, spec: u32) -> Opt<BoolDecoder<'a>> {
     Opt(cols.get(spec).map(|d| BoolDecoder::new(d, true)))
 }
 
-impl<'a, T: RleValue<'a>> Opt<RleDecoder<'a, T>> {
-    /// The next row; absent columns yield null. `i` is the row number for errors.
-    fn next(&mut self, spec: u32, n: u64, i: u64) -> Result<Option<T>, DecodeError> {
-        match &mut self.0 {
-            None => Ok(None),
-            Some(d) => row(d.next().transpose(), spec, n, i),
-        }
-    }
+impl<D: Iterator<Item = Result<V, DecodeError>>, V> Opt<D> {
+    /// Fails if the column holds more rows than the driving column's `n`.
     fn finish(&mut self, spec: u32, n: u64) -> Result<(), DecodeError> {
         if let Some(d) = &mut self.0
             && d.next().transpose()?.is_some()
@@ -255,6 +249,16 @@ impl<'a, T: RleValue<'a>> Opt<RleDecoder<'a, T>> {
             });
         }
         Ok(())
+    }
+}
+
+impl<'a, T: RleValue<'a>> Opt<RleDecoder<'a, T>> {
+    /// The next row; absent columns yield null. `i` is the row number for errors.
+    fn next(&mut self, spec: u32, n: u64, i: u64) -> Result<Option<T>, DecodeError> {
+        match &mut self.0 {
+            None => Ok(None),
+            Some(d) => row(d.next().transpose(), spec, n, i),
+        }
     }
 }
 
@@ -265,18 +269,6 @@ impl Opt<DeltaDecoder<'_>> {
             Some(d) => row(d.next().transpose(), spec, n, i),
         }
     }
-    fn finish(&mut self, spec: u32, n: u64) -> Result<(), DecodeError> {
-        if let Some(d) = &mut self.0
-            && d.next().transpose()?.is_some()
-        {
-            return Err(DecodeError::ColumnLengthMismatch {
-                spec,
-                expected: n,
-                found: n + 1,
-            });
-        }
-        Ok(())
-    }
 }
 
 impl Opt<BoolDecoder<'_>> {
@@ -285,18 +277,6 @@ impl Opt<BoolDecoder<'_>> {
             None => Ok(false),
             Some(d) => row(d.next().transpose(), spec, n, i),
         }
-    }
-    fn finish(&mut self, spec: u32, n: u64) -> Result<(), DecodeError> {
-        if let Some(d) = &mut self.0
-            && d.next().transpose()?.is_some()
-        {
-            return Err(DecodeError::ColumnLengthMismatch {
-                spec,
-                expected: n,
-                found: n + 1,
-            });
-        }
-        Ok(())
     }
 }
 
@@ -317,14 +297,14 @@ fn count_rows(data: Option<&[u8]>, limit: usize, what: &'static str) -> Result<u
     Ok(n)
 }
 
-fn non_null<T>(v: Option<T>, column: &'static str, row: u64) -> Result<T, DecodeError> {
+pub(crate) fn non_null<T>(v: Option<T>, column: &'static str, row: u64) -> Result<T, DecodeError> {
     match v {
         Some(v) => Ok(v),
         None => Err(DecodeError::UnexpectedNull { column, row }),
     }
 }
 
-fn actor_index(v: u64, actors: usize) -> Result<u32, DecodeError> {
+pub(crate) fn actor_index(v: u64, actors: usize) -> Result<u32, DecodeError> {
     match u32::try_from(v) {
         Ok(i) if (i as usize) < actors => Ok(i),
         _ => Err(DecodeError::ActorIndexOutOfRange {
@@ -334,7 +314,7 @@ fn actor_index(v: u64, actors: usize) -> Result<u32, DecodeError> {
     }
 }
 
-fn counter_u32(v: i64, field: &'static str, row: u64) -> Result<u32, DecodeError> {
+pub(crate) fn counter_u32(v: i64, field: &'static str, row: u64) -> Result<u32, DecodeError> {
     u32::try_from(v).map_err(|_| DecodeError::OutOfRange {
         field,
         value: v as u64,
