@@ -278,15 +278,17 @@ pub fn receive_sync_message<D: SyncDoc + ?Sized>(
         state.shared_heads = shared;
     }
 
+    // Their heads that we have (after applying the message's changes); used by 4 and 6.
+    let known_heads: Vec<ChangeHash> = message
+        .heads
+        .iter()
+        .copied()
+        .filter(|h| doc.has_change(h))
+        .collect();
+
     // 4. forget what they now have
     if !state.sent_hashes.is_empty() {
-        let known: Vec<ChangeHash> = message
-            .heads
-            .iter()
-            .copied()
-            .filter(|h| doc.has_change(h))
-            .collect();
-        for h in doc.ancestors_among(&known, &state.sent_hashes) {
+        for h in doc.ancestors_among(&known_heads, &state.sent_hashes) {
             state.sent_hashes.remove(&h);
         }
     }
@@ -297,12 +299,6 @@ pub fn receive_sync_message<D: SyncDoc + ?Sized>(
     }
 
     // 6.
-    let known_heads: Vec<ChangeHash> = message
-        .heads
-        .iter()
-        .copied()
-        .filter(|h| doc.has_change(h))
-        .collect();
     if known_heads.len() == message.heads.len() {
         state.shared_heads = message.heads.clone();
         if message.heads.is_empty() {
