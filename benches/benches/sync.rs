@@ -1,8 +1,10 @@
 //! Sync sessions (issue: sync performance): a full two-peer session run to quiescence, every
-//! message encoded and decoded on the way, converge↔converge beside automerge↔automerge
-//! (timed), and once per scenario a printed line of rounds and bytes for converge↔converge,
-//! automerge↔automerge and converge↔automerge with the lower bound (the saved document when
-//! one side is empty; the summed raw bytes of the missing changes when both diverged).
+//! message encoded and decoded on the way, converge↔converge (default, compact `have` lists)
+//! beside automerge↔automerge (timed), and once per scenario a printed line of rounds and
+//! bytes for converge↔converge, automerge↔automerge, converge↔automerge (converge speaking
+//! first), automerge↔converge and converge↔converge in reference mode (the messages automerge
+//! would send), with the lower bound (the saved document when one side is empty; the summed
+//! raw bytes of the missing changes when both diverged).
 //!
 //! Scenarios: essay.amrg and godot-thread.amrg into an empty peer; the paper document (the
 //! `edits.json.gz` replay, one commit per edit, built with the oracle) into an empty peer; two
@@ -23,7 +25,7 @@ use automerge::sync::{Message, State, SyncDoc as _};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, Automerge, ObjType};
 use converge_doc::Document;
-use converge_sync::{SyncExt, SyncMessage, SyncState};
+use converge_sync::{HaveStrategy, SyncExt, SyncMessage, SyncState};
 use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 
 fn corpus_path(name: &str) -> PathBuf {
@@ -154,12 +156,22 @@ impl Side {
             theirs_state: None,
         }
     }
+    /// A converge peer with the default, compact `have` lists.
     fn ours(&self) -> Ours {
+        self.ours_with(HaveStrategy::Compact)
+    }
+    /// A converge peer whose messages are automerge's (`HaveStrategy::Reference`).
+    fn ours_reference(&self) -> Ours {
+        self.ours_with(HaveStrategy::Reference)
+    }
+    fn ours_with(&self, strategy: HaveStrategy) -> Ours {
+        let mut state = self.ours_state.as_ref().map_or_else(SyncState::new, |b| {
+            SyncState::decode(b).expect("state decodes")
+        });
+        state.have_strategy = strategy;
         Ours {
             doc: self.ours.clone(),
-            state: self.ours_state.as_ref().map_or_else(SyncState::new, |b| {
-                SyncState::decode(b).expect("state decodes")
-            }),
+            state,
         }
     }
     fn theirs(&self) -> Theirs {
@@ -186,7 +198,7 @@ type Pairing = (&'static str, Box<dyn Peer>, Box<dyn Peer>);
 fn report(s: &Scenario) -> Duration {
     let mut line = format!("sync/{}:", s.name);
     let mut slowest = Duration::ZERO;
-    let pairs: [Pairing; 3] = [
+    let pairs: [Pairing; 5] = [
         (
             "converge↔converge",
             Box::new(s.a.ours()),
@@ -202,12 +214,22 @@ fn report(s: &Scenario) -> Duration {
             Box::new(s.a.ours()),
             Box::new(s.b.theirs()),
         ),
+        (
+            "automerge↔converge",
+            Box::new(s.a.theirs()),
+            Box::new(s.b.ours()),
+        ),
+        (
+            "converge(reference)↔converge(reference)",
+            Box::new(s.a.ours_reference()),
+            Box::new(s.b.ours_reference()),
+        ),
     ];
     for (label, mut a, mut b) in pairs {
         let t = Instant::now();
         let (rounds, bytes) = session(a.as_mut(), b.as_mut());
         let took = t.elapsed();
-        if label != "converge↔automerge" {
+        if label == "converge↔converge" || label == "automerge↔automerge" {
             slowest = slowest.max(took);
         }
         assert_eq!(a.heads(), b.heads(), "{} {label}: heads differ", s.name);

@@ -13,6 +13,13 @@ impl Document {
         self.queue.iter().find(|c| c.hash() == *hash)
     }
 
+    /// The hash of the applied change at `index` in application (topological) order, the
+    /// order of [`Document::get_changes`] with no heads; `None` past the end. The sync
+    /// protocol's compact mode probes the peer with changes at exponentially spaced depths.
+    pub fn change_hash_at(&self, index: usize) -> Option<ChangeHash> {
+        self.history.changes.get(index).map(|c| c.hash)
+    }
+
     /// Number of changes waiting in the queue for missing deps.
     pub fn queued_count(&self) -> usize {
         self.queue.len()

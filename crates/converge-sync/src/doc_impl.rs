@@ -71,6 +71,10 @@ impl SyncDoc for Document {
         self.change_count()
     }
 
+    fn change_hash_at(&self, index: usize) -> Option<ChangeHash> {
+        Document::change_hash_at(self, index)
+    }
+
     fn changes_since(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
         self.changes_since_clock(heads)
     }

@@ -55,6 +55,7 @@
 
 mod doc_impl;
 mod error;
+mod have;
 mod message;
 mod protocol;
 mod state;
@@ -65,6 +66,7 @@ pub use message::{
     Have, MESSAGE_TYPE_V1, MESSAGE_TYPE_V2, MessageFlags, MessageVersion, SyncMessage,
 };
 pub use protocol::{
-    SyncDoc, generate_sync_message, has_our_changes, in_sync, receive_sync_message,
+    COMPACT_PROBE_THRESHOLD, SyncDoc, compact_bloom_window, generate_sync_message, has_our_changes,
+    in_sync, receive_sync_message,
 };
-pub use state::{Capabilities, STATE_TYPE, SyncState};
+pub use state::{Capabilities, HaveStrategy, STATE_TYPE, SyncState};

@@ -1,15 +1,19 @@
 //! `generate_sync_message` and `receive_sync_message`: the reference's algorithm
-//! (spec sync.md §5, §6), run against any document that implements [`SyncDoc`].
+//! (spec sync.md §5, §6), run against any document that implements [`SyncDoc`]. The one
+//! deliberate difference is the `have` list a [`HaveStrategy::Compact`] state writes
+//! (`have.rs`, docs/sync-compact-have.md); what we answer to any `have` list is the
+//! reference's.
 
 use std::collections::{BTreeSet, HashSet};
 
 use bytes::Bytes;
-use converge_bloom::BloomFilter;
 use converge_encoding::ChangeHash;
 
 use crate::error::ReceiveError;
+pub use crate::have::{COMPACT_PROBE_THRESHOLD, compact_bloom_window};
+use crate::have::{compact_have, reference_have};
 use crate::message::{Have, MessageFlags, MessageVersion, SyncMessage};
-use crate::state::{Capabilities, SyncState};
+use crate::state::{Capabilities, HaveStrategy, SyncState};
 
 /// What the sync protocol needs from a document. converge-doc's document implements it; the
 /// protocol moves change bytes and never looks inside them.
@@ -25,6 +29,11 @@ pub trait SyncDoc {
 
     /// How many changes have been applied.
     fn num_changes(&self) -> usize;
+
+    /// The hash of the applied change at `index` in change-graph (application) order, the
+    /// order of [`SyncDoc::changes_since`] with no heads; `None` past the end. Compact `have`
+    /// lists probe the peer with changes at spaced depths in this order.
+    fn change_hash_at(&self, index: usize) -> Option<ChangeHash>;
 
     /// The reference's "changes since heads" (spec sync.md §3): all changes when `heads` is
     /// empty; otherwise, per actor, every change whose seq exceeds the highest seq reachable
@@ -76,11 +85,10 @@ pub fn generate_sync_message<D: SyncDoc + ?Sized>(
     // 2. have: only when all we need is among their heads (otherwise ask explicitly).
     let their_heads_slice = state.their_heads.as_deref().unwrap_or(&[]);
     let have = if need.iter().all(|h| their_heads_slice.contains(h)) {
-        let since = doc.changes_since(&state.shared_heads);
-        vec![Have {
-            last_sync: state.shared_heads.clone(),
-            bloom: BloomFilter::from_hashes(since.iter()),
-        }]
+        match state.have_strategy {
+            HaveStrategy::Reference => vec![reference_have(doc, &state.shared_heads)],
+            HaveStrategy::Compact => compact_have(doc, state, &our_heads),
+        }
     } else {
         Vec::new()
     };

@@ -38,6 +38,25 @@ pub struct SyncState {
     pub peer_read_only: bool,
     /// Our next message must signal a reset.
     pub needs_reset: bool,
+    /// How we describe what we have (not persisted: a decoded state uses the default,
+    /// [`HaveStrategy::Compact`]).
+    pub have_strategy: HaveStrategy,
+}
+
+/// How [`crate::generate_sync_message`] writes the `have` list of a message. Both are
+/// understood by automerge 0.12 peers (docs/sync-compact-have.md); only what we send differs,
+/// never how we answer what the peer sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HaveStrategy {
+    /// Few bytes: a Bloom filter only of our changes the peer may have and cannot otherwise
+    /// exclude, and a second `Have` whose `last_sync` names changes of ours (our heads, the
+    /// peer's own hashes we know, or probes at exponentially spaced depths) so that the peer
+    /// skips their ancestors. Never more `have` bytes than [`HaveStrategy::Reference`].
+    #[default]
+    Compact,
+    /// Exactly what automerge 0.12 sends: one `Have` with the shared heads and a Bloom filter
+    /// of every change since them (spec sync.md §5 step 2).
+    Reference,
 }
 
 /// What a peer said it supports, derived from its flags section.
@@ -53,6 +72,14 @@ impl SyncState {
     /// A fresh state for a new peer.
     pub fn new() -> Self {
         SyncState::default()
+    }
+
+    /// A fresh state whose messages describe what we have as `strategy` says.
+    pub fn with_strategy(strategy: HaveStrategy) -> Self {
+        SyncState {
+            have_strategy: strategy,
+            ..SyncState::default()
+        }
     }
 
     /// A fresh state that never applies incoming changes and says so to the peer.
@@ -73,8 +100,10 @@ impl SyncState {
             self.have_responded = false;
         } else if self.read_only {
             let their_capabilities = self.their_capabilities;
+            let have_strategy = self.have_strategy;
             *self = SyncState {
                 their_capabilities,
+                have_strategy,
                 needs_reset: true,
                 ..SyncState::default()
             };
@@ -106,6 +135,8 @@ impl SyncState {
 
     /// Reads a persisted state: a fresh state with the stored shared heads and
     /// `their_have = Some([])`, as the reference restores it. Trailing bytes are ignored.
+    /// The [`HaveStrategy`] is not persisted: the result has the default; set
+    /// [`SyncState::have_strategy`] afterwards to keep another.
     pub fn decode(bytes: &[u8]) -> Result<SyncState, SyncDecodeError> {
         let mut r = Reader::new(bytes);
         let found = r.take_u8().map_err(|source| SyncDecodeError::Malformed {

@@ -53,7 +53,7 @@ fn same(tamper: SyncMessage) -> SyncMessage {
 fn history(actor: u8, n: usize) -> MemoryStore {
     let mut s = MemoryStore::new();
     for i in 0..n {
-        s.commit(actor, &[i as u8]);
+        s.commit(actor, &[i as u8, (i >> 8) as u8]);
     }
     s
 }
@@ -166,14 +166,17 @@ struct Link {
     queue: std::collections::VecDeque<Vec<u8>>,
 }
 
-fn simulate(seed: u64) {
+/// One seeded run; every peer starts with the same `prefix` changes (by an actor of its own,
+/// 200), so that with `prefix` above `COMPACT_PROBE_THRESHOLD` fresh states probe.
+fn simulate(seed: u64, prefix: usize) {
     let mut rng = Rng(seed);
     let n = 2 + rng.below(4) as usize;
+    let start = history(200, prefix);
     let mut peers: Vec<Peer> = (0..n)
         .map(|i| Peer {
             actor: i as u8 + 1,
-            store: MemoryStore::new(),
-            saved: MemoryStore::new(),
+            store: start.clone(),
+            saved: start.clone(),
             states: (0..n).map(|_| SyncState::new()).collect(),
             persisted: vec![SyncState::new().encode(); n],
         })
@@ -313,6 +316,19 @@ fn network_simulation_converges() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(1000);
     for seed in 0..seeds {
-        simulate(seed);
+        simulate(seed, 0);
+    }
+}
+
+/// The same simulation on top of a long shared history, where fresh states probe (compact
+/// mode, the default).
+#[test]
+fn network_simulation_over_a_long_history_converges() {
+    let seeds: u64 = std::env::var("CONVERGE_SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(30, |n: u64| n / 30);
+    for seed in 0..seeds {
+        simulate(seed, 1500);
     }
 }

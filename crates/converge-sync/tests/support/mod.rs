@@ -108,6 +108,15 @@ fn parse_chunks(bytes: &[u8]) -> Result<Vec<StoredChange>, StoreError> {
     Ok(out)
 }
 
+/// The hashes of the chunks in `bytes` (a sync message's payload), in order.
+pub fn chunk_hashes(bytes: &[u8]) -> Vec<ChangeHash> {
+    parse_chunks(bytes)
+        .unwrap()
+        .iter()
+        .map(|c| c.hash)
+        .collect()
+}
+
 impl MemoryStore {
     pub fn new() -> Self {
         Self::default()
@@ -165,6 +174,10 @@ impl SyncDoc for MemoryStore {
 
     fn num_changes(&self) -> usize {
         self.changes.len()
+    }
+
+    fn change_hash_at(&self, index: usize) -> Option<ChangeHash> {
+        self.changes.get(index).map(|c| c.hash)
     }
 
     fn changes_since(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
