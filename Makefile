@@ -3,7 +3,7 @@ CARGO ?= cargo
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS = chunk_split change_decode document_decode bloom_decode dag_insert sync_message_decode sync_state_decode sync_receive
 
-.PHONY: test lint fmt fuzz-smoke bench demo layers sim-long
+.PHONY: test lint fmt fuzz-smoke bench bench-memory demo layers sim-long
 
 # Everything CI checks: layering, formatting, clippy, the whole test suite (oracle interop included).
 test: layers
@@ -31,6 +31,10 @@ fuzz-smoke:
 
 bench:
 	$(CARGO) bench -p converge-benches
+
+# Peak RSS of each document operation, converge beside automerge (a markdown table).
+bench-memory:
+	bash benches/peak_memory.sh
 
 demo:
 	$(CARGO) run --release -p converge-cli -- demo

@@ -10,16 +10,36 @@
 //! - `converge-paper-tx`, `automerge-paper-tx`: replay it in one transaction;
 //! - `converge-paper-per-edit`, `automerge-paper-per-edit`: one change per edit;
 //! - `read-only FILE`: read the file (baseline for the load modes);
-//! - `converge-load FILE`, `automerge-load FILE`: load it.
+//! - `converge-load FILE`, `automerge-load FILE`: load it;
+//! - `write-trace TRACE OUT`: parse an editing trace of `shared/data/traces` and write it to
+//!   `OUT` in a compact binary form (`traces::to_compact`), so that the JSON parser's peak
+//!   (hundreds of MB for the paper trace) is not inside the measured processes;
+//! - `trace-read FILE`: read such a file and compute the replay plan (baseline for the trace
+//!   modes);
+//! - `converge-trace FILE`, `automerge-trace FILE`: read it and replay it as
+//!   `benches/traces.rs` does (one change per txn; one document per agent for the concurrent
+//!   traces), checking the final text;
+//! - `write-paper-changes OUT`: build the paper document with the oracle (a commit per edit)
+//!   and write its 259,779 changes to `OUT` (each as a little-endian `u32` length, then the
+//!   change chunk); `write-paper-doc OUT`: write the saved paper document;
+//! - `read-changes FILE`: read such a changes file into one buffer per change (baseline for
+//!   the remote modes);
+//! - `converge-remote-one-by-one FILE`: decode and `apply_changes` them one per call;
+//!   `converge-remote-one-call FILE`, `automerge-remote-one-call FILE`: all in one
+//!   `apply_changes` call (the oracle's one-by-one apply is quadratic in 0.12, hours here).
 //!
-//! `FILE` is `essay`, `godot-thread`, `S3`, or a path.
+//! `FILE` is `essay`, `godot-thread`, `S3`, or a path; `TRACE` is a trace's short name
+//! (`automerge-paper`, `seph-blog1`, `rustcode`, `sveltecomponent`, `friendsforever_flat`,
+//! `friendsforever`, `clownschool`). `benches/peak_memory.sh` runs every mode and subtracts
+//! the baselines.
 
 use std::io::Read;
 use std::path::PathBuf;
 
 use automerge::transaction::Transactable;
+use converge_benches::traces;
 use converge_doc::{Document, ObjType, ROOT};
-use converge_encoding::ActorId;
+use converge_encoding::{ActorId, Bytes, Change};
 
 fn data_path(rel: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -60,6 +80,35 @@ fn paper_edits() -> Vec<(usize, usize, String)> {
             )
         })
         .collect()
+}
+
+/// Reads a changes file written by `write-paper-changes`: one buffer per change.
+fn read_changes(path: &str) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let mut out = Vec::new();
+    let mut rest = &bytes[..];
+    while !rest.is_empty() {
+        let (len, tail) = rest.split_at(4);
+        let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+        let (change, tail) = tail.split_at(len);
+        out.push(change.to_vec());
+        rest = tail;
+    }
+    out
+}
+
+fn paper_oracle_per_edit() -> automerge::AutoCommit {
+    let edits = paper_edits();
+    let mut doc = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&[1u8; 16][..]));
+    let text = doc
+        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+        .unwrap();
+    doc.commit();
+    for (pos, del, ins) in &edits {
+        doc.splice_text(&text, *pos, *del as isize, ins).unwrap();
+        doc.commit();
+    }
+    doc
 }
 
 fn main() {
@@ -113,6 +162,84 @@ fn main() {
             );
         }
         "read-only" => println!("{} bytes", file().len()),
+        "write-trace" => {
+            let name = args.get(1).expect("TRACE");
+            let out = args.get(2).expect("OUT");
+            let bytes = traces::to_compact(&traces::load_trace(name));
+            std::fs::write(out, &bytes).unwrap_or_else(|e| panic!("writing {out}: {e}"));
+            println!("{} bytes to {out}", bytes.len());
+        }
+        "trace-read" | "converge-trace" | "automerge-trace" => {
+            let path = args.get(1).expect("FILE");
+            let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+            let trace = traces::from_compact(&bytes);
+            drop(bytes);
+            let plan = traces::replay_plan(&trace);
+            let text = match mode {
+                "converge-trace" => {
+                    let (doc, text) = traces::converge_replay(&trace, &plan);
+                    traces::converge_text(&doc, &text)
+                }
+                "automerge-trace" => {
+                    let (doc, text) = traces::automerge_replay(&trace, &plan);
+                    traces::automerge_text(&doc, &text)
+                }
+                _ => trace.end_content.clone(),
+            };
+            assert!(text == trace.end_content, "{mode} {path}: wrong final text");
+            println!(
+                "{path}: {} txns, {} chars",
+                trace.txns.len(),
+                text.chars().count()
+            );
+        }
+        "write-paper-changes" | "write-paper-doc" => {
+            let out = args.get(1).expect("OUT");
+            let mut doc = paper_oracle_per_edit();
+            let bytes = if mode == "write-paper-doc" {
+                doc.save()
+            } else {
+                let mut bytes = Vec::new();
+                for change in doc.get_changes(&[]) {
+                    let raw = change.raw_bytes();
+                    bytes.extend_from_slice(&u32::try_from(raw.len()).unwrap().to_le_bytes());
+                    bytes.extend_from_slice(raw);
+                }
+                bytes
+            };
+            std::fs::write(out, &bytes).unwrap_or_else(|e| panic!("writing {out}: {e}"));
+            println!("{} bytes to {out}", bytes.len());
+        }
+        "read-changes" => {
+            let changes = read_changes(args.get(1).expect("FILE"));
+            println!("{} changes", changes.len());
+        }
+        "converge-remote-one-by-one" | "converge-remote-one-call" => {
+            let raw = read_changes(args.get(1).expect("FILE"));
+            let mut doc = Document::new();
+            let decode = |r: &Vec<u8>| Change::decode(Bytes::copy_from_slice(r)).expect("decodes");
+            if mode == "converge-remote-one-by-one" {
+                for r in &raw {
+                    doc.apply_changes([decode(r)]).expect("applies");
+                }
+            } else {
+                doc.apply_changes(raw.iter().map(decode)).expect("applies");
+            }
+            assert_eq!(doc.change_count(), raw.len());
+            println!("{} changes applied", doc.change_count());
+        }
+        "automerge-remote-one-call" => {
+            let raw = read_changes(args.get(1).expect("FILE"));
+            let changes: Vec<automerge::Change> = raw
+                .iter()
+                .map(|r| automerge::Change::try_from(&r[..]).expect("decodes"))
+                .collect();
+            let mut doc = automerge::Automerge::new();
+            doc.apply_changes(changes).expect("applies");
+            let n = doc.get_changes(&[]).len();
+            assert_eq!(n, raw.len());
+            println!("{n} changes applied");
+        }
         "converge-load" => {
             let bytes = file();
             let doc = Document::load(&bytes).expect("converge loads");

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Peak RSS of every doc_peak_memory mode, via /usr/bin/time -v, minus its baseline mode's.
+#
+# Usage: benches/peak_memory.sh            (from the workspace root; honours CARGO_TARGET_DIR)
+#        SKIP_GODOT=1 benches/peak_memory.sh   skips the 3.3 MB godot-thread.amrg load
+# Prints a markdown table: mode, argument, max RSS (KB), baseline mode, beyond baseline (KB).
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+target="${CARGO_TARGET_DIR:-target}"
+cargo build --release -q -p converge-benches --example doc_peak_memory
+bin="$target/release/examples/doc_peak_memory"
+work="$target/peak-memory-data"
+mkdir -p "$work"
+changes="$work/paper-changes.bin"
+paperdoc="$work/paper.automerge"
+[ -s "$changes" ] || "$bin" write-paper-changes "$changes" >/dev/null
+[ -s "$paperdoc" ] || "$bin" write-paper-doc "$paperdoc" >/dev/null
+
+declare -A baseline_kb
+rss() { # mode [arg] -> max RSS in KB
+    local out
+    out=$( { /usr/bin/time -v "$bin" "$@" >/dev/null; } 2>&1 ) || {
+        echo "failed: $*" >&2
+        echo "$out" >&2
+        return 1
+    }
+    echo "$out" | awk -F': ' '/Maximum resident set size/ {print $2}'
+}
+row() { # baseline-mode mode [arg]
+    local base="$1" mode="$2" arg="${3:-}" key kb
+    key="$base $arg"
+    if [ -z "${baseline_kb[$key]:-}" ]; then
+        baseline_kb[$key]=$(rss "$base" ${arg:+"$arg"})
+        echo "| $base | ${arg##*/} | ${baseline_kb[$key]} | (baseline) | 0 |"
+    fi
+    kb=$(rss "$mode" ${arg:+"$arg"})
+    echo "| $mode | ${arg##*/} | $kb | $base | $((kb - baseline_kb[$key])) |"
+}
+
+echo "| mode | argument | max RSS (KB) | baseline | beyond baseline (KB) |"
+echo "| --- | --- | ---: | --- | ---: |"
+for m in converge-paper-tx automerge-paper-tx converge-paper-per-edit automerge-paper-per-edit; do
+    row parse-only "$m"
+done
+for t in friendsforever clownschool automerge-paper seph-blog1 rustcode sveltecomponent \
+    friendsforever_flat; do
+    [ -s "$work/$t.trace" ] || "$bin" write-trace "$t" "$work/$t.trace" >/dev/null
+    row trace-read converge-trace "$work/$t.trace"
+    row trace-read automerge-trace "$work/$t.trace"
+done
+for m in converge-remote-one-by-one converge-remote-one-call automerge-remote-one-call; do
+    row read-changes "$m" "$changes"
+done
+files=(essay S3 "$paperdoc")
+[ -n "${SKIP_GODOT:-}" ] || files+=(godot-thread)
+for f in "${files[@]}"; do
+    row read-only converge-load "$f"
+    row read-only automerge-load "$f"
+done
