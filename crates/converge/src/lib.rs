@@ -11,7 +11,10 @@
 //!   [`ValueTree`], [`ScalarValue`], [`Prop`], marks;
 //! - history: [`Change`], [`ChangeHash`], [`ActorId`];
 //! - sync: the [`sync`] module ([`sync::SyncState`], [`sync::SyncMessage`],
-//!   [`sync::generate_sync_message`], [`sync::receive_sync_message`]);
+//!   [`sync::generate_sync_message`], [`sync::receive_sync_message`]; a state's
+//!   [`sync::HaveStrategy`] says how our messages describe what we have: `Compact`, the
+//!   default, sends far fewer Bloom-filter bytes than automerge and is accepted by automerge
+//!   peers; `Reference` sends exactly what automerge sends);
 //! - errors: [`DocError`], [`DecodeError`], [`sync::SyncDecodeError`], [`sync::ReceiveError`];
 //! - the bytes themselves: the [`encoding`] module (chunks, columns, document chunks) for tools.
 //!
@@ -85,9 +88,10 @@ pub use converge_encoding::{
 /// anything to send.
 pub mod sync {
     pub use converge_sync::{
-        ApplyChunksError, Capabilities, Have, MESSAGE_TYPE_V1, MESSAGE_TYPE_V2, MessageFlags,
-        MessageVersion, ReceiveError, STATE_TYPE, SyncDecodeError, SyncDoc, SyncExt, SyncMessage,
-        SyncState, generate_sync_message, has_our_changes, in_sync, receive_sync_message,
+        ApplyChunksError, Capabilities, Have, HaveStrategy, MESSAGE_TYPE_V1, MESSAGE_TYPE_V2,
+        MessageFlags, MessageVersion, ReceiveError, STATE_TYPE, SyncDecodeError, SyncDoc, SyncExt,
+        SyncMessage, SyncState, generate_sync_message, has_our_changes, in_sync,
+        receive_sync_message,
     };
 }
 
