@@ -5,10 +5,12 @@ FUZZ_TARGETS = chunk_split change_decode document_decode bloom_decode dag_insert
 
 .PHONY: test lint fmt fuzz-smoke bench bench-memory demo layers sim-long
 
-# Everything CI checks: layering, formatting, clippy, the whole test suite (oracle interop included).
+# Everything CI checks: layering, formatting, clippy, API docs without broken links, the whole
+# test suite (oracle interop and doctests included).
 test: layers
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
 	$(CARGO) test --workspace --locked --release
 
 layers:
@@ -17,6 +19,7 @@ layers:
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --workspace --no-deps --locked
 
 fmt:
 	$(CARGO) fmt --all

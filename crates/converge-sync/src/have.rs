@@ -30,7 +30,7 @@ pub const COMPACT_PROBE_THRESHOLD: usize = 1024;
 /// our changes newer than the newest such probe. When fewer of our changes than the window are
 /// missing at the peer, the probe at the window's depth is known to it and nothing is resent;
 /// with more missing, the peer may resend changes we have that lie between the newest change it
-/// has and the next probe (under 1/[`PROBES_PER_DOUBLING`] of the missing count). Each filter
+/// has and the next probe (under an eighth of the missing count: eight probes per doubling of the depth). Each filter
 /// entry costs 1.25 bytes, each probe 32.
 pub fn compact_bloom_window(n: usize) -> usize {
     (n / 16).clamp(256, 2048)

@@ -82,9 +82,11 @@ pub use converge_encoding::{
     ActorId, Bytes, Change, ChangeHash, DecodeError, ParseHexError, ScalarValue,
 };
 
-/// The Automerge two-peer sync protocol: keep one [`SyncState`] per peer, send what
-/// [`generate_sync_message`] gives (encoded with [`SyncMessage::encode`]) and feed what arrives
-/// (decoded with [`SyncMessage::decode`]) to [`receive_sync_message`], until neither side has
+/// The Automerge two-peer sync protocol: keep one [`SyncState`](sync::SyncState) per peer,
+/// send what [`generate_sync_message`](sync::generate_sync_message) gives (encoded with
+/// [`SyncMessage::encode`](sync::SyncMessage::encode)) and feed what arrives (decoded with
+/// [`SyncMessage::decode`](sync::SyncMessage::decode)) to
+/// [`receive_sync_message`](sync::receive_sync_message), until neither side has
 /// anything to send.
 pub mod sync {
     pub use converge_sync::{
