@@ -41,6 +41,122 @@ impl Hasher for OpIdHasher {
 
 type IdMap = HashMap<OpId, u32, BuildHasherDefault<OpIdHasher>>;
 
+/// Arena index by op id while loading. Counters in a document are dense per actor, so the
+/// usual case is one table per actor indexed by `counter - min`; ids spread too thinly for
+/// that (a crafted file) go to a hash map.
+enum IdIndex {
+    /// Per actor: the smallest counter, and the arena index of each counter from it
+    /// ([`NONE`] where absent).
+    Dense(Vec<(u32, Vec<u32>)>),
+    /// The map and the number of actors.
+    Hash(IdMap, usize),
+}
+
+impl IdIndex {
+    /// An empty index for every op id and successor id of `chunk`, mapped by `map_id` into
+    /// `n_actors` actors.
+    fn new(
+        chunk: &DocumentChunk,
+        map_id: &impl Fn(OpId) -> Option<OpId>,
+        n_actors: usize,
+    ) -> Option<IdIndex> {
+        let mut ranges: Vec<(u32, u32)> = vec![(u32::MAX, 0); n_actors];
+        let mut entries = 0u64;
+        for op in &chunk.ops {
+            for id in std::iter::once(&op.id).chain(&op.succ) {
+                let id = map_id(*id)?;
+                let r = ranges.get_mut(id.actor as usize)?;
+                r.0 = r.0.min(id.counter);
+                r.1 = r.1.max(id.counter);
+                entries += 1;
+            }
+        }
+        let span: u64 = ranges
+            .iter()
+            .filter(|r| r.0 <= r.1)
+            .map(|r| u64::from(r.1 - r.0) + 1)
+            .sum();
+        if span > 2 * entries + 1024 {
+            let mut map = IdMap::default();
+            map.reserve(chunk.ops.len());
+            return Some(IdIndex::Hash(map, n_actors));
+        }
+        Some(IdIndex::Dense(
+            ranges
+                .iter()
+                .map(|&(lo, hi)| {
+                    if lo <= hi {
+                        (lo, vec![NONE; (hi - lo) as usize + 1])
+                    } else {
+                        (0, Vec::new())
+                    }
+                })
+                .collect(),
+        ))
+    }
+
+    fn get(&self, id: OpId) -> Option<u32> {
+        match self {
+            IdIndex::Dense(tables) => {
+                let (base, slots) = tables.get(id.actor as usize)?;
+                let slot = *slots.get(id.counter.checked_sub(*base)? as usize)?;
+                (slot != NONE).then_some(slot)
+            }
+            IdIndex::Hash(map, _) => map.get(&id).copied(),
+        }
+    }
+
+    /// Records `id` at arena index `idx`; false if it was already there (or out of range).
+    fn insert(&mut self, id: OpId, idx: u32) -> bool {
+        match self {
+            IdIndex::Dense(tables) => {
+                let Some(slot) = tables.get_mut(id.actor as usize).and_then(|(base, slots)| {
+                    slots.get_mut(id.counter.checked_sub(*base)? as usize)
+                }) else {
+                    return false;
+                };
+                if *slot != NONE {
+                    return false;
+                }
+                *slot = idx;
+                true
+            }
+            IdIndex::Hash(map, _) => map.insert(id, idx).is_none(),
+        }
+    }
+
+    /// Per actor, (counter, arena index) sorted by counter.
+    fn into_by_actor(self) -> Vec<Vec<(u32, u32)>> {
+        match self {
+            IdIndex::Dense(tables) => tables
+                .into_iter()
+                .map(|(base, slots)| {
+                    let n = slots.iter().filter(|&&s| s != NONE).count();
+                    let mut list = Vec::with_capacity(n);
+                    for (k, &s) in slots.iter().enumerate() {
+                        if s != NONE {
+                            list.push((base + k as u32, s));
+                        }
+                    }
+                    list
+                })
+                .collect(),
+            IdIndex::Hash(map, n_actors) => {
+                let mut by_actor: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_actors];
+                for (id, idx) in map {
+                    if let Some(list) = by_actor.get_mut(id.actor as usize) {
+                        list.push((id.counter, idx));
+                    }
+                }
+                for list in &mut by_actor {
+                    list.sort_unstable();
+                }
+                by_actor
+            }
+        }
+    }
+}
+
 impl Document {
     /// Builds this (empty) document from a document chunk and its reconstructed changes.
     /// Gives the changes back, leaving the document untouched, if the document is not empty or
@@ -60,6 +176,8 @@ impl Document {
             return Err(changes);
         };
         let mut history = History::default();
+        history.changes.reserve_exact(changes.len());
+        history.by_hash.reserve(changes.len());
         for (meta, change) in chunk.changes.iter().zip(changes) {
             history.push(ChangeMeta {
                 hash: change.hash(),
@@ -87,16 +205,18 @@ impl Document {
         let map_id = |id: OpId| -> Option<OpId> {
             Some(OpId::new(id.counter, *actor_map.get(id.actor as usize)?))
         };
-        let mut ids: IdMap = IdMap::default();
-        ids.reserve(chunk.ops.len());
-        let mut by_actor: Vec<Vec<(u32, u32)>> = vec![Vec::new(); set.actors.len()];
+        let mut ids = IdIndex::new(chunk, &map_id, set.actors.len())?;
+        let n_succ: usize = chunk.ops.iter().map(|op| op.succ.len()).sum();
+        set.ops
+            .reserve_exact(chunk.ops.len() + n_succ.min(chunk.ops.len()));
+        set.succs.reserve_exact(n_succ);
 
         // Pass 1: stored ops, in document order.
         for op in &chunk.ops {
             let id = map_id(op.id)?;
             let obj = match op.obj {
                 ObjId::Root => 0,
-                ObjId::Op(o) => match set.ops.get(*ids.get(&map_id(o)?)? as usize)?.value {
+                ObjId::Op(o) => match set.ops.get(ids.get(map_id(o)?)? as usize)?.value {
                     StoredValue::Object(o) => o,
                     _ => return None,
                 },
@@ -106,7 +226,7 @@ impl Document {
                 (Key::Map(k), false) if !op.insert => set.intern_key(k),
                 (Key::Seq(ElemId::Head), true) if op.insert => HEAD,
                 (Key::Seq(ElemId::Op(e)), true) => {
-                    let e = *ids.get(&map_id(*e)?)?;
+                    let e = ids.get(map_id(*e)?)?;
                     let elem = set.ops.get(e as usize)?;
                     if !elem.insert || elem.obj != obj {
                         return None;
@@ -134,57 +254,53 @@ impl Document {
                 expand: op.expand,
                 mark_name: op.mark_name.clone(),
             });
-            if ids.insert(id, idx).is_some() {
+            if !ids.insert(id, idx) {
                 return None;
             }
-            by_actor.get_mut(id.actor as usize)?.push((id.counter, idx));
         }
 
         // Pass 2: successors; ids that are not stored ops are deletions.
-        let mut dels: IdMap = IdMap::default();
         for (i, op) in chunk.ops.iter().enumerate() {
             let pred = i as u32;
             for s in &op.succ {
                 let s = map_id(*s)?;
-                let succ = match ids.get(&s) {
-                    Some(&idx) => idx,
-                    None => match dels.get(&s) {
-                        Some(&idx) => idx,
-                        None => {
-                            let p = &set.ops[pred as usize];
-                            let kind = set.objects[p.obj as usize].kind;
-                            let key = if kind.is_sequence() && p.insert {
-                                pred
-                            } else {
-                                p.key
-                            };
-                            let idx = set.push_bulk(NewOp {
-                                id: s,
-                                obj: p.obj,
-                                key,
-                                insert: false,
-                                action: Action::Del,
-                                value: StoredValue::Null,
-                                expand: false,
-                                mark_name: None,
-                            });
-                            dels.insert(s, idx);
-                            by_actor.get_mut(s.actor as usize)?.push((s.counter, idx));
-                            idx
+                let succ = match ids.get(s) {
+                    Some(idx) => idx,
+                    None => {
+                        let p = &set.ops[pred as usize];
+                        let kind = set.objects[p.obj as usize].kind;
+                        let key = if kind.is_sequence() && p.insert {
+                            pred
+                        } else {
+                            p.key
+                        };
+                        let idx = set.push_bulk(NewOp {
+                            id: s,
+                            obj: p.obj,
+                            key,
+                            insert: false,
+                            action: Action::Del,
+                            value: StoredValue::Null,
+                            expand: false,
+                            mark_name: None,
+                        });
+                        if !ids.insert(s, idx) {
+                            return None;
                         }
-                    },
+                        idx
+                    }
                 };
                 set.link_succ(pred, succ);
             }
         }
-        for list in &mut by_actor {
-            list.sort_unstable();
-            if list.windows(2).any(|w| w[0].0 == w[1].0) {
-                return None;
-            }
-        }
+        let by_actor = ids.into_by_actor();
+        set.max_op = by_actor
+            .iter()
+            .filter_map(|l| l.last())
+            .map(|&(c, _)| c)
+            .max()
+            .unwrap_or(0);
         set.by_actor = by_actor;
-        set.max_op = set.ops.iter().map(|o| o.id.counter).max().unwrap_or(0);
 
         // Widths, now that visibility is known.
         for o in 0..set.objects.len() {

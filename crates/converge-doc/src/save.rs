@@ -3,13 +3,14 @@
 
 use bytes::Bytes;
 use converge_encoding::{
-    Action, Change, DocChange, DocOp, DocumentChunk, ElemId, FileChunk, Key, ObjId, OpId,
-    ScalarValue, decode_chunks,
+    Action, ActorId, Change, ChangeColumnsWriter, DocChange, DocChangeRef, DocOp, DocOpRef,
+    DocumentChunk, ElemId, FileChunk, Key, KeyRef, ObjId, OpColumnsWriter, OpId, ScalarValue,
+    ValueRef, decode_chunks, write_document,
 };
 
 use crate::doc::Document;
 use crate::error::DocError;
-use crate::opset::{Body, HEAD, NONE, StoredValue};
+use crate::opset::{Body, HEAD, NONE, OpSet, StoredValue};
 
 impl Document {
     /// The document as the reference's `save()` writes it: one document chunk (columns of
@@ -17,7 +18,7 @@ impl Document {
     /// are missing. Marks everything as saved for [`Document::save_incremental`].
     pub fn save(&mut self) -> Vec<u8> {
         self.saved = self.history.changes.len();
-        let mut out = self.document_chunk().encode(true);
+        let mut out = self.encode_document(true);
         for c in &self.queue {
             out.extend_from_slice(c.bytes());
         }
@@ -26,7 +27,7 @@ impl Document {
 
     /// The document as the reference's `save_nocompress()` writes it (no orphans appended).
     pub fn save_nocompress(&self) -> Vec<u8> {
-        self.document_chunk().encode(false)
+        self.encode_document(false)
     }
 
     /// The changes applied since the last `save` or `save_incremental`, as concatenated change
@@ -107,6 +108,116 @@ impl Document {
             }
         }
         Ok(())
+    }
+
+    /// The document chunk, encoded (compressed or not) straight from the op set and history:
+    /// authors sorted bytewise, changes in application order, ops in document order with
+    /// successor lists (the bytes of [`Document::document_chunk`]`.encode(compress)`, without
+    /// building it).
+    pub(crate) fn encode_document(&self, compress: bool) -> Vec<u8> {
+        let ops = &self.ops;
+        let history = &self.history;
+        let authors = authors(self);
+        let mut actor_pos = vec![u32::MAX; ops.actors.len()];
+        for (pos, &a) in authors.iter().enumerate() {
+            if let Some(p) = actor_pos.get_mut(a as usize) {
+                *p = pos as u32;
+            }
+        }
+        let map_id = |id: OpId| {
+            OpId::new(
+                id.counter,
+                actor_pos
+                    .get(id.actor as usize)
+                    .copied()
+                    .unwrap_or(u32::MAX),
+            )
+        };
+
+        let mut changes = ChangeColumnsWriter::new();
+        // In blocks: a short gathering loop (each change is behind a pointer, and its message
+        // and deps behind more; short loops let those cache misses overlap), then the writer
+        // goes column by column.
+        let mut rows: Vec<DocChangeRef<'_, '_>> = Vec::with_capacity(BLOCK);
+        for block in history.changes.chunks(BLOCK) {
+            rows.clear();
+            rows.extend(block.iter().map(|c| DocChangeRef {
+                actor: actor_pos.get(c.actor as usize).copied().unwrap_or(u32::MAX),
+                seq: c.change.seq(),
+                max_op: u64::from(c.max_op),
+                time: c.change.time(),
+                message: c.change.message(),
+                deps: &c.deps,
+                extra_bytes: c.change.extra_bytes(),
+            }));
+            changes.push_rows(&rows);
+        }
+
+        // Arena indexes that have a mark name, and elements that have non-insert ops: a bit
+        // test per op instead of a hash lookup.
+        let mut has_name = BitSet::new(ops.ops.len());
+        for &idx in ops.mark_names.keys() {
+            has_name.insert(idx);
+        }
+        let mut has_extra = BitSet::new(ops.ops.len());
+
+        let mut writer = OpColumnsWriter::new();
+        let mut block = Block::default();
+        for obj in object_order(ops) {
+            let Some(object) = ops.objects.get(obj as usize) else {
+                continue;
+            };
+            let obj_id = match ops.ops.get(object.make_op as usize) {
+                Some(make) if object.make_op != NONE => ObjId::Op(map_id(make.id)),
+                _ => ObjId::Root,
+            };
+            let ctx = ObjCtx {
+                ops,
+                actor_pos: &actor_pos,
+                has_name: &has_name,
+                obj: obj_id,
+                is_seq: object.kind.is_sequence(),
+            };
+            match &object.body {
+                Body::Map(map) => {
+                    for group in map.values() {
+                        for &idx in group {
+                            block.add(idx, &ctx, &mut writer);
+                        }
+                    }
+                }
+                Body::Seq { index, extra } => {
+                    for &e in extra.keys() {
+                        has_extra.insert(e);
+                    }
+                    for e in index.iter() {
+                        block.add(e.op, &ctx, &mut writer);
+                        if has_extra.contains(e.op)
+                            && let Some(more) = extra.get(&e.op)
+                        {
+                            for &idx in more {
+                                block.add(idx, &ctx, &mut writer);
+                            }
+                        }
+                    }
+                    for &e in extra.keys() {
+                        has_extra.remove(e);
+                    }
+                }
+            }
+            block.flush(&ctx, &mut writer);
+        }
+
+        let heads: Vec<_> = history
+            .heads
+            .iter()
+            .map(|&i| (history.changes[i as usize].hash, i as usize))
+            .collect();
+        let actors: Vec<ActorId> = authors
+            .iter()
+            .map(|&a| ops.actors[a as usize].clone())
+            .collect();
+        write_document(&actors, &heads, changes, writer, compress)
     }
 
     /// The document chunk: authors sorted bytewise, changes in application order, ops in
@@ -252,4 +363,237 @@ fn check_mark_order(chunk: &DocumentChunk) -> Result<(), DocError> {
         }
     }
     Ok(())
+}
+
+/// The doc-wide indexes of the actors that authored a change, sorted by actor bytes.
+fn authors(doc: &Document) -> Vec<u32> {
+    let actors = &doc.ops.actors;
+    let by_actor = &doc.history.by_actor;
+    let mut authors: Vec<u32> = (0..actors.len() as u32)
+        .filter(|&a| by_actor.get(a as usize).is_some_and(|l| !l.is_empty()))
+        .collect();
+    authors.sort_by(|&a, &b| actors[a as usize].cmp(&actors[b as usize]));
+    authors
+}
+
+/// Object indexes in document order: the root, then by the OpId of their make op.
+fn object_order(ops: &OpSet) -> impl Iterator<Item = u32> + use<> {
+    let mut objects: Vec<(u64, u32)> = (1..ops.objects.len() as u32)
+        .map(|o| {
+            let id = ops.ops[ops.objects[o as usize].make_op as usize].id;
+            let rank = ops.rank.get(id.actor as usize).copied().unwrap_or(0);
+            ((u64::from(id.counter) << 32) | u64::from(rank), o)
+        })
+        .collect();
+    objects.sort_unstable();
+    std::iter::once(0).chain(objects.into_iter().map(|(_, o)| o))
+}
+
+/// A stored value as the value columns write it, borrowed from the op set (as
+/// [`OpSet::scalar`], without allocating).
+fn value_ref<'a>(ops: &'a OpSet, v: &'a StoredValue) -> ValueRef<'a> {
+    let slice = |start: u32, len: u32| -> &'a [u8] {
+        ops.bytes
+            .get(start as usize..start as usize + len as usize)
+            .unwrap_or_default()
+    };
+    match *v {
+        StoredValue::Null | StoredValue::Object(_) => ValueRef::Null,
+        StoredValue::Bool(b) => ValueRef::Bool(b),
+        StoredValue::Uint(u) => ValueRef::Uint(u),
+        StoredValue::Int(i) => ValueRef::Int(i),
+        StoredValue::F64(f) => ValueRef::F64(f),
+        // One ASCII character (most text): sliced from a table, no UTF-8 check.
+        StoredValue::SmallStr { len: 1, bytes } if bytes[0] < 0x80 => {
+            let b = usize::from(bytes[0]);
+            ValueRef::Str(ASCII.get(b..b + 1).unwrap_or_default())
+        }
+        StoredValue::SmallStr { .. } | StoredValue::Str { .. } => {
+            ValueRef::Str(ops.str_of(v).unwrap_or_default())
+        }
+        StoredValue::Bytes { start, len } => ValueRef::Bytes(slice(start, len)),
+        StoredValue::Counter(c) => ValueRef::Counter(c),
+        StoredValue::Timestamp(t) => ValueRef::Timestamp(t),
+        StoredValue::Unknown {
+            type_code,
+            start,
+            len,
+        } => ValueRef::Unknown {
+            type_code,
+            bytes: slice(start, len),
+        },
+    }
+}
+
+/// An empty vector of rows that keeps `v`'s allocation (the collect reuses it in place, the
+/// layouts being the same) but not its borrows.
+fn recycle<'a, 'x, 'y>(mut v: Vec<DocOpRef<'a, 'x>>) -> Vec<DocOpRef<'a, 'y>> {
+    v.clear();
+    v.into_iter()
+        .map(|r| DocOpRef {
+            value: ValueRef::Null,
+            succ: &[],
+            ..r
+        })
+        .collect()
+}
+
+/// The 128 ASCII characters, in order.
+const ASCII: &str = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\
+\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f \
+!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\x7f";
+
+/// A fixed-size set of arena indexes.
+struct BitSet(Vec<u64>);
+
+impl BitSet {
+    fn new(n: usize) -> Self {
+        BitSet(vec![0; n.div_ceil(64)])
+    }
+    fn insert(&mut self, i: u32) {
+        if let Some(w) = self.0.get_mut(i as usize / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+    fn remove(&mut self, i: u32) {
+        if let Some(w) = self.0.get_mut(i as usize / 64) {
+            *w &= !(1 << (i % 64));
+        }
+    }
+    fn contains(&self, i: u32) -> bool {
+        self.0
+            .get(i as usize / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
+/// What rows of one object share.
+struct ObjCtx<'a> {
+    ops: &'a OpSet,
+    actor_pos: &'a [u32],
+    has_name: &'a BitSet,
+    obj: ObjId,
+    is_seq: bool,
+}
+
+impl ObjCtx<'_> {
+    fn map_id(&self, id: OpId) -> OpId {
+        OpId::new(
+            id.counter,
+            self.actor_pos
+                .get(id.actor as usize)
+                .copied()
+                .unwrap_or(u32::MAX),
+        )
+    }
+}
+
+/// Ops of one object, gathered in blocks: the arena is read in document order (random
+/// access) in two short loops (successors, then rows), then the writer encodes the block
+/// column by column. (Explicit look-ahead loads were tried and made it slower.)
+#[derive(Default)]
+struct Block<'a> {
+    idxs: Vec<u32>,
+    succ: Vec<OpId>,
+    /// Per op in `idxs`: its successors' range in `succ`.
+    ranges: Vec<(u32, u32)>,
+    /// The rows' buffer, empty between flushes (kept: allocating it per block made the heap
+    /// shrink and grow again, each time faulting in fresh pages).
+    rows: Vec<DocOpRef<'a, 'a>>,
+}
+
+const BLOCK: usize = 1024;
+
+impl<'a> Block<'a> {
+    fn add(&mut self, idx: u32, ctx: &ObjCtx<'a>, writer: &mut OpColumnsWriter<'a>) {
+        self.idxs.push(idx);
+        if self.idxs.len() >= BLOCK {
+            self.flush(ctx, writer);
+        }
+    }
+
+    fn flush(&mut self, ctx: &ObjCtx<'a>, writer: &mut OpColumnsWriter<'a>) {
+        if self.idxs.is_empty() {
+            return;
+        }
+        let ops = ctx.ops;
+        self.succ.clear();
+        self.ranges.clear();
+        for &idx in &self.idxs {
+            let start = self.succ.len();
+            self.succ.extend(
+                ops.succ_iter(idx)
+                    .map(|s| ctx.map_id(ops.ops[s as usize].id)),
+            );
+            let range = self.succ.get_mut(start..).unwrap_or_default();
+            if range.len() > 1 {
+                range.sort_unstable();
+            }
+            self.ranges.push((start as u32, self.succ.len() as u32));
+        }
+        let succ = &self.succ;
+        let mut rows = recycle(std::mem::take(&mut self.rows));
+        rows.extend(
+            self.idxs
+                .iter()
+                .zip(&self.ranges)
+                .map(|(&idx, &(start, end))| {
+                    let op = &ops.ops[idx as usize];
+                    let key = if ctx.is_seq {
+                        if op.key == HEAD {
+                            KeyRef::Seq(ElemId::Head)
+                        } else {
+                            KeyRef::Seq(ElemId::Op(ctx.map_id(ops.ops[op.key as usize].id)))
+                        }
+                    } else {
+                        KeyRef::Map(ops.keys.get(op.key as usize).map_or("", |k| k))
+                    };
+                    let mark_name = if ctx.has_name.contains(idx) {
+                        ops.mark_names.get(&idx).map(String::as_str)
+                    } else {
+                        None
+                    };
+                    DocOpRef {
+                        id: ctx.map_id(op.id),
+                        obj: ctx.obj,
+                        key,
+                        insert: op.insert,
+                        action: op.action,
+                        value: value_ref(ops, &op.value),
+                        succ: succ.get(start as usize..end as usize).unwrap_or_default(),
+                        expand: op.expand,
+                        mark_name,
+                    }
+                }),
+        );
+        writer.push_rows(&rows);
+        self.rows = recycle(rows);
+        self.idxs.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ascii_table_is_the_ascii_characters() {
+        assert_eq!(ASCII.len(), 128);
+        for (i, b) in ASCII.bytes().enumerate() {
+            assert_eq!(usize::from(b), i);
+        }
+    }
+
+    #[test]
+    fn bitset() {
+        let mut s = BitSet::new(130);
+        for i in [0, 63, 64, 129] {
+            assert!(!s.contains(i));
+            s.insert(i);
+            assert!(s.contains(i));
+        }
+        s.remove(64);
+        assert!(!s.contains(64) && s.contains(63) && s.contains(129));
+        assert!(!s.contains(1000));
+    }
 }

@@ -115,7 +115,7 @@ impl Document {
     /// Exactly what [`Document::save`] returns (a compressed document chunk followed by the
     /// queued changes), without marking anything as saved, so it works on `&self`.
     pub fn save_snapshot(&self) -> Vec<u8> {
-        let mut out = self.document_chunk().encode(true);
+        let mut out = self.encode_document(true);
         for c in &self.queue {
             out.extend_from_slice(c.bytes());
         }

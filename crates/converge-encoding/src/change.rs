@@ -533,17 +533,86 @@ impl Change {
     }
 
     fn from_parts_with(parts: &ChangeParts, s: &mut Scratch) -> Result<Change, DecodeError> {
+        Self::from_views_with(
+            parts,
+            parts.ops.len(),
+            || parts.ops.iter().map(OpView::of),
+            s,
+        )
+    }
+
+    /// [`Change::from_parts_ref`] with the ops given as borrowed views instead of
+    /// `parts.ops` (which is ignored): `views` yields the same `n_ops` ops on every call.
+    pub(crate) fn from_views<'a, I: Iterator<Item = OpView<'a>>>(
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+    ) -> Result<Change, DecodeError> {
+        thread_local! {
+            static SCRATCH: RefCell<Scratch> = RefCell::default();
+        }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut s) => Self::from_views_with(parts, n_ops, &views, &mut s),
+            Err(_) => Self::from_views_with(parts, n_ops, &views, &mut Scratch::default()),
+        })
+    }
+
+    fn from_views_with<'a, I: Iterator<Item = OpView<'a>>>(
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+        s: &mut Scratch,
+    ) -> Result<Change, DecodeError> {
         s.clear();
-        encode_change_data(parts, s)?;
-        let mut whole = Vec::with_capacity(s.data.len() + 16);
+        encode_change_data(parts, n_ops, views, s)?;
+        // Exactly the chunk's size: `Bytes` then takes the vector without a second allocation.
+        let mut whole = Vec::with_capacity(9 + leb128::u64_len(s.data.len() as u64) + s.data.len());
         let hash = chunk::write_chunk(&mut whole, ChunkType::Change, &s.data);
         let header_len = whole.len() - s.data.len();
-        Change::from_chunk(
-            Bytes::from(whole),
-            header_len,
-            hash,
-            Some(parts.ops.len() as u64),
-        )
+        Change::from_chunk(Bytes::from(whole), header_len, hash, Some(n_ops as u64))
+    }
+}
+
+/// A borrowed op for the change encoder, with the actor numbers of [`ChangeParts`].
+pub(crate) struct OpView<'a> {
+    pub(crate) obj: ObjId,
+    pub(crate) key: KeyView<'a>,
+    pub(crate) insert: bool,
+    pub(crate) action: Action,
+    pub(crate) value: &'a ScalarValue,
+    pub(crate) pred: &'a [OpId],
+    pub(crate) expand: bool,
+    pub(crate) mark_name: Option<&'a str>,
+}
+
+/// A borrowed [`Key`].
+#[derive(Clone, Copy)]
+pub(crate) enum KeyView<'a> {
+    Map(&'a str),
+    Seq(ElemId),
+}
+
+impl<'a> KeyView<'a> {
+    pub(crate) fn of(key: &'a Key) -> KeyView<'a> {
+        match key {
+            Key::Map(s) => KeyView::Map(s),
+            Key::Seq(e) => KeyView::Seq(*e),
+        }
+    }
+}
+
+impl<'a> OpView<'a> {
+    fn of(op: &'a ChangeOp) -> OpView<'a> {
+        OpView {
+            obj: op.obj,
+            key: KeyView::of(&op.key),
+            insert: op.insert,
+            action: op.action,
+            value: &op.value,
+            pred: &op.pred,
+            expand: op.expand,
+            mark_name: op.mark_name.as_deref(),
+        }
     }
 }
 
@@ -802,7 +871,12 @@ impl Scratch {
     }
 }
 
-fn encode_change_data(parts: &ChangeParts, s: &mut Scratch) -> Result<(), DecodeError> {
+fn encode_change_data<'a, I: Iterator<Item = OpView<'a>>>(
+    parts: &ChangeParts,
+    n_ops: usize,
+    views: impl Fn() -> I,
+    s: &mut Scratch,
+) -> Result<(), DecodeError> {
     let Scratch {
         obj_actor,
         obj_ctr,
@@ -822,7 +896,7 @@ fn encode_change_data(parts: &ChangeParts, s: &mut Scratch) -> Result<(), Decode
     if parts.start_op == 0 {
         return Err(DecodeError::UnexpectedZero { field: "startOp" });
     }
-    let max_op = parts.start_op + (parts.ops.len() as u64).saturating_sub(1);
+    let max_op = parts.start_op + (n_ops as u64).saturating_sub(1);
     if parts.start_op > u64::from(u32::MAX) || max_op > u64::from(u32::MAX) {
         return Err(DecodeError::OutOfRange {
             field: "maxOp",
@@ -830,9 +904,9 @@ fn encode_change_data(parts: &ChangeParts, s: &mut Scratch) -> Result<(), Decode
             offset: 0,
         });
     }
-    let actors = ActorMap::new(parts)?;
+    let actors = ActorMap::new(parts, views())?;
 
-    out.reserve(64 + parts.deps.len() * 32 + parts.ops.len() * 8 + parts.extra_bytes.len());
+    out.reserve(64 + parts.deps.len() * 32 + n_ops * 8 + parts.extra_bytes.len());
     leb128::write_u64(out, parts.deps.len() as u64);
     for d in &parts.deps {
         out.extend_from_slice(&d.0);
@@ -853,7 +927,7 @@ fn encode_change_data(parts: &ChangeParts, s: &mut Scratch) -> Result<(), Decode
         (false, false, false, false);
     let (mut any_expand, mut any_mark) = (false, false);
 
-    for (row, op) in parts.ops.iter().enumerate() {
+    for (row, op) in views().enumerate() {
         let row = row as u64;
         match op.obj {
             ObjId::Root => {
@@ -866,20 +940,20 @@ fn encode_change_data(parts: &ChangeParts, s: &mut Scratch) -> Result<(), Decode
                 obj_ctr.append_value(u64::from(id.counter));
             }
         }
-        match &op.key {
-            Key::Map(s) => {
+        match op.key {
+            KeyView::Map(s) => {
                 any_key_str = true;
                 key_actor.append_null();
                 key_ctr.append_null();
-                key_str.append_value(s.as_str());
+                key_str.append_value(s);
             }
-            Key::Seq(ElemId::Head) => {
+            KeyView::Seq(ElemId::Head) => {
                 any_key_ctr = true;
                 key_actor.append_null();
                 key_ctr.append_value(0);
                 key_str.append_null();
             }
-            Key::Seq(ElemId::Op(id)) => {
+            KeyView::Seq(ElemId::Op(id)) => {
                 any_key_actor = true;
                 any_key_ctr = true;
                 key_actor.append_value(u64::from(actors.map(id.actor)?));
@@ -894,7 +968,7 @@ fn encode_change_data(parts: &ChangeParts, s: &mut Scratch) -> Result<(), Decode
         {
             return Err(DecodeError::NonNumericInc { row });
         }
-        if let ScalarValue::Unknown { type_code, .. } = op.value
+        if let ScalarValue::Unknown { type_code, .. } = *op.value
             && !(10..=15).contains(&type_code)
         {
             return Err(DecodeError::OutOfRange {
@@ -903,10 +977,10 @@ fn encode_change_data(parts: &ChangeParts, s: &mut Scratch) -> Result<(), Decode
                 offset: 0,
             });
         }
-        value.append(&op.value);
+        value.append(op.value);
         pred_count.append_value(op.pred.len() as u64);
         preds.clear();
-        for p in &op.pred {
+        for p in op.pred {
             preds.push(OpId::new(p.counter, actors.map(p.actor)?));
         }
         if preds.len() > 1 {
@@ -922,10 +996,10 @@ fn encode_change_data(parts: &ChangeParts, s: &mut Scratch) -> Result<(), Decode
         }
         any_expand |= op.expand;
         expand.append(op.expand);
-        match &op.mark_name {
+        match op.mark_name {
             Some(m) => {
                 any_mark = true;
-                mark_name.append_value(m.as_str());
+                mark_name.append_value(m);
             }
             None => mark_name.append_null(),
         }
@@ -999,7 +1073,10 @@ struct ActorMap<'p> {
 }
 
 impl<'p> ActorMap<'p> {
-    fn new(parts: &'p ChangeParts) -> Result<ActorMap<'p>, DecodeError> {
+    fn new<'o>(
+        parts: &'p ChangeParts,
+        ops: impl Iterator<Item = OpView<'o>>,
+    ) -> Result<ActorMap<'p>, DecodeError> {
         let num_given = parts.other_actors.len();
         let mut used = vec![false; num_given];
         let mut mark = |a: u32| -> Result<(), DecodeError> {
@@ -1017,14 +1094,14 @@ impl<'p> ActorMap<'p> {
                 }),
             }
         };
-        for op in &parts.ops {
+        for op in ops {
             if let ObjId::Op(id) = op.obj {
                 mark(id.actor)?;
             }
-            if let Key::Seq(ElemId::Op(id)) = op.key {
+            if let KeyView::Seq(ElemId::Op(id)) = op.key {
                 mark(id.actor)?;
             }
-            for p in &op.pred {
+            for p in op.pred {
                 mark(p.actor)?;
             }
         }

@@ -8,6 +8,7 @@
 //! 256 bytes deflated). [`DocumentChunk::reconstruct_changes`] rebuilds the changes (§8).
 
 mod reconstruct;
+mod writer;
 
 use std::io::Read;
 
@@ -19,11 +20,12 @@ use crate::leb128;
 use crate::reader::Reader;
 use crate::value::{Action, ScalarValue};
 
-use crate::columns::{
-    BoolDecoder, BoolEncoder, DeltaDecoder, DeltaEncoder, RleDecoder, RleEncoder, RleValue,
-};
+use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
 pub use reconstruct::HeadsCheck;
+pub use writer::{
+    ChangeColumnsWriter, DocChangeRef, DocOpRef, KeyRef, OpColumnsWriter, ValueRef, write_document,
+};
 
 /// The DEFLATE bit of a column spec.
 const DEFLATE_BIT: u32 = 0x08;
@@ -434,30 +436,14 @@ impl DocumentChunk {
 
     /// Encodes the chunk data (the bytes after the header).
     pub fn encode_data(&self, compress: bool) -> Vec<u8> {
-        let mut out = Vec::new();
-        leb128::write_u64(&mut out, self.actors.len() as u64);
-        for a in &self.actors {
-            leb128::write_u64(&mut out, a.as_bytes().len() as u64);
-            out.extend_from_slice(a.as_bytes());
-        }
-        leb128::write_u64(&mut out, self.heads.len() as u64);
-        for h in &self.heads {
-            out.extend_from_slice(h.as_bytes());
-        }
-        let change_cols = encode_changes(&self.changes);
-        let op_cols = encode_ops(&self.ops);
-        let mut data = Vec::new();
-        let change_specs = write_column_data(&mut data, change_cols, compress);
-        let op_specs = write_column_data(&mut data, op_cols, compress);
-        write_column_specs(&mut out, &change_specs);
-        write_column_specs(&mut out, &op_specs);
-        out.extend_from_slice(&data);
-        if let Some(idx) = &self.head_indexes {
-            for i in idx {
-                leb128::write_u64(&mut out, *i);
-            }
-        }
-        out
+        writer::write_data(
+            &self.actors,
+            &self.heads,
+            self.head_indexes.as_deref(),
+            encode_changes(&self.changes),
+            encode_ops(&self.ops),
+            compress,
+        )
     }
 }
 
@@ -697,146 +683,43 @@ fn decode_ops(
 }
 
 fn encode_changes(changes: &[DocChange]) -> Vec<(u32, Vec<u8>)> {
-    use change_col::*;
-    let mut actor = RleEncoder::<u64>::new();
-    let mut seq = DeltaEncoder::new();
-    let mut max_op = DeltaEncoder::new();
-    let mut time = DeltaEncoder::new();
-    let mut message = RleEncoder::<&str>::new();
-    let mut deps_count = RleEncoder::<u64>::new();
-    let mut deps = DeltaEncoder::new();
-    let mut extra_meta = RleEncoder::<u64>::new();
-    let mut extra_raw = Vec::new();
-    let mut any_message = false;
+    let mut w = ChangeColumnsWriter::new();
     for c in changes {
-        actor.append(Some(u64::from(c.actor)));
-        seq.append(Some(c.seq as i64));
-        max_op.append(Some(c.max_op as i64));
-        time.append(Some(c.time));
-        any_message |= c.message.is_some();
-        message.append(c.message.as_deref());
-        deps_count.append(Some(c.deps.len() as u64));
-        for d in &c.deps {
-            deps.append(Some(i64::from(*d)));
-        }
-        extra_meta.append(Some(((c.extra_bytes.len() as u64) << 4) | 7));
-        extra_raw.extend_from_slice(&c.extra_bytes);
+        w.push(&DocChangeRef {
+            actor: c.actor,
+            seq: c.seq,
+            max_op: c.max_op,
+            time: c.time,
+            message: c.message.as_deref(),
+            deps: &c.deps,
+            extra_bytes: &c.extra_bytes,
+        });
     }
-    let mut cols = vec![
-        (ACTOR, actor.finish()),
-        (SEQ, seq.finish()),
-        (MAX_OP, max_op.finish()),
-        (TIME, time.finish()),
-    ];
-    if any_message {
-        cols.push((MESSAGE, message.finish()));
-    }
-    cols.push((DEPS_COUNT, deps_count.finish()));
-    cols.push((DEPS, deps.finish()));
-    cols.push((EXTRA_META, extra_meta.finish()));
-    cols.push((EXTRA_RAW, extra_raw));
-    cols
+    w.finish()
 }
 
 fn encode_ops(ops: &[DocOp]) -> Vec<(u32, Vec<u8>)> {
-    use op_col::*;
-    let mut obj_actor = RleEncoder::<u64>::new();
-    let mut obj_counter = RleEncoder::<u64>::new();
-    let mut key_actor = RleEncoder::<u64>::new();
-    let mut key_counter = DeltaEncoder::new();
-    let mut key_string = RleEncoder::<&str>::new();
-    let mut id_actor = RleEncoder::<u64>::new();
-    let mut id_counter = DeltaEncoder::new();
-    let mut insert = BoolEncoder::new();
-    let mut action = RleEncoder::<u64>::new();
-    let mut value_meta = RleEncoder::<u64>::new();
-    let mut value_raw = Vec::new();
-    let mut succ_count = RleEncoder::<u64>::new();
-    let mut succ_actor = RleEncoder::<u64>::new();
-    let mut succ_counter = DeltaEncoder::new();
-    let mut expand = BoolEncoder::new();
-    let mut mark_name = RleEncoder::<&str>::new();
-    let (mut any_obj, mut any_key_actor, mut any_key_counter, mut any_key_string) =
-        (false, false, false, false);
-    let (mut any_expand, mut any_mark) = (false, false);
-    for op in ops {
-        match op.obj {
-            ObjId::Root => {
-                obj_actor.append(None);
-                obj_counter.append(None);
-            }
-            ObjId::Op(id) => {
-                any_obj = true;
-                obj_actor.append(Some(u64::from(id.actor)));
-                obj_counter.append(Some(u64::from(id.counter)));
-            }
-        }
-        match &op.key {
-            Key::Map(s) => {
-                any_key_string = true;
-                key_actor.append(None);
-                key_counter.append(None);
-                key_string.append(Some(s.as_str()));
-            }
-            Key::Seq(ElemId::Head) => {
-                any_key_counter = true;
-                key_actor.append(None);
-                key_counter.append(Some(0));
-                key_string.append(None);
-            }
-            Key::Seq(ElemId::Op(id)) => {
-                any_key_actor = true;
-                any_key_counter = true;
-                key_actor.append(Some(u64::from(id.actor)));
-                key_counter.append(Some(i64::from(id.counter)));
-                key_string.append(None);
-            }
-        }
-        id_actor.append(Some(u64::from(op.id.actor)));
-        id_counter.append(Some(i64::from(op.id.counter)));
-        insert.append(op.insert);
-        action.append(Some(op.action.code()));
-        value_meta.append(Some(op.value.encode_raw(&mut value_raw)));
-        succ_count.append(Some(op.succ.len() as u64));
-        for s in &op.succ {
-            succ_actor.append(Some(u64::from(s.actor)));
-            succ_counter.append(Some(i64::from(s.counter)));
-        }
-        any_expand |= op.expand;
-        expand.append(op.expand);
-        any_mark |= op.mark_name.is_some();
-        mark_name.append(op.mark_name.as_deref());
+    let mut w = OpColumnsWriter::new();
+    let mut rows = Vec::with_capacity(ops.len().min(1024));
+    for block in ops.chunks(1024) {
+        rows.clear();
+        rows.extend(block.iter().map(|op| DocOpRef {
+            id: op.id,
+            obj: op.obj,
+            key: match &op.key {
+                Key::Map(s) => KeyRef::Map(s),
+                Key::Seq(e) => KeyRef::Seq(*e),
+            },
+            insert: op.insert,
+            action: op.action,
+            value: ValueRef::from(&op.value),
+            succ: &op.succ,
+            expand: op.expand,
+            mark_name: op.mark_name.as_deref(),
+        }));
+        w.push_rows(&rows);
     }
-    let mut cols = Vec::new();
-    if any_obj {
-        cols.push((OBJ_ACTOR, obj_actor.finish()));
-        cols.push((OBJ_COUNTER, obj_counter.finish()));
-    }
-    if any_key_actor {
-        cols.push((KEY_ACTOR, key_actor.finish()));
-    }
-    if any_key_counter {
-        cols.push((KEY_COUNTER, key_counter.finish()));
-    }
-    if any_key_string {
-        cols.push((KEY_STRING, key_string.finish()));
-    }
-    cols.push((ID_ACTOR, id_actor.finish()));
-    cols.push((ID_COUNTER, id_counter.finish()));
-    cols.push((INSERT, insert.finish()));
-    cols.push((ACTION, action.finish()));
-    cols.push((VALUE_META, value_meta.finish()));
-    cols.push((VALUE_RAW, value_raw));
-    cols.push((SUCC_COUNT, succ_count.finish()));
-    cols.push((SUCC_ACTOR, succ_actor.finish()));
-    cols.push((SUCC_COUNTER, succ_counter.finish()));
-    if any_expand {
-        cols.push((EXPAND, expand.finish()));
-    }
-    if any_mark {
-        cols.push((MARK_NAME, mark_name.finish()));
-    }
-    cols
+    w.finish()
 }
 
 #[cfg(test)]

@@ -44,7 +44,10 @@ pub use bundle::Bundle;
 /// The shared byte buffer type that [`Change`] keeps its bytes in.
 pub use bytes::Bytes;
 pub use change::{Change, ChangeOp, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
-pub use document::{DocChange, DocOp, DocumentChunk, DocumentLimits, HeadsCheck};
+pub use document::{
+    ChangeColumnsWriter, DocChange, DocChangeRef, DocOp, DocOpRef, DocumentChunk, DocumentLimits,
+    HeadsCheck, KeyRef, OpColumnsWriter, ValueRef, write_document,
+};
 pub use error::{CanonicalRule, DecodeError};
 pub use ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId, ParseHexError};
 pub use load::{FileChunk, decode_chunks};

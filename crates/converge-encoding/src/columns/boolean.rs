@@ -105,6 +105,7 @@ impl BoolEncoder {
     }
 
     /// Appends one row.
+    #[inline]
     pub fn append(&mut self, v: bool) {
         if v == self.value {
             self.count += 1;
@@ -112,6 +113,21 @@ impl BoolEncoder {
             leb128::write_u64(&mut self.out, self.count);
             self.value = v;
             self.count = 1;
+        }
+    }
+
+    /// Appends `n` equal rows (as `n` calls of [`BoolEncoder::append`]).
+    #[inline]
+    pub fn append_n(&mut self, v: bool, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if v == self.value {
+            self.count += n;
+        } else {
+            leb128::write_u64(&mut self.out, self.count);
+            self.value = v;
+            self.count = n;
         }
     }
 

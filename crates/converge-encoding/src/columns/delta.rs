@@ -63,6 +63,7 @@ impl DeltaEncoder {
     }
 
     /// Appends one row (an absolute value, or null).
+    #[inline]
     pub fn append(&mut self, v: Option<i64>) {
         match v {
             Some(v) => self.append_value(v),
@@ -71,14 +72,21 @@ impl DeltaEncoder {
     }
 
     /// Appends a non-null row.
+    #[inline]
     pub fn append_value(&mut self, v: i64) {
         self.inner.append_value(v.wrapping_sub(self.current));
         self.current = v;
     }
 
     /// Appends a null row.
+    #[inline]
     pub fn append_null(&mut self) {
         self.inner.append_null();
+    }
+
+    /// Appends `n` null rows.
+    pub fn append_nulls(&mut self, n: u64) {
+        self.inner.append_nulls(n);
     }
 
     /// Drops everything appended, keeping the buffers.

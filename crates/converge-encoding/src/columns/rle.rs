@@ -285,6 +285,7 @@ impl<'s, T: RleValue<'s>> RleEncoder<T> {
     }
 
     /// Appends one row.
+    #[inline]
     pub fn append(&mut self, v: Option<T>) {
         match v {
             Some(v) => self.append_value(v),
@@ -293,7 +294,43 @@ impl<'s, T: RleValue<'s>> RleEncoder<T> {
     }
 
     /// Appends a non-null row.
+    #[inline]
     pub fn append_value(&mut self, v: T) {
+        // The common case, inlined at each call site: extending a repeat run.
+        match &mut self.pending {
+            Pending::Repeat(p, n) if *p == v => {
+                *n += 1;
+                return;
+            }
+            // Extending a literal run.
+            Pending::Literal(last) if *last != v => {
+                let prev = std::mem::replace(last, v);
+                prev.write(&mut self.lit);
+                self.lit_count += 1;
+                return;
+            }
+            _ => {}
+        }
+        self.append_value_slow(v);
+    }
+
+    /// Appends `n` copies of a non-null row (as `n` calls of [`RleEncoder::append_value`]).
+    pub fn append_value_n(&mut self, v: T, n: u64) {
+        if n == 0 {
+            return;
+        }
+        self.append_value(v);
+        if n == 1 {
+            return;
+        }
+        // A second equal value always leaves a repeat run of `v` pending.
+        self.append_value(v);
+        if let Pending::Repeat(_, m) = &mut self.pending {
+            *m += n - 2;
+        }
+    }
+
+    fn append_value_slow(&mut self, v: T) {
         self.pending = match self.pending {
             Pending::Empty => Pending::Single(v),
             Pending::Nulls(n) => {
@@ -324,14 +361,14 @@ impl<'s, T: RleValue<'s>> RleEncoder<T> {
     }
 
     /// Appends a null row.
+    #[inline]
     pub fn append_null(&mut self) {
-        self.pending = match self.pending {
-            Pending::Nulls(n) => Pending::Nulls(n + 1),
-            _ => {
-                self.flush();
-                Pending::Nulls(1)
-            }
-        };
+        if let Pending::Nulls(n) = &mut self.pending {
+            *n += 1;
+            return;
+        }
+        self.flush();
+        self.pending = Pending::Nulls(1);
     }
 
     /// Appends `n` null rows.

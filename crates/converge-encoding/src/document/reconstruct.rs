@@ -6,9 +6,9 @@
 
 use smallvec::SmallVec;
 
-use crate::change::{Change, ChangeOp, ChangeParts};
+use crate::change::{Change, ChangeParts, KeyView, OpView};
 use crate::error::DecodeError;
-use crate::ids::{ChangeHash, ElemId, Key, ObjId, OpId};
+use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
 use crate::value::{Action, ScalarValue};
 
 use super::{DocOp, DocumentChunk};
@@ -38,14 +38,14 @@ pub(crate) struct Deletion {
 /// The pred list of every stored op and the deletions (§8 step 2). Op `i` of the document is
 /// stored op `i` for `i < preds.len()`, deletion `i - preds.len()` after that.
 pub(crate) struct Rebuilt {
-    pub(crate) preds: Vec<SmallVec<[OpId; 2]>>,
+    pub(crate) preds: Vec<SmallVec<[OpId; 1]>>,
     pub(crate) dels: Vec<Deletion>,
 }
 
 /// Rebuilds preds and deletions: one pass over the groups of the document order; per group,
 /// its successor entries sorted by id are matched against its ops.
 pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
-    let mut preds: Vec<SmallVec<[OpId; 2]>> = vec![SmallVec::new(); ops.len()];
+    let mut preds: Vec<SmallVec<[OpId; 1]>> = vec![SmallVec::new(); ops.len()];
     let mut dels: Vec<Deletion> = Vec::new();
     // (succ id, lister position, lister id) of one group, and (op id, position) of its ops.
     let mut entries: Vec<(OpId, usize, OpId)> = Vec::new();
@@ -129,29 +129,92 @@ pub(crate) struct ChangeLayout {
     /// Per change: (start_op, range into `by_actor[actor]`).
     pub(crate) changes: Vec<(u64, std::ops::Range<usize>)>,
     /// Per document actor: (counter, index into the rebuilt ops), sorted by counter.
-    pub(crate) by_actor: Vec<Vec<(u32, usize)>>,
+    pub(crate) by_actor: Vec<Vec<(u32, u32)>>,
 }
 
 pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLayout, DecodeError> {
     let n_actors = doc.actors.len();
-    let mut by_actor: Vec<Vec<(u32, usize)>> = vec![Vec::new(); n_actors];
-    let ids = doc
-        .ops
+    let ids = || {
+        doc.ops
+            .iter()
+            .map(|op| op.id)
+            .chain(rebuilt.dels.iter().map(|d| d.id))
+    };
+    // Counters are dense per actor in real documents: each actor's ids go to a table indexed
+    // by `counter - min` (no sort); thinly spread ids are sorted instead.
+    let mut ranges: Vec<(u32, u32, u64)> = vec![(u32::MAX, 0, 0); n_actors];
+    for id in ids() {
+        if let Some(r) = ranges.get_mut(id.actor as usize) {
+            r.0 = r.0.min(id.counter);
+            r.1 = r.1.max(id.counter);
+            r.2 += 1;
+        }
+    }
+    let mut tables: Vec<Vec<u32>> = ranges
         .iter()
-        .map(|op| op.id)
-        .chain(rebuilt.dels.iter().map(|d| d.id));
-    for (i, id) in ids.enumerate() {
-        if let Some(v) = by_actor.get_mut(id.actor as usize) {
-            v.push((id.counter, i));
+        .map(|&(lo, hi, n)| {
+            if n > 0 && u64::from(hi - lo) < 2 * n + 1024 {
+                vec![u32::MAX; (hi - lo) as usize + 1]
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let mut by_actor: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_actors];
+    // Per actor: the smallest counter seen twice.
+    let mut dup: Vec<Option<u32>> = vec![None; n_actors];
+    for (i, id) in ids().enumerate() {
+        let a = id.actor as usize;
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        let (Some(table), Some(&(lo, _, _))) = (tables.get_mut(a), ranges.get(a)) else {
+            continue;
+        };
+        if table.is_empty() {
+            if let Some(v) = by_actor.get_mut(a) {
+                v.push((id.counter, i));
+            }
+            continue;
+        }
+        let Some(slot) = id
+            .counter
+            .checked_sub(lo)
+            .and_then(|k| table.get_mut(k as usize))
+        else {
+            continue;
+        };
+        if *slot == u32::MAX {
+            *slot = i;
+        } else if let Some(d) = dup.get_mut(a) {
+            *d = Some(d.map_or(id.counter, |d| d.min(id.counter)));
         }
     }
     for (actor, v) in by_actor.iter_mut().enumerate() {
-        v.sort_unstable();
-        if let Some([a, _]) = v.windows(2).find(|w| matches!(w, [a, b] if a.0 == b.0)) {
+        let table = tables
+            .get_mut(actor)
+            .map(std::mem::take)
+            .unwrap_or_default();
+        if table.is_empty() {
+            v.sort_unstable();
+            if let Some([a, _]) = v.windows(2).find(|w| matches!(w, [a, b] if a.0 == b.0)) {
+                return Err(DecodeError::DuplicateOpId {
+                    counter: a.0,
+                    actor: actor as u32,
+                });
+            }
+            continue;
+        }
+        if let Some(&Some(counter)) = dup.get(actor) {
             return Err(DecodeError::DuplicateOpId {
-                counter: a.0,
+                counter,
                 actor: actor as u32,
             });
+        }
+        let lo = ranges.get(actor).map_or(0, |r| r.0);
+        v.reserve_exact(ranges.get(actor).map_or(0, |r| r.2 as usize));
+        for (k, &i) in table.iter().enumerate() {
+            if i != u32::MAX {
+                v.push((lo + k as u32, i));
+            }
         }
     }
     // Per actor: (last seq, last maxOp).
@@ -240,12 +303,25 @@ impl DocumentChunk {
         let rebuilt = rebuild_ops(&self.ops);
         let layout = layout(self, &rebuilt)?;
         let n_actors = self.actors.len();
-        let n_stored = self.ops.len();
         // Document actor index -> change-local actor number, for the change being built.
         let mut local: Vec<u32> = vec![u32::MAX; n_actors];
         let mut touched: Vec<usize> = Vec::new();
         let mut changes: Vec<Change> = Vec::with_capacity(self.changes.len());
         let mut referenced = vec![false; self.changes.len()];
+        // One set of parts, its buffers reused from change to change.
+        let mut parts = ChangeParts {
+            actor: ActorId::default(),
+            seq: 0,
+            start_op: 0,
+            time: 0,
+            message: None,
+            deps: Vec::new(),
+            other_actors: Vec::new(),
+            ops: Vec::new(),
+            extra_bytes: Vec::new(),
+        };
+        // Mapped preds of the change being built, in op order.
+        let mut flat: Vec<OpId> = Vec::new();
         for (c, (start_op, range)) in self.changes.iter().zip(&layout.changes) {
             let author = c.actor as usize;
             let owned = layout
@@ -253,98 +329,99 @@ impl DocumentChunk {
                 .get(author)
                 .and_then(|v| v.get(range.clone()))
                 .unwrap_or_default();
-            let mut other_actors = Vec::new();
+            parts.other_actors.clear();
+            flat.clear();
             if let Some(l) = local.get_mut(author) {
                 *l = 0;
                 touched.push(author);
             }
-            let mut map = |id: OpId| -> Result<OpId, DecodeError> {
-                let a = id.actor as usize;
-                let slot = local
-                    .get_mut(a)
-                    .ok_or_else(|| DecodeError::ActorIndexOutOfRange {
-                        index: u64::from(id.actor),
-                        len: n_actors,
-                    })?;
-                if *slot == u32::MAX {
-                    other_actors.push(self.actors.get(a).cloned().unwrap_or_default());
-                    *slot = other_actors.len() as u32;
-                    touched.push(a);
+            // First pass: give every actor the ops refer to its change-local number, and map
+            // the preds.
+            let mut n_ops = 0usize;
+            {
+                let other_actors = &mut parts.other_actors;
+                let mut map = |id: OpId| -> Result<OpId, DecodeError> {
+                    let a = id.actor as usize;
+                    let slot =
+                        local
+                            .get_mut(a)
+                            .ok_or_else(|| DecodeError::ActorIndexOutOfRange {
+                                index: u64::from(id.actor),
+                                len: n_actors,
+                            })?;
+                    if *slot == u32::MAX {
+                        other_actors.push(self.actors.get(a).cloned().unwrap_or_default());
+                        *slot = other_actors.len() as u32;
+                        touched.push(a);
+                    }
+                    Ok(OpId::new(id.counter, *slot))
+                };
+                for &(_, i) in owned {
+                    let Some(op) = self.op_view(&rebuilt, i as usize) else {
+                        continue;
+                    };
+                    if let ObjId::Op(id) = op.obj {
+                        map(id)?;
+                    }
+                    if let KeyView::Seq(ElemId::Op(id)) = op.key {
+                        map(id)?;
+                    }
+                    for p in op.pred {
+                        flat.push(map(*p)?);
+                    }
+                    n_ops += 1;
                 }
-                Ok(OpId::new(id.counter, *slot))
+            }
+            // Second: the ops in change-local numbers, as often as the encoder asks.
+            let local_id = |id: OpId| {
+                OpId::new(
+                    id.counter,
+                    local.get(id.actor as usize).copied().unwrap_or_default(),
+                )
             };
-            let mut map_key = |key: &Key| -> Result<Key, DecodeError> {
-                Ok(match key {
-                    Key::Seq(ElemId::Op(id)) => Key::Seq(ElemId::Op(map(*id)?)),
-                    k => k.clone(),
+            let flat = flat.as_slice();
+            let rebuilt = &rebuilt;
+            let local_id = &local_id;
+            let views = || {
+                let mut pos = 0usize;
+                owned.iter().filter_map(move |&(_, i)| {
+                    let mut op = self.op_view(rebuilt, i as usize)?;
+                    if let ObjId::Op(id) = op.obj {
+                        op.obj = ObjId::Op(local_id(id));
+                    }
+                    if let KeyView::Seq(ElemId::Op(id)) = op.key {
+                        op.key = KeyView::Seq(ElemId::Op(local_id(id)));
+                    }
+                    let end = pos + op.pred.len();
+                    op.pred = flat.get(pos..end).unwrap_or_default();
+                    pos = end;
+                    Some(op)
                 })
             };
-            let mut change_ops = Vec::with_capacity(owned.len());
-            for &(_, i) in owned {
-                let op = if let Some(op) = self.ops.get(i) {
-                    let pred = rebuilt
-                        .preds
-                        .get(i)
-                        .map(|p| p.as_slice())
-                        .unwrap_or_default();
-                    ChangeOp {
-                        obj: map_obj(op.obj, &mut map_key)?,
-                        key: map_key(&op.key)?,
-                        insert: op.insert,
-                        action: op.action,
-                        value: op.value.clone(),
-                        pred: map_preds(pred, &mut map_key)?,
-                        expand: op.expand,
-                        mark_name: op.mark_name.clone(),
-                    }
-                } else if let Some(d) = rebuilt.dels.get(i - n_stored) {
-                    let key = match d.key {
-                        Ok(j) => self.ops.get(j).map(|o| map_key(&o.key)).transpose()?,
-                        Err(elem) => Some(map_key(&Key::Seq(ElemId::Op(elem)))?),
-                    };
-                    let Some(key) = key else { continue };
-                    ChangeOp {
-                        obj: map_obj(d.obj, &mut map_key)?,
-                        key,
-                        insert: false,
-                        action: Action::Del,
-                        value: ScalarValue::Null,
-                        pred: map_preds(&d.pred, &mut map_key)?,
-                        expand: false,
-                        mark_name: None,
-                    }
-                } else {
-                    continue;
-                };
-                change_ops.push(op);
-            }
-            for a in touched.drain(..) {
-                if let Some(l) = local.get_mut(a) {
-                    *l = u32::MAX;
-                }
-            }
-            let mut deps = Vec::with_capacity(c.deps.len());
+            parts.deps.clear();
             for &d in &c.deps {
                 if let Some(r) = referenced.get_mut(d as usize) {
                     *r = true;
                 }
                 // `layout` checked every dep is an earlier change.
                 if let Some(dep) = changes.get(d as usize) {
-                    deps.push(dep.hash());
+                    parts.deps.push(dep.hash());
                 }
             }
-            let change = Change::from_parts(ChangeParts {
-                actor: self.actors.get(author).cloned().unwrap_or_default(),
-                seq: c.seq,
-                start_op: *start_op,
-                time: c.time,
-                message: c.message.clone(),
-                deps,
-                other_actors,
-                ops: change_ops,
-                extra_bytes: c.extra_bytes.clone(),
-            })?;
-            changes.push(change);
+            parts.actor = self.actors.get(author).cloned().unwrap_or_default();
+            parts.seq = c.seq;
+            parts.start_op = *start_op;
+            parts.time = c.time;
+            parts.message.clone_from(&c.message);
+            parts.extra_bytes.clear();
+            parts.extra_bytes.extend_from_slice(&c.extra_bytes);
+            let change = Change::from_views(&parts, n_ops, views);
+            for a in touched.drain(..) {
+                if let Some(l) = local.get_mut(a) {
+                    *l = u32::MAX;
+                }
+            }
+            changes.push(change?);
         }
         if check == HeadsCheck::Check {
             let mut computed: Vec<ChangeHash> = changes
@@ -365,31 +442,46 @@ impl DocumentChunk {
     }
 }
 
-/// An object id in change-local actor numbers, through the key mapper.
-fn map_obj(
-    obj: ObjId,
-    map_key: &mut impl FnMut(&Key) -> Result<Key, DecodeError>,
-) -> Result<ObjId, DecodeError> {
-    match obj {
-        ObjId::Root => Ok(ObjId::Root),
-        ObjId::Op(id) => match map_key(&Key::Seq(ElemId::Op(id)))? {
-            Key::Seq(ElemId::Op(id)) => Ok(ObjId::Op(id)),
-            _ => Ok(ObjId::Root),
-        },
-    }
-}
+/// A null value for deletions' views.
+static NULL: ScalarValue = ScalarValue::Null;
 
-/// A pred list in change-local actor numbers, through the key mapper.
-fn map_preds(
-    pred: &[OpId],
-    map_key: &mut impl FnMut(&Key) -> Result<Key, DecodeError>,
-) -> Result<Vec<OpId>, DecodeError> {
-    pred.iter()
-        .map(|p| match map_key(&Key::Seq(ElemId::Op(*p)))? {
-            Key::Seq(ElemId::Op(id)) => Ok(id),
-            _ => Ok(*p),
+impl DocumentChunk {
+    /// Op `i` of the document (stored ops, then `rebuilt`'s deletions) in document actor
+    /// numbers, preds unsorted; `None` for a deletion whose key cannot be found.
+    fn op_view<'d>(&'d self, rebuilt: &'d Rebuilt, i: usize) -> Option<OpView<'d>> {
+        if let Some(op) = self.ops.get(i) {
+            let pred = rebuilt
+                .preds
+                .get(i)
+                .map(|p| p.as_slice())
+                .unwrap_or_default();
+            return Some(OpView {
+                obj: op.obj,
+                key: KeyView::of(&op.key),
+                insert: op.insert,
+                action: op.action,
+                value: &op.value,
+                pred,
+                expand: op.expand,
+                mark_name: op.mark_name.as_deref(),
+            });
+        }
+        let d = rebuilt.dels.get(i.checked_sub(self.ops.len())?)?;
+        let key = match d.key {
+            Ok(j) => KeyView::of(&self.ops.get(j)?.key),
+            Err(elem) => KeyView::Seq(ElemId::Op(elem)),
+        };
+        Some(OpView {
+            obj: d.obj,
+            key,
+            insert: false,
+            action: Action::Del,
+            value: &NULL,
+            pred: &d.pred,
+            expand: false,
+            mark_name: None,
         })
-        .collect()
+    }
 }
 
 #[cfg(test)]
@@ -408,6 +500,35 @@ mod tests {
             succ,
             expand: false,
             mark_name: None,
+        }
+    }
+
+    #[test]
+    fn duplicate_ids_are_reported_dense_or_sparse() {
+        let k = Key::Map("k".into());
+        // Dense counters (table path), then counters far apart (sorted path): the smallest
+        // duplicated counter is reported either way.
+        for far in [0u32, 1 << 20] {
+            let ops = vec![
+                op(5 + far, k.clone(), false, vec![]),
+                op(1, k.clone(), false, vec![]),
+                op(5 + far, k.clone(), false, vec![]),
+                op(3, k.clone(), false, vec![]),
+                op(3, k.clone(), false, vec![]),
+            ];
+            let doc = DocumentChunk {
+                actors: vec![crate::ids::ActorId::from_bytes(&[1])],
+                ops,
+                ..DocumentChunk::default()
+            };
+            let rebuilt = rebuild_ops(&doc.ops);
+            assert!(matches!(
+                layout(&doc, &rebuilt),
+                Err(DecodeError::DuplicateOpId {
+                    counter: 3,
+                    actor: 0
+                })
+            ));
         }
     }
 
