@@ -16,9 +16,9 @@ impl Document {
     /// 256 bytes or more deflated), followed by the raw chunks of queued changes whose deps
     /// are missing. Marks everything as saved for [`Document::save_incremental`].
     pub fn save(&mut self) -> Vec<u8> {
-        self.saved = self.history.changes.len();
+        self.saved = self.history.len();
         let mut out = self.document_chunk().encode(true);
-        for c in &self.queue {
+        for c in self.history.queued_changes() {
             out.extend_from_slice(c.bytes());
         }
         out
@@ -33,10 +33,10 @@ impl Document {
     /// chunks (empty if there are none).
     pub fn save_incremental(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
-        for c in self.history.changes.get(self.saved..).unwrap_or_default() {
-            out.extend_from_slice(c.change.bytes());
+        for i in self.saved..self.history.len() {
+            out.extend_from_slice(self.history.bytes(i).map_or(&[][..], |b| &b[..]));
         }
-        self.saved = self.history.changes.len();
+        self.saved = self.history.len();
         out
     }
 
@@ -48,12 +48,12 @@ impl Document {
         let chunks = decode_chunks(&Bytes::copy_from_slice(bytes))?;
         let first_is_doc = matches!(chunks.first(), Some((_, FileChunk::Document(_))));
         doc.apply_chunks(chunks)?;
-        if !first_is_doc && !doc.queue.is_empty() {
+        if !first_is_doc && doc.history.queued_len() > 0 {
             return Err(DocError::MissingDeps {
                 missing: doc.missing_deps(&[]),
             });
         }
-        doc.saved = doc.history.changes.len();
+        doc.saved = doc.history.len();
         Ok(doc)
     }
 
@@ -84,16 +84,16 @@ impl Document {
             };
             chunks.push((0, decoded));
         }
-        let before = self.history.changes.len();
+        let before = self.history.len();
         self.apply_chunks(chunks)?;
-        Ok(self.history.changes.len() - before)
+        Ok(self.history.len() - before)
     }
 
     fn apply_chunks(&mut self, chunks: Vec<(usize, FileChunk)>) -> Result<(), DocError> {
         for (_, chunk) in chunks {
             match chunk {
                 FileChunk::Document(d) => {
-                    if d.heads.iter().all(|h| self.history.by_hash.contains_key(h)) {
+                    if d.heads.iter().all(|h| self.history.contains(h)) {
                         continue;
                     }
                     check_mark_order(&d)?;
@@ -115,7 +115,7 @@ impl Document {
         let ops = &self.ops;
         let history = &self.history;
         // Authors, sorted; doc actor index → position.
-        let mut authors: Vec<u32> = history.changes.iter().map(|c| c.actor).collect();
+        let mut authors: Vec<u32> = (0..history.len()).map(|i| history.actor(i)).collect();
         authors.sort_unstable();
         authors.dedup();
         authors.sort_by(|&a, &b| ops.actors[a as usize].cmp(&ops.actors[b as usize]));
@@ -125,17 +125,15 @@ impl Document {
         }
         let map_id = |id: OpId| OpId::new(id.counter, actor_pos[id.actor as usize]);
 
-        let changes: Vec<DocChange> = history
-            .changes
-            .iter()
-            .map(|c| DocChange {
-                actor: actor_pos[c.actor as usize],
-                seq: c.change.seq(),
-                max_op: u64::from(c.max_op),
-                time: c.change.time(),
-                message: c.change.message().map(str::to_owned),
-                deps: c.deps.clone(),
-                extra_bytes: c.change.extra_bytes().to_vec(),
+        let changes: Vec<DocChange> = (0..history.len())
+            .map(|i| DocChange {
+                actor: actor_pos[history.actor(i) as usize],
+                seq: history.seq(i),
+                max_op: history.max_op(i),
+                time: history.time(i),
+                message: history.message(i).map(str::to_owned),
+                deps: history.deps(i),
+                extra_bytes: history.extra_bytes(i).to_vec(),
             })
             .collect();
 
@@ -207,11 +205,7 @@ impl Document {
             })
             .collect();
 
-        let heads = history
-            .heads
-            .iter()
-            .map(|&i| (history.changes[i as usize].hash, i as usize))
-            .collect();
+        let heads = history.head_indexes();
         let actors = authors
             .iter()
             .map(|&a| ops.actors[a as usize].clone())
