@@ -18,6 +18,15 @@ pub enum DagError {
         /// The rejected change.
         hash: ChangeHash,
     },
+    /// [`ChangeGraph::push_ready`](crate::ChangeGraph::push_ready) was given a change that
+    /// is not ready to append as it is.
+    #[error("change {hash} cannot be appended: {reason}")]
+    NotReady {
+        /// The change.
+        hash: ChangeHash,
+        /// Why.
+        reason: &'static str,
+    },
     /// The graph and queue together would exceed the dense index space (`u32`) for changes or
     /// dependency edges.
     #[error("too many {what}: {count} exceeds the limit {limit}")]

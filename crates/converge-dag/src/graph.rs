@@ -32,7 +32,17 @@ pub struct ChangeMeta {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ChangeIdx(u32);
 
+/// The causal queue as saved by [`ChangeGraph::queue_snapshot`] (the default is an empty
+/// queue).
+#[derive(Clone, Debug, Default)]
+pub struct QueueSnapshot(Queue);
+
 impl ChangeIdx {
+    /// The index at `position` (lookups with it fail if no change is there).
+    pub fn new(position: u32) -> Self {
+        ChangeIdx(position)
+    }
+
     /// The position, from 0.
     pub fn get(self) -> usize {
         self.0 as usize
@@ -44,6 +54,11 @@ impl ChangeIdx {
 pub struct ActorIdx(u32);
 
 impl ActorIdx {
+    /// The actor index at `position` (lookups with it fail if no actor is there).
+    pub fn new(position: u32) -> Self {
+        ActorIdx(position)
+    }
+
     /// The position, from 0.
     pub fn get(self) -> usize {
         self.0 as usize
@@ -408,22 +423,43 @@ impl ChangeGraph {
     /// Appends a ready change to the graph. The caller has checked capacity, found the index
     /// of every dep (`deps`) and that `change.seq` is its actor's next seq.
     fn apply(&mut self, change: ChangeMeta, deps: &[u32]) -> ChangeIdx {
-        let idx = self.hashes.len() as u32;
         let actor = self.intern(change.actor);
-        self.hashes.push(change.hash);
+        self.apply_interned(
+            change.hash,
+            actor,
+            change.seq,
+            change.start_op,
+            change.max_op,
+            deps,
+        )
+    }
+
+    /// [`Self::apply`] with the actor already interned.
+    fn apply_interned(
+        &mut self,
+        hash: ChangeHash,
+        actor: u32,
+        seq: u64,
+        start_op: u64,
+        max_op: u64,
+        deps: &[u32],
+    ) -> ChangeIdx {
+        let idx = self.hashes.len() as u32;
+        for &dep in deps {
+            if let Some(h) = self.hashes.get(dep as usize) {
+                self.heads.remove(h);
+            }
+        }
+        self.hashes.push(hash);
         self.index.insert(&self.hashes, idx);
         self.dep_targets.extend_from_slice(deps);
         self.dep_starts.push(self.dep_targets.len() as u32);
-        for dep in &change.deps {
-            self.heads.remove(dep);
-        }
-        self.heads.insert(change.hash);
+        self.heads.insert(hash);
         self.change_actor.push(actor);
-        self.change_seq
-            .push(u32::try_from(change.seq).unwrap_or(u32::MAX));
-        self.start_ops.push(change.start_op);
-        self.max_ops.push(change.max_op);
-        self.max_op = self.max_op.max(change.max_op);
+        self.change_seq.push(u32::try_from(seq).unwrap_or(u32::MAX));
+        self.start_ops.push(start_op);
+        self.max_ops.push(max_op);
+        self.max_op = self.max_op.max(max_op);
         if let Some(list) = self.actor_changes.get_mut(actor as usize) {
             list.push(idx);
         }
@@ -444,6 +480,171 @@ impl ChangeGraph {
         self.actor_lookup.insert(actor, a);
         self.actor_changes.push(Vec::new());
         a
+    }
+
+    /// [`Self::intern`] by reference, trying the newest change's actor first (runs of one
+    /// actor are the common case in local commits and loads).
+    fn intern_ref(&mut self, actor: &ActorId) -> u32 {
+        if let Some(&last) = self.change_actor.last()
+            && self.actors.get(last as usize) == Some(actor)
+        {
+            return last;
+        }
+        match self.actor_lookup.get(actor) {
+            Some(&a) => a,
+            None => self.intern(actor.clone()),
+        }
+    }
+
+    /// Appends one change known to be ready, without the batch machinery of
+    /// [`Self::insert_batch`]: for local commits and for loading a whole document, whose
+    /// changes come with their deps as indexes. `deps` are positions of applied changes.
+    ///
+    /// Refused with [`DagError::NotReady`] (and nothing changes) if the hash is applied or
+    /// queued, a dep is not applied, `seq` is not the actor's next seq, or a queued change
+    /// waits for this change or claims its (actor, seq): releasing queued changes is
+    /// [`Self::insert_batch`]'s job. A local commit calls [`Self::discard_queued_from`] first,
+    /// as the reference does.
+    pub fn push_ready(
+        &mut self,
+        hash: ChangeHash,
+        actor: &ActorId,
+        seq: u64,
+        start_op: u64,
+        max_op: u64,
+        deps: &[u32],
+    ) -> Result<ChangeIdx, DagError> {
+        let not_ready = |reason| DagError::NotReady { hash, reason };
+        let len = self.hashes.len();
+        if deps.iter().any(|&d| d as usize >= len) {
+            return Err(not_ready("a dependency is not applied"));
+        }
+        if seq != self.seq_for_actor(actor).saturating_add(1) {
+            return Err(not_ready("the seq is not the actor's next"));
+        }
+        if self.contains(&hash) {
+            return Err(not_ready("the change is already applied"));
+        }
+        if !self.queue.parked.is_empty()
+            && (self.queue.parked.contains_key(&hash)
+                || self.queue.waiting.contains_key(&hash)
+                || self.queue.seqs.contains(&(actor.clone(), seq))
+                || self
+                    .queue
+                    .waiting_for_seq
+                    .contains_key(&(actor.clone(), seq)))
+        {
+            return Err(not_ready("the queue holds or waits for the change"));
+        }
+        let changes = (len + self.queue.parked.len() + 1) as u64;
+        if changes > MAX_CHANGES {
+            return Err(DagError::CapacityExceeded {
+                what: "changes",
+                count: changes,
+                limit: MAX_CHANGES,
+            });
+        }
+        let edges = (self.dep_targets.len() + deps.len()) as u64 + self.queue.dep_count;
+        if edges > MAX_EDGES {
+            return Err(DagError::CapacityExceeded {
+                what: "dependency edges",
+                count: edges,
+                limit: MAX_EDGES,
+            });
+        }
+        let actor = self.intern_ref(actor);
+        Ok(self.apply_interned(hash, actor, seq, start_op, max_op, deps))
+    }
+
+    /// Forgets the applied changes from position `len` on (the newest ones), as if they had
+    /// never been inserted: heads, per-actor lists, actors first seen in them, the hash
+    /// index, the max op and clock checkpoints are restored. The queue is left alone (see
+    /// [`Self::queue_snapshot`]). Used to roll back a batch the caller could not complete.
+    /// Cost: O(removed changes and their deps) plus a scan of the dep edges after the oldest
+    /// change that becomes a head again, and of the max ops.
+    pub fn truncate(&mut self, len: usize) {
+        let old = self.hashes.len();
+        if len >= old {
+            return;
+        }
+        self.index.truncate(&self.hashes, len as u32);
+        // Deps of removed changes that stay: the candidates to become heads again.
+        let mut candidates: Vec<u32> = Vec::new();
+        for i in (len..old).rev() {
+            if let Some(h) = self.hashes.get(i) {
+                self.heads.remove(h);
+            }
+            candidates.extend(
+                self.dep_slice(i as u32)
+                    .iter()
+                    .copied()
+                    .filter(|&d| (d as usize) < len),
+            );
+            if let Some(&a) = self.change_actor.get(i)
+                && let Some(list) = self.actor_changes.get_mut(a as usize)
+            {
+                list.pop();
+            }
+        }
+        // Actors are numbered in order of their first change: those left without changes
+        // are the newest.
+        while self.actor_changes.last().is_some_and(Vec::is_empty) {
+            self.actor_changes.pop();
+            if let Some(a) = self.actors.pop() {
+                self.actor_lookup.remove(&a);
+            }
+        }
+        let edges = self.dep_starts.get(len).copied().unwrap_or(0) as usize;
+        self.dep_targets.truncate(edges);
+        self.dep_starts.truncate(len + 1);
+        self.hashes.truncate(len);
+        self.change_actor.truncate(len);
+        self.change_seq.truncate(len);
+        self.start_ops.truncate(len);
+        self.max_ops.truncate(len);
+        candidates.sort_unstable();
+        candidates.dedup();
+        if let Some(&oldest) = candidates.first() {
+            // A remaining dependent of a candidate comes after it in graph order.
+            let from = self
+                .dep_starts
+                .get(oldest as usize + 1)
+                .copied()
+                .unwrap_or(0) as usize;
+            let depended: HashSet<u32> = self
+                .dep_targets
+                .get(from..)
+                .unwrap_or_default()
+                .iter()
+                .copied()
+                .filter(|d| candidates.binary_search(d).is_ok())
+                .collect();
+            for c in candidates {
+                if !depended.contains(&c)
+                    && let Some(h) = self.hashes.get(c as usize)
+                {
+                    self.heads.insert(*h);
+                }
+            }
+        }
+        self.max_op = self.max_ops.iter().copied().max().unwrap_or(0);
+        self.checkpoints.retain(|(i, _)| (*i as usize) < len);
+        self.next_checkpoint = match self.checkpoints.last() {
+            Some((i, _)) => *i as usize + CHECKPOINT_INTERVAL.max(self.actors.len()),
+            None => CHECKPOINT_INTERVAL - 1,
+        };
+    }
+
+    /// A copy of the causal queue, to put back with [`Self::restore_queue`] (rolling back a
+    /// batch together with [`Self::truncate`]).
+    pub fn queue_snapshot(&self) -> QueueSnapshot {
+        QueueSnapshot(self.queue.clone())
+    }
+
+    /// Puts back a queue saved by [`Self::queue_snapshot`]. The caller restores the applied
+    /// changes to what they were then (with [`Self::truncate`]) first.
+    pub fn restore_queue(&mut self, snapshot: QueueSnapshot) {
+        self.queue = snapshot.0;
     }
 
     /// Discards queued changes of `actor` with seq `>= seq`, and queued changes that depend on
@@ -1078,5 +1279,148 @@ mod tests {
         assert_eq!((c.seq(), c.actor(), c.max_op()), (3, &actor(1), 3));
         assert_eq!(g.max_op(), 3);
         assert!(g.heads_are(&[h(4)]));
+    }
+
+    /// Everything a query can see, for comparing graphs.
+    fn snapshot(g: &ChangeGraph) -> impl PartialEq + std::fmt::Debug + use<> {
+        let changes: Vec<_> = g
+            .iter()
+            .map(|c| {
+                (
+                    c.hash(),
+                    c.actor().clone(),
+                    c.actor_index(),
+                    c.seq(),
+                    c.max_op(),
+                    c.deps().collect::<Vec<_>>(),
+                )
+            })
+            .collect();
+        let clocks: Vec<_> = g.hashes().iter().map(|h| g.clock_at(&[*h])).collect();
+        let seqs: Vec<_> = g.actors().iter().map(|a| g.seq_for_actor(a)).collect();
+        (
+            changes,
+            g.heads().collect::<Vec<_>>(),
+            g.actors().to_vec(),
+            seqs,
+            g.max_op(),
+            clocks,
+            g.missing_deps(&[]),
+            g.queued_len(),
+        )
+    }
+
+    #[test]
+    fn truncate_restores_the_graph() {
+        // A history with branches, several actors (the last ones first seen late) and more
+        // changes than a checkpoint interval.
+        let mut all = Vec::new();
+        let mut seqs = [0u64; 4];
+        let mut last = [None::<u32>; 4];
+        for n in 1..=300u32 {
+            let a = match n {
+                0..=100 => (n % 2) as usize,
+                101..=200 => (n % 3) as usize,
+                _ => (n % 4) as usize,
+            };
+            seqs[a] += 1;
+            let mut deps: Vec<u32> = last
+                .iter()
+                .flatten()
+                .copied()
+                .filter(|_| n % 5 != 0)
+                .collect();
+            if let Some(l) = last[a]
+                && !deps.contains(&l)
+            {
+                deps.push(l);
+            }
+            all.push(meta(n, a as u8 + 1, seqs[a], &deps));
+            last[a] = Some(n);
+        }
+        // One change per insert, so that graph order is the order of `all`.
+        let build = |changes: &[ChangeMeta]| {
+            let mut g = ChangeGraph::new();
+            for m in changes {
+                assert_eq!(g.insert(m.clone()).unwrap().len(), 1);
+            }
+            g
+        };
+        let full = build(&all);
+        for len in [0usize, 1, 50, 64, 150, 201, 299] {
+            let reference = build(&all[..len]);
+            let mut g = full.clone();
+            g.truncate(len);
+            assert_eq!(snapshot(&g), snapshot(&reference), "truncate({len})");
+            for m in &all[..len] {
+                assert!(g.contains(&m.hash));
+            }
+            for m in &all[len..] {
+                assert!(!g.contains(&m.hash));
+                assert!(g.change_by_hash(&m.hash).is_none());
+            }
+            // Inserting the rest again gives the full graph.
+            for m in &all[len..] {
+                g.insert(m.clone()).unwrap();
+            }
+            assert_eq!(snapshot(&g), snapshot(&full));
+        }
+    }
+
+    #[test]
+    fn queue_snapshot_rolls_back_a_release() {
+        let mut g = ChangeGraph::new();
+        g.insert(meta(1, 1, 1, &[])).unwrap();
+        g.insert(meta(3, 2, 1, &[2])).unwrap();
+        let saved = g.queue_snapshot();
+        let before = snapshot(&g);
+        let applied = g.insert(meta(2, 1, 2, &[1])).unwrap();
+        assert_eq!(applied.len(), 2);
+        assert_eq!(g.queued_len(), 0);
+        g.truncate(1);
+        g.restore_queue(saved);
+        assert_eq!(snapshot(&g), before);
+        assert_eq!(g.missing_deps(&[]), [h(2)]);
+        // The rolled-back changes can be inserted again.
+        assert_eq!(g.insert(meta(2, 1, 2, &[1])).unwrap().len(), 2);
+        assert_eq!(g.heads().collect::<Vec<_>>(), [h(3)]);
+    }
+
+    #[test]
+    fn push_ready_appends_like_insert() {
+        let mut a = ChangeGraph::new();
+        let mut b = ChangeGraph::new();
+        let changes = [
+            meta(1, 1, 1, &[]),
+            meta(2, 2, 1, &[1]),
+            meta(3, 1, 2, &[1]),
+            meta(4, 1, 3, &[2, 3]),
+        ];
+        for m in &changes {
+            a.insert(m.clone()).unwrap();
+            let deps: Vec<u32> = m
+                .deps
+                .iter()
+                .map(|d| b.index_of(d).unwrap().get() as u32)
+                .collect();
+            b.push_ready(m.hash, &m.actor, m.seq, m.start_op, m.max_op, &deps)
+                .unwrap();
+        }
+        assert_eq!(snapshot(&a), snapshot(&b));
+        let not_ready =
+            |r: Result<ChangeIdx, DagError>| matches!(r, Err(DagError::NotReady { .. }));
+        // Already applied, wrong seq, unknown dep.
+        assert!(not_ready(b.push_ready(h(4), &actor(1), 4, 5, 5, &[3])));
+        assert!(not_ready(b.push_ready(h(5), &actor(1), 5, 5, 5, &[3])));
+        assert!(not_ready(b.push_ready(h(5), &actor(1), 4, 5, 5, &[4])));
+        // A queued change waiting for (actor 1, seq 4).
+        b.insert(meta(6, 1, 5, &[4])).unwrap();
+        assert!(not_ready(b.push_ready(h(5), &actor(1), 4, 5, 5, &[3])));
+        b.discard_queued_from(&actor(1), 4);
+        assert_eq!(
+            b.push_ready(h(5), &actor(1), 4, 5, 5, &[3]).unwrap().get(),
+            4
+        );
+        assert_eq!(b.len(), 5);
     }
 }

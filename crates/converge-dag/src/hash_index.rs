@@ -97,6 +97,35 @@ impl HashIndex {
         }
     }
 
+    /// Forgets the entries of indexes `len..` (the most recently inserted ones; `hashes` must
+    /// still hold them). Linear probing without deletions places each entry after earlier
+    /// entries only, so emptying the slots of the newest entries leaves the table exactly as
+    /// inserting only the older ones would have. Removing newest first keeps every probe path
+    /// still to be followed intact.
+    pub(crate) fn truncate(&mut self, hashes: &[ChangeHash], len: u32) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let mask = self.slots.len() - 1;
+        for idx in (len..self.len as u32).rev() {
+            let Some(hash) = hashes.get(idx as usize) else {
+                continue;
+            };
+            let (mut slot, _) = self.slot_of(hash);
+            for _ in 0..self.slots.len() {
+                match self.slots.get_mut(slot) {
+                    Some(s) if *s == EMPTY => break,
+                    Some(s) if *s as u32 == idx => {
+                        *s = EMPTY;
+                        break;
+                    }
+                    _ => slot = (slot + 1) & mask,
+                }
+            }
+        }
+        self.len = self.len.min(len as usize);
+    }
+
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.slots.capacity() * size_of::<u64>()
@@ -124,5 +153,18 @@ mod tests {
         }
         assert_eq!(index.get(&hashes, &ChangeHash([0xee; 32])), None);
         assert_eq!(HashIndex::default().get(&hashes, &hashes[0]), None);
+        // Truncating keeps the older entries findable and forgets the newer ones; inserting
+        // again works.
+        index.truncate(&hashes, 300);
+        for (i, h) in hashes.iter().enumerate() {
+            let expect = (i < 300).then_some(i as u32);
+            assert_eq!(index.get(&hashes, h), expect);
+        }
+        for i in 300..1000u32 {
+            index.insert(&hashes, i);
+        }
+        for (i, h) in hashes.iter().enumerate() {
+            assert_eq!(index.get(&hashes, h), Some(i as u32));
+        }
     }
 }

@@ -51,4 +51,6 @@ mod hash_index;
 mod queue;
 
 pub use error::DagError;
-pub use graph::{ActorIdx, Ancestry, ChangeGraph, ChangeIdx, ChangeMeta, ChangeRef, Clock};
+pub use graph::{
+    ActorIdx, Ancestry, ChangeGraph, ChangeIdx, ChangeMeta, ChangeRef, Clock, QueueSnapshot,
+};

@@ -5,8 +5,6 @@
 //! leaves nothing behind. A batch (`apply_changes`) is atomic too: if a later change fails, the
 //! earlier changes of the batch are undone.
 
-use std::collections::HashSet;
-
 use converge_encoding::{
     Action, ActorId, Change, ChangeHash, ElemId, Key, ObjId, OpId, ScalarValue,
 };
@@ -14,7 +12,6 @@ use smallvec::SmallVec;
 
 use crate::doc::Document;
 use crate::error::{DocError, InvalidOpReason};
-use crate::history::ChangeMeta;
 use crate::opset::{HEAD, Hint, NewOp, StoredValue};
 use crate::types::{ExId, ObjType};
 
@@ -54,18 +51,27 @@ impl Document {
         &mut self,
         changes: impl IntoIterator<Item = Change>,
     ) -> Result<(), DocError> {
+        let changes: Vec<Change> = changes.into_iter().collect();
+        if changes.is_empty() {
+            return Ok(());
+        }
         let ops_len = self.ops.ops.len();
-        let history_len = self.history.changes.len();
-        let heads: SmallVec<[u32; 4]> = SmallVec::from_slice(&self.history.heads);
-        let queue_before = (!self.queue.is_empty()).then(|| self.queue.clone());
+        let mark = self.history.mark();
+        // The graph orders the batch (duplicates skipped, changes with missing deps queued,
+        // released changes in the reference's order); a refusal there leaves everything as
+        // it was, except queued changes the reference drops too.
+        let ready = self.history.insert(changes)?;
+        if ready.is_empty() {
+            return Ok(());
+        }
         // The undo log is kept between calls so that applying many small batches does not
         // allocate it each time.
         let mut log = std::mem::take(&mut self.undo_log);
         log.preds.clear();
         log.pred_ends.clear();
         let mut result = Ok(());
-        for change in changes {
-            if let Err(e) = self.receive(change, &mut log) {
+        for change in ready {
+            if let Err(e) = self.apply_ready(change, &mut log) {
                 result = Err(e);
                 break;
             }
@@ -86,45 +92,15 @@ impl Document {
             }
             debug_assert_eq!(self.ops.ops.len(), ops_len);
             self.ops.max_op = self.ops.ops.iter().map(|o| o.id.counter).max().unwrap_or(0);
-            self.history.truncate(history_len, heads.to_vec());
+            self.history.rollback(mark);
             self.obj_cache = None;
-            self.queue = queue_before.unwrap_or_default();
         }
         self.undo_log = log;
         result
     }
 
-    /// Applies one change (or queues it).
-    fn receive(&mut self, change: Change, log: &mut BatchLog) -> Result<(), DocError> {
-        let hash = change.hash();
-        if self.history.by_hash.contains_key(&hash) || self.queue.iter().any(|c| c.hash() == hash) {
-            return Ok(());
-        }
-        if !self.deps_present(&change) {
-            self.queue.push(change);
-            return Ok(());
-        }
-        self.apply_ready(Box::new(change), log)?;
-        // Drain whatever became ready.
-        while let Some(pos) = self.queue.iter().position(|c| self.deps_present(c)) {
-            let next = self.queue.swap_remove(pos);
-            if self.history.by_hash.contains_key(&next.hash()) {
-                continue;
-            }
-            self.apply_ready(Box::new(next), log)?;
-        }
-        Ok(())
-    }
-
-    fn deps_present(&self, change: &Change) -> bool {
-        change
-            .deps()
-            .iter()
-            .all(|d| self.history.by_hash.contains_key(d))
-    }
-
     /// Validates and applies a change whose deps are all present.
-    fn apply_ready(&mut self, change: Box<Change>, log: &mut BatchLog) -> Result<(), DocError> {
+    fn apply_ready(&mut self, change: Change, log: &mut BatchLog) -> Result<(), DocError> {
         let hash = change.hash();
         // Actor numbers of the change → doc actor indexes (tentative for new actors).
         let mut new_actors: Vec<ActorId> = Vec::new();
@@ -143,7 +119,6 @@ impl Document {
             actor_map.push(idx);
         }
         let author = actor_map.first().copied().unwrap_or(0);
-        self.check_seq(&change, author)?;
         let start_op = change.start_op();
         if change.max_op() > u64::from(u32::MAX) || start_op == 0 {
             return Err(DocError::InvalidOp {
@@ -201,36 +176,7 @@ impl Document {
             log.preds.extend_from_slice(&preds);
             log.pred_ends.push(log.preds.len() as u32);
         }
-        let deps = self
-            .history
-            .indexes(change.deps())
-            .map_err(|hash| DocError::UnknownChange { hash })?;
-        self.history.push(ChangeMeta {
-            hash,
-            actor: author,
-            max_op: change.max_op() as u32,
-            deps,
-            change,
-        });
-        Ok(())
-    }
-
-    fn check_seq(&self, change: &Change, author: u32) -> Result<(), DocError> {
-        let expected = self.history.next_seq(author);
-        let seq = change.seq();
-        if seq < expected {
-            return Err(DocError::DuplicateSeqNumber {
-                actor: change.actor().clone(),
-                seq,
-            });
-        }
-        if seq > expected {
-            return Err(DocError::SeqGap {
-                actor: change.actor().clone(),
-                expected,
-                found: seq,
-            });
-        }
+        self.history.record(change, author);
         Ok(())
     }
 
@@ -380,36 +326,29 @@ impl Document {
     /// The changes not reachable from `since` (all changes for `since = []`), in application
     /// order. Unknown hashes in `since` are ignored.
     pub fn get_changes(&self, since: &[ChangeHash]) -> Vec<Change> {
-        let known: Vec<u32> = since
-            .iter()
-            .filter_map(|h| self.history.by_hash.get(h).copied())
-            .collect();
-        let seen = self.history.ancestors(&known);
         self.history
-            .changes
-            .iter()
-            .zip(seen)
-            .filter(|(_, s)| !s)
-            .map(|(c, _)| Change::clone(&c.change))
+            .graph
+            .not_ancestors_of(since)
+            .into_iter()
+            .filter_map(|i| self.history.change(i.get()))
             .collect()
     }
 
     /// The change with this hash, if the document has applied it.
     pub fn get_change_by_hash(&self, hash: &ChangeHash) -> Option<&Change> {
-        let i = *self.history.by_hash.get(hash)?;
-        self.history.changes.get(i as usize).map(|c| &*c.change)
+        let i = self.history.index_of(hash)?;
+        self.history.change_ref(i)
     }
 
     /// Hashes the document needs but does not have: deps of queued changes that are neither
     /// applied nor queued, and any of `heads` it does not know. Sorted.
     pub fn missing_deps(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
-        let queued: HashSet<ChangeHash> = self.queue.iter().map(Change::hash).collect();
         let mut out: Vec<ChangeHash> = self
-            .queue
-            .iter()
+            .history
+            .queued_changes()
             .flat_map(|c| c.deps().iter().copied())
             .chain(heads.iter().copied())
-            .filter(|h| !self.history.by_hash.contains_key(h) && !queued.contains(h))
+            .filter(|h| !self.history.contains(h) && self.history.queued_change(h).is_none())
             .collect();
         out.sort_unstable();
         out.dedup();
@@ -432,13 +371,11 @@ impl Document {
         let seen = self.history.ancestors(&idx);
         let mut doc = Document::new();
         doc.ops.encoding = self.ops.encoding;
-        let changes = self
-            .history
-            .changes
-            .iter()
-            .zip(seen)
-            .filter(|(_, s)| *s)
-            .map(|(c, _)| Change::clone(&c.change));
+        let changes = seen
+            .into_iter()
+            .enumerate()
+            .filter(|&(_, s)| s)
+            .filter_map(|(i, _)| self.history.change(i));
         doc.apply_changes(changes)?;
         Ok(doc)
     }
@@ -446,11 +383,10 @@ impl Document {
     /// Applies every change of `other` this document lacks. Returns the hashes applied.
     pub fn merge(&mut self, other: &Document) -> Result<Vec<ChangeHash>, DocError> {
         let changes = other.get_changes(&self.heads());
-        let before = self.history.changes.len();
+        let before = self.history.len();
         self.apply_changes(changes)?;
-        Ok(self.history.changes[before..]
-            .iter()
-            .map(|c| c.hash)
+        Ok((before..self.history.len())
+            .map(|i| self.history.hash(i))
             .collect())
     }
 }

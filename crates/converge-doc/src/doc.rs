@@ -8,7 +8,7 @@ use converge_encoding::{
 };
 
 use crate::error::DocError;
-use crate::history::{ChangeMeta, History};
+use crate::history::History;
 use crate::opset::{HEAD, NONE, OpSet, View};
 use crate::transaction::Transaction;
 use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding, ValueTree, ValueWithId};
@@ -23,9 +23,8 @@ pub struct Document {
     pub(crate) ops: OpSet,
     /// Doc-wide index of the local actor.
     pub(crate) actor: u32,
+    /// Applied changes and the queue of remote changes waiting for their deps.
     pub(crate) history: History,
-    /// Remote changes waiting for their deps.
-    pub(crate) queue: Vec<Change>,
     /// Number of changes (in application order) already written by a save.
     pub(crate) saved: usize,
     /// The object a local edit last resolved: (id, object index). Cleared whenever object
@@ -65,8 +64,7 @@ impl Document {
         Document {
             ops,
             actor,
-            history: History::default(),
-            queue: Vec::new(),
+            history: History::new(),
             saved: 0,
             obj_cache: None,
             undo_log: Default::default(),
@@ -122,7 +120,7 @@ impl Document {
 
     /// Number of changes applied.
     pub fn change_count(&self) -> usize {
-        self.history.changes.len()
+        self.history.len()
     }
 
     /// Encodes a committed local transaction as a change and records it. The transaction's ops
@@ -190,42 +188,37 @@ impl Document {
                 mark_name: self.ops.mark_names.get(&((ops_start + i) as u32)).cloned(),
             });
         }
-        let seq = self.history.next_seq(author);
-        let mut deps = self.history.heads.clone();
+        let seq = self.history.actor_seq(author) + 1;
+        let mut deps: Vec<(ChangeHash, u32)> = self
+            .history
+            .head_indexes()
+            .into_iter()
+            .map(|(h, i)| (h, i as u32))
+            .collect();
         // As automerge 0.12 (`transaction_args`): the author's previous change is always a
         // dep, even when it is an ancestor of the heads (after merging a change built on it).
-        if let Some(&last) = self
-            .history
-            .by_actor
-            .get(author as usize)
-            .and_then(|v| v.last())
-            && !deps.contains(&last)
+        if let Some(last) = self.history.last_of_actor(author)
+            && !deps.iter().any(|&(_, i)| i as usize == last)
         {
-            deps.push(last);
+            deps.push((self.history.hash(last), last as u32));
+            deps.sort_unstable();
         }
-        deps.sort_by_key(|&i| self.history.changes[i as usize].hash);
         let change = Change::from_parts(ChangeParts {
             actor: self.ops.actors[author as usize].clone(),
             seq,
             start_op: u64::from(start_op),
             time,
             message,
-            deps: deps
-                .iter()
-                .map(|&d| self.history.changes[d as usize].hash)
-                .collect(),
+            deps: deps.iter().map(|&(h, _)| h).collect(),
             other_actors,
             ops: change_ops,
             extra_bytes: Vec::new(),
         })?;
         let hash = change.hash();
-        self.history.push(ChangeMeta {
-            hash,
-            actor: author,
-            max_op: self.ops.max_op,
-            deps,
-            change: Box::new(change),
-        });
+        let dep_indexes: smallvec::SmallVec<[u32; 4]> = deps.iter().map(|&(_, i)| i).collect();
+        self.history
+            .push_ready(change, author, self.ops.max_op, &dep_indexes)
+            .map_err(|r| DocError::from(r.error))?;
         Ok(hash)
     }
 

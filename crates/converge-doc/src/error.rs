@@ -128,6 +128,21 @@ pub enum DocError {
         /// The hash.
         hash: ChangeHash,
     },
+    /// The change graph refused a change for a reason no other variant describes (more
+    /// changes than it can index).
+    #[error("change graph: {0}")]
+    Graph(converge_dag::DagError),
+}
+
+impl From<converge_dag::DagError> for DocError {
+    fn from(e: converge_dag::DagError) -> Self {
+        match e {
+            converge_dag::DagError::DuplicateSeq { actor, seq, .. } => {
+                DocError::DuplicateSeqNumber { actor, seq }
+            }
+            other => DocError::Graph(other),
+        }
+    }
 }
 
 /// What is structurally wrong with a remote op (see [`DocError::InvalidOp`]).

@@ -1,25 +1,17 @@
-//! The changes a document holds: metadata per change, heads, per-actor seq, and clocks.
+//! The changes a document holds: the change graph (hashes, deps, heads, per-actor seqs, the
+//! causal queue; [`ChangeGraph`]) plus, per applied change, only what the graph does not keep
+//! and the document needs: the change's bytes (a [`Change`] is decoded from them on demand),
+//! its time, and its message and extra bytes (rare, kept sparsely).
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
 
+use bytes::Bytes;
+use converge_dag::{ChangeGraph, ChangeIdx, DagError, QueueSnapshot};
 use converge_encoding::{Change, ChangeHash};
 
 use crate::opset::Clock;
-
-/// What the document remembers of one applied change.
-#[derive(Clone, Debug)]
-pub(crate) struct ChangeMeta {
-    pub(crate) hash: ChangeHash,
-    /// Doc-wide actor index of the author.
-    pub(crate) actor: u32,
-    pub(crate) max_op: u32,
-    /// Indexes (into `History::changes`) of the deps, in the change's own dep order.
-    pub(crate) deps: Vec<u32>,
-    /// The change itself (its bytes as applied or committed). Boxed: a `Change` is 300 bytes
-    /// and moving it around (and growing this vector) dominated applying small changes.
-    pub(crate) change: Box<Change>,
-}
 
 /// Hashes a [`ChangeHash`] by its first eight bytes: SHA-256 output is already uniform, so
 /// running SipHash over all 32 bytes again buys nothing. (Adversarial collisions would need
@@ -44,100 +36,576 @@ impl Hasher for PrefixHasher {
 /// A map keyed by change hash.
 pub(crate) type HashIndex<V> = HashMap<ChangeHash, V, BuildHasherDefault<PrefixHasher>>;
 
-/// All applied changes in application order (a topological order).
+/// One block of the decoded-change cache: a slot per change.
+type CacheBlock = Box<[OnceLock<Box<Change>>]>;
+
+/// Changes per block of the decoded-change cache.
+const CACHE_BLOCK: usize = 256;
+
+/// Changes decoded for [`crate::Document::get_change_by_hash`], which hands out references:
+/// filled on demand, one lazily allocated block of slots per `CACHE_BLOCK` changes, so an
+/// unused cache costs 16 bytes per block.
+#[derive(Clone, Debug, Default)]
+struct DecodedCache {
+    blocks: Vec<OnceLock<CacheBlock>>,
+}
+
+impl DecodedCache {
+    fn get_or_decode(
+        &self,
+        idx: usize,
+        decode: impl FnOnce() -> Option<Change>,
+    ) -> Option<&Change> {
+        let block = self.blocks.get(idx / CACHE_BLOCK)?.get_or_init(|| {
+            (0..CACHE_BLOCK)
+                .map(|_| OnceLock::new())
+                .collect::<Vec<_>>()
+                .into_boxed_slice()
+        });
+        let slot = block.get(idx % CACHE_BLOCK)?;
+        if let Some(c) = slot.get() {
+            return Some(c);
+        }
+        let change = decode()?;
+        Some(slot.get_or_init(|| Box::new(change)))
+    }
+
+    /// Makes room for `len` changes and forgets cached changes from `len` on.
+    fn resize(&mut self, len: usize) {
+        let blocks = len.div_ceil(CACHE_BLOCK);
+        self.blocks.resize_with(blocks, OnceLock::new);
+        // A full last block keeps everything.
+        if !len.is_multiple_of(CACHE_BLOCK)
+            && let Some(block) = self.blocks.last_mut().and_then(OnceLock::get_mut)
+        {
+            for slot in block.iter_mut().skip(len % CACHE_BLOCK) {
+                slot.take();
+            }
+        }
+    }
+}
+
+/// The history of a document: every applied change in application order (a topological
+/// order), plus the changes queued for missing deps.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct History {
-    pub(crate) changes: Vec<ChangeMeta>,
-    pub(crate) by_hash: HashIndex<u32>,
-    /// Change indexes of the heads.
-    pub(crate) heads: Vec<u32>,
-    /// Per doc-wide actor index: change indexes in seq order.
-    pub(crate) by_actor: Vec<Vec<u32>>,
+    pub(crate) graph: ChangeGraph,
+    /// Per change: the uncompressed change chunk.
+    bytes: Vec<Bytes>,
+    /// Per change: its timestamp.
+    times: Vec<i64>,
+    /// Per change: the largest max op of its actor's changes up to it (the op clock entry of
+    /// a view whose seq clock ends at this change).
+    clock_max_op: Vec<u32>,
+    /// (change index, message) for the changes that have one, by increasing index.
+    messages: Vec<(u32, Box<str>)>,
+    /// (change index, extra bytes) for the changes that have some, by increasing index.
+    extra: Vec<(u32, Box<[u8]>)>,
+    /// Graph actor index → doc actor index.
+    to_doc: Vec<u32>,
+    /// Doc actor index → graph actor index (`u32::MAX`: no change yet).
+    from_doc: Vec<u32>,
+    /// Whether, for every applied change, its actor's previous change is one of its
+    /// ancestors (always so for changes automerge writes). Then the ancestors of any heads
+    /// among one actor's changes are exactly a prefix of its seqs, and clocks need no walk.
+    seq_chain: bool,
+    decoded: DecodedCache,
+    /// The changes parked in the graph's queue, by hash.
+    queued: HashIndex<Change>,
+}
+
+/// A change [`History::push_ready`] refused, given back.
+pub(crate) struct Refused {
+    pub(crate) error: DagError,
+    pub(crate) change: Box<Change>,
+}
+
+/// What [`History::mark`] saves to roll a batch back.
+pub(crate) struct Mark {
+    len: usize,
+    seq_chain: bool,
+    queue: Option<(QueueSnapshot, HashIndex<Change>)>,
 }
 
 impl History {
+    pub(crate) fn new() -> Self {
+        History {
+            seq_chain: true,
+            ..History::default()
+        }
+    }
+
+    // ---- per change ----
+
+    /// Number of applied changes.
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    pub(crate) fn hash(&self, i: usize) -> ChangeHash {
+        self.graph.hashes().get(i).copied().unwrap_or_default()
+    }
+
+    /// Doc actor index of the author.
+    pub(crate) fn actor(&self, i: usize) -> u32 {
+        self.graph
+            .change(ChangeIdx::new(i as u32))
+            .and_then(|c| self.to_doc.get(c.actor_index().get()).copied())
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn seq(&self, i: usize) -> u64 {
+        self.graph
+            .change(ChangeIdx::new(i as u32))
+            .map_or(0, |c| c.seq())
+    }
+
+    pub(crate) fn max_op(&self, i: usize) -> u64 {
+        self.graph
+            .change(ChangeIdx::new(i as u32))
+            .map_or(0, |c| c.max_op())
+    }
+
+    /// Deps as change indexes, in the change's order.
+    #[cfg(test)]
+    pub(crate) fn deps(&self, i: usize) -> Vec<u32> {
+        self.graph
+            .change(ChangeIdx::new(i as u32))
+            .map(|c| c.dep_indexes().map(|d| d.get() as u32).collect())
+            .unwrap_or_default()
+    }
+
+    /// Appends the deps of change `i` (change indexes, in the change's order) to `out`.
+    pub(crate) fn deps_into(&self, i: usize, out: &mut Vec<u32>) {
+        if let Some(c) = self.graph.change(ChangeIdx::new(i as u32)) {
+            out.extend(c.dep_indexes().map(|d| d.get() as u32));
+        }
+    }
+
+    /// (change index, message) of the changes that have a message, by increasing index.
+    pub(crate) fn messages(&self) -> &[(u32, Box<str>)] {
+        &self.messages
+    }
+
+    /// (change index, extra bytes) of the changes that have some, by increasing index.
+    pub(crate) fn extras(&self) -> &[(u32, Box<[u8]>)] {
+        &self.extra
+    }
+
+    pub(crate) fn time(&self, i: usize) -> i64 {
+        self.times.get(i).copied().unwrap_or(0)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn message(&self, i: usize) -> Option<&str> {
+        let pos = self
+            .messages
+            .binary_search_by_key(&(i as u32), |(j, _)| *j)
+            .ok()?;
+        self.messages.get(pos).map(|(_, m)| &**m)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn extra_bytes(&self, i: usize) -> &[u8] {
+        self.extra
+            .binary_search_by_key(&(i as u32), |(j, _)| *j)
+            .ok()
+            .and_then(|pos| self.extra.get(pos))
+            .map_or(&[], |(_, e)| &**e)
+    }
+
+    /// The uncompressed change chunk.
+    pub(crate) fn bytes(&self, i: usize) -> Option<&Bytes> {
+        self.bytes.get(i)
+    }
+
+    /// The change, decoded from its bytes (which were decoded once already).
+    pub(crate) fn change(&self, i: usize) -> Option<Change> {
+        Change::decode_unchecked_checksum(self.bytes.get(i)?.clone()).ok()
+    }
+
+    /// The change, decoded once and kept.
+    pub(crate) fn change_ref(&self, i: usize) -> Option<&Change> {
+        self.decoded.get_or_decode(i, || self.change(i))
+    }
+
+    pub(crate) fn index_of(&self, hash: &ChangeHash) -> Option<usize> {
+        self.graph.index_of(hash).map(ChangeIdx::get)
+    }
+
+    pub(crate) fn contains(&self, hash: &ChangeHash) -> bool {
+        self.graph.contains(hash)
+    }
+
+    // ---- graph-wide ----
+
     /// Heads as hashes, sorted.
     pub(crate) fn head_hashes(&self) -> Vec<ChangeHash> {
-        let mut out: Vec<ChangeHash> = self
-            .heads
-            .iter()
-            .map(|&i| self.changes[i as usize].hash)
-            .collect();
-        out.sort_unstable();
-        out
+        self.graph.heads().collect()
     }
 
-    /// The next seq for an actor.
-    pub(crate) fn next_seq(&self, actor: u32) -> u64 {
-        self.by_actor
-            .get(actor as usize)
-            .map_or(0, |v| v.len() as u64)
-            + 1
+    /// Heads as (hash, change index), sorted by hash.
+    pub(crate) fn head_indexes(&self) -> Vec<(ChangeHash, usize)> {
+        self.graph
+            .heads()
+            .map(|h| (h, self.index_of(&h).unwrap_or(0)))
+            .collect()
     }
 
-    /// Records a change whose deps are all present.
-    pub(crate) fn push(&mut self, meta: ChangeMeta) -> u32 {
-        let idx = self.changes.len() as u32;
-        self.heads.retain(|h| !meta.deps.contains(h));
-        self.heads.push(idx);
-        self.by_hash.insert(meta.hash, idx);
-        let actor = meta.actor as usize;
-        if self.by_actor.len() <= actor {
-            self.by_actor.resize(actor + 1, Vec::new());
-        }
-        self.by_actor[actor].push(idx);
-        self.changes.push(meta);
-        idx
+    /// The graph actor of a doc actor, if it has changes.
+    fn graph_actor(&self, actor: u32) -> Option<converge_dag::ActorIdx> {
+        let g = *self.from_doc.get(actor as usize)?;
+        (g != u32::MAX).then(|| converge_dag::ActorIdx::new(g))
     }
 
-    /// Forgets the changes from `len` on (batch rollback) and restores `heads`.
-    pub(crate) fn truncate(&mut self, len: usize, heads: Vec<u32>) {
-        while self.changes.len() > len {
-            let Some(c) = self.changes.pop() else { break };
-            self.by_hash.remove(&c.hash);
-            if let Some(list) = self.by_actor.get_mut(c.actor as usize) {
-                list.pop();
-            }
-        }
-        self.heads = heads;
+    /// The number of changes of a doc actor.
+    pub(crate) fn actor_seq(&self, actor: u32) -> u64 {
+        self.graph_actor(actor)
+            .and_then(|a| self.graph.actor(a))
+            .map_or(0, |a| self.graph.seq_for_actor(a))
+    }
+
+    /// The index of a doc actor's latest change.
+    pub(crate) fn last_of_actor(&self, actor: u32) -> Option<usize> {
+        let a = self.graph_actor(actor)?;
+        let seq = self.actor_seq(actor);
+        self.graph.change_at_seq(a, seq).map(ChangeIdx::get)
     }
 
     /// Change indexes of `heads`, or the first unknown hash.
     pub(crate) fn indexes(&self, heads: &[ChangeHash]) -> Result<Vec<u32>, ChangeHash> {
         heads
             .iter()
-            .map(|h| self.by_hash.get(h).copied().ok_or(*h))
+            .map(|h| self.index_of(h).map(|i| i as u32).ok_or(*h))
             .collect()
     }
 
     /// Marks every ancestor of `start` (inclusive) in a bitmap over change indexes.
     pub(crate) fn ancestors(&self, start: &[u32]) -> Vec<bool> {
-        let mut seen = vec![false; self.changes.len()];
-        let mut stack: Vec<u32> = start.to_vec();
-        while let Some(i) = stack.pop() {
-            let Some(slot) = seen.get_mut(i as usize) else {
-                continue;
-            };
-            if *slot {
-                continue;
+        let mut seen = vec![false; self.len()];
+        let heads: Vec<ChangeHash> = start.iter().map(|&i| self.hash(i as usize)).collect();
+        for i in self.graph.ancestry(&heads) {
+            if let Some(s) = seen.get_mut(i.get()) {
+                *s = true;
             }
-            *slot = true;
-            stack.extend_from_slice(&self.changes[i as usize].deps);
         }
         seen
     }
 
-    /// The clock covering exactly the ops of `heads` and their ancestors.
+    /// The op clock (per doc actor, the largest op counter) covering exactly the ops of
+    /// `heads` and their ancestors.
     pub(crate) fn clock(&self, heads: &[u32], actors: usize) -> Clock {
         let mut clock = vec![0u32; actors];
-        for (i, inside) in self.ancestors(heads).into_iter().enumerate() {
-            if inside {
-                let c = &self.changes[i];
-                if let Some(slot) = clock.get_mut(c.actor as usize) {
-                    *slot = (*slot).max(c.max_op);
+        let hashes: Vec<ChangeHash> = heads.iter().map(|&i| self.hash(i as usize)).collect();
+        if self.seq_chain {
+            for (a, seq) in self.graph.clock_at(&hashes).iter() {
+                let max = self
+                    .graph
+                    .change_at_seq(a, seq)
+                    .and_then(|i| self.clock_max_op.get(i.get()))
+                    .copied()
+                    .unwrap_or(0);
+                if let Some(slot) = self
+                    .to_doc
+                    .get(a.get())
+                    .and_then(|&d| clock.get_mut(d as usize))
+                {
+                    *slot = (*slot).max(max);
+                }
+            }
+        } else {
+            for i in self.graph.ancestry(&hashes) {
+                let i = i.get();
+                if let Some(slot) = clock.get_mut(self.actor(i) as usize) {
+                    *slot = (*slot).max(self.max_op(i) as u32);
                 }
             }
         }
         Clock(clock)
+    }
+
+    /// The members of `candidates` that are applied and are among `heads` or their ancestors.
+    pub(crate) fn ancestors_among<'a>(
+        &self,
+        heads: &[ChangeHash],
+        candidates: impl IntoIterator<Item = &'a ChangeHash>,
+    ) -> Vec<ChangeHash> {
+        if !self.seq_chain {
+            let start: Vec<u32> = heads
+                .iter()
+                .filter_map(|h| self.index_of(h).map(|i| i as u32))
+                .collect();
+            let seen = self.ancestors(&start);
+            return candidates
+                .into_iter()
+                .filter(|x| {
+                    self.index_of(x)
+                        .is_some_and(|i| seen.get(i).copied().unwrap_or(false))
+                })
+                .copied()
+                .collect();
+        }
+        let clock = self.graph.clock_at(heads);
+        candidates
+            .into_iter()
+            .filter(|x| {
+                self.graph
+                    .change_by_hash(x)
+                    .is_some_and(|c| c.seq() <= clock.get(c.actor_index()))
+            })
+            .copied()
+            .collect()
+    }
+
+    // ---- queue ----
+
+    pub(crate) fn queued_change(&self, hash: &ChangeHash) -> Option<&Change> {
+        self.queued.get(hash)
+    }
+
+    pub(crate) fn queued_len(&self) -> usize {
+        self.queued.len()
+    }
+
+    /// The queued changes in arrival order.
+    pub(crate) fn queued_changes(&self) -> impl Iterator<Item = &Change> + '_ {
+        self.graph
+            .queued()
+            .into_iter()
+            .filter_map(|m| self.queued.get(&m.hash))
+    }
+
+    // ---- recording ----
+
+    /// Saves what [`History::rollback`] restores.
+    pub(crate) fn mark(&self) -> Mark {
+        Mark {
+            len: self.len(),
+            seq_chain: self.seq_chain,
+            queue: (self.graph.queued_len() > 0)
+                .then(|| (self.graph.queue_snapshot(), self.queued.clone())),
+        }
+    }
+
+    /// Forgets everything recorded since `mark` (changes and queue).
+    pub(crate) fn rollback(&mut self, mark: Mark) {
+        let len = mark.len;
+        self.graph.truncate(len);
+        self.bytes.truncate(len);
+        self.times.truncate(len);
+        self.clock_max_op.truncate(len);
+        while self
+            .messages
+            .last()
+            .is_some_and(|(i, _)| *i as usize >= len)
+        {
+            self.messages.pop();
+        }
+        while self.extra.last().is_some_and(|(i, _)| *i as usize >= len) {
+            self.extra.pop();
+        }
+        for &d in self
+            .to_doc
+            .get(self.graph.actors().len()..)
+            .unwrap_or_default()
+        {
+            if let Some(slot) = self.from_doc.get_mut(d as usize) {
+                *slot = u32::MAX;
+            }
+        }
+        self.to_doc.truncate(self.graph.actors().len());
+        self.decoded.resize(len);
+        self.seq_chain = mark.seq_chain;
+        match mark.queue {
+            Some((snapshot, queued)) => {
+                self.graph.restore_queue(snapshot);
+                self.queued = queued;
+            }
+            None => {
+                self.graph.restore_queue(QueueSnapshot::default());
+                self.queued.clear();
+            }
+        }
+    }
+
+    /// Inserts remote changes into the graph (the reference's causal queue: duplicates
+    /// skipped, the rest parked until their deps arrive) and returns the changes ready to
+    /// apply, in the order to apply them (already in the graph: the caller records each with
+    /// [`History::record`] or rolls back).
+    pub(crate) fn insert(&mut self, changes: Vec<Change>) -> Result<Vec<Change>, DagError> {
+        let metas = changes.iter().map(|c| converge_dag::ChangeMeta {
+            hash: c.hash(),
+            actor: c.actor().clone(),
+            seq: c.seq(),
+            start_op: c.start_op(),
+            max_op: c.max_op(),
+            deps: c.deps().to_vec(),
+        });
+        let applied = match self.graph.insert_batch(metas) {
+            Ok(a) => a,
+            Err(e) => {
+                // The graph may have dropped queued changes (a seq clash), as the reference.
+                if !self.queued.is_empty() {
+                    let graph = &self.graph;
+                    self.queued.retain(|h, _| graph.is_queued(h));
+                }
+                return Err(e);
+            }
+        };
+        let mut out = Vec::with_capacity(applied.len());
+        let mut batch: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
+        let mut by_hash: Option<HashIndex<usize>> = None;
+        for idx in &applied {
+            let hash = self.hash(idx.get());
+            let pos = if batch.len() <= 8 {
+                batch
+                    .iter()
+                    .position(|c| c.as_ref().is_some_and(|c| c.hash() == hash))
+            } else {
+                by_hash
+                    .get_or_insert_with(|| {
+                        let mut m = HashIndex::default();
+                        for (i, c) in batch.iter().enumerate() {
+                            if let Some(c) = c {
+                                m.entry(c.hash()).or_insert(i);
+                            }
+                        }
+                        m
+                    })
+                    .remove(&hash)
+            };
+            let change = match pos.and_then(|p| batch.get_mut(p)).and_then(Option::take) {
+                Some(c) => c,
+                None => match self.queued.remove(&hash) {
+                    Some(c) => c,
+                    // Unreachable: every applied change came from the batch or the queue.
+                    None => continue,
+                },
+            };
+            out.push(change);
+        }
+        for c in batch.into_iter().flatten() {
+            if self.graph.is_queued(&c.hash()) {
+                self.queued.entry(c.hash()).or_insert(c);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records the per-change data of the change the graph holds at index `len()` (inserted
+    /// by [`History::insert`]), authored by doc actor `actor`.
+    pub(crate) fn record(&mut self, change: Change, actor: u32) {
+        let i = self.len();
+        let Some(c) = self.graph.change(ChangeIdx::new(i as u32)) else {
+            self.push_data(change, 0);
+            return;
+        };
+        let graph_actor = c.actor_index().get();
+        let max_op = c.max_op() as u32;
+        let seq = c.seq();
+        let prev = (seq > 1)
+            .then(|| self.graph.change_at_seq(c.actor_index(), seq - 1))
+            .flatten();
+        if self.seq_chain
+            && let Some(prev) = prev
+            && !c.dep_indexes().any(|d| d == prev)
+            && !self
+                .graph
+                .is_ancestor(&self.hash(prev.get()), &change.hash())
+        {
+            self.seq_chain = false;
+        }
+        let prev_max = prev
+            .and_then(|p| self.clock_max_op.get(p.get()))
+            .copied()
+            .unwrap_or(0);
+        self.map_actor(graph_actor, actor);
+        self.push_data(change, prev_max.max(max_op));
+    }
+
+    fn map_actor(&mut self, graph_actor: usize, actor: u32) {
+        if graph_actor == self.to_doc.len() {
+            self.to_doc.push(actor);
+            if self.from_doc.len() <= actor as usize {
+                self.from_doc.resize(actor as usize + 1, u32::MAX);
+            }
+            if let Some(slot) = self.from_doc.get_mut(actor as usize) {
+                *slot = graph_actor as u32;
+            }
+        }
+    }
+
+    fn push_data(&mut self, change: Change, clock_max_op: u32) {
+        let i = self.bytes.len() as u32;
+        self.times.push(change.time());
+        self.clock_max_op.push(clock_max_op);
+        if let Some(m) = change.message() {
+            self.messages.push((i, m.into()));
+        }
+        if !change.extra_bytes().is_empty() {
+            self.extra.push((i, change.extra_bytes().into()));
+        }
+        self.bytes.push(change.into_bytes());
+        if self.bytes.len().div_ceil(CACHE_BLOCK) > self.decoded.blocks.len() {
+            self.decoded.resize(self.bytes.len());
+        }
+    }
+
+    /// Appends a change known to be ready (a local commit, or a change of a loaded document)
+    /// whose deps are the changes at `deps`, authored by doc actor `actor`.
+    pub(crate) fn push_ready(
+        &mut self,
+        change: Change,
+        actor: u32,
+        max_op: u32,
+        deps: &[u32],
+    ) -> Result<(), Refused> {
+        if self.graph.queued_len() > 0 {
+            // As the reference: a change claiming (actor, seq) drops queued changes that
+            // claim it or build on such a claim.
+            self.graph.discard_queued_from(change.actor(), change.seq());
+            let graph = &self.graph;
+            self.queued.retain(|h, _| graph.is_queued(h));
+        }
+        let idx = match self.graph.push_ready(
+            change.hash(),
+            change.actor(),
+            change.seq(),
+            change.start_op(),
+            u64::from(max_op),
+            deps,
+        ) {
+            Ok(idx) => idx,
+            Err(error) => {
+                return Err(Refused {
+                    error,
+                    change: Box::new(change),
+                });
+            }
+        };
+        let Some(c) = self.graph.change(idx) else {
+            self.push_data(change, max_op);
+            return Ok(());
+        };
+        let graph_actor = c.actor_index().get();
+        let prev = (change.seq() > 1)
+            .then(|| self.graph.change_at_seq(c.actor_index(), change.seq() - 1))
+            .flatten();
+        if self.seq_chain
+            && let Some(prev) = prev
+            && !deps.contains(&(prev.get() as u32))
+            && !self
+                .graph
+                .is_ancestor(&self.hash(prev.get()), &change.hash())
+        {
+            self.seq_chain = false;
+        }
+        let prev_max = prev
+            .and_then(|p| self.clock_max_op.get(p.get()))
+            .copied()
+            .unwrap_or(0);
+        self.map_actor(graph_actor, actor);
+        self.push_data(change, prev_max.max(max_op));
+        Ok(())
     }
 }

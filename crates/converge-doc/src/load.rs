@@ -16,7 +16,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use converge_encoding::{Action, Change, DocumentChunk, ElemId, Key, ObjId, OpId, ScalarValue};
 
 use crate::doc::Document;
-use crate::history::{ChangeMeta, History};
+use crate::history::History;
 use crate::opset::{Body, HEAD, NONE, NewOp, OpSet, StoredValue, SuccNode};
 use crate::types::ObjType;
 
@@ -167,30 +167,47 @@ impl Document {
         changes: Vec<Change>,
     ) -> Result<(), Vec<Change>> {
         if !self.ops.ops.is_empty()
-            || !self.history.changes.is_empty()
+            || self.history.len() != 0
+            || self.history.queued_len() != 0
             || !history_fits(chunk, changes.len())
         {
             return Err(changes);
         }
-        let Some(ops) = self.build(chunk) else {
-            return Err(changes);
-        };
-        let mut history = History::default();
-        history.changes.reserve_exact(changes.len());
-        history.by_hash.reserve(changes.len());
-        for (meta, change) in chunk.changes.iter().zip(changes) {
-            history.push(ChangeMeta {
-                hash: change.hash(),
-                actor: ops
-                    .actor_ids
-                    .get(change.actor())
-                    .copied()
-                    .unwrap_or(meta.actor),
-                max_op: meta.max_op as u32,
-                deps: meta.deps.clone(),
-                change: Box::new(change),
-            });
+        // History first, consuming the decoded changes (only their bytes stay), so that they
+        // are gone before the op set is built.
+        let mut history = History::new();
+        let mut first: HashMap<&converge_encoding::ActorId, u32> = HashMap::new();
+        // `build` interns the chunk's actors in order: an actor's doc index is its first
+        // position.
+        let doc_actor: Vec<u32> = chunk
+            .actors
+            .iter()
+            .map(|a| {
+                let next = first.len() as u32;
+                *first.entry(a).or_insert(next)
+            })
+            .collect();
+        let mut rest = changes.into_iter();
+        for meta in &chunk.changes {
+            let Some(change) = rest.next() else { break };
+            let actor = doc_actor.get(meta.actor as usize).copied().unwrap_or(0);
+            if let Err(refused) = history.push_ready(change, actor, meta.max_op as u32, &meta.deps)
+            {
+                // Give the changes back: those recorded, decoded again, then the rest.
+                let mut back: Vec<Change> = (0..history.len())
+                    .filter_map(|i| history.change(i))
+                    .collect();
+                back.push(*refused.change);
+                back.extend(rest);
+                return Err(back);
+            }
         }
+        drop(rest);
+        let Some(ops) = self.build(chunk) else {
+            return Err((0..history.len())
+                .filter_map(|i| history.change(i))
+                .collect());
+        };
         let local = self.ops.actors[self.actor as usize].clone();
         self.ops = ops;
         self.actor = self.ops.intern_actor(&local);

@@ -3,9 +3,8 @@
 
 use bytes::Bytes;
 use converge_encoding::{
-    Action, ActorId, Change, ChangeColumnsWriter, DocChange, DocChangeRef, DocOp, DocOpRef,
-    DocumentChunk, ElemId, FileChunk, Key, KeyRef, ObjId, OpColumnsWriter, OpId, ScalarValue,
-    ValueRef, decode_chunks, write_document,
+    Action, ActorId, Change, ChangeColumnsWriter, DocChangeRef, DocOpRef, DocumentChunk, ElemId,
+    FileChunk, KeyRef, ObjId, OpColumnsWriter, OpId, ValueRef, decode_chunks, write_document,
 };
 
 use crate::doc::Document;
@@ -17,9 +16,9 @@ impl Document {
     /// 256 bytes or more deflated), followed by the raw chunks of queued changes whose deps
     /// are missing. Marks everything as saved for [`Document::save_incremental`].
     pub fn save(&mut self) -> Vec<u8> {
-        self.saved = self.history.changes.len();
+        self.saved = self.history.len();
         let mut out = self.encode_document(true);
-        for c in &self.queue {
+        for c in self.history.queued_changes() {
             out.extend_from_slice(c.bytes());
         }
         out
@@ -34,10 +33,10 @@ impl Document {
     /// chunks (empty if there are none).
     pub fn save_incremental(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
-        for c in self.history.changes.get(self.saved..).unwrap_or_default() {
-            out.extend_from_slice(c.change.bytes());
+        for i in self.saved..self.history.len() {
+            out.extend_from_slice(self.history.bytes(i).map_or(&[][..], |b| &b[..]));
         }
-        self.saved = self.history.changes.len();
+        self.saved = self.history.len();
         out
     }
 
@@ -49,12 +48,12 @@ impl Document {
         let chunks = decode_chunks(&Bytes::copy_from_slice(bytes))?;
         let first_is_doc = matches!(chunks.first(), Some((_, FileChunk::Document(_))));
         doc.apply_chunks(chunks)?;
-        if !first_is_doc && !doc.queue.is_empty() {
+        if !first_is_doc && doc.history.queued_len() > 0 {
             return Err(DocError::MissingDeps {
                 missing: doc.missing_deps(&[]),
             });
         }
-        doc.saved = doc.history.changes.len();
+        doc.saved = doc.history.len();
         Ok(doc)
     }
 
@@ -85,16 +84,16 @@ impl Document {
             };
             chunks.push((0, decoded));
         }
-        let before = self.history.changes.len();
+        let before = self.history.len();
         self.apply_chunks(chunks)?;
-        Ok(self.history.changes.len() - before)
+        Ok(self.history.len() - before)
     }
 
     fn apply_chunks(&mut self, chunks: Vec<(usize, FileChunk)>) -> Result<(), DocError> {
         for (_, chunk) in chunks {
             match chunk {
                 FileChunk::Document(d) => {
-                    if d.heads.iter().all(|h| self.history.by_hash.contains_key(h)) {
+                    if d.heads.iter().all(|h| self.history.contains(h)) {
                         continue;
                     }
                     check_mark_order(&d)?;
@@ -135,22 +134,56 @@ impl Document {
         };
 
         let mut changes = ChangeColumnsWriter::new();
-        // In blocks: a short gathering loop (each change is behind a pointer, and its message
-        // and deps behind more; short loops let those cache misses overlap), then the writer
+        // In blocks: gather a block's rows (deps copied out of the graph into one buffer,
+        // messages and extra bytes taken from their sparse lists by a cursor), then the writer
         // goes column by column.
-        let mut rows: Vec<DocChangeRef<'_, '_>> = Vec::with_capacity(BLOCK);
-        for block in history.changes.chunks(BLOCK) {
-            rows.clear();
-            rows.extend(block.iter().map(|c| DocChangeRef {
-                actor: actor_pos.get(c.actor as usize).copied().unwrap_or(u32::MAX),
-                seq: c.change.seq(),
-                max_op: u64::from(c.max_op),
-                time: c.change.time(),
-                message: c.change.message(),
-                deps: &c.deps,
-                extra_bytes: c.change.extra_bytes(),
-            }));
+        let mut dep_buf: Vec<u32> = Vec::new();
+        let mut dep_ends: Vec<usize> = Vec::with_capacity(BLOCK);
+        let (messages, extras) = (history.messages(), history.extras());
+        let (mut next_message, mut next_extra) = (0usize, 0usize);
+        let n = history.len();
+        let mut start = 0;
+        while start < n {
+            let end = (start + BLOCK).min(n);
+            dep_buf.clear();
+            dep_ends.clear();
+            for i in start..end {
+                history.deps_into(i, &mut dep_buf);
+                dep_ends.push(dep_buf.len());
+            }
+            let mut rows: Vec<DocChangeRef<'_, '_>> = Vec::with_capacity(end - start);
+            let mut dep_start = 0;
+            for (i, &dep_end) in (start..end).zip(&dep_ends) {
+                let message = match messages.get(next_message) {
+                    Some((j, m)) if *j as usize == i => {
+                        next_message += 1;
+                        Some(&**m)
+                    }
+                    _ => None,
+                };
+                let extra_bytes: &[u8] = match extras.get(next_extra) {
+                    Some((j, e)) if *j as usize == i => {
+                        next_extra += 1;
+                        e
+                    }
+                    _ => &[],
+                };
+                rows.push(DocChangeRef {
+                    actor: actor_pos
+                        .get(history.actor(i) as usize)
+                        .copied()
+                        .unwrap_or(u32::MAX),
+                    seq: history.seq(i),
+                    max_op: history.max_op(i),
+                    time: history.time(i),
+                    message,
+                    deps: dep_buf.get(dep_start..dep_end).unwrap_or_default(),
+                    extra_bytes,
+                });
+                dep_start = dep_end;
+            }
             changes.push_rows(&rows);
+            start = end;
         }
 
         // Arena indexes that have a mark name, and elements that have non-insert ops: a bit
@@ -208,11 +241,7 @@ impl Document {
             block.flush(&ctx, &mut writer);
         }
 
-        let heads: Vec<_> = history
-            .heads
-            .iter()
-            .map(|&i| (history.changes[i as usize].hash, i as usize))
-            .collect();
+        let heads = history.head_indexes();
         let actors: Vec<ActorId> = authors
             .iter()
             .map(|&a| ops.actors[a as usize].clone())
@@ -221,12 +250,15 @@ impl Document {
     }
 
     /// The document chunk: authors sorted bytewise, changes in application order, ops in
-    /// document order with successor lists.
+    /// document order with successor lists. The straightforward builder, kept for tests:
+    /// [`Document::encode_document`] must write exactly its encoding.
+    #[cfg(test)]
     pub(crate) fn document_chunk(&self) -> DocumentChunk {
+        use converge_encoding::{DocChange, DocOp, Key, ScalarValue};
         let ops = &self.ops;
         let history = &self.history;
         // Authors, sorted; doc actor index → position.
-        let mut authors: Vec<u32> = history.changes.iter().map(|c| c.actor).collect();
+        let mut authors: Vec<u32> = (0..history.len()).map(|i| history.actor(i)).collect();
         authors.sort_unstable();
         authors.dedup();
         authors.sort_by(|&a, &b| ops.actors[a as usize].cmp(&ops.actors[b as usize]));
@@ -236,17 +268,15 @@ impl Document {
         }
         let map_id = |id: OpId| OpId::new(id.counter, actor_pos[id.actor as usize]);
 
-        let changes: Vec<DocChange> = history
-            .changes
-            .iter()
-            .map(|c| DocChange {
-                actor: actor_pos[c.actor as usize],
-                seq: c.change.seq(),
-                max_op: u64::from(c.max_op),
-                time: c.change.time(),
-                message: c.change.message().map(str::to_owned),
-                deps: c.deps.clone(),
-                extra_bytes: c.change.extra_bytes().to_vec(),
+        let changes: Vec<DocChange> = (0..history.len())
+            .map(|i| DocChange {
+                actor: actor_pos[history.actor(i) as usize],
+                seq: history.seq(i),
+                max_op: history.max_op(i),
+                time: history.time(i),
+                message: history.message(i).map(str::to_owned),
+                deps: history.deps(i),
+                extra_bytes: history.extra_bytes(i).to_vec(),
             })
             .collect();
 
@@ -318,11 +348,7 @@ impl Document {
             })
             .collect();
 
-        let heads = history
-            .heads
-            .iter()
-            .map(|&i| (history.changes[i as usize].hash, i as usize))
-            .collect();
+        let heads = history.head_indexes();
         let actors = authors
             .iter()
             .map(|&a| ops.actors[a as usize].clone())
@@ -368,9 +394,8 @@ fn check_mark_order(chunk: &DocumentChunk) -> Result<(), DocError> {
 /// The doc-wide indexes of the actors that authored a change, sorted by actor bytes.
 fn authors(doc: &Document) -> Vec<u32> {
     let actors = &doc.ops.actors;
-    let by_actor = &doc.history.by_actor;
     let mut authors: Vec<u32> = (0..actors.len() as u32)
-        .filter(|&a| by_actor.get(a as usize).is_some_and(|l| !l.is_empty()))
+        .filter(|&a| doc.history.actor_seq(a) > 0)
         .collect();
     authors.sort_by(|&a, &b| actors[a as usize].cmp(&actors[b as usize]));
     authors
@@ -581,6 +606,39 @@ mod tests {
         assert_eq!(ASCII.len(), 128);
         for (i, b) in ASCII.bytes().enumerate() {
             assert_eq!(usize::from(b), i);
+        }
+    }
+
+    /// The streaming encoder writes exactly what the straightforward builder encodes: several
+    /// actors, messages, marks, deletions, conflicts, a nested list and counters.
+    #[test]
+    fn encode_document_equals_the_built_chunk() {
+        use crate::types::{ExpandMark, ObjType, ROOT};
+        use converge_encoding::ScalarValue;
+        let mut a = Document::with_actor(ActorId::from_bytes(&[0xbb]));
+        let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        a.splice_text(&t, 0, 0, "héllo wörld").unwrap();
+        let mut tx = a.transaction();
+        tx.splice_text(&t, 2, 3, "").unwrap();
+        tx.commit_with(Some("a message".to_owned()), 7).unwrap();
+        a.mark(&t, 1..3, "b", ScalarValue::Bool(true), ExpandMark::Both)
+            .unwrap();
+        let l = a.put_object(&ROOT, "l", ObjType::List).unwrap();
+        a.insert(&l, 0, ScalarValue::Counter(1)).unwrap();
+        a.increment(&l, 0, 2).unwrap();
+        let mut b = a.fork();
+        b.set_actor(ActorId::from_bytes(&[0xaa]));
+        a.put(&ROOT, "k", ScalarValue::Int(1)).unwrap();
+        b.put(&ROOT, "k", ScalarValue::Str("two".into())).unwrap();
+        b.delete(&l, 0).unwrap();
+        a.merge(&b).unwrap();
+        for doc in [&a, &b, &Document::new()] {
+            for compress in [false, true] {
+                assert_eq!(
+                    doc.encode_document(compress),
+                    doc.document_chunk().encode(compress)
+                );
+            }
         }
     }
 

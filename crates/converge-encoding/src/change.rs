@@ -386,6 +386,12 @@ impl Change {
         &self.bytes
     }
 
+    /// The whole uncompressed type-1 chunk, giving up the rest of the decoded change (no
+    /// copy, no new reference count).
+    pub fn into_bytes(self) -> Bytes {
+        self.bytes
+    }
+
     /// The author (actor number 0 in ops).
     pub fn actor(&self) -> &ActorId {
         &self.actor

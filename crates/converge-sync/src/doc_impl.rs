@@ -64,7 +64,7 @@ impl SyncDoc for Document {
     }
 
     fn has_change(&self, hash: &ChangeHash) -> bool {
-        self.get_change_by_hash(hash).is_some()
+        Document::has_change(self, hash)
     }
 
     fn num_changes(&self) -> usize {
@@ -80,13 +80,11 @@ impl SyncDoc for Document {
     }
 
     fn change_deps(&self, hash: &ChangeHash) -> Vec<ChangeHash> {
-        self.get_change_by_hash(hash)
-            .map(|c| c.deps().to_vec())
-            .unwrap_or_default()
+        Document::change_deps(self, hash)
     }
 
     fn change_bytes(&self, hash: &ChangeHash) -> Option<Bytes> {
-        self.get_change_by_hash(hash).map(|c| c.bytes().clone())
+        Document::change_bytes(self, hash)
     }
 
     fn missing_deps_reachable(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
@@ -146,11 +144,7 @@ impl SyncDoc for Document {
             match d {
                 Decoded::Change(c) => changes.push(c),
                 Decoded::Document(doc) => {
-                    if doc
-                        .heads
-                        .iter()
-                        .all(|h| self.get_change_by_hash(h).is_some())
-                    {
+                    if doc.heads.iter().all(|h| Document::has_change(self, h)) {
                         continue;
                     }
                     changes.extend(doc.reconstruct_changes().map_err(DocError::from)?);

@@ -146,6 +146,51 @@ fn invalid_change_is_rejected_and_leaves_doc_unchanged() {
     assert_eq!(b.text(&t).unwrap(), "zabc");
 }
 
+#[test]
+fn rejected_batch_restores_the_queue_and_the_history() {
+    let mut a = doc(1);
+    let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    a.splice_text(&t, 0, 0, "abc").unwrap();
+    a.splice_text(&t, 3, 0, "d").unwrap();
+    a.splice_text(&t, 4, 0, "e").unwrap();
+    let all = a.get_changes(&[]);
+    assert_eq!(all.len(), 4);
+    let mut b = doc(2);
+    b.apply_changes(all[..2].iter().cloned()).unwrap();
+    // The last change waits for the third.
+    b.apply_changes([all[3].clone()]).unwrap();
+    assert_eq!(b.missing_deps(&[]), [all[2].hash()]);
+    assert_eq!(b.queued_count(), 1);
+    // The third (which releases the fourth) and then an invalid change: all undone.
+    let mut bad_parts = all[3].to_parts();
+    bad_parts.seq = 1;
+    bad_parts.actor = converge_encoding::ActorId::from_bytes(&[9; 16]);
+    bad_parts.deps = vec![all[3].hash()];
+    bad_parts.ops[0].obj = ObjId::Op(converge_encoding::OpId::new(77, 0));
+    let bad = Change::from_parts(bad_parts).unwrap();
+    let before = (b.heads(), b.text(&t).unwrap(), b.max_op(), b.change_count());
+    assert!(b.apply_changes([all[2].clone(), bad]).is_err());
+    assert_eq!(
+        (b.heads(), b.text(&t).unwrap(), b.max_op(), b.change_count()),
+        before
+    );
+    assert_eq!(b.missing_deps(&[]), [all[2].hash()]);
+    assert_eq!(
+        b.queued_change(&all[3].hash()).map(Change::hash),
+        Some(all[3].hash())
+    );
+    assert!(b.get_change_by_hash(&all[2].hash()).is_none());
+    // The history reads as before, and the third change still releases the fourth.
+    assert_eq!(b.text_at(&t, &[all[1].hash()]).unwrap(), "abc");
+    assert_eq!(b.text_at(&t, &[all[0].hash()]).unwrap(), "");
+    b.apply_changes([all[2].clone()]).unwrap();
+    assert_eq!(b.text(&t).unwrap(), "abcde");
+    assert_eq!(b.heads(), a.heads());
+    assert_eq!(b.queued_count(), 0);
+    assert_eq!(b.get_changes(&[]), all);
+    assert_eq!(b.save(), a.save());
+}
+
 /// Random concurrent edits on two replicas converge after merging both ways, and each text
 /// matches a replay of its own edits.
 #[test]
