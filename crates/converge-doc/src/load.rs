@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use converge_encoding::{Action, Change, DocumentChunk, ElemId, Key, ObjId, OpId, ScalarValue};
+use converge_encoding::{Action, Change, DocumentChunk, ElemId, Key, ObjId, OpId, ValueRef};
 
 use crate::doc::Document;
 use crate::history::History;
@@ -255,11 +255,13 @@ impl Document {
             if op.action == Action::Del {
                 return None;
             }
-            let value = match (op.action, &op.value) {
-                (Action::Inc, ScalarValue::Uint(u)) => StoredValue::Int(*u as i64),
-                (Action::Inc, ScalarValue::Int(i)) => StoredValue::Int(*i),
+            let value = match (op.action, op.value.as_value_ref()) {
+                (Action::Inc, ValueRef::Uint(u)) => StoredValue::Int(u as i64),
+                (Action::Inc, ValueRef::Int(i)) => StoredValue::Int(i),
                 (Action::Inc, _) => return None,
-                (_, v) => set.store_value(v),
+                (_, ValueRef::Str(s)) => set.store_str(s),
+                (_, ValueRef::Null) => StoredValue::Null,
+                (_, _) => set.store_value(&op.value.to_scalar()),
             };
             let idx = set.push_bulk(NewOp {
                 id,
@@ -269,7 +271,7 @@ impl Document {
                 action: op.action,
                 value,
                 expand: op.expand,
-                mark_name: op.mark_name.clone(),
+                mark_name: op.mark_name.as_deref().map(str::to_owned),
             });
             if !ids.insert(id, idx) {
                 return None;
@@ -428,7 +430,7 @@ impl OpSet {
 mod tests {
     use super::*;
     use crate::types::{ExpandMark, ROOT};
-    use converge_encoding::ActorId;
+    use converge_encoding::{ActorId, ScalarValue};
 
     #[test]
     fn bulk_load_matches_applying_changes() {

@@ -325,7 +325,7 @@ impl Document {
                 } else {
                     Key::Map(ops.keys[op.key as usize].to_string())
                 };
-                let mut succ: Vec<OpId> = ops
+                let mut succ: smallvec::SmallVec<[OpId; 2]> = ops
                     .succ_iter(idx)
                     .map(|s| map_id(ops.ops[s as usize].id))
                     .collect();
@@ -340,10 +340,10 @@ impl Document {
                     key,
                     insert: op.insert,
                     action: op.action,
-                    value,
+                    value: value.into(),
                     succ,
                     expand: op.expand,
-                    mark_name: ops.mark_names.get(&idx).cloned(),
+                    mark_name: ops.mark_names.get(&idx).map(|s| s.as_str().into()),
                 }
             })
             .collect();

@@ -20,6 +20,7 @@ use crate::columns::{
     RawValue, StrDecoder, StrEncoder, UintDecoder, UintEncoder, ValueDecoder, ValueEncoder,
     write_columns,
 };
+use crate::document::ValueRef;
 use crate::error::DecodeError;
 use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
 use crate::leb128;
@@ -585,7 +586,7 @@ pub(crate) struct OpView<'a> {
     pub(crate) key: KeyView<'a>,
     pub(crate) insert: bool,
     pub(crate) action: Action,
-    pub(crate) value: &'a ScalarValue,
+    pub(crate) value: ValueRef<'a>,
     pub(crate) pred: &'a [OpId],
     pub(crate) expand: bool,
     pub(crate) mark_name: Option<&'a str>,
@@ -614,7 +615,7 @@ impl<'a> OpView<'a> {
             key: KeyView::of(&op.key),
             insert: op.insert,
             action: op.action,
-            value: &op.value,
+            value: ValueRef::from(&op.value),
             pred: &op.pred,
             expand: op.expand,
             mark_name: op.mark_name.as_deref(),
@@ -969,12 +970,10 @@ fn encode_change_data<'a, I: Iterator<Item = OpView<'a>>>(
         }
         insert.append(op.insert);
         action.append_value(op.action.code());
-        if op.action == Action::Inc
-            && !matches!(op.value, ScalarValue::Int(_) | ScalarValue::Uint(_))
-        {
+        if op.action == Action::Inc && !matches!(op.value, ValueRef::Int(_) | ValueRef::Uint(_)) {
             return Err(DecodeError::NonNumericInc { row });
         }
-        if let ScalarValue::Unknown { type_code, .. } = *op.value
+        if let ValueRef::Unknown { type_code, .. } = op.value
             && !(10..=15).contains(&type_code)
         {
             return Err(DecodeError::OutOfRange {
@@ -983,7 +982,7 @@ fn encode_change_data<'a, I: Iterator<Item = OpView<'a>>>(
                 offset: 0,
             });
         }
-        value.append(op.value);
+        value.append_ref(op.value);
         pred_count.append_value(op.pred.len() as u64);
         preds.clear();
         for p in op.pred {

@@ -12,6 +12,8 @@ mod writer;
 
 use std::io::Read;
 
+use smallvec::SmallVec;
+
 use crate::chunk::{self, Chunk, ChunkType};
 use crate::columns::ColumnMetadata;
 use crate::error::DecodeError;
@@ -77,7 +79,7 @@ pub struct DocumentLimits {
 
 impl Default for DocumentLimits {
     /// 512 MiB inflated, 16 Mi rows (the largest real document we know, `godot-thread`, has
-    /// 9.4 Mi ops). A decoded op takes about 140 bytes, so the row limit bounds memory at a few
+    /// 9.4 Mi ops). A decoded op takes about 104 bytes, so the row limit bounds memory at a few
     /// GiB; lower it where untrusted input must stay smaller.
     fn default() -> Self {
         DocumentLimits {
@@ -123,13 +125,131 @@ pub struct DocOp {
     /// What it does.
     pub action: Action,
     /// Its value (null for make ops and mark ends).
-    pub value: ScalarValue,
-    /// The ops that supersede it, sorted ascending.
-    pub succ: Vec<OpId>,
+    pub value: DocValue,
+    /// The ops that supersede it, sorted ascending (inline up to two).
+    pub succ: SmallVec<[OpId; 2]>,
     /// For marks: whether the mark expands at this boundary.
     pub expand: bool,
     /// For mark begins: the mark's name.
-    pub mark_name: Option<String>,
+    pub mark_name: Option<Box<str>>,
+}
+
+/// A stored op's value: a [`ScalarValue`] in 16 bytes, with numbers and strings of up to 14
+/// bytes (most often one text character) inline, so a decoded op owns no heap memory for them.
+#[derive(Clone, Default)]
+pub struct DocValue(Repr);
+
+/// The most bytes a string value keeps inline.
+const INLINE_STR: usize = 14;
+
+#[derive(Clone, Default)]
+enum Repr {
+    #[default]
+    Null,
+    Bool(bool),
+    Uint(u64),
+    Int(i64),
+    F64(f64),
+    Counter(i64),
+    Timestamp(i64),
+    /// A string of `len` bytes, valid UTF-8.
+    SmallStr {
+        len: u8,
+        bytes: [u8; INLINE_STR],
+    },
+    /// Longer strings, bytes and unknown kinds.
+    Boxed(Box<ScalarValue>),
+}
+
+impl DocValue {
+    /// A string value.
+    pub fn string(s: &str) -> DocValue {
+        if s.len() <= INLINE_STR {
+            let mut bytes = [0u8; INLINE_STR];
+            for (d, b) in bytes.iter_mut().zip(s.as_bytes()) {
+                *d = *b;
+            }
+            DocValue(Repr::SmallStr {
+                len: s.len() as u8,
+                bytes,
+            })
+        } else {
+            DocValue(Repr::Boxed(Box::new(ScalarValue::Str(s.to_owned()))))
+        }
+    }
+
+    /// The value, borrowed.
+    pub fn as_value_ref(&self) -> ValueRef<'_> {
+        match &self.0 {
+            Repr::Null => ValueRef::Null,
+            Repr::Bool(b) => ValueRef::Bool(*b),
+            Repr::Uint(u) => ValueRef::Uint(*u),
+            Repr::Int(i) => ValueRef::Int(*i),
+            Repr::F64(f) => ValueRef::F64(*f),
+            Repr::Counter(c) => ValueRef::Counter(*c),
+            Repr::Timestamp(t) => ValueRef::Timestamp(*t),
+            Repr::SmallStr { len, bytes } => ValueRef::Str(
+                // Built only from a `&str` cut at its end, so always valid UTF-8.
+                bytes
+                    .get(..usize::from(*len))
+                    .and_then(|b| std::str::from_utf8(b).ok())
+                    .unwrap_or_default(),
+            ),
+            Repr::Boxed(v) => ValueRef::from(&**v),
+        }
+    }
+
+    /// The value as an owned [`ScalarValue`].
+    pub fn to_scalar(&self) -> ScalarValue {
+        match &self.0 {
+            Repr::Null => ScalarValue::Null,
+            Repr::Bool(b) => ScalarValue::Bool(*b),
+            Repr::Uint(u) => ScalarValue::Uint(*u),
+            Repr::Int(i) => ScalarValue::Int(*i),
+            Repr::F64(f) => ScalarValue::F64(*f),
+            Repr::Counter(c) => ScalarValue::Counter(*c),
+            Repr::Timestamp(t) => ScalarValue::Timestamp(*t),
+            Repr::SmallStr { .. } => match self.as_value_ref() {
+                ValueRef::Str(s) => ScalarValue::Str(s.to_owned()),
+                _ => ScalarValue::Null,
+            },
+            Repr::Boxed(v) => (**v).clone(),
+        }
+    }
+}
+
+impl From<ScalarValue> for DocValue {
+    fn from(v: ScalarValue) -> Self {
+        DocValue(match v {
+            ScalarValue::Null => Repr::Null,
+            ScalarValue::Bool(b) => Repr::Bool(b),
+            ScalarValue::Uint(u) => Repr::Uint(u),
+            ScalarValue::Int(i) => Repr::Int(i),
+            ScalarValue::F64(f) => Repr::F64(f),
+            ScalarValue::Counter(c) => Repr::Counter(c),
+            ScalarValue::Timestamp(t) => Repr::Timestamp(t),
+            ScalarValue::Str(s) if s.len() <= INLINE_STR => return DocValue::string(&s),
+            v => Repr::Boxed(Box::new(v)),
+        })
+    }
+}
+
+impl std::fmt::Debug for DocValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_value_ref().fmt(f)
+    }
+}
+
+impl PartialEq for DocValue {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_value_ref() == other.as_value_ref()
+    }
+}
+
+impl PartialEq<ScalarValue> for DocValue {
+    fn eq(&self, other: &ScalarValue) -> bool {
+        self.as_value_ref() == ValueRef::from(other)
+    }
 }
 
 /// A decoded document chunk (spec format.md §7.1).
@@ -629,7 +749,13 @@ fn decode_ops(
         let meta = non_null(value_meta.next(VALUE_META, n, i)?, "value metadata", i)?;
         let len = usize::try_from(meta >> 4).unwrap_or(usize::MAX);
         let raw = value_raw.take(len)?;
-        let value = ScalarValue::decode_raw(meta, raw, false)?;
+        let value = if meta & 0xf == 6 {
+            DocValue::string(
+                std::str::from_utf8(raw).map_err(|_| DecodeError::InvalidUtf8 { offset: 0 })?,
+            )
+        } else {
+            DocValue::from(ScalarValue::decode_raw(meta, raw, false)?)
+        };
         let sc = non_null(succ_count.next(SUCC_COUNT, n, i)?, "succ count", i)?;
         succ_items += sc;
         if succ_items > limits.max_rows as u64 {
@@ -638,7 +764,7 @@ fn decode_ops(
                 limit: limits.max_rows as u64,
             });
         }
-        let mut succ = Vec::with_capacity(sc as usize);
+        let mut succ: SmallVec<[OpId; 2]> = SmallVec::new();
         for _ in 0..sc {
             let a = non_null(succ_actor.next(SUCC_ACTOR, succ_items, i)?, "succ actor", i)?;
             let c = non_null(
@@ -652,7 +778,7 @@ fn decode_ops(
             ));
         }
         let exp = expand.next(EXPAND, n, i)?;
-        let name = mark_name.next(MARK_NAME, n, i)?.map(str::to_owned);
+        let name = mark_name.next(MARK_NAME, n, i)?.map(Box::from);
         out.push(DocOp {
             id,
             obj,
@@ -712,7 +838,7 @@ fn encode_ops(ops: &[DocOp]) -> Vec<(u32, Vec<u8>)> {
             },
             insert: op.insert,
             action: op.action,
-            value: ValueRef::from(&op.value),
+            value: op.value.as_value_ref(),
             succ: &op.succ,
             expand: op.expand,
             mark_name: op.mark_name.as_deref(),
@@ -768,8 +894,8 @@ mod tests {
                 key: Key::Map("k".into()),
                 insert: false,
                 action: Action::Set,
-                value: ScalarValue::Int(1),
-                succ: vec![],
+                value: ScalarValue::Int(1).into(),
+                succ: SmallVec::new(),
                 expand: false,
                 mark_name: None,
             }],

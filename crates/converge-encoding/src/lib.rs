@@ -45,8 +45,8 @@ pub use bundle::Bundle;
 pub use bytes::Bytes;
 pub use change::{Change, ChangeOp, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
 pub use document::{
-    ChangeColumnsWriter, DocChange, DocChangeRef, DocOp, DocOpRef, DocumentChunk, DocumentLimits,
-    HeadsCheck, KeyRef, OpColumnsWriter, ValueRef, write_document,
+    ChangeColumnsWriter, DocChange, DocChangeRef, DocOp, DocOpRef, DocValue, DocumentChunk,
+    DocumentLimits, HeadsCheck, KeyRef, OpColumnsWriter, ValueRef, write_document,
 };
 pub use error::{CanonicalRule, DecodeError};
 pub use ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId, ParseHexError};

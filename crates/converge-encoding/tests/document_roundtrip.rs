@@ -73,12 +73,12 @@ impl Arbitrary for ArbDoc {
                 },
                 insert: bool::arbitrary(g),
                 action: Action::from_code(u64::from(u8::arbitrary(g) % 8)).unwrap(),
-                value: value(g),
+                value: value(g).into(),
                 succ: (0..u8::arbitrary(g) % 3)
                     .map(|_| op_id(g, n_actors))
                     .collect(),
                 expand: bool::arbitrary(g),
-                mark_name: Option::<String>::arbitrary(g),
+                mark_name: Option::<String>::arbitrary(g).map(String::into_boxed_str),
             })
             .collect();
         let heads = (0..usize::arbitrary(g) % 3)

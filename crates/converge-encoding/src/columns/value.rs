@@ -160,6 +160,12 @@ impl ValueEncoder {
         self.meta.append_value(meta);
     }
 
+    /// Appends one borrowed value.
+    pub fn append_ref(&mut self, v: crate::document::ValueRef<'_>) {
+        let meta = v.encode_raw(&mut self.raw);
+        self.meta.append_value(meta);
+    }
+
     /// Appends a string value without building a [`ScalarValue`].
     pub fn append_str(&mut self, s: &str) {
         self.raw.extend_from_slice(s.as_bytes());

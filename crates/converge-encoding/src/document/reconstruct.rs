@@ -9,9 +9,9 @@ use smallvec::SmallVec;
 use crate::change::{Change, ChangeParts, KeyView, OpView};
 use crate::error::DecodeError;
 use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
-use crate::value::{Action, ScalarValue};
+use crate::value::Action;
 
-use super::{DocOp, DocumentChunk};
+use super::{DocOp, DocumentChunk, ValueRef};
 
 /// Whether [`DocumentChunk::reconstruct_changes_with`] checks the stored heads, like the
 /// reference's `VerificationMode`.
@@ -442,9 +442,6 @@ impl DocumentChunk {
     }
 }
 
-/// A null value for deletions' views.
-static NULL: ScalarValue = ScalarValue::Null;
-
 impl DocumentChunk {
     /// Op `i` of the document (stored ops, then `rebuilt`'s deletions) in document actor
     /// numbers, preds unsorted; `None` for a deletion whose key cannot be found.
@@ -460,7 +457,7 @@ impl DocumentChunk {
                 key: KeyView::of(&op.key),
                 insert: op.insert,
                 action: op.action,
-                value: &op.value,
+                value: op.value.as_value_ref(),
                 pred,
                 expand: op.expand,
                 mark_name: op.mark_name.as_deref(),
@@ -476,7 +473,7 @@ impl DocumentChunk {
             key,
             insert: false,
             action: Action::Del,
-            value: &NULL,
+            value: ValueRef::Null,
             pred: &d.pred,
             expand: false,
             mark_name: None,
@@ -496,8 +493,8 @@ mod tests {
             key,
             insert,
             action: Action::Set,
-            value: ScalarValue::Int(1),
-            succ,
+            value: crate::value::ScalarValue::Int(1).into(),
+            succ: succ.into(),
             expand: false,
             mark_name: None,
         }
