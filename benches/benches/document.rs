@@ -9,16 +9,13 @@
 
 use std::io::Read;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use automerge::ReadDoc;
 use automerge::transaction::Transactable;
+use converge_benches::slow_group;
 use converge_doc::{Document, ObjType, ROOT};
 use converge_encoding::{ActorId, Bytes, Change};
-use criterion::{
-    BatchSize, BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, criterion_group,
-    criterion_main, measurement::WallTime,
-};
+use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 
 const PAPER_EDITS: usize = 259_778;
 const PAPER_FINAL_CHARS: usize = 104_852;
@@ -118,16 +115,6 @@ fn oracle_per_edit(edits: &[Patch]) -> automerge::AutoCommit {
         doc.commit();
     }
     doc
-}
-
-fn slow_group<'a>(c: &'a mut Criterion, name: &str, secs: u64) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(secs));
-    group
 }
 
 fn bench_paper_trace(c: &mut Criterion) {

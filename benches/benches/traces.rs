@@ -13,26 +13,12 @@
 // `criterion_group!` generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
-use std::time::Duration;
-
+use converge_benches::slow_group;
 use converge_benches::traces::{
     CONCURRENT, SEQUENTIAL, Trace, automerge_replay, automerge_text, converge_replay,
     converge_text, load_trace, replay_plan,
 };
-use criterion::{
-    BenchmarkGroup, BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main,
-    measurement::WallTime,
-};
-
-fn slow_group<'a>(c: &'a mut Criterion, name: &str, secs: u64) -> BenchmarkGroup<'a, WallTime> {
-    let mut group = c.benchmark_group(name);
-    group
-        .sample_size(10)
-        .sampling_mode(SamplingMode::Flat)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(secs));
-    group
-}
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 
 /// Parses the trace, computes its replay plan, and checks both sides' final text.
 fn prepare(name: &str) -> (Trace, Vec<Vec<usize>>) {

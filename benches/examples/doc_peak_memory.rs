@@ -33,7 +33,6 @@
 //! `friendsforever`, `clownschool`). `benches/peak_memory.sh` runs every mode and subtracts
 //! the baselines.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use automerge::transaction::Transactable;
@@ -58,13 +57,8 @@ fn read_file(name: &str) -> Vec<u8> {
 }
 
 fn paper_edits() -> Vec<(usize, usize, String)> {
-    let file = std::fs::read(data_path("automerge-corpus/real-docs/edits.json.gz")).expect("trace");
-    let mut json = Vec::new();
-    flate2::read::GzDecoder::new(&file[..])
-        .read_to_end(&mut json)
-        .expect("gunzip");
-    let value: serde_json::Value = serde_json::from_slice(&json).expect("json");
-    drop(json);
+    let value =
+        converge_benches::read_json_gz(&data_path("automerge-corpus/real-docs/edits.json.gz"));
     value
         .as_array()
         .expect("array")

@@ -3,3 +3,32 @@
 //! oracle).
 
 pub mod traces;
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{BenchmarkGroup, Criterion, SamplingMode, measurement::WallTime};
+
+/// A criterion group for slow operations: 10 samples, flat sampling, 1 s warm-up, `secs` of
+/// measurement.
+pub fn slow_group<'a>(c: &'a mut Criterion, name: &str, secs: u64) -> BenchmarkGroup<'a, WallTime> {
+    let mut group = c.benchmark_group(name);
+    group
+        .sample_size(10)
+        .sampling_mode(SamplingMode::Flat)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(secs));
+    group
+}
+
+/// Reads a gzipped JSON file (the editing traces). Panics with the path on any error: bench
+/// inputs are fixtures.
+pub fn read_json_gz(path: &Path) -> serde_json::Value {
+    let file = std::fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(&file[..])
+        .read_to_end(&mut json)
+        .unwrap_or_else(|e| panic!("gunzip {}: {e}", path.display()));
+    serde_json::from_slice(&json).unwrap_or_else(|e| panic!("json {}: {e}", path.display()))
+}

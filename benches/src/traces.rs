@@ -2,7 +2,6 @@
 //! edits (sequential traces) or with one document per agent (concurrent traces), on converge
 //! and on the automerge 0.12 oracle.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use automerge::ReadDoc;
@@ -81,13 +80,7 @@ fn usize_of(v: &serde_json::Value) -> usize {
 /// Reads and parses a trace given its short name.
 pub fn load_trace(name: &str) -> Trace {
     let path = trace_path(name);
-    let file = std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let mut json = Vec::new();
-    flate2::read::GzDecoder::new(&file[..])
-        .read_to_end(&mut json)
-        .expect("gunzip");
-    let value: serde_json::Value = serde_json::from_slice(&json).expect("json");
-    drop(json);
+    let value = crate::read_json_gz(&path);
     let concurrent = value.get("kind").and_then(|k| k.as_str()) == Some("concurrent");
     let txns: Vec<Txn> = value["txns"]
         .as_array()

@@ -495,13 +495,20 @@ impl History {
     /// Records the per-change data of the change the graph holds at index `len()` (inserted
     /// by [`History::insert`]), authored by doc actor `actor`.
     pub(crate) fn record(&mut self, change: Change, actor: u32) {
-        let i = self.len();
-        let Some(c) = self.graph.change(ChangeIdx::new(i as u32)) else {
-            self.push_data(change, 0);
+        let i = ChangeIdx::new(self.len() as u32);
+        let max_op = self.graph.change(i).map_or(0, |c| c.max_op() as u32);
+        self.record_at(i, change, actor, max_op);
+    }
+
+    /// Records the per-change data of the change the graph holds at `idx`: keeps
+    /// [`History::seq_chain`] up to date (is the actor's previous change an ancestor?), maps
+    /// the actor, and pushes the bytes, time and running max op.
+    fn record_at(&mut self, idx: ChangeIdx, change: Change, actor: u32, max_op: u32) {
+        let Some(c) = self.graph.change(idx) else {
+            self.push_data(change, max_op);
             return;
         };
         let graph_actor = c.actor_index().get();
-        let max_op = c.max_op() as u32;
         let seq = c.seq();
         let prev = (seq > 1)
             .then(|| self.graph.change_at_seq(c.actor_index(), seq - 1))
@@ -583,29 +590,7 @@ impl History {
                 });
             }
         };
-        let Some(c) = self.graph.change(idx) else {
-            self.push_data(change, max_op);
-            return Ok(());
-        };
-        let graph_actor = c.actor_index().get();
-        let prev = (change.seq() > 1)
-            .then(|| self.graph.change_at_seq(c.actor_index(), change.seq() - 1))
-            .flatten();
-        if self.seq_chain
-            && let Some(prev) = prev
-            && !deps.contains(&(prev.get() as u32))
-            && !self
-                .graph
-                .is_ancestor(&self.hash(prev.get()), &change.hash())
-        {
-            self.seq_chain = false;
-        }
-        let prev_max = prev
-            .and_then(|p| self.clock_max_op.get(p.get()))
-            .copied()
-            .unwrap_or(0);
-        self.map_actor(graph_actor, actor);
-        self.push_data(change, prev_max.max(max_op));
+        self.record_at(idx, change, actor, max_op);
         Ok(())
     }
 }
