@@ -698,6 +698,42 @@ fn read_only_peers_match_automerge() {
     }
 }
 
+/// One scenario's session costs in the four pairings of automerge and compact converge peers
+/// (automerge↔automerge, compact↔automerge, automerge↔compact, compact↔compact); `labels`
+/// names them in that order.
+fn compact_pairings(s: &Scenario, labels: &[&str]) -> [Cost; 4] {
+    [
+        run(
+            s,
+            &mut Theirs::load(&s.c),
+            &mut Theirs::load(&s.x),
+            labels[0],
+        )
+        .0,
+        run(
+            s,
+            &mut Ours::compact(&s.c),
+            &mut Theirs::load(&s.x),
+            labels[1],
+        )
+        .0,
+        run(
+            s,
+            &mut Theirs::load(&s.c),
+            &mut Ours::compact(&s.x),
+            labels[2],
+        )
+        .0,
+        run(
+            s,
+            &mut Ours::compact(&s.c),
+            &mut Ours::compact(&s.x),
+            labels[3],
+        )
+        .0,
+    ]
+}
+
 /// Compact mode (the default, docs/sync-compact-have.md) on the same scenarios: a compact
 /// converge peer syncs with an automerge peer whichever side it is on and whoever starts
 /// (both at once too), with empty sides, across restarts with persisted states and after a
@@ -721,36 +757,7 @@ fn compact_peers_sync_with_automerge_and_each_other() {
     let mut by_kind: BTreeMap<String, [Cost; 4]> = BTreeMap::new();
     for seed in 0..seeds {
         let s = scenario(seed);
-        let costs = [
-            run(
-                &s,
-                &mut Theirs::load(&s.c),
-                &mut Theirs::load(&s.x),
-                labels[0],
-            )
-            .0,
-            run(
-                &s,
-                &mut Ours::compact(&s.c),
-                &mut Theirs::load(&s.x),
-                labels[1],
-            )
-            .0,
-            run(
-                &s,
-                &mut Theirs::load(&s.c),
-                &mut Ours::compact(&s.x),
-                labels[2],
-            )
-            .0,
-            run(
-                &s,
-                &mut Ours::compact(&s.c),
-                &mut Ours::compact(&s.x),
-                labels[3],
-            )
-            .0,
-        ];
+        let costs = compact_pairings(&s, &labels);
         for (i, c) in costs.iter().enumerate() {
             assert!(
                 c.rounds <= costs[0].rounds,
@@ -895,35 +902,12 @@ fn compact_peers_on_long_histories() {
     );
     for seed in 0..seeds {
         let s = long_scenario(seed);
+        let [am, cv_am, am_cv, cv_cv] = compact_pairings(&s, &labels);
         let costs = [
-            run(
-                &s,
-                &mut Theirs::load(&s.c),
-                &mut Theirs::load(&s.x),
-                labels[0],
-            )
-            .0,
-            run(
-                &s,
-                &mut Ours::compact(&s.c),
-                &mut Theirs::load(&s.x),
-                labels[1],
-            )
-            .0,
-            run(
-                &s,
-                &mut Theirs::load(&s.c),
-                &mut Ours::compact(&s.x),
-                labels[2],
-            )
-            .0,
-            run(
-                &s,
-                &mut Ours::compact(&s.c),
-                &mut Ours::compact(&s.x),
-                labels[3],
-            )
-            .0,
+            am,
+            cv_am,
+            am_cv,
+            cv_cv,
             run(&s, &mut Ours::load(&s.c), &mut Ours::load(&s.x), labels[4]).0,
         ];
         for (i, c) in costs.iter().enumerate() {

@@ -13,55 +13,12 @@ use converge_sync::{
     COMPACT_PROBE_THRESHOLD, Have, HaveStrategy, MessageFlags, MessageVersion, SyncDoc,
     SyncMessage, SyncState, generate_sync_message, receive_sync_message,
 };
-use support::MemoryStore;
-
-fn history(actor: u8, n: usize) -> MemoryStore {
-    let mut s = MemoryStore::new();
-    for i in 0..n {
-        s.commit(actor, &[i as u8, (i >> 8) as u8]);
-    }
-    s
-}
+use support::{MemoryStore, history, same, sync_pair as session};
 
 fn extend(s: &mut MemoryStore, actor: u8, n: usize) {
     for i in 0..n {
         s.commit(actor, &[i as u8, (i >> 8) as u8, 0xee]);
     }
-}
-
-/// Runs a session (a speaks first); returns (rounds, bytes).
-fn session(
-    a: &mut MemoryStore,
-    sa: &mut SyncState,
-    b: &mut MemoryStore,
-    sb: &mut SyncState,
-    tamper: &dyn Fn(SyncMessage) -> SyncMessage,
-) -> (usize, usize) {
-    let (mut rounds, mut bytes) = (0, 0);
-    loop {
-        let mut quiet = true;
-        if let Some(m) = generate_sync_message(a, sa) {
-            quiet = false;
-            let wire = tamper(m).encode();
-            bytes += wire.len();
-            receive_sync_message(b, sb, SyncMessage::decode(&wire).unwrap()).unwrap();
-        }
-        if let Some(m) = generate_sync_message(b, sb) {
-            quiet = false;
-            let wire = tamper(m).encode();
-            bytes += wire.len();
-            receive_sync_message(a, sa, SyncMessage::decode(&wire).unwrap()).unwrap();
-        }
-        if quiet {
-            return (rounds, bytes);
-        }
-        rounds += 1;
-        assert!(rounds < 50, "sync did not terminate");
-    }
-}
-
-fn same(m: SyncMessage) -> SyncMessage {
-    m
 }
 
 /// Both strategies on the same pair; returns ((rounds, bytes) compact, reference).

@@ -12,51 +12,7 @@ use converge_bloom::BloomFilter;
 use converge_sync::{
     SyncDoc, SyncMessage, SyncState, generate_sync_message, has_our_changes, receive_sync_message,
 };
-use support::MemoryStore;
-
-/// Runs the protocol until both sides are quiet; returns (round trips, bytes sent).
-fn sync_pair(
-    a: &mut MemoryStore,
-    sa: &mut SyncState,
-    b: &mut MemoryStore,
-    sb: &mut SyncState,
-    tamper: &dyn Fn(SyncMessage) -> SyncMessage,
-) -> (usize, usize) {
-    let mut rounds = 0;
-    let mut bytes = 0;
-    loop {
-        let mut quiet = true;
-        if let Some(m) = generate_sync_message(a, sa) {
-            quiet = false;
-            let wire = tamper(m).encode();
-            bytes += wire.len();
-            receive_sync_message(b, sb, SyncMessage::decode(&wire).unwrap()).unwrap();
-        }
-        if let Some(m) = generate_sync_message(b, sb) {
-            quiet = false;
-            let wire = tamper(m).encode();
-            bytes += wire.len();
-            receive_sync_message(a, sa, SyncMessage::decode(&wire).unwrap()).unwrap();
-        }
-        if quiet {
-            return (rounds, bytes);
-        }
-        rounds += 1;
-        assert!(rounds < 50, "sync did not terminate");
-    }
-}
-
-fn same(tamper: SyncMessage) -> SyncMessage {
-    tamper
-}
-
-fn history(actor: u8, n: usize) -> MemoryStore {
-    let mut s = MemoryStore::new();
-    for i in 0..n {
-        s.commit(actor, &[i as u8, (i >> 8) as u8]);
-    }
-    s
-}
+use support::{MemoryStore, history, same, sync_pair};
 
 #[test]
 fn empty_peers_are_quiet_after_one_exchange() {

@@ -18,7 +18,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use bytes::Bytes;
 use converge_encoding::ChangeHash;
-use converge_sync::SyncDoc;
+use converge_sync::{SyncDoc, SyncMessage, SyncState, generate_sync_message, receive_sync_message};
 use sha2::{Digest, Sha256};
 
 #[derive(Clone, Debug)]
@@ -284,4 +284,50 @@ impl SyncDoc for MemoryStore {
         }
         Ok(())
     }
+}
+
+/// Runs the protocol until both sides are quiet (`a` speaks first in each round), passing
+/// every message through `tamper` and the wire encoding; returns (rounds, bytes sent).
+pub fn sync_pair(
+    a: &mut MemoryStore,
+    sa: &mut SyncState,
+    b: &mut MemoryStore,
+    sb: &mut SyncState,
+    tamper: &dyn Fn(SyncMessage) -> SyncMessage,
+) -> (usize, usize) {
+    let (mut rounds, mut bytes) = (0, 0);
+    loop {
+        let mut quiet = true;
+        if let Some(m) = generate_sync_message(a, sa) {
+            quiet = false;
+            let wire = tamper(m).encode();
+            bytes += wire.len();
+            receive_sync_message(b, sb, SyncMessage::decode(&wire).unwrap()).unwrap();
+        }
+        if let Some(m) = generate_sync_message(b, sb) {
+            quiet = false;
+            let wire = tamper(m).encode();
+            bytes += wire.len();
+            receive_sync_message(a, sa, SyncMessage::decode(&wire).unwrap()).unwrap();
+        }
+        if quiet {
+            return (rounds, bytes);
+        }
+        rounds += 1;
+        assert!(rounds < 50, "sync did not terminate");
+    }
+}
+
+/// The identity `tamper` for [`sync_pair`].
+pub fn same(m: SyncMessage) -> SyncMessage {
+    m
+}
+
+/// A linear history of `n` changes by `actor`.
+pub fn history(actor: u8, n: usize) -> MemoryStore {
+    let mut s = MemoryStore::new();
+    for i in 0..n {
+        s.commit(actor, &[i as u8, (i >> 8) as u8]);
+    }
+    s
 }
