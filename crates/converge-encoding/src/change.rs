@@ -20,11 +20,11 @@ use crate::columns::{
     RawValue, StrDecoder, StrEncoder, UintDecoder, UintEncoder, ValueDecoder, ValueEncoder,
     write_columns,
 };
-use crate::document::ValueRef;
 use crate::error::DecodeError;
 use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
 use crate::leb128;
 use crate::reader::Reader;
+use crate::value::ValueRef;
 use crate::value::{Action, ScalarValue};
 
 /// The most ops (and, separately, the most pred entries) a decoded change may have. Run-length

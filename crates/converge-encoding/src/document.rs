@@ -20,13 +20,13 @@ use crate::error::DecodeError;
 use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
 use crate::leb128;
 use crate::reader::Reader;
-use crate::value::{Action, ScalarValue};
+use crate::value::{Action, ScalarValue, ValueRef};
 
 use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
 pub use reconstruct::HeadsCheck;
 pub use writer::{
-    ChangeColumnsWriter, DocChangeRef, DocOpRef, KeyRef, OpColumnsWriter, ValueRef, write_document,
+    ChangeColumnsWriter, DocChangeRef, DocOpRef, KeyRef, OpColumnsWriter, write_document,
 };
 
 /// The DEFLATE bit of a column spec.
@@ -214,6 +214,16 @@ impl DocValue {
                 _ => ScalarValue::Null,
             },
             Repr::Boxed(v) => (**v).clone(),
+        }
+    }
+}
+
+impl From<ValueRef<'_>> for DocValue {
+    /// Short strings inline; the rest as [`From<ScalarValue>`] does.
+    fn from(v: ValueRef<'_>) -> Self {
+        match v {
+            ValueRef::Str(s) => DocValue::string(s),
+            v => DocValue::from(ScalarValue::from(v)),
         }
     }
 }
@@ -749,13 +759,7 @@ fn decode_ops(
         let meta = non_null(value_meta.next(VALUE_META, n, i)?, "value metadata", i)?;
         let len = usize::try_from(meta >> 4).unwrap_or(usize::MAX);
         let raw = value_raw.take(len)?;
-        let value = if meta & 0xf == 6 {
-            DocValue::string(
-                std::str::from_utf8(raw).map_err(|_| DecodeError::InvalidUtf8 { offset: 0 })?,
-            )
-        } else {
-            DocValue::from(ScalarValue::decode_raw(meta, raw, false)?)
-        };
+        let value = DocValue::from(ValueRef::decode_raw(meta, raw, false)?);
         let sc = non_null(succ_count.next(SUCC_COUNT, n, i)?, "succ count", i)?;
         succ_items += sc;
         if succ_items > limits.max_rows as u64 {

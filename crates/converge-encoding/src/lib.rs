@@ -46,10 +46,10 @@ pub use bytes::Bytes;
 pub use change::{Change, ChangeOp, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
 pub use document::{
     ChangeColumnsWriter, DocChange, DocChangeRef, DocOp, DocOpRef, DocValue, DocumentChunk,
-    DocumentLimits, HeadsCheck, KeyRef, OpColumnsWriter, ValueRef, write_document,
+    DocumentLimits, HeadsCheck, KeyRef, OpColumnsWriter, write_document,
 };
 pub use error::{CanonicalRule, DecodeError};
 pub use ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId, ParseHexError};
 pub use load::{FileChunk, decode_chunks};
 pub use reader::Reader;
-pub use value::{Action, ScalarValue};
+pub use value::{Action, ScalarValue, ValueRef};

@@ -54,21 +54,7 @@ impl ScalarValue {
     /// Appends the raw bytes of this value and returns the metadata word
     /// `(byte_len << 4) | type_code`.
     pub fn encode_raw(&self, out: &mut Vec<u8>) -> u64 {
-        let start = out.len();
-        match self {
-            ScalarValue::Null | ScalarValue::Bool(_) => {}
-            ScalarValue::Uint(v) => leb128::write_u64(out, *v),
-            ScalarValue::Int(v) | ScalarValue::Counter(v) | ScalarValue::Timestamp(v) => {
-                leb128::write_i64(out, *v)
-            }
-            ScalarValue::F64(v) => out.extend_from_slice(&v.to_le_bytes()),
-            ScalarValue::Str(s) => out.extend_from_slice(s.as_bytes()),
-            ScalarValue::Bytes(b) | ScalarValue::Unknown { bytes: b, .. } => {
-                out.extend_from_slice(b)
-            }
-        }
-        let len = (out.len() - start) as u64;
-        (len << 4) | u64::from(self.type_code())
+        ValueRef::from(self).encode_raw(out)
     }
 
     /// Decodes a value from its metadata word and its raw bytes (exactly `meta >> 4` bytes).
@@ -81,6 +67,120 @@ impl ScalarValue {
         raw: &[u8],
         strict_ints: bool,
     ) -> Result<ScalarValue, DecodeError> {
+        ValueRef::decode_raw(meta, raw, strict_ints).map(ScalarValue::from)
+    }
+}
+
+/// A scalar value borrowed from where it is kept (a column's raw bytes, an op store): the one
+/// codec of value bytes; [`ScalarValue`]'s encode and decode go through it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum ValueRef<'a> {
+    /// Type code 0.
+    Null,
+    /// Type codes 1 (false) and 2 (true).
+    Bool(bool),
+    /// Type code 3.
+    Uint(u64),
+    /// Type code 4.
+    Int(i64),
+    /// Type code 5.
+    F64(f64),
+    /// Type code 6.
+    Str(&'a str),
+    /// Type code 7.
+    Bytes(&'a [u8]),
+    /// Type code 8.
+    Counter(i64),
+    /// Type code 9.
+    Timestamp(i64),
+    /// Type codes 10-15, kept verbatim.
+    Unknown {
+        /// The type code.
+        type_code: u8,
+        /// The raw bytes.
+        bytes: &'a [u8],
+    },
+}
+
+impl<'a> From<&'a ScalarValue> for ValueRef<'a> {
+    fn from(v: &'a ScalarValue) -> Self {
+        match v {
+            ScalarValue::Null => ValueRef::Null,
+            ScalarValue::Bool(b) => ValueRef::Bool(*b),
+            ScalarValue::Uint(u) => ValueRef::Uint(*u),
+            ScalarValue::Int(i) => ValueRef::Int(*i),
+            ScalarValue::F64(f) => ValueRef::F64(*f),
+            ScalarValue::Str(s) => ValueRef::Str(s),
+            ScalarValue::Bytes(b) => ValueRef::Bytes(b),
+            ScalarValue::Counter(c) => ValueRef::Counter(*c),
+            ScalarValue::Timestamp(t) => ValueRef::Timestamp(*t),
+            ScalarValue::Unknown { type_code, bytes } => ValueRef::Unknown {
+                type_code: *type_code,
+                bytes,
+            },
+        }
+    }
+}
+
+impl ValueRef<'_> {
+    /// Appends the raw bytes of this value and returns the metadata word
+    /// `(byte_len << 4) | type_code` (as [`ScalarValue::encode_raw`]).
+    #[inline]
+    pub fn encode_raw(&self, out: &mut Vec<u8>) -> u64 {
+        // One-byte strings (most text characters) without a call to memcpy.
+        if let ValueRef::Str(s) = self
+            && let [b] = s.as_bytes()
+        {
+            out.push(*b);
+            return (1 << 4) | 6;
+        }
+        let start = out.len();
+        let code: u8 = match *self {
+            ValueRef::Null => 0,
+            ValueRef::Bool(false) => 1,
+            ValueRef::Bool(true) => 2,
+            ValueRef::Uint(v) => {
+                leb128::write_u64(out, v);
+                3
+            }
+            ValueRef::Int(v) => {
+                leb128::write_i64(out, v);
+                4
+            }
+            ValueRef::F64(v) => {
+                out.extend_from_slice(&v.to_le_bytes());
+                5
+            }
+            ValueRef::Str(s) => {
+                out.extend_from_slice(s.as_bytes());
+                6
+            }
+            ValueRef::Bytes(b) => {
+                out.extend_from_slice(b);
+                7
+            }
+            ValueRef::Counter(v) => {
+                leb128::write_i64(out, v);
+                8
+            }
+            ValueRef::Timestamp(v) => {
+                leb128::write_i64(out, v);
+                9
+            }
+            ValueRef::Unknown { type_code, bytes } => {
+                out.extend_from_slice(bytes);
+                type_code
+            }
+        };
+        (((out.len() - start) as u64) << 4) | u64::from(code)
+    }
+}
+
+impl<'a> ValueRef<'a> {
+    /// Decodes a value from its metadata word and its raw bytes (exactly `meta >> 4` bytes),
+    /// borrowing strings and bytes from `raw`. `strict_ints` as in
+    /// [`ScalarValue::decode_raw`].
+    pub fn decode_raw(meta: u64, raw: &'a [u8], strict_ints: bool) -> Result<Self, DecodeError> {
         let type_code = (meta & 0xf) as u8;
         let int = |raw: &[u8]| -> Result<i64, DecodeError> {
             let (v, n) = leb128::read_i64_strict(raw).map_err(|e| e.at(0))?;
@@ -93,9 +193,9 @@ impl ScalarValue {
             Ok(v)
         };
         Ok(match type_code {
-            0 => ScalarValue::Null,
-            1 => ScalarValue::Bool(false),
-            2 => ScalarValue::Bool(true),
+            0 => ValueRef::Null,
+            1 => ValueRef::Bool(false),
+            2 => ValueRef::Bool(true),
             3 => {
                 let (v, n) = leb128::read_u64_strict(raw).map_err(|e| e.at(0))?;
                 if strict_ints && n != raw.len() {
@@ -104,9 +204,9 @@ impl ScalarValue {
                         len: raw.len(),
                     });
                 }
-                ScalarValue::Uint(v)
+                ValueRef::Uint(v)
             }
-            4 => ScalarValue::Int(int(raw)?),
+            4 => ValueRef::Int(int(raw)?),
             5 => {
                 let arr: [u8; 8] =
                     raw.try_into()
@@ -114,21 +214,39 @@ impl ScalarValue {
                             type_code,
                             len: raw.len(),
                         })?;
-                ScalarValue::F64(f64::from_le_bytes(arr))
+                ValueRef::F64(f64::from_le_bytes(arr))
             }
-            6 => ScalarValue::Str(
-                std::str::from_utf8(raw)
-                    .map_err(|_| DecodeError::InvalidUtf8 { offset: 0 })?
-                    .to_owned(),
+            6 => ValueRef::Str(
+                std::str::from_utf8(raw).map_err(|_| DecodeError::InvalidUtf8 { offset: 0 })?,
             ),
-            7 => ScalarValue::Bytes(raw.to_vec()),
-            8 => ScalarValue::Counter(int(raw)?),
-            9 => ScalarValue::Timestamp(int(raw)?),
-            _ => ScalarValue::Unknown {
+            7 => ValueRef::Bytes(raw),
+            8 => ValueRef::Counter(int(raw)?),
+            9 => ValueRef::Timestamp(int(raw)?),
+            _ => ValueRef::Unknown {
                 type_code,
-                bytes: raw.to_vec(),
+                bytes: raw,
             },
         })
+    }
+}
+
+impl From<ValueRef<'_>> for ScalarValue {
+    fn from(v: ValueRef<'_>) -> Self {
+        match v {
+            ValueRef::Null => ScalarValue::Null,
+            ValueRef::Bool(b) => ScalarValue::Bool(b),
+            ValueRef::Uint(u) => ScalarValue::Uint(u),
+            ValueRef::Int(i) => ScalarValue::Int(i),
+            ValueRef::F64(f) => ScalarValue::F64(f),
+            ValueRef::Str(s) => ScalarValue::Str(s.to_owned()),
+            ValueRef::Bytes(b) => ScalarValue::Bytes(b.to_vec()),
+            ValueRef::Counter(c) => ScalarValue::Counter(c),
+            ValueRef::Timestamp(t) => ScalarValue::Timestamp(t),
+            ValueRef::Unknown { type_code, bytes } => ScalarValue::Unknown {
+                type_code,
+                bytes: bytes.to_vec(),
+            },
+        }
     }
 }
 

@@ -161,7 +161,7 @@ impl ValueEncoder {
     }
 
     /// Appends one borrowed value.
-    pub fn append_ref(&mut self, v: crate::document::ValueRef<'_>) {
+    pub fn append_ref(&mut self, v: crate::value::ValueRef<'_>) {
         let meta = v.encode_raw(&mut self.raw);
         self.meta.append_value(meta);
     }

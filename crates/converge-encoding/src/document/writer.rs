@@ -8,114 +8,9 @@ use crate::chunk::{self, ChunkType};
 use crate::columns::{BoolEncoder, DeltaEncoder, RleEncoder};
 use crate::ids::{ActorId, ChangeHash, ElemId, ObjId, OpId};
 use crate::leb128;
-use crate::value::{Action, ScalarValue};
+use crate::value::{Action, ValueRef};
 
 use super::{change_col, op_col, write_column_data, write_column_specs};
-
-/// A scalar value borrowed from wherever the saver keeps it; written exactly as the
-/// [`ScalarValue`] of the same kind.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ValueRef<'a> {
-    /// Type code 0.
-    Null,
-    /// Type codes 1 (false) and 2 (true).
-    Bool(bool),
-    /// Type code 3.
-    Uint(u64),
-    /// Type code 4.
-    Int(i64),
-    /// Type code 5.
-    F64(f64),
-    /// Type code 6.
-    Str(&'a str),
-    /// Type code 7.
-    Bytes(&'a [u8]),
-    /// Type code 8.
-    Counter(i64),
-    /// Type code 9.
-    Timestamp(i64),
-    /// Type codes 10-15, kept verbatim.
-    Unknown {
-        /// The type code.
-        type_code: u8,
-        /// The raw bytes.
-        bytes: &'a [u8],
-    },
-}
-
-impl<'a> From<&'a ScalarValue> for ValueRef<'a> {
-    fn from(v: &'a ScalarValue) -> Self {
-        match v {
-            ScalarValue::Null => ValueRef::Null,
-            ScalarValue::Bool(b) => ValueRef::Bool(*b),
-            ScalarValue::Uint(u) => ValueRef::Uint(*u),
-            ScalarValue::Int(i) => ValueRef::Int(*i),
-            ScalarValue::F64(f) => ValueRef::F64(*f),
-            ScalarValue::Str(s) => ValueRef::Str(s),
-            ScalarValue::Bytes(b) => ValueRef::Bytes(b),
-            ScalarValue::Counter(c) => ValueRef::Counter(*c),
-            ScalarValue::Timestamp(t) => ValueRef::Timestamp(*t),
-            ScalarValue::Unknown { type_code, bytes } => ValueRef::Unknown {
-                type_code: *type_code,
-                bytes,
-            },
-        }
-    }
-}
-
-impl ValueRef<'_> {
-    /// Appends the raw bytes of this value and returns the metadata word
-    /// `(byte_len << 4) | type_code` (as [`ScalarValue::encode_raw`]).
-    #[inline]
-    pub fn encode_raw(&self, out: &mut Vec<u8>) -> u64 {
-        // One-byte strings (most text characters) without a call to memcpy.
-        if let ValueRef::Str(s) = self
-            && let [b] = s.as_bytes()
-        {
-            out.push(*b);
-            return (1 << 4) | 6;
-        }
-        let start = out.len();
-        let code: u8 = match *self {
-            ValueRef::Null => 0,
-            ValueRef::Bool(false) => 1,
-            ValueRef::Bool(true) => 2,
-            ValueRef::Uint(v) => {
-                leb128::write_u64(out, v);
-                3
-            }
-            ValueRef::Int(v) => {
-                leb128::write_i64(out, v);
-                4
-            }
-            ValueRef::F64(v) => {
-                out.extend_from_slice(&v.to_le_bytes());
-                5
-            }
-            ValueRef::Str(s) => {
-                out.extend_from_slice(s.as_bytes());
-                6
-            }
-            ValueRef::Bytes(b) => {
-                out.extend_from_slice(b);
-                7
-            }
-            ValueRef::Counter(v) => {
-                leb128::write_i64(out, v);
-                8
-            }
-            ValueRef::Timestamp(v) => {
-                leb128::write_i64(out, v);
-                9
-            }
-            ValueRef::Unknown { type_code, bytes } => {
-                out.extend_from_slice(bytes);
-                type_code
-            }
-        };
-        (((out.len() - start) as u64) << 4) | u64::from(code)
-    }
-}
 
 /// The key of an op row: a map key (borrowed) or a sequence element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -471,6 +366,7 @@ pub(super) fn write_data(
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::value::ScalarValue;
 
     /// A small deterministic generator.
     fn rng(seed: &mut u64) -> u64 {
