@@ -255,6 +255,19 @@ impl BloomFilter {
         &self.bits
     }
 
+    /// The length of [`Self::to_bytes`] of `BloomFilter::from_hashes` with `num_entries`
+    /// hashes, without building it (for choosing what to send).
+    pub fn encoded_len_for(num_entries: usize) -> usize {
+        let n = u32::try_from(num_entries).unwrap_or(u32::MAX);
+        if n == 0 {
+            return 0;
+        }
+        leb128::u64_len(n.into())
+            + leb128::u64_len(BITS_PER_ENTRY.into())
+            + leb128::u64_len(PROBES.into())
+            + bit_field_len(n, BITS_PER_ENTRY)
+    }
+
     /// The length of [`Self::to_bytes`].
     pub fn encoded_len(&self) -> usize {
         if self.num_entries == 0 {
@@ -336,6 +349,22 @@ mod tests {
 
     fn hash_from_hex(s: &str) -> ChangeHash {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn encoded_len_for_matches_a_built_filter() {
+        for n in [0usize, 1, 2, 7, 100, 1000, 20_000] {
+            let hashes: Vec<ChangeHash> = (0..n as u32)
+                .map(|i| {
+                    let mut h = [0u8; 32];
+                    h[..4].copy_from_slice(&i.to_le_bytes());
+                    ChangeHash(h)
+                })
+                .collect();
+            let filter = BloomFilter::from_hashes(hashes.iter());
+            assert_eq!(BloomFilter::encoded_len_for(n), filter.encoded_len(), "{n}");
+            assert_eq!(filter.encoded_len(), filter.to_bytes().len());
+        }
     }
 
     #[test]

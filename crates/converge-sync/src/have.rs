@@ -12,8 +12,8 @@
 
 use std::collections::BTreeSet;
 
-use converge_bloom::{BITS_PER_ENTRY, BloomFilter, PROBES};
-use converge_encoding::ChangeHash;
+use converge_bloom::BloomFilter;
+use converge_encoding::{ChangeHash, leb128};
 
 use crate::message::Have;
 use crate::protocol::SyncDoc;
@@ -212,29 +212,13 @@ fn sorted(hashes: impl IntoIterator<Item = ChangeHash>) -> Vec<ChangeHash> {
     out
 }
 
-fn leb_len(mut n: u64) -> usize {
-    let mut len = 1;
-    while n >= 0x80 {
-        n >>= 7;
-        len += 1;
-    }
-    len
-}
-
 /// The bytes a Bloom filter of `n` entries takes in a Have (its length prefix included).
 fn bloom_len(n: usize) -> usize {
-    if n == 0 {
-        return 1;
-    }
-    let bits = (n as u64).saturating_mul(u64::from(BITS_PER_ENTRY));
-    let body = leb_len(n as u64)
-        + leb_len(u64::from(BITS_PER_ENTRY))
-        + leb_len(u64::from(PROBES))
-        + usize::try_from(bits.div_ceil(8)).unwrap_or(usize::MAX);
-    leb_len(body as u64) + body
+    let body = BloomFilter::encoded_len_for(n);
+    leb128::u64_len(body as u64) + body
 }
 
 /// The bytes of a second Have naming `k` hashes with an empty filter.
 fn second_have_len(k: usize) -> usize {
-    leb_len(k as u64) + 32 * k + 1
+    leb128::u64_len(k as u64) + 32 * k + 1
 }
