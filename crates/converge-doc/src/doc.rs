@@ -4,7 +4,7 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 
 use converge_encoding::{
-    ActorId, Change, ChangeHash, ChangeOp, ChangeParts, ElemId, Key, ObjId, OpId, ScalarValue,
+    ActorId, Change, ChangeHash, ChangeOpRef, ChangeParts, ElemId, KeyRef, ObjId, OpId, ScalarValue,
 };
 
 use crate::error::DocError;
@@ -153,41 +153,44 @@ impl Document {
             .map(|(_, a)| a.clone())
             .collect();
         let map_id = |id: OpId| OpId::new(id.counter, local(id.actor));
-        let mut change_ops = Vec::with_capacity(pred_ends.len());
-        let mut pred_start = 0usize;
-        for (i, &end) in pred_ends.iter().enumerate() {
-            let op = &self.ops.ops[ops_start + i];
-            let make = self.ops.objects[op.obj as usize].make_op;
-            let obj = if make == NONE {
-                ObjId::Root
-            } else {
-                ObjId::Op(map_id(self.ops.ops[make as usize].id))
-            };
-            let key = if self.ops.objects[op.obj as usize].kind.is_sequence() {
-                if op.key == HEAD {
-                    Key::Seq(ElemId::Head)
+        // The ops are encoded straight from the op set, borrowed; only the preds, renumbered
+        // to change-local actors, are gathered into one buffer first.
+        let mapped_preds: Vec<OpId> = preds
+            .iter()
+            .map(|&p| map_id(self.ops.ops[p as usize].id))
+            .collect();
+        let ops = &self.ops;
+        let op_refs = || {
+            pred_ends.iter().enumerate().map(|(i, &end)| {
+                let start = if i == 0 { 0 } else { pred_ends[i - 1] as usize };
+                let op = &ops.ops[ops_start + i];
+                let object = &ops.objects[op.obj as usize];
+                let obj = if object.make_op == NONE {
+                    ObjId::Root
                 } else {
-                    Key::Seq(ElemId::Op(map_id(self.ops.ops[op.key as usize].id)))
+                    ObjId::Op(map_id(ops.ops[object.make_op as usize].id))
+                };
+                let key = if object.kind.is_sequence() {
+                    if op.key == HEAD {
+                        KeyRef::Seq(ElemId::Head)
+                    } else {
+                        KeyRef::Seq(ElemId::Op(map_id(ops.ops[op.key as usize].id)))
+                    }
+                } else {
+                    KeyRef::Map(&ops.keys[op.key as usize])
+                };
+                ChangeOpRef {
+                    obj,
+                    key,
+                    insert: op.insert,
+                    action: op.action,
+                    value: ops.value_ref(&op.value),
+                    pred: &mapped_preds[start..end as usize],
+                    expand: op.expand,
+                    mark_name: ops.mark_names.get(&((ops_start + i) as u32)).map(|m| &**m),
                 }
-            } else {
-                Key::Map(self.ops.keys[op.key as usize].to_string())
-            };
-            let pred = preds[pred_start..end as usize]
-                .iter()
-                .map(|&p| map_id(self.ops.ops[p as usize].id))
-                .collect();
-            pred_start = end as usize;
-            change_ops.push(ChangeOp {
-                obj,
-                key,
-                insert: op.insert,
-                action: op.action,
-                value: self.ops.scalar(&op.value),
-                pred,
-                expand: op.expand,
-                mark_name: self.ops.mark_names.get(&((ops_start + i) as u32)).cloned(),
-            });
-        }
+            })
+        };
         let seq = self.history.actor_seq(author) + 1;
         let mut deps: Vec<(ChangeHash, u32)> = self
             .history
@@ -203,7 +206,7 @@ impl Document {
             deps.push((self.history.hash(last), last as u32));
             deps.sort_unstable();
         }
-        let change = Change::from_parts(ChangeParts {
+        let header = ChangeParts {
             actor: self.ops.actors[author as usize].clone(),
             seq,
             start_op: u64::from(start_op),
@@ -211,9 +214,10 @@ impl Document {
             message,
             deps: deps.iter().map(|&(h, _)| h).collect(),
             other_actors,
-            ops: change_ops,
+            ops: Vec::new(),
             extra_bytes: Vec::new(),
-        })?;
+        };
+        let change = Change::from_op_refs(&header, pred_ends.len(), op_refs)?;
         let hash = change.hash();
         let dep_indexes: smallvec::SmallVec<[u32; 4]> = deps.iter().map(|&(_, i)| i).collect();
         self.history

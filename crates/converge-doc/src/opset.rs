@@ -16,11 +16,16 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
 
-use converge_encoding::{Action, ActorId, OpId, ScalarValue};
+use converge_encoding::{Action, ActorId, OpId, ScalarValue, ValueRef};
 use smallvec::SmallVec;
 
 use crate::seq::{Cursor, Entry, SeqIndex};
 use crate::types::{ObjType, TextEncoding};
+
+/// The 128 ASCII characters, in order.
+const ASCII: &str = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\
+\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f \
+!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\x7f";
 
 /// "No index" marker for `u32` links.
 pub(crate) const NONE: u32 = u32::MAX;
@@ -311,29 +316,39 @@ impl OpSet {
 
     /// A stored value back as a [`ScalarValue`] (make ops give `Null`).
     pub(crate) fn scalar(&self, v: &StoredValue) -> ScalarValue {
-        let slice = |start: u32, len: u32| -> Vec<u8> {
+        ScalarValue::from(self.value_ref(v))
+    }
+
+    /// A stored value as the encoders write it, borrowed from the op set (make ops give
+    /// `Null`).
+    pub(crate) fn value_ref<'a>(&'a self, v: &'a StoredValue) -> ValueRef<'a> {
+        let slice = |start: u32, len: u32| -> &'a [u8] {
             self.bytes
                 .get(start as usize..start as usize + len as usize)
                 .unwrap_or_default()
-                .to_vec()
         };
         match *v {
-            StoredValue::Null | StoredValue::Object(_) => ScalarValue::Null,
-            StoredValue::Bool(b) => ScalarValue::Bool(b),
-            StoredValue::Uint(u) => ScalarValue::Uint(u),
-            StoredValue::Int(i) => ScalarValue::Int(i),
-            StoredValue::F64(f) => ScalarValue::F64(f),
-            StoredValue::SmallStr { .. } | StoredValue::Str { .. } => {
-                ScalarValue::Str(self.str_of(v).unwrap_or_default().to_owned())
+            StoredValue::Null | StoredValue::Object(_) => ValueRef::Null,
+            StoredValue::Bool(b) => ValueRef::Bool(b),
+            StoredValue::Uint(u) => ValueRef::Uint(u),
+            StoredValue::Int(i) => ValueRef::Int(i),
+            StoredValue::F64(f) => ValueRef::F64(f),
+            // One ASCII character (most text): sliced from a table, no UTF-8 check.
+            StoredValue::SmallStr { len: 1, bytes } if bytes[0] < 0x80 => {
+                let b = usize::from(bytes[0]);
+                ValueRef::Str(ASCII.get(b..b + 1).unwrap_or_default())
             }
-            StoredValue::Bytes { start, len } => ScalarValue::Bytes(slice(start, len)),
-            StoredValue::Counter(c) => ScalarValue::Counter(c),
-            StoredValue::Timestamp(t) => ScalarValue::Timestamp(t),
+            StoredValue::SmallStr { .. } | StoredValue::Str { .. } => {
+                ValueRef::Str(self.str_of(v).unwrap_or_default())
+            }
+            StoredValue::Bytes { start, len } => ValueRef::Bytes(slice(start, len)),
+            StoredValue::Counter(c) => ValueRef::Counter(c),
+            StoredValue::Timestamp(t) => ValueRef::Timestamp(t),
             StoredValue::Unknown {
                 type_code,
                 start,
                 len,
-            } => ScalarValue::Unknown {
+            } => ValueRef::Unknown {
                 type_code,
                 bytes: slice(start, len),
             },
@@ -724,6 +739,14 @@ impl OpSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ascii_table_is_the_ascii_characters() {
+        assert_eq!(ASCII.len(), 128);
+        for (i, b) in ASCII.bytes().enumerate() {
+            assert_eq!(usize::from(b), i);
+        }
+    }
 
     #[test]
     fn op_id_order_uses_actor_bytes_not_arrival() {

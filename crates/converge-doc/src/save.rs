@@ -9,7 +9,7 @@ use converge_encoding::{
 
 use crate::doc::Document;
 use crate::error::DocError;
-use crate::opset::{Body, HEAD, NONE, OpSet, StoredValue};
+use crate::opset::{Body, HEAD, NONE, OpSet};
 
 impl Document {
     /// The document as the reference's `save()` writes it: one document chunk (columns of
@@ -254,6 +254,7 @@ impl Document {
     /// [`Document::encode_document`] must write exactly its encoding.
     #[cfg(test)]
     pub(crate) fn document_chunk(&self) -> DocumentChunk {
+        use crate::opset::StoredValue;
         use converge_encoding::{DocChange, DocOp, Key, ScalarValue};
         let ops = &self.ops;
         let history = &self.history;
@@ -414,42 +415,6 @@ fn object_order(ops: &OpSet) -> impl Iterator<Item = u32> + use<> {
     std::iter::once(0).chain(objects.into_iter().map(|(_, o)| o))
 }
 
-/// A stored value as the value columns write it, borrowed from the op set (as
-/// [`OpSet::scalar`], without allocating).
-fn value_ref<'a>(ops: &'a OpSet, v: &'a StoredValue) -> ValueRef<'a> {
-    let slice = |start: u32, len: u32| -> &'a [u8] {
-        ops.bytes
-            .get(start as usize..start as usize + len as usize)
-            .unwrap_or_default()
-    };
-    match *v {
-        StoredValue::Null | StoredValue::Object(_) => ValueRef::Null,
-        StoredValue::Bool(b) => ValueRef::Bool(b),
-        StoredValue::Uint(u) => ValueRef::Uint(u),
-        StoredValue::Int(i) => ValueRef::Int(i),
-        StoredValue::F64(f) => ValueRef::F64(f),
-        // One ASCII character (most text): sliced from a table, no UTF-8 check.
-        StoredValue::SmallStr { len: 1, bytes } if bytes[0] < 0x80 => {
-            let b = usize::from(bytes[0]);
-            ValueRef::Str(ASCII.get(b..b + 1).unwrap_or_default())
-        }
-        StoredValue::SmallStr { .. } | StoredValue::Str { .. } => {
-            ValueRef::Str(ops.str_of(v).unwrap_or_default())
-        }
-        StoredValue::Bytes { start, len } => ValueRef::Bytes(slice(start, len)),
-        StoredValue::Counter(c) => ValueRef::Counter(c),
-        StoredValue::Timestamp(t) => ValueRef::Timestamp(t),
-        StoredValue::Unknown {
-            type_code,
-            start,
-            len,
-        } => ValueRef::Unknown {
-            type_code,
-            bytes: slice(start, len),
-        },
-    }
-}
-
 /// An empty vector of rows that keeps `v`'s allocation (the collect reuses it in place, the
 /// layouts being the same) but not its borrows.
 fn recycle<'a, 'x, 'y>(mut v: Vec<DocOpRef<'a, 'x>>) -> Vec<DocOpRef<'a, 'y>> {
@@ -462,11 +427,6 @@ fn recycle<'a, 'x, 'y>(mut v: Vec<DocOpRef<'a, 'x>>) -> Vec<DocOpRef<'a, 'y>> {
         })
         .collect()
 }
-
-/// The 128 ASCII characters, in order.
-const ASCII: &str = "\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\
-\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f \
-!\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~\x7f";
 
 /// A fixed-size set of arena indexes.
 struct BitSet(Vec<u64>);
@@ -584,7 +544,7 @@ impl<'a> Block<'a> {
                         key,
                         insert: op.insert,
                         action: op.action,
-                        value: value_ref(ops, &op.value),
+                        value: ops.value_ref(&op.value),
                         succ: succ.get(start as usize..end as usize).unwrap_or_default(),
                         expand: op.expand,
                         mark_name,
@@ -600,14 +560,6 @@ impl<'a> Block<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ascii_table_is_the_ascii_characters() {
-        assert_eq!(ASCII.len(), 128);
-        for (i, b) in ASCII.bytes().enumerate() {
-            assert_eq!(usize::from(b), i);
-        }
-    }
 
     /// The streaming encoder writes exactly what the straightforward builder encodes: several
     /// actors, messages, marks, deletions, conflicts, a nested list and counters.

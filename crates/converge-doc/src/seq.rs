@@ -126,8 +126,20 @@ impl SeqIndex {
             return None;
         }
         let before_chunk = index - remaining;
+        let entries = &self.chunk_at(pos).entries;
+        // Skip whole blocks of 8 entries first: summing a block has no early exit, so it
+        // compiles to straight-line code, and only the block holding the unit is scanned.
         let mut acc = 0u64;
-        for (off, e) in self.chunk_at(pos).entries.iter().enumerate() {
+        let mut base = 0usize;
+        for block in entries.chunks_exact(8) {
+            let sum: u64 = block.iter().map(|e| u64::from(e.width)).sum();
+            if remaining < acc + sum {
+                break;
+            }
+            acc += sum;
+            base += 8;
+        }
+        for (off, e) in entries.iter().enumerate().skip(base) {
             let w = u64::from(e.width);
             if remaining < acc + w {
                 return Some(((pos, off), before_chunk + acc));

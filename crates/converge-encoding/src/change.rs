@@ -18,10 +18,10 @@ use crate::chunk::{self, Chunk, ChunkType};
 use crate::columns::{
     BoolDecoder, BoolEncoder, ColumnMetadata, ColumnSpec, ColumnType, DeltaDecoder, DeltaEncoder,
     RawValue, StrDecoder, StrEncoder, UintDecoder, UintEncoder, ValueDecoder, ValueEncoder,
-    write_columns,
+    write_column_data, write_column_metadata,
 };
 use crate::error::DecodeError;
-use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
+use crate::ids::{ActorId, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId};
 use crate::leb128;
 use crate::reader::Reader;
 use crate::value::ValueRef;
@@ -543,14 +543,16 @@ impl Change {
         Self::from_views_with(
             parts,
             parts.ops.len(),
-            || parts.ops.iter().map(OpView::of),
+            || parts.ops.iter().map(ChangeOpRef::of),
             s,
         )
     }
 
     /// [`Change::from_parts_ref`] with the ops given as borrowed views instead of
-    /// `parts.ops` (which is ignored): `views` yields the same `n_ops` ops on every call.
-    pub(crate) fn from_views<'a, I: Iterator<Item = OpView<'a>>>(
+    /// `parts.ops` (which is ignored: leave it empty): `views` yields the same `n_ops` ops on
+    /// every call (it is called twice). This lets a caller holding ops in its own form
+    /// encode a change without building a [`ChangeOp`] per op.
+    pub fn from_op_refs<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         parts: &ChangeParts,
         n_ops: usize,
         views: impl Fn() -> I,
@@ -564,55 +566,97 @@ impl Change {
         })
     }
 
-    fn from_views_with<'a, I: Iterator<Item = OpView<'a>>>(
+    fn from_views_with<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         parts: &ChangeParts,
         n_ops: usize,
         views: impl Fn() -> I,
         s: &mut Scratch,
     ) -> Result<Change, DecodeError> {
         s.clear();
-        encode_change_data(parts, n_ops, views, s)?;
+        let layout = encode_change_data(parts, n_ops, views, s)?;
         // Exactly the chunk's size: `Bytes` then takes the vector without a second allocation.
         let mut whole = Vec::with_capacity(9 + leb128::u64_len(s.data.len() as u64) + s.data.len());
         let hash = chunk::write_chunk(&mut whole, ChunkType::Change, &s.data);
         let header_len = whole.len() - s.data.len();
-        Change::from_chunk(Bytes::from(whole), header_len, hash, Some(n_ops as u64))
-    }
-}
-
-/// A borrowed op for the change encoder, with the actor numbers of [`ChangeParts`].
-pub(crate) struct OpView<'a> {
-    pub(crate) obj: ObjId,
-    pub(crate) key: KeyView<'a>,
-    pub(crate) insert: bool,
-    pub(crate) action: Action,
-    pub(crate) value: ValueRef<'a>,
-    pub(crate) pred: &'a [OpId],
-    pub(crate) expand: bool,
-    pub(crate) mark_name: Option<&'a str>,
-}
-
-/// A borrowed [`Key`].
-#[derive(Clone, Copy)]
-pub(crate) enum KeyView<'a> {
-    Map(&'a str),
-    Seq(ElemId),
-}
-
-impl<'a> KeyView<'a> {
-    pub(crate) fn of(key: &'a Key) -> KeyView<'a> {
-        match key {
-            Key::Map(s) => KeyView::Map(s),
-            Key::Seq(e) => KeyView::Seq(*e),
+        // The encoder knows where it put every field, so the chunk is not parsed again.
+        let total = u32::try_from(whole.len()).map_err(|_| DecodeError::OutOfRange {
+            field: "change chunk length",
+            value: whole.len() as u64,
+            offset: 0,
+        })?;
+        let base = header_len as u32;
+        let shift = |(start, end): (u32, u32)| (start + base, end + base);
+        let mut columns = [(0u32, 0u32); NUM_COLUMNS];
+        for (slot, range) in columns.iter_mut().zip(layout.columns) {
+            if range.1 > range.0 {
+                *slot = shift(range);
+            }
         }
+        let change = Change {
+            bytes: Bytes::from(whole),
+            hash,
+            actor: parts.actor.clone(),
+            other_actors: layout.other_actors,
+            deps: parts.deps.clone(),
+            seq: parts.seq,
+            start_op: parts.start_op,
+            time: parts.time,
+            num_ops: n_ops as u64,
+            header_len: header_len as u8,
+            message: if layout.message.1 > layout.message.0 {
+                shift(layout.message)
+            } else {
+                (0, 0)
+            },
+            extra: shift(layout.extra),
+            columns,
+            has_unknown_columns: false,
+        };
+        debug_assert!(change.extra.1 == total);
+        debug_assert!({
+            let parsed =
+                Change::from_chunk(change.bytes.clone(), header_len, hash, Some(n_ops as u64));
+            parsed.is_ok_and(|p| {
+                p.columns == change.columns
+                    && p.message == change.message
+                    && p.extra == change.extra
+                    && p.other_actors == change.other_actors
+                    && p.deps == change.deps
+                    && p.actor == change.actor
+                    && (p.seq, p.start_op, p.time) == (change.seq, change.start_op, change.time)
+            })
+        });
+        Ok(change)
     }
 }
 
-impl<'a> OpView<'a> {
-    fn of(op: &'a ChangeOp) -> OpView<'a> {
-        OpView {
+/// One op of a change, borrowed: what [`Change::from_op_refs`] encodes. Actor numbers are
+/// those of the [`ChangeParts`] passed beside it (0 the author, `i ≥ 1` its `other_actors`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChangeOpRef<'a> {
+    /// The object the op acts on.
+    pub obj: ObjId,
+    /// The map key, or the list element (for an insert: the element it goes after).
+    pub key: KeyRef<'a>,
+    /// Whether the op inserts a new list element.
+    pub insert: bool,
+    /// What the op does.
+    pub action: Action,
+    /// The value (null for make, del and mark-end ops).
+    pub value: ValueRef<'a>,
+    /// The ops this one overwrites, deletes or increments, in any order.
+    pub pred: &'a [OpId],
+    /// For marks: expand before (begin) / after (end).
+    pub expand: bool,
+    /// For mark begins: the mark's name.
+    pub mark_name: Option<&'a str>,
+}
+
+impl<'a> ChangeOpRef<'a> {
+    fn of(op: &'a ChangeOp) -> ChangeOpRef<'a> {
+        ChangeOpRef {
             obj: op.obj,
-            key: KeyView::of(&op.key),
+            key: KeyRef::of(&op.key),
             insert: op.insert,
             action: op.action,
             value: ValueRef::from(&op.value),
@@ -878,12 +922,21 @@ impl Scratch {
     }
 }
 
-fn encode_change_data<'a, I: Iterator<Item = OpView<'a>>>(
+/// Where [`encode_change_data`] put the variable fields, as byte ranges of the chunk data.
+struct Layout {
+    message: (u32, u32),
+    columns: [(u32, u32); NUM_COLUMNS],
+    extra: (u32, u32),
+    /// The other actors as written (referenced ones, sorted).
+    other_actors: Vec<ActorId>,
+}
+
+fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
     parts: &ChangeParts,
     n_ops: usize,
     views: impl Fn() -> I,
     s: &mut Scratch,
-) -> Result<(), DecodeError> {
+) -> Result<Layout, DecodeError> {
     let Scratch {
         obj_actor,
         obj_ctr,
@@ -922,7 +975,9 @@ fn encode_change_data<'a, I: Iterator<Item = OpView<'a>>>(
     leb128::write_u64(out, parts.seq);
     leb128::write_u64(out, parts.start_op);
     leb128::write_i64(out, parts.time);
-    write_bytes(out, parts.message.as_deref().unwrap_or("").as_bytes());
+    let message = parts.message.as_deref().unwrap_or("").as_bytes();
+    write_bytes(out, message);
+    let message = ((out.len() - message.len()) as u32, out.len() as u32);
     leb128::write_u64(out, actors.sorted.len() as u64);
     for a in &actors.sorted {
         write_bytes(out, a.as_bytes());
@@ -948,19 +1003,19 @@ fn encode_change_data<'a, I: Iterator<Item = OpView<'a>>>(
             }
         }
         match op.key {
-            KeyView::Map(s) => {
+            KeyRef::Map(s) => {
                 any_key_str = true;
                 key_actor.append_null();
                 key_ctr.append_null();
                 key_str.append_value(s);
             }
-            KeyView::Seq(ElemId::Head) => {
+            KeyRef::Seq(ElemId::Head) => {
                 any_key_ctr = true;
                 key_actor.append_null();
                 key_ctr.append_value(0);
                 key_str.append_null();
             }
-            KeyView::Seq(ElemId::Op(id)) => {
+            KeyRef::Seq(ElemId::Op(id)) => {
                 any_key_actor = true;
                 any_key_ctr = true;
                 key_actor.append_value(u64::from(actors.map(id.actor)?));
@@ -1056,9 +1111,23 @@ fn encode_change_data<'a, I: Iterator<Item = OpView<'a>>>(
     for ((slot, spec), buf) in cols.iter_mut().zip(SPECS).zip(bufs.iter()) {
         *slot = (spec, buf.as_slice());
     }
-    write_columns(out, &cols);
+    write_column_metadata(out, &cols);
+    let mut columns = [(0u32, 0u32); NUM_COLUMNS];
+    let mut pos = out.len() as u32;
+    for (range, (_, data)) in columns.iter_mut().zip(&cols) {
+        let end = pos + data.len() as u32;
+        *range = (pos, end);
+        pos = end;
+    }
+    write_column_data(out, &cols);
+    let extra_start = out.len() as u32;
     out.extend_from_slice(&parts.extra_bytes);
-    Ok(())
+    Ok(Layout {
+        message,
+        columns,
+        extra: (extra_start, out.len() as u32),
+        other_actors: actors.sorted.iter().map(|a| (*a).clone()).collect(),
+    })
 }
 
 fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
@@ -1080,7 +1149,7 @@ struct ActorMap<'p> {
 impl<'p> ActorMap<'p> {
     fn new<'o>(
         parts: &'p ChangeParts,
-        ops: impl Iterator<Item = OpView<'o>>,
+        ops: impl Iterator<Item = ChangeOpRef<'o>>,
     ) -> Result<ActorMap<'p>, DecodeError> {
         let num_given = parts.other_actors.len();
         let mut used = vec![false; num_given];
@@ -1103,7 +1172,7 @@ impl<'p> ActorMap<'p> {
             if let ObjId::Op(id) = op.obj {
                 mark(id.actor)?;
             }
-            if let KeyView::Seq(ElemId::Op(id)) = op.key {
+            if let KeyRef::Seq(ElemId::Op(id)) = op.key {
                 mark(id.actor)?;
             }
             for p in op.pred {

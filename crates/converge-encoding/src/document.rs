@@ -17,7 +17,7 @@ use smallvec::SmallVec;
 use crate::chunk::{self, Chunk, ChunkType};
 use crate::columns::ColumnMetadata;
 use crate::error::DecodeError;
-use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
+use crate::ids::{ActorId, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId};
 use crate::leb128;
 use crate::reader::Reader;
 use crate::value::{Action, ScalarValue, ValueRef};
@@ -25,9 +25,7 @@ use crate::value::{Action, ScalarValue, ValueRef};
 use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
 pub use reconstruct::HeadsCheck;
-pub use writer::{
-    ChangeColumnsWriter, DocChangeRef, DocOpRef, KeyRef, OpColumnsWriter, write_document,
-};
+pub use writer::{ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsWriter, write_document};
 
 /// The DEFLATE bit of a column spec.
 const DEFLATE_BIT: u32 = 0x08;
@@ -836,10 +834,7 @@ fn encode_ops(ops: &[DocOp]) -> Vec<(u32, Vec<u8>)> {
         rows.extend(block.iter().map(|op| DocOpRef {
             id: op.id,
             obj: op.obj,
-            key: match &op.key {
-                Key::Map(s) => KeyRef::Map(s),
-                Key::Seq(e) => KeyRef::Seq(*e),
-            },
+            key: KeyRef::of(&op.key),
             insert: op.insert,
             action: op.action,
             value: op.value.as_value_ref(),

@@ -238,3 +238,22 @@ mod tests {
         assert_eq!("aabb".parse::<ActorId>().unwrap().as_bytes(), &[0xaa, 0xbb]);
     }
 }
+
+/// A [`Key`] borrowed: a map key or a sequence element.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRef<'a> {
+    /// A key of a map or table.
+    Map(&'a str),
+    /// An element of a list or text.
+    Seq(ElemId),
+}
+
+impl<'a> KeyRef<'a> {
+    /// The borrowed form of `key`.
+    pub fn of(key: &'a Key) -> KeyRef<'a> {
+        match key {
+            Key::Map(s) => KeyRef::Map(s),
+            Key::Seq(e) => KeyRef::Seq(*e),
+        }
+    }
+}

@@ -43,13 +43,13 @@ mod value;
 pub use bundle::Bundle;
 /// The shared byte buffer type that [`Change`] keeps its bytes in.
 pub use bytes::Bytes;
-pub use change::{Change, ChangeOp, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
+pub use change::{Change, ChangeOp, ChangeOpRef, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
 pub use document::{
     ChangeColumnsWriter, DocChange, DocChangeRef, DocOp, DocOpRef, DocValue, DocumentChunk,
-    DocumentLimits, HeadsCheck, KeyRef, OpColumnsWriter, write_document,
+    DocumentLimits, HeadsCheck, OpColumnsWriter, write_document,
 };
 pub use error::{CanonicalRule, DecodeError};
-pub use ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId, ParseHexError};
+pub use ids::{ActorId, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId, ParseHexError};
 pub use load::{FileChunk, decode_chunks};
 pub use reader::Reader;
 pub use value::{Action, ScalarValue, ValueRef};

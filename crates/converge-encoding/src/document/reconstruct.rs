@@ -6,8 +6,9 @@
 
 use smallvec::SmallVec;
 
-use crate::change::{Change, ChangeParts, KeyView, OpView};
+use crate::change::{Change, ChangeOpRef, ChangeParts};
 use crate::error::DecodeError;
+use crate::ids::KeyRef;
 use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
 use crate::value::Action;
 
@@ -363,7 +364,7 @@ impl DocumentChunk {
                     if let ObjId::Op(id) = op.obj {
                         map(id)?;
                     }
-                    if let KeyView::Seq(ElemId::Op(id)) = op.key {
+                    if let KeyRef::Seq(ElemId::Op(id)) = op.key {
                         map(id)?;
                     }
                     for p in op.pred {
@@ -389,8 +390,8 @@ impl DocumentChunk {
                     if let ObjId::Op(id) = op.obj {
                         op.obj = ObjId::Op(local_id(id));
                     }
-                    if let KeyView::Seq(ElemId::Op(id)) = op.key {
-                        op.key = KeyView::Seq(ElemId::Op(local_id(id)));
+                    if let KeyRef::Seq(ElemId::Op(id)) = op.key {
+                        op.key = KeyRef::Seq(ElemId::Op(local_id(id)));
                     }
                     let end = pos + op.pred.len();
                     op.pred = flat.get(pos..end).unwrap_or_default();
@@ -415,7 +416,7 @@ impl DocumentChunk {
             parts.message.clone_from(&c.message);
             parts.extra_bytes.clear();
             parts.extra_bytes.extend_from_slice(&c.extra_bytes);
-            let change = Change::from_views(&parts, n_ops, views);
+            let change = Change::from_op_refs(&parts, n_ops, views);
             for a in touched.drain(..) {
                 if let Some(l) = local.get_mut(a) {
                     *l = u32::MAX;
@@ -445,16 +446,16 @@ impl DocumentChunk {
 impl DocumentChunk {
     /// Op `i` of the document (stored ops, then `rebuilt`'s deletions) in document actor
     /// numbers, preds unsorted; `None` for a deletion whose key cannot be found.
-    fn op_view<'d>(&'d self, rebuilt: &'d Rebuilt, i: usize) -> Option<OpView<'d>> {
+    fn op_view<'d>(&'d self, rebuilt: &'d Rebuilt, i: usize) -> Option<ChangeOpRef<'d>> {
         if let Some(op) = self.ops.get(i) {
             let pred = rebuilt
                 .preds
                 .get(i)
                 .map(|p| p.as_slice())
                 .unwrap_or_default();
-            return Some(OpView {
+            return Some(ChangeOpRef {
                 obj: op.obj,
-                key: KeyView::of(&op.key),
+                key: KeyRef::of(&op.key),
                 insert: op.insert,
                 action: op.action,
                 value: op.value.as_value_ref(),
@@ -465,10 +466,10 @@ impl DocumentChunk {
         }
         let d = rebuilt.dels.get(i.checked_sub(self.ops.len())?)?;
         let key = match d.key {
-            Ok(j) => KeyView::of(&self.ops.get(j)?.key),
-            Err(elem) => KeyView::Seq(ElemId::Op(elem)),
+            Ok(j) => KeyRef::of(&self.ops.get(j)?.key),
+            Err(elem) => KeyRef::Seq(ElemId::Op(elem)),
         };
-        Some(OpView {
+        Some(ChangeOpRef {
             obj: d.obj,
             key,
             insert: false,

@@ -6,20 +6,11 @@
 
 use crate::chunk::{self, ChunkType};
 use crate::columns::{BoolEncoder, DeltaEncoder, RleEncoder};
-use crate::ids::{ActorId, ChangeHash, ElemId, ObjId, OpId};
+use crate::ids::{ActorId, ChangeHash, ElemId, KeyRef, ObjId, OpId};
 use crate::leb128;
 use crate::value::{Action, ValueRef};
 
 use super::{change_col, op_col, write_column_data, write_column_specs};
-
-/// The key of an op row: a map key (borrowed) or a sequence element.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum KeyRef<'a> {
-    /// A key of a map or table.
-    Map(&'a str),
-    /// An element of a list or text.
-    Seq(ElemId),
-}
 
 /// One op row, borrowed (the fields of [`DocOp`](super::DocOp)). Strings that the column
 /// encoders keep (`key`, `mark_name`) live for `'a`; the rest only for the call (`'s`).
