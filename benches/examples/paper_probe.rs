@@ -1,0 +1,118 @@
+//! Times converge replaying the automerge-paper trace (one transaction, and a change per edit)
+//! without criterion, for quick before/after checks while tuning:
+//!
+//! ```text
+//! cargo run --release -p converge-benches --example paper_probe [RUNS] [tx|edit] [oracle]
+//! ```
+//!
+//! Prints the median and the fastest of `RUNS` (default 7) runs of each. With `oracle`, times
+//! automerge 0.12 too (seconds per run). The criterion bench `document` gives the figures
+//! docs/BENCHMARKS.md reports; this probe only makes tuning loops short.
+
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable;
+use converge_doc::{Document, ObjType, ROOT};
+use converge_encoding::ActorId;
+
+fn paper_edits() -> Vec<(usize, usize, String)> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/automerge-corpus/real-docs/edits.json.gz");
+    converge_benches::read_json_gz(&path)
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|p| {
+            let a = p.as_array().expect("patch");
+            (
+                a[0].as_u64().expect("pos") as usize,
+                a[1].as_u64().expect("del") as usize,
+                a.get(2)
+                    .map(|s| s.as_str().expect("text").to_owned())
+                    .unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration) {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            let out = f();
+            let took = start.elapsed();
+            drop(out);
+            took
+        })
+        .collect();
+    times.sort();
+    (times[times.len() / 2], times[0])
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runs: usize = args.first().and_then(|s| s.parse().ok()).unwrap_or(7);
+    let oracle = args.iter().any(|a| a == "oracle");
+    let only_tx = args.iter().any(|a| a == "tx");
+    let only_edit = args.iter().any(|a| a == "edit");
+    let edits = paper_edits();
+    let report = |name: &str, (median, min): (Duration, Duration)| {
+        println!("{name:<32} median {median:>10.2?}  min {min:>10.2?}")
+    };
+    if !only_edit {
+        report(
+            "converge one transaction",
+            time(runs, || {
+                let mut doc = Document::with_actor(ActorId::from_bytes(&[1; 16]));
+                let mut tx = doc.transaction();
+                let text = tx.put_object(&ROOT, "text", ObjType::Text).unwrap();
+                for (pos, del, ins) in &edits {
+                    tx.splice_text(&text, *pos, *del, ins).unwrap();
+                }
+                tx.commit().unwrap();
+                doc
+            }),
+        );
+    }
+    if !only_tx {
+        report(
+            "converge change per edit",
+            time(runs, || {
+                let mut doc = Document::with_actor(ActorId::from_bytes(&[1; 16]));
+                let text = doc.put_object(&ROOT, "text", ObjType::Text).unwrap();
+                for (pos, del, ins) in &edits {
+                    // Outside a transaction each call commits its own change.
+                    doc.splice_text(&text, *pos, *del, ins).unwrap();
+                }
+                doc
+            }),
+        );
+    }
+    if oracle {
+        let runs = runs.min(3);
+        for per_edit in [false, true] {
+            report(
+                if per_edit {
+                    "automerge change per edit"
+                } else {
+                    "automerge one transaction"
+                },
+                time(runs, || {
+                    let mut doc = automerge::AutoCommit::new()
+                        .with_actor(automerge::ActorId::from(&[1u8; 16][..]));
+                    let text = doc
+                        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+                        .unwrap();
+                    for (pos, del, ins) in &edits {
+                        doc.splice_text(&text, *pos, *del as isize, ins).unwrap();
+                        if per_edit {
+                            doc.commit();
+                        }
+                    }
+                    doc.commit();
+                    doc
+                }),
+            );
+        }
+    }
+}
