@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use converge_dag::{ChangeGraph, ChangeIdx, DagError, QueueSnapshot};
 use converge_encoding::{Change, ChangeHash};
 
@@ -112,7 +112,14 @@ pub(crate) struct History {
     decoded: DecodedCache,
     /// The changes parked in the graph's queue, by hash.
     queued: HashIndex<Change>,
+    /// The unfilled rest of the block that small change chunks are copied into.
+    arena: BytesMut,
 }
+
+/// Bytes per shared block of small change chunks.
+const ARENA_BLOCK: usize = 64 * 1024;
+/// Change chunks up to this size go into a shared block; larger ones keep their own buffer.
+const ARENA_MAX_CHUNK: usize = 1024;
 
 /// A change [`History::push_ready`] refused, given back.
 pub(crate) struct Refused {
@@ -552,7 +559,20 @@ impl History {
         if !change.extra_bytes().is_empty() {
             self.extra.push((i, change.extra_bytes().into()));
         }
-        self.bytes.push(change.into_bytes());
+        let bytes = change.into_bytes();
+        // Small chunks are copied into a shared block: one allocation per block instead of
+        // one per change (most changes are a few dozen bytes; their own allocation and the
+        // allocator's overhead would double what they hold).
+        let bytes = if bytes.len() <= ARENA_MAX_CHUNK {
+            if self.arena.capacity() - self.arena.len() < bytes.len() {
+                self.arena = BytesMut::with_capacity(ARENA_BLOCK);
+            }
+            self.arena.extend_from_slice(&bytes);
+            self.arena.split().freeze()
+        } else {
+            bytes
+        };
+        self.bytes.push(bytes);
         if self.bytes.len().div_ceil(CACHE_BLOCK) > self.decoded.blocks.len() {
             self.decoded.resize(self.bytes.len());
         }
