@@ -40,8 +40,12 @@ row() { # baseline-mode mode [arg]
 
 echo "| mode | argument | max RSS (KB) | baseline | beyond baseline (KB) |"
 echo "| --- | --- | ---: | --- | ---: |"
-for m in converge-paper-tx automerge-paper-tx converge-paper-per-edit automerge-paper-per-edit; do
-    row parse-only "$m"
+# The paper trace (edits.json.gz) is the automerge-paper trace: one transaction, then a
+# change per edit (the converge-trace rows below).
+[ -s "$work/automerge-paper.trace" ] ||
+    "$bin" write-trace automerge-paper "$work/automerge-paper.trace" >/dev/null
+for m in converge-trace-one-tx automerge-trace-one-tx; do
+    row trace-read "$m" "$work/automerge-paper.trace"
 done
 for t in friendsforever clownschool automerge-paper seph-blog1 rustcode sveltecomponent \
     friendsforever_flat; do

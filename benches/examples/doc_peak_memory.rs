@@ -6,9 +6,6 @@
 //! ```
 //!
 //! Modes (subtract the matching baseline to get the operation's own peak):
-//! - `parse-only`: parse the automerge-paper trace (baseline for the paper modes);
-//! - `converge-paper-tx`, `automerge-paper-tx`: replay it in one transaction;
-//! - `converge-paper-per-edit`, `automerge-paper-per-edit`: one change per edit;
 //! - `read-only FILE`: read the file (baseline for the load modes);
 //! - `converge-load FILE`, `automerge-load FILE`: load it;
 //! - `write-trace TRACE OUT`: parse an editing trace of `shared/data/traces` and write it to
@@ -18,7 +15,14 @@
 //!   modes);
 //! - `converge-trace FILE`, `automerge-trace FILE`: read it and replay it as
 //!   `benches/traces.rs` does (one change per txn; one document per agent for the concurrent
-//!   traces), checking the final text;
+//!   traces), checking the final text. For the automerge-paper trace (the 259,778 edits of
+//!   `edits.json.gz`, one per txn) this is the paper trace with a change per edit;
+//! - `converge-trace-one-tx FILE`, `automerge-trace-one-tx FILE`: a sequential trace replayed
+//!   in one transaction (the paper trace's "one transaction" case).
+//!
+//! The paper modes read the compact trace rather than `edits.json.gz`: the JSON parser's
+//! peak (~70 MB) is freed before the replay and the replay then reuses that heap without
+//! raising the RSS, which hid most of the replay's memory from "peak minus baseline".
 //! - `write-paper-changes OUT`: build the paper document with the oracle (a commit per edit)
 //!   and write its 259,779 changes to `OUT` (each as a little-endian `u32` length, then the
 //!   change chunk); `write-paper-doc OUT`: write the saved paper document;
@@ -35,6 +39,7 @@
 
 use std::path::PathBuf;
 
+use automerge::ReadDoc;
 use automerge::transaction::Transactable;
 use converge_benches::traces;
 use converge_doc::{Document, ObjType, ROOT};
@@ -113,48 +118,6 @@ fn main() {
     });
     let file = || read_file(args.get(1).map(String::as_str).unwrap_or("essay"));
     match mode {
-        "parse-only" => {
-            let edits = paper_edits();
-            println!("{} edits", edits.len());
-        }
-        "converge-paper-tx" | "converge-paper-per-edit" => {
-            let edits = paper_edits();
-            let mut doc = Document::with_actor(ActorId::from_bytes(&[1; 16]));
-            if mode == "converge-paper-tx" {
-                let mut tx = doc.transaction();
-                let text = tx.put_object(&ROOT, "text", ObjType::Text).unwrap();
-                for (pos, del, ins) in &edits {
-                    tx.splice_text(&text, *pos, *del, ins).unwrap();
-                }
-                tx.commit().unwrap();
-            } else {
-                let text = doc.put_object(&ROOT, "text", ObjType::Text).unwrap();
-                for (pos, del, ins) in &edits {
-                    doc.splice_text(&text, *pos, *del, ins).unwrap();
-                }
-            }
-            println!("{} edits, {} changes", edits.len(), doc.change_count());
-        }
-        "automerge-paper-tx" | "automerge-paper-per-edit" => {
-            let edits = paper_edits();
-            let mut doc = automerge::AutoCommit::new();
-            let text = doc
-                .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
-                .unwrap();
-            let per_edit = mode == "automerge-paper-per-edit";
-            for (pos, del, ins) in &edits {
-                doc.splice_text(&text, *pos, *del as isize, ins).unwrap();
-                if per_edit {
-                    doc.commit();
-                }
-            }
-            doc.commit();
-            println!(
-                "{} edits, {} changes",
-                edits.len(),
-                doc.get_changes(&[]).len()
-            );
-        }
         "read-only" => println!("{} bytes", file().len()),
         "write-trace" => {
             let name = args.get(1).expect("TRACE");
@@ -162,6 +125,39 @@ fn main() {
             let bytes = traces::to_compact(&traces::load_trace(name));
             std::fs::write(out, &bytes).unwrap_or_else(|e| panic!("writing {out}: {e}"));
             println!("{} bytes to {out}", bytes.len());
+        }
+        "converge-trace-one-tx" | "automerge-trace-one-tx" => {
+            let path = args.get(1).expect("FILE");
+            let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+            let trace = traces::from_compact(&bytes);
+            drop(bytes);
+            assert!(!trace.concurrent, "one-tx modes take a sequential trace");
+            let patches = trace.txns.iter().flat_map(|t| &t.patches);
+            let text = if mode == "converge-trace-one-tx" {
+                let mut doc = Document::with_actor(ActorId::from_bytes(&[1; 16]));
+                let mut tx = doc.transaction();
+                let text = tx.put_object(&ROOT, "text", ObjType::Text).unwrap();
+                for p in patches {
+                    tx.splice_text(&text, p.pos, p.del, &p.ins).unwrap();
+                }
+                tx.commit().unwrap();
+                assert_eq!(doc.change_count(), 1);
+                doc.text(&text).unwrap()
+            } else {
+                let mut doc = automerge::AutoCommit::new()
+                    .with_actor(automerge::ActorId::from(&[1u8; 16][..]));
+                let text = doc
+                    .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+                    .unwrap();
+                for p in patches {
+                    doc.splice_text(&text, p.pos, p.del as isize, &p.ins)
+                        .unwrap();
+                }
+                doc.commit();
+                doc.text(&text).unwrap()
+            };
+            assert!(text == trace.end_content, "{mode} {path}: wrong final text");
+            println!("{path}: one transaction, {} chars", text.chars().count());
         }
         "trace-read" | "converge-trace" | "automerge-trace" => {
             let path = args.get(1).expect("FILE");
