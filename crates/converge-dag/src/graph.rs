@@ -485,13 +485,8 @@ impl ChangeGraph {
     /// [`Self::intern`] by reference, trying the newest change's actor first (runs of one
     /// actor are the common case in local commits and loads).
     fn intern_ref(&mut self, actor: &ActorId) -> u32 {
-        if let Some(&last) = self.change_actor.last()
-            && self.actors.get(last as usize) == Some(actor)
-        {
-            return last;
-        }
-        match self.actor_lookup.get(actor) {
-            Some(&a) => a,
+        match self.lookup_actor(actor) {
+            Some(a) => a,
             None => self.intern(actor.clone()),
         }
     }
@@ -755,14 +750,24 @@ impl ChangeGraph {
 
     /// The index of an actor with applied changes.
     pub fn actor_index(&self, actor: &ActorId) -> Option<ActorIdx> {
-        self.actor_lookup.get(actor).map(|&a| ActorIdx(a))
+        self.lookup_actor(actor).map(ActorIdx)
+    }
+
+    /// The interned number of `actor`. The author of the newest change is checked first:
+    /// runs of changes by one actor (local commits, loads) then skip hashing the actor.
+    fn lookup_actor(&self, actor: &ActorId) -> Option<u32> {
+        if let Some(&last) = self.change_actor.last()
+            && self.actors.get(last as usize) == Some(actor)
+        {
+            return Some(last);
+        }
+        self.actor_lookup.get(actor).copied()
     }
 
     /// The highest applied seq of `actor` (0 if none).
     pub fn seq_for_actor(&self, actor: &ActorId) -> u64 {
-        self.actor_lookup
-            .get(actor)
-            .and_then(|&a| self.actor_changes.get(a as usize))
+        self.lookup_actor(actor)
+            .and_then(|a| self.actor_changes.get(a as usize))
             .map_or(0, |v| v.len() as u64)
     }
 
