@@ -13,7 +13,9 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use converge_encoding::{Action, Change, DocumentChunk, ElemId, Key, ObjId, OpId, ValueRef};
+use converge_encoding::{
+    Action, Change, DecodeError, DocumentChunk, ElemId, HeadsCheck, Key, ObjId, OpId, ValueRef,
+};
 
 use crate::doc::Document;
 use crate::history::History;
@@ -158,23 +160,23 @@ impl IdIndex {
 }
 
 impl Document {
-    /// Builds this (empty) document from a document chunk and its reconstructed changes.
-    /// Gives the changes back, leaving the document untouched, if the document is not empty or
-    /// the chunk's ops do not fit together.
+    /// Builds this (empty) document from a document chunk, reconstructing its changes one at
+    /// a time straight into the history (each change is dropped once its bytes are kept, so
+    /// the decoded changes are never all alive at once). `Ok(Err(changes))`: the document is
+    /// untouched and these are the chunk's changes, for the general path, because the document
+    /// is not empty or the chunk's ops do not fit together. `Err`: the changes cannot be
+    /// reconstructed or the stored heads do not match (the document is untouched).
     pub(crate) fn bulk_load(
         &mut self,
-        chunk: &DocumentChunk,
-        changes: Vec<Change>,
-    ) -> Result<(), Vec<Change>> {
+        mut chunk: DocumentChunk,
+    ) -> Result<Result<(), Vec<Change>>, DecodeError> {
         if !self.ops.ops.is_empty()
             || self.history.len() != 0
             || self.history.queued_len() != 0
-            || !history_fits(chunk, changes.len())
+            || !history_fits(&chunk, chunk.changes.len())
         {
-            return Err(changes);
+            return chunk.reconstruct_changes().map(Err);
         }
-        // History first, consuming the decoded changes (only their bytes stay), so that they
-        // are gone before the op set is built.
         let mut history = History::new();
         let mut first: HashMap<&converge_encoding::ActorId, u32> = HashMap::new();
         // `build` interns the chunk's actors in order: an actor's doc index is its first
@@ -187,33 +189,50 @@ impl Document {
                 *first.entry(a).or_insert(next)
             })
             .collect();
-        let mut rest = changes.into_iter();
-        for meta in &chunk.changes {
-            let Some(change) = rest.next() else { break };
-            let actor = doc_actor.get(meta.actor as usize).copied().unwrap_or(0);
-            if let Err(refused) = history.push_ready(change, actor, meta.max_op as u32, &meta.deps)
-            {
-                // Give the changes back: those recorded, decoded again, then the rest.
+        let mut metas = chunk.changes.iter();
+        // Once a change is refused: every change so far, for the general path.
+        let mut refused: Option<Vec<Change>> = None;
+        chunk.reconstruct_each(HeadsCheck::Check, |change| {
+            if let Some(back) = &mut refused {
+                back.push(change);
+                return;
+            }
+            let result = match metas.next() {
+                Some(meta) => {
+                    let actor = doc_actor.get(meta.actor as usize).copied().unwrap_or(0);
+                    history
+                        .push_ready(change, actor, meta.max_op as u32, &meta.deps)
+                        .map_err(|r| *r.change)
+                }
+                None => Err(change),
+            };
+            if let Err(change) = result {
+                // Those recorded, decoded again, then this one and the rest.
                 let mut back: Vec<Change> = (0..history.len())
                     .filter_map(|i| history.change(i))
                     .collect();
-                back.push(*refused.change);
-                back.extend(rest);
-                return Err(back);
+                back.push(change);
+                refused = Some(back);
             }
+        })?;
+        if let Some(back) = refused {
+            return Ok(Err(back));
         }
-        drop(rest);
-        let Some(ops) = self.build(chunk) else {
-            return Err((0..history.len())
+        // The change rows are in the history now; the op set is built from the ops alone.
+        drop(metas);
+        drop(first);
+        chunk.changes = Vec::new();
+        let Some(ops) = self.build(&chunk) else {
+            return Ok(Err((0..history.len())
                 .filter_map(|i| history.change(i))
-                .collect());
+                .collect()));
         };
         let local = self.ops.actors[self.actor as usize].clone();
         self.ops = ops;
         self.actor = self.ops.intern_actor(&local);
         self.history = history;
         self.obj_cache = None;
-        Ok(())
+        Ok(Ok(()))
     }
 
     fn build(&self, chunk: &DocumentChunk) -> Option<OpSet> {
@@ -453,7 +472,7 @@ mod tests {
         let chunk = a.document_chunk();
         let changes = chunk.reconstruct_changes().unwrap();
         let mut bulk = Document::with_actor(ActorId::from_bytes(&[9]));
-        assert!(bulk.bulk_load(&chunk, changes.clone()).is_ok());
+        assert!(matches!(bulk.bulk_load(chunk.clone()), Ok(Ok(()))));
         let mut applied = Document::with_actor(ActorId::from_bytes(&[9]));
         applied.apply_changes(changes).unwrap();
         assert_eq!(bulk.value_tree(&ROOT), a.value_tree(&ROOT));
@@ -472,6 +491,6 @@ mod tests {
         // a non-empty document refuses
         let chunk = a.document_chunk();
         let changes = chunk.reconstruct_changes().unwrap();
-        assert!(bulk.bulk_load(&chunk, changes).is_err());
+        assert_eq!(bulk.bulk_load(chunk).unwrap().unwrap_err(), changes);
     }
 }

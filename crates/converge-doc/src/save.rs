@@ -97,8 +97,7 @@ impl Document {
                         continue;
                     }
                     check_mark_order(&d)?;
-                    let changes = d.reconstruct_changes()?;
-                    if let Err(changes) = self.bulk_load(&d, changes) {
+                    if let Err(changes) = self.bulk_load(d)? {
                         self.apply_changes(changes)?;
                     }
                 }

@@ -301,13 +301,28 @@ impl DocumentChunk {
 
     /// [`DocumentChunk::reconstruct_changes`], optionally without the heads check.
     pub fn reconstruct_changes_with(&self, check: HeadsCheck) -> Result<Vec<Change>, DecodeError> {
+        let mut changes = Vec::with_capacity(self.changes.len());
+        self.reconstruct_each(check, |c| changes.push(c))?;
+        Ok(changes)
+    }
+
+    /// [`DocumentChunk::reconstruct_changes_with`], handing each change to `sink` as soon as
+    /// it is built (in document order) instead of collecting them: a loader that keeps only
+    /// part of each change never holds them all. On an error (the heads check comes last)
+    /// the changes already handed over must be discarded.
+    pub fn reconstruct_each(
+        &self,
+        check: HeadsCheck,
+        mut sink: impl FnMut(Change),
+    ) -> Result<(), DecodeError> {
         let rebuilt = rebuild_ops(&self.ops);
         let layout = layout(self, &rebuilt)?;
         let n_actors = self.actors.len();
         // Document actor index -> change-local actor number, for the change being built.
         let mut local: Vec<u32> = vec![u32::MAX; n_actors];
         let mut touched: Vec<usize> = Vec::new();
-        let mut changes: Vec<Change> = Vec::with_capacity(self.changes.len());
+        // The hashes of the changes built so far: later changes' deps point at them.
+        let mut hashes: Vec<ChangeHash> = Vec::with_capacity(self.changes.len());
         let mut referenced = vec![false; self.changes.len()];
         // One set of parts, its buffers reused from change to change.
         let mut parts = ChangeParts {
@@ -405,8 +420,8 @@ impl DocumentChunk {
                     *r = true;
                 }
                 // `layout` checked every dep is an earlier change.
-                if let Some(dep) = changes.get(d as usize) {
-                    parts.deps.push(dep.hash());
+                if let Some(dep) = hashes.get(d as usize) {
+                    parts.deps.push(*dep);
                 }
             }
             parts.actor = self.actors.get(author).cloned().unwrap_or_default();
@@ -422,14 +437,16 @@ impl DocumentChunk {
                     *l = u32::MAX;
                 }
             }
-            changes.push(change?);
+            let change = change?;
+            hashes.push(change.hash());
+            sink(change);
         }
         if check == HeadsCheck::Check {
-            let mut computed: Vec<ChangeHash> = changes
+            let mut computed: Vec<ChangeHash> = hashes
                 .iter()
                 .zip(&referenced)
                 .filter(|(_, r)| !**r)
-                .map(|(c, _)| c.hash())
+                .map(|(h, _)| *h)
                 .collect();
             computed.sort_unstable();
             if computed != self.heads {
@@ -439,7 +456,7 @@ impl DocumentChunk {
                 });
             }
         }
-        Ok(changes)
+        Ok(())
     }
 }
 
