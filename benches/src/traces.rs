@@ -293,7 +293,7 @@ pub fn converge_concurrent(trace: &Trace, plan: &[Vec<usize>]) -> (Document, ExI
             tx.splice_text(&text, p.pos, p.del, &p.ins).expect("splice");
         }
         let hash = tx.commit().expect("commit");
-        changes.push(hash.map(|h| doc.get_change_by_hash(&h).expect("own change").clone()));
+        changes.push(hash.map(|h| doc.get_change_by_hash(&h).expect("own change")));
     }
     let (first, rest) = docs.split_at_mut(1);
     for doc in rest.iter() {

@@ -334,10 +334,12 @@ impl Document {
             .collect()
     }
 
-    /// The change with this hash, if the document has applied it.
-    pub fn get_change_by_hash(&self, hash: &ChangeHash) -> Option<&Change> {
+    /// The change with this hash, if the document has applied it. Decoded from its stored
+    /// bytes on each call (the bytes are shared, not copied): the document keeps no decoded
+    /// changes, which would cost a few hundred bytes per change once asked for.
+    pub fn get_change_by_hash(&self, hash: &ChangeHash) -> Option<Change> {
         let i = self.history.index_of(hash)?;
-        self.history.change_ref(i)
+        self.history.change(i)
     }
 
     /// Hashes the document needs but does not have: deps of queued changes that are neither

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::sync::OnceLock;
 
 use bytes::{Bytes, BytesMut};
 use converge_dag::{ChangeGraph, ChangeIdx, DagError, QueueSnapshot};
@@ -36,55 +35,6 @@ impl Hasher for PrefixHasher {
 /// A map keyed by change hash.
 pub(crate) type HashIndex<V> = HashMap<ChangeHash, V, BuildHasherDefault<PrefixHasher>>;
 
-/// One block of the decoded-change cache: a slot per change.
-type CacheBlock = Box<[OnceLock<Box<Change>>]>;
-
-/// Changes per block of the decoded-change cache.
-const CACHE_BLOCK: usize = 256;
-
-/// Changes decoded for [`crate::Document::get_change_by_hash`], which hands out references:
-/// filled on demand, one lazily allocated block of slots per `CACHE_BLOCK` changes, so an
-/// unused cache costs 16 bytes per block.
-#[derive(Clone, Debug, Default)]
-struct DecodedCache {
-    blocks: Vec<OnceLock<CacheBlock>>,
-}
-
-impl DecodedCache {
-    fn get_or_decode(
-        &self,
-        idx: usize,
-        decode: impl FnOnce() -> Option<Change>,
-    ) -> Option<&Change> {
-        let block = self.blocks.get(idx / CACHE_BLOCK)?.get_or_init(|| {
-            (0..CACHE_BLOCK)
-                .map(|_| OnceLock::new())
-                .collect::<Vec<_>>()
-                .into_boxed_slice()
-        });
-        let slot = block.get(idx % CACHE_BLOCK)?;
-        if let Some(c) = slot.get() {
-            return Some(c);
-        }
-        let change = decode()?;
-        Some(slot.get_or_init(|| Box::new(change)))
-    }
-
-    /// Makes room for `len` changes and forgets cached changes from `len` on.
-    fn resize(&mut self, len: usize) {
-        let blocks = len.div_ceil(CACHE_BLOCK);
-        self.blocks.resize_with(blocks, OnceLock::new);
-        // A full last block keeps everything.
-        if !len.is_multiple_of(CACHE_BLOCK)
-            && let Some(block) = self.blocks.last_mut().and_then(OnceLock::get_mut)
-        {
-            for slot in block.iter_mut().skip(len % CACHE_BLOCK) {
-                slot.take();
-            }
-        }
-    }
-}
-
 /// The history of a document: every applied change in application order (a topological
 /// order), plus the changes queued for missing deps.
 #[derive(Clone, Debug, Default)]
@@ -109,7 +59,6 @@ pub(crate) struct History {
     /// ancestors (always so for changes automerge writes). Then the ancestors of any heads
     /// among one actor's changes are exactly a prefix of its seqs, and clocks need no walk.
     seq_chain: bool,
-    decoded: DecodedCache,
     /// The changes parked in the graph's queue, by hash.
     queued: HashIndex<Change>,
     /// The unfilled rest of the block that small change chunks are copied into.
@@ -229,11 +178,6 @@ impl History {
     /// The change, decoded from its bytes (which were decoded once already).
     pub(crate) fn change(&self, i: usize) -> Option<Change> {
         Change::decode_unchecked_checksum(self.bytes.get(i)?.clone()).ok()
-    }
-
-    /// The change, decoded once and kept.
-    pub(crate) fn change_ref(&self, i: usize) -> Option<&Change> {
-        self.decoded.get_or_decode(i, || self.change(i))
     }
 
     pub(crate) fn index_of(&self, hash: &ChangeHash) -> Option<usize> {
@@ -421,7 +365,6 @@ impl History {
             }
         }
         self.to_doc.truncate(self.graph.actors().len());
-        self.decoded.resize(len);
         self.seq_chain = mark.seq_chain;
         match mark.queue {
             Some((snapshot, queued)) => {
@@ -573,9 +516,6 @@ impl History {
             bytes
         };
         self.bytes.push(bytes);
-        if self.bytes.len().div_ceil(CACHE_BLOCK) > self.decoded.blocks.len() {
-            self.decoded.resize(self.bytes.len());
-        }
     }
 
     /// Appends a change known to be ready (a local commit, or a change of a loaded document)

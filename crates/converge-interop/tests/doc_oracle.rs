@@ -857,8 +857,7 @@ fn lockstep_edits_match_the_oracle() {
                             out
                         })
                     };
-                    let ours_c: Option<Change> =
-                        a.and_then(|h| pair.ours.get_change_by_hash(&h).cloned());
+                    let ours_c: Option<Change> = a.and_then(|h| pair.ours.get_change_by_hash(&h));
                     let theirs_c: Option<Change> = b
                         .and_then(|h| pair.oracle.get_change_by_hash(&h))
                         .map(|c| decode(c.raw_bytes()));

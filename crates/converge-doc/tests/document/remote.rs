@@ -88,7 +88,7 @@ fn causal_queue_and_duplicates() {
     assert_eq!(b.change_count(), 3);
     assert_eq!(b.get_changes(&[changes[0].hash()]).len(), 2);
     assert_eq!(
-        b.get_change_by_hash(&changes[1].hash()).map(Change::hash),
+        b.get_change_by_hash(&changes[1].hash()).map(|c| c.hash()),
         Some(changes[1].hash())
     );
     let old = b.fork_at(&[changes[0].hash()]).unwrap();
