@@ -7,7 +7,6 @@
 // `criterion_group!` generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use automerge::ReadDoc;
@@ -31,39 +30,7 @@ fn read(rel: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-/// One edit: at `pos` delete `del` code points, then insert `ins`.
-struct Patch {
-    pos: usize,
-    del: usize,
-    ins: String,
-}
-
-/// The automerge-paper trace (`[[pos, del, text?], ...]`), parsed once.
-fn paper_edits() -> Vec<Patch> {
-    let mut json = Vec::new();
-    flate2::read::GzDecoder::new(&read("automerge-corpus/real-docs/edits.json.gz")[..])
-        .read_to_end(&mut json)
-        .expect("gunzip");
-    let value: serde_json::Value = serde_json::from_slice(&json).expect("json");
-    let edits: Vec<Patch> = value
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|p| {
-            let a = p.as_array().expect("patch array");
-            Patch {
-                pos: a[0].as_u64().expect("pos") as usize,
-                del: a[1].as_u64().expect("del") as usize,
-                ins: a
-                    .get(2)
-                    .map(|s| s.as_str().expect("text").to_owned())
-                    .unwrap_or_default(),
-            }
-        })
-        .collect();
-    assert_eq!(edits.len(), PAPER_EDITS);
-    edits
-}
+use converge_benches::{paper_edits, traces::Patch};
 
 fn converge_one_tx(edits: &[Patch]) -> Document {
     let mut doc = Document::with_actor(ActorId::from_bytes(&[1; 16]));
@@ -119,6 +86,7 @@ fn oracle_per_edit(edits: &[Patch]) -> automerge::AutoCommit {
 
 fn bench_paper_trace(c: &mut Criterion) {
     let edits = paper_edits();
+    assert_eq!(edits.len(), PAPER_EDITS);
     // Sanity checks, once, outside the timed loops.
     {
         let doc = converge_one_tx(&edits);

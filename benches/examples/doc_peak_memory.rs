@@ -61,26 +61,6 @@ fn read_file(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-fn paper_edits() -> Vec<(usize, usize, String)> {
-    let value =
-        converge_benches::read_json_gz(&data_path("automerge-corpus/real-docs/edits.json.gz"));
-    value
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|p| {
-            let a = p.as_array().expect("patch");
-            (
-                a[0].as_u64().expect("pos") as usize,
-                a[1].as_u64().expect("del") as usize,
-                a.get(2)
-                    .map(|s| s.as_str().expect("text").to_owned())
-                    .unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
 /// Reads a changes file written by `write-paper-changes`: one buffer per change.
 fn read_changes(path: &str) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
@@ -97,14 +77,15 @@ fn read_changes(path: &str) -> Vec<Vec<u8>> {
 }
 
 fn paper_oracle_per_edit() -> automerge::AutoCommit {
-    let edits = paper_edits();
+    let edits = converge_benches::paper_edits();
     let mut doc = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&[1u8; 16][..]));
     let text = doc
         .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
         .unwrap();
     doc.commit();
-    for (pos, del, ins) in &edits {
-        doc.splice_text(&text, *pos, *del as isize, ins).unwrap();
+    for e in &edits {
+        doc.splice_text(&text, e.pos, e.del as isize, &e.ins)
+            .unwrap();
         doc.commit();
     }
     doc

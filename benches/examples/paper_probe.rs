@@ -15,26 +15,6 @@ use automerge::transaction::Transactable;
 use converge_doc::{Document, ObjType, ROOT};
 use converge_encoding::ActorId;
 
-fn paper_edits() -> Vec<(usize, usize, String)> {
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/data/automerge-corpus/real-docs/edits.json.gz");
-    converge_benches::read_json_gz(&path)
-        .as_array()
-        .expect("array")
-        .iter()
-        .map(|p| {
-            let a = p.as_array().expect("patch");
-            (
-                a[0].as_u64().expect("pos") as usize,
-                a[1].as_u64().expect("del") as usize,
-                a.get(2)
-                    .map(|s| s.as_str().expect("text").to_owned())
-                    .unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
 fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration) {
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
@@ -55,7 +35,7 @@ fn main() {
     let oracle = args.iter().any(|a| a == "oracle");
     let only_tx = args.iter().any(|a| a == "tx");
     let only_edit = args.iter().any(|a| a == "edit");
-    let edits = paper_edits();
+    let edits = converge_benches::paper_edits();
     let report = |name: &str, (median, min): (Duration, Duration)| {
         println!("{name:<32} median {median:>10.2?}  min {min:>10.2?}")
     };
@@ -66,8 +46,8 @@ fn main() {
                 let mut doc = Document::with_actor(ActorId::from_bytes(&[1; 16]));
                 let mut tx = doc.transaction();
                 let text = tx.put_object(&ROOT, "text", ObjType::Text).unwrap();
-                for (pos, del, ins) in &edits {
-                    tx.splice_text(&text, *pos, *del, ins).unwrap();
+                for e in &edits {
+                    tx.splice_text(&text, e.pos, e.del, &e.ins).unwrap();
                 }
                 tx.commit().unwrap();
                 doc
@@ -80,9 +60,9 @@ fn main() {
             time(runs, || {
                 let mut doc = Document::with_actor(ActorId::from_bytes(&[1; 16]));
                 let text = doc.put_object(&ROOT, "text", ObjType::Text).unwrap();
-                for (pos, del, ins) in &edits {
+                for e in &edits {
                     // Outside a transaction each call commits its own change.
-                    doc.splice_text(&text, *pos, *del, ins).unwrap();
+                    doc.splice_text(&text, e.pos, e.del, &e.ins).unwrap();
                 }
                 doc
             }),
@@ -103,8 +83,9 @@ fn main() {
                     let text = doc
                         .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
                         .unwrap();
-                    for (pos, del, ins) in &edits {
-                        doc.splice_text(&text, *pos, *del as isize, ins).unwrap();
+                    for e in &edits {
+                        doc.splice_text(&text, e.pos, e.del as isize, &e.ins)
+                            .unwrap();
                         if per_edit {
                             doc.commit();
                         }

@@ -5,7 +5,7 @@
 pub mod traces;
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion, SamplingMode, measurement::WallTime};
@@ -31,4 +31,27 @@ pub fn read_json_gz(path: &Path) -> serde_json::Value {
         .read_to_end(&mut json)
         .unwrap_or_else(|e| panic!("gunzip {}: {e}", path.display()));
     serde_json::from_slice(&json).unwrap_or_else(|e| panic!("json {}: {e}", path.display()))
+}
+
+/// The automerge-paper editing trace (`shared/data/automerge-corpus/real-docs/edits.json.gz`,
+/// `[[pos, del, text?], ...]`) as patches: at `pos` delete `del` code points, then insert `ins`.
+pub fn paper_edits() -> Vec<traces::Patch> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/automerge-corpus/real-docs/edits.json.gz");
+    read_json_gz(&path)
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|p| {
+            let a = p.as_array().expect("patch array");
+            traces::Patch {
+                pos: a[0].as_u64().expect("pos") as usize,
+                del: a[1].as_u64().expect("del") as usize,
+                ins: a
+                    .get(2)
+                    .map(|s| s.as_str().expect("text").to_owned())
+                    .unwrap_or_default(),
+            }
+        })
+        .collect()
 }
