@@ -28,6 +28,61 @@ pub struct ChangeMeta {
     pub deps: Vec<ChangeHash>,
 }
 
+impl ChangeMeta {
+    /// The metadata borrowed, for [`ChangeGraph::insert_batch_refs`].
+    pub fn borrowed(&self) -> ChangeMetaRef<'_> {
+        ChangeMetaRef {
+            hash: self.hash,
+            actor: &self.actor,
+            seq: self.seq,
+            start_op: self.start_op,
+            max_op: self.max_op,
+            deps: &self.deps,
+        }
+    }
+}
+
+/// [`ChangeMeta`] borrowed from wherever the caller keeps its changes (a decoded change holds
+/// all of it), for [`ChangeGraph::insert_batch_refs`], which copies only what it keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChangeMetaRef<'a> {
+    /// The change's hash (its identity).
+    pub hash: ChangeHash,
+    /// The change's author.
+    pub actor: &'a ActorId,
+    /// Position of the change among its actor's changes, from 1.
+    pub seq: u64,
+    /// Counter of the change's first op.
+    pub start_op: u64,
+    /// Counter of the change's last op (`start_op - 1` for a change without ops).
+    pub max_op: u64,
+    /// Hashes of the changes this one depends on, in the change's order.
+    pub deps: &'a [ChangeHash],
+}
+
+impl ChangeMetaRef<'_> {
+    /// An owned copy.
+    pub fn to_meta(&self) -> ChangeMeta {
+        ChangeMeta {
+            hash: self.hash,
+            actor: self.actor.clone(),
+            seq: self.seq,
+            start_op: self.start_op,
+            max_op: self.max_op,
+            deps: self.deps.to_vec(),
+        }
+    }
+}
+
+/// A change that [`ChangeGraph::insert_batch_refs`] applied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Applied {
+    /// Its index in the graph.
+    pub index: ChangeIdx,
+    /// Its position in the batch, or `None` for a change that an earlier call parked.
+    pub batch_position: Option<usize>,
+}
+
 /// Dense index of an applied change: its position in graph (insertion, topological) order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ChangeIdx(u32);
@@ -98,8 +153,109 @@ const CHECKPOINT_INTERVAL: usize = 64;
 /// Indexes of one change's deps.
 type DepIndexes = SmallVec<[u32; 4]>;
 
-/// The hashes and (actor, seq)s seen earlier in a batch.
-type BatchSeen = (HashSet<ChangeHash>, HashSet<(ActorId, u64)>);
+/// Up to this many actors in a batch are told apart by a scan, more by a table.
+const FEW_ACTORS: usize = 8;
+/// Up to this many changes admitted from a batch are found by a scan, more by a table.
+const FEW_CHANGES: usize = 8;
+
+/// The changes of a batch that [`ChangeGraph::admit`] let through (not applied, not queued,
+/// not earlier in the batch; no seq taken), in batch order; "admitted index" is the position
+/// in this list.
+struct Admitted {
+    /// Their positions in the batch.
+    positions: Vec<usize>,
+    /// Their hashes, with a lookup from hash to admitted index.
+    hashes: BatchHashes,
+    /// Per admitted change, its actor's number among the batch's actors.
+    actor: Vec<u32>,
+    /// Per batch actor, its highest applied seq before the batch.
+    applied_seq: Vec<u64>,
+    /// (batch actor, seq, admitted index) of every admitted change, sorted.
+    keys: Vec<(u32, u64, u32)>,
+}
+
+impl Admitted {
+    fn with_capacity(n: usize) -> Self {
+        Admitted {
+            positions: Vec::with_capacity(n),
+            hashes: BatchHashes::with_capacity(n),
+            actor: Vec::with_capacity(n),
+            applied_seq: Vec::new(),
+            keys: Vec::with_capacity(n),
+        }
+    }
+}
+
+/// The hashes of the admitted changes of a batch, in order, found by a scan while they are
+/// few and by a [`HashIndex`] beyond that.
+struct BatchHashes {
+    hashes: Vec<ChangeHash>,
+    index: Option<HashIndex>,
+    capacity: usize,
+}
+
+impl BatchHashes {
+    fn with_capacity(capacity: usize) -> Self {
+        BatchHashes {
+            hashes: Vec::with_capacity(capacity),
+            index: None,
+            capacity,
+        }
+    }
+
+    /// The admitted index of `hash`.
+    fn get(&self, hash: &ChangeHash) -> Option<u32> {
+        match &self.index {
+            Some(index) => index.get(&self.hashes, hash),
+            None => self.hashes.iter().position(|h| h == hash).map(|p| p as u32),
+        }
+    }
+
+    /// The hash at an admitted index.
+    fn at(&self, k: usize) -> Option<&ChangeHash> {
+        self.hashes.get(k)
+    }
+
+    /// Appends `hash` unless it is there already; returns whether it was appended.
+    fn push_new(&mut self, hash: ChangeHash) -> bool {
+        match &mut self.index {
+            Some(index) => {
+                self.hashes.push(hash);
+                let idx = (self.hashes.len() - 1) as u32;
+                if index.insert_unless_present(&self.hashes, idx).is_some() {
+                    self.hashes.pop();
+                    return false;
+                }
+                true
+            }
+            None => {
+                if self.hashes.contains(&hash) {
+                    return false;
+                }
+                self.hashes.push(hash);
+                if self.hashes.len() > FEW_CHANGES {
+                    let mut index = HashIndex::with_capacity(self.capacity);
+                    for i in 0..self.hashes.len() as u32 {
+                        index.insert(&self.hashes, i);
+                    }
+                    self.index = Some(index);
+                }
+                true
+            }
+        }
+    }
+}
+
+/// A dep of an admitted change, as [`ChangeGraph::release_batch`] resolves it.
+#[derive(Clone, Copy)]
+enum BatchDep {
+    /// Applied before the batch, at this index.
+    Applied(u32),
+    /// The admitted change at this admitted index.
+    Batch(u32),
+    /// Neither: the change waits in the queue.
+    Missing,
+}
 
 /// The graph of a document's changes, keyed by [`ChangeHash`], with its causal queue.
 ///
@@ -119,7 +275,10 @@ type BatchSeen = (HashSet<ChangeHash>, HashSet<(ActorId, u64)>);
 /// [`Self::insert_batch`] mirrors the reference's `apply_changes`: duplicates are skipped, an
 /// (actor, seq) clash is an error, the rest are parked and every parked change whose
 /// dependencies are all applied is released, breadth-first from the batch's ready changes, in
-/// arrival order (the reference's order, so documents list changes identically).
+/// arrival order (the reference's order, so documents list changes identically). A batch met
+/// by an empty queue (the usual case: the changes of one sync message) is released with its
+/// edges in vectors indexed by batch position, and only the changes left waiting enter the
+/// queue's hash tables ([`Self::insert_batch_refs`] also skips copying the metadata).
 ///
 /// # Cost
 /// Insertion: amortized O(deps) hash-table operations, plus O(log heads) for the head set.
@@ -273,7 +432,11 @@ impl ChangeGraph {
 
     /// Inserts one change: [`Self::insert_batch`] of one.
     pub fn insert(&mut self, change: ChangeMeta) -> Result<Vec<ChangeIdx>, DagError> {
-        self.insert_batch([change])
+        Ok(self
+            .insert_batch_refs(&[change.borrowed()])?
+            .into_iter()
+            .map(|a| a.index)
+            .collect())
     }
 
     /// Inserts a batch of changes, as the reference's `apply_changes` does, and returns the
@@ -289,18 +452,118 @@ impl ChangeGraph {
         &mut self,
         changes: impl IntoIterator<Item = ChangeMeta>,
     ) -> Result<Vec<ChangeIdx>, DagError> {
-        let incoming = self.admit(changes)?;
+        let changes: Vec<ChangeMeta> = changes.into_iter().collect();
+        let refs: Vec<ChangeMetaRef<'_>> = changes.iter().map(ChangeMeta::borrowed).collect();
+        Ok(self
+            .insert_batch_refs(&refs)?
+            .into_iter()
+            .map(|a| a.index)
+            .collect())
+    }
 
+    /// [`Self::insert_batch`] of borrowed metadata, which is copied only for changes that are
+    /// parked. Says for each applied change where it came from (its position in `changes`, or
+    /// the queue), so that a caller keeping more per change finds it without a lookup.
+    pub fn insert_batch_refs(
+        &mut self,
+        changes: &[ChangeMetaRef<'_>],
+    ) -> Result<Vec<Applied>, DagError> {
+        self.insert_refs(changes, true)
+    }
+
+    /// [`Self::insert_batch_refs`]; `in_batch` allows [`Self::release_batch`] (tests compare it
+    /// with [`Self::release_through_queue`]).
+    fn insert_refs(
+        &mut self,
+        changes: &[ChangeMetaRef<'_>],
+        in_batch: bool,
+    ) -> Result<Vec<Applied>, DagError> {
+        if in_batch
+            && let [one] = changes
+            && self.queue.is_empty()
+        {
+            return self.insert_one(one);
+        }
+        let admitted = self.admit(changes)?;
+        if in_batch && self.queue.is_empty() {
+            Ok(self.release_batch(changes, &admitted))
+        } else {
+            Ok(self.release_through_queue(changes, &admitted))
+        }
+    }
+
+    /// A batch of one change met by an empty queue (one-by-one delivery): the checks of
+    /// [`Self::admit`] and the release, without the batch's bookkeeping. Nothing can be
+    /// released after it, so it is applied if ready and parked otherwise.
+    fn insert_one(&mut self, change: &ChangeMetaRef<'_>) -> Result<Vec<Applied>, DagError> {
+        if self.contains(&change.hash) {
+            return Ok(Vec::new());
+        }
+        let applied_seq = self.seq_for_actor(change.actor);
+        // `<=` makes seq 0 a clash, as in the reference. (The queue is empty: nothing to
+        // discard.)
+        if change.seq <= applied_seq {
+            return Err(duplicate(change));
+        }
+        self.check_capacity(1, change.deps.len() as u64)?;
+        let waits_for_prev_seq = change.seq > 1 && applied_seq < change.seq - 1;
+        match (!waits_for_prev_seq)
+            .then(|| self.dep_indexes(change.deps))
+            .flatten()
+        {
+            Some(deps) => {
+                let actor = self.intern_ref(change.actor);
+                let index = self.apply_interned(
+                    change.hash,
+                    actor,
+                    change.seq,
+                    change.start_op,
+                    change.max_op,
+                    &deps,
+                );
+                Ok(vec![Applied {
+                    index,
+                    batch_position: Some(0),
+                }])
+            }
+            None => {
+                let missing = change
+                    .deps
+                    .iter()
+                    .filter(|d| !self.contains(d))
+                    .copied()
+                    .collect();
+                self.queue
+                    .park(change.to_meta(), missing, waits_for_prev_seq);
+                Ok(Vec::new())
+            }
+        }
+    }
+
+    /// The general release: parks every admitted change that is not ready (deps applied and
+    /// its actor's previous seq applied), then applies the ready ones and releases parked
+    /// changes whose last missing dependency was applied, breadth-first from the batch's
+    /// ready changes, in arrival order (the reference's order).
+    fn release_through_queue(
+        &mut self,
+        changes: &[ChangeMetaRef<'_>],
+        admitted: &Admitted,
+    ) -> Vec<Applied> {
+        // Changes of this batch parked here, by hash: released, they keep their position.
+        let mut parked_here: HashMap<ChangeHash, usize> = HashMap::new();
         // Ready changes carry their deps' indexes, looked up once.
-        let mut ready: VecDeque<(ChangeMeta, DepIndexes)> = VecDeque::new();
-        for change in incoming {
+        let mut ready: VecDeque<(ChangeMeta, DepIndexes, Option<usize>)> = VecDeque::new();
+        for &pos in &admitted.positions {
+            let Some(change) = changes.get(pos) else {
+                continue;
+            };
             let waits_for_prev_seq =
-                change.seq > 1 && self.seq_for_actor(&change.actor) < change.seq - 1;
+                change.seq > 1 && self.seq_for_actor(change.actor) < change.seq - 1;
             let deps = (!waits_for_prev_seq)
-                .then(|| self.dep_indexes(&change.deps))
+                .then(|| self.dep_indexes(change.deps))
                 .flatten();
             match deps {
-                Some(deps) => ready.push_back((change, deps)),
+                Some(deps) => ready.push_back((change.to_meta(), deps, Some(pos))),
                 None => {
                     let missing = change
                         .deps
@@ -308,13 +571,15 @@ impl ChangeGraph {
                         .filter(|d| !self.contains(d))
                         .copied()
                         .collect();
-                    self.queue.park(change, missing, waits_for_prev_seq);
+                    parked_here.insert(change.hash, pos);
+                    self.queue
+                        .park(change.to_meta(), missing, waits_for_prev_seq);
                 }
             }
         }
 
         let mut applied = Vec::new();
-        while let Some((change, deps)) = ready.pop_front() {
+        while let Some((change, deps, batch_position)) = ready.pop_front() {
             let hash = change.hash;
             // The implicit previous-seq wait first: for a well-formed change it is never the
             // last thing satisfied, so the order of `ready` is the reference's.
@@ -325,7 +590,10 @@ impl ChangeGraph {
                     .waiting_for_seq
                     .remove(&(change.actor.clone(), change.seq))
             };
-            applied.push(self.apply(change, &deps));
+            applied.push(Applied {
+                index: self.apply(change, &deps),
+                batch_position,
+            });
             let by_hash = if self.queue.waiting.is_empty() {
                 None
             } else {
@@ -337,72 +605,338 @@ impl ChangeGraph {
                 {
                     // Every dep is applied now, so the lookup succeeds.
                     let deps = self.dep_indexes(&meta.deps).unwrap_or_default();
-                    ready.push_back((meta, deps));
+                    let position = parked_here.remove(&meta.hash);
+                    ready.push_back((meta, deps, position));
                 }
             }
         }
-        Ok(applied)
+        applied
+    }
+
+    /// [`Self::release_through_queue`] for a batch met by an empty queue: the same changes
+    /// applied in the same order and the same ones parked (with the same waits, in the same
+    /// arrival order), but the batch's dependency edges are followed in vectors indexed by
+    /// admitted position instead of hash tables, and only the changes left waiting are
+    /// copied into the queue.
+    fn release_batch(
+        &mut self,
+        changes: &[ChangeMetaRef<'_>],
+        admitted: &Admitted,
+    ) -> Vec<Applied> {
+        let n = admitted.positions.len();
+        let change_at = |k: usize| admitted.positions.get(k).and_then(|&p| changes.get(p));
+        // Per admitted change: how many of its waits are still open (deps with multiplicity,
+        // plus its actor's previous seq), and its deps, resolved.
+        let mut open = vec![0u32; n];
+        let mut deps: Vec<BatchDep> = Vec::new();
+        let mut dep_ends: Vec<usize> = Vec::with_capacity(n);
+        // (admitted index of a dep, admitted index of a change waiting for it), and per
+        // admitted change, the admitted change with its actor's next seq that waits for it.
+        let mut edges: Vec<(u32, u32)> = Vec::new();
+        let mut next_seq = vec![u32::MAX; n];
+        for (k, open_k) in open.iter_mut().enumerate() {
+            let Some(change) = change_at(k) else {
+                dep_ends.push(deps.len());
+                continue;
+            };
+            // The previous admitted change is the usual dep (a linear history).
+            let previous = k.checked_sub(1);
+            let previous_hash = previous.and_then(|p| admitted.hashes.at(p));
+            for d in change.deps {
+                let local = match previous {
+                    Some(p) if previous_hash == Some(d) => Some(p as u32),
+                    _ => admitted.hashes.get(d),
+                };
+                let dep = match local {
+                    Some(j) => {
+                        edges.push((j, k as u32));
+                        BatchDep::Batch(j)
+                    }
+                    None => match self.index.get(&self.hashes, d) {
+                        Some(g) => BatchDep::Applied(g),
+                        None => BatchDep::Missing,
+                    },
+                };
+                if !matches!(dep, BatchDep::Applied(_)) {
+                    *open_k = open_k.saturating_add(1);
+                }
+                deps.push(dep);
+            }
+            dep_ends.push(deps.len());
+            let actor = admitted.actor.get(k).copied().unwrap_or(0);
+            let applied_seq = admitted
+                .applied_seq
+                .get(actor as usize)
+                .copied()
+                .unwrap_or(0);
+            if change.seq > 1 && applied_seq < change.seq - 1 {
+                *open_k = open_k.saturating_add(1);
+                // The admitted change with the previous seq, usually the previous one.
+                let prev = (actor, change.seq - 1);
+                let previous_is_it = previous.is_some_and(|p| {
+                    admitted.actor.get(p) == Some(&actor)
+                        && change_at(p).is_some_and(|c| c.seq == prev.1)
+                });
+                let j = if previous_is_it {
+                    previous.map(|p| p as u32)
+                } else {
+                    admitted
+                        .keys
+                        .binary_search_by(|&(a, s, _)| (a, s).cmp(&prev))
+                        .ok()
+                        .and_then(|p| admitted.keys.get(p))
+                        .map(|&(_, _, j)| j)
+                };
+                if let Some(slot) = j.and_then(|j| next_seq.get_mut(j as usize)) {
+                    *slot = k as u32;
+                }
+            }
+        }
+        // Grouped by dep; for each dep, waiting changes in arrival order. Those of admitted
+        // change `j` are `edges[edge_start[j]..edge_start[j + 1]]`.
+        edges.sort_unstable();
+        let mut edge_start: Vec<usize> = Vec::with_capacity(n + 1);
+        let mut e = 0;
+        for j in 0..=n as u32 {
+            while edges.get(e).is_some_and(|&(d, _)| d < j) {
+                e += 1;
+            }
+            edge_start.push(e);
+        }
+
+        let mut ready: VecDeque<u32> = (0..n as u32)
+            .filter(|&k| open.get(k as usize) == Some(&0))
+            .collect();
+        let mut index_of = vec![u32::MAX; n];
+        let mut applied = Vec::with_capacity(n);
+        let len_before = self.hashes.len();
+        let mut dep_indexes: DepIndexes = SmallVec::new();
+        while let Some(k) = ready.pop_front() {
+            let ku = k as usize;
+            let Some(change) = change_at(ku) else {
+                continue;
+            };
+            let start = ku
+                .checked_sub(1)
+                .and_then(|p| dep_ends.get(p))
+                .copied()
+                .unwrap_or(0);
+            let end = dep_ends.get(ku).copied().unwrap_or(start);
+            dep_indexes.clear();
+            for dep in deps.get(start..end).unwrap_or_default() {
+                match dep {
+                    BatchDep::Applied(g) => dep_indexes.push(*g),
+                    BatchDep::Batch(j) => {
+                        dep_indexes.push(index_of.get(*j as usize).copied().unwrap_or(u32::MAX));
+                    }
+                    // A ready change has none.
+                    BatchDep::Missing => {}
+                }
+            }
+            let actor = self.intern_ref(change.actor);
+            let index = self.append(
+                change.hash,
+                actor,
+                change.seq,
+                change.start_op,
+                change.max_op,
+                &dep_indexes,
+            );
+            if let Some(slot) = index_of.get_mut(ku) {
+                *slot = index.0;
+            }
+            applied.push(Applied {
+                index,
+                batch_position: admitted.positions.get(ku).copied(),
+            });
+            // What the queue would release now: the change with the actor's next seq, then
+            // the dependents, in arrival order.
+            let first = edge_start.get(ku).copied().unwrap_or(0);
+            let end = edge_start.get(ku + 1).copied().unwrap_or(first);
+            let dependents = edges
+                .get(first..end)
+                .unwrap_or_default()
+                .iter()
+                .map(|&(_, w)| w);
+            let by_seq = next_seq.get(ku).copied().filter(|&w| w != u32::MAX);
+            for w in by_seq.into_iter().chain(dependents) {
+                if let Some(o) = open.get_mut(w as usize)
+                    && *o > 0
+                {
+                    *o -= 1;
+                    if *o == 0 {
+                        ready.push_back(w);
+                    }
+                }
+            }
+        }
+
+        self.update_heads_after(len_before);
+
+        // The rest waits in the queue, in arrival order.
+        for (k, &o) in open.iter().enumerate() {
+            if o == 0 {
+                continue;
+            }
+            let Some(change) = change_at(k) else {
+                continue;
+            };
+            let missing = change
+                .deps
+                .iter()
+                .filter(|d| !self.contains(d))
+                .copied()
+                .collect();
+            let waits_for_prev_seq =
+                change.seq > 1 && self.seq_for_actor(change.actor) < change.seq - 1;
+            self.queue
+                .park(change.to_meta(), missing, waits_for_prev_seq);
+        }
+        applied
+    }
+
+    /// Brings the heads up to date after changes were appended from position `from` on
+    /// without touching them ([`Self::append`]): the new changes no new change depends on
+    /// become heads, and heads a new change depends on stop being heads (what
+    /// [`Self::apply_interned`] does one change at a time).
+    fn update_heads_after(&mut self, from: usize) {
+        let len = self.hashes.len();
+        let mut depended = vec![false; len.saturating_sub(from)];
+        // The deps of the new changes are the tail of the edge array.
+        let first_edge = self.dep_starts.get(from).copied().unwrap_or(0) as usize;
+        for &d in self.dep_targets.get(first_edge..).unwrap_or_default() {
+            match (d as usize).checked_sub(from) {
+                Some(new) => {
+                    if let Some(flag) = depended.get_mut(new) {
+                        *flag = true;
+                    }
+                }
+                None => {
+                    if let Some(h) = self.hashes.get(d as usize) {
+                        self.heads.remove(h);
+                    }
+                }
+            }
+        }
+        for (i, &flag) in (from..len).zip(&depended) {
+            if !flag && let Some(h) = self.hashes.get(i) {
+                self.heads.insert(*h);
+            }
+        }
     }
 
     /// The checks of [`Self::insert_batch`] before anything changes: drops duplicates, rejects
     /// clashes and overflow, and returns the changes to insert.
-    fn admit(
-        &mut self,
-        changes: impl IntoIterator<Item = ChangeMeta>,
-    ) -> Result<Vec<ChangeMeta>, DagError> {
-        let mut incoming: Vec<ChangeMeta> = Vec::new();
-        // Hashes and (actor, seq)s earlier in the batch; built from the second change on, so
-        // that single inserts allocate nothing here.
-        let mut earlier: Option<BatchSeen> = None;
+    fn admit<'a>(&mut self, changes: &'a [ChangeMetaRef<'a>]) -> Result<Admitted, DagError> {
+        let mut admitted = Admitted::with_capacity(changes.len());
+        // The batch's actors: the previous change's first, then a scan while they are few,
+        // then a table.
+        let mut names: Vec<&'a ActorId> = Vec::new();
+        let mut table: HashMap<&'a ActorId, u32> = HashMap::new();
+        let mut last: Option<(&'a ActorId, u32)> = None;
+        // The first change whose seq is taken: by an applied change (`true`) or a queued one.
+        let mut refused: Option<(&ChangeMetaRef<'a>, bool)> = None;
         let mut batch_deps = 0u64;
-        for change in changes {
+        for (pos, change) in changes.iter().enumerate() {
             if self.contains(&change.hash)
                 || (!self.queue.parked.is_empty() && self.queue.parked.contains_key(&change.hash))
+                || !admitted.hashes.push_new(change.hash)
             {
                 continue;
             }
-            if let Some(first) = incoming.first() {
-                let (hashes, _) = earlier.get_or_insert_with(|| {
-                    (
-                        HashSet::from([first.hash]),
-                        HashSet::from([(first.actor.clone(), first.seq)]),
-                    )
-                });
-                if hashes.contains(&change.hash) {
-                    continue;
+            let actor = match last {
+                Some((name, a)) if name == change.actor => a,
+                _ => {
+                    let found = if table.is_empty() {
+                        names
+                            .iter()
+                            .position(|n| *n == change.actor)
+                            .map(|p| p as u32)
+                    } else {
+                        table.get(change.actor).copied()
+                    };
+                    let a = found.unwrap_or_else(|| {
+                        let a = names.len() as u32;
+                        names.push(change.actor);
+                        if names.len() > FEW_ACTORS {
+                            if table.is_empty() {
+                                table.extend(names.iter().enumerate().map(|(i, n)| (*n, i as u32)));
+                            } else {
+                                table.insert(change.actor, a);
+                            }
+                        }
+                        admitted.applied_seq.push(self.seq_for_actor(change.actor));
+                        a
+                    });
+                    last = Some((change.actor, a));
+                    a
                 }
-            }
+            };
+            let applied_seq = admitted
+                .applied_seq
+                .get(actor as usize)
+                .copied()
+                .unwrap_or(0);
             // `<=` makes seq 0 a clash, as in the reference.
-            if change.seq <= self.seq_for_actor(&change.actor) {
-                self.discard_queued_from(&change.actor, change.seq.saturating_add(1));
-                return Err(duplicate(&change));
+            if change.seq <= applied_seq {
+                refused = Some((change, true));
+                break;
             }
-            if !self.queue.seqs.is_empty() || earlier.is_some() {
-                let actor_seq = (change.actor.clone(), change.seq);
-                if self.queue.seqs.contains(&actor_seq)
-                    || earlier
-                        .as_ref()
-                        .is_some_and(|(_, s)| s.contains(&actor_seq))
-                {
-                    return Err(duplicate(&change));
-                }
-                if let Some((hashes, seqs)) = &mut earlier {
-                    hashes.insert(change.hash);
-                    seqs.insert(actor_seq);
-                }
+            if !self.queue.seqs.is_empty()
+                && self
+                    .queue
+                    .seqs
+                    .contains(&(change.actor.clone(), change.seq))
+            {
+                refused = Some((change, false));
+                break;
             }
+            admitted
+                .keys
+                .push((actor, change.seq, admitted.positions.len() as u32));
+            admitted.actor.push(actor);
+            admitted.positions.push(pos);
             batch_deps += change.deps.len() as u64;
-            incoming.push(change);
         }
-        let changes = (self.hashes.len() + self.queue.parked.len() + incoming.len()) as u64;
-        if changes > MAX_CHANGES {
+        admitted.keys.sort_unstable();
+        // The first admitted change whose (actor, seq) an earlier admitted change claims comes
+        // before `refused`: it is the error.
+        let clash = admitted
+            .keys
+            .windows(2)
+            .filter_map(|w| match w {
+                [x, y] if (x.0, x.1) == (y.0, y.1) => Some(y.2),
+                _ => None,
+            })
+            .min();
+        if let Some(change) = clash
+            .and_then(|k| admitted.positions.get(k as usize))
+            .and_then(|&p| changes.get(p))
+        {
+            return Err(duplicate(change));
+        }
+        if let Some((change, by_applied)) = refused {
+            if by_applied {
+                self.discard_queued_from(change.actor, change.seq.saturating_add(1));
+            }
+            return Err(duplicate(change));
+        }
+        self.check_capacity(admitted.positions.len(), batch_deps)?;
+        Ok(admitted)
+    }
+
+    /// Refuses `changes` more changes with `deps` more dependency edges if the graph and
+    /// queue together would then exceed the index space.
+    fn check_capacity(&self, changes: usize, deps: u64) -> Result<(), DagError> {
+        let count = (self.hashes.len() + self.queue.parked.len() + changes) as u64;
+        if count > MAX_CHANGES {
             return Err(DagError::CapacityExceeded {
                 what: "changes",
-                count: changes,
+                count,
                 limit: MAX_CHANGES,
             });
         }
-        let edges = self.dep_targets.len() as u64 + self.queue.dep_count + batch_deps;
+        let edges = self.dep_targets.len() as u64 + self.queue.dep_count + deps;
         if edges > MAX_EDGES {
             return Err(DagError::CapacityExceeded {
                 what: "dependency edges",
@@ -410,7 +944,7 @@ impl ChangeGraph {
                 limit: MAX_EDGES,
             });
         }
-        Ok(incoming)
+        Ok(())
     }
 
     /// The indexes of `deps`, if all are applied.
@@ -444,17 +978,32 @@ impl ChangeGraph {
         max_op: u64,
         deps: &[u32],
     ) -> ChangeIdx {
-        let idx = self.hashes.len() as u32;
+        // The new head first: a linear history then never empties the set (which would free
+        // its node only to allocate one again).
+        self.heads.insert(hash);
         for &dep in deps {
             if let Some(h) = self.hashes.get(dep as usize) {
                 self.heads.remove(h);
             }
         }
+        self.append(hash, actor, seq, start_op, max_op, deps)
+    }
+
+    /// [`Self::apply_interned`] except for the heads, which the caller updates.
+    fn append(
+        &mut self,
+        hash: ChangeHash,
+        actor: u32,
+        seq: u64,
+        start_op: u64,
+        max_op: u64,
+        deps: &[u32],
+    ) -> ChangeIdx {
+        let idx = self.hashes.len() as u32;
         self.hashes.push(hash);
         self.index.insert(&self.hashes, idx);
         self.dep_targets.extend_from_slice(deps);
         self.dep_starts.push(self.dep_targets.len() as u32);
-        self.heads.insert(hash);
         self.change_actor.push(actor);
         self.change_seq.push(u32::try_from(seq).unwrap_or(u32::MAX));
         self.start_ops.push(start_op);
@@ -985,6 +1534,22 @@ impl ChangeGraph {
         out
     }
 
+    /// How many changes [`Self::changes_since`] lists, without listing them.
+    pub fn count_since(&self, heads: &[ChangeHash]) -> usize {
+        if heads.is_empty() {
+            return self.hashes.len();
+        }
+        let clock = self.seq_clock(self.known_indexes(heads));
+        self.actor_changes
+            .iter()
+            .enumerate()
+            .map(|(a, list)| {
+                let from = clock.get(a).copied().unwrap_or(0) as usize;
+                list.len().saturating_sub(from)
+            })
+            .sum()
+    }
+
     /// [`Self::changes_since`] as hashes.
     pub fn hashes_since(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
         self.changes_since(heads)
@@ -1095,7 +1660,7 @@ impl ChangeGraph {
     }
 }
 
-fn duplicate(change: &ChangeMeta) -> DagError {
+fn duplicate(change: &ChangeMetaRef<'_>) -> DagError {
     DagError::DuplicateSeq {
         actor: change.actor.clone(),
         seq: change.seq,
@@ -1284,6 +1849,117 @@ mod tests {
         assert_eq!((c.seq(), c.actor(), c.max_op()), (3, &actor(1), 3));
         assert_eq!(g.max_op(), 3);
         assert!(g.heads_are(&[h(4)]));
+    }
+
+    /// The release of a batch met by an empty queue (vectors) gives exactly what the queue's
+    /// own release gives (hash tables): applied changes and their order, batch positions,
+    /// errors, the graph, and the queue (contents, arrival order, what it waits for), on
+    /// random batches with seq gaps, seq clashes, unknown and repeated deps, deps on later
+    /// batch changes and duplicates.
+    #[test]
+    fn batch_release_matches_the_queue() {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut rnd = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n.max(1) as u64) as usize
+        };
+        let mut fresh_batches = 0;
+        for _trial in 0..3000 {
+            let n = 1 + rnd(40);
+            let actors = 1 + rnd(4);
+            let mut seqs = vec![0u64; actors];
+            let mut last: Vec<Option<u32>> = vec![None; actors];
+            let mut all: Vec<ChangeMeta> = Vec::new();
+            for i in 0..n as u32 {
+                let a = rnd(actors);
+                let mut seq = seqs[a] + 1;
+                match rnd(20) {
+                    0 => seq += 1,            // a gap
+                    1 if seq > 1 => seq -= 1, // a clash
+                    _ => {}
+                }
+                seqs[a] = seqs[a].max(seq);
+                let mut deps: Vec<u32> = Vec::new();
+                if let Some(l) = last[a]
+                    && rnd(8) != 0
+                {
+                    deps.push(l);
+                }
+                for _ in 0..rnd(3) {
+                    if i > 0 {
+                        deps.push(rnd(i as usize) as u32);
+                    }
+                }
+                if rnd(10) == 0 {
+                    deps.push(1000 + i); // never inserted
+                }
+                if rnd(10) == 0
+                    && let Some(&d) = deps.first()
+                {
+                    deps.push(d); // repeated
+                }
+                if rnd(15) == 0 && i + 1 < n as u32 {
+                    deps.push(i + 1); // a later change
+                }
+                last[a] = Some(i);
+                all.push(meta(i, a as u8, seq, &deps));
+            }
+            let prefix = rnd(n);
+            let mut batch: Vec<ChangeMeta> = all[prefix..].to_vec();
+            for i in (1..batch.len()).rev() {
+                if rnd(3) == 0 {
+                    batch.swap(i, rnd(i + 1));
+                }
+            }
+            for _ in 0..rnd(3) {
+                let d = all[rnd(n)].clone();
+                let at = rnd(batch.len() + 1);
+                batch.insert(at, d);
+            }
+            batch.truncate(1 + rnd(batch.len().max(1)));
+
+            let mut graphs = [ChangeGraph::new(), ChangeGraph::new()];
+            for g in &mut graphs {
+                let refs: Vec<_> = all[..prefix].iter().map(ChangeMeta::borrowed).collect();
+                let _ = g.insert_refs(&refs, false);
+            }
+            if graphs[0].queue.is_empty() {
+                fresh_batches += 1;
+            }
+            let refs: Vec<_> = batch.iter().map(ChangeMeta::borrowed).collect();
+            let [vectors, queue] = &mut graphs;
+            let got = vectors.insert_refs(&refs, true);
+            let want = queue.insert_refs(&refs, false);
+            assert_eq!(got, want, "batch {batch:?} after {prefix} of {all:?}");
+            assert_eq!(snapshot(vectors), snapshot(queue));
+            let parked = |g: &ChangeGraph| g.queued().into_iter().cloned().collect::<Vec<_>>();
+            assert_eq!(parked(vectors), parked(queue));
+            let waiting = |g: &ChangeGraph| {
+                let mut w: Vec<_> = g.queue.waiting.iter().collect();
+                w.sort();
+                let mut s: Vec<_> = g.queue.waiting_for_seq.iter().collect();
+                s.sort();
+                let mut q: Vec<_> = g.queue.seqs.iter().collect();
+                q.sort();
+                let p: Vec<_> = g
+                    .queued()
+                    .iter()
+                    .map(|m| g.queue.parked[&m.hash].missing)
+                    .collect();
+                format!("{w:?} {s:?} {q:?} {p:?} {}", g.queue.dep_count)
+            };
+            assert_eq!(waiting(vectors), waiting(queue));
+            // The two stay interchangeable: both take the rest of the history.
+            let rest: Vec<_> = all.iter().map(ChangeMeta::borrowed).collect();
+            assert_eq!(
+                vectors.insert_refs(&rest, true),
+                queue.insert_refs(&rest, false)
+            );
+            assert_eq!(snapshot(vectors), snapshot(queue));
+        }
+        assert!(fresh_batches > 1000, "{fresh_batches}");
     }
 
     /// Everything a query can see, for comparing graphs.

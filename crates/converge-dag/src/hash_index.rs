@@ -25,6 +25,18 @@ pub(crate) struct HashIndex {
 }
 
 impl HashIndex {
+    /// An empty table with room for `n` entries before it grows.
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        let slots = (n.saturating_mul(4) / 3 + 1)
+            .max(MIN_SLOTS)
+            .next_power_of_two();
+        HashIndex {
+            slots: vec![EMPTY; slots],
+            len: 0,
+            state: RandomState::new(),
+        }
+    }
+
     /// The first slot to probe and the tag for `hash`.
     fn slot_of(&self, hash: &ChangeHash) -> (usize, u64) {
         let mut prefix = [0u8; 16];
@@ -68,6 +80,31 @@ impl HashIndex {
         }
         self.place(hashes, idx);
         self.len += 1;
+    }
+
+    /// Records that `hashes[idx]` is at `idx` unless an entry already holds an equal hash;
+    /// returns that entry's index then (and records nothing). The caller has pushed the hash.
+    pub(crate) fn insert_unless_present(&mut self, hashes: &[ChangeHash], idx: u32) -> Option<u32> {
+        if (self.len + 1) * 4 > self.slots.len() * 3 {
+            self.grow(hashes);
+        }
+        let hash = hashes.get(idx as usize)?;
+        let mask = self.slots.len() - 1;
+        let (mut slot, tag) = self.slot_of(hash);
+        for _ in 0..self.slots.len() {
+            let entry = self.slots.get_mut(slot)?;
+            if *entry == EMPTY {
+                *entry = tag | u64::from(idx);
+                self.len += 1;
+                return None;
+            }
+            let other = *entry as u32;
+            if *entry & !0xffff_ffff == tag && hashes.get(other as usize) == Some(hash) {
+                return Some(other);
+            }
+            slot = (slot + 1) & mask;
+        }
+        None
     }
 
     fn place(&mut self, hashes: &[ChangeHash], idx: u32) {

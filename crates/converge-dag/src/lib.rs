@@ -52,5 +52,6 @@ mod queue;
 
 pub use error::DagError;
 pub use graph::{
-    ActorIdx, Ancestry, ChangeGraph, ChangeIdx, ChangeMeta, ChangeRef, Clock, QueueSnapshot,
+    ActorIdx, Ancestry, Applied, ChangeGraph, ChangeIdx, ChangeMeta, ChangeMetaRef, ChangeRef,
+    Clock, QueueSnapshot,
 };

@@ -36,6 +36,14 @@ pub(crate) struct Queue {
 }
 
 impl Queue {
+    /// Whether nothing is parked and nothing is waited for.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.parked.is_empty()
+            && self.waiting.is_empty()
+            && self.waiting_for_seq.is_empty()
+            && self.seqs.is_empty()
+    }
+
     /// Parks `meta`, waiting on `missing_deps` and, if `waits_for_prev_seq`, on the previous seq
     /// of its actor.
     pub(crate) fn park(

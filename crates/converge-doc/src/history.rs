@@ -383,15 +383,18 @@ impl History {
     /// apply, in the order to apply them (already in the graph: the caller records each with
     /// [`History::record`] or rolls back).
     pub(crate) fn insert(&mut self, changes: Vec<Change>) -> Result<Vec<Change>, DagError> {
-        let metas = changes.iter().map(|c| converge_dag::ChangeMeta {
-            hash: c.hash(),
-            actor: c.actor().clone(),
-            seq: c.seq(),
-            start_op: c.start_op(),
-            max_op: c.max_op(),
-            deps: c.deps().to_vec(),
-        });
-        let applied = match self.graph.insert_batch(metas) {
+        let metas: Vec<converge_dag::ChangeMetaRef<'_>> = changes
+            .iter()
+            .map(|c| converge_dag::ChangeMetaRef {
+                hash: c.hash(),
+                actor: c.actor(),
+                seq: c.seq(),
+                start_op: c.start_op(),
+                max_op: c.max_op(),
+                deps: c.deps(),
+            })
+            .collect();
+        let applied = match self.graph.insert_batch_refs(&metas) {
             Ok(a) => a,
             Err(e) => {
                 // The graph may have dropped queued changes (a seq clash), as the reference.
@@ -402,41 +405,38 @@ impl History {
                 return Err(e);
             }
         };
+        drop(metas);
+        // Usually the whole batch applies, in its own order: hand it back as it is.
+        if applied.len() == changes.len()
+            && applied
+                .iter()
+                .enumerate()
+                .all(|(i, a)| a.batch_position == Some(i))
+        {
+            return Ok(changes);
+        }
         let mut out = Vec::with_capacity(applied.len());
         let mut batch: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
-        let mut by_hash: Option<HashIndex<usize>> = None;
-        for idx in &applied {
-            let hash = self.hash(idx.get());
-            let pos = if batch.len() <= 8 {
-                batch
-                    .iter()
-                    .position(|c| c.as_ref().is_some_and(|c| c.hash() == hash))
-            } else {
-                by_hash
-                    .get_or_insert_with(|| {
-                        let mut m = HashIndex::default();
-                        for (i, c) in batch.iter().enumerate() {
-                            if let Some(c) = c {
-                                m.entry(c.hash()).or_insert(i);
-                            }
-                        }
-                        m
-                    })
-                    .remove(&hash)
+        for a in &applied {
+            let change = match a.batch_position {
+                Some(p) => batch.get_mut(p).and_then(Option::take),
+                None => self.queued.remove(&self.hash(a.index.get())),
             };
-            let change = match pos.and_then(|p| batch.get_mut(p)).and_then(Option::take) {
-                Some(c) => c,
-                None => match self.queued.remove(&hash) {
-                    Some(c) => c,
-                    // Unreachable: every applied change came from the batch or the queue.
-                    None => continue,
-                },
-            };
-            out.push(change);
+            // Always found: every applied change came from the batch or the queue.
+            if let Some(change) = change {
+                out.push(change);
+            }
         }
-        for c in batch.into_iter().flatten() {
-            if self.graph.is_queued(&c.hash()) {
-                self.queued.entry(c.hash()).or_insert(c);
+        // The rest of the batch: duplicates, and changes parked for missing deps.
+        let taken = applied
+            .iter()
+            .filter(|a| a.batch_position.is_some())
+            .count();
+        if taken < batch.len() {
+            for c in batch.into_iter().flatten() {
+                if self.graph.is_queued(&c.hash()) {
+                    self.queued.entry(c.hash()).or_insert(c);
+                }
             }
         }
         Ok(out)

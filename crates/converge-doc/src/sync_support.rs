@@ -51,17 +51,75 @@ impl Document {
     /// empty; otherwise, per actor, every change whose seq exceeds the highest seq reachable
     /// from the known hashes of `heads`. Hashes in application (topological) order.
     pub fn changes_since_clock(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        if self.are_heads(heads) {
+            return Vec::new();
+        }
+        self.history.graph.hashes_since(heads)
+    }
+
+    /// Whether `heads` are exactly the current heads (then no change is "since" them). The
+    /// common case of a peer that is up to date, answered without a clock walk.
+    fn are_heads(&self, heads: &[ChangeHash]) -> bool {
         let graph = &self.history.graph;
-        // Common case (a peer that is up to date): every change is covered.
-        if !heads.is_empty() && heads.len() == graph.heads().len() && {
+        !heads.is_empty() && heads.len() == graph.heads().len() && {
             let mut sorted = heads.to_vec();
             sorted.sort_unstable();
             sorted.dedup();
             graph.heads_are(&sorted)
-        } {
+        }
+    }
+
+    /// Of the changes [`Document::changes_since_clock`] returns for `heads` (in that order),
+    /// those a sync peer lacks by the reference's rule (spec sync.md §5.1): each one
+    /// `in_filter` rejects, and each one with a dep among those. Deps are followed as change
+    /// indexes, marked in a bitmap over the range the candidates span.
+    pub fn changes_to_send(
+        &self,
+        heads: &[ChangeHash],
+        in_filter: impl Fn(&ChangeHash) -> bool,
+    ) -> Vec<ChangeHash> {
+        if self.are_heads(heads) {
             return Vec::new();
         }
-        graph.hashes_since(heads)
+        let graph = &self.history.graph;
+        let candidates = graph.changes_since(heads);
+        // Candidates come in increasing index order.
+        let base = candidates.first().map_or(0, |i| i.get());
+        let span = candidates.last().map_or(0, |i| i.get() + 1 - base);
+        let mut lacking = vec![0u64; span.div_ceil(64)];
+        let is_lacking = |lacking: &[u64], i: usize| {
+            i.checked_sub(base).is_some_and(|off| {
+                lacking
+                    .get(off / 64)
+                    .is_some_and(|w| w & (1u64 << (off % 64)) != 0)
+            })
+        };
+        let mut out = Vec::new();
+        for idx in candidates {
+            let Some(change) = graph.change(idx) else {
+                continue;
+            };
+            let hash = change.hash();
+            let send = !in_filter(&hash)
+                || (!out.is_empty() && change.dep_indexes().any(|d| is_lacking(&lacking, d.get())));
+            if send {
+                let off = idx.get() - base;
+                if let Some(w) = lacking.get_mut(off / 64) {
+                    *w |= 1u64 << (off % 64);
+                }
+                out.push(hash);
+            }
+        }
+        out
+    }
+
+    /// How many hashes [`Document::changes_since_clock`] returns for `heads`, without listing
+    /// them.
+    pub fn count_changes_since_clock(&self, heads: &[ChangeHash]) -> usize {
+        if self.are_heads(heads) {
+            return 0;
+        }
+        self.history.graph.count_since(heads)
     }
 
     /// The members of `candidates` that are applied and are ancestors of, or equal to, one of

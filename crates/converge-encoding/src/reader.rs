@@ -50,23 +50,18 @@ impl<'a> Reader<'a> {
 
     /// Consumes exactly `n` bytes.
     pub fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        // The error is built only on failure (`ok_or` would build and drop one per call).
+        let not_enough = || DecodeError::NotEnoughInput {
+            offset: self.pos,
+            needed: n,
+            remaining: self.remaining(),
+        };
         let end = self
             .pos
             .checked_add(n)
             .filter(|&e| e <= self.data.len())
-            .ok_or(DecodeError::NotEnoughInput {
-                offset: self.pos,
-                needed: n,
-                remaining: self.remaining(),
-            })?;
-        let out = self
-            .data
-            .get(self.pos..end)
-            .ok_or(DecodeError::NotEnoughInput {
-                offset: self.pos,
-                needed: n,
-                remaining: self.remaining(),
-            })?;
+            .ok_or_else(not_enough)?;
+        let out = self.data.get(self.pos..end).ok_or_else(not_enough)?;
         self.pos = end;
         Ok(out)
     }

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use bytes::Bytes;
 use converge_doc::{DocError, Document};
-use converge_encoding::chunk::{ChunkType, split_chunks};
+use converge_encoding::chunk::{Chunk, ChunkType, split_chunks};
 use converge_encoding::{Change, ChangeHash, DecodeError, DocumentChunk};
 
 use crate::error::ReceiveError;
@@ -27,33 +27,24 @@ pub enum ApplyChunksError {
     Doc(#[from] DocError),
 }
 
-/// The decodable prefix of `bytes` as changes and document chunks; `Err` only if the very
-/// first chunk is bad.
+/// A decoded chunk of a sync message: a change or a whole document.
 enum Decoded {
     Change(Change),
     Document(DocumentChunk),
 }
 
-fn decode_prefix(bytes: &Bytes) -> Result<Vec<Decoded>, DecodeError> {
-    let mut out = Vec::new();
-    for chunk in split_chunks(bytes) {
-        let decoded = chunk.and_then(|c| match c.chunk_type() {
-            ChunkType::Document => DocumentChunk::decode(c.bytes()).map(Decoded::Document),
-            ChunkType::Change | ChunkType::CompressedChange => {
-                Change::decode(bytes.slice_ref(c.bytes())).map(Decoded::Change)
-            }
-            // Bundles are not sent by 0.12 peers; stop here as load_incremental does.
-            other => Err(DecodeError::UnknownChunkType {
-                chunk_type: other as u8,
-            }),
-        });
-        match decoded {
-            Ok(d) => out.push(d),
-            Err(e) if out.is_empty() => return Err(e),
-            Err(_) => break,
+/// Decodes one chunk found in `bytes` (change chunks keep slices of `bytes`).
+fn decode_chunk(bytes: &Bytes, chunk: Chunk<'_>) -> Result<Decoded, DecodeError> {
+    match chunk.chunk_type() {
+        ChunkType::Document => DocumentChunk::decode(chunk.bytes()).map(Decoded::Document),
+        ChunkType::Change | ChunkType::CompressedChange => {
+            Change::decode(bytes.slice_ref(chunk.bytes())).map(Decoded::Change)
         }
+        // Bundles are not sent by 0.12 peers; stop here as load_incremental does.
+        other => Err(DecodeError::UnknownChunkType {
+            chunk_type: other as u8,
+        }),
     }
-    Ok(out)
 }
 
 impl SyncDoc for Document {
@@ -79,8 +70,20 @@ impl SyncDoc for Document {
         self.changes_since_clock(heads)
     }
 
+    fn count_changes_since(&self, heads: &[ChangeHash]) -> usize {
+        self.count_changes_since_clock(heads)
+    }
+
     fn change_deps(&self, hash: &ChangeHash) -> Vec<ChangeHash> {
         Document::change_deps(self, hash)
+    }
+
+    fn changes_to_send(
+        &self,
+        heads: &[ChangeHash],
+        in_filter: &dyn Fn(&ChangeHash) -> bool,
+    ) -> Vec<ChangeHash> {
+        Document::changes_to_send(self, heads, in_filter)
     }
 
     fn change_bytes(&self, hash: &ChangeHash) -> Option<Bytes> {
@@ -122,33 +125,38 @@ impl SyncDoc for Document {
         self.save_snapshot()
     }
 
-    fn apply_chunks(&mut self, bytes: &[u8]) -> Result<(), ApplyChunksError> {
+    /// The decodable prefix of `bytes` is applied: decoding stops silently at the first bad
+    /// chunk, except that an empty document refuses bytes whose very first chunk is bad (as
+    /// the reference does).
+    fn apply_chunks(&mut self, bytes: &Bytes) -> Result<(), ApplyChunksError> {
         let fresh = self.change_count() == 0 && self.queued_count() == 0;
-        let bytes = Bytes::copy_from_slice(bytes);
-        let decoded = match decode_prefix(&bytes) {
-            Ok(d) => d,
-            Err(e) if fresh => return Err(ApplyChunksError::Decode(e)),
-            Err(_) => return Ok(()),
-        };
         if fresh {
-            // An empty document is cheap to copy, and `load_incremental` takes the fast bulk
-            // path for a whole document; keep the copy only if everything applied.
+            // Only the first chunk can make an empty document refuse the bytes;
+            // `load_incremental` decodes them all (taking the fast bulk path for a whole
+            // document). An empty document is cheap to copy: keep the copy only if everything
+            // applied.
+            if let Some(first) = split_chunks(bytes).next() {
+                first
+                    .and_then(|c| decode_chunk(bytes, c))
+                    .map_err(ApplyChunksError::Decode)?;
+            }
             let mut next = self.clone();
-            next.load_incremental(&bytes)?;
+            next.load_incremental(bytes)?;
             *self = next;
             return Ok(());
         }
         // One `apply_changes` batch: all or nothing.
         let mut changes: Vec<Change> = Vec::new();
-        for d in decoded {
-            match d {
-                Decoded::Change(c) => changes.push(c),
-                Decoded::Document(doc) => {
+        for chunk in split_chunks(bytes) {
+            match chunk.and_then(|c| decode_chunk(bytes, c)) {
+                Ok(Decoded::Change(c)) => changes.push(c),
+                Ok(Decoded::Document(doc)) => {
                     if doc.heads.iter().all(|h| Document::has_change(self, h)) {
                         continue;
                     }
                     changes.extend(doc.reconstruct_changes().map_err(DocError::from)?);
                 }
+                Err(_) => break,
             }
         }
         self.apply_changes(changes)?;

@@ -56,16 +56,18 @@ pub(crate) fn compact_have<D: SyncDoc + ?Sized>(
     our_heads: &[ChangeHash],
 ) -> Vec<Have> {
     let shared = &state.shared_heads;
-    let since = doc.changes_since(shared);
-    let reference_cost = bloom_len(since.len());
-    let reference = |since: &[ChangeHash]| {
+    // The reference's filter lists every change since the shared heads; the rules below need
+    // only how many there are, and the list itself only to fall back to that filter.
+    let since_count = doc.count_changes_since(shared);
+    let reference_cost = bloom_len(since_count);
+    let reference = || {
         vec![Have {
             last_sync: shared.clone(),
-            bloom: BloomFilter::from_hashes(since.iter()),
+            bloom: BloomFilter::from_hashes(doc.changes_since(shared).iter()),
         }]
     };
-    if since.is_empty() {
-        return reference(&since);
+    if since_count == 0 {
+        return reference();
     }
 
     // 1. We know every head of theirs: they have exactly the ancestors of their heads (which
@@ -89,7 +91,7 @@ pub(crate) fn compact_have<D: SyncDoc + ?Sized>(
                 },
             ];
         }
-        return reference(&since);
+        return reference();
     }
 
     // 2. Hashes of theirs that we have (their heads, what their haves name): they have their
@@ -111,14 +113,14 @@ pub(crate) fn compact_have<D: SyncDoc + ?Sized>(
                 },
             ];
         }
-        return reference(&since);
+        return reference();
     }
 
     // 3. We know nothing of theirs: probe with our own changes at spaced depths.
-    if since.len() <= COMPACT_PROBE_THRESHOLD {
-        return reference(&since);
+    if since_count <= COMPACT_PROBE_THRESHOLD {
+        return reference();
     }
-    match probing_have(doc, shared, our_heads, compact_bloom_window(since.len())) {
+    match probing_have(doc, shared, our_heads, compact_bloom_window(since_count)) {
         Some((window, probes))
             if bloom_len(window.len()) + second_have_len(probes.len()) < reference_cost =>
         {
@@ -133,7 +135,7 @@ pub(crate) fn compact_have<D: SyncDoc + ?Sized>(
                 },
             ]
         }
-        _ => reference(&since),
+        _ => reference(),
     }
 }
 

@@ -40,8 +40,41 @@ pub trait SyncDoc {
     /// from the known hashes of `heads`. In change-graph (insertion) order.
     fn changes_since(&self, heads: &[ChangeHash]) -> Vec<ChangeHash>;
 
+    /// How many changes [`SyncDoc::changes_since`] lists for `heads`. The default counts the
+    /// list; a document that can count without listing should.
+    fn count_changes_since(&self, heads: &[ChangeHash]) -> usize {
+        self.changes_since(heads).len()
+    }
+
     /// The deps of an applied change.
     fn change_deps(&self, hash: &ChangeHash) -> Vec<ChangeHash>;
+
+    /// The changes since `heads` (as [`SyncDoc::changes_since`], in its order) that a peer
+    /// lacks by the reference's rule (spec sync.md §5.1): each one `in_filter` rejects, and
+    /// each one with a dep among those (the false-positive repair). The default does this
+    /// with [`SyncDoc::changes_since`] and [`SyncDoc::change_deps`]; a document that can
+    /// walk its own change indexes should.
+    fn changes_to_send(
+        &self,
+        heads: &[ChangeHash],
+        in_filter: &dyn Fn(&ChangeHash) -> bool,
+    ) -> Vec<ChangeHash> {
+        let mut to_send: Vec<ChangeHash> = Vec::new();
+        // `to_send` as a set, built only once a lookup needs it (a change in a filter after
+        // some lacking one).
+        let mut lacking: HashSet<ChangeHash> = HashSet::new();
+        for hash in self.changes_since(heads) {
+            let send = !in_filter(&hash)
+                || (!to_send.is_empty() && {
+                    lacking.extend(to_send.get(lacking.len()..).unwrap_or_default());
+                    self.change_deps(&hash).iter().any(|d| lacking.contains(d))
+                });
+            if send {
+                to_send.push(hash);
+            }
+        }
+        to_send
+    }
 
     /// The canonical bytes of an applied change chunk.
     fn change_bytes(&self, hash: &ChangeHash) -> Option<Bytes>;
@@ -64,8 +97,9 @@ pub trait SyncDoc {
     fn save_document(&self) -> Vec<u8>;
 
     /// Applies any concatenation of chunks, as `load_incremental` does. On error the document
-    /// must be unchanged.
-    fn apply_chunks(&mut self, bytes: &[u8]) -> Result<(), Self::ApplyError>;
+    /// must be unchanged. `bytes` is the message's buffer: a document may keep slices of it
+    /// (`Bytes::slice_ref`) instead of copying.
+    fn apply_chunks(&mut self, bytes: &Bytes) -> Result<(), Self::ApplyError>;
 }
 
 /// The next message to send to the peer of `state`, or `None` when there is nothing to say.
@@ -150,7 +184,13 @@ pub fn generate_sync_message<D: SyncDoc + ?Sized>(
     // 6. commit
     state.have_responded = true;
     state.last_sent_heads = our_heads.clone();
-    state.sent_hashes.extend(sent.iter().copied());
+    if state.sent_hashes.is_empty() {
+        // Built in bulk from sorted hashes (collecting sorted input costs one pass).
+        sort_hashes(&mut sent);
+        state.sent_hashes = sent.into_iter().collect();
+    } else {
+        state.sent_hashes.extend(sent);
+    }
 
     // 7. flags and heads
     let mut flags = MessageFlags::from_bits(MessageFlags::SUPPORTS_SYNC_RESET);
@@ -225,18 +265,15 @@ fn hashes_to_send<D: SyncDoc + ?Sized>(
         .collect();
     last_sync.sort_unstable();
     last_sync.dedup();
-    let candidates = doc.changes_since(&last_sync);
-    let mut lacking: HashSet<ChangeHash> = HashSet::new();
-    let mut to_send = Vec::new();
-    for hash in &candidates {
-        let in_bloom = have.iter().any(|h| h.bloom.contains(hash));
-        let after_lacking = || doc.change_deps(hash).iter().any(|d| lacking.contains(d));
-        if !in_bloom || after_lacking() {
-            lacking.insert(*hash);
-            to_send.push(*hash);
-        }
-    }
-    let mut out: Vec<ChangeHash> = need_known.filter(|h| !lacking.contains(h)).collect();
+    let to_send = doc.changes_to_send(&last_sync, &|hash| {
+        have.iter().any(|h| h.bloom.contains(hash))
+    });
+    let mut out: Vec<ChangeHash> = if need.is_empty() {
+        Vec::new()
+    } else {
+        let lacking: HashSet<&ChangeHash> = to_send.iter().collect();
+        need_known.filter(|h| !lacking.contains(h)).collect()
+    };
     out.extend(to_send);
     out
 }
@@ -295,9 +332,18 @@ pub fn receive_sync_message<D: SyncDoc + ?Sized>(
         .collect();
 
     // 4. forget what they now have
-    if !state.sent_hashes.is_empty() {
-        for h in doc.ancestors_among(&known_heads, &state.sent_hashes) {
-            state.sent_hashes.remove(&h);
+    if !state.sent_hashes.is_empty() && has_all_of(&known_heads, &doc.heads()) {
+        // They have all we have. We only ever send (and so list here) changes we have, so
+        // they are all ancestors of our heads: the walk below would remove them all.
+        state.sent_hashes.clear();
+    } else if !state.sent_hashes.is_empty() {
+        let acknowledged = doc.ancestors_among(&known_heads, &state.sent_hashes);
+        if acknowledged.len() == state.sent_hashes.len() {
+            state.sent_hashes.clear();
+        } else {
+            for h in acknowledged {
+                state.sent_hashes.remove(&h);
+            }
         }
     }
 
@@ -326,6 +372,29 @@ pub fn receive_sync_message<D: SyncDoc + ?Sized>(
     state.their_heads = Some(message.heads);
     state.their_need = Some(message.need);
     Ok(())
+}
+
+/// Sorts hashes in their order (bytewise), comparing the first 16 bytes as one integer
+/// first: a byte-slice comparison per step costs several times more.
+fn sort_hashes(hashes: &mut [ChangeHash]) {
+    let prefix = |h: &ChangeHash| {
+        let mut b = [0u8; 16];
+        for (out, x) in b.iter_mut().zip(h.as_bytes()) {
+            *out = *x;
+        }
+        u128::from_be_bytes(b)
+    };
+    hashes.sort_unstable_by(|a, b| prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b)));
+}
+
+/// Whether `theirs` names every hash of `ours`.
+fn has_all_of(theirs: &[ChangeHash], ours: &[ChangeHash]) -> bool {
+    if ours.len() > theirs.len() {
+        return false;
+    }
+    let mut theirs = theirs.to_vec();
+    theirs.sort_unstable();
+    ours.iter().all(|h| theirs.binary_search(h).is_ok())
 }
 
 /// Whether the peer of `state` has everything we have (`shared_heads` equals our heads).

@@ -161,3 +161,59 @@ fn changes_since_walks_through_covered_seqs() {
     let a2 = all[2];
     assert_eq!(SyncDoc::changes_since(&a, &[a2]), vec![a3]);
 }
+
+/// The document's own `changes_to_send` (change indexes and a bitmap) and
+/// `count_changes_since` give what the trait's definitions give (`changes_since`,
+/// `change_deps`), on a branching three-actor history, from many head sets, with filters that
+/// hold some of the changes.
+#[test]
+fn changes_to_send_and_count_follow_the_definitions() {
+    let mut docs: Vec<Document> = (1..=3).map(|a| doc(a, 0)).collect();
+    let mut state = 7u64;
+    let mut rnd = |n: u64| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (state >> 33) % n
+    };
+    for round in 0..120 {
+        let a = rnd(3) as usize;
+        if rnd(4) == 0 {
+            let b = rnd(3) as usize;
+            if a != b {
+                let other = docs[b].clone();
+                docs[a].merge(&other).unwrap();
+            }
+        }
+        docs[a].put(&ROOT, "k", ScalarValue::Int(round)).unwrap();
+    }
+    let mut all_doc = doc(9, 0);
+    for d in &docs {
+        all_doc.merge(d).unwrap();
+    }
+    let all = SyncDoc::changes_since(&all_doc, &[]);
+    assert!(all.len() >= 120);
+    for trial in 0..60u64 {
+        let heads: Vec<_> = (0..rnd(3))
+            .map(|_| all[rnd(all.len() as u64) as usize])
+            .collect();
+        let since = SyncDoc::changes_since(&all_doc, &heads);
+        assert_eq!(SyncDoc::count_changes_since(&all_doc, &heads), since.len());
+        // The filter holds changes whose hash's first byte is below a threshold.
+        let threshold = (trial * 37 % 256) as u8;
+        let in_filter = |h: &converge_encoding::ChangeHash| h.0[0] < threshold;
+        let mut expect = Vec::new();
+        for h in &since {
+            let after_lacking = SyncDoc::change_deps(&all_doc, h)
+                .iter()
+                .any(|d| expect.contains(d));
+            if !in_filter(h) || after_lacking {
+                expect.push(*h);
+            }
+        }
+        assert_eq!(
+            SyncDoc::changes_to_send(&all_doc, &heads, &in_filter),
+            expect
+        );
+    }
+}

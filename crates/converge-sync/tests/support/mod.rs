@@ -249,7 +249,7 @@ impl SyncDoc for MemoryStore {
         out
     }
 
-    fn apply_chunks(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+    fn apply_chunks(&mut self, bytes: &Bytes) -> Result<(), StoreError> {
         let parsed = parse_chunks(bytes)?;
         // Validate before changing anything.
         let mut claimed: HashMap<(u8, u32), ChangeHash> = HashMap::new();
