@@ -278,7 +278,7 @@ fn decode_metas(
             u64::try_from(v)
                 .ok()
                 .filter(|v| *v <= u64::from(u32::MAX))
-                .ok_or_else(|| DecodeError::OutOfRange {
+                .ok_or(DecodeError::OutOfRange {
                     field,
                     value: v as u64,
                     offset: row as usize,
@@ -439,7 +439,7 @@ fn op_ids(
                 let slot = usize::try_from(pos)
                     .ok()
                     .and_then(|p| ids.get_mut(p))
-                    .ok_or_else(|| DecodeError::MissingOps {
+                    .ok_or(DecodeError::MissingOps {
                         change: ci,
                         counter: ctr,
                     })?;
@@ -455,7 +455,7 @@ fn op_ids(
     }
     ids.into_iter()
         .enumerate()
-        .map(|(row, id)| id.ok_or_else(|| DecodeError::OrphanBundleOp { row: row as u64 }))
+        .map(|(row, id)| id.ok_or(DecodeError::OrphanBundleOp { row: row as u64 }))
         .collect()
 }
 
@@ -500,7 +500,7 @@ fn build(
             } else {
                 deps.get((d - n_changes) as usize).copied()
             };
-            dep_hashes.push(h.ok_or_else(|| DecodeError::InvalidDepIndex { change: i, dep: d })?);
+            dep_hashes.push(h.ok_or(DecodeError::InvalidDepIndex { change: i, dep: d })?);
         }
         let mut other_actors: Vec<ActorId> = Vec::new();
         let mut touched: Vec<usize> = vec![m.actor as usize];

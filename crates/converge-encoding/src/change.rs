@@ -742,7 +742,7 @@ impl<'a> OpDecoder<'a> {
                 });
             }
             Some(Ok(Some(code))) => {
-                Action::from_code(code).ok_or_else(|| DecodeError::UnknownAction { code, row })?
+                Action::from_code(code).ok_or(DecodeError::UnknownAction { code, row })?
             }
         };
         self.row += 1;
@@ -793,11 +793,10 @@ impl<'a> OpDecoder<'a> {
         if action == Action::Inc && !matches!(value.type_code(), 3 | 4) {
             return Err(DecodeError::NonNumericInc { row });
         }
-        let pred_count =
-            nullable(&mut self.pred_count)?.ok_or_else(|| DecodeError::UnexpectedNull {
-                column: "pred count",
-                row,
-            })?;
+        let pred_count = nullable(&mut self.pred_count)?.ok_or(DecodeError::UnexpectedNull {
+            column: "pred count",
+            row,
+        })?;
         let expand = self.expand.next().transpose()?.unwrap_or(false);
         let mark_name = nullable(&mut self.mark_name)?;
         Ok(Some(RawOp {
@@ -814,11 +813,11 @@ impl<'a> OpDecoder<'a> {
 
     fn next_pred(&mut self) -> Result<OpId, DecodeError> {
         let row = self.row.saturating_sub(1);
-        let actor = nullable(&mut self.pred_actor)?.ok_or_else(|| DecodeError::UnexpectedNull {
+        let actor = nullable(&mut self.pred_actor)?.ok_or(DecodeError::UnexpectedNull {
             column: "pred actor",
             row,
         })?;
-        let counter = nullable(&mut self.pred_ctr)?.ok_or_else(|| DecodeError::UnexpectedNull {
+        let counter = nullable(&mut self.pred_ctr)?.ok_or(DecodeError::UnexpectedNull {
             column: "pred counter",
             row,
         })?;
@@ -1219,7 +1218,7 @@ impl<'p> ActorMap<'p> {
             .get(a as usize - 1)
             .copied()
             .flatten()
-            .ok_or_else(|| DecodeError::ActorIndexOutOfRange {
+            .ok_or(DecodeError::ActorIndexOutOfRange {
                 index: u64::from(a),
                 len: self.num_given + 1,
             })

@@ -82,22 +82,19 @@ impl<'a> Chunk<'a> {
         }
         let checksum = r.take_array::<4>()?;
         let type_byte = r.take_u8()?;
-        let chunk_type =
-            ChunkType::from_byte(type_byte).ok_or_else(|| DecodeError::UnknownChunkType {
-                chunk_type: type_byte,
-            })?;
+        let chunk_type = ChunkType::from_byte(type_byte).ok_or(DecodeError::UnknownChunkType {
+            chunk_type: type_byte,
+        })?;
         let offset = r.position();
         let len = r.uleb()?;
         let len = r.check_count("chunk length", len, 1, offset)?;
         let data = r.take(len)?;
         let end = r.position();
-        let bytes = input
-            .get(..end)
-            .ok_or_else(|| DecodeError::NotEnoughInput {
-                offset: 0,
-                needed: end,
-                remaining: input.len(),
-            })?;
+        let bytes = input.get(..end).ok_or(DecodeError::NotEnoughInput {
+            offset: 0,
+            needed: end,
+            remaining: input.len(),
+        })?;
         Ok(Chunk {
             chunk_type,
             checksum,
