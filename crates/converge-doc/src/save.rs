@@ -84,8 +84,15 @@ impl Document {
             };
             chunks.push((0, decoded));
         }
+        self.apply_decoded_chunks(chunks.into_iter().map(|(_, c)| c).collect())
+    }
+
+    /// [`Document::load_incremental`] for chunks already decoded, in file order (a sync
+    /// message's receiver decodes them to check them before touching the document; this
+    /// spares decoding them twice). Returns the number of changes added.
+    pub fn apply_decoded_chunks(&mut self, chunks: Vec<FileChunk>) -> Result<usize, DocError> {
         let before = self.history.len();
-        self.apply_chunks(chunks)?;
+        self.apply_chunks(chunks.into_iter().map(|c| (0, c)).collect())?;
         Ok(self.history.len() - before)
     }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashSet};
 use bytes::Bytes;
 use converge_doc::{DocError, Document};
 use converge_encoding::chunk::{Chunk, ChunkType, split_chunks};
-use converge_encoding::{Change, ChangeHash, DecodeError, DocumentChunk};
+use converge_encoding::{Change, ChangeHash, DecodeError, DocumentChunk, FileChunk};
 
 use crate::error::ReceiveError;
 use crate::message::SyncMessage;
@@ -27,18 +27,12 @@ pub enum ApplyChunksError {
     Doc(#[from] DocError),
 }
 
-/// A decoded chunk of a sync message: a change or a whole document.
-enum Decoded {
-    Change(Change),
-    Document(DocumentChunk),
-}
-
 /// Decodes one chunk found in `bytes` (change chunks keep slices of `bytes`).
-fn decode_chunk(bytes: &Bytes, chunk: Chunk<'_>) -> Result<Decoded, DecodeError> {
+fn decode_chunk(bytes: &Bytes, chunk: Chunk<'_>) -> Result<FileChunk, DecodeError> {
     match chunk.chunk_type() {
-        ChunkType::Document => DocumentChunk::decode(chunk.bytes()).map(Decoded::Document),
+        ChunkType::Document => DocumentChunk::decode(chunk.bytes()).map(FileChunk::Document),
         ChunkType::Change | ChunkType::CompressedChange => {
-            Change::decode(bytes.slice_ref(chunk.bytes())).map(Decoded::Change)
+            Change::decode(bytes.slice_ref(chunk.bytes())).map(FileChunk::Change)
         }
         // Bundles are not sent by 0.12 peers; stop here as load_incremental does.
         other => Err(DecodeError::UnknownChunkType {
@@ -131,17 +125,20 @@ impl SyncDoc for Document {
     fn apply_chunks(&mut self, bytes: &Bytes) -> Result<(), ApplyChunksError> {
         let fresh = self.change_count() == 0 && self.queued_count() == 0;
         if fresh {
-            // Only the first chunk can make an empty document refuse the bytes;
-            // `load_incremental` decodes them all (taking the fast bulk path for a whole
-            // document). An empty document is cheap to copy: keep the copy only if everything
-            // applied.
-            if let Some(first) = split_chunks(bytes).next() {
-                first
-                    .and_then(|c| decode_chunk(bytes, c))
-                    .map_err(ApplyChunksError::Decode)?;
+            // As `load_incremental` (which takes the fast bulk path for a whole document):
+            // decoding stops at the first bad chunk, but a bad first chunk refuses the bytes.
+            // Each chunk is decoded once. An empty document is cheap to copy: keep the copy
+            // only if everything applied.
+            let mut chunks = Vec::new();
+            for (i, chunk) in split_chunks(bytes).enumerate() {
+                match chunk.and_then(|c| decode_chunk(bytes, c)) {
+                    Ok(decoded) => chunks.push(decoded),
+                    Err(e) if i == 0 => return Err(ApplyChunksError::Decode(e)),
+                    Err(_) => break,
+                }
             }
             let mut next = self.clone();
-            next.load_incremental(bytes)?;
+            next.apply_decoded_chunks(chunks)?;
             *self = next;
             return Ok(());
         }
@@ -149,14 +146,14 @@ impl SyncDoc for Document {
         let mut changes: Vec<Change> = Vec::new();
         for chunk in split_chunks(bytes) {
             match chunk.and_then(|c| decode_chunk(bytes, c)) {
-                Ok(Decoded::Change(c)) => changes.push(c),
-                Ok(Decoded::Document(doc)) => {
+                Ok(FileChunk::Change(c)) => changes.push(c),
+                Ok(FileChunk::Document(doc)) => {
                     if doc.heads.iter().all(|h| Document::has_change(self, h)) {
                         continue;
                     }
                     changes.extend(doc.reconstruct_changes().map_err(DocError::from)?);
                 }
-                Err(_) => break,
+                Ok(_) | Err(_) => break,
             }
         }
         self.apply_changes(changes)?;
