@@ -312,16 +312,7 @@ impl Document {
                         } else {
                             p.key
                         };
-                        let idx = set.push_bulk(NewOp {
-                            id: s,
-                            obj: p.obj,
-                            key,
-                            insert: false,
-                            action: Action::Del,
-                            value: StoredValue::Null,
-                            expand: false,
-                            mark_name: None,
-                        });
+                        let idx = set.push_bulk(NewOp::delete(s, p.obj, key));
                         if !ids.insert(s, idx) {
                             return None;
                         }

@@ -129,6 +129,22 @@ pub(crate) struct NewOp {
     pub(crate) mark_name: Option<String>,
 }
 
+impl NewOp {
+    /// A deletion of what `key` addresses in object `obj` (its preds are given separately).
+    pub(crate) fn delete(id: OpId, obj: u32, key: u32) -> NewOp {
+        NewOp {
+            id,
+            obj,
+            key,
+            insert: false,
+            action: Action::Del,
+            value: StoredValue::Null,
+            expand: false,
+            mark_name: None,
+        }
+    }
+}
+
 /// Where a sequence op lands, when the caller already knows.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Hint {

@@ -496,20 +496,7 @@ impl<'a> Transaction<'a> {
         if preds.is_empty() {
             return Ok(());
         }
-        self.push(
-            NewOp {
-                id,
-                obj: o,
-                key,
-                insert: false,
-                action: Action::Del,
-                value: StoredValue::Null,
-                expand: false,
-                mark_name: None,
-            },
-            &preds,
-            hint,
-        );
+        self.push(NewOp::delete(id, o, key), &preds, hint);
         Ok(())
     }
 
@@ -571,20 +558,7 @@ impl<'a> Transaction<'a> {
             let elem = entry.op;
             let preds = self.visible_ops_of_element(o, elem);
             let id = self.next_id()?;
-            self.push(
-                NewOp {
-                    id,
-                    obj: o,
-                    key: elem,
-                    insert: false,
-                    action: Action::Del,
-                    value: StoredValue::Null,
-                    expand: false,
-                    mark_name: None,
-                },
-                &preds,
-                Hint::Element(c),
-            );
+            self.push(NewOp::delete(id, o, elem), &preds, Hint::Element(c));
             deleted += width.max(1);
         }
         Ok(())
