@@ -200,18 +200,8 @@ impl DocValue {
     /// The value as an owned [`ScalarValue`].
     pub fn to_scalar(&self) -> ScalarValue {
         match &self.0 {
-            Repr::Null => ScalarValue::Null,
-            Repr::Bool(b) => ScalarValue::Bool(*b),
-            Repr::Uint(u) => ScalarValue::Uint(*u),
-            Repr::Int(i) => ScalarValue::Int(*i),
-            Repr::F64(f) => ScalarValue::F64(*f),
-            Repr::Counter(c) => ScalarValue::Counter(*c),
-            Repr::Timestamp(t) => ScalarValue::Timestamp(*t),
-            Repr::SmallStr { .. } => match self.as_value_ref() {
-                ValueRef::Str(s) => ScalarValue::Str(s.to_owned()),
-                _ => ScalarValue::Null,
-            },
             Repr::Boxed(v) => (**v).clone(),
+            _ => ScalarValue::from(self.as_value_ref()),
         }
     }
 }
