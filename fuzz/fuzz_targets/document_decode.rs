@@ -1,5 +1,7 @@
 //! Document decoding never panics; a decoded document re-encodes to bytes that decode and
-//! re-encode to themselves, and change reconstruction never panics.
+//! re-encode to themselves, and change reconstruction never panics. Columns kept as canonical
+//! are exactly what the writer writes for the rows; a document loaded from the chunk saves
+//! (debug assertions check kept columns against a fresh encode).
 //!
 //! The input is the chunk's *data* (no envelope), so the fuzzer does not have to forge a
 //! checksum to reach the column decoders.
@@ -18,6 +20,23 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = doc.reconstruct_changes();
+    if let Some(kept) = doc.canonical_columns() {
+        assert_eq!(
+            **kept,
+            doc.encode_columns(),
+            "kept columns are the writer's"
+        );
+    }
+    let mut chunk = Vec::new();
+    converge_encoding::chunk::write_chunk(
+        &mut chunk,
+        converge_encoding::chunk::ChunkType::Document,
+        data,
+    );
+    if let Ok(mut loaded) = converge_doc::Document::load(&chunk) {
+        let _ = loaded.save();
+        let _ = loaded.save_nocompress();
+    }
     for compress in [false, true] {
         let bytes = doc.encode(compress);
         let again = DocumentChunk::decode(&bytes).expect("our own encoding decodes");

@@ -32,6 +32,11 @@ pub struct Document {
     pub(crate) obj_cache: Option<(ExId, u32)>,
     /// Scratch undo log of `apply_changes`, kept to avoid reallocating it per call.
     pub(crate) undo_log: crate::apply::BatchLog,
+    /// The document's columns as the last save wrote them (or as a loaded document chunk
+    /// held them, when they were exactly what a save writes), and the history length they
+    /// are for. The columns are a function of the applied changes in order, and the history
+    /// only grows, so they are current while its length is unchanged.
+    pub(crate) saved_columns: Option<(usize, std::sync::Arc<converge_encoding::EncodedColumns>)>,
 }
 
 impl Default for Document {
@@ -68,6 +73,7 @@ impl Document {
             saved: 0,
             obj_cache: None,
             undo_log: Default::default(),
+            saved_columns: None,
         }
     }
 

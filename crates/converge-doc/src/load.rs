@@ -177,6 +177,22 @@ impl Document {
         {
             return chunk.reconstruct_changes().map(Err);
         }
+        // The chunk's columns, kept as the save cache if the op set and history lay out
+        // exactly as the chunk does: actors sorted and all authors, no empty messages (a
+        // change chunk cannot tell one from none, so the history keeps none) (checked here),
+        // ops in our document order (checked by `build`).
+        let columns = chunk.take_canonical_columns().filter(|_| {
+            let mut authored = vec![false; chunk.actors.len()];
+            for c in &chunk.changes {
+                if let Some(a) = authored.get_mut(c.actor as usize) {
+                    *a = true;
+                }
+                if c.message.as_deref() == Some("") {
+                    return false;
+                }
+            }
+            authored.iter().all(|&a| a) && chunk.actors.windows(2).all(|w| w[0] < w[1])
+        });
         let mut history = History::new();
         let mut first: HashMap<&converge_encoding::ActorId, u32> = HashMap::new();
         // `build` interns the chunk's actors in order: an actor's doc index is its first
@@ -222,7 +238,7 @@ impl Document {
         drop(metas);
         drop(first);
         chunk.changes = Vec::new();
-        let Some(ops) = self.build(&chunk) else {
+        let Some((ops, in_our_order)) = self.build(&chunk) else {
             return Ok(Err((0..history.len())
                 .filter_map(|i| history.change(i))
                 .collect()));
@@ -232,10 +248,17 @@ impl Document {
         self.actor = self.ops.intern_actor(&local);
         self.history = history;
         self.obj_cache = None;
+        self.saved_columns = columns
+            .filter(|_| in_our_order)
+            .map(|c| (self.history.len(), c));
         Ok(Ok(()))
     }
 
-    fn build(&self, chunk: &DocumentChunk) -> Option<OpSet> {
+    /// The op set of a chunk's ops, and whether the chunk lists them exactly in the order a
+    /// save writes them (objects by id, map keys ascending and each key's ops together, a
+    /// sequence element's other ops right after it, successors ascending, increments signed),
+    /// so that its columns are what a save would write.
+    fn build(&self, chunk: &DocumentChunk) -> Option<(OpSet, bool)> {
         let mut set = OpSet::new(self.ops.encoding);
         let actor_map: Vec<u32> = chunk.actors.iter().map(|a| set.intern_actor(a)).collect();
         let map_id = |id: OpId| -> Option<OpId> {
@@ -248,8 +271,24 @@ impl Document {
         set.succs.reserve_exact(n_succ);
 
         // Pass 1: stored ops, in document order.
+        let mut in_order = true;
+        // The object of the previous op, its last map key and its last element.
+        let mut prev_obj: Option<Option<OpId>> = None;
+        let mut prev_key: Option<&str> = None;
+        let mut last_elem = NONE;
         for op in &chunk.ops {
             let id = map_id(op.id)?;
+            let this_obj = match op.obj {
+                ObjId::Root => None,
+                ObjId::Op(o) => Some(o),
+            };
+            if prev_obj != Some(this_obj) {
+                in_order &= prev_obj.is_none_or(|p| p < this_obj);
+                prev_obj = Some(this_obj);
+                prev_key = None;
+                last_elem = NONE;
+            }
+            in_order &= op.succ.windows(2).all(|w| w[0] <= w[1]);
             let obj = match op.obj {
                 ObjId::Root => 0,
                 ObjId::Op(o) => match set.ops.get(ids.get(map_id(o)?)? as usize)?.value {
@@ -259,7 +298,11 @@ impl Document {
             };
             let kind = set.objects.get(obj as usize)?.kind;
             let key = match (&op.key, kind.is_sequence()) {
-                (Key::Map(k), false) if !op.insert => set.intern_key(k),
+                (Key::Map(k), false) if !op.insert => {
+                    in_order &= prev_key.is_none_or(|p| p <= &**k);
+                    prev_key = Some(k);
+                    set.intern_key(k)
+                }
                 (Key::Seq(ElemId::Head), true) if op.insert => HEAD,
                 (Key::Seq(ElemId::Op(e)), true) => {
                     let e = ids.get(map_id(*e)?)?;
@@ -271,11 +314,17 @@ impl Document {
                 }
                 _ => return None,
             };
+            if kind.is_sequence() && !op.insert {
+                in_order &= key == last_elem;
+            }
             if op.action == Action::Del {
                 return None;
             }
             let value = match (op.action, op.value.as_value_ref()) {
-                (Action::Inc, ValueRef::Uint(u)) => StoredValue::Int(u as i64),
+                (Action::Inc, ValueRef::Uint(u)) => {
+                    in_order = false; // saved as a signed increment
+                    StoredValue::Int(u as i64)
+                }
                 (Action::Inc, ValueRef::Int(i)) => StoredValue::Int(i),
                 (Action::Inc, _) => return None,
                 (_, ValueRef::Str(s)) => set.store_str(s),
@@ -294,6 +343,9 @@ impl Document {
             });
             if !ids.insert(id, idx) {
                 return None;
+            }
+            if op.insert {
+                last_elem = idx;
             }
         }
 
@@ -346,7 +398,7 @@ impl Document {
             set.objects[o].body = Body::Seq { index, extra };
         }
 
-        Some(set)
+        Some((set, in_order))
     }
 }
 

@@ -1,10 +1,13 @@
 //! Saving: the op set and history as a document chunk (spec format.md §7), ops in document
 //! order (§7.4).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use converge_encoding::{
     Action, ActorId, Change, ChangeColumnsWriter, DocChangeRef, DocOpRef, DocumentChunk, ElemId,
-    FileChunk, KeyRef, ObjId, OpColumnsWriter, OpId, ValueRef, decode_chunks, write_document,
+    EncodedColumns, FileChunk, KeyRef, ObjId, OpColumnsWriter, OpId, ValueRef, decode_chunks,
+    write_document_columns,
 };
 
 use crate::doc::Document;
@@ -15,9 +18,16 @@ impl Document {
     /// The document as the reference's `save()` writes it: one document chunk (columns of
     /// 256 bytes or more deflated), followed by the raw chunks of queued changes whose deps
     /// are missing. Marks everything as saved for [`Document::save_incremental`].
+    ///
+    /// The encoded columns are kept until the next change, so saving again (or syncing the
+    /// whole document to an empty peer) before anything changes only deflates and copies
+    /// them; so are a loaded document chunk's columns, when they are exactly what a save
+    /// writes.
     pub fn save(&mut self) -> Vec<u8> {
         self.saved = self.history.len();
-        let mut out = self.encode_document(true);
+        let columns = self.document_columns();
+        let mut out = self.write_columns(&columns, true);
+        self.saved_columns = Some((self.history.len(), columns));
         for c in self.history.queued_changes() {
             out.extend_from_slice(c.bytes());
         }
@@ -27,6 +37,37 @@ impl Document {
     /// The document as the reference's `save_nocompress()` writes it (no orphans appended).
     pub fn save_nocompress(&self) -> Vec<u8> {
         self.encode_document(false)
+    }
+
+    /// The document chunk, compressed or not: from the kept columns if they are current.
+    pub(crate) fn encode_document(&self, compress: bool) -> Vec<u8> {
+        self.write_columns(&self.document_columns(), compress)
+    }
+
+    /// The document's columns: the kept ones while the history has not grown since they were
+    /// kept, else encoded now.
+    fn document_columns(&self) -> Arc<EncodedColumns> {
+        match &self.saved_columns {
+            Some((len, columns)) if *len == self.history.len() => {
+                // Tests and fuzzing run with debug assertions: the kept columns must be
+                // exactly what encoding the op set gives.
+                debug_assert!(
+                    **columns == self.encode_columns(),
+                    "kept columns differ from the encoded ones"
+                );
+                Arc::clone(columns)
+            }
+            _ => Arc::new(self.encode_columns()),
+        }
+    }
+
+    /// A document chunk of `columns` with this document's authors and heads.
+    fn write_columns(&self, columns: &EncodedColumns, compress: bool) -> Vec<u8> {
+        let actors: Vec<ActorId> = authors(self)
+            .iter()
+            .map(|&a| self.ops.actors[a as usize].clone())
+            .collect();
+        write_document_columns(&actors, &self.history.head_indexes(), columns, compress)
     }
 
     /// The changes applied since the last `save` or `save_incremental`, as concatenated change
@@ -115,11 +156,10 @@ impl Document {
         Ok(())
     }
 
-    /// The document chunk, encoded (compressed or not) straight from the op set and history:
-    /// authors sorted bytewise, changes in application order, ops in document order with
-    /// successor lists (the bytes of [`Document::document_chunk`]`.encode(compress)`, without
-    /// building it).
-    pub(crate) fn encode_document(&self, compress: bool) -> Vec<u8> {
+    /// The document's columns, encoded straight from the op set and history: authors sorted
+    /// bytewise, changes in application order, ops in document order with successor lists
+    /// (the columns of [`Document::document_chunk`]`.encode(compress)`, without building it).
+    fn encode_columns(&self) -> EncodedColumns {
         let ops = &self.ops;
         let history = &self.history;
         let authors = authors(self);
@@ -247,12 +287,7 @@ impl Document {
             block.flush(&ctx, &mut writer);
         }
 
-        let heads = history.head_indexes();
-        let actors: Vec<ActorId> = authors
-            .iter()
-            .map(|&a| ops.actors[a as usize].clone())
-            .collect();
-        write_document(&actors, &heads, changes, writer, compress)
+        EncodedColumns::from_writers(changes, writer)
     }
 
     /// The document chunk: authors sorted bytewise, changes in application order, ops in
@@ -598,6 +633,65 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// A document loaded from what a save wrote keeps the chunk's columns, and saving it
+    /// again writes the same bytes without encoding; one whose chunk lists map keys out of
+    /// order keeps none and saves in order. Any edit makes the next save encode again.
+    #[test]
+    fn loaded_columns_are_kept_only_when_they_are_what_a_save_writes() {
+        use crate::types::{ExpandMark, ObjType, ROOT};
+        use converge_encoding::{Key, ScalarValue};
+        let mut a = Document::with_actor(ActorId::from_bytes(&[0xbb]));
+        let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        a.splice_text(&t, 0, 0, "héllo wörld").unwrap();
+        a.splice_text(&t, 2, 3, "").unwrap();
+        a.mark(&t, 1..3, "b", ScalarValue::Bool(true), ExpandMark::Both)
+            .unwrap();
+        let l = a.put_object(&ROOT, "l", ObjType::List).unwrap();
+        a.insert(&l, 0, ScalarValue::Counter(1)).unwrap();
+        a.increment(&l, 0, 2).unwrap();
+        a.put(&ROOT, "a", ScalarValue::F64(0.5)).unwrap();
+        let mut b = a.fork();
+        b.set_actor(ActorId::from_bytes(&[0xaa]));
+        a.put(&ROOT, "k", ScalarValue::Int(1)).unwrap();
+        b.put(&ROOT, "k", ScalarValue::Str("two".into())).unwrap();
+        b.delete(&l, 0).unwrap();
+        a.merge(&b).unwrap();
+
+        let bytes = a.save();
+        assert!(a.saved_columns.is_some(), "a save keeps its columns");
+        assert_eq!(a.save(), bytes);
+        let mut loaded = Document::load(&bytes).unwrap();
+        assert!(
+            loaded.saved_columns.is_some(),
+            "canonical chunk: columns kept"
+        );
+        assert_eq!(loaded.save(), bytes);
+        assert_eq!(loaded.save_nocompress(), a.save_nocompress());
+        loaded.put(&ROOT, "z", ScalarValue::Int(3)).unwrap();
+        let mut fresh = loaded.fork();
+        fresh.saved_columns = None;
+        assert_eq!(loaded.save(), fresh.save());
+
+        // The root's keys in reverse: the same document, but not laid out as a save does.
+        let mut chunk = a.document_chunk();
+        let root_ops = chunk
+            .ops
+            .iter()
+            .take_while(|op| op.obj == ObjId::Root)
+            .count();
+        chunk.ops[..root_ops].sort_by(|x, y| match (&x.key, &y.key) {
+            (Key::Map(p), Key::Map(q)) => q.cmp(p),
+            _ => std::cmp::Ordering::Equal,
+        });
+        let shuffled = Document::load(&chunk.encode(true)).unwrap();
+        assert!(
+            shuffled.saved_columns.is_none(),
+            "keys out of order: no columns kept"
+        );
+        assert_eq!(shuffled.value_tree(&ROOT), a.value_tree(&ROOT));
+        assert_eq!(shuffled.save_nocompress(), a.save_nocompress());
     }
 
     #[test]

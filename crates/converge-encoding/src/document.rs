@@ -11,6 +11,7 @@ mod reconstruct;
 mod writer;
 
 use std::io::Read;
+use std::sync::Arc;
 
 use smallvec::SmallVec;
 
@@ -25,7 +26,10 @@ use crate::value::{Action, ScalarValue, ValueRef};
 use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
 pub use reconstruct::HeadsCheck;
-pub use writer::{ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsWriter, write_document};
+pub use writer::{
+    ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsWriter, write_document,
+    write_document_columns,
+};
 
 /// The DEFLATE bit of a column spec.
 const DEFLATE_BIT: u32 = 0x08;
@@ -43,6 +47,9 @@ mod change_col {
     pub(super) const DEPS: u32 = 0x43;
     pub(super) const EXTRA_META: u32 = 0x56;
     pub(super) const EXTRA_RAW: u32 = 0x57;
+    pub(super) const ALL: [u32; 9] = [
+        ACTOR, SEQ, MAX_OP, TIME, MESSAGE, DEPS_COUNT, DEPS, EXTRA_META, EXTRA_RAW,
+    ];
 }
 
 /// Op column specs (spec format.md §7.3).
@@ -63,6 +70,24 @@ mod op_col {
     pub(super) const SUCC_COUNTER: u32 = 0x83;
     pub(super) const EXPAND: u32 = 0x94;
     pub(super) const MARK_NAME: u32 = 0xa5;
+    pub(super) const ALL: [u32; 16] = [
+        OBJ_ACTOR,
+        OBJ_COUNTER,
+        KEY_ACTOR,
+        KEY_COUNTER,
+        KEY_STRING,
+        ID_ACTOR,
+        ID_COUNTER,
+        INSERT,
+        ACTION,
+        VALUE_META,
+        VALUE_RAW,
+        SUCC_COUNT,
+        SUCC_ACTOR,
+        SUCC_COUNTER,
+        EXPAND,
+        MARK_NAME,
+    ];
 }
 
 /// Bounds on what decoding a document may allocate, against decompression bombs and run-length
@@ -251,7 +276,7 @@ impl PartialEq<ScalarValue> for DocValue {
 }
 
 /// A decoded document chunk (spec format.md §7.1).
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct DocumentChunk {
     /// Every actor that authored a change, sorted bytewise.
     pub actors: Vec<ActorId>,
@@ -265,6 +290,64 @@ pub struct DocumentChunk {
     /// them (older writers; never `None` without heads). Not validated on read, as in the
     /// reference.
     pub head_indexes: Option<Vec<u64>>,
+    /// The columns as read, when they are exactly what [`write_document`] writes for these
+    /// rows (see [`DocumentChunk::canonical_columns`]). Not part of equality.
+    encoded: Option<Arc<EncodedColumns>>,
+}
+
+/// Equality of content: the columns kept from decoding do not take part.
+impl PartialEq for DocumentChunk {
+    fn eq(&self, other: &Self) -> bool {
+        self.actors == other.actors
+            && self.heads == other.heads
+            && self.changes == other.changes
+            && self.ops == other.ops
+            && self.head_indexes == other.head_indexes
+    }
+}
+
+/// A document's finished columns, uncompressed, in the layout [`write_document`] gives them:
+/// change columns and op columns, each as (spec, data) in spec order, empty ones left out.
+/// Kept by a saver so that saving an unchanged document again costs a copy (and the
+/// deflating), not an encode; [`write_document_columns`] writes them.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct EncodedColumns {
+    changes: Vec<(u32, Vec<u8>)>,
+    ops: Vec<(u32, Vec<u8>)>,
+}
+
+impl EncodedColumns {
+    /// The columns of two finished writers.
+    pub fn from_writers(changes: ChangeColumnsWriter<'_>, ops: OpColumnsWriter<'_>) -> Self {
+        let keep = |cols: Vec<(u32, Vec<u8>)>| -> Vec<(u32, Vec<u8>)> {
+            cols.into_iter().filter(|(_, d)| !d.is_empty()).collect()
+        };
+        EncodedColumns {
+            changes: keep(changes.finish()),
+            ops: keep(ops.finish()),
+        }
+    }
+
+    /// The bytes of column data held.
+    pub fn data_len(&self) -> usize {
+        self.changes
+            .iter()
+            .chain(&self.ops)
+            .map(|(_, d)| d.len())
+            .sum()
+    }
+}
+
+impl std::fmt::Debug for EncodedColumns {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let lens = |cols: &[(u32, Vec<u8>)]| -> Vec<(u32, usize)> {
+            cols.iter().map(|(s, d)| (*s, d.len())).collect()
+        };
+        f.debug_struct("EncodedColumns")
+            .field("changes", &lens(&self.changes))
+            .field("ops", &lens(&self.ops))
+            .finish()
+    }
 }
 
 /// The data of a set of columns, inflated where needed, keyed by normalized spec.
@@ -306,6 +389,44 @@ impl Columns {
             .iter()
             .find(|(s, _)| *s == spec)
             .map(|(_, d)| d.as_slice())
+    }
+
+    /// The columns in the writer's layout, if the non-empty columns among `known` are exactly
+    /// `expected` (unknown columns, which the writer never writes, are dropped).
+    fn into_layout(self, known: &[u32], expected: &[u32]) -> Option<Vec<(u32, Vec<u8>)>> {
+        let mut cols: Vec<(u32, Vec<u8>)> = self
+            .data
+            .into_iter()
+            .filter(|(s, d)| !d.is_empty() && known.contains(s))
+            .collect();
+        cols.sort_unstable_by_key(|(s, _)| *s);
+        let specs = cols.iter().map(|(s, _)| *s);
+        specs.eq(expected.iter().copied()).then_some(cols)
+    }
+}
+
+/// What decoding a set of columns learned about whether they are laid out exactly as the
+/// writer lays out the same rows: the canonical run layouts are enforced while decoding; this
+/// records the rest (overlong numbers, value bytes, which optional columns are needed).
+#[derive(Default)]
+struct Shape {
+    /// Nothing seen that the writer would write differently.
+    canonical: bool,
+    /// The columns the writer would write for these rows, in spec order.
+    expected: Vec<u32>,
+}
+
+/// Whether a value's raw bytes are what [`ValueRef::encode_raw`] writes for it (documents
+/// tolerate trailing bytes after an integer, and bytes after a null or a boolean).
+fn value_is_canonical(value: ValueRef<'_>, raw_len: usize) -> bool {
+    match value {
+        ValueRef::Null | ValueRef::Bool(_) => raw_len == 0,
+        ValueRef::Uint(u) => raw_len == leb128::u64_len(u),
+        ValueRef::Int(i) | ValueRef::Counter(i) | ValueRef::Timestamp(i) => {
+            raw_len == leb128::i64_len(i)
+        }
+        ValueRef::F64(_) => raw_len == 8,
+        ValueRef::Str(_) | ValueRef::Bytes(_) | ValueRef::Unknown { .. } => true,
     }
 }
 
@@ -373,6 +494,11 @@ impl<D: Iterator<Item = Result<V, DecodeError>>, V> Opt<D> {
 }
 
 impl<'a, T: RleValue<'a>> Opt<RleDecoder<'a, T>> {
+    /// Whether a present column held an overlong LEB128 number.
+    fn overlong(&self) -> bool {
+        self.0.as_ref().is_some_and(RleDecoder::saw_overlong)
+    }
+
     /// The next row; absent columns yield null. `i` is the row number for errors.
     fn next(&mut self, spec: u32, n: u64, i: u64) -> Result<Option<T>, DecodeError> {
         match &mut self.0 {
@@ -383,6 +509,10 @@ impl<'a, T: RleValue<'a>> Opt<RleDecoder<'a, T>> {
 }
 
 impl Opt<DeltaDecoder<'_>> {
+    fn overlong(&self) -> bool {
+        self.0.as_ref().is_some_and(DeltaDecoder::saw_overlong)
+    }
+
     fn next(&mut self, spec: u32, n: u64, i: u64) -> Result<Option<i64>, DecodeError> {
         match &mut self.0 {
             None => Ok(None),
@@ -392,6 +522,10 @@ impl Opt<DeltaDecoder<'_>> {
 }
 
 impl Opt<BoolDecoder<'_>> {
+    fn overlong(&self) -> bool {
+        self.0.as_ref().is_some_and(BoolDecoder::saw_overlong)
+    }
+
     fn next(&mut self, spec: u32, n: u64, i: u64) -> Result<bool, DecodeError> {
         match &mut self.0 {
             None => Ok(false),
@@ -467,7 +601,38 @@ impl DocumentChunk {
             changes,
             ops,
             head_indexes: Some(heads.iter().map(|(_, i)| *i as u64).collect()),
+            encoded: None,
         }
+    }
+
+    /// The chunk's columns exactly as read (inflated), when they are the bytes
+    /// [`write_document`] writes for these rows: canonical runs (enforced by decoding), no
+    /// overlong numbers, values without slack bytes, and exactly the columns the writer
+    /// includes. `None` for a chunk that was built rather than decoded, or written otherwise.
+    /// A saver that lays out its rows as the chunk does (same actors, changes and ops in the
+    /// same order) can keep these instead of encoding again.
+    pub fn canonical_columns(&self) -> Option<&Arc<EncodedColumns>> {
+        self.encoded.as_ref()
+    }
+
+    /// The columns the writer writes for this chunk's rows (what
+    /// [`DocumentChunk::canonical_columns`] must equal when it is `Some`).
+    pub fn encode_columns(&self) -> EncodedColumns {
+        EncodedColumns {
+            changes: encode_changes(&self.changes)
+                .into_iter()
+                .filter(|(_, d)| !d.is_empty())
+                .collect(),
+            ops: encode_ops(&self.ops)
+                .into_iter()
+                .filter(|(_, d)| !d.is_empty())
+                .collect(),
+        }
+    }
+
+    /// [`DocumentChunk::canonical_columns`], moved out of the chunk.
+    pub fn take_canonical_columns(&mut self) -> Option<Arc<EncodedColumns>> {
+        self.encoded.take()
     }
 
     /// Decodes one whole document chunk (header included) with the default limits; the
@@ -533,14 +698,26 @@ impl DocumentChunk {
         if !r.is_empty() {
             return Err(DecodeError::LeftoverData { len: r.remaining() });
         }
-        let changes = decode_changes(&change_cols, actors.len(), limits)?;
-        let ops = decode_ops(&op_cols, actors.len(), limits)?;
+        let (changes, change_shape) = decode_changes(&change_cols, actors.len(), limits)?;
+        let (ops, op_shape) = decode_ops(&op_cols, actors.len(), limits)?;
+        let encoded = if change_shape.canonical && op_shape.canonical {
+            match (
+                change_cols.into_layout(&change_col::ALL, &change_shape.expected),
+                op_cols.into_layout(&op_col::ALL, &op_shape.expected),
+            ) {
+                (Some(changes), Some(ops)) => Some(Arc::new(EncodedColumns { changes, ops })),
+                _ => None,
+            }
+        } else {
+            None
+        };
         Ok(DocumentChunk {
             actors,
             heads,
             changes,
             ops,
             head_indexes,
+            encoded,
         })
     }
 
@@ -558,8 +735,8 @@ impl DocumentChunk {
             &self.actors,
             &self.heads,
             self.head_indexes.as_deref(),
-            encode_changes(&self.changes),
-            encode_ops(&self.ops),
+            &encode_changes(&self.changes),
+            &encode_ops(&self.ops),
             compress,
         )
     }
@@ -575,7 +752,7 @@ impl DocumentChunk {
 /// the same to produce identical bytes.
 fn write_column_data(
     out: &mut Vec<u8>,
-    cols: Vec<(u32, Vec<u8>)>,
+    cols: &[(u32, Vec<u8>)],
     compress: bool,
 ) -> Vec<(u32, usize)> {
     let mut specs = Vec::with_capacity(cols.len());
@@ -583,12 +760,11 @@ fn write_column_data(
         if data.is_empty() {
             continue;
         }
+        let (spec, data) = (*spec, data.as_slice());
         let start = out.len();
         if compress && data.len() >= DEFLATE_MIN_SIZE {
-            let mut enc = flate2::bufread::DeflateEncoder::new(
-                data.as_slice(),
-                flate2::Compression::default(),
-            );
+            let mut enc =
+                flate2::bufread::DeflateEncoder::new(data, flate2::Compression::default());
             if enc.read_to_end(out).is_ok() {
                 specs.push((spec | DEFLATE_BIT, out.len() - start));
                 continue;
@@ -596,7 +772,7 @@ fn write_column_data(
             // Deflating into memory cannot fail; should it, store the column as is.
             out.truncate(start);
         }
-        out.extend_from_slice(&data);
+        out.extend_from_slice(data);
         specs.push((spec, data.len()));
     }
     specs
@@ -614,7 +790,7 @@ fn decode_changes(
     cols: &Columns,
     n_actors: usize,
     limits: DocumentLimits,
-) -> Result<Vec<DocChange>, DecodeError> {
+) -> Result<(Vec<DocChange>, Shape), DecodeError> {
     use change_col::*;
     let n = count_rows(cols.get(ACTOR), limits.max_rows, "changes")?;
     let mut actor = rle_u64(cols, ACTOR);
@@ -627,6 +803,7 @@ fn decode_changes(
     let mut extra_meta = rle_u64(cols, EXTRA_META);
     let mut extra_raw = Reader::new(cols.get(EXTRA_RAW).unwrap_or_default());
     let mut dep_items: u64 = 0;
+    let (mut any_message, mut any_extra, mut metas_canonical) = (false, false, true);
     let mut out = Vec::with_capacity(n as usize);
     for i in 0..n {
         let a = non_null(actor.next(ACTOR, n, i)?, "change actor", i)?;
@@ -652,8 +829,11 @@ fn decode_changes(
             d.push(dep);
         }
         let meta = extra_meta.next(EXTRA_META, n, i)?.unwrap_or(7);
+        metas_canonical &= meta & 0xf == 7;
         let extra_len = usize::try_from(meta >> 4).unwrap_or(usize::MAX);
         let extra = extra_raw.take(extra_len)?.to_vec();
+        any_message |= msg.is_some();
+        any_extra |= !extra.is_empty();
         out.push(DocChange {
             actor: actor_index(a, n_actors)?,
             seq: u32_field(s, "change seq", i)?,
@@ -672,7 +852,34 @@ fn decode_changes(
     deps_count.finish(DEPS_COUNT, n)?;
     deps.finish(DEPS, dep_items)?;
     extra_meta.finish(EXTRA_META, n)?;
-    Ok(out)
+    let overlong = actor.overlong()
+        || seq.overlong()
+        || max_op.overlong()
+        || time.overlong()
+        || message.overlong()
+        || deps_count.overlong()
+        || deps.overlong()
+        || extra_meta.overlong();
+    let mut expected = Vec::new();
+    if n > 0 {
+        expected.extend([ACTOR, SEQ, MAX_OP, TIME]);
+        if any_message {
+            expected.push(MESSAGE);
+        }
+        expected.push(DEPS_COUNT);
+        if dep_items > 0 {
+            expected.push(DEPS);
+        }
+        expected.push(EXTRA_META);
+        if any_extra {
+            expected.push(EXTRA_RAW);
+        }
+    }
+    let shape = Shape {
+        canonical: !overlong && metas_canonical && extra_raw.is_empty(),
+        expected,
+    };
+    Ok((out, shape))
 }
 
 fn u32_field(v: i64, field: &'static str, row: u64) -> Result<u64, DecodeError> {
@@ -683,7 +890,7 @@ fn decode_ops(
     cols: &Columns,
     n_actors: usize,
     limits: DocumentLimits,
-) -> Result<Vec<DocOp>, DecodeError> {
+) -> Result<(Vec<DocOp>, Shape), DecodeError> {
     use op_col::*;
     let n = count_rows(cols.get(ACTION), limits.max_rows, "ops")?;
     let mut obj_actor = rle_u64(cols, OBJ_ACTOR);
@@ -703,6 +910,10 @@ fn decode_ops(
     let mut expand = boolean(cols, EXPAND);
     let mut mark_name = rle_str(cols, MARK_NAME);
     let mut succ_items: u64 = 0;
+    // Which optional columns the writer would need, and whether every value is canonical.
+    let (mut any_obj, mut any_key_actor, mut any_key_counter, mut any_key_string) =
+        (false, false, false, false);
+    let (mut any_expand, mut any_mark, mut values_canonical) = (false, false, true);
     let mut out = Vec::with_capacity(n as usize);
     for i in 0..n {
         let obj = match (
@@ -747,7 +958,9 @@ fn decode_ops(
         let meta = non_null(value_meta.next(VALUE_META, n, i)?, "value metadata", i)?;
         let len = usize::try_from(meta >> 4).unwrap_or(usize::MAX);
         let raw = value_raw.take(len)?;
-        let value = DocValue::from(ValueRef::decode_raw(meta, raw, false)?);
+        let value_ref = ValueRef::decode_raw(meta, raw, false)?;
+        values_canonical &= value_is_canonical(value_ref, raw.len());
+        let value = DocValue::from(value_ref);
         let sc = non_null(succ_count.next(SUCC_COUNT, n, i)?, "succ count", i)?;
         succ_items += sc;
         if succ_items > limits.max_rows as u64 {
@@ -771,6 +984,14 @@ fn decode_ops(
         }
         let exp = expand.next(EXPAND, n, i)?;
         let name = mark_name.next(MARK_NAME, n, i)?.map(Box::from);
+        any_obj |= obj != ObjId::Root;
+        match key {
+            Key::Map(_) => any_key_string = true,
+            Key::Seq(ElemId::Head) => any_key_counter = true,
+            Key::Seq(ElemId::Op(_)) => (any_key_actor, any_key_counter) = (true, true),
+        }
+        any_expand |= exp;
+        any_mark |= name.is_some();
         out.push(DocOp {
             id,
             obj,
@@ -797,7 +1018,55 @@ fn decode_ops(
     succ_counter.finish(SUCC_COUNTER, succ_items)?;
     expand.finish(EXPAND, n)?;
     mark_name.finish(MARK_NAME, n)?;
-    Ok(out)
+    let overlong = obj_actor.overlong()
+        || obj_counter.overlong()
+        || key_actor.overlong()
+        || key_counter.overlong()
+        || key_string.overlong()
+        || id_actor.overlong()
+        || id_counter.overlong()
+        || insert.overlong()
+        || action.overlong()
+        || value_meta.overlong()
+        || succ_count.overlong()
+        || succ_actor.overlong()
+        || succ_counter.overlong()
+        || expand.overlong()
+        || mark_name.overlong();
+    let mut expected = Vec::new();
+    if n > 0 {
+        if any_obj {
+            expected.extend([OBJ_ACTOR, OBJ_COUNTER]);
+        }
+        if any_key_actor {
+            expected.push(KEY_ACTOR);
+        }
+        if any_key_counter {
+            expected.push(KEY_COUNTER);
+        }
+        if any_key_string {
+            expected.push(KEY_STRING);
+        }
+        expected.extend([ID_ACTOR, ID_COUNTER, INSERT, ACTION, VALUE_META]);
+        if value_raw.position() > 0 {
+            expected.push(VALUE_RAW);
+        }
+        expected.push(SUCC_COUNT);
+        if succ_items > 0 {
+            expected.extend([SUCC_ACTOR, SUCC_COUNTER]);
+        }
+        if any_expand {
+            expected.push(EXPAND);
+        }
+        if any_mark {
+            expected.push(MARK_NAME);
+        }
+    }
+    let shape = Shape {
+        canonical: !overlong && values_canonical && value_raw.is_empty(),
+        expected,
+    };
+    Ok((out, shape))
 }
 
 fn encode_changes(changes: &[DocChange]) -> Vec<(u32, Vec<u8>)> {
@@ -901,6 +1170,80 @@ mod tests {
         assert_eq!(doc.encode(false), expected);
         assert_eq!(doc.encode(true), expected);
         assert_eq!(DocumentChunk::decode(&expected).unwrap(), doc);
+    }
+
+    /// A chunk the writer wrote keeps its columns, which write the same bytes again; one
+    /// with the same rows laid out otherwise (an overlong number, an all-false optional
+    /// column, an unknown column) decodes to equal rows but keeps none.
+    #[test]
+    fn canonical_columns_are_kept_only_when_the_writer_would_write_them() {
+        let expected = hex("85 6f 4a 83 d5 ad ba a7 00 60
+             01 02 aa bb
+             01 3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797
+             06 01 02 03 02 13 02 23 02 40 02 56 02
+             08 15 03 21 02 23 02 34 01 42 02 56 02 57 01 80 01 02
+             7f 00 7f 01 7f 01 7f 00 7f 00 7f 07
+             7f 01 6b 7f 00 7f 01 01 7f 01 7f 14 01 7f 00
+             00");
+        let doc = DocumentChunk::decode(&expected).unwrap();
+        let cols = doc.canonical_columns().expect("canonical").clone();
+        assert_eq!(*cols, doc.encode_columns());
+        let heads = vec![(doc.heads[0], 0)];
+        for compress in [false, true] {
+            assert_eq!(
+                write_document_columns(&doc.actors, &heads, &cols, compress),
+                doc.encode(compress)
+            );
+        }
+        let data = |ops: &str| -> Vec<u8> {
+            hex(&format!(
+                "01 02 aa bb
+                 01 3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797
+                 06 01 02 03 02 13 02 23 02 40 02 56 02
+                 {ops}
+                 00"
+            ))
+        };
+        let variants = [
+            // the id actor as an overlong LEB128 number
+            "08 15 03 21 03 23 02 34 01 42 02 56 02 57 01 80 01 02
+             7f 00 7f 01 7f 01 7f 00 7f 00 7f 07
+             7f 01 6b 7f 80 00 7f 01 01 7f 01 7f 14 01 7f 00",
+            // an expand column of one false
+            "09 15 03 21 02 23 02 34 01 42 02 56 02 57 01 80 01 02 94 01 01
+             7f 00 7f 01 7f 01 7f 00 7f 00 7f 07
+             7f 01 6b 7f 00 7f 01 01 7f 01 7f 14 01 7f 00 01",
+        ];
+        // An unknown column is dropped: the writer never writes one, so what is kept is still
+        // exactly the writer's output.
+        let unknown = DocumentChunk::decode_data(
+            &data(
+                "09 15 03 21 02 23 02 34 01 42 02 56 02 57 01 80 01 02 f5 01 01
+                 7f 00 7f 01 7f 01 7f 00 7f 00 7f 07
+                 7f 01 6b 7f 00 7f 01 01 7f 01 7f 14 01 7f 00 01",
+            ),
+            DocumentLimits::default(),
+        )
+        .unwrap();
+        assert_eq!(unknown.canonical_columns(), Some(&cols));
+        assert!(
+            DocumentChunk::decode_data(
+                &data(
+                    "08 15 03 21 02 23 02 34 01 42 02 56 02 57 01 80 01 02
+                 7f 00 7f 01 7f 01 7f 00 7f 00 7f 07
+                 7f 01 6b 7f 00 7f 01 01 7f 01 7f 14 01 7f 00"
+                ),
+                DocumentLimits::default()
+            )
+            .unwrap()
+            .canonical_columns()
+            .is_some()
+        );
+        for ops in variants {
+            let other = DocumentChunk::decode_data(&data(ops), DocumentLimits::default()).unwrap();
+            assert_eq!(other, doc, "{ops}");
+            assert!(other.canonical_columns().is_none(), "{ops}");
+        }
     }
 
     #[test]

@@ -77,6 +77,9 @@ fn document_decode_inputs() {
             continue;
         };
         let _ = doc.reconstruct_changes();
+        if let Some(kept) = doc.canonical_columns() {
+            assert_eq!(**kept, doc.encode_columns(), "{}", path.display());
+        }
         for compress in [false, true] {
             let bytes = doc.encode(compress);
             let again = DocumentChunk::decode(&bytes).unwrap();

@@ -10,7 +10,7 @@ use crate::ids::{ActorId, ChangeHash, ElemId, KeyRef, ObjId, OpId};
 use crate::leb128;
 use crate::value::{Action, ValueRef};
 
-use super::{change_col, op_col, write_column_data, write_column_specs};
+use super::{EncodedColumns, change_col, op_col, write_column_data, write_column_specs};
 
 /// One op row, borrowed (the fields of [`DocOp`](super::DocOp)). Strings that the column
 /// encoders keep (`key`, `mark_name`) live for `'a`; the rest only for the call (`'s`).
@@ -301,6 +301,22 @@ pub fn write_document(
     ops: OpColumnsWriter<'_>,
     compress: bool,
 ) -> Vec<u8> {
+    write_document_columns(
+        actors,
+        heads,
+        &EncodedColumns::from_writers(changes, ops),
+        compress,
+    )
+}
+
+/// [`write_document`] from columns finished earlier (kept from a previous save, or read by
+/// [`DocumentChunk::canonical_columns`](super::DocumentChunk::canonical_columns)).
+pub fn write_document_columns(
+    actors: &[ActorId],
+    heads: &[(ChangeHash, usize)],
+    columns: &EncodedColumns,
+    compress: bool,
+) -> Vec<u8> {
     let mut heads = heads.to_vec();
     heads.sort_by_key(|h| h.0);
     let hashes: Vec<ChangeHash> = heads.iter().map(|h| h.0).collect();
@@ -309,8 +325,8 @@ pub fn write_document(
         actors,
         &hashes,
         Some(&indexes),
-        changes.finish(),
-        ops.finish(),
+        &columns.changes,
+        &columns.ops,
         compress,
     );
     let mut out = Vec::new();
@@ -323,8 +339,8 @@ pub(super) fn write_data(
     actors: &[ActorId],
     heads: &[ChangeHash],
     head_indexes: Option<&[u64]>,
-    change_cols: Vec<(u32, Vec<u8>)>,
-    op_cols: Vec<(u32, Vec<u8>)>,
+    change_cols: &[(u32, Vec<u8>)],
+    op_cols: &[(u32, Vec<u8>)],
     compress: bool,
 ) -> Vec<u8> {
     let mut out = Vec::new();
