@@ -256,7 +256,8 @@ impl Document {
 
     /// The op set of a chunk's ops, and whether the chunk lists them exactly in the order a
     /// save writes them (objects by id, map keys ascending and each key's ops together, a
-    /// sequence element's other ops right after it, successors ascending, increments signed),
+    /// sequence element's other ops right after it, successors ascending, increments signed,
+    /// make ops valueless),
     /// so that its columns are what a save would write.
     fn build(&self, chunk: &DocumentChunk) -> Option<(OpSet, bool)> {
         let mut set = OpSet::new(self.ops.encoding);
@@ -319,6 +320,9 @@ impl Document {
             }
             if op.action == Action::Del {
                 return None;
+            }
+            if op.action.is_make() && op.value.as_value_ref() != ValueRef::Null {
+                in_order = false; // a make op's value is saved as null
             }
             let value = match (op.action, op.value.as_value_ref()) {
                 (Action::Inc, ValueRef::Uint(u)) => {

@@ -803,15 +803,22 @@ fn decode_changes(
     let mut extra_meta = rle_u64(cols, EXTRA_META);
     let mut extra_raw = Reader::new(cols.get(EXTRA_RAW).unwrap_or_default());
     let mut dep_items: u64 = 0;
+    // Whether every row's time, dep count and extra metadata is what the writer writes.
     let (mut any_message, mut any_extra, mut metas_canonical) = (false, false, true);
     let mut out = Vec::with_capacity(n as usize);
     for i in 0..n {
         let a = non_null(actor.next(ACTOR, n, i)?, "change actor", i)?;
         let s = non_null(seq.next(SEQ, n, i)?, "change seq", i)?;
         let m = non_null(max_op.next(MAX_OP, n, i)?, "change maxOp", i)?;
-        let t = time.next(TIME, n, i)?.unwrap_or(0);
+        // Null time, dep count or extra metadata rows read as their defaults, which the
+        // writer writes as values.
+        let t = time.next(TIME, n, i)?;
+        metas_canonical &= t.is_some();
+        let t = t.unwrap_or(0);
         let msg = message.next(MESSAGE, n, i)?.map(str::to_owned);
-        let dc = deps_count.next(DEPS_COUNT, n, i)?.unwrap_or(0);
+        let dc = deps_count.next(DEPS_COUNT, n, i)?;
+        metas_canonical &= dc.is_some();
+        let dc = dc.unwrap_or(0);
         dep_items += dc;
         if dep_items > limits.max_rows as u64 {
             return Err(DecodeError::TooManyRows {
@@ -828,8 +835,9 @@ fn decode_changes(
             })?;
             d.push(dep);
         }
-        let meta = extra_meta.next(EXTRA_META, n, i)?.unwrap_or(7);
-        metas_canonical &= meta & 0xf == 7;
+        let meta = extra_meta.next(EXTRA_META, n, i)?;
+        metas_canonical &= meta.is_some_and(|m| m & 0xf == 7);
+        let meta = meta.unwrap_or(7);
         let extra_len = usize::try_from(meta >> 4).unwrap_or(usize::MAX);
         let extra = extra_raw.take(extra_len)?.to_vec();
         any_message |= msg.is_some();
