@@ -37,6 +37,9 @@ pub struct Document {
     /// are for. The columns are a function of the applied changes in order, and the history
     /// only grows, so they are current while its length is unchanged.
     pub(crate) saved_columns: Option<(usize, std::sync::Arc<converge_encoding::EncodedColumns>)>,
+    /// The compressed document chunk the last `save` wrote, and the history length it is
+    /// for (deflating is most of a save once the columns are kept).
+    pub(crate) saved_chunk: Option<(usize, bytes::Bytes)>,
 }
 
 impl Default for Document {
@@ -74,6 +77,7 @@ impl Document {
             obj_cache: None,
             undo_log: Default::default(),
             saved_columns: None,
+            saved_chunk: None,
         }
     }
 

@@ -251,6 +251,7 @@ impl Document {
         self.saved_columns = columns
             .filter(|_| in_our_order)
             .map(|c| (self.history.len(), c));
+        self.saved_chunk = None;
         Ok(Ok(()))
     }
 

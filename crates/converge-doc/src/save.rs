@@ -19,15 +19,23 @@ impl Document {
     /// 256 bytes or more deflated), followed by the raw chunks of queued changes whose deps
     /// are missing. Marks everything as saved for [`Document::save_incremental`].
     ///
-    /// The encoded columns are kept until the next change, so saving again (or syncing the
-    /// whole document to an empty peer) before anything changes only deflates and copies
-    /// them; so are a loaded document chunk's columns, when they are exactly what a save
-    /// writes.
+    /// The encoded columns and the compressed chunk are kept until the next change, so saving
+    /// again (or syncing the whole document to an empty peer) before anything changes copies
+    /// the chunk. A loaded document chunk's columns are kept too when they are exactly what a
+    /// save writes, so the first save after such a load only deflates them.
     pub fn save(&mut self) -> Vec<u8> {
-        self.saved = self.history.len();
-        let columns = self.document_columns();
-        let mut out = self.write_columns(&columns, true);
-        self.saved_columns = Some((self.history.len(), columns));
+        let len = self.history.len();
+        self.saved = len;
+        let mut out = match self.kept_chunk() {
+            Some(chunk) => chunk.to_vec(),
+            None => {
+                let columns = self.document_columns();
+                let out = self.write_columns(&columns, true);
+                self.saved_columns = Some((len, columns));
+                self.saved_chunk = Some((len, Bytes::copy_from_slice(&out)));
+                out
+            }
+        };
         for c in self.history.queued_changes() {
             out.extend_from_slice(c.bytes());
         }
@@ -39,9 +47,26 @@ impl Document {
         self.encode_document(false)
     }
 
-    /// The document chunk, compressed or not: from the kept columns if they are current.
+    /// The document chunk, compressed or not: the kept chunk or columns if they are current.
     pub(crate) fn encode_document(&self, compress: bool) -> Vec<u8> {
-        self.write_columns(&self.document_columns(), compress)
+        match self.kept_chunk() {
+            Some(chunk) if compress => chunk.to_vec(),
+            _ => self.write_columns(&self.document_columns(), compress),
+        }
+    }
+
+    /// The compressed chunk the last save wrote, if the history has not grown since.
+    fn kept_chunk(&self) -> Option<&Bytes> {
+        match &self.saved_chunk {
+            Some((len, chunk)) if *len == self.history.len() => {
+                debug_assert!(
+                    **chunk == self.write_columns(&self.document_columns(), true),
+                    "kept chunk differs from the encoded one"
+                );
+                Some(chunk)
+            }
+            _ => None,
+        }
     }
 
     /// The document's columns: the kept ones while the history has not grown since they were
@@ -672,6 +697,7 @@ mod tests {
         loaded.put(&ROOT, "z", ScalarValue::Int(3)).unwrap();
         let mut fresh = loaded.fork();
         fresh.saved_columns = None;
+        fresh.saved_chunk = None;
         assert_eq!(loaded.save(), fresh.save());
 
         // The root's keys in reverse: the same document, but not laid out as a save does.
