@@ -1,0 +1,45 @@
+//! Times a fresh encode of a replayed trace document (converge's `save_nocompress`, which
+//! encodes every column when no save kept them) and a full compressed save, beside the
+//! oracle's `save` / `save_nocompress`:
+//!
+//! ```text
+//! cargo run --release -p converge-benches --example trace_save_probe -- TRACE [N] [cv]
+//! ```
+//!
+//! With `cv` only converge's encode runs, N times (for `perf`).
+
+use std::time::{Duration, Instant};
+
+use converge_benches::traces::{automerge_replay, converge_replay, load_trace, replay_plan};
+
+fn min_of(n: usize, mut f: impl FnMut()) -> Duration {
+    (0..n)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let name = args.first().map_or("rustcode", String::as_str);
+    let n: usize = args.get(1).map_or(9, |s| s.parse().expect("N"));
+    let only_cv = args.get(2).is_some_and(|s| s == "cv");
+    let trace = load_trace(name);
+    let plan = replay_plan(&trace);
+    let (doc, _) = converge_replay(&trace, &plan);
+    let encode = min_of(n, || drop(std::hint::black_box(doc.save_nocompress())));
+    println!("{name}: converge encode (save_nocompress, no kept columns): min {encode:?}");
+    if only_cv {
+        return;
+    }
+    let full = min_of(n, || drop(std::hint::black_box(doc.clone().save())));
+    println!("{name}: converge first save (clone + save): min {full:?}");
+    let (mut oracle, _) = automerge_replay(&trace, &plan);
+    let am = min_of(n, || drop(std::hint::black_box(oracle.save())));
+    let am_nc = min_of(n, || drop(std::hint::black_box(oracle.save_nocompress())));
+    println!("{name}: automerge save min {am:?}, save_nocompress min {am_nc:?}");
+}
