@@ -14,7 +14,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use converge_encoding::{
-    Action, Change, DecodeError, DocumentChunk, ElemId, HeadsCheck, Key, ObjId, OpId, ValueRef,
+    Action, ActorId, Change, DecodeError, DocOp, DocumentChunk, ElemId, HeadsCheck, Key, ObjId,
+    OpId, ValueRef,
 };
 
 use crate::doc::Document;
@@ -55,16 +56,16 @@ enum IdIndex {
 }
 
 impl IdIndex {
-    /// An empty index for every op id and successor id of `chunk`, mapped by `map_id` into
+    /// An empty index for every op id and successor id of `ops`, mapped by `map_id` into
     /// `n_actors` actors.
     fn new(
-        chunk: &DocumentChunk,
+        ops: &[DocOp],
         map_id: &impl Fn(OpId) -> Option<OpId>,
         n_actors: usize,
     ) -> Option<IdIndex> {
         let mut ranges: Vec<(u32, u32)> = vec![(u32::MAX, 0); n_actors];
         let mut entries = 0u64;
-        for op in &chunk.ops {
+        for op in ops {
             for id in std::iter::once(&op.id).chain(&op.succ) {
                 let id = map_id(*id)?;
                 let r = ranges.get_mut(id.actor as usize)?;
@@ -80,7 +81,7 @@ impl IdIndex {
             .sum();
         if span > 2 * entries + 1024 {
             let mut map = IdMap::default();
-            map.reserve(chunk.ops.len());
+            map.reserve(ops.len());
             return Some(IdIndex::Hash(map, n_actors));
         }
         Some(IdIndex::Dense(
@@ -238,7 +239,8 @@ impl Document {
         drop(metas);
         drop(first);
         chunk.changes = Vec::new();
-        let Some((ops, in_our_order)) = self.build(&chunk) else {
+        let chunk_ops = std::mem::take(&mut chunk.ops);
+        let Some((ops, in_our_order)) = self.build(&chunk.actors, chunk_ops) else {
             return Ok(Err((0..history.len())
                 .filter_map(|i| history.change(i))
                 .collect()));
@@ -260,25 +262,35 @@ impl Document {
     /// sequence element's other ops right after it, successors ascending, increments signed,
     /// make ops valueless),
     /// so that its columns are what a save would write.
-    fn build(&self, chunk: &DocumentChunk) -> Option<(OpSet, bool)> {
+    ///
+    /// The decoded ops are consumed as the op set grows: they are taken from the end of the
+    /// reversed vector, whose allocation shrinks as it empties (for a large document the two
+    /// would otherwise both be whole at the end: godot-thread's 9.4M decoded ops are ~1 GB).
+    fn build(&self, actors: &[ActorId], mut doc_ops: Vec<DocOp>) -> Option<(OpSet, bool)> {
         let mut set = OpSet::new(self.ops.encoding);
-        let actor_map: Vec<u32> = chunk.actors.iter().map(|a| set.intern_actor(a)).collect();
+        let actor_map: Vec<u32> = actors.iter().map(|a| set.intern_actor(a)).collect();
         let map_id = |id: OpId| -> Option<OpId> {
             Some(OpId::new(id.counter, *actor_map.get(id.actor as usize)?))
         };
-        let mut ids = IdIndex::new(chunk, &map_id, set.actors.len())?;
-        let n_succ: usize = chunk.ops.iter().map(|op| op.succ.len()).sum();
-        set.ops
-            .reserve_exact(chunk.ops.len() + n_succ.min(chunk.ops.len()));
+        let mut ids = IdIndex::new(&doc_ops, &map_id, set.actors.len())?;
+        let n_succ: usize = doc_ops.iter().map(|op| op.succ.len()).sum();
+        let n_ops = doc_ops.len();
+        set.ops.reserve_exact(n_ops + n_succ.min(n_ops));
         set.succs.reserve_exact(n_succ);
+        // (stored op's arena index, successor id), for pass 2.
+        let mut pending: Vec<(u32, OpId)> = Vec::with_capacity(n_succ);
 
         // Pass 1: stored ops, in document order.
         let mut in_order = true;
         // The object of the previous op, its last map key and its last element.
         let mut prev_obj: Option<Option<OpId>> = None;
-        let mut prev_key: Option<&str> = None;
+        let mut prev_key: Option<u32> = None;
         let mut last_elem = NONE;
-        for op in &chunk.ops {
+        doc_ops.reverse();
+        while let Some(op) = doc_ops.pop() {
+            if doc_ops.capacity() > 2 * doc_ops.len() + 4096 {
+                doc_ops.shrink_to_fit();
+            }
             let id = map_id(op.id)?;
             let this_obj = match op.obj {
                 ObjId::Root => None,
@@ -301,9 +313,12 @@ impl Document {
             let kind = set.objects.get(obj as usize)?.kind;
             let key = match (&op.key, kind.is_sequence()) {
                 (Key::Map(k), false) if !op.insert => {
-                    in_order &= prev_key.is_none_or(|p| p <= &**k);
-                    prev_key = Some(k);
-                    set.intern_key(k)
+                    if let Some(p) = prev_key {
+                        in_order &= set.keys.get(p as usize).is_some_and(|p| **p <= **k);
+                    }
+                    let key = set.intern_key(k);
+                    prev_key = Some(key);
+                    key
                 }
                 (Key::Seq(ElemId::Head), true) if op.insert => HEAD,
                 (Key::Seq(ElemId::Op(e)), true) => {
@@ -352,13 +367,14 @@ impl Document {
             if op.insert {
                 last_elem = idx;
             }
+            pending.extend(op.succ.iter().map(|&s| (idx, s)));
         }
+        drop(doc_ops);
 
-        // Pass 2: successors; ids that are not stored ops are deletions.
-        for (i, op) in chunk.ops.iter().enumerate() {
-            let pred = i as u32;
-            for s in &op.succ {
-                let s = map_id(*s)?;
+        // Pass 2: successors, in document order; ids that are not stored ops are deletions.
+        for (pred, s) in pending {
+            {
+                let s = map_id(s)?;
                 let succ = match ids.get(s) {
                     Some(idx) => idx,
                     None => {

@@ -37,16 +37,32 @@ pub(crate) struct Deletion {
 }
 
 /// The pred list of every stored op and the deletions (§8 step 2). Op `i` of the document is
-/// stored op `i` for `i < preds.len()`, deletion `i - preds.len()` after that.
+/// stored op `i` for `i` below the number of stored ops, deletion `i - stored` after that.
 pub(crate) struct Rebuilt {
-    pub(crate) preds: Vec<SmallVec<[OpId; 1]>>,
+    /// Stored op `i`'s preds are `pred_ids[pred_starts[i]..pred_starts[i + 1]]` (one flat
+    /// list: a small vector per op took 24 bytes per op, most of them empty).
+    pred_starts: Vec<u32>,
+    pred_ids: Vec<OpId>,
     pub(crate) dels: Vec<Deletion>,
+}
+
+impl Rebuilt {
+    /// The preds of stored op `i`, sorted.
+    pub(crate) fn preds(&self, i: usize) -> &[OpId] {
+        let start = self.pred_starts.get(i).copied().unwrap_or(0) as usize;
+        let end = self.pred_starts.get(i + 1).copied().unwrap_or(0) as usize;
+        self.pred_ids.get(start..end).unwrap_or_default()
+    }
 }
 
 /// Rebuilds preds and deletions: one pass over the groups of the document order; per group,
 /// its successor entries sorted by id are matched against its ops.
 pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
-    let mut preds: Vec<SmallVec<[OpId; 1]>> = vec![SmallVec::new(); ops.len()];
+    let mut pred_starts: Vec<u32> = Vec::with_capacity(ops.len() + 1);
+    pred_starts.push(0);
+    let mut pred_ids: Vec<OpId> = Vec::new();
+    // The preds found for one group's ops: (position in the group, pred), each op's sorted.
+    let mut found_preds: Vec<(usize, OpId)> = Vec::new();
     let mut dels: Vec<Deletion> = Vec::new();
     // (succ id, lister position, lister id) of one group, and (op id, position) of its ops.
     let mut entries: Vec<(OpId, usize, OpId)> = Vec::new();
@@ -64,6 +80,7 @@ pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
         let group = ops.get(start..start + len).unwrap_or_default();
         entries.clear();
         members.clear();
+        found_preds.clear();
         for (j, op) in group.iter().enumerate() {
             entries.extend(op.succ.iter().map(|s| (*s, start + j, op.id)));
             members.push((op.id, start + j));
@@ -81,8 +98,10 @@ pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
                 .map(|m| m.1);
             match found {
                 Some(pos) => {
-                    if let Some(p) = preds.get_mut(pos) {
-                        p.extend(run.iter().filter(|e| e.1 < pos).map(|e| e.2));
+                    let from = found_preds.len();
+                    found_preds
+                        .extend(run.iter().filter(|e| e.1 < pos).map(|e| (pos - start, e.2)));
+                    if let Some(p) = found_preds.get_mut(from..) {
                         p.sort_unstable();
                     }
                 }
@@ -101,9 +120,23 @@ pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
                 }
             }
         }
+        // Each op of the group is matched by at most one run: ordering by position (stably)
+        // keeps each op's preds sorted.
+        found_preds.sort_by_key(|p| p.0);
+        let mut next = found_preds.iter().peekable();
+        for j in 0..len.min(group.len()) {
+            while let Some(&(_, pred)) = next.next_if(|p| p.0 == j) {
+                pred_ids.push(pred);
+            }
+            pred_starts.push(pred_ids.len() as u32);
+        }
         start += len;
     }
-    Rebuilt { preds, dels }
+    Rebuilt {
+        pred_starts,
+        pred_ids,
+        dels,
+    }
 }
 
 /// What groups ops in §8 step 2: a map key, or a sequence element.
@@ -465,11 +498,7 @@ impl DocumentChunk {
     /// numbers, preds unsorted; `None` for a deletion whose key cannot be found.
     fn op_view<'d>(&'d self, rebuilt: &'d Rebuilt, i: usize) -> Option<ChangeOpRef<'d>> {
         if let Some(op) = self.ops.get(i) {
-            let pred = rebuilt
-                .preds
-                .get(i)
-                .map(|p| p.as_slice())
-                .unwrap_or_default();
+            let pred = rebuilt.preds(i);
             return Some(ChangeOpRef {
                 obj: op.obj,
                 key: KeyRef::of(&op.key),
@@ -557,7 +586,7 @@ mod tests {
         ];
         let rebuilt = rebuild_ops(&ops);
         assert_eq!(rebuilt.dels.len(), 2);
-        assert_eq!(rebuilt.preds[1].as_slice(), &[OpId::new(1, 0)]);
+        assert_eq!(rebuilt.preds(1), &[OpId::new(1, 0)]);
         let del3 = rebuilt
             .dels
             .iter()
