@@ -1,27 +1,56 @@
 //! An insert-only hash table from change hash to dense change index that stores only the
 //! `u32` index and a 32-bit tag: the hash itself lives once, in the graph's `Vec<ChangeHash>`.
 //!
-//! Open addressing with linear probing, at most 3/4 full. Slots are chosen by SipHash (std's
-//! `RandomState`, keyed per table) of the hash's first 16 bytes, so a peer cannot grind change
-//! hashes that pile into one run of slots. The tag (other bits of the same SipHash) lets a probe
-//! skip a slot without loading the hash it points to, so a lookup touches the slot array
-//! (sequentially) and, almost always, at most one stored hash.
+//! Open addressing with linear probing, at most 3/4 full. Slots are chosen by a keyed folded
+//! multiply of the hash's first 16 bytes (`(lo ^ k0) × (hi ^ k1)` as 128 bits, halves XORed;
+//! the keys come from std's randomly keyed `RandomState`, per table), so a peer that grinds
+//! change hashes cannot aim them at one run of slots without knowing the keys. Change hashes
+//! are SHA-256 outputs, so a keyed mix this cheap is enough (SipHash cost ~4 % of a local
+//! commit). The tag (the high bits of the same mix) lets a probe skip a slot without loading
+//! the hash it points to, so a lookup touches the slot array (sequentially) and, almost always,
+//! at most one stored hash.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
 
 use converge_encoding::ChangeHash;
 
+/// Eight bytes of a 16-byte prefix, from `at`.
+fn prefix_half(prefix: &[u8; 16], at: usize) -> [u8; 8] {
+    let mut out = [0u8; 8];
+    for (o, b) in out.iter_mut().zip(prefix.iter().skip(at)) {
+        *o = *b;
+    }
+    out
+}
+
 /// No index is `u32::MAX` (the graph keeps it free), so this is no valid slot.
 const EMPTY: u64 = u64::MAX;
 const MIN_SLOTS: usize = 16;
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(crate) struct HashIndex {
     /// `tag << 32 | index`, or `EMPTY`.
     slots: Vec<u64>,
     len: usize,
-    state: RandomState,
+    /// The mixing keys (random per table).
+    keys: [u64; 2],
+}
+
+impl Default for HashIndex {
+    fn default() -> Self {
+        HashIndex {
+            slots: Vec::new(),
+            len: 0,
+            keys: random_keys(),
+        }
+    }
+}
+
+/// Two random 64-bit keys from std's randomly keyed hasher.
+fn random_keys() -> [u64; 2] {
+    let state = RandomState::new();
+    [state.hash_one(0x5a17_u64), state.hash_one(0x00c0_ffee_u64)]
 }
 
 impl HashIndex {
@@ -33,7 +62,7 @@ impl HashIndex {
         HashIndex {
             slots: vec![EMPTY; slots],
             len: 0,
-            state: RandomState::new(),
+            keys: random_keys(),
         }
     }
 
@@ -43,7 +72,12 @@ impl HashIndex {
         for (out, b) in prefix.iter_mut().zip(hash.as_bytes()) {
             *out = *b;
         }
-        let h = self.state.hash_one(u128::from_le_bytes(prefix));
+        let [lo, hi] = [
+            u64::from_le_bytes(prefix_half(&prefix, 0)),
+            u64::from_le_bytes(prefix_half(&prefix, 8)),
+        ];
+        let product = u128::from(lo ^ self.keys[0]) * u128::from(hi ^ self.keys[1]);
+        let h = (product as u64) ^ ((product >> 64) as u64);
         // `slots.len()` is a power of two, far below 2^32 slots: the tag uses other bits.
         let slot = (h as usize) & self.slots.len().wrapping_sub(1);
         (slot, (h >> 32) << 32)
