@@ -550,7 +550,7 @@ impl Change {
 
     /// [`Change::from_parts_ref`] with the ops given as borrowed views instead of
     /// `parts.ops` (which is ignored: leave it empty): `views` yields the same `n_ops` ops on
-    /// every call (it is called twice). This lets a caller holding ops in its own form
+    /// every call (it is called more than once). This lets a caller holding ops in its own form
     /// encode a change without building a [`ChangeOp`] per op.
     pub fn from_op_refs<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         parts: &ChangeParts,
@@ -983,6 +983,17 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         write_bytes(out, a.as_bytes());
     }
 
+    // One op with at most one pred (a local keystroke): its columns written directly.
+    let single = if n_ops == 1 {
+        views().next().filter(|op| op.pred.len() <= 1)
+    } else {
+        None
+    };
+    if let Some(op) = single.filter(|_| !FORCE_GENERAL_ENCODER.with(std::cell::Cell::get)) {
+        write_one_row(&op, &actors, bufs)?;
+        return Ok(finish_layout(parts, out, bufs, message, &actors));
+    }
+
     let mut key_str = StrEncoder::new();
     let mut mark_name = StrEncoder::new();
     let (mut any_obj, mut any_key_actor, mut any_key_ctr, mut any_key_str) =
@@ -1106,6 +1117,103 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
     if any_mark {
         mark_name.finish_into(b_mark);
     }
+    Ok(finish_layout(parts, out, bufs, message, &actors))
+}
+
+thread_local! {
+    /// Tests: make [`encode_change_data`] take the general path for single ops too, to check
+    /// the direct writer against it.
+    static FORCE_GENERAL_ENCODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Validates one op as the general path does (row 0) and writes its columns into `bufs`
+/// exactly as the column encoders write a single row: a value `v` as the literal run
+/// `7f v`, booleans as run lengths (`01` false, `00 01` true), optional columns only when
+/// used, and at most one pred.
+fn write_one_row(
+    op: &ChangeOpRef<'_>,
+    actors: &ActorMap<'_>,
+    bufs: &mut [Vec<u8>; NUM_COLUMNS],
+) -> Result<(), DecodeError> {
+    if op.action == Action::Inc && !matches!(op.value, ValueRef::Int(_) | ValueRef::Uint(_)) {
+        return Err(DecodeError::NonNumericInc { row: 0 });
+    }
+    if let ValueRef::Unknown { type_code, .. } = op.value
+        && !(10..=15).contains(&type_code)
+    {
+        return Err(DecodeError::OutOfRange {
+            field: "unknown value type code",
+            value: u64::from(type_code),
+            offset: 0,
+        });
+    }
+    let [
+        b_obj_actor,
+        b_obj_ctr,
+        b_key_actor,
+        b_key_ctr,
+        b_key_str,
+        b_insert,
+        b_action,
+        b_meta,
+        b_raw,
+        b_pred_count,
+        b_pred_actor,
+        b_pred_ctr,
+        b_expand,
+        b_mark,
+    ] = bufs;
+    let uint = |b: &mut Vec<u8>, v: u64| {
+        b.push(0x7f);
+        leb128::write_u64(b, v);
+    };
+    let int = |b: &mut Vec<u8>, v: i64| {
+        b.push(0x7f);
+        leb128::write_i64(b, v);
+    };
+    let string = |b: &mut Vec<u8>, v: &str| {
+        b.push(0x7f);
+        write_bytes(b, v.as_bytes());
+    };
+    if let ObjId::Op(id) = op.obj {
+        uint(b_obj_actor, u64::from(actors.map(id.actor)?));
+        uint(b_obj_ctr, u64::from(id.counter));
+    }
+    match op.key {
+        KeyRef::Map(k) => string(b_key_str, k),
+        KeyRef::Seq(ElemId::Head) => int(b_key_ctr, 0),
+        KeyRef::Seq(ElemId::Op(id)) => {
+            uint(b_key_actor, u64::from(actors.map(id.actor)?));
+            int(b_key_ctr, i64::from(id.counter));
+        }
+    }
+    b_insert.extend_from_slice(if op.insert { &[0, 1] } else { &[1] });
+    uint(b_action, op.action.code());
+    let meta = op.value.encode_raw(b_raw);
+    uint(b_meta, meta);
+    uint(b_pred_count, op.pred.len() as u64);
+    if let Some(p) = op.pred.first() {
+        uint(b_pred_actor, u64::from(actors.map(p.actor)?));
+        int(b_pred_ctr, i64::from(p.counter));
+    }
+    if op.expand {
+        b_expand.extend_from_slice(&[0, 1]);
+    }
+    if let Some(m) = op.mark_name {
+        string(b_mark, m);
+    }
+    Ok(())
+}
+
+/// Writes the column metadata and data after the header in `out`, then the extra bytes, and
+/// says where everything went.
+fn finish_layout(
+    parts: &ChangeParts,
+    out: &mut Vec<u8>,
+    bufs: &[Vec<u8>; NUM_COLUMNS],
+    message: (u32, u32),
+    actors: &ActorMap<'_>,
+) -> Layout {
     let mut cols: [(ColumnSpec, &[u8]); NUM_COLUMNS] =
         [(ColumnSpec::from_raw(0), &[]); NUM_COLUMNS];
     for ((slot, spec), buf) in cols.iter_mut().zip(SPECS).zip(bufs.iter()) {
@@ -1122,12 +1230,12 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
     write_column_data(out, &cols);
     let extra_start = out.len() as u32;
     out.extend_from_slice(&parts.extra_bytes);
-    Ok(Layout {
+    Layout {
         message,
         columns,
         extra: (extra_start, out.len() as u32),
         other_actors: actors.sorted.iter().map(|a| (*a).clone()).collect(),
-    })
+    }
 }
 
 fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
@@ -1240,6 +1348,113 @@ impl<'p> ActorMap<'p> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failure is the assertion
 mod tests {
     use super::*;
+
+    /// The direct single-op writer gives exactly the general encoder's change (bytes, hash,
+    /// layout) or the same error, over every combination of object, key, insert, action,
+    /// value, zero or one pred (own or other actor), expand and mark name.
+    #[test]
+    fn single_op_writer_matches_the_general_encoder() {
+        let parts = ChangeParts {
+            actor: ActorId::from_bytes(&[0xbb]),
+            seq: 3,
+            start_op: 7,
+            time: -2,
+            message: Some("m".into()),
+            deps: vec![ChangeHash([5; 32])],
+            other_actors: vec![ActorId::from_bytes(&[0xaa]), ActorId::from_bytes(&[0xcc])],
+            ops: Vec::new(),
+            extra_bytes: vec![1, 2],
+        };
+        let objs = [
+            ObjId::Root,
+            ObjId::Op(OpId::new(2, 0)),
+            ObjId::Op(OpId::new(5, 2)),
+        ];
+        let keys = [
+            KeyRef::Map("k"),
+            KeyRef::Map(""),
+            KeyRef::Seq(ElemId::Head),
+            KeyRef::Seq(ElemId::Op(OpId::new(3, 0))),
+            KeyRef::Seq(ElemId::Op(OpId::new(4, 1))),
+        ];
+        let actions = [
+            Action::Set,
+            Action::Inc,
+            Action::Del,
+            Action::MakeText,
+            Action::Mark,
+        ];
+        let values = [
+            ValueRef::Null,
+            ValueRef::Bool(true),
+            ValueRef::Int(-5),
+            ValueRef::Uint(300),
+            ValueRef::F64(0.5),
+            ValueRef::Str("héllo"),
+            ValueRef::Bytes(&[9, 9]),
+            ValueRef::Counter(1),
+            ValueRef::Unknown {
+                type_code: 12,
+                bytes: &[1],
+            },
+            ValueRef::Unknown {
+                type_code: 3,
+                bytes: &[1],
+            },
+        ];
+        let preds: [&[OpId]; 4] = [
+            &[],
+            &[OpId::new(6, 0)],
+            &[OpId::new(6, 2)],
+            &[OpId::new(6, 3)],
+        ];
+        let encode = |op: ChangeOpRef<'_>, general: bool| {
+            FORCE_GENERAL_ENCODER.with(|f| f.set(general));
+            let out = Change::from_op_refs(&parts, 1, || std::iter::once(op));
+            FORCE_GENERAL_ENCODER.with(|f| f.set(false));
+            out
+        };
+        let mut compared = 0;
+        for obj in objs {
+            for key in keys {
+                for insert in [false, true] {
+                    for action in actions {
+                        for value in values {
+                            for pred in preds {
+                                for expand in [false, true] {
+                                    for mark_name in [None, Some("b")] {
+                                        let op = ChangeOpRef {
+                                            obj,
+                                            key,
+                                            insert,
+                                            action,
+                                            value,
+                                            pred,
+                                            expand,
+                                            mark_name,
+                                        };
+                                        let (direct, general) =
+                                            (encode(op, false), encode(op, true));
+                                        match (&direct, &general) {
+                                            (Ok(d), Ok(g)) => {
+                                                assert_eq!(d.bytes(), g.bytes(), "{op:?}");
+                                                assert_eq!(d.hash(), g.hash());
+                                                assert_eq!(d.columns, g.columns);
+                                                assert_eq!(d.other_actors, g.other_actors);
+                                                compared += 1;
+                                            }
+                                            _ => assert_eq!(direct, general, "{op:?}"),
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(compared > 10_000, "{compared}");
+    }
 
     fn del_with_preds(pred: Vec<OpId>) -> ChangeOp {
         ChangeOp {
