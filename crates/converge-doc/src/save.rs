@@ -720,6 +720,72 @@ mod tests {
         assert_eq!(shuffled.save_nocompress(), a.save_nocompress());
     }
 
+    /// Every loaded document whose chunk's columns are kept holds exactly what encoding its
+    /// op set gives: the corpus documents (the largest skipped) and the `document_decode`
+    /// fuzz seeds and regressions. Explicit, so it also runs in release builds, where the
+    /// debug assertion on each reuse does not.
+    #[test]
+    fn kept_columns_of_loaded_files_equal_a_fresh_encode() {
+        use converge_encoding::chunk::{ChunkType, write_chunk};
+        use converge_encoding::{DocumentChunk, DocumentLimits};
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut files: Vec<Vec<u8>> = Vec::new();
+        for dir in [
+            "../shared/data/automerge-corpus/real-docs",
+            "../shared/data/automerge-corpus/egwalker",
+        ] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().into_owned();
+                let big = e.metadata().map_or(true, |m| m.len() > 2_000_000);
+                if !big && (name.ends_with(".am") || name.ends_with(".amrg")) {
+                    files.extend(std::fs::read(e.path()));
+                }
+            }
+        }
+        let limits = DocumentLimits {
+            max_inflated_bytes: 1 << 20,
+            max_rows: 1 << 16,
+        };
+        for dir in [
+            "fuzz/seeds/document_decode",
+            "fuzz/regressions/document_decode",
+        ] {
+            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let Ok(data) = std::fs::read(e.path()) else {
+                    continue;
+                };
+                if DocumentChunk::decode_data(&data, limits).is_ok() {
+                    let mut chunk = Vec::new();
+                    write_chunk(&mut chunk, ChunkType::Document, &data);
+                    files.push(chunk);
+                }
+            }
+        }
+        let mut kept = 0;
+        for bytes in &files {
+            let Ok(doc) = Document::load(bytes) else {
+                continue;
+            };
+            if let Some((len, columns)) = &doc.saved_columns
+                && *len == doc.history.len()
+            {
+                assert!(**columns == doc.encode_columns());
+                kept += 1;
+            }
+        }
+        assert!(kept > 5, "only {kept} loaded documents kept their columns");
+        println!(
+            "{kept} of {} loaded documents kept their columns",
+            files.len()
+        );
+    }
+
     #[test]
     fn bitset() {
         let mut s = BitSet::new(130);

@@ -188,9 +188,17 @@ fn check_history(seed: u64, history: &mut History, tally: &mut Tally) {
                 &ours,
                 &oracle_load(&mine),
             );
-            let theirs = Document::load(&oracle.save())
+            let oracle_bytes = oracle.save();
+            let mut theirs = Document::load(&oracle_bytes)
                 .unwrap_or_else(|e| panic!("{ctx}: converge loads the oracle's save: {e}"));
             assert_same(&format!("{ctx} oracle save"), &theirs, &oracle);
+            // Saving what was loaded gives the oracle's bytes back (the loaded chunk's
+            // columns are reused; debug builds check them against a fresh encode).
+            assert_eq!(
+                theirs.save(),
+                oracle_bytes,
+                "{ctx}: our save of the oracle's save"
+            );
             tally.comparisons += 3;
         }
     }
@@ -460,8 +468,14 @@ fn converge_histories_load_in_the_oracle() {
             &merged,
             &oracle_load(&plain),
         );
-        let theirs = Document::load(&oracle.save()).expect("load the oracle's save");
+        let oracle_bytes = oracle.save();
+        let mut theirs = Document::load(&oracle_bytes).expect("load the oracle's save");
         assert_same(&format!("seed {seed} oracle save"), &theirs, &oracle);
+        assert_eq!(
+            theirs.save(),
+            oracle_bytes,
+            "seed {seed}: our save of the oracle's save"
+        );
         comparisons += 3;
         sessions += 1;
     }
