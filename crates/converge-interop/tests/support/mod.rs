@@ -457,7 +457,14 @@ fn random_scalar(rng: &mut SplitMix64, params: &Params) -> ScalarValue {
             ScalarValue::Bytes((0..len).map(|_| rng.next_u64() as u8).collect())
         }
         14 | 15 => ScalarValue::counter(rng.below(1000) as i64 - 500),
-        16 => ScalarValue::counter(*rng.pick(&[0, i64::MIN, i64::MAX])),
+        // The extremes only in release builds: automerge 0.12 adds increments with `+`, so a
+        // debug build of the oracle panics on the overflow that release builds wrap (and
+        // `make test` runs in release). Same slice length either way, so the same histories.
+        16 => ScalarValue::counter(*rng.pick(if cfg!(debug_assertions) {
+            &[0, -(1 << 40), 1 << 40]
+        } else {
+            &[0, i64::MIN, i64::MAX]
+        })),
         17 => ScalarValue::Timestamp(rng.next_u64() as i64),
         18 => ScalarValue::Timestamp(-905_182_979_000),
         19 => ScalarValue::Unknown {
