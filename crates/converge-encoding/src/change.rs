@@ -989,7 +989,7 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
     } else {
         None
     };
-    if let Some(op) = single.filter(|_| !FORCE_GENERAL_ENCODER.with(std::cell::Cell::get)) {
+    if let Some(op) = single.filter(|_| !force_general_encoder()) {
         write_one_row(&op, &actors, bufs)?;
         return Ok(finish_layout(parts, out, bufs, message, &actors));
     }
@@ -1036,18 +1036,7 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         }
         insert.append(op.insert);
         action.append_value(op.action.code());
-        if op.action == Action::Inc && !matches!(op.value, ValueRef::Int(_) | ValueRef::Uint(_)) {
-            return Err(DecodeError::NonNumericInc { row });
-        }
-        if let ValueRef::Unknown { type_code, .. } = op.value
-            && !(10..=15).contains(&type_code)
-        {
-            return Err(DecodeError::OutOfRange {
-                field: "unknown value type code",
-                value: u64::from(type_code),
-                offset: 0,
-            });
-        }
+        check_value(&op, row)?;
         value.append_ref(op.value);
         pred_count.append_value(op.pred.len() as u64);
         preds.clear();
@@ -1120,10 +1109,39 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
     Ok(finish_layout(parts, out, bufs, message, &actors))
 }
 
+/// Whether [`encode_change_data`] takes the general path for single ops too (tests set it to
+/// check the direct writer against that path).
+#[cfg(test)]
+fn force_general_encoder() -> bool {
+    FORCE_GENERAL_ENCODER.with(std::cell::Cell::get)
+}
+
+#[cfg(not(test))]
+fn force_general_encoder() -> bool {
+    false
+}
+
+#[cfg(test)]
 thread_local! {
-    /// Tests: make [`encode_change_data`] take the general path for single ops too, to check
-    /// the direct writer against it.
     static FORCE_GENERAL_ENCODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The value checks of an op at `row`: increments carry an integer, unknown type codes are
+/// 10-15.
+fn check_value(op: &ChangeOpRef<'_>, row: u64) -> Result<(), DecodeError> {
+    if op.action == Action::Inc && !matches!(op.value, ValueRef::Int(_) | ValueRef::Uint(_)) {
+        return Err(DecodeError::NonNumericInc { row });
+    }
+    if let ValueRef::Unknown { type_code, .. } = op.value
+        && !(10..=15).contains(&type_code)
+    {
+        return Err(DecodeError::OutOfRange {
+            field: "unknown value type code",
+            value: u64::from(type_code),
+            offset: 0,
+        });
+    }
+    Ok(())
 }
 
 /// Validates one op as the general path does (row 0) and writes its columns into `bufs`
@@ -1135,18 +1153,7 @@ fn write_one_row(
     actors: &ActorMap<'_>,
     bufs: &mut [Vec<u8>; NUM_COLUMNS],
 ) -> Result<(), DecodeError> {
-    if op.action == Action::Inc && !matches!(op.value, ValueRef::Int(_) | ValueRef::Uint(_)) {
-        return Err(DecodeError::NonNumericInc { row: 0 });
-    }
-    if let ValueRef::Unknown { type_code, .. } = op.value
-        && !(10..=15).contains(&type_code)
-    {
-        return Err(DecodeError::OutOfRange {
-            field: "unknown value type code",
-            value: u64::from(type_code),
-            offset: 0,
-        });
-    }
+    check_value(op, 0)?;
     let [
         b_obj_actor,
         b_obj_ctr,

@@ -319,22 +319,19 @@ pub struct EncodedColumns {
 impl EncodedColumns {
     /// The columns of two finished writers.
     pub fn from_writers(changes: ChangeColumnsWriter<'_>, ops: OpColumnsWriter<'_>) -> Self {
+        Self::from_finished(changes.finish(), ops.finish())
+    }
+
+    /// Finished change and op columns, in spec order, without the empty ones (which the
+    /// layout leaves out).
+    fn from_finished(changes: Vec<(u32, Vec<u8>)>, ops: Vec<(u32, Vec<u8>)>) -> Self {
         let keep = |cols: Vec<(u32, Vec<u8>)>| -> Vec<(u32, Vec<u8>)> {
             cols.into_iter().filter(|(_, d)| !d.is_empty()).collect()
         };
         EncodedColumns {
-            changes: keep(changes.finish()),
-            ops: keep(ops.finish()),
+            changes: keep(changes),
+            ops: keep(ops),
         }
-    }
-
-    /// The bytes of column data held.
-    pub fn data_len(&self) -> usize {
-        self.changes
-            .iter()
-            .chain(&self.ops)
-            .map(|(_, d)| d.len())
-            .sum()
     }
 }
 
@@ -408,7 +405,6 @@ impl Columns {
 /// What decoding a set of columns learned about whether they are laid out exactly as the
 /// writer lays out the same rows: the canonical run layouts are enforced while decoding; this
 /// records the rest (overlong numbers, value bytes, which optional columns are needed).
-#[derive(Default)]
 struct Shape {
     /// Nothing seen that the writer would write differently.
     canonical: bool,
@@ -618,16 +614,7 @@ impl DocumentChunk {
     /// The columns the writer writes for this chunk's rows (what
     /// [`DocumentChunk::canonical_columns`] must equal when it is `Some`).
     pub fn encode_columns(&self) -> EncodedColumns {
-        EncodedColumns {
-            changes: encode_changes(&self.changes)
-                .into_iter()
-                .filter(|(_, d)| !d.is_empty())
-                .collect(),
-            ops: encode_ops(&self.ops)
-                .into_iter()
-                .filter(|(_, d)| !d.is_empty())
-                .collect(),
-        }
+        EncodedColumns::from_finished(encode_changes(&self.changes), encode_ops(&self.ops))
     }
 
     /// [`DocumentChunk::canonical_columns`], moved out of the chunk.
@@ -1182,7 +1169,8 @@ mod tests {
 
     /// A chunk the writer wrote keeps its columns, which write the same bytes again; one
     /// with the same rows laid out otherwise (an overlong number, an all-false optional
-    /// column, an unknown column) decodes to equal rows but keeps none.
+    /// column) decodes to equal rows but keeps none; an unknown column is dropped from what
+    /// is kept.
     #[test]
     fn canonical_columns_are_kept_only_when_the_writer_would_write_them() {
         let expected = hex("85 6f 4a 83 d5 ad ba a7 00 60
