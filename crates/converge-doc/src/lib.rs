@@ -17,6 +17,7 @@
 //! See `DESIGN.md` in this crate for the data structures and their invariants.
 
 mod apply;
+mod bitset;
 mod doc;
 mod error;
 mod history;

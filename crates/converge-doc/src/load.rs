@@ -260,8 +260,7 @@ impl Document {
     /// The op set of a chunk's ops, and whether the chunk lists them exactly in the order a
     /// save writes them (objects by id, map keys ascending and each key's ops together, a
     /// sequence element's other ops right after it, successors ascending, increments signed,
-    /// make ops valueless),
-    /// so that its columns are what a save would write.
+    /// make ops valueless), so that its columns are what a save would write.
     ///
     /// The decoded ops are consumed as the op set grows: they are taken from the end of the
     /// reversed vector, whose allocation shrinks as it empties (for a large document the two
@@ -359,7 +358,7 @@ impl Document {
                 action: op.action,
                 value,
                 expand: op.expand,
-                mark_name: op.mark_name.as_deref().map(str::to_owned),
+                mark_name: op.mark_name.map(String::from),
             });
             if !ids.insert(id, idx) {
                 return None;
@@ -373,27 +372,25 @@ impl Document {
 
         // Pass 2: successors, in document order; ids that are not stored ops are deletions.
         for (pred, s) in pending {
-            {
-                let s = map_id(s)?;
-                let succ = match ids.get(s) {
-                    Some(idx) => idx,
-                    None => {
-                        let p = &set.ops[pred as usize];
-                        let kind = set.objects[p.obj as usize].kind;
-                        let key = if kind.is_sequence() && p.insert {
-                            pred
-                        } else {
-                            p.key
-                        };
-                        let idx = set.push_bulk(NewOp::delete(s, p.obj, key));
-                        if !ids.insert(s, idx) {
-                            return None;
-                        }
-                        idx
+            let s = map_id(s)?;
+            let succ = match ids.get(s) {
+                Some(idx) => idx,
+                None => {
+                    let p = &set.ops[pred as usize];
+                    let kind = set.objects[p.obj as usize].kind;
+                    let key = if kind.is_sequence() && p.insert {
+                        pred
+                    } else {
+                        p.key
+                    };
+                    let idx = set.push_bulk(NewOp::delete(s, p.obj, key));
+                    if !ids.insert(s, idx) {
+                        return None;
                     }
-                };
-                set.link_succ(pred, succ);
-            }
+                    idx
+                }
+            };
+            set.link_succ(pred, succ);
         }
         let by_actor = ids.into_by_actor();
         set.max_op = by_actor

@@ -10,6 +10,7 @@ use converge_encoding::{
     write_document_columns,
 };
 
+use crate::bitset::BitSet;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::opset::{Body, HEAD, NONE, OpSet};
@@ -494,30 +495,6 @@ fn recycle<'a, 'x, 'y>(mut v: Vec<DocOpRef<'a, 'x>>) -> Vec<DocOpRef<'a, 'y>> {
         .collect()
 }
 
-/// A fixed-size set of arena indexes.
-struct BitSet(Vec<u64>);
-
-impl BitSet {
-    fn new(n: usize) -> Self {
-        BitSet(vec![0; n.div_ceil(64)])
-    }
-    fn insert(&mut self, i: u32) {
-        if let Some(w) = self.0.get_mut(i as usize / 64) {
-            *w |= 1 << (i % 64);
-        }
-    }
-    fn remove(&mut self, i: u32) {
-        if let Some(w) = self.0.get_mut(i as usize / 64) {
-            *w &= !(1 << (i % 64));
-        }
-    }
-    fn contains(&self, i: u32) -> bool {
-        self.0
-            .get(i as usize / 64)
-            .is_some_and(|w| w & (1 << (i % 64)) != 0)
-    }
-}
-
 /// What rows of one object share.
 struct ObjCtx<'a> {
     ops: &'a OpSet,
@@ -784,18 +761,5 @@ mod tests {
             "{kept} of {} loaded documents kept their columns",
             files.len()
         );
-    }
-
-    #[test]
-    fn bitset() {
-        let mut s = BitSet::new(130);
-        for i in [0, 63, 64, 129] {
-            assert!(!s.contains(i));
-            s.insert(i);
-            assert!(s.contains(i));
-        }
-        s.remove(64);
-        assert!(!s.contains(64) && s.contains(63) && s.contains(129));
-        assert!(!s.contains(1000));
     }
 }

@@ -5,6 +5,7 @@
 use bytes::Bytes;
 use converge_encoding::{Change, ChangeHash};
 
+use crate::bitset::BitSet;
 use crate::doc::Document;
 
 impl Document {
@@ -86,14 +87,9 @@ impl Document {
         // Candidates come in increasing index order.
         let base = candidates.first().map_or(0, |i| i.get());
         let span = candidates.last().map_or(0, |i| i.get() + 1 - base);
-        let mut lacking = vec![0u64; span.div_ceil(64)];
-        let is_lacking = |lacking: &[u64], i: usize| {
-            i.checked_sub(base).is_some_and(|off| {
-                lacking
-                    .get(off / 64)
-                    .is_some_and(|w| w & (1u64 << (off % 64)) != 0)
-            })
-        };
+        // Bit `i - base`: change `i` is lacking.
+        let mut lacking = BitSet::new(span);
+        let offset = |i: usize| i.checked_sub(base).and_then(|o| u32::try_from(o).ok());
         let mut out = Vec::new();
         for idx in candidates {
             let Some(change) = graph.change(idx) else {
@@ -101,11 +97,13 @@ impl Document {
             };
             let hash = change.hash();
             let send = !in_filter(&hash)
-                || (!out.is_empty() && change.dep_indexes().any(|d| is_lacking(&lacking, d.get())));
+                || (!out.is_empty()
+                    && change
+                        .dep_indexes()
+                        .any(|d| offset(d.get()).is_some_and(|o| lacking.contains(o))));
             if send {
-                let off = idx.get() - base;
-                if let Some(w) = lacking.get_mut(off / 64) {
-                    *w |= 1u64 << (off % 64);
+                if let Some(o) = offset(idx.get()) {
+                    lacking.insert(o);
                 }
                 out.push(hash);
             }
