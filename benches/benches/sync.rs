@@ -21,11 +21,12 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use automerge::sync::{Message, State, SyncDoc as _};
+use automerge::sync::State;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, AutoCommit, Automerge, ObjType};
+use converge_benches::sync::{Ours, Peer, Theirs, puts, session};
 use converge_doc::Document;
-use converge_sync::{HaveStrategy, SyncExt, SyncMessage, SyncState};
+use converge_sync::{HaveStrategy, SyncState};
 use criterion::{BatchSize, BenchmarkId, Criterion, SamplingMode, criterion_group, criterion_main};
 
 fn corpus_path(name: &str) -> PathBuf {
@@ -46,85 +47,6 @@ fn wanted(name: &str) -> bool {
         .filter(|a| !a.starts_with('-'))
         .collect();
     filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Peers
-
-trait Peer {
-    /// The next message, encoded.
-    fn generate(&mut self) -> Option<Vec<u8>>;
-    fn receive(&mut self, wire: &[u8]);
-    /// Sorted heads.
-    fn heads(&self) -> Vec<[u8; 32]>;
-}
-
-struct Ours {
-    doc: Document,
-    state: SyncState,
-}
-
-impl Peer for Ours {
-    fn generate(&mut self) -> Option<Vec<u8>> {
-        Some(self.doc.generate_sync_message(&mut self.state)?.encode())
-    }
-    fn receive(&mut self, wire: &[u8]) {
-        let m = SyncMessage::decode(wire).expect("converge decodes");
-        self.doc
-            .receive_sync_message(&mut self.state, m)
-            .expect("converge receives");
-    }
-    fn heads(&self) -> Vec<[u8; 32]> {
-        let mut h: Vec<[u8; 32]> = self.doc.heads().iter().map(|h| h.0).collect();
-        h.sort_unstable();
-        h
-    }
-}
-
-struct Theirs {
-    doc: Automerge,
-    state: State,
-}
-
-impl Peer for Theirs {
-    fn generate(&mut self) -> Option<Vec<u8>> {
-        Some(self.doc.generate_sync_message(&mut self.state)?.encode())
-    }
-    fn receive(&mut self, wire: &[u8]) {
-        let m = Message::decode(wire).expect("automerge decodes");
-        self.doc
-            .receive_sync_message(&mut self.state, m)
-            .expect("automerge receives");
-    }
-    fn heads(&self) -> Vec<[u8; 32]> {
-        let mut h: Vec<[u8; 32]> = self.doc.get_heads().iter().map(|h| h.0).collect();
-        h.sort_unstable();
-        h
-    }
-}
-
-/// Runs a session to quiescence, the first peer speaking first; every receive is followed by
-/// a generate on the receiving side. Returns (rounds, bytes).
-fn session(a: &mut dyn Peer, b: &mut dyn Peer) -> (usize, usize) {
-    let (mut rounds, mut bytes) = (0, 0);
-    loop {
-        let mut sent = false;
-        if let Some(m) = a.generate() {
-            bytes += m.len();
-            b.receive(&m);
-            sent = true;
-        }
-        if let Some(m) = b.generate() {
-            bytes += m.len();
-            a.receive(&m);
-            sent = true;
-        }
-        if !sent {
-            return (rounds, bytes);
-        }
-        rounds += 1;
-        assert!(rounds < 100, "sync did not terminate");
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -348,20 +270,6 @@ fn bench_paper(c: &mut Criterion) {
         saved.len()
     );
     run(c, &empty_peer("paper into empty", &saved));
-}
-
-/// `n` small puts on the root map by the document's actor, one commit each; returns the raw
-/// bytes of the new changes.
-fn puts(doc: &mut AutoCommit, n: usize, seed: usize) -> usize {
-    let mut raw = 0;
-    for i in 0..n {
-        let k = (i * 7 + seed) % 16;
-        doc.put(automerge::ROOT, format!("k{k}"), (i * 31 + seed) as i64)
-            .unwrap();
-        doc.commit_with(CommitOptions::default().with_time(0));
-        raw += doc.get_last_local_change().unwrap().raw_bytes().len();
-    }
-    raw
 }
 
 /// Two peers forked after `shared` changes, `divergent` each after that. With `persisted`,

@@ -2,8 +2,9 @@
 //! divergent each, fresh states" (benches/benches/sync.rs, `diverged(10_000, 1_000, false)`),
 //! built the same way: an oracle document of `SHARED` puts, forked into two actors that add
 //! `DIVERGENT` puts each, saved and loaded into converge. Each session starts from fresh
-//! states and clones of the loaded documents, and encodes and decodes every message, as the
-//! bench's `session` does; the clones are made outside the timed part.
+//! states and clones of the loaded documents, and runs the bench's own `session`
+//! (`converge_benches::sync`), every message encoded and decoded; the clones are made outside
+//! the timed part.
 //!
 //! ```text
 //! cargo run --release -p converge-benches --example diverged_sync_probe -- [RUNS [SHARED [DIVERGENT]]] [--automerge]
@@ -14,87 +15,10 @@
 
 use std::time::{Duration, Instant};
 
-use automerge::sync::SyncDoc as _;
-use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, Automerge};
+use converge_benches::sync::{Ours, Theirs, puts, session};
 use converge_doc::Document;
-use converge_sync::{SyncExt, SyncMessage, SyncState};
-
-/// `n` small puts on the root map, one commit each (the bench's `puts`); returns the raw bytes
-/// of the new changes.
-fn puts(doc: &mut AutoCommit, n: usize, seed: usize) -> usize {
-    let mut raw = 0;
-    for i in 0..n {
-        let k = (i * 7 + seed) % 16;
-        doc.put(automerge::ROOT, format!("k{k}"), (i * 31 + seed) as i64)
-            .expect("put");
-        doc.commit_with(automerge::transaction::CommitOptions::default().with_time(0));
-        raw += doc
-            .get_last_local_change()
-            .expect("a change")
-            .raw_bytes()
-            .len();
-    }
-    raw
-}
-
-/// The bench's `session` for two converge peers: until neither side sends, `a` then `b`
-/// generate, every message encoded and decoded. Returns (rounds, bytes).
-fn session(a: &mut Document, b: &mut Document) -> (usize, usize) {
-    let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
-    let (mut rounds, mut bytes) = (0, 0);
-    loop {
-        let mut sent = false;
-        if let Some(m) = a.generate_sync_message(&mut sa) {
-            let wire = m.encode();
-            bytes += wire.len();
-            let m = SyncMessage::decode(&wire).expect("decode");
-            b.receive_sync_message(&mut sb, m).expect("receive");
-            sent = true;
-        }
-        if let Some(m) = b.generate_sync_message(&mut sb) {
-            let wire = m.encode();
-            bytes += wire.len();
-            let m = SyncMessage::decode(&wire).expect("decode");
-            a.receive_sync_message(&mut sa, m).expect("receive");
-            sent = true;
-        }
-        if !sent {
-            return (rounds, bytes);
-        }
-        rounds += 1;
-        assert!(rounds < 100, "sync did not terminate");
-    }
-}
-
-/// The same session between two automerge peers.
-fn automerge_session(a: &mut Automerge, b: &mut Automerge) -> (usize, usize) {
-    use automerge::sync::{Message, State};
-    let (mut sa, mut sb) = (State::new(), State::new());
-    let (mut rounds, mut bytes) = (0, 0);
-    loop {
-        let mut sent = false;
-        if let Some(m) = a.generate_sync_message(&mut sa) {
-            let wire = m.encode();
-            bytes += wire.len();
-            let m = Message::decode(&wire).expect("decode");
-            b.receive_sync_message(&mut sb, m).expect("receive");
-            sent = true;
-        }
-        if let Some(m) = b.generate_sync_message(&mut sb) {
-            let wire = m.encode();
-            bytes += wire.len();
-            let m = Message::decode(&wire).expect("decode");
-            a.receive_sync_message(&mut sa, m).expect("receive");
-            sent = true;
-        }
-        if !sent {
-            return (rounds, bytes);
-        }
-        rounds += 1;
-        assert!(rounds < 100, "sync did not terminate");
-    }
-}
+use converge_sync::SyncState;
 
 fn summary(mut times: Vec<Duration>) -> String {
     times.sort();
@@ -148,12 +72,16 @@ fn main() {
 
     let mut times = Vec::with_capacity(runs);
     let mut last = (0, 0);
+    let peer = |doc: &Document| Ours {
+        doc: doc.clone(),
+        state: SyncState::new(),
+    };
     for _ in 0..runs {
-        let (mut x, mut y) = (a.clone(), b.clone());
+        let (mut x, mut y) = (peer(&a), peer(&b));
         let t = Instant::now();
         last = session(&mut x, &mut y);
         times.push(t.elapsed());
-        assert_eq!(x.heads(), y.heads(), "heads differ");
+        assert_eq!(x.doc.heads(), y.doc.heads(), "heads differ");
         drop((x, y));
     }
     let (rounds, bytes) = last;
@@ -169,10 +97,14 @@ fn main() {
         let runs = (runs / 10).max(3);
         let mut times = Vec::with_capacity(runs);
         let mut last = (0, 0);
+        let peer = |doc: &Automerge| Theirs {
+            doc: doc.clone(),
+            state: automerge::sync::State::new(),
+        };
         for _ in 0..runs {
-            let (mut x, mut y) = (a.clone(), b.clone());
+            let (mut x, mut y) = (peer(&a), peer(&b));
             let t = Instant::now();
-            last = automerge_session(&mut x, &mut y);
+            last = session(&mut x, &mut y);
             times.push(t.elapsed());
         }
         let (rounds, bytes) = last;

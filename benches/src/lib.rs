@@ -1,7 +1,8 @@
 //! Benchmarks live in `benches/`; this library holds what several of them share: the editing
 //! traces of `shared/data/traces` (parsing, and replay on converge and on the automerge 0.12
-//! oracle).
+//! oracle), and sync sessions between peers of either implementation.
 
+pub mod sync;
 pub mod traces;
 
 use std::io::Read;
