@@ -706,42 +706,37 @@ mod tests {
         use converge_encoding::chunk::{ChunkType, write_chunk};
         use converge_encoding::{DocumentChunk, DocumentLimits};
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let entries = |dirs: [&'static str; 2]| {
+            dirs.into_iter()
+                .filter_map(|d| std::fs::read_dir(root.join(d)).ok())
+                .flat_map(|entries| entries.flatten())
+        };
         let mut files: Vec<Vec<u8>> = Vec::new();
-        for dir in [
+        for e in entries([
             "../shared/data/automerge-corpus/real-docs",
             "../shared/data/automerge-corpus/egwalker",
-        ] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                let name = e.file_name().to_string_lossy().into_owned();
-                let big = e.metadata().map_or(true, |m| m.len() > 2_000_000);
-                if !big && (name.ends_with(".am") || name.ends_with(".amrg")) {
-                    files.extend(std::fs::read(e.path()));
-                }
+        ]) {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let big = e.metadata().map_or(true, |m| m.len() > 2_000_000);
+            if !big && (name.ends_with(".am") || name.ends_with(".amrg")) {
+                files.extend(std::fs::read(e.path()));
             }
         }
         let limits = DocumentLimits {
             max_inflated_bytes: 1 << 20,
             max_rows: 1 << 16,
         };
-        for dir in [
+        for e in entries([
             "fuzz/seeds/document_decode",
             "fuzz/regressions/document_decode",
-        ] {
-            let Ok(entries) = std::fs::read_dir(root.join(dir)) else {
+        ]) {
+            let Ok(data) = std::fs::read(e.path()) else {
                 continue;
             };
-            for e in entries.flatten() {
-                let Ok(data) = std::fs::read(e.path()) else {
-                    continue;
-                };
-                if DocumentChunk::decode_data(&data, limits).is_ok() {
-                    let mut chunk = Vec::new();
-                    write_chunk(&mut chunk, ChunkType::Document, &data);
-                    files.push(chunk);
-                }
+            if DocumentChunk::decode_data(&data, limits).is_ok() {
+                let mut chunk = Vec::new();
+                write_chunk(&mut chunk, ChunkType::Document, &data);
+                files.push(chunk);
             }
         }
         let mut kept = 0;
