@@ -232,7 +232,7 @@ impl Document {
         let dep_indexes: smallvec::SmallVec<[u32; 4]> = deps.iter().map(|&(_, i)| i).collect();
         self.history
             .push_ready(change, author, self.ops.max_op, &dep_indexes)
-            .map_err(|r| DocError::from(r.error))?;
+            .map_err(DocError::from)?;
         Ok(hash)
     }
 

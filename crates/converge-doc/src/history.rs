@@ -8,7 +8,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use bytes::{Bytes, BytesMut};
 use converge_dag::{ChangeGraph, ChangeIdx, DagError, QueueSnapshot};
-use converge_encoding::{Change, ChangeHash};
+use converge_encoding::{ActorId, Change, ChangeHash};
 
 use crate::opset::Clock;
 
@@ -70,10 +70,27 @@ const ARENA_BLOCK: usize = 64 * 1024;
 /// Change chunks up to this size go into a shared block; larger ones keep their own buffer.
 const ARENA_MAX_CHUNK: usize = 1024;
 
-/// A change [`History::push_ready`] refused, given back.
-pub(crate) struct Refused {
-    pub(crate) error: DagError,
-    pub(crate) change: Box<Change>,
+/// What the history keeps of a change besides the graph's fields and its bytes.
+pub(crate) struct ChangeData<'a> {
+    pub(crate) hash: ChangeHash,
+    pub(crate) time: i64,
+    pub(crate) message: Option<&'a str>,
+    pub(crate) extra: &'a [u8],
+}
+
+/// A loaded document's change, borrowed: [`History::push_loaded`]'s input.
+pub(crate) struct LoadedChange<'a> {
+    pub(crate) data: ChangeData<'a>,
+    pub(crate) bytes: &'a [u8],
+    pub(crate) actor: &'a ActorId,
+    pub(crate) seq: u64,
+    pub(crate) start_op: u64,
+}
+
+/// A change chunk to keep: owned already, or to be copied.
+enum ChunkBytes<'a> {
+    Owned(Bytes),
+    Borrowed(&'a [u8]),
 }
 
 /// What [`History::mark`] saves to roll a batch back.
@@ -454,9 +471,28 @@ impl History {
     /// [`History::seq_chain`] up to date (is the actor's previous change an ancestor?), maps
     /// the actor, and pushes the bytes, time and running max op.
     fn record_at(&mut self, idx: ChangeIdx, change: Change, actor: u32, max_op: u32) {
+        let data = ChangeData {
+            hash: change.hash(),
+            time: change.time(),
+            message: change.message(),
+            extra: change.extra_bytes(),
+        };
+        let clock_max_op = self.prepare_record(idx, &data.hash, actor, max_op);
+        self.push_data(&data, clock_max_op);
+        self.push_bytes(ChunkBytes::Owned(change.into_bytes()));
+    }
+
+    /// The bookkeeping of [`History::record_at`] before the data is pushed; returns the
+    /// change's running max op.
+    fn prepare_record(
+        &mut self,
+        idx: ChangeIdx,
+        hash: &ChangeHash,
+        actor: u32,
+        max_op: u32,
+    ) -> u32 {
         let Some(c) = self.graph.change(idx) else {
-            self.push_data(change, max_op);
-            return;
+            return max_op;
         };
         let graph_actor = c.actor_index().get();
         let seq = c.seq();
@@ -466,9 +502,7 @@ impl History {
         if self.seq_chain
             && let Some(prev) = prev
             && !c.dep_indexes().any(|d| d == prev)
-            && !self
-                .graph
-                .is_ancestor(&self.hash(prev.get()), &change.hash())
+            && !self.graph.is_ancestor(&self.hash(prev.get()), hash)
         {
             self.seq_chain = false;
         }
@@ -477,7 +511,7 @@ impl History {
             .copied()
             .unwrap_or(0);
         self.map_actor(graph_actor, actor);
-        self.push_data(change, prev_max.max(max_op));
+        prev_max.max(max_op)
     }
 
     fn map_actor(&mut self, graph_actor: usize, actor: u32) {
@@ -492,41 +526,91 @@ impl History {
         }
     }
 
-    fn push_data(&mut self, change: Change, clock_max_op: u32) {
+    /// Pushes a change's time, running max op, message and extra bytes (its bytes follow,
+    /// by [`History::push_bytes`]).
+    fn push_data(&mut self, change: &ChangeData<'_>, clock_max_op: u32) {
         let i = self.bytes.len() as u32;
-        self.times.push(change.time());
+        self.times.push(change.time);
         self.clock_max_op.push(clock_max_op);
-        if let Some(m) = change.message() {
+        if let Some(m) = change.message {
             self.messages.push((i, m.into()));
         }
-        if !change.extra_bytes().is_empty() {
-            self.extra.push((i, change.extra_bytes().into()));
+        if !change.extra.is_empty() {
+            self.extra.push((i, change.extra.into()));
         }
-        let bytes = change.into_bytes();
-        // Small chunks are copied into a shared block: one allocation per block instead of
-        // one per change (most changes are a few dozen bytes; their own allocation and the
-        // allocator's overhead would double what they hold).
-        let bytes = if bytes.len() <= ARENA_MAX_CHUNK {
-            if self.arena.capacity() - self.arena.len() < bytes.len() {
+    }
+
+    /// Pushes a change's chunk bytes. Small chunks are copied into a shared block: one
+    /// allocation per block instead of one per change (most changes are a few dozen bytes;
+    /// their own allocation and the allocator's overhead would double what they hold).
+    fn push_bytes(&mut self, bytes: ChunkBytes<'_>) {
+        let slice: &[u8] = match &bytes {
+            ChunkBytes::Owned(b) => b,
+            ChunkBytes::Borrowed(b) => b,
+        };
+        let bytes = if slice.len() <= ARENA_MAX_CHUNK {
+            if self.arena.capacity() - self.arena.len() < slice.len() {
                 self.arena = BytesMut::with_capacity(ARENA_BLOCK);
             }
-            self.arena.extend_from_slice(&bytes);
+            self.arena.extend_from_slice(slice);
             self.arena.split().freeze()
         } else {
-            bytes
+            match bytes {
+                ChunkBytes::Owned(b) => b,
+                ChunkBytes::Borrowed(b) => Bytes::copy_from_slice(b),
+            }
         };
         self.bytes.push(bytes);
     }
 
-    /// Appends a change known to be ready (a local commit, or a change of a loaded document)
-    /// whose deps are the changes at `deps`, authored by doc actor `actor`.
+    /// Makes room for `changes` more changes with `deps` dependency edges in all (a loaded
+    /// document's, whose numbers are known), so the per-change tables do not grow and copy
+    /// again and again while they are pushed.
+    pub(crate) fn reserve(&mut self, changes: usize, deps: usize) {
+        self.graph.reserve(changes, deps);
+        self.bytes.reserve_exact(changes);
+        self.times.reserve_exact(changes);
+        self.clock_max_op.reserve_exact(changes);
+    }
+
+    /// [`History::push_ready`] for a change of a loaded document given as its chunk bytes,
+    /// hash and fields (nothing refused is kept: the caller falls back to decoding the
+    /// changes).
+    pub(crate) fn push_loaded(
+        &mut self,
+        change: &LoadedChange<'_>,
+        actor: u32,
+        max_op: u32,
+        deps: &[u32],
+    ) -> Result<(), DagError> {
+        if self.graph.queued_len() > 0 {
+            self.graph.discard_queued_from(change.actor, change.seq);
+            let graph = &self.graph;
+            self.queued.retain(|h, _| graph.is_queued(h));
+        }
+        let idx = self.graph.push_ready(
+            change.data.hash,
+            change.actor,
+            change.seq,
+            change.start_op,
+            u64::from(max_op),
+            deps,
+        )?;
+        let clock_max_op = self.prepare_record(idx, &change.data.hash, actor, max_op);
+        self.push_data(&change.data, clock_max_op);
+        self.push_bytes(ChunkBytes::Borrowed(change.bytes));
+        Ok(())
+    }
+
+    /// Appends a local commit (known to be ready) whose deps are the changes at `deps`,
+    /// authored by doc actor `actor`.
     pub(crate) fn push_ready(
         &mut self,
         change: Change,
         actor: u32,
         max_op: u32,
         deps: &[u32],
-    ) -> Result<(), Refused> {
+    ) -> Result<(), DagError> {
         if self.graph.queued_len() > 0 {
             // As the reference: a change claiming (actor, seq) drops queued changes that
             // claim it or build on such a claim.
@@ -534,22 +618,14 @@ impl History {
             let graph = &self.graph;
             self.queued.retain(|h, _| graph.is_queued(h));
         }
-        let idx = match self.graph.push_ready(
+        let idx = self.graph.push_ready(
             change.hash(),
             change.actor(),
             change.seq(),
             change.start_op(),
             u64::from(max_op),
             deps,
-        ) {
-            Ok(idx) => idx,
-            Err(error) => {
-                return Err(Refused {
-                    error,
-                    change: Box::new(change),
-                });
-            }
-        };
+        )?;
         self.record_at(idx, change, actor, max_op);
         Ok(())
     }

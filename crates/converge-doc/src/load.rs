@@ -19,7 +19,7 @@ use converge_encoding::{
 };
 
 use crate::doc::Document;
-use crate::history::History;
+use crate::history::{ChangeData, History, LoadedChange};
 use crate::opset::{Body, HEAD, NONE, NewOp, OpSet, StoredValue, SuccNode};
 use crate::types::ObjType;
 
@@ -206,34 +206,47 @@ impl Document {
                 *first.entry(a).or_insert(next)
             })
             .collect();
+        history.reserve(
+            chunk.changes.len(),
+            chunk.changes.iter().map(|c| c.deps.len()).sum(),
+        );
         let mut metas = chunk.changes.iter();
-        // Once a change is refused: every change so far, for the general path.
-        let mut refused: Option<Vec<Change>> = None;
-        chunk.reconstruct_each(HeadsCheck::Check, |change| {
-            if let Some(back) = &mut refused {
-                back.push(change);
+        // Whether a change was refused (the history is then dropped, and the chunk's changes
+        // decoded for the general path).
+        let mut refused = false;
+        chunk.reconstruct_each_chunk(HeadsCheck::Check, |rebuilt| {
+            if refused {
                 return;
             }
-            let result = match metas.next() {
-                Some(meta) => {
-                    let actor = doc_actor.get(meta.actor as usize).copied().unwrap_or(0);
-                    history
-                        .push_ready(change, actor, meta.max_op as u32, &meta.deps)
-                        .map_err(|r| *r.change)
-                }
-                None => Err(change),
+            let Some(meta) = metas.next() else {
+                refused = true;
+                return;
             };
-            if let Err(change) = result {
-                // Those recorded, decoded again, then this one and the rest.
-                let mut back: Vec<Change> = (0..history.len())
-                    .filter_map(|i| history.change(i))
-                    .collect();
-                back.push(change);
-                refused = Some(back);
-            }
+            let (Some(&actor), Some(actor_id)) = (
+                doc_actor.get(meta.actor as usize),
+                chunk.actors.get(meta.actor as usize),
+            ) else {
+                refused = true;
+                return;
+            };
+            let change = LoadedChange {
+                data: ChangeData {
+                    hash: rebuilt.hash,
+                    time: meta.time,
+                    message: meta.message.as_deref().filter(|m| !m.is_empty()),
+                    extra: &meta.extra_bytes,
+                },
+                bytes: rebuilt.bytes,
+                actor: actor_id,
+                seq: meta.seq,
+                start_op: rebuilt.start_op,
+            };
+            refused = history
+                .push_loaded(&change, actor, meta.max_op as u32, &meta.deps)
+                .is_err();
         })?;
-        if let Some(back) = refused {
-            return Ok(Err(back));
+        if refused {
+            return chunk.reconstruct_changes().map(Err);
         }
         // The change rows are in the history now; the op set is built from the ops alone.
         drop(metas);
@@ -517,7 +530,10 @@ mod tests {
         let mut a = Document::with_actor(ActorId::from_bytes(&[1]));
         let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
         a.splice_text(&t, 0, 0, "hello world").unwrap();
-        a.splice_text(&t, 3, 4, "").unwrap();
+        let mut tx = a.transaction();
+        tx.splice_text(&t, 3, 4, "").unwrap();
+        tx.commit_with(Some("cut".to_owned()), 1_700_000_000_000)
+            .unwrap();
         a.mark(&t, 1..3, "b", ScalarValue::Bool(true), ExpandMark::After)
             .unwrap();
         let l = a.put_object(&ROOT, "l", ObjType::List).unwrap();
@@ -535,7 +551,7 @@ mod tests {
         let mut bulk = Document::with_actor(ActorId::from_bytes(&[9]));
         assert!(matches!(bulk.bulk_load(chunk.clone()), Ok(Ok(()))));
         let mut applied = Document::with_actor(ActorId::from_bytes(&[9]));
-        applied.apply_changes(changes).unwrap();
+        applied.apply_changes(changes.clone()).unwrap();
         assert_eq!(bulk.value_tree(&ROOT), a.value_tree(&ROOT));
         assert_eq!(bulk.value_tree(&ROOT), applied.value_tree(&ROOT));
         assert_eq!(bulk.marks(&t), applied.marks(&t));
@@ -543,6 +559,12 @@ mod tests {
         assert_eq!(bulk.save_nocompress(), applied.save_nocompress());
         assert_eq!(bulk.heads(), a.heads());
         assert_eq!(bulk.max_op(), a.max_op());
+        // The history keeps each change's rebuilt chunk, time and message as decoding it does.
+        assert_eq!(bulk.get_changes(&[]), changes);
+        for (kept, change) in bulk.get_changes(&[]).iter().zip(&changes) {
+            assert_eq!(kept.message(), change.message());
+            assert_eq!(kept.time(), change.time());
+        }
         let h = a.get_changes(&[])[3].hash();
         assert_eq!(bulk.text_at(&t, &[h]), a.text_at(&t, &[h]));
         // and it keeps working as a document

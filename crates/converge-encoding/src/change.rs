@@ -566,6 +566,31 @@ impl Change {
         })
     }
 
+    /// [`Change::from_op_refs`] for a caller that keeps only the chunk: the change chunk's
+    /// bytes replace `out`'s contents and its hash is returned, with no [`Change`] (and none of
+    /// its allocations) built. A loader rebuilding thousands of changes copies each chunk
+    /// once, into its own storage.
+    pub(crate) fn encode_chunk_into<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+        out: &mut Vec<u8>,
+    ) -> Result<ChangeHash, DecodeError> {
+        thread_local! {
+            static SCRATCH: RefCell<Scratch> = RefCell::default();
+        }
+        let encode = |s: &mut Scratch, out: &mut Vec<u8>| {
+            s.clear();
+            encode_change_data(parts, n_ops, &views, s)?;
+            out.clear();
+            Ok(chunk::write_chunk(out, ChunkType::Change, &s.data))
+        };
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut s) => encode(&mut s, out),
+            Err(_) => encode(&mut Scratch::default(), out),
+        })
+    }
+
     fn from_views_with<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         parts: &ChangeParts,
         n_ops: usize,

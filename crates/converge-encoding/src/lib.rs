@@ -46,7 +46,7 @@ pub use bytes::Bytes;
 pub use change::{Change, ChangeOp, ChangeOpRef, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
 pub use document::{
     ChangeColumnsWriter, DocChange, DocChangeRef, DocOp, DocOpRef, DocValue, DocumentChunk,
-    DocumentLimits, EncodedColumns, HeadsCheck, OpColumnsWriter, write_document,
+    DocumentLimits, EncodedColumns, HeadsCheck, OpColumnsWriter, RebuiltChunk, write_document,
     write_document_columns,
 };
 pub use error::{CanonicalRule, DecodeError};

@@ -325,6 +325,68 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
     })
 }
 
+/// A change rebuilt by [`DocumentChunk::reconstruct_each_chunk`]: its change chunk (borrowed
+/// until the next change is built) and hash.
+#[derive(Clone, Copy, Debug)]
+pub struct RebuiltChunk<'a> {
+    /// The change's hash.
+    pub hash: ChangeHash,
+    /// The whole change chunk, header included.
+    pub bytes: &'a [u8],
+    /// The change's start op.
+    pub start_op: u64,
+}
+
+/// Where a rebuilt change goes: encoded into a [`Change`], or only into chunk bytes.
+trait Sink {
+    /// Encodes the change of `parts` with the `n_ops` ops of `views`, hands it on and returns
+    /// its hash.
+    fn emit<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
+        &mut self,
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+    ) -> Result<ChangeHash, DecodeError>;
+}
+
+struct ChangeSink<F>(F);
+
+impl<F: FnMut(Change)> Sink for ChangeSink<F> {
+    fn emit<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
+        &mut self,
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+    ) -> Result<ChangeHash, DecodeError> {
+        let change = Change::from_op_refs(parts, n_ops, views)?;
+        let hash = change.hash();
+        (self.0)(change);
+        Ok(hash)
+    }
+}
+
+struct ChunkSink<F> {
+    sink: F,
+    buf: Vec<u8>,
+}
+
+impl<F: FnMut(RebuiltChunk<'_>)> Sink for ChunkSink<F> {
+    fn emit<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
+        &mut self,
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+    ) -> Result<ChangeHash, DecodeError> {
+        let hash = Change::encode_chunk_into(parts, n_ops, views, &mut self.buf)?;
+        (self.sink)(RebuiltChunk {
+            hash,
+            bytes: &self.buf,
+            start_op: parts.start_op,
+        });
+        Ok(hash)
+    }
+}
+
 impl DocumentChunk {
     /// Rebuilds every change of the document, in document order, with the bytes and hash the
     /// reference gives it (spec format.md §8), and checks the stored heads.
@@ -346,8 +408,30 @@ impl DocumentChunk {
     pub fn reconstruct_each(
         &self,
         check: HeadsCheck,
-        mut sink: impl FnMut(Change),
+        sink: impl FnMut(Change),
     ) -> Result<(), DecodeError> {
+        self.reconstruct_into(check, &mut ChangeSink(sink))
+    }
+
+    /// [`DocumentChunk::reconstruct_each`] for a loader that keeps only each change's chunk
+    /// bytes and hash: no [`Change`] is built, and `sink` borrows the bytes from one buffer
+    /// reused from change to change (so rebuilding allocates nothing per change). Changes
+    /// come in document order; on an error the ones already handed over must be discarded.
+    pub fn reconstruct_each_chunk(
+        &self,
+        check: HeadsCheck,
+        sink: impl FnMut(RebuiltChunk<'_>),
+    ) -> Result<(), DecodeError> {
+        self.reconstruct_into(
+            check,
+            &mut ChunkSink {
+                sink,
+                buf: Vec::new(),
+            },
+        )
+    }
+
+    fn reconstruct_into(&self, check: HeadsCheck, sink: &mut impl Sink) -> Result<(), DecodeError> {
         let rebuilt = rebuild_ops(&self.ops);
         let layout = layout(self, &rebuilt)?;
         let n_actors = self.actors.len();
@@ -464,15 +548,13 @@ impl DocumentChunk {
             parts.message.clone_from(&c.message);
             parts.extra_bytes.clear();
             parts.extra_bytes.extend_from_slice(&c.extra_bytes);
-            let change = Change::from_op_refs(&parts, n_ops, views);
+            let hash = sink.emit(&parts, n_ops, views);
             for a in touched.drain(..) {
                 if let Some(l) = local.get_mut(a) {
                     *l = u32::MAX;
                 }
             }
-            let change = change?;
-            hashes.push(change.hash());
-            sink(change);
+            hashes.push(hash?);
         }
         if check == HeadsCheck::Check {
             let mut computed: Vec<ChangeHash> = hashes
