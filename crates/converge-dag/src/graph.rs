@@ -1002,19 +1002,6 @@ impl ChangeGraph {
         let idx = self.hashes.len() as u32;
         self.hashes.push(hash);
         self.index.insert(&self.hashes, idx);
-        self.append_indexed(idx, actor, seq, start_op, max_op, deps)
-    }
-
-    /// [`Self::append`] once the hash is pushed and indexed at `idx`.
-    fn append_indexed(
-        &mut self,
-        idx: u32,
-        actor: u32,
-        seq: u64,
-        start_op: u64,
-        max_op: u64,
-        deps: &[u32],
-    ) -> ChangeIdx {
         self.dep_targets.extend_from_slice(deps);
         self.dep_starts.push(self.dep_targets.len() as u32);
         self.change_actor.push(actor);
@@ -1094,46 +1081,9 @@ impl ChangeGraph {
         if seq != self.seq_for_actor(actor).saturating_add(1) {
             return Err(not_ready("the seq is not the actor's next"));
         }
-        // Pushed and indexed here, in one probe of the index (a cache miss per change in a
-        // large history); undone if a later check refuses the change.
-        let idx = len as u32;
-        self.hashes.push(hash);
-        if self
-            .index
-            .insert_unless_present(&self.hashes, idx)
-            .is_some()
-        {
-            self.hashes.pop();
+        if self.contains(&hash) {
             return Err(not_ready("the change is already applied"));
         }
-        if let Err(e) = self.check_ready(&hash, actor, seq, deps.len()) {
-            self.index.truncate(&self.hashes, idx);
-            self.hashes.pop();
-            return Err(e);
-        }
-        let actor = self.intern_ref(actor);
-        self.heads.insert(hash);
-        for &dep in deps {
-            if let Some(h) = self.hashes.get(dep as usize) {
-                self.heads.remove(h);
-            }
-        }
-        Ok(self.append_indexed(idx, actor, seq, start_op, max_op, deps))
-    }
-
-    /// [`Self::push_ready`]'s checks after the hash is indexed: the queue does not hold or
-    /// wait for the change, and the capacity limits allow it.
-    fn check_ready(
-        &self,
-        hash: &ChangeHash,
-        actor: &ActorId,
-        seq: u64,
-        deps: usize,
-    ) -> Result<(), DagError> {
-        let hash = *hash;
-        let not_ready = |reason| DagError::NotReady { hash, reason };
-        // The change itself is pushed already.
-        let len = self.hashes.len() - 1;
         if !self.queue.parked.is_empty()
             && (self.queue.parked.contains_key(&hash)
                 || self.queue.waiting.contains_key(&hash)
@@ -1153,7 +1103,7 @@ impl ChangeGraph {
                 limit: MAX_CHANGES,
             });
         }
-        let edges = (self.dep_targets.len() + deps) as u64 + self.queue.dep_count;
+        let edges = (self.dep_targets.len() + deps.len()) as u64 + self.queue.dep_count;
         if edges > MAX_EDGES {
             return Err(DagError::CapacityExceeded {
                 what: "dependency edges",
@@ -1161,7 +1111,8 @@ impl ChangeGraph {
                 limit: MAX_EDGES,
             });
         }
-        Ok(())
+        let actor = self.intern_ref(actor);
+        Ok(self.apply_interned(hash, actor, seq, start_op, max_op, deps))
     }
 
     /// Forgets the applied changes from position `len` on (the newest ones), as if they had
@@ -2161,8 +2112,7 @@ mod tests {
         // A queued change waiting for (actor 1, seq 4).
         b.insert(meta(6, 1, 5, &[4])).unwrap();
         assert!(not_ready(b.push_ready(h(5), &actor(1), 4, 5, 5, &[3])));
-        // Refusals leave nothing behind: the hash pushed and indexed before the queue check
-        // is gone again, and the applied duplicate keeps its index.
+        // Refusals leave nothing behind, and the applied duplicate keeps its index.
         assert_eq!(b.len(), 4);
         assert!(!b.contains(&h(5)));
         assert_eq!(b.index_of(&h(4)).map(ChangeIdx::get), Some(3));
