@@ -6,10 +6,12 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use converge_dag::{ChangeGraph, ChangeIdx, DagError, QueueSnapshot};
 use converge_encoding::{ActorId, Change, ChangeHash};
+use smallvec::SmallVec;
 
+use crate::chunk_store::ChunkStore;
 use crate::opset::Clock;
 
 /// Hashes a [`ChangeHash`] by its first eight bytes: SHA-256 output is already uniform, so
@@ -40,8 +42,8 @@ pub(crate) type HashIndex<V> = HashMap<ChangeHash, V, BuildHasherDefault<PrefixH
 #[derive(Clone, Debug, Default)]
 pub(crate) struct History {
     pub(crate) graph: ChangeGraph,
-    /// Per change: the uncompressed change chunk.
-    bytes: Vec<Bytes>,
+    /// Per change: the uncompressed change chunk, without what the graph holds.
+    chunks: ChunkStore,
     /// Per change: its timestamp.
     times: Vec<i64>,
     /// Per change: the largest max op of its actor's changes up to it (the op clock entry of
@@ -61,14 +63,9 @@ pub(crate) struct History {
     seq_chain: bool,
     /// The changes parked in the graph's queue, by hash.
     queued: HashIndex<Change>,
-    /// The unfilled rest of the block that small change chunks are copied into.
-    arena: BytesMut,
+    /// Scratch space for [`ChunkStore::push`].
+    scratch: Vec<u8>,
 }
-
-/// Bytes per shared block of small change chunks.
-const ARENA_BLOCK: usize = 64 * 1024;
-/// Change chunks up to this size go into a shared block; larger ones keep their own buffer.
-const ARENA_MAX_CHUNK: usize = 1024;
 
 /// What the history keeps of a change besides the graph's fields and its bytes.
 pub(crate) struct ChangeData<'a> {
@@ -85,12 +82,6 @@ pub(crate) struct LoadedChange<'a> {
     pub(crate) actor: &'a ActorId,
     pub(crate) seq: u64,
     pub(crate) start_op: u64,
-}
-
-/// A change chunk to keep: owned already, or to be copied.
-enum ChunkBytes<'a> {
-    Owned(Bytes),
-    Borrowed(&'a [u8]),
 }
 
 /// What [`History::mark`] saves to roll a batch back.
@@ -112,7 +103,7 @@ impl History {
 
     /// Number of applied changes.
     pub(crate) fn len(&self) -> usize {
-        self.bytes.len()
+        self.chunks.len()
     }
 
     pub(crate) fn hash(&self, i: usize) -> ChangeHash {
@@ -188,13 +179,18 @@ impl History {
     }
 
     /// The uncompressed change chunk.
-    pub(crate) fn bytes(&self, i: usize) -> Option<&Bytes> {
-        self.bytes.get(i)
+    pub(crate) fn bytes(&self, i: usize) -> Option<Bytes> {
+        let c = self.graph.change(ChangeIdx::new(i as u32))?;
+        let deps: SmallVec<[ChangeHash; 4]> = c.deps().collect();
+        let mut out = Vec::new();
+        self.chunks
+            .read_into(i, &c.hash(), &deps, c.actor(), &mut out)
+            .then(|| Bytes::from(out))
     }
 
     /// The change, decoded from its bytes (which were decoded once already).
     pub(crate) fn change(&self, i: usize) -> Option<Change> {
-        Change::decode_unchecked_checksum(self.bytes.get(i)?.clone()).ok()
+        Change::decode_unchecked_checksum(self.bytes(i)?).ok()
     }
 
     pub(crate) fn index_of(&self, hash: &ChangeHash) -> Option<usize> {
@@ -359,7 +355,7 @@ impl History {
     pub(crate) fn rollback(&mut self, mark: Mark) {
         let len = mark.len;
         self.graph.truncate(len);
-        self.bytes.truncate(len);
+        self.chunks.truncate(len);
         self.times.truncate(len);
         self.clock_max_op.truncate(len);
         while self
@@ -479,7 +475,7 @@ impl History {
         };
         let clock_max_op = self.prepare_record(idx, &data.hash, actor, max_op);
         self.push_data(&data, clock_max_op);
-        self.push_bytes(ChunkBytes::Owned(change.into_bytes()));
+        self.push_bytes(idx, &change.into_bytes());
     }
 
     /// The bookkeeping of [`History::record_at`] before the data is pushed; returns the
@@ -529,7 +525,7 @@ impl History {
     /// Pushes a change's time, running max op, message and extra bytes (its bytes follow,
     /// by [`History::push_bytes`]).
     fn push_data(&mut self, change: &ChangeData<'_>, clock_max_op: u32) {
-        let i = self.bytes.len() as u32;
+        let i = self.chunks.len() as u32;
         self.times.push(change.time);
         self.clock_max_op.push(clock_max_op);
         if let Some(m) = change.message {
@@ -540,27 +536,28 @@ impl History {
         }
     }
 
-    /// Pushes a change's chunk bytes. Small chunks are copied into a shared block: one
-    /// allocation per block instead of one per change (most changes are a few dozen bytes;
-    /// their own allocation and the allocator's overhead would double what they hold).
-    fn push_bytes(&mut self, bytes: ChunkBytes<'_>) {
-        let slice: &[u8] = match &bytes {
-            ChunkBytes::Owned(b) => b,
-            ChunkBytes::Borrowed(b) => b,
-        };
-        let bytes = if slice.len() <= ARENA_MAX_CHUNK {
-            if self.arena.capacity() - self.arena.len() < slice.len() {
-                self.arena = BytesMut::with_capacity(ARENA_BLOCK);
+    /// Pushes the chunk of the change the graph holds at `idx`.
+    fn push_bytes(&mut self, idx: ChangeIdx, chunk: &[u8]) {
+        let History {
+            graph,
+            chunks,
+            scratch,
+            ..
+        } = self;
+        match graph.change(idx) {
+            Some(c) => {
+                let deps: SmallVec<[ChangeHash; 4]> = c.deps().collect();
+                chunks.push(chunk, &c.hash(), &deps, c.actor(), scratch);
             }
-            self.arena.extend_from_slice(slice);
-            self.arena.split().freeze()
-        } else {
-            match bytes {
-                ChunkBytes::Owned(b) => b,
-                ChunkBytes::Borrowed(b) => Bytes::copy_from_slice(b),
-            }
-        };
-        self.bytes.push(bytes);
+            // Not in the graph (cannot happen): kept whole.
+            None => chunks.push(
+                chunk,
+                &ChangeHash::default(),
+                &[],
+                &ActorId::default(),
+                scratch,
+            ),
+        }
     }
 
     /// Makes room for `changes` more changes with `deps` dependency edges in all (a loaded
@@ -568,7 +565,6 @@ impl History {
     /// again and again while they are pushed.
     pub(crate) fn reserve(&mut self, changes: usize, deps: usize) {
         self.graph.reserve(changes, deps);
-        self.bytes.reserve_exact(changes);
         self.times.reserve_exact(changes);
         self.clock_max_op.reserve_exact(changes);
     }
@@ -598,7 +594,7 @@ impl History {
         )?;
         let clock_max_op = self.prepare_record(idx, &change.data.hash, actor, max_op);
         self.push_data(&change.data, clock_max_op);
-        self.push_bytes(ChunkBytes::Borrowed(change.bytes));
+        self.push_bytes(idx, change.bytes);
         Ok(())
     }
 

@@ -18,6 +18,7 @@
 
 mod apply;
 mod bitset;
+mod chunk_store;
 mod doc;
 mod error;
 mod history;

@@ -101,7 +101,9 @@ impl Document {
     pub fn save_incremental(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
         for i in self.saved..self.history.len() {
-            out.extend_from_slice(self.history.bytes(i).map_or(&[][..], |b| &b[..]));
+            if let Some(chunk) = self.history.bytes(i) {
+                out.extend_from_slice(&chunk);
+            }
         }
         self.saved = self.history.len();
         out

@@ -45,7 +45,7 @@ impl Document {
     /// The bytes of an applied change (the uncompressed chunk, as [`Change::bytes`]).
     pub fn change_bytes(&self, hash: &ChangeHash) -> Option<Bytes> {
         let i = self.history.index_of(hash)?;
-        self.history.bytes(i).cloned()
+        self.history.bytes(i)
     }
 
     /// The reference's "changes since `heads`" (spec sync.md §3): all changes if `heads` is

@@ -1,0 +1,234 @@
+//! The history's change chunks, stored compactly.
+//!
+//! A change chunk starts with what the change graph already holds: the magic bytes, a
+//! checksum that is the first four bytes of the change's hash, the chunk type and length, the
+//! dependency hashes (32 bytes each) and the author's actor id. For a typical one-op change
+//! that is more than half of its ~110 bytes. The store keeps only the rest and puts the
+//! start back when the chunk is read, so the bytes kept per change roughly halve.
+//!
+//! Each record is a tag byte and then either the tail (tag [`TAIL`]: the start is exactly
+//! what [`write_start`] writes from the graph's fields) or the whole chunk (tag [`WHOLE`]: a
+//! chunk whose start is written otherwise, e.g. with an overlong LEB128 length, which a peer
+//! may send and whose hash covers those bytes). Records go back to back into blocks that
+//! never reallocate; a record larger than a block gets a block of its own.
+
+use converge_encoding::chunk::MAGIC;
+use converge_encoding::{ActorId, ChangeHash, leb128};
+
+/// The record holds the chunk's tail only.
+const TAIL: u8 = 0;
+/// The record holds the whole chunk.
+const WHOLE: u8 = 1;
+/// The chunk type byte of an uncompressed change.
+const CHANGE_TYPE: u8 = 1;
+/// Bytes per block.
+const BLOCK: usize = 64 * 1024;
+
+/// The change chunks of a history, in application order.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ChunkStore {
+    blocks: Vec<Vec<u8>>,
+    /// Per change: its record's block and end offset. It starts where the previous record
+    /// of the same block ends (0 for a block's first).
+    ends: Vec<(u32, u32)>,
+}
+
+/// What a chunk starts with, written from the graph's fields: everything up to the author's
+/// actor id, for a chunk whose body after the actor id is `tail_len` bytes.
+fn write_start(
+    out: &mut Vec<u8>,
+    hash: &ChangeHash,
+    deps: &[ChangeHash],
+    actor: &ActorId,
+    tail_len: usize,
+) {
+    let actor = actor.as_bytes();
+    let body_len = leb128::u64_len(deps.len() as u64)
+        + deps.len() * 32
+        + leb128::u64_len(actor.len() as u64)
+        + actor.len()
+        + tail_len;
+    out.extend_from_slice(&MAGIC);
+    out.extend_from_slice(hash.as_bytes().get(..4).unwrap_or_default());
+    out.push(CHANGE_TYPE);
+    leb128::write_u64(out, body_len as u64);
+    leb128::write_u64(out, deps.len() as u64);
+    for d in deps {
+        out.extend_from_slice(d.as_bytes());
+    }
+    leb128::write_u64(out, actor.len() as u64);
+    out.extend_from_slice(actor);
+}
+
+/// The length of the start [`write_start`] writes, if `chunk` begins with exactly those bytes.
+fn matching_start(
+    chunk: &[u8],
+    hash: &ChangeHash,
+    deps: &[ChangeHash],
+    actor: &ActorId,
+    scratch: &mut Vec<u8>,
+) -> Option<usize> {
+    let actor_len = actor.as_bytes().len();
+    let fixed = leb128::u64_len(deps.len() as u64)
+        + deps.len() * 32
+        + leb128::u64_len(actor_len as u64)
+        + actor_len;
+    // The body length's own LEB128 size depends on the body length: try the one the chunk's
+    // total length allows.
+    let rest = chunk.len().checked_sub(9)?;
+    let len_bytes = (1..=10).find(|&n| leb128::u64_len((rest - n.min(rest)) as u64) == n)?;
+    let start_len = 9 + len_bytes + fixed;
+    let tail_len = chunk.len().checked_sub(start_len)?;
+    scratch.clear();
+    write_start(scratch, hash, deps, actor, tail_len);
+    (chunk.get(..scratch.len()) == Some(scratch.as_slice())).then_some(scratch.len())
+}
+
+impl ChunkStore {
+    /// Number of changes stored.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Stores a change chunk whose hash, deps (in the chunk's order) and author are given.
+    pub(crate) fn push(
+        &mut self,
+        chunk: &[u8],
+        hash: &ChangeHash,
+        deps: &[ChangeHash],
+        actor: &ActorId,
+        scratch: &mut Vec<u8>,
+    ) {
+        let (tag, record) = match matching_start(chunk, hash, deps, actor, scratch) {
+            Some(start) => (TAIL, chunk.get(start..).unwrap_or_default()),
+            None => (WHOLE, chunk),
+        };
+        let need = record.len() + 1;
+        let fits = self
+            .blocks
+            .last()
+            .is_some_and(|b| b.capacity() - b.len() >= need);
+        if !fits {
+            self.blocks.push(Vec::with_capacity(need.max(BLOCK)));
+        }
+        let b = self.blocks.len() - 1;
+        if let Some(block) = self.blocks.last_mut() {
+            block.push(tag);
+            block.extend_from_slice(record);
+            self.ends.push((b as u32, block.len() as u32));
+        }
+    }
+
+    /// The chunk of change `i`, whose hash, deps (in the chunk's order) and author are given,
+    /// rebuilt into `out` (replacing its contents). False if there is no change `i`.
+    pub(crate) fn read_into(
+        &self,
+        i: usize,
+        hash: &ChangeHash,
+        deps: &[ChangeHash],
+        actor: &ActorId,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let Some(&(b, end)) = self.ends.get(i) else {
+            return false;
+        };
+        let start = match i.checked_sub(1).and_then(|p| self.ends.get(p)) {
+            Some(&(pb, pend)) if pb == b => pend,
+            _ => 0,
+        };
+        let Some(record) = self
+            .blocks
+            .get(b as usize)
+            .and_then(|block| block.get(start as usize..end as usize))
+        else {
+            return false;
+        };
+        out.clear();
+        match record.split_first() {
+            Some((&TAIL, tail)) => {
+                write_start(out, hash, deps, actor, tail.len());
+                out.extend_from_slice(tail);
+            }
+            Some((_, whole)) => out.extend_from_slice(whole),
+            None => return false,
+        }
+        true
+    }
+
+    /// Forgets the changes from `len` on. Their blocks' bytes are cut back too, so later
+    /// records follow straight on.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        if len >= self.ends.len() {
+            return;
+        }
+        self.ends.truncate(len);
+        match self.ends.last() {
+            Some(&(b, end)) => {
+                self.blocks.truncate(b as usize + 1);
+                if let Some(block) = self.blocks.last_mut() {
+                    block.truncate(end as usize);
+                }
+            }
+            None => self.blocks.clear(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(deps: &[ChangeHash], actor: &ActorId, tail: &[u8]) -> (Vec<u8>, ChangeHash) {
+        let hash = ChangeHash([7; 32]);
+        let mut chunk = Vec::new();
+        write_start(&mut chunk, &hash, deps, actor, tail.len());
+        chunk.extend_from_slice(tail);
+        (chunk, hash)
+    }
+
+    #[test]
+    fn chunks_come_back_whole_and_truncation_forgets() {
+        let actor = ActorId::from_bytes(&[1, 2, 3]);
+        let deps = [ChangeHash([9; 32]), ChangeHash([4; 32])];
+        let mut store = ChunkStore::default();
+        let mut scratch = Vec::new();
+        let mut kept = Vec::new();
+        // Small and block-sized tails, no deps and two, and one chunk whose start is not what
+        // `write_start` writes (an overlong body length), kept whole.
+        for (k, tail_len) in [5usize, 0, 200, BLOCK + 10, 70_000, 3]
+            .into_iter()
+            .enumerate()
+        {
+            let tail: Vec<u8> = (0..tail_len).map(|x| (x * 31 + k) as u8).collect();
+            let d = if k % 2 == 0 { &deps[..] } else { &[][..] };
+            let (mut chunk, hash) = sample(d, &actor, &tail);
+            if k == 5 {
+                // 0x05 → 0x85 0x00: the same length, overlong.
+                let body_len = chunk[9];
+                chunk.splice(9..10, [body_len | 0x80, 0x00]);
+            }
+            store.push(&chunk, &hash, d, &actor, &mut scratch);
+            kept.push((chunk, hash, d));
+        }
+        type Kept<'a> = [(Vec<u8>, ChangeHash, &'a [ChangeHash])];
+        fn check(store: &ChunkStore, kept: &Kept<'_>, actor: &ActorId, n: usize) {
+            assert_eq!(store.len(), n);
+            let mut out = Vec::new();
+            for (i, (chunk, hash, d)) in kept.iter().take(n).enumerate() {
+                assert!(store.read_into(i, hash, d, actor, &mut out));
+                assert_eq!(&out, chunk, "change {i}");
+            }
+            assert!(!store.read_into(n, &kept[0].1, &[], actor, &mut out));
+        }
+        check(&store, &kept, &actor, 6);
+        store.truncate(3);
+        check(&store, &kept, &actor, 3);
+        // Pushing again after a truncation reads back right.
+        let (chunk, hash, d) = kept[4].clone();
+        store.push(&chunk, &hash, d, &actor, &mut scratch);
+        kept.swap(3, 4);
+        check(&store, &kept, &actor, 4);
+        store.truncate(0);
+        check(&store, &kept, &actor, 0);
+    }
+}
