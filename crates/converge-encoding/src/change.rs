@@ -530,13 +530,7 @@ impl Change {
 
     /// [`Change::from_parts`] for borrowed parts.
     pub fn from_parts_ref(parts: &ChangeParts) -> Result<Change, DecodeError> {
-        thread_local! {
-            static SCRATCH: RefCell<Scratch> = RefCell::default();
-        }
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut s) => Self::from_parts_with(parts, &mut s),
-            Err(_) => Self::from_parts_with(parts, &mut Scratch::default()),
-        })
+        with_scratch(|s| Self::from_parts_with(parts, s))
     }
 
     fn from_parts_with(parts: &ChangeParts, s: &mut Scratch) -> Result<Change, DecodeError> {
@@ -557,13 +551,7 @@ impl Change {
         n_ops: usize,
         views: impl Fn() -> I,
     ) -> Result<Change, DecodeError> {
-        thread_local! {
-            static SCRATCH: RefCell<Scratch> = RefCell::default();
-        }
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut s) => Self::from_views_with(parts, n_ops, &views, &mut s),
-            Err(_) => Self::from_views_with(parts, n_ops, &views, &mut Scratch::default()),
-        })
+        with_scratch(|s| Self::from_views_with(parts, n_ops, &views, s))
     }
 
     /// [`Change::from_op_refs`] for a caller that keeps only the chunk: the change chunk's
@@ -576,18 +564,11 @@ impl Change {
         views: impl Fn() -> I,
         out: &mut Vec<u8>,
     ) -> Result<ChangeHash, DecodeError> {
-        thread_local! {
-            static SCRATCH: RefCell<Scratch> = RefCell::default();
-        }
-        let encode = |s: &mut Scratch, out: &mut Vec<u8>| {
+        with_scratch(|s| {
             s.clear();
             encode_change_data(parts, n_ops, &views, s)?;
             out.clear();
             Ok(chunk::write_chunk(out, ChunkType::Change, &s.data))
-        };
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut s) => encode(&mut s, out),
-            Err(_) => encode(&mut Scratch::default(), out),
         })
     }
 
@@ -1144,6 +1125,18 @@ fn force_general_encoder() -> bool {
 #[cfg(not(test))]
 fn force_general_encoder() -> bool {
     false
+}
+
+/// Runs `f` with this thread's encoder scratch space (buffers reused from change to change),
+/// or with a fresh one if it is in use (an encoder called from inside `f`).
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    thread_local! {
+        static SCRATCH: RefCell<Scratch> = RefCell::default();
+    }
+    SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut s) => f(&mut s),
+        Err(_) => f(&mut Scratch::default()),
+    })
 }
 
 #[cfg(test)]
