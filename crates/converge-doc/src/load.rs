@@ -160,6 +160,22 @@ impl IdIndex {
     }
 }
 
+/// Whether the decoded ops still to build from, `len` of them in an allocation of `capacity`,
+/// should give memory back. A large allocation (the allocator maps it on its own, and shrinks
+/// it in place) shrinks whenever an eighth of it is free, so the ops and the growing op set
+/// are never both whole: shrinking only at half left godot-thread's peak at its middle, the
+/// whole 973 MB of decoded ops beside half the op set (1,339 MB). A smaller one shrinks at
+/// half, so the copies a shrink may make stay linear in all.
+fn should_shrink(capacity: usize, len: usize) -> bool {
+    const LARGE: usize = (64 << 20) / std::mem::size_of::<DocOp>();
+    let free = capacity - len;
+    if capacity >= LARGE {
+        free >= capacity / 8
+    } else {
+        capacity > 2 * len + 4096
+    }
+}
+
 impl Document {
     /// Builds this (empty) document from a document chunk, reconstructing its changes one at
     /// a time straight into the history (each change is dropped once its bytes are kept, so
@@ -300,7 +316,7 @@ impl Document {
         let mut last_elem = NONE;
         doc_ops.reverse();
         while let Some(op) = doc_ops.pop() {
-            if doc_ops.capacity() > 2 * doc_ops.len() + 4096 {
+            if should_shrink(doc_ops.capacity(), doc_ops.len()) {
                 doc_ops.shrink_to_fit();
             }
             let id = map_id(op.id)?;

@@ -39,8 +39,13 @@ pub(crate) struct Deletion {
 /// The pred list of every stored op and the deletions (§8 step 2). Op `i` of the document is
 /// stored op `i` for `i` below the number of stored ops, deletion `i - stored` after that.
 pub(crate) struct Rebuilt {
-    /// Stored op `i`'s preds are `pred_ids[pred_starts[i]..pred_starts[i + 1]]` (one flat
-    /// list: a small vector per op took 24 bytes per op, most of them empty).
+    /// The stored ops before the first that has preds: they have none, and get no entry in
+    /// `pred_starts` (a document without deletions or overwrites, like godot-thread's 9.4M
+    /// ops, then needs no per-op table at all).
+    leading: usize,
+    /// Stored op `i ≥ leading`'s preds are `pred_ids[pred_starts[k]..pred_starts[k + 1]]`
+    /// with `k = i - leading` (one flat list: a small vector per op took 24 bytes per op,
+    /// most of them empty).
     pred_starts: Vec<u32>,
     pred_ids: Vec<OpId>,
     pub(crate) dels: Vec<Deletion>,
@@ -49,8 +54,11 @@ pub(crate) struct Rebuilt {
 impl Rebuilt {
     /// The preds of stored op `i`, sorted.
     pub(crate) fn preds(&self, i: usize) -> &[OpId] {
-        let start = self.pred_starts.get(i).copied().unwrap_or(0) as usize;
-        let end = self.pred_starts.get(i + 1).copied().unwrap_or(0) as usize;
+        let Some(k) = i.checked_sub(self.leading) else {
+            return &[];
+        };
+        let start = self.pred_starts.get(k).copied().unwrap_or(0) as usize;
+        let end = self.pred_starts.get(k + 1).copied().unwrap_or(0) as usize;
         self.pred_ids.get(start..end).unwrap_or_default()
     }
 }
@@ -58,8 +66,10 @@ impl Rebuilt {
 /// Rebuilds preds and deletions: one pass over the groups of the document order; per group,
 /// its successor entries sorted by id are matched against its ops.
 pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
-    let mut pred_starts: Vec<u32> = Vec::with_capacity(ops.len() + 1);
-    pred_starts.push(0);
+    // `pred_starts[0]` is where the preds of op `leading` start; each op from there on
+    // pushes where its preds end.
+    let mut leading = 0usize;
+    let mut pred_starts: Vec<u32> = vec![0];
     let mut pred_ids: Vec<OpId> = Vec::new();
     // The preds found for one group's ops: (position in the group, pred), each op's sorted.
     let mut found_preds: Vec<(usize, OpId)> = Vec::new();
@@ -128,11 +138,19 @@ pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
             while let Some(&(_, pred)) = next.next_if(|p| p.0 == j) {
                 pred_ids.push(pred);
             }
-            pred_starts.push(pred_ids.len() as u32);
+            if pred_ids.is_empty() {
+                leading += 1;
+            } else {
+                if pred_starts.len() == 1 {
+                    pred_starts.reserve_exact(ops.len() - leading);
+                }
+                pred_starts.push(pred_ids.len() as u32);
+            }
         }
         start += len;
     }
     Rebuilt {
+        leading,
         pred_starts,
         pred_ids,
         dels,
@@ -157,13 +175,76 @@ fn group_key(op: &DocOp) -> (ObjId, GroupKey<'_>) {
     }
 }
 
-/// Where each change's ops are: a range into the per-actor index, and the startOp (§8 steps
-/// 1, 3, 4 without the hashing).
+/// Where each change's ops are: a range into its actor's op indexes, and the startOp (§8
+/// steps 1, 3, 4 without the hashing).
 pub(crate) struct ChangeLayout {
-    /// Per change: (start_op, range into `by_actor[actor]`).
+    /// Per change: (start_op, range into `by_actor[actor].indices`).
     pub(crate) changes: Vec<(u64, std::ops::Range<usize>)>,
-    /// Per document actor: (counter, index into the rebuilt ops), sorted by counter.
-    pub(crate) by_actor: Vec<Vec<(u32, u32)>>,
+    /// Per document actor: its ops.
+    pub(crate) by_actor: Vec<ActorOps>,
+}
+
+/// One actor's ops (stored ops and rebuilt deletions) by counter. Dense (counters of real
+/// documents are): `indices[k]` is the op with counter `lo + k`, `u32::MAX` where there is
+/// none, and `counters` is empty. Sparse (ids spread thinly, as in a crafted file):
+/// `counters[k]` and `indices[k]` sorted by counter. Either way a change's ops are one range
+/// of `indices`, all present.
+#[derive(Default)]
+pub(crate) struct ActorOps {
+    lo: u32,
+    counters: Vec<u32>,
+    pub(crate) indices: Vec<u32>,
+}
+
+impl ActorOps {
+    /// The range of `indices` holding the ops with counters in `from..=max_op`, and the first
+    /// counter present; `Err(counter)` with the first missing counter if those ops do not
+    /// run without a gap up to `max_op`.
+    fn owned(&self, from: u64, max_op: u64) -> Result<(std::ops::Range<usize>, Option<u64>), u64> {
+        if !self.counters.is_empty() {
+            let lo = self.counters.partition_point(|&c| u64::from(c) < from);
+            let hi = self.counters.partition_point(|&c| u64::from(c) <= max_op);
+            let owned = self.counters.get(lo..hi).unwrap_or_default();
+            let Some(&first) = owned.first() else {
+                return Ok((lo..lo, None));
+            };
+            let first = u64::from(first);
+            for (k, &c) in owned.iter().enumerate() {
+                if u64::from(c) != first + k as u64 {
+                    return Err(first + k as u64);
+                }
+            }
+            let last = first + owned.len() as u64 - 1;
+            if last != max_op {
+                return Err(last + 1);
+            }
+            return Ok((lo..hi, Some(first)));
+        }
+        let base = u64::from(self.lo);
+        let len = self.indices.len() as u64;
+        // Slots from..=max_op, clamped to the table.
+        let a = from.max(base) - base;
+        let b = match max_op.checked_sub(base) {
+            Some(b) => b.min(len.saturating_sub(1)),
+            None => return Ok((0..0, None)),
+        };
+        if a > b || len == 0 {
+            return Ok((0..0, None));
+        }
+        let (a, b) = (a as usize, b as usize);
+        let slots = self.indices.get(a..=b).unwrap_or_default();
+        let Some(k0) = slots.iter().position(|&i| i != u32::MAX) else {
+            return Ok((0..0, None));
+        };
+        if let Some(gap) = slots.iter().skip(k0).position(|&i| i == u32::MAX) {
+            return Err(base + (a + k0 + gap) as u64);
+        }
+        let last = base + b as u64;
+        if last != max_op {
+            return Err(last + 1);
+        }
+        Ok((a + k0..b + 1, Some(base + (a + k0) as u64)))
+    }
 }
 
 pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLayout, DecodeError> {
@@ -184,35 +265,38 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
             r.2 += 1;
         }
     }
-    let mut tables: Vec<Vec<u32>> = ranges
+    let mut by_actor: Vec<ActorOps> = ranges
         .iter()
         .map(|&(lo, hi, n)| {
             if n > 0 && u64::from(hi - lo) < 2 * n + 1024 {
-                vec![u32::MAX; (hi - lo) as usize + 1]
+                ActorOps {
+                    lo,
+                    counters: Vec::new(),
+                    indices: vec![u32::MAX; (hi - lo) as usize + 1],
+                }
             } else {
-                Vec::new()
+                ActorOps::default()
             }
         })
         .collect();
-    let mut by_actor: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_actors];
-    // Per actor: the smallest counter seen twice.
+    let dense: Vec<bool> = by_actor.iter().map(|a| !a.indices.is_empty()).collect();
+    // Per actor: the smallest counter seen twice (dense actors).
     let mut dup: Vec<Option<u32>> = vec![None; n_actors];
     for (i, id) in ids().enumerate() {
         let a = id.actor as usize;
         let i = u32::try_from(i).unwrap_or(u32::MAX);
-        let (Some(table), Some(&(lo, _, _))) = (tables.get_mut(a), ranges.get(a)) else {
+        let Some(ops) = by_actor.get_mut(a) else {
             continue;
         };
-        if table.is_empty() {
-            if let Some(v) = by_actor.get_mut(a) {
-                v.push((id.counter, i));
-            }
+        if !dense.get(a).copied().unwrap_or(false) {
+            ops.counters.push(id.counter);
+            ops.indices.push(i);
             continue;
         }
         let Some(slot) = id
             .counter
-            .checked_sub(lo)
-            .and_then(|k| table.get_mut(k as usize))
+            .checked_sub(ops.lo)
+            .and_then(|k| ops.indices.get_mut(k as usize))
         else {
             continue;
         };
@@ -222,34 +306,31 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
             *d = Some(d.map_or(id.counter, |d| d.min(id.counter)));
         }
     }
-    for (actor, v) in by_actor.iter_mut().enumerate() {
-        let table = tables
-            .get_mut(actor)
-            .map(std::mem::take)
-            .unwrap_or_default();
-        if table.is_empty() {
-            v.sort_unstable();
-            if let Some([a, _]) = v.windows(2).find(|w| matches!(w, [a, b] if a.0 == b.0)) {
+    for (actor, ops) in by_actor.iter_mut().enumerate() {
+        if dense.get(actor).copied().unwrap_or(false) {
+            if let Some(&Some(counter)) = dup.get(actor) {
                 return Err(DecodeError::DuplicateOpId {
-                    counter: a.0,
+                    counter,
                     actor: actor as u32,
                 });
             }
             continue;
         }
-        if let Some(&Some(counter)) = dup.get(actor) {
+        let mut pairs: Vec<(u32, u32)> = ops
+            .counters
+            .iter()
+            .copied()
+            .zip(ops.indices.iter().copied())
+            .collect();
+        pairs.sort_unstable();
+        if let Some([a, _]) = pairs.windows(2).find(|w| matches!(w, [a, b] if a.0 == b.0)) {
             return Err(DecodeError::DuplicateOpId {
-                counter,
+                counter: a.0,
                 actor: actor as u32,
             });
         }
-        let lo = ranges.get(actor).map_or(0, |r| r.0);
-        v.reserve_exact(ranges.get(actor).map_or(0, |r| r.2 as usize));
-        for (k, &i) in table.iter().enumerate() {
-            if i != u32::MAX {
-                v.push((lo + k as u32, i));
-            }
-        }
+        ops.counters = pairs.iter().map(|p| p.0).collect();
+        ops.indices = pairs.iter().map(|p| p.1).collect();
     }
     // Per actor: (last seq, last maxOp).
     let mut last: Vec<(u64, u64)> = vec![(0, 0); n_actors];
@@ -291,33 +372,11 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
         let est_start = dep_max.max(*last_max) + 1;
         *last_seq = c.seq;
         *last_max = c.max_op;
-        let index = by_actor.get(actor).map(Vec::as_slice).unwrap_or_default();
-        let lo = index.partition_point(|(ctr, _)| u64::from(*ctr) < est_start);
-        let hi = index.partition_point(|(ctr, _)| u64::from(*ctr) <= c.max_op);
-        let owned = index.get(lo..hi).unwrap_or_default();
-        let start_op = match owned.first() {
-            None => c.max_op + 1,
-            Some((first, _)) => {
-                let first = u64::from(*first);
-                for (k, (ctr, _)) in owned.iter().enumerate() {
-                    if u64::from(*ctr) != first + k as u64 {
-                        return Err(DecodeError::MissingOps {
-                            change: i,
-                            counter: first + k as u64,
-                        });
-                    }
-                }
-                let last_ctr = first + owned.len() as u64 - 1;
-                if last_ctr != c.max_op {
-                    return Err(DecodeError::MissingOps {
-                        change: i,
-                        counter: last_ctr + 1,
-                    });
-                }
-                first
-            }
-        };
-        out.push((start_op, lo..hi));
+        let (range, first) = by_actor
+            .get(actor)
+            .map_or(Ok((0..0, None)), |ops| ops.owned(est_start, c.max_op))
+            .map_err(|counter| DecodeError::MissingOps { change: i, counter })?;
+        out.push((first.unwrap_or(c.max_op + 1), range));
     }
     Ok(ChangeLayout {
         changes: out,
@@ -457,10 +516,10 @@ impl DocumentChunk {
         let mut flat: Vec<OpId> = Vec::new();
         for (c, (start_op, range)) in self.changes.iter().zip(&layout.changes) {
             let author = c.actor as usize;
-            let owned = layout
+            let owned: &[u32] = layout
                 .by_actor
                 .get(author)
-                .and_then(|v| v.get(range.clone()))
+                .and_then(|v| v.indices.get(range.clone()))
                 .unwrap_or_default();
             parts.other_actors.clear();
             flat.clear();
@@ -489,7 +548,7 @@ impl DocumentChunk {
                     }
                     Ok(OpId::new(id.counter, *slot))
                 };
-                for &(_, i) in owned {
+                for &i in owned {
                     let Some(op) = self.op_view(&rebuilt, i as usize) else {
                         continue;
                     };
@@ -517,7 +576,7 @@ impl DocumentChunk {
             let local_id = &local_id;
             let views = || {
                 let mut pos = 0usize;
-                owned.iter().filter_map(move |&(_, i)| {
+                owned.iter().filter_map(move |&i| {
                     let mut op = self.op_view(rebuilt, i as usize)?;
                     if let ObjId::Op(id) = op.obj {
                         op.obj = ObjId::Op(local_id(id));
@@ -658,6 +717,52 @@ mod tests {
         }
     }
 
+    /// A dense table and a sorted list find the same ranges of ops and the same first missing
+    /// counter, for every set of up to 8 counters and every span asked for.
+    #[test]
+    fn dense_and_sparse_actor_ops_agree() {
+        let base = 3u32;
+        for mask in 0u32..256 {
+            let present: Vec<u32> = (0..8)
+                .filter(|k| mask >> k & 1 == 1)
+                .map(|k| base + k)
+                .collect();
+            let Some(&lo) = present.first() else {
+                continue;
+            };
+            let hi = *present.last().unwrap();
+            let mut dense = ActorOps {
+                lo,
+                counters: Vec::new(),
+                indices: vec![u32::MAX; (hi - lo + 1) as usize],
+            };
+            for (i, &c) in present.iter().enumerate() {
+                dense.indices[(c - lo) as usize] = i as u32 + 100;
+            }
+            let sparse = ActorOps {
+                lo: 0,
+                counters: present.clone(),
+                indices: (0..present.len() as u32).map(|i| i + 100).collect(),
+            };
+            for from in 0u64..14 {
+                for max_op in from.saturating_sub(1)..14 {
+                    let d = dense.owned(from, max_op);
+                    let s = sparse.owned(from, max_op);
+                    let ops =
+                        |a: &ActorOps, r: &Result<(std::ops::Range<usize>, Option<u64>), u64>| {
+                            r.clone()
+                                .map(|(range, first)| (a.indices[range].to_vec(), first))
+                        };
+                    assert_eq!(
+                        ops(&dense, &d),
+                        ops(&sparse, &s),
+                        "mask {mask:08b} {from}..={max_op}"
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn deletions_and_preds_are_rebuilt() {
         let k = Key::Map("k".into());
@@ -669,6 +774,9 @@ mod tests {
         let rebuilt = rebuild_ops(&ops);
         assert_eq!(rebuilt.dels.len(), 2);
         assert_eq!(rebuilt.preds(1), &[OpId::new(1, 0)]);
+        // Op 0 comes before the first op with preds: it has no entry of its own.
+        assert_eq!(rebuilt.leading, 1);
+        assert!(rebuilt.preds(0).is_empty() && rebuilt.preds(2).is_empty());
         let del3 = rebuilt
             .dels
             .iter()
