@@ -162,15 +162,16 @@ impl IdIndex {
 
 /// Whether the decoded ops still to build from, `len` of them in an allocation of `capacity`,
 /// should give memory back. A large allocation (the allocator maps it on its own, and shrinks
-/// it in place) shrinks whenever an eighth of it is free, so the ops and the growing op set
-/// are never both whole: shrinking only at half left godot-thread's peak at its middle, the
-/// whole 973 MB of decoded ops beside half the op set (1,339 MB). A smaller one shrinks at
-/// half, so the copies a shrink may make stay linear in all.
+/// it in place) shrinks whenever a 32nd of it is free, so the ops and the growing op set are
+/// never both whole: shrinking only at half left godot-thread's peak at its middle, the
+/// whole 973 MB of decoded ops beside half the op set (1,339 MB; an eighth: 1,136 MB; a
+/// 32nd: 1,085 MB, about 100 shrinks). A smaller one shrinks at half, so the copies a shrink
+/// may make stay linear in all.
 fn should_shrink(capacity: usize, len: usize) -> bool {
     const LARGE: usize = (64 << 20) / std::mem::size_of::<DocOp>();
     let free = capacity - len;
     if capacity >= LARGE {
-        free >= capacity / 8
+        free >= capacity / 32
     } else {
         capacity > 2 * len + 4096
     }
