@@ -33,6 +33,17 @@ pub(crate) struct ChunkStore {
     ends: Vec<(u32, u32)>,
 }
 
+/// The length of what [`write_start`] writes.
+fn start_len(deps: &[ChangeHash], actor: &ActorId, tail_len: usize) -> usize {
+    let actor = actor.as_bytes().len();
+    let body_len = leb128::u64_len(deps.len() as u64)
+        + deps.len() * 32
+        + leb128::u64_len(actor as u64)
+        + actor
+        + tail_len;
+    9 + leb128::u64_len(body_len as u64) + body_len - tail_len
+}
+
 /// What a chunk starts with, written from the graph's fields: everything up to the author's
 /// actor id, for a chunk whose body after the actor id is `tail_len` bytes.
 fn write_start(
@@ -146,10 +157,15 @@ impl ChunkStore {
         out.clear();
         match record.split_first() {
             Some((&TAIL, tail)) => {
+                // Exactly the chunk's size: a caller turning `out` into `Bytes` keeps no slack.
+                out.reserve_exact(start_len(deps, actor, tail.len()) + tail.len());
                 write_start(out, hash, deps, actor, tail.len());
                 out.extend_from_slice(tail);
             }
-            Some((_, whole)) => out.extend_from_slice(whole),
+            Some((_, whole)) => {
+                out.reserve_exact(whole.len());
+                out.extend_from_slice(whole);
+            }
             None => return false,
         }
         true
@@ -219,6 +235,12 @@ mod tests {
                 assert_eq!(&out, chunk, "change {i}");
             }
             assert!(!store.read_into(n, &kept[0].1, &[], actor, &mut out));
+            // Read into a fresh buffer, a chunk takes exactly its size.
+            for (i, (chunk, hash, d)) in kept.iter().take(n).enumerate() {
+                let mut fresh = Vec::new();
+                assert!(store.read_into(i, hash, d, actor, &mut fresh));
+                assert_eq!((fresh.len(), fresh.capacity()), (chunk.len(), chunk.len()));
+            }
         }
         check(&store, &kept, &actor, 6);
         store.truncate(3);
