@@ -557,7 +557,10 @@ impl Change {
     /// [`Change::from_op_refs`] for a caller that keeps only the chunk: the change chunk's
     /// bytes replace `out`'s contents and its hash is returned, with no [`Change`] (and none of
     /// its allocations) built. A loader rebuilding thousands of changes copies each chunk
-    /// once, into its own storage.
+    /// once, into its own storage. The ops must refer to every one of `parts.other_actors`
+    /// (they are not checked for it, which saves a pass over the ops; the change of a
+    /// document chunk that breaks this gets another hash than the one stored, which the
+    /// heads check reports).
     pub(crate) fn encode_chunk_into<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         parts: &ChangeParts,
         n_ops: usize,
@@ -566,7 +569,7 @@ impl Change {
     ) -> Result<ChangeHash, DecodeError> {
         with_scratch(|s| {
             s.clear();
-            encode_change_data(parts, n_ops, &views, s)?;
+            encode_change_data(parts, n_ops, &views, Actors::AllReferenced, s)?;
             out.clear();
             Ok(chunk::write_chunk(out, ChunkType::Change, &s.data))
         })
@@ -579,7 +582,7 @@ impl Change {
         s: &mut Scratch,
     ) -> Result<Change, DecodeError> {
         s.clear();
-        let layout = encode_change_data(parts, n_ops, views, s)?;
+        let layout = encode_change_data(parts, n_ops, views, Actors::Find, s)?;
         // Exactly the chunk's size: `Bytes` then takes the vector without a second allocation.
         let mut whole = Vec::with_capacity(9 + leb128::u64_len(s.data.len() as u64) + s.data.len());
         let hash = chunk::write_chunk(&mut whole, ChunkType::Change, &s.data);
@@ -937,10 +940,22 @@ struct Layout {
     other_actors: Vec<ActorId>,
 }
 
+/// Which of `parts.other_actors` a change references.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Actors {
+    /// Find out from the ops (one pass over them).
+    Find,
+    /// Every one of them: the caller listed exactly the actors its ops refer to (a rebuilt
+    /// change of a document chunk). If that is not so the bytes are not canonical, so only a
+    /// caller that checks the hash afterwards may say it.
+    AllReferenced,
+}
+
 fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
     parts: &ChangeParts,
     n_ops: usize,
     views: impl Fn() -> I,
+    other_actors: Actors,
     s: &mut Scratch,
 ) -> Result<Layout, DecodeError> {
     let Scratch {
@@ -970,7 +985,10 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
             offset: 0,
         });
     }
-    let actors = ActorMap::new(parts, views())?;
+    let actors = match other_actors {
+        Actors::Find => ActorMap::new(parts, views())?,
+        Actors::AllReferenced => ActorMap::from_used(parts, vec![true; parts.other_actors.len()]),
+    };
 
     out.reserve(64 + parts.deps.len() * 32 + n_ops * 8 + parts.extra_bytes.len());
     leb128::write_u64(out, parts.deps.len() as u64);
@@ -1312,6 +1330,12 @@ impl<'p> ActorMap<'p> {
                 mark(p.actor)?;
             }
         }
+        Ok(Self::from_used(parts, used))
+    }
+
+    /// The map when `used[i]` says whether other actor `i + 1` is referenced.
+    fn from_used(parts: &'p ChangeParts, used: Vec<bool>) -> ActorMap<'p> {
+        let num_given = parts.other_actors.len();
         let mut sorted: Vec<&ActorId> = parts
             .other_actors
             .iter()
@@ -1335,12 +1359,12 @@ impl<'p> ActorMap<'p> {
                 }
             })
             .collect();
-        Ok(ActorMap {
+        ActorMap {
             author: &parts.actor,
             sorted,
             remap,
             num_given,
-        })
+        }
     }
 
     fn map(&self, a: u32) -> Result<u32, DecodeError> {
