@@ -49,6 +49,9 @@ pub(crate) struct Rebuilt {
     pred_starts: Vec<u32>,
     pred_ids: Vec<OpId>,
     pub(crate) dels: Vec<Deletion>,
+    /// Per document actor: the smallest and largest counter of its ids (stored ops and
+    /// deletions) and how many there are, gathered in the same pass for [`layout`].
+    id_ranges: Vec<(u32, u32, u64)>,
 }
 
 impl Rebuilt {
@@ -65,7 +68,15 @@ impl Rebuilt {
 
 /// Rebuilds preds and deletions: one pass over the groups of the document order; per group,
 /// its successor entries sorted by id are matched against its ops.
-pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
+pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
+    let mut id_ranges: Vec<(u32, u32, u64)> = vec![(u32::MAX, 0, 0); n_actors];
+    let mut note = |id: OpId| {
+        if let Some(r) = id_ranges.get_mut(id.actor as usize) {
+            r.0 = r.0.min(id.counter);
+            r.1 = r.1.max(id.counter);
+            r.2 += 1;
+        }
+    };
     // `pred_starts[0]` is where the preds of op `leading` start; each op from there on
     // pushes where its preds end.
     let mut leading = 0usize;
@@ -94,6 +105,7 @@ pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
         for (j, op) in group.iter().enumerate() {
             entries.extend(op.succ.iter().map(|s| (*s, start + j, op.id)));
             members.push((op.id, start + j));
+            note(op.id);
         }
         entries.sort_unstable_by_key(|e| (e.0, e.1));
         members.sort_unstable();
@@ -118,6 +130,7 @@ pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
                 None => {
                     let mut pred: SmallVec<[OpId; 2]> = run.iter().map(|e| e.2).collect();
                     pred.sort_unstable();
+                    note(id);
                     dels.push(Deletion {
                         id,
                         obj: gk.0,
@@ -154,6 +167,7 @@ pub(crate) fn rebuild_ops(ops: &[DocOp]) -> Rebuilt {
         pred_starts,
         pred_ids,
         dels,
+        id_ranges,
     }
 }
 
@@ -257,15 +271,8 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
     };
     // Counters are dense per actor in real documents: each actor's ids go to a table indexed
     // by `counter - min` (no sort); thinly spread ids are sorted instead.
-    let mut ranges: Vec<(u32, u32, u64)> = vec![(u32::MAX, 0, 0); n_actors];
-    for id in ids() {
-        if let Some(r) = ranges.get_mut(id.actor as usize) {
-            r.0 = r.0.min(id.counter);
-            r.1 = r.1.max(id.counter);
-            r.2 += 1;
-        }
-    }
-    let mut by_actor: Vec<ActorOps> = ranges
+    let mut by_actor: Vec<ActorOps> = rebuilt
+        .id_ranges
         .iter()
         .map(|&(lo, hi, n)| {
             if n > 0 && u64::from(hi - lo) < 2 * n + 1024 {
@@ -491,7 +498,7 @@ impl DocumentChunk {
     }
 
     fn reconstruct_into(&self, check: HeadsCheck, sink: &mut impl Sink) -> Result<(), DecodeError> {
-        let rebuilt = rebuild_ops(&self.ops);
+        let rebuilt = rebuild_ops(&self.ops, self.actors.len());
         let layout = layout(self, &rebuilt)?;
         let n_actors = self.actors.len();
         // Document actor index -> change-local actor number, for the change being built.
@@ -706,7 +713,7 @@ mod tests {
                 ops,
                 ..DocumentChunk::default()
             };
-            let rebuilt = rebuild_ops(&doc.ops);
+            let rebuilt = rebuild_ops(&doc.ops, doc.actors.len());
             assert!(matches!(
                 layout(&doc, &rebuilt),
                 Err(DecodeError::DuplicateOpId {
@@ -771,7 +778,7 @@ mod tests {
             op(2, k.clone(), false, vec![OpId::new(3, 0)]),
             op(4, Key::Seq(ElemId::Head), true, vec![OpId::new(5, 0)]),
         ];
-        let rebuilt = rebuild_ops(&ops);
+        let rebuilt = rebuild_ops(&ops, 1);
         assert_eq!(rebuilt.dels.len(), 2);
         assert_eq!(rebuilt.preds(1), &[OpId::new(1, 0)]);
         // Op 0 comes before the first op with preds: it has no entry of its own.
