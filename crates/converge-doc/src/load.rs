@@ -15,7 +15,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use converge_encoding::{
     Action, ActorId, Change, DecodeError, DocOp, DocumentChunk, ElemId, HeadsCheck, Key, ObjId,
-    OpId, ValueRef,
+    OpId, OpIdStats, ValueRef,
 };
 
 use crate::doc::Document;
@@ -56,22 +56,19 @@ enum IdIndex {
 }
 
 impl IdIndex {
-    /// An empty index for every op id and successor id of `ops`, mapped by `map_id` into
-    /// `n_actors` actors, and the number of successor ids.
-    fn new(
-        ops: &[DocOp],
-        map_id: &impl Fn(OpId) -> Option<OpId>,
-        n_actors: usize,
-    ) -> Option<(IdIndex, usize)> {
+    /// An empty index for the op ids that `stats` describes (per chunk actor: the counter
+    /// range and the number of ids, stored ops and deletions alike), with chunk actor `a`
+    /// being actor `actor_map[a]` of the `n_actors` of the op set.
+    fn new(stats: &OpIdStats, actor_map: &[u32], n_actors: usize, n_ops: usize) -> IdIndex {
         let mut ranges: Vec<(u32, u32)> = vec![(u32::MAX, 0); n_actors];
         let mut entries = 0u64;
-        for op in ops {
-            for id in std::iter::once(&op.id).chain(&op.succ) {
-                let id = map_id(*id)?;
-                let r = ranges.get_mut(id.actor as usize)?;
-                r.0 = r.0.min(id.counter);
-                r.1 = r.1.max(id.counter);
-                entries += 1;
+        for (&(lo, hi, n), &a) in stats.ranges.iter().zip(actor_map) {
+            if let Some(r) = ranges.get_mut(a as usize)
+                && n > 0
+            {
+                r.0 = r.0.min(lo);
+                r.1 = r.1.max(hi);
+                entries += n;
             }
         }
         let span: u64 = ranges
@@ -79,15 +76,12 @@ impl IdIndex {
             .filter(|r| r.0 <= r.1)
             .map(|r| u64::from(r.1 - r.0) + 1)
             .sum();
-        // The successor ids, counted in the same pass (a pass over godot-thread's 9.4M
-        // decoded ops reads ~1 GB).
-        let n_succ = (entries as usize).saturating_sub(ops.len());
         if span > 2 * entries + 1024 {
             let mut map = IdMap::default();
-            map.reserve(ops.len());
-            return Some((IdIndex::Hash(map, n_actors), n_succ));
+            map.reserve(n_ops);
+            return IdIndex::Hash(map, n_actors);
         }
-        let dense = IdIndex::Dense(
+        IdIndex::Dense(
             ranges
                 .iter()
                 .map(|&(lo, hi)| {
@@ -98,8 +92,7 @@ impl IdIndex {
                     }
                 })
                 .collect(),
-        );
-        Some((dense, n_succ))
+        )
     }
 
     fn get(&self, id: OpId) -> Option<u32> {
@@ -235,7 +228,7 @@ impl Document {
         // Whether a change was refused (the history is then dropped, and the chunk's changes
         // decoded for the general path).
         let mut refused = false;
-        chunk.reconstruct_each_chunk(HeadsCheck::Check, |rebuilt| {
+        let stats = chunk.reconstruct_each_chunk(HeadsCheck::Check, |rebuilt| {
             if refused {
                 return;
             }
@@ -274,7 +267,7 @@ impl Document {
         drop(first);
         chunk.changes = Vec::new();
         let chunk_ops = std::mem::take(&mut chunk.ops);
-        let Some((ops, in_our_order)) = self.build(&chunk.actors, chunk_ops) else {
+        let Some((ops, in_our_order)) = self.build(&chunk.actors, chunk_ops, &stats) else {
             return Ok(Err((0..history.len())
                 .filter_map(|i| history.change(i))
                 .collect()));
@@ -299,13 +292,19 @@ impl Document {
     /// The decoded ops are consumed as the op set grows: they are taken from the end of the
     /// reversed vector, whose allocation shrinks as it empties (for a large document the two
     /// would otherwise both be whole at the end: godot-thread's 9.4M decoded ops are ~1 GB).
-    fn build(&self, actors: &[ActorId], mut doc_ops: Vec<DocOp>) -> Option<(OpSet, bool)> {
+    fn build(
+        &self,
+        actors: &[ActorId],
+        mut doc_ops: Vec<DocOp>,
+        stats: &OpIdStats,
+    ) -> Option<(OpSet, bool)> {
         let mut set = OpSet::new(self.ops.encoding);
         let actor_map: Vec<u32> = actors.iter().map(|a| set.intern_actor(a)).collect();
         let map_id = |id: OpId| -> Option<OpId> {
             Some(OpId::new(id.counter, *actor_map.get(id.actor as usize)?))
         };
-        let (mut ids, n_succ) = IdIndex::new(&doc_ops, &map_id, set.actors.len())?;
+        let mut ids = IdIndex::new(stats, &actor_map, set.actors.len(), doc_ops.len());
+        let n_succ = usize::try_from(stats.succ_ids).ok()?;
         let n_ops = doc_ops.len();
         set.ops.reserve_exact(n_ops + n_succ.min(n_ops));
         set.succs.reserve_exact(n_succ);

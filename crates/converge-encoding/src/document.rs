@@ -25,7 +25,7 @@ use crate::value::{Action, ScalarValue, ValueRef};
 
 use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
-pub use reconstruct::{HeadsCheck, RebuiltChunk};
+pub use reconstruct::{HeadsCheck, OpIdStats, RebuiltChunk};
 pub use writer::{
     ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsWriter, write_document,
     write_document_columns,

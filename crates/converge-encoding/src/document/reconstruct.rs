@@ -49,9 +49,21 @@ pub(crate) struct Rebuilt {
     pred_starts: Vec<u32>,
     pred_ids: Vec<OpId>,
     pub(crate) dels: Vec<Deletion>,
-    /// Per document actor: the smallest and largest counter of its ids (stored ops and
-    /// deletions) and how many there are, gathered in the same pass for [`layout`].
-    id_ranges: Vec<(u32, u32, u64)>,
+    /// The ids of the stored ops and deletions, gathered in the same pass for [`layout`]
+    /// (and handed to the caller of [`DocumentChunk::reconstruct_each_chunk`]).
+    ids: OpIdStats,
+}
+
+/// What rebuilding a document's changes learned of its op ids, for a loader that indexes
+/// them (so it need not read every op again to size its index).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OpIdStats {
+    /// Per document actor: the smallest and largest counter among its ids (stored ops, and
+    /// deletions rebuilt from successor ids), and how many ids there are; `(u32::MAX, 0, 0)`
+    /// for an actor with none.
+    pub ranges: Vec<(u32, u32, u64)>,
+    /// The number of successor ids the stored ops list.
+    pub succ_ids: u64,
 }
 
 impl Rebuilt {
@@ -70,6 +82,7 @@ impl Rebuilt {
 /// its successor entries sorted by id are matched against its ops.
 pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
     let mut id_ranges: Vec<(u32, u32, u64)> = vec![(u32::MAX, 0, 0); n_actors];
+    let mut succ_ids = 0u64;
     let mut note = |id: OpId| {
         if let Some(r) = id_ranges.get_mut(id.actor as usize) {
             r.0 = r.0.min(id.counter);
@@ -104,6 +117,7 @@ pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
         found_preds.clear();
         for (j, op) in group.iter().enumerate() {
             entries.extend(op.succ.iter().map(|s| (*s, start + j, op.id)));
+            succ_ids += op.succ.len() as u64;
             members.push((op.id, start + j));
             note(op.id);
         }
@@ -167,7 +181,10 @@ pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
         pred_starts,
         pred_ids,
         dels,
-        id_ranges,
+        ids: OpIdStats {
+            ranges: id_ranges,
+            succ_ids,
+        },
     }
 }
 
@@ -272,7 +289,8 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
     // Counters are dense per actor in real documents: each actor's ids go to a table indexed
     // by `counter - min` (no sort); thinly spread ids are sorted instead.
     let mut by_actor: Vec<ActorOps> = rebuilt
-        .id_ranges
+        .ids
+        .ranges
         .iter()
         .map(|&(lo, hi, n)| {
             if n > 0 && u64::from(hi - lo) < 2 * n + 1024 {
@@ -477,17 +495,19 @@ impl DocumentChunk {
         sink: impl FnMut(Change),
     ) -> Result<(), DecodeError> {
         self.reconstruct_into(check, &mut ChangeSink(sink))
+            .map(|_| ())
     }
 
     /// [`DocumentChunk::reconstruct_each`] for a loader that keeps only each change's chunk
     /// bytes and hash: no [`Change`] is built, and `sink` borrows the bytes from one buffer
     /// reused from change to change (so rebuilding allocates nothing per change). Changes
     /// come in document order; on an error the ones already handed over must be discarded.
+    /// Returns what the rebuild learned of the op ids.
     pub fn reconstruct_each_chunk(
         &self,
         check: HeadsCheck,
         sink: impl FnMut(RebuiltChunk<'_>),
-    ) -> Result<(), DecodeError> {
+    ) -> Result<OpIdStats, DecodeError> {
         self.reconstruct_into(
             check,
             &mut ChunkSink {
@@ -497,7 +517,11 @@ impl DocumentChunk {
         )
     }
 
-    fn reconstruct_into(&self, check: HeadsCheck, sink: &mut impl Sink) -> Result<(), DecodeError> {
+    fn reconstruct_into(
+        &self,
+        check: HeadsCheck,
+        sink: &mut impl Sink,
+    ) -> Result<OpIdStats, DecodeError> {
         let rebuilt = rebuild_ops(&self.ops, self.actors.len());
         let layout = layout(self, &rebuilt)?;
         let n_actors = self.actors.len();
@@ -637,7 +661,7 @@ impl DocumentChunk {
                 });
             }
         }
-        Ok(())
+        Ok(rebuilt.ids)
     }
 }
 
