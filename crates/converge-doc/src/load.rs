@@ -14,13 +14,15 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use converge_encoding::{
-    Action, ActorId, Change, DecodeError, DocOp, DocumentChunk, ElemId, HeadsCheck, Key, ObjId,
-    OpId, OpIdStats, ValueRef,
+    Action, ActorId, Change, DocOp, DocumentChunk, ElemId, HeadsCheck, Key, ObjId, OpId, OpIdStats,
+    ValueRef,
 };
 
 use crate::doc::Document;
+use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
 use crate::opset::{Body, HEAD, NONE, NewOp, OpSet, StoredValue, SuccNode};
+use crate::save::check_mark_order;
 use crate::types::ObjType;
 
 /// Multiplicative hash of an [`OpId`] (counter and actor are small integers, not adversarial
@@ -179,18 +181,21 @@ impl Document {
     /// a time straight into the history (each change is dropped once its bytes are kept, so
     /// the decoded changes are never all alive at once). `Ok(Err(changes))`: the document is
     /// untouched and these are the chunk's changes, for the general path, because the document
-    /// is not empty or the chunk's ops do not fit together. `Err`: the changes cannot be
-    /// reconstructed or the stored heads do not match (the document is untouched).
+    /// is not empty or the chunk's ops do not fit together. `Err`: a mark end precedes its
+    /// begin or lies in another object ([`DocError::InvalidMarkOrder`], reported first, as
+    /// automerge refuses such a chunk), or the changes cannot be reconstructed or the stored
+    /// heads do not match (the document is untouched either way).
     pub(crate) fn bulk_load(
         &mut self,
         mut chunk: DocumentChunk,
-    ) -> Result<Result<(), Vec<Change>>, DecodeError> {
+    ) -> Result<Result<(), Vec<Change>>, DocError> {
         if !self.ops.ops.is_empty()
             || self.history.len() != 0
             || self.history.queued_len() != 0
             || !history_fits(&chunk, chunk.changes.len())
         {
-            return chunk.reconstruct_changes().map(Err);
+            check_mark_order(&chunk)?;
+            return Ok(Err(chunk.reconstruct_changes()?));
         }
         // The chunk's columns, kept as the save cache if the op set and history lay out
         // exactly as the chunk does: actors sorted and all authors, no empty messages (a
@@ -258,9 +263,23 @@ impl Document {
             refused = history
                 .push_loaded(&change, actor, meta.max_op as u32, &meta.deps)
                 .is_err();
-        })?;
+        });
+        // A misplaced mark end is reported before anything else, as the check used to run
+        // first.
+        let stats = match stats {
+            Ok(stats) => stats,
+            Err(e) => {
+                check_mark_order(&chunk)?;
+                return Err(e.into());
+            }
+        };
+        // The mark order check reads every op: only a chunk with mark ops needs it (the
+        // rebuild counted them).
+        if stats.mark_ops > 0 {
+            check_mark_order(&chunk)?;
+        }
         if refused {
-            return chunk.reconstruct_changes().map(Err);
+            return Ok(Err(chunk.reconstruct_changes()?));
         }
         // The change rows are in the history now; the op set is built from the ops alone.
         drop(metas);

@@ -172,7 +172,6 @@ impl Document {
                     if d.heads.iter().all(|h| self.history.contains(h)) {
                         continue;
                     }
-                    check_mark_order(&d)?;
                     if let Err(changes) = self.bulk_load(d)? {
                         self.apply_changes(changes)?;
                     }
@@ -430,7 +429,7 @@ impl Document {
 /// automerge 0.12's check of a document chunk (`MarkOrderValidator`): in document order, every
 /// mark end (a mark op without a name, id `c@a`) must come after its begin (`(c-1)@a`, a mark
 /// op with a name) in the same object.
-fn check_mark_order(chunk: &DocumentChunk) -> Result<(), DocError> {
+pub(crate) fn check_mark_order(chunk: &DocumentChunk) -> Result<(), DocError> {
     let mut begins: std::collections::HashMap<OpId, &ObjId> = std::collections::HashMap::new();
     for op in &chunk.ops {
         if op.action != Action::Mark {

@@ -64,6 +64,8 @@ pub struct OpIdStats {
     pub ranges: Vec<(u32, u32, u64)>,
     /// The number of successor ids the stored ops list.
     pub succ_ids: u64,
+    /// The number of stored mark ops (begins and ends).
+    pub mark_ops: u64,
 }
 
 impl Rebuilt {
@@ -83,6 +85,7 @@ impl Rebuilt {
 pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
     let mut id_ranges: Vec<(u32, u32, u64)> = vec![(u32::MAX, 0, 0); n_actors];
     let mut succ_ids = 0u64;
+    let mut mark_ops = 0u64;
     let mut note = |id: OpId| {
         if let Some(r) = id_ranges.get_mut(id.actor as usize) {
             r.0 = r.0.min(id.counter);
@@ -118,6 +121,7 @@ pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
         for (j, op) in group.iter().enumerate() {
             entries.extend(op.succ.iter().map(|s| (*s, start + j, op.id)));
             succ_ids += op.succ.len() as u64;
+            mark_ops += u64::from(op.action == Action::Mark);
             members.push((op.id, start + j));
             note(op.id);
         }
@@ -184,6 +188,7 @@ pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
         ids: OpIdStats {
             ranges: id_ranges,
             succ_ids,
+            mark_ops,
         },
     }
 }
