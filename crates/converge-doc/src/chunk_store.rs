@@ -33,15 +33,17 @@ pub(crate) struct ChunkStore {
     ends: Vec<(u32, u32)>,
 }
 
+/// The part of a chunk's body before its tail: the dep count and hashes, then the actor id's
+/// length and bytes.
+fn head_len(deps: &[ChangeHash], actor: &ActorId) -> usize {
+    let actor = actor.as_bytes().len();
+    leb128::u64_len(deps.len() as u64) + deps.len() * 32 + leb128::u64_len(actor as u64) + actor
+}
+
 /// The length of what [`write_start`] writes.
 fn start_len(deps: &[ChangeHash], actor: &ActorId, tail_len: usize) -> usize {
-    let actor = actor.as_bytes().len();
-    let body_len = leb128::u64_len(deps.len() as u64)
-        + deps.len() * 32
-        + leb128::u64_len(actor as u64)
-        + actor
-        + tail_len;
-    9 + leb128::u64_len(body_len as u64) + body_len - tail_len
+    let head = head_len(deps, actor);
+    9 + leb128::u64_len((head + tail_len) as u64) + head
 }
 
 /// What a chunk starts with, written from the graph's fields: everything up to the author's
@@ -53,12 +55,8 @@ fn write_start(
     actor: &ActorId,
     tail_len: usize,
 ) {
+    let body_len = head_len(deps, actor) + tail_len;
     let actor = actor.as_bytes();
-    let body_len = leb128::u64_len(deps.len() as u64)
-        + deps.len() * 32
-        + leb128::u64_len(actor.len() as u64)
-        + actor.len()
-        + tail_len;
     out.extend_from_slice(&MAGIC);
     out.extend_from_slice(hash.as_bytes().get(..4).unwrap_or_default());
     out.push(CHANGE_TYPE);
@@ -71,7 +69,9 @@ fn write_start(
     out.extend_from_slice(actor);
 }
 
-/// The length of the start [`write_start`] writes, if `chunk` begins with exactly those bytes.
+/// The length of the start [`write_start`] writes, if `chunk` is exactly those bytes followed
+/// by its tail. The body length is read strictly, so a chunk with an overlong length (whose
+/// hash covers those bytes) does not match and is kept whole.
 fn matching_start(
     chunk: &[u8],
     hash: &ChangeHash,
@@ -79,20 +79,15 @@ fn matching_start(
     actor: &ActorId,
     scratch: &mut Vec<u8>,
 ) -> Option<usize> {
-    let actor_len = actor.as_bytes().len();
-    let fixed = leb128::u64_len(deps.len() as u64)
-        + deps.len() * 32
-        + leb128::u64_len(actor_len as u64)
-        + actor_len;
-    // The body length's own LEB128 size depends on the body length: try the one the chunk's
-    // total length allows.
-    let rest = chunk.len().checked_sub(9)?;
-    let len_bytes = (1..=10).find(|&n| leb128::u64_len((rest - n.min(rest)) as u64) == n)?;
-    let start_len = 9 + len_bytes + fixed;
-    let tail_len = chunk.len().checked_sub(start_len)?;
+    let (body_len, _) = leb128::decode_u64_strict(chunk.get(9..)?).ok()?;
+    let tail_len = usize::try_from(body_len)
+        .ok()?
+        .checked_sub(head_len(deps, actor))?;
     scratch.clear();
     write_start(scratch, hash, deps, actor, tail_len);
-    (chunk.get(..scratch.len()) == Some(scratch.as_slice())).then_some(scratch.len())
+    let start = scratch.len();
+    (chunk.len() == start + tail_len && chunk.get(..start) == Some(scratch.as_slice()))
+        .then_some(start)
 }
 
 impl ChunkStore {
