@@ -233,6 +233,12 @@ pub(crate) struct ActorOps {
 }
 
 impl ActorOps {
+    /// Whether this is the dense form (a sparse actor has `counters` filled beside `indices`;
+    /// an actor without ops has neither).
+    fn is_dense(&self) -> bool {
+        self.counters.is_empty() && !self.indices.is_empty()
+    }
+
     /// The range of `indices` holding the ops with counters in `from..=max_op`, and the first
     /// counter present; `Err(counter)` with the first missing counter if those ops do not
     /// run without a gap up to `max_op`.
@@ -309,7 +315,6 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
             }
         })
         .collect();
-    let dense: Vec<bool> = by_actor.iter().map(|a| !a.indices.is_empty()).collect();
     // Per actor: the smallest counter seen twice (dense actors).
     let mut dup: Vec<Option<u32>> = vec![None; n_actors];
     for (i, id) in ids().enumerate() {
@@ -318,7 +323,7 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
         let Some(ops) = by_actor.get_mut(a) else {
             continue;
         };
-        if !dense.get(a).copied().unwrap_or(false) {
+        if !ops.is_dense() {
             ops.counters.push(id.counter);
             ops.indices.push(i);
             continue;
@@ -337,7 +342,7 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
         }
     }
     for (actor, ops) in by_actor.iter_mut().enumerate() {
-        if dense.get(actor).copied().unwrap_or(false) {
+        if ops.is_dense() {
             if let Some(&Some(counter)) = dup.get(actor) {
                 return Err(DecodeError::DuplicateOpId {
                     counter,
