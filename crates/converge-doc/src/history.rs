@@ -579,11 +579,7 @@ impl History {
         max_op: u32,
         deps: &[u32],
     ) -> Result<(), DagError> {
-        if self.graph.queued_len() > 0 {
-            self.graph.discard_queued_from(change.actor, change.seq);
-            let graph = &self.graph;
-            self.queued.retain(|h, _| graph.is_queued(h));
-        }
+        self.discard_queued_claims(change.actor, change.seq);
         let idx = self.graph.push_ready(
             change.data.hash,
             change.actor,
@@ -598,6 +594,16 @@ impl History {
         Ok(())
     }
 
+    /// As the reference: a change claiming (`actor`, `seq`) drops queued changes that claim
+    /// it or build on such a claim.
+    fn discard_queued_claims(&mut self, actor: &ActorId, seq: u64) {
+        if self.graph.queued_len() > 0 {
+            self.graph.discard_queued_from(actor, seq);
+            let graph = &self.graph;
+            self.queued.retain(|h, _| graph.is_queued(h));
+        }
+    }
+
     /// Appends a local commit (known to be ready) whose deps are the changes at `deps`,
     /// authored by doc actor `actor`.
     pub(crate) fn push_ready(
@@ -607,13 +613,7 @@ impl History {
         max_op: u32,
         deps: &[u32],
     ) -> Result<(), DagError> {
-        if self.graph.queued_len() > 0 {
-            // As the reference: a change claiming (actor, seq) drops queued changes that
-            // claim it or build on such a claim.
-            self.graph.discard_queued_from(change.actor(), change.seq());
-            let graph = &self.graph;
-            self.queued.retain(|h, _| graph.is_queued(h));
-        }
+        self.discard_queued_claims(change.actor(), change.seq());
         let idx = self.graph.push_ready(
             change.hash(),
             change.actor(),
