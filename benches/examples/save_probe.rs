@@ -96,6 +96,39 @@ fn main() {
             median(t)
         );
     }
+    if side == "cv-edit" || side == "am-edit" {
+        // A one-key edit before each save, as the `document/save-after-edit` bench does.
+        let mut am = am;
+        let start = Clock::now();
+        for i in 0..n {
+            let v = i as i64 + 1;
+            if side == "cv-edit" {
+                cv.put(
+                    &converge_doc::ROOT,
+                    "bench-edit",
+                    converge_encoding::ScalarValue::Int(v),
+                )
+                .expect("put");
+                drop(std::hint::black_box(cv.save()));
+            } else {
+                let mut tx = am.transaction();
+                automerge::transaction::Transactable::put(
+                    &mut tx,
+                    automerge::ROOT,
+                    "bench-edit",
+                    v,
+                )
+                .expect("put");
+                tx.commit();
+                drop(std::hint::black_box(am.save()));
+            }
+        }
+        println!(
+            "{side}: {:.2} ms CPU per edit and save over {n}",
+            start.elapsed().as_secs_f64() * 1e3 / n.max(1) as f64
+        );
+        return;
+    }
     // Single-operation modes: on-CPU time of the whole loop divided by N (the scheduler's
     // accounting lags by up to a tick, which the division makes small).
     let start = Clock::now();

@@ -37,6 +37,9 @@ pub struct Document {
     /// are for. The columns are a function of the applied changes in order, and the history
     /// only grows, so they are current while its length is unchanged.
     pub(crate) saved_columns: Option<(usize, std::sync::Arc<converge_encoding::EncodedColumns>)>,
+    /// Where each op's row is in `saved_columns`, so that the next save can splice them
+    /// (`resave.rs`); the op set logs successor changes of the ops it covers.
+    pub(crate) saved_layout: Option<crate::resave::SavedLayout>,
     /// The compressed document chunk the last `save` wrote, and the history length it is
     /// for (deflating is most of a save once the columns are kept).
     pub(crate) saved_chunk: Option<(usize, bytes::Bytes)>,
@@ -77,6 +80,7 @@ impl Document {
             obj_cache: None,
             undo_log: Default::default(),
             saved_columns: None,
+            saved_layout: None,
             saved_chunk: None,
         }
     }

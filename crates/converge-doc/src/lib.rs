@@ -26,6 +26,7 @@ mod load;
 mod marks;
 mod opset;
 mod read;
+mod resave;
 mod save;
 mod seq;
 mod sync_support;

@@ -286,6 +286,7 @@ impl Document {
         drop(first);
         chunk.changes = Vec::new();
         let chunk_ops = std::mem::take(&mut chunk.ops);
+        let stored = chunk_ops.len();
         let Some((ops, in_our_order)) = self.build(&chunk.actors, chunk_ops, &stats) else {
             return Ok(Err((0..history.len())
                 .filter_map(|i| history.change(i))
@@ -299,6 +300,18 @@ impl Document {
         self.saved_columns = columns
             .filter(|_| in_our_order)
             .map(|c| (self.history.len(), c));
+        // The chunk's ops are the arena's first `stored` ops, in row order.
+        self.saved_layout = self.saved_columns.as_ref().map(|_| {
+            crate::resave::SavedLayout::new(
+                self.ops.ops.len() as u32,
+                stored as u32,
+                crate::save::authors(self),
+                None,
+            )
+        });
+        if self.saved_layout.is_some() {
+            self.ops.start_logging();
+        }
         self.saved_chunk = None;
         Ok(Ok(()))
     }

@@ -190,6 +190,11 @@ pub(crate) struct OpSet {
     pub(crate) encoding: TextEncoding,
     /// Whether any mark op was ever applied (local inserts then check for sticky boundaries).
     pub(crate) has_marks: bool,
+    /// Ops below this arena index whose successors changed are logged in `succ_changed` (the
+    /// ops a save that kept its columns must write again); 0: not logging.
+    pub(crate) log_below: u32,
+    /// See `log_below`; may hold an op more than once.
+    pub(crate) succ_changed: Vec<u32>,
 }
 
 impl OpSet {
@@ -213,6 +218,8 @@ impl OpSet {
             max_op: 0,
             encoding,
             has_marks: false,
+            log_below: 0,
+            succ_changed: Vec::new(),
         }
     }
 
@@ -546,6 +553,9 @@ impl OpSet {
                 next: prev,
             });
             self.ops[p as usize].succ = node;
+            if p < self.log_below {
+                self.log_succ_change(p);
+            }
             if self.hides(&self.ops[p as usize], &self.ops[idx as usize]) {
                 self.ops[p as usize].hidden = true;
             }
@@ -700,6 +710,29 @@ impl OpSet {
                 index.set_width(c, width);
             }
         }
+    }
+
+    /// Logs that op `p` (below `log_below`) got a successor. A log that grows past a quarter
+    /// of the logged ops is dropped and logging stops: a save then encodes everything, which
+    /// is as cheap by then.
+    fn log_succ_change(&mut self, p: u32) {
+        if self.succ_changed.len() as u64 * 4 > u64::from(self.log_below) + 4096 {
+            self.stop_logging();
+        } else {
+            self.succ_changed.push(p);
+        }
+    }
+
+    /// Starts logging successor changes of the ops now in the arena (a save kept its columns).
+    pub(crate) fn start_logging(&mut self) {
+        self.log_below = self.ops.len() as u32;
+        self.succ_changed.clear();
+    }
+
+    /// Stops logging and forgets the log.
+    pub(crate) fn stop_logging(&mut self) {
+        self.log_below = 0;
+        self.succ_changed = Vec::new();
     }
 
     /// Removes the most recently applied op (transaction rollback). `preds` must be the preds it

@@ -14,6 +14,7 @@ use crate::bitset::BitSet;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::opset::{Body, HEAD, NONE, OpSet};
+use crate::resave::SavedLayout;
 
 impl Document {
     /// The document as the reference's `save()` writes it: one document chunk (columns of
@@ -30,9 +31,25 @@ impl Document {
         let mut out = match self.kept_chunk() {
             Some(chunk) => chunk.to_vec(),
             None => {
-                let columns = self.document_columns();
+                let (columns, layout) = match &self.saved_columns {
+                    Some((kept, columns)) if *kept == len => {
+                        (Arc::clone(columns), self.saved_layout.take())
+                    }
+                    _ => match self.spliced_columns() {
+                        Some((columns, splice)) => (
+                            Arc::new(columns),
+                            self.saved_layout.take().map(|l| l.apply(splice)),
+                        ),
+                        None => {
+                            let (columns, layout) = self.encode_columns_and_layout();
+                            (Arc::new(columns), Some(layout))
+                        }
+                    },
+                };
                 let out = self.write_columns(&columns, true);
                 self.saved_columns = Some((len, columns));
+                self.saved_layout = layout;
+                self.ops.start_logging();
                 self.saved_chunk = Some((len, Bytes::copy_from_slice(&out)));
                 out
             }
@@ -83,7 +100,10 @@ impl Document {
                 );
                 Arc::clone(columns)
             }
-            _ => Arc::new(self.encode_columns()),
+            _ => Arc::new(match self.spliced_columns() {
+                Some((columns, _)) => columns,
+                None => self.encode_columns(),
+            }),
         }
     }
 
@@ -186,7 +206,21 @@ impl Document {
     /// The document's columns, encoded straight from the op set and history: authors sorted
     /// bytewise, changes in application order, ops in document order with successor lists
     /// (the columns of [`Document::document_chunk`]`.encode(compress)`, without building it).
-    fn encode_columns(&self) -> EncodedColumns {
+    pub(crate) fn encode_columns(&self) -> EncodedColumns {
+        self.encode_columns_into(None).0
+    }
+
+    /// [`Document::encode_columns`], and where each op's row is in them.
+    pub(crate) fn encode_columns_and_layout(&self) -> (EncodedColumns, SavedLayout) {
+        let mut rows = vec![NONE; self.ops.ops.len()];
+        let (columns, count) = self.encode_columns_into(Some(&mut rows));
+        let layout = SavedLayout::new(self.ops.ops.len() as u32, count, authors(self), Some(rows));
+        (columns, layout)
+    }
+
+    /// Encodes the columns; with `rows`, records each op's row in it (indexed by arena index).
+    /// Also returns the number of op rows.
+    fn encode_columns_into(&self, mut rows: Option<&mut Vec<u32>>) -> (EncodedColumns, u32) {
         let ops = &self.ops;
         let history = &self.history;
         let authors = authors(self);
@@ -207,15 +241,94 @@ impl Document {
         };
 
         let mut changes = ChangeColumnsWriter::new();
+        self.push_change_rows(&mut changes, 0..history.len(), &actor_pos);
+
+        // Arena indexes that have a mark name, and elements that have non-insert ops: a bit
+        // test per op instead of a hash lookup.
+        let mut has_name = BitSet::new(ops.ops.len());
+        for &idx in ops.mark_names.keys() {
+            has_name.insert(idx);
+        }
+        let mut has_extra = BitSet::new(ops.ops.len());
+
+        let mut writer = OpColumnsWriter::new();
+        let mut block = Block::default();
+        let mut row = 0u32;
+        let record = |rows: &mut Option<&mut Vec<u32>>, row: &mut u32, idx: u32| {
+            if let Some(slot) = rows.as_deref_mut().and_then(|r| r.get_mut(idx as usize)) {
+                *slot = *row;
+            }
+            *row += 1;
+        };
+        for obj in object_order(ops) {
+            let Some(object) = ops.objects.get(obj as usize) else {
+                continue;
+            };
+            let obj_id = match ops.ops.get(object.make_op as usize) {
+                Some(make) if object.make_op != NONE => ObjId::Op(map_id(make.id)),
+                _ => ObjId::Root,
+            };
+            let ctx = ObjCtx {
+                ops,
+                actor_pos: &actor_pos,
+                has_name: &has_name,
+                obj: obj_id,
+                is_seq: object.kind.is_sequence(),
+            };
+            match &object.body {
+                Body::Map(map) => {
+                    for group in map.values() {
+                        for &idx in group {
+                            record(&mut rows, &mut row, idx);
+                            block.add(idx, &ctx, &mut writer);
+                        }
+                    }
+                }
+                Body::Seq { index, extra } => {
+                    for &e in extra.keys() {
+                        has_extra.insert(e);
+                    }
+                    for e in index.iter() {
+                        record(&mut rows, &mut row, e.op);
+                        block.add(e.op, &ctx, &mut writer);
+                        if has_extra.contains(e.op)
+                            && let Some(more) = extra.get(&e.op)
+                        {
+                            for &idx in more {
+                                record(&mut rows, &mut row, idx);
+                                block.add(idx, &ctx, &mut writer);
+                            }
+                        }
+                    }
+                    for &e in extra.keys() {
+                        has_extra.remove(e);
+                    }
+                }
+            }
+            block.flush(&ctx, &mut writer);
+        }
+
+        (EncodedColumns::from_writers(changes, writer), row)
+    }
+
+    /// Writes the change rows of history indexes `range`, authors numbered by `actor_pos`.
+    pub(crate) fn push_change_rows<'a>(
+        &'a self,
+        changes: &mut ChangeColumnsWriter<'a>,
+        range: std::ops::Range<usize>,
+        actor_pos: &[u32],
+    ) {
+        let history = &self.history;
         // In blocks: gather a block's rows (deps copied out of the graph into one buffer,
         // messages and extra bytes taken from their sparse lists by a cursor), then the writer
         // goes column by column.
         let mut dep_buf: Vec<u32> = Vec::new();
         let mut dep_ends: Vec<usize> = Vec::with_capacity(BLOCK);
         let (messages, extras) = (history.messages(), history.extras());
-        let (mut next_message, mut next_extra) = (0usize, 0usize);
-        let n = history.len();
-        let mut start = 0;
+        let mut next_message = messages.partition_point(|(j, _)| (*j as usize) < range.start);
+        let mut next_extra = extras.partition_point(|(j, _)| (*j as usize) < range.start);
+        let n = range.end;
+        let mut start = range.start;
         while start < n {
             let end = (start + BLOCK).min(n);
             dep_buf.clear();
@@ -258,63 +371,6 @@ impl Document {
             changes.push_rows(&rows);
             start = end;
         }
-
-        // Arena indexes that have a mark name, and elements that have non-insert ops: a bit
-        // test per op instead of a hash lookup.
-        let mut has_name = BitSet::new(ops.ops.len());
-        for &idx in ops.mark_names.keys() {
-            has_name.insert(idx);
-        }
-        let mut has_extra = BitSet::new(ops.ops.len());
-
-        let mut writer = OpColumnsWriter::new();
-        let mut block = Block::default();
-        for obj in object_order(ops) {
-            let Some(object) = ops.objects.get(obj as usize) else {
-                continue;
-            };
-            let obj_id = match ops.ops.get(object.make_op as usize) {
-                Some(make) if object.make_op != NONE => ObjId::Op(map_id(make.id)),
-                _ => ObjId::Root,
-            };
-            let ctx = ObjCtx {
-                ops,
-                actor_pos: &actor_pos,
-                has_name: &has_name,
-                obj: obj_id,
-                is_seq: object.kind.is_sequence(),
-            };
-            match &object.body {
-                Body::Map(map) => {
-                    for group in map.values() {
-                        for &idx in group {
-                            block.add(idx, &ctx, &mut writer);
-                        }
-                    }
-                }
-                Body::Seq { index, extra } => {
-                    for &e in extra.keys() {
-                        has_extra.insert(e);
-                    }
-                    for e in index.iter() {
-                        block.add(e.op, &ctx, &mut writer);
-                        if has_extra.contains(e.op)
-                            && let Some(more) = extra.get(&e.op)
-                        {
-                            for &idx in more {
-                                block.add(idx, &ctx, &mut writer);
-                            }
-                        }
-                    }
-                    for &e in extra.keys() {
-                        has_extra.remove(e);
-                    }
-                }
-            }
-            block.flush(&ctx, &mut writer);
-        }
-
-        EncodedColumns::from_writers(changes, writer)
     }
 
     /// The document chunk: authors sorted bytewise, changes in application order, ops in
@@ -461,7 +517,7 @@ pub(crate) fn check_mark_order(chunk: &DocumentChunk) -> Result<(), DocError> {
 }
 
 /// The doc-wide indexes of the actors that authored a change, sorted by actor bytes.
-fn authors(doc: &Document) -> Vec<u32> {
+pub(crate) fn authors(doc: &Document) -> Vec<u32> {
     let actors = &doc.ops.actors;
     let mut authors: Vec<u32> = (0..actors.len() as u32)
         .filter(|&a| doc.history.actor_seq(a) > 0)
@@ -471,7 +527,7 @@ fn authors(doc: &Document) -> Vec<u32> {
 }
 
 /// Object indexes in document order: the root, then by the OpId of their make op.
-fn object_order(ops: &OpSet) -> impl Iterator<Item = u32> + use<> {
+pub(crate) fn object_order(ops: &OpSet) -> impl Iterator<Item = u32> + use<> {
     let mut objects: Vec<(u64, u32)> = (1..ops.objects.len() as u32)
         .map(|o| {
             let id = ops.ops[ops.objects[o as usize].make_op as usize].id;
@@ -497,12 +553,12 @@ fn recycle<'a, 'x, 'y>(mut v: Vec<DocOpRef<'a, 'x>>) -> Vec<DocOpRef<'a, 'y>> {
 }
 
 /// What rows of one object share.
-struct ObjCtx<'a> {
-    ops: &'a OpSet,
-    actor_pos: &'a [u32],
-    has_name: &'a BitSet,
-    obj: ObjId,
-    is_seq: bool,
+pub(crate) struct ObjCtx<'a> {
+    pub(crate) ops: &'a OpSet,
+    pub(crate) actor_pos: &'a [u32],
+    pub(crate) has_name: &'a BitSet,
+    pub(crate) obj: ObjId,
+    pub(crate) is_seq: bool,
 }
 
 impl ObjCtx<'_> {
@@ -521,7 +577,7 @@ impl ObjCtx<'_> {
 /// access) in two short loops (successors, then rows), then the writer encodes the block
 /// column by column. (Explicit look-ahead loads were tried and made it slower.)
 #[derive(Default)]
-struct Block<'a> {
+pub(crate) struct Block<'a> {
     idxs: Vec<u32>,
     succ: Vec<OpId>,
     /// Per op in `idxs`: its successors' range in `succ`.
@@ -534,14 +590,14 @@ struct Block<'a> {
 const BLOCK: usize = 1024;
 
 impl<'a> Block<'a> {
-    fn add(&mut self, idx: u32, ctx: &ObjCtx<'a>, writer: &mut OpColumnsWriter<'a>) {
+    pub(crate) fn add(&mut self, idx: u32, ctx: &ObjCtx<'a>, writer: &mut OpColumnsWriter<'a>) {
         self.idxs.push(idx);
         if self.idxs.len() >= BLOCK {
             self.flush(ctx, writer);
         }
     }
 
-    fn flush(&mut self, ctx: &ObjCtx<'a>, writer: &mut OpColumnsWriter<'a>) {
+    pub(crate) fn flush(&mut self, ctx: &ObjCtx<'a>, writer: &mut OpColumnsWriter<'a>) {
         if self.idxs.is_empty() {
             return;
         }

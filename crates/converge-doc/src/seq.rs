@@ -172,6 +172,22 @@ impl SeqIndex {
         None
     }
 
+    /// The cursor before `c`, if any.
+    pub(crate) fn prev(&self, (pos, off): Cursor) -> Option<Cursor> {
+        if off > 0 {
+            return Some((pos, off - 1));
+        }
+        (0..pos).rev().find_map(|p| {
+            let n = self.chunk_at(p).entries.len();
+            (n > 0).then(|| (p, n - 1))
+        })
+    }
+
+    /// The last cursor, if the sequence has any element.
+    pub(crate) fn last(&self) -> Option<Cursor> {
+        self.prev((self.order.len(), 0))
+    }
+
     /// The first cursor, if the sequence has any element.
     pub(crate) fn first(&self) -> Option<Cursor> {
         (0..self.order.len()).find_map(|p| (!self.chunk_at(p).entries.is_empty()).then_some((p, 0)))

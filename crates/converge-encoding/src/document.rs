@@ -27,8 +27,8 @@ use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
 pub use reconstruct::{HeadsCheck, OpIdStats, RebuiltChunk};
 pub use writer::{
-    ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsWriter, write_document,
-    write_document_columns,
+    ChangeColumnsSource, ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsSource,
+    OpColumnsWriter, write_document, write_document_columns,
 };
 
 /// The DEFLATE bit of a column spec.

@@ -33,7 +33,14 @@ impl LebError {
 }
 
 /// Reads an unsigned LEB128; returns the value and the bytes consumed.
+#[inline]
 fn read_u64(input: &[u8], strict: bool) -> Result<(u64, usize), LebError> {
+    // Most numbers in columns are one byte.
+    if let Some(&byte) = input.first()
+        && byte < 0x80
+    {
+        return Ok((u64::from(byte), 1));
+    }
     let mut result: u64 = 0;
     for (i, &byte) in input.iter().enumerate() {
         let low = u64::from(byte & 0x7f);
@@ -55,7 +62,14 @@ fn read_u64(input: &[u8], strict: bool) -> Result<(u64, usize), LebError> {
 }
 
 /// Reads a signed LEB128; returns the value and the bytes consumed.
+#[inline]
 fn read_i64(input: &[u8], strict: bool) -> Result<(i64, usize), LebError> {
+    // Most numbers in columns are one byte: seven bits, sign-extended.
+    if let Some(&byte) = input.first()
+        && byte < 0x80
+    {
+        return Ok(((i64::from(byte) << 57) >> 57, 1));
+    }
     let mut result: i64 = 0;
     let mut prev: u8 = 0;
     for (i, &byte) in input.iter().enumerate() {

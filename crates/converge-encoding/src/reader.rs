@@ -41,6 +41,11 @@ impl<'a> Reader<'a> {
         self.data.get(self.pos..).unwrap_or_default()
     }
 
+    /// The bytes consumed since position `start` (empty if `start` is not behind the cursor).
+    pub fn consumed_since(&self, start: usize) -> &'a [u8] {
+        self.data.get(start..self.pos).unwrap_or_default()
+    }
+
     /// Consumes and returns the rest of the input.
     pub fn take_rest(&mut self) -> &'a [u8] {
         let rest = self.rest();

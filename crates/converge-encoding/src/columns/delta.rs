@@ -89,6 +89,48 @@ impl DeltaEncoder {
         self.inner.append_nulls(n);
     }
 
+    /// Appends a stretch of a literal run of deltas: the row whose value is `first_value`, then
+    /// the rows of the encoded deltas `middle` (`count` of them) and `last`, ending at `end`.
+    pub(crate) fn append_literal_deltas(
+        &mut self,
+        first_value: i64,
+        middle: &[u8],
+        count: u64,
+        last: i64,
+        end: i64,
+    ) -> Result<(), DecodeError> {
+        let first = first_value.wrapping_sub(self.current);
+        self.inner.append_literal(first, middle, count, last)?;
+        self.current = end;
+        Ok(())
+    }
+
+    /// Appends whole runs of deltas as encoded, starting from the running value `from` (which
+    /// must be this encoder's) and ending at `end`.
+    pub(crate) fn append_encoded_deltas(
+        &mut self,
+        from: i64,
+        bytes: &[u8],
+        end: i64,
+    ) -> Result<(), DecodeError> {
+        if from != self.current {
+            return Err(DecodeError::OutOfRange {
+                field: "delta base",
+                value: 0,
+                offset: 0,
+            });
+        }
+        self.inner.append_encoded(bytes);
+        self.current = end;
+        Ok(())
+    }
+
+    /// Appends `k` rows that each add `d` to the running value (`total` = `d * k`, wrapping).
+    pub(crate) fn append_delta_run(&mut self, d: i64, k: u64, total: i64) {
+        self.inner.append_value_n(d, k);
+        self.current = self.current.wrapping_add(total);
+    }
+
     /// Drops everything appended, keeping the buffers.
     pub fn clear(&mut self) {
         self.inner.clear();

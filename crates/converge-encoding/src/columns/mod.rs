@@ -26,11 +26,13 @@
 mod boolean;
 mod delta;
 mod rle;
+mod runs;
 mod value;
 
 pub use boolean::{BoolDecoder, BoolEncoder};
 pub use delta::{DeltaDecoder, DeltaEncoder};
 pub use rle::{RleDecoder, RleEncoder, RleValue, StrDecoder, StrEncoder, UintDecoder, UintEncoder};
+pub use runs::{BoolRuns, DeltaRuns, Piece, RawBytes, RleRuns, skip_weighted};
 pub use value::{RawValue, ValueDecoder, ValueEncoder};
 
 use smallvec::SmallVec;

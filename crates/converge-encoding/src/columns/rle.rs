@@ -13,6 +13,37 @@ pub trait RleValue<'a>: Copy + PartialEq {
     fn read(r: &mut Reader<'a>) -> Result<(Self, bool), DecodeError>;
     /// Writes one value canonically.
     fn write(self, out: &mut Vec<u8>);
+    /// Skips `n` values. Returns their wrapping sum for `i64` (the deltas of a delta
+    /// column), 0 for the other kinds.
+    fn skip_values(r: &mut Reader<'a>, n: u64) -> Result<i64, DecodeError> {
+        for _ in 0..n {
+            Self::read(r)?;
+        }
+        Ok(0)
+    }
+}
+
+/// Skips `n` LEB128 numbers by finding the bytes that end them (no value is built, so
+/// numbers too large for 64 bits are not noticed: only for data that was decoded before).
+fn skip_leb128(r: &mut Reader<'_>, n: u64) -> Result<i64, DecodeError> {
+    if n == 0 {
+        return Ok(0);
+    }
+    let mut seen = 0u64;
+    for (i, &b) in r.rest().iter().enumerate() {
+        if b < 0x80 {
+            seen += 1;
+            if seen == n {
+                r.take(i + 1)?;
+                return Ok(0);
+            }
+        }
+    }
+    Err(DecodeError::NotEnoughInput {
+        offset: r.position(),
+        needed: 1,
+        remaining: 0,
+    })
 }
 
 impl<'a> RleValue<'a> for u64 {
@@ -24,6 +55,9 @@ impl<'a> RleValue<'a> for u64 {
     fn write(self, out: &mut Vec<u8>) {
         leb128::write_u64(out, self);
     }
+    fn skip_values(r: &mut Reader<'a>, n: u64) -> Result<i64, DecodeError> {
+        skip_leb128(r, n)
+    }
 }
 
 impl<'a> RleValue<'a> for i64 {
@@ -34,6 +68,20 @@ impl<'a> RleValue<'a> for i64 {
     }
     fn write(self, out: &mut Vec<u8>) {
         leb128::write_i64(out, self);
+    }
+    fn skip_values(r: &mut Reader<'a>, n: u64) -> Result<i64, DecodeError> {
+        // The sum is wanted (a delta column's running value), so the values are decoded.
+        let rest = r.rest();
+        let mut at = 0usize;
+        let mut sum = 0i64;
+        for _ in 0..n {
+            let (v, len) = leb128::read_i64_lenient(rest.get(at..).unwrap_or_default())
+                .map_err(|e| e.at(r.position() + at))?;
+            sum = sum.wrapping_add(v);
+            at += len;
+        }
+        r.take(at)?;
+        Ok(sum)
     }
 }
 
@@ -358,6 +406,60 @@ impl<'s, T: RleValue<'s>> RleEncoder<T> {
                 Pending::Literal(v)
             }
         };
+    }
+
+    /// Appends the rows of a stretch of a canonical literal run: `first`, the `count` (at
+    /// least one) encoded values of `middle`, then `last`; neighbouring values in `middle`
+    /// and `last` differ. The middle values are copied as bytes.
+    pub(crate) fn append_literal(
+        &mut self,
+        first: T,
+        middle: &'s [u8],
+        count: u64,
+        last: T,
+    ) -> Result<(), DecodeError> {
+        let second = match count {
+            0 => None,
+            _ => Some(T::read(&mut Reader::new(middle))?.0),
+        };
+        self.append_value(first);
+        if second.is_none_or(|s| s == first) {
+            // Nothing in the middle, or `first` (from elsewhere: a re-based delta) runs on
+            // into it: value by value.
+            let mut r = Reader::new(middle);
+            for _ in 0..count {
+                let (v, _) = T::read(&mut r)?;
+                self.append_value(v);
+            }
+            self.append_value(last);
+            return Ok(());
+        }
+        match self.pending {
+            Pending::Single(p) | Pending::Literal(p) => {
+                p.write(&mut self.lit);
+                self.lit_count += 1;
+            }
+            Pending::Repeat(p, n) => self.write_repeat(p, n),
+            // `append_value` leaves one of the above.
+            Pending::Empty | Pending::Nulls(_) => {
+                return Err(DecodeError::OutOfRange {
+                    field: "encoder state",
+                    value: 0,
+                    offset: 0,
+                });
+            }
+        }
+        self.lit.extend_from_slice(middle);
+        self.lit_count += count;
+        self.pending = Pending::Literal(last);
+        Ok(())
+    }
+
+    /// Appends whole runs as encoded, none of which may merge with the pending run (see
+    /// [`Piece::Encoded`](super::Piece::Encoded)).
+    pub(crate) fn append_encoded(&mut self, bytes: &[u8]) {
+        self.flush();
+        self.out.extend_from_slice(bytes);
     }
 
     /// Appends a null row.

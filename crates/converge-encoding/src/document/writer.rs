@@ -5,7 +5,10 @@
 //! document without materialising a [`DocOp`](super::DocOp) per op.
 
 use crate::chunk::{self, ChunkType};
-use crate::columns::{BoolEncoder, DeltaEncoder, RleEncoder};
+use crate::columns::{
+    BoolEncoder, BoolRuns, DeltaEncoder, DeltaRuns, RawBytes, RleEncoder, RleRuns, skip_weighted,
+};
+use crate::error::DecodeError;
 use crate::ids::{ActorId, ChangeHash, ElemId, KeyRef, ObjId, OpId};
 use crate::leb128;
 use crate::value::{Action, ValueRef};
@@ -117,6 +120,33 @@ impl<'a> ChangeColumnsWriter<'a> {
                 .append_value(((c.extra_bytes.len() as u64) << 4) | 7);
             self.extra_raw.extend_from_slice(c.extra_bytes);
         }
+    }
+
+    /// Appends the next `n` change rows of `src` (kept columns of an earlier save), their
+    /// actor indexes renumbered through `actors` (old index → new index, increasing, so that
+    /// runs stay runs).
+    pub fn copy_rows(
+        &mut self,
+        src: &mut ChangeColumnsSource<'a>,
+        n: u64,
+        actors: &[u32],
+    ) -> Result<(), DecodeError> {
+        let map = |v: u64| renumber(actors, v);
+        self.actor.copy_from(&mut src.actor, n, map)?;
+        self.seq.copy_from(&mut src.seq, n)?;
+        self.max_op.copy_from(&mut src.max_op, n)?;
+        self.time.copy_from(&mut src.time, n)?;
+        self.any_message |= src.message.is_present();
+        self.message.copy_exact(&mut src.message, n)?;
+        let deps = self
+            .deps_count
+            .copy_weighted(&mut src.deps_count, n, |c| c)?;
+        self.deps.copy_from(&mut src.deps, deps)?;
+        let extra = self
+            .extra_meta
+            .copy_weighted(&mut src.extra_meta, n, |m| m >> 4)?;
+        self.extra_raw.extend_from_slice(src.extra_raw.take(extra)?);
+        Ok(())
     }
 
     /// The columns (spec, data) in spec order, the message column only if some change has one.
@@ -253,6 +283,46 @@ impl<'a> OpColumnsWriter<'a> {
         }
     }
 
+    /// Appends the next `n` op rows of `src` (kept columns of an earlier save), their actor
+    /// indexes renumbered through `actors` (old index → new index, increasing, so that runs
+    /// stay runs). Appending a copied range leaves the writer exactly as pushing those rows
+    /// would, so copied ranges and pushed rows may interleave freely.
+    pub fn copy_rows(
+        &mut self,
+        src: &mut OpColumnsSource<'a>,
+        n: u64,
+        actors: &[u32],
+    ) -> Result<(), DecodeError> {
+        let map = |v: u64| renumber(actors, v);
+        self.any_obj |= src.obj_actor.is_present();
+        self.obj_actor.copy_from(&mut src.obj_actor, n, map)?;
+        self.obj_counter.copy_exact(&mut src.obj_counter, n)?;
+        self.any_key_actor |= src.key_actor.is_present();
+        self.key_actor.copy_from(&mut src.key_actor, n, map)?;
+        self.any_key_counter |= src.key_counter.is_present();
+        self.key_counter.copy_from(&mut src.key_counter, n)?;
+        self.any_key_string |= src.key_string.is_present();
+        self.key_string.copy_exact(&mut src.key_string, n)?;
+        self.id_actor.copy_from(&mut src.id_actor, n, map)?;
+        self.id_counter.copy_from(&mut src.id_counter, n)?;
+        self.insert.copy_from(&mut src.insert, n)?;
+        self.action.copy_exact(&mut src.action, n)?;
+        let raw = self
+            .value_meta
+            .copy_weighted(&mut src.value_meta, n, |m| m >> 4)?;
+        self.value_raw.extend_from_slice(src.value_raw.take(raw)?);
+        let succ = self
+            .succ_count
+            .copy_weighted(&mut src.succ_count, n, |c| c)?;
+        self.succ_actor.copy_from(&mut src.succ_actor, succ, map)?;
+        self.succ_counter.copy_from(&mut src.succ_counter, succ)?;
+        self.any_expand |= src.expand.is_present();
+        self.expand.copy_from(&mut src.expand, n)?;
+        self.any_mark |= src.mark_name.is_present();
+        self.mark_name.copy_exact(&mut src.mark_name, n)?;
+        Ok(())
+    }
+
     /// The columns (spec, data) in spec order, optional columns only where needed (spec
     /// format.md §7.3).
     pub fn finish(self) -> Vec<(u32, Vec<u8>)> {
@@ -287,6 +357,126 @@ impl<'a> OpColumnsWriter<'a> {
             cols.push((MARK_NAME, self.mark_name.finish()));
         }
         cols
+    }
+}
+
+/// An actor index through a renumbering table.
+fn renumber(actors: &[u32], v: u64) -> Result<u64, DecodeError> {
+    usize::try_from(v)
+        .ok()
+        .and_then(|i| actors.get(i))
+        .map(|&a| u64::from(a))
+        .ok_or(DecodeError::ActorIndexOutOfRange {
+            index: v,
+            len: actors.len(),
+        })
+}
+
+/// A column's data by spec, empty if the layout left it out.
+fn column(cols: &[(u32, Vec<u8>)], spec: u32) -> &[u8] {
+    cols.iter()
+        .find(|(s, _)| *s == spec)
+        .map_or(&[][..], |(_, d)| d.as_slice())
+}
+
+/// Kept change columns, read row range by row range ([`ChangeColumnsWriter::copy_rows`]).
+#[derive(Clone, Debug)]
+pub struct ChangeColumnsSource<'a> {
+    actor: RleRuns<'a, u64>,
+    seq: DeltaRuns<'a>,
+    max_op: DeltaRuns<'a>,
+    time: DeltaRuns<'a>,
+    message: RleRuns<'a, &'a str>,
+    deps_count: RleRuns<'a, u64>,
+    deps: DeltaRuns<'a>,
+    extra_meta: RleRuns<'a, u64>,
+    extra_raw: RawBytes<'a>,
+}
+
+/// Kept op columns, read row range by row range ([`OpColumnsWriter::copy_rows`]).
+#[derive(Clone, Debug)]
+pub struct OpColumnsSource<'a> {
+    obj_actor: RleRuns<'a, u64>,
+    obj_counter: RleRuns<'a, u64>,
+    key_actor: RleRuns<'a, u64>,
+    key_counter: DeltaRuns<'a>,
+    key_string: RleRuns<'a, &'a str>,
+    id_actor: RleRuns<'a, u64>,
+    id_counter: DeltaRuns<'a>,
+    insert: BoolRuns<'a>,
+    action: RleRuns<'a, u64>,
+    value_meta: RleRuns<'a, u64>,
+    value_raw: RawBytes<'a>,
+    succ_count: RleRuns<'a, u64>,
+    succ_actor: RleRuns<'a, u64>,
+    succ_counter: DeltaRuns<'a>,
+    expand: BoolRuns<'a>,
+    mark_name: RleRuns<'a, &'a str>,
+}
+
+impl OpColumnsSource<'_> {
+    /// Skips the next `n` op rows (rows a writer replaces with new ones).
+    pub fn skip(&mut self, n: u64) -> Result<(), DecodeError> {
+        self.obj_actor.skip(n)?;
+        self.obj_counter.skip(n)?;
+        self.key_actor.skip(n)?;
+        self.key_counter.skip(n)?;
+        self.key_string.skip(n)?;
+        self.id_actor.skip(n)?;
+        self.id_counter.skip(n)?;
+        self.insert.take(n, |_, _| {})?;
+        self.action.skip(n)?;
+        let raw = skip_weighted(&mut self.value_meta, n, |m| m >> 4)?;
+        self.value_raw.take(raw)?;
+        let succ = skip_weighted(&mut self.succ_count, n, |c| c)?;
+        self.succ_actor.skip(succ)?;
+        self.succ_counter.skip(succ)?;
+        self.expand.take(n, |_, _| {})?;
+        self.mark_name.skip(n)?;
+        Ok(())
+    }
+}
+
+impl EncodedColumns {
+    /// A cursor at the first change row.
+    pub fn change_rows(&self) -> ChangeColumnsSource<'_> {
+        use change_col::*;
+        let c = |spec| column(&self.changes, spec);
+        ChangeColumnsSource {
+            actor: RleRuns::new(c(ACTOR)),
+            seq: DeltaRuns::new(c(SEQ)),
+            max_op: DeltaRuns::new(c(MAX_OP)),
+            time: DeltaRuns::new(c(TIME)),
+            message: RleRuns::new(c(MESSAGE)),
+            deps_count: RleRuns::new(c(DEPS_COUNT)),
+            deps: DeltaRuns::new(c(DEPS)),
+            extra_meta: RleRuns::new(c(EXTRA_META)),
+            extra_raw: RawBytes::new(c(EXTRA_RAW)),
+        }
+    }
+
+    /// A cursor at the first op row.
+    pub fn op_rows(&self) -> OpColumnsSource<'_> {
+        use op_col::*;
+        let c = |spec| column(&self.ops, spec);
+        OpColumnsSource {
+            obj_actor: RleRuns::new(c(OBJ_ACTOR)),
+            obj_counter: RleRuns::new(c(OBJ_COUNTER)),
+            key_actor: RleRuns::new(c(KEY_ACTOR)),
+            key_counter: DeltaRuns::new(c(KEY_COUNTER)),
+            key_string: RleRuns::new(c(KEY_STRING)),
+            id_actor: RleRuns::new(c(ID_ACTOR)),
+            id_counter: DeltaRuns::new(c(ID_COUNTER)),
+            insert: BoolRuns::new(c(INSERT)),
+            action: RleRuns::new(c(ACTION)),
+            value_meta: RleRuns::new(c(VALUE_META)),
+            value_raw: RawBytes::new(c(VALUE_RAW)),
+            succ_count: RleRuns::new(c(SUCC_COUNT)),
+            succ_actor: RleRuns::new(c(SUCC_ACTOR)),
+            succ_counter: DeltaRuns::new(c(SUCC_COUNTER)),
+            expand: BoolRuns::new(c(EXPAND)),
+            mark_name: RleRuns::new(c(MARK_NAME)),
+        }
     }
 }
 
