@@ -8,8 +8,10 @@
 //! `FILE` is `essay`, `godot`, `moby`, an egwalker name (`S3`, `A1`, ...) or a path. Default
 //! MODE (`both`): N interleaved saves of each, medians and minimums of this thread's on-CPU
 //! time (so load from other processes counts less; tick-granular). `cv-s`, `cv-nc`, `am-s`,
-//! `am-nc`: only that call N times, average CPU time (for A/B runs and `perf`). Converge's
-//! output is also compared with the first run's, kept in `/tmp/save_probe_ref_*`.
+//! `am-nc`: only that call N times, average CPU time (for A/B runs and `perf`). `cv-edit`,
+//! `am-edit`: N times a one-key edit then `save()` (what `document/save-after-edit` measures),
+//! average CPU time. Converge's output is also compared with the first run's, kept in
+//! `/tmp/save_probe_ref_*`.
 
 use std::path::PathBuf;
 use std::time::Duration;

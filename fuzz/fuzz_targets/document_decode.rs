@@ -36,6 +36,11 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(mut loaded) = converge_doc::Document::load(&chunk) {
         let _ = loaded.save();
         let _ = loaded.save_nocompress();
+        // Edits after the save: the next save splices its kept columns, and the one after
+        // that reuses them (debug assertions check both against a fresh encode).
+        edit(&mut loaded);
+        let _ = loaded.save();
+        let _ = loaded.save_nocompress();
     }
     for compress in [false, true] {
         let bytes = doc.encode(compress);
@@ -44,3 +49,32 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(again.encode(compress), bytes);
     }
 });
+
+/// A few edits of every kind a save must place: a new root key, a new list, a deleted root
+/// key (its op gains a successor), and an insert and a deletion in the first sequence the
+/// root holds.
+fn edit(doc: &mut converge_doc::Document) {
+    use converge_doc::{ObjType, ROOT, Value};
+    use converge_encoding::ScalarValue;
+    let _ = doc.put(&ROOT, "fuzz", ScalarValue::Int(1));
+    if let Ok(list) = doc.put_object(&ROOT, "fuzz-list", ObjType::List) {
+        let _ = doc.insert(&list, 0, ScalarValue::Uint(2));
+    }
+    let keys = doc.keys(&ROOT).unwrap_or_default();
+    if let Some(first) = keys.first() {
+        let _ = doc.delete(&ROOT, first.as_str());
+    }
+    for key in &keys {
+        if let Ok(Some(v)) = doc.get(&ROOT, key.as_str())
+            && let Value::Object(kind, obj) = v.value
+            && kind.is_sequence()
+        {
+            let _ = doc.insert(&obj, 0, ScalarValue::Str("f".into()));
+            let len = doc.length(&obj).unwrap_or(0);
+            if len > 1 {
+                let _ = doc.delete(&obj, len - 1);
+            }
+            break;
+        }
+    }
+}

@@ -28,11 +28,13 @@ use crate::save::{Block, ObjCtx, authors, object_order};
 
 /// Where the ops' rows are in kept columns.
 ///
-/// Rows move down as rows are inserted before them, but rewriting a row per op after every
-/// splice would cost more than the splice; so the rows are kept as they were at some base
-/// (a full encode, or a loaded chunk) plus the splices since, each a list of insertion
-/// points, applied when a row is looked up (only a splice's anchors are). After
-/// [`MAX_SPLICES`] splices the rows are rewritten once and become the new base.
+/// Rows move down as rows are inserted before them, and rewriting a row per op after every
+/// splice would cost more than the splice. So the rows of the ops present at some base (a
+/// full encode, or a loaded chunk) stay as they were then, and one step function says how far
+/// each base row has moved since: every insertion point of every later splice, mapped back
+/// to the base row it went before. Ops added since the base (few) keep their current rows,
+/// updated at each splice. When those grow past [`MAX_LATE`] or the step function past
+/// [`MAX_STEPS`], every row is written out once and becomes the new base.
 #[derive(Clone, Debug)]
 pub(crate) struct SavedLayout {
     /// Arena length when the columns were kept: later ops are new to them.
@@ -47,28 +49,22 @@ pub(crate) struct SavedLayout {
     /// when the op at arena index `i < base_rows` is at row `i` and later ones have no row
     /// (a loaded chunk).
     base: Option<Vec<u32>>,
-    /// Rows at the base (identity case).
+    /// Rows at the base.
     base_rows: u32,
-    /// The splices since the base, oldest first.
-    splices: Vec<SpliceSteps>,
-    /// The row of each op from `base_len` on, as the splice that added it wrote it.
+    /// How far base rows have moved: `(b, total)` ascending in `b`, where base rows from `b`
+    /// on (up to the next entry) have moved down by `total` rows.
+    moved: Vec<(u32, u32)>,
+    /// The current row of each op from `base_len` on (`NONE`: none).
     late: Vec<u32>,
 }
 
-/// One splice's insertion points.
-#[derive(Clone, Debug)]
-struct SpliceSteps {
-    /// The first op the splice added.
-    first_new: u32,
-    /// Insertion points (the old row the new rows went before) with how many went in there,
-    /// ascending.
-    steps: Vec<(u32, u32)>,
-}
+/// Ops added since the base whose rows are kept one by one, at most (beyond this, and beyond
+/// an eighth of the rows, the rows are written out again).
+const MAX_LATE: usize = if cfg!(test) { 16 } else { 1 << 16 };
+/// Entries of the step function, at most.
+const MAX_STEPS: usize = if cfg!(test) { 8 } else { 4096 };
 
-/// Splices kept unapplied before the rows are rewritten (few in tests, so that they rewrite).
-const MAX_SPLICES: usize = if cfg!(test) { 3 } else { 32 };
-
-/// How far the insertion points `steps` move row `r` down.
+/// How far insertion points `steps` (ascending, with counts) move row `r` down.
 fn shift(steps: &[(u32, u32)], r: u32) -> u32 {
     let i = steps.partition_point(|&(p, _)| p <= r);
     steps
@@ -87,39 +83,61 @@ impl SavedLayout {
             base_len: ops_len,
             base: table,
             base_rows: rows,
-            splices: Vec::new(),
+            moved: Vec::new(),
             late: Vec::new(),
         }
+    }
+
+    /// How far base row `r` has moved.
+    fn moved_by(&self, r: u32) -> u32 {
+        let i = self.moved.partition_point(|&(b, _)| b <= r);
+        i.checked_sub(1)
+            .and_then(|i| self.moved.get(i))
+            .map_or(0, |&(_, t)| t)
     }
 
     fn row(&self, idx: u32) -> Option<u32> {
         if idx >= self.ops_len {
             return None;
         }
-        let (mut r, from) = if idx < self.base_len {
-            let r = match &self.base {
-                None => (idx < self.base_rows).then_some(idx)?,
-                Some(t) => t.get(idx as usize).copied().filter(|&r| r != NONE)?,
-            };
-            (r, 0)
-        } else {
-            let r = self
-                .late
-                .get((idx - self.base_len) as usize)
-                .copied()
-                .filter(|&r| r != NONE)?;
-            // Moved by the splices after the one that added it.
-            (r, self.splices.partition_point(|s| s.first_new <= idx))
-        };
-        for s in self.splices.get(from..)? {
-            r += shift(&s.steps, r);
+        if idx >= self.base_len {
+            let r = *self.late.get((idx - self.base_len) as usize)?;
+            return (r != NONE).then_some(r);
         }
-        Some(r)
+        let r = match &self.base {
+            None => (idx < self.base_rows).then_some(idx)?,
+            Some(t) => t.get(idx as usize).copied().filter(|&r| r != NONE)?,
+        };
+        Some(r + self.moved_by(r))
+    }
+
+    /// The first base row at or after current row `q` (`base_rows` if none is).
+    fn base_row_at(&self, q: u32) -> u32 {
+        // Current rows of base rows increase with them: binary search.
+        let (mut lo, mut hi) = (0u32, self.base_rows);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if mid + self.moved_by(mid) >= q {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        lo
     }
 
     /// The layout of the spliced columns.
     pub(crate) fn apply(mut self, splice: Splice) -> SavedLayout {
-        let first_new = self.ops_len;
+        // Base rows: each insertion point mapped back to the base row it went before.
+        let mut added: Vec<(u32, u32)> = splice
+            .steps
+            .iter()
+            .map(|&(q, n)| (self.base_row_at(q), n))
+            .collect();
+        // Late rows: moved in the old coordinates, then the new ops' rows.
+        for r in self.late.iter_mut().filter(|r| **r != NONE) {
+            *r += shift(&splice.steps, *r);
+        }
         self.late
             .resize(splice.ops_len.saturating_sub(self.base_len) as usize, NONE);
         for &(idx, row) in &splice.new_rows {
@@ -130,14 +148,28 @@ impl SavedLayout {
                 *slot = row;
             }
         }
-        self.splices.push(SpliceSteps {
-            first_new,
-            steps: splice.steps,
-        });
+        // Merge the step functions: per-entry increments, summed again.
+        let mut incr: Vec<(u32, u32)> = Vec::with_capacity(self.moved.len() + added.len());
+        let mut before = 0;
+        for &(b, t) in &self.moved {
+            incr.push((b, t - before));
+            before = t;
+        }
+        incr.append(&mut added);
+        incr.sort_unstable_by_key(|&(b, _)| b);
+        self.moved.clear();
+        let mut total = 0;
+        for (b, n) in incr {
+            total += n;
+            match self.moved.last_mut() {
+                Some((last, t)) if *last == b => *t = total,
+                _ => self.moved.push((b, total)),
+            }
+        }
         self.ops_len = splice.ops_len;
         self.rows = splice.rows;
         self.authors = splice.authors;
-        if self.splices.len() > MAX_SPLICES {
+        if self.late.len() > MAX_LATE.max(self.rows as usize / 8) || self.moved.len() > MAX_STEPS {
             let table: Vec<u32> = (0..self.ops_len)
                 .map(|i| self.row(i).unwrap_or(NONE))
                 .collect();

@@ -75,10 +75,19 @@ impl<'a> RleValue<'a> for i64 {
         let mut at = 0usize;
         let mut sum = 0i64;
         for _ in 0..n {
-            let (v, len) = leb128::read_i64_lenient(rest.get(at..).unwrap_or_default())
-                .map_err(|e| e.at(r.position() + at))?;
-            sum = sum.wrapping_add(v);
-            at += len;
+            match rest.get(at) {
+                // One byte: seven bits, sign-extended.
+                Some(&b) if b < 0x80 => {
+                    sum = sum.wrapping_add((i64::from(b) << 57) >> 57);
+                    at += 1;
+                }
+                _ => {
+                    let (v, len) = leb128::read_i64_lenient(rest.get(at..).unwrap_or_default())
+                        .map_err(|e| e.at(r.position() + at))?;
+                    sum = sum.wrapping_add(v);
+                    at += len;
+                }
+            }
         }
         r.take(at)?;
         Ok(sum)
