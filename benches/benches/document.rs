@@ -273,7 +273,7 @@ fn bench_load_save_remote(c: &mut Criterion) {
     //   exactly what it writes, so it deflates them; essay.amrg's file has changes after its
     //   document chunk, so converge encodes);
     // - again, unchanged (converge copies the chunk its previous save kept);
-    // - after a one-key edit (converge encodes every column again).
+    // - after a one-key edit (converge splices the columns the previous save kept).
     let loaded: Vec<(&str, Document, automerge::Automerge)> = files
         .iter()
         .filter(|(n, _)| matches!(*n, "paper" | "essay.amrg" | "S3.am"))

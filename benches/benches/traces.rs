@@ -80,8 +80,8 @@ fn bench_save(c: &mut Criterion) {
             doc.save().len(),
             oracle.save().len()
         );
-        // A one-key edit before each save, so that converge encodes every column each time
-        // (an unchanged document's save reuses the columns the previous save kept).
+        // A one-key edit before each save (an unchanged document's save copies the chunk the
+        // previous save kept; after an edit converge splices the columns it kept).
         let mut n = 0i64;
         group.bench_function(BenchmarkId::new("converge", name), |b| {
             b.iter(|| {
