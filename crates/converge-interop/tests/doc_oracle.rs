@@ -71,6 +71,7 @@ fn assert_same(ctx: &str, ours: &Document, oracle: &Automerge) -> Tree {
 #[derive(Default)]
 struct Tally {
     histories: usize,
+    saves: usize,
     changes: usize,
     exchanges: usize,
     comparisons: usize,
@@ -92,15 +93,17 @@ fn oracle_histories_apply_alike() {
     }
     println!(
         "{} histories, {} changes, {} exchanges, {} document comparisons ({} at historical \
-         heads), {} values/elements compared",
+         heads, {} saves byte-compared), {} values/elements compared",
         tally.histories,
         tally.changes,
         tally.exchanges,
         tally.comparisons,
         tally.historical,
+        tally.saves,
         tally.elements
     );
     assert!(tally.histories >= 200);
+    assert!(tally.saves >= 500, "only {} saves compared", tally.saves);
 }
 
 fn check_history(seed: u64, history: &mut History, tally: &mut Tally) {
@@ -147,6 +150,16 @@ fn check_history(seed: u64, history: &mut History, tally: &mut Tally) {
             let t = assert_same(&ctx, &ours, &oracle);
             tally.comparisons += 1;
             tally.elements += t.size();
+            // Saves as the changes come in: after the first, each splices the columns the
+            // previous one kept. Every one is the oracle's bytes.
+            if tally.exchanges.is_multiple_of(3) {
+                assert!(
+                    ours.save() == oracle.save(),
+                    "{ctx}: our save after this exchange differs from the oracle's"
+                );
+                tally.saves += 1;
+                tally.comparisons += 1;
+            }
         }
 
         if round == 1 {
