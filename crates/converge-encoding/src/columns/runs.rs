@@ -306,23 +306,13 @@ impl<'a> RleEncoder<u64> {
         n: u64,
         weight: impl Fn(u64) -> u64,
     ) -> Result<u64, DecodeError> {
-        let mut sum = 0u64;
-        src.take(n, false, |p| {
-            match p {
-                Piece::Literal { .. } | Piece::Encoded { .. } => return Err(unexpected_piece()),
-                Piece::Nulls(k) => self.append_nulls(k),
-                Piece::Repeat(v, k) => {
-                    sum = sum.saturating_add(weight(v).saturating_mul(k));
-                    self.append_value_n(v, k);
-                }
-                Piece::Value(v) => {
-                    sum = sum.saturating_add(weight(v));
-                    self.append_value(v);
-                }
-            }
-            Ok(())
-        })?;
-        Ok(sum)
+        take_weighted(src, n, weight, |p| match p {
+            Piece::Nulls(k) => self.append_nulls(k),
+            Piece::Repeat(v, k) => self.append_value_n(v, k),
+            Piece::Value(v) => self.append_value(v),
+            // `take_weighted` refuses these before handing anything on.
+            Piece::Literal { .. } | Piece::Encoded { .. } => {}
+        })
     }
 }
 
@@ -332,6 +322,17 @@ pub fn skip_weighted<'a>(
     n: u64,
     weight: impl Fn(u64) -> u64,
 ) -> Result<u64, DecodeError> {
+    take_weighted(src, n, weight, |_| {})
+}
+
+/// Hands the next `n` rows of `src` to `each` (no bulk pieces) and sums `weight(v)` over
+/// the non-null ones.
+fn take_weighted<'a>(
+    src: &mut RleRuns<'a, u64>,
+    n: u64,
+    weight: impl Fn(u64) -> u64,
+    mut each: impl FnMut(Piece<'a, u64>),
+) -> Result<u64, DecodeError> {
     let mut sum = 0u64;
     src.take(n, false, |p| {
         match p {
@@ -340,6 +341,7 @@ pub fn skip_weighted<'a>(
             Piece::Repeat(v, k) => sum = sum.saturating_add(weight(v).saturating_mul(k)),
             Piece::Value(v) => sum = sum.saturating_add(weight(v)),
         }
+        each(p);
         Ok(())
     })?;
     Ok(sum)
@@ -534,6 +536,21 @@ mod tests {
         *seed
     }
 
+    /// The rows as an RLE column, a delta column, and a boolean column of which are non-null.
+    fn encode_three_ways(rows: &[Option<u64>]) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let (mut u, mut d, mut b) = (
+            RleEncoder::<u64>::new(),
+            DeltaEncoder::new(),
+            BoolEncoder::new(),
+        );
+        for r in rows {
+            u.append(*r);
+            d.append(r.map(|v| v as i64));
+            b.append(r.is_some());
+        }
+        (u.finish(), d.finish(), b.finish())
+    }
+
     /// Random rows, cut into random ranges; each range is copied from the encoded column or
     /// skipped and replaced by fresh rows, and the result equals encoding the final rows one
     /// by one.
@@ -548,17 +565,7 @@ mod tests {
                     k => Some(k % 3 + 10 * (rng(&mut seed) % 2)),
                 })
                 .collect();
-            let (mut u, mut d, mut b) = (
-                RleEncoder::<u64>::new(),
-                DeltaEncoder::new(),
-                BoolEncoder::new(),
-            );
-            for r in &rows {
-                u.append(*r);
-                d.append(r.map(|v| v as i64));
-                b.append(r.is_some());
-            }
-            let (u_data, d_data, b_data) = (u.finish(), d.finish(), b.finish());
+            let (u_data, d_data, b_data) = encode_three_ways(&rows);
             let (mut us, mut ds, mut bs) = (
                 RleRuns::<u64>::new(&u_data),
                 DeltaRuns::new(&d_data),
@@ -594,19 +601,10 @@ mod tests {
                 }
                 at += n;
             }
-            let (mut u3, mut d3, mut b3) = (
-                RleEncoder::<u64>::new(),
-                DeltaEncoder::new(),
-                BoolEncoder::new(),
-            );
-            for r in &expected {
-                u3.append(*r);
-                d3.append(r.map(|v| v as i64));
-                b3.append(r.is_some());
-            }
-            assert_eq!(u2.finish(), u3.finish());
-            assert_eq!(d2.finish(), d3.finish());
-            assert_eq!(b2.finish(), b3.finish());
+            let (u3, d3, b3) = encode_three_ways(&expected);
+            assert_eq!(u2.finish(), u3);
+            assert_eq!(d2.finish(), d3);
+            assert_eq!(b2.finish(), b3);
         }
     }
 
