@@ -329,7 +329,7 @@ impl Document {
             out_row += 1;
         }
         let n = layout.rows.checked_sub(at)?;
-        writer.copy_rows(&mut src, u64::from(n), &renumber).ok()?;
+        writer.copy_rest(&mut src, u64::from(n), &renumber).ok()?;
         out_row += n;
 
         // The change rows: the kept ones, then the new changes'.

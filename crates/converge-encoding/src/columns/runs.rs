@@ -50,6 +50,9 @@ pub enum Piece<'a, T> {
         /// The wrapping sum of their values, for a column of `i64` (deltas); else 0.
         sum: i64,
     },
+    /// The rest of the column as encoded, handed over only by [`RleRuns::take_to_end`] (on
+    /// the terms of [`Piece::Encoded`]); nothing may be appended after it.
+    Tail(&'a [u8]),
 }
 
 /// The error of a consumer handed a piece it did not ask for.
@@ -107,8 +110,28 @@ impl<'a, T: RleValue<'a>> RleRuns<'a, T> {
     /// [`Piece::Literal`].
     pub fn take(
         &mut self,
+        n: u64,
+        bulk: bool,
+        f: impl FnMut(Piece<'a, T>) -> Result<(), DecodeError>,
+    ) -> Result<(), DecodeError> {
+        self.take_inner(n, bulk, false, f)
+    }
+
+    /// [`RleRuns::take`] with `bulk` of the `n` rows that are all the column has left: after
+    /// a run of values taken whole, the rest comes as one [`Piece::Tail`], unscanned.
+    pub fn take_to_end(
+        &mut self,
+        n: u64,
+        f: impl FnMut(Piece<'a, T>) -> Result<(), DecodeError>,
+    ) -> Result<(), DecodeError> {
+        self.take_inner(n, true, true, f)
+    }
+
+    fn take_inner(
+        &mut self,
         mut n: u64,
         bulk: bool,
+        to_end: bool,
         mut f: impl FnMut(Piece<'a, T>) -> Result<(), DecodeError>,
     ) -> Result<(), DecodeError> {
         // Whether a run of values was read from its header and taken whole in this call.
@@ -118,6 +141,9 @@ impl<'a, T: RleValue<'a>> RleRuns<'a, T> {
                 Run::None => {
                     if self.absent {
                         return f(Piece::Nulls(n));
+                    }
+                    if to_end && whole_run_taken && !self.r.is_empty() {
+                        return f(Piece::Tail(self.r.take_rest()));
                     }
                     if bulk && whole_run_taken {
                         whole_run_taken = false;
@@ -270,7 +296,9 @@ impl<'a, T: RleValue<'a>> RleEncoder<T> {
                 Piece::Nulls(k) => self.append_nulls(k),
                 Piece::Repeat(v, k) => self.append_value_n(map(v)?, k),
                 Piece::Value(v) => self.append_value(map(v)?),
-                Piece::Literal { .. } | Piece::Encoded { .. } => return Err(unexpected_piece()),
+                Piece::Literal { .. } | Piece::Encoded { .. } | Piece::Tail(_) => {
+                    return Err(unexpected_piece());
+                }
             }
             Ok(())
         })
@@ -278,22 +306,30 @@ impl<'a, T: RleValue<'a>> RleEncoder<T> {
 
     /// Appends the next `n` rows of `src` as they are (literal runs copied as bytes).
     pub fn copy_exact(&mut self, src: &mut RleRuns<'a, T>, n: u64) -> Result<(), DecodeError> {
-        src.take(n, true, |p| {
-            match p {
-                Piece::Nulls(k) => self.append_nulls(k),
-                Piece::Repeat(v, k) => self.append_value_n(v, k),
-                Piece::Value(v) => self.append_value(v),
-                Piece::Literal {
-                    first,
-                    middle,
-                    count,
-                    last,
-                    ..
-                } => self.append_literal(first, middle, count, last)?,
-                Piece::Encoded { bytes, .. } => self.append_encoded(bytes),
-            }
-            Ok(())
-        })
+        src.take(n, true, |p| self.append_piece(p))
+    }
+
+    /// Appends the `n` rows `src` has left, the rest of its bytes copied unscanned once the
+    /// pending run is settled; nothing may be appended after.
+    pub fn copy_to_end(&mut self, src: &mut RleRuns<'a, T>, n: u64) -> Result<(), DecodeError> {
+        src.take_to_end(n, |p| self.append_piece(p))
+    }
+
+    fn append_piece(&mut self, p: Piece<'a, T>) -> Result<(), DecodeError> {
+        match p {
+            Piece::Nulls(k) => self.append_nulls(k),
+            Piece::Repeat(v, k) => self.append_value_n(v, k),
+            Piece::Value(v) => self.append_value(v),
+            Piece::Literal {
+                first,
+                middle,
+                count,
+                last,
+                ..
+            } => self.append_literal(first, middle, count, last)?,
+            Piece::Encoded { bytes, .. } | Piece::Tail(bytes) => self.append_encoded(bytes),
+        }
+        Ok(())
     }
 }
 
@@ -311,7 +347,7 @@ impl<'a> RleEncoder<u64> {
             Piece::Repeat(v, k) => self.append_value_n(v, k),
             Piece::Value(v) => self.append_value(v),
             // `take_weighted` refuses these before handing anything on.
-            Piece::Literal { .. } | Piece::Encoded { .. } => {}
+            Piece::Literal { .. } | Piece::Encoded { .. } | Piece::Tail(_) => {}
         })
     }
 }
@@ -336,7 +372,9 @@ fn take_weighted<'a>(
     let mut sum = 0u64;
     src.take(n, false, |p| {
         match p {
-            Piece::Literal { .. } | Piece::Encoded { .. } => return Err(unexpected_piece()),
+            Piece::Literal { .. } | Piece::Encoded { .. } | Piece::Tail(_) => {
+                return Err(unexpected_piece());
+            }
             Piece::Nulls(_) => {}
             Piece::Repeat(v, k) => sum = sum.saturating_add(weight(v).saturating_mul(k)),
             Piece::Value(v) => sum = sum.saturating_add(weight(v)),
@@ -390,6 +428,7 @@ impl<'a> DeltaRuns<'a> {
                         .wrapping_add(last);
                 }
                 Piece::Encoded { sum, .. } => *current = current.wrapping_add(sum),
+                Piece::Tail(_) => return Err(unexpected_piece()),
             }
             Ok(())
         })
@@ -401,44 +440,64 @@ impl DeltaEncoder {
     /// running value, after which the deltas are the column's own.
     pub fn copy_from(&mut self, src: &mut DeltaRuns<'_>, n: u64) -> Result<(), DecodeError> {
         let DeltaRuns { inner, current } = src;
-        inner.take(n, true, |p| {
-            match p {
-                Piece::Literal {
-                    first,
-                    middle,
-                    count,
-                    middle_sum,
-                    last,
-                } => {
-                    // The first delta re-based, the others the column's own.
-                    let first_value = current.wrapping_add(first);
-                    *current = first_value.wrapping_add(middle_sum).wrapping_add(last);
-                    self.append_literal_deltas(first_value, middle, count, last, *current)?;
-                }
-                Piece::Encoded { bytes, sum, .. } => {
-                    // Only after a whole run of values: this encoder is level with the column.
-                    let end = current.wrapping_add(sum);
-                    self.append_encoded_deltas(*current, bytes, end)?;
-                    *current = end;
-                }
-                Piece::Nulls(k) => self.append_nulls(k),
-                Piece::Repeat(d, k) => {
-                    *current = current.wrapping_add(d);
-                    self.append_value(*current);
-                    if k > 1 {
-                        // Now level with the source: the rest of the run is its own deltas.
-                        let rest = d.wrapping_mul((k - 1) as i64);
-                        self.append_delta_run(d, k - 1, rest);
-                        *current = current.wrapping_add(rest);
-                    }
-                }
-                Piece::Value(d) => {
-                    *current = current.wrapping_add(d);
-                    self.append_value(*current);
+        inner.take(n, true, |p| self.append_delta_piece(p, current))
+    }
+
+    /// Appends the `n` rows `src` has left, the rest of its bytes copied unscanned once this
+    /// encoder is level with the column; nothing may be appended after (the running value is
+    /// not followed through the copied bytes).
+    pub fn copy_to_end(&mut self, src: &mut DeltaRuns<'_>, n: u64) -> Result<(), DecodeError> {
+        let DeltaRuns { inner, current } = src;
+        inner.take_to_end(n, |p| self.append_delta_piece(p, current))
+    }
+
+    /// Appends one piece of a delta column whose running value before it is `current`
+    /// (advanced past it).
+    fn append_delta_piece(
+        &mut self,
+        p: Piece<'_, i64>,
+        current: &mut i64,
+    ) -> Result<(), DecodeError> {
+        match p {
+            Piece::Tail(bytes) => {
+                // Only after a whole run of values: this encoder is level with the column.
+                self.append_encoded_deltas(*current, bytes, *current)?;
+            }
+            Piece::Literal {
+                first,
+                middle,
+                count,
+                middle_sum,
+                last,
+            } => {
+                // The first delta re-based, the others the column's own.
+                let first_value = current.wrapping_add(first);
+                *current = first_value.wrapping_add(middle_sum).wrapping_add(last);
+                self.append_literal_deltas(first_value, middle, count, last, *current)?;
+            }
+            Piece::Encoded { bytes, sum, .. } => {
+                // Only after a whole run of values: this encoder is level with the column.
+                let end = current.wrapping_add(sum);
+                self.append_encoded_deltas(*current, bytes, end)?;
+                *current = end;
+            }
+            Piece::Nulls(k) => self.append_nulls(k),
+            Piece::Repeat(d, k) => {
+                *current = current.wrapping_add(d);
+                self.append_value(*current);
+                if k > 1 {
+                    // Now level with the source: the rest of the run is its own deltas.
+                    let rest = d.wrapping_mul((k - 1) as i64);
+                    self.append_delta_run(d, k - 1, rest);
+                    *current = current.wrapping_add(rest);
                 }
             }
-            Ok(())
-        })
+            Piece::Value(d) => {
+                *current = current.wrapping_add(d);
+                self.append_value(*current);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -516,6 +575,11 @@ impl<'a> RawBytes<'a> {
         }
     }
 
+    /// The bytes left.
+    pub fn take_rest(&mut self) -> &'a [u8] {
+        self.r.take_rest()
+    }
+
     /// The next `n` bytes.
     pub fn take(&mut self, n: u64) -> Result<&'a [u8], DecodeError> {
         let n = usize::try_from(n).map_err(|_| ended(&self.r))?;
@@ -590,12 +654,17 @@ mod tests {
                     d2.append(fresh.map(|v| v as i64));
                     b2.append(true);
                 } else {
-                    if rng(&mut seed).is_multiple_of(2) {
-                        u2.copy_from(&mut us, n as u64, Ok).unwrap();
-                    } else {
-                        u2.copy_exact(&mut us, n as u64).unwrap();
+                    let last = at + n == len;
+                    match rng(&mut seed) % 3 {
+                        0 => u2.copy_from(&mut us, n as u64, Ok).unwrap(),
+                        1 if last => u2.copy_to_end(&mut us, n as u64).unwrap(),
+                        _ => u2.copy_exact(&mut us, n as u64).unwrap(),
                     }
-                    d2.copy_from(&mut ds, n as u64).unwrap();
+                    if last && rng(&mut seed).is_multiple_of(2) {
+                        d2.copy_to_end(&mut ds, n as u64).unwrap();
+                    } else {
+                        d2.copy_from(&mut ds, n as u64).unwrap();
+                    }
                     b2.copy_from(&mut bs, n as u64).unwrap();
                     expected.extend_from_slice(&rows[at..at + n]);
                 }

@@ -6,7 +6,8 @@
 
 use crate::chunk::{self, ChunkType};
 use crate::columns::{
-    BoolEncoder, BoolRuns, DeltaEncoder, DeltaRuns, RawBytes, RleEncoder, RleRuns, skip_weighted,
+    BoolEncoder, BoolRuns, DeltaEncoder, DeltaRuns, RawBytes, RleEncoder, RleRuns, RleValue,
+    skip_weighted,
 };
 use crate::error::DecodeError;
 use crate::ids::{ActorId, ChangeHash, ElemId, KeyRef, ObjId, OpId};
@@ -293,20 +294,75 @@ impl<'a> OpColumnsWriter<'a> {
         n: u64,
         actors: &[u32],
     ) -> Result<(), DecodeError> {
-        let map = |v: u64| renumber(actors, v);
+        self.copy_op_rows(src, n, actors, false)
+    }
+
+    /// [`OpColumnsWriter::copy_rows`] of the `n` rows `src` has left, the last thing written:
+    /// once each column's pending run is settled, the rest of its bytes are copied without
+    /// being scanned. Nothing may be pushed after.
+    pub fn copy_rest(
+        &mut self,
+        src: &mut OpColumnsSource<'a>,
+        n: u64,
+        actors: &[u32],
+    ) -> Result<(), DecodeError> {
+        self.copy_op_rows(src, n, actors, true)
+    }
+
+    fn copy_op_rows(
+        &mut self,
+        src: &mut OpColumnsSource<'a>,
+        n: u64,
+        actors: &[u32],
+        to_end: bool,
+    ) -> Result<(), DecodeError> {
+        // Columns copied as they are (actor columns too, when the renumbering is the
+        // identity); to the end, their tails unscanned.
+        fn exact<'a, T: RleValue<'a>>(
+            enc: &mut RleEncoder<T>,
+            src: &mut RleRuns<'a, T>,
+            n: u64,
+            to_end: bool,
+        ) -> Result<(), DecodeError> {
+            if to_end {
+                enc.copy_to_end(src, n)
+            } else {
+                enc.copy_exact(src, n)
+            }
+        }
+        fn delta(
+            enc: &mut DeltaEncoder,
+            src: &mut DeltaRuns<'_>,
+            n: u64,
+            to_end: bool,
+        ) -> Result<(), DecodeError> {
+            if to_end {
+                enc.copy_to_end(src, n)
+            } else {
+                enc.copy_from(src, n)
+            }
+        }
+        let same_actors = actors.iter().enumerate().all(|(i, &a)| a as usize == i);
+        let actor = |enc: &mut RleEncoder<u64>, src: &mut RleRuns<'a, u64>, n: u64| {
+            if same_actors {
+                exact(enc, src, n, to_end)
+            } else {
+                enc.copy_from(src, n, |v| renumber(actors, v))
+            }
+        };
         self.any_obj |= src.obj_actor.is_present();
-        self.obj_actor.copy_from(&mut src.obj_actor, n, map)?;
-        self.obj_counter.copy_exact(&mut src.obj_counter, n)?;
+        actor(&mut self.obj_actor, &mut src.obj_actor, n)?;
+        exact(&mut self.obj_counter, &mut src.obj_counter, n, to_end)?;
         self.any_key_actor |= src.key_actor.is_present();
-        self.key_actor.copy_from(&mut src.key_actor, n, map)?;
+        actor(&mut self.key_actor, &mut src.key_actor, n)?;
         self.any_key_counter |= src.key_counter.is_present();
-        self.key_counter.copy_from(&mut src.key_counter, n)?;
+        delta(&mut self.key_counter, &mut src.key_counter, n, to_end)?;
         self.any_key_string |= src.key_string.is_present();
-        self.key_string.copy_exact(&mut src.key_string, n)?;
-        self.id_actor.copy_from(&mut src.id_actor, n, map)?;
-        self.id_counter.copy_from(&mut src.id_counter, n)?;
+        exact(&mut self.key_string, &mut src.key_string, n, to_end)?;
+        actor(&mut self.id_actor, &mut src.id_actor, n)?;
+        delta(&mut self.id_counter, &mut src.id_counter, n, to_end)?;
         self.insert.copy_from(&mut src.insert, n)?;
-        self.action.copy_exact(&mut src.action, n)?;
+        exact(&mut self.action, &mut src.action, n, to_end)?;
         let raw = self
             .value_meta
             .copy_weighted(&mut src.value_meta, n, |m| m >> 4)?;
@@ -314,12 +370,12 @@ impl<'a> OpColumnsWriter<'a> {
         let succ = self
             .succ_count
             .copy_weighted(&mut src.succ_count, n, |c| c)?;
-        self.succ_actor.copy_from(&mut src.succ_actor, succ, map)?;
-        self.succ_counter.copy_from(&mut src.succ_counter, succ)?;
+        actor(&mut self.succ_actor, &mut src.succ_actor, succ)?;
+        delta(&mut self.succ_counter, &mut src.succ_counter, succ, to_end)?;
         self.any_expand |= src.expand.is_present();
         self.expand.copy_from(&mut src.expand, n)?;
         self.any_mark |= src.mark_name.is_present();
-        self.mark_name.copy_exact(&mut src.mark_name, n)?;
+        exact(&mut self.mark_name, &mut src.mark_name, n, to_end)?;
         Ok(())
     }
 
