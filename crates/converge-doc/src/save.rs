@@ -21,10 +21,12 @@ impl Document {
     /// 256 bytes or more deflated), followed by the raw chunks of queued changes whose deps
     /// are missing. Marks everything as saved for [`Document::save_incremental`].
     ///
-    /// The encoded columns and the compressed chunk are kept until the next change, so saving
-    /// again (or syncing the whole document to an empty peer) before anything changes copies
-    /// the chunk. A loaded document chunk's columns are kept too when they are exactly what a
-    /// save writes, so the first save after such a load only deflates them.
+    /// The encoded columns and the compressed chunk are kept, so saving again (or syncing the
+    /// whole document to an empty peer) before anything changes copies the chunk. A loaded
+    /// document chunk's columns are kept too when they are exactly what a save writes, so the
+    /// first save after such a load only deflates them. After changes, a save splices the kept
+    /// columns: it copies the unchanged rows run by run and encodes only the new ops and the
+    /// ops that gained a successor (then deflates). The bytes are the same either way.
     pub fn save(&mut self) -> Vec<u8> {
         let len = self.history.len();
         self.saved = len;
