@@ -155,7 +155,9 @@ impl Document {
                 ResolvedKey::Elem(e) => e,
             };
             let value = match (&op.action, &op.value) {
-                (Action::Inc, ScalarValue::Uint(u)) => StoredValue::Int(*u as i64),
+                (Action::Inc, ScalarValue::Uint(u)) => {
+                    StoredValue::Int(crate::opset::Word::from_u64(*u))
+                }
                 (_, v) => self.ops.store_value(v),
             };
             let preds: SmallVec<[u32; 2]> = r.preds;

@@ -406,9 +406,11 @@ impl Document {
             let value = match (op.action, op.value.as_value_ref()) {
                 (Action::Inc, ValueRef::Uint(u)) => {
                     in_order = false; // saved as a signed increment
-                    StoredValue::Int(u as i64)
+                    StoredValue::Int(crate::opset::Word::from_u64(u))
                 }
-                (Action::Inc, ValueRef::Int(i)) => StoredValue::Int(i),
+                (Action::Inc, ValueRef::Int(i)) => {
+                    StoredValue::Int(crate::opset::Word::from_i64(i))
+                }
                 (Action::Inc, _) => return None,
                 (_, ValueRef::Str(s)) => set.store_str(s),
                 (_, ValueRef::Null) => StoredValue::Null,

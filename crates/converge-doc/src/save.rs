@@ -458,7 +458,7 @@ impl Document {
                     .collect();
                 succ.sort_unstable();
                 let value = match (op.action, &op.value) {
-                    (Action::Inc, StoredValue::Int(i)) => ScalarValue::Int(*i),
+                    (Action::Inc, StoredValue::Int(i)) => ScalarValue::Int(i.i64()),
                     (_, v) => ops.scalar(v),
                 };
                 DocOp {

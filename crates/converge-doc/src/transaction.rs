@@ -524,7 +524,7 @@ impl<'a> Transaction<'a> {
                 key,
                 insert: false,
                 action: Action::Inc,
-                value: StoredValue::Int(by),
+                value: StoredValue::Int(crate::opset::Word::from_i64(by)),
                 expand: false,
                 mark_name: None,
             },
