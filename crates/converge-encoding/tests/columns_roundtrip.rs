@@ -344,3 +344,104 @@ fn exhaustive_short_inputs() {
     }
     assert!(accepted.iter().all(|&n| n > 20), "{accepted:?}");
 }
+
+/// Splicing (what a save after edits does to kept columns): cut a column's rows into ranges,
+/// copy some from the encoded column, replace others by fresh rows, and copy the last range
+/// either row-aware or to the end; the result is the encoding of the final rows, byte for
+/// byte, for uint, delta, boolean and string columns.
+#[test]
+fn spliced_columns_equal_fresh_encodes() {
+    use converge_encoding::columns::{BoolRuns, DeltaRuns, RleRuns};
+    fn prop(rows: Vec<Option<u8>>, cuts: Vec<(u8, u8)>, wide: bool, to_end: bool) -> TestResult {
+        let rows: Vec<Option<u64>> = rows
+            .iter()
+            .map(|r| r.map(|v| small(u64::from(v), wide)))
+            .collect();
+        let strs: Vec<Option<String>> = rows.iter().map(|r| r.map(|v| format!("k{v}"))).collect();
+        let str_refs: Vec<Option<&str>> = strs.iter().map(|s| s.as_deref()).collect();
+        let deltas: Vec<Option<i64>> = rows.iter().map(|r| r.map(|v| v as i64 - 2)).collect();
+        let flags: Vec<bool> = rows.iter().map(|r| r.is_some()).collect();
+        let (u_data, d_data, b_data, s_data) = (
+            enc_uint(&rows),
+            enc_delta(&deltas),
+            enc_bool(&flags),
+            enc_str(&str_refs),
+        );
+        let (mut us, mut ds, mut bs, mut ss) = (
+            RleRuns::<u64>::new(&u_data),
+            DeltaRuns::new(&d_data),
+            BoolRuns::new(&b_data),
+            RleRuns::<&str>::new(&s_data),
+        );
+        let (mut u, mut d, mut b, mut s) = (
+            UintEncoder::new(),
+            DeltaEncoder::new(),
+            BoolEncoder::new(),
+            StrEncoder::new(),
+        );
+        // Indexes of the final rows in `rows`; `usize::MAX` for a fresh row.
+        let mut kept: Vec<usize> = Vec::new();
+        let mut at = 0usize;
+        for &(len, mode) in &cuts {
+            let n = (usize::from(len) % 9).min(rows.len() - at);
+            if mode % 3 == 0 {
+                // Replace the range by one fresh row.
+                us.skip(n as u64).unwrap();
+                ds.skip(n as u64).unwrap();
+                bs.take(n as u64, |_, _| {}).unwrap();
+                ss.skip(n as u64).unwrap();
+                kept.push(usize::MAX);
+                u.append(Some(1));
+                d.append(Some(-1));
+                b.append(true);
+                s.append(Some("k1"));
+            } else {
+                u.copy_exact(&mut us, n as u64).unwrap();
+                d.copy_from(&mut ds, n as u64).unwrap();
+                b.copy_from(&mut bs, n as u64).unwrap();
+                s.copy_exact(&mut ss, n as u64).unwrap();
+                kept.extend(at..at + n);
+            }
+            at += n;
+        }
+        // The rest, to the end or row-aware.
+        let n = (rows.len() - at) as u64;
+        if to_end {
+            u.copy_to_end(&mut us, n).unwrap();
+            d.copy_to_end(&mut ds, n).unwrap();
+            s.copy_to_end(&mut ss, n).unwrap();
+        } else {
+            u.copy_exact(&mut us, n).unwrap();
+            d.copy_from(&mut ds, n).unwrap();
+            s.copy_exact(&mut ss, n).unwrap();
+        }
+        b.copy_from(&mut bs, n).unwrap();
+        kept.extend(at..rows.len());
+        let pick = |i: usize| if i == usize::MAX { None } else { Some(i) };
+        let final_rows: Vec<Option<u64>> = kept
+            .iter()
+            .map(|&i| pick(i).map_or(Some(1), |i| rows[i]))
+            .collect();
+        let final_deltas: Vec<Option<i64>> = kept
+            .iter()
+            .map(|&i| pick(i).map_or(Some(-1), |i| deltas[i]))
+            .collect();
+        let final_flags: Vec<bool> = kept
+            .iter()
+            .map(|&i| pick(i).is_none_or(|i| flags[i]))
+            .collect();
+        let final_strs: Vec<Option<&str>> = kept
+            .iter()
+            .map(|&i| pick(i).map_or(Some("k1"), |i| str_refs[i]))
+            .collect();
+        TestResult::from_bool(
+            u.finish() == enc_uint(&final_rows)
+                && d.finish() == enc_delta(&final_deltas)
+                && b.finish() == enc_bool(&final_flags)
+                && s.finish() == enc_str(&final_strs),
+        )
+    }
+    QuickCheck::new()
+        .tests(3000)
+        .quickcheck(prop as fn(Vec<Option<u8>>, Vec<(u8, u8)>, bool, bool) -> TestResult);
+}
