@@ -128,7 +128,7 @@ impl Document {
             });
         }
         let start_op = start_op as u32;
-        if let Some(&(last, _)) = self
+        if let Some((last, _)) = self
             .ops
             .by_actor
             .get(author as usize)

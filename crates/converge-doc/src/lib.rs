@@ -16,6 +16,7 @@
 //!
 //! See `DESIGN.md` in this crate for the data structures and their invariants.
 
+mod actor_ops;
 mod apply;
 mod bitset;
 mod chunk_store;

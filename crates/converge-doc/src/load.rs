@@ -18,6 +18,7 @@ use converge_encoding::{
     ValueRef,
 };
 
+use crate::actor_ops::ActorOps;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
@@ -127,8 +128,8 @@ impl IdIndex {
         }
     }
 
-    /// Per actor, (counter, arena index) sorted by counter.
-    fn into_by_actor(self) -> Vec<Vec<(u32, u32)>> {
+    /// Per actor, its ops' arena indexes by counter.
+    fn into_by_actor(self) -> Vec<ActorOps> {
         match self {
             IdIndex::Dense(tables) => tables
                 .into_iter()
@@ -140,7 +141,7 @@ impl IdIndex {
                             list.push((base + k as u32, s));
                         }
                     }
-                    list
+                    ActorOps::from_pairs(list)
                 })
                 .collect(),
             IdIndex::Hash(map, n_actors) => {
@@ -150,10 +151,13 @@ impl IdIndex {
                         list.push((id.counter, idx));
                     }
                 }
-                for list in &mut by_actor {
-                    list.sort_unstable();
-                }
                 by_actor
+                    .into_iter()
+                    .map(|mut list| {
+                        list.sort_unstable();
+                        ActorOps::from_pairs(list)
+                    })
+                    .collect()
             }
         }
     }
@@ -462,7 +466,7 @@ impl Document {
         set.max_op = by_actor
             .iter()
             .filter_map(|l| l.last())
-            .map(|&(c, _)| c)
+            .map(|(c, _)| c)
             .max()
             .unwrap_or(0);
         set.by_actor = by_actor;

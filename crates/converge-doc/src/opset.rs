@@ -3,8 +3,8 @@
 //! before (see `apply.rs` / `transaction.rs`), so `apply` itself cannot fail.
 //!
 //! Invariants:
-//! - `ops[i].id` is unique; `by_actor[a]` lists `(counter, arena index)` of actor `a`'s ops in
-//!   ascending counter order.
+//! - `ops[i].id` is unique; `by_actor[a]` maps each of actor `a`'s op counters to its arena
+//!   index, ascending by counter (as runs where both are consecutive, see `actor_ops.rs`).
 //! - `Op::hidden` is true iff some successor hides the op (any successor, except increments of
 //!   a counter). Successors are only ever added, so `hidden` only flips false → true (rollback
 //!   recomputes it).
@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 use converge_encoding::{Action, ActorId, OpId, ScalarValue, ValueRef};
 use smallvec::SmallVec;
 
+use crate::actor_ops::ActorOps;
 use crate::seq::{Cursor, Entry, SeqIndex};
 use crate::types::{ObjType, TextEncoding};
 
@@ -211,7 +212,7 @@ pub(crate) struct OpSet {
     pub(crate) actors: Vec<ActorId>,
     pub(crate) actor_ids: HashMap<ActorId, u32>,
     pub(crate) rank: Vec<u32>,
-    pub(crate) by_actor: Vec<Vec<(u32, u32)>>,
+    pub(crate) by_actor: Vec<ActorOps>,
     pub(crate) keys: Vec<Box<str>>,
     pub(crate) key_ids: HashMap<Box<str>, u32>,
     pub(crate) bytes: Vec<u8>,
@@ -261,7 +262,7 @@ impl OpSet {
         let i = self.actors.len() as u32;
         self.actors.push(actor.clone());
         self.actor_ids.insert(actor.clone(), i);
-        self.by_actor.push(Vec::new());
+        self.by_actor.push(ActorOps::default());
         let mut order: Vec<u32> = (0..=i).collect();
         order.sort_by(|&a, &b| self.actors[a as usize].cmp(&self.actors[b as usize]));
         self.rank = vec![0; order.len()];
@@ -304,9 +305,7 @@ impl OpSet {
 
     /// The arena index of the op with this id.
     pub(crate) fn find_op(&self, id: OpId) -> Option<u32> {
-        let list = self.by_actor.get(id.actor as usize)?;
-        let i = list.binary_search_by_key(&id.counter, |&(c, _)| c).ok()?;
-        list.get(i).map(|&(_, idx)| idx)
+        self.by_actor.get(id.actor as usize)?.get(id.counter)
     }
 
     /// Stores a scalar without per-op heap allocation.
@@ -614,14 +613,7 @@ impl OpSet {
     }
 
     fn register_id(&mut self, id: OpId, idx: u32) {
-        let list = &mut self.by_actor[id.actor as usize];
-        match list.last() {
-            Some(&(c, _)) if c >= id.counter => {
-                let pos = list.partition_point(|&(c, _)| c < id.counter);
-                list.insert(pos, (id.counter, idx));
-            }
-            _ => list.push((id.counter, idx)),
-        }
+        self.by_actor[id.actor as usize].insert(id.counter, idx);
     }
 
     fn add_to_group(&mut self, idx: u32) {
@@ -805,11 +797,7 @@ impl OpSet {
         }
         self.mark_names.remove(&idx);
         if let Some(list) = self.by_actor.get_mut(op.id.actor as usize) {
-            if list.last().is_some_and(|&(_, i)| i == idx) {
-                list.pop();
-            } else {
-                list.retain(|&(_, i)| i != idx);
-            }
+            list.remove(idx);
         }
         self.ops.pop();
         self.succs.truncate(self.succs.len() - preds.len());
