@@ -95,6 +95,12 @@ pub enum DecodeError {
         /// Which canonical-form rule was broken.
         rule: CanonicalRule,
     },
+    /// Kept column data could not be copied as asked (splicing a save).
+    #[error("column copy failed: {fault}")]
+    ColumnCopy {
+        /// What went wrong.
+        fault: CopyFault,
+    },
     /// A null in a column (or a row) that must not be null.
     #[error("unexpected null in {column} at row {row}")]
     UnexpectedNull {
@@ -304,6 +310,23 @@ pub enum DecodeError {
         /// The length in its metadata.
         len: usize,
     },
+}
+
+/// Why kept column data could not be copied into an encoder (see [`DecodeError::ColumnCopy`]).
+/// Only data that is not what the writer wrote gets here: a splice then encodes everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CopyFault {
+    /// A cursor handed a copy a piece it did not ask for.
+    #[error("a column cursor gave a piece its consumer cannot take")]
+    UnexpectedPiece,
+    /// A literal stretch arrived while the encoder held no value to continue.
+    #[error("the encoder held no value before a literal stretch")]
+    EncoderState,
+    /// Encoded delta runs arrived while the encoder's running value differed from the
+    /// column's.
+    #[error("delta runs copied onto a different running value")]
+    DeltaBase,
 }
 
 /// The canonical-form rule a column broke (see [`DecodeError::NonCanonicalColumn`]).

@@ -49,7 +49,7 @@ pub use document::{
     DocumentChunk, DocumentLimits, EncodedColumns, HeadsCheck, OpColumnsSource, OpColumnsWriter,
     OpIdStats, RebuiltChunk, write_document, write_document_columns,
 };
-pub use error::{CanonicalRule, DecodeError};
+pub use error::{CanonicalRule, CopyFault, DecodeError};
 pub use ids::{ActorId, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId, ParseHexError};
 pub use load::{FileChunk, decode_chunks};
 pub use reader::Reader;

@@ -114,10 +114,8 @@ impl DeltaEncoder {
         end: i64,
     ) -> Result<(), DecodeError> {
         if from != self.current {
-            return Err(DecodeError::OutOfRange {
-                field: "delta base",
-                value: 0,
-                offset: 0,
+            return Err(DecodeError::ColumnCopy {
+                fault: crate::error::CopyFault::DeltaBase,
             });
         }
         self.inner.append_encoded(bytes);

@@ -71,25 +71,10 @@ impl<'a> RleValue<'a> for i64 {
     }
     fn skip_values(r: &mut Reader<'a>, n: u64) -> Result<i64, DecodeError> {
         // The sum is wanted (a delta column's running value), so the values are decoded.
-        let rest = r.rest();
-        let mut at = 0usize;
         let mut sum = 0i64;
         for _ in 0..n {
-            match rest.get(at) {
-                // One byte: seven bits, sign-extended.
-                Some(&b) if b < 0x80 => {
-                    sum = sum.wrapping_add((i64::from(b) << 57) >> 57);
-                    at += 1;
-                }
-                _ => {
-                    let (v, len) = leb128::read_i64_lenient(rest.get(at..).unwrap_or_default())
-                        .map_err(|e| e.at(r.position() + at))?;
-                    sum = sum.wrapping_add(v);
-                    at += len;
-                }
-            }
+            sum = sum.wrapping_add(r.sleb_lenient()?);
         }
-        r.take(at)?;
         Ok(sum)
     }
 }
@@ -451,10 +436,8 @@ impl<'s, T: RleValue<'s>> RleEncoder<T> {
             Pending::Repeat(p, n) => self.write_repeat(p, n),
             // `append_value` leaves one of the above.
             Pending::Empty | Pending::Nulls(_) => {
-                return Err(DecodeError::OutOfRange {
-                    field: "encoder state",
-                    value: 0,
-                    offset: 0,
+                return Err(DecodeError::ColumnCopy {
+                    fault: crate::error::CopyFault::EncoderState,
                 });
             }
         }

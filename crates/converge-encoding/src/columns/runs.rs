@@ -12,7 +12,7 @@
 //! what the document layout means by a column it leaves out.
 
 use super::{BoolEncoder, DeltaEncoder, RleEncoder, RleValue};
-use crate::error::DecodeError;
+use crate::error::{CopyFault, DecodeError};
 use crate::reader::Reader;
 
 /// A stretch of rows of an RLE column.
@@ -39,14 +39,12 @@ pub enum Piece<'a, T> {
         /// The last value.
         last: T,
     },
-    /// Whole runs as the column encodes them, `rows` rows in all, handed over only with
-    /// `bulk` and only right after a run of values that was taken whole (so the encoder's
-    /// pending run ends as the column's did, and nothing in `bytes` could merge with it).
+    /// Whole runs as the column encodes them, handed over only with `bulk` and only right
+    /// after a run of values that was taken whole (so the encoder's pending run ends as the
+    /// column's did, and nothing in `bytes` could merge with it).
     Encoded {
         /// The runs' bytes.
         bytes: &'a [u8],
-        /// The rows they hold.
-        rows: u64,
         /// The wrapping sum of their values, for a column of `i64` (deltas); else 0.
         sum: i64,
     },
@@ -57,10 +55,8 @@ pub enum Piece<'a, T> {
 
 /// The error of a consumer handed a piece it did not ask for.
 fn unexpected_piece() -> DecodeError {
-    DecodeError::OutOfRange {
-        field: "column piece",
-        value: 0,
-        offset: 0,
+    DecodeError::ColumnCopy {
+        fault: CopyFault::UnexpectedPiece,
     }
 }
 
@@ -150,7 +146,7 @@ impl<'a, T: RleValue<'a>> RleRuns<'a, T> {
                         let (bytes, rows, sum) = self.whole_runs(n)?;
                         if rows > 0 {
                             n -= rows;
-                            f(Piece::Encoded { bytes, rows, sum })?;
+                            f(Piece::Encoded { bytes, sum })?;
                             continue;
                         }
                     }
@@ -475,7 +471,7 @@ impl DeltaEncoder {
                 *current = first_value.wrapping_add(middle_sum).wrapping_add(last);
                 self.append_literal_deltas(first_value, middle, count, last, *current)?;
             }
-            Piece::Encoded { bytes, sum, .. } => {
+            Piece::Encoded { bytes, sum } => {
                 // Only after a whole run of values: this encoder is level with the column.
                 let end = current.wrapping_add(sum);
                 self.append_encoded_deltas(*current, bytes, end)?;
