@@ -117,11 +117,7 @@ impl Block {
     }
 
     fn get(&self, spec: u32) -> &[u8] {
-        self.cols
-            .iter()
-            .find(|(s, _)| *s == spec)
-            .map(|(_, d)| d.as_slice())
-            .unwrap_or_default()
+        crate::document::column_data(&self.cols, spec).unwrap_or_default()
     }
 
     fn has(&self, spec: u32) -> bool {

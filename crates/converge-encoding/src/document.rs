@@ -31,6 +31,13 @@ pub use writer::{
     OpColumnsWriter, write_document, write_document_columns,
 };
 
+/// The data of the column with normalized spec `spec` in a `(spec, data)` list.
+pub(crate) fn column_data(cols: &[(u32, Vec<u8>)], spec: u32) -> Option<&[u8]> {
+    cols.iter()
+        .find(|(s, _)| *s == spec)
+        .map(|(_, d)| d.as_slice())
+}
+
 /// The DEFLATE bit of a column spec.
 const DEFLATE_BIT: u32 = 0x08;
 /// Columns at least this long are deflated when compressing (spec format.md §7.6).
@@ -382,10 +389,7 @@ impl Columns {
     }
 
     fn get(&self, spec: u32) -> Option<&[u8]> {
-        self.data
-            .iter()
-            .find(|(s, _)| *s == spec)
-            .map(|(_, d)| d.as_slice())
+        column_data(&self.data, spec)
     }
 
     /// The columns in the writer's layout, if the non-empty columns among `known` are exactly

@@ -430,9 +430,7 @@ fn renumber(actors: &[u32], v: u64) -> Result<u64, DecodeError> {
 
 /// A column's data by spec, empty if the layout left it out.
 fn column(cols: &[(u32, Vec<u8>)], spec: u32) -> &[u8] {
-    cols.iter()
-        .find(|(s, _)| *s == spec)
-        .map_or(&[][..], |(_, d)| d.as_slice())
+    super::column_data(cols, spec).unwrap_or_default()
 }
 
 /// Kept change columns, read row range by row range ([`ChangeColumnsWriter::copy_rows`]).
