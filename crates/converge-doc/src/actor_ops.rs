@@ -42,8 +42,8 @@ impl Default for ActorOps {
     }
 }
 
-/// Runs are kept while they take at most this share of what pairs would (12 B a run, 8 B a
-/// pair): past it, and past a few runs, the list becomes pairs.
+/// Whether runs (12 B each) still pay against pairs (8 B an op): up to 16 runs always, beyond
+/// that while they take at most half what pairs would. A list that became pairs stays pairs.
 fn runs_pay(runs: usize, ops: usize) -> bool {
     runs <= 16 || runs * 12 <= ops * 8 / 2
 }

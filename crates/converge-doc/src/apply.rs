@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 
 use crate::doc::Document;
 use crate::error::{DocError, InvalidOpReason};
-use crate::opset::{HEAD, Hint, NewOp, StoredValue};
+use crate::opset::{HEAD, Hint, NewOp, StoredValue, Word};
 use crate::types::{ExId, ObjType};
 
 /// What validation resolved for one op.
@@ -155,9 +155,7 @@ impl Document {
                 ResolvedKey::Elem(e) => e,
             };
             let value = match (&op.action, &op.value) {
-                (Action::Inc, ScalarValue::Uint(u)) => {
-                    StoredValue::Int(crate::opset::Word::from_u64(*u))
-                }
+                (Action::Inc, ScalarValue::Uint(u)) => StoredValue::Int(Word::from_u64(*u)),
                 (_, v) => self.ops.store_value(v),
             };
             let preds: SmallVec<[u32; 2]> = r.preds;

@@ -22,8 +22,9 @@ use crate::actor_ops::ActorOps;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
-use crate::opset::{Body, HEAD, NONE, NewOp, OpSet, StoredValue, SuccNode};
-use crate::save::check_mark_order;
+use crate::opset::{Body, HEAD, NONE, NewOp, OpSet, StoredValue, SuccNode, Word};
+use crate::resave::SavedLayout;
+use crate::save::{authors, check_mark_order};
 use crate::types::ObjType;
 
 /// Multiplicative hash of an [`OpId`] (counter and actor are small integers, not adversarial
@@ -306,10 +307,10 @@ impl Document {
             .map(|c| (self.history.len(), c));
         // The chunk's ops are the arena's first `stored` ops, in row order.
         self.saved_layout = self.saved_columns.as_ref().map(|_| {
-            crate::resave::SavedLayout::new(
+            SavedLayout::new(
                 self.ops.ops.len() as u32,
                 stored as u32,
-                crate::save::authors(self),
+                authors(self),
                 None,
             )
         });
@@ -410,11 +411,9 @@ impl Document {
             let value = match (op.action, op.value.as_value_ref()) {
                 (Action::Inc, ValueRef::Uint(u)) => {
                     in_order = false; // saved as a signed increment
-                    StoredValue::Int(crate::opset::Word::from_u64(u))
+                    StoredValue::Int(Word::from_u64(u))
                 }
-                (Action::Inc, ValueRef::Int(i)) => {
-                    StoredValue::Int(crate::opset::Word::from_i64(i))
-                }
+                (Action::Inc, ValueRef::Int(i)) => StoredValue::Int(Word::from_i64(i)),
                 (Action::Inc, _) => return None,
                 (_, ValueRef::Str(s)) => set.store_str(s),
                 (_, ValueRef::Null) => StoredValue::Null,

@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 
 use crate::doc::Document;
 use crate::error::DocError;
-use crate::opset::{Body, HEAD, Hint, NewOp, StoredValue, View};
+use crate::opset::{Body, HEAD, Hint, NewOp, StoredValue, View, Word};
 use crate::seq::Cursor;
 use crate::types::{ExId, ExpandMark, ObjType, Prop};
 
@@ -524,7 +524,7 @@ impl<'a> Transaction<'a> {
                 key,
                 insert: false,
                 action: Action::Inc,
-                value: StoredValue::Int(crate::opset::Word::from_i64(by)),
+                value: StoredValue::Int(Word::from_i64(by)),
                 expand: false,
                 mark_name: None,
             },
