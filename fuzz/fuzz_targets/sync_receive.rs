@@ -8,7 +8,9 @@ use libfuzzer_sys::fuzz_target;
 
 fn fixture() -> (Document, SyncState) {
     let mut doc = Document::new();
-    let text = doc.put_object(&ROOT, "text", ObjType::Text).expect("fresh doc");
+    let text = doc
+        .put_object(&ROOT, "text", ObjType::Text)
+        .expect("fresh doc");
     doc.splice_text(&text, 0, 0, "hello").expect("fresh text");
     doc.put(&ROOT, "n", 1i64).expect("put");
     let mut state = SyncState::new();
@@ -18,7 +20,9 @@ fn fixture() -> (Document, SyncState) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(msg) = SyncMessage::decode(data) else { return };
+    let Ok(msg) = SyncMessage::decode(data) else {
+        return;
+    };
     let (mut doc, mut state) = fixture();
     let heads = doc.heads();
     let saved = doc.save_nocompress();
