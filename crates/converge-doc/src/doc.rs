@@ -143,8 +143,7 @@ impl Document {
         &mut self,
         start_op: u32,
         ops_start: usize,
-        preds: &[u32],
-        pred_ends: &[u32],
+        preds: &crate::transaction::PredLog,
         message: Option<String>,
         time: i64,
     ) -> Result<ChangeHash, DocError> {
@@ -169,14 +168,20 @@ impl Document {
         let map_id = |id: OpId| OpId::new(id.counter, local(id.actor));
         // The ops are encoded straight from the op set, borrowed; only the preds, renumbered
         // to change-local actors, are gathered into one buffer first.
-        let mapped_preds: Vec<OpId> = preds
-            .iter()
-            .map(|&p| map_id(self.ops.ops[p as usize].id))
-            .collect();
+        let mut mapped_preds: Vec<OpId> = Vec::with_capacity(preds.total());
+        mapped_preds.extend(
+            preds
+                .iter()
+                .flatten()
+                .map(|&p| map_id(self.ops.ops[p as usize].id)),
+        );
         let ops = &self.ops;
+        let mapped_preds = &mapped_preds;
         let op_refs = || {
-            pred_ends.iter().enumerate().map(|(i, &end)| {
-                let start = if i == 0 { 0 } else { pred_ends[i - 1] as usize };
+            let mut end = 0;
+            preds.iter().enumerate().map(move |(i, op_preds)| {
+                let start = end;
+                end += op_preds.len();
                 let op = &ops.ops[ops_start + i];
                 let object = &ops.objects[op.obj as usize];
                 let obj = if object.make_op == NONE {
@@ -199,7 +204,7 @@ impl Document {
                     insert: op.insert,
                     action: op.action,
                     value: ops.value_ref(&op.value),
-                    pred: &mapped_preds[start..end as usize],
+                    pred: &mapped_preds[start..end],
                     expand: op.expand,
                     mark_name: ops.mark_names.get(&((ops_start + i) as u32)).map(|m| &**m),
                 }
@@ -231,7 +236,7 @@ impl Document {
             ops: Vec::new(),
             extra_bytes: Vec::new(),
         };
-        let change = Change::from_op_refs(&header, pred_ends.len(), op_refs)?;
+        let change = Change::from_op_refs(&header, preds.len(), op_refs)?;
         let hash = change.hash();
         let dep_indexes: smallvec::SmallVec<[u32; 4]> = deps.iter().map(|&(_, i)| i).collect();
         self.history

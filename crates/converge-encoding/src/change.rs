@@ -990,7 +990,9 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         Actors::AllReferenced => ActorMap::from_used(parts, vec![true; parts.other_actors.len()]),
     };
 
-    out.reserve(64 + parts.deps.len() * 32 + n_ops * 8 + parts.extra_bytes.len());
+    // The header only: the columns' size is known once they are encoded (`finish_layout`
+    // reserves it then), and an estimate per op over-reserves what the thread keeps.
+    out.reserve(64 + parts.deps.len() * 32 + parts.other_actors.len() * 17);
     leb128::write_u64(out, parts.deps.len() as u64);
     for d in &parts.deps {
         out.extend_from_slice(&d.0);
@@ -1145,6 +1147,9 @@ fn force_general_encoder() -> bool {
     false
 }
 
+/// The largest encoded change whose buffers the thread's scratch space keeps.
+const SCRATCH_KEEP: usize = 1 << 16;
+
 /// Runs `f` with this thread's encoder scratch space (buffers reused from change to change),
 /// or with a fresh one if it is in use (an encoder called from inside `f`).
 fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
@@ -1152,7 +1157,15 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
         static SCRATCH: RefCell<Scratch> = RefCell::default();
     }
     SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-        Ok(mut s) => f(&mut s),
+        Ok(mut s) => {
+            let out = f(&mut s);
+            // A big change (a long transaction) would leave the thread holding buffers of its
+            // size for good: give them back; everyday changes keep reusing theirs.
+            if s.data.capacity() > SCRATCH_KEEP {
+                *s = Scratch::default();
+            }
+            out
+        }
         Err(_) => f(&mut Scratch::default()),
     })
 }
@@ -1262,6 +1275,8 @@ fn finish_layout(
     for ((slot, spec), buf) in cols.iter_mut().zip(SPECS).zip(bufs.iter()) {
         *slot = (spec, buf.as_slice());
     }
+    let data_len: usize = cols.iter().map(|(_, data)| data.len()).sum();
+    out.reserve(1 + 10 * NUM_COLUMNS + data_len + parts.extra_bytes.len());
     write_column_metadata(out, &cols);
     let mut columns = [(0u32, 0u32); NUM_COLUMNS];
     let mut pos = out.len() as u32;
