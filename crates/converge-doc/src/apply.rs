@@ -229,7 +229,9 @@ impl Document {
                     };
                     match locate(map_id(id)?) {
                         Some(Target::Doc(idx)) => match self.ops.ops[idx as usize].value {
-                            StoredValue::Object(o) => (o, self.ops.objects[o as usize].kind),
+                            StoredValue::Object(o) => {
+                                (o.get(), self.ops.objects[o.get() as usize].kind)
+                            }
                             _ => return Err(invalid(i, InvalidOpReason::NotAnObject)),
                         },
                         Some(Target::Change(pos)) => match made.get(pos).copied().flatten() {

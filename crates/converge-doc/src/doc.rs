@@ -205,7 +205,7 @@ impl Document {
                     action: op.action,
                     value: ops.value_ref(&op.value),
                     pred: &mapped_preds[start..end],
-                    expand: op.expand,
+                    expand: op.expand(),
                     mark_name: ops.mark_names.get(&((ops_start + i) as u32)).map(|m| &**m),
                 }
             })

@@ -374,7 +374,7 @@ impl Document {
             let obj = match op.obj {
                 ObjId::Root => 0,
                 ObjId::Op(o) => match set.ops.get(ids.get(map_id(o)?)? as usize)?.value {
-                    StoredValue::Object(o) => o,
+                    StoredValue::Object(o) => o.get(),
                     _ => return None,
                 },
             };
@@ -513,7 +513,7 @@ impl OpSet {
                 Action::MakeTable => ObjType::Table,
                 _ => ObjType::Map,
             };
-            value = StoredValue::Object(self.objects.len() as u32);
+            value = StoredValue::Object(crate::opset::U32::new(self.objects.len() as u32));
             self.objects.push(crate::opset::Object::new(kind, idx));
         }
         if new.action == Action::Mark {
@@ -530,8 +530,7 @@ impl OpSet {
             chunk: NONE,
             action: new.action,
             insert: new.insert,
-            expand: new.expand,
-            hidden: false,
+            bits: crate::opset::Op::new_bits(new.expand),
             value,
         });
         if new.action != Action::Del {
@@ -570,7 +569,7 @@ impl OpSet {
         });
         self.ops[pred as usize].succ = node;
         if self.hides_op(pred, succ) {
-            self.ops[pred as usize].hidden = true;
+            self.ops[pred as usize].set_hidden(true);
         }
     }
 }

@@ -33,13 +33,14 @@ pub(crate) const NONE: u32 = u32::MAX;
 /// The key of an insert at the start of a sequence.
 pub(crate) const HEAD: u32 = u32::MAX;
 
-/// Strings up to this many bytes are stored inside the op (most text is one character).
-const SMALL_STR: usize = 10;
+/// Strings up to this many bytes are stored inside the op (most text is one character, at
+/// most four bytes).
+const SMALL_STR: usize = 7;
 
-/// A scalar stored without heap allocation: short strings inline, longer ones in the op set's
-/// byte arena. Make ops store the index of the object they created. 64-bit numbers are kept
-/// as two 32-bit halves ([`Word`]) so that the value, and with it [`Op`], is 4-byte aligned:
-/// 12 bytes here and 40 per op (48 with 8-byte alignment).
+/// A scalar stored without heap allocation: short strings inline, longer ones (and bytes) in
+/// the op set's byte arena. Make ops store the index of the object they created. Every field
+/// is kept as bytes ([`Word`], [`U32`], [`Span`]), so the value has alignment 1 and takes 9
+/// bytes, and [`Op`] 36 (it was 40 with 4-byte aligned fields, 48 with 8).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum StoredValue {
     Null,
@@ -47,22 +48,50 @@ pub(crate) enum StoredValue {
     Uint(Word),
     Int(Word),
     F64(Word),
-    SmallStr { len: u8, bytes: [u8; SMALL_STR] },
-    Str { start: u32, len: u32 },
-    Bytes { start: u32, len: u32 },
+    SmallStr {
+        len: u8,
+        bytes: [u8; SMALL_STR],
+    },
+    Str(Span),
+    Bytes(Span),
     Counter(Word),
     Timestamp(Word),
-    Unknown { type_code: u8, start: u32, len: u32 },
-    Object(u32),
+    /// A value of an unknown type: the span holds the type code, then the value's bytes.
+    Unknown(Span),
+    Object(U32),
 }
 
-/// A 64-bit number as two 32-bit halves (4-byte alignment); floats by their bits.
+/// A `u32` as little-endian bytes (alignment 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Word([u32; 2]);
+pub(crate) struct U32([u8; 4]);
+
+impl U32 {
+    pub(crate) fn new(v: u32) -> U32 {
+        U32(v.to_le_bytes())
+    }
+    pub(crate) fn get(self) -> u32 {
+        u32::from_le_bytes(self.0)
+    }
+}
+
+/// A range of the op set's byte arena: start and length (alignment 1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span(U32, U32);
+
+impl Span {
+    fn range(self) -> std::ops::Range<usize> {
+        let start = self.0.get() as usize;
+        start..start + self.1.get() as usize
+    }
+}
+
+/// A 64-bit number as little-endian bytes (alignment 1); floats by their bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Word([u8; 8]);
 
 impl Word {
     pub(crate) fn from_u64(v: u64) -> Word {
-        Word([v as u32, (v >> 32) as u32])
+        Word(v.to_le_bytes())
     }
     pub(crate) fn from_i64(v: i64) -> Word {
         Word::from_u64(v as u64)
@@ -71,7 +100,7 @@ impl Word {
         Word::from_u64(v.to_bits())
     }
     pub(crate) fn u64(self) -> u64 {
-        u64::from(self.0[0]) | (u64::from(self.0[1]) << 32)
+        u64::from_le_bytes(self.0)
     }
     pub(crate) fn i64(self) -> i64 {
         self.u64() as i64
@@ -94,9 +123,30 @@ pub(crate) struct Op {
     pub(crate) chunk: u32,
     pub(crate) action: Action,
     pub(crate) insert: bool,
-    pub(crate) expand: bool,
-    pub(crate) hidden: bool,
+    /// [`Op::EXPAND`] and [`Op::HIDDEN`] (one byte, so that the op is 36 bytes).
+    pub(crate) bits: u8,
     pub(crate) value: StoredValue,
+}
+
+impl Op {
+    /// For marks: expand before (begin) / after (end).
+    const EXPAND: u8 = 1;
+    /// Some successor hides the op now (it is overwritten or deleted).
+    const HIDDEN: u8 = 2;
+
+    /// The bits of a new op: `expand` as given, not hidden.
+    pub(crate) fn new_bits(expand: bool) -> u8 {
+        if expand { Op::EXPAND } else { 0 }
+    }
+    pub(crate) fn expand(&self) -> bool {
+        self.bits & Op::EXPAND != 0
+    }
+    pub(crate) fn hidden(&self) -> bool {
+        self.bits & Op::HIDDEN != 0
+    }
+    pub(crate) fn set_hidden(&mut self, hidden: bool) {
+        self.bits = (self.bits & !Op::HIDDEN) | if hidden { Op::HIDDEN } else { 0 };
+    }
 }
 
 /// A successor link.
@@ -317,19 +367,11 @@ impl OpSet {
             ScalarValue::Int(i) => StoredValue::Int(Word::from_i64(*i)),
             ScalarValue::F64(f) => StoredValue::F64(Word::from_f64(*f)),
             ScalarValue::Str(s) => self.store_str(s),
-            ScalarValue::Bytes(b) => {
-                let (start, len) = self.push_bytes(b);
-                StoredValue::Bytes { start, len }
-            }
+            ScalarValue::Bytes(b) => StoredValue::Bytes(self.push_bytes(&[], b)),
             ScalarValue::Counter(c) => StoredValue::Counter(Word::from_i64(*c)),
             ScalarValue::Timestamp(t) => StoredValue::Timestamp(Word::from_i64(*t)),
             ScalarValue::Unknown { type_code, bytes } => {
-                let (start, len) = self.push_bytes(bytes);
-                StoredValue::Unknown {
-                    type_code: *type_code,
-                    start,
-                    len,
-                }
+                StoredValue::Unknown(self.push_bytes(&[*type_code], bytes))
             }
         }
     }
@@ -343,24 +385,26 @@ impl OpSet {
                 bytes,
             }
         } else {
-            let (start, len) = self.push_bytes(s.as_bytes());
-            StoredValue::Str { start, len }
+            StoredValue::Str(self.push_bytes(&[], s.as_bytes()))
         }
     }
 
-    fn push_bytes(&mut self, b: &[u8]) -> (u32, u32) {
+    /// Appends `prefix` and `b` to the byte arena; their span.
+    fn push_bytes(&mut self, prefix: &[u8], b: &[u8]) -> Span {
         let start = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(prefix);
         self.bytes.extend_from_slice(b);
-        (start, b.len() as u32)
+        Span(
+            U32::new(start),
+            U32::new((self.bytes.len() - start as usize) as u32),
+        )
     }
 
     /// The string of a stored string value.
     pub(crate) fn str_of<'a>(&'a self, v: &'a StoredValue) -> Option<&'a str> {
         let bytes = match v {
             StoredValue::SmallStr { len, bytes } => bytes.get(..*len as usize)?,
-            StoredValue::Str { start, len } => self
-                .bytes
-                .get(*start as usize..(*start as usize + *len as usize))?,
+            StoredValue::Str(span) => self.bytes.get(span.range())?,
             _ => return None,
         };
         std::str::from_utf8(bytes).ok()
@@ -374,11 +418,7 @@ impl OpSet {
     /// A stored value as the encoders write it, borrowed from the op set (make ops give
     /// `Null`).
     pub(crate) fn value_ref<'a>(&'a self, v: &'a StoredValue) -> ValueRef<'a> {
-        let slice = |start: u32, len: u32| -> &'a [u8] {
-            self.bytes
-                .get(start as usize..start as usize + len as usize)
-                .unwrap_or_default()
-        };
+        let slice = |span: Span| -> &'a [u8] { self.bytes.get(span.range()).unwrap_or_default() };
         match *v {
             StoredValue::Null | StoredValue::Object(_) => ValueRef::Null,
             StoredValue::Bool(b) => ValueRef::Bool(b),
@@ -393,17 +433,16 @@ impl OpSet {
             StoredValue::SmallStr { .. } | StoredValue::Str { .. } => {
                 ValueRef::Str(self.str_of(v).unwrap_or_default())
             }
-            StoredValue::Bytes { start, len } => ValueRef::Bytes(slice(start, len)),
+            StoredValue::Bytes(span) => ValueRef::Bytes(slice(span)),
             StoredValue::Counter(c) => ValueRef::Counter(c.i64()),
             StoredValue::Timestamp(t) => ValueRef::Timestamp(t.i64()),
-            StoredValue::Unknown {
-                type_code,
-                start,
-                len,
-            } => ValueRef::Unknown {
-                type_code,
-                bytes: slice(start, len),
-            },
+            StoredValue::Unknown(span) => {
+                let (type_code, bytes) = slice(span).split_first().unwrap_or((&0, &[]));
+                ValueRef::Unknown {
+                    type_code: *type_code,
+                    bytes,
+                }
+            }
         }
     }
 
@@ -455,7 +494,7 @@ impl OpSet {
             return false;
         }
         match view {
-            View::Now => !op.hidden,
+            View::Now => !op.hidden(),
             View::At(clock) => {
                 clock.covers(op.id)
                     && !self.succ_iter(idx).any(|s| {
@@ -548,7 +587,7 @@ impl OpSet {
                     extra: HashMap::new(),
                 }
             };
-            value = StoredValue::Object(self.objects.len() as u32);
+            value = StoredValue::Object(U32::new(self.objects.len() as u32));
             self.objects.push(Object {
                 kind,
                 make_op: idx,
@@ -569,8 +608,7 @@ impl OpSet {
             chunk: NONE,
             action: new.action,
             insert: new.insert,
-            expand: new.expand,
-            hidden: false,
+            bits: Op::new_bits(new.expand),
             value,
         });
         self.register_id(new.id, idx);
@@ -587,7 +625,7 @@ impl OpSet {
                 self.log_succ_change(p);
             }
             if self.hides(&self.ops[p as usize], &self.ops[idx as usize]) {
-                self.ops[p as usize].hidden = true;
+                self.ops[p as usize].set_hidden(true);
             }
         }
         let obj = new.obj;
@@ -776,7 +814,7 @@ impl OpSet {
             let hidden = self
                 .succ_iter(p)
                 .any(|s| s != idx && self.hides(p_op, &self.ops[s as usize]));
-            self.ops[p as usize].hidden = hidden;
+            self.ops[p as usize].set_hidden(hidden);
         }
         if op.insert {
             if let Body::Seq { index, .. } = &self.objects[op.obj as usize].body
@@ -848,7 +886,7 @@ mod tests {
             let stored = ops.store_value(&v);
             assert_eq!(ops.scalar(&stored), v);
         }
-        assert_eq!(std::mem::size_of::<StoredValue>(), 12);
-        assert_eq!(std::mem::size_of::<Op>(), 40);
+        assert_eq!(std::mem::size_of::<StoredValue>(), 9);
+        assert_eq!(std::mem::size_of::<Op>(), 36);
     }
 }

@@ -20,7 +20,7 @@ impl OpSet {
                     .find_op(OpId::new(*counter, actor))
                     .ok_or_else(not_found)?;
                 match self.ops[idx as usize].value {
-                    StoredValue::Object(o) => Ok(o),
+                    StoredValue::Object(o) => Ok(o.get()),
                     _ => Err(not_found()),
                 }
             }
@@ -52,7 +52,7 @@ impl OpSet {
         let op = &self.ops[idx as usize];
         match op.value {
             StoredValue::Object(o) => {
-                Value::Object(self.objects[o as usize].kind, self.ex_id(op.id))
+                Value::Object(self.objects[o.get() as usize].kind, self.ex_id(op.id))
             }
             StoredValue::Counter(_) if op.action == Action::Set => {
                 Value::Scalar(ScalarValue::Counter(self.counter_value(idx, view)))
@@ -228,7 +228,7 @@ impl OpSet {
         let value_tree = |o: u32| match self.op_value(o, view) {
             Value::Scalar(s) => ValueTree::Scalar(s),
             Value::Object(_, _) => match self.ops[o as usize].value {
-                StoredValue::Object(child) => self.tree(child, view),
+                StoredValue::Object(child) => self.tree(child.get(), view),
                 _ => ValueTree::Scalar(ScalarValue::Null),
             },
         };

@@ -469,7 +469,7 @@ impl Document {
                     action: op.action,
                     value: value.into(),
                     succ,
-                    expand: op.expand,
+                    expand: op.expand(),
                     mark_name: ops.mark_names.get(&idx).map(|s| s.as_str().into()),
                 }
             })
@@ -648,7 +648,7 @@ impl<'a> Block<'a> {
                         action: op.action,
                         value: ops.value_ref(&op.value),
                         succ: succ.get(start as usize..end as usize).unwrap_or_default(),
-                        expand: op.expand,
+                        expand: op.expand(),
                         mark_name,
                     }
                 }),

@@ -321,8 +321,7 @@ mod tests {
             chunk: NONE,
             action: Action::Set,
             insert: true,
-            expand: false,
-            hidden: false,
+            bits: 0,
             value: StoredValue::Null,
         }
     }

@@ -196,7 +196,7 @@ impl<'a> Transaction<'a> {
                         continue;
                     }
                 }
-                if is_begin == op.expand {
+                if is_begin == op.expand() {
                     found.push((is_begin, op.id, c));
                 }
             } else if ops.visible(e.op, View::Now) {
