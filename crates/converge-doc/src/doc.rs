@@ -8,10 +8,14 @@ use converge_encoding::{
 };
 
 use crate::error::DocError;
-use crate::history::History;
+use crate::history::{ChangeData, History, LoadedChange};
 use crate::opset::{HEAD, NONE, OpSet, View};
 use crate::transaction::Transaction;
 use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding, ValueTree, ValueWithId};
+
+/// The largest commit buffer a document keeps between commits (a long transaction's change
+/// is given back).
+const COMMIT_CHUNK_KEEP: usize = 1 << 16;
 
 /// A CRDT document: a tree of maps, lists and texts rooted at a map ([`ExId::Root`]), plus the
 /// changes that built it.
@@ -43,6 +47,9 @@ pub struct Document {
     /// The compressed document chunk the last `save` wrote, and the history length it is
     /// for (deflating is most of a save once the columns are kept).
     pub(crate) saved_chunk: Option<(usize, bytes::Bytes)>,
+    /// Scratch buffer a local commit encodes its change chunk into, before the history copies
+    /// it (kept from commit to commit unless a big change grew it).
+    pub(crate) commit_chunk: Vec<u8>,
 }
 
 impl Default for Document {
@@ -82,6 +89,7 @@ impl Document {
             saved_columns: None,
             saved_layout: None,
             saved_chunk: None,
+            commit_chunk: Vec::new(),
         }
     }
 
@@ -214,7 +222,6 @@ impl Document {
         let mut deps: Vec<(ChangeHash, u32)> = self
             .history
             .head_indexes()
-            .into_iter()
             .map(|(h, i)| (h, i as u32))
             .collect();
         // As automerge 0.12 (`transaction_args`): the author's previous change is always a
@@ -236,12 +243,30 @@ impl Document {
             ops: Vec::new(),
             extra_bytes: Vec::new(),
         };
-        let change = Change::from_op_refs(&header, preds.len(), op_refs)?;
-        let hash = change.hash();
+        // Encoded into a reused buffer and copied once into the history: no `Change`, and
+        // none of its allocations, per commit.
+        let mut chunk = std::mem::take(&mut self.commit_chunk);
+        let hash = Change::encode_op_refs_into(&header, preds.len(), op_refs, &mut chunk)?;
         let dep_indexes: smallvec::SmallVec<[u32; 4]> = deps.iter().map(|&(_, i)| i).collect();
-        self.history
-            .push_ready(change, author, self.ops.max_op, &dep_indexes)
-            .map_err(DocError::from)?;
+        let change = LoadedChange {
+            data: ChangeData {
+                hash,
+                time,
+                message: header.message.as_deref(),
+                extra: &[],
+            },
+            bytes: &chunk,
+            actor: &header.actor,
+            seq,
+            start_op: u64::from(start_op),
+        };
+        let pushed = self
+            .history
+            .push_loaded(&change, author, self.ops.max_op, &dep_indexes);
+        if chunk.capacity() <= COMMIT_CHUNK_KEEP {
+            self.commit_chunk = chunk;
+        }
+        pushed.map_err(DocError::from)?;
         Ok(hash)
     }
 

@@ -209,11 +209,10 @@ impl History {
     }
 
     /// Heads as (hash, change index), sorted by hash.
-    pub(crate) fn head_indexes(&self) -> Vec<(ChangeHash, usize)> {
+    pub(crate) fn head_indexes(&self) -> impl Iterator<Item = (ChangeHash, usize)> + '_ {
         self.graph
             .heads()
             .map(|h| (h, self.index_of(&h).unwrap_or(0)))
-            .collect()
     }
 
     /// The graph actor of a doc actor, if it has changes.
@@ -602,27 +601,5 @@ impl History {
             let graph = &self.graph;
             self.queued.retain(|h, _| graph.is_queued(h));
         }
-    }
-
-    /// Appends a local commit (known to be ready) whose deps are the changes at `deps`,
-    /// authored by doc actor `actor`.
-    pub(crate) fn push_ready(
-        &mut self,
-        change: Change,
-        actor: u32,
-        max_op: u32,
-        deps: &[u32],
-    ) -> Result<(), DagError> {
-        self.discard_queued_claims(change.actor(), change.seq());
-        let idx = self.graph.push_ready(
-            change.hash(),
-            change.actor(),
-            change.seq(),
-            change.start_op(),
-            u64::from(max_op),
-            deps,
-        )?;
-        self.record_at(idx, change, actor, max_op);
-        Ok(())
     }
 }

@@ -115,7 +115,12 @@ impl Document {
             .iter()
             .map(|&a| self.ops.actors[a as usize].clone())
             .collect();
-        write_document_columns(&actors, &self.history.head_indexes(), columns, compress)
+        write_document_columns(
+            &actors,
+            &self.history.head_indexes().collect::<Vec<_>>(),
+            columns,
+            compress,
+        )
     }
 
     /// The changes applied since the last `save` or `save_incremental`, as concatenated change
@@ -475,7 +480,7 @@ impl Document {
             })
             .collect();
 
-        let heads = history.head_indexes();
+        let heads: Vec<_> = history.head_indexes().collect();
         let actors = authors
             .iter()
             .map(|&a| ops.actors[a as usize].clone())

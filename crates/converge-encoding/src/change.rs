@@ -567,9 +567,33 @@ impl Change {
         views: impl Fn() -> I,
         out: &mut Vec<u8>,
     ) -> Result<ChangeHash, DecodeError> {
+        Self::encode_into(parts, n_ops, &views, Actors::AllReferenced, out)
+    }
+
+    /// [`Change::from_op_refs`] for a caller that keeps only the chunk, such as a local
+    /// commit that goes straight into a document's history: the change chunk's bytes replace
+    /// `out`'s contents (reuse it from change to change) and its hash is returned, with no
+    /// [`Change`] built. `parts.other_actors` may list actors the ops do not refer to (they
+    /// are dropped, as [`Change::from_op_refs`] drops them).
+    pub fn encode_op_refs_into<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+        out: &mut Vec<u8>,
+    ) -> Result<ChangeHash, DecodeError> {
+        Self::encode_into(parts, n_ops, &views, Actors::Find, out)
+    }
+
+    fn encode_into<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+        actors: Actors,
+        out: &mut Vec<u8>,
+    ) -> Result<ChangeHash, DecodeError> {
         with_scratch(|s| {
             s.clear();
-            encode_change_data(parts, n_ops, &views, Actors::AllReferenced, s)?;
+            encode_change_data(parts, n_ops, &views, actors, s)?;
             out.clear();
             Ok(chunk::write_chunk(out, ChunkType::Change, &s.data))
         })
