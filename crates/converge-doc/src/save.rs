@@ -407,7 +407,7 @@ impl Document {
                 max_op: history.max_op(i),
                 time: history.time(i),
                 message: history.message(i).map(str::to_owned),
-                deps: history.deps(i),
+                deps: history.deps(i).into(),
                 extra_bytes: history.extra_bytes(i).to_vec(),
             })
             .collect();
