@@ -146,7 +146,7 @@ impl Document {
     }
 
     /// Encodes a committed local transaction as a change and records it. The transaction's ops
-    /// are the arena tail from `ops_start`; `pred_ends[i]` ends op `i`'s preds in `preds`.
+    /// are the arena tail from `ops_start`, their preds in `preds` (one entry per op).
     pub(crate) fn commit_local(
         &mut self,
         start_op: u32,
@@ -252,7 +252,8 @@ impl Document {
             data: ChangeData {
                 hash,
                 time,
-                message: header.message.as_deref(),
+                // An empty message is no message: the chunk cannot tell them apart.
+                message: header.message.as_deref().filter(|m| !m.is_empty()),
                 extra: &[],
             },
             bytes: &chunk,

@@ -115,6 +115,27 @@ fn local_change_is_canonical_and_round_trips() {
     assert_eq!(c[1].start_op(), 2);
 }
 
+/// A commit message of "" is no message: the change chunk cannot tell them apart, so the
+/// change, the history and a save must be the same as with `None`.
+#[test]
+fn empty_commit_message_is_no_message() {
+    let build = |message: Option<String>| {
+        let mut d = doc(1);
+        let mut tx = d.transaction();
+        tx.put(&ROOT, "k", 1i64).unwrap();
+        tx.commit_with(message, 7).unwrap();
+        d
+    };
+    let (mut empty, mut none) = (build(Some(String::new())), build(None));
+    let (ce, cn) = (empty.get_changes(&[]), none.get_changes(&[]));
+    assert_eq!(ce[0].hash(), cn[0].hash());
+    assert_eq!(ce[0].message(), None);
+    assert_eq!(empty.save(), none.save());
+    assert_eq!(empty.save_nocompress(), none.save_nocompress());
+    let with = build(Some("m".into()));
+    assert_eq!(with.get_changes(&[])[0].message(), Some("m"));
+}
+
 #[test]
 fn invalid_change_is_rejected_and_leaves_doc_unchanged() {
     let mut a = doc(1);
