@@ -252,8 +252,9 @@ impl Document {
             data: ChangeData {
                 hash,
                 time,
-                // An empty message is no message: the chunk cannot tell them apart.
-                message: header.message.as_deref().filter(|m| !m.is_empty()),
+                // As automerge 0.12: the author keeps an empty message as "" (its saves write
+                // it), though the chunk cannot tell it from none (a peer reads none).
+                message: header.message.as_deref(),
                 extra: &[],
             },
             bytes: &chunk,

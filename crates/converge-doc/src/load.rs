@@ -203,17 +203,14 @@ impl Document {
             return Ok(Err(chunk.reconstruct_changes()?));
         }
         // The chunk's columns, kept as the save cache if the op set and history lay out
-        // exactly as the chunk does: actors sorted and all authors, no empty messages (a
-        // change chunk cannot tell one from none, so the history keeps none) (checked here),
-        // ops in our document order (checked by `build`).
+        // exactly as the chunk does: actors sorted and all authors (checked here), ops in our
+        // document order (checked by `build`). (An empty message is kept as "", as automerge
+        // 0.12 keeps it through a load, though a change chunk cannot tell it from none.)
         let columns = chunk.take_canonical_columns().filter(|_| {
             let mut authored = vec![false; chunk.actors.len()];
             for c in &chunk.changes {
                 if let Some(a) = authored.get_mut(c.actor as usize) {
                     *a = true;
-                }
-                if c.message.as_deref() == Some("") {
-                    return false;
                 }
             }
             authored.iter().all(|&a| a) && chunk.actors.windows(2).all(|w| w[0] < w[1])
@@ -257,7 +254,7 @@ impl Document {
                 data: ChangeData {
                     hash: rebuilt.hash,
                     time: meta.time,
-                    message: meta.message.as_deref().filter(|m| !m.is_empty()),
+                    message: meta.message.as_deref(),
                     extra: &meta.extra_bytes,
                 },
                 bytes: rebuilt.bytes,
