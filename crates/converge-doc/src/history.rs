@@ -523,6 +523,18 @@ impl History {
 
     /// Pushes a change's time, running max op, message and extra bytes (its bytes follow,
     /// by [`History::push_bytes`]).
+    /// Records an empty message for the applied change `hash` if it has none: a document
+    /// chunk can say "" where the change chunk cannot (see `Document::apply_chunks`).
+    pub(crate) fn keep_empty_message(&mut self, hash: &ChangeHash) {
+        let Some(i) = self.index_of(hash) else {
+            return;
+        };
+        let i = i as u32;
+        if let Err(pos) = self.messages.binary_search_by_key(&i, |(j, _)| *j) {
+            self.messages.insert(pos, (i, "".into()));
+        }
+    }
+
     fn push_data(&mut self, change: &ChangeData<'_>, clock_max_op: u32) {
         let i = self.chunks.len() as u32;
         self.times.push(change.time);

@@ -1018,3 +1018,21 @@ fn local_commits_with_messages_and_times_match_the_oracle() {
         );
     }
 }
+
+/// A document whose change has an empty message, loaded incrementally into a document that
+/// has other changes: both sides save the same bytes.
+#[test]
+fn empty_message_through_load_incremental_matches_the_oracle() {
+    use automerge::transaction::{CommitOptions, Transactable};
+    let mut author = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([7u8; 16]));
+    author.put(automerge::ROOT, "a", 1i64).expect("put");
+    author.commit_with(CommitOptions::default().with_message("").with_time(3));
+    let saved = author.save();
+    let mut oracle = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([8u8; 16]));
+    oracle.put(automerge::ROOT, "b", 2i64).expect("put");
+    oracle.commit_with(CommitOptions::default().with_time(4));
+    let mut ours = Document::load(&oracle.save()).expect("load");
+    oracle.load_incremental(&saved).expect("load_incremental");
+    ours.load_incremental(&saved).expect("load_incremental");
+    assert_eq!(ours.save(), oracle.save());
+}
