@@ -1036,3 +1036,40 @@ fn empty_message_through_load_incremental_matches_the_oracle() {
     ours.load_incremental(&saved).expect("load_incremental");
     assert_eq!(ours.save(), oracle.save());
 }
+
+/// An empty change (no ops; automerge's `empty_change`, e.g. to record a merge) from the
+/// oracle, applied on both sides, then saved and loaded both ways.
+#[test]
+fn empty_changes_match_the_oracle() {
+    use automerge::transaction::{CommitOptions, Transactable};
+    let mut author = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([7u8; 16]));
+    author.put(automerge::ROOT, "a", 1i64).expect("put");
+    author.commit_with(CommitOptions::default().with_time(1));
+    author.empty_change(
+        CommitOptions::default()
+            .with_message("merge point")
+            .with_time(2),
+    );
+    author.put(automerge::ROOT, "b", 2i64).expect("put");
+    author.commit_with(CommitOptions::default().with_time(3));
+    let changes: Vec<Change> = author
+        .get_changes(&[])
+        .iter()
+        .map(|c| Change::decode(Bytes::copy_from_slice(c.raw_bytes())).expect("decode"))
+        .collect();
+    assert_eq!(changes.len(), 3);
+    let mut ours = Document::with_actor(ActorId::from_bytes(&[8u8; 16]));
+    ours.apply_changes(changes).expect("apply");
+    let mut oracle = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([8u8; 16]));
+    for c in author.get_changes(&[]) {
+        let c = automerge::Change::from_bytes(c.raw_bytes().to_vec()).expect("decode");
+        oracle.apply_changes([c]).expect("apply");
+    }
+    assert_eq!(ours.save(), oracle.save());
+    assert_eq!(
+        Document::load(&author.save()).expect("load").save(),
+        author.save()
+    );
+    let mut loaded = automerge::AutoCommit::load(&ours.save()).expect("oracle loads ours");
+    assert_eq!(loaded.get_heads().len(), 1);
+}
