@@ -523,6 +523,15 @@ impl History {
 
     /// Pushes a change's time, running max op, message and extra bytes (its bytes follow,
     /// by [`History::push_bytes`]).
+    /// Whether change `i` has the message "" (not none).
+    pub(crate) fn has_empty_message(&self, i: usize) -> bool {
+        self.messages
+            .binary_search_by_key(&(i as u32), |(j, _)| *j)
+            .ok()
+            .and_then(|pos| self.messages.get(pos))
+            .is_some_and(|(_, m)| m.is_empty())
+    }
+
     /// Records an empty message for the applied change `hash` if it has none: a document
     /// chunk can say "" where the change chunk cannot (see `Document::apply_chunks`).
     pub(crate) fn keep_empty_message(&mut self, hash: &ChangeHash) {

@@ -1073,3 +1073,52 @@ fn empty_changes_match_the_oracle() {
     let mut loaded = automerge::AutoCommit::load(&ours.save()).expect("oracle loads ours");
     assert_eq!(loaded.get_heads().len(), 1);
 }
+
+/// A change with the message "" handed over in-process, by `merge` and by `fork_at`: automerge
+/// 0.12 keeps "" there (its changes remember it), so saves match only if converge does too.
+#[test]
+fn empty_message_through_merge_and_fork_at_matches_the_oracle() {
+    use automerge::transaction::{CommitOptions, Transactable};
+    let actor = [7u8; 16];
+    let mut author = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(actor));
+    let mut ours_author = Document::with_actor(ActorId::from_bytes(&actor));
+    for (i, message) in [Some(""), None, Some("x"), Some("")]
+        .into_iter()
+        .enumerate()
+    {
+        let key = format!("k{i}");
+        author
+            .put(automerge::ROOT, key.as_str(), i as i64)
+            .expect("put");
+        let mut options = CommitOptions::default().with_time(i as i64);
+        if let Some(m) = message {
+            options = options.with_message(m);
+        }
+        author.commit_with(options);
+        let mut tx = ours_author.transaction();
+        tx.put(&ROOT, key.as_str(), i as i64).expect("put");
+        tx.commit_with(message.map(str::to_owned), i as i64)
+            .expect("commit");
+    }
+    assert_eq!(ours_author.save(), author.save());
+    let mut merged = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([8u8; 16]));
+    merged.merge(&mut author).expect("merge");
+    let mut ours_merged = Document::with_actor(ActorId::from_bytes(&[8u8; 16]));
+    ours_merged.merge(&ours_author).expect("merge");
+    assert_eq!(ours_merged.save(), merged.save(), "merge");
+    let heads = author.get_heads();
+    let half: Vec<_> = author
+        .get_changes(&[])
+        .iter()
+        .take(3)
+        .map(|c| c.hash())
+        .collect();
+    let mut forked = author.fork_at(&half[2..]).expect("fork_at");
+    let half_ours: Vec<converge_encoding::ChangeHash> = half
+        .iter()
+        .map(|h| converge_encoding::ChangeHash(h.0))
+        .collect();
+    let mut ours_forked = ours_author.fork_at(&half_ours[2..]).expect("fork_at");
+    assert_eq!(ours_forked.save(), forked.save(), "fork_at");
+    assert_eq!(heads.len(), 1);
+}
