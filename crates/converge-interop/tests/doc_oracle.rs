@@ -251,6 +251,25 @@ const EXPANDS: [ExpandMark; 4] = [
 ];
 
 fn scalar(rng: &mut SplitMix64) -> ScalarValue {
+    // Now and then an extreme: LEB128 boundaries, signed zero, huge and odd floats, strings
+    // around the op set's inline limit (7 bytes), empty values.
+    if rng.percent(15) {
+        return match rng.below(7) {
+            0 => ScalarValue::Uint(*rng.pick(&[0, 127, 128, 1 << 35, u64::MAX])),
+            1 => ScalarValue::Int(*rng.pick(&[i64::MIN, -65, -64, 63, 64, i64::MAX])),
+            2 => ScalarValue::F64(*rng.pick(&[-0.0, -1e300, f64::INFINITY, f64::MIN_POSITIVE])),
+            3 => ScalarValue::Str(
+                rng.pick(&["", "1234567", "12345678", "ü234567", "😀😀", "0123456789ab"])
+                    .to_string(),
+            ),
+            4 => ScalarValue::Bytes(Vec::new()),
+            5 => ScalarValue::Counter(*rng.pick(&[i64::MIN / 2, i64::MAX / 2])),
+            _ => ScalarValue::Unknown {
+                type_code: rng.range(10, 15) as u8,
+                bytes: Vec::new(),
+            },
+        };
+    }
     match rng.below(12) {
         0 => ScalarValue::Null,
         1 => ScalarValue::Bool(rng.percent(50)),
