@@ -110,8 +110,7 @@ impl ActorOps {
                 None => {}
                 // Continues the last run.
                 Some(r)
-                    if r.end_counter() < counter
-                        && r.end_counter() + 1 == counter
+                    if r.end_counter().checked_add(1) == Some(counter)
                         && r.end_idx().checked_add(1) == Some(idx) =>
                 {
                     r.len += 1;

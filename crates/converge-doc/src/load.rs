@@ -22,7 +22,7 @@ use crate::actor_ops::ActorOps;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
-use crate::opset::{Body, HEAD, NONE, NewOp, OpSet, StoredValue, SuccNode, Word};
+use crate::opset::{Body, HEAD, NONE, NewOp, Op, OpSet, StoredValue, SuccNode, U32, Word};
 use crate::resave::SavedLayout;
 use crate::save::{authors, check_mark_order};
 use crate::types::ObjType;
@@ -510,7 +510,7 @@ impl OpSet {
                 Action::MakeTable => ObjType::Table,
                 _ => ObjType::Map,
             };
-            value = StoredValue::Object(crate::opset::U32::new(self.objects.len() as u32));
+            value = StoredValue::Object(U32::new(self.objects.len() as u32));
             self.objects.push(crate::opset::Object::new(kind, idx));
         }
         if new.action == Action::Mark {
@@ -519,7 +519,7 @@ impl OpSet {
         if let Some(name) = new.mark_name {
             self.mark_names.insert(idx, name);
         }
-        self.ops.push(crate::opset::Op {
+        self.ops.push(Op {
             id: new.id,
             obj: new.obj,
             key: new.key,
@@ -527,7 +527,7 @@ impl OpSet {
             chunk: NONE,
             action: new.action,
             insert: new.insert,
-            bits: crate::opset::Op::new_bits(new.expand),
+            bits: Op::new_bits(new.expand),
             value,
         });
         if new.action != Action::Del {
