@@ -381,7 +381,6 @@ impl Document {
             .filter(|&(_, s)| s)
             .filter_map(|(i, _)| self.history.change(i));
         doc.apply_changes(changes)?;
-        doc.keep_empty_messages_of(self, 0);
         Ok(doc)
     }
 
@@ -390,28 +389,8 @@ impl Document {
         let changes = other.get_changes(&self.heads());
         let before = self.history.len();
         self.apply_changes(changes)?;
-        self.keep_empty_messages_of(other, before);
         Ok((before..self.history.len())
             .map(|i| self.history.hash(i))
             .collect())
-    }
-
-    /// For the changes from history index `from` on, copied from `source` in this process:
-    /// keeps the messages `source` has as "" (the change chunks they came as say none). As
-    /// automerge 0.12, whose merge and fork hand over changes that remember "".
-    fn keep_empty_messages_of(&mut self, source: &Document, from: usize) {
-        if !source.history.messages().iter().any(|(_, m)| m.is_empty()) {
-            return;
-        }
-        for i in from..self.history.len() {
-            let hash = self.history.hash(i);
-            if source
-                .history
-                .index_of(&hash)
-                .is_some_and(|j| source.history.has_empty_message(j))
-            {
-                self.history.keep_empty_message(&hash);
-            }
-        }
     }
 }

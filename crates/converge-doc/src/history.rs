@@ -189,8 +189,14 @@ impl History {
     }
 
     /// The change, decoded from its bytes (which were decoded once already).
+    /// Change `i`, decoded from its chunk; an author's empty message is remembered (the chunk
+    /// cannot say it).
     pub(crate) fn change(&self, i: usize) -> Option<Change> {
-        Change::decode_unchecked_checksum(self.bytes(i)?).ok()
+        let mut change = Change::decode_unchecked_checksum(self.bytes(i)?).ok()?;
+        if self.has_empty_message(i) {
+            change.remember_empty_message();
+        }
+        Some(change)
     }
 
     pub(crate) fn index_of(&self, hash: &ChangeHash) -> Option<usize> {
@@ -521,10 +527,8 @@ impl History {
         }
     }
 
-    /// Pushes a change's time, running max op, message and extra bytes (its bytes follow,
-    /// by [`History::push_bytes`]).
     /// Whether change `i` has the message "" (not none).
-    pub(crate) fn has_empty_message(&self, i: usize) -> bool {
+    fn has_empty_message(&self, i: usize) -> bool {
         self.messages
             .binary_search_by_key(&(i as u32), |(j, _)| *j)
             .ok()
@@ -532,18 +536,8 @@ impl History {
             .is_some_and(|(_, m)| m.is_empty())
     }
 
-    /// Records an empty message for the applied change `hash` if it has none: a document
-    /// chunk can say "" where the change chunk cannot (see `Document::apply_chunks`).
-    pub(crate) fn keep_empty_message(&mut self, hash: &ChangeHash) {
-        let Some(i) = self.index_of(hash) else {
-            return;
-        };
-        let i = i as u32;
-        if let Err(pos) = self.messages.binary_search_by_key(&i, |(j, _)| *j) {
-            self.messages.insert(pos, (i, "".into()));
-        }
-    }
-
+    /// Pushes a change's time, running max op, message and extra bytes (its bytes follow,
+    /// by [`History::push_bytes`]).
     fn push_data(&mut self, change: &ChangeData<'_>, clock_max_op: u32) {
         let i = self.chunks.len() as u32;
         self.times.push(change.time);

@@ -199,28 +199,10 @@ impl Document {
                     if d.heads.iter().all(|h| self.history.contains(h)) {
                         continue;
                     }
-                    // Changes whose message the chunk gives as "": automerge 0.12 keeps it
-                    // through an incremental load, though the change chunks rebuilt from the
-                    // document cannot tell it from none.
-                    let empty: Vec<usize> = d
-                        .changes
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, c)| c.message.as_deref() == Some(""))
-                        .map(|(i, _)| i)
-                        .collect();
+                    // (Rebuilt changes remember a message the chunk gives as "", as
+                    // automerge 0.12 keeps it through an incremental load.)
                     if let Err(changes) = self.bulk_load(d)? {
-                        // The rebuilt changes are in the chunk's order.
-                        let new_empty: Vec<converge_encoding::ChangeHash> = empty
-                            .iter()
-                            .filter_map(|&i| changes.get(i))
-                            .map(Change::hash)
-                            .filter(|h| !self.history.contains(h))
-                            .collect();
                         self.apply_changes(changes)?;
-                        for h in &new_empty {
-                            self.history.keep_empty_message(h);
-                        }
                     }
                 }
                 FileChunk::Change(c) => self.apply_changes([c])?,

@@ -103,7 +103,8 @@ pub struct ChangeParts {
     pub start_op: u64,
     /// Milliseconds since the epoch by convention; the reference writes 0 by default.
     pub time: i64,
-    /// The commit message; `Some("")` is written as no message.
+    /// The commit message; `Some("")` is written as no message (the built [`Change`] still
+    /// reads `Some("")`, see [`Change::message`]).
     pub message: Option<String>,
     /// Dependencies, written in the given order. The reference sorts the deps of local
     /// changes bytewise: callers creating a change sort them.
@@ -433,12 +434,26 @@ impl Change {
         self.time
     }
 
-    /// The message; an empty message reads as `None`.
+    /// The message. The chunk writes `Some("")` and `None` alike, so a decoded change with
+    /// an empty message reads `None`; a change built from parts that said `Some("")` (or
+    /// marked by [`Change::remember_empty_message`]) reads `Some("")`, as automerge 0.12's
+    /// in-memory changes do (its saves write the "" of such a change).
     pub fn message(&self) -> Option<&str> {
         if self.message.1 == 0 {
             return None;
         }
         std::str::from_utf8(self.slice(self.message)).ok()
+    }
+
+    /// Marks a change whose chunk has no message as one whose author gave the message "":
+    /// [`Change::message`] then reads `Some("")`. The bytes and hash do not change. For a
+    /// holder that knows it (a document's history, which keeps the author's "").
+    pub fn remember_empty_message(&mut self) {
+        if self.message == (0, 0) {
+            // Any empty range but (0, 0) reads as ""; the header's end is inside the chunk.
+            let at = u32::from(self.header_len);
+            self.message = (at, at);
+        }
     }
 
     /// The dependencies, in stored order.
@@ -636,7 +651,8 @@ impl Change {
             time: parts.time,
             num_ops: n_ops as u64,
             header_len: header_len as u8,
-            message: if layout.message.1 > layout.message.0 {
+            // An empty message given as `Some("")` is remembered (an empty range at its place).
+            message: if parts.message.is_some() {
                 shift(layout.message)
             } else {
                 (0, 0)
@@ -651,7 +667,7 @@ impl Change {
                 Change::from_chunk(change.bytes.clone(), header_len, hash, Some(n_ops as u64));
             parsed.is_ok_and(|p| {
                 p.columns == change.columns
-                    && p.message == change.message
+                    && p.message() == change.message().filter(|m| !m.is_empty())
                     && p.extra == change.extra
                     && p.other_actors == change.other_actors
                     && p.deps == change.deps

@@ -1020,9 +1020,15 @@ fn local_commits_with_messages_and_times_match_the_oracle() {
             ours_reloaded, reloaded,
             "case {i}: saved again after a load"
         );
-        let change = ours.get_change_by_hash(&a).expect("our change");
-        ours_peer.apply_changes([change]).expect("apply");
-        // As a real peer gets it: as bytes (sync, or a file).
+        // Both peers get the change as bytes (sync, or a file).
+        let bytes = ours
+            .get_change_by_hash(&a)
+            .expect("our change")
+            .bytes()
+            .clone();
+        ours_peer
+            .apply_changes([Change::decode(bytes).expect("decode")])
+            .expect("apply");
         let bytes = oracle
             .get_change_by_hash(&b)
             .expect("oracle change")
@@ -1093,8 +1099,9 @@ fn empty_changes_match_the_oracle() {
     assert_eq!(loaded.get_heads().len(), 1);
 }
 
-/// A change with the message "" handed over in-process, by `merge` and by `fork_at`: automerge
-/// 0.12 keeps "" there (its changes remember it), so saves match only if converge does too.
+/// A change with the message "" handed over in-process, by `merge`, `fork_at` and
+/// `apply_changes` of changes taken from the author: automerge 0.12 keeps "" there (its
+/// changes remember it), so saves match only if converge's do too.
 #[test]
 fn empty_message_through_merge_and_fork_at_matches_the_oracle() {
     use automerge::transaction::{CommitOptions, Transactable};
@@ -1140,4 +1147,17 @@ fn empty_message_through_merge_and_fork_at_matches_the_oracle() {
     let mut ours_forked = ours_author.fork_at(&half_ours[2..]).expect("fork_at");
     assert_eq!(ours_forked.save(), forked.save(), "fork_at");
     assert_eq!(heads.len(), 1);
+    // Changes taken from the author in the same process and applied.
+    let mut applied = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([9u8; 16]));
+    let taken: Vec<automerge::Change> = author.get_changes(&[]);
+    applied.apply_changes(taken).expect("apply");
+    let mut ours_applied = Document::with_actor(ActorId::from_bytes(&[9u8; 16]));
+    ours_applied
+        .apply_changes(ours_author.get_changes(&[]))
+        .expect("apply");
+    assert_eq!(
+        ours_applied.save(),
+        applied.save(),
+        "apply_changes in process"
+    );
 }
