@@ -13,6 +13,7 @@ use std::cell::RefCell;
 use std::fmt;
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 
 use crate::chunk::{self, Chunk, ChunkType};
 use crate::columns::{
@@ -123,19 +124,27 @@ pub struct ChangeParts {
 /// Equality compares the chunk bytes.
 #[derive(Clone)]
 pub struct Change {
+    // Kept small (192 bytes): a batch of remote changes, or a sync message, holds one per
+    // change. Column ranges are not stored but read again from the (validated) column
+    // metadata when the ops are iterated.
     bytes: Bytes,
     hash: ChangeHash,
     actor: ActorId,
-    other_actors: Vec<ActorId>,
-    deps: Vec<ChangeHash>,
+    /// Inline for the usual single dependency.
+    deps: SmallVec<[ChangeHash; 1]>,
+    other_actors: Box<[ActorId]>,
     seq: u64,
-    start_op: u64,
     time: i64,
-    num_ops: u64,
-    header_len: u8,
+    /// Checked to fit a `u32` on decode and encode.
+    start_op: u32,
+    /// At most [`MAX_CHANGE_OPS`].
+    num_ops: u32,
     message: (u32, u32),
-    extra: (u32, u32),
-    columns: [(u32, u32); NUM_COLUMNS],
+    /// Where the column metadata starts in `bytes`.
+    meta_start: u32,
+    /// Where the extra bytes start in `bytes` (they run to its end).
+    extra_start: u32,
+    header_len: u8,
     has_unknown_columns: bool,
 }
 
@@ -221,7 +230,7 @@ impl Change {
         bytes: Bytes,
         header_len: usize,
         hash: ChangeHash,
-        known_ops: Option<u64>,
+        known_ops: Option<u32>,
     ) -> Result<Change, DecodeError> {
         let total = u32::try_from(bytes.len()).map_err(|_| DecodeError::OutOfRange {
             field: "change chunk length",
@@ -235,7 +244,7 @@ impl Change {
         let range = |start: usize, end: usize| ((base + start) as u32, (base + end) as u32);
 
         let n = r.count("deps", ChangeHash::LEN)?;
-        let mut deps = Vec::with_capacity(n);
+        let mut deps = SmallVec::with_capacity(n);
         for _ in 0..n {
             deps.push(ChangeHash(r.take_array::<32>()?));
         }
@@ -265,43 +274,36 @@ impl Change {
         for _ in 0..n {
             other_actors.push(ActorId::from_bytes(r.length_prefixed()?));
         }
+        let meta_start = (base + r.position()) as u32;
         let meta = ColumnMetadata::read(&mut r)?;
-        let mut columns = [(0u32, 0u32); NUM_COLUMNS];
         let mut has_unknown_columns = false;
         for (spec, len) in meta.iter() {
             if spec.is_deflated() {
                 return Err(DecodeError::CompressedChangeCols { spec: spec.raw() });
             }
-            let start = r.position();
             r.take(len)?;
-            match SPECS.iter().position(|s| *s == spec) {
-                // A repeated spec: the later column wins, as in the reference.
-                Some(i) => {
-                    if let Some(slot) = columns.get_mut(i) {
-                        *slot = range(start, start + len);
-                    }
-                }
-                None => has_unknown_columns = true,
+            if !SPECS.contains(&spec) {
+                has_unknown_columns = true;
             }
         }
-        let extra_start = r.position();
-        let extra = range(extra_start, data.len());
-        debug_assert!(extra.1 == total);
+        let extra_start = (base + r.position()) as u32;
+        debug_assert!(base + data.len() == total as usize);
 
         let mut change = Change {
             bytes,
             hash,
             actor,
-            other_actors,
+            other_actors: other_actors.into_boxed_slice(),
             deps,
             seq,
-            start_op,
+            // Checked above.
+            start_op: start_op as u32,
             time,
             num_ops: 0,
-            header_len: header_len as u8,
             message,
-            extra,
-            columns,
+            meta_start,
+            extra_start,
+            header_len: header_len as u8,
             has_unknown_columns,
         };
         change.num_ops = match known_ops {
@@ -312,7 +314,7 @@ impl Change {
     }
 
     /// Walks every op once, checking all rules of §5-§6, and returns the number of ops.
-    fn validate_ops(&self) -> Result<u64, DecodeError> {
+    fn validate_ops(&self) -> Result<u32, DecodeError> {
         let mut ops = self.op_decoder();
         let mut num_ops = 0u64;
         let mut num_preds = 0u64;
@@ -336,7 +338,7 @@ impl Change {
             }
         }
         if num_ops > 0 {
-            let max_op = self.start_op + num_ops - 1;
+            let max_op = u64::from(self.start_op) + num_ops - 1;
             if max_op > u64::from(u32::MAX) {
                 return Err(DecodeError::OutOfRange {
                     field: "maxOp",
@@ -345,7 +347,8 @@ impl Change {
                 });
             }
         }
-        Ok(num_ops)
+        // At most `MAX_CHANGE_OPS`, checked above.
+        Ok(num_ops as u32)
     }
 
     fn slice(&self, (start, end): (u32, u32)) -> &[u8] {
@@ -354,25 +357,48 @@ impl Change {
             .unwrap_or_default()
     }
 
-    fn column(&self, i: usize) -> &[u8] {
-        self.columns.get(i).map_or(&[][..], |r| self.slice(*r))
+    /// The byte ranges of the known op columns, read again from the column metadata (which
+    /// decoding or encoding checked). A repeated spec: the later column wins, as in the
+    /// reference.
+    fn column_ranges(&self) -> [(u32, u32); NUM_COLUMNS] {
+        let mut columns = [(0u32, 0u32); NUM_COLUMNS];
+        let start = self.meta_start as usize;
+        let mut r = Reader::new(self.bytes.get(start..).unwrap_or_default());
+        let Ok(meta) = ColumnMetadata::read(&mut r) else {
+            return columns;
+        };
+        let mut pos = start + r.position();
+        for (spec, len) in meta.iter() {
+            let end = pos.saturating_add(len);
+            if let Some(slot) = SPECS
+                .iter()
+                .position(|s| *s == spec)
+                .and_then(|i| columns.get_mut(i))
+            {
+                *slot = (pos as u32, end as u32);
+            }
+            pos = end;
+        }
+        columns
     }
 
     fn op_decoder(&self) -> OpDecoder<'_> {
+        let columns = self.column_ranges();
+        let column = |i: usize| columns.get(i).map_or(&[][..], |r| self.slice(*r));
         OpDecoder {
-            obj_actor: UintDecoder::new(self.column(OBJ_ACTOR), false),
-            obj_ctr: UintDecoder::new(self.column(OBJ_CTR), false),
-            key_actor: UintDecoder::new(self.column(KEY_ACTOR), false),
-            key_ctr: DeltaDecoder::new(self.column(KEY_CTR), false),
-            key_str: StrDecoder::new(self.column(KEY_STR), false),
-            insert: BoolDecoder::new(self.column(INSERT), false),
-            action: UintDecoder::new(self.column(ACTION), false),
-            value: ValueDecoder::new(self.column(VAL_META), self.column(VAL_RAW), false, true),
-            pred_count: UintDecoder::new(self.column(PRED_COUNT), false),
-            pred_actor: UintDecoder::new(self.column(PRED_ACTOR), false),
-            pred_ctr: DeltaDecoder::new(self.column(PRED_CTR), false),
-            expand: BoolDecoder::new(self.column(EXPAND), false),
-            mark_name: StrDecoder::new(self.column(MARK_NAME), false),
+            obj_actor: UintDecoder::new(column(OBJ_ACTOR), false),
+            obj_ctr: UintDecoder::new(column(OBJ_CTR), false),
+            key_actor: UintDecoder::new(column(KEY_ACTOR), false),
+            key_ctr: DeltaDecoder::new(column(KEY_CTR), false),
+            key_str: StrDecoder::new(column(KEY_STR), false),
+            insert: BoolDecoder::new(column(INSERT), false),
+            action: UintDecoder::new(column(ACTION), false),
+            value: ValueDecoder::new(column(VAL_META), column(VAL_RAW), false, true),
+            pred_count: UintDecoder::new(column(PRED_COUNT), false),
+            pred_actor: UintDecoder::new(column(PRED_ACTOR), false),
+            pred_ctr: DeltaDecoder::new(column(PRED_CTR), false),
+            expand: BoolDecoder::new(column(EXPAND), false),
+            mark_name: StrDecoder::new(column(MARK_NAME), false),
             num_actors: 1 + self.other_actors.len(),
             row: 0,
         }
@@ -420,13 +446,13 @@ impl Change {
 
     /// Counter of the first op.
     pub fn start_op(&self) -> u64 {
-        self.start_op
+        u64::from(self.start_op)
     }
 
     /// Counter of the last op: `start_op + num_ops - 1` (`start_op - 1` for a change without
     /// ops).
     pub fn max_op(&self) -> u64 {
-        self.start_op + self.num_ops - 1
+        u64::from(self.start_op) + u64::from(self.num_ops) - 1
     }
 
     /// The timestamp.
@@ -463,12 +489,14 @@ impl Change {
 
     /// The opaque bytes after the op columns.
     pub fn extra_bytes(&self) -> &[u8] {
-        self.slice(self.extra)
+        self.bytes
+            .get(self.extra_start as usize..)
+            .unwrap_or_default()
     }
 
     /// The number of ops.
     pub fn num_ops(&self) -> u64 {
-        self.num_ops
+        u64::from(self.num_ops)
     }
 
     /// Whether the chunk has op columns this version does not know. The reference accepts such
@@ -481,7 +509,7 @@ impl Change {
     pub fn ops(&self) -> ChangeOps<'_> {
         ChangeOps {
             decoder: self.op_decoder(),
-            remaining: self.num_ops,
+            remaining: u64::from(self.num_ops),
         }
     }
 
@@ -491,11 +519,11 @@ impl Change {
         ChangeParts {
             actor: self.actor.clone(),
             seq: self.seq,
-            start_op: self.start_op,
+            start_op: u64::from(self.start_op),
             time: self.time,
             message: self.message().map(str::to_owned),
-            deps: self.deps.clone(),
-            other_actors: self.other_actors.clone(),
+            deps: self.deps.to_vec(),
+            other_actors: self.other_actors.to_vec(),
             ops: self.ops().collect(),
             extra_bytes: self.extra_bytes().to_vec(),
         }
@@ -634,41 +662,37 @@ impl Change {
         })?;
         let base = header_len as u32;
         let shift = |(start, end): (u32, u32)| (start + base, end + base);
-        let mut columns = [(0u32, 0u32); NUM_COLUMNS];
-        for (slot, range) in columns.iter_mut().zip(layout.columns) {
-            if range.1 > range.0 {
-                *slot = shift(range);
-            }
-        }
         let change = Change {
             bytes: Bytes::from(whole),
             hash,
             actor: parts.actor.clone(),
-            other_actors: layout.other_actors,
-            deps: parts.deps.clone(),
+            other_actors: layout.other_actors.into_boxed_slice(),
+            deps: SmallVec::from_slice(&parts.deps),
             seq: parts.seq,
-            start_op: parts.start_op,
+            // The encoder checked that the op counters fit a `u32`.
+            start_op: parts.start_op as u32,
             time: parts.time,
-            num_ops: n_ops as u64,
-            header_len: header_len as u8,
+            // At most `u32::MAX` ops fit below the counter limit the encoder checked.
+            num_ops: n_ops as u32,
             // An empty message given as `Some("")` is remembered (an empty range at its place).
             message: if parts.message.is_some() {
                 shift(layout.message)
             } else {
                 (0, 0)
             },
-            extra: shift(layout.extra),
-            columns,
+            meta_start: layout.meta_start + base,
+            extra_start: layout.extra.0 + base,
+            header_len: header_len as u8,
             has_unknown_columns: false,
         };
-        debug_assert!(change.extra.1 == total);
+        debug_assert!(layout.extra.1 + base == total);
         debug_assert!({
             let parsed =
-                Change::from_chunk(change.bytes.clone(), header_len, hash, Some(n_ops as u64));
+                Change::from_chunk(change.bytes.clone(), header_len, hash, Some(n_ops as u32));
             parsed.is_ok_and(|p| {
-                p.columns == change.columns
+                p.column_ranges() == change.column_ranges()
                     && p.message() == change.message().filter(|m| !m.is_empty())
-                    && p.extra == change.extra
+                    && p.extra_start == change.extra_start
                     && p.other_actors == change.other_actors
                     && p.deps == change.deps
                     && p.actor == change.actor
@@ -974,7 +998,8 @@ impl Scratch {
 /// Where [`encode_change_data`] put the variable fields, as byte ranges of the chunk data.
 struct Layout {
     message: (u32, u32),
-    columns: [(u32, u32); NUM_COLUMNS],
+    /// Where the column metadata starts.
+    meta_start: u32,
     extra: (u32, u32),
     /// The other actors as written (referenced ones, sorted).
     other_actors: Vec<ActorId>,
@@ -1317,20 +1342,14 @@ fn finish_layout(
     }
     let data_len: usize = cols.iter().map(|(_, data)| data.len()).sum();
     out.reserve(1 + 10 * NUM_COLUMNS + data_len + parts.extra_bytes.len());
+    let meta_start = out.len() as u32;
     write_column_metadata(out, &cols);
-    let mut columns = [(0u32, 0u32); NUM_COLUMNS];
-    let mut pos = out.len() as u32;
-    for (range, (_, data)) in columns.iter_mut().zip(&cols) {
-        let end = pos + data.len() as u32;
-        *range = (pos, end);
-        pos = end;
-    }
     write_column_data(out, &cols);
     let extra_start = out.len() as u32;
     out.extend_from_slice(&parts.extra_bytes);
     Layout {
         message,
-        columns,
+        meta_start,
         extra: (extra_start, out.len() as u32),
         other_actors: actors.sorted.iter().map(|a| (*a).clone()).collect(),
     }
@@ -1453,6 +1472,13 @@ impl<'p> ActorMap<'p> {
 mod tests {
     use super::*;
 
+    /// A batch of remote changes or a sync message holds one `Change` per change: it keeps
+    /// the bytes, hash and header fields, not the column ranges (they were 304 bytes).
+    #[test]
+    fn a_change_is_192_bytes() {
+        assert_eq!(std::mem::size_of::<Change>(), 192);
+    }
+
     /// The direct single-op writer gives exactly the general encoder's change (bytes, hash,
     /// layout) or the same error, over every combination of object, key, insert, action,
     /// value, zero or one pred (own or other actor), expand and mark name.
@@ -1543,7 +1569,7 @@ mod tests {
                                             (Ok(d), Ok(g)) => {
                                                 assert_eq!(d.bytes(), g.bytes(), "{op:?}");
                                                 assert_eq!(d.hash(), g.hash());
-                                                assert_eq!(d.columns, g.columns);
+                                                assert_eq!(d.column_ranges(), g.column_ranges());
                                                 assert_eq!(d.other_actors, g.other_actors);
                                                 compared += 1;
                                             }
