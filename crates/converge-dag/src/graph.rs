@@ -60,6 +60,40 @@ pub struct ChangeMetaRef<'a> {
     pub deps: &'a [ChangeHash],
 }
 
+/// What a batch given to [`ChangeGraph::insert_batch_refs`] holds: anything the graph can
+/// read a change's metadata from. A caller passes its own changes (a decoded
+/// [`converge_encoding::Change`] holds all of it) without building a [`ChangeMetaRef`] per
+/// change first.
+pub trait AsChangeMeta {
+    /// The change's metadata, borrowed.
+    fn change_meta(&self) -> ChangeMetaRef<'_>;
+}
+
+impl AsChangeMeta for ChangeMetaRef<'_> {
+    fn change_meta(&self) -> ChangeMetaRef<'_> {
+        *self
+    }
+}
+
+impl AsChangeMeta for ChangeMeta {
+    fn change_meta(&self) -> ChangeMetaRef<'_> {
+        self.borrowed()
+    }
+}
+
+impl AsChangeMeta for converge_encoding::Change {
+    fn change_meta(&self) -> ChangeMetaRef<'_> {
+        ChangeMetaRef {
+            hash: self.hash(),
+            actor: self.actor(),
+            seq: self.seq(),
+            start_op: self.start_op(),
+            max_op: self.max_op(),
+            deps: self.deps(),
+        }
+    }
+}
+
 impl ChangeMetaRef<'_> {
     /// An owned copy.
     pub fn to_meta(&self) -> ChangeMeta {
@@ -453,9 +487,8 @@ impl ChangeGraph {
         changes: impl IntoIterator<Item = ChangeMeta>,
     ) -> Result<Vec<ChangeIdx>, DagError> {
         let changes: Vec<ChangeMeta> = changes.into_iter().collect();
-        let refs: Vec<ChangeMetaRef<'_>> = changes.iter().map(ChangeMeta::borrowed).collect();
         Ok(self
-            .insert_batch_refs(&refs)?
+            .insert_batch_refs(&changes)?
             .into_iter()
             .map(|a| a.index)
             .collect())
@@ -464,25 +497,25 @@ impl ChangeGraph {
     /// [`Self::insert_batch`] of borrowed metadata, which is copied only for changes that are
     /// parked. Says for each applied change where it came from (its position in `changes`, or
     /// the queue), so that a caller keeping more per change finds it without a lookup.
-    pub fn insert_batch_refs(
+    pub fn insert_batch_refs<M: AsChangeMeta>(
         &mut self,
-        changes: &[ChangeMetaRef<'_>],
+        changes: &[M],
     ) -> Result<Vec<Applied>, DagError> {
         self.insert_refs(changes, true)
     }
 
     /// [`Self::insert_batch_refs`]; `in_batch` allows [`Self::release_batch`] (tests compare it
     /// with [`Self::release_through_queue`]).
-    fn insert_refs(
+    fn insert_refs<M: AsChangeMeta>(
         &mut self,
-        changes: &[ChangeMetaRef<'_>],
+        changes: &[M],
         in_batch: bool,
     ) -> Result<Vec<Applied>, DagError> {
         if in_batch
             && let [one] = changes
             && self.queue.is_empty()
         {
-            return self.insert_one(one);
+            return self.insert_one(&one.change_meta());
         }
         let admitted = self.admit(changes)?;
         if in_batch && self.queue.is_empty() {
@@ -544,9 +577,9 @@ impl ChangeGraph {
     /// its actor's previous seq applied), then applies the ready ones and releases parked
     /// changes whose last missing dependency was applied, breadth-first from the batch's
     /// ready changes, in arrival order (the reference's order).
-    fn release_through_queue(
+    fn release_through_queue<M: AsChangeMeta>(
         &mut self,
-        changes: &[ChangeMetaRef<'_>],
+        changes: &[M],
         admitted: &Admitted,
     ) -> Vec<Applied> {
         // Changes of this batch parked here, by hash: released, they keep their position.
@@ -554,7 +587,7 @@ impl ChangeGraph {
         // Ready changes carry their deps' indexes, looked up once.
         let mut ready: VecDeque<(ChangeMeta, DepIndexes, Option<usize>)> = VecDeque::new();
         for &pos in &admitted.positions {
-            let Some(change) = changes.get(pos) else {
+            let Some(change) = changes.get(pos).map(M::change_meta) else {
                 continue;
             };
             let waits_for_prev_seq =
@@ -618,13 +651,19 @@ impl ChangeGraph {
     /// arrival order), but the batch's dependency edges are followed in vectors indexed by
     /// admitted position instead of hash tables, and only the changes left waiting are
     /// copied into the queue.
-    fn release_batch(
+    fn release_batch<M: AsChangeMeta>(
         &mut self,
-        changes: &[ChangeMetaRef<'_>],
+        changes: &[M],
         admitted: &Admitted,
     ) -> Vec<Applied> {
         let n = admitted.positions.len();
-        let change_at = |k: usize| admitted.positions.get(k).and_then(|&p| changes.get(p));
+        let change_at = |k: usize| {
+            admitted
+                .positions
+                .get(k)
+                .and_then(|&p| changes.get(p))
+                .map(M::change_meta)
+        };
         // Per admitted change: how many of its waits are still open (deps with multiplicity,
         // plus its actor's previous seq), and its deps, resolved.
         let mut open = vec![0u32; n];
@@ -827,7 +866,7 @@ impl ChangeGraph {
 
     /// The checks of [`Self::insert_batch`] before anything changes: drops duplicates, rejects
     /// clashes and overflow, and returns the changes to insert.
-    fn admit<'a>(&mut self, changes: &'a [ChangeMetaRef<'a>]) -> Result<Admitted, DagError> {
+    fn admit<'a, M: AsChangeMeta>(&mut self, changes: &'a [M]) -> Result<Admitted, DagError> {
         let mut admitted = Admitted::with_capacity(changes.len());
         // The batch's actors: the previous change's first, then a scan while they are few,
         // then a table.
@@ -835,9 +874,9 @@ impl ChangeGraph {
         let mut table: HashMap<&'a ActorId, u32> = HashMap::new();
         let mut last: Option<(&'a ActorId, u32)> = None;
         // The first change whose seq is taken: by an applied change (`true`) or a queued one.
-        let mut refused: Option<(&ChangeMetaRef<'a>, bool)> = None;
+        let mut refused: Option<(ChangeMetaRef<'a>, bool)> = None;
         let mut batch_deps = 0u64;
-        for (pos, change) in changes.iter().enumerate() {
+        for (pos, change) in changes.iter().map(M::change_meta).enumerate() {
             if self.contains(&change.hash)
                 || (!self.queue.parked.is_empty() && self.queue.parked.contains_key(&change.hash))
                 || !admitted.hashes.push_new(change.hash)
@@ -913,13 +952,13 @@ impl ChangeGraph {
             .and_then(|k| admitted.positions.get(k as usize))
             .and_then(|&p| changes.get(p))
         {
-            return Err(duplicate(change));
+            return Err(duplicate(&change.change_meta()));
         }
         if let Some((change, by_applied)) = refused {
             if by_applied {
                 self.discard_queued_from(change.actor, change.seq.saturating_add(1));
             }
-            return Err(duplicate(change));
+            return Err(duplicate(&change));
         }
         self.check_capacity(admitted.positions.len(), batch_deps)?;
         Ok(admitted)

@@ -52,6 +52,6 @@ mod queue;
 
 pub use error::DagError;
 pub use graph::{
-    ActorIdx, Ancestry, Applied, ChangeGraph, ChangeIdx, ChangeMeta, ChangeMetaRef, ChangeRef,
-    Clock, QueueSnapshot,
+    ActorIdx, Ancestry, Applied, AsChangeMeta, ChangeGraph, ChangeIdx, ChangeMeta, ChangeMetaRef,
+    ChangeRef, Clock, QueueSnapshot,
 };

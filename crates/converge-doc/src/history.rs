@@ -401,18 +401,7 @@ impl History {
     /// apply, in the order to apply them (already in the graph: the caller records each with
     /// [`History::record`] or rolls back).
     pub(crate) fn insert(&mut self, changes: Vec<Change>) -> Result<Vec<Change>, DagError> {
-        let metas: Vec<converge_dag::ChangeMetaRef<'_>> = changes
-            .iter()
-            .map(|c| converge_dag::ChangeMetaRef {
-                hash: c.hash(),
-                actor: c.actor(),
-                seq: c.seq(),
-                start_op: c.start_op(),
-                max_op: c.max_op(),
-                deps: c.deps(),
-            })
-            .collect();
-        let applied = match self.graph.insert_batch_refs(&metas) {
+        let applied = match self.graph.insert_batch_refs(&changes) {
             Ok(a) => a,
             Err(e) => {
                 // The graph may have dropped queued changes (a seq clash), as the reference.
@@ -423,7 +412,6 @@ impl History {
                 return Err(e);
             }
         };
-        drop(metas);
         // Usually the whole batch applies, in its own order: hand it back as it is.
         if applied.len() == changes.len()
             && applied
