@@ -52,31 +52,55 @@ impl Document {
         changes: impl IntoIterator<Item = Change>,
     ) -> Result<(), DocError> {
         let changes: Vec<Change> = changes.into_iter().collect();
-        if changes.is_empty() {
-            return Ok(());
-        }
+        self.apply_batches(std::iter::once(changes))
+    }
+
+    /// [`Document::apply_changes`] of the changes of `batches`, one batch after the other, as
+    /// one atomic unit: if a change of any batch is refused, every batch is undone. A caller
+    /// that materializes changes batch by batch (`merge`) holds one batch at a time.
+    fn apply_batches(
+        &mut self,
+        batches: impl Iterator<Item = Vec<Change>>,
+    ) -> Result<(), DocError> {
         let ops_len = self.ops.ops.len();
-        let mark = self.history.mark();
-        // The graph orders the batch (duplicates skipped, changes with missing deps queued,
-        // released changes in the reference's order); a refusal there leaves everything as
-        // it was, except queued changes the reference drops too.
-        let ready = self.history.insert(changes)?;
-        if ready.is_empty() {
-            return Ok(());
-        }
+        let mut mark = None;
         // The undo log is kept between calls so that applying many small batches does not
         // allocate it each time.
         let mut log = std::mem::take(&mut self.undo_log);
         log.preds.clear();
         log.pred_ends.clear();
         let mut result = Ok(());
-        for change in ready {
-            if let Err(e) = self.apply_ready(change, &mut log) {
-                result = Err(e);
-                break;
+        'batches: for changes in batches {
+            if changes.is_empty() {
+                continue;
+            }
+            let first = mark.is_none();
+            if first {
+                mark = Some(self.history.mark());
+            }
+            // The graph orders the batch (duplicates skipped, changes with missing deps
+            // queued, released changes in the reference's order); a refusal in the first
+            // batch leaves everything as it was, except queued changes the reference drops
+            // too. A refusal in a later batch undoes the earlier ones, queue included.
+            let ready = match self.history.insert(changes) {
+                Ok(ready) => ready,
+                Err(e) if first => {
+                    self.undo_log = log;
+                    return Err(e.into());
+                }
+                Err(e) => {
+                    result = Err(e.into());
+                    break 'batches;
+                }
+            };
+            for change in ready {
+                if let Err(e) = self.apply_ready(change, &mut log) {
+                    result = Err(e);
+                    break 'batches;
+                }
             }
         }
-        if result.is_err() {
+        if let (Err(_), Some(mark)) = (&result, mark) {
             // Undo ops newest first, then the history entries.
             let n = log.pred_ends.len();
             for i in (0..n).rev() {
@@ -385,10 +409,21 @@ impl Document {
     }
 
     /// Applies every change of `other` this document lacks. Returns the hashes applied.
+    ///
+    /// The changes are applied as one `apply_changes` batch would be (atomically, in
+    /// `other`'s application order), but taken from `other` a few thousand at a time, so a
+    /// merge holds one such batch of decoded changes, not all of them.
     pub fn merge(&mut self, other: &Document) -> Result<Vec<ChangeHash>, DocError> {
-        let changes = other.get_changes(&self.heads());
+        /// Changes decoded from `other` at a time.
+        const BATCH: usize = 4096;
+        let missing = other.history.graph.not_ancestors_of(&self.heads());
         let before = self.history.len();
-        self.apply_changes(changes)?;
+        self.apply_batches(missing.chunks(BATCH).map(|batch| {
+            batch
+                .iter()
+                .filter_map(|i| other.history.change(i.get()))
+                .collect()
+        }))?;
         Ok((before..self.history.len())
             .map(|i| self.history.hash(i))
             .collect())

@@ -428,3 +428,42 @@ fn prop_rollback_restores_saved_bytes() {
         .tests(100)
         .quickcheck(prop as fn(Vec<(u8, u8)>, Vec<(u8, u8, u8)>) -> TestResult);
 }
+
+/// `merge` takes the other document's changes a few thousand at a time, yet stays atomic: a
+/// refusal in a later batch (a seq clash after 5,000 good changes) undoes the batches already
+/// applied, and the document is exactly as it was.
+#[test]
+fn a_merge_refused_in_a_later_batch_leaves_the_document_as_it_was() {
+    let mut a = doc(1);
+    a.put(&ROOT, "mine", ScalarValue::Int(1)).unwrap();
+    let mut other = doc(2);
+    let list = other.put_object(&ROOT, "list", ObjType::List).unwrap();
+    for i in 0..5_000 {
+        other.insert(&list, i, ScalarValue::Int(i as i64)).unwrap();
+    }
+    // Actor 1's seq 1 again, with other content: `a` holds another change with that seq.
+    other.set_actor(converge_encoding::ActorId::from_bytes(&[1]));
+    other
+        .put(&ROOT, "theirs", ScalarValue::Int(2))
+        .unwrap();
+    assert_eq!(other.change_count(), 5_002);
+
+    let (heads, tree, bytes) = (a.heads(), a.value_tree(&ROOT), a.save_nocompress());
+    let err = a.merge(&other).unwrap_err();
+    assert!(
+        matches!(err, DocError::DuplicateSeqNumber { seq: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(a.heads(), heads);
+    assert_eq!(a.change_count(), 1);
+    assert_eq!(a.value_tree(&ROOT), tree);
+    assert_eq!(a.save_nocompress(), bytes);
+
+    // The document still takes the good changes afterwards.
+    let good = other
+        .fork_at(&[other.get_changes(&[])[5_000].hash()])
+        .unwrap();
+    a.merge(&good).unwrap();
+    assert_eq!(a.change_count(), 5_002);
+    assert_eq!(a.length(&list).unwrap(), 5_000);
+}
