@@ -276,14 +276,22 @@ impl Change {
         }
         let meta_start = (base + r.position()) as u32;
         let meta = ColumnMetadata::read(&mut r)?;
+        let mut columns = [(0u32, 0u32); NUM_COLUMNS];
         let mut has_unknown_columns = false;
         for (spec, len) in meta.iter() {
             if spec.is_deflated() {
                 return Err(DecodeError::CompressedChangeCols { spec: spec.raw() });
             }
+            let start = r.position();
             r.take(len)?;
-            if !SPECS.contains(&spec) {
-                has_unknown_columns = true;
+            match SPECS.iter().position(|s| *s == spec) {
+                // A repeated spec: the later column wins, as in the reference.
+                Some(i) => {
+                    if let Some(slot) = columns.get_mut(i) {
+                        *slot = range(start, start + len);
+                    }
+                }
+                None => has_unknown_columns = true,
             }
         }
         let extra_start = (base + r.position()) as u32;
@@ -306,16 +314,18 @@ impl Change {
             header_len: header_len as u8,
             has_unknown_columns,
         };
+        // What `ops()` reads again later must be what was checked here.
+        debug_assert!(change.column_ranges() == columns);
         change.num_ops = match known_ops {
             Some(n) => n,
-            None => change.validate_ops()?,
+            None => change.validate_ops(&columns)?,
         };
         Ok(change)
     }
 
     /// Walks every op once, checking all rules of §5-§6, and returns the number of ops.
-    fn validate_ops(&self) -> Result<u32, DecodeError> {
-        let mut ops = self.op_decoder();
+    fn validate_ops(&self, columns: &[(u32, u32); NUM_COLUMNS]) -> Result<u32, DecodeError> {
+        let mut ops = self.op_decoder_with(columns);
         let mut num_ops = 0u64;
         let mut num_preds = 0u64;
         while let Some(op) = ops.next_op()? {
@@ -357,10 +367,49 @@ impl Change {
             .unwrap_or_default()
     }
 
-    /// The byte ranges of the known op columns, read again from the column metadata (which
-    /// decoding or encoding checked). A repeated spec: the later column wins, as in the
-    /// reference.
+    /// The byte ranges of the known op columns, read again from the column metadata. Decoding
+    /// or encoding checked it, so this only walks the (spec, length) pairs. A repeated spec:
+    /// the later column wins, as in the reference.
     fn column_ranges(&self) -> [(u32, u32); NUM_COLUMNS] {
+        let mut columns = [(0u32, 0u32); NUM_COLUMNS];
+        let start = self.meta_start as usize;
+        let mut r = Reader::new(self.bytes.get(start..).unwrap_or_default());
+        let Ok(n) = r.uleb() else {
+            return columns;
+        };
+        let mut pairs = [(0u64, 0u64); NUM_COLUMNS * 2];
+        let mut kept = 0;
+        for _ in 0..n {
+            let (Ok(spec), Ok(len)) = (r.uleb(), r.uleb()) else {
+                return columns;
+            };
+            // Unknown columns only shift the ones after them; at most so many are kept.
+            if let Some(slot) = pairs.get_mut(kept) {
+                *slot = (spec, len);
+                kept += 1;
+            } else {
+                return self.column_ranges_slow();
+            }
+        }
+        let mut pos = (start + r.position()) as u64;
+        for &(spec, len) in pairs.get(..kept).unwrap_or_default() {
+            let end = pos.saturating_add(len);
+            if let Some(slot) = SPECS
+                .iter()
+                .position(|s| u64::from(s.raw()) == spec)
+                .and_then(|i| columns.get_mut(i))
+            {
+                *slot = (pos as u32, end as u32);
+            }
+            pos = end;
+        }
+        columns
+    }
+
+    /// [`Change::column_ranges`] for a chunk with more than twice as many columns as there
+    /// are known ones.
+    #[cold]
+    fn column_ranges_slow(&self) -> [(u32, u32); NUM_COLUMNS] {
         let mut columns = [(0u32, 0u32); NUM_COLUMNS];
         let start = self.meta_start as usize;
         let mut r = Reader::new(self.bytes.get(start..).unwrap_or_default());
@@ -383,7 +432,10 @@ impl Change {
     }
 
     fn op_decoder(&self) -> OpDecoder<'_> {
-        let columns = self.column_ranges();
+        self.op_decoder_with(&self.column_ranges())
+    }
+
+    fn op_decoder_with(&self, columns: &[(u32, u32); NUM_COLUMNS]) -> OpDecoder<'_> {
         let column = |i: usize| columns.get(i).map_or(&[][..], |r| self.slice(*r));
         OpDecoder {
             obj_actor: UintDecoder::new(column(OBJ_ACTOR), false),
