@@ -10,10 +10,33 @@ use converge_encoding::{
 };
 use smallvec::SmallVec;
 
+use converge_dag::{AsChangeMeta, ChangeMetaRef, ChangeRef};
+
 use crate::doc::Document;
 use crate::error::{DocError, InvalidOpReason};
+use crate::history::{Mark, Ready};
 use crate::opset::{HEAD, Hint, NewOp, StoredValue, Word};
 use crate::types::{ExId, ObjType};
+
+/// A change of the other document of a merge, as the graph reads it: the other graph's
+/// row and the change's deps (which that graph keeps as indexes).
+struct MergeMeta<'a> {
+    change: ChangeRef<'a>,
+    deps: &'a [ChangeHash],
+}
+
+impl AsChangeMeta for MergeMeta<'_> {
+    fn change_meta(&self) -> ChangeMetaRef<'_> {
+        ChangeMetaRef {
+            hash: self.change.hash(),
+            actor: self.change.actor(),
+            seq: self.change.seq(),
+            start_op: self.change.start_op(),
+            max_op: self.change.max_op(),
+            deps: self.deps,
+        }
+    }
+}
 
 /// What validation resolved for one op.
 struct ResolvedOp {
@@ -52,55 +75,39 @@ impl Document {
         changes: impl IntoIterator<Item = Change>,
     ) -> Result<(), DocError> {
         let changes: Vec<Change> = changes.into_iter().collect();
-        self.apply_batches(std::iter::once(changes))
+        if changes.is_empty() {
+            return Ok(());
+        }
+        let mark = self.history.mark();
+        // The graph orders the batch (duplicates skipped, changes with missing deps queued,
+        // released changes in the reference's order); a refusal there leaves everything as
+        // it was, except queued changes the reference drops too.
+        let ready = self.history.insert(changes)?;
+        self.apply_inserted(mark, ready.into_iter().map(Ok))
     }
 
-    /// [`Document::apply_changes`] of the changes of `batches`, one batch after the other, as
-    /// one atomic unit: if a change of any batch is refused, every batch is undone. A caller
-    /// that materializes changes batch by batch (`merge`) holds one batch at a time.
-    fn apply_batches(
+    /// Applies `ready`, the changes the history just inserted into the graph, in the graph's
+    /// order. If one is refused (or cannot be produced), every op applied since `mark` is
+    /// undone and the history rolled back to it.
+    fn apply_inserted(
         &mut self,
-        batches: impl Iterator<Item = Vec<Change>>,
+        mark: Mark,
+        ready: impl Iterator<Item = Result<Change, DocError>>,
     ) -> Result<(), DocError> {
         let ops_len = self.ops.ops.len();
-        let mut mark = None;
         // The undo log is kept between calls so that applying many small batches does not
         // allocate it each time.
         let mut log = std::mem::take(&mut self.undo_log);
         log.preds.clear();
         log.pred_ends.clear();
         let mut result = Ok(());
-        'batches: for changes in batches {
-            if changes.is_empty() {
-                continue;
-            }
-            let first = mark.is_none();
-            if first {
-                mark = Some(self.history.mark());
-            }
-            // The graph orders the batch (duplicates skipped, changes with missing deps
-            // queued, released changes in the reference's order); a refusal in the first
-            // batch leaves everything as it was, except queued changes the reference drops
-            // too. A refusal in a later batch undoes the earlier ones, queue included.
-            let ready = match self.history.insert(changes) {
-                Ok(ready) => ready,
-                Err(e) if first => {
-                    self.undo_log = log;
-                    return Err(e.into());
-                }
-                Err(e) => {
-                    result = Err(e.into());
-                    break 'batches;
-                }
-            };
-            for change in ready {
-                if let Err(e) = self.apply_ready(change, &mut log) {
-                    result = Err(e);
-                    break 'batches;
-                }
+        for change in ready {
+            if let Err(e) = change.and_then(|change| self.apply_ready(change, &mut log)) {
+                result = Err(e);
+                break;
             }
         }
-        if let (Err(_), Some(mark)) = (&result, mark) {
+        if result.is_err() {
             // Undo ops newest first, then the history entries.
             let n = log.pred_ends.len();
             for i in (0..n).rev() {
@@ -410,20 +417,62 @@ impl Document {
 
     /// Applies every change of `other` this document lacks. Returns the hashes applied.
     ///
-    /// The changes are applied as one `apply_changes` batch would be (atomically, in
-    /// `other`'s application order), but taken from `other` a few thousand at a time, so a
-    /// merge holds one such batch of decoded changes, not all of them.
+    /// As one `apply_changes` of those changes (atomic, in the order the reference applies
+    /// them), but the graph orders them from their metadata, read from `other`'s graph, and
+    /// each change is decoded from `other` only when its turn comes: a merge holds one
+    /// decoded change at a time, not all of them.
     pub fn merge(&mut self, other: &Document) -> Result<Vec<ChangeHash>, DocError> {
-        /// Changes decoded from `other` at a time.
-        const BATCH: usize = 4096;
-        let missing = other.history.graph.not_ancestors_of(&self.heads());
+        let graph = &other.history.graph;
+        let missing = graph.not_ancestors_of(&self.heads());
+        if missing.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The deps of every missing change, back to back (the graph keeps their indexes).
+        let mut deps: Vec<ChangeHash> = Vec::new();
+        let mut dep_ends: Vec<usize> = Vec::with_capacity(missing.len());
+        let mut changes = Vec::with_capacity(missing.len());
+        for &i in &missing {
+            let Some(c) = graph.change(i) else {
+                return Err(DocError::UnknownChange {
+                    hash: other.history.hash(i.get()),
+                });
+            };
+            deps.extend(c.dep_indexes().map(|d| other.history.hash(d.get())));
+            dep_ends.push(deps.len());
+            changes.push(c);
+        }
+        let metas: Vec<MergeMeta<'_>> = changes
+            .into_iter()
+            .zip(&dep_ends)
+            .enumerate()
+            .map(|(k, (change, &end))| {
+                let start = k.checked_sub(1).map_or(0, |p| dep_ends[p]);
+                MergeMeta {
+                    change,
+                    deps: deps.get(start..end).unwrap_or_default(),
+                }
+            })
+            .collect();
+        let decode = |p: usize| {
+            let i = missing.get(p).copied()?;
+            other.history.change(i.get())
+        };
         let before = self.history.len();
-        self.apply_batches(missing.chunks(BATCH).map(|batch| {
-            batch
-                .iter()
-                .filter_map(|i| other.history.change(i.get()))
-                .collect()
-        }))?;
+        let mark = self.history.mark();
+        let ready = self.history.insert_from(&metas, decode)?;
+        drop(metas);
+        self.apply_inserted(
+            mark,
+            ready.into_iter().map(|r| match r {
+                Ready::Queued(change) => Ok(*change),
+                Ready::Batch(p) => decode(p).ok_or_else(|| DocError::UnknownChange {
+                    hash: missing
+                        .get(p)
+                        .map(|i| other.history.hash(i.get()))
+                        .unwrap_or_default(),
+                }),
+            }),
+        )?;
         Ok((before..self.history.len())
             .map(|i| self.history.hash(i))
             .collect())

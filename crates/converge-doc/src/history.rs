@@ -84,6 +84,15 @@ pub(crate) struct LoadedChange<'a> {
     pub(crate) start_op: u64,
 }
 
+/// Where a change that [`History::insert_from`] lets through comes from.
+pub(crate) enum Ready {
+    /// The caller's batch, at this position.
+    Batch(usize),
+    /// The queue, where an earlier call parked it (boxed: rare, and the list of these stays
+    /// 16 bytes an entry).
+    Queued(Box<Change>),
+}
+
 /// What [`History::mark`] saves to roll a batch back.
 pub(crate) struct Mark {
     len: usize,
@@ -443,6 +452,59 @@ impl History {
                 if self.graph.is_queued(&c.hash()) {
                     self.queued.entry(c.hash()).or_insert(c);
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`History::insert`] for changes the caller decodes on demand (a merge takes them from
+    /// the other document): the graph orders them from `metas`, and the result says where
+    /// each change to apply comes from, in order: the caller's batch position, or this
+    /// history's queue. A change of the batch that the graph parks is decoded with `decode`
+    /// and queued.
+    pub(crate) fn insert_from<M: converge_dag::AsChangeMeta>(
+        &mut self,
+        metas: &[M],
+        decode: impl Fn(usize) -> Option<Change>,
+    ) -> Result<Vec<Ready>, DagError> {
+        let applied = match self.graph.insert_batch_refs(metas) {
+            Ok(a) => a,
+            Err(e) => {
+                // The graph may have dropped queued changes (a seq clash), as the reference.
+                if !self.queued.is_empty() {
+                    let graph = &self.graph;
+                    self.queued.retain(|h, _| graph.is_queued(h));
+                }
+                return Err(e);
+            }
+        };
+        let mut taken = vec![false; metas.len()];
+        let mut out = Vec::with_capacity(applied.len());
+        for a in &applied {
+            match a.batch_position {
+                Some(p) => {
+                    if let Some(t) = taken.get_mut(p) {
+                        *t = true;
+                    }
+                    out.push(Ready::Batch(p));
+                }
+                None => {
+                    // Always found: a change released from the queue is kept there.
+                    if let Some(change) = self.queued.remove(&self.hash(a.index.get())) {
+                        out.push(Ready::Queued(Box::new(change)));
+                    }
+                }
+            }
+        }
+        // The rest of the batch: duplicates, and changes parked for missing deps.
+        for (p, meta) in metas.iter().enumerate() {
+            let hash = meta.change_meta().hash;
+            if !taken.get(p).copied().unwrap_or(true)
+                && self.graph.is_queued(&hash)
+                && !self.queued.contains_key(&hash)
+                && let Some(change) = decode(p)
+            {
+                self.queued.insert(hash, change);
             }
         }
         Ok(out)

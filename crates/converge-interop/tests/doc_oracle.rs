@@ -1161,3 +1161,65 @@ fn empty_message_through_merge_and_fork_at_matches_the_oracle() {
         "apply_changes in process"
     );
 }
+
+/// A merge of thousands of changes with concurrency (two independent chains, merged, then
+/// more changes) applies them in the oracle's order: the merged documents' change order and
+/// saves are identical. converge's `merge` takes the changes in batches; the order must not
+/// depend on that.
+#[test]
+fn large_concurrent_merges_match_the_oracle() {
+    use automerge::transaction::Transactable;
+    let oracle_author = |actor: u8, key: &str, n: usize, doc: &mut automerge::AutoCommit| {
+        for i in 0..n {
+            doc.put(automerge::ROOT, key, i as i64).expect("put");
+            doc.commit();
+        }
+        let _ = actor;
+    };
+    let ours_author = |key: &str, n: usize, doc: &mut Document| {
+        for i in 0..n {
+            doc.put(&ROOT, key, i as i64).expect("put");
+        }
+    };
+    let mut a = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([1u8; 16]));
+    let mut b = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([2u8; 16]));
+    let mut ours_a = Document::with_actor(ActorId::from_bytes(&[1u8; 16]));
+    let mut ours_b = Document::with_actor(ActorId::from_bytes(&[2u8; 16]));
+    oracle_author(1, "a", 3_000, &mut a);
+    oracle_author(2, "b", 3_000, &mut b);
+    ours_author("a", 3_000, &mut ours_a);
+    ours_author("b", 3_000, &mut ours_b);
+    a.merge(&mut b).expect("merge");
+    ours_a.merge(&ours_b).expect("merge");
+    oracle_author(1, "a", 1_000, &mut a);
+    ours_author("a", 1_000, &mut ours_a);
+    assert_eq!(ours_a.save(), a.save(), "author");
+
+    let mut merged = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([3u8; 16]));
+    merged.merge(&mut a).expect("merge");
+    let mut ours_merged = Document::with_actor(ActorId::from_bytes(&[3u8; 16]));
+    ours_merged.merge(&ours_a).expect("merge");
+    let order = |doc: &mut automerge::AutoCommit| -> Vec<[u8; 32]> {
+        doc.get_changes(&[]).iter().map(|c| c.hash().0).collect()
+    };
+    let ours_order: Vec<[u8; 32]> = ours_merged
+        .get_changes(&[])
+        .iter()
+        .map(|c| c.hash().0)
+        .collect();
+    assert!(ours_order == order(&mut merged), "change order after merge");
+    assert_eq!(ours_merged.save(), merged.save(), "merge");
+
+    // Merging into a document that already holds part of it (B's chain).
+    let mut partial = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([4u8; 16]));
+    partial.merge(&mut b).expect("merge");
+    partial.merge(&mut a).expect("merge");
+    let mut ours_partial = Document::with_actor(ActorId::from_bytes(&[4u8; 16]));
+    ours_partial.merge(&ours_b).expect("merge");
+    ours_partial.merge(&ours_a).expect("merge");
+    assert_eq!(
+        ours_partial.save(),
+        partial.save(),
+        "merge into a partial copy"
+    );
+}
