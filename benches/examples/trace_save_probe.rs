@@ -6,7 +6,8 @@
 //! cargo run --release -p converge-benches --example trace_save_probe -- TRACE [N] [cv]
 //! ```
 //!
-//! With `cv` only converge's encode runs, N times (for `perf`).
+//! With `cv` only converge's encode runs, N times (for `perf`); with `cv-save` only converge's
+//! first save, of N copies.
 
 use std::time::{Duration, Instant};
 
@@ -28,9 +29,22 @@ fn main() {
     let name = args.first().map_or("rustcode", String::as_str);
     let n: usize = args.get(1).map_or(9, |s| s.parse().expect("N"));
     let only_cv = args.get(2).is_some_and(|s| s == "cv");
+    let only_cv_save = args.get(2).is_some_and(|s| s == "cv-save");
     let trace = load_trace(name);
     let plan = replay_plan(&trace);
     let (doc, _) = converge_replay(&trace, &plan);
+    if only_cv_save {
+        let mut copies: Vec<_> = (0..n).map(|_| doc.clone()).collect();
+        let start = Instant::now();
+        for copy in &mut copies {
+            drop(std::hint::black_box(copy.save()));
+        }
+        println!(
+            "{name}: converge first save, mean {:?}",
+            start.elapsed() / n as u32
+        );
+        return;
+    }
     let encode = min_of(n, || drop(std::hint::black_box(doc.save_nocompress())));
     println!("{name}: converge encode (save_nocompress, no kept columns): min {encode:?}");
     if only_cv {
