@@ -69,10 +69,24 @@ fn write_start(
     out.extend_from_slice(actor);
 }
 
+/// The length of the start [`write_start`] writes for a chunk with `n_deps` deps and an
+/// author id of `actor_len` bytes, read from the chunk's (strict) length field: for a chunk
+/// this crate's encoder wrote, what [`matching_start`] finds, without comparing.
+pub(crate) fn canonical_start(chunk: &[u8], n_deps: usize, actor_len: usize) -> Option<usize> {
+    let (_, len_bytes) = leb128::decode_u64_strict(chunk.get(9..)?).ok()?;
+    Some(
+        9 + len_bytes
+            + leb128::u64_len(n_deps as u64)
+            + n_deps * 32
+            + leb128::u64_len(actor_len as u64)
+            + actor_len,
+    )
+}
+
 /// The length of the start [`write_start`] writes, if `chunk` is exactly those bytes followed
 /// by its tail. The body length is read strictly, so a chunk with an overlong length (whose
 /// hash covers those bytes) does not match and is kept whole.
-fn matching_start(
+pub(crate) fn matching_start(
     chunk: &[u8],
     hash: &ChangeHash,
     deps: &[ChangeHash],
@@ -109,6 +123,23 @@ impl ChunkStore {
             Some(start) => (TAIL, chunk.get(start..).unwrap_or_default()),
             None => (WHOLE, chunk),
         };
+        self.push_record(tag, record);
+    }
+
+    /// [`ChunkStore::push`] for a chunk this crate's encoder wrote, whose start is therefore
+    /// exactly what [`write_start`] writes for its `n_deps` deps and an author id of
+    /// `actor_len` bytes ([`canonical_start`]): only its tail is stored, without writing the
+    /// start again to compare. Stored whole if the length field does not parse.
+    pub(crate) fn push_canonical(&mut self, chunk: &[u8], n_deps: usize, actor_len: usize) {
+        let (tag, record) =
+            match canonical_start(chunk, n_deps, actor_len).and_then(|s| chunk.get(s..)) {
+                Some(tail) => (TAIL, tail),
+                None => (WHOLE, chunk),
+            };
+        self.push_record(tag, record);
+    }
+
+    fn push_record(&mut self, tag: u8, record: &[u8]) {
         let need = record.len() + 1;
         let fits = self
             .blocks
