@@ -4,8 +4,6 @@
 //! order, predecessor lists are rebuilt per group from a sorted list of successor entries, and
 //! each change's ops are found by binary search in a per-actor index sorted by counter.
 
-use smallvec::SmallVec;
-
 use crate::change::{Change, ChangeOpRef, ChangeParts};
 use crate::error::DecodeError;
 use crate::ids::KeyRef;
@@ -27,13 +25,17 @@ pub enum HeadsCheck {
 }
 
 /// A deletion rebuilt from successor lists: `del` ops are not stored in documents (§7.4).
-#[derive(Clone, Debug)]
+/// 20 bytes: a document of many deletions has one per deleted element (egwalker's S3.am
+/// about a million).
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Deletion {
     pub(crate) id: OpId,
-    pub(crate) obj: ObjId,
-    /// The deleted element, or the index of a stored op whose (map) key the deletion shares.
-    pub(crate) key: Result<usize, OpId>,
-    pub(crate) pred: SmallVec<[OpId; 2]>,
+    /// The first stored op of the group (object and map key, or sequence element) whose ops
+    /// the deletion deletes: it shares that group's object and key.
+    group: u32,
+    /// Its preds are `Rebuilt::del_preds[pred_start..pred_start + pred_len]`, sorted.
+    pred_start: u32,
+    pred_len: u32,
 }
 
 /// The pred list of every stored op and the deletions (§8 step 2). Op `i` of the document is
@@ -49,6 +51,8 @@ pub(crate) struct Rebuilt {
     pred_starts: Vec<u32>,
     pred_ids: Vec<OpId>,
     pub(crate) dels: Vec<Deletion>,
+    /// The deletions' preds, back to back.
+    del_preds: Vec<OpId>,
     /// The ids of the stored ops and deletions, gathered in the same pass for [`layout`]
     /// (and handed to the caller of [`DocumentChunk::reconstruct_each_chunk`]).
     ids: OpIdStats,
@@ -69,6 +73,14 @@ pub struct OpIdStats {
 }
 
 impl Rebuilt {
+    /// The preds of deletion `d`, sorted.
+    pub(crate) fn del_preds(&self, d: &Deletion) -> &[OpId] {
+        let start = d.pred_start as usize;
+        self.del_preds
+            .get(start..start + d.pred_len as usize)
+            .unwrap_or_default()
+    }
+
     /// The preds of stored op `i`, sorted.
     pub(crate) fn preds(&self, i: usize) -> &[OpId] {
         let Some(k) = i.checked_sub(self.leading) else {
@@ -101,6 +113,7 @@ pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
     // The preds found for one group's ops: (position in the group, pred), each op's sorted.
     let mut found_preds: Vec<(usize, OpId)> = Vec::new();
     let mut dels: Vec<Deletion> = Vec::new();
+    let mut del_preds: Vec<OpId> = Vec::new();
     // (succ id, lister position, lister id) of one group, and (op id, position) of its ops.
     let mut entries: Vec<(OpId, usize, OpId)> = Vec::new();
     let mut members: Vec<(OpId, usize)> = Vec::new();
@@ -146,17 +159,19 @@ pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
                     }
                 }
                 None => {
-                    let mut pred: SmallVec<[OpId; 2]> = run.iter().map(|e| e.2).collect();
-                    pred.sort_unstable();
+                    let pred_start = del_preds.len();
+                    del_preds.extend(run.iter().map(|e| e.2));
+                    if let Some(pred) = del_preds.get_mut(pred_start..) {
+                        pred.sort_unstable();
+                    }
                     note(id);
+                    // Op and successor counts are below `DocumentLimits::max_rows` (16M by
+                    // default; `pred_starts` makes the same assumption).
                     dels.push(Deletion {
                         id,
-                        obj: gk.0,
-                        key: match gk.1 {
-                            GroupKey::Elem(elem) => Err(elem),
-                            GroupKey::Key(_) => Ok(start),
-                        },
-                        pred,
+                        group: start as u32,
+                        pred_start: pred_start as u32,
+                        pred_len: (del_preds.len() - pred_start) as u32,
                     });
                 }
             }
@@ -185,6 +200,7 @@ pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
         pred_starts,
         pred_ids,
         dels,
+        del_preds,
         ids: OpIdStats {
             ranges: id_ranges,
             succ_ids,
@@ -701,17 +717,18 @@ impl DocumentChunk {
             });
         }
         let d = rebuilt.dels.get(i.checked_sub(self.ops.len())?)?;
-        let key = match d.key {
-            Ok(j) => KeyRef::of(&self.ops.get(j)?.key),
-            Err(elem) => KeyRef::Seq(ElemId::Op(elem)),
+        let (obj, group) = group_key(self.ops.get(d.group as usize)?);
+        let key = match group {
+            GroupKey::Key(key) => KeyRef::of(key),
+            GroupKey::Elem(elem) => KeyRef::Seq(ElemId::Op(elem)),
         };
         Some(ChangeOpRef {
-            obj: d.obj,
+            obj,
             key,
             insert: false,
             action: Action::Del,
             value: ValueRef::Null,
-            pred: &d.pred,
+            pred: rebuilt.del_preds(d),
             expand: false,
             mark_name: None,
         })
@@ -831,14 +848,18 @@ mod tests {
             .iter()
             .find(|o| o.id == OpId::new(3, 0))
             .unwrap();
-        assert_eq!(del3.key, Ok(0));
+        assert_eq!(del3.group, 0);
         assert_eq!(ops[0].key, k);
-        assert_eq!(del3.pred.as_slice(), &[OpId::new(2, 0)]);
+        assert_eq!(rebuilt.del_preds(del3), &[OpId::new(2, 0)]);
         let del5 = rebuilt
             .dels
             .iter()
             .find(|o| o.id == OpId::new(5, 0))
             .unwrap();
-        assert_eq!(del5.key, Err(OpId::new(4, 0)));
+        assert_eq!(del5.group, 2);
+        assert_eq!(
+            group_key(&ops[del5.group as usize]).1,
+            GroupKey::Elem(OpId::new(4, 0))
+        );
     }
 }
