@@ -405,22 +405,26 @@ impl History {
         }
     }
 
+    /// The graph's batch insert; on a refusal, the queued changes the graph dropped (a seq
+    /// clash, as the reference) are dropped here too.
+    fn insert_into_graph<M: converge_dag::AsChangeMeta>(
+        &mut self,
+        metas: &[M],
+    ) -> Result<Vec<converge_dag::Applied>, DagError> {
+        self.graph.insert_batch_refs(metas).inspect_err(|_| {
+            if !self.queued.is_empty() {
+                let graph = &self.graph;
+                self.queued.retain(|h, _| graph.is_queued(h));
+            }
+        })
+    }
+
     /// Inserts remote changes into the graph (the reference's causal queue: duplicates
     /// skipped, the rest parked until their deps arrive) and returns the changes ready to
     /// apply, in the order to apply them (already in the graph: the caller records each with
     /// [`History::record`] or rolls back).
     pub(crate) fn insert(&mut self, changes: Vec<Change>) -> Result<Vec<Change>, DagError> {
-        let applied = match self.graph.insert_batch_refs(&changes) {
-            Ok(a) => a,
-            Err(e) => {
-                // The graph may have dropped queued changes (a seq clash), as the reference.
-                if !self.queued.is_empty() {
-                    let graph = &self.graph;
-                    self.queued.retain(|h, _| graph.is_queued(h));
-                }
-                return Err(e);
-            }
-        };
+        let applied = self.insert_into_graph(&changes)?;
         // Usually the whole batch applies, in its own order: hand it back as it is.
         if applied.len() == changes.len()
             && applied
@@ -467,17 +471,7 @@ impl History {
         metas: &[M],
         decode: impl Fn(usize) -> Option<Change>,
     ) -> Result<Vec<Ready>, DagError> {
-        let applied = match self.graph.insert_batch_refs(metas) {
-            Ok(a) => a,
-            Err(e) => {
-                // The graph may have dropped queued changes (a seq clash), as the reference.
-                if !self.queued.is_empty() {
-                    let graph = &self.graph;
-                    self.queued.retain(|h, _| graph.is_queued(h));
-                }
-                return Err(e);
-            }
-        };
+        let applied = self.insert_into_graph(metas)?;
         let mut taken = vec![false; metas.len()];
         let mut out = Vec::with_capacity(applied.len());
         for a in &applied {
