@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use converge_encoding::{
-    Action, ActorId, Change, DocOp, DocumentChunk, ElemId, HeadsCheck, Key, ObjId, OpId, OpIdStats,
-    ValueRef,
+    Action, ActorId, Change, ChangeHash, DocChange, DocOp, DocumentChunk, ElemId, HeadsCheck, Key,
+    ObjId, OpId, OpIdStats, RebuiltChunk, RebuiltChunkSink, ValueRef,
 };
 
 use crate::actor_ops::ActorOps;
@@ -181,6 +181,70 @@ fn should_shrink(capacity: usize, len: usize) -> bool {
     }
 }
 
+/// Where a bulk load's rebuilt changes go: straight into the new history, which also keeps
+/// their hashes for the rebuild. Once a change is refused (the history is then dropped and
+/// the chunk's changes decoded for the general path), later chunks are not kept, but their
+/// hashes are, so the rebuild still finishes and checks the heads.
+struct LoadSink<'c> {
+    history: History,
+    metas: std::slice::Iter<'c, DocChange>,
+    doc_actor: &'c [u32],
+    actors: &'c [ActorId],
+    /// How many changes the history holds when one is refused.
+    refused_at: Option<usize>,
+    /// The hashes of the changes from the refused one on.
+    after_refusal: Vec<ChangeHash>,
+}
+
+impl LoadSink<'_> {
+    /// Records `rebuilt` in the history; false if it cannot be.
+    fn record(&mut self, rebuilt: &RebuiltChunk<'_>) -> bool {
+        let Some(meta) = self.metas.next() else {
+            return false;
+        };
+        let (Some(&actor), Some(actor_id)) = (
+            self.doc_actor.get(meta.actor as usize),
+            self.actors.get(meta.actor as usize),
+        ) else {
+            return false;
+        };
+        let change = LoadedChange {
+            data: ChangeData {
+                hash: rebuilt.hash,
+                time: meta.time,
+                message: meta.message.as_deref(),
+                extra: &meta.extra_bytes,
+            },
+            bytes: rebuilt.bytes,
+            actor: actor_id,
+            seq: meta.seq,
+            start_op: rebuilt.start_op,
+        };
+        self.history
+            .push_loaded(&change, actor, meta.max_op as u32, &meta.deps)
+            .is_ok()
+    }
+}
+
+impl RebuiltChunkSink for LoadSink<'_> {
+    fn push(&mut self, rebuilt: RebuiltChunk<'_>) {
+        if self.refused_at.is_none() && !self.record(&rebuilt) {
+            // A refused change adds nothing to the history.
+            self.refused_at = Some(self.history.len());
+        }
+        if self.refused_at.is_some() {
+            self.after_refusal.push(rebuilt.hash);
+        }
+    }
+
+    fn hash(&self, index: usize) -> Option<ChangeHash> {
+        match self.refused_at {
+            Some(at) if index >= at => self.after_refusal.get(index - at).copied(),
+            _ => (index < self.history.len()).then(|| self.history.hash(index)),
+        }
+    }
+}
+
 impl Document {
     /// Builds this (empty) document from a document chunk, reconstructing its changes one at
     /// a time straight into the history (each change is dropped once its bytes are kept, so
@@ -231,41 +295,22 @@ impl Document {
             chunk.changes.len(),
             chunk.changes.iter().map(|c| c.deps.len()).sum(),
         );
-        let mut metas = chunk.changes.iter();
-        // Whether a change was refused (the history is then dropped, and the chunk's changes
-        // decoded for the general path).
-        let mut refused = false;
-        let stats = chunk.reconstruct_each_chunk(HeadsCheck::Check, |rebuilt| {
-            if refused {
-                return;
-            }
-            let Some(meta) = metas.next() else {
-                refused = true;
-                return;
-            };
-            let (Some(&actor), Some(actor_id)) = (
-                doc_actor.get(meta.actor as usize),
-                chunk.actors.get(meta.actor as usize),
-            ) else {
-                refused = true;
-                return;
-            };
-            let change = LoadedChange {
-                data: ChangeData {
-                    hash: rebuilt.hash,
-                    time: meta.time,
-                    message: meta.message.as_deref(),
-                    extra: &meta.extra_bytes,
-                },
-                bytes: rebuilt.bytes,
-                actor: actor_id,
-                seq: meta.seq,
-                start_op: rebuilt.start_op,
-            };
-            refused = history
-                .push_loaded(&change, actor, meta.max_op as u32, &meta.deps)
-                .is_err();
-        });
+        let mut sink = LoadSink {
+            history,
+            metas: chunk.changes.iter(),
+            doc_actor: &doc_actor,
+            actors: &chunk.actors,
+            refused_at: None,
+            after_refusal: Vec::new(),
+        };
+        let stats = chunk.reconstruct_each_chunk(HeadsCheck::Check, &mut sink);
+        let LoadSink {
+            history,
+            metas,
+            refused_at,
+            ..
+        } = sink;
+        let refused = refused_at.is_some();
         // A misplaced mark end is reported before anything else, as the check used to run
         // first.
         let stats = match stats {
@@ -576,6 +621,41 @@ mod tests {
     use super::*;
     use crate::types::{ExpandMark, ROOT};
     use converge_encoding::{ActorId, ScalarValue};
+
+    /// Once the bulk load's sink refuses a change (here: it runs out of change rows after
+    /// two of four), it keeps no more chunks but still every hash, from the history before
+    /// the refusal and its own list after: the rebuild finds later deps and passes the
+    /// heads check, and the loader falls back to the general path.
+    #[test]
+    fn the_load_sink_keeps_hashes_after_a_refusal() {
+        let mut a = Document::with_actor(ActorId::from_bytes(&[1]));
+        for i in 0..4 {
+            a.put(&ROOT, "k", ScalarValue::Int(i)).unwrap();
+        }
+        let chunk = a.document_chunk();
+        let rebuilt = chunk.reconstruct_changes().unwrap();
+        for (rows, refused_at) in [(2, Some(2)), (0, Some(0)), (4, None)] {
+            let mut history = History::new();
+            history.reserve(4, 4);
+            let mut sink = LoadSink {
+                history,
+                metas: chunk.changes[..rows].iter(),
+                doc_actor: &[0],
+                actors: &chunk.actors,
+                refused_at: None,
+                after_refusal: Vec::new(),
+            };
+            chunk
+                .reconstruct_each_chunk(HeadsCheck::Check, &mut sink)
+                .unwrap();
+            assert_eq!(sink.refused_at, refused_at);
+            assert_eq!(sink.history.len(), refused_at.unwrap_or(4));
+            for (i, change) in rebuilt.iter().enumerate() {
+                assert_eq!(sink.hash(i), Some(change.hash()), "{rows} rows, change {i}");
+            }
+            assert_eq!(sink.hash(4), None);
+        }
+    }
 
     #[test]
     fn bulk_load_matches_applying_changes() {

@@ -25,7 +25,7 @@ use crate::value::{Action, ScalarValue, ValueRef};
 
 use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
-pub use reconstruct::{HeadsCheck, OpIdStats, RebuiltChunk};
+pub use reconstruct::{HeadsCheck, OpIdStats, RebuiltChunk, RebuiltChunkSink};
 pub use writer::{
     ChangeColumnsSource, ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsSource,
     OpColumnsWriter, write_document, write_document_columns,

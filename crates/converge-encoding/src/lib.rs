@@ -47,7 +47,7 @@ pub use change::{Change, ChangeOp, ChangeOpRef, ChangeOps, ChangeParts, MAX_CHAN
 pub use document::{
     ChangeColumnsSource, ChangeColumnsWriter, DocChange, DocChangeRef, DocOp, DocOpRef, DocValue,
     DocumentChunk, DocumentLimits, EncodedColumns, HeadsCheck, OpColumnsSource, OpColumnsWriter,
-    OpIdStats, RebuiltChunk, write_document, write_document_columns,
+    OpIdStats, RebuiltChunk, RebuiltChunkSink, write_document, write_document_columns,
 };
 pub use error::{CanonicalRule, CopyFault, DecodeError};
 pub use ids::{ActorId, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId, ParseHexError};

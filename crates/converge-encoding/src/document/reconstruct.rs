@@ -447,6 +447,18 @@ pub struct RebuiltChunk<'a> {
     pub start_op: u64,
 }
 
+/// Where [`DocumentChunk::reconstruct_each_chunk`] hands the rebuilt chunks, in document
+/// order. The sink also keeps their hashes: the rebuild needs earlier changes' hashes for
+/// later changes' deps and for the heads check, and keeps no second copy of them (a loader's
+/// history holds them anyway; for 262k changes the copy was 8 MB).
+pub trait RebuiltChunkSink {
+    /// Takes the next rebuilt chunk.
+    fn push(&mut self, chunk: RebuiltChunk<'_>);
+    /// The hash of the `index`-th chunk pushed so far (`None` past the last). It must be the
+    /// hash that chunk was pushed with.
+    fn hash(&self, index: usize) -> Option<ChangeHash>;
+}
+
 /// Where a rebuilt change goes: encoded into a [`Change`], or only into chunk bytes.
 trait Sink {
     /// Encodes the change of `parts` with the `n_ops` ops of `views`, hands it on and returns
@@ -457,9 +469,15 @@ trait Sink {
         n_ops: usize,
         views: impl Fn() -> I,
     ) -> Result<ChangeHash, DecodeError>;
+
+    /// The hash of the `index`-th change emitted.
+    fn hash(&self, index: usize) -> Option<ChangeHash>;
 }
 
-struct ChangeSink<F>(F);
+struct ChangeSink<F> {
+    sink: F,
+    hashes: Vec<ChangeHash>,
+}
 
 impl<F: FnMut(Change)> Sink for ChangeSink<F> {
     fn emit<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
@@ -470,17 +488,22 @@ impl<F: FnMut(Change)> Sink for ChangeSink<F> {
     ) -> Result<ChangeHash, DecodeError> {
         let change = Change::from_op_refs(parts, n_ops, views)?;
         let hash = change.hash();
-        (self.0)(change);
+        (self.sink)(change);
+        self.hashes.push(hash);
         Ok(hash)
+    }
+
+    fn hash(&self, index: usize) -> Option<ChangeHash> {
+        self.hashes.get(index).copied()
     }
 }
 
-struct ChunkSink<F> {
-    sink: F,
+struct ChunkSink<'s, S> {
+    sink: &'s mut S,
     buf: Vec<u8>,
 }
 
-impl<F: FnMut(RebuiltChunk<'_>)> Sink for ChunkSink<F> {
+impl<S: RebuiltChunkSink> Sink for ChunkSink<'_, S> {
     fn emit<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         &mut self,
         parts: &ChangeParts,
@@ -488,12 +511,16 @@ impl<F: FnMut(RebuiltChunk<'_>)> Sink for ChunkSink<F> {
         views: impl Fn() -> I,
     ) -> Result<ChangeHash, DecodeError> {
         let hash = Change::encode_chunk_into(parts, n_ops, views, &mut self.buf)?;
-        (self.sink)(RebuiltChunk {
+        self.sink.push(RebuiltChunk {
             hash,
             bytes: &self.buf,
             start_op: parts.start_op,
         });
         Ok(hash)
+    }
+
+    fn hash(&self, index: usize) -> Option<ChangeHash> {
+        self.sink.hash(index)
     }
 }
 
@@ -520,19 +547,23 @@ impl DocumentChunk {
         check: HeadsCheck,
         sink: impl FnMut(Change),
     ) -> Result<(), DecodeError> {
-        self.reconstruct_into(check, &mut ChangeSink(sink))
-            .map(|_| ())
+        let mut sink = ChangeSink {
+            sink,
+            hashes: Vec::with_capacity(self.changes.len()),
+        };
+        self.reconstruct_into(check, &mut sink).map(|_| ())
     }
 
     /// [`DocumentChunk::reconstruct_each`] for a loader that keeps only each change's chunk
     /// bytes and hash: no [`Change`] is built, and `sink` borrows the bytes from one buffer
-    /// reused from change to change (so rebuilding allocates nothing per change). Changes
-    /// come in document order; on an error the ones already handed over must be discarded.
-    /// Returns what the rebuild learned of the op ids.
+    /// reused from change to change (so rebuilding allocates nothing per change), and keeps
+    /// the hashes (see [`RebuiltChunkSink`]). Changes come in document order; on an error the
+    /// ones already handed over must be discarded. Returns what the rebuild learned of the op
+    /// ids.
     pub fn reconstruct_each_chunk(
         &self,
         check: HeadsCheck,
-        sink: impl FnMut(RebuiltChunk<'_>),
+        sink: &mut impl RebuiltChunkSink,
     ) -> Result<OpIdStats, DecodeError> {
         self.reconstruct_into(
             check,
@@ -554,8 +585,8 @@ impl DocumentChunk {
         // Document actor index -> change-local actor number, for the change being built.
         let mut local: Vec<u32> = vec![u32::MAX; n_actors];
         let mut touched: Vec<usize> = Vec::new();
-        // The hashes of the changes built so far: later changes' deps point at them.
-        let mut hashes: Vec<ChangeHash> = Vec::with_capacity(self.changes.len());
+        // Later changes' deps point at earlier ones, whose hashes the sink keeps.
+        let mut built = 0usize;
         let mut referenced = vec![false; self.changes.len()];
         // One set of parts, its buffers reused from change to change.
         let mut parts = ChangeParts {
@@ -661,8 +692,10 @@ impl DocumentChunk {
                     *r = true;
                 }
                 // `layout` checked every dep is an earlier change.
-                if let Some(dep) = hashes.get(d as usize) {
-                    parts.deps.push(*dep);
+                if (d as usize) < built
+                    && let Some(dep) = sink.hash(d as usize)
+                {
+                    parts.deps.push(dep);
                 }
             }
             parts.actor = self.actors.get(author).cloned().unwrap_or_default();
@@ -678,14 +711,15 @@ impl DocumentChunk {
                     *l = u32::MAX;
                 }
             }
-            hashes.push(hash?);
+            hash?;
+            built += 1;
         }
         if check == HeadsCheck::Check {
-            let mut computed: Vec<ChangeHash> = hashes
+            let mut computed: Vec<ChangeHash> = referenced
                 .iter()
-                .zip(&referenced)
+                .enumerate()
                 .filter(|(_, r)| !**r)
-                .map(|(h, _)| *h)
+                .filter_map(|(i, _)| sink.hash(i))
                 .collect();
             computed.sort_unstable();
             if computed != self.heads {
