@@ -1,9 +1,10 @@
 //! Times `merge` of a loaded document into an empty one (every change of the file is
 //! missing), min of N runs; with `--oracle`, automerge 0.12's instead (for peak memory, run
-//! each side in its own process under `/usr/bin/time -v`):
+//! each side in its own process under `/usr/bin/time -v`); `--encode` also times a full encode
+//! (`save_nocompress`) of the merged document:
 //!
 //! ```text
-//! cargo run --release -p converge-benches --example merge_probe -- FILE [N] [--oracle]
+//! cargo run --release -p converge-benches --example merge_probe -- FILE [N] [--oracle] [--encode]
 //! ```
 
 use std::time::{Duration, Instant};
@@ -38,4 +39,18 @@ fn main() {
         assert_eq!(target.heads(), source.heads());
     }
     println!("{path}: merge into an empty document, min of {n}: {best:?}");
+    if args.iter().any(|a| a == "--encode") {
+        // A merged document has no kept columns: its save encodes every row.
+        let mut target = Document::new();
+        target.merge(&source).expect("merge");
+        let mut best = Duration::MAX;
+        for _ in 0..n {
+            let start = Instant::now();
+            std::hint::black_box(target.save_nocompress());
+            best = best.min(start.elapsed());
+        }
+        println!(
+            "{path}: full encode (save_nocompress) of the merged document, min of {n}: {best:?}"
+        );
+    }
 }

@@ -12,6 +12,7 @@ use converge_encoding::{ActorId, Change, ChangeHash};
 use smallvec::SmallVec;
 
 use crate::chunk_store::ChunkStore;
+use crate::messages::Messages;
 use crate::opset::Clock;
 
 /// Hashes a [`ChangeHash`] by its first eight bytes: SHA-256 output is already uniform, so
@@ -49,8 +50,8 @@ pub(crate) struct History {
     /// Per change: the largest max op of its actor's changes up to it (the op clock entry of
     /// a view whose seq clock ends at this change).
     clock_max_op: Vec<u32>,
-    /// (change index, message) for the changes that have one, by increasing index.
-    messages: Vec<(u32, Box<str>)>,
+    /// The messages of the changes that have one ("" included), each distinct text once.
+    messages: Messages,
     /// (change index, extra bytes) for the changes that have some, by increasing index.
     extra: Vec<(u32, Box<[u8]>)>,
     /// Graph actor index → doc actor index.
@@ -98,6 +99,8 @@ pub(crate) struct Mark {
     len: usize,
     seq_chain: bool,
     queue: Option<(QueueSnapshot, HashIndex<Change>)>,
+    /// How many distinct message texts were stored.
+    message_texts: usize,
 }
 
 impl History {
@@ -156,7 +159,7 @@ impl History {
     }
 
     /// (change index, message) of the changes that have a message, by increasing index.
-    pub(crate) fn messages(&self) -> &[(u32, Box<str>)] {
+    pub(crate) fn messages(&self) -> &Messages {
         &self.messages
     }
 
@@ -171,11 +174,7 @@ impl History {
 
     #[cfg(test)]
     pub(crate) fn message(&self, i: usize) -> Option<&str> {
-        let pos = self
-            .messages
-            .binary_search_by_key(&(i as u32), |(j, _)| *j)
-            .ok()?;
-        self.messages.get(pos).map(|(_, m)| &**m)
+        self.messages.get(i as u32)
     }
 
     #[cfg(test)]
@@ -362,6 +361,7 @@ impl History {
             seq_chain: self.seq_chain,
             queue: (self.graph.queued_len() > 0)
                 .then(|| (self.graph.queue_snapshot(), self.queued.clone())),
+            message_texts: self.messages.text_count(),
         }
     }
 
@@ -372,13 +372,7 @@ impl History {
         self.chunks.truncate(len);
         self.times.truncate(len);
         self.clock_max_op.truncate(len);
-        while self
-            .messages
-            .last()
-            .is_some_and(|(i, _)| *i as usize >= len)
-        {
-            self.messages.pop();
-        }
+        self.messages.truncate(len, mark.message_texts);
         while self.extra.last().is_some_and(|(i, _)| *i as usize >= len) {
             self.extra.pop();
         }
@@ -573,11 +567,7 @@ impl History {
 
     /// Whether change `i` has the message "" (not none).
     fn has_empty_message(&self, i: usize) -> bool {
-        self.messages
-            .binary_search_by_key(&(i as u32), |(j, _)| *j)
-            .ok()
-            .and_then(|pos| self.messages.get(pos))
-            .is_some_and(|(_, m)| m.is_empty())
+        self.messages.get(i as u32).is_some_and(str::is_empty)
     }
 
     /// Pushes a change's time, running max op, message and extra bytes (its bytes follow,
@@ -587,7 +577,7 @@ impl History {
         self.times.push(change.time);
         self.clock_max_op.push(clock_max_op);
         if let Some(m) = change.message {
-            self.messages.push((i, m.into()));
+            self.messages.push(i, m);
         }
         if !change.extra.is_empty() {
             self.extra.push((i, change.extra.into()));

@@ -25,6 +25,7 @@ mod error;
 mod history;
 mod load;
 mod marks;
+mod messages;
 mod opset;
 mod read;
 mod resave;

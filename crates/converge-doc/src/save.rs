@@ -334,7 +334,9 @@ impl Document {
         let mut dep_buf: Vec<u32> = Vec::new();
         let mut dep_ends: Vec<usize> = Vec::with_capacity(BLOCK);
         let (messages, extras) = (history.messages(), history.extras());
-        let mut next_message = messages.partition_point(|(j, _)| (*j as usize) < range.start);
+        let message_entries = messages.entries();
+        let mut next_message =
+            message_entries.partition_point(|&(j, _)| (j as usize) < range.start);
         let mut next_extra = extras.partition_point(|(j, _)| (*j as usize) < range.start);
         let n = range.end;
         let mut start = range.start;
@@ -349,10 +351,10 @@ impl Document {
             let mut rows: Vec<DocChangeRef<'_, '_>> = Vec::with_capacity(end - start);
             let mut dep_start = 0;
             for (i, &dep_end) in (start..end).zip(&dep_ends) {
-                let message = match messages.get(next_message) {
-                    Some((j, m)) if *j as usize == i => {
+                let message = match message_entries.get(next_message) {
+                    Some(&(j, id)) if j as usize == i => {
                         next_message += 1;
-                        Some(&**m)
+                        messages.text(id)
                     }
                     _ => None,
                 };
