@@ -410,7 +410,7 @@ impl Document {
                 seq: history.seq(i),
                 max_op: history.max_op(i),
                 time: history.time(i),
-                message: history.message(i).map(str::to_owned),
+                message: history.message(i).map(Into::into),
                 deps: history.deps(i).into(),
                 extra_bytes: history.extra_bytes(i).to_vec(),
             })

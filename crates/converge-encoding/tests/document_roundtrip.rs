@@ -52,7 +52,7 @@ impl Arbitrary for ArbDoc {
                 seq: u64::from(u8::arbitrary(g)) + 1,
                 max_op: u64::from(u16::arbitrary(g)),
                 time: i64::arbitrary(g),
-                message: Option::<String>::arbitrary(g),
+                message: Option::<String>::arbitrary(g).map(Into::into),
                 deps: (0..i as u32).filter(|_| bool::arbitrary(g)).collect(),
                 extra_bytes: Vec::arbitrary(g),
             })

@@ -702,7 +702,15 @@ impl DocumentChunk {
             parts.seq = c.seq;
             parts.start_op = *start_op;
             parts.time = c.time;
-            parts.message.clone_from(&c.message);
+            match &c.message {
+                // The parts' buffer is reused from change to change.
+                Some(m) => {
+                    let text = parts.message.get_or_insert_with(String::new);
+                    text.clear();
+                    text.push_str(m);
+                }
+                None => parts.message = None,
+            }
             parts.extra_bytes.clear();
             parts.extra_bytes.extend_from_slice(&c.extra_bytes);
             let hash = sink.emit(&parts, n_ops, views);
