@@ -191,8 +191,9 @@ impl History {
         let c = self.graph.change(ChangeIdx::new(i as u32))?;
         let deps: SmallVec<[ChangeHash; 4]> = c.deps().collect();
         let mut out = Vec::new();
+        let message = self.messages.get(i as u32);
         self.chunks
-            .read_into(i, &c.hash(), &deps, c.actor(), &mut out)
+            .read_into(i, &c.hash(), &deps, c.actor(), message, &mut out)
             .then(|| Bytes::from(out))
     }
 
@@ -590,12 +591,14 @@ impl History {
             graph,
             chunks,
             scratch,
+            messages,
             ..
         } = self;
+        let message = messages.get(idx.get() as u32);
         match graph.change(idx) {
             Some(c) => {
                 let deps: SmallVec<[ChangeHash; 4]> = c.deps().collect();
-                chunks.push(chunk, &c.hash(), &deps, c.actor(), scratch);
+                chunks.push(chunk, &c.hash(), &deps, c.actor(), message, scratch);
             }
             // Not in the graph (cannot happen): kept whole.
             None => chunks.push(
@@ -603,9 +606,12 @@ impl History {
                 &ChangeHash::default(),
                 &[],
                 &ActorId::default(),
+                None,
                 scratch,
             ),
         }
+        // The chunk comes back as it was (its message from `messages`, if kept without).
+        debug_assert!(self.bytes(idx.get()).as_deref() == Some(chunk));
     }
 
     /// Makes room for `changes` more changes with `deps` dependency edges in all (a loaded
@@ -657,7 +663,8 @@ impl History {
             ) == crate::chunk_store::canonical_start(change.bytes, deps.len(), actor_len)
         });
         self.chunks
-            .push_canonical(change.bytes, deps.len(), actor_len);
+            .push_canonical(change.bytes, deps.len(), actor_len, change.data.message);
+        debug_assert!(self.bytes(idx.get()).as_deref() == Some(change.bytes));
         Ok(())
     }
 
