@@ -158,7 +158,7 @@ impl History {
         }
     }
 
-    /// (change index, message) of the changes that have a message, by increasing index.
+    /// The messages of the changes that have one ("" included).
     pub(crate) fn messages(&self) -> &Messages {
         &self.messages
     }
