@@ -368,67 +368,36 @@ impl Change {
     }
 
     /// The byte ranges of the known op columns, read again from the column metadata. Decoding
-    /// or encoding checked it, so this only walks the (spec, length) pairs. A repeated spec:
-    /// the later column wins, as in the reference.
+    /// or encoding checked it, so this only walks the (spec, length) pairs: each known
+    /// column's range relative to the data, then shifted once the data's start (the end of
+    /// the metadata) is known. A repeated spec: the later column wins, as in the reference.
     fn column_ranges(&self) -> [(u32, u32); NUM_COLUMNS] {
-        let mut columns = [(0u32, 0u32); NUM_COLUMNS];
+        let mut found: [Option<(u64, u64)>; NUM_COLUMNS] = [None; NUM_COLUMNS];
         let start = self.meta_start as usize;
         let mut r = Reader::new(self.bytes.get(start..).unwrap_or_default());
-        let Ok(n) = r.uleb() else {
-            return columns;
-        };
-        let mut pairs = [(0u64, 0u64); NUM_COLUMNS * 2];
-        let mut kept = 0;
-        for _ in 0..n {
-            let (Ok(spec), Ok(len)) = (r.uleb(), r.uleb()) else {
-                return columns;
-            };
-            // Unknown columns only shift the ones after them; at most so many are kept.
-            if let Some(slot) = pairs.get_mut(kept) {
-                *slot = (spec, len);
-                kept += 1;
-            } else {
-                return self.column_ranges_slow();
+        let mut pos = 0u64;
+        if let Ok(n) = r.uleb() {
+            for _ in 0..n {
+                let (Ok(spec), Ok(len)) = (r.uleb(), r.uleb()) else {
+                    break;
+                };
+                let end = pos.saturating_add(len);
+                if let Some(slot) = SPECS
+                    .iter()
+                    .position(|s| u64::from(s.raw()) == spec)
+                    .and_then(|i| found.get_mut(i))
+                {
+                    *slot = Some((pos, end));
+                }
+                pos = end;
             }
         }
-        let mut pos = (start + r.position()) as u64;
-        for &(spec, len) in pairs.get(..kept).unwrap_or_default() {
-            let end = pos.saturating_add(len);
-            if let Some(slot) = SPECS
-                .iter()
-                .position(|s| u64::from(s.raw()) == spec)
-                .and_then(|i| columns.get_mut(i))
-            {
-                *slot = (pos as u32, end as u32);
-            }
-            pos = end;
-        }
-        columns
-    }
-
-    /// [`Change::column_ranges`] for a chunk with more than twice as many columns as there
-    /// are known ones.
-    #[cold]
-    fn column_ranges_slow(&self) -> [(u32, u32); NUM_COLUMNS] {
-        let mut columns = [(0u32, 0u32); NUM_COLUMNS];
-        let start = self.meta_start as usize;
-        let mut r = Reader::new(self.bytes.get(start..).unwrap_or_default());
-        let Ok(meta) = ColumnMetadata::read(&mut r) else {
-            return columns;
-        };
-        let mut pos = start + r.position();
-        for (spec, len) in meta.iter() {
-            let end = pos.saturating_add(len);
-            if let Some(slot) = SPECS
-                .iter()
-                .position(|s| *s == spec)
-                .and_then(|i| columns.get_mut(i))
-            {
-                *slot = (pos as u32, end as u32);
-            }
-            pos = end;
-        }
-        columns
+        let data = (start + r.position()) as u64;
+        found.map(|range| {
+            range.map_or((0, 0), |(s, e)| {
+                ((data + s) as u32, data.saturating_add(e) as u32)
+            })
+        })
     }
 
     fn op_decoder(&self) -> OpDecoder<'_> {
