@@ -90,7 +90,7 @@ pub(crate) fn canonical_start(chunk: &[u8], n_deps: usize, actor_len: usize) -> 
 /// The length of the start [`write_start`] writes, if `chunk` is exactly those bytes followed
 /// by its tail. The body length is read strictly, so a chunk with an overlong length (whose
 /// hash covers those bytes) does not match and is kept whole.
-pub(crate) fn matching_start(
+fn matching_start(
     chunk: &[u8],
     hash: &ChangeHash,
     deps: &[ChangeHash],
@@ -108,6 +108,16 @@ pub(crate) fn matching_start(
         .then_some(start)
 }
 
+/// Where a tail's message field starts: after seq, start op and time. Read strictly, as
+/// decoding and our encoder have them.
+fn message_offset(tail: &[u8]) -> Option<usize> {
+    let mut r = Reader::new(tail);
+    r.uleb().ok()?; // seq
+    r.uleb().ok()?; // start op
+    r.sleb().ok()?; // time
+    Some(r.position())
+}
+
 /// Where a tail's message field (length and bytes) lies, `(start, end)`, if it is exactly
 /// what the encoder writes for `message`, a non-empty message (so that it can be written
 /// back identically from the text alone).
@@ -115,15 +125,12 @@ fn message_field(tail: &[u8], message: &str) -> Option<(usize, usize)> {
     if message.is_empty() {
         return None;
     }
-    let mut r = Reader::new(tail);
-    r.uleb().ok()?; // seq
-    r.uleb().ok()?; // start op
-    r.sleb().ok()?; // time
-    let start = r.position();
+    let start = message_offset(tail)?;
+    let mut r = Reader::new(tail.get(start..)?);
     // A strict read: the length is written as the encoder writes it.
     let len = r.uleb().ok()?;
     let text = r.take(usize::try_from(len).ok()?).ok()?;
-    (text == message.as_bytes()).then_some((start, r.position()))
+    (text == message.as_bytes()).then_some((start, start + r.position()))
 }
 
 impl ChunkStore {
@@ -241,12 +248,9 @@ impl ChunkStore {
                 let Some(message) = message.filter(|m| !m.is_empty()) else {
                     return false;
                 };
-                // The message goes after seq, start op and time.
-                let mut r = Reader::new(rest);
-                let (Ok(_), Ok(_), Ok(_)) = (r.uleb(), r.uleb(), r.sleb()) else {
+                let Some((before, after)) = message_offset(rest).map(|at| rest.split_at(at)) else {
                     return false;
                 };
-                let (before, after) = rest.split_at(r.position());
                 let field = leb128::u64_len(message.len() as u64) + message.len();
                 let tail_len = rest.len() + field;
                 out.reserve_exact(start_len(deps, actor, tail_len) + tail_len);
@@ -406,8 +410,7 @@ mod tests {
         fn message(chunk: &[u8], d: &[ChangeHash], actor: &ActorId) -> Option<String> {
             let start = canonical_start(chunk, d.len(), actor.as_bytes().len())?;
             let tail = chunk.get(start..)?;
-            let mut r = Reader::new(tail);
-            let _ = (r.uleb().ok()?, r.uleb().ok()?, r.sleb().ok()?);
+            let mut r = Reader::new(tail.get(message_offset(tail)?..)?);
             r.string().ok().map(str::to_owned)
         }
         fn check(store: &ChunkStore, kept: &Kept<'_>, actor: &ActorId, n: usize) {
