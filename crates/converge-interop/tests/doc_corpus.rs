@@ -127,3 +127,36 @@ fn fixtures_load_alike() {
         }
     }
 }
+
+/// The changes a loaded document hands out are the oracle's: same hashes, chunk bytes and
+/// messages. essay.amrg tags every change with a message (10 distinct texts); converge
+/// rebuilds its changes from the document chunk, stores them without what its graph and its
+/// message table hold, and writes that back on read.
+#[test]
+fn changes_of_a_loaded_document_match_the_oracle() {
+    let bytes = std::fs::read(corpus("real-docs").join("essay.amrg")).expect("read essay");
+    let oracle = oracle_load(&bytes).expect("oracle loads");
+    let ours = Document::load(&bytes).expect("converge loads");
+    let theirs: std::collections::HashMap<[u8; 32], automerge::Change> = oracle
+        .get_changes(&[])
+        .into_iter()
+        .map(|c| (c.hash().0, c))
+        .collect();
+    let mine = ours.get_changes(&[]);
+    assert_eq!(mine.len(), theirs.len());
+    let mut with_message = 0;
+    for change in &mine {
+        let other = theirs
+            .get(&change.hash().0)
+            .unwrap_or_else(|| panic!("{:?}: not in the oracle", change.hash()));
+        assert_eq!(
+            change.bytes().as_ref(),
+            other.raw_bytes(),
+            "{:?}",
+            change.hash()
+        );
+        assert_eq!(change.message(), other.message(), "{:?}", change.hash());
+        with_message += usize::from(change.message().is_some());
+    }
+    assert!(with_message > 200_000, "{with_message}");
+}
