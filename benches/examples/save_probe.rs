@@ -211,9 +211,9 @@ fn explain(a: &[u8], b: &[u8]) {
         println!("change {i}: {:?} vs {:?}", da.changes[i], db.changes[i]);
     }
     println!("ops {} vs {}", da.ops.len(), db.ops.len());
-    if let Some(i) = da.ops.iter().zip(&db.ops).position(|(x, y)| x != y) {
+    if let Some(i) = da.ops.iter().zip(db.ops.iter()).position(|(x, y)| x != y) {
         for j in i.saturating_sub(2)..(i + 3).min(da.ops.len()) {
-            println!("op {j}: {:?}\n   vs {:?}", da.ops[j], db.ops[j]);
+            println!("op {j}: {:?}\n   vs {:?}", da.ops.get(j), db.ops.get(j));
         }
     }
 }

@@ -14,8 +14,8 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use converge_encoding::{
-    Action, ActorId, Change, ChangeHash, DocChange, DocOp, DocumentChunk, ElemId, HeadsCheck, Key,
-    ObjId, OpId, OpIdStats, RebuiltChunk, RebuiltChunkSink, ValueRef,
+    Action, ActorId, Change, ChangeHash, DocChange, DocOps, DocumentChunk, ElemId, HeadsCheck,
+    KeyRef, ObjId, OpId, OpIdStats, RebuiltChunk, RebuiltChunkSink, ScalarValue, ValueRef,
 };
 
 use crate::actor_ops::ActorOps;
@@ -161,23 +161,6 @@ impl IdIndex {
                     .collect()
             }
         }
-    }
-}
-
-/// Whether the decoded ops still to build from, `len` of them in an allocation of `capacity`,
-/// should give memory back. A large allocation (the allocator maps it on its own, and shrinks
-/// it in place) shrinks whenever a 32nd of it is free, so the ops and the growing op set are
-/// never both whole: shrinking only at half left godot-thread's peak at its middle, the
-/// whole 973 MB of decoded ops beside half the op set (1,339 MB; an eighth: 1,136 MB; a
-/// 32nd: 1,085 MB, about 100 shrinks). A smaller one shrinks at half, so the copies a shrink
-/// may make stay linear in all.
-fn should_shrink(capacity: usize, len: usize) -> bool {
-    const LARGE: usize = (64 << 20) / std::mem::size_of::<DocOp>();
-    let free = capacity - len;
-    if capacity >= LARGE {
-        free >= capacity / 32
-    } else {
-        capacity > 2 * len + 4096
     }
 }
 
@@ -368,13 +351,12 @@ impl Document {
     /// sequence element's other ops right after it, successors ascending, increments signed,
     /// make ops valueless), so that its columns are what a save would write.
     ///
-    /// The decoded ops are consumed as the op set grows: they are taken from the end of the
-    /// reversed vector, whose allocation shrinks as it empties (for a large document the two
-    /// would otherwise both be whole at the end: godot-thread's 9.4M decoded ops are ~1 GB).
+    /// The decoded ops are consumed a block at a time as the op set grows, so that the two
+    /// are never both whole (godot-thread's 9.4M decoded ops are 450 MB).
     fn build(
         &self,
         actors: &[ActorId],
-        mut doc_ops: Vec<DocOp>,
+        doc_ops: DocOps,
         stats: &OpIdStats,
     ) -> Option<(OpSet, bool)> {
         let mut set = OpSet::new(self.ops.encoding);
@@ -396,90 +378,87 @@ impl Document {
         let mut prev_obj: Option<Option<OpId>> = None;
         let mut prev_key: Option<u32> = None;
         let mut last_elem = NONE;
-        doc_ops.reverse();
-        while let Some(op) = doc_ops.pop() {
-            if should_shrink(doc_ops.capacity(), doc_ops.len()) {
-                doc_ops.shrink_to_fit();
-            }
-            let id = map_id(op.id)?;
-            let this_obj = match op.obj {
-                ObjId::Root => None,
-                ObjId::Op(o) => Some(o),
-            };
-            if prev_obj != Some(this_obj) {
-                in_order &= prev_obj.is_none_or(|p| p < this_obj);
-                prev_obj = Some(this_obj);
-                prev_key = None;
-                last_elem = NONE;
-            }
-            in_order &= op.succ.windows(2).all(|w| w[0] <= w[1]);
-            let obj = match op.obj {
-                ObjId::Root => 0,
-                ObjId::Op(o) => match set.ops.get(ids.get(map_id(o)?)? as usize)?.value {
-                    StoredValue::Object(o) => o.get(),
+        for block in doc_ops.into_blocks() {
+            for op in block.iter() {
+                let id = map_id(op.id)?;
+                let this_obj = match op.obj {
+                    ObjId::Root => None,
+                    ObjId::Op(o) => Some(o),
+                };
+                if prev_obj != Some(this_obj) {
+                    in_order &= prev_obj.is_none_or(|p| p < this_obj);
+                    prev_obj = Some(this_obj);
+                    prev_key = None;
+                    last_elem = NONE;
+                }
+                in_order &= op.succ.windows(2).all(|w| w[0] <= w[1]);
+                let obj = match op.obj {
+                    ObjId::Root => 0,
+                    ObjId::Op(o) => match set.ops.get(ids.get(map_id(o)?)? as usize)?.value {
+                        StoredValue::Object(o) => o.get(),
+                        _ => return None,
+                    },
+                };
+                let kind = set.objects.get(obj as usize)?.kind;
+                let key = match (op.key, kind.is_sequence()) {
+                    (KeyRef::Map(k), false) if !op.insert => {
+                        if let Some(p) = prev_key {
+                            in_order &= set.keys.get(p as usize).is_some_and(|p| **p <= *k);
+                        }
+                        let key = set.intern_key(k);
+                        prev_key = Some(key);
+                        key
+                    }
+                    (KeyRef::Seq(ElemId::Head), true) if op.insert => HEAD,
+                    (KeyRef::Seq(ElemId::Op(e)), true) => {
+                        let e = ids.get(map_id(e)?)?;
+                        let elem = set.ops.get(e as usize)?;
+                        if !elem.insert || elem.obj != obj {
+                            return None;
+                        }
+                        e
+                    }
                     _ => return None,
-                },
-            };
-            let kind = set.objects.get(obj as usize)?.kind;
-            let key = match (&op.key, kind.is_sequence()) {
-                (Key::Map(k), false) if !op.insert => {
-                    if let Some(p) = prev_key {
-                        in_order &= set.keys.get(p as usize).is_some_and(|p| **p <= **k);
+                };
+                if kind.is_sequence() && !op.insert {
+                    in_order &= key == last_elem;
+                }
+                if op.action == Action::Del {
+                    return None;
+                }
+                if op.action.is_make() && op.value != ValueRef::Null {
+                    in_order = false; // a make op's value is saved as null
+                }
+                let value = match (op.action, op.value) {
+                    (Action::Inc, ValueRef::Uint(u)) => {
+                        in_order = false; // saved as a signed increment
+                        StoredValue::Int(Word::from_u64(u))
                     }
-                    let key = set.intern_key(k);
-                    prev_key = Some(key);
-                    key
+                    (Action::Inc, ValueRef::Int(i)) => StoredValue::Int(Word::from_i64(i)),
+                    (Action::Inc, _) => return None,
+                    (_, ValueRef::Str(s)) => set.store_str(s),
+                    (_, ValueRef::Null) => StoredValue::Null,
+                    (_, v) => set.store_value(&ScalarValue::from(v)),
+                };
+                let idx = set.push_bulk(NewOp {
+                    id,
+                    obj,
+                    key,
+                    insert: op.insert,
+                    action: op.action,
+                    value,
+                    expand: op.expand,
+                    mark_name: op.mark_name.map(String::from),
+                });
+                if !ids.insert(id, idx) {
+                    return None;
                 }
-                (Key::Seq(ElemId::Head), true) if op.insert => HEAD,
-                (Key::Seq(ElemId::Op(e)), true) => {
-                    let e = ids.get(map_id(*e)?)?;
-                    let elem = set.ops.get(e as usize)?;
-                    if !elem.insert || elem.obj != obj {
-                        return None;
-                    }
-                    e
+                if op.insert {
+                    last_elem = idx;
                 }
-                _ => return None,
-            };
-            if kind.is_sequence() && !op.insert {
-                in_order &= key == last_elem;
+                pending.extend(op.succ.iter().map(|&s| (idx, s)));
             }
-            if op.action == Action::Del {
-                return None;
-            }
-            if op.action.is_make() && op.value.as_value_ref() != ValueRef::Null {
-                in_order = false; // a make op's value is saved as null
-            }
-            let value = match (op.action, op.value.as_value_ref()) {
-                (Action::Inc, ValueRef::Uint(u)) => {
-                    in_order = false; // saved as a signed increment
-                    StoredValue::Int(Word::from_u64(u))
-                }
-                (Action::Inc, ValueRef::Int(i)) => StoredValue::Int(Word::from_i64(i)),
-                (Action::Inc, _) => return None,
-                (_, ValueRef::Str(s)) => set.store_str(s),
-                (_, ValueRef::Null) => StoredValue::Null,
-                (_, _) => set.store_value(&op.value.to_scalar()),
-            };
-            let idx = set.push_bulk(NewOp {
-                id,
-                obj,
-                key,
-                insert: op.insert,
-                action: op.action,
-                value,
-                expand: op.expand,
-                mark_name: op.mark_name.map(String::from),
-            });
-            if !ids.insert(id, idx) {
-                return None;
-            }
-            if op.insert {
-                last_elem = idx;
-            }
-            pending.extend(op.succ.iter().map(|&s| (idx, s)));
         }
-        drop(doc_ops);
 
         // Pass 2: successors, in document order; ids that are not stored ops are deletions.
         for (pred, s) in pending {

@@ -497,18 +497,18 @@ impl Document {
 /// mark end (a mark op without a name, id `c@a`) must come after its begin (`(c-1)@a`, a mark
 /// op with a name) in the same object.
 pub(crate) fn check_mark_order(chunk: &DocumentChunk) -> Result<(), DocError> {
-    let mut begins: std::collections::HashMap<OpId, &ObjId> = std::collections::HashMap::new();
-    for op in &chunk.ops {
+    let mut begins: std::collections::HashMap<OpId, ObjId> = std::collections::HashMap::new();
+    for op in chunk.ops.iter() {
         if op.action != Action::Mark {
             continue;
         }
         if op.mark_name.is_some() {
-            begins.insert(op.id, &op.obj);
+            begins.insert(op.id, op.obj);
             continue;
         }
         let begin = OpId::new(op.id.counter.wrapping_sub(1), op.id.actor);
         match begins.get(&begin) {
-            Some(obj) if **obj == op.obj => {}
+            Some(obj) if *obj == op.obj => {}
             Some(_) => {
                 return Err(DocError::InvalidMarkOrder {
                     detail: format!(
@@ -747,15 +747,13 @@ mod tests {
 
         // The root's keys in reverse: the same document, but not laid out as a save does.
         let mut chunk = a.document_chunk();
-        let root_ops = chunk
-            .ops
-            .iter()
-            .take_while(|op| op.obj == ObjId::Root)
-            .count();
-        chunk.ops[..root_ops].sort_by(|x, y| match (&x.key, &y.key) {
+        let mut ops = chunk.ops.to_vec();
+        let root_ops = ops.iter().take_while(|op| op.obj == ObjId::Root).count();
+        ops[..root_ops].sort_by(|x, y| match (&x.key, &y.key) {
             (Key::Map(p), Key::Map(q)) => q.cmp(p),
             _ => std::cmp::Ordering::Equal,
         });
+        chunk.ops = ops.into();
         let shuffled = Document::load(&chunk.encode(true)).unwrap();
         assert!(
             shuffled.saved_columns.is_none(),

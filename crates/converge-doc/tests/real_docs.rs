@@ -27,7 +27,11 @@ fn round_trip(name: &str) {
     if let Ok(orig) = converge_encoding::DocumentChunk::decode(&bytes) {
         let ours = converge_encoding::DocumentChunk::decode(&doc.save_nocompress()).unwrap();
         let same_ops = orig.ops == ours.ops;
-        let first_diff = orig.ops.iter().zip(&ours.ops).position(|(a, b)| a != b);
+        let first_diff = orig
+            .ops
+            .iter()
+            .zip(ours.ops.iter())
+            .position(|(a, b)| a != b);
         println!(
             "{name}: same actors {}, same changes {}, same ops {same_ops} (first diff {first_diff:?}, {} vs {})",
             orig.actors == ours.actors,
@@ -36,7 +40,7 @@ fn round_trip(name: &str) {
             ours.ops.len()
         );
         if let Some(i) = first_diff {
-            println!("  orig {:?}\n  ours {:?}", orig.ops[i], ours.ops[i]);
+            println!("  orig {:?}\n  ours {:?}", orig.ops.get(i), ours.ops.get(i));
         }
     }
     println!(

@@ -7,6 +7,7 @@
 //! for the same content (§7.3 column set and elision; with `compress`, every column of at least
 //! 256 bytes deflated). [`DocumentChunk::reconstruct_changes`] rebuilds the changes (§8).
 
+mod ops;
 mod reconstruct;
 mod writer;
 
@@ -26,6 +27,7 @@ use crate::value::{Action, ScalarValue, ValueRef};
 
 use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
+pub use ops::{DocOpBlock, DocOps};
 pub use reconstruct::{HeadsCheck, OpIdStats, RebuiltChunk, RebuiltChunkSink};
 pub use writer::{
     ChangeColumnsSource, ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsSource,
@@ -110,8 +112,9 @@ pub struct DocumentLimits {
 
 impl Default for DocumentLimits {
     /// 512 MiB inflated, 16 Mi rows (the largest real document we know, `godot-thread`, has
-    /// 9.4 Mi ops). A decoded op takes about 104 bytes, so the row limit bounds memory at a few
-    /// GiB; lower it where untrusted input must stay smaller.
+    /// 9.4 Mi ops). A decoded op takes 48 bytes (more with its successors, a value longer than
+    /// 14 bytes or a mark name), so the row limit bounds memory at a few GiB; lower it where
+    /// untrusted input must stay smaller.
     fn default() -> Self {
         DocumentLimits {
             max_inflated_bytes: 512 << 20,
@@ -295,8 +298,8 @@ pub struct DocumentChunk {
     pub heads: Vec<ChangeHash>,
     /// Change metadata in document (topological) order.
     pub changes: Vec<DocChange>,
-    /// Stored ops in document order (spec format.md §7.4).
-    pub ops: Vec<DocOp>,
+    /// Stored ops in document order (spec format.md §7.4), compactly.
+    pub ops: DocOps,
     /// The index in [`DocumentChunk::changes`] of each head, or `None` when the chunk omitted
     /// them (older writers; never `None` without heads). Not validated on read, as in the
     /// reference.
@@ -603,7 +606,7 @@ impl DocumentChunk {
             actors,
             heads: heads.iter().map(|(h, _)| *h).collect(),
             changes,
-            ops,
+            ops: DocOps::from(ops),
             head_indexes: Some(heads.iter().map(|(_, i)| *i as u64).collect()),
             encoded: None,
         }
@@ -927,7 +930,7 @@ fn decode_ops(
     cols: &Columns,
     n_actors: usize,
     limits: DocumentLimits,
-) -> Result<(Vec<DocOp>, Shape), DecodeError> {
+) -> Result<(DocOps, Shape), DecodeError> {
     use op_col::*;
     let n = count_rows(cols.get(ACTION), limits.max_rows, "ops")?;
     let mut obj_actor = rle_u64(cols, OBJ_ACTOR);
@@ -951,7 +954,8 @@ fn decode_ops(
     let (mut any_obj, mut any_key_actor, mut any_key_counter, mut any_key_string) =
         (false, false, false, false);
     let (mut any_expand, mut any_mark, mut values_canonical) = (false, false, true);
-    let mut out = Vec::with_capacity(n as usize);
+    let mut out = DocOps::with_capacity(n as usize);
+    let mut succ: Vec<OpId> = Vec::new();
     for i in 0..n {
         let obj = match (
             obj_actor.next(OBJ_ACTOR, n, i)?,
@@ -973,9 +977,9 @@ fn decode_ops(
             key_counter.next(KEY_COUNTER, n, i)?,
             key_string.next(KEY_STRING, n, i)?,
         ) {
-            (None, None, Some(s)) => Key::Map(s.to_owned()),
-            (None, Some(0), None) => Key::Seq(ElemId::Head),
-            (Some(a), Some(c), None) => Key::Seq(ElemId::Op(OpId::new(
+            (None, None, Some(s)) => KeyRef::Map(s),
+            (None, Some(0), None) => KeyRef::Seq(ElemId::Head),
+            (Some(a), Some(c), None) => KeyRef::Seq(ElemId::Op(OpId::new(
                 counter_u32(c, "key counter", i)?,
                 actor_index(a, n_actors)?,
             ))),
@@ -997,7 +1001,6 @@ fn decode_ops(
         let raw = value_raw.take(len)?;
         let value_ref = ValueRef::decode_raw(meta, raw, false)?;
         values_canonical &= value_is_canonical(value_ref, raw.len());
-        let value = DocValue::from(value_ref);
         let sc = non_null(succ_count.next(SUCC_COUNT, n, i)?, "succ count", i)?;
         succ_items += sc;
         if succ_items > limits.max_rows as u64 {
@@ -1006,7 +1009,7 @@ fn decode_ops(
                 limit: limits.max_rows as u64,
             });
         }
-        let mut succ: SmallVec<[OpId; 2]> = SmallVec::new();
+        succ.clear();
         for _ in 0..sc {
             let a = non_null(succ_actor.next(SUCC_ACTOR, succ_items, i)?, "succ actor", i)?;
             let c = non_null(
@@ -1020,23 +1023,23 @@ fn decode_ops(
             ));
         }
         let exp = expand.next(EXPAND, n, i)?;
-        let name = mark_name.next(MARK_NAME, n, i)?.map(Box::from);
+        let name = mark_name.next(MARK_NAME, n, i)?;
         any_obj |= obj != ObjId::Root;
         match key {
-            Key::Map(_) => any_key_string = true,
-            Key::Seq(ElemId::Head) => any_key_counter = true,
-            Key::Seq(ElemId::Op(_)) => (any_key_actor, any_key_counter) = (true, true),
+            KeyRef::Map(_) => any_key_string = true,
+            KeyRef::Seq(ElemId::Head) => any_key_counter = true,
+            KeyRef::Seq(ElemId::Op(_)) => (any_key_actor, any_key_counter) = (true, true),
         }
         any_expand |= exp;
         any_mark |= name.is_some();
-        out.push(DocOp {
+        out.push(DocOpRef {
             id,
             obj,
             key,
             insert: ins,
             action: act,
-            value,
-            succ,
+            value: value_ref,
+            succ: &succ,
             expand: exp,
             mark_name: name,
         });
@@ -1122,22 +1125,16 @@ fn encode_changes(changes: &[DocChange]) -> Vec<(u32, Vec<u8>)> {
     w.finish()
 }
 
-fn encode_ops(ops: &[DocOp]) -> Vec<(u32, Vec<u8>)> {
+fn encode_ops(ops: &DocOps) -> Vec<(u32, Vec<u8>)> {
     let mut w = OpColumnsWriter::new();
     let mut rows = Vec::with_capacity(ops.len().min(1024));
-    for block in ops.chunks(1024) {
+    let mut all = ops.iter();
+    loop {
         rows.clear();
-        rows.extend(block.iter().map(|op| DocOpRef {
-            id: op.id,
-            obj: op.obj,
-            key: KeyRef::of(&op.key),
-            insert: op.insert,
-            action: op.action,
-            value: op.value.as_value_ref(),
-            succ: &op.succ,
-            expand: op.expand,
-            mark_name: op.mark_name.as_deref(),
-        }));
+        rows.extend(all.by_ref().take(1024));
+        if rows.is_empty() {
+            break;
+        }
         w.push_rows(&rows);
     }
     w.finish()

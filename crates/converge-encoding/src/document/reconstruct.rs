@@ -7,10 +7,11 @@
 use crate::change::{Change, ChangeOpRef, ChangeParts};
 use crate::error::DecodeError;
 use crate::ids::KeyRef;
-use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
+use crate::ids::{ActorId, ChangeHash, ElemId, ObjId, OpId};
 use crate::value::Action;
 
-use super::{DocOp, DocumentChunk, ValueRef};
+use super::ops::OpHead;
+use super::{DocOps, DocumentChunk, ValueRef};
 
 /// Whether [`DocumentChunk::reconstruct_changes_with`] checks the stored heads, like the
 /// reference's `VerificationMode`.
@@ -94,7 +95,7 @@ impl Rebuilt {
 
 /// Rebuilds preds and deletions: one pass over the groups of the document order; per group,
 /// its successor entries sorted by id are matched against its ops.
-pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
+pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
     let mut id_ranges: Vec<(u32, u32, u64)> = vec![(u32::MAX, 0, 0); n_actors];
     let mut succ_ids = 0u64;
     let mut mark_ops = 0u64;
@@ -117,17 +118,18 @@ pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
     // (succ id, lister position, lister id) of one group, and (op id, position) of its ops.
     let mut entries: Vec<(OpId, usize, OpId)> = Vec::new();
     let mut members: Vec<(OpId, usize)> = Vec::new();
+    // One group's ops.
+    let mut group: Vec<OpHead<'_>> = Vec::new();
+    let mut all = ops.heads().peekable();
     let mut start = 0;
-    while let Some(first) = ops.get(start) {
-        let gk = group_key(first);
-        let len = ops
-            .get(start..)
-            .unwrap_or_default()
-            .iter()
-            .take_while(|op| group_key(op) == gk)
-            .count()
-            .max(1);
-        let group = ops.get(start..start + len).unwrap_or_default();
+    while let Some(first) = all.next() {
+        let gk = group_key(&first);
+        group.clear();
+        group.push(first);
+        while let Some(op) = all.next_if(|op| group_key(op) == gk) {
+            group.push(op);
+        }
+        let len = group.len();
         entries.clear();
         members.clear();
         found_preds.clear();
@@ -212,16 +214,16 @@ pub(crate) fn rebuild_ops(ops: &[DocOp], n_actors: usize) -> Rebuilt {
 /// What groups ops in §8 step 2: a map key, or a sequence element.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum GroupKey<'a> {
-    Key(&'a Key),
+    Key(KeyRef<'a>),
     Elem(OpId),
 }
 
-fn group_key(op: &DocOp) -> (ObjId, GroupKey<'_>) {
+fn group_key<'a>(op: &OpHead<'a>) -> (ObjId, GroupKey<'a>) {
     if op.insert {
         (op.obj, GroupKey::Elem(op.id))
     } else {
-        match &op.key {
-            Key::Seq(ElemId::Op(e)) => (op.obj, GroupKey::Elem(*e)),
+        match op.key {
+            KeyRef::Seq(ElemId::Op(e)) => (op.obj, GroupKey::Elem(e)),
             k => (op.obj, GroupKey::Key(k)),
         }
     }
@@ -307,12 +309,7 @@ impl ActorOps {
 
 pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLayout, DecodeError> {
     let n_actors = doc.actors.len();
-    let ids = || {
-        doc.ops
-            .iter()
-            .map(|op| op.id)
-            .chain(rebuilt.dels.iter().map(|d| d.id))
-    };
+    let ids = || doc.ops.ids().chain(rebuilt.dels.iter().map(|d| d.id));
     // Counters are dense per actor in real documents: each actor's ids go to a table indexed
     // by `counter - min` (no sort); thinly spread ids are sorted instead.
     let mut by_actor: Vec<ActorOps> = rebuilt
@@ -749,19 +746,19 @@ impl DocumentChunk {
             let pred = rebuilt.preds(i);
             return Some(ChangeOpRef {
                 obj: op.obj,
-                key: KeyRef::of(&op.key),
+                key: op.key,
                 insert: op.insert,
                 action: op.action,
-                value: op.value.as_value_ref(),
+                value: op.value,
                 pred,
                 expand: op.expand,
-                mark_name: op.mark_name.as_deref(),
+                mark_name: op.mark_name,
             });
         }
         let d = rebuilt.dels.get(i.checked_sub(self.ops.len())?)?;
-        let (obj, group) = group_key(self.ops.get(d.group as usize)?);
+        let (obj, group) = group_key(&self.ops.head(d.group as usize)?);
         let key = match group {
-            GroupKey::Key(key) => KeyRef::of(key),
+            GroupKey::Key(key) => key,
             GroupKey::Elem(elem) => KeyRef::Seq(ElemId::Op(elem)),
         };
         Some(ChangeOpRef {
@@ -781,6 +778,8 @@ impl DocumentChunk {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use crate::document::DocOp;
+    use crate::ids::Key;
 
     fn op(counter: u32, key: Key, insert: bool, succ: Vec<OpId>) -> DocOp {
         DocOp {
@@ -811,7 +810,7 @@ mod tests {
             ];
             let doc = DocumentChunk {
                 actors: vec![crate::ids::ActorId::from_bytes(&[1])],
-                ops,
+                ops: ops.into(),
                 ..DocumentChunk::default()
             };
             let rebuilt = rebuild_ops(&doc.ops, doc.actors.len());
@@ -879,7 +878,8 @@ mod tests {
             op(2, k.clone(), false, vec![OpId::new(3, 0)]),
             op(4, Key::Seq(ElemId::Head), true, vec![OpId::new(5, 0)]),
         ];
-        let rebuilt = rebuild_ops(&ops, 1);
+        let stored = DocOps::from(ops.clone());
+        let rebuilt = rebuild_ops(&stored, 1);
         assert_eq!(rebuilt.dels.len(), 2);
         assert_eq!(rebuilt.preds(1), &[OpId::new(1, 0)]);
         // Op 0 comes before the first op with preds: it has no entry of its own.
@@ -900,7 +900,7 @@ mod tests {
             .unwrap();
         assert_eq!(del5.group, 2);
         assert_eq!(
-            group_key(&ops[del5.group as usize]).1,
+            group_key(&stored.head(del5.group as usize).unwrap()).1,
             GroupKey::Elem(OpId::new(4, 0))
         );
     }

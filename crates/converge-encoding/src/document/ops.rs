@@ -1,0 +1,428 @@
+//! [`DocOps`]: a document chunk's stored ops, kept in 48 bytes each.
+//!
+//! A decoded [`DocOp`] owns its map key, successor list and mark name (104 bytes, more with
+//! heap blocks); a document of millions of ops (godot-thread.amrg has 9.4M) held them all
+//! while its changes were rebuilt, about 1 GB. Here an op is one fixed-size row: ids, a key
+//! that is an element id or an index into its block's map keys, the value (strings of up to
+//! 14 bytes inline), and where its successors start in its block's flat successor list. Rows
+//! live in blocks of [`BLOCK_ROWS`], so a loader can consume them a block at a time.
+
+use crate::document::DocValue;
+use crate::document::writer::DocOpRef;
+use crate::ids::{ElemId, Key, KeyRef, ObjId, OpId};
+use crate::value::Action;
+
+use super::DocOp;
+
+/// Rows per block: 48 MiB of rows, above the largest size glibc's malloc serves from its heap
+/// (32 MiB), so that a block a loader has read and dropped goes back to the system at once.
+/// (Tests use small blocks, so that their documents span several.)
+#[cfg(not(test))]
+pub(crate) const BLOCK_ROWS: usize = 1 << 20;
+#[cfg(test)]
+pub(crate) const BLOCK_ROWS: usize = 1 << 6;
+
+/// What a row's `key` field holds.
+const KEY_MAP: u8 = 0;
+const KEY_HEAD: u8 = 1;
+const KEY_ELEM: u8 = 2;
+
+/// One op (48 bytes).
+#[derive(Clone, Debug)]
+struct Row {
+    id: OpId,
+    /// The object's id; unused for the root.
+    obj: OpId,
+    /// A sequence element's id, or (for a map key) the index of the key in the block's
+    /// `keys` in `counter`.
+    key: OpId,
+    value: DocValue,
+    /// Where its successors start in the block's `succ` (they end where the next row's do).
+    succ_start: u32,
+    action: Action,
+    /// How many successors it has, [`MANY`] for that many or more (then they end where the
+    /// next row's start).
+    succ_len: u8,
+    /// `KEY_MAP`, `KEY_HEAD` or `KEY_ELEM`.
+    key_kind: u8,
+    /// Bit 0: insert; bit 1: expand; bit 2: the object is the root; bit 3: has a mark name.
+    flags: u8,
+}
+
+const MANY: u8 = u8::MAX;
+
+const INSERT: u8 = 1;
+const EXPAND: u8 = 2;
+const ROOT: u8 = 4;
+const MARK: u8 = 8;
+
+/// An op's id, what it addresses, and its successors: what grouping ops by key needs.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OpHead<'a> {
+    pub(crate) id: OpId,
+    pub(crate) obj: ObjId,
+    pub(crate) key: KeyRef<'a>,
+    pub(crate) insert: bool,
+    pub(crate) action: Action,
+    pub(crate) succ: &'a [OpId],
+}
+
+/// Up to 2²⁰ consecutive ops of a [`DocOps`], with what they refer to.
+#[derive(Clone, Debug, Default)]
+pub struct DocOpBlock {
+    rows: Vec<Row>,
+    /// The rows' successors, back to back.
+    succ: Vec<OpId>,
+    /// Map keys; consecutive rows with the same key share one entry.
+    keys: Vec<Box<str>>,
+    /// (row, name) of the rows with a mark name, by row.
+    mark_names: Vec<(u32, Box<str>)>,
+}
+
+impl DocOpBlock {
+    /// The number of ops in the block.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the block has no ops.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The block's `k`-th op.
+    #[inline]
+    pub fn get(&self, k: usize) -> Option<DocOpRef<'_, '_>> {
+        let head = self.head(k)?;
+        let row = self.rows.get(k)?;
+        let mark_name = if row.flags & MARK != 0 {
+            self.mark_names
+                .binary_search_by_key(&(k as u32), |m| m.0)
+                .ok()
+                .and_then(|i| self.mark_names.get(i))
+                .map(|m| &*m.1)
+        } else {
+            None
+        };
+        Some(DocOpRef {
+            id: head.id,
+            obj: head.obj,
+            key: head.key,
+            insert: head.insert,
+            action: head.action,
+            value: row.value.as_value_ref(),
+            succ: head.succ,
+            expand: row.flags & EXPAND != 0,
+            mark_name,
+        })
+    }
+
+    /// What the block's `k`-th op addresses, without its value.
+    #[inline]
+    pub(crate) fn head(&self, k: usize) -> Option<OpHead<'_>> {
+        let row = self.rows.get(k)?;
+        let start = row.succ_start as usize;
+        let end = if row.succ_len == MANY {
+            self.rows
+                .get(k + 1)
+                .map_or(self.succ.len(), |next| next.succ_start as usize)
+        } else {
+            start + usize::from(row.succ_len)
+        };
+        let key = match row.key_kind {
+            KEY_MAP => KeyRef::Map(self.keys.get(row.key.counter as usize).map_or("", |k| &**k)),
+            KEY_HEAD => KeyRef::Seq(ElemId::Head),
+            _ => KeyRef::Seq(ElemId::Op(row.key)),
+        };
+        Some(OpHead {
+            id: row.id,
+            obj: if row.flags & ROOT != 0 {
+                ObjId::Root
+            } else {
+                ObjId::Op(row.obj)
+            },
+            key,
+            insert: row.flags & INSERT != 0,
+            action: row.action,
+            succ: self.succ.get(start..end).unwrap_or_default(),
+        })
+    }
+
+    /// The block's ops in order.
+    pub fn iter(&self) -> impl Iterator<Item = DocOpRef<'_, '_>> + '_ {
+        (0..self.rows.len()).filter_map(move |k| self.get(k))
+    }
+
+    fn push(&mut self, op: DocOpRef<'_, '_>, value: DocValue) {
+        let k = self.rows.len() as u32;
+        let (key_kind, key) = match op.key {
+            KeyRef::Map(s) => {
+                if self.keys.last().is_none_or(|last| **last != *s) {
+                    self.keys.push(s.into());
+                }
+                (KEY_MAP, OpId::new(self.keys.len() as u32 - 1, 0))
+            }
+            KeyRef::Seq(ElemId::Head) => (KEY_HEAD, OpId::default()),
+            KeyRef::Seq(ElemId::Op(e)) => (KEY_ELEM, e),
+        };
+        let (obj, root) = match op.obj {
+            ObjId::Root => (OpId::default(), ROOT),
+            ObjId::Op(o) => (o, 0),
+        };
+        let mut flags = root;
+        if op.insert {
+            flags |= INSERT;
+        }
+        if op.expand {
+            flags |= EXPAND;
+        }
+        if let Some(name) = op.mark_name {
+            flags |= MARK;
+            self.mark_names.push((k, name.into()));
+        }
+        self.rows.push(Row {
+            id: op.id,
+            obj,
+            key,
+            value,
+            succ_start: self.succ.len() as u32,
+            action: op.action,
+            succ_len: u8::try_from(op.succ.len()).unwrap_or(MANY),
+            key_kind,
+            flags,
+        });
+        self.succ.extend_from_slice(op.succ);
+    }
+}
+
+/// A document chunk's stored ops in document order (spec format.md §7.4), 48 bytes each
+/// plus their successors, long values and map keys (see the module docs). Read them as
+/// [`DocOpRef`]s; [`DocOps::to_vec`] gives owned [`DocOp`]s.
+#[derive(Clone, Default)]
+pub struct DocOps {
+    blocks: Vec<DocOpBlock>,
+    len: usize,
+    /// How many ops the builder expects in all: a new block reserves room for its share.
+    expected: usize,
+}
+
+impl DocOps {
+    /// No ops.
+    pub fn new() -> Self {
+        DocOps::default()
+    }
+
+    /// No ops, with room planned for `n` (a block's rows are reserved as the block starts).
+    pub fn with_capacity(n: usize) -> Self {
+        DocOps {
+            expected: n,
+            ..DocOps::default()
+        }
+    }
+
+    /// The number of ops.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no ops.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The `i`-th op.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<DocOpRef<'_, '_>> {
+        self.blocks.get(i / BLOCK_ROWS)?.get(i % BLOCK_ROWS)
+    }
+
+    /// The `i`-th op's head.
+    #[inline]
+    pub(crate) fn head(&self, i: usize) -> Option<OpHead<'_>> {
+        self.blocks.get(i / BLOCK_ROWS)?.head(i % BLOCK_ROWS)
+    }
+
+    /// The ops' heads, in order.
+    pub(crate) fn heads(&self) -> impl Iterator<Item = OpHead<'_>> + '_ {
+        self.blocks
+            .iter()
+            .flat_map(|b| (0..b.rows.len()).filter_map(move |k| b.head(k)))
+    }
+
+    /// The ops' ids, in order.
+    pub fn ids(&self) -> impl Iterator<Item = OpId> + '_ {
+        self.blocks.iter().flat_map(|b| b.rows.iter().map(|r| r.id))
+    }
+
+    /// The ops in order.
+    pub fn iter(&self) -> impl Iterator<Item = DocOpRef<'_, '_>> + '_ {
+        self.blocks.iter().flat_map(DocOpBlock::iter)
+    }
+
+    /// Appends an op.
+    pub fn push(&mut self, op: DocOpRef<'_, '_>) {
+        self.push_with_value(op, DocValue::from(op.value));
+    }
+
+    /// Appends `op` with `value` (its value, already in stored form).
+    pub(crate) fn push_with_value(&mut self, op: DocOpRef<'_, '_>, value: DocValue) {
+        if self
+            .blocks
+            .last()
+            .is_none_or(|b| b.rows.len() >= BLOCK_ROWS)
+        {
+            let mut block = DocOpBlock::default();
+            block
+                .rows
+                .reserve_exact(self.expected.saturating_sub(self.len).min(BLOCK_ROWS));
+            self.blocks.push(block);
+        }
+        if let Some(block) = self.blocks.last_mut() {
+            block.push(op, value);
+            self.len += 1;
+        }
+    }
+
+    /// The ops as owned [`DocOp`]s.
+    pub fn to_vec(&self) -> Vec<DocOp> {
+        self.iter().map(DocOp::from).collect()
+    }
+
+    /// The blocks, in order, for a reader that drops each once it has read it.
+    pub fn into_blocks(self) -> std::vec::IntoIter<DocOpBlock> {
+        self.blocks.into_iter()
+    }
+}
+
+impl DocOp {
+    /// The op, borrowed.
+    pub fn as_ref(&self) -> DocOpRef<'_, '_> {
+        DocOpRef {
+            id: self.id,
+            obj: self.obj,
+            key: KeyRef::of(&self.key),
+            insert: self.insert,
+            action: self.action,
+            value: self.value.as_value_ref(),
+            succ: &self.succ,
+            expand: self.expand,
+            mark_name: self.mark_name.as_deref(),
+        }
+    }
+}
+
+impl From<DocOpRef<'_, '_>> for DocOp {
+    fn from(op: DocOpRef<'_, '_>) -> Self {
+        DocOp {
+            id: op.id,
+            obj: op.obj,
+            key: match op.key {
+                KeyRef::Map(s) => Key::Map(s.to_owned()),
+                KeyRef::Seq(e) => Key::Seq(e),
+            },
+            insert: op.insert,
+            action: op.action,
+            value: DocValue::from(op.value),
+            succ: op.succ.iter().copied().collect(),
+            expand: op.expand,
+            mark_name: op.mark_name.map(Box::from),
+        }
+    }
+}
+
+impl From<Vec<DocOp>> for DocOps {
+    fn from(ops: Vec<DocOp>) -> Self {
+        ops.into_iter().collect()
+    }
+}
+
+impl FromIterator<DocOp> for DocOps {
+    fn from_iter<I: IntoIterator<Item = DocOp>>(iter: I) -> Self {
+        let mut out = DocOps::new();
+        for op in iter {
+            out.push_with_value(op.as_ref(), op.value.clone());
+        }
+        out
+    }
+}
+
+impl PartialEq for DocOps {
+    fn eq(&self, other: &Self) -> bool {
+        self.len == other.len && self.iter().eq(other.iter())
+    }
+}
+
+impl std::fmt::Debug for DocOps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::value::ScalarValue;
+
+    #[test]
+    fn a_row_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<Row>(), 48);
+    }
+
+    fn op(i: u32) -> DocOp {
+        DocOp {
+            id: OpId::new(i + 1, i % 3),
+            obj: if i.is_multiple_of(5) {
+                ObjId::Root
+            } else {
+                ObjId::Op(OpId::new(i, 1))
+            },
+            key: match i % 4 {
+                0 => Key::Map(format!("k{}", i / 8)),
+                1 => Key::Seq(ElemId::Head),
+                _ => Key::Seq(ElemId::Op(OpId::new(i, 2))),
+            },
+            insert: i.is_multiple_of(2),
+            action: if i.is_multiple_of(7) {
+                Action::Mark
+            } else {
+                Action::Set
+            },
+            value: DocValue::from(if i.is_multiple_of(3) {
+                ScalarValue::Str("a string longer than fourteen bytes".into())
+            } else {
+                ScalarValue::Int(i64::from(i))
+            }),
+            succ: (0..if i == 77 || i == BLOCK_ROWS as u32 - 1 {
+                300
+            } else {
+                i % 3
+            })
+                .map(|s| OpId::new(i + 10 + s, 0))
+                .collect(),
+            expand: i.is_multiple_of(6),
+            mark_name: (i.is_multiple_of(7)).then(|| format!("m{i}").into()),
+        }
+    }
+
+    #[test]
+    fn ops_read_back_as_pushed_across_blocks() {
+        let n = 3 * BLOCK_ROWS as u32 + 10;
+        let ops: Vec<DocOp> = (0..n).map(op).collect();
+        let stored = DocOps::from(ops.clone());
+        assert_eq!(stored.len(), ops.len());
+        assert_eq!(stored.to_vec(), ops);
+        assert!(stored.ids().eq(ops.iter().map(|o| o.id)));
+        for i in [0, 1, 7, BLOCK_ROWS - 1, BLOCK_ROWS, ops.len() - 1] {
+            assert_eq!(DocOp::from(stored.get(i).unwrap()), ops[i], "op {i}");
+        }
+        assert!(stored.get(ops.len()).is_none());
+        let blocks: Vec<usize> = stored.clone().into_blocks().map(|b| b.len()).collect();
+        assert_eq!(blocks, [BLOCK_ROWS, BLOCK_ROWS, BLOCK_ROWS, 10]);
+        let mut refs = DocOps::new();
+        for o in &ops {
+            refs.push(o.as_ref());
+        }
+        assert_eq!(refs, stored);
+    }
+}
