@@ -134,8 +134,11 @@ pub fn generate_sync_message<D: SyncDoc + ?Sized>(
         return Some(reset_message(our_heads));
     }
 
-    // 4. changes to send
+    // 4. changes to send. A whole document counts as sending every change up to our heads
+    // (`sent_document`, none for an empty document).
     let mut sent: Vec<ChangeHash> = Vec::new();
+    let mut sent_document: Option<Vec<ChangeHash>> = None;
+    let whole = || (!our_heads.is_empty()).then(|| our_heads.clone());
     let mut payload: Vec<Bytes> = Vec::new();
     let supports_v2 = state.peer_supports_v2();
     if !state.peer_read_only
@@ -144,15 +147,25 @@ pub fn generate_sync_message<D: SyncDoc + ?Sized>(
         {
             let send_doc = state.their_heads.as_ref().is_some_and(Vec::is_empty) && supports_v2;
             if send_doc {
-                sent = doc.changes_since(&[]);
+                sent_document = whole();
                 payload.push(Bytes::from(doc.save_document()));
             } else {
-                let hashes: Vec<ChangeHash> = hashes_to_send(doc, their_have, their_need)
+                let mut hashes: Vec<ChangeHash> = hashes_to_send(doc, their_have, their_need)
                     .into_iter()
                     .filter(|h| !state.sent_hashes.contains(h))
                     .collect();
+                if let Some(heads) = &state.sent_document
+                    && !hashes.is_empty()
+                {
+                    let candidates: BTreeSet<ChangeHash> = hashes.iter().copied().collect();
+                    let already: BTreeSet<ChangeHash> = doc
+                        .ancestors_among(heads, &candidates)
+                        .into_iter()
+                        .collect();
+                    hashes.retain(|h| !already.contains(h));
+                }
                 if hashes.len() > doc.num_changes() / 3 && supports_v2 {
-                    sent = doc.changes_since(&[]);
+                    sent_document = whole();
                     payload.push(Bytes::from(doc.save_document()));
                 } else {
                     let chunks: Vec<Bytes> =
@@ -173,7 +186,7 @@ pub fn generate_sync_message<D: SyncDoc + ?Sized>(
     // 5. suppression
     if state.last_sent_heads == our_heads && state.have_responded {
         let they_are_current = state.their_heads.as_ref() == Some(&our_heads);
-        if (they_are_current || state.read_only) && sent.is_empty() {
+        if (they_are_current || state.read_only) && sent.is_empty() && sent_document.is_none() {
             return None;
         }
         if state.in_flight {
@@ -190,6 +203,10 @@ pub fn generate_sync_message<D: SyncDoc + ?Sized>(
         state.sent_hashes = sent.into_iter().collect();
     } else {
         state.sent_hashes.extend(sent);
+    }
+    if sent_document.is_some() {
+        // Our heads only grow: the newer document covers the older one.
+        state.sent_document = sent_document;
     }
 
     // 7. flags and heads
@@ -306,6 +323,7 @@ pub fn receive_sync_message<D: SyncDoc + ?Sized>(
         });
         if flags.contains(MessageFlags::SYNC_RESET) {
             state.sent_hashes.clear();
+            state.sent_document = None;
         }
         state.peer_read_only = flags.contains(MessageFlags::READ_ONLY);
     }
@@ -332,17 +350,23 @@ pub fn receive_sync_message<D: SyncDoc + ?Sized>(
         .collect();
 
     // 4. forget what they now have
-    if !state.sent_hashes.is_empty() && has_all_of(&known_heads, &doc.heads()) {
-        // They have all we have. We only ever send (and so list here) changes we have, so
-        // they are all ancestors of our heads: the walk below would remove them all.
-        state.sent_hashes.clear();
-    } else if !state.sent_hashes.is_empty() {
-        let acknowledged = doc.ancestors_among(&known_heads, &state.sent_hashes);
-        if acknowledged.len() == state.sent_hashes.len() {
+    if !state.sent_hashes.is_empty() || state.sent_document.is_some() {
+        if has_all_of(&known_heads, &doc.heads()) {
+            // They have all we have. We only ever send (and so list here) changes we have,
+            // so they are all ancestors of our heads: the walk below would remove them all.
             state.sent_hashes.clear();
+            state.sent_document = None;
         } else {
-            for h in acknowledged {
-                state.sent_hashes.remove(&h);
+            forget_acknowledged_document(doc, state, &known_heads);
+            if !state.sent_hashes.is_empty() {
+                let acknowledged = doc.ancestors_among(&known_heads, &state.sent_hashes);
+                if acknowledged.len() == state.sent_hashes.len() {
+                    state.sent_hashes.clear();
+                } else {
+                    for h in acknowledged {
+                        state.sent_hashes.remove(&h);
+                    }
+                }
             }
         }
     }
@@ -358,6 +382,7 @@ pub fn receive_sync_message<D: SyncDoc + ?Sized>(
         if message.heads.is_empty() {
             state.last_sent_heads = Vec::new();
             state.sent_hashes.clear();
+            state.sent_document = None;
         }
     } else {
         let mut shared = state.shared_heads.clone();
@@ -372,6 +397,31 @@ pub fn receive_sync_message<D: SyncDoc + ?Sized>(
     state.their_heads = Some(message.heads);
     state.their_need = Some(message.need);
     Ok(())
+}
+
+/// Step 4 for a whole document we sent (`state.sent_document`): forgotten when the peer's
+/// known heads cover its heads. When they cover only part of it, the document's changes are
+/// listed in `sent_hashes` after all, less those the peer acknowledged now, exactly as if
+/// they had been listed when sent (the rest of step 4 then runs on them as usual).
+fn forget_acknowledged_document<D: SyncDoc + ?Sized>(
+    doc: &D,
+    state: &mut SyncState,
+    known_heads: &[ChangeHash],
+) {
+    let Some(heads) = state.sent_document.take() else {
+        return;
+    };
+    if known_heads.is_empty() {
+        state.sent_document = Some(heads);
+        return;
+    }
+    let tips: BTreeSet<ChangeHash> = heads.iter().copied().collect();
+    if doc.ancestors_among(known_heads, &tips).len() == tips.len() {
+        return;
+    }
+    let all: BTreeSet<ChangeHash> = doc.changes_since(&[]).into_iter().collect();
+    let document: BTreeSet<ChangeHash> = doc.ancestors_among(&heads, &all).into_iter().collect();
+    state.sent_hashes.extend(document);
 }
 
 /// Sorts hashes in their order (bytewise), comparing the first 16 bytes as one integer

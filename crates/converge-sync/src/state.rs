@@ -26,6 +26,11 @@ pub struct SyncState {
     pub their_have: Option<Vec<Have>>,
     /// Changes sent this session and not yet acknowledged.
     pub sent_hashes: BTreeSet<ChangeHash>,
+    /// Our heads when we last sent our whole document, until the peer acknowledges them:
+    /// every change up to these heads counts as sent, as if it were in
+    /// [`SyncState::sent_hashes`] (a document of 260k changes is not listed change by
+    /// change; that list was the largest part of such a session's cost after the load).
+    pub sent_document: Option<Vec<ChangeHash>>,
     /// We sent a message and have not received one since.
     pub in_flight: bool,
     /// We have sent at least one message.

@@ -217,3 +217,52 @@ fn changes_to_send_and_count_follow_the_definitions() {
         );
     }
 }
+
+/// A whole document sent to an empty peer is recorded as its heads (`sent_document`), not as
+/// one entry per change; it filters what is sent later exactly as the listed hashes did, and
+/// a reply that acknowledges only part of it lists the rest in `sent_hashes`.
+#[test]
+fn a_sent_document_counts_as_every_change_up_to_its_heads() {
+    let mut a = doc(1, 10);
+    let mut b = Document::new();
+    let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
+    // Handshake: B's first message tells A it is empty and speaks V2.
+    let first = a.generate_sync_message(&mut sa).unwrap();
+    b.receive_sync_message(&mut sb, first).unwrap();
+    let reply = b.generate_sync_message(&mut sb).unwrap();
+    a.receive_sync_message(&mut sa, reply.clone()).unwrap();
+    let whole = a.generate_sync_message(&mut sa).unwrap();
+    assert!(!whole.changes.is_empty());
+    assert_eq!(sa.sent_document.as_deref(), Some(&a.heads()[..]));
+    assert!(sa.sent_hashes.is_empty());
+
+    let hashes = a.changes_since(&[]);
+    let unknown = converge_encoding::ChangeHash([0xee; 32]);
+    // The peer names a head we do not know and needs a change the document held: nothing
+    // is acknowledged, and the needed change was sent already.
+    let mut ask = reply.clone();
+    ask.heads = vec![unknown];
+    ask.need = vec![hashes[3]];
+    let mut sa_ask = sa.clone();
+    a.receive_sync_message(&mut sa_ask, ask).unwrap();
+    assert_eq!(sa_ask.sent_document, sa.sent_document);
+    let next = a.generate_sync_message(&mut sa_ask);
+    assert!(next.is_none_or(|m| m.changes.is_empty()));
+
+    // The peer acknowledges the first five changes only: the other five are listed.
+    let mut partial = reply.clone();
+    partial.heads = vec![hashes[4]];
+    let mut sa_partial = sa.clone();
+    a.receive_sync_message(&mut sa_partial, partial).unwrap();
+    assert_eq!(sa_partial.sent_document, None);
+    let rest: BTreeSet<_> = hashes[5..].iter().copied().collect();
+    assert_eq!(sa_partial.sent_hashes, rest);
+
+    // The whole document acknowledged: nothing is left.
+    b.receive_sync_message(&mut sb, whole).unwrap();
+    let ack = b.generate_sync_message(&mut sb).unwrap();
+    a.receive_sync_message(&mut sa, ack).unwrap();
+    assert_eq!(sa.sent_document, None);
+    assert!(sa.sent_hashes.is_empty());
+    assert_eq!(a.heads(), b.heads());
+}
