@@ -130,6 +130,21 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
             group.push(op);
         }
         let len = group.len();
+        if group.iter().all(|op| op.succ.is_empty()) {
+            // Nothing supersedes these ops (a text's inserted characters, mostly): no preds
+            // to find and no deletions, only the bookkeeping of the general path below.
+            for op in &group {
+                mark_ops += u64::from(op.action == Action::Mark);
+                note(op.id);
+                if pred_ids.is_empty() {
+                    leading += 1;
+                } else {
+                    pred_starts.push(pred_ids.len() as u32);
+                }
+            }
+            start += len;
+            continue;
+        }
         entries.clear();
         members.clear();
         found_preds.clear();
