@@ -385,11 +385,13 @@ pub struct ChangeRef<'a> {
 
 impl<'a> ChangeRef<'a> {
     /// The change's position in graph order.
+    #[inline]
     pub fn index(&self) -> ChangeIdx {
         ChangeIdx(self.idx)
     }
 
     /// The change's hash.
+    #[inline]
     pub fn hash(&self) -> ChangeHash {
         self.graph
             .hashes
@@ -399,6 +401,7 @@ impl<'a> ChangeRef<'a> {
     }
 
     /// The change's actor, as an index into the graph's actors.
+    #[inline]
     pub fn actor_index(&self) -> ActorIdx {
         ActorIdx(
             self.graph
@@ -410,11 +413,13 @@ impl<'a> ChangeRef<'a> {
     }
 
     /// The change's actor.
+    #[inline]
     pub fn actor(&self) -> &'a ActorId {
         self.actor
     }
 
     /// The change's seq.
+    #[inline]
     pub fn seq(&self) -> u64 {
         self.graph
             .change_seq
@@ -423,6 +428,7 @@ impl<'a> ChangeRef<'a> {
     }
 
     /// Counter of the change's first op.
+    #[inline]
     pub fn start_op(&self) -> u64 {
         self.graph
             .start_ops
@@ -432,6 +438,7 @@ impl<'a> ChangeRef<'a> {
     }
 
     /// Counter of the change's last op.
+    #[inline]
     pub fn max_op(&self) -> u64 {
         self.graph
             .max_ops
@@ -441,11 +448,13 @@ impl<'a> ChangeRef<'a> {
     }
 
     /// The change's deps as indexes, in the change's order.
+    #[inline]
     pub fn dep_indexes(&self) -> impl ExactSizeIterator<Item = ChangeIdx> + 'a {
         self.graph.dep_slice(self.idx).iter().map(|&d| ChangeIdx(d))
     }
 
     /// The change's deps, in the change's order.
+    #[inline]
     pub fn deps(&self) -> impl ExactSizeIterator<Item = ChangeHash> + 'a {
         let graph = self.graph;
         graph
@@ -1281,11 +1290,13 @@ impl ChangeGraph {
     // Lookups
 
     /// The number of applied changes.
+    #[inline]
     pub fn len(&self) -> usize {
         self.hashes.len()
     }
 
     /// Whether no change is applied.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.hashes.is_empty()
     }
@@ -1301,6 +1312,7 @@ impl ChangeGraph {
     }
 
     /// An applied change by index.
+    #[inline]
     pub fn change(&self, idx: ChangeIdx) -> Option<ChangeRef<'_>> {
         let actor = self.change_actor.get(idx.get())?;
         Some(ChangeRef {
@@ -1316,6 +1328,7 @@ impl ChangeGraph {
     }
 
     /// The hashes of all applied changes, in graph order.
+    #[inline]
     pub fn hashes(&self) -> &[ChangeHash] {
         &self.hashes
     }
@@ -1337,16 +1350,19 @@ impl ChangeGraph {
     }
 
     /// The largest max op of any applied change (0 if none).
+    #[inline]
     pub fn max_op(&self) -> u64 {
         self.max_op
     }
 
     /// The actors of applied changes, by [`ActorIdx`].
+    #[inline]
     pub fn actors(&self) -> &[ActorId] {
         &self.actors
     }
 
     /// An actor by index.
+    #[inline]
     pub fn actor(&self, actor: ActorIdx) -> Option<&ActorId> {
         self.actors.get(actor.get())
     }
