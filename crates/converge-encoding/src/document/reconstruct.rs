@@ -919,4 +919,60 @@ mod tests {
             GroupKey::Elem(OpId::new(4, 0))
         );
     }
+
+    /// Groups and deletions that span the boundaries of `DocOps` blocks (64 rows in tests):
+    /// one map key overwritten 150 times, each value superseding the one before and the last
+    /// deleted, then 150 inserted elements, every third deleted.
+    #[test]
+    fn groups_spanning_blocks_are_rebuilt() {
+        let n = 150u32;
+        let k = Key::Map("k".into());
+        let mut ops: Vec<DocOp> = (1..=n)
+            .map(|c| op(c, k.clone(), false, vec![OpId::new(c + 1, 0)]))
+            .collect();
+        // The last overwrite's successor (n + 1) is not stored: a deletion.
+        let base = n + 2;
+        ops.extend((0..n).map(|i| {
+            let id = base + 2 * i;
+            let succ = if i.is_multiple_of(3) {
+                vec![OpId::new(id + 1, 0)]
+            } else {
+                vec![]
+            };
+            op(id, Key::Seq(ElemId::Head), true, succ)
+        }));
+        let stored = DocOps::from(ops.clone());
+        assert!(stored.len() > 3 * super::super::ops::BLOCK_ROWS);
+        let rebuilt = rebuild_ops(&stored, 1);
+        for c in 2..=n as usize {
+            assert_eq!(
+                rebuilt.preds(c - 1),
+                &[OpId::new(c as u32 - 1, 0)],
+                "op {c}"
+            );
+        }
+        assert!(rebuilt.preds(0).is_empty());
+        let del = |id: u32| {
+            rebuilt
+                .dels
+                .iter()
+                .find(|d| d.id == OpId::new(id, 0))
+                .copied()
+        };
+        let last = del(n + 1).unwrap();
+        assert_eq!(last.group, 0);
+        assert_eq!(rebuilt.del_preds(&last), &[OpId::new(n, 0)]);
+        assert_eq!(
+            rebuilt.dels.len(),
+            1 + (0..n).filter(|i| i.is_multiple_of(3)).count()
+        );
+        for i in (0..n).filter(|i| i.is_multiple_of(3)) {
+            let d = del(base + 2 * i + 1).unwrap();
+            assert_eq!(d.group as usize, (n + i) as usize);
+            assert_eq!(
+                group_key(&stored.head(d.group as usize).unwrap()).1,
+                GroupKey::Elem(OpId::new(base + 2 * i, 0))
+            );
+        }
+    }
 }
