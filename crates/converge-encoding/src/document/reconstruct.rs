@@ -130,21 +130,6 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
             group.push(op);
         }
         let len = group.len();
-        if group.iter().all(|op| op.succ.is_empty()) {
-            // Nothing supersedes these ops (a text's inserted characters, mostly): no preds
-            // to find and no deletions, only the bookkeeping of the general path below.
-            for op in &group {
-                mark_ops += u64::from(op.action == Action::Mark);
-                note(op.id);
-                if pred_ids.is_empty() {
-                    leading += 1;
-                } else {
-                    pred_starts.push(pred_ids.len() as u32);
-                }
-            }
-            start += len;
-            continue;
-        }
         entries.clear();
         members.clear();
         found_preds.clear();
@@ -152,52 +137,56 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
             entries.extend(op.succ.iter().map(|s| (*s, start + j, op.id)));
             succ_ids += op.succ.len() as u64;
             mark_ops += u64::from(op.action == Action::Mark);
-            members.push((op.id, start + j));
             note(op.id);
         }
-        entries.sort_unstable_by_key(|e| (e.0, e.1));
-        members.sort_unstable();
-        for run in entries.chunk_by(|a, b| a.0 == b.0) {
-            let Some(&(id, _, _)) = run.first() else {
-                continue;
-            };
-            let found = members
-                .binary_search_by_key(&id, |m| m.0)
-                .ok()
-                .and_then(|k| members.get(k))
-                .map(|m| m.1);
-            match found {
-                Some(pos) => {
-                    let from = found_preds.len();
-                    found_preds
-                        .extend(run.iter().filter(|e| e.1 < pos).map(|e| (pos - start, e.2)));
-                    if let Some(p) = found_preds.get_mut(from..) {
-                        p.sort_unstable();
+        // A group no op supersedes (a text's inserted characters, mostly) has no preds to
+        // find and no deletions: only the bookkeeping below.
+        if !entries.is_empty() {
+            members.extend(group.iter().enumerate().map(|(j, op)| (op.id, start + j)));
+            entries.sort_unstable_by_key(|e| (e.0, e.1));
+            members.sort_unstable();
+            for run in entries.chunk_by(|a, b| a.0 == b.0) {
+                let Some(&(id, _, _)) = run.first() else {
+                    continue;
+                };
+                let found = members
+                    .binary_search_by_key(&id, |m| m.0)
+                    .ok()
+                    .and_then(|k| members.get(k))
+                    .map(|m| m.1);
+                match found {
+                    Some(pos) => {
+                        let from = found_preds.len();
+                        found_preds
+                            .extend(run.iter().filter(|e| e.1 < pos).map(|e| (pos - start, e.2)));
+                        if let Some(p) = found_preds.get_mut(from..) {
+                            p.sort_unstable();
+                        }
                     }
-                }
-                None => {
-                    let pred_start = del_preds.len();
-                    del_preds.extend(run.iter().map(|e| e.2));
-                    if let Some(pred) = del_preds.get_mut(pred_start..) {
-                        pred.sort_unstable();
+                    None => {
+                        let pred_start = del_preds.len();
+                        del_preds.extend(run.iter().map(|e| e.2));
+                        if let Some(pred) = del_preds.get_mut(pred_start..) {
+                            pred.sort_unstable();
+                        }
+                        note(id);
+                        // Op and successor counts are below `DocumentLimits::max_rows` (16M by
+                        // default; `pred_starts` makes the same assumption).
+                        dels.push(Deletion {
+                            id,
+                            group: start as u32,
+                            pred_start: pred_start as u32,
+                            pred_len: (del_preds.len() - pred_start) as u32,
+                        });
                     }
-                    note(id);
-                    // Op and successor counts are below `DocumentLimits::max_rows` (16M by
-                    // default; `pred_starts` makes the same assumption).
-                    dels.push(Deletion {
-                        id,
-                        group: start as u32,
-                        pred_start: pred_start as u32,
-                        pred_len: (del_preds.len() - pred_start) as u32,
-                    });
                 }
             }
+            // Each op of the group is matched by at most one run: ordering by position (stably)
+            // keeps each op's preds sorted.
+            found_preds.sort_by_key(|p| p.0);
         }
-        // Each op of the group is matched by at most one run: ordering by position (stably)
-        // keeps each op's preds sorted.
-        found_preds.sort_by_key(|p| p.0);
         let mut next = found_preds.iter().peekable();
-        for j in 0..len.min(group.len()) {
+        for j in 0..len {
             while let Some(&(_, pred)) = next.next_if(|p| p.0 == j) {
                 pred_ids.push(pred);
             }
