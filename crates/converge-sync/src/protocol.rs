@@ -399,10 +399,10 @@ pub fn receive_sync_message<D: SyncDoc + ?Sized>(
     Ok(())
 }
 
-/// Step 4 for a whole document we sent (`state.sent_document`): forgotten when the peer's
-/// known heads cover its heads. When they cover only part of it, the document's changes are
-/// listed in `sent_hashes` after all, less those the peer acknowledged now, exactly as if
-/// they had been listed when sent (the rest of step 4 then runs on them as usual).
+/// Step 4 for a whole document we sent (`state.sent_document`): kept while the peer names no
+/// head we know, forgotten when its known heads cover the document's heads. When they cover
+/// only part of it, the document's changes are listed in `sent_hashes` after all, as if they
+/// had been listed when sent, and the rest of step 4 then removes the acknowledged ones.
 fn forget_acknowledged_document<D: SyncDoc + ?Sized>(
     doc: &D,
     state: &mut SyncState,
