@@ -2,11 +2,13 @@
 //! empty" case, without criterion), for profiles:
 //!
 //! ```text
-//! cargo run --release -p converge-benches --example empty_sync_probe -- FILE [RUNS]
+//! cargo run --release -p converge-benches --example empty_sync_probe -- FILE [RUNS] [--shared]
 //! ```
 //!
 //! Each run clones the loaded sender (outside the timing) and syncs it with a new empty
-//! document until both are quiet; prints the minimum and median session time.
+//! document until both are quiet; prints the minimum and median session time. With
+//! `--shared` every run syncs the same sender (a server syncing one document to many new
+//! peers, one sync state per peer) and each run's time is printed.
 
 use std::time::{Duration, Instant};
 
@@ -17,11 +19,13 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args.first().expect("usage: empty_sync_probe FILE [RUNS]");
     let runs: usize = args.get(1).and_then(|r| r.parse().ok()).unwrap_or(5);
+    let shared = args.iter().any(|a| a == "--shared");
     let bytes = std::fs::read(path).expect("read file");
-    let sender = Document::load(&bytes).expect("converge loads");
+    let mut sender = Document::load(&bytes).expect("converge loads");
     let mut times: Vec<Duration> = Vec::with_capacity(runs);
     for _ in 0..runs {
-        let mut a = sender.clone();
+        let mut cloned = (!shared).then(|| sender.clone());
+        let a = cloned.as_mut().unwrap_or(&mut sender);
         let mut b = Document::new();
         let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
         let start = Instant::now();
@@ -44,8 +48,11 @@ fn main() {
             }
         }
         times.push(start.elapsed());
+        if shared {
+            println!("session {}: {:?}", times.len(), start.elapsed());
+        }
         assert_eq!(a.heads(), b.heads());
-        drop(std::hint::black_box((a, b)));
+        drop(std::hint::black_box((cloned, b)));
         if messages == 0 {
             break;
         }

@@ -44,9 +44,10 @@ pub struct Document {
     /// Where each op's row is in `saved_columns`, so that the next save can splice them
     /// (`resave.rs`); the op set logs successor changes of the ops it covers.
     pub(crate) saved_layout: Option<crate::resave::SavedLayout>,
-    /// The compressed document chunk the last `save` wrote, and the history length it is
-    /// for (deflating is most of a save once the columns are kept).
-    pub(crate) saved_chunk: Option<(usize, bytes::Bytes)>,
+    /// The compressed document chunk the last `save` (or whole-document sync send) wrote,
+    /// and the history length it is for (deflating is most of a save once the columns are
+    /// kept).
+    pub(crate) saved_chunk: KeptChunk,
     /// Scratch buffer a local commit encodes its change chunk into, before the history copies
     /// it (kept from commit to commit unless a big change grew it).
     pub(crate) commit_chunk: Vec<u8>,
@@ -88,7 +89,7 @@ impl Document {
             undo_log: Default::default(),
             saved_columns: None,
             saved_layout: None,
-            saved_chunk: None,
+            saved_chunk: KeptChunk::default(),
             commit_chunk: Vec::new(),
         }
     }
@@ -510,5 +511,47 @@ impl Document {
         text: &str,
     ) -> Result<(), DocError> {
         self.auto(|tx| tx.splice_text(obj, pos, del, text))
+    }
+}
+
+/// The compressed document chunk for a history length. Behind a lock so that a
+/// whole-document sync send, which has only `&self`, keeps the chunk it wrote for the next
+/// one: a server that syncs one loaded document to many empty peers deflates it once.
+#[derive(Debug, Default)]
+pub(crate) struct KeptChunk(std::sync::Mutex<Option<(usize, bytes::Bytes)>>);
+
+impl KeptChunk {
+    /// The chunk, if it is for a history of `len` changes.
+    pub(crate) fn get(&self, len: usize) -> Option<bytes::Bytes> {
+        match &*self.lock() {
+            Some((at, chunk)) if *at == len => Some(chunk.clone()),
+            _ => None,
+        }
+    }
+
+    /// Keeps `chunk` as the one for a history of `len` changes.
+    pub(crate) fn set(&self, len: usize, chunk: bytes::Bytes) {
+        *self.lock() = Some((len, chunk));
+    }
+
+    /// Forgets the chunk.
+    pub(crate) fn clear(&mut self) {
+        *self
+            .0
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(usize, bytes::Bytes)>> {
+        // Nothing panics while holding the lock; a poisoned one still holds a valid value.
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+impl Clone for KeptChunk {
+    fn clone(&self) -> Self {
+        KeptChunk(std::sync::Mutex::new(self.lock().clone()))
     }
 }

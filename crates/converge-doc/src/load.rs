@@ -342,7 +342,7 @@ impl Document {
         if self.saved_layout.is_some() {
             self.ops.start_logging();
         }
-        self.saved_chunk = None;
+        self.saved_chunk.clear();
         Ok(Ok(()))
     }
 

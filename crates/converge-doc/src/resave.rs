@@ -483,7 +483,7 @@ mod tests {
         let mut fresh = doc.fork();
         fresh.saved_columns = None;
         fresh.saved_layout = None;
-        fresh.saved_chunk = None;
+        fresh.saved_chunk.clear();
         assert_eq!(saved, fresh.save(), "{what}");
         if let Some((columns, _)) = spliced {
             assert!(columns == doc.encode_columns(), "{what}: spliced columns");

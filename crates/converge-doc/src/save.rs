@@ -52,7 +52,7 @@ impl Document {
                 self.saved_columns = Some((len, columns));
                 self.saved_layout = layout;
                 self.ops.start_logging();
-                self.saved_chunk = Some((len, Bytes::copy_from_slice(&out)));
+                self.saved_chunk.set(len, Bytes::copy_from_slice(&out));
                 out
             }
         };
@@ -68,25 +68,31 @@ impl Document {
     }
 
     /// The document chunk, compressed or not: the kept chunk or columns if they are current.
+    /// A compressed chunk written here is kept (as `save` keeps its own), so a whole-document
+    /// sync send to the next empty peer copies it.
     pub(crate) fn encode_document(&self, compress: bool) -> Vec<u8> {
         match self.kept_chunk() {
             Some(chunk) if compress => chunk.to_vec(),
-            _ => self.write_columns(&self.document_columns(), compress),
+            _ => {
+                let out = self.write_columns(&self.document_columns(), compress);
+                if compress {
+                    self.saved_chunk
+                        .set(self.history.len(), Bytes::copy_from_slice(&out));
+                }
+                out
+            }
         }
     }
 
-    /// The compressed chunk the last save wrote, if the history has not grown since.
-    fn kept_chunk(&self) -> Option<&Bytes> {
-        match &self.saved_chunk {
-            Some((len, chunk)) if *len == self.history.len() => {
-                debug_assert!(
-                    **chunk == self.write_columns(&self.document_columns(), true),
-                    "kept chunk differs from the encoded one"
-                );
-                Some(chunk)
-            }
-            _ => None,
-        }
+    /// The compressed chunk the last save (or whole-document send) wrote, if the history has
+    /// not grown since.
+    fn kept_chunk(&self) -> Option<Bytes> {
+        let chunk = self.saved_chunk.get(self.history.len())?;
+        debug_assert!(
+            *chunk == self.write_columns(&self.document_columns(), true),
+            "kept chunk differs from the encoded one"
+        );
+        Some(chunk)
     }
 
     /// The document's columns: the kept ones while the history has not grown since they were
@@ -742,7 +748,7 @@ mod tests {
         loaded.put(&ROOT, "z", ScalarValue::Int(3)).unwrap();
         let mut fresh = loaded.fork();
         fresh.saved_columns = None;
-        fresh.saved_chunk = None;
+        fresh.saved_chunk.clear();
         assert_eq!(loaded.save(), fresh.save());
 
         // The root's keys in reverse: the same document, but not laid out as a save does.

@@ -323,6 +323,31 @@ fn save_load_round_trip() {
     assert_eq!(converge_doc::Document::load(&[]).unwrap().heads(), []);
 }
 
+/// A snapshot (what a whole-document sync send writes, on `&self`) of a loaded file with
+/// changes after its document chunk is the document's save, again after another snapshot
+/// (which copies the chunk the first one kept) and after edits (which make it stale).
+#[test]
+fn snapshots_equal_saves_before_and_after_edits() {
+    let mut a = doc(1);
+    let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    a.splice_text(&t, 0, 0, "hello").unwrap();
+    let mut file = a.save();
+    a.put(&ROOT, "k", ScalarValue::Int(1)).unwrap();
+    file.extend(a.save_incremental());
+    let mut loaded = Document::load(&file).unwrap();
+    let first = loaded.save_snapshot();
+    assert_eq!(loaded.save_snapshot(), first);
+    assert_eq!(first, a.save());
+    assert_eq!(loaded.save(), first);
+    loaded.splice_text(&t, 5, 0, " world").unwrap();
+    a.merge(&loaded).unwrap();
+    let second = loaded.save_snapshot();
+    assert_ne!(second, first);
+    assert_eq!(second, a.save());
+    assert_eq!(loaded.clone().save(), second);
+    assert_eq!(loaded.save(), second);
+}
+
 /// Random edits on two replicas (maps, lists, counters, text), merged: saving and loading gives
 /// the same document, and the same bytes when saved again.
 #[test]
