@@ -3,9 +3,12 @@
 //! An actor's ops usually sit at consecutive arena indexes with consecutive counters (every
 //! local edit appends its ops; so does a remote change), so they are kept as runs: one entry
 //! of 12 bytes for a whole change, or for a whole session of local edits, instead of 8 bytes
-//! per op. Where runs do not pay (a loaded document's ops are in document order, not id
-//! order; an out-of-order insert; an undo in the middle), the list falls back to plain
-//! `(counter, arena index)` pairs.
+//! per op. Where runs do not pay (an out-of-order insert; an undo in the middle), the list
+//! falls back to plain `(counter, arena index)` pairs. A loaded document's ops are in
+//! document order, not id order, but its counters are dense: its loader hands over a table
+//! with one arena index per counter (4 bytes an op), and later ops go to runs beside it.
+
+use crate::opset::NONE;
 
 /// Runs of consecutive counters at consecutive arena indexes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +34,14 @@ pub(crate) enum ActorOps {
     Runs { runs: Vec<IdRun>, ops: usize },
     /// `(counter, arena index)` pairs.
     Pairs(Vec<(u32, u32)>),
+    /// The arena index of counter `base + k` in `slots[k]` ([`NONE`] where there is no such
+    /// op; the last slot is never `NONE`), and the ops with counters past the table (never
+    /// a table itself).
+    Table {
+        base: u32,
+        slots: Vec<u32>,
+        later: Box<ActorOps>,
+    },
 }
 
 impl Default for ActorOps {
@@ -48,40 +59,87 @@ fn runs_pay(runs: usize, ops: usize) -> bool {
     runs <= 16 || runs * 12 <= ops * 8 / 2
 }
 
-impl ActorOps {
-    /// The list of `pairs` (ascending by counter), in whichever form is smaller.
-    pub(crate) fn from_pairs(pairs: Vec<(u32, u32)>) -> Self {
-        let mut runs: Vec<IdRun> = Vec::new();
-        for &(c, i) in &pairs {
-            match runs.last_mut() {
-                Some(r)
-                    if r.end_counter().checked_add(1) == Some(c)
-                        && r.end_idx().checked_add(1) == Some(i) =>
-                {
-                    r.len += 1
-                }
-                _ => {
-                    runs.push(IdRun {
-                        counter: c,
-                        idx: i,
-                        len: 1,
-                    });
-                    if !runs_pay(runs.len(), pairs.len()) {
-                        return ActorOps::Pairs(pairs);
-                    }
+/// The `(counter, arena index)` pairs of a table's used slots.
+fn table_entries(base: u32, slots: &[u32]) -> impl Iterator<Item = (u32, u32)> + '_ {
+    slots
+        .iter()
+        .enumerate()
+        .filter(|&(_, &s)| s != NONE)
+        .map(move |(k, &s)| (base + k as u32, s))
+}
+
+/// The runs of `pairs` (ascending by counter, `n` of them), or `None` as soon as they stop
+/// paying.
+fn runs_of(pairs: impl Iterator<Item = (u32, u32)>, n: usize) -> Option<Vec<IdRun>> {
+    let mut runs: Vec<IdRun> = Vec::new();
+    for (c, i) in pairs {
+        match runs.last_mut() {
+            Some(r)
+                if r.end_counter().checked_add(1) == Some(c)
+                    && r.end_idx().checked_add(1) == Some(i) =>
+            {
+                r.len += 1
+            }
+            _ => {
+                runs.push(IdRun {
+                    counter: c,
+                    idx: i,
+                    len: 1,
+                });
+                if !runs_pay(runs.len(), n) {
+                    return None;
                 }
             }
         }
-        runs.shrink_to_fit();
-        ActorOps::Runs {
-            runs,
-            ops: pairs.len(),
+    }
+    runs.shrink_to_fit();
+    Some(runs)
+}
+
+impl ActorOps {
+    /// The list of `pairs` (ascending by counter), in whichever form is smaller.
+    pub(crate) fn from_pairs(pairs: Vec<(u32, u32)>) -> Self {
+        match runs_of(pairs.iter().copied(), pairs.len()) {
+            Some(runs) => ActorOps::Runs {
+                runs,
+                ops: pairs.len(),
+            },
+            None => ActorOps::Pairs(pairs),
+        }
+    }
+
+    /// The list of the ops whose arena index `slots[k]` has counter `base + k` (`NONE`:
+    /// none has), in whichever form is smallest: runs, pairs or the table itself (4 B a
+    /// slot, no copy).
+    pub(crate) fn from_table(base: u32, mut slots: Vec<u32>) -> Self {
+        while slots.last() == Some(&NONE) {
+            slots.pop();
+        }
+        let used = slots.iter().filter(|&&s| s != NONE).count();
+        if let Some(runs) = runs_of(table_entries(base, &slots), used) {
+            return ActorOps::Runs { runs, ops: used };
+        }
+        if used * 2 < slots.len() {
+            let mut pairs = Vec::with_capacity(used);
+            pairs.extend(table_entries(base, &slots));
+            return ActorOps::Pairs(pairs);
+        }
+        ActorOps::Table {
+            base,
+            slots,
+            later: Box::default(),
         }
     }
 
     /// The arena index of the op with this counter.
     pub(crate) fn get(&self, counter: u32) -> Option<u32> {
         match self {
+            ActorOps::Table { base, slots, later } => {
+                match slots.get(counter.checked_sub(*base)? as usize) {
+                    Some(&s) => (s != NONE).then_some(s),
+                    None => later.get(counter),
+                }
+            }
             ActorOps::Runs { runs, .. } => {
                 let i = runs.partition_point(|r| r.counter <= counter);
                 let r = runs.get(i.checked_sub(1)?)?;
@@ -98,6 +156,10 @@ impl ActorOps {
     /// The highest counter and its arena index.
     pub(crate) fn last(&self) -> Option<(u32, u32)> {
         match self {
+            ActorOps::Table { base, slots, later } => later.last().or_else(|| {
+                let last = slots.last()?;
+                Some((base + (slots.len() - 1) as u32, *last))
+            }),
             ActorOps::Runs { runs, .. } => runs.last().map(|r| (r.end_counter(), r.end_idx())),
             ActorOps::Pairs(pairs) => pairs.last().copied(),
         }
@@ -105,6 +167,21 @@ impl ActorOps {
 
     /// Adds op `counter` at arena index `idx` (a counter not in the list).
     pub(crate) fn insert(&mut self, counter: u32, idx: u32) {
+        if let ActorOps::Table { base, slots, later } = self {
+            match counter.checked_sub(*base).map(|k| k as usize) {
+                Some(k) if k < slots.len() => {
+                    if let Some(slot) = slots.get_mut(k) {
+                        *slot = idx;
+                    }
+                }
+                Some(_) => later.insert(counter, idx),
+                None => {
+                    self.make_pairs();
+                    self.insert(counter, idx);
+                }
+            }
+            return;
+        }
         if let ActorOps::Runs { runs, ops } = self {
             match runs.last_mut() {
                 None => {}
@@ -149,6 +226,21 @@ impl ActorOps {
 
     /// Removes the op at arena index `idx` (undo: usually the last one added).
     pub(crate) fn remove(&mut self, idx: u32) {
+        if let ActorOps::Table { slots, later, .. } = self {
+            if later.last().is_none_or(|(_, i)| i != idx)
+                && let Some(k) = slots.iter().rposition(|&s| s == idx)
+            {
+                if let Some(slot) = slots.get_mut(k) {
+                    *slot = NONE;
+                }
+                while slots.last() == Some(&NONE) {
+                    slots.pop();
+                }
+            } else {
+                later.remove(idx);
+            }
+            return;
+        }
         if let ActorOps::Runs { runs, ops } = self {
             if let Some(r) = runs.last_mut()
                 && r.end_idx() == idx
@@ -172,6 +264,15 @@ impl ActorOps {
     }
 
     fn make_pairs(&mut self) {
+        if let ActorOps::Table { base, slots, later } = self {
+            let mut pairs: Vec<(u32, u32)> = table_entries(*base, slots).collect();
+            later.make_pairs();
+            if let ActorOps::Pairs(more) = &**later {
+                pairs.extend_from_slice(more);
+            }
+            *self = ActorOps::Pairs(pairs);
+            return;
+        }
         if let ActorOps::Runs { runs, ops } = self {
             let mut pairs = Vec::with_capacity(*ops + 1);
             for r in runs.iter() {
@@ -203,6 +304,26 @@ mod tests {
             let mut model: Vec<(u32, u32)> = Vec::new();
             let mut next_idx = 0u32;
             let mut next_counter = 1u32;
+            // Half the lists start as a loaded table (with gaps, indexes out of order).
+            if rng(&mut seed).is_multiple_of(2) {
+                let base = 1 + (rng(&mut seed) % 5) as u32;
+                let len = rng(&mut seed) % 60;
+                let gaps = 1 + rng(&mut seed) % 6;
+                let mut slots = Vec::new();
+                for k in 0..len as u32 {
+                    if rng(&mut seed).is_multiple_of(gaps) {
+                        slots.push(NONE);
+                    } else {
+                        let idx = 1000 - next_idx;
+                        slots.push(idx);
+                        model.push((base + k, idx));
+                        next_idx += 1;
+                    }
+                }
+                ops = ActorOps::from_table(base, slots);
+                next_counter = base + len as u32;
+                next_idx += 1000;
+            }
             for _ in 0..(rng(&mut seed) % 200) {
                 match rng(&mut seed) % 10 {
                     // Append, continuing a run or not.
@@ -248,6 +369,28 @@ mod tests {
                 assert_eq!(ops.last(), model.last().copied());
             }
         }
+    }
+
+    #[test]
+    fn a_dense_table_stays_a_table_and_takes_later_ops() {
+        let slots: Vec<u32> = (0..1000u32).map(|k| (k * 7919) % 1000).collect();
+        let mut ops = ActorOps::from_table(10, slots);
+        assert!(matches!(&ops, ActorOps::Table { .. }));
+        assert_eq!(ops.get(10), Some(0));
+        assert_eq!(ops.get(1009), Some((999 * 7919) % 1000));
+        assert_eq!(ops.get(1010), None);
+        for k in 0..100 {
+            ops.insert(2000 + k, 5000 + k);
+        }
+        assert!(
+            matches!(&ops, ActorOps::Table { later, .. } if matches!(**later, ActorOps::Runs { .. }))
+        );
+        assert_eq!(ops.last(), Some((2099, 5099)));
+        ops.remove(5099);
+        assert_eq!(ops.last(), Some((2098, 5098)));
+        // Consecutive indexes make runs instead.
+        let runs = ActorOps::from_table(1, (0..1000).collect());
+        assert!(matches!(&runs, ActorOps::Runs { runs, .. } if runs.len() == 1));
     }
 
     #[test]

@@ -134,16 +134,7 @@ impl IdIndex {
         match self {
             IdIndex::Dense(tables) => tables
                 .into_iter()
-                .map(|(base, slots)| {
-                    let n = slots.iter().filter(|&&s| s != NONE).count();
-                    let mut list = Vec::with_capacity(n);
-                    for (k, &s) in slots.iter().enumerate() {
-                        if s != NONE {
-                            list.push((base + k as u32, s));
-                        }
-                    }
-                    ActorOps::from_pairs(list)
-                })
+                .map(|(base, slots)| ActorOps::from_table(base, slots))
                 .collect(),
             IdIndex::Hash(map, n_actors) => {
                 let mut by_actor: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_actors];
