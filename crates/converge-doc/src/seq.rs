@@ -13,6 +13,19 @@ use crate::opset::Op;
 /// Entries per chunk before it splits in two.
 const MAX_CHUNK: usize = 256;
 
+/// How full a bulk load fills its chunks.
+const BULK_FILL: usize = MAX_CHUNK * 3 / 4;
+
+/// Makes room for one more entry: doubling, but never past the `MAX_CHUNK + 1` entries a
+/// chunk holds before it splits (plain doubling took a full chunk to 512).
+fn reserve_one(entries: &mut Vec<Entry>) {
+    if entries.len() == entries.capacity() {
+        let room = (MAX_CHUNK + 1).saturating_sub(entries.len()).max(1);
+        let more = entries.capacity().max(4).min(room);
+        entries.reserve_exact(more);
+    }
+}
+
 /// One element slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Entry {
@@ -206,6 +219,7 @@ impl SeqIndex {
     pub(crate) fn insert(&mut self, (pos, off): Cursor, entry: Entry, ops: &mut [Op]) -> Cursor {
         let id = self.order[pos];
         let chunk = &mut self.chunks[id as usize];
+        reserve_one(&mut chunk.entries);
         chunk.entries.insert(off, entry);
         chunk.width += u64::from(entry.width);
         ops[entry.op as usize].chunk = id;
@@ -246,13 +260,17 @@ impl SeqIndex {
 
     /// Appends an element at the very end without maintaining the Fenwick tree (bulk load);
     /// call [`SeqIndex::finish_bulk`] when done. Chunks are filled to 3/4 so that later
-    /// inserts do not split at once.
+    /// inserts do not split at once, and allocated for that much only (an edited chunk
+    /// grows).
     pub(crate) fn push_back_bulk(&mut self, entry: Entry, ops: &mut [Op]) {
         let last = self.order.len() - 1;
         let mut id = self.order[last];
-        if self.chunks[id as usize].entries.len() >= MAX_CHUNK * 3 / 4 {
+        if self.chunks[id as usize].entries.len() >= BULK_FILL {
             id = self.chunks.len() as u32;
-            self.chunks.push(Chunk::default());
+            self.chunks.push(Chunk {
+                entries: Vec::with_capacity(BULK_FILL),
+                width: 0,
+            });
             self.position.push(self.order.len() as u32);
             self.order.push(id);
         }
