@@ -72,10 +72,10 @@ impl<'a> BoolDecoder<'a> {
     }
 }
 
-impl Iterator for BoolDecoder<'_> {
-    type Item = Result<bool, DecodeError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl BoolDecoder<'_> {
+    /// [`Iterator::next`] past the inlined middle of a run.
+    #[inline(never)]
+    fn next_slow(&mut self) -> Option<Result<bool, DecodeError>> {
         if self.failed {
             return None;
         }
@@ -84,9 +84,25 @@ impl Iterator for BoolDecoder<'_> {
             Ok(None) => None,
             Err(e) => {
                 self.failed = true;
+                self.remaining = 0;
                 Some(Err(e))
             }
         }
+    }
+}
+
+impl Iterator for BoolDecoder<'_> {
+    type Item = Result<bool, DecodeError>;
+
+    /// Inside a run (not its last row) this is a decrement, inlined into the caller's row
+    /// loop. (A failed decoder has no rows left in its run.)
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining > 1 {
+            self.remaining -= 1;
+            return Some(Ok(self.value));
+        }
+        self.next_slow()
     }
 }
 

@@ -37,6 +37,7 @@ impl<'a> DeltaDecoder<'a> {
 impl Iterator for DeltaDecoder<'_> {
     type Item = Result<Option<i64>, DecodeError>;
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         Some(match self.inner.next()? {
             Ok(Some(d)) => {

@@ -269,10 +269,10 @@ impl<'a, T: RleValue<'a>> RleDecoder<'a, T> {
     }
 }
 
-impl<'a, T: RleValue<'a>> Iterator for RleDecoder<'a, T> {
-    type Item = Result<Option<T>, DecodeError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<'a, T: RleValue<'a>> RleDecoder<'a, T> {
+    /// [`Iterator::next`] past the inlined middle of a repeat or null run.
+    #[inline(never)]
+    fn next_slow(&mut self) -> Option<Result<Option<T>, DecodeError>> {
         if self.failed {
             return None;
         }
@@ -281,8 +281,31 @@ impl<'a, T: RleValue<'a>> Iterator for RleDecoder<'a, T> {
             Ok(None) => None,
             Err(e) => {
                 self.failed = true;
+                self.run = Run::None;
                 Some(Err(e))
             }
+        }
+    }
+}
+
+impl<'a, T: RleValue<'a>> Iterator for RleDecoder<'a, T> {
+    type Item = Result<Option<T>, DecodeError>;
+
+    /// Inside a repeat or null run (not its last row) this is a decrement, inlined into the
+    /// caller's row loop; everything else (run headers, literals, the canonical checks, a
+    /// run's last row) takes the out-of-line path. (A failed decoder's run is `None`.)
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.run {
+            Run::Repeat(v, n) if *n > 1 => {
+                *n -= 1;
+                Some(Ok(Some(*v)))
+            }
+            Run::Null(n) if *n > 1 => {
+                *n -= 1;
+                Some(Ok(None))
+            }
+            _ => self.next_slow(),
         }
     }
 }
