@@ -203,8 +203,8 @@ impl DocValue {
     pub fn string(s: &str) -> DocValue {
         if s.len() <= INLINE_STR {
             let mut bytes = [0u8; INLINE_STR];
-            for (d, b) in bytes.iter_mut().zip(s.as_bytes()) {
-                *d = *b;
+            if let Some(head) = bytes.get_mut(..s.len()) {
+                head.copy_from_slice(s.as_bytes());
             }
             DocValue(Repr::SmallStr {
                 len: s.len() as u8,
