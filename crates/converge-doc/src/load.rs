@@ -22,7 +22,7 @@ use crate::actor_ops::ActorOps;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
-use crate::opset::{Body, HEAD, NONE, NewOp, Op, OpSet, StoredValue, SuccNode, U32, Word};
+use crate::opset::{Body, HEAD, NONE, NewOp, Op, OpSet, StoredValue, SuccNode, U32, View, Word};
 use crate::resave::SavedLayout;
 use crate::save::{authors, check_mark_order};
 use crate::types::ObjType;
@@ -493,7 +493,15 @@ impl Document {
             else {
                 continue;
             };
-            index.finish_bulk(|e| set.element_width_with(&extra, e, kind));
+            index.finish_bulk(|e, width| {
+                if extra.contains_key(&e) {
+                    set.element_width_with(&extra, e, kind)
+                } else if set.visible(e, View::Now) {
+                    width
+                } else {
+                    0
+                }
+            });
             set.objects[o].body = Body::Seq { index, extra };
         }
 
@@ -547,6 +555,12 @@ impl OpSet {
         });
         if new.action != Action::Del {
             let key = new.key;
+            // An element's width if its insert op wins (read while its string is in cache);
+            // `build` zeroes hidden ones and recomputes elements with other ops.
+            let width = match self.objects.get(new.obj as usize) {
+                Some(o) if new.insert => self.value_width(&self.ops[idx as usize].value, o.kind),
+                _ => 0,
+            };
             let keys = &self.keys;
             match &mut self.objects[new.obj as usize].body {
                 Body::Map(map) => {
@@ -560,8 +574,7 @@ impl OpSet {
                 }
                 Body::Seq { index, extra } => {
                     if new.insert {
-                        index
-                            .push_back_bulk(crate::seq::Entry { op: idx, width: 0 }, &mut self.ops);
+                        index.push_back_bulk(crate::seq::Entry { op: idx, width }, &mut self.ops);
                     } else {
                         extra.entry(key).or_default().push(idx);
                     }

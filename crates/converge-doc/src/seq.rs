@@ -281,12 +281,13 @@ impl SeqIndex {
         self.len += 1;
     }
 
-    /// Sets every element's width with `width(op)` and rebuilds the Fenwick tree.
-    pub(crate) fn finish_bulk(&mut self, mut width: impl FnMut(u32) -> u32) {
+    /// Sets every element's width with `width(op, width given to push_back_bulk)` and
+    /// rebuilds the Fenwick tree.
+    pub(crate) fn finish_bulk(&mut self, mut width: impl FnMut(u32, u32) -> u32) {
         for chunk in &mut self.chunks {
             let mut total = 0u64;
             for e in &mut chunk.entries {
-                e.width = width(e.op);
+                e.width = width(e.op, e.width);
                 total += u64::from(e.width);
             }
             chunk.width = total;
