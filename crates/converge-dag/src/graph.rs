@@ -8,6 +8,7 @@ use smallvec::SmallVec;
 
 use crate::error::DagError;
 use crate::hash_index::HashIndex;
+use crate::heads::HeadSet;
 use crate::queue::Queue;
 
 /// The metadata of one change that the graph needs, as a change decoder (or a local commit)
@@ -344,7 +345,7 @@ pub struct ChangeGraph {
     actor_lookup: HashMap<ActorId, u32>,
     /// Per actor, the index of seq `s` at position `s - 1`.
     actor_changes: Vec<Vec<u32>>,
-    heads: BTreeSet<ChangeHash>,
+    heads: HeadSet,
     max_op: u64,
     /// (change index, seq clock of that change), by increasing index.
     checkpoints: Vec<(u32, Box<[u32]>)>,
@@ -366,7 +367,7 @@ impl Default for ChangeGraph {
             actors: Vec::new(),
             actor_lookup: HashMap::new(),
             actor_changes: Vec::new(),
-            heads: BTreeSet::new(),
+            heads: HeadSet::default(),
             max_op: 0,
             checkpoints: Vec::new(),
             next_checkpoint: CHECKPOINT_INTERVAL - 1,
@@ -1713,8 +1714,7 @@ impl ChangeGraph {
                 .iter()
                 .map(|v| v.capacity() * 4 + size_of::<Vec<u32>>())
                 .sum::<usize>();
-        // A B-tree node holds up to 11 keys; count the keys plus a node header per 11.
-        let heads = self.heads.len() * size_of::<ChangeHash>() + self.heads.len().div_ceil(11) * 16;
+        let heads = self.heads.heap_bytes();
         let checkpoints = self.checkpoints.capacity() * size_of::<(u32, Box<[u32]>)>()
             + self
                 .checkpoints

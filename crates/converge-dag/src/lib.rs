@@ -48,6 +48,7 @@
 mod error;
 mod graph;
 mod hash_index;
+mod heads;
 mod queue;
 
 pub use error::DagError;
