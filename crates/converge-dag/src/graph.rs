@@ -1027,15 +1027,18 @@ impl ChangeGraph {
         max_op: u64,
         deps: &[u32],
     ) -> ChangeIdx {
-        // The new head first: a linear history then never empties the set (which would free
-        // its node only to allocate one again).
+        self.update_heads(hash, deps);
+        self.append(hash, actor, seq, start_op, max_op, deps)
+    }
+
+    /// Makes `hash` a head and its deps (`deps`, indexes) no longer heads.
+    fn update_heads(&mut self, hash: ChangeHash, deps: &[u32]) {
         self.heads.insert(hash);
         for &dep in deps {
             if let Some(h) = self.hashes.get(dep as usize) {
                 self.heads.remove(h);
             }
         }
-        self.append(hash, actor, seq, start_op, max_op, deps)
     }
 
     /// [`Self::apply_interned`] except for the heads, which the caller updates.
@@ -1051,6 +1054,20 @@ impl ChangeGraph {
         let idx = self.hashes.len() as u32;
         self.hashes.push(hash);
         self.index.insert(&self.hashes, idx);
+        self.append_indexed(actor, seq, start_op, max_op, deps)
+    }
+
+    /// [`Self::append`] for a change whose hash is already the last of `hashes` and in the
+    /// index.
+    fn append_indexed(
+        &mut self,
+        actor: u32,
+        seq: u64,
+        start_op: u64,
+        max_op: u64,
+        deps: &[u32],
+    ) -> ChangeIdx {
+        let idx = (self.hashes.len() - 1) as u32;
         self.dep_targets.extend_from_slice(deps);
         self.dep_starts.push(self.dep_targets.len() as u32);
         self.change_actor.push(actor);
@@ -1112,7 +1129,7 @@ impl ChangeGraph {
     /// queued, a dep is not applied, `seq` is not the actor's next seq, or a queued change
     /// waits for this change or claims its (actor, seq): releasing queued changes is
     /// [`Self::insert_batch`]'s job. A local commit calls [`Self::discard_queued_from`] first,
-    /// as the reference does.
+    /// as the reference does. (An applied hash is found last, after the capacity checks.)
     pub fn push_ready(
         &mut self,
         hash: ChangeHash,
@@ -1129,9 +1146,6 @@ impl ChangeGraph {
         }
         if seq != self.seq_for_actor(actor).saturating_add(1) {
             return Err(not_ready("the seq is not the actor's next"));
-        }
-        if self.contains(&hash) {
-            return Err(not_ready("the change is already applied"));
         }
         if !self.queue.parked.is_empty()
             && (self.queue.parked.contains_key(&hash)
@@ -1160,8 +1174,21 @@ impl ChangeGraph {
                 limit: MAX_EDGES,
             });
         }
+        // The hash goes into the index only if it is not there, one probe for both (an
+        // applied duplicate of consistent metadata has already failed the seq check).
+        let idx = self.hashes.len() as u32;
+        self.hashes.push(hash);
+        if self
+            .index
+            .insert_unless_present(&self.hashes, idx)
+            .is_some()
+        {
+            self.hashes.pop();
+            return Err(not_ready("the change is already applied"));
+        }
         let actor = self.intern_ref(actor);
-        Ok(self.apply_interned(hash, actor, seq, start_op, max_op, deps))
+        self.update_heads(hash, deps);
+        Ok(self.append_indexed(actor, seq, start_op, max_op, deps))
     }
 
     /// Forgets the applied changes from position `len` on (the newest ones), as if they had
