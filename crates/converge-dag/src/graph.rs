@@ -353,6 +353,16 @@ pub struct ChangeGraph {
     queue: Queue,
 }
 
+/// What an applied change adds to the graph's per-change tables besides its hash and deps.
+#[derive(Clone, Copy)]
+struct ChangeRow {
+    /// Interned actor.
+    actor: u32,
+    seq: u64,
+    start_op: u64,
+    max_op: u64,
+}
+
 impl Default for ChangeGraph {
     fn default() -> Self {
         ChangeGraph {
@@ -558,10 +568,12 @@ impl ChangeGraph {
                 let actor = self.intern_ref(change.actor);
                 let index = self.apply_interned(
                     change.hash,
-                    actor,
-                    change.seq,
-                    change.start_op,
-                    change.max_op,
+                    ChangeRow {
+                        actor,
+                        seq: change.seq,
+                        start_op: change.start_op,
+                        max_op: change.max_op,
+                    },
                     &deps,
                 );
                 Ok(vec![Applied {
@@ -785,10 +797,12 @@ impl ChangeGraph {
             let actor = self.intern_ref(change.actor);
             let index = self.append(
                 change.hash,
-                actor,
-                change.seq,
-                change.start_op,
-                change.max_op,
+                ChangeRow {
+                    actor,
+                    seq: change.seq,
+                    start_op: change.start_op,
+                    max_op: change.max_op,
+                },
                 &dep_indexes,
             );
             if let Some(slot) = index_of.get_mut(ku) {
@@ -1009,26 +1023,20 @@ impl ChangeGraph {
         let actor = self.intern(change.actor);
         self.apply_interned(
             change.hash,
-            actor,
-            change.seq,
-            change.start_op,
-            change.max_op,
+            ChangeRow {
+                actor,
+                seq: change.seq,
+                start_op: change.start_op,
+                max_op: change.max_op,
+            },
             deps,
         )
     }
 
     /// [`Self::apply`] with the actor already interned.
-    fn apply_interned(
-        &mut self,
-        hash: ChangeHash,
-        actor: u32,
-        seq: u64,
-        start_op: u64,
-        max_op: u64,
-        deps: &[u32],
-    ) -> ChangeIdx {
+    fn apply_interned(&mut self, hash: ChangeHash, row: ChangeRow, deps: &[u32]) -> ChangeIdx {
         self.update_heads(hash, deps);
-        self.append(hash, actor, seq, start_op, max_op, deps)
+        self.append(hash, row, deps)
     }
 
     /// Makes `hash` a head and its deps (`deps`, indexes) no longer heads.
@@ -1042,31 +1050,22 @@ impl ChangeGraph {
     }
 
     /// [`Self::apply_interned`] except for the heads, which the caller updates.
-    fn append(
-        &mut self,
-        hash: ChangeHash,
-        actor: u32,
-        seq: u64,
-        start_op: u64,
-        max_op: u64,
-        deps: &[u32],
-    ) -> ChangeIdx {
+    fn append(&mut self, hash: ChangeHash, row: ChangeRow, deps: &[u32]) -> ChangeIdx {
         let idx = self.hashes.len() as u32;
         self.hashes.push(hash);
         self.index.insert(&self.hashes, idx);
-        self.append_indexed(actor, seq, start_op, max_op, deps)
+        self.append_indexed(row, deps)
     }
 
     /// [`Self::append`] for a change whose hash is already the last of `hashes` and in the
     /// index.
-    fn append_indexed(
-        &mut self,
-        actor: u32,
-        seq: u64,
-        start_op: u64,
-        max_op: u64,
-        deps: &[u32],
-    ) -> ChangeIdx {
+    fn append_indexed(&mut self, row: ChangeRow, deps: &[u32]) -> ChangeIdx {
+        let ChangeRow {
+            actor,
+            seq,
+            start_op,
+            max_op,
+        } = row;
         let idx = (self.hashes.len() - 1) as u32;
         self.dep_targets.extend_from_slice(deps);
         self.dep_starts.push(self.dep_targets.len() as u32);
@@ -1188,7 +1187,15 @@ impl ChangeGraph {
         }
         let actor = self.intern_ref(actor);
         self.update_heads(hash, deps);
-        Ok(self.append_indexed(actor, seq, start_op, max_op, deps))
+        Ok(self.append_indexed(
+            ChangeRow {
+                actor,
+                seq,
+                start_op,
+                max_op,
+            },
+            deps,
+        ))
     }
 
     /// Forgets the applied changes from position `len` on (the newest ones), as if they had
