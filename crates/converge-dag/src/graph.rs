@@ -883,7 +883,7 @@ impl ChangeGraph {
         }
         for (i, &flag) in (from..len).zip(&depended) {
             if !flag && let Some(h) = self.hashes.get(i) {
-                self.heads.insert(*h);
+                self.heads.insert(*h, i as u32);
             }
         }
     }
@@ -1035,13 +1035,14 @@ impl ChangeGraph {
 
     /// [`Self::apply`] with the actor already interned.
     fn apply_interned(&mut self, hash: ChangeHash, row: ChangeRow, deps: &[u32]) -> ChangeIdx {
-        self.update_heads(hash, deps);
+        self.update_heads(hash, self.hashes.len() as u32, deps);
         self.append(hash, row, deps)
     }
 
-    /// Makes `hash` a head and its deps (`deps`, indexes) no longer heads.
-    fn update_heads(&mut self, hash: ChangeHash, deps: &[u32]) {
-        self.heads.insert(hash);
+    /// Makes `hash`, the change at index `idx`, a head and its deps (`deps`, indexes) no
+    /// longer heads.
+    fn update_heads(&mut self, hash: ChangeHash, idx: u32, deps: &[u32]) {
+        self.heads.insert(hash, idx);
         for &dep in deps {
             if let Some(h) = self.hashes.get(dep as usize) {
                 self.heads.remove(h);
@@ -1186,7 +1187,7 @@ impl ChangeGraph {
             return Err(not_ready("the change is already applied"));
         }
         let actor = self.intern_ref(actor);
-        self.update_heads(hash, deps);
+        self.update_heads(hash, idx, deps);
         Ok(self.append_indexed(
             ChangeRow {
                 actor,
@@ -1265,7 +1266,7 @@ impl ChangeGraph {
                 if !depended.contains(&c)
                     && let Some(h) = self.hashes.get(c as usize)
                 {
-                    self.heads.insert(*h);
+                    self.heads.insert(*h, c);
                 }
             }
         }
@@ -1376,7 +1377,12 @@ impl ChangeGraph {
 
     /// The heads (applied changes no applied change depends on), sorted.
     pub fn heads(&self) -> impl ExactSizeIterator<Item = ChangeHash> + '_ {
-        self.heads.iter().copied()
+        self.heads.iter().map(|(h, _)| h)
+    }
+
+    /// The heads with their indexes, sorted by hash.
+    pub fn head_indexes(&self) -> impl ExactSizeIterator<Item = (ChangeHash, ChangeIdx)> + '_ {
+        self.heads.iter().map(|(h, idx)| (h, ChangeIdx(idx)))
     }
 
     /// Whether `heads` are exactly the current heads (in any order, without repeats).
@@ -2068,6 +2074,12 @@ mod tests {
 
     /// Everything a query can see, for comparing graphs.
     fn snapshot(g: &ChangeGraph) -> impl PartialEq + std::fmt::Debug + use<> {
+        // The head set's indexes are the changes' own.
+        assert!(
+            g.head_indexes()
+                .all(|(h, i)| g.index_of(&h).map(ChangeIdx::get) == Some(i.get()))
+        );
+        assert_eq!(g.head_indexes().len(), g.heads().len());
         let changes: Vec<_> = g
             .iter()
             .map(|c| {

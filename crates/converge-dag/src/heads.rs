@@ -1,8 +1,8 @@
-//! The set of heads: a sorted vector while it is small (almost always: one head in a linear
-//! history, a few after concurrent edits), a B-tree once it is large, so that a history of
-//! many concurrent heads still costs O(log n) per change.
+//! The set of heads, each with its change index: a sorted vector while it is small (almost
+//! always: one head in a linear history, a few after concurrent edits), a B-tree once it is
+//! large, so that a history of many concurrent heads still costs O(log n) per change.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use converge_encoding::ChangeHash;
 
@@ -12,12 +12,12 @@ const SMALL_MAX: usize = 32;
 /// set hovering around the limit does not convert back and forth).
 const SMALL_AGAIN: usize = 8;
 
-/// Change hashes, iterated in ascending order.
+/// Change hashes with their change indexes, iterated in ascending hash order.
 #[derive(Clone, Debug)]
 pub(crate) enum HeadSet {
-    /// Sorted, at most `SMALL_MAX`.
-    Small(Vec<ChangeHash>),
-    Large(BTreeSet<ChangeHash>),
+    /// Sorted by hash, at most `SMALL_MAX`.
+    Small(Vec<(ChangeHash, u32)>),
+    Large(BTreeMap<ChangeHash, u32>),
 }
 
 impl Default for HeadSet {
@@ -36,32 +36,38 @@ impl HeadSet {
 
     pub(crate) fn contains(&self, h: &ChangeHash) -> bool {
         match self {
-            HeadSet::Small(v) => v.binary_search(h).is_ok(),
-            HeadSet::Large(s) => s.contains(h),
+            HeadSet::Small(v) => v.binary_search_by(|(k, _)| k.cmp(h)).is_ok(),
+            HeadSet::Large(s) => s.contains_key(h),
         }
     }
 
-    /// Adds `h`; false if it was there.
-    pub(crate) fn insert(&mut self, h: ChangeHash) -> bool {
+    /// Adds `h`, the change at index `idx`; false if it was there.
+    pub(crate) fn insert(&mut self, h: ChangeHash, idx: u32) -> bool {
         match self {
-            HeadSet::Small(v) => match v.binary_search(&h) {
+            HeadSet::Small(v) => match v.binary_search_by(|(k, _)| k.cmp(&h)) {
                 Ok(_) => false,
                 Err(i) => {
-                    v.insert(i, h);
+                    v.insert(i, (h, idx));
                     if v.len() > SMALL_MAX {
                         *self = HeadSet::Large(v.drain(..).collect());
                     }
                     true
                 }
             },
-            HeadSet::Large(s) => s.insert(h),
+            HeadSet::Large(s) => match s.entry(h) {
+                std::collections::btree_map::Entry::Occupied(_) => false,
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(idx);
+                    true
+                }
+            },
         }
     }
 
     /// Removes `h`; false if it was not there.
     pub(crate) fn remove(&mut self, h: &ChangeHash) -> bool {
         match self {
-            HeadSet::Small(v) => match v.binary_search(h) {
+            HeadSet::Small(v) => match v.binary_search_by(|(k, _)| k.cmp(h)) {
                 Ok(i) => {
                     v.remove(i);
                     true
@@ -69,7 +75,7 @@ impl HeadSet {
                 Err(_) => false,
             },
             HeadSet::Large(s) => {
-                let removed = s.remove(h);
+                let removed = s.remove(h).is_some();
                 if s.len() <= SMALL_AGAIN {
                     *self = HeadSet::Small(std::mem::take(s).into_iter().collect());
                 }
@@ -78,7 +84,7 @@ impl HeadSet {
         }
     }
 
-    /// The hashes, ascending.
+    /// The hashes and their change indexes, ascending by hash.
     pub(crate) fn iter(&self) -> HeadIter<'_> {
         match self {
             HeadSet::Small(v) => HeadIter::Small(v.iter()),
@@ -89,25 +95,27 @@ impl HeadSet {
     /// Bytes held (a B-tree node holds up to 11 keys: the keys plus a node header per 11).
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {
-            HeadSet::Small(v) => v.capacity() * size_of::<ChangeHash>(),
-            HeadSet::Large(s) => s.len() * size_of::<ChangeHash>() + s.len().div_ceil(11) * 16,
+            HeadSet::Small(v) => v.capacity() * size_of::<(ChangeHash, u32)>(),
+            HeadSet::Large(s) => {
+                s.len() * size_of::<(ChangeHash, u32)>() + s.len().div_ceil(11) * 16
+            }
         }
     }
 }
 
 /// [`HeadSet::iter`].
 pub(crate) enum HeadIter<'a> {
-    Small(std::slice::Iter<'a, ChangeHash>),
-    Large(std::collections::btree_set::Iter<'a, ChangeHash>),
+    Small(std::slice::Iter<'a, (ChangeHash, u32)>),
+    Large(std::collections::btree_map::Iter<'a, ChangeHash, u32>),
 }
 
-impl<'a> Iterator for HeadIter<'a> {
-    type Item = &'a ChangeHash;
+impl Iterator for HeadIter<'_> {
+    type Item = (ChangeHash, u32);
 
     fn next(&mut self) -> Option<Self::Item> {
         match self {
-            HeadIter::Small(i) => i.next(),
-            HeadIter::Large(i) => i.next(),
+            HeadIter::Small(i) => i.next().copied(),
+            HeadIter::Large(i) => i.next().map(|(h, &idx)| (*h, idx)),
         }
     }
 
@@ -131,9 +139,9 @@ mod tests {
         ChangeHash(b)
     }
 
-    /// Random inserts and removes agree with a B-tree, across both forms and conversions.
+    /// Random inserts and removes agree with a B-tree map, across both forms and conversions.
     #[test]
-    fn agrees_with_a_btree_set() {
+    fn agrees_with_a_btree_map() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
             seed ^= seed << 13;
@@ -142,27 +150,32 @@ mod tests {
             seed
         };
         let mut set = HeadSet::default();
-        let mut model = BTreeSet::new();
+        let mut model = BTreeMap::new();
         let (mut was_large, mut small_again) = (false, false);
         for round in 0..20_000 {
             // Grow to ~100 heads, then shrink to a few, and again.
             let grow = (round / 2_000) % 2 == 0;
-            let x = h((next() % 128) as u32);
+            let n = (next() % 128) as u32;
+            let x = h(n);
             let insert = if grow {
                 next() % 3 != 0
             } else {
                 next() % 32 == 0
             };
             if insert {
-                assert_eq!(set.insert(x), model.insert(x));
+                let fresh = !model.contains_key(&x);
+                if fresh {
+                    model.insert(x, n);
+                }
+                assert_eq!(set.insert(x, n), fresh);
             } else {
-                assert_eq!(set.remove(&x), model.remove(&x));
+                assert_eq!(set.remove(&x), model.remove(&x).is_some());
             }
             small_again |= was_large && matches!(set, HeadSet::Small(_));
             was_large |= matches!(set, HeadSet::Large(_));
             assert_eq!(set.len(), model.len());
-            assert_eq!(set.contains(&x), model.contains(&x));
-            assert!(set.iter().eq(model.iter()));
+            assert_eq!(set.contains(&x), model.contains_key(&x));
+            assert!(set.iter().eq(model.iter().map(|(h, &n)| (*h, n))));
             assert_eq!(set.iter().len(), model.len());
         }
         assert!(was_large && small_again);

@@ -225,9 +225,7 @@ impl History {
 
     /// Heads as (hash, change index), sorted by hash.
     pub(crate) fn head_indexes(&self) -> impl Iterator<Item = (ChangeHash, usize)> + '_ {
-        self.graph
-            .heads()
-            .map(|h| (h, self.index_of(&h).unwrap_or(0)))
+        self.graph.head_indexes().map(|(h, i)| (h, i.get()))
     }
 
     /// The graph actor of a doc actor, if it has changes.
