@@ -4,7 +4,8 @@
 //! order of our indexes: objects after the op that made them, map keys in order, sequence
 //! elements in RGA order. So the op set is built by appending — no RGA search, no chunk
 //! splits — and deletions are recreated from successor ids that are not stored ops (§8).
-//! Widths and visibility are computed once at the end.
+//! Each element gets the width of its insert op's value as it is appended; once visibility is
+//! known at the end, hidden elements get 0 and elements with other ops are computed again.
 //!
 //! The result is built into a fresh [`OpSet`] and only installed if everything checks out;
 //! otherwise the caller falls back to applying the reconstructed changes one by one (which
@@ -522,7 +523,8 @@ fn history_fits(chunk: &DocumentChunk, changes: usize) -> bool {
 
 impl OpSet {
     /// Adds an op in document order: like [`OpSet::apply`] but appending sequence elements
-    /// and group members at the end, and leaving ids, successors and widths to the caller.
+    /// (with their insert op's width, which the caller corrects once visibility is known) and
+    /// group members at the end, and leaving ids and successors to the caller.
     fn push_bulk(&mut self, new: NewOp) -> u32 {
         let idx = self.ops.len() as u32;
         let mut value = new.value;
