@@ -1,20 +1,21 @@
-//! [`DocOps`]: a document chunk's stored ops, kept in 48 bytes each.
+//! [`DocOps`]: a document chunk's stored ops, kept in 40 bytes each.
 //!
 //! A decoded [`DocOp`] owns its map key, successor list and mark name (104 bytes, more with
 //! heap blocks); a document of millions of ops (godot-thread.amrg has 9.4M) held them all
 //! while its changes were rebuilt, about 1 GB. Here an op is one fixed-size row: ids, a key
-//! that is an element id or an index into its block's map keys, the value (strings of up to
-//! 14 bytes inline), and where its successors start in its block's flat successor list. Rows
-//! live in blocks of [`BLOCK_ROWS`], so a loader can consume them a block at a time.
+//! that is an element id or an index into its block's map keys, the value (a number in the
+//! row, a string or byte string as a span of its block's text or byte arena), and where its
+//! successors start in its block's flat successor list. Rows live in blocks of
+//! [`BLOCK_ROWS`], so a loader can consume them a block at a time.
 
 use crate::document::DocValue;
 use crate::document::writer::DocOpRef;
 use crate::ids::{ElemId, Key, KeyRef, ObjId, OpId};
-use crate::value::Action;
+use crate::value::{Action, ScalarValue, ValueRef};
 
 use super::DocOp;
 
-/// Rows per block: 48 MiB of rows, above the largest size glibc's malloc serves from its heap
+/// Rows per block: 40 MiB of rows, above the largest size glibc's malloc serves from its heap
 /// (32 MiB), so that a block a loader has read and dropped goes back to the system at once.
 /// (Tests use small blocks, so that their documents span several.)
 #[cfg(not(test))]
@@ -27,7 +28,7 @@ const KEY_MAP: u8 = 0;
 const KEY_HEAD: u8 = 1;
 const KEY_ELEM: u8 = 2;
 
-/// One op (48 bytes).
+/// One op (40 bytes).
 #[derive(Clone, Debug)]
 struct Row {
     id: OpId,
@@ -36,7 +37,11 @@ struct Row {
     /// A sequence element's id, or (for a map key) the index of the key in the block's
     /// `keys` in `counter`.
     key: OpId,
-    value: DocValue,
+    /// The value, by its kind in `flags`: a number's 64 bits (low half first), a bool in the
+    /// first word, or (start, length) of a string in the block's `text`, of bytes in its
+    /// `bytes` (an unknown type's code is the byte before its span), or the index of a value
+    /// in its `others`.
+    value: [u32; 2],
     /// Where its successors start in the block's `succ` (they end where the next row's do).
     succ_start: u32,
     action: Action,
@@ -45,9 +50,24 @@ struct Row {
     succ_len: u8,
     /// `KEY_MAP`, `KEY_HEAD` or `KEY_ELEM`.
     key_kind: u8,
-    /// Bit 0: insert; bit 1: expand; bit 2: the object is the root; bit 3: has a mark name.
+    /// Bit 0: insert; bit 1: expand; bit 2: the object is the root; bit 3: has a mark name;
+    /// bits 4-7: the value's kind (`V_*`).
     flags: u8,
 }
+
+/// Value kinds (the high four bits of a row's `flags`).
+const V_NULL: u8 = 0;
+const V_BOOL: u8 = 1;
+const V_UINT: u8 = 2;
+const V_INT: u8 = 3;
+const V_F64: u8 = 4;
+const V_COUNTER: u8 = 5;
+const V_TIMESTAMP: u8 = 6;
+const V_STR: u8 = 7;
+const V_BYTES: u8 = 8;
+const V_UNKNOWN: u8 = 9;
+/// A value whose span would not fit 32 bits, kept whole in the block's `others`.
+const V_OTHER: u8 = 10;
 
 const MANY: u8 = u8::MAX;
 
@@ -77,6 +97,12 @@ pub struct DocOpBlock {
     keys: Vec<Box<str>>,
     /// (row, name) of the rows with a mark name, by row.
     mark_names: Vec<(u32, Box<str>)>,
+    /// The rows' string values, back to back.
+    text: String,
+    /// The rows' byte-string and unknown-type values, back to back.
+    bytes: Vec<u8>,
+    /// Values too long for a 32-bit span (never, short of a 4 GiB block).
+    others: Vec<ScalarValue>,
 }
 
 impl DocOpBlock {
@@ -110,7 +136,7 @@ impl DocOpBlock {
             key: head.key,
             insert: head.insert,
             action: head.action,
-            value: row.value.as_value_ref(),
+            value: self.value(row),
             succ: head.succ,
             expand: row.flags & EXPAND != 0,
             mark_name,
@@ -153,7 +179,79 @@ impl DocOpBlock {
         (0..self.rows.len()).filter_map(move |k| self.get(k))
     }
 
-    fn push(&mut self, op: DocOpRef<'_, '_>, value: DocValue) {
+    /// A row's value.
+    #[inline]
+    fn value(&self, row: &Row) -> ValueRef<'_> {
+        let [lo, hi] = row.value;
+        let bits = u64::from(lo) | (u64::from(hi) << 32);
+        let span = lo as usize..lo as usize + hi as usize;
+        match row.flags >> 4 {
+            V_BOOL => ValueRef::Bool(lo != 0),
+            V_UINT => ValueRef::Uint(bits),
+            V_INT => ValueRef::Int(bits as i64),
+            V_F64 => ValueRef::F64(f64::from_bits(bits)),
+            V_COUNTER => ValueRef::Counter(bits as i64),
+            V_TIMESTAMP => ValueRef::Timestamp(bits as i64),
+            // Spans cut at the ends of whole strings: on char boundaries, so `get` only
+            // checks them (no UTF-8 validation).
+            V_STR => ValueRef::Str(self.text.get(span).unwrap_or_default()),
+            V_BYTES => ValueRef::Bytes(self.bytes.get(span).unwrap_or_default()),
+            V_UNKNOWN => ValueRef::Unknown {
+                type_code: lo
+                    .checked_sub(1)
+                    .and_then(|t| self.bytes.get(t as usize))
+                    .copied()
+                    .unwrap_or_default(),
+                bytes: self.bytes.get(span).unwrap_or_default(),
+            },
+            V_OTHER => self
+                .others
+                .get(lo as usize)
+                .map_or(ValueRef::Null, ValueRef::from),
+            _ => ValueRef::Null,
+        }
+    }
+
+    /// `value` in row form: its kind and payload, its text or bytes appended to the block's.
+    fn store_value(&mut self, value: ValueRef<'_>) -> (u8, [u32; 2]) {
+        let split = |bits: u64| [bits as u32, (bits >> 32) as u32];
+        // A span of `len` bytes starting at `start`, if both fit 32 bits.
+        let span = |start: usize, len: usize| -> Option<[u32; 2]> {
+            let end = start.checked_add(len)?;
+            u32::try_from(end).ok()?;
+            Some([start as u32, len as u32])
+        };
+        match value {
+            ValueRef::Null => (V_NULL, [0, 0]),
+            ValueRef::Bool(b) => (V_BOOL, [u32::from(b), 0]),
+            ValueRef::Uint(u) => (V_UINT, split(u)),
+            ValueRef::Int(i) => (V_INT, split(i as u64)),
+            ValueRef::F64(f) => (V_F64, split(f.to_bits())),
+            ValueRef::Counter(c) => (V_COUNTER, split(c as u64)),
+            ValueRef::Timestamp(t) => (V_TIMESTAMP, split(t as u64)),
+            ValueRef::Str(s) if let Some(at) = span(self.text.len(), s.len()) => {
+                self.text.push_str(s);
+                (V_STR, at)
+            }
+            ValueRef::Bytes(b) if let Some(at) = span(self.bytes.len(), b.len()) => {
+                self.bytes.extend_from_slice(b);
+                (V_BYTES, at)
+            }
+            ValueRef::Unknown { type_code, bytes }
+                if let Some(at) = span(self.bytes.len() + 1, bytes.len()) =>
+            {
+                self.bytes.push(type_code);
+                self.bytes.extend_from_slice(bytes);
+                (V_UNKNOWN, at)
+            }
+            v => {
+                self.others.push(ScalarValue::from(v));
+                (V_OTHER, [self.others.len() as u32 - 1, 0])
+            }
+        }
+    }
+
+    fn push(&mut self, op: DocOpRef<'_, '_>) {
         let k = self.rows.len() as u32;
         let (key_kind, key) = match op.key {
             KeyRef::Map(s) => {
@@ -180,6 +278,8 @@ impl DocOpBlock {
             flags |= MARK;
             self.mark_names.push((k, name.into()));
         }
+        let (kind, value) = self.store_value(op.value);
+        flags |= kind << 4;
         self.rows.push(Row {
             id: op.id,
             obj,
@@ -195,7 +295,7 @@ impl DocOpBlock {
     }
 }
 
-/// A document chunk's stored ops in document order (spec format.md §7.4), 48 bytes each
+/// A document chunk's stored ops in document order (spec format.md §7.4), 40 bytes each
 /// plus their successors, long values and map keys (see the module docs). Read them as
 /// [`DocOpRef`]s; [`DocOps::to_vec`] gives owned [`DocOp`]s.
 #[derive(Clone, Default)]
@@ -261,11 +361,6 @@ impl DocOps {
 
     /// Appends an op.
     pub fn push(&mut self, op: DocOpRef<'_, '_>) {
-        self.push_with_value(op, DocValue::from(op.value));
-    }
-
-    /// Appends `op` with `value` (its value, already in stored form).
-    pub(crate) fn push_with_value(&mut self, op: DocOpRef<'_, '_>, value: DocValue) {
         if self
             .blocks
             .last()
@@ -278,7 +373,7 @@ impl DocOps {
             self.blocks.push(block);
         }
         if let Some(block) = self.blocks.last_mut() {
-            block.push(op, value);
+            block.push(op);
             self.len += 1;
         }
     }
@@ -340,7 +435,7 @@ impl FromIterator<DocOp> for DocOps {
     fn from_iter<I: IntoIterator<Item = DocOp>>(iter: I) -> Self {
         let mut out = DocOps::new();
         for op in iter {
-            out.push_with_value(op.as_ref(), op.value.clone());
+            out.push(op.as_ref());
         }
         out
     }
@@ -365,8 +460,20 @@ mod tests {
     use crate::value::ScalarValue;
 
     #[test]
-    fn a_row_is_48_bytes() {
-        assert_eq!(std::mem::size_of::<Row>(), 48);
+    fn a_row_is_40_bytes() {
+        assert_eq!(std::mem::size_of::<Row>(), 40);
+    }
+
+    /// A value kept whole (its span would pass 32 bits, which a test cannot allocate) reads
+    /// back from `others`.
+    #[test]
+    fn a_value_kept_whole_reads_back() {
+        let mut block = DocOpBlock::default();
+        block.push(op(1).as_ref());
+        block.others.push(ScalarValue::Str("kept whole".into()));
+        block.rows[0].flags = (block.rows[0].flags & 0x0f) | (V_OTHER << 4);
+        block.rows[0].value = [0, 0];
+        assert_eq!(block.get(0).unwrap().value, ValueRef::Str("kept whole"));
     }
 
     fn op(i: u32) -> DocOp {
@@ -388,10 +495,22 @@ mod tests {
             } else {
                 Action::Set
             },
-            value: DocValue::from(if i.is_multiple_of(3) {
-                ScalarValue::Str("a string longer than fourteen bytes".into())
-            } else {
-                ScalarValue::Int(i64::from(i))
+            value: DocValue::from(match i % 12 {
+                0 => ScalarValue::Str("a string longer than fourteen bytes".into()),
+                1 => ScalarValue::Str(format!("é{i}")),
+                2 => ScalarValue::Str(String::new()),
+                3 => ScalarValue::Bytes(vec![i as u8; (i % 5) as usize]),
+                4 => ScalarValue::Unknown {
+                    type_code: 10 + (i % 6) as u8,
+                    bytes: vec![7; (i % 4) as usize],
+                },
+                5 => ScalarValue::F64(f64::from(i) / 3.0),
+                6 => ScalarValue::Counter(-i64::from(i)),
+                7 => ScalarValue::Timestamp(i64::from(i) << 40),
+                8 => ScalarValue::Bool(i % 24 == 8),
+                9 => ScalarValue::Null,
+                10 => ScalarValue::Uint(u64::MAX - u64::from(i)),
+                _ => ScalarValue::Int(i64::from(i)),
             }),
             succ: (0..if i == 77 || i == BLOCK_ROWS as u32 - 1 {
                 300
