@@ -112,8 +112,8 @@ pub struct DocumentLimits {
 
 impl Default for DocumentLimits {
     /// 512 MiB inflated, 16 Mi rows (the largest real document we know, `godot-thread`, has
-    /// 9.4 Mi ops). A decoded op takes 48 bytes (more with its successors, a value longer than
-    /// 14 bytes or a mark name), so the row limit bounds memory at a few GiB; lower it where
+    /// 9.4 Mi ops). A decoded op takes 40 bytes (more with its successors, a string or byte
+    /// value, or a mark name), so the row limit bounds memory at a few GiB; lower it where
     /// untrusted input must stay smaller.
     fn default() -> Self {
         DocumentLimits {
