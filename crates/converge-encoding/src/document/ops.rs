@@ -296,8 +296,8 @@ impl DocOpBlock {
 }
 
 /// A document chunk's stored ops in document order (spec format.md §7.4), 40 bytes each
-/// plus their successors, string and byte values, and map keys (see the module docs). Read them as
-/// [`DocOpRef`]s; [`DocOps::to_vec`] gives owned [`DocOp`]s.
+/// plus their successors, string and byte values, and map keys (see the module docs). Read
+/// them as [`DocOpRef`]s; [`DocOps::to_vec`] gives owned [`DocOp`]s.
 #[derive(Clone, Default)]
 pub struct DocOps {
     blocks: Vec<DocOpBlock>,
