@@ -1042,19 +1042,13 @@ impl ChangeGraph {
     /// Makes `hash`, the change at index `idx`, a head and its deps (`deps`, indexes) no
     /// longer heads.
     fn update_heads(&mut self, hash: ChangeHash, idx: u32, deps: &[u32]) {
-        self.heads.insert(hash, idx);
-        for &dep in deps {
-            if let Some(h) = self.hashes.get(dep as usize) {
-                self.heads.remove(h);
-            }
-        }
+        self.heads.advance(hash, idx, deps, &self.hashes);
     }
 
     /// [`Self::apply_interned`] except for the heads, which the caller updates.
     fn append(&mut self, hash: ChangeHash, row: ChangeRow, deps: &[u32]) -> ChangeIdx {
-        let idx = self.hashes.len() as u32;
         self.hashes.push(hash);
-        self.index.insert(&self.hashes, idx);
+        self.index.push_deferred(&self.hashes);
         self.append_indexed(row, deps)
     }
 
@@ -1125,11 +1119,16 @@ impl ChangeGraph {
     /// [`Self::insert_batch`]: for local commits and for loading a whole document, whose
     /// changes come with their deps as indexes. `deps` are positions of applied changes.
     ///
-    /// Refused with [`DagError::NotReady`] (and nothing changes) if the hash is applied or
-    /// queued, a dep is not applied, `seq` is not the actor's next seq, or a queued change
-    /// waits for this change or claims its (actor, seq): releasing queued changes is
-    /// [`Self::insert_batch`]'s job. A local commit calls [`Self::discard_queued_from`] first,
-    /// as the reference does. (An applied hash is found last, after the capacity checks.)
+    /// `hash` must be the hash of a change by `actor` with `seq`, as every change hash is:
+    /// the hash covers both, so an applied change with this hash has this actor and seq and
+    /// the seq check refuses it. (The hash is therefore not looked up; its entry in the hash
+    /// index is placed later, with others, see `HashIndex::push_deferred`.)
+    ///
+    /// Refused with [`DagError::NotReady`] (and nothing changes) if the hash is queued, a dep
+    /// is not applied, `seq` is not the actor's next seq (so also if the change is applied),
+    /// or a queued change waits for this change or claims its (actor, seq): releasing queued
+    /// changes is [`Self::insert_batch`]'s job. A local commit calls
+    /// [`Self::discard_queued_from`] first, as the reference does.
     pub fn push_ready(
         &mut self,
         hash: ChangeHash,
@@ -1174,18 +1173,16 @@ impl ChangeGraph {
                 limit: MAX_EDGES,
             });
         }
-        // The hash goes into the index only if it is not there, one probe for both (an
-        // applied duplicate of consistent metadata has already failed the seq check).
+        // An applied change with this hash has the same actor and seq (the hash covers
+        // both), so it failed the seq check above: the hash is new, and its place in the
+        // index can wait (`push_deferred`).
+        debug_assert!(
+            !self.contains(&hash),
+            "an applied hash passed the seq check"
+        );
         let idx = self.hashes.len() as u32;
         self.hashes.push(hash);
-        if self
-            .index
-            .insert_unless_present(&self.hashes, idx)
-            .is_some()
-        {
-            self.hashes.pop();
-            return Err(not_ready("the change is already applied"));
-        }
+        self.index.push_deferred(&self.hashes);
         let actor = self.intern_ref(actor);
         self.update_heads(hash, idx, deps);
         Ok(self.append_indexed(
@@ -2206,8 +2203,8 @@ mod tests {
         assert_eq!(snapshot(&a), snapshot(&b));
         let not_ready =
             |r: Result<ChangeIdx, DagError>| matches!(r, Err(DagError::NotReady { .. }));
-        // Already applied, wrong seq, unknown dep.
-        assert!(not_ready(b.push_ready(h(4), &actor(1), 4, 5, 5, &[3])));
+        // Already applied (so its seq is not the next), wrong seq, unknown dep.
+        assert!(not_ready(b.push_ready(h(4), &actor(1), 3, 4, 4, &[2, 3])));
         assert!(not_ready(b.push_ready(h(5), &actor(1), 5, 5, 5, &[3])));
         assert!(not_ready(b.push_ready(h(5), &actor(1), 4, 5, 5, &[4])));
         // A queued change waiting for (actor 1, seq 4).

@@ -9,6 +9,12 @@
 //! commit). The tag (the high bits of the same mix) lets a probe skip a slot without loading
 //! the hash it points to, so a lookup touches the slot array (sequentially) and, almost always,
 //! at most one stored hash.
+//!
+//! Appends may be deferred ([`HashIndex::push_deferred`]): the newest hashes (at most
+//! `DEFERRED_MAX`) wait in the tail of `hashes` and a lookup scans that tail after the table;
+//! they are placed together when the tail is full. Each placement is a random write into a
+//! table of megabytes, almost always a cache miss; placed one per commit, every miss stalls
+//! the commit, placed in a batch the misses overlap.
 
 use std::collections::hash_map::RandomState;
 use std::hash::BuildHasher;
@@ -23,6 +29,9 @@ fn prefix_half(prefix: &[u8; 16], at: usize) -> [u8; 8] {
     }
     out
 }
+
+/// The most hashes a lookup scans linearly after the table (see the module doc).
+const DEFERRED_MAX: usize = 64;
 
 /// No index is `u32::MAX` (the graph keeps it free), so this is no valid slot.
 const EMPTY: u64 = u64::MAX;
@@ -83,8 +92,39 @@ impl HashIndex {
         (slot, (h >> 32) << 32)
     }
 
-    /// The index of `hash`, looking hashes up in `hashes` (the graph's index → hash vector).
+    /// The index of `hash`, looking hashes up in `hashes` (the graph's index → hash vector):
+    /// in the table, then among the deferred hashes `hashes[len..]`.
     pub(crate) fn get(&self, hashes: &[ChangeHash], hash: &ChangeHash) -> Option<u32> {
+        self.get_placed(hashes, hash).or_else(|| {
+            let tail = hashes.get(self.len..)?;
+            let at = tail.iter().position(|h| h == hash)?;
+            Some((self.len + at) as u32)
+        })
+    }
+
+    /// Records that the last of `hashes` is at its index, placing it later together with
+    /// the others deferred so (see the module doc). The caller has pushed the hash and knows
+    /// that it was absent.
+    pub(crate) fn push_deferred(&mut self, hashes: &[ChangeHash]) {
+        if hashes.len().saturating_sub(self.len) >= DEFERRED_MAX {
+            self.catch_up(hashes);
+        }
+    }
+
+    /// Places every deferred hash.
+    pub(crate) fn catch_up(&mut self, hashes: &[ChangeHash]) {
+        let len = hashes.len();
+        while (len + 1) * 4 > self.slots.len() * 3 {
+            self.grow(hashes);
+        }
+        for idx in self.len..len {
+            self.place(hashes, idx as u32);
+        }
+        self.len = self.len.max(len);
+    }
+
+    /// The index of `hash` among the placed entries.
+    fn get_placed(&self, hashes: &[ChangeHash], hash: &ChangeHash) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
         }
@@ -107,7 +147,7 @@ impl HashIndex {
     }
 
     /// Records that `hashes[idx]` is at `idx`. The caller has pushed the hash and checked that
-    /// it was absent.
+    /// it was absent; no hash is deferred.
     pub(crate) fn insert(&mut self, hashes: &[ChangeHash], idx: u32) {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow(hashes);
@@ -117,7 +157,8 @@ impl HashIndex {
     }
 
     /// Records that `hashes[idx]` is at `idx` unless an entry already holds an equal hash;
-    /// returns that entry's index then (and records nothing). The caller has pushed the hash.
+    /// returns that entry's index then (and records nothing). The caller has pushed the hash;
+    /// no hash is deferred.
     pub(crate) fn insert_unless_present(&mut self, hashes: &[ChangeHash], idx: u32) -> Option<u32> {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
             self.grow(hashes);
@@ -172,7 +213,8 @@ impl HashIndex {
     /// still hold them). Linear probing without deletions places each entry after earlier
     /// entries only, so emptying the slots of the newest entries leaves the table exactly as
     /// inserting only the older ones would have. Removing newest first keeps every probe path
-    /// still to be followed intact.
+    /// still to be followed intact. Deferred hashes past `len` are gone with the caller's
+    /// truncation of `hashes`.
     pub(crate) fn truncate(&mut self, hashes: &[ChangeHash], len: u32) {
         if self.slots.is_empty() {
             return;
@@ -223,19 +265,70 @@ mod tests {
             assert_eq!(index.get(&hashes, h), Some(i as u32));
         }
         assert_eq!(index.get(&hashes, &ChangeHash([0xee; 32])), None);
-        assert_eq!(HashIndex::default().get(&hashes, &hashes[0]), None);
+        assert_eq!(HashIndex::default().get(&[], &hashes[0]), None);
         // Truncating keeps the older entries findable and forgets the newer ones; inserting
         // again works.
         index.truncate(&hashes, 300);
         for (i, h) in hashes.iter().enumerate() {
             let expect = (i < 300).then_some(i as u32);
-            assert_eq!(index.get(&hashes, h), expect);
+            assert_eq!(index.get(&hashes[..300], h), expect);
         }
         for i in 300..1000u32 {
             index.insert(&hashes, i);
         }
         for (i, h) in hashes.iter().enumerate() {
             assert_eq!(index.get(&hashes, h), Some(i as u32));
+        }
+    }
+
+    /// Deferred hashes are found before and after they are placed, by truncations too.
+    #[test]
+    fn finds_deferred_hashes() {
+        let hash = |i: u32| {
+            let mut h = [0u8; 32];
+            h[..4].copy_from_slice(&i.to_le_bytes());
+            ChangeHash(h)
+        };
+        let mut hashes = Vec::new();
+        let mut index = HashIndex::default();
+        for i in 0..1000u32 {
+            hashes.push(hash(i));
+            index.push_deferred(&hashes);
+            assert!(index.len <= hashes.len() && hashes.len() - index.len < DEFERRED_MAX);
+            if i % 97 == 0 {
+                for (j, h) in hashes.iter().enumerate() {
+                    assert_eq!(index.get(&hashes, h), Some(j as u32));
+                }
+                assert_eq!(index.get(&hashes, &hash(i + 1)), None);
+            }
+        }
+        // A truncation to inside the placed entries, and one to inside the deferred ones.
+        for into_deferred in [false, true] {
+            for i in 0..20 {
+                hashes.push(hash(2000 + i));
+                index.push_deferred(&hashes);
+            }
+            let placed = index.len;
+            let keep = if into_deferred {
+                placed + 5
+            } else {
+                placed - 10
+            };
+            assert!(keep < hashes.len());
+            hashes.truncate(keep);
+            index.truncate(&hashes, hashes.len() as u32);
+            for (j, h) in hashes.iter().enumerate() {
+                assert_eq!(index.get(&hashes, h), Some(j as u32));
+            }
+            let gone = hashes.len();
+            let next = if into_deferred {
+                hash(2000 + 5)
+            } else {
+                hash(gone as u32)
+            };
+            assert_eq!(index.get(&hashes, &next), None);
+            index.catch_up(&hashes);
+            assert_eq!(index.len, hashes.len());
         }
     }
 }

@@ -64,6 +64,28 @@ impl HeadSet {
         }
     }
 
+    /// Adds `h`, the change at index `idx`, which depends on the changes at `deps` (whose
+    /// hashes are in `hashes`): they stop being heads. A small set finds them by index, and
+    /// a linear history (one head, replaced by its successor) writes one entry in place.
+    pub(crate) fn advance(&mut self, h: ChangeHash, idx: u32, deps: &[u32], hashes: &[ChangeHash]) {
+        if let HeadSet::Small(v) = self {
+            if let ([only], [dep]) = (v.as_mut_slice(), deps)
+                && only.1 == *dep
+            {
+                *only = (h, idx);
+                return;
+            }
+            v.retain(|(_, i)| !deps.contains(i));
+        } else {
+            for &dep in deps {
+                if let Some(d) = hashes.get(dep as usize) {
+                    self.remove(d);
+                }
+            }
+        }
+        self.insert(h, idx);
+    }
+
     /// Removes `h`; false if it was not there.
     pub(crate) fn remove(&mut self, h: &ChangeHash) -> bool {
         match self {
@@ -149,6 +171,7 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
+        let hashes: Vec<ChangeHash> = (0..128).map(h).collect();
         let mut set = HeadSet::default();
         let mut model = BTreeMap::new();
         let (mut was_large, mut small_again) = (false, false);
@@ -162,8 +185,16 @@ mod tests {
             } else {
                 next() % 32 == 0
             };
-            if insert {
-                let fresh = !model.contains_key(&x);
+            let fresh = !model.contains_key(&x);
+            if fresh && next() % if grow { 4 } else { 64 } == 0 {
+                // A new change with up to three deps, heads or not.
+                let deps: Vec<u32> = (0..next() % 4).map(|_| (next() % 128) as u32).collect();
+                for d in &deps {
+                    model.remove(&h(*d));
+                }
+                model.insert(x, n);
+                set.advance(x, n, &deps, &hashes);
+            } else if insert {
                 if fresh {
                     model.insert(x, n);
                 }
@@ -179,5 +210,17 @@ mod tests {
             assert_eq!(set.iter().len(), model.len());
         }
         assert!(was_large && small_again);
+    }
+
+    /// A linear history keeps one head, its newest change.
+    #[test]
+    fn advancing_a_single_head_replaces_it() {
+        let hashes: Vec<ChangeHash> = (0..10).map(h).collect();
+        let mut set = HeadSet::default();
+        set.advance(h(0), 0, &[], &hashes);
+        for n in 1..10 {
+            set.advance(h(n), n, &[n - 1], &hashes);
+            assert!(set.iter().eq([(h(n), n)]));
+        }
     }
 }
