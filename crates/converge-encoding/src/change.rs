@@ -1102,8 +1102,8 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         None
     };
     if let Some(op) = single.filter(|_| !force_general_encoder()) {
-        write_one_row(&op, &actors, bufs)?;
-        return Ok(finish_layout(parts, out, bufs, message, &actors));
+        let [data, ..] = bufs;
+        return finish_one_row(parts, &op, &actors, out, data, message);
     }
 
     let mut key_str = StrEncoder::new();
@@ -1279,32 +1279,23 @@ fn check_value(op: &ChangeOpRef<'_>, row: u64) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// Validates one op as the general path does (row 0) and writes its columns into `bufs`
-/// exactly as the column encoders write a single row: a value `v` as the literal run
-/// `7f v`, booleans as run lengths (`01` false, `00 01` true), optional columns only when
-/// used, and at most one pred.
-fn write_one_row(
+/// Validates one op as the general path does (row 0) and writes the change's columns after
+/// the header in `out`, then the extra bytes, exactly as the column encoders and
+/// [`finish_layout`] write a single row: a value `v` as the literal run `7f v`, booleans as
+/// run lengths (`01` false, `00 01` true), optional columns only when used, and at most one
+/// pred. Each column is a few bytes, so they are written back to back into `data` (each
+/// column's end recorded) and copied after the metadata at once.
+fn finish_one_row(
+    parts: &ChangeParts,
     op: &ChangeOpRef<'_>,
     actors: &ActorMap<'_>,
-    bufs: &mut [Vec<u8>; NUM_COLUMNS],
-) -> Result<(), DecodeError> {
+    out: &mut Vec<u8>,
+    data: &mut Vec<u8>,
+    message: (u32, u32),
+) -> Result<Layout, DecodeError> {
     check_value(op, 0)?;
-    let [
-        b_obj_actor,
-        b_obj_ctr,
-        b_key_actor,
-        b_key_ctr,
-        b_key_str,
-        b_insert,
-        b_action,
-        b_meta,
-        b_raw,
-        b_pred_count,
-        b_pred_actor,
-        b_pred_ctr,
-        b_expand,
-        b_mark,
-    ] = bufs;
+    data.clear();
+    let mut ends = [0usize; NUM_COLUMNS];
     let uint = |b: &mut Vec<u8>, v: u64| {
         b.push(0x7f);
         leb128::write_u64(b, v);
@@ -1317,34 +1308,83 @@ fn write_one_row(
         b.push(0x7f);
         write_bytes(b, v.as_bytes());
     };
+    // Columns in `SPECS` order.
     if let ObjId::Op(id) = op.obj {
-        uint(b_obj_actor, u64::from(actors.map(id.actor)?));
-        uint(b_obj_ctr, u64::from(id.counter));
+        uint(data, u64::from(actors.map(id.actor)?));
+        ends[0] = data.len();
+        uint(data, u64::from(id.counter));
     }
+    ends[1] = data.len();
+    if let KeyRef::Seq(ElemId::Op(id)) = op.key {
+        uint(data, u64::from(actors.map(id.actor)?));
+    }
+    ends[2] = data.len();
     match op.key {
-        KeyRef::Map(k) => string(b_key_str, k),
-        KeyRef::Seq(ElemId::Head) => int(b_key_ctr, 0),
-        KeyRef::Seq(ElemId::Op(id)) => {
-            uint(b_key_actor, u64::from(actors.map(id.actor)?));
-            int(b_key_ctr, i64::from(id.counter));
-        }
+        KeyRef::Seq(ElemId::Head) => int(data, 0),
+        KeyRef::Seq(ElemId::Op(id)) => int(data, i64::from(id.counter)),
+        KeyRef::Map(_) => {}
     }
-    b_insert.extend_from_slice(if op.insert { &[0, 1] } else { &[1] });
-    uint(b_action, op.action.code());
-    let meta = op.value.encode_raw(b_raw);
-    uint(b_meta, meta);
-    uint(b_pred_count, op.pred.len() as u64);
+    ends[3] = data.len();
+    if let KeyRef::Map(k) = op.key {
+        string(data, k);
+    }
+    ends[4] = data.len();
+    data.extend_from_slice(if op.insert { &[0, 1] } else { &[1] });
+    ends[5] = data.len();
+    uint(data, op.action.code());
+    ends[6] = data.len();
+    // The metadata column comes first but is known once the raw bytes are written: they
+    // are written first, then the metadata after them, and the two swapped.
+    let meta_start = data.len();
+    let meta = op.value.encode_raw(data);
+    let raw_len = data.len() - meta_start;
+    uint(data, meta);
+    data.get_mut(meta_start..)
+        .unwrap_or_default()
+        .rotate_left(raw_len);
+    ends[7] = data.len() - raw_len;
+    ends[8] = data.len();
+    uint(data, op.pred.len() as u64);
+    ends[9] = data.len();
     if let Some(p) = op.pred.first() {
-        uint(b_pred_actor, u64::from(actors.map(p.actor)?));
-        int(b_pred_ctr, i64::from(p.counter));
+        uint(data, u64::from(actors.map(p.actor)?));
+        ends[10] = data.len();
+        int(data, i64::from(p.counter));
+    } else {
+        ends[10] = data.len();
     }
+    ends[11] = data.len();
     if op.expand {
-        b_expand.extend_from_slice(&[0, 1]);
+        data.extend_from_slice(&[0, 1]);
     }
+    ends[12] = data.len();
     if let Some(m) = op.mark_name {
-        string(b_mark, m);
+        string(data, m);
     }
-    Ok(())
+    ends[13] = data.len();
+
+    out.reserve(1 + 4 * NUM_COLUMNS + data.len() + parts.extra_bytes.len());
+    let meta_start = out.len() as u32;
+    let mut lens = [0usize; NUM_COLUMNS];
+    let mut start = 0;
+    for (len, &end) in lens.iter_mut().zip(&ends) {
+        *len = end - start;
+        start = end;
+    }
+    leb128::write_u64(out, lens.iter().filter(|&&l| l > 0).count() as u64);
+    for (spec, &len) in SPECS.iter().zip(&lens).filter(|(_, l)| **l > 0) {
+        leb128::write_u64(out, u64::from(spec.raw()));
+        leb128::write_u64(out, len as u64);
+    }
+    out.extend_from_slice(data);
+    let extra_start = out.len() as u32;
+    out.extend_from_slice(&parts.extra_bytes);
+    Ok(Layout {
+        message,
+        meta_start,
+        extra: (extra_start, out.len() as u32),
+        other_actors: actors.sorted.iter().map(|a| (*a).clone()).collect(),
+    })
 }
 
 /// Writes the column metadata and data after the header in `out`, then the extra bytes, and
@@ -1535,6 +1575,9 @@ mod tests {
             Action::MakeText,
             Action::Mark,
         ];
+        const LONG: &str = "a long string value, written past the one-byte fast paths; \
+            a long string value, written past the one-byte fast paths; \
+            a long string value, written past the one-byte fast paths";
         let values = [
             ValueRef::Null,
             ValueRef::Bool(true),
@@ -1542,6 +1585,8 @@ mod tests {
             ValueRef::Uint(300),
             ValueRef::F64(0.5),
             ValueRef::Str("héllo"),
+            // Metadata of two bytes, raw bytes past a hundred.
+            ValueRef::Str(LONG),
             ValueRef::Bytes(&[9, 9]),
             ValueRef::Counter(1),
             ValueRef::Unknown {
