@@ -1,14 +1,17 @@
-//! An insert-only hash table from change hash to dense change index that stores only the
-//! `u32` index and a 32-bit tag: the hash itself lives once, in the graph's `Vec<ChangeHash>`.
+//! A hash table from change hash to dense change index that stores only the `u32` index and
+//! a 32-bit tag: the hash itself lives once, in the graph's `Vec<ChangeHash>`. Entries are
+//! added, and the newest removed again (a rolled-back batch).
 //!
-//! Open addressing with linear probing, at most 3/4 full. Slots are chosen by a keyed folded
-//! multiply of the hash's first 16 bytes (`(lo ^ k0) × (hi ^ k1)` as 128 bits, halves XORed;
-//! the keys come from std's randomly keyed `RandomState`, per table), so a peer that grinds
-//! change hashes cannot aim them at one run of slots without knowing the keys. Change hashes
-//! are SHA-256 outputs, so a keyed mix this cheap is enough (SipHash cost ~4 % of a local
-//! commit). The tag (the high bits of the same mix) lets a probe skip a slot without loading
-//! the hash it points to, so a lookup touches the slot array (sequentially) and, almost always,
-//! at most one stored hash.
+//! Open addressing with linear probing, at most 3/4 full. The tag is the high half of a keyed
+//! folded multiply of the hash's first 16 bytes (`(lo ^ k0) × (hi ^ k1)` as 128 bits, halves
+//! XORed; the keys come from std's randomly keyed `RandomState`, per table), so a peer that
+//! grinds change hashes cannot aim them at one run of slots without knowing the keys. Change
+//! hashes are SHA-256 outputs, so a keyed mix this cheap is enough (SipHash cost ~4 % of a
+//! local commit). An entry's home slot is the tag's low bits, so growing and removing work
+//! from the entries alone (a growth reads the old table in order and writes the new one in
+//! two ascending streams; a removal shifts the rest of its run back), and the tag lets a
+//! probe skip a slot without loading the hash it points to: a lookup touches the slot array
+//! (sequentially) and, almost always, at most one stored hash.
 //!
 //! Appends may be deferred ([`HashIndex::push_deferred`]): the newest hashes (at most
 //! `DEFERRED_MAX`) wait in the tail of `hashes` and a lookup scans that tail after the table;
@@ -87,17 +90,24 @@ impl HashIndex {
         ];
         let product = u128::from(lo ^ self.keys[0]) * u128::from(hi ^ self.keys[1]);
         let h = (product as u64) ^ ((product >> 64) as u64);
-        // `slots.len()` is a power of two, far below 2^32 slots: the tag uses other bits.
-        let slot = (h as usize) & self.slots.len().wrapping_sub(1);
-        (slot, (h >> 32) << 32)
+        let tag = (h >> 32) << 32;
+        (self.home(tag), tag)
+    }
+
+    /// The slot an entry (or a tag) probes from: the low bits of its tag, so that growing
+    /// and deleting find it without loading its hash. (The bits of the tag a neighbourhood's
+    /// entries share are the slot bits; a table of a million slots still compares 12 others.)
+    fn home(&self, entry: u64) -> usize {
+        ((entry >> 32) as usize) & self.slots.len().wrapping_sub(1)
     }
 
     /// The index of `hash`, looking hashes up in `hashes` (the graph's index → hash vector):
     /// in the table, then among the deferred hashes `hashes[len..]`.
     pub(crate) fn get(&self, hashes: &[ChangeHash], hash: &ChangeHash) -> Option<u32> {
         self.get_placed(hashes, hash).or_else(|| {
+            // Newest first: a lookup of a deferred hash is most often one of the last deps.
             let tail = hashes.get(self.len..)?;
-            let at = tail.iter().position(|h| h == hash)?;
+            let at = tail.iter().rposition(|h| h == hash)?;
             Some((self.len + at) as u32)
         })
     }
@@ -115,7 +125,7 @@ impl HashIndex {
     pub(crate) fn catch_up(&mut self, hashes: &[ChangeHash]) {
         let len = hashes.len();
         while (len + 1) * 4 > self.slots.len() * 3 {
-            self.grow(hashes);
+            self.grow();
         }
         for idx in self.len..len {
             self.place(hashes, idx as u32);
@@ -150,7 +160,7 @@ impl HashIndex {
     /// it was absent; no hash is deferred.
     pub(crate) fn insert(&mut self, hashes: &[ChangeHash], idx: u32) {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow(hashes);
+            self.grow();
         }
         self.place(hashes, idx);
         self.len += 1;
@@ -161,7 +171,7 @@ impl HashIndex {
     /// no hash is deferred.
     pub(crate) fn insert_unless_present(&mut self, hashes: &[ChangeHash], idx: u32) -> Option<u32> {
         if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow(hashes);
+            self.grow();
         }
         let hash = hashes.get(idx as usize)?;
         let mask = self.slots.len() - 1;
@@ -199,44 +209,84 @@ impl HashIndex {
         }
     }
 
-    fn grow(&mut self, hashes: &[ChangeHash]) {
+    /// Doubles the table. The old table is read in slot order and each entry's home comes
+    /// from its tag, so the new table is written in two ascending streams, not at random,
+    /// and no hash is loaded.
+    fn grow(&mut self) {
         let new_len = (self.slots.len() * 2).max(MIN_SLOTS);
-        self.slots = vec![EMPTY; new_len];
-        // Every hash below `len` has an entry; re-placing them in index order reads `hashes`
-        // sequentially.
-        for idx in 0..self.len as u32 {
-            self.place(hashes, idx);
-        }
-    }
-
-    /// Forgets the entries of indexes `len..` (the most recently inserted ones; `hashes` must
-    /// still hold them). Linear probing without deletions places each entry after earlier
-    /// entries only, so emptying the slots of the newest entries leaves the table exactly as
-    /// inserting only the older ones would have. Removing newest first keeps every probe path
-    /// still to be followed intact. Deferred hashes past `len` are gone with the caller's
-    /// truncation of `hashes`.
-    pub(crate) fn truncate(&mut self, hashes: &[ChangeHash], len: u32) {
-        if self.slots.is_empty() {
-            return;
-        }
-        let mask = self.slots.len() - 1;
-        for idx in (len..self.len as u32).rev() {
-            let Some(hash) = hashes.get(idx as usize) else {
-                continue;
-            };
-            let (mut slot, _) = self.slot_of(hash);
-            for _ in 0..self.slots.len() {
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; new_len]);
+        let mask = new_len - 1;
+        for entry in old.into_iter().filter(|&e| e != EMPTY) {
+            let mut slot = self.home(entry);
+            for _ in 0..new_len {
                 match self.slots.get_mut(slot) {
-                    Some(s) if *s == EMPTY => break,
-                    Some(s) if *s as u32 == idx => {
-                        *s = EMPTY;
+                    Some(s) if *s == EMPTY => {
+                        *s = entry;
                         break;
                     }
                     _ => slot = (slot + 1) & mask,
                 }
             }
         }
+    }
+
+    /// Forgets the entries of indexes `len..` (`hashes` must still hold them). Each removal
+    /// shifts the rest of its run back where their probes still find them (backward-shift
+    /// deletion), so the table is as if they had never been placed, whatever the order of
+    /// placement. Deferred hashes past `len` are gone with the caller's truncation of
+    /// `hashes`.
+    pub(crate) fn truncate(&mut self, hashes: &[ChangeHash], len: u32) {
+        if self.slots.is_empty() {
+            return;
+        }
+        for idx in (len..self.len as u32).rev() {
+            if let Some(hash) = hashes.get(idx as usize) {
+                self.remove(hash, idx);
+            }
+        }
         self.len = self.len.min(len as usize);
+    }
+
+    /// Removes the entry of `idx` (whose hash is `hash`), if placed.
+    fn remove(&mut self, hash: &ChangeHash, idx: u32) {
+        let mask = self.slots.len() - 1;
+        let (mut slot, _) = self.slot_of(hash);
+        let mut found = None;
+        for _ in 0..self.slots.len() {
+            match self.slots.get(slot) {
+                Some(&s) if s == EMPTY => break,
+                Some(&s) if s as u32 == idx => {
+                    found = Some(slot);
+                    break;
+                }
+                _ => slot = (slot + 1) & mask,
+            }
+        }
+        let Some(mut hole) = found else {
+            return;
+        };
+        // An entry after the hole may fill it if the hole lies on its probe path: between
+        // its home and its slot, cyclically.
+        let mut next = (hole + 1) & mask;
+        for _ in 0..self.slots.len() {
+            let Some(&entry) = self.slots.get(next) else {
+                break;
+            };
+            if entry == EMPTY {
+                break;
+            }
+            let home = self.home(entry);
+            if (next.wrapping_sub(home) & mask) >= (next.wrapping_sub(hole) & mask) {
+                if let Some(h) = self.slots.get_mut(hole) {
+                    *h = entry;
+                }
+                hole = next;
+            }
+            next = (next + 1) & mask;
+        }
+        if let Some(h) = self.slots.get_mut(hole) {
+            *h = EMPTY;
+        }
     }
 
     /// Heap bytes held.
@@ -278,6 +328,50 @@ mod tests {
         }
         for (i, h) in hashes.iter().enumerate() {
             assert_eq!(index.get(&hashes, h), Some(i as u32));
+        }
+    }
+
+    /// Random pushes (deferred or placed at once) and truncations agree with a linear
+    /// search, across growths; small tables make long runs and wrap-arounds common.
+    #[test]
+    fn agrees_with_a_linear_search() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut hashes: Vec<ChangeHash> = Vec::new();
+        let mut index = HashIndex::default();
+        let mut fresh = 0u64;
+        for round in 0..4000 {
+            match next() % 10 {
+                0 => {
+                    let keep = hashes.len() - (next() as usize % (hashes.len() / 4 + 1));
+                    index.truncate(&hashes, keep as u32);
+                    hashes.truncate(keep);
+                }
+                r => {
+                    fresh += 1;
+                    let mut h = [0u8; 32];
+                    h[..8].copy_from_slice(&fresh.to_le_bytes());
+                    h[8..16].copy_from_slice(&next().to_le_bytes());
+                    hashes.push(ChangeHash(h));
+                    if r < 5 && index.len + 1 == hashes.len() {
+                        index.insert(&hashes, (hashes.len() - 1) as u32);
+                    } else {
+                        index.push_deferred(&hashes);
+                    }
+                }
+            }
+            if round % 50 == 0 {
+                for (i, h) in hashes.iter().enumerate() {
+                    assert_eq!(index.get(&hashes, h), Some(i as u32), "round {round}");
+                }
+                let placed = index.slots.iter().filter(|&&e| e != EMPTY).count();
+                assert_eq!(placed, index.len);
+            }
         }
     }
 
