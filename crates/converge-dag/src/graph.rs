@@ -1145,7 +1145,11 @@ impl ChangeGraph {
         if deps.iter().any(|&d| d as usize >= len) {
             return Err(not_ready("a dependency is not applied"));
         }
-        if seq != self.seq_for_actor(actor).saturating_add(1) {
+        let known = self.lookup_actor(actor);
+        let applied = known
+            .and_then(|a| self.actor_changes.get(a as usize))
+            .map_or(0, |v| v.len() as u64);
+        if seq != applied.saturating_add(1) {
             return Err(not_ready("the seq is not the actor's next"));
         }
         if !self.queue.parked.is_empty()
@@ -1185,7 +1189,10 @@ impl ChangeGraph {
         let idx = self.hashes.len() as u32;
         self.hashes.push(hash);
         self.index.push_deferred(&self.hashes);
-        let actor = self.intern_ref(actor);
+        let actor = match known {
+            Some(a) => a,
+            None => self.intern(actor.clone()),
+        };
         self.update_heads(hash, idx, deps);
         Ok(self.append_indexed(
             ChangeRow {
