@@ -603,6 +603,7 @@ impl DocumentChunk {
         };
         // Mapped preds of the change being built, in op order.
         let mut flat: Vec<OpId> = Vec::new();
+        let mut last_author = None;
         for (c, (start_op, range)) in self.changes.iter().zip(&layout.changes) {
             let author = c.actor as usize;
             let owned: &[u32] = layout
@@ -699,7 +700,11 @@ impl DocumentChunk {
                     parts.deps.push(dep);
                 }
             }
-            parts.actor = self.actors.get(author).cloned().unwrap_or_default();
+            // Runs of one author are the rule: the actor is copied only when it changes.
+            if last_author != Some(author) {
+                parts.actor = self.actors.get(author).cloned().unwrap_or_default();
+                last_author = Some(author);
+            }
             parts.seq = c.seq;
             parts.start_op = *start_op;
             parts.time = c.time;
