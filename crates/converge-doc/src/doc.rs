@@ -17,6 +17,20 @@ use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding, ValueTree, Val
 /// is given back).
 const COMMIT_CHUNK_KEEP: usize = 1 << 16;
 
+/// Buffers a local commit fills and empties again, kept from commit to commit: a change per
+/// keystroke would otherwise allocate and free each of them every time.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CommitScratch {
+    /// The change chunk, encoded here before the history copies it.
+    chunk: Vec<u8>,
+    /// The pred log the next transaction starts with.
+    pub(crate) preds: crate::transaction::PredLog,
+    /// The change's dep hashes.
+    deps: Vec<ChangeHash>,
+    /// The preds in change-local actor numbers.
+    mapped_preds: Vec<OpId>,
+}
+
 /// A CRDT document: a tree of maps, lists and texts rooted at a map ([`ExId::Root`]), plus the
 /// changes that built it.
 ///
@@ -48,9 +62,9 @@ pub struct Document {
     /// and the history length it is for (deflating is most of a save once the columns are
     /// kept).
     pub(crate) saved_chunk: KeptChunk,
-    /// Scratch buffer a local commit encodes its change chunk into, before the history copies
-    /// it (kept from commit to commit unless a big change grew it).
-    pub(crate) commit_chunk: Vec<u8>,
+    /// Scratch buffers of local commits (kept from commit to commit unless a big change grew
+    /// them).
+    pub(crate) commit_scratch: CommitScratch,
 }
 
 impl Default for Document {
@@ -90,7 +104,7 @@ impl Document {
             saved_columns: None,
             saved_layout: None,
             saved_chunk: KeptChunk::default(),
-            commit_chunk: Vec::new(),
+            commit_scratch: CommitScratch::default(),
         }
     }
 
@@ -177,7 +191,8 @@ impl Document {
         let map_id = |id: OpId| OpId::new(id.counter, local(id.actor));
         // The ops are encoded straight from the op set, borrowed; only the preds, renumbered
         // to change-local actors, are gathered into one buffer first.
-        let mut mapped_preds: Vec<OpId> = Vec::with_capacity(preds.total());
+        let mut mapped_preds = std::mem::take(&mut self.commit_scratch.mapped_preds);
+        mapped_preds.clear();
         mapped_preds.extend(
             preds
                 .iter()
@@ -185,7 +200,7 @@ impl Document {
                 .map(|&p| map_id(self.ops.ops[p as usize].id)),
         );
         let ops = &self.ops;
-        let mapped_preds = &mapped_preds;
+        let mapped = &mapped_preds;
         let op_refs = || {
             let mut end = 0;
             preds.iter().enumerate().map(move |(i, op_preds)| {
@@ -213,14 +228,14 @@ impl Document {
                     insert: op.insert,
                     action: op.action,
                     value: ops.value_ref(&op.value),
-                    pred: &mapped_preds[start..end],
+                    pred: &mapped[start..end],
                     expand: op.expand(),
                     mark_name: ops.mark_names.get(&((ops_start + i) as u32)).map(|m| &**m),
                 }
             })
         };
         let seq = self.history.actor_seq(author) + 1;
-        let mut deps: Vec<(ChangeHash, u32)> = self
+        let mut deps: smallvec::SmallVec<[(ChangeHash, u32); 2]> = self
             .history
             .head_indexes()
             .map(|(h, i)| (h, i as u32))
@@ -239,14 +254,19 @@ impl Document {
             start_op: u64::from(start_op),
             time,
             message,
-            deps: deps.iter().map(|&(h, _)| h).collect(),
+            deps: {
+                let mut hashes = std::mem::take(&mut self.commit_scratch.deps);
+                hashes.clear();
+                hashes.extend(deps.iter().map(|&(h, _)| h));
+                hashes
+            },
             other_actors,
             ops: Vec::new(),
             extra_bytes: Vec::new(),
         };
         // Encoded into a reused buffer and copied once into the history: no `Change`, and
         // none of its allocations, per commit.
-        let mut chunk = std::mem::take(&mut self.commit_chunk);
+        let mut chunk = std::mem::take(&mut self.commit_scratch.chunk);
         let hash = Change::encode_op_refs_into(&header, preds.len(), op_refs, &mut chunk)?;
         let dep_indexes: smallvec::SmallVec<[u32; 4]> = deps.iter().map(|&(_, i)| i).collect();
         let change = LoadedChange {
@@ -266,8 +286,15 @@ impl Document {
         let pushed = self
             .history
             .push_loaded(&change, author, self.ops.max_op, &dep_indexes);
+        let scratch = &mut self.commit_scratch;
         if chunk.capacity() <= COMMIT_CHUNK_KEEP {
-            self.commit_chunk = chunk;
+            scratch.chunk = chunk;
+        }
+        if mapped_preds.capacity() * size_of::<OpId>() <= COMMIT_CHUNK_KEEP {
+            scratch.mapped_preds = mapped_preds;
+        }
+        if header.deps.capacity() * size_of::<ChangeHash>() <= COMMIT_CHUNK_KEEP {
+            scratch.deps = header.deps;
         }
         pushed.map_err(DocError::from)?;
         Ok(hash)
