@@ -55,6 +55,8 @@ pub(crate) struct SeqIndex {
     position: Vec<u32>,
     /// Fenwick tree (1-based) over chunk widths in `order`.
     fenwick: Vec<u64>,
+    /// The sum of all widths (asked for on every edit: a bounds check).
+    total: u64,
     /// Number of elements, visible or not.
     len: usize,
 }
@@ -66,6 +68,7 @@ impl Default for SeqIndex {
             order: vec![0],
             position: vec![0],
             fenwick: vec![0, 0],
+            total: 0,
             len: 0,
         }
     }
@@ -74,7 +77,8 @@ impl Default for SeqIndex {
 impl SeqIndex {
     /// Total visible width.
     pub(crate) fn width(&self) -> u64 {
-        self.prefix(self.order.len())
+        debug_assert_eq!(self.total, self.prefix(self.order.len()));
+        self.total
     }
 
     /// Sum of widths of the first `n` chunks in order.
@@ -88,6 +92,7 @@ impl SeqIndex {
     }
 
     fn fenwick_add(&mut self, pos: usize, delta: i64) {
+        self.total = self.total.wrapping_add_signed(delta);
         let mut i = pos + 1;
         while i < self.fenwick.len() {
             if let Some(slot) = self.fenwick.get_mut(i) {
@@ -98,6 +103,7 @@ impl SeqIndex {
     }
 
     fn rebuild_fenwick(&mut self) {
+        self.total = self.chunks.iter().map(|c| c.width).sum();
         let n = self.order.len();
         self.fenwick.clear();
         self.fenwick.resize(n + 1, 0);
