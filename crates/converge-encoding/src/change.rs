@@ -687,7 +687,7 @@ impl Change {
             bytes: Bytes::from(whole),
             hash,
             actor: parts.actor.clone(),
-            other_actors: layout.other_actors.into_boxed_slice(),
+            other_actors: layout.other_actors.into_iter().cloned().collect(),
             deps: SmallVec::from_slice(&parts.deps),
             seq: parts.seq,
             // The encoder checked that the op counters fit a `u32`.
@@ -1017,13 +1017,14 @@ impl Scratch {
 }
 
 /// Where [`encode_change_data`] put the variable fields, as byte ranges of the chunk data.
-struct Layout {
+struct Layout<'p> {
     message: (u32, u32),
     /// Where the column metadata starts.
     meta_start: u32,
     extra: (u32, u32),
-    /// The other actors as written (referenced ones, sorted).
-    other_actors: Vec<ActorId>,
+    /// The other actors as written (referenced ones, sorted), borrowed from the parts: only
+    /// a caller building a [`Change`] copies them.
+    other_actors: Vec<&'p ActorId>,
 }
 
 /// Which of `parts.other_actors` a change references.
@@ -1037,13 +1038,13 @@ enum Actors {
     AllReferenced,
 }
 
-fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
-    parts: &ChangeParts,
+fn encode_change_data<'a, 'p, I: Iterator<Item = ChangeOpRef<'a>>>(
+    parts: &'p ChangeParts,
     n_ops: usize,
     views: impl Fn() -> I,
     other_actors: Actors,
     s: &mut Scratch,
-) -> Result<Layout, DecodeError> {
+) -> Result<Layout<'p>, DecodeError> {
     let Scratch {
         obj_actor,
         obj_ctr,
@@ -1103,7 +1104,7 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
     };
     if let Some(op) = single.filter(|_| !force_general_encoder()) {
         let [data, ..] = bufs;
-        return finish_one_row(parts, &op, &actors, out, data, message);
+        return finish_one_row(parts, &op, actors, out, data, message);
     }
 
     let mut key_str = StrEncoder::new();
@@ -1218,7 +1219,7 @@ fn encode_change_data<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
     if any_mark {
         mark_name.finish_into(b_mark);
     }
-    Ok(finish_layout(parts, out, bufs, message, &actors))
+    Ok(finish_layout(parts, out, bufs, message, actors))
 }
 
 /// Whether [`encode_change_data`] takes the general path for single ops too (tests set it to
@@ -1285,14 +1286,14 @@ fn check_value(op: &ChangeOpRef<'_>, row: u64) -> Result<(), DecodeError> {
 /// run lengths (`01` false, `00 01` true), optional columns only when used, and at most one
 /// pred. Each column is a few bytes, so they are written back to back into `data` (each
 /// column's end recorded) and copied after the metadata at once.
-fn finish_one_row(
+fn finish_one_row<'p>(
     parts: &ChangeParts,
     op: &ChangeOpRef<'_>,
-    actors: &ActorMap<'_>,
+    actors: ActorMap<'p>,
     out: &mut Vec<u8>,
     data: &mut Vec<u8>,
     message: (u32, u32),
-) -> Result<Layout, DecodeError> {
+) -> Result<Layout<'p>, DecodeError> {
     check_value(op, 0)?;
     data.clear();
     let mut ends = [0usize; NUM_COLUMNS];
@@ -1383,19 +1384,19 @@ fn finish_one_row(
         message,
         meta_start,
         extra: (extra_start, out.len() as u32),
-        other_actors: actors.sorted.iter().map(|a| (*a).clone()).collect(),
+        other_actors: actors.sorted,
     })
 }
 
 /// Writes the column metadata and data after the header in `out`, then the extra bytes, and
 /// says where everything went.
-fn finish_layout(
+fn finish_layout<'p>(
     parts: &ChangeParts,
     out: &mut Vec<u8>,
     bufs: &[Vec<u8>; NUM_COLUMNS],
     message: (u32, u32),
-    actors: &ActorMap<'_>,
-) -> Layout {
+    actors: ActorMap<'p>,
+) -> Layout<'p> {
     let mut cols: [(ColumnSpec, &[u8]); NUM_COLUMNS] =
         [(ColumnSpec::from_raw(0), &[]); NUM_COLUMNS];
     for ((slot, spec), buf) in cols.iter_mut().zip(SPECS).zip(bufs.iter()) {
@@ -1412,7 +1413,7 @@ fn finish_layout(
         message,
         meta_start,
         extra: (extra_start, out.len() as u32),
-        other_actors: actors.sorted.iter().map(|a| (*a).clone()).collect(),
+        other_actors: actors.sorted,
     }
 }
 
