@@ -1339,10 +1339,20 @@ fn finish_one_row<'p>(
     let meta_start = data.len();
     let meta = op.value.encode_raw(data);
     let raw_len = data.len() - meta_start;
-    uint(data, meta);
-    data.get_mut(meta_start..)
-        .unwrap_or_default()
-        .rotate_left(raw_len);
+    match data.get(meta_start..) {
+        // A one-byte value (a text character, mostly) moves behind its metadata by hand.
+        Some(&[byte]) => {
+            data.truncate(meta_start);
+            uint(data, meta);
+            data.push(byte);
+        }
+        _ => {
+            uint(data, meta);
+            data.get_mut(meta_start..)
+                .unwrap_or_default()
+                .rotate_left(raw_len);
+        }
+    }
     ends[7] = data.len() - raw_len;
     ends[8] = data.len();
     uint(data, op.pred.len() as u64);
