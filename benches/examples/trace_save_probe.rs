@@ -24,6 +24,20 @@ fn min_of(n: usize, mut f: impl FnMut()) -> Duration {
         .unwrap_or_default()
 }
 
+/// The fastest of `save` run once on each of `copies` (so that no run saves a document a
+/// previous run saved, or left in the caches).
+fn min_first_save<D>(copies: &mut [D], mut save: impl FnMut(&mut D) -> Vec<u8>) -> Duration {
+    copies
+        .iter_mut()
+        .map(|copy| {
+            let start = Instant::now();
+            drop(std::hint::black_box(save(copy)));
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let name = args.first().map_or("rustcode", String::as_str);
@@ -53,15 +67,7 @@ fn main() {
     // Each run saves its own never-saved copy, cloned beforehand (a save keeps its columns,
     // so saving one document twice would time a repeated save).
     let mut copies: Vec<_> = (0..n).map(|_| doc.clone()).collect();
-    let full = copies
-        .iter_mut()
-        .map(|copy| {
-            let start = Instant::now();
-            drop(std::hint::black_box(copy.save()));
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default();
+    let full = min_first_save(&mut copies, |d| d.save());
     println!("{name}: converge first save (copies made beforehand): min {full:?}");
     let (mut oracle, _) = automerge_replay(&trace, &plan);
     let am = min_of(n, || drop(std::hint::black_box(oracle.save())));
@@ -70,14 +76,6 @@ fn main() {
     // The same cold start as converge's first saves: each run saves its own copy, cloned
     // beforehand, so neither side saves a document its previous run left in the caches.
     let mut am_copies: Vec<_> = (0..n).map(|_| oracle.clone()).collect();
-    let am_cold = am_copies
-        .iter_mut()
-        .map(|copy| {
-            let start = Instant::now();
-            drop(std::hint::black_box(copy.save()));
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default();
+    let am_cold = min_first_save(&mut am_copies, |d| d.save());
     println!("{name}: automerge save of copies made beforehand: min {am_cold:?}");
 }
