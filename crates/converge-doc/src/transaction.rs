@@ -653,14 +653,21 @@ impl<'a> Transaction<'a> {
         del: usize,
         values: impl ExactSizeIterator<Item = StoredValue>,
     ) -> Result<(), DocError> {
-        let mut at = pos;
-        if values.len() > 0 {
-            at = self.insert_boundary(o, pos);
-            let before = self.doc.ops.length(o, View::Now);
-            self.insert_run(o, pos, values)?;
-            at += self.doc.ops.length(o, View::Now) - before;
+        if values.len() == 0 {
+            return self.delete_units(o, pos, del);
         }
-        self.delete_units(o, at, del)
+        // Where the deletion starts once the values are in (only a deletion needs it: a
+        // lookup fewer for a plain insert, a keystroke).
+        let at = (del > 0).then(|| self.insert_boundary(o, pos));
+        let before = self.doc.ops.length(o, View::Now);
+        self.insert_run(o, pos, values)?;
+        match at {
+            Some(at) => {
+                let inserted = self.doc.ops.length(o, View::Now) - before;
+                self.delete_units(o, at + inserted, del)
+            }
+            None => Ok(()),
+        }
     }
 
     /// Deletes `del` text units at `pos` and inserts `text` there, one element per `char`.
