@@ -23,8 +23,6 @@ const COMMIT_CHUNK_KEEP: usize = 1 << 16;
 pub(crate) struct CommitScratch {
     /// The change chunk, encoded here before the history copies it.
     chunk: Vec<u8>,
-    /// The pred log the next transaction starts with.
-    pub(crate) preds: crate::transaction::PredLog,
     /// The change's dep hashes.
     deps: Vec<ChangeHash>,
     /// The preds in change-local actor numbers.

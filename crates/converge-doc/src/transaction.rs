@@ -40,10 +40,6 @@ impl Drop for Transaction<'_> {
         if !self.done {
             self.rollback_inner();
         }
-        // The next transaction starts with these buffers.
-        if let Some(spare) = std::mem::take(&mut self.preds).recycle() {
-            self.doc.commit_scratch.preds = spare;
-        }
     }
 }
 
@@ -65,14 +61,13 @@ impl<'a> Transaction<'a> {
         let ops_start = doc.ops.ops.len();
         let bytes_len = doc.ops.bytes.len();
         let max_op_before = doc.ops.max_op;
-        let preds = std::mem::take(&mut doc.commit_scratch.preds);
         Transaction {
             doc,
             start_op,
             max_op_before,
             ops_start,
             bytes_len,
-            preds,
+            preds: PredLog::default(),
             done: false,
         }
     }
@@ -741,7 +736,7 @@ impl<'a> Transaction<'a> {
 /// op's count in one byte (a count of [`PredLog::LONG`] or more is kept aside in `long`).
 /// Most ops have no pred (inserts) or one (deletes, overwrites), so this is a byte an op
 /// where a vector of ends was four: 0.8 MB less for the paper trace in one transaction.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct PredLog {
     preds: Vec<u32>,
     counts: Vec<u8>,
@@ -754,19 +749,6 @@ impl PredLog {
 
     pub(crate) fn len(&self) -> usize {
         self.counts.len()
-    }
-
-    /// The log emptied for another transaction, unless a long one grew it (then `None`: its
-    /// memory goes back).
-    fn recycle(mut self) -> Option<PredLog> {
-        const KEEP: usize = 1 << 12;
-        if self.counts.capacity() > KEEP || self.preds.capacity() > KEEP {
-            return None;
-        }
-        self.counts.clear();
-        self.preds.clear();
-        self.long.clear();
-        Some(self)
     }
 
     fn push(&mut self, preds: &[u32]) {
