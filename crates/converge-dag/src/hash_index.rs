@@ -193,15 +193,20 @@ impl HashIndex {
     }
 
     fn place(&mut self, hashes: &[ChangeHash], idx: u32) {
-        let Some(hash) = hashes.get(idx as usize) else {
-            return;
-        };
+        if let Some(hash) = hashes.get(idx as usize) {
+            let (_, tag) = self.slot_of(hash);
+            self.place_entry(tag | u64::from(idx));
+        }
+    }
+
+    /// Puts `entry` in the first empty slot from its home on.
+    fn place_entry(&mut self, entry: u64) {
         let mask = self.slots.len() - 1;
-        let (mut slot, tag) = self.slot_of(hash);
+        let mut slot = self.home(entry);
         for _ in 0..self.slots.len() {
             match self.slots.get_mut(slot) {
                 Some(s) if *s == EMPTY => {
-                    *s = tag | u64::from(idx);
+                    *s = entry;
                     return;
                 }
                 _ => slot = (slot + 1) & mask,
@@ -215,18 +220,8 @@ impl HashIndex {
     fn grow(&mut self) {
         let new_len = (self.slots.len() * 2).max(MIN_SLOTS);
         let old = std::mem::replace(&mut self.slots, vec![EMPTY; new_len]);
-        let mask = new_len - 1;
         for entry in old.into_iter().filter(|&e| e != EMPTY) {
-            let mut slot = self.home(entry);
-            for _ in 0..new_len {
-                match self.slots.get_mut(slot) {
-                    Some(s) if *s == EMPTY => {
-                        *s = entry;
-                        break;
-                    }
-                    _ => slot = (slot + 1) & mask,
-                }
-            }
+            self.place_entry(entry);
         }
     }
 
