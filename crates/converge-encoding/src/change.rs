@@ -1309,10 +1309,12 @@ fn finish_one_row<'p>(
         b.push(0x7f);
         write_bytes(b, v.as_bytes());
     };
-    // Columns in `SPECS` order.
+    // Columns in `SPECS` order, each column's end recorded after it.
     if let ObjId::Op(id) = op.obj {
         uint(data, u64::from(actors.map(id.actor)?));
-        ends[0] = data.len();
+    }
+    ends[0] = data.len();
+    if let ObjId::Op(id) = op.obj {
         uint(data, u64::from(id.counter));
     }
     ends[1] = data.len();
@@ -1359,10 +1361,10 @@ fn finish_one_row<'p>(
     ends[9] = data.len();
     if let Some(p) = op.pred.first() {
         uint(data, u64::from(actors.map(p.actor)?));
-        ends[10] = data.len();
+    }
+    ends[10] = data.len();
+    if let Some(p) = op.pred.first() {
         int(data, i64::from(p.counter));
-    } else {
-        ends[10] = data.len();
     }
     ends[11] = data.len();
     if op.expand {
@@ -1374,19 +1376,17 @@ fn finish_one_row<'p>(
     }
     ends[13] = data.len();
 
-    out.reserve(1 + 4 * NUM_COLUMNS + data.len() + parts.extra_bytes.len());
-    let meta_start = out.len() as u32;
-    let mut lens = [0usize; NUM_COLUMNS];
+    let mut cols: [(ColumnSpec, &[u8]); NUM_COLUMNS] =
+        [(ColumnSpec::from_raw(0), &[]); NUM_COLUMNS];
     let mut start = 0;
-    for (len, &end) in lens.iter_mut().zip(&ends) {
-        *len = end - start;
+    for ((slot, spec), &end) in cols.iter_mut().zip(SPECS).zip(&ends) {
+        *slot = (spec, data.get(start..end).unwrap_or_default());
         start = end;
     }
-    leb128::write_u64(out, lens.iter().filter(|&&l| l > 0).count() as u64);
-    for (spec, &len) in SPECS.iter().zip(&lens).filter(|(_, l)| **l > 0) {
-        leb128::write_u64(out, u64::from(spec.raw()));
-        leb128::write_u64(out, len as u64);
-    }
+    out.reserve(1 + 4 * NUM_COLUMNS + data.len() + parts.extra_bytes.len());
+    let meta_start = out.len() as u32;
+    write_column_metadata(out, &cols);
+    // The columns lie back to back in `data`: one copy.
     out.extend_from_slice(data);
     let extra_start = out.len() as u32;
     out.extend_from_slice(&parts.extra_bytes);
