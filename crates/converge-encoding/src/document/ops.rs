@@ -184,7 +184,9 @@ impl DocOpBlock {
     fn value(&self, row: &Row) -> ValueRef<'_> {
         let [lo, hi] = row.value;
         let bits = u64::from(lo) | (u64::from(hi) << 32);
-        let span = lo as usize..lo as usize + hi as usize;
+        // (Saturating: for a number `lo` and `hi` are its halves, and on a 32-bit target
+        // their sum could overflow; a span `store_value` wrote never does.)
+        let span = lo as usize..(lo as usize).saturating_add(hi as usize);
         match row.flags >> 4 {
             V_BOOL => ValueRef::Bool(lo != 0),
             V_UINT => ValueRef::Uint(bits),
