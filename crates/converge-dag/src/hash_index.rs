@@ -330,13 +330,7 @@ mod tests {
     /// search, across growths; small tables make long runs and wrap-arounds common.
     #[test]
     fn agrees_with_a_linear_search() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng(0x9e37_79b9_7f4a_7c15u64);
         let mut hashes: Vec<ChangeHash> = Vec::new();
         let mut index = HashIndex::default();
         let mut fresh = 0u64;

@@ -164,13 +164,7 @@ mod tests {
     /// Random inserts and removes agree with a B-tree map, across both forms and conversions.
     #[test]
     fn agrees_with_a_btree_map() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::test_rng(0x2545_f491_4f6c_dd1du64);
         let hashes: Vec<ChangeHash> = (0..128).map(h).collect();
         let mut set = HeadSet::default();
         let mut model = BTreeMap::new();
@@ -181,12 +175,12 @@ mod tests {
             let n = (next() % 128) as u32;
             let x = h(n);
             let insert = if grow {
-                next() % 3 != 0
+                !next().is_multiple_of(3)
             } else {
-                next() % 32 == 0
+                next().is_multiple_of(32)
             };
             let fresh = !model.contains_key(&x);
-            if fresh && next() % if grow { 4 } else { 64 } == 0 {
+            if fresh && next().is_multiple_of(if grow { 4 } else { 64 }) {
                 // A new change with up to three deps, heads or not.
                 let deps: Vec<u32> = (0..next() % 4).map(|_| (next() % 128) as u32).collect();
                 for d in &deps {

@@ -51,6 +51,17 @@ mod hash_index;
 mod heads;
 mod queue;
 
+/// A xorshift generator for the unit tests' random scripts (deterministic, no dependency).
+#[cfg(test)]
+fn test_rng(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 pub use error::DagError;
 pub use graph::{
     ActorIdx, Ancestry, Applied, AsChangeMeta, ChangeGraph, ChangeIdx, ChangeMeta, ChangeMetaRef,
