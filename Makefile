@@ -3,7 +3,7 @@ CARGO ?= cargo
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS = chunk_split change_decode column_copy document_decode bloom_decode dag_insert sync_message_decode sync_state_decode sync_receive
 
-.PHONY: test lint fmt fuzz-smoke bench bench-memory demo layers sim-long
+.PHONY: test lint fmt fuzz-smoke bench bench-memory demo layers sim-long oracle-long
 
 # Everything CI checks: layering, formatting, clippy, API docs without broken links, the whole
 # test suite (oracle interop and doctests included).
@@ -45,3 +45,9 @@ demo:
 # The sync network simulations on 10,000 seeds each (make test runs 1,000).
 sim-long:
 	CONVERGE_SIM_SEEDS=10000 $(CARGO) test --release -p converge-sync --test protocol --test doc_simulation -- --nocapture
+
+# The document differential sweeps against automerge 0.12 on fresh seeds (make test runs
+# seeds below 1,500): ORACLE_SEEDS=START..END, about 10 minutes on one core for the default.
+ORACLE_SEEDS ?= 2000..62000
+oracle-long:
+	CONVERGE_DOC_ORACLE_SEEDS=$(ORACLE_SEEDS) $(CARGO) test --release -p converge-interop --test doc_oracle -- --nocapture

@@ -383,11 +383,18 @@ impl<'a> Transaction<'a> {
         let id = self.next_id()?;
         let (o, key, mut preds, hint) = self.target(obj, &prop)?;
         // As automerge 0.12 (`resolve_action`): putting the value the winner already has writes
-        // nothing, or, if other values conflict with it, only deletes those.
+        // nothing, or, if other values conflict with it, only deletes those. A counter's value
+        // is its current one, increments included (the reference compares the value its
+        // visible-op iterator has brought up to date).
         let mut action = Action::Set;
         if let Some(&w) = preds.last() {
-            let winner = &self.doc.ops.ops[w as usize];
-            if winner.action == Action::Set && self.doc.ops.scalar(&winner.value) == value {
+            let ops = &self.doc.ops;
+            let winner = &ops.ops[w as usize];
+            let current = match winner.value {
+                StoredValue::Counter(_) => ScalarValue::Counter(ops.counter_value(w, View::Now)),
+                _ => ops.scalar(&winner.value),
+            };
+            if winner.action == Action::Set && current == value {
                 if preds.len() == 1 {
                     return Ok(());
                 }

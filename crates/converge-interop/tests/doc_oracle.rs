@@ -38,6 +38,18 @@ const CONVERGE_SEEDS: u64 = 120;
 /// Sessions of the lockstep sweep.
 const LOCKSTEP_SEEDS: u64 = 1500;
 
+/// The seeds of a sweep: `0..default`, or with `CONVERGE_DOC_ORACLE_SEEDS=START..END` that
+/// range instead (`make oracle-long` runs fresh seeds beyond the ones `make test` covers).
+fn sweep(default: u64) -> std::ops::Range<u64> {
+    std::env::var("CONVERGE_DOC_ORACLE_SEEDS")
+        .ok()
+        .and_then(|s| {
+            let (start, end) = s.split_once("..")?;
+            Some(start.trim().parse().ok()?..end.trim().parse().ok()?)
+        })
+        .unwrap_or(0..default)
+}
+
 fn oracle_load(bytes: &[u8]) -> Automerge {
     Automerge::load_with_options(
         bytes,
@@ -82,7 +94,7 @@ struct Tally {
 #[test]
 fn oracle_histories_apply_alike() {
     let mut tally = Tally::default();
-    for seed in 0..ORACLE_SEEDS {
+    for seed in sweep(ORACLE_SEEDS) {
         let params = if seed % 4 == 3 {
             Params::default()
         } else {
@@ -458,7 +470,7 @@ fn converge_session(seed: u64) -> Vec<Document> {
 #[test]
 fn converge_histories_load_in_the_oracle() {
     let (mut sessions, mut changes, mut comparisons) = (0, 0, 0);
-    for seed in 0..CONVERGE_SEEDS {
+    for seed in sweep(CONVERGE_SEEDS) {
         let docs = converge_session(seed);
         let mut merged = Document::new();
         for d in &docs {
@@ -805,7 +817,7 @@ fn lockstep_edit(
 #[test]
 fn lockstep_edits_match_the_oracle() {
     let (mut sessions, mut changes, mut edits) = (0, 0, 0);
-    for seed in 0..LOCKSTEP_SEEDS {
+    for seed in sweep(LOCKSTEP_SEEDS) {
         let mut rng = SplitMix64::new(seed ^ 0x10c5_57e9);
         let n = rng.range(2, 3);
         let actors: Vec<ActorId> = ACTOR_IDS[..n]
@@ -1222,4 +1234,92 @@ fn large_concurrent_merges_match_the_oracle() {
         partial.save(),
         "merge into a partial copy"
     );
+}
+
+/// Putting the value a counter has now, increments included, writes nothing (or, over a
+/// conflict, only deletes the losers), as in automerge 0.12, whose no-op check compares the
+/// counter's current value and not the one first put. Found by `make oracle-long` (lockstep
+/// seed 12770): converge compared the first value and wrote a put the reference did not.
+#[test]
+fn putting_a_counters_current_value_matches_the_oracle() {
+    use automerge::ScalarValue as Am;
+    use automerge::transaction::Transactable;
+    let (a, b) = ([2u8; 16], [1u8; 16]);
+    let mut ours = Document::with_actor(ActorId::from_bytes(&a));
+    let mut oracle = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(a));
+    // Each step is one change on both sides (converge commits each call outside a
+    // transaction; the oracle's `AutoCommit` is committed after each).
+    fn same(ctx: &str, ours: &mut Document, oracle: &mut automerge::AutoCommit) {
+        oracle.commit();
+        assert_eq!(
+            ours_heads(&ours.heads()),
+            oracle_heads(&oracle.get_heads()),
+            "{ctx}: heads"
+        );
+        assert_eq!(ours.save(), oracle.save(), "{ctx}: saved bytes");
+    }
+    let root = &automerge::ROOT;
+    // A map key: -45, then -5, so -50 now.
+    ours.put(&ROOT, "c", ScalarValue::Counter(-45))
+        .expect("put");
+    oracle.put(root, "c", Am::counter(-45)).expect("put");
+    same("counter", &mut ours, &mut oracle);
+    ours.increment(&ROOT, "c", -5).expect("increment");
+    oracle.increment(root, "c", -5).expect("increment");
+    same("increment", &mut ours, &mut oracle);
+    let before = ours.heads();
+    ours.put(&ROOT, "c", ScalarValue::Counter(-50))
+        .expect("put");
+    oracle.put(root, "c", Am::counter(-50)).expect("put");
+    same("put the current value", &mut ours, &mut oracle);
+    assert_eq!(
+        ours.heads(),
+        before,
+        "putting the current value wrote a change"
+    );
+    // The value first put is not the current one: a real put.
+    ours.put(&ROOT, "c", ScalarValue::Counter(-45))
+        .expect("put");
+    oracle.put(root, "c", Am::counter(-45)).expect("put");
+    same("put the first value", &mut ours, &mut oracle);
+    assert_ne!(ours.heads(), before);
+
+    // A list element.
+    let list = ours.put_object(&ROOT, "l", ObjType::List).expect("list");
+    let olist = oracle
+        .put_object(root, "l", automerge::ObjType::List)
+        .expect("list");
+    same("list", &mut ours, &mut oracle);
+    ours.insert(&list, 0, ScalarValue::Counter(10))
+        .expect("insert");
+    oracle.insert(&olist, 0, Am::counter(10)).expect("insert");
+    same("list counter", &mut ours, &mut oracle);
+    ours.increment(&list, 0usize, 2).expect("increment");
+    oracle.increment(&olist, 0, 2).expect("increment");
+    same("list increment", &mut ours, &mut oracle);
+    ours.put(&list, 0usize, ScalarValue::Counter(12))
+        .expect("put");
+    oracle.put(&olist, 0, Am::counter(12)).expect("put");
+    same("list element", &mut ours, &mut oracle);
+
+    // A conflict whose winner is an incremented counter: only the loser is deleted.
+    let mut ours_b = ours.fork();
+    ours_b.set_actor(ActorId::from_bytes(&b));
+    let mut oracle_b = oracle.fork().with_actor(automerge::ActorId::from(b));
+    ours.put(&ROOT, "k", ScalarValue::Counter(1)).expect("put");
+    oracle.put(root, "k", Am::counter(1)).expect("put");
+    same("conflict a", &mut ours, &mut oracle);
+    ours_b.put(&ROOT, "k", "x").expect("put");
+    oracle_b.put(root, "k", "x").expect("put");
+    same("conflict b", &mut ours_b, &mut oracle_b);
+    ours.merge(&ours_b).expect("merge");
+    oracle.merge(&mut oracle_b).expect("merge");
+    same("merged", &mut ours, &mut oracle);
+    ours.increment(&ROOT, "k", 2).expect("increment");
+    oracle.increment(root, "k", 2).expect("increment");
+    same("conflict increment", &mut ours, &mut oracle);
+    ours.put(&ROOT, "k", ScalarValue::Counter(3)).expect("put");
+    oracle.put(root, "k", Am::counter(3)).expect("put");
+    same("resolve the conflict", &mut ours, &mut oracle);
+    assert_eq!(ours.get_all(&ROOT, "k").expect("get_all").len(), 1);
 }
