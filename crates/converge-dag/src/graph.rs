@@ -1438,6 +1438,14 @@ impl ChangeGraph {
             .map_or(0, |v| v.len() as u64)
     }
 
+    /// The highest applied seq of an interned actor (0 if none): [`Self::seq_for_actor`]
+    /// without comparing actor ids.
+    pub fn seq_of(&self, actor: ActorIdx) -> u64 {
+        self.actor_changes
+            .get(actor.get())
+            .map_or(0, |v| v.len() as u64)
+    }
+
     /// The applied change of `actor` with `seq`.
     pub fn change_at_seq(&self, actor: ActorIdx, seq: u64) -> Option<ChangeIdx> {
         let pos = usize::try_from(seq.checked_sub(1)?).ok()?;

@@ -236,9 +236,7 @@ impl History {
 
     /// The number of changes of a doc actor.
     pub(crate) fn actor_seq(&self, actor: u32) -> u64 {
-        self.graph_actor(actor)
-            .and_then(|a| self.graph.actor(a))
-            .map_or(0, |a| self.graph.seq_for_actor(a))
+        self.graph_actor(actor).map_or(0, |a| self.graph.seq_of(a))
     }
 
     /// The index of a doc actor's latest change.

@@ -746,7 +746,9 @@ impl<'a> Transaction<'a> {
 #[derive(Debug, Default)]
 pub(crate) struct PredLog {
     preds: Vec<u32>,
-    counts: Vec<u8>,
+    /// Inline for a keystroke's transaction, so that a change per edit allocates nothing
+    /// here (an insert has no pred, so `preds` stays unallocated).
+    counts: SmallVec<[u8; 8]>,
     /// `(op, count)` for the ops whose count is `LONG` or more, ascending by op.
     long: Vec<(u32, u32)>,
 }

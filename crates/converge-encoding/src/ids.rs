@@ -78,8 +78,29 @@ impl FromStr for ChangeHash {
 
 /// An actor: the author of a sequence of changes. Any length; the reference generates 16
 /// random bytes. Ordered bytewise, which is the order of the tie-break between concurrent ops.
-#[derive(PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Eq, PartialOrd, Ord, Default)]
 pub struct ActorId(SmallVec<[u8; 16]>);
+
+impl PartialEq for ActorId {
+    /// Bytewise, as derived; two ids of the usual 16 bytes compare as arrays, inline (a slice
+    /// comparison calls `memcmp`, which showed in every commit: the transaction's object
+    /// cache and the author's seq compare actor ids).
+    #[inline]
+    fn eq(&self, other: &Self) -> bool {
+        let (a, b) = (self.as_bytes(), other.as_bytes());
+        match (<&[u8; 16]>::try_from(a), <&[u8; 16]>::try_from(b)) {
+            (Ok(a), Ok(b)) => a == b,
+            _ => a == b,
+        }
+    }
+}
+
+impl std::hash::Hash for ActorId {
+    /// The bytes, as derived (written out because equality is).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state);
+    }
+}
 
 impl Clone for ActorId {
     /// A copy of the bytes in one `memcpy` (the derived clone went through `SmallVec`'s
@@ -231,6 +252,28 @@ pub(crate) fn from_hex(s: &str) -> Result<Vec<u8>, ParseHexError> {
 #[allow(clippy::unwrap_used)] // tests: a failure is the assertion
 mod tests {
     use super::*;
+
+    #[test]
+    fn actor_ids_compare_bytewise_at_every_length() {
+        use std::hash::{BuildHasher, RandomState};
+        let state = RandomState::new();
+        let ids: Vec<ActorId> = [&[][..], &[1], &[1; 15], &[1; 16], &[2; 16], &[1; 17]]
+            .iter()
+            .map(|b| ActorId::from_bytes(b))
+            .collect();
+        for a in &ids {
+            for b in &ids {
+                assert_eq!(a == b, a.as_bytes() == b.as_bytes(), "{a:?} {b:?}");
+                assert_eq!(a.cmp(b), a.as_bytes().cmp(b.as_bytes()));
+                if a == b {
+                    assert_eq!(state.hash_one(a), state.hash_one(b));
+                }
+            }
+        }
+        let mut last = [1u8; 16];
+        last[15] = 9;
+        assert_ne!(ActorId::from_bytes(&[1; 16]), ActorId::from_bytes(&last));
+    }
 
     #[test]
     fn hex_round_trip() {
