@@ -376,6 +376,33 @@ impl OpSet {
         }
     }
 
+    /// The one-`char` string `ch` ([`Self::store_str`] of its UTF-8), its bytes assembled
+    /// in a register and stored as one word. (Through `encode_utf8` and a copy of its length,
+    /// the value was written byte by byte and read back as words, which the store buffer
+    /// cannot forward: each keystroke's splice then waited for every earlier store to reach
+    /// the cache, the previous commit's included.)
+    pub(crate) fn char_value(ch: char) -> StoredValue {
+        let c = ch as u32;
+        let cont = |bits: u32| 0x80 | (bits & 0x3F);
+        let (word, len) = if c < 0x80 {
+            (c, 1)
+        } else if c < 0x800 {
+            (0xC0 | (c >> 6) | cont(c) << 8, 2)
+        } else if c < 0x1_0000 {
+            (0xE0 | (c >> 12) | cont(c >> 6) << 8 | cont(c) << 16, 3)
+        } else {
+            (
+                0xF0 | (c >> 18) | cont(c >> 12) << 8 | cont(c >> 6) << 16 | cont(c) << 24,
+                4,
+            )
+        };
+        let [b0, b1, b2, b3] = word.to_le_bytes();
+        StoredValue::SmallStr {
+            len,
+            bytes: [b0, b1, b2, b3, 0, 0, 0],
+        }
+    }
+
     pub(crate) fn store_str(&mut self, s: &str) -> StoredValue {
         if s.len() <= SMALL_STR {
             let mut bytes = [0u8; SMALL_STR];
@@ -845,6 +872,19 @@ impl OpSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn char_values_are_the_stored_strings_of_every_char() {
+        let mut set = OpSet::new(TextEncoding::default());
+        let mut buf = [0u8; 4];
+        for ch in (0..=0x10_FFFFu32).filter_map(char::from_u32) {
+            assert_eq!(
+                OpSet::char_value(ch),
+                set.store_str(ch.encode_utf8(&mut buf)),
+                "{ch:?}"
+            );
+        }
+    }
 
     #[test]
     fn ascii_table_is_the_ascii_characters() {

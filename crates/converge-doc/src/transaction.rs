@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 
 use crate::doc::Document;
 use crate::error::DocError;
-use crate::opset::{Body, HEAD, Hint, NewOp, StoredValue, View, Word};
+use crate::opset::{Body, HEAD, Hint, NewOp, OpSet, StoredValue, View, Word};
 use crate::seq::Cursor;
 use crate::types::{ExId, ExpandMark, ObjType, Prop};
 
@@ -655,7 +655,19 @@ impl<'a> Transaction<'a> {
         del: usize,
         values: impl ExactSizeIterator<Item = StoredValue>,
     ) -> Result<(), DocError> {
-        if values.len() == 0 {
+        self.insert_then_delete_iter(o, pos, del, values.len() == 0, values)
+    }
+
+    /// [`Self::insert_then_delete`] for an iterator that knows only whether it is empty.
+    fn insert_then_delete_iter(
+        &mut self,
+        o: u32,
+        pos: usize,
+        del: usize,
+        no_values: bool,
+        values: impl Iterator<Item = StoredValue>,
+    ) -> Result<(), DocError> {
+        if no_values {
             return self.delete_units(o, pos, del);
         }
         // Where the deletion starts once the values are in (only a deletion needs it: a
@@ -689,12 +701,11 @@ impl<'a> Transaction<'a> {
             });
         }
         self.check_splice(o, pos, del)?;
-        let mut buf = [0u8; 4];
-        let chars: SmallVec<[StoredValue; 8]> = text
-            .chars()
-            .map(|ch| self.doc.ops.store_str(ch.encode_utf8(&mut buf)))
-            .collect();
-        self.insert_then_delete(o, pos, del, chars.into_iter())
+        // Straight from the text: collecting the values first (a `SmallVec`) and moving the
+        // collection read back as words what had been written as 9-byte values, a store the
+        // store buffer cannot forward (a stall per keystroke).
+        let chars = text.chars().map(OpSet::char_value);
+        self.insert_then_delete_iter(o, pos, del, text.is_empty(), chars)
     }
 
     /// Commits the edits as one change with no message and time 0. Returns the change's hash,
