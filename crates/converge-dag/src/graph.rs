@@ -1388,6 +1388,7 @@ impl ChangeGraph {
     }
 
     /// The heads with their indexes, sorted by hash.
+    #[inline]
     pub fn head_indexes(&self) -> impl ExactSizeIterator<Item = (ChangeHash, ChangeIdx)> + '_ {
         self.heads.iter().map(|(h, idx)| (h, ChangeIdx(idx)))
     }

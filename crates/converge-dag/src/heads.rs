@@ -107,6 +107,7 @@ impl HeadSet {
     }
 
     /// The hashes and their change indexes, ascending by hash.
+    #[inline]
     pub(crate) fn iter(&self) -> HeadIter<'_> {
         match self {
             HeadSet::Small(v) => HeadIter::Small(v.iter()),
@@ -134,6 +135,7 @@ pub(crate) enum HeadIter<'a> {
 impl Iterator for HeadIter<'_> {
     type Item = (ChangeHash, u32);
 
+    #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match self {
             HeadIter::Small(i) => i.next().copied(),

@@ -233,11 +233,12 @@ impl Document {
             })
         };
         let seq = self.history.actor_seq(author) + 1;
-        let mut deps: smallvec::SmallVec<[(ChangeHash, u32); 2]> = self
-            .history
-            .head_indexes()
-            .map(|(h, i)| (h, i as u32))
-            .collect();
+        // Pushed in place: a collected vector is moved out of `collect` as 16-byte words
+        // read back right after it was written field by field, a store-forwarding stall.
+        let mut deps: smallvec::SmallVec<[(ChangeHash, u32); 2]> = smallvec::SmallVec::new();
+        for (h, i) in self.history.head_indexes() {
+            deps.push((h, i as u32));
+        }
         // As automerge 0.12 (`transaction_args`): the author's previous change is always a
         // dep, even when it is an ancestor of the heads (after merging a change built on it).
         if let Some(last) = self.history.last_of_actor(author)
