@@ -612,7 +612,6 @@ impl DocumentChunk {
                 .and_then(|v| v.indices.get(range.clone()))
                 .unwrap_or_default();
             parts.other_actors.clear();
-            flat.clear();
             if let Some(l) = local.get_mut(author) {
                 *l = 0;
                 touched.push(author);
@@ -625,6 +624,7 @@ impl DocumentChunk {
             let single_actor = n_actors == 1;
             let mut n_ops = if single_actor { owned.len() } else { 0 };
             if !single_actor {
+                flat.clear();
                 let other_actors = &mut parts.other_actors;
                 let mut map = |id: OpId| -> Result<OpId, DecodeError> {
                     let a = id.actor as usize;
@@ -667,7 +667,11 @@ impl DocumentChunk {
                     local.get(id.actor as usize).copied().unwrap_or(u32::MAX),
                 )
             };
-            let flat = flat.as_slice();
+            // Through the vector, not a slice taken here: copying its pointer and length as
+            // one 16-byte load right after the 8-byte store of its length cannot be forwarded
+            // from the store buffer (the views closure captured the slice that way). A
+            // one-actor document never touches `flat`.
+            let flat = &flat;
             let rebuilt = &rebuilt;
             let local_id = &local_id;
             let views = || {
