@@ -1387,6 +1387,21 @@ impl ChangeGraph {
         self.heads.iter().map(|(h, _)| h)
     }
 
+    /// Until [`Self::release_index`], the hashes of changes appended by
+    /// [`Self::push_ready`] are not placed in the hash index but wait at its end, where a
+    /// lookup finds them by a scan: for appending many changes whose deps come as indexes
+    /// (a loaded document's), whose placement then costs one pass at the end instead of a
+    /// random write into the table amid the work of every 64th change. Hold it only around
+    /// such a run: lookups meanwhile are linear.
+    pub fn hold_index(&mut self) {
+        self.index.hold();
+    }
+
+    /// Ends [`Self::hold_index`], placing the held hashes.
+    pub fn release_index(&mut self) {
+        self.index.release(&self.hashes);
+    }
+
     /// The heads with their indexes, sorted by hash.
     #[inline]
     pub fn head_indexes(&self) -> impl ExactSizeIterator<Item = (ChangeHash, ChangeIdx)> + '_ {

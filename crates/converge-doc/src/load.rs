@@ -270,6 +270,9 @@ impl Document {
             chunk.changes.len(),
             chunk.changes.iter().map(|c| c.deps.len()).sum(),
         );
+        // The changes' deps come as indexes: their hashes are placed in the graph's index
+        // once they are all in (see `ChangeGraph::hold_index`).
+        history.graph.hold_index();
         let mut sink = LoadSink {
             history,
             metas: chunk.changes.iter(),
@@ -280,11 +283,12 @@ impl Document {
         };
         let stats = chunk.reconstruct_each_chunk(HeadsCheck::Check, &mut sink);
         let LoadSink {
-            history,
+            mut history,
             metas,
             refused_at,
             ..
         } = sink;
+        history.graph.release_index();
         let refused = refused_at.is_some();
         // A misplaced mark end is reported before anything else, as the check used to run
         // first.
