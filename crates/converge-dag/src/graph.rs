@@ -1048,9 +1048,8 @@ impl ChangeGraph {
     /// [`Self::apply_interned`] except for the heads, which the caller updates.
     fn append(&mut self, hash: ChangeHash, row: ChangeRow, deps: &[u32]) -> ChangeIdx {
         self.hashes.push(hash);
-        // A batch looks the deps of its next changes up at once: placed now, they are found
-        // with one probe, not after a scan of the deferred tail.
-        self.index.catch_up(&self.hashes);
+        // In the small table of new entries: a batch's next changes find it with one probe.
+        self.index.push_recent(&self.hashes);
         self.append_indexed(row, deps)
     }
 
@@ -1124,8 +1123,8 @@ impl ChangeGraph {
     ///
     /// `hash` must be the hash of a change by `actor` with `seq`, as every change hash is:
     /// the hash covers both, so an applied change with this hash has this actor and seq and
-    /// the seq check refuses it. (The hash is therefore not looked up; its entry in the hash
-    /// index is placed later, with others, see `HashIndex::push_deferred`.)
+    /// the seq check refuses it. (The hash is therefore not looked up before its entry goes
+    /// into the hash index's small table of new entries, see `HashIndex::push_recent`.)
     ///
     /// Refused with [`DagError::NotReady`] (and nothing changes) if the hash is queued, a dep
     /// is not applied, `seq` is not the actor's next seq (so also if the change is applied),
@@ -1181,15 +1180,14 @@ impl ChangeGraph {
             });
         }
         // An applied change with this hash has the same actor and seq (the hash covers
-        // both), so it failed the seq check above: the hash is new, and its place in the
-        // index can wait (`push_deferred`).
+        // both), so it failed the seq check above: the hash is new.
         debug_assert!(
             !self.contains(&hash),
             "an applied hash passed the seq check"
         );
         let idx = self.hashes.len() as u32;
         self.hashes.push(hash);
-        self.index.push_deferred(&self.hashes);
+        self.index.push_recent(&self.hashes);
         let actor = match known {
             Some(a) => a,
             None => self.intern(actor.clone()),
