@@ -1063,6 +1063,10 @@ fn encode_change_data<'a, 'p, I: Iterator<Item = ChangeOpRef<'a>>>(
         });
     }
     let actors = match other_actors {
+        // With no other actors there is nothing to find: an op that names one anyway is
+        // refused where its columns are written (`ActorMap::map`), with the same error. A
+        // one-actor document's commits skip building every op's view once more.
+        Actors::Find if parts.other_actors.is_empty() => ActorMap::from_used(parts, Vec::new()),
         Actors::Find => ActorMap::new(parts, views())?,
         Actors::AllReferenced => ActorMap::from_used(parts, vec![true; parts.other_actors.len()]),
     };
