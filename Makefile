@@ -46,8 +46,11 @@ demo:
 sim-long:
 	CONVERGE_SIM_SEEDS=10000 $(CARGO) test --release -p converge-sync --test protocol --test doc_simulation -- --nocapture
 
-# The document differential sweeps against automerge 0.12 on fresh seeds (make test runs
-# seeds below 1,500): ORACLE_SEEDS=START..END, about 10 minutes on one core for the default.
-ORACLE_SEEDS ?= 2000..62000
+# The differential sweeps against automerge 0.12 (document histories, lockstep edits,
+# change and document round trips, file verdicts) on fresh seeds; make test runs seeds below
+# 1,500. ORACLE_SEEDS=START..END; the default takes about 11 minutes on one core.
+ORACLE_SEEDS ?= 2000..22000
 oracle-long:
-	CONVERGE_DOC_ORACLE_SEEDS=$(ORACLE_SEEDS) $(CARGO) test --release -p converge-interop --test doc_oracle -- --nocapture
+	CONVERGE_ORACLE_SEEDS=$(ORACLE_SEEDS) $(CARGO) test --release -p converge-interop \
+		--test doc_oracle --test change_roundtrip --test document_roundtrip --test file_verdicts \
+		-- --nocapture

@@ -21,7 +21,7 @@ struct Counts {
 #[test]
 fn oracle_changes_roundtrip_exactly() {
     let mut counts = Counts::default();
-    for seed in 0..SEEDS {
+    for seed in support::sweep(SEEDS) {
         let mut history = History::generate(seed, &Params::varied(seed));
         for mut oracle in history.changes() {
             check_change(seed, &mut oracle, &mut counts);

@@ -29,7 +29,7 @@ use bytes::Bytes;
 use converge_doc::{Document, ExId, ExpandMark, ObjType, Prop, ROOT};
 use converge_encoding::{ActorId, Change, ScalarValue};
 use doc_tree::{Tree, first_diff, oracle_heads, oracle_tree, ours_heads, ours_tree, plain_of};
-use support::{ACTOR_IDS, History, Params, SplitMix64};
+use support::{ACTOR_IDS, History, Params, SplitMix64, sweep};
 
 /// Histories of the oracle sweep.
 const ORACLE_SEEDS: u64 = 300;
@@ -37,18 +37,6 @@ const ORACLE_SEEDS: u64 = 300;
 const CONVERGE_SEEDS: u64 = 120;
 /// Sessions of the lockstep sweep.
 const LOCKSTEP_SEEDS: u64 = 1500;
-
-/// The seeds of a sweep: `0..default`, or with `CONVERGE_DOC_ORACLE_SEEDS=START..END` that
-/// range instead (`make oracle-long` runs fresh seeds beyond the ones `make test` covers).
-fn sweep(default: u64) -> std::ops::Range<u64> {
-    std::env::var("CONVERGE_DOC_ORACLE_SEEDS")
-        .ok()
-        .and_then(|s| {
-            let (start, end) = s.split_once("..")?;
-            Some(start.trim().parse().ok()?..end.trim().parse().ok()?)
-        })
-        .unwrap_or(0..default)
-}
 
 fn oracle_load(bytes: &[u8]) -> Automerge {
     Automerge::load_with_options(

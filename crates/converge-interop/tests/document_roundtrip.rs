@@ -28,7 +28,7 @@ struct Tally {
 #[test]
 fn oracle_documents_roundtrip() {
     let mut tally = Tally::default();
-    for seed in 0..SEEDS {
+    for seed in support::sweep(SEEDS) {
         let mut history = History::generate(seed, &Params::varied(seed));
         check_document(
             &format!("seed {seed} merged"),

@@ -83,7 +83,7 @@ fn generated_files_get_the_oracles_verdict() {
     let mut by_kind: BTreeMap<&str, (usize, usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut total = 0;
-    for seed in 0..SEEDS {
+    for seed in support::sweep(SEEDS) {
         let mut history = History::generate(seed, &Params::varied(seed));
         let mut rng = SplitMix64::new(seed ^ 0xf11e);
         for (name, bytes) in files_for(&mut history, &mut rng) {
@@ -157,7 +157,7 @@ fn mutated_chunks_with_valid_checksums_get_the_oracles_verdict() {
     let mut by_kind: BTreeMap<&str, (usize, usize, usize, usize, usize)> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut stricter = Vec::new();
-    for seed in 0..SEEDS {
+    for seed in support::sweep(SEEDS) {
         let mut history = History::generate(seed, &Params::varied(seed));
         let changes = history.changes();
         let Some((last, rest)) = changes.split_last() else {

@@ -657,3 +657,16 @@ fn edit_text(doc: &mut AutoCommit, rng: &mut SplitMix64, params: &Params, obj: O
         _ => false,
     }
 }
+
+/// The seeds of a sweep: `0..default`, or with `CONVERGE_ORACLE_SEEDS=START..END` that range
+/// instead, in every sweep that calls this (`make oracle-long` runs fresh seeds beyond the
+/// ones `make test` covers).
+pub(crate) fn sweep(default: u64) -> std::ops::Range<u64> {
+    std::env::var("CONVERGE_ORACLE_SEEDS")
+        .ok()
+        .and_then(|s| {
+            let (start, end) = s.split_once("..")?;
+            Some(start.trim().parse().ok()?..end.trim().parse().ok()?)
+        })
+        .unwrap_or(0..default)
+}
