@@ -406,9 +406,16 @@ impl Change {
 
     fn op_decoder_with(&self, columns: &[(u32, u32); NUM_COLUMNS]) -> OpDecoder<'_> {
         let column = |i: usize| columns.get(i).map_or(&[][..], |r| self.slice(*r));
+        // As automerge 0.12 (its change columns keep an object-id range only when both
+        // columns hold data): unless both do, every op's object is the root and neither
+        // column is read.
+        let (obj_actor, obj_ctr) = match (column(OBJ_ACTOR), column(OBJ_CTR)) {
+            (a, c) if a.is_empty() || c.is_empty() => (&[][..], &[][..]),
+            both => both,
+        };
         OpDecoder {
-            obj_actor: UintDecoder::new(column(OBJ_ACTOR), false),
-            obj_ctr: UintDecoder::new(column(OBJ_CTR), false),
+            obj_actor: UintDecoder::new(obj_actor, false),
+            obj_ctr: UintDecoder::new(obj_ctr, false),
             key_actor: UintDecoder::new(column(KEY_ACTOR), false),
             key_ctr: DeltaDecoder::new(column(KEY_CTR), false),
             key_str: StrDecoder::new(column(KEY_STR), false),

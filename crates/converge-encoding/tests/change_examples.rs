@@ -584,3 +584,33 @@ fn build_rejections() {
         Err(DecodeError::NonNumericInc { .. })
     ));
 }
+
+/// automerge 0.12 reads a change's object ids only when both obj columns hold data; with
+/// either one empty or absent every op's object is the root and the other column is never
+/// read. (Found by `make oracle-long`: converge refused such chunks, the reference applied
+/// them.)
+#[test]
+fn a_lone_obj_column_leaves_every_op_in_the_root() {
+    let decode = |cols: &[(u32, &[u8])]| Change::decode(with_columns(cols, &[]));
+    for lone in [(0x01, &[0x7f, 0x00][..]), (0x02, &[0x7f, 0x05][..])] {
+        let change = decode(&[lone, KEY_K, INSERT_F, SET, META_INT1, RAW_1, PRED_0])
+            .expect("the reference accepts a lone obj column");
+        let ops: Vec<_> = change.ops().collect();
+        assert_eq!(ops.len(), 1);
+        assert_eq!(ops[0].obj, ObjId::Root, "{lone:?}");
+    }
+    // Both present: an object id, as before.
+    let change = decode(&[
+        (0x01, &[0x7f, 0x00]),
+        (0x02, &[0x7f, 0x05]),
+        KEY_K,
+        INSERT_F,
+        SET,
+        META_INT1,
+        RAW_1,
+        PRED_0,
+    ])
+    .expect("decode");
+    let ops: Vec<_> = change.ops().collect();
+    assert_eq!(ops[0].obj, ObjId::Op(OpId::new(5, 0)));
+}
