@@ -591,26 +591,18 @@ fn build_rejections() {
 /// them.)
 #[test]
 fn a_lone_obj_column_leaves_every_op_in_the_root() {
-    let decode = |cols: &[(u32, &[u8])]| Change::decode(with_columns(cols, &[]));
-    for lone in [(0x01, &[0x7f, 0x00][..]), (0x02, &[0x7f, 0x05][..])] {
-        let change = decode(&[lone, KEY_K, INSERT_F, SET, META_INT1, RAW_1, PRED_0])
-            .expect("the reference accepts a lone obj column");
+    const ACTOR: (u32, &[u8]) = (0x01, &[0x7f, 0x00]);
+    const COUNTER: (u32, &[u8]) = (0x02, &[0x7f, 0x05]);
+    // The object of the one op (a put of key "k") read from these obj columns.
+    let obj_of = |obj: &[(u32, &[u8])]| {
+        let mut cols = obj.to_vec();
+        cols.extend([KEY_K, INSERT_F, SET, META_INT1, RAW_1, PRED_0]);
+        let change = Change::decode(with_columns(&cols, &[])).expect("the reference accepts it");
         let ops: Vec<_> = change.ops().collect();
         assert_eq!(ops.len(), 1);
-        assert_eq!(ops[0].obj, ObjId::Root, "{lone:?}");
-    }
-    // Both present: an object id, as before.
-    let change = decode(&[
-        (0x01, &[0x7f, 0x00]),
-        (0x02, &[0x7f, 0x05]),
-        KEY_K,
-        INSERT_F,
-        SET,
-        META_INT1,
-        RAW_1,
-        PRED_0,
-    ])
-    .expect("decode");
-    let ops: Vec<_> = change.ops().collect();
-    assert_eq!(ops[0].obj, ObjId::Op(OpId::new(5, 0)));
+        ops[0].obj
+    };
+    assert_eq!(obj_of(&[ACTOR]), ObjId::Root);
+    assert_eq!(obj_of(&[COUNTER]), ObjId::Root);
+    assert_eq!(obj_of(&[ACTOR, COUNTER]), ObjId::Op(OpId::new(5, 0)));
 }
