@@ -824,6 +824,16 @@ fn decode_changes(
 ) -> Result<(Vec<DocChange>, Shape), DecodeError> {
     use change_col::*;
     let n = count_rows(cols.get(ACTOR), limits.max_rows, "changes")?;
+    // automerge 0.12 loads the extra-bytes metadata without a fill value, so a document
+    // with changes must carry that column (its writer always does): absent or empty, it
+    // refuses the document for too few rows, and so does converge.
+    if n > 0 && cols.get(EXTRA_META).is_none_or(<[u8]>::is_empty) {
+        return Err(DecodeError::ColumnLengthMismatch {
+            spec: EXTRA_META,
+            expected: n,
+            found: 0,
+        });
+    }
     let mut actor = rle_u64(cols, ACTOR);
     let mut seq = delta(cols, SEQ);
     let mut max_op = delta(cols, MAX_OP);
@@ -1204,6 +1214,29 @@ mod tests {
         assert_eq!(doc.encode(false), expected);
         assert_eq!(doc.encode(true), expected);
         assert_eq!(DocumentChunk::decode(&expected).unwrap(), doc);
+    }
+
+    /// automerge 0.12 refuses a document whose changes lack the extra-bytes metadata column
+    /// (it loads that column without a fill value); the worked example of §7.5 without it.
+    #[test]
+    fn changes_without_the_extra_bytes_metadata_are_refused() {
+        let body = hex("01 02 aa bb
+             01 3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797
+             05 01 02 03 02 13 02 23 02 40 02
+             08 15 03 21 02 23 02 34 01 42 02 56 02 57 01 80 01 02
+             7f 00 7f 01 7f 01 7f 00 7f 00
+             7f 01 6b 7f 00 7f 01 01 7f 01 7f 14 01 7f 00
+             00");
+        let mut chunk = Vec::new();
+        crate::chunk::write_chunk(&mut chunk, crate::chunk::ChunkType::Document, &body);
+        assert!(matches!(
+            DocumentChunk::decode(&chunk),
+            Err(DecodeError::ColumnLengthMismatch {
+                spec: 0x56,
+                expected: 1,
+                found: 0
+            })
+        ));
     }
 
     /// A chunk the writer wrote keeps its columns, which write the same bytes again; one
