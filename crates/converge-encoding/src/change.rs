@@ -71,6 +71,45 @@ const SPECS: [ColumnSpec; NUM_COLUMNS] = [
     ColumnSpec::new(10, ColumnType::String),
 ];
 
+/// As automerge 0.12 reads a change's columns: the pred group's members, the columns of
+/// its id that directly follow its group column, must be none, or exactly an actor (or
+/// integer) column and then a delta column; it refuses anything else as mismatched
+/// columns, even in a change without ops.
+fn check_pred_group(meta: &ColumnMetadata) -> Result<(), DecodeError> {
+    let group = SPECS[PRED_COUNT];
+    let valid = |members: &[ColumnType]| {
+        matches!(
+            members,
+            [] | [
+                ColumnType::Actor | ColumnType::Integer,
+                ColumnType::DeltaInteger
+            ]
+        )
+    };
+    let mut members: SmallVec<[ColumnType; 4]> = SmallVec::new();
+    let mut open: Option<ColumnSpec> = None;
+    for (spec, _) in meta.iter() {
+        if let Some(g) = open {
+            if spec.id() == g.id() && spec.column_type() != ColumnType::Group {
+                members.push(spec.column_type());
+                continue;
+            }
+            if !valid(&members) {
+                return Err(DecodeError::MismatchedPredGroup { spec: g.raw() });
+            }
+            open = None;
+            members.clear();
+        }
+        if spec.normalized() == group {
+            open = Some(spec);
+        }
+    }
+    match open {
+        Some(g) if !valid(&members) => Err(DecodeError::MismatchedPredGroup { spec: g.raw() }),
+        _ => Ok(()),
+    }
+}
+
 /// One op of a change, with change-local actor numbers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ChangeOp {
@@ -276,6 +315,7 @@ impl Change {
         }
         let meta_start = (base + r.position()) as u32;
         let meta = ColumnMetadata::read(&mut r)?;
+        check_pred_group(&meta)?;
         let mut columns = [(0u32, 0u32); NUM_COLUMNS];
         let mut has_unknown_columns = false;
         for (spec, len) in meta.iter() {

@@ -87,6 +87,14 @@ pub enum DecodeError {
         /// The second group column's spec.
         spec: u32,
     },
+    /// A change's pred group whose member columns (those of its id right after it) are
+    /// neither none nor an actor (or integer) column followed by a delta column; automerge
+    /// 0.12 refuses such a change as having mismatched columns.
+    #[error("pred group (spec {spec:#x}) has members other than actor and counter columns")]
+    MismatchedPredGroup {
+        /// The group column's spec.
+        spec: u32,
+    },
     /// Column data that the canonical decoder rejects (document columns, §4.1, §4.3, §12).
     #[error("non-canonical column data at offset {offset}: {rule}")]
     NonCanonicalColumn {

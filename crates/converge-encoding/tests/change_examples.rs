@@ -606,3 +606,22 @@ fn a_lone_obj_column_leaves_every_op_in_the_root() {
     assert_eq!(obj_of(&[COUNTER]), ObjId::Root);
     assert_eq!(obj_of(&[ACTOR, COUNTER]), ObjId::Op(OpId::new(5, 0)));
 }
+
+/// automerge 0.12 refuses a change whose pred group's members are not an actor (or
+/// integer) column and a delta column, or none, even a change without ops (found by `make
+/// oracle-long`: converge loaded such chunks).
+#[test]
+fn a_pred_group_with_other_members_is_refused() {
+    let decode = |cols: &[(u32, &[u8])]| Change::decode(with_columns(cols, &[]));
+    assert!(matches!(
+        decode(&[(0x70, &[0x7f, 0x00]), (0x71, &[0x7f, 0x00])]),
+        Err(DecodeError::MismatchedPredGroup { spec: 0x70 })
+    ));
+    assert!(matches!(
+        decode(&[(0x70, &[0x7f, 0x00]), (0x73, &[0x7f, 0x00])]),
+        Err(DecodeError::MismatchedPredGroup { spec: 0x70 })
+    ));
+    assert!(decode(&[(0x70, &[0x7f, 0x00])]).is_ok());
+    assert!(decode(&[(0x70, &[0x7f, 0x00]), (0x71, &[]), (0x73, &[])]).is_ok());
+    assert!(decode(&[KEY_K, INSERT_F, SET, META_INT1, RAW_1, PRED_0]).is_ok());
+}
