@@ -71,6 +71,43 @@ const SPECS: [ColumnSpec; NUM_COLUMNS] = [
     ColumnSpec::new(10, ColumnType::String),
 ];
 
+/// Which known column a change's column fills, read in metadata order as automerge 0.12
+/// reads them: columns of a group's id right after its group column are the group's members,
+/// not columns of their own (so an action column after a group column of id 4 is no action
+/// column); the pred group's members fill the pred actor and counter by position; a pred
+/// actor or counter column outside the pred group is no known column.
+#[derive(Default)]
+struct KnownColumns {
+    /// The id of the group whose members may follow, and how many followed so far.
+    group: Option<(u32, usize)>,
+}
+
+impl KnownColumns {
+    fn slot(&mut self, spec: ColumnSpec) -> Option<usize> {
+        let pred = SPECS[PRED_COUNT];
+        if spec.column_type() != ColumnType::Group
+            && let Some((id, members)) = &mut self.group
+            && spec.id() == *id
+        {
+            let member = *members;
+            *members += 1;
+            return match (*id == pred.id(), member) {
+                (true, 0) => Some(PRED_ACTOR),
+                (true, 1) => Some(PRED_CTR),
+                _ => None,
+            };
+        }
+        self.group = None;
+        if spec.column_type() == ColumnType::Group {
+            self.group = Some((spec.id(), 0));
+        }
+        match SPECS.iter().position(|s| *s == spec) {
+            Some(PRED_ACTOR | PRED_CTR) => None,
+            found => found,
+        }
+    }
+}
+
 /// As automerge 0.12 reads a change's columns: the pred group's members, the columns of
 /// its id that directly follow its group column, must be none, or exactly an actor (or
 /// integer) column and then a delta column; it refuses anything else as mismatched
@@ -318,13 +355,14 @@ impl Change {
         check_pred_group(&meta)?;
         let mut columns = [(0u32, 0u32); NUM_COLUMNS];
         let mut has_unknown_columns = false;
+        let mut known = KnownColumns::default();
         for (spec, len) in meta.iter() {
             if spec.is_deflated() {
                 return Err(DecodeError::CompressedChangeCols { spec: spec.raw() });
             }
             let start = r.position();
             r.take(len)?;
-            match SPECS.iter().position(|s| *s == spec) {
+            match known.slot(spec) {
                 // A repeated spec: the later column wins, as in the reference.
                 Some(i) => {
                     if let Some(slot) = columns.get_mut(i) {
@@ -416,17 +454,16 @@ impl Change {
         let start = self.meta_start as usize;
         let mut r = Reader::new(self.bytes.get(start..).unwrap_or_default());
         let mut pos = 0u64;
+        let mut known = KnownColumns::default();
         if let Ok(n) = r.uleb() {
             for _ in 0..n {
                 let (Ok(spec), Ok(len)) = (r.uleb(), r.uleb()) else {
                     break;
                 };
                 let end = pos.saturating_add(len);
-                if let Some(slot) = SPECS
-                    .iter()
-                    .position(|s| u64::from(s.raw()) == spec)
-                    .and_then(|i| found.get_mut(i))
-                {
+                // Decoding checked every spec fits a `u32`.
+                let spec = ColumnSpec::from_raw(u32::try_from(spec).unwrap_or(u32::MAX));
+                if let Some(slot) = known.slot(spec).and_then(|i| found.get_mut(i)) {
                     *slot = Some((pos, end));
                 }
                 pos = end;
