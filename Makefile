@@ -48,10 +48,7 @@ sim-long:
 
 # The differential sweeps against automerge 0.12 (document histories, lockstep edits,
 # change and document round trips, file verdicts) on fresh seeds; make test runs seeds below
-# 1,500. ORACLE_SEEDS=START..END; the default takes about 11 minutes on one core. Open:
-# file_verdicts' mutated chunks still disagree with the reference on about 1 file in
-# 30,000 (mostly change pred groups that automerge 0.12 refuses as mismatched columns and
-# converge loads), so that test fails on long ranges.
+# 1,500. ORACLE_SEEDS=START..END; the default takes about 11 minutes on one core.
 ORACLE_SEEDS ?= 2000..22000
 oracle-long:
 	CONVERGE_ORACLE_SEEDS=$(ORACLE_SEEDS) $(CARGO) test --release -p converge-interop \
