@@ -74,76 +74,55 @@ const SPECS: [ColumnSpec; NUM_COLUMNS] = [
 /// Which known column a change's column fills, read in metadata order as automerge 0.12
 /// reads them: columns of a group's id right after its group column are the group's members,
 /// not columns of their own (so an action column after a group column of id 4 is no action
-/// column); the pred group's members fill the pred actor and counter by position; a pred
-/// actor or counter column outside the pred group is no known column.
+/// column); the pred group's members fill the pred actor and counter by position, and must
+/// be none, or an actor (or integer) column then a delta column, which 0.12 otherwise
+/// refuses as mismatched columns, even in a change without ops; a pred actor or counter
+/// column outside the pred group is no known column.
 #[derive(Default)]
 struct KnownColumns {
-    /// The id of the group whose members may follow, and how many followed so far.
-    group: Option<(u32, usize)>,
+    /// The group whose members may follow, and its members' types so far.
+    group: Option<(ColumnSpec, SmallVec<[ColumnType; 2]>)>,
 }
 
 impl KnownColumns {
-    fn slot(&mut self, spec: ColumnSpec) -> Option<usize> {
+    fn slot(&mut self, spec: ColumnSpec) -> Result<Option<usize>, DecodeError> {
         let pred = SPECS[PRED_COUNT];
         if spec.column_type() != ColumnType::Group
-            && let Some((id, members)) = &mut self.group
-            && spec.id() == *id
+            && let Some((group, members)) = &mut self.group
+            && spec.id() == group.id()
         {
-            let member = *members;
-            *members += 1;
-            return match (*id == pred.id(), member) {
-                (true, 0) => Some(PRED_ACTOR),
-                (true, 1) => Some(PRED_CTR),
+            members.push(spec.column_type());
+            return Ok(match (group.id() == pred.id(), members.len()) {
+                (true, 1) => Some(PRED_ACTOR),
+                (true, 2) => Some(PRED_CTR),
                 _ => None,
-            };
+            });
         }
-        self.group = None;
+        self.end_group()?;
         if spec.column_type() == ColumnType::Group {
-            self.group = Some((spec.id(), 0));
+            self.group = Some((spec, SmallVec::new()));
         }
-        match SPECS.iter().position(|s| *s == spec) {
+        Ok(match SPECS.iter().position(|s| *s == spec) {
             Some(PRED_ACTOR | PRED_CTR) => None,
             found => found,
-        }
+        })
     }
-}
 
-/// As automerge 0.12 reads a change's columns: the pred group's members, the columns of
-/// its id that directly follow its group column, must be none, or exactly an actor (or
-/// integer) column and then a delta column; it refuses anything else as mismatched
-/// columns, even in a change without ops.
-fn check_pred_group(meta: &ColumnMetadata) -> Result<(), DecodeError> {
-    let group = SPECS[PRED_COUNT];
-    let valid = |members: &[ColumnType]| {
-        matches!(
-            members,
-            [] | [
-                ColumnType::Actor | ColumnType::Integer,
-                ColumnType::DeltaInteger
-            ]
-        )
-    };
-    let mut members: SmallVec<[ColumnType; 4]> = SmallVec::new();
-    let mut open: Option<ColumnSpec> = None;
-    for (spec, _) in meta.iter() {
-        if let Some(g) = open {
-            if spec.id() == g.id() && spec.column_type() != ColumnType::Group {
-                members.push(spec.column_type());
-                continue;
-            }
-            if !valid(&members) {
-                return Err(DecodeError::MismatchedPredGroup { spec: g.raw() });
-            }
-            open = None;
-            members.clear();
+    /// Closes the open group, refusing a pred group with other members than 0.12 takes.
+    fn end_group(&mut self) -> Result<(), DecodeError> {
+        if let Some((group, members)) = self.group.take()
+            && group.id() == SPECS[PRED_COUNT].id()
+            && !matches!(
+                members[..],
+                [] | [
+                    ColumnType::Actor | ColumnType::Integer,
+                    ColumnType::DeltaInteger
+                ]
+            )
+        {
+            return Err(DecodeError::MismatchedPredGroup { spec: group.raw() });
         }
-        if spec.normalized() == group {
-            open = Some(spec);
-        }
-    }
-    match open {
-        Some(g) if !valid(&members) => Err(DecodeError::MismatchedPredGroup { spec: g.raw() }),
-        _ => Ok(()),
+        Ok(())
     }
 }
 
@@ -352,7 +331,6 @@ impl Change {
         }
         let meta_start = (base + r.position()) as u32;
         let meta = ColumnMetadata::read(&mut r)?;
-        check_pred_group(&meta)?;
         let mut columns = [(0u32, 0u32); NUM_COLUMNS];
         let mut has_unknown_columns = false;
         let mut known = KnownColumns::default();
@@ -362,7 +340,7 @@ impl Change {
             }
             let start = r.position();
             r.take(len)?;
-            match known.slot(spec) {
+            match known.slot(spec)? {
                 // A repeated spec: the later column wins, as in the reference.
                 Some(i) => {
                     if let Some(slot) = columns.get_mut(i) {
@@ -372,6 +350,7 @@ impl Change {
                 None => has_unknown_columns = true,
             }
         }
+        known.end_group()?;
         let extra_start = (base + r.position()) as u32;
         debug_assert!(base + data.len() == total as usize);
 
@@ -461,9 +440,14 @@ impl Change {
                     break;
                 };
                 let end = pos.saturating_add(len);
-                // Decoding checked every spec fits a `u32`.
+                // Decoding checked every spec fits a `u32`, and the pred group.
                 let spec = ColumnSpec::from_raw(u32::try_from(spec).unwrap_or(u32::MAX));
-                if let Some(slot) = known.slot(spec).and_then(|i| found.get_mut(i)) {
+                if let Some(slot) = known
+                    .slot(spec)
+                    .ok()
+                    .flatten()
+                    .and_then(|i| found.get_mut(i))
+                {
                     *slot = Some((pos, end));
                 }
                 pos = end;
