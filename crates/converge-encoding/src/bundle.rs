@@ -8,7 +8,7 @@
 
 use crate::change::{Change, ChangeOp, ChangeParts};
 use crate::chunk::{self, Chunk, ChunkType};
-use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder};
+use crate::columns::{BoolDecoder, ColumnSpec, DeltaDecoder, RleDecoder};
 use crate::document::DocumentLimits;
 use crate::document::{actor_index, counter_u32, non_null};
 use crate::error::DecodeError;
@@ -83,10 +83,10 @@ impl Block {
                 value: len,
                 offset,
             })?;
-            if out
-                .last()
-                .is_some_and(|(p, _)| spec & !DEFLATE_BIT < p & !DEFLATE_BIT)
-            {
+            // The order automerge 0.12 checks, as for changes and documents.
+            if out.last().is_some_and(|&(p, _)| {
+                ColumnSpec::from_raw(spec).order_key() < ColumnSpec::from_raw(p).order_key()
+            }) {
                 return Err(DecodeError::NotInNormalOrder { index, spec });
             }
             out.push((spec, len));
