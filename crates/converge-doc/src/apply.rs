@@ -78,12 +78,72 @@ impl Document {
         if changes.is_empty() {
             return Ok(());
         }
+        if changes.iter().any(|c| !c.extra_bytes().is_empty()) {
+            self.check_authors(
+                changes
+                    .iter()
+                    .map(|c| (c.hash(), c.actor(), c.seq(), c.extra_bytes())),
+            )?;
+        }
         let mark = self.history.mark();
         // The graph orders the batch (duplicates skipped, changes with missing deps queued,
         // released changes in the reference's order); a refusal there leaves everything as
         // it was, except queued changes the reference drops too.
         let ready = self.history.insert(changes)?;
         self.apply_inserted(mark, ready.into_iter().map(Ok))
+    }
+
+    /// automerge 0.12's rules for incoming changes whose extra bytes name an author, checked
+    /// before any change of the batch is applied or queued: its actor must have no author
+    /// yet, from an applied or queued change or an earlier change of the batch
+    /// (`DuplicateAuthor`), and it must be its actor's first change (the reference panics on
+    /// any other when it applies it).
+    /// Changes already applied or queued, and repeats within the batch, are skipped, as the
+    /// reference skips them.
+    fn check_authors<'c>(
+        &self,
+        batch: impl Iterator<Item = (ChangeHash, &'c ActorId, u64, &'c [u8])>,
+    ) -> Result<(), DocError> {
+        // Actors with an author among the queued changes and the batch so far (few: only
+        // authored changes are looked at).
+        let mut authored: Option<Vec<ActorId>> = None;
+        let mut seen: Vec<ChangeHash> = Vec::new();
+        for (hash, actor, seq, extra) in batch {
+            if converge_encoding::Author::read_footer(extra).is_none()
+                || self.history.contains(&hash)
+                || self.history.queued_change(&hash).is_some()
+                || seen.contains(&hash)
+            {
+                continue;
+            }
+            seen.push(hash);
+            let authored = authored.get_or_insert_with(|| {
+                self.history
+                    .queued_changes()
+                    .filter(|c| c.author().is_some())
+                    .map(|c| c.actor().clone())
+                    .collect()
+            });
+            let has_author = self
+                .ops
+                .actor_ids
+                .get(actor)
+                .is_some_and(|&a| self.history.author_of(a).is_some());
+            if has_author || authored.contains(actor) {
+                return Err(DocError::DuplicateAuthor {
+                    actor: actor.clone(),
+                    seq,
+                });
+            }
+            if seq != 1 {
+                return Err(DocError::AuthorAfterFirstChange {
+                    actor: actor.clone(),
+                    seq,
+                });
+            }
+            authored.push(actor.clone());
+        }
+        Ok(())
     }
 
     /// Applies `ready`, the changes the history just inserted into the graph, in the graph's
@@ -457,6 +517,26 @@ impl Document {
             let i = missing.get(p).copied()?;
             other.history.change(i.get())
         };
+        // Only changes with extra bytes can name an author; `other` lists those.
+        let extras = other.history.extras();
+        if !extras.is_empty() {
+            let extra_of = |i: usize| {
+                extras
+                    .binary_search_by_key(&(i as u32), |(j, _)| *j)
+                    .ok()
+                    .and_then(|pos| extras.get(pos))
+                    .map_or(&[][..], |(_, e)| &**e)
+            };
+            self.check_authors(metas.iter().map(|m| {
+                let i = m.change.index().get();
+                (
+                    m.change.hash(),
+                    m.change.actor(),
+                    m.change.seq(),
+                    extra_of(i),
+                )
+            }))?;
+        }
         let before = self.history.len();
         let mark = self.history.mark();
         let ready = self.history.insert_from(&metas, decode)?;

@@ -4,7 +4,8 @@ use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 
 use converge_encoding::{
-    ActorId, Change, ChangeHash, ChangeOpRef, ChangeParts, ElemId, KeyRef, ObjId, OpId, ScalarValue,
+    ActorId, Author, Change, ChangeHash, ChangeOpRef, ChangeParts, ElemId, KeyRef, ObjId, OpId,
+    ScalarValue,
 };
 
 use crate::error::DocError;
@@ -63,6 +64,8 @@ pub struct Document {
     /// Scratch buffers of local commits (kept from commit to commit unless a big change grew
     /// them).
     pub(crate) commit_scratch: CommitScratch,
+    /// The author of local edits, written as a footer on the local actor's first change.
+    pub(crate) author: Option<Author>,
 }
 
 impl Default for Document {
@@ -103,6 +106,7 @@ impl Document {
             saved_layout: None,
             saved_chunk: KeptChunk::default(),
             commit_scratch: CommitScratch::default(),
+            author: None,
         }
     }
 
@@ -130,6 +134,49 @@ impl Document {
     /// Changes the local actor for future edits.
     pub fn set_actor(&mut self, actor: ActorId) {
         self.actor = self.ops.intern_actor(&actor);
+    }
+
+    /// Sets the author of local edits (automerge 0.12's `set_author`). When it differs from
+    /// the current one the document takes a new random actor, whose first change carries the
+    /// author in its extra bytes; an actor has one author for good.
+    pub fn set_author(&mut self, author: Option<Author>) {
+        if author != self.author {
+            self.author = author;
+            self.set_actor(random_actor());
+        }
+    }
+
+    /// The author of local edits, if one was set.
+    pub fn author(&self) -> Option<&Author> {
+        self.author.as_ref()
+    }
+
+    /// Every author the document's changes name, sorted bytewise, without repeats.
+    pub fn authors(&self) -> Vec<Author> {
+        let mut out: Vec<Author> = self
+            .history
+            .author_footers()
+            .map(|(_, bytes)| Author::from_bytes(bytes))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// The author of `actor`'s changes, if its first change named one.
+    pub fn author_for_actor(&self, actor: &ActorId) -> Option<Author> {
+        let a = *self.ops.actor_ids.get(actor)?;
+        self.history.author_of(a).map(Author::from_bytes)
+    }
+
+    /// The actors whose changes `author` made, sorted bytewise.
+    pub fn actors_for_author(&self, author: &Author) -> Vec<ActorId> {
+        let mut out: Vec<ActorId> = (0..self.ops.actors.len() as u32)
+            .filter(|&a| self.history.author_of(a) == Some(author.as_bytes()))
+            .filter_map(|a| self.ops.actors.get(a as usize).cloned())
+            .collect();
+        out.sort_unstable();
+        out
     }
 
     /// The actor with doc-wide index `index` (the `actor` field of op ids this document hands
@@ -261,7 +308,11 @@ impl Document {
             },
             other_actors,
             ops: Vec::new(),
-            extra_bytes: Vec::new(),
+            // As automerge 0.12: an author is named on the actor's first change only.
+            extra_bytes: match &self.author {
+                Some(author) if seq == 1 => author.footer(),
+                _ => Vec::new(),
+            },
         };
         // Encoded into a reused buffer and copied once into the history: no `Change`, and
         // none of its allocations, per commit.
@@ -275,7 +326,7 @@ impl Document {
                 // As automerge 0.12: the author keeps an empty message as "" (its saves write
                 // it), though the chunk cannot tell it from none (a peer reads none).
                 message: header.message.as_deref(),
-                extra: &[],
+                extra: &header.extra_bytes,
             },
             bytes: &chunk,
             actor: &header.actor,

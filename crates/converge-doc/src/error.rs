@@ -88,6 +88,26 @@ pub enum DocError {
         /// The seq.
         seq: u64,
     },
+    /// A change whose extra bytes name an author (an author footer) for an actor that has one
+    /// already, from an applied or queued change or an earlier change of the same batch: the
+    /// reference's `DuplicateAuthor`.
+    #[error("duplicate author for actor {actor} in the change with seq {seq}")]
+    DuplicateAuthor {
+        /// The actor.
+        actor: ActorId,
+        /// The seq of the change refused.
+        seq: u64,
+    },
+    /// A change whose extra bytes name an author but which is not its actor's first change.
+    /// Only an actor's first change carries its author; automerge 0.12 panics on such a
+    /// change, so it is refused before it reaches a peer.
+    #[error("actor {actor}: the change with seq {seq} names an author, which only seq 1 may")]
+    AuthorAfterFirstChange {
+        /// The actor.
+        actor: ActorId,
+        /// The seq of the change refused.
+        seq: u64,
+    },
     /// A change whose seq is not the next one for its actor.
     #[error("actor {actor}: expected seq {expected}, change has seq {found}")]
     SeqGap {

@@ -168,6 +168,27 @@ impl History {
         &self.extra
     }
 
+    /// (doc actor, author bytes) of each change whose extra bytes read as an author footer,
+    /// in application order.
+    pub(crate) fn author_footers(&self) -> impl Iterator<Item = (u32, &[u8])> + '_ {
+        self.extra.iter().filter_map(|(i, e)| {
+            Some((
+                self.actor(*i as usize),
+                converge_encoding::Author::read_footer(e)?,
+            ))
+        })
+    }
+
+    /// The author of a doc actor: the footer of its last change that has one (only its first
+    /// change may have one, but a loaded document is not checked for that, and the reference's
+    /// load keeps the last).
+    pub(crate) fn author_of(&self, actor: u32) -> Option<&[u8]> {
+        self.author_footers()
+            .filter(|&(a, _)| a == actor)
+            .last()
+            .map(|(_, bytes)| bytes)
+    }
+
     pub(crate) fn time(&self, i: usize) -> i64 {
         self.times.get(i).copied().unwrap_or(0)
     }

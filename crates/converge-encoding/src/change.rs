@@ -22,7 +22,7 @@ use crate::columns::{
     write_column_data, write_column_metadata,
 };
 use crate::error::DecodeError;
-use crate::ids::{ActorId, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId};
+use crate::ids::{ActorId, Author, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId};
 use crate::leb128;
 use crate::reader::Reader;
 use crate::value::ValueRef;
@@ -581,6 +581,12 @@ impl Change {
         self.bytes
             .get(self.extra_start as usize..)
             .unwrap_or_default()
+    }
+
+    /// The author its extra bytes name, if they read as an author footer
+    /// ([`Author::read_footer`]).
+    pub fn author(&self) -> Option<Author> {
+        Author::read_footer(self.extra_bytes()).map(Author::from_bytes)
     }
 
     /// The number of ops.

@@ -159,6 +159,89 @@ impl FromStr for ActorId {
     }
 }
 
+/// Who made an actor's changes: free-form bytes an application chooses (a user or device id),
+/// automerge 0.12's `Author`. One author may have many actors; an actor has at most one author.
+///
+/// It travels in the extra bytes of the actor's first change (seq 1) as a footer: uLEB128 `1`,
+/// uLEB128 length, the bytes ([`Author::footer`], [`Author::read_footer`]; format.md §6.5).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Author(Vec<u8>);
+
+/// The footer id of an author footer.
+const AUTHOR_FOOTER: u64 = 1;
+
+impl Author {
+    /// An author with these bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Self {
+        Author(bytes.to_vec())
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Lower-case hex.
+    pub fn to_hex(&self) -> String {
+        to_hex(&self.0)
+    }
+
+    /// The author footer naming this author: the extra bytes of an authored first change.
+    pub fn footer(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.0.len() + 3);
+        crate::leb128::write_u64(&mut out, AUTHOR_FOOTER);
+        crate::leb128::write_u64(&mut out, self.0.len() as u64);
+        out.extend_from_slice(&self.0);
+        out
+    }
+
+    /// The author bytes a change's extra bytes name, if they read as an author footer, as
+    /// automerge 0.12 reads them: a uLEB128 `1` and a uLEB128 length (overlong encodings
+    /// accepted), then at least that many bytes, of which the first `length` are the author
+    /// (any after them are ignored).
+    pub fn read_footer(extra_bytes: &[u8]) -> Option<&[u8]> {
+        let (id, used) = crate::leb128::read_u64_lenient(extra_bytes).ok()?;
+        let rest = extra_bytes.get(used..)?;
+        let (len, used) = crate::leb128::read_u64_lenient(rest).ok()?;
+        let rest = rest.get(used..)?;
+        if id != AUTHOR_FOOTER {
+            return None;
+        }
+        rest.get(..usize::try_from(len).ok()?)
+    }
+}
+
+impl fmt::Debug for Author {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Author({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for Author {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl From<&[u8]> for Author {
+    fn from(bytes: &[u8]) -> Self {
+        Author::from_bytes(bytes)
+    }
+}
+
+impl From<Vec<u8>> for Author {
+    fn from(bytes: Vec<u8>) -> Self {
+        Author(bytes)
+    }
+}
+
+impl FromStr for Author {
+    type Err = ParseHexError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Author(from_hex(s)?))
+    }
+}
+
 /// An operation id: `counter@actor`, where `actor` is an index into an actor table (the
 /// change's own table inside a change, the document's inside a document).
 ///
@@ -252,6 +335,38 @@ pub(crate) fn from_hex(s: &str) -> Result<Vec<u8>, ParseHexError> {
 #[allow(clippy::unwrap_used)] // tests: a failure is the assertion
 mod tests {
     use super::*;
+
+    #[test]
+    fn author_footers_read_as_automerge_reads_them() {
+        for len in [0usize, 1, 127, 128, 300] {
+            let author = Author::from(vec![7u8; len]);
+            let footer = author.footer();
+            assert_eq!(Author::read_footer(&footer), Some(author.as_bytes()));
+            // Bytes after the author are ignored.
+            let mut longer = footer.clone();
+            longer.extend_from_slice(&[1, 2, 3]);
+            assert_eq!(Author::read_footer(&longer), Some(author.as_bytes()));
+            // Too few bytes for the length: no author.
+            if len > 0 {
+                assert_eq!(Author::read_footer(&footer[..footer.len() - 1]), None);
+            }
+        }
+        // Overlong LEB128 accepted, as the `leb128` crate the reference uses.
+        assert_eq!(
+            Author::read_footer(&[0x81, 0x00, 0x82, 0x00, 9, 8]),
+            Some(&[9, 8][..])
+        );
+        // Another footer id, no length, nothing: no author.
+        assert_eq!(Author::read_footer(&[2, 0]), None);
+        assert_eq!(Author::read_footer(&[1]), None);
+        assert_eq!(Author::read_footer(&[]), None);
+        // A length too large for memory is no author, not an allocation.
+        assert_eq!(
+            Author::read_footer(&[1, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+            None
+        );
+        assert_eq!("0a0b".parse::<Author>().unwrap().as_bytes(), &[10, 11]);
+    }
 
     #[test]
     fn actor_ids_compare_bytewise_at_every_length() {

@@ -51,7 +51,7 @@ pub use document::{
     write_document_columns,
 };
 pub use error::{CanonicalRule, CopyFault, DecodeError};
-pub use ids::{ActorId, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId, ParseHexError};
+pub use ids::{ActorId, Author, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId, ParseHexError};
 pub use load::{FileChunk, decode_chunks};
 pub use reader::Reader;
 pub use value::{Action, ScalarValue, ValueRef};

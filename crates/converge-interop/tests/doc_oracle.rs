@@ -57,6 +57,17 @@ fn assert_same(ctx: &str, ours: &Document, oracle: &Automerge) -> Tree {
         oracle_heads(&oracle.get_heads()),
         "{ctx}: heads"
     );
+    let authors: Vec<Vec<u8>> = ours
+        .authors()
+        .iter()
+        .map(|a| a.as_bytes().to_vec())
+        .collect();
+    let oracle_authors: Vec<Vec<u8>> = oracle
+        .get_authors()
+        .iter()
+        .map(|a| a.as_bytes().to_vec())
+        .collect();
+    assert_eq!(authors, oracle_authors, "{ctx}: authors");
     let a = ours_tree(ours, None);
     let b = oracle_tree(oracle, None);
     assert!(a == b, "{ctx}: documents differ: {}", first_diff(&a, &b));
@@ -828,9 +839,19 @@ fn lockstep_edits_match_the_oracle() {
                 TextEncoding::UnicodeCodePoint,
             )
         };
+        // Half the sessions name authors: actor 0's (a fork keeps its document's author, so
+        // forks of it name it too) in a quarter, actor 1's own in another quarter. The
+        // author's actor's first change carries the footer.
+        let author =
+            |who: usize| (seed % 4 == who as u64).then(|| format!("author {who}").into_bytes());
         let mut first = automerge::AutoCommit::new_with_encoding(am_enc);
-        first.set_actor(automerge::ActorId::from(actors[0].as_bytes()));
         let mut ours = Document::with_actor(actors[0].clone());
+        if let Some(a) = author(0) {
+            first.set_author(Some(automerge::Author::from(a.clone())));
+            ours.set_author(Some(converge_encoding::Author::from(a)));
+        }
+        first.set_actor(automerge::ActorId::from(actors[0].as_bytes()));
+        ours.set_actor(actors[0].clone());
         assert!(ours.set_text_encoding(enc));
         pairs[0] = Some(Pair {
             ours,
@@ -849,8 +870,12 @@ fn lockstep_edits_match_the_oracle() {
                 let live: Vec<usize> = (0..n).filter(|&i| pairs[i].is_some()).collect();
                 let from = pairs[*rng.pick(&live)].as_mut().expect("live");
                 let mut ours = from.ours.fork();
-                ours.set_actor(actors[who].clone());
                 let mut oracle = from.oracle.fork();
+                if let Some(a) = author(who) {
+                    oracle.set_author(Some(automerge::Author::from(a.clone())));
+                    ours.set_author(Some(converge_encoding::Author::from(a)));
+                }
+                ours.set_actor(actors[who].clone());
                 oracle.set_actor(automerge::ActorId::from(actors[who].as_bytes()));
                 pairs[who] = Some(Pair { ours, oracle });
                 log.push(format!("{who} forks"));
@@ -954,6 +979,32 @@ fn lockstep_edits_match_the_oracle() {
                 "{ctx}: heads; edits:\n{}",
                 log.join("\n")
             );
+            let authors: Vec<Vec<u8>> = pair
+                .ours
+                .authors()
+                .iter()
+                .map(|a| a.as_bytes().to_vec())
+                .collect();
+            let oracle_authors: Vec<Vec<u8>> = pair
+                .oracle
+                .document()
+                .get_authors()
+                .iter()
+                .map(|a| a.as_bytes().to_vec())
+                .collect();
+            assert_eq!(authors, oracle_authors, "{ctx}: authors");
+            for actor in &actors {
+                assert_eq!(
+                    pair.ours
+                        .author_for_actor(actor)
+                        .map(|a| a.as_bytes().to_vec()),
+                    pair.oracle
+                        .document()
+                        .get_author_for_actor(&automerge::ActorId::from(actor.as_bytes()))
+                        .map(|a| a.as_bytes().to_vec()),
+                    "{ctx}: author of {actor}"
+                );
+            }
             let a = ours_tree(&pair.ours, None);
             let b = oracle_tree(pair.oracle.document(), None);
             assert!(

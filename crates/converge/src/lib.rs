@@ -9,7 +9,7 @@
 //!
 //! - documents: [`Document`], [`Transaction`], [`ExId`] / [`ROOT`], [`ObjType`], [`Value`],
 //!   [`ValueTree`], [`ScalarValue`], [`Prop`], marks;
-//! - history: [`Change`], [`ChangeHash`], [`ActorId`];
+//! - history: [`Change`], [`ChangeHash`], [`ActorId`], [`Author`];
 //! - sync: the [`sync`] module ([`sync::SyncState`], [`sync::SyncMessage`],
 //!   [`sync::generate_sync_message`], [`sync::receive_sync_message`]; a state's
 //!   [`sync::HaveStrategy`] says how our messages describe what we have: `Compact`, the
@@ -79,7 +79,7 @@ pub use converge_doc::{
     Transaction, Value, ValueTree, ValueWithId,
 };
 pub use converge_encoding::{
-    ActorId, Bytes, Change, ChangeHash, DecodeError, ParseHexError, ScalarValue,
+    ActorId, Author, Bytes, Change, ChangeHash, DecodeError, ParseHexError, ScalarValue,
 };
 
 /// The Automerge two-peer sync protocol: keep one [`SyncState`](sync::SyncState) per peer,

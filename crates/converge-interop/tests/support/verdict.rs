@@ -104,8 +104,26 @@ pub(crate) fn oracle_verdict(bytes: &[u8]) -> Verdict {
 }
 
 /// Our verdict, computed the way the reference's `load` works (format.md §10).
+///
+/// A file the graph accepts is then loaded as a [`converge_doc::Document`] too, for the
+/// document layer's author rules (a second author for an actor, an author on a later
+/// change), which the reference applies as it loads changes: refused there, refused here.
+/// The document layer's other refusals (unknown objects, preds and elements, op shapes that
+/// do not fit their object) are not verdicts: automerge 0.12 loads such changes, and
+/// converge refuses them by design (issue 4: an invalid change is rejected).
 pub(crate) fn our_verdict(bytes: &[u8]) -> Verdict {
-    match quietly(|| our_load(bytes)) {
+    let loaded = || {
+        let graph = our_load(bytes)?;
+        if let Err(
+            e @ (converge_doc::DocError::DuplicateAuthor { .. }
+            | converge_doc::DocError::AuthorAfterFirstChange { .. }),
+        ) = converge_doc::Document::load(bytes)
+        {
+            return Err(format!("document: {e}"));
+        }
+        Ok::<_, String>(graph)
+    };
+    match quietly(loaded) {
         Ok(Ok(graph)) => {
             let mut heads: Vec<[u8; 32]> = graph.heads().map(|h| h.0).collect();
             heads.sort_unstable();
