@@ -827,12 +827,16 @@ fn decode_changes(
     // automerge 0.12 loads the extra-bytes metadata without a fill value, so a document
     // with changes must carry that column (its writer always does): absent or empty, it
     // refuses the document for too few rows, and so does converge.
-    if n > 0 && cols.get(EXTRA_META).is_none_or(<[u8]>::is_empty) {
-        return Err(DecodeError::ColumnLengthMismatch {
-            spec: EXTRA_META,
-            expected: n,
-            found: 0,
-        });
+    // The same holds for the deps' group column: automerge 0.12 takes one dep count per row
+    // from it, with no fill, and refuses a document whose count of counts is short.
+    for spec in [DEPS_COUNT, EXTRA_META] {
+        if n > 0 && cols.get(spec).is_none_or(<[u8]>::is_empty) {
+            return Err(DecodeError::ColumnLengthMismatch {
+                spec,
+                expected: n,
+                found: 0,
+            });
+        }
     }
     let mut actor = rle_u64(cols, ACTOR);
     let mut seq = delta(cols, SEQ);
@@ -1233,6 +1237,30 @@ mod tests {
             DocumentChunk::decode(&chunk),
             Err(DecodeError::ColumnLengthMismatch {
                 spec: 0x56,
+                expected: 1,
+                found: 0
+            })
+        ));
+    }
+
+    /// As the extra-bytes metadata, the deps' group column has one row per change in
+    /// automerge 0.12's reading, with no fill: a document with changes and without it is
+    /// refused.
+    #[test]
+    fn changes_without_the_dep_counts_are_refused() {
+        let body = hex("01 02 aa bb
+             01 3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797
+             05 01 02 03 02 13 02 23 02 56 02
+             08 15 03 21 02 23 02 34 01 42 02 56 02 57 01 80 01 02
+             7f 00 7f 01 7f 01 7f 00 7f 07
+             7f 01 6b 7f 00 7f 01 01 7f 01 7f 14 01 7f 00
+             00");
+        let mut chunk = Vec::new();
+        crate::chunk::write_chunk(&mut chunk, crate::chunk::ChunkType::Document, &body);
+        assert!(matches!(
+            DocumentChunk::decode(&chunk),
+            Err(DecodeError::ColumnLengthMismatch {
+                spec: 0x40,
                 expected: 1,
                 found: 0
             })
