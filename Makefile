@@ -48,11 +48,8 @@ sim-long:
 
 # The differential sweeps against automerge 0.12 (document histories, lockstep edits,
 # change and document round trips, file verdicts) on fresh seeds; make test runs seeds below
-# 1,500. ORACLE_SEEDS=START..END; the default takes about 9 minutes on 2 cores. Open: on
-# the default range file_verdicts reports 7 mutated chunks automerge 0.12 refuses and
-# converge loads (4 changes whose extra bytes read as an author footer naming a second
-# author for an actor, which 0.12 refuses; 3 documents with an op group column of id 4 of
-# the wrong length), so that test fails there.
+# 1,500. ORACLE_SEEDS=START..END; the default takes about 9.5 minutes on 2 cores and
+# passes.
 ORACLE_SEEDS ?= 2000..22000
 oracle-long:
 	CONVERGE_ORACLE_SEEDS=$(ORACLE_SEEDS) $(CARGO) test --release -p converge-interop \
