@@ -142,7 +142,9 @@ impl Document {
         out
     }
 
-    /// Loads a file: a document chunk and/or change chunks. Any decoding error fails the load.
+    /// Loads a file: any concatenation of document, change and bundle chunks, applied as
+    /// automerge 0.12 applies them (a leading document chunk in bulk, the changes of all
+    /// other chunks as one batch). Any decoding error fails the load.
     /// If the file holds changes whose deps are missing and no document chunk came first, the
     /// load fails with [`DocError::MissingDeps`]; orphans after a document chunk are queued.
     pub fn load(bytes: &[u8]) -> Result<Document, DocError> {
@@ -182,7 +184,12 @@ impl Document {
                         Err(_) => break,
                     }
                 }
-                _ => break,
+                converge_encoding::chunk::ChunkType::Bundle => {
+                    match converge_encoding::Bundle::decode(c.bytes()) {
+                        Ok(b) => FileChunk::Bundle(b),
+                        Err(_) => break,
+                    }
+                }
             };
             chunks.push((0, decoded));
         }
@@ -198,24 +205,42 @@ impl Document {
         Ok(self.history.len() - before)
     }
 
+    /// Applies a file's chunks as automerge 0.12's `load` and `load_incremental` do: a
+    /// document chunk that comes first, into an empty document, is loaded in bulk; the changes
+    /// of every other chunk (change chunks, bundles, and document chunks whose heads are not
+    /// all known) go into one `apply_changes` batch, so they are applied in the order the
+    /// reference applies them (its causal queue's), not chunk by chunk.
     fn apply_chunks(&mut self, chunks: Vec<(usize, FileChunk)>) -> Result<(), DocError> {
-        for (_, chunk) in chunks {
+        let mut batch: Vec<Change> = Vec::new();
+        for (i, (_, chunk)) in chunks.into_iter().enumerate() {
             match chunk {
                 FileChunk::Document(d) => {
                     if d.heads.iter().all(|h| self.history.contains(h)) {
                         continue;
                     }
-                    // (Rebuilt changes remember a message the chunk gives as "", as
-                    // automerge 0.12 keeps it through an incremental load.)
-                    if let Err(changes) = self.bulk_load(d)? {
-                        self.apply_changes(changes)?;
+                    let empty = self.ops.ops.is_empty()
+                        && self.history.len() == 0
+                        && self.history.queued_len() == 0;
+                    if i == 0 && empty {
+                        // (Rebuilt changes remember a message the chunk gives as "", as
+                        // automerge 0.12 keeps it through an incremental load.)
+                        if let Err(changes) = self.bulk_load(d)? {
+                            self.apply_changes(changes)?;
+                        }
+                    } else {
+                        check_mark_order(&d)?;
+                        batch.extend(d.reconstruct_changes()?);
                     }
                 }
-                FileChunk::Change(c) => self.apply_changes([c])?,
+                FileChunk::Change(c) => batch.push(c),
+                // automerge 0.12 (`Automerge::bundle` writes them) loads a bundle's changes as
+                // if they came as change chunks.
+                FileChunk::Bundle(b) => batch.extend(b.into_changes()),
+                // No other kind decodes today (`FileChunk` may grow).
                 _ => {}
             }
         }
-        Ok(())
+        self.apply_changes(batch)
     }
 
     /// The document's columns, encoded straight from the op set and history: authors sorted

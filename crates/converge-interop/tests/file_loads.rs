@@ -1,0 +1,125 @@
+//! Files of many chunks load as automerge 0.12 loads them, down to the order the changes are
+//! applied in (which a save writes): change chunks in any order, and bundle chunks
+//! (`Automerge::bundle`, experimental in 0.12), with `load` and with `load_incremental`
+//! after the changes they depend on. Same changes, heads and saved bytes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use converge_doc::Document;
+use support::{History, Params};
+
+const SEEDS: u64 = 120;
+
+#[test]
+fn bundles_load_as_in_the_oracle() {
+    let (mut files, mut changes) = (0, 0);
+    for seed in support::sweep(SEEDS) {
+        let mut history = History::generate(seed, &Params::varied(seed));
+        let all = history.changes();
+        if all.is_empty() {
+            continue;
+        }
+        let hashes: Vec<automerge::ChangeHash> = all.iter().map(|c| c.hash()).collect();
+        let split = (seed as usize * 7) % all.len();
+        // The whole history as one bundle, loaded on its own.
+        let whole = history.merged.bundle(hashes.clone()).unwrap();
+        let bytes = whole.bytes().to_vec();
+        let oracle = automerge::Automerge::load(&bytes).unwrap();
+        let ours = Document::load(&bytes)
+            .unwrap_or_else(|e| panic!("seed {seed}: our load of the bundle: {e}"));
+        assert_eq!(ours.change_count(), all.len(), "seed {seed}");
+        assert_eq!(
+            ours.save_nocompress(),
+            oracle.save_nocompress(),
+            "seed {seed}: loaded bundle"
+        );
+        // The changes after `split` as a bundle, after the ones before as change chunks: once
+        // concatenated into one file, once as an incremental load.
+        let mut prefix = Vec::new();
+        for c in &all[..split] {
+            prefix.extend_from_slice(c.raw_bytes());
+        }
+        let tail = history.merged.bundle(hashes[split..].to_vec()).unwrap();
+        let mut file = prefix.clone();
+        file.extend_from_slice(tail.bytes());
+        let oracle = automerge::Automerge::load(&file).unwrap();
+        let ours = Document::load(&file).unwrap();
+        assert_eq!(
+            ours.save_nocompress(),
+            oracle.save_nocompress(),
+            "seed {seed}: changes then a bundle"
+        );
+        let mut ours = Document::load(&prefix).unwrap();
+        let added = ours.load_incremental(tail.bytes()).unwrap();
+        assert_eq!(added, all.len() - split, "seed {seed}");
+        let mut oracle = automerge::Automerge::load(&prefix).unwrap();
+        oracle.load_incremental(tail.bytes()).unwrap();
+        assert_eq!(
+            ours.save_nocompress(),
+            oracle.save_nocompress(),
+            "seed {seed}: incremental load of a bundle"
+        );
+        files += 3;
+        changes += all.len();
+    }
+    println!("{files} files with bundles of {changes} changes load as in the oracle");
+    assert!(changes > 1000);
+}
+
+/// The changes as change chunks, in the history's order, reversed, and shuffled, with
+/// `load` and with `load_incremental` after a prefix: the reference applies each file's
+/// changes as one batch, in its causal queue's order, and so must we.
+#[test]
+fn change_files_apply_in_the_oracles_order() {
+    let mut files = 0;
+    for seed in support::sweep(SEEDS) {
+        let mut history = History::generate(seed, &Params::varied(seed));
+        let all = history.changes();
+        let mut rng = support::SplitMix64::new(seed ^ 0xf11e);
+        let mut orders: Vec<Vec<usize>> = vec![(0..all.len()).collect()];
+        orders.push((0..all.len()).rev().collect());
+        let mut shuffled: Vec<usize> = (0..all.len()).collect();
+        for i in (1..shuffled.len()).rev() {
+            shuffled.swap(i, rng.below(i + 1));
+        }
+        orders.push(shuffled);
+        for order in &orders {
+            let mut file = Vec::new();
+            for &i in order {
+                file.extend_from_slice(all[i].raw_bytes());
+            }
+            let oracle = automerge::Automerge::load(&file).unwrap();
+            let ours = Document::load(&file).unwrap();
+            assert_eq!(
+                ours.save_nocompress(),
+                oracle.save_nocompress(),
+                "seed {seed}: change file {order:?}"
+            );
+            // The first third loaded, the rest incrementally.
+            let cut = order.len() / 3;
+            let mut prefix = Vec::new();
+            for c in &all[..cut] {
+                prefix.extend_from_slice(c.raw_bytes());
+            }
+            let mut rest = Vec::new();
+            for &i in order {
+                if i >= cut {
+                    rest.extend_from_slice(all[i].raw_bytes());
+                }
+            }
+            let mut ours = Document::load(&prefix).unwrap();
+            ours.load_incremental(&rest).unwrap();
+            let mut oracle = automerge::Automerge::load(&prefix).unwrap();
+            oracle.load_incremental(&rest).unwrap();
+            assert_eq!(
+                ours.save_nocompress(),
+                oracle.save_nocompress(),
+                "seed {seed}: incremental change file {order:?}"
+            );
+            files += 2;
+        }
+    }
+    println!("{files} change files load as in the oracle");
+}
