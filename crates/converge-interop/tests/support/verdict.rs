@@ -112,18 +112,31 @@ pub(crate) fn oracle_verdict(bytes: &[u8]) -> Verdict {
 /// do not fit their object) are not verdicts: automerge 0.12 loads such changes, and
 /// converge refuses them by design (issue 4: an invalid change is rejected).
 pub(crate) fn our_verdict(bytes: &[u8]) -> Verdict {
+    our_verdict_and_refusal(bytes).0
+}
+
+/// [`our_verdict`], and the document layer's refusal of a file the verdict loads (a refusal
+/// by design, see there), if it refused it.
+pub(crate) fn our_verdict_and_refusal(bytes: &[u8]) -> (Verdict, Option<String>) {
+    let mut refusal = None;
     let loaded = || {
         let graph = our_load(bytes)?;
-        if let Err(
-            e @ (converge_doc::DocError::DuplicateAuthor { .. }
-            | converge_doc::DocError::AuthorAfterFirstChange { .. }),
-        ) = converge_doc::Document::load(bytes)
-        {
-            return Err(format!("document: {e}"));
+        match converge_doc::Document::load(bytes) {
+            Err(
+                e @ (converge_doc::DocError::DuplicateAuthor { .. }
+                | converge_doc::DocError::AuthorAfterFirstChange { .. }),
+            ) => return Err(format!("document: {e}")),
+            Err(e) => refusal = Some(e.to_string()),
+            Ok(_) => {}
         }
         Ok::<_, String>(graph)
     };
-    match quietly(loaded) {
+    let verdict = quietly(loaded);
+    (verdict_of(verdict), refusal)
+}
+
+fn verdict_of(result: std::thread::Result<Result<ChangeGraph, String>>) -> Verdict {
+    match result {
         Ok(Ok(graph)) => {
             let mut heads: Vec<[u8; 32]> = graph.heads().map(|h| h.0).collect();
             heads.sort_unstable();
