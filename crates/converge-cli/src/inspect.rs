@@ -127,6 +127,12 @@ fn describe_change(out: &mut String, change: &Change, indent: &str) {
             let _ = writeln!(out, "{indent}message: -");
         }
     }
+    // Only when present: most changes have no extra bytes.
+    if let Some(author) = change.author() {
+        let _ = writeln!(out, "{indent}author: {author}");
+    } else if !change.extra_bytes().is_empty() {
+        let _ = writeln!(out, "{indent}extra bytes: {}", change.extra_bytes().len());
+    }
 }
 
 fn describe_document(out: &mut String, c: &Chunk<'_>) -> Result<(), DecodeError> {
