@@ -5,6 +5,8 @@
 //! leaves nothing behind. A batch (`apply_changes`) is atomic too: if a later change fails, the
 //! earlier changes of the batch are undone.
 
+use std::collections::HashSet;
+
 use converge_encoding::{
     Action, ActorId, Change, ChangeHash, ElemId, Key, ObjId, OpId, ScalarValue,
 };
@@ -104,31 +106,34 @@ impl Document {
         &self,
         batch: impl Iterator<Item = (ChangeHash, &'c ActorId, u64, &'c [u8])>,
     ) -> Result<(), DocError> {
-        // Actors with an author among the queued changes and the batch so far (few: only
-        // authored changes are looked at).
-        let mut authored: Option<Vec<ActorId>> = None;
-        let mut seen: Vec<ChangeHash> = Vec::new();
+        // Actors with an author: applied changes' (doc actor indexes), and queued changes'
+        // and the batch's so far (actor ids). Built on the first authored change, in one pass
+        // each, and hashed, so a batch of many authored changes costs linear time.
+        let mut authored: Option<(HashSet<u32>, HashSet<ActorId>)> = None;
+        let mut seen: HashSet<ChangeHash> = HashSet::new();
         for (hash, actor, seq, extra) in batch {
             if converge_encoding::Author::read_footer(extra).is_none()
                 || self.history.contains(&hash)
                 || self.history.queued_change(&hash).is_some()
-                || seen.contains(&hash)
+                || !seen.insert(hash)
             {
                 continue;
             }
-            seen.push(hash);
-            let authored = authored.get_or_insert_with(|| {
-                self.history
-                    .queued_changes()
-                    .filter(|c| c.author().is_some())
-                    .map(|c| c.actor().clone())
-                    .collect()
+            let (applied, authored) = authored.get_or_insert_with(|| {
+                (
+                    self.history.author_footers().map(|(a, _)| a).collect(),
+                    self.history
+                        .queued_changes()
+                        .filter(|c| c.author().is_some())
+                        .map(|c| c.actor().clone())
+                        .collect(),
+                )
             });
             let has_author = self
                 .ops
                 .actor_ids
                 .get(actor)
-                .is_some_and(|&a| self.history.author_of(a).is_some());
+                .is_some_and(|a| applied.contains(a));
             if has_author || authored.contains(actor) {
                 return Err(DocError::DuplicateAuthor {
                     actor: actor.clone(),
@@ -141,7 +146,7 @@ impl Document {
                     seq,
                 });
             }
-            authored.push(actor.clone());
+            authored.insert(actor.clone());
         }
         Ok(())
     }
@@ -187,6 +192,7 @@ impl Document {
             self.obj_cache = None;
         }
         self.undo_log = log;
+        self.ops.refresh_rank();
         result
     }
 

@@ -134,6 +134,7 @@ impl Document {
     /// Changes the local actor for future edits.
     pub fn set_actor(&mut self, actor: ActorId) {
         self.actor = self.ops.intern_actor(&actor);
+        self.ops.refresh_rank();
     }
 
     /// Sets the author of local edits (automerge 0.12's `set_author`). When it differs from

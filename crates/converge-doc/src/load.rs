@@ -321,6 +321,7 @@ impl Document {
         let local = self.ops.actors[self.actor as usize].clone();
         self.ops = ops;
         self.actor = self.ops.intern_actor(&local);
+        self.ops.refresh_rank();
         self.history = history;
         self.obj_cache = None;
         self.saved_columns = columns
@@ -357,6 +358,7 @@ impl Document {
     ) -> Option<(OpSet, bool)> {
         let mut set = OpSet::new(self.ops.encoding);
         let actor_map: Vec<u32> = actors.iter().map(|a| set.intern_actor(a)).collect();
+        set.refresh_rank();
         let map_id = |id: OpId| -> Option<OpId> {
             Some(OpId::new(id.counter, *actor_map.get(id.actor as usize)?))
         };

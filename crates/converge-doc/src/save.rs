@@ -240,7 +240,9 @@ impl Document {
                 _ => {}
             }
         }
-        self.apply_changes(batch)
+        self.apply_changes(batch)?;
+        self.ops.refresh_rank();
+        Ok(())
     }
 
     /// The document's columns, encoded straight from the op set and history: authors sorted
@@ -570,10 +572,11 @@ pub(crate) fn authors(doc: &Document) -> Vec<u32> {
 
 /// Object indexes in document order: the root, then by the OpId of their make op.
 pub(crate) fn object_order(ops: &OpSet) -> impl Iterator<Item = u32> + use<> {
+    let ranks = ops.ranks();
     let mut objects: Vec<(u64, u32)> = (1..ops.objects.len() as u32)
         .map(|o| {
             let id = ops.ops[ops.objects[o as usize].make_op as usize].id;
-            let rank = ops.rank.get(id.actor as usize).copied().unwrap_or(0);
+            let rank = ranks.get(id.actor as usize).copied().unwrap_or(0);
             ((u64::from(id.counter) << 32) | u64::from(rank), o)
         })
         .collect();

@@ -270,3 +270,30 @@ fn a_merge_brings_the_authors_along() {
     assert_eq!(ours.author_for_actor(&ours.actor().clone()), None);
     assert_eq!(ours.authors(), vec![alice]);
 }
+
+/// Many authored first changes, of as many actors, in one batch: all apply, each actor with
+/// its author. (The checks are hashed: a batch of n authored changes costs O(n).)
+#[test]
+fn a_batch_of_many_authored_changes_applies() {
+    let n = 20_000u32;
+    let changes: Vec<Change> = (0..n)
+        .map(|i| {
+            let actor = i.to_be_bytes();
+            let mut parts =
+                change(&actor, 1, vec![], Author::from(actor.to_vec()).footer()).to_parts();
+            // A key each: concurrent puts to one key would make a 20,000-way conflict.
+            parts.ops[0].key = Key::Map(format!("k{i}"));
+            Change::from_parts(parts).unwrap()
+        })
+        .collect();
+    let mut ours = Document::new();
+    let start = std::time::Instant::now();
+    ours.apply_changes(changes).unwrap();
+    println!("{n} authored changes applied in {:?}", start.elapsed());
+    assert_eq!(ours.authors().len(), n as usize);
+    let actor = ActorId::from_bytes(&7u32.to_be_bytes());
+    assert_eq!(
+        ours.author_for_actor(&actor),
+        Some(Author::from(7u32.to_be_bytes().to_vec()))
+    );
+}
