@@ -217,22 +217,43 @@ impl Document {
         time: i64,
     ) -> Result<ChangeHash, DocError> {
         let author = self.actor;
-        // Change-local actor numbers: 0 = author, other doc actors in doc order (the encoder
-        // drops unreferenced ones, sorts the rest and renumbers).
+        // The other actors the change names (its ops' objects, elements and preds), in doc
+        // order; only these are copied (a document of 20,000 actors copied them all on every
+        // commit: 230 µs a keystroke). Change-local actor numbers: 0 = author, then these in
+        // order (the encoder sorts them bytewise and renumbers).
+        let mut named: smallvec::SmallVec<[u32; 8]> = smallvec::SmallVec::new();
+        if self.ops.actors.len() > 1 {
+            for i in ops_start..ops_start + preds.len() {
+                let op = &self.ops.ops[i];
+                let object = &self.ops.objects[op.obj as usize];
+                if object.make_op != NONE {
+                    named.push(self.ops.ops[object.make_op as usize].id.actor);
+                }
+                if object.kind.is_sequence() && op.key != HEAD {
+                    named.push(self.ops.ops[op.key as usize].id.actor);
+                }
+            }
+            named.extend(
+                preds
+                    .iter()
+                    .flatten()
+                    .map(|&p| self.ops.ops[p as usize].id.actor),
+            );
+            named.retain(|a| *a != author);
+            named.sort_unstable();
+            named.dedup();
+        }
         let local = |a: u32| -> u32 {
-            match a.cmp(&author) {
-                std::cmp::Ordering::Equal => 0,
-                std::cmp::Ordering::Less => a + 1,
-                std::cmp::Ordering::Greater => a,
+            if a == author {
+                0
+            } else {
+                // Always found: `named` holds every actor the change's ids name.
+                named.binary_search(&a).map_or(0, |p| p as u32 + 1)
             }
         };
-        let other_actors: Vec<ActorId> = self
-            .ops
-            .actors
+        let other_actors: Vec<ActorId> = named
             .iter()
-            .enumerate()
-            .filter(|&(i, _)| i as u32 != author)
-            .map(|(_, a)| a.clone())
+            .map(|&a| self.ops.actors[a as usize].clone())
             .collect();
         let map_id = |id: OpId| OpId::new(id.counter, local(id.actor));
         // The ops are encoded straight from the op set, borrowed; only the preds, renumbered

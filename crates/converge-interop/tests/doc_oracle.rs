@@ -1362,3 +1362,49 @@ fn putting_a_counters_current_value_matches_the_oracle() {
     same("resolve the conflict", &mut ours, &mut oracle);
     assert_eq!(ours.get_all(&ROOT, "k").expect("get_all").len(), 1);
 }
+
+/// In a document of many actors, a local change names only the actors its ops refer to (the
+/// encoder is handed those alone): overwrites of other actors' keys, list inserts after
+/// their elements and deletes of them hash as the oracle's.
+#[test]
+fn local_commits_among_many_actors_match_the_oracle() {
+    use automerge::transaction::Transactable;
+    let local = [0x5au8; 16];
+    let mut ours = Document::with_actor(ActorId::from_bytes(&local));
+    let mut oracle = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(local));
+    let list = ours.put_object(&ROOT, "list", ObjType::List).unwrap();
+    let oracle_list = oracle
+        .put_object(automerge::ROOT, "list", automerge::ObjType::List)
+        .unwrap();
+    oracle.commit_with(automerge::transaction::CommitOptions::default().with_time(0));
+    // 300 actors, each putting a key and appending to the list.
+    for i in 0..300u32 {
+        let mut peer = ours.fork();
+        peer.set_actor(ActorId::from_bytes(&(i * 7919).to_be_bytes()));
+        let mut tx = peer.transaction();
+        tx.put(&ROOT, format!("k{i}"), i64::from(i)).unwrap();
+        tx.insert(&list, 0, i64::from(i)).unwrap();
+        tx.commit().unwrap();
+        let change = peer.get_changes(&ours.heads()).pop().unwrap();
+        oracle
+            .apply_changes([automerge::Change::try_from(change.bytes().as_ref()).unwrap()])
+            .unwrap();
+        ours.apply_changes([change]).unwrap();
+    }
+    for step in 0..40usize {
+        let i = step * 7 % 300;
+        let mut tx = ours.transaction();
+        tx.put(&ROOT, format!("k{i}"), -1i64).unwrap();
+        tx.insert(&list, step, 1000i64).unwrap();
+        tx.delete(&list, step + 1).unwrap();
+        let a = tx.commit_with(None, 0).unwrap().unwrap();
+        oracle.put(automerge::ROOT, format!("k{i}"), -1i64).unwrap();
+        oracle.insert(&oracle_list, step, 1000i64).unwrap();
+        oracle.delete(&oracle_list, step + 1).unwrap();
+        let b = oracle
+            .commit_with(automerge::transaction::CommitOptions::default().with_time(0))
+            .unwrap();
+        assert_eq!(a.0, b.0, "step {step}: change hashes differ");
+    }
+    assert_eq!(ours.save(), oracle.save());
+}
