@@ -172,9 +172,15 @@ impl Document {
 
     /// The actors whose changes `author` made, sorted bytewise.
     pub fn actors_for_author(&self, author: &Author) -> Vec<ActorId> {
-        let mut out: Vec<ActorId> = (0..self.ops.actors.len() as u32)
-            .filter(|&a| self.history.author_of(a) == Some(author.as_bytes()))
-            .filter_map(|a| self.ops.actors.get(a as usize).cloned())
+        // Each actor's last footer is its author (`History::author_of`), in one pass.
+        let mut last: std::collections::HashMap<u32, &[u8]> = std::collections::HashMap::new();
+        for (a, bytes) in self.history.author_footers() {
+            last.insert(a, bytes);
+        }
+        let mut out: Vec<ActorId> = last
+            .into_iter()
+            .filter(|&(_, bytes)| bytes == author.as_bytes())
+            .filter_map(|(a, _)| self.ops.actors.get(a as usize).cloned())
             .collect();
         out.sort_unstable();
         out
