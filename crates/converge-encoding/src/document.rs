@@ -1220,27 +1220,39 @@ mod tests {
         assert_eq!(DocumentChunk::decode(&expected).unwrap(), doc);
     }
 
-    /// automerge 0.12 refuses a document whose changes lack the extra-bytes metadata column
-    /// (it loads that column without a fill value); the worked example of §7.5 without it.
-    #[test]
-    fn changes_without_the_extra_bytes_metadata_are_refused() {
-        let body = hex("01 02 aa bb
+    /// The worked example of §7.5 with one change column left out (its metadata entry and
+    /// its data): decoding must refuse it for a column of 0 rows where 1 was expected.
+    fn assert_refused_without(spec: u32, metadata: &str, data: &str) {
+        let body = hex(&format!(
+            "01 02 aa bb
              01 3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797
-             05 01 02 03 02 13 02 23 02 40 02
+             {metadata}
              08 15 03 21 02 23 02 34 01 42 02 56 02 57 01 80 01 02
-             7f 00 7f 01 7f 01 7f 00 7f 00
+             {data}
              7f 01 6b 7f 00 7f 01 01 7f 01 7f 14 01 7f 00
-             00");
+             00"
+        ));
         let mut chunk = Vec::new();
         crate::chunk::write_chunk(&mut chunk, crate::chunk::ChunkType::Document, &body);
-        assert!(matches!(
-            DocumentChunk::decode(&chunk),
-            Err(DecodeError::ColumnLengthMismatch {
-                spec: 0x56,
-                expected: 1,
-                found: 0
-            })
-        ));
+        let result = DocumentChunk::decode(&chunk);
+        assert!(
+            matches!(
+                result,
+                Err(DecodeError::ColumnLengthMismatch { spec: s, expected: 1, found: 0 }) if s == spec
+            ),
+            "{result:?}"
+        );
+    }
+
+    /// automerge 0.12 refuses a document whose changes lack the extra-bytes metadata column
+    /// (it loads that column without a fill value).
+    #[test]
+    fn changes_without_the_extra_bytes_metadata_are_refused() {
+        assert_refused_without(
+            0x56,
+            "05 01 02 03 02 13 02 23 02 40 02",
+            "7f 00 7f 01 7f 01 7f 00 7f 00",
+        );
     }
 
     /// As the extra-bytes metadata, the deps' group column has one row per change in
@@ -1248,23 +1260,11 @@ mod tests {
     /// refused.
     #[test]
     fn changes_without_the_dep_counts_are_refused() {
-        let body = hex("01 02 aa bb
-             01 3367481a9ef8c6f815a0209c8fb5f4359fb26c5b46285e616b02949e78b1a797
-             05 01 02 03 02 13 02 23 02 56 02
-             08 15 03 21 02 23 02 34 01 42 02 56 02 57 01 80 01 02
-             7f 00 7f 01 7f 01 7f 00 7f 07
-             7f 01 6b 7f 00 7f 01 01 7f 01 7f 14 01 7f 00
-             00");
-        let mut chunk = Vec::new();
-        crate::chunk::write_chunk(&mut chunk, crate::chunk::ChunkType::Document, &body);
-        assert!(matches!(
-            DocumentChunk::decode(&chunk),
-            Err(DecodeError::ColumnLengthMismatch {
-                spec: 0x40,
-                expected: 1,
-                found: 0
-            })
-        ));
+        assert_refused_without(
+            0x40,
+            "05 01 02 03 02 13 02 23 02 56 02",
+            "7f 00 7f 01 7f 01 7f 00 7f 07",
+        );
     }
 
     /// A chunk the writer wrote keeps its columns, which write the same bytes again; one
