@@ -227,28 +227,11 @@ impl Document {
         // order; only these are copied (a document of 20,000 actors copied them all on every
         // commit: 230 µs a keystroke). Change-local actor numbers: 0 = author, then these in
         // order (the encoder sorts them bytewise and renumbers).
-        let mut named: smallvec::SmallVec<[u32; 8]> = smallvec::SmallVec::new();
-        if self.ops.actors.len() > 1 {
-            for i in ops_start..ops_start + preds.len() {
-                let op = &self.ops.ops[i];
-                let object = &self.ops.objects[op.obj as usize];
-                if object.make_op != NONE {
-                    named.push(self.ops.ops[object.make_op as usize].id.actor);
-                }
-                if object.kind.is_sequence() && op.key != HEAD {
-                    named.push(self.ops.ops[op.key as usize].id.actor);
-                }
-            }
-            named.extend(
-                preds
-                    .iter()
-                    .flatten()
-                    .map(|&p| self.ops.ops[p as usize].id.actor),
-            );
-            named.retain(|a| *a != author);
-            named.sort_unstable();
-            named.dedup();
-        }
+        let named = if self.ops.actors.len() > 1 {
+            self.named_actors(author, ops_start, preds)
+        } else {
+            smallvec::SmallVec::new()
+        };
         let local = |a: u32| -> u32 {
             if a == author {
                 0
@@ -376,6 +359,39 @@ impl Document {
         }
         pushed.map_err(DocError::from)?;
         Ok(hash)
+    }
+
+    /// The doc actors other than `author` that the ops from `ops_start` name (their objects,
+    /// elements and preds), sorted, without repeats. Out of line: a one-actor document's
+    /// commits never call it.
+    #[inline(never)]
+    fn named_actors(
+        &self,
+        author: u32,
+        ops_start: usize,
+        preds: &crate::transaction::PredLog,
+    ) -> smallvec::SmallVec<[u32; 8]> {
+        let mut named: smallvec::SmallVec<[u32; 8]> = smallvec::SmallVec::new();
+        for i in ops_start..ops_start + preds.len() {
+            let op = &self.ops.ops[i];
+            let object = &self.ops.objects[op.obj as usize];
+            if object.make_op != NONE {
+                named.push(self.ops.ops[object.make_op as usize].id.actor);
+            }
+            if object.kind.is_sequence() && op.key != HEAD {
+                named.push(self.ops.ops[op.key as usize].id.actor);
+            }
+        }
+        named.extend(
+            preds
+                .iter()
+                .flatten()
+                .map(|&p| self.ops.ops[p as usize].id.actor),
+        );
+        named.retain(|a| *a != author);
+        named.sort_unstable();
+        named.dedup();
+        named
     }
 
     pub(crate) fn view_at(&self, heads: &[ChangeHash]) -> Result<crate::opset::Clock, DocError> {

@@ -1102,6 +1102,7 @@ enum Actors {
     AllReferenced,
 }
 
+#[inline(always)]
 fn encode_change_data<'a, 'p, I: Iterator<Item = ChangeOpRef<'a>>>(
     parts: &'p ChangeParts,
     n_ops: usize,
