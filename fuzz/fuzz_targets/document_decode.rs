@@ -1,7 +1,7 @@
 //! Document decoding never panics; a decoded document re-encodes to bytes that decode and
 //! re-encode to themselves, and change reconstruction never panics. Columns kept as canonical
 //! are exactly what the writer writes for the rows; a document loaded from the chunk saves
-//! (debug assertions check kept columns against a fresh encode).
+//! (debug assertions check kept columns against a fresh encode) and reads as a value tree.
 //!
 //! The input is the chunk's *data* (no envelope), so the fuzzer does not have to forge a
 //! checksum to reach the column decoders.
@@ -34,6 +34,8 @@ fuzz_target!(|data: &[u8]| {
         data,
     );
     if let Ok(mut loaded) = converge_doc::Document::load(&chunk) {
+        // Reading the whole tree never overflows the stack (deep nesting is refused).
+        let _ = loaded.value_tree(&converge_doc::ROOT);
         let _ = loaded.save();
         let _ = loaded.save_nocompress();
         // Edits after the save: the next save splices its kept columns, and the one after

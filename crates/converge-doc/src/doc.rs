@@ -449,7 +449,9 @@ impl Document {
     /// An object and everything below it as plain data.
     pub fn value_tree(&self, obj: &ExId) -> Result<ValueTree, DocError> {
         let o = self.ops.obj_index(obj)?;
-        Ok(self.ops.tree(o, View::Now))
+        self.ops
+            .tree(o, View::Now)
+            .map_err(|depth| DocError::TooDeep { depth })
     }
 
     /// [`Document::get`] as of `heads`.
@@ -512,7 +514,9 @@ impl Document {
     pub fn value_tree_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<ValueTree, DocError> {
         let clock = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
-        Ok(self.ops.tree(o, View::At(&clock)))
+        self.ops
+            .tree(o, View::At(&clock))
+            .map_err(|depth| DocError::TooDeep { depth })
     }
 
     // ---- auto-committing edits ----

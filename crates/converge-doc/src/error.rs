@@ -108,6 +108,14 @@ pub enum DocError {
         /// The seq of the change refused.
         seq: u64,
     },
+    /// `value_tree` of an object under which objects nest deeper than
+    /// [`MAX_TREE_DEPTH`](crate::MAX_TREE_DEPTH) (a tree is built and dropped by recursion;
+    /// read such a document with `get` and `keys` instead).
+    #[error("objects nest deeper than {depth} levels")]
+    TooDeep {
+        /// The depth reached.
+        depth: usize,
+    },
     /// A change whose seq is not the next one for its actor.
     #[error("actor {actor}: expected seq {expected}, change has seq {found}")]
     SeqGap {

@@ -37,6 +37,7 @@ mod types;
 
 pub use doc::Document;
 pub use error::{DocError, InvalidOpReason};
+pub use read::MAX_TREE_DEPTH;
 pub use transaction::Transaction;
 pub use types::{
     ExId, ExpandMark, Mark, ObjType, Prop, ROOT, TextEncoding, Value, ValueTree, ValueWithId,

@@ -223,21 +223,31 @@ impl OpSet {
         out
     }
 
-    pub(crate) fn tree(&self, obj: u32, view: View<'_>) -> ValueTree {
+    /// The value tree of `obj`, or `Err(depth)` if objects nest deeper than
+    /// [`MAX_TREE_DEPTH`] below it (building, comparing and dropping a `ValueTree` recurse,
+    /// so a document nested 100,000 deep, which loads fine, would overflow the stack).
+    pub(crate) fn tree(&self, obj: u32, view: View<'_>) -> Result<ValueTree, usize> {
+        self.tree_at(obj, view, 0)
+    }
+
+    fn tree_at(&self, obj: u32, view: View<'_>, depth: usize) -> Result<ValueTree, usize> {
+        if depth > MAX_TREE_DEPTH {
+            return Err(depth);
+        }
         let object = &self.objects[obj as usize];
         let value_tree = |o: u32| match self.op_value(o, view) {
-            Value::Scalar(s) => ValueTree::Scalar(s),
+            Value::Scalar(s) => Ok(ValueTree::Scalar(s)),
             Value::Object(_, _) => match self.ops[o as usize].value {
-                StoredValue::Object(child) => self.tree(child.get(), view),
-                _ => ValueTree::Scalar(ScalarValue::Null),
+                StoredValue::Object(child) => self.tree_at(child.get(), view, depth + 1),
+                _ => Ok(ValueTree::Scalar(ScalarValue::Null)),
             },
         };
-        match (&object.body, object.kind) {
+        Ok(match (&object.body, object.kind) {
             (Body::Map(map), _) => {
                 let mut out = BTreeMap::new();
                 for (k, g) in map {
                     if let Some(&w) = g.iter().rev().find(|&&o| self.visible(o, view)) {
-                        out.insert(k.to_string(), value_tree(w));
+                        out.insert(k.to_string(), value_tree(w)?);
                     }
                 }
                 ValueTree::Map(out)
@@ -247,8 +257,13 @@ impl OpSet {
                 self.seq_items(obj, view)
                     .into_iter()
                     .map(|(_, w)| value_tree(w))
-                    .collect(),
+                    .collect::<Result<_, _>>()?,
             ),
-        }
+        })
     }
 }
+
+/// How deep objects may nest below the one whose [`ValueTree`] is asked for. A tree is
+/// built, compared and dropped by recursion; this bounds the stack all of that needs well
+/// inside a 2 MiB thread stack (serde_json's own limit is 128).
+pub const MAX_TREE_DEPTH: usize = 1_000;
