@@ -123,3 +123,49 @@ fn change_files_apply_in_the_oracles_order() {
     }
     println!("{files} change files load as in the oracle");
 }
+
+/// Change chunks followed by a whole document, and a document followed by a bundle of
+/// changes it already has plus the rest: the document's changes join the batch (the
+/// reference reconstructs them into it), and the result saves the oracle's bytes.
+#[test]
+fn documents_after_changes_join_the_batch_as_in_the_oracle() {
+    let mut files = 0;
+    for seed in support::sweep(SEEDS) {
+        let mut history = History::generate(seed, &Params::varied(seed));
+        let all = history.changes();
+        if all.len() < 3 {
+            continue;
+        }
+        let doc = history.merged.save();
+        let cut = all.len() / 3;
+        let mut file = Vec::new();
+        for c in all[..cut].iter().rev() {
+            file.extend_from_slice(c.raw_bytes());
+        }
+        file.extend_from_slice(&doc);
+        let oracle = automerge::Automerge::load(&file).unwrap();
+        let ours = Document::load(&file).unwrap();
+        assert_eq!(
+            ours.save_nocompress(),
+            oracle.save_nocompress(),
+            "seed {seed}: changes then a document"
+        );
+        let hashes: Vec<automerge::ChangeHash> = all.iter().map(|c| c.hash()).collect();
+        let bundle = history.merged.bundle(hashes[cut..].to_vec()).unwrap();
+        let mut file = Vec::new();
+        for c in &all[..cut] {
+            file.extend_from_slice(c.raw_bytes());
+        }
+        let mut file = automerge::Automerge::load(&file).unwrap().save();
+        file.extend_from_slice(bundle.bytes());
+        let oracle = automerge::Automerge::load(&file).unwrap();
+        let ours = Document::load(&file).unwrap();
+        assert_eq!(
+            ours.save_nocompress(),
+            oracle.save_nocompress(),
+            "seed {seed}: a document then a bundle"
+        );
+        files += 2;
+    }
+    println!("{files} files mixing documents with changes load as in the oracle");
+}
