@@ -34,10 +34,10 @@ fn decode_chunk(bytes: &Bytes, chunk: Chunk<'_>) -> Result<FileChunk, DecodeErro
         ChunkType::Change | ChunkType::CompressedChange => {
             Change::decode(bytes.slice_ref(chunk.bytes())).map(FileChunk::Change)
         }
-        // Bundles are not sent by 0.12 peers; stop here as load_incremental does.
-        other => Err(DecodeError::UnknownChunkType {
-            chunk_type: other as u8,
-        }),
+        // 0.12 peers send none, but their receive (`load_incremental`) takes bundles.
+        ChunkType::Bundle => {
+            converge_encoding::Bundle::decode(chunk.bytes()).map(FileChunk::Bundle)
+        }
     }
 }
 
@@ -142,21 +142,16 @@ impl SyncDoc for Document {
             *self = next;
             return Ok(());
         }
-        // One `apply_changes` batch: all or nothing.
-        let mut changes: Vec<Change> = Vec::new();
+        // One `apply_changes` batch, all or nothing, as the reference's `load_incremental`
+        // (documents whose heads are all known are skipped, bundles' changes join).
+        let mut chunks = Vec::new();
         for chunk in split_chunks(bytes) {
             match chunk.and_then(|c| decode_chunk(bytes, c)) {
-                Ok(FileChunk::Change(c)) => changes.push(c),
-                Ok(FileChunk::Document(doc)) => {
-                    if doc.heads.iter().all(|h| Document::has_change(self, h)) {
-                        continue;
-                    }
-                    changes.extend(doc.reconstruct_changes().map_err(DocError::from)?);
-                }
-                Ok(_) | Err(_) => break,
+                Ok(decoded) => chunks.push(decoded),
+                Err(_) => break,
             }
         }
-        self.apply_changes(changes)?;
+        self.apply_decoded_chunks(chunks)?;
         Ok(())
     }
 }
