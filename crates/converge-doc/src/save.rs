@@ -168,32 +168,13 @@ impl Document {
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<usize, DocError> {
         let file = Bytes::copy_from_slice(bytes);
         let mut chunks = Vec::new();
-        let mut split = converge_encoding::chunk::split_chunks(&file);
-        while let Some(Ok(c)) = split.next() {
-            let decoded = match c.chunk_type() {
-                converge_encoding::chunk::ChunkType::Document => {
-                    match DocumentChunk::decode(c.bytes()) {
-                        Ok(d) => FileChunk::Document(d),
-                        Err(_) => break,
-                    }
-                }
-                converge_encoding::chunk::ChunkType::Change
-                | converge_encoding::chunk::ChunkType::CompressedChange => {
-                    match Change::decode(file.slice_ref(c.bytes())) {
-                        Ok(ch) => FileChunk::Change(ch),
-                        Err(_) => break,
-                    }
-                }
-                converge_encoding::chunk::ChunkType::Bundle => {
-                    match converge_encoding::Bundle::decode(c.bytes()) {
-                        Ok(b) => FileChunk::Bundle(b),
-                        Err(_) => break,
-                    }
-                }
-            };
-            chunks.push((0, decoded));
+        for c in converge_encoding::chunk::split_chunks(&file) {
+            match c.and_then(|c| FileChunk::decode(&file, &c)) {
+                Ok(decoded) => chunks.push(decoded),
+                Err(_) => break,
+            }
         }
-        self.apply_decoded_chunks(chunks.into_iter().map(|(_, c)| c).collect())
+        self.apply_decoded_chunks(chunks)
     }
 
     /// [`Document::load_incremental`] for chunks already decoded, in file order (a sync

@@ -229,7 +229,7 @@ impl Change {
     /// Decodes one whole chunk of type 1 (change) or 2 (compressed change), verifying its
     /// checksum. Nothing may follow the chunk (`LeftoverData`). For a compressed change,
     /// [`Change::bytes`] is the uncompressed type-1 chunk. To decode a chunk found with
-    /// [`chunk::split_chunks`] without copying, pass `bytes.slice_ref(chunk.bytes())`.
+    /// [`chunk::split_chunks`] without copying, use [`crate::FileChunk::decode`].
     pub fn decode(bytes: Bytes) -> Result<Change, DecodeError> {
         Self::decode_impl(bytes, true)
     }

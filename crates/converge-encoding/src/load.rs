@@ -11,7 +11,7 @@ use bytes::Bytes;
 use crate::bundle::Bundle;
 use crate::change::Change;
 use crate::chunk::{self, ChunkType};
-use crate::document::{DocumentChunk, DocumentLimits};
+use crate::document::DocumentChunk;
 use crate::error::DecodeError;
 
 /// One decoded chunk of a file.
@@ -24,6 +24,32 @@ pub enum FileChunk {
     Change(Change),
     /// A bundle chunk (type 3), its changes rebuilt.
     Bundle(Bundle),
+}
+
+impl FileChunk {
+    /// Decodes `chunk`, one of the chunks of `file` (as [`chunk::split_chunks`] gives them),
+    /// checksum verified. A change keeps a slice of `file` rather than a copy (a copy if
+    /// `chunk` does not lie in `file` after all).
+    pub fn decode(file: &Bytes, chunk: &chunk::Chunk<'_>) -> Result<FileChunk, DecodeError> {
+        Ok(match chunk.chunk_type() {
+            ChunkType::Document => FileChunk::Document(DocumentChunk::decode(chunk.bytes())?),
+            ChunkType::Change | ChunkType::CompressedChange => {
+                FileChunk::Change(Change::decode(slice_of(file, chunk.bytes()))?)
+            }
+            ChunkType::Bundle => FileChunk::Bundle(Bundle::decode(chunk.bytes())?),
+        })
+    }
+}
+
+/// `part` as a slice of `file` when it lies in it, else a copy (`Bytes::slice_ref` would
+/// panic).
+fn slice_of(file: &Bytes, part: &[u8]) -> Bytes {
+    // A `part` before `file` wraps to a start past its end.
+    let start = (part.as_ptr() as usize).wrapping_sub(file.as_ptr() as usize);
+    match start.checked_add(part.len()) {
+        Some(end) if end <= file.len() => file.slice(start..end),
+        _ => Bytes::copy_from_slice(part),
+    }
 }
 
 /// Decodes all chunks of `file` in order; each is paired with its offset in `file`. Empty
@@ -40,21 +66,7 @@ pub fn decode_chunks(file: &Bytes) -> Result<Vec<(usize, FileChunk)>, DecodeErro
             source: Box::new(e),
         };
         let c = next.map_err(in_chunk)?;
-        let decoded = match c.chunk_type() {
-            ChunkType::Document => {
-                FileChunk::Document(DocumentChunk::decode(c.bytes()).map_err(in_chunk)?)
-            }
-            ChunkType::Change | ChunkType::CompressedChange => {
-                FileChunk::Change(Change::decode(file.slice_ref(c.bytes())).map_err(in_chunk)?)
-            }
-            ChunkType::Bundle => {
-                c.verify_checksum().map_err(in_chunk)?;
-                FileChunk::Bundle(
-                    Bundle::decode_data(c.data(), DocumentLimits::default()).map_err(in_chunk)?,
-                )
-            }
-        };
-        out.push((offset, decoded));
+        out.push((offset, FileChunk::decode(file, &c).map_err(in_chunk)?));
     }
     Ok(out)
 }
@@ -63,6 +75,31 @@ pub fn decode_chunks(file: &Bytes) -> Result<Vec<(usize, FileChunk)>, DecodeErro
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chunk_outside_the_file_is_copied_not_a_panic() {
+        let change = crate::change::Change::from_parts(crate::change::ChangeParts {
+            actor: crate::ids::ActorId::from_bytes(&[1]),
+            seq: 1,
+            start_op: 1,
+            time: 0,
+            message: None,
+            deps: vec![],
+            other_actors: vec![],
+            ops: vec![],
+            extra_bytes: vec![],
+        })
+        .unwrap();
+        let file = Bytes::from(change.bytes().to_vec());
+        let elsewhere = change.bytes().to_vec();
+        for source in [&file[..], &elsewhere[..]] {
+            let c = chunk::Chunk::parse(source).unwrap();
+            match FileChunk::decode(&file, &c).unwrap() {
+                FileChunk::Change(d) => assert_eq!(d.hash(), change.hash()),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn empty_and_concatenated() {

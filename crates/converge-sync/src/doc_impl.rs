@@ -5,8 +5,8 @@ use std::collections::{BTreeSet, HashSet};
 
 use bytes::Bytes;
 use converge_doc::{DocError, Document};
-use converge_encoding::chunk::{Chunk, ChunkType, split_chunks};
-use converge_encoding::{Change, ChangeHash, DecodeError, DocumentChunk, FileChunk};
+use converge_encoding::chunk::split_chunks;
+use converge_encoding::{ChangeHash, DecodeError, FileChunk};
 
 use crate::error::ReceiveError;
 use crate::message::SyncMessage;
@@ -25,20 +25,6 @@ pub enum ApplyChunksError {
     /// The document refused a change (invalid ops, a reused (actor, seq), ...).
     #[error(transparent)]
     Doc(#[from] DocError),
-}
-
-/// Decodes one chunk found in `bytes` (change chunks keep slices of `bytes`).
-fn decode_chunk(bytes: &Bytes, chunk: Chunk<'_>) -> Result<FileChunk, DecodeError> {
-    match chunk.chunk_type() {
-        ChunkType::Document => DocumentChunk::decode(chunk.bytes()).map(FileChunk::Document),
-        ChunkType::Change | ChunkType::CompressedChange => {
-            Change::decode(bytes.slice_ref(chunk.bytes())).map(FileChunk::Change)
-        }
-        // 0.12 peers send none, but their receive (`load_incremental`) takes bundles.
-        ChunkType::Bundle => {
-            converge_encoding::Bundle::decode(chunk.bytes()).map(FileChunk::Bundle)
-        }
-    }
 }
 
 impl SyncDoc for Document {
@@ -131,7 +117,7 @@ impl SyncDoc for Document {
             // only if everything applied.
             let mut chunks = Vec::new();
             for (i, chunk) in split_chunks(bytes).enumerate() {
-                match chunk.and_then(|c| decode_chunk(bytes, c)) {
+                match chunk.and_then(|c| FileChunk::decode(bytes, &c)) {
                     Ok(decoded) => chunks.push(decoded),
                     Err(e) if i == 0 => return Err(ApplyChunksError::Decode(e)),
                     Err(_) => break,
@@ -146,7 +132,7 @@ impl SyncDoc for Document {
         // (documents whose heads are all known are skipped, bundles' changes join).
         let mut chunks = Vec::new();
         for chunk in split_chunks(bytes) {
-            match chunk.and_then(|c| decode_chunk(bytes, c)) {
+            match chunk.and_then(|c| FileChunk::decode(bytes, &c)) {
                 Ok(decoded) => chunks.push(decoded),
                 Err(_) => break,
             }
