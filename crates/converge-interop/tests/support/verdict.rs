@@ -116,7 +116,7 @@ pub(crate) fn our_verdict(bytes: &[u8]) -> Verdict {
 }
 
 /// [`our_verdict`], and the document layer's refusal of a file the verdict loads (a refusal
-/// by design, see there), if it refused it.
+/// by design, see there), if it refused it: the `DocError` variant's name.
 pub(crate) fn our_verdict_and_refusal(bytes: &[u8]) -> (Verdict, Option<String>) {
     let mut refusal = None;
     let loaded = || {
@@ -126,7 +126,10 @@ pub(crate) fn our_verdict_and_refusal(bytes: &[u8]) -> (Verdict, Option<String>)
                 e @ (converge_doc::DocError::DuplicateAuthor { .. }
                 | converge_doc::DocError::AuthorAfterFirstChange { .. }),
             ) => return Err(format!("document: {e}")),
-            Err(e) => refusal = Some(e.to_string()),
+            Err(e) => {
+                let debug = format!("{e:?}");
+                refusal = debug.split([' ', '{', '(']).next().map(str::to_owned);
+            }
             Ok(_) => {}
         }
         Ok::<_, String>(graph)
