@@ -12,6 +12,28 @@ use support::{History, Params};
 
 const SEEDS: u64 = 120;
 
+/// The change chunks back to back.
+fn concat<'a>(changes: impl IntoIterator<Item = &'a automerge::Change>) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in changes {
+        out.extend_from_slice(c.raw_bytes());
+    }
+    out
+}
+
+/// Loads `file` on both sides, then (if given) `more` incrementally; checks that both save
+/// the same bytes and returns our document.
+fn loads_alike(file: &[u8], more: Option<&[u8]>, ctx: &str) -> Document {
+    let mut ours = Document::load(file).unwrap_or_else(|e| panic!("{ctx}: our load: {e}"));
+    let mut oracle = automerge::Automerge::load(file).unwrap();
+    if let Some(more) = more {
+        ours.load_incremental(more).unwrap();
+        oracle.load_incremental(more).unwrap();
+    }
+    assert_eq!(ours.save_nocompress(), oracle.save_nocompress(), "{ctx}");
+    ours
+}
+
 #[test]
 fn bundles_load_as_in_the_oracle() {
     let (mut files, mut changes) = (0, 0);
@@ -25,42 +47,21 @@ fn bundles_load_as_in_the_oracle() {
         let split = (seed as usize * 7) % all.len();
         // The whole history as one bundle, loaded on its own.
         let whole = history.merged.bundle(hashes.clone()).unwrap();
-        let bytes = whole.bytes().to_vec();
-        let oracle = automerge::Automerge::load(&bytes).unwrap();
-        let ours = Document::load(&bytes)
-            .unwrap_or_else(|e| panic!("seed {seed}: our load of the bundle: {e}"));
+        let ours = loads_alike(whole.bytes(), None, &format!("seed {seed}: loaded bundle"));
         assert_eq!(ours.change_count(), all.len(), "seed {seed}");
-        assert_eq!(
-            ours.save_nocompress(),
-            oracle.save_nocompress(),
-            "seed {seed}: loaded bundle"
-        );
         // The changes after `split` as a bundle, after the ones before as change chunks: once
         // concatenated into one file, once as an incremental load.
-        let mut prefix = Vec::new();
-        for c in &all[..split] {
-            prefix.extend_from_slice(c.raw_bytes());
-        }
+        let prefix = concat(&all[..split]);
         let tail = history.merged.bundle(hashes[split..].to_vec()).unwrap();
         let mut file = prefix.clone();
         file.extend_from_slice(tail.bytes());
-        let oracle = automerge::Automerge::load(&file).unwrap();
-        let ours = Document::load(&file).unwrap();
-        assert_eq!(
-            ours.save_nocompress(),
-            oracle.save_nocompress(),
-            "seed {seed}: changes then a bundle"
+        loads_alike(&file, None, &format!("seed {seed}: changes then a bundle"));
+        let ours = loads_alike(
+            &prefix,
+            Some(tail.bytes()),
+            &format!("seed {seed}: incremental load of a bundle"),
         );
-        let mut ours = Document::load(&prefix).unwrap();
-        let added = ours.load_incremental(tail.bytes()).unwrap();
-        assert_eq!(added, all.len() - split, "seed {seed}");
-        let mut oracle = automerge::Automerge::load(&prefix).unwrap();
-        oracle.load_incremental(tail.bytes()).unwrap();
-        assert_eq!(
-            ours.save_nocompress(),
-            oracle.save_nocompress(),
-            "seed {seed}: incremental load of a bundle"
-        );
+        assert_eq!(ours.change_count(), all.len(), "seed {seed}");
         files += 3;
         changes += all.len();
     }
@@ -86,37 +87,15 @@ fn change_files_apply_in_the_oracles_order() {
         }
         orders.push(shuffled);
         for order in &orders {
-            let mut file = Vec::new();
-            for &i in order {
-                file.extend_from_slice(all[i].raw_bytes());
-            }
-            let oracle = automerge::Automerge::load(&file).unwrap();
-            let ours = Document::load(&file).unwrap();
-            assert_eq!(
-                ours.save_nocompress(),
-                oracle.save_nocompress(),
-                "seed {seed}: change file {order:?}"
-            );
+            let file = concat(order.iter().map(|&i| &all[i]));
+            loads_alike(&file, None, &format!("seed {seed}: change file {order:?}"));
             // The first third loaded, the rest incrementally.
             let cut = order.len() / 3;
-            let mut prefix = Vec::new();
-            for c in &all[..cut] {
-                prefix.extend_from_slice(c.raw_bytes());
-            }
-            let mut rest = Vec::new();
-            for &i in order {
-                if i >= cut {
-                    rest.extend_from_slice(all[i].raw_bytes());
-                }
-            }
-            let mut ours = Document::load(&prefix).unwrap();
-            ours.load_incremental(&rest).unwrap();
-            let mut oracle = automerge::Automerge::load(&prefix).unwrap();
-            oracle.load_incremental(&rest).unwrap();
-            assert_eq!(
-                ours.save_nocompress(),
-                oracle.save_nocompress(),
-                "seed {seed}: incremental change file {order:?}"
+            let rest = concat(order.iter().filter(|&&i| i >= cut).map(|&i| &all[i]));
+            loads_alike(
+                &concat(&all[..cut]),
+                Some(&rest),
+                &format!("seed {seed}: incremental change file {order:?}"),
             );
             files += 2;
         }
@@ -138,32 +117,23 @@ fn documents_after_changes_join_the_batch_as_in_the_oracle() {
         }
         let doc = history.merged.save();
         let cut = all.len() / 3;
-        let mut file = Vec::new();
-        for c in all[..cut].iter().rev() {
-            file.extend_from_slice(c.raw_bytes());
-        }
+        let mut file = concat(all[..cut].iter().rev());
         file.extend_from_slice(&doc);
-        let oracle = automerge::Automerge::load(&file).unwrap();
-        let ours = Document::load(&file).unwrap();
-        assert_eq!(
-            ours.save_nocompress(),
-            oracle.save_nocompress(),
-            "seed {seed}: changes then a document"
+        loads_alike(
+            &file,
+            None,
+            &format!("seed {seed}: changes then a document"),
         );
         let hashes: Vec<automerge::ChangeHash> = all.iter().map(|c| c.hash()).collect();
         let bundle = history.merged.bundle(hashes[cut..].to_vec()).unwrap();
-        let mut file = Vec::new();
-        for c in &all[..cut] {
-            file.extend_from_slice(c.raw_bytes());
-        }
-        let mut file = automerge::Automerge::load(&file).unwrap().save();
+        let mut file = automerge::Automerge::load(&concat(&all[..cut]))
+            .unwrap()
+            .save();
         file.extend_from_slice(bundle.bytes());
-        let oracle = automerge::Automerge::load(&file).unwrap();
-        let ours = Document::load(&file).unwrap();
-        assert_eq!(
-            ours.save_nocompress(),
-            oracle.save_nocompress(),
-            "seed {seed}: a document then a bundle"
+        loads_alike(
+            &file,
+            None,
+            &format!("seed {seed}: a document then a bundle"),
         );
         files += 2;
     }
@@ -183,10 +153,7 @@ fn a_bundle_in_a_sync_message_applies_as_in_the_oracle() {
             continue;
         }
         let cut = all.len() / 2;
-        let mut prefix = Vec::new();
-        for c in &all[..cut] {
-            prefix.extend_from_slice(c.raw_bytes());
-        }
+        let prefix = concat(&all[..cut]);
         let hashes: Vec<automerge::ChangeHash> = all.iter().map(|c| c.hash()).collect();
         let bundle = history.merged.bundle(hashes[cut..].to_vec()).unwrap();
         for version in [MessageVersion::V1, MessageVersion::V2] {
