@@ -708,6 +708,26 @@ impl Change {
         Self::encode_into(parts, n_ops, &views, Actors::AllReferenced, out)
     }
 
+    /// [`Change::encode_chunk_into`] without the hash, for a rebuild that hashes on another
+    /// thread: the chunk is appended to `out` with a zero checksum, and with `parts.deps`
+    /// written where the deps go (placeholders, to be overwritten with the real hashes
+    /// before the chunk is hashed: see [`chunk::seal_change_chunk`]). Returns the header's
+    /// length (where the chunk's data starts).
+    pub(crate) fn encode_chunk_unsealed<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, DecodeError> {
+        with_scratch(|s| {
+            s.clear();
+            encode_change_data(parts, n_ops, &views, Actors::AllReferenced, s)?;
+            let start = out.len();
+            chunk::write_chunk_with_checksum(out, ChunkType::Change, [0; 4], &s.data);
+            Ok(out.len() - start - s.data.len())
+        })
+    }
+
     /// [`Change::from_op_refs`] for a caller that keeps only the chunk, such as a local
     /// commit that goes straight into a document's history: the change chunk's bytes replace
     /// `out`'s contents (reuse it from change to change) and its hash is returned, with no

@@ -233,6 +233,25 @@ pub fn chunk_hash(chunk_type: ChunkType, data: &[u8]) -> ChangeHash {
     ChangeHash(h.finalize().into())
 }
 
+/// Finishes a change chunk written with a zero checksum and placeholder deps (the rebuild's
+/// encoder thread writes them so): writes `deps` over the placeholders at `deps_at`, hashes
+/// the chunk (its type byte, length and data, which follow the checksum) and writes the
+/// checksum. Returns the hash; `None` if the chunk is too short for the header or the deps.
+pub(crate) fn seal_change_chunk(
+    chunk: &mut [u8],
+    deps_at: usize,
+    deps: impl ExactSizeIterator<Item = ChangeHash>,
+) -> Option<ChangeHash> {
+    let n = deps.len();
+    let slots = chunk.get_mut(deps_at..deps_at.checked_add(n.checked_mul(32)?)?)?;
+    for (slot, dep) in slots.chunks_exact_mut(32).zip(deps) {
+        slot.copy_from_slice(&dep.0);
+    }
+    let hash = ChangeHash(Sha256::digest(chunk.get(8..)?).into());
+    chunk.get_mut(4..8)?.copy_from_slice(&checksum_of(&hash));
+    Some(hash)
+}
+
 /// Writes minimal uLEB into a fixed buffer, returning its length.
 fn write_uleb_array(buf: &mut [u8; 10], mut v: u64) -> usize {
     let mut i = 0;

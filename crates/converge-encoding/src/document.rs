@@ -28,7 +28,7 @@ use crate::value::{Action, ScalarValue, ValueRef};
 use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
 pub use ops::{DocOpBlock, DocOps};
-pub use reconstruct::{HeadsCheck, OpIdStats, RebuiltChunk, RebuiltChunkSink};
+pub use reconstruct::{HeadsCheck, OpIdStats, RebuildPlan, RebuiltChunk, RebuiltChunkSink};
 pub use writer::{
     ChangeColumnsSource, ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsSource,
     OpColumnsWriter, write_document, write_document_columns,
@@ -399,6 +399,11 @@ impl Columns {
         column_data(&self.data, spec)
     }
 
+    /// The columns' data in all (inflated).
+    fn byte_len(&self) -> usize {
+        self.data.iter().map(|(_, d)| d.len()).sum()
+    }
+
     /// The columns in the writer's layout, if the non-empty columns among `known` are exactly
     /// `expected` (unknown columns, which the writer never writes, are dropped).
     fn into_layout(self, known: &[u32], expected: &[u32]) -> Option<Vec<(u32, Vec<u8>)>> {
@@ -696,8 +701,8 @@ impl DocumentChunk {
         if !r.is_empty() {
             return Err(DecodeError::LeftoverData { len: r.remaining() });
         }
-        let (changes, change_shape) = decode_changes(&change_cols, actors.len(), limits)?;
-        let (ops, op_shape) = decode_ops(&op_cols, actors.len(), limits)?;
+        let ((changes, change_shape), (ops, op_shape)) =
+            decode_rows(&change_cols, &op_cols, actors.len(), limits)?;
         let encoded = if change_shape.canonical && op_shape.canonical {
             match (
                 change_cols.into_layout(&change_col::ALL, &change_shape.expected),
@@ -739,6 +744,50 @@ impl DocumentChunk {
         )
     }
 }
+
+/// A document's change rows, and how canonical their columns are.
+type DecodedChanges = (Vec<DocChange>, Shape);
+/// A document's op rows, and how canonical their columns are.
+type DecodedOps = (DocOps, Shape);
+
+/// Decodes the change rows and the op rows, on two threads when both are large and a core is
+/// free (they are independent). A change error is reported before an op error, as when they
+/// are decoded one after the other.
+fn decode_rows(
+    change_cols: &Columns,
+    op_cols: &Columns,
+    n_actors: usize,
+    limits: DocumentLimits,
+) -> Result<(DecodedChanges, DecodedOps), DecodeError> {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let both_large = change_cols.byte_len() >= PARALLEL_DECODE_BYTES
+        && op_cols.byte_len() >= PARALLEL_DECODE_BYTES;
+    if both_large
+        && *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+    {
+        let decoded = std::thread::scope(|scope| {
+            let changes = std::thread::Builder::new()
+                .name("converge-decode".into())
+                .spawn_scoped(scope, || decode_changes(change_cols, n_actors, limits))
+                .ok()?;
+            let ops = decode_ops(op_cols, n_actors, limits);
+            let changes = match changes.join() {
+                Ok(changes) => changes,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            Some((changes, ops))
+        });
+        if let Some((changes, ops)) = decoded {
+            return Ok((changes?, ops?));
+        }
+    }
+    let changes = decode_changes(change_cols, n_actors, limits)?;
+    Ok((changes, decode_ops(op_cols, n_actors, limits)?))
+}
+
+/// Column data (inflated) above which a document's change rows and op rows are decoded on
+/// two threads: 64 KiB of either is at least a few thousand rows, about a millisecond.
+const PARALLEL_DECODE_BYTES: usize = 1 << 16;
 
 /// Appends the non-empty columns' data to `out`, deflating those of at least 256 bytes when
 /// `compress`, and returns each written column's spec and stored length.

@@ -255,6 +255,15 @@ pub enum DecodeError {
         /// The larger maxOp of a dependency.
         dep_max_op: u64,
     },
+    /// The two threads of a document's change rebuild fell out of step: a fault of this
+    /// library, not of the input (the hasher sealed `sealed` of `changes` changes).
+    #[error("the change rebuild sealed {sealed} of {changes} changes")]
+    RebuildOutOfStep {
+        /// Changes hashed and handed on.
+        sealed: usize,
+        /// Changes in the document.
+        changes: usize,
+    },
     /// A document change whose ops are not all stored (§8).
     #[error("change {change} is missing op counter {counter}")]
     MissingOps {

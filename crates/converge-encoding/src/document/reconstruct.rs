@@ -473,6 +473,20 @@ trait Sink {
 
     /// The hash of the `index`-th change emitted.
     fn hash(&self, index: usize) -> Option<ChangeHash>;
+
+    /// Puts into `out` the deps of the change that comes after the `built` ones emitted:
+    /// `deps` are indexes of earlier changes (`layout` checked that they are), `out` gets
+    /// their hashes in that order.
+    fn fill_deps(&mut self, deps: &[u32], built: usize, out: &mut Vec<ChangeHash>) {
+        out.clear();
+        for &d in deps {
+            if (d as usize) < built
+                && let Some(dep) = self.hash(d as usize)
+            {
+                out.push(dep);
+            }
+        }
+    }
 }
 
 struct ChangeSink<F> {
@@ -525,6 +539,135 @@ impl<S: RebuiltChunkSink> Sink for ChunkSink<'_, S> {
     }
 }
 
+/// What [`DocumentChunk::plan_rebuild`] found: the chunk's deletions and preds, and where
+/// each change's ops are.
+pub struct RebuildPlan {
+    rebuilt: Rebuilt,
+    layout: ChangeLayout,
+}
+
+impl RebuildPlan {
+    /// What the rebuild learned of the op ids (as [`DocumentChunk::reconstruct_each_chunk`]
+    /// returns it).
+    pub fn op_ids(&self) -> &OpIdStats {
+        &self.rebuilt.ids
+    }
+}
+
+impl std::fmt::Debug for RebuildPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RebuildPlan")
+            .field("changes", &self.layout.changes.len())
+            .field("op_ids", &self.rebuilt.ids)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Rebuilt chunks on their way from the encoder thread to the hashing one: the chunks back
+/// to back, with zero checksums and placeholder deps.
+#[derive(Default)]
+struct Batch {
+    bytes: Vec<u8>,
+    chunks: Vec<Unsealed>,
+    /// Every chunk's deps, as indexes of earlier changes, back to back.
+    deps: Vec<u32>,
+}
+
+/// Where one unsealed chunk of a [`Batch`] is.
+struct Unsealed {
+    /// Its end in the batch's bytes (it starts where the one before ends).
+    end: usize,
+    /// Its deps' end in the batch's deps.
+    deps_end: usize,
+    /// Where its first dep's hash goes, from its start.
+    deps_at: usize,
+    start_op: u64,
+}
+
+/// A batch is sent once its chunks pass this size (about 64 paper keystrokes' changes of
+/// ~110 bytes make 7 KiB; larger batches measured no faster).
+const BATCH_BYTES: usize = 1 << 16;
+
+/// The encoder thread's end of the pipeline: encodes each change into the current batch and
+/// sends full batches on.
+struct PipeSink {
+    batch: Batch,
+    to_hasher: std::sync::mpsc::SyncSender<Batch>,
+    /// Batches the hasher is done with, to be reused.
+    recycled: std::sync::mpsc::Receiver<Batch>,
+    /// Placeholder dep hashes of the change being built.
+    placeholders: usize,
+    /// A batch is sent once its bytes pass this ([`BATCH_BYTES`]; tests send smaller ones).
+    batch_bytes: usize,
+}
+
+impl PipeSink {
+    /// Sends the current batch on (false: the hasher has gone).
+    fn send(&mut self) -> bool {
+        let mut next = self.recycled.try_recv().unwrap_or_default();
+        next.bytes.clear();
+        next.chunks.clear();
+        next.deps.clear();
+        let full = std::mem::replace(&mut self.batch, next);
+        full.chunks.is_empty() || self.to_hasher.send(full).is_ok()
+    }
+}
+
+impl Sink for PipeSink {
+    fn emit<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
+        &mut self,
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+    ) -> Result<ChangeHash, DecodeError> {
+        let batch = &mut self.batch;
+        let header = Change::encode_chunk_unsealed(parts, n_ops, views, &mut batch.bytes)?;
+        // The data starts with the deps' count, then their hashes.
+        let deps_at = header + crate::leb128::u64_len(self.placeholders as u64);
+        batch.chunks.push(Unsealed {
+            end: batch.bytes.len(),
+            deps_end: batch.deps.len(),
+            deps_at,
+            start_op: parts.start_op,
+        });
+        if batch.bytes.len() >= self.batch_bytes && !self.send() {
+            // The hasher only stops when this thread does.
+            return Err(DecodeError::RebuildOutOfStep {
+                sealed: 0,
+                changes: 0,
+            });
+        }
+        // The hash is the hasher's to compute; the encoder only needs it for the deps.
+        Ok(ChangeHash([0; 32]))
+    }
+
+    fn hash(&self, _: usize) -> Option<ChangeHash> {
+        None
+    }
+
+    fn fill_deps(&mut self, deps: &[u32], built: usize, out: &mut Vec<ChangeHash>) {
+        out.clear();
+        for &d in deps {
+            if (d as usize) < built {
+                self.batch.deps.push(d);
+                out.push(ChangeHash([0; 32]));
+            }
+        }
+        self.placeholders = out.len();
+    }
+}
+
+/// Whether a rebuild of `changes` changes is worth a second thread: the machine has a core
+/// for it (asked once) and there are enough changes to amortize starting it.
+fn pipeline_pays(changes: usize) -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    changes >= PIPELINE_MIN_CHANGES
+        && *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+}
+
+/// Fewer changes than this are rebuilt on the calling thread alone.
+const PIPELINE_MIN_CHANGES: usize = 2048;
+
 impl DocumentChunk {
     /// Rebuilds every change of the document, in document order, with the bytes and hash the
     /// reference gives it (spec format.md §8), and checks the stored heads.
@@ -566,13 +709,48 @@ impl DocumentChunk {
         check: HeadsCheck,
         sink: &mut impl RebuiltChunkSink,
     ) -> Result<OpIdStats, DecodeError> {
-        self.reconstruct_into(
-            check,
-            &mut ChunkSink {
-                sink,
-                buf: Vec::new(),
-            },
-        )
+        let plan = self.plan_rebuild()?;
+        self.rebuild_chunks(&plan, check, sink)?;
+        Ok(plan.rebuilt.ids)
+    }
+
+    /// The first steps of [`DocumentChunk::reconstruct_each_chunk`]: rebuilds the deletions
+    /// and preds and finds each change's ops (refusing a chunk whose changes and ops do not
+    /// fit together). What it learned of the op ids ([`RebuildPlan::op_ids`]) is there
+    /// before any change is encoded, so that a loader can build its op set meanwhile.
+    pub fn plan_rebuild(&self) -> Result<RebuildPlan, DecodeError> {
+        let rebuilt = rebuild_ops(&self.ops, self.actors.len());
+        let layout = layout(self, &rebuilt)?;
+        Ok(RebuildPlan { rebuilt, layout })
+    }
+
+    /// The rest of [`DocumentChunk::reconstruct_each_chunk`], with `plan` made by
+    /// [`DocumentChunk::plan_rebuild`] for this chunk: encodes every change into `sink`, in
+    /// document order, and checks the heads. With many changes, and a core to spare, a
+    /// second thread encodes while this one hashes (see `encode_pipelined`).
+    pub fn rebuild_chunks(
+        &self,
+        plan: &RebuildPlan,
+        check: HeadsCheck,
+        sink: &mut impl RebuiltChunkSink,
+    ) -> Result<(), DecodeError> {
+        let (rebuilt, layout) = (&plan.rebuilt, &plan.layout);
+        let pipelined = if pipeline_pays(self.changes.len()) {
+            self.encode_pipelined(rebuilt, layout, sink, BATCH_BYTES)
+        } else {
+            None
+        };
+        match pipelined {
+            Some(done) => done?,
+            None => {
+                let mut sink = ChunkSink {
+                    sink: &mut *sink,
+                    buf: Vec::new(),
+                };
+                self.encode_changes(rebuilt, layout, &mut sink)?;
+            }
+        }
+        self.check_heads(check, |i| sink.hash(i))
     }
 
     fn reconstruct_into(
@@ -582,13 +760,24 @@ impl DocumentChunk {
     ) -> Result<OpIdStats, DecodeError> {
         let rebuilt = rebuild_ops(&self.ops, self.actors.len());
         let layout = layout(self, &rebuilt)?;
+        self.encode_changes(&rebuilt, &layout, sink)?;
+        self.check_heads(check, |i| sink.hash(i))?;
+        Ok(rebuilt.ids)
+    }
+
+    /// Encodes every change, in document order, into `sink`.
+    fn encode_changes(
+        &self,
+        rebuilt: &Rebuilt,
+        layout: &ChangeLayout,
+        sink: &mut impl Sink,
+    ) -> Result<(), DecodeError> {
         let n_actors = self.actors.len();
         // Document actor index -> change-local actor number, for the change being built.
         let mut local: Vec<u32> = vec![u32::MAX; n_actors];
         let mut touched: Vec<usize> = Vec::new();
         // Later changes' deps point at earlier ones, whose hashes the sink keeps.
         let mut built = 0usize;
-        let mut referenced = vec![false; self.changes.len()];
         // One set of parts, its buffers reused from change to change.
         let mut parts = ChangeParts {
             actor: ActorId::default(),
@@ -643,7 +832,7 @@ impl DocumentChunk {
                     Ok(OpId::new(id.counter, *slot))
                 };
                 for &i in owned {
-                    let Some(op) = self.op_view(&rebuilt, i as usize) else {
+                    let Some(op) = self.op_view(rebuilt, i as usize) else {
                         continue;
                     };
                     if let ObjId::Op(id) = op.obj {
@@ -672,7 +861,6 @@ impl DocumentChunk {
             // from the store buffer (the views closure captured the slice that way). A
             // one-actor document never touches `flat`.
             let flat = &flat;
-            let rebuilt = &rebuilt;
             let local_id = &local_id;
             let views = || {
                 let mut pos = 0usize;
@@ -692,18 +880,7 @@ impl DocumentChunk {
                     Some(op)
                 })
             };
-            parts.deps.clear();
-            for &d in &c.deps {
-                if let Some(r) = referenced.get_mut(d as usize) {
-                    *r = true;
-                }
-                // `layout` checked every dep is an earlier change.
-                if (d as usize) < built
-                    && let Some(dep) = sink.hash(d as usize)
-                {
-                    parts.deps.push(dep);
-                }
-            }
+            sink.fill_deps(&c.deps, built, &mut parts.deps);
             // Runs of one author are the rule: the actor is copied only when it changes.
             if last_author != Some(author) {
                 parts.actor = self.actors.get(author).cloned().unwrap_or_default();
@@ -732,22 +909,124 @@ impl DocumentChunk {
             hash?;
             built += 1;
         }
-        if check == HeadsCheck::Check {
-            let mut computed: Vec<ChangeHash> = referenced
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| !**r)
-                .filter_map(|(i, _)| sink.hash(i))
-                .collect();
-            computed.sort_unstable();
-            if computed != self.heads {
-                return Err(DecodeError::MismatchingHeads {
-                    stored: self.heads.clone(),
-                    computed,
-                });
+        Ok(())
+    }
+
+    /// [`DocumentChunk::encode_changes`] into `sink` on two threads: a spawned one encodes
+    /// the changes with placeholder deps, this one writes in the deps' hashes, hashes each
+    /// chunk and hands it to `sink`. A change's bytes hold its deps' hashes, so hashing is a
+    /// chain; encoding is not, and the two overlap. `None` if no thread could be started
+    /// (nothing was encoded then).
+    fn encode_pipelined(
+        &self,
+        rebuilt: &Rebuilt,
+        layout: &ChangeLayout,
+        sink: &mut impl RebuiltChunkSink,
+        batch_bytes: usize,
+    ) -> Option<Result<(), DecodeError>> {
+        use std::sync::mpsc;
+        std::thread::scope(|scope| {
+            let (to_hasher, batches) = mpsc::sync_channel::<Batch>(4);
+            let (give_back, recycled) = mpsc::channel::<Batch>();
+            let encoder = std::thread::Builder::new()
+                .name("converge-rebuild".into())
+                .spawn_scoped(scope, move || {
+                    let mut pipe = PipeSink {
+                        batch: Batch::default(),
+                        to_hasher,
+                        recycled,
+                        placeholders: 0,
+                        batch_bytes,
+                    };
+                    let done = self.encode_changes(rebuilt, layout, &mut pipe);
+                    pipe.send();
+                    done
+                })
+                .ok()?;
+            let mut pushed = 0usize;
+            let mut deps: Vec<ChangeHash> = Vec::new();
+            for mut batch in batches {
+                let mut start = 0usize;
+                let mut deps_start = 0usize;
+                for c in &batch.chunks {
+                    let (end, deps_end) = (c.end, c.deps_end);
+                    deps.clear();
+                    deps.extend(
+                        batch
+                            .deps
+                            .get(deps_start..deps_end)
+                            .unwrap_or_default()
+                            .iter()
+                            .map(|&d| sink.hash(d as usize).unwrap_or(ChangeHash([0; 32]))),
+                    );
+                    let Some(bytes) = batch.bytes.get_mut(start..end) else {
+                        break;
+                    };
+                    let Some(hash) =
+                        crate::chunk::seal_change_chunk(bytes, c.deps_at, deps.drain(..))
+                    else {
+                        break;
+                    };
+                    sink.push(RebuiltChunk {
+                        hash,
+                        bytes,
+                        start_op: c.start_op,
+                    });
+                    pushed += 1;
+                    start = end;
+                    deps_start = deps_end;
+                }
+                // The encoder may be gone already; the batch is then dropped here.
+                let _ = give_back.send(batch);
+            }
+            let done = match encoder.join() {
+                Ok(done) => done,
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+            // Every encoded chunk was sealed (a chunk the encoder wrote is never short).
+            let all_sealed =
+                (pushed == self.changes.len())
+                    .then_some(())
+                    .ok_or(DecodeError::RebuildOutOfStep {
+                        sealed: pushed,
+                        changes: self.changes.len(),
+                    });
+            Some(done.and(all_sealed))
+        })
+    }
+
+    /// The heads of the rebuilt changes (those no change depends on), whose hashes `hash`
+    /// gives, must be the stored heads.
+    fn check_heads(
+        &self,
+        check: HeadsCheck,
+        hash: impl Fn(usize) -> Option<ChangeHash>,
+    ) -> Result<(), DecodeError> {
+        if check == HeadsCheck::DontCheck {
+            return Ok(());
+        }
+        let mut referenced = vec![false; self.changes.len()];
+        for c in &self.changes {
+            for &d in &c.deps {
+                if let Some(r) = referenced.get_mut(d as usize) {
+                    *r = true;
+                }
             }
         }
-        Ok(rebuilt.ids)
+        let mut computed: Vec<ChangeHash> = referenced
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !**r)
+            .filter_map(|(i, _)| hash(i))
+            .collect();
+        computed.sort_unstable();
+        if computed != self.heads {
+            return Err(DecodeError::MismatchingHeads {
+                stored: self.heads.clone(),
+                computed,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -806,6 +1085,85 @@ mod tests {
             expand: false,
             mark_name: None,
         }
+    }
+
+    /// Keeps every rebuilt chunk.
+    #[derive(Default)]
+    struct Collect(Vec<(ChangeHash, Vec<u8>, u64)>);
+
+    impl RebuiltChunkSink for Collect {
+        fn push(&mut self, c: RebuiltChunk<'_>) {
+            self.0.push((c.hash, c.bytes.to_vec(), c.start_op));
+        }
+        fn hash(&self, index: usize) -> Option<ChangeHash> {
+            self.0.get(index).map(|c| c.0)
+        }
+    }
+
+    /// The pipelined rebuild (an encoder thread, hashing on this one) hands on exactly the
+    /// chunks, hashes and start ops of the one-thread rebuild, in order, with batches of one
+    /// change and of the real size, on every document chunk of the corpus (many
+    /// actors and concurrent deps in egwalker's C1/C2 and essay.amrg, the fixtures'
+    /// oddities), and fails where it fails.
+    #[test]
+    fn the_pipelined_rebuild_equals_the_one_thread_rebuild() {
+        let corpus = std::path::Path::new("/work/shared/data/automerge-corpus");
+        let mut files = Vec::new();
+        for dir in ["real-docs", "egwalker", "fixtures", "fuzz-crashers"] {
+            for e in std::fs::read_dir(corpus.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                files.push(e.path());
+            }
+        }
+        files.sort();
+        let mut compared = 0;
+        for path in files {
+            let bytes = std::fs::read(&path).unwrap();
+            for c in crate::chunk::split_chunks(&bytes).map_while(Result::ok) {
+                if c.chunk_type() != crate::chunk::ChunkType::Document {
+                    continue;
+                }
+                // (godot-thread's 9.4M ops in two changes would take most of the time.)
+                let Ok(doc) = DocumentChunk::decode(c.bytes()) else {
+                    continue;
+                };
+                if doc.ops.len() > 2_000_000 {
+                    continue;
+                }
+                let Ok(plan) = doc.plan_rebuild() else {
+                    continue;
+                };
+                let mut one = Collect::default();
+                let one_result = doc.encode_changes(
+                    &plan.rebuilt,
+                    &plan.layout,
+                    &mut ChunkSink {
+                        sink: &mut one,
+                        buf: Vec::new(),
+                    },
+                );
+                for batch_bytes in [1, BATCH_BYTES] {
+                    let mut two = Collect::default();
+                    let two_result = doc
+                        .encode_pipelined(&plan.rebuilt, &plan.layout, &mut two, batch_bytes)
+                        .expect("a thread starts");
+                    let name = path.display();
+                    assert_eq!(one_result, two_result, "{name}");
+                    if one_result.is_ok() {
+                        assert!(one.0 == two.0, "{name}: batches of {batch_bytes} bytes");
+                        assert_eq!(
+                            doc.check_heads(HeadsCheck::Check, |i| one.hash(i)),
+                            doc.check_heads(HeadsCheck::Check, |i| two.hash(i)),
+                        );
+                    }
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared >= 15, "only {compared} document chunks found");
     }
 
     #[test]
