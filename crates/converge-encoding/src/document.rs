@@ -28,7 +28,7 @@ use crate::value::{Action, ScalarValue, ValueRef};
 use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
 pub use ops::{DocOpBlock, DocOps};
-pub use reconstruct::{HeadsCheck, OpIdStats, RebuildPlan, RebuiltChunk, RebuiltChunkSink};
+pub use reconstruct::{HeadsCheck, OpIdStats, RebuiltChunk, RebuiltChunkSink};
 pub use writer::{
     ChangeColumnsSource, ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsSource,
     OpColumnsWriter, write_document, write_document_columns,

@@ -47,7 +47,7 @@ pub use change::{Change, ChangeOp, ChangeOpRef, ChangeOps, ChangeParts, MAX_CHAN
 pub use document::{
     ChangeColumnsSource, ChangeColumnsWriter, DocChange, DocChangeRef, DocOp, DocOpBlock, DocOpRef,
     DocOps, DocValue, DocumentChunk, DocumentLimits, EncodedColumns, HeadsCheck, OpColumnsSource,
-    OpColumnsWriter, OpIdStats, RebuildPlan, RebuiltChunk, RebuiltChunkSink, write_document,
+    OpColumnsWriter, OpIdStats, RebuiltChunk, RebuiltChunkSink, write_document,
     write_document_columns,
 };
 pub use error::{CanonicalRule, CopyFault, DecodeError};

@@ -541,17 +541,9 @@ impl<S: RebuiltChunkSink> Sink for ChunkSink<'_, S> {
 
 /// What [`DocumentChunk::plan_rebuild`] found: the chunk's deletions and preds, and where
 /// each change's ops are.
-pub struct RebuildPlan {
+pub(crate) struct RebuildPlan {
     rebuilt: Rebuilt,
     layout: ChangeLayout,
-}
-
-impl RebuildPlan {
-    /// What the rebuild learned of the op ids (as [`DocumentChunk::reconstruct_each_chunk`]
-    /// returns it).
-    pub fn op_ids(&self) -> &OpIdStats {
-        &self.rebuilt.ids
-    }
 }
 
 impl std::fmt::Debug for RebuildPlan {
@@ -717,8 +709,9 @@ impl DocumentChunk {
     /// The first steps of [`DocumentChunk::reconstruct_each_chunk`]: rebuilds the deletions
     /// and preds and finds each change's ops (refusing a chunk whose changes and ops do not
     /// fit together). What it learned of the op ids ([`RebuildPlan::op_ids`]) is there
-    /// before any change is encoded, so that a loader can build its op set meanwhile.
-    pub fn plan_rebuild(&self) -> Result<RebuildPlan, DecodeError> {
+    /// before any change is encoded (a loader could build its op set meanwhile; measured,
+    /// that costs more memory than it saves time, see docs/BENCHMARKS.md).
+    pub(crate) fn plan_rebuild(&self) -> Result<RebuildPlan, DecodeError> {
         let rebuilt = rebuild_ops(&self.ops, self.actors.len());
         let layout = layout(self, &rebuilt)?;
         Ok(RebuildPlan { rebuilt, layout })
@@ -728,7 +721,7 @@ impl DocumentChunk {
     /// [`DocumentChunk::plan_rebuild`] for this chunk: encodes every change into `sink`, in
     /// document order, and checks the heads. With many changes, and a core to spare, a
     /// second thread encodes while this one hashes (see `encode_pipelined`).
-    pub fn rebuild_chunks(
+    pub(crate) fn rebuild_chunks(
         &self,
         plan: &RebuildPlan,
         check: HeadsCheck,
