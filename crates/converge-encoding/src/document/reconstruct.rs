@@ -1159,6 +1159,76 @@ mod tests {
         assert!(compared >= 15, "only {compared} document chunks found");
     }
 
+    /// The same on mutated documents of many changes: monday-meeting-notes (15,529 changes
+    /// of one or a few ops), re-encoded without deflate, with bytes of its columns flipped.
+    /// Whatever decodes is rebuilt alike on one thread and two: the same chunks and hashes,
+    /// the same error where it fails, the same heads verdict.
+    #[test]
+    fn mutated_documents_rebuild_alike_on_one_and_two_threads() {
+        let path = "/work/shared/data/automerge-corpus/real-docs/monday-meeting-notes.automerge";
+        let bytes = std::fs::read(path).unwrap();
+        let chunk = crate::chunk::split_chunks(&bytes).next().unwrap().unwrap();
+        let plain = DocumentChunk::decode(chunk.bytes()).unwrap().encode(false);
+        let data = crate::chunk::Chunk::parse(&plain).unwrap().data().to_vec();
+        assert!(
+            DocumentChunk::decode_data(&data, Default::default())
+                .unwrap()
+                .changes
+                .len()
+                >= 2048
+        );
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let (mut decoded, mut failed, mut heads_refused) = (0, 0, 0);
+        for round in 0..150 {
+            let mut mutated = data.clone();
+            // Past the actor and heads tables, which would only fail decoding.
+            for _ in 0..1 + round % 3 {
+                let at = 200 + (next() as usize) % (mutated.len() - 200);
+                mutated[at] ^= 1 << (next() % 8);
+            }
+            let Ok(doc) = DocumentChunk::decode_data(&mutated, Default::default()) else {
+                continue;
+            };
+            let Ok(plan) = doc.plan_rebuild() else {
+                continue;
+            };
+            decoded += 1;
+            let mut one = Collect::default();
+            let one_result = doc.encode_changes(
+                &plan.rebuilt,
+                &plan.layout,
+                &mut ChunkSink {
+                    sink: &mut one,
+                    buf: Vec::new(),
+                },
+            );
+            let mut two = Collect::default();
+            let two_result = doc
+                .encode_pipelined(&plan.rebuilt, &plan.layout, &mut two, BATCH_BYTES)
+                .expect("a thread starts");
+            assert_eq!(one_result, two_result, "round {round}");
+            if one_result.is_err() {
+                failed += 1;
+                continue;
+            }
+            assert!(one.0 == two.0, "round {round}");
+            let verdict = doc.check_heads(HeadsCheck::Check, |i| one.hash(i));
+            assert_eq!(verdict, doc.check_heads(HeadsCheck::Check, |i| two.hash(i)));
+            heads_refused += usize::from(verdict.is_err());
+        }
+        println!("{decoded} decoded, {failed} failed to encode, {heads_refused} heads refused");
+        assert!(
+            decoded >= 30 && heads_refused >= 10,
+            "{decoded} / {heads_refused}"
+        );
+    }
+
     #[test]
     fn duplicate_ids_are_reported_dense_or_sparse() {
         let k = Key::Map("k".into());
