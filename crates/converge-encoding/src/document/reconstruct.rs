@@ -546,15 +546,6 @@ pub(crate) struct RebuildPlan {
     layout: ChangeLayout,
 }
 
-impl std::fmt::Debug for RebuildPlan {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RebuildPlan")
-            .field("changes", &self.layout.changes.len())
-            .field("op_ids", &self.rebuilt.ids)
-            .finish_non_exhaustive()
-    }
-}
-
 /// Rebuilt chunks on their way from the encoder thread to the hashing one: the chunks back
 /// to back, with zero checksums and placeholder deps.
 #[derive(Default)]
@@ -708,9 +699,9 @@ impl DocumentChunk {
 
     /// The first steps of [`DocumentChunk::reconstruct_each_chunk`]: rebuilds the deletions
     /// and preds and finds each change's ops (refusing a chunk whose changes and ops do not
-    /// fit together). What it learned of the op ids ([`RebuildPlan::op_ids`]) is there
-    /// before any change is encoded (a loader could build its op set meanwhile; measured,
-    /// that costs more memory than it saves time, see docs/BENCHMARKS.md).
+    /// fit together). What it learned of the op ids is known before any change is encoded
+    /// (a loader could build its op set meanwhile; measured, that cost more memory than it
+    /// saved time, see docs/BENCHMARKS.md).
     pub(crate) fn plan_rebuild(&self) -> Result<RebuildPlan, DecodeError> {
         let rebuilt = rebuild_ops(&self.ops, self.actors.len());
         let layout = layout(self, &rebuilt)?;
