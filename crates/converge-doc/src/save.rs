@@ -167,14 +167,8 @@ impl Document {
     /// added.
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<usize, DocError> {
         let file = Bytes::copy_from_slice(bytes);
-        let mut chunks = Vec::new();
-        for c in converge_encoding::chunk::split_chunks(&file) {
-            match c.and_then(|c| FileChunk::decode(&file, &c)) {
-                Ok(decoded) => chunks.push(decoded),
-                Err(_) => break,
-            }
-        }
-        self.apply_decoded_chunks(chunks)
+        let decoded = converge_encoding::decode_chunk_prefix(&file);
+        self.apply_decoded_chunks(decoded.chunks.into_iter().map(|(_, c)| c).collect())
     }
 
     /// [`Document::load_incremental`] for chunks already decoded, in file order (a sync

@@ -52,6 +52,6 @@ pub use document::{
 };
 pub use error::{CanonicalRule, CopyFault, DecodeError};
 pub use ids::{ActorId, Author, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId, ParseHexError};
-pub use load::{FileChunk, decode_chunks};
+pub use load::{DecodedPrefix, FileChunk, decode_chunk_prefix, decode_chunks};
 pub use reader::Reader;
 pub use value::{Action, ScalarValue, ValueRef};

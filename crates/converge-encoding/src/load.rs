@@ -56,25 +56,187 @@ fn slice_of(file: &Bytes, part: &[u8]) -> Bytes {
 /// input gives no chunks. The first failure is returned as [`DecodeError::InChunk`] with the
 /// offset of the chunk that failed (for an envelope that cannot be split, where it starts).
 pub fn decode_chunks(file: &Bytes) -> Result<Vec<(usize, FileChunk)>, DecodeError> {
-    let mut out = Vec::new();
+    let DecodedPrefix { chunks, failure } = decode_chunk_prefix(file);
+    match failure {
+        Some((offset, e)) => Err(DecodeError::InChunk {
+            offset,
+            source: Box::new(e),
+        }),
+        None => Ok(chunks),
+    }
+}
+
+/// What [`decode_chunk_prefix`] decoded.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DecodedPrefix {
+    /// The chunks before the first failure (all of them without one), each with its offset.
+    pub chunks: Vec<(usize, FileChunk)>,
+    /// The first chunk that could not be split or decoded: its offset and why.
+    pub failure: Option<(usize, DecodeError)>,
+}
+
+/// Decodes the chunks of `file` in order up to the first that cannot be split or decoded
+/// (a loader that keeps what decoded, such as `load_incremental`, applies the prefix).
+///
+/// A file of many chunks (2,048 or more: incremental saves, a sync message of changes from
+/// an automerge peer) is decoded on two threads, halves of its chunks each, where a second
+/// core is there; the result is the one-thread result (a failure in the first half is
+/// reported even if the second half decoded).
+pub fn decode_chunk_prefix(file: &Bytes) -> DecodedPrefix {
+    // The envelopes first (a header parse each), then the decoding, which is the work.
+    let mut split = Vec::new();
+    let mut failure = None;
     let mut chunks = chunk::split_chunks(file);
     loop {
         let offset = chunks.offset();
-        let Some(next) = chunks.next() else { break };
-        let in_chunk = |e: DecodeError| DecodeError::InChunk {
-            offset,
-            source: Box::new(e),
-        };
-        let c = next.map_err(in_chunk)?;
-        out.push((offset, FileChunk::decode(file, &c).map_err(in_chunk)?));
+        match chunks.next() {
+            None => break,
+            Some(Ok(c)) => split.push((offset, c)),
+            Some(Err(e)) => {
+                failure = Some((offset, e));
+                break;
+            }
+        }
     }
-    Ok(out)
+    let decode_run = |run: &[(usize, chunk::Chunk<'_>)]| {
+        let mut out = Vec::with_capacity(run.len());
+        for (offset, c) in run {
+            match FileChunk::decode(file, c) {
+                Ok(d) => out.push((*offset, d)),
+                Err(e) => return (out, Some((*offset, e))),
+            }
+        }
+        (out, None)
+    };
+    let (first, second) = split.split_at(if two_threads_pay(split.len()) {
+        split.len() / 2
+    } else {
+        split.len()
+    });
+    let (mut decoded, first_failure, rest) = if second.is_empty() {
+        let (d, f) = decode_run(first);
+        (d, f, None)
+    } else {
+        let halves = std::thread::scope(|scope| {
+            let later = std::thread::Builder::new()
+                .name("converge-decode".into())
+                .spawn_scoped(scope, || decode_run(second))
+                .ok()?;
+            let earlier = decode_run(first);
+            match later.join() {
+                Ok(later) => Some((earlier, later)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        });
+        match halves {
+            Some(((d, f), later)) => (d, f, Some(later)),
+            // No thread: the second half on this one.
+            None => {
+                let (d, f) = decode_run(first);
+                (d, f, Some(decode_run(second)))
+            }
+        }
+    };
+    if first_failure.is_some() {
+        return DecodedPrefix {
+            chunks: decoded,
+            failure: first_failure,
+        };
+    }
+    if let Some((later, later_failure)) = rest {
+        decoded.extend(later);
+        if later_failure.is_some() {
+            failure = later_failure;
+        }
+    }
+    DecodedPrefix {
+        chunks: decoded,
+        failure,
+    }
+}
+
+/// Whether decoding `chunks` chunks is worth a second thread: enough of them to amortize
+/// starting it (a change chunk decodes in about a microsecond), and a core for it (asked
+/// once).
+fn two_threads_pay(chunks: usize) -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    chunks >= 2048
+        && *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    /// The prefix decoded on two threads (3,000 chunks, past the threshold) is the one a
+    /// plain loop decodes: all of a good file; the chunks before a bad checksum in the first
+    /// half, in the second half, or on the first chunk of the second half; before a cut-off
+    /// last chunk (a split failure); before a bad chunk in the first half when the file also
+    /// ends cut off.
+    #[test]
+    fn the_two_thread_prefix_is_the_one_thread_prefix() {
+        let mut file = Vec::new();
+        let mut starts = Vec::new();
+        for seq in 1..=3000u64 {
+            let change = crate::change::Change::from_parts(crate::change::ChangeParts {
+                actor: crate::ids::ActorId::from_bytes(&[7]),
+                seq,
+                start_op: seq,
+                time: seq as i64,
+                message: None,
+                deps: vec![],
+                other_actors: vec![],
+                ops: vec![],
+                extra_bytes: vec![],
+            })
+            .unwrap();
+            starts.push(file.len());
+            file.extend_from_slice(change.bytes());
+        }
+        let plain = |file: &Bytes| {
+            let mut out = Vec::new();
+            let mut chunks = chunk::split_chunks(file);
+            loop {
+                let offset = chunks.offset();
+                match chunks.next() {
+                    None => return (out, None),
+                    Some(Err(e)) => return (out, Some((offset, e))),
+                    Some(Ok(c)) => match FileChunk::decode(file, &c) {
+                        Ok(FileChunk::Change(d)) => out.push((offset, d.hash())),
+                        Ok(_) => unreachable!(),
+                        Err(e) => return (out, Some((offset, e))),
+                    },
+                }
+            }
+        };
+        let bad_checksum = |file: &mut Vec<u8>, i: usize| file[starts[i] + 4] ^= 1;
+        let mut cases: Vec<Vec<u8>> = vec![file.clone()];
+        for i in [10, 1499, 1500, 2999] {
+            let mut f = file.clone();
+            bad_checksum(&mut f, i);
+            cases.push(f);
+        }
+        let mut cut = file.clone();
+        cut.truncate(file.len() - 3);
+        cases.push(cut.clone());
+        bad_checksum(&mut cut, 700);
+        cases.push(cut);
+        for (n, case) in cases.into_iter().enumerate() {
+            let case = Bytes::from(case);
+            let got = decode_chunk_prefix(&case);
+            let hashes: Vec<(usize, crate::ids::ChangeHash)> = got
+                .chunks
+                .iter()
+                .map(|(o, c)| match c {
+                    FileChunk::Change(d) => (*o, d.hash()),
+                    _ => unreachable!(),
+                })
+                .collect();
+            assert_eq!((hashes, got.failure), plain(&case), "case {n}");
+        }
+    }
 
     #[test]
     fn a_chunk_outside_the_file_is_copied_not_a_panic() {

@@ -5,8 +5,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use bytes::Bytes;
 use converge_doc::{DocError, Document};
-use converge_encoding::chunk::split_chunks;
-use converge_encoding::{ChangeHash, DecodeError, FileChunk};
+use converge_encoding::{ChangeHash, DecodeError, DecodedPrefix, decode_chunk_prefix};
 
 use crate::error::ReceiveError;
 use crate::message::SyncMessage;
@@ -115,14 +114,14 @@ impl SyncDoc for Document {
             // decoding stops at the first bad chunk, but a bad first chunk refuses the bytes.
             // Each chunk is decoded once. An empty document is cheap to copy: keep the copy
             // only if everything applied.
-            let mut chunks = Vec::new();
-            for (i, chunk) in split_chunks(bytes).enumerate() {
-                match chunk.and_then(|c| FileChunk::decode(bytes, &c)) {
-                    Ok(decoded) => chunks.push(decoded),
-                    Err(e) if i == 0 => return Err(ApplyChunksError::Decode(e)),
-                    Err(_) => break,
-                }
-            }
+            let chunks = match decode_chunk_prefix(bytes) {
+                DecodedPrefix {
+                    chunks,
+                    failure: Some((_, e)),
+                    ..
+                } if chunks.is_empty() => return Err(ApplyChunksError::Decode(e)),
+                decoded => decoded.chunks.into_iter().map(|(_, c)| c).collect(),
+            };
             let mut next = self.clone();
             next.apply_decoded_chunks(chunks)?;
             *self = next;
@@ -130,14 +129,8 @@ impl SyncDoc for Document {
         }
         // One `apply_changes` batch, all or nothing, as the reference's `load_incremental`
         // (documents whose heads are all known are skipped, bundles' changes join).
-        let mut chunks = Vec::new();
-        for chunk in split_chunks(bytes) {
-            match chunk.and_then(|c| FileChunk::decode(bytes, &c)) {
-                Ok(decoded) => chunks.push(decoded),
-                Err(_) => break,
-            }
-        }
-        self.apply_decoded_chunks(chunks)?;
+        let decoded = decode_chunk_prefix(bytes);
+        self.apply_decoded_chunks(decoded.chunks.into_iter().map(|(_, c)| c).collect())?;
         Ok(())
     }
 }
