@@ -10,7 +10,7 @@
 //! |---|---|
 //! | `chunk_split/` | a concatenation of chunks: a document followed by later changes, several raw and compressed change chunks, a document saved with and without column compression |
 //! | `change_decode/` | one change chunk (type 1), or its compressed form (type 2) when it has one |
-//! | `document_decode/` | the data of one document chunk (no envelope), from `save()` (columns ≥ 256 bytes deflated) or `save_nocompress()` |
+//! | `document_decode/` | the data of one document chunk (no envelope), from `save()` (columns ≥ 256 bytes deflated) or `save_nocompress()`; one of 2,100 changes |
 //!
 //! `CONVERGE_FUZZ_SEEDS_DIR` overrides the output directory. Files are named `<seed>-<what>.bin`, are deterministic, and the whole set stays under 200 KB.
 
@@ -150,6 +150,31 @@ fn write_fuzz_seeds() {
             two_docs.extend_from_slice(&plain);
             w.write("chunk_split", &format!("{seed:02}-two-docs.bin"), &two_docs);
         }
+    }
+    // document_decode: a document of 2,100 changes (two actors merging every 50), past the
+    // 2,048 from which a load rebuilds its changes on two threads, so that mutated
+    // documents reach that path too.
+    {
+        use automerge::transaction::{CommitOptions, Transactable};
+        let mut a = automerge::AutoCommit::new();
+        a.set_actor(automerge::ActorId::from(&[0xaa][..]));
+        let mut b = a.fork().with_actor(automerge::ActorId::from(&[0xbb][..]));
+        for i in 0..2100i64 {
+            let doc = if i % 2 == 0 { &mut a } else { &mut b };
+            doc.put(automerge::ROOT, "k", i).expect("put");
+            doc.commit_with(CommitOptions::default().with_time(i));
+            if i % 50 == 49 {
+                a.merge(&mut b).expect("merge");
+                b.merge(&mut a).expect("merge");
+            }
+        }
+        let saved = a.save();
+        assert!(chunk_data(&saved).len() <= MAX_FILE, "{}", saved.len());
+        w.write(
+            "document_decode",
+            "many-changes-save.bin",
+            chunk_data(&saved),
+        );
     }
     println!("wrote {} seed files, {} bytes", w.files, w.total);
     assert!(w.files >= 24, "too few seeds: {}", w.files);
