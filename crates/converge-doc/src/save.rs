@@ -147,6 +147,10 @@ impl Document {
     /// other chunks as one batch). Any decoding error fails the load.
     /// If the file holds changes whose deps are missing and no document chunk came first, the
     /// load fails with [`DocError::MissingDeps`]; orphans after a document chunk are queued.
+    ///
+    /// A file of many chunks, or a document chunk of many changes, is decoded and rebuilt
+    /// partly on a second thread when the machine has a second core; the thread ends before
+    /// this returns, and the result is the one-thread result.
     pub fn load(bytes: &[u8]) -> Result<Document, DocError> {
         let mut doc = Document::new();
         let chunks = decode_chunks(&Bytes::copy_from_slice(bytes))?;
