@@ -1108,7 +1108,7 @@ struct Layout<'p> {
     extra: (u32, u32),
     /// The other actors as written (referenced ones, sorted), borrowed from the parts: only
     /// a caller building a [`Change`] copies them.
-    other_actors: SmallVec<[&'p ActorId; 4]>,
+    other_actors: Vec<&'p ActorId>,
 }
 
 /// Which of `parts.other_actors` a change references.
@@ -1161,13 +1161,9 @@ fn encode_change_data<'a, 'p, I: Iterator<Item = ChangeOpRef<'a>>>(
         // With no other actors there is nothing to find: an op that names one anyway is
         // refused where its columns are written (`ActorMap::map`), with the same error. A
         // one-actor document's commits skip building every op's view once more.
-        Actors::Find if parts.other_actors.is_empty() => {
-            ActorMap::from_used(parts, SmallVec::new())
-        }
+        Actors::Find if parts.other_actors.is_empty() => ActorMap::from_used(parts, Vec::new()),
         Actors::Find => ActorMap::new(parts, views())?,
-        Actors::AllReferenced => {
-            ActorMap::from_used(parts, smallvec::smallvec![true; parts.other_actors.len()])
-        }
+        Actors::AllReferenced => ActorMap::from_used(parts, vec![true; parts.other_actors.len()]),
     };
 
     // The header only: the columns' size is known once they are encoded (`finish_layout`
@@ -1546,11 +1542,10 @@ fn write_bytes(out: &mut Vec<u8>, b: &[u8]) {
 /// referenced other actors sorted bytewise.
 struct ActorMap<'p> {
     author: &'p ActorId,
-    /// New table (without the author), sorted and deduplicated. (Inline: a change names a
-    /// few other actors, and a rebuild of a many-actor document builds a map per change.)
-    sorted: SmallVec<[&'p ActorId; 4]>,
+    /// New table (without the author), sorted and deduplicated.
+    sorted: Vec<&'p ActorId>,
     /// Caller index `i ≥ 1` → new index; `None` for unreferenced actors.
-    remap: SmallVec<[Option<u32>; 8]>,
+    remap: Vec<Option<u32>>,
     num_given: usize,
 }
 
@@ -1560,7 +1555,7 @@ impl<'p> ActorMap<'p> {
         ops: impl Iterator<Item = ChangeOpRef<'o>>,
     ) -> Result<ActorMap<'p>, DecodeError> {
         let num_given = parts.other_actors.len();
-        let mut used: SmallVec<[bool; 8]> = smallvec::smallvec![false; num_given];
+        let mut used = vec![false; num_given];
         let mut mark = |a: u32| -> Result<(), DecodeError> {
             if a == 0 {
                 return Ok(());
@@ -1591,9 +1586,9 @@ impl<'p> ActorMap<'p> {
     }
 
     /// The map when `used[i]` says whether other actor `i + 1` is referenced.
-    fn from_used(parts: &'p ChangeParts, used: SmallVec<[bool; 8]>) -> ActorMap<'p> {
+    fn from_used(parts: &'p ChangeParts, used: Vec<bool>) -> ActorMap<'p> {
         let num_given = parts.other_actors.len();
-        let mut sorted: SmallVec<[&ActorId; 4]> = parts
+        let mut sorted: Vec<&ActorId> = parts
             .other_actors
             .iter()
             .zip(&used)
