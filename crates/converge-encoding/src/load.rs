@@ -170,6 +170,22 @@ fn two_threads_pay(chunks: usize) -> bool {
 mod tests {
     use super::*;
 
+    /// A change of actor `[actor]` without ops or deps, its seq, start op and time `seq`.
+    fn empty_change(actor: u8, seq: u64) -> crate::change::Change {
+        crate::change::Change::from_parts(crate::change::ChangeParts {
+            actor: crate::ids::ActorId::from_bytes(&[actor]),
+            seq,
+            start_op: seq,
+            time: seq as i64,
+            message: None,
+            deps: vec![],
+            other_actors: vec![],
+            ops: vec![],
+            extra_bytes: vec![],
+        })
+        .unwrap()
+    }
+
     /// The prefix decoded on two threads (3,000 chunks, past the threshold) is the one a
     /// plain loop decodes: all of a good file; the chunks before a bad checksum in the first
     /// half, in the second half, or on the first chunk of the second half; before a cut-off
@@ -180,18 +196,7 @@ mod tests {
         let mut file = Vec::new();
         let mut starts = Vec::new();
         for seq in 1..=3000u64 {
-            let change = crate::change::Change::from_parts(crate::change::ChangeParts {
-                actor: crate::ids::ActorId::from_bytes(&[7]),
-                seq,
-                start_op: seq,
-                time: seq as i64,
-                message: None,
-                deps: vec![],
-                other_actors: vec![],
-                ops: vec![],
-                extra_bytes: vec![],
-            })
-            .unwrap();
+            let change = empty_change(7, seq);
             starts.push(file.len());
             file.extend_from_slice(change.bytes());
         }
@@ -240,18 +245,7 @@ mod tests {
 
     #[test]
     fn a_chunk_outside_the_file_is_copied_not_a_panic() {
-        let change = crate::change::Change::from_parts(crate::change::ChangeParts {
-            actor: crate::ids::ActorId::from_bytes(&[1]),
-            seq: 1,
-            start_op: 1,
-            time: 0,
-            message: None,
-            deps: vec![],
-            other_actors: vec![],
-            ops: vec![],
-            extra_bytes: vec![],
-        })
-        .unwrap();
+        let change = empty_change(1, 1);
         let file = Bytes::from(change.bytes().to_vec());
         let elsewhere = change.bytes().to_vec();
         for source in [&file[..], &elsewhere[..]] {

@@ -1084,6 +1084,41 @@ mod tests {
         }
     }
 
+    /// Rebuilds `doc`'s changes on one thread and on two (batches of `batch_bytes`) and
+    /// asserts that they agree: the same encoding result, and where it succeeded the same
+    /// chunks, hashes and start ops in order and the same heads verdict. Returns the
+    /// encoding result, and the heads verdict inside it.
+    fn rebuild_both_ways(
+        doc: &DocumentChunk,
+        plan: &RebuildPlan,
+        batch_bytes: usize,
+        what: &str,
+    ) -> Result<Result<(), DecodeError>, DecodeError> {
+        let mut one = Collect::default();
+        let one_result = doc.encode_changes(
+            &plan.rebuilt,
+            &plan.layout,
+            &mut ChunkSink {
+                sink: &mut one,
+                buf: Vec::new(),
+            },
+        );
+        let mut two = Collect::default();
+        let two_result = doc
+            .encode_pipelined(&plan.rebuilt, &plan.layout, &mut two, batch_bytes)
+            .expect("a thread starts");
+        assert_eq!(one_result, two_result, "{what}");
+        one_result?;
+        assert!(one.0 == two.0, "{what}: batches of {batch_bytes} bytes");
+        let verdict = doc.check_heads(HeadsCheck::Check, |i| one.hash(i));
+        assert_eq!(
+            verdict,
+            doc.check_heads(HeadsCheck::Check, |i| two.hash(i)),
+            "{what}"
+        );
+        Ok(verdict)
+    }
+
     /// The pipelined rebuild (an encoder thread, hashing on this one) hands on exactly the
     /// chunks, hashes and start ops of the one-thread rebuild, in order, with batches of one
     /// change and of the real size, on every document chunk of the corpus (many
@@ -1120,29 +1155,9 @@ mod tests {
                 let Ok(plan) = doc.plan_rebuild() else {
                     continue;
                 };
-                let mut one = Collect::default();
-                let one_result = doc.encode_changes(
-                    &plan.rebuilt,
-                    &plan.layout,
-                    &mut ChunkSink {
-                        sink: &mut one,
-                        buf: Vec::new(),
-                    },
-                );
                 for batch_bytes in [1, BATCH_BYTES] {
-                    let mut two = Collect::default();
-                    let two_result = doc
-                        .encode_pipelined(&plan.rebuilt, &plan.layout, &mut two, batch_bytes)
-                        .expect("a thread starts");
-                    let name = path.display();
-                    assert_eq!(one_result, two_result, "{name}");
-                    if one_result.is_ok() {
-                        assert!(one.0 == two.0, "{name}: batches of {batch_bytes} bytes");
-                        assert_eq!(
-                            doc.check_heads(HeadsCheck::Check, |i| one.hash(i)),
-                            doc.check_heads(HeadsCheck::Check, |i| two.hash(i)),
-                        );
-                    }
+                    let _ =
+                        rebuild_both_ways(&doc, &plan, batch_bytes, &path.display().to_string());
                 }
                 compared += 1;
             }
@@ -1190,28 +1205,10 @@ mod tests {
                 continue;
             };
             decoded += 1;
-            let mut one = Collect::default();
-            let one_result = doc.encode_changes(
-                &plan.rebuilt,
-                &plan.layout,
-                &mut ChunkSink {
-                    sink: &mut one,
-                    buf: Vec::new(),
-                },
-            );
-            let mut two = Collect::default();
-            let two_result = doc
-                .encode_pipelined(&plan.rebuilt, &plan.layout, &mut two, BATCH_BYTES)
-                .expect("a thread starts");
-            assert_eq!(one_result, two_result, "round {round}");
-            if one_result.is_err() {
-                failed += 1;
-                continue;
+            match rebuild_both_ways(&doc, &plan, BATCH_BYTES, &format!("round {round}")) {
+                Err(_) => failed += 1,
+                Ok(verdict) => heads_refused += usize::from(verdict.is_err()),
             }
-            assert!(one.0 == two.0, "round {round}");
-            let verdict = doc.check_heads(HeadsCheck::Check, |i| one.hash(i));
-            assert_eq!(verdict, doc.check_heads(HeadsCheck::Check, |i| two.hash(i)));
-            heads_refused += usize::from(verdict.is_err());
         }
         println!("{decoded} decoded, {failed} failed to encode, {heads_refused} heads refused");
         assert!(
