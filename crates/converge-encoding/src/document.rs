@@ -755,22 +755,29 @@ fn decode_rows(
     limits: DocumentLimits,
 ) -> Result<(DecodedChanges, DecodedOps), DecodeError> {
     static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    // (Counted again by each decoder; a count that fails is left to it, which reports it in
-    // the usual order.)
-    let rows = |cols: &Columns, spec: u32| {
-        count_rows(cols.get(spec), limits.max_rows, "rows").map_or(0, |n| n as usize)
+    use change_col::ACTOR;
+    use op_col::ACTION;
+    let n_changes = count_rows(change_cols.get(ACTOR), limits.max_rows, "changes")?;
+    let n_ops = match count_rows(op_cols.get(ACTION), limits.max_rows, "ops") {
+        Ok(n) => n,
+        // One after the other, the changes decode (and may fail) before the ops are counted.
+        Err(e) => {
+            decode_changes(change_cols, n_changes, n_actors, limits)?;
+            return Err(e);
+        }
     };
-    let both_large = rows(change_cols, change_col::ACTOR) >= PARALLEL_DECODE_ROWS
-        && rows(op_cols, op_col::ACTION) >= PARALLEL_DECODE_ROWS;
+    let both_large = n_changes.min(n_ops) >= PARALLEL_DECODE_ROWS;
     if both_large
         && *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
     {
         let decoded = std::thread::scope(|scope| {
             let changes = std::thread::Builder::new()
                 .name("converge-decode".into())
-                .spawn_scoped(scope, || decode_changes(change_cols, n_actors, limits))
+                .spawn_scoped(scope, || {
+                    decode_changes(change_cols, n_changes, n_actors, limits)
+                })
                 .ok()?;
-            let ops = decode_ops(op_cols, n_actors, limits);
+            let ops = decode_ops(op_cols, n_ops, n_actors, limits);
             let changes = match changes.join() {
                 Ok(changes) => changes,
                 Err(panic) => std::panic::resume_unwind(panic),
@@ -781,14 +788,14 @@ fn decode_rows(
             return Ok((changes?, ops?));
         }
     }
-    let changes = decode_changes(change_cols, n_actors, limits)?;
-    Ok((changes, decode_ops(op_cols, n_actors, limits)?))
+    let changes = decode_changes(change_cols, n_changes, n_actors, limits)?;
+    Ok((changes, decode_ops(op_cols, n_ops, n_actors, limits)?))
 }
 
 /// Rows of both kinds from which a document's change rows and op rows are decoded on two
 /// threads (8,192 rows take about half a millisecond; the paper document's 259,779 change
 /// rows are 32 bytes of runs, so bytes say nothing of the work).
-const PARALLEL_DECODE_ROWS: usize = 1 << 13;
+const PARALLEL_DECODE_ROWS: u64 = 1 << 13;
 
 /// Appends the non-empty columns' data to `out`, deflating those of at least 256 bytes when
 /// `compress`, and returns each written column's spec and stored length.
@@ -867,13 +874,14 @@ impl<'a> SharedTexts<'a> {
     }
 }
 
+/// The `n` change rows of `cols` (`n` counted from the actor column).
 fn decode_changes(
     cols: &Columns,
+    n: u64,
     n_actors: usize,
     limits: DocumentLimits,
 ) -> Result<(Vec<DocChange>, Shape), DecodeError> {
     use change_col::*;
-    let n = count_rows(cols.get(ACTOR), limits.max_rows, "changes")?;
     // automerge 0.12 loads the extra-bytes metadata without a fill value, so a document
     // with changes must carry that column (its writer always does): absent or empty, it
     // refuses the document for too few rows, and so does converge.
@@ -990,13 +998,14 @@ fn u32_field(v: i64, field: &'static str, row: u64) -> Result<u64, DecodeError> 
     Ok(u64::from(counter_u32(v, field, row)?))
 }
 
+/// The `n` op rows of `cols` (`n` counted from the action column).
 fn decode_ops(
     cols: &Columns,
+    n: u64,
     n_actors: usize,
     limits: DocumentLimits,
 ) -> Result<(DocOps, Shape), DecodeError> {
     use op_col::*;
-    let n = count_rows(cols.get(ACTION), limits.max_rows, "ops")?;
     let mut obj_actor = rle_u64(cols, OBJ_ACTOR);
     let mut obj_counter = rle_u64(cols, OBJ_COUNTER);
     let mut key_actor = rle_u64(cols, KEY_ACTOR);
