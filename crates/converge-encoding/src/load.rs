@@ -109,50 +109,43 @@ pub fn decode_chunk_prefix(file: &Bytes) -> DecodedPrefix {
         }
         (out, None)
     };
-    let (first, second) = split.split_at(if two_threads_pay(split.len()) {
+    let mid = if two_threads_pay(split.len()) {
         split.len() / 2
     } else {
         split.len()
-    });
-    let (mut decoded, first_failure, rest) = if second.is_empty() {
-        let (d, f) = decode_run(first);
-        (d, f, None)
-    } else {
-        let halves = std::thread::scope(|scope| {
-            let later = std::thread::Builder::new()
-                .name("converge-decode".into())
-                .spawn_scoped(scope, || decode_run(second))
-                .ok()?;
-            let earlier = decode_run(first);
-            match later.join() {
-                Ok(later) => Some((earlier, later)),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        });
-        match halves {
-            Some(((d, f), later)) => (d, f, Some(later)),
-            // No thread: the second half on this one.
-            None => {
-                let (d, f) = decode_run(first);
-                (d, f, Some(decode_run(second)))
-            }
-        }
     };
+    let (first, second) = split.split_at(mid);
+    let ((mut decoded, first_failure), (later, later_failure)) = if second.is_empty() {
+        (decode_run(first), (Vec::new(), None))
+    } else {
+        std::thread::scope(|scope| {
+            let thread = std::thread::Builder::new()
+                .name("converge-decode".into())
+                .spawn_scoped(scope, || decode_run(second));
+            let earlier = decode_run(first);
+            let later = match thread {
+                Ok(thread) => match thread.join() {
+                    Ok(later) => later,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+                // No thread: the second half on this one, if the first decoded.
+                Err(_) if earlier.1.is_some() => (Vec::new(), None),
+                Err(_) => decode_run(second),
+            };
+            (earlier, later)
+        })
+    };
+    // A failure in the first half ends the prefix there, whatever the second half did.
     if first_failure.is_some() {
         return DecodedPrefix {
             chunks: decoded,
             failure: first_failure,
         };
     }
-    if let Some((later, later_failure)) = rest {
-        decoded.extend(later);
-        if later_failure.is_some() {
-            failure = later_failure;
-        }
-    }
+    decoded.extend(later);
     DecodedPrefix {
         chunks: decoded,
-        failure,
+        failure: later_failure.or(failure),
     }
 }
 
