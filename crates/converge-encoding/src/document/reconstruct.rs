@@ -585,14 +585,18 @@ struct PipeSink {
 }
 
 impl PipeSink {
-    /// Sends the current batch on (false: the hasher has gone).
-    fn send(&mut self) -> bool {
+    /// Sends the current batch on. The hashing thread lets go of its end only once this
+    /// thread has finished, or while it unwinds a panic that the scope then resumes, so a
+    /// failed send needs no answer.
+    fn send(&mut self) {
         let mut next = self.recycled.try_recv().unwrap_or_default();
         next.bytes.clear();
         next.chunks.clear();
         next.deps.clear();
         let full = std::mem::replace(&mut self.batch, next);
-        full.chunks.is_empty() || self.to_hasher.send(full).is_ok()
+        if !full.chunks.is_empty() {
+            let _ = self.to_hasher.send(full);
+        }
     }
 }
 
@@ -613,12 +617,8 @@ impl Sink for PipeSink {
             deps_at,
             start_op: parts.start_op,
         });
-        if batch.bytes.len() >= self.batch_bytes && !self.send() {
-            // The hasher only stops when this thread does.
-            return Err(DecodeError::RebuildOutOfStep {
-                sealed: 0,
-                changes: 0,
-            });
+        if batch.bytes.len() >= self.batch_bytes {
+            self.send();
         }
         // The hash is the hasher's to compute; the encoder only needs it for the deps.
         Ok(ChangeHash([0; 32]))
@@ -699,9 +699,7 @@ impl DocumentChunk {
 
     /// The first steps of [`DocumentChunk::reconstruct_each_chunk`]: rebuilds the deletions
     /// and preds and finds each change's ops (refusing a chunk whose changes and ops do not
-    /// fit together). What it learned of the op ids is known before any change is encoded
-    /// (a loader could build its op set meanwhile; measured, that cost more memory than it
-    /// saved time, see docs/BENCHMARKS.md).
+    /// fit together).
     pub(crate) fn plan_rebuild(&self) -> Result<RebuildPlan, DecodeError> {
         let rebuilt = rebuild_ops(&self.ops, self.actors.len());
         let layout = layout(self, &rebuilt)?;
@@ -742,11 +740,10 @@ impl DocumentChunk {
         check: HeadsCheck,
         sink: &mut impl Sink,
     ) -> Result<OpIdStats, DecodeError> {
-        let rebuilt = rebuild_ops(&self.ops, self.actors.len());
-        let layout = layout(self, &rebuilt)?;
-        self.encode_changes(&rebuilt, &layout, sink)?;
+        let plan = self.plan_rebuild()?;
+        self.encode_changes(&plan.rebuilt, &plan.layout, sink)?;
         self.check_heads(check, |i| sink.hash(i))?;
-        Ok(rebuilt.ids)
+        Ok(plan.rebuilt.ids)
     }
 
     /// Encodes every change, in document order, into `sink`.
