@@ -153,8 +153,11 @@ impl Document {
     /// this returns, and the result is the one-thread result.
     pub fn load(bytes: &[u8]) -> Result<Document, DocError> {
         let mut doc = Document::new();
-        let chunks = decode_chunks(&Bytes::copy_from_slice(bytes))?;
-        let first_is_doc = matches!(chunks.first(), Some((_, FileChunk::Document(_))));
+        let chunks: Vec<FileChunk> = decode_chunks(&Bytes::copy_from_slice(bytes))?
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect();
+        let first_is_doc = matches!(chunks.first(), Some(FileChunk::Document(_)));
         doc.apply_chunks(chunks)?;
         if !first_is_doc && doc.history.queued_len() > 0 {
             return Err(DocError::MissingDeps {
@@ -180,7 +183,7 @@ impl Document {
     /// spares decoding them twice). Returns the number of changes added.
     pub fn apply_decoded_chunks(&mut self, chunks: Vec<FileChunk>) -> Result<usize, DocError> {
         let before = self.history.len();
-        self.apply_chunks(chunks.into_iter().map(|c| (0, c)).collect())?;
+        self.apply_chunks(chunks)?;
         Ok(self.history.len() - before)
     }
 
@@ -189,9 +192,9 @@ impl Document {
     /// of every other chunk (change chunks, bundles, and document chunks whose heads are not
     /// all known) go into one `apply_changes` batch, so they are applied in the order the
     /// reference applies them (its causal queue's), not chunk by chunk.
-    fn apply_chunks(&mut self, chunks: Vec<(usize, FileChunk)>) -> Result<(), DocError> {
+    fn apply_chunks(&mut self, chunks: Vec<FileChunk>) -> Result<(), DocError> {
         let mut batch: Vec<Change> = Vec::new();
-        for (i, (_, chunk)) in chunks.into_iter().enumerate() {
+        for (i, chunk) in chunks.into_iter().enumerate() {
             match chunk {
                 FileChunk::Document(d) => {
                     if d.heads.iter().all(|h| self.history.contains(h)) {
