@@ -2,6 +2,7 @@
 //! order (§7.4).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use converge_encoding::{
@@ -243,96 +244,125 @@ impl Document {
     }
 
     /// Encodes the columns; with `rows`, records each op's row in it (indexed by arena index).
-    /// Also returns the number of op rows.
-    fn encode_columns_into(&self, mut rows: Option<&mut Vec<u32>>) -> (EncodedColumns, u32) {
-        let ops = &self.ops;
-        let history = &self.history;
-        let authors = authors(self);
-        let mut actor_pos = vec![u32::MAX; ops.actors.len()];
-        for (pos, &a) in authors.iter().enumerate() {
-            if let Some(p) = actor_pos.get_mut(a as usize) {
-                *p = pos as u32;
-            }
-        }
-        let map_id = |id: OpId| {
-            OpId::new(
-                id.counter,
-                actor_pos
-                    .get(id.actor as usize)
-                    .copied()
-                    .unwrap_or(u32::MAX),
-            )
+    /// Also returns the number of op rows. With enough rows and a second core, two threads
+    /// share the work (see [`Document::encode_columns_cut`]).
+    fn encode_columns_into(&self, rows: Option<&mut Vec<u32>>) -> (EncodedColumns, u32) {
+        let plan = RowPlan::new(self);
+        let cuts = if plan.op_rows >= SPLIT_MIN_ROWS && second_core() {
+            plan.cuts(PIECES)
+        } else {
+            Vec::new()
         };
+        self.encode_columns_cut(&plan, &cuts, rows)
+    }
 
+    /// The columns, the op rows cut into pieces at `cuts` (places in order). Without cuts,
+    /// or if a second thread does not start, one thread writes everything in order. Else two
+    /// threads take the change rows and the pieces one at a time, each the next one left when
+    /// it is done with its last (what a row costs varies along a document), and the pieces'
+    /// columns are appended in order. The columns are the same wherever the cuts are.
+    fn encode_columns_cut(
+        &self,
+        plan: &RowPlan<'_>,
+        cuts: &[Place],
+        rows: Option<&mut Vec<u32>>,
+    ) -> (EncodedColumns, u32) {
+        let mut recorder = Recorder { rows, count: 0 };
+        if !cuts.is_empty() {
+            if let Some(columns) = self.encode_on_two_threads(plan, cuts, &mut recorder) {
+                return (columns, recorder.count);
+            }
+            recorder.count = 0;
+        }
         let mut changes = ChangeColumnsWriter::new();
-        self.push_change_rows(&mut changes, 0..history.len(), &actor_pos);
-
-        // Arena indexes that have a mark name, and elements that have non-insert ops: a bit
-        // test per op instead of a hash lookup.
-        let mut has_name = BitSet::new(ops.ops.len());
-        for &idx in ops.mark_names.keys() {
-            has_name.insert(idx);
-        }
-        let mut has_extra = BitSet::new(ops.ops.len());
-
+        self.push_change_rows(&mut changes, 0..self.history.len(), &plan.actor_pos);
         let mut writer = OpColumnsWriter::new();
-        let mut block = Block::default();
-        let mut row = 0u32;
-        let record = |rows: &mut Option<&mut Vec<u32>>, row: &mut u32, idx: u32| {
-            if let Some(slot) = rows.as_deref_mut().and_then(|r| r.get_mut(idx as usize)) {
-                *slot = *row;
-            }
-            *row += 1;
-        };
-        for obj in object_order(ops) {
-            let Some(object) = ops.objects.get(obj as usize) else {
-                continue;
-            };
-            let obj_id = match ops.ops.get(object.make_op as usize) {
-                Some(make) if object.make_op != NONE => ObjId::Op(map_id(make.id)),
-                _ => ObjId::Root,
-            };
-            let ctx = ObjCtx {
-                ops,
-                actor_pos: &actor_pos,
-                has_name: &has_name,
-                obj: obj_id,
-                is_seq: object.kind.is_sequence(),
-            };
-            match &object.body {
-                Body::Map(map) => {
-                    for group in map.values() {
-                        for &idx in group {
-                            record(&mut rows, &mut row, idx);
-                            block.add(idx, &ctx, &mut writer);
-                        }
-                    }
-                }
-                Body::Seq { index, extra } => {
-                    for &e in extra.keys() {
-                        has_extra.insert(e);
-                    }
-                    for e in index.iter() {
-                        record(&mut rows, &mut row, e.op);
-                        block.add(e.op, &ctx, &mut writer);
-                        if has_extra.contains(e.op)
-                            && let Some(more) = extra.get(&e.op)
-                        {
-                            for &idx in more {
-                                record(&mut rows, &mut row, idx);
-                                block.add(idx, &ctx, &mut writer);
-                            }
-                        }
-                    }
-                    for &e in extra.keys() {
-                        has_extra.remove(e);
-                    }
-                }
-            }
-            block.flush(&ctx, &mut writer);
-        }
+        plan.write_rows(Place::START, plan.end(), &mut writer, &mut |idx| {
+            recorder.record(idx);
+        });
+        (
+            EncodedColumns::from_writers(changes, writer),
+            recorder.count,
+        )
+    }
 
-        (EncodedColumns::from_writers(changes, writer), row)
+    /// [`Document::encode_columns_cut`] on two threads; `None` if the second thread does not
+    /// start (nothing written then) or the pieces do not join.
+    fn encode_on_two_threads(
+        &self,
+        plan: &RowPlan<'_>,
+        cuts: &[Place],
+        recorder: &mut Recorder<'_>,
+    ) -> Option<EncodedColumns> {
+        let bounds: Vec<Place> = std::iter::once(Place::START)
+            .chain(cuts.iter().copied())
+            .chain(std::iter::once(plan.end()))
+            .collect();
+        let with_order = recorder.rows.is_some();
+        // Work item 0 is the change rows, item i > 0 the op rows of piece i - 1.
+        let next = AtomicUsize::new(0);
+        let work = || {
+            let mut changes = None;
+            let mut pieces = Vec::new();
+            loop {
+                let item = next.fetch_add(1, Ordering::Relaxed);
+                if item == 0 {
+                    let mut writer = ChangeColumnsWriter::new();
+                    self.push_change_rows(&mut writer, 0..self.history.len(), &plan.actor_pos);
+                    changes = Some(writer);
+                    continue;
+                }
+                let Some(&[from, to]) = bounds.get(item - 1..=item) else {
+                    break;
+                };
+                let mut writer = OpColumnsWriter::new();
+                let mut order = Vec::new();
+                let mut count = 0u64;
+                plan.write_rows(from, to, &mut writer, &mut |idx| {
+                    count += 1;
+                    if with_order {
+                        order.push(idx);
+                    }
+                });
+                pieces.push(Piece {
+                    at: item - 1,
+                    writer,
+                    order,
+                    count,
+                });
+            }
+            (changes, pieces)
+        };
+        let (mine, theirs) = std::thread::scope(|scope| {
+            let theirs = std::thread::Builder::new()
+                .name("converge-save".into())
+                .spawn_scoped(scope, work)
+                .ok()?;
+            let mine = work();
+            match theirs.join() {
+                Ok(theirs) => Some((mine, theirs)),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        })?;
+        let changes = mine.0.or(theirs.0)?;
+        let mut pieces = mine.1;
+        pieces.extend(theirs.1);
+        pieces.sort_unstable_by_key(|p| p.at);
+        let mut parts = Vec::with_capacity(pieces.len());
+        for piece in pieces {
+            if with_order {
+                for idx in piece.order {
+                    recorder.record(idx);
+                }
+            } else {
+                recorder.count += piece.count as u32;
+            }
+            parts.push((piece.writer, piece.count));
+        }
+        let joined = EncodedColumns::from_op_parts(changes, parts);
+        // Joining our own fresh columns does not fail.
+        debug_assert!(joined.is_ok(), "joining the pieces of the op rows failed");
+        joined.ok()
     }
 
     /// Writes the change rows of history indexes `range`, authors numbered by `actor_pos`.
@@ -564,6 +594,245 @@ pub(crate) fn object_order(ops: &OpSet) -> impl Iterator<Item = u32> + use<> {
         .collect();
     objects.sort_unstable();
     std::iter::once(0).chain(objects.into_iter().map(|(_, o)| o))
+}
+
+/// Op rows from which a full encode writes its rows on two threads: spawning the thread
+/// costs tens of microseconds, 16,384 rows about half a millisecond of work.
+const SPLIT_MIN_ROWS: usize = 1 << 14;
+
+/// Pieces the op rows are cut into for two threads (each piece's columns cost a scan of
+/// their run headers to join; the last piece's are copied unscanned).
+const PIECES: usize = 12;
+
+/// The op rows of one piece, written by whichever thread took it.
+struct Piece<'p> {
+    /// The piece's position in row order.
+    at: usize,
+    writer: OpColumnsWriter<'p>,
+    /// The rows' arena indexes, in order (if rows are recorded).
+    order: Vec<u32>,
+    count: u64,
+}
+
+/// Whether a second core is there to write half the rows (asked once).
+fn second_core() -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+}
+
+/// Records each written op's row number (indexed by arena index), if asked to.
+struct Recorder<'r> {
+    rows: Option<&'r mut Vec<u32>>,
+    count: u32,
+}
+
+impl Recorder<'_> {
+    fn record(&mut self, idx: u32) {
+        if let Some(slot) = self
+            .rows
+            .as_deref_mut()
+            .and_then(|r| r.get_mut(idx as usize))
+        {
+            *slot = self.count;
+        }
+        self.count += 1;
+    }
+}
+
+/// A place in the op rows' order: before the chunk at position `chunk` of the object at
+/// position `object` of [`RowPlan::objects`] (a map is one chunk, position 0).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Place {
+    object: usize,
+    chunk: usize,
+}
+
+impl Place {
+    const START: Place = Place {
+        object: 0,
+        chunk: 0,
+    };
+}
+
+/// What writing op rows in document order needs, shared by the threads that write them.
+pub(crate) struct RowPlan<'d> {
+    ops: &'d OpSet,
+    /// Objects in document order.
+    objects: Vec<u32>,
+    /// Document actor index → position among the authors (sorted bytewise).
+    actor_pos: Vec<u32>,
+    /// Arena indexes that have a mark name, and elements that have non-insert ops: a bit
+    /// test per op instead of a hash lookup.
+    has_name: BitSet,
+    has_extra: BitSet,
+    /// The number of op rows.
+    op_rows: usize,
+}
+
+impl<'d> RowPlan<'d> {
+    fn new(doc: &'d Document) -> Self {
+        let ops = &doc.ops;
+        let mut actor_pos = vec![u32::MAX; ops.actors.len()];
+        for (pos, &a) in authors(doc).iter().enumerate() {
+            if let Some(p) = actor_pos.get_mut(a as usize) {
+                *p = pos as u32;
+            }
+        }
+        let mut has_name = BitSet::new(ops.ops.len());
+        for &idx in ops.mark_names.keys() {
+            has_name.insert(idx);
+        }
+        let mut has_extra = BitSet::new(ops.ops.len());
+        let objects: Vec<u32> = object_order(ops).collect();
+        let mut op_rows = 0;
+        for object in objects.iter().filter_map(|&o| ops.objects.get(o as usize)) {
+            match &object.body {
+                Body::Map(map) => op_rows += map.values().map(|g| g.len()).sum::<usize>(),
+                Body::Seq { index, extra } => {
+                    op_rows += index.len();
+                    for (&e, more) in extra {
+                        has_extra.insert(e);
+                        op_rows += more.len();
+                    }
+                }
+            }
+        }
+        RowPlan {
+            ops,
+            objects,
+            actor_pos,
+            has_name,
+            has_extra,
+            op_rows,
+        }
+    }
+
+    /// The place after the last row.
+    fn end(&self) -> Place {
+        Place {
+            object: self.objects.len(),
+            chunk: 0,
+        }
+    }
+
+    /// Places that cut the op rows into about `pieces` pieces of equal rows (at chunk
+    /// boundaries; elements' other ops are not counted, only their insert ops), in order,
+    /// none at the start or the end.
+    fn cuts(&self, pieces: usize) -> Vec<Place> {
+        let step = self.op_rows.div_ceil(pieces.max(1)).max(1);
+        let mut cuts = Vec::with_capacity(pieces);
+        let (mut before, mut next) = (0, step);
+        let mut cut_at = |place: Place, rows: usize, before: &mut usize| {
+            if *before >= next && *before > 0 {
+                cuts.push(place);
+                while next <= *before {
+                    next += step;
+                }
+            }
+            *before += rows;
+        };
+        for (pos, object) in self
+            .objects
+            .iter()
+            .filter_map(|&o| self.ops.objects.get(o as usize))
+            .enumerate()
+        {
+            match &object.body {
+                Body::Map(map) => {
+                    let rows = map.values().map(|g| g.len()).sum();
+                    cut_at(
+                        Place {
+                            object: pos,
+                            chunk: 0,
+                        },
+                        rows,
+                        &mut before,
+                    );
+                }
+                Body::Seq { index, .. } => {
+                    for (chunk, rows) in index.chunk_lens().enumerate() {
+                        cut_at(Place { object: pos, chunk }, rows, &mut before);
+                    }
+                }
+            }
+        }
+        cuts
+    }
+
+    /// Writes the op rows from `from` to `to` in document order, calling `record` with each
+    /// row's arena index.
+    fn write_rows<'p>(
+        &'p self,
+        from: Place,
+        to: Place,
+        writer: &mut OpColumnsWriter<'p>,
+        record: &mut impl FnMut(u32),
+    ) {
+        let ops = self.ops;
+        let mut block = Block::default();
+        for (pos, &obj) in self.objects.iter().enumerate().skip(from.object) {
+            if (Place {
+                object: pos,
+                chunk: 0,
+            }) >= to
+            {
+                break;
+            }
+            let Some(object) = ops.objects.get(obj as usize) else {
+                continue;
+            };
+            let lo = if pos == from.object { from.chunk } else { 0 };
+            let hi = if pos == to.object {
+                to.chunk
+            } else {
+                usize::MAX
+            };
+            let obj_id = match ops.ops.get(object.make_op as usize) {
+                Some(make) if object.make_op != NONE => ObjId::Op(OpId::new(
+                    make.id.counter,
+                    self.actor_pos
+                        .get(make.id.actor as usize)
+                        .copied()
+                        .unwrap_or(u32::MAX),
+                )),
+                _ => ObjId::Root,
+            };
+            let ctx = ObjCtx {
+                ops,
+                actor_pos: &self.actor_pos,
+                has_name: &self.has_name,
+                obj: obj_id,
+                is_seq: object.kind.is_sequence(),
+            };
+            match &object.body {
+                // A map is one chunk: written by the part that starts at or before it.
+                Body::Map(map) if lo == 0 => {
+                    for group in map.values() {
+                        for &idx in group {
+                            record(idx);
+                            block.add(idx, &ctx, writer);
+                        }
+                    }
+                }
+                Body::Map(_) => {}
+                Body::Seq { index, extra } => {
+                    for e in index.iter_chunks(lo..hi) {
+                        record(e.op);
+                        block.add(e.op, &ctx, writer);
+                        if self.has_extra.contains(e.op)
+                            && let Some(more) = extra.get(&e.op)
+                        {
+                            for &idx in more {
+                                record(idx);
+                                block.add(idx, &ctx, writer);
+                            }
+                        }
+                    }
+                }
+            }
+            block.flush(&ctx, writer);
+        }
+    }
 }
 
 /// An empty vector of rows that keeps `v`'s allocation (the collect reuses it in place, the
@@ -838,5 +1107,129 @@ mod tests {
             "{kept} of {} loaded documents kept their columns",
             files.len()
         );
+    }
+
+    /// Two actors' concurrent edits of every kind: a text of a few thousand characters (many
+    /// index chunks) typed at random places, with deletions and marks; a list of counters
+    /// with increments (elements with other ops) and nested texts; map keys in conflict;
+    /// nested maps; messages.
+    fn mixed_document(seed: u64) -> Document {
+        use crate::types::{ExpandMark, ObjType, ROOT};
+        use converge_encoding::ScalarValue;
+        let mut seed = seed | 1;
+        let mut rng = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut a = Document::with_actor(ActorId::from_bytes(&[0x70]));
+        let t = a.put_object(&ROOT, "text", ObjType::Text).unwrap();
+        let l = a.put_object(&ROOT, "list", ObjType::List).unwrap();
+        let m = a.put_object(&ROOT, "map", ObjType::Map).unwrap();
+        for i in 0..6 {
+            a.insert(&l, i, ScalarValue::Counter(i as i64)).unwrap();
+        }
+        let mut b = a.fork();
+        b.set_actor(ActorId::from_bytes(&[0x07]));
+        for step in 0..1500 {
+            let doc = if rng() % 2 == 0 { &mut a } else { &mut b };
+            let len = doc.length(&t).unwrap();
+            match rng() % 10 {
+                0..=4 => {
+                    let at = (rng() as usize) % (len + 1);
+                    doc.splice_text(&t, at, 0, ["x", "é", "ab", "日本"][step % 4])
+                        .unwrap();
+                }
+                5 if len > 3 => {
+                    let at = (rng() as usize) % (len - 2);
+                    doc.splice_text(&t, at, 2, "").unwrap();
+                }
+                6 => {
+                    let n = doc.length(&l).unwrap();
+                    // Not every item is a counter.
+                    let _ = doc.increment(&l, (rng() as usize) % n, 3);
+                }
+                7 => {
+                    let k = ["a", "k", "z"][(rng() % 3) as usize];
+                    doc.put(&m, k, ScalarValue::Int(step as i64)).unwrap();
+                    let o = doc.put_object(&m, "nested", ObjType::Map).unwrap();
+                    doc.put(&o, "x", ScalarValue::Null).unwrap();
+                }
+                8 if len > 4 => {
+                    let at = (rng() as usize) % (len - 3);
+                    doc.mark(
+                        &t,
+                        at..at + 3,
+                        "bold",
+                        ScalarValue::Bool(true),
+                        ExpandMark::After,
+                    )
+                    .unwrap();
+                }
+                _ => {
+                    let n = doc.length(&l).unwrap();
+                    let o = doc
+                        .insert_object(&l, (rng() as usize) % (n + 1), ObjType::Text)
+                        .unwrap();
+                    let mut tx = doc.transaction();
+                    tx.splice_text(&o, 0, 0, "in").unwrap();
+                    tx.commit_with(Some("nested".to_owned()), step as i64)
+                        .unwrap();
+                }
+            }
+            if rng() % 50 == 0 {
+                a.merge(&b).unwrap();
+                b.merge(&a).unwrap();
+            }
+        }
+        a.merge(&b).unwrap();
+        a
+    }
+
+    /// Wherever the op rows are cut, and however many pieces, the two threads write the
+    /// columns (and record the rows) one thread writes.
+    #[test]
+    fn cut_encodes_equal_the_one_thread_encode() {
+        for seed in [1, 0x5eed] {
+            let doc = mixed_document(seed);
+            let plan = RowPlan::new(&doc);
+            assert!(
+                plan.cuts(64).len() > 20,
+                "few chunks: {}",
+                plan.cuts(64).len()
+            );
+            let mut one_rows = vec![NONE; doc.ops.ops.len()];
+            let (one, n) = doc.encode_columns_cut(&plan, &[], Some(&mut one_rows));
+            assert_eq!(n as usize, plan.op_rows);
+            let mut places = Vec::new();
+            for (pos, &o) in plan.objects.iter().enumerate() {
+                match &doc.ops.objects[o as usize].body {
+                    Body::Map(_) => places.push(Place {
+                        object: pos,
+                        chunk: 0,
+                    }),
+                    Body::Seq { index, .. } => places.extend(
+                        (0..index.chunk_lens().count()).map(|chunk| Place { object: pos, chunk }),
+                    ),
+                }
+            }
+            places.push(plan.end());
+            let mut cut_sets: Vec<Vec<Place>> = places.iter().map(|&p| vec![p]).collect();
+            cut_sets.extend([2, 3, 12, 64].map(|k| plan.cuts(k)));
+            cut_sets.push(places.clone());
+            cut_sets.push(places.iter().copied().step_by(3).collect());
+            for cuts in &cut_sets {
+                let mut rows = vec![NONE; doc.ops.ops.len()];
+                let (two, m) = doc.encode_columns_cut(&plan, cuts, Some(&mut rows));
+                assert!(two == one, "columns differ, cuts {cuts:?}");
+                assert_eq!((m, &rows), (n, &one_rows), "rows differ, cuts {cuts:?}");
+                let (two, m) = doc.encode_columns_cut(&plan, cuts, None);
+                assert!(
+                    two == one && m == n,
+                    "columns differ, cuts {cuts:?}, no rows"
+                );
+            }
+        }
     }
 }

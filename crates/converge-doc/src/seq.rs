@@ -322,9 +322,32 @@ impl SeqIndex {
         self.fenwick_add(pos, i64::from(width) - i64::from(old));
     }
 
+    /// The number of elements, visible or not.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     /// All entries in sequence order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = Entry> + '_ {
+        self.iter_chunks(0..self.order.len())
+    }
+
+    /// The number of elements in each chunk, in sequence order (chunk positions are the
+    /// positions in this sequence).
+    pub(crate) fn chunk_lens(&self) -> impl Iterator<Item = usize> + '_ {
         self.order
+            .iter()
+            .map(move |&id| self.chunks.get(id as usize).map_or(0, |c| c.entries.len()))
+    }
+
+    /// The entries of the chunks at positions `range` (clamped), in sequence order.
+    pub(crate) fn iter_chunks(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = Entry> + '_ {
+        self.order
+            .get(range.start.min(self.order.len())..range.end.min(self.order.len()))
+            .unwrap_or_default()
             .iter()
             .flat_map(move |&id| self.chunks[id as usize].entries.iter().copied())
     }

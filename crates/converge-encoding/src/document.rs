@@ -336,6 +336,28 @@ impl EncodedColumns {
         Self::from_finished(changes.finish(), ops.finish())
     }
 
+    /// The columns of a change writer and of op writers that each wrote a part of the op
+    /// rows (`parts` in row order, each with its row count, each writer started empty, actors
+    /// numbered alike): the columns one op writer given all the rows would have written, so
+    /// that threads can each write parts. Only the run headers of the later parts' columns
+    /// are read, and not even those of the last part's.
+    pub fn from_op_parts(
+        changes: ChangeColumnsWriter<'_>,
+        parts: Vec<(OpColumnsWriter<'_>, u64)>,
+    ) -> Result<Self, DecodeError> {
+        let mut parts = parts.into_iter();
+        let Some((first, _)) = parts.next() else {
+            return Ok(Self::from_writers(changes, OpColumnsWriter::new()));
+        };
+        let later: Vec<writer::FinishedPart> = parts
+            .map(|(writer, rows)| (writer.finish(), rows))
+            .collect();
+        Ok(Self::from_finished(
+            changes.finish(),
+            first.finish_followed_by(&later)?,
+        ))
+    }
+
     /// Finished change and op columns, in spec order, without the empty ones (which the
     /// layout leaves out).
     fn from_finished(changes: Vec<(u32, Vec<u8>)>, ops: Vec<(u32, Vec<u8>)>) -> Self {

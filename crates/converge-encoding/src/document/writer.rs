@@ -294,7 +294,7 @@ impl<'a> OpColumnsWriter<'a> {
         n: u64,
         actors: &[u32],
     ) -> Result<(), DecodeError> {
-        self.copy_op_rows(src, n, actors, false)
+        self.copy_op_rows(src, n, Some(actors), false)
     }
 
     /// [`OpColumnsWriter::copy_rows`] of the `n` rows `src` has left, the last thing written:
@@ -306,14 +306,14 @@ impl<'a> OpColumnsWriter<'a> {
         n: u64,
         actors: &[u32],
     ) -> Result<(), DecodeError> {
-        self.copy_op_rows(src, n, actors, true)
+        self.copy_op_rows(src, n, Some(actors), true)
     }
 
     fn copy_op_rows(
         &mut self,
         src: &mut OpColumnsSource<'a>,
         n: u64,
-        actors: &[u32],
+        actors: Option<&[u32]>,
         to_end: bool,
     ) -> Result<(), DecodeError> {
         // Columns copied as they are (actor columns too, when the renumbering is the
@@ -342,7 +342,10 @@ impl<'a> OpColumnsWriter<'a> {
                 enc.copy_from(src, n)
             }
         }
-        let same_actors = actors.iter().enumerate().all(|(i, &a)| a as usize == i);
+        // No table: the same numbering on both sides.
+        let same_actors =
+            actors.is_none_or(|a| a.iter().enumerate().all(|(i, &a)| a as usize == i));
+        let actors = actors.unwrap_or_default();
         let actor = |enc: &mut RleEncoder<u64>, src: &mut RleRuns<'a, u64>, n: u64| {
             if same_actors {
                 exact(enc, src, n, to_end)
@@ -377,6 +380,22 @@ impl<'a> OpColumnsWriter<'a> {
         self.any_mark |= src.mark_name.is_present();
         exact(&mut self.mark_name, &mut src.mark_name, n, to_end)?;
         Ok(())
+    }
+
+    /// The columns of this writer's rows followed by the rows of each of `later` (finished
+    /// columns and their row count, of writers that started empty, actors numbered alike):
+    /// exactly the columns of one writer given all the rows.
+    pub(crate) fn finish_followed_by(
+        self,
+        later: &[FinishedPart],
+    ) -> Result<Vec<(u32, Vec<u8>)>, DecodeError> {
+        // Shortened to the later columns' borrow: the writer may keep a value of theirs.
+        let mut this: OpColumnsWriter<'_> = self;
+        let last = later.len().checked_sub(1);
+        for (i, (cols, rows)) in later.iter().enumerate() {
+            this.copy_op_rows(&mut op_source(cols), *rows, None, Some(i) == last)?;
+        }
+        Ok(this.finish())
     }
 
     /// The columns (spec, data) in spec order, optional columns only where needed (spec
@@ -415,6 +434,10 @@ impl<'a> OpColumnsWriter<'a> {
         cols
     }
 }
+
+/// The finished columns (spec, data) of a writer that wrote a part of the rows, and how many
+/// rows it wrote.
+pub(crate) type FinishedPart = (Vec<(u32, Vec<u8>)>, u64);
 
 /// An actor index through a renumbering table.
 fn renumber(actors: &[u32], v: u64) -> Result<u64, DecodeError> {
@@ -511,26 +534,31 @@ impl EncodedColumns {
 
     /// A cursor at the first op row.
     pub fn op_rows(&self) -> OpColumnsSource<'_> {
-        use op_col::*;
-        let c = |spec| column(&self.ops, spec);
-        OpColumnsSource {
-            obj_actor: RleRuns::new(c(OBJ_ACTOR)),
-            obj_counter: RleRuns::new(c(OBJ_COUNTER)),
-            key_actor: RleRuns::new(c(KEY_ACTOR)),
-            key_counter: DeltaRuns::new(c(KEY_COUNTER)),
-            key_string: RleRuns::new(c(KEY_STRING)),
-            id_actor: RleRuns::new(c(ID_ACTOR)),
-            id_counter: DeltaRuns::new(c(ID_COUNTER)),
-            insert: BoolRuns::new(c(INSERT)),
-            action: RleRuns::new(c(ACTION)),
-            value_meta: RleRuns::new(c(VALUE_META)),
-            value_raw: RawBytes::new(c(VALUE_RAW)),
-            succ_count: RleRuns::new(c(SUCC_COUNT)),
-            succ_actor: RleRuns::new(c(SUCC_ACTOR)),
-            succ_counter: DeltaRuns::new(c(SUCC_COUNTER)),
-            expand: BoolRuns::new(c(EXPAND)),
-            mark_name: RleRuns::new(c(MARK_NAME)),
-        }
+        op_source(&self.ops)
+    }
+}
+
+/// A cursor at the first row of op columns `cols`.
+fn op_source(cols: &[(u32, Vec<u8>)]) -> OpColumnsSource<'_> {
+    use op_col::*;
+    let c = |spec| column(cols, spec);
+    OpColumnsSource {
+        obj_actor: RleRuns::new(c(OBJ_ACTOR)),
+        obj_counter: RleRuns::new(c(OBJ_COUNTER)),
+        key_actor: RleRuns::new(c(KEY_ACTOR)),
+        key_counter: DeltaRuns::new(c(KEY_COUNTER)),
+        key_string: RleRuns::new(c(KEY_STRING)),
+        id_actor: RleRuns::new(c(ID_ACTOR)),
+        id_counter: DeltaRuns::new(c(ID_COUNTER)),
+        insert: BoolRuns::new(c(INSERT)),
+        action: RleRuns::new(c(ACTION)),
+        value_meta: RleRuns::new(c(VALUE_META)),
+        value_raw: RawBytes::new(c(VALUE_RAW)),
+        succ_count: RleRuns::new(c(SUCC_COUNT)),
+        succ_actor: RleRuns::new(c(SUCC_ACTOR)),
+        succ_counter: DeltaRuns::new(c(SUCC_COUNTER)),
+        expand: BoolRuns::new(c(EXPAND)),
+        mark_name: RleRuns::new(c(MARK_NAME)),
     }
 }
 
