@@ -24,7 +24,7 @@ use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
 use crate::opset::{Body, HEAD, NONE, NewOp, Op, OpSet, StoredValue, SuccNode, U32, View, Word};
-use crate::resave::SavedLayout;
+use crate::resave::{BaseRows, SavedLayout};
 use crate::save::{authors, check_mark_order};
 use crate::types::ObjType;
 
@@ -333,7 +333,7 @@ impl Document {
                 self.ops.ops.len() as u32,
                 stored as u32,
                 authors(self),
-                None,
+                BaseRows::Identity,
             )
         });
         if self.saved_layout.is_some() {

@@ -16,6 +16,7 @@
 //! ends at an old op, whose row is known, or at the start of the document.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use converge_encoding::{
     Action, ChangeColumnsWriter, EncodedColumns, ObjId, OpColumnsWriter, OpId,
@@ -45,10 +46,8 @@ pub(crate) struct SavedLayout {
     authors: Vec<u32>,
     /// Ops below this arena index have their row in `base`.
     base_len: u32,
-    /// The row at the base of each op below `base_len` (`NONE`: no row, a deletion); `None`
-    /// when the op at arena index `i < base_rows` is at row `i` and later ones have no row
-    /// (a loaded chunk).
-    base: Option<Vec<u32>>,
+    /// The row at the base of each op below `base_len`.
+    base: BaseRows,
     /// Rows at the base.
     base_rows: u32,
     /// How far base rows have moved: `(b, total)` ascending in `b`, where base rows from `b`
@@ -56,6 +55,47 @@ pub(crate) struct SavedLayout {
     moved: Vec<(u32, u32)>,
     /// The current row of each op from `base_len` on (`NONE`: none).
     late: Vec<u32>,
+}
+
+/// Where the ops below `base_len` were at the base.
+#[derive(Clone, Debug)]
+pub(crate) enum BaseRows {
+    /// The op at arena index `i < base_rows` at row `i`, later ones without a row (a loaded
+    /// chunk).
+    Identity,
+    /// The row of each op (`NONE`: no row, a deletion).
+    Table(Vec<u32>),
+    /// The ops' arena indexes in row order, in consecutive parts, as a full encode wrote
+    /// them; turned into a table the first time a row is asked for (by the next save after
+    /// edits, which not every document makes: a million-op table costs a save milliseconds
+    /// of fresh pages).
+    Order {
+        parts: Vec<Vec<u32>>,
+        table: OnceLock<Vec<u32>>,
+    },
+}
+
+impl BaseRows {
+    /// The base row of op `idx`, if it has one.
+    fn row(&self, idx: u32, ops_len: u32, rows: u32) -> Option<u32> {
+        match self {
+            BaseRows::Identity => (idx < rows).then_some(idx),
+            BaseRows::Table(t) => t.get(idx as usize).copied().filter(|&r| r != NONE),
+            BaseRows::Order { parts, table } => table
+                .get_or_init(|| {
+                    let mut t = vec![NONE; ops_len as usize];
+                    for (row, &i) in parts.iter().flatten().enumerate() {
+                        if let Some(slot) = t.get_mut(i as usize) {
+                            *slot = row as u32;
+                        }
+                    }
+                    t
+                })
+                .get(idx as usize)
+                .copied()
+                .filter(|&r| r != NONE),
+        }
+    }
 }
 
 /// Ops added since the base whose rows are kept one by one, at most (beyond this, and beyond
@@ -73,15 +113,14 @@ fn shift(steps: &[(u32, u32)], r: u32) -> u32 {
 }
 
 impl SavedLayout {
-    /// A layout with every row given: `table[i]` for op `i` (`NONE`: none), or, without a
-    /// table, op `i < rows` at row `i`.
-    pub(crate) fn new(ops_len: u32, rows: u32, authors: Vec<u32>, table: Option<Vec<u32>>) -> Self {
+    /// A layout with every row given by `base` (see [`BaseRows`]).
+    pub(crate) fn new(ops_len: u32, rows: u32, authors: Vec<u32>, base: BaseRows) -> Self {
         SavedLayout {
             ops_len,
             rows,
             authors,
             base_len: ops_len,
-            base: table,
+            base,
             base_rows: rows,
             moved: Vec::new(),
             late: Vec::new(),
@@ -104,10 +143,7 @@ impl SavedLayout {
             let r = *self.late.get((idx - self.base_len) as usize)?;
             return (r != NONE).then_some(r);
         }
-        let r = match &self.base {
-            None => (idx < self.base_rows).then_some(idx)?,
-            Some(t) => t.get(idx as usize).copied().filter(|&r| r != NONE)?,
-        };
+        let r = self.base.row(idx, self.base_len, self.base_rows)?;
         Some(r + self.moved_by(r))
     }
 
@@ -177,7 +213,7 @@ impl SavedLayout {
                 self.ops_len,
                 self.rows,
                 std::mem::take(&mut self.authors),
-                Some(table),
+                BaseRows::Table(table),
             );
         }
         self

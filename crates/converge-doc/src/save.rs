@@ -1,8 +1,8 @@
 //! Saving: the op set and history as a document chunk (spec format.md §7), ops in document
 //! order (§7.4).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use converge_encoding::{
@@ -15,7 +15,7 @@ use crate::bitset::BitSet;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::opset::{Body, HEAD, NONE, OpSet};
-use crate::resave::SavedLayout;
+use crate::resave::{BaseRows, SavedLayout};
 
 impl Document {
     /// The document as the reference's `save()` writes it: one document chunk (columns of
@@ -232,28 +232,31 @@ impl Document {
     /// bytewise, changes in application order, ops in document order with successor lists
     /// (the columns of [`Document::document_chunk`]`.encode(compress)`, without building it).
     pub(crate) fn encode_columns(&self) -> EncodedColumns {
-        self.encode_columns_into(None).0
+        self.encode_columns_into(false).0
     }
 
     /// [`Document::encode_columns`], and where each op's row is in them.
     pub(crate) fn encode_columns_and_layout(&self) -> (EncodedColumns, SavedLayout) {
-        let mut rows = vec![NONE; self.ops.ops.len()];
-        let (columns, count) = self.encode_columns_into(Some(&mut rows));
-        let layout = SavedLayout::new(self.ops.ops.len() as u32, count, authors(self), Some(rows));
+        let (columns, count, parts) = self.encode_columns_into(true);
+        let base = BaseRows::Order {
+            parts,
+            table: OnceLock::new(),
+        };
+        let layout = SavedLayout::new(self.ops.ops.len() as u32, count, authors(self), base);
         (columns, layout)
     }
 
-    /// Encodes the columns; with `rows`, records each op's row in it (indexed by arena index).
-    /// Also returns the number of op rows. With enough rows and a second core, two threads
-    /// share the work (see [`Document::encode_columns_cut`]).
-    fn encode_columns_into(&self, rows: Option<&mut Vec<u32>>) -> (EncodedColumns, u32) {
+    /// Encodes the columns; with `order`, lists the rows' arena indexes in row order (in
+    /// consecutive parts). Also returns the number of op rows. With enough rows and a second
+    /// core, two threads share the work (see [`Document::encode_columns_cut`]).
+    fn encode_columns_into(&self, order: bool) -> (EncodedColumns, u32, Vec<Vec<u32>>) {
         let plan = RowPlan::new(self);
         let cuts = if plan.op_rows >= SPLIT_MIN_ROWS && second_core() {
-            plan.cuts(PIECES)
+            plan.cuts_at(PIECE_ENDS.iter().map(|&p| plan.op_rows * p / 1000))
         } else {
             Vec::new()
         };
-        self.encode_columns_cut(&plan, &cuts, rows)
+        self.encode_columns_cut(&plan, &cuts, order)
     }
 
     /// The columns, the op rows cut into pieces at `cuts` (places in order). Without cuts,
@@ -265,24 +268,25 @@ impl Document {
         &self,
         plan: &RowPlan<'_>,
         cuts: &[Place],
-        rows: Option<&mut Vec<u32>>,
-    ) -> (EncodedColumns, u32) {
-        let mut recorder = Recorder { rows, count: 0 };
-        if !cuts.is_empty() {
-            if let Some(columns) = self.encode_on_two_threads(plan, cuts, &mut recorder) {
-                return (columns, recorder.count);
-            }
-            recorder.count = 0;
+        with_order: bool,
+    ) -> (EncodedColumns, u32, Vec<Vec<u32>>) {
+        if !cuts.is_empty()
+            && let Some(done) = self.encode_on_two_threads(plan, cuts, with_order)
+        {
+            return done;
         }
         let mut changes = ChangeColumnsWriter::new();
         self.push_change_rows(&mut changes, 0..self.history.len(), &plan.actor_pos);
         let mut writer = OpColumnsWriter::new();
+        let mut piece = PieceRows::new(0, with_order);
         plan.write_rows(Place::START, plan.end(), &mut writer, &mut |idx| {
-            recorder.record(idx);
+            piece.record(idx);
         });
+        let count = piece.count as u32;
         (
             EncodedColumns::from_writers(changes, writer),
-            recorder.count,
+            count,
+            vec![piece.order],
         )
     }
 
@@ -292,44 +296,46 @@ impl Document {
         &self,
         plan: &RowPlan<'_>,
         cuts: &[Place],
-        recorder: &mut Recorder<'_>,
-    ) -> Option<EncodedColumns> {
+        with_order: bool,
+    ) -> Option<(EncodedColumns, u32, Vec<Vec<u32>>)> {
         let bounds: Vec<Place> = std::iter::once(Place::START)
             .chain(cuts.iter().copied())
             .chain(std::iter::once(plan.end()))
             .collect();
-        let with_order = recorder.rows.is_some();
-        // Work item 0 is the change rows, item i > 0 the op rows of piece i - 1.
+        // The threads start with the first and the last piece; then come the change rows and
+        // the pieces between, in order.
+        let pieces = bounds.len() - 1;
+        let piece_of = |item: usize| match item {
+            0 => Some(0),
+            1 => (pieces > 1).then(|| pieces - 1),
+            2 => None,
+            _ => (item - 2 < pieces - 1).then(|| item - 2),
+        };
         let next = AtomicUsize::new(0);
         let work = || {
             let mut changes = None;
             let mut pieces = Vec::new();
             loop {
                 let item = next.fetch_add(1, Ordering::Relaxed);
-                if item == 0 {
+                if item == 2 {
                     let mut writer = ChangeColumnsWriter::new();
                     self.push_change_rows(&mut writer, 0..self.history.len(), &plan.actor_pos);
                     changes = Some(writer);
                     continue;
                 }
-                let Some(&[from, to]) = bounds.get(item - 1..=item) else {
+                let Some(at) = piece_of(item) else {
+                    if item > 2 {
+                        break;
+                    }
+                    continue;
+                };
+                let Some(&[from, to]) = bounds.get(at..=at + 1) else {
                     break;
                 };
                 let mut writer = OpColumnsWriter::new();
-                let mut order = Vec::new();
-                let mut count = 0u64;
-                plan.write_rows(from, to, &mut writer, &mut |idx| {
-                    count += 1;
-                    if with_order {
-                        order.push(idx);
-                    }
-                });
-                pieces.push(Piece {
-                    at: item - 1,
-                    writer,
-                    order,
-                    count,
-                });
+                let mut piece = PieceRows::new(at, with_order);
+                plan.write_rows(from, to, &mut writer, &mut |idx| piece.record(idx));
+                pieces.push((piece, writer));
             }
             (changes, pieces)
         };
@@ -347,22 +353,19 @@ impl Document {
         let changes = mine.0.or(theirs.0)?;
         let mut pieces = mine.1;
         pieces.extend(theirs.1);
-        pieces.sort_unstable_by_key(|p| p.at);
+        pieces.sort_unstable_by_key(|(p, _)| p.at);
+        let mut count = 0u32;
+        let mut orders = Vec::with_capacity(pieces.len());
         let mut parts = Vec::with_capacity(pieces.len());
-        for piece in pieces {
-            if with_order {
-                for idx in piece.order {
-                    recorder.record(idx);
-                }
-            } else {
-                recorder.count += piece.count as u32;
-            }
-            parts.push((piece.writer, piece.count));
+        for (piece, writer) in pieces {
+            count += piece.count as u32;
+            orders.push(piece.order);
+            parts.push((writer, piece.count));
         }
         let joined = EncodedColumns::from_op_parts(changes, parts);
         // Joining our own fresh columns does not fail.
         debug_assert!(joined.is_ok(), "joining the pieces of the op rows failed");
-        joined.ok()
+        Some((joined.ok()?, count, orders))
     }
 
     /// Writes the change rows of history indexes `range`, authors numbered by `actor_pos`.
@@ -600,19 +603,12 @@ pub(crate) fn object_order(ops: &OpSet) -> impl Iterator<Item = u32> + use<> {
 /// costs tens of microseconds, 16,384 rows about half a millisecond of work.
 const SPLIT_MIN_ROWS: usize = 1 << 14;
 
-/// Pieces the op rows are cut into for two threads (each piece's columns cost a scan of
-/// their run headers to join; the last piece's are copied unscanned).
-const PIECES: usize = 12;
-
-/// The op rows of one piece, written by whichever thread took it.
-struct Piece<'p> {
-    /// The piece's position in row order.
-    at: usize,
-    writer: OpColumnsWriter<'p>,
-    /// The rows' arena indexes, in order (if rows are recorded).
-    order: Vec<u32>,
-    count: u64,
-}
+/// Where the pieces the op rows are cut into for two threads end, in thousandths of the
+/// rows: a large first and last piece, which the threads start with, and eight small ones
+/// between, which they share as they come free (what a row costs varies along a document).
+/// Joining the pieces reads the run headers of the middle pieces' columns only (the first
+/// piece's writer takes the others' rows, the last piece's bytes are copied unscanned).
+const PIECE_ENDS: [usize; 9] = [300, 344, 388, 431, 475, 519, 563, 606, 650];
 
 /// Whether a second core is there to write half the rows (asked once).
 fn second_core() -> bool {
@@ -620,22 +616,31 @@ fn second_core() -> bool {
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
 }
 
-/// Records each written op's row number (indexed by arena index), if asked to.
-struct Recorder<'r> {
-    rows: Option<&'r mut Vec<u32>>,
-    count: u32,
+/// The op rows one piece (or one thread alone) wrote: how many, and their arena indexes in
+/// order if asked for.
+struct PieceRows {
+    /// The piece's position in row order.
+    at: usize,
+    count: u64,
+    with_order: bool,
+    order: Vec<u32>,
 }
 
-impl Recorder<'_> {
-    fn record(&mut self, idx: u32) {
-        if let Some(slot) = self
-            .rows
-            .as_deref_mut()
-            .and_then(|r| r.get_mut(idx as usize))
-        {
-            *slot = self.count;
+impl PieceRows {
+    fn new(at: usize, with_order: bool) -> Self {
+        PieceRows {
+            at,
+            count: 0,
+            with_order,
+            order: Vec::new(),
         }
+    }
+
+    fn record(&mut self, idx: u32) {
         self.count += 1;
+        if self.with_order {
+            self.order.push(idx);
+        }
     }
 }
 
@@ -715,19 +720,24 @@ impl<'d> RowPlan<'d> {
         }
     }
 
-    /// Places that cut the op rows into about `pieces` pieces of equal rows (at chunk
-    /// boundaries; elements' other ops are not counted, only their insert ops), in order,
-    /// none at the start or the end.
+    /// Places that cut the op rows into about `pieces` pieces of equal rows.
+    #[cfg(test)]
     fn cuts(&self, pieces: usize) -> Vec<Place> {
-        let step = self.op_rows.div_ceil(pieces.max(1)).max(1);
-        let mut cuts = Vec::with_capacity(pieces);
-        let (mut before, mut next) = (0, step);
+        let pieces = pieces.max(1);
+        self.cuts_at((1..pieces).map(|i| self.op_rows * i / pieces))
+    }
+
+    /// Places that cut the op rows at about `targets` rows (ascending): each at the first
+    /// chunk boundary at or past its target (elements' other ops are not counted, only
+    /// their insert ops), in order, none at the start or the end, none twice.
+    fn cuts_at(&self, targets: impl IntoIterator<Item = usize>) -> Vec<Place> {
+        let mut targets = targets.into_iter().peekable();
+        let mut cuts = Vec::new();
+        let mut before = 0;
         let mut cut_at = |place: Place, rows: usize, before: &mut usize| {
-            if *before >= next && *before > 0 {
+            if *before > 0 && targets.peek().is_some_and(|&t| *before >= t) {
                 cuts.push(place);
-                while next <= *before {
-                    next += step;
-                }
+                while targets.next_if(|&t| t <= *before).is_some() {}
             }
             *before += rows;
         };
@@ -1188,7 +1198,7 @@ mod tests {
     }
 
     /// Wherever the op rows are cut, and however many pieces, the two threads write the
-    /// columns (and record the rows) one thread writes.
+    /// columns (and list the rows) one thread writes.
     #[test]
     fn cut_encodes_equal_the_one_thread_encode() {
         for seed in [1, 0x5eed] {
@@ -1199,9 +1209,10 @@ mod tests {
                 "few chunks: {}",
                 plan.cuts(64).len()
             );
-            let mut one_rows = vec![NONE; doc.ops.ops.len()];
-            let (one, n) = doc.encode_columns_cut(&plan, &[], Some(&mut one_rows));
+            let (one, n, one_order) = doc.encode_columns_cut(&plan, &[], true);
+            let one_order: Vec<u32> = one_order.concat();
             assert_eq!(n as usize, plan.op_rows);
+            assert_eq!(one_order.len(), plan.op_rows);
             let mut places = Vec::new();
             for (pos, &o) in plan.objects.iter().enumerate() {
                 match &doc.ops.objects[o as usize].body {
@@ -1220,15 +1231,19 @@ mod tests {
             cut_sets.push(places.clone());
             cut_sets.push(places.iter().copied().step_by(3).collect());
             for cuts in &cut_sets {
-                let mut rows = vec![NONE; doc.ops.ops.len()];
-                let (two, m) = doc.encode_columns_cut(&plan, cuts, Some(&mut rows));
+                let (two, m, order) = doc.encode_columns_cut(&plan, cuts, true);
                 assert!(two == one, "columns differ, cuts {cuts:?}");
-                assert_eq!((m, &rows), (n, &one_rows), "rows differ, cuts {cuts:?}");
-                let (two, m) = doc.encode_columns_cut(&plan, cuts, None);
+                assert_eq!(
+                    (m, order.concat()),
+                    (n, one_order.clone()),
+                    "rows differ, cuts {cuts:?}"
+                );
+                let (two, m, order) = doc.encode_columns_cut(&plan, cuts, false);
                 assert!(
                     two == one && m == n,
                     "columns differ, cuts {cuts:?}, no rows"
                 );
+                assert!(order.iter().all(Vec::is_empty));
             }
         }
     }
