@@ -70,6 +70,12 @@ fn main() {
     let full = min_first_save(&mut copies, |d| d.save());
     println!("{name}: converge first save (copies made beforehand): min {full:?}");
     let (mut oracle, _) = automerge_replay(&trace, &plan);
+    // The first save's bytes are the oracle's (a full encode, on two threads when large).
+    assert!(
+        doc.clone().save() == oracle.clone().save(),
+        "{name}: converge's first save differs from automerge's"
+    );
+    println!("{name}: first save bytes identical to automerge's");
     let am = min_of(n, || drop(std::hint::black_box(oracle.save())));
     let am_nc = min_of(n, || drop(std::hint::black_box(oracle.save_nocompress())));
     println!("{name}: automerge save min {am:?}, save_nocompress min {am_nc:?}");

@@ -18,6 +18,9 @@
 //!   document and an oracle document with the same actor, forked and merged between 2-3
 //!   actors: both must accept or refuse each edit alike, commit changes with identical hashes
 //!   (so identical bytes), and hold the same document after every step.
+//! - `large_first_saves_match_the_oracle`: histories of 38,000-43,000 op rows applied to a
+//!   converge document and saved for the first time (every row encoded, on two threads) give
+//!   the oracle's bytes.
 
 mod support;
 
@@ -1272,6 +1275,54 @@ fn large_concurrent_merges_match_the_oracle() {
         ours_partial.save(),
         partial.save(),
         "merge into a partial copy"
+    );
+}
+
+/// Histories large enough that a first save cuts their op rows into pieces for two threads
+/// (16,384 rows or more, with a second core): our first save of a document that took the
+/// oracle's changes (never saved or loaded, so every row is encoded) is the oracle's save,
+/// byte for byte, and so is our `save_nocompress`.
+#[test]
+fn large_first_saves_match_the_oracle() {
+    let params = Params {
+        actors: 5,
+        changes: 900,
+        max_actions: 12,
+        merge_percent: 20,
+        long_runs: true,
+        messages_and_times: true,
+        empty_changes: true,
+        author_footer: true,
+    };
+    let mut large = 0;
+    for seed in 0..3 {
+        let mut history = History::generate(0x5a7e_0000 + seed, &params);
+        let changes = history.changes();
+        let mut ours = Document::new();
+        ours.apply_changes(changes.iter().map(|c| decode(c.raw_bytes())))
+            .expect("apply the oracle's changes");
+        // An oracle document that took the same changes in the same order (the merged
+        // replica's own history is in the order its merges brought them).
+        let mut oracle = Automerge::new();
+        oracle
+            .apply_changes(changes.iter().cloned())
+            .expect("the oracle applies its changes");
+        let theirs = oracle.save();
+        assert!(ours.clone().save() == theirs, "seed {seed}: first save");
+        assert!(
+            ours.save_nocompress() == oracle.save_nocompress(),
+            "seed {seed}: save_nocompress"
+        );
+        let rows = converge_encoding::DocumentChunk::decode(&theirs)
+            .expect("decode the oracle's save")
+            .ops
+            .len();
+        large += usize::from(rows >= 16_384);
+        println!("seed {seed}: {} changes, {rows} op rows", changes.len());
+    }
+    assert!(
+        large == 3,
+        "only {large} histories of 16,384 op rows or more"
     );
 }
 
