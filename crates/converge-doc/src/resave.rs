@@ -164,6 +164,13 @@ impl SavedLayout {
 
     /// The layout of the spliced columns.
     pub(crate) fn apply(mut self, splice: Splice) -> SavedLayout {
+        // A row order that was turned into a table (the splice asked for rows) keeps only
+        // the table.
+        if let BaseRows::Order { table, .. } = &mut self.base
+            && let Some(table) = table.take()
+        {
+            self.base = BaseRows::Table(table);
+        }
         // Base rows: each insertion point mapped back to the base row it went before.
         let mut added: Vec<(u32, u32)> = splice
             .steps
