@@ -612,7 +612,7 @@ const PIECE_ENDS: [usize; 9] = [300, 344, 388, 431, 475, 519, 563, 606, 650];
 
 /// Whether a second core is there to write half the rows (asked once).
 fn second_core() -> bool {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
 }
 
@@ -647,7 +647,7 @@ impl PieceRows {
 /// A place in the op rows' order: before the chunk at position `chunk` of the object at
 /// position `object` of [`RowPlan::objects`] (a map is one chunk, position 0).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Place {
+struct Place {
     object: usize,
     chunk: usize,
 }
@@ -660,15 +660,15 @@ impl Place {
 }
 
 /// What writing op rows in document order needs, shared by the threads that write them.
-pub(crate) struct RowPlan<'d> {
+struct RowPlan<'d> {
     ops: &'d OpSet,
     /// Objects in document order.
     objects: Vec<u32>,
     /// Document actor index → position among the authors (sorted bytewise).
     actor_pos: Vec<u32>,
-    /// Arena indexes that have a mark name, and elements that have non-insert ops: a bit
-    /// test per op instead of a hash lookup.
+    /// Arena indexes that have a mark name: a bit test per op instead of a hash lookup.
     has_name: BitSet,
+    /// Elements (insert ops) that have other ops on them, likewise.
     has_extra: BitSet,
     /// The number of op rows.
     op_rows: usize,
@@ -1123,7 +1123,7 @@ mod tests {
     /// index chunks) typed at random places, with deletions and marks; a list of counters
     /// with increments (elements with other ops) and nested texts; map keys in conflict;
     /// nested maps; messages.
-    fn mixed_document(seed: u64) -> Document {
+    fn mixed_document(seed: u64, steps: usize) -> Document {
         use crate::types::{ExpandMark, ObjType, ROOT};
         use converge_encoding::ScalarValue;
         let mut seed = seed | 1;
@@ -1142,7 +1142,7 @@ mod tests {
         }
         let mut b = a.fork();
         b.set_actor(ActorId::from_bytes(&[0x07]));
-        for step in 0..1500 {
+        for step in 0..steps {
             let doc = if rng() % 2 == 0 { &mut a } else { &mut b };
             let len = doc.length(&t).unwrap();
             match rng() % 10 {
@@ -1202,7 +1202,7 @@ mod tests {
     #[test]
     fn cut_encodes_equal_the_one_thread_encode() {
         for seed in [1, 0x5eed] {
-            let doc = mixed_document(seed);
+            let doc = mixed_document(seed, 1500);
             let plan = RowPlan::new(&doc);
             assert!(
                 plan.cuts(64).len() > 20,
@@ -1213,19 +1213,7 @@ mod tests {
             let one_order: Vec<u32> = one_order.concat();
             assert_eq!(n as usize, plan.op_rows);
             assert_eq!(one_order.len(), plan.op_rows);
-            let mut places = Vec::new();
-            for (pos, &o) in plan.objects.iter().enumerate() {
-                match &doc.ops.objects[o as usize].body {
-                    Body::Map(_) => places.push(Place {
-                        object: pos,
-                        chunk: 0,
-                    }),
-                    Body::Seq { index, .. } => places.extend(
-                        (0..index.chunk_lens().count()).map(|chunk| Place { object: pos, chunk }),
-                    ),
-                }
-            }
-            places.push(plan.end());
+            let places = all_places(&doc, &plan);
             let mut cut_sets: Vec<Vec<Place>> = places.iter().map(|&p| vec![p]).collect();
             cut_sets.extend([2, 3, 12, 64].map(|k| plan.cuts(k)));
             cut_sets.push(places.clone());
@@ -1245,6 +1233,42 @@ mod tests {
                 );
                 assert!(order.iter().all(Vec::is_empty));
             }
+        }
+    }
+
+    /// Every place a cut can go in `doc`, in order, the end included.
+    fn all_places(doc: &Document, plan: &RowPlan<'_>) -> Vec<Place> {
+        let mut places = Vec::new();
+        for (pos, &o) in plan.objects.iter().enumerate() {
+            match &doc.ops.objects[o as usize].body {
+                Body::Map(_) => places.push(Place {
+                    object: pos,
+                    chunk: 0,
+                }),
+                Body::Seq { index, .. } => places.extend(
+                    (0..index.chunk_lens().count()).map(|chunk| Place { object: pos, chunk }),
+                ),
+            }
+        }
+        places.push(plan.end());
+        places
+    }
+
+    quickcheck::quickcheck! {
+        /// A random document cut at random places (any number, repeats and the ends
+        /// included) encodes to the one-thread columns and rows.
+        fn any_cuts_give_the_one_thread_columns(seed: u64, picks: Vec<u16>) -> bool {
+            let doc = mixed_document(seed, 700);
+            let plan = RowPlan::new(&doc);
+            let places = all_places(&doc, &plan);
+            let mut cuts: Vec<Place> = picks
+                .iter()
+                .map(|&p| places[usize::from(p) % places.len()])
+                .collect();
+            cuts.sort_unstable();
+            let (one, n, one_order) = doc.encode_columns_cut(&plan, &[], true);
+            let (two, m, order) = doc.encode_columns_cut(&plan, &cuts, true);
+            two == one && m == n && order.concat() == one_order.concat()
         }
     }
 }

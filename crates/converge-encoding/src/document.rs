@@ -339,8 +339,8 @@ impl EncodedColumns {
     /// The columns of a change writer and of op writers that each wrote a part of the op
     /// rows (`parts` in row order, each with its row count, each writer started empty, actors
     /// numbered alike): the columns one op writer given all the rows would have written, so
-    /// that threads can each write parts. Only the run headers of the later parts' columns
-    /// are read, and not even those of the last part's.
+    /// that threads can each write parts. Only the run headers of the middle parts' columns
+    /// are read; the last part's bytes are copied unscanned once its first runs are joined.
     pub fn from_op_parts(
         changes: ChangeColumnsWriter<'_>,
         parts: Vec<(OpColumnsWriter<'_>, u64)>,
