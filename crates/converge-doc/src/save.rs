@@ -28,6 +28,10 @@ impl Document {
     /// first save after such a load only deflates them. After changes, a save splices the kept
     /// columns: it copies the unchanged rows run by run and encodes only the new ops and the
     /// ops that gained a successor (then deflates). The bytes are the same either way.
+    ///
+    /// A save that encodes every row (nothing kept yet, as for a document built by editing)
+    /// writes a large document's rows on two threads when the machine has a second core;
+    /// they end before `save` returns.
     pub fn save(&mut self) -> Vec<u8> {
         let len = self.history.len();
         self.saved = len;
