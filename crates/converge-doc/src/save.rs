@@ -1220,6 +1220,8 @@ mod tests {
             let places = all_places(&doc, &plan);
             let mut cut_sets: Vec<Vec<Place>> = places.iter().map(|&p| vec![p]).collect();
             cut_sets.extend([2, 3, 12, 64].map(|k| plan.cuts(k)));
+            // The cuts a save makes.
+            cut_sets.push(plan.cuts_at(PIECE_ENDS.iter().map(|&p| plan.op_rows * p / 1000)));
             cut_sets.push(places.clone());
             cut_sets.push(places.iter().copied().step_by(3).collect());
             for cuts in &cut_sets {
