@@ -17,9 +17,9 @@ use smallvec::SmallVec;
 
 use crate::chunk::{self, Chunk, ChunkType};
 use crate::columns::{
-    BoolDecoder, BoolEncoder, ColumnMetadata, ColumnSpec, ColumnType, DeltaDecoder, DeltaEncoder,
-    RawValue, StrDecoder, StrEncoder, UintDecoder, UintEncoder, ValueDecoder, ValueEncoder,
-    write_column_data, write_column_metadata,
+    BoolDecoder, BoolEncoder, BoolRuns, ColumnMetadata, ColumnSpec, ColumnType, DeltaDecoder,
+    DeltaEncoder, DeltaRuns, RawValue, RleRuns, StrDecoder, StrEncoder, UintDecoder, UintEncoder,
+    ValueDecoder, ValueEncoder, write_column_data, write_column_metadata,
 };
 use crate::error::DecodeError;
 use crate::ids::{ActorId, Author, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId};
@@ -708,6 +708,35 @@ impl Change {
         Self::encode_into(parts, n_ops, &views, Actors::AllReferenced, out)
     }
 
+    /// [`Change::encode_chunk_into`] of a change whose op rows from `later_row` on
+    /// `later_views` gives on their own: with enough ops and a second core, those rows are
+    /// written on a second thread. The bytes are the same.
+    pub(crate) fn encode_chunk_into_halves<'a, I, I2>(
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+        (later_row, later_views): (usize, impl Fn() -> I2 + Sync),
+        out: &mut Vec<u8>,
+    ) -> Result<ChangeHash, DecodeError>
+    where
+        I: Iterator<Item = ChangeOpRef<'a>>,
+        I2: Iterator<Item = ChangeOpRef<'a>>,
+    {
+        with_scratch(|s| {
+            s.clear();
+            encode_change_data_with(
+                parts,
+                n_ops,
+                &views,
+                Actors::AllReferenced,
+                s,
+                Some((later_row, later_views)),
+            )?;
+            out.clear();
+            Ok(chunk::write_chunk(out, ChunkType::Change, &s.data))
+        })
+    }
+
     /// [`Change::encode_chunk_into`] without the hash, for a rebuild that hashes on another
     /// thread: the chunk is appended to `out` with a zero checksum, and with `parts.deps`
     /// written where the deps go (placeholders, to be overwritten with the real hashes
@@ -1075,6 +1104,15 @@ impl Iterator for ChangeOps<'_> {
 /// Encoders and buffers reused across [`Change::from_parts`] calls on one thread.
 #[derive(Default)]
 struct Scratch {
+    rows: RowEncoders,
+    bufs: [Vec<u8>; NUM_COLUMNS],
+    data: Vec<u8>,
+}
+
+/// The encoders of a change's op columns but the two string columns (which borrow the ops'
+/// strings: [`RowStrings`]).
+#[derive(Default)]
+struct RowEncoders {
     obj_actor: UintEncoder,
     obj_ctr: UintEncoder,
     key_actor: UintEncoder,
@@ -1086,9 +1124,255 @@ struct Scratch {
     pred_actor: UintEncoder,
     pred_ctr: DeltaEncoder,
     expand: BoolEncoder,
+    /// One op's preds, renumbered and sorted.
     preds: Vec<OpId>,
-    bufs: [Vec<u8>; NUM_COLUMNS],
-    data: Vec<u8>,
+}
+
+/// The string columns of a change's ops, and which optional columns some row needs.
+struct RowStrings<'s> {
+    key_str: StrEncoder<'s>,
+    mark_name: StrEncoder<'s>,
+    flags: RowFlags,
+}
+
+/// Which optional op columns some row needs.
+#[derive(Clone, Copy, Default)]
+struct RowFlags {
+    any_obj: bool,
+    any_key_actor: bool,
+    any_key_ctr: bool,
+    any_key_str: bool,
+    any_expand: bool,
+    any_mark: bool,
+}
+
+impl RowFlags {
+    fn or(&mut self, other: RowFlags) {
+        self.any_obj |= other.any_obj;
+        self.any_key_actor |= other.any_key_actor;
+        self.any_key_ctr |= other.any_key_ctr;
+        self.any_key_str |= other.any_key_str;
+        self.any_expand |= other.any_expand;
+        self.any_mark |= other.any_mark;
+    }
+}
+
+impl<'s> RowStrings<'s> {
+    fn new() -> Self {
+        RowStrings {
+            key_str: StrEncoder::new(),
+            mark_name: StrEncoder::new(),
+            flags: RowFlags::default(),
+        }
+    }
+}
+
+impl RowEncoders {
+    fn clear(&mut self) {
+        for e in [
+            &mut self.obj_actor,
+            &mut self.key_actor,
+            &mut self.action,
+            &mut self.pred_count,
+            &mut self.pred_actor,
+        ] {
+            e.clear();
+        }
+        self.obj_ctr.clear();
+        self.key_ctr.clear();
+        self.insert.clear();
+        self.value.clear();
+        self.pred_ctr.clear();
+        self.expand.clear();
+        self.preds.clear();
+    }
+
+    /// Appends op row `row` (its number in the change, for errors).
+    fn push<'s>(
+        &mut self,
+        strings: &mut RowStrings<'s>,
+        op: &ChangeOpRef<'s>,
+        row: u64,
+        actors: &ActorMap<'_>,
+    ) -> Result<(), DecodeError> {
+        match op.obj {
+            ObjId::Root => {
+                self.obj_actor.append_null();
+                self.obj_ctr.append_null();
+            }
+            ObjId::Op(id) => {
+                strings.flags.any_obj = true;
+                self.obj_actor
+                    .append_value(u64::from(actors.map(id.actor)?));
+                self.obj_ctr.append_value(u64::from(id.counter));
+            }
+        }
+        match op.key {
+            KeyRef::Map(s) => {
+                strings.flags.any_key_str = true;
+                self.key_actor.append_null();
+                self.key_ctr.append_null();
+                strings.key_str.append_value(s);
+            }
+            KeyRef::Seq(ElemId::Head) => {
+                strings.flags.any_key_ctr = true;
+                self.key_actor.append_null();
+                self.key_ctr.append_value(0);
+                strings.key_str.append_null();
+            }
+            KeyRef::Seq(ElemId::Op(id)) => {
+                strings.flags.any_key_actor = true;
+                strings.flags.any_key_ctr = true;
+                self.key_actor
+                    .append_value(u64::from(actors.map(id.actor)?));
+                self.key_ctr.append_value(i64::from(id.counter));
+                strings.key_str.append_null();
+            }
+        }
+        self.insert.append(op.insert);
+        self.action.append_value(op.action.code());
+        check_value(op, row)?;
+        self.value.append_ref(op.value);
+        self.pred_count.append_value(op.pred.len() as u64);
+        self.preds.clear();
+        for p in op.pred {
+            self.preds.push(OpId::new(p.counter, actors.map(p.actor)?));
+        }
+        if self.preds.len() > 1 {
+            self.preds.sort_by(|a, b| {
+                a.counter
+                    .cmp(&b.counter)
+                    .then_with(|| actors.bytes(a.actor).cmp(actors.bytes(b.actor)))
+            });
+        }
+        for p in self.preds.iter() {
+            self.pred_actor.append_value(u64::from(p.actor));
+            self.pred_ctr.append_value(i64::from(p.counter));
+        }
+        strings.flags.any_expand |= op.expand;
+        self.expand.append(op.expand);
+        match op.mark_name {
+            Some(m) => {
+                strings.flags.any_mark = true;
+                strings.mark_name.append_value(m);
+            }
+            None => strings.mark_name.append_null(),
+        }
+        Ok(())
+    }
+
+    /// Appends the `rows` rows of columns `later` that another pair of encoders finished
+    /// (see [`RowEncoders::finish_into`]), as if they had been pushed here; nothing may be
+    /// pushed after.
+    fn append_finished<'x>(
+        &mut self,
+        strings: &mut RowStrings<'x>,
+        later: &'x [Vec<u8>; NUM_COLUMNS],
+        later_flags: RowFlags,
+        rows: u64,
+    ) -> Result<(), DecodeError> {
+        let [
+            obj_actor,
+            obj_ctr,
+            key_actor,
+            key_ctr,
+            key_str,
+            insert,
+            action,
+            meta,
+            raw,
+            pred_count,
+            pred_actor,
+            pred_ctr,
+            expand,
+            mark,
+        ] = later;
+        self.obj_actor
+            .copy_to_end(&mut RleRuns::new(obj_actor), rows)?;
+        self.obj_ctr.copy_to_end(&mut RleRuns::new(obj_ctr), rows)?;
+        self.key_actor
+            .copy_to_end(&mut RleRuns::new(key_actor), rows)?;
+        self.key_ctr
+            .copy_to_end(&mut DeltaRuns::new(key_ctr), rows)?;
+        strings
+            .key_str
+            .copy_to_end(&mut RleRuns::new(key_str), rows)?;
+        self.insert.copy_from(&mut BoolRuns::new(insert), rows)?;
+        self.action.copy_to_end(&mut RleRuns::new(action), rows)?;
+        self.value.copy_rows(&mut RleRuns::new(meta), raw, rows)?;
+        let preds = self
+            .pred_count
+            .copy_weighted(&mut RleRuns::new(pred_count), rows, |c| c)?;
+        self.pred_actor
+            .copy_to_end(&mut RleRuns::new(pred_actor), preds)?;
+        self.pred_ctr
+            .copy_to_end(&mut DeltaRuns::new(pred_ctr), preds)?;
+        self.expand.copy_from(&mut BoolRuns::new(expand), rows)?;
+        strings
+            .mark_name
+            .copy_to_end(&mut RleRuns::new(mark), rows)?;
+        strings.flags.or(later_flags);
+        Ok(())
+    }
+
+    /// Writes the columns to `bufs` (empty), the optional ones only where some row needs
+    /// them, and resets the encoders (keeping their buffers).
+    fn finish_into(&mut self, strings: RowStrings<'_>, bufs: &mut [Vec<u8>; NUM_COLUMNS]) {
+        let [
+            b_obj_actor,
+            b_obj_ctr,
+            b_key_actor,
+            b_key_ctr,
+            b_key_str,
+            b_insert,
+            b_action,
+            b_meta,
+            b_raw,
+            b_pred_count,
+            b_pred_actor,
+            b_pred_ctr,
+            b_expand,
+            b_mark,
+        ] = bufs;
+        let RowStrings {
+            mut key_str,
+            mut mark_name,
+            flags:
+                RowFlags {
+                    any_obj,
+                    any_key_actor,
+                    any_key_ctr,
+                    any_key_str,
+                    any_expand,
+                    any_mark,
+                },
+        } = strings;
+        if any_obj {
+            self.obj_actor.finish_into(b_obj_actor);
+            self.obj_ctr.finish_into(b_obj_ctr);
+        }
+        if any_key_actor {
+            self.key_actor.finish_into(b_key_actor);
+        }
+        if any_key_ctr {
+            self.key_ctr.finish_into(b_key_ctr);
+        }
+        if any_key_str {
+            key_str.finish_into(b_key_str);
+        }
+        self.insert.finish_into(b_insert);
+        self.action.finish_into(b_action);
+        self.value.finish_into(b_meta, b_raw);
+        self.pred_count.finish_into(b_pred_count);
+        self.pred_actor.finish_into(b_pred_actor);
+        self.pred_ctr.finish_into(b_pred_ctr);
+        if any_expand {
+            self.expand.finish_into(b_expand);
+        }
+        if any_mark {
+            mark_name.finish_into(b_mark);
+        }
+    }
 }
 
 impl Scratch {
@@ -1130,19 +1414,38 @@ fn encode_change_data<'a, 'p, I: Iterator<Item = ChangeOpRef<'a>>>(
     other_actors: Actors,
     s: &mut Scratch,
 ) -> Result<Layout<'p>, DecodeError> {
+    encode_change_data_with(
+        parts,
+        n_ops,
+        views,
+        other_actors,
+        s,
+        None::<(usize, fn() -> std::iter::Empty<ChangeOpRef<'a>>)>,
+    )
+}
+
+/// Ops from which a change's op rows are written on two threads, when the caller can give
+/// the later rows on their own (a loaded document's one big change).
+pub(crate) const SPLIT_MIN_OPS: usize = if cfg!(test) { 64 } else { 1 << 16 };
+
+/// [`encode_change_data`]; with `later` = (row, views of the rows from `row` on), a change
+/// of [`SPLIT_MIN_OPS`] ops or more has those rows written by a second thread (see
+/// [`encode_rows_on_two_threads`]).
+fn encode_change_data_with<'a, 'p, I, I2, L>(
+    parts: &'p ChangeParts,
+    n_ops: usize,
+    views: impl Fn() -> I,
+    other_actors: Actors,
+    s: &mut Scratch,
+    later: Option<(usize, L)>,
+) -> Result<Layout<'p>, DecodeError>
+where
+    I: Iterator<Item = ChangeOpRef<'a>>,
+    I2: Iterator<Item = ChangeOpRef<'a>>,
+    L: Fn() -> I2 + Sync,
+{
     let Scratch {
-        obj_actor,
-        obj_ctr,
-        key_actor,
-        key_ctr,
-        insert,
-        action,
-        value,
-        pred_count,
-        pred_actor,
-        pred_ctr,
-        expand,
-        preds,
+        rows: encoders,
         bufs,
         data: out,
     } = s;
@@ -1196,134 +1499,26 @@ fn encode_change_data<'a, 'p, I: Iterator<Item = ChangeOpRef<'a>>>(
         return finish_one_row(parts, &op, actors, out, data, message);
     }
 
-    for e in [
-        &mut *obj_actor,
-        &mut *key_actor,
-        &mut *action,
-        &mut *pred_count,
-        &mut *pred_actor,
-    ] {
-        e.clear();
-    }
-    obj_ctr.clear();
-    key_ctr.clear();
-    insert.clear();
-    value.clear();
-    pred_ctr.clear();
-    expand.clear();
-    preds.clear();
+    encoders.clear();
     bufs.iter_mut().for_each(Vec::clear);
-    let mut key_str = StrEncoder::new();
-    let mut mark_name = StrEncoder::new();
-    let (mut any_obj, mut any_key_actor, mut any_key_ctr, mut any_key_str) =
-        (false, false, false, false);
-    let (mut any_expand, mut any_mark) = (false, false);
-
-    for (row, op) in views().enumerate() {
-        let row = row as u64;
-        match op.obj {
-            ObjId::Root => {
-                obj_actor.append_null();
-                obj_ctr.append_null();
-            }
-            ObjId::Op(id) => {
-                any_obj = true;
-                obj_actor.append_value(u64::from(actors.map(id.actor)?));
-                obj_ctr.append_value(u64::from(id.counter));
-            }
+    let mut strings = RowStrings::new();
+    match later {
+        Some((later_row, later_views)) if n_ops >= SPLIT_MIN_OPS && crate::second_core() => {
+            encode_rows_on_two_threads(
+                encoders,
+                strings,
+                (&views, later_row),
+                later_views,
+                &actors,
+                bufs,
+            )?;
         }
-        match op.key {
-            KeyRef::Map(s) => {
-                any_key_str = true;
-                key_actor.append_null();
-                key_ctr.append_null();
-                key_str.append_value(s);
+        _ => {
+            for (row, op) in views().enumerate() {
+                encoders.push(&mut strings, &op, row as u64, &actors)?;
             }
-            KeyRef::Seq(ElemId::Head) => {
-                any_key_ctr = true;
-                key_actor.append_null();
-                key_ctr.append_value(0);
-                key_str.append_null();
-            }
-            KeyRef::Seq(ElemId::Op(id)) => {
-                any_key_actor = true;
-                any_key_ctr = true;
-                key_actor.append_value(u64::from(actors.map(id.actor)?));
-                key_ctr.append_value(i64::from(id.counter));
-                key_str.append_null();
-            }
+            encoders.finish_into(strings, bufs);
         }
-        insert.append(op.insert);
-        action.append_value(op.action.code());
-        check_value(&op, row)?;
-        value.append_ref(op.value);
-        pred_count.append_value(op.pred.len() as u64);
-        preds.clear();
-        for p in op.pred {
-            preds.push(OpId::new(p.counter, actors.map(p.actor)?));
-        }
-        if preds.len() > 1 {
-            preds.sort_by(|a, b| {
-                a.counter
-                    .cmp(&b.counter)
-                    .then_with(|| actors.bytes(a.actor).cmp(actors.bytes(b.actor)))
-            });
-        }
-        for p in preds.iter() {
-            pred_actor.append_value(u64::from(p.actor));
-            pred_ctr.append_value(i64::from(p.counter));
-        }
-        any_expand |= op.expand;
-        expand.append(op.expand);
-        match op.mark_name {
-            Some(m) => {
-                any_mark = true;
-                mark_name.append_value(m);
-            }
-            None => mark_name.append_null(),
-        }
-    }
-
-    let [
-        b_obj_actor,
-        b_obj_ctr,
-        b_key_actor,
-        b_key_ctr,
-        b_key_str,
-        b_insert,
-        b_action,
-        b_meta,
-        b_raw,
-        b_pred_count,
-        b_pred_actor,
-        b_pred_ctr,
-        b_expand,
-        b_mark,
-    ] = bufs;
-    if any_obj {
-        obj_actor.finish_into(b_obj_actor);
-        obj_ctr.finish_into(b_obj_ctr);
-    }
-    if any_key_actor {
-        key_actor.finish_into(b_key_actor);
-    }
-    if any_key_ctr {
-        key_ctr.finish_into(b_key_ctr);
-    }
-    if any_key_str {
-        key_str.finish_into(b_key_str);
-    }
-    insert.finish_into(b_insert);
-    action.finish_into(b_action);
-    value.finish_into(b_meta, b_raw);
-    pred_count.finish_into(b_pred_count);
-    pred_actor.finish_into(b_pred_actor);
-    pred_ctr.finish_into(b_pred_ctr);
-    if any_expand {
-        expand.finish_into(b_expand);
-    }
-    if any_mark {
-        mark_name.finish_into(b_mark);
     }
     Ok(finish_layout(parts, out, bufs, message, actors))
 }
@@ -1370,6 +1565,71 @@ thread_local! {
 
 /// The value checks of an op at `row`: increments carry an integer, unknown type codes are
 /// 10-15.
+/// Writes a change's op rows into `encoders` and their columns into `bufs`: the rows before
+/// `first_rows` here (from `first`, which gives all the rows), the rest (from `later`) on a
+/// second thread into encoders of its own, whose finished columns are then appended here.
+/// The columns, and the first error in row order, are those of one thread writing every
+/// row; if no thread starts, this one does.
+fn encode_rows_on_two_threads<'a, I, I2>(
+    encoders: &mut RowEncoders,
+    mut strings: RowStrings<'a>,
+    (first, first_rows): (&impl Fn() -> I, usize),
+    later: impl Fn() -> I2 + Sync,
+    actors: &ActorMap<'_>,
+    bufs: &mut [Vec<u8>; NUM_COLUMNS],
+) -> Result<(), DecodeError>
+where
+    I: Iterator<Item = ChangeOpRef<'a>>,
+    I2: Iterator<Item = ChangeOpRef<'a>>,
+{
+    let later_part = || -> Result<([Vec<u8>; NUM_COLUMNS], RowFlags, u64), DecodeError> {
+        let mut enc = RowEncoders::default();
+        let mut st = RowStrings::new();
+        let mut n = 0u64;
+        for (i, op) in later().enumerate() {
+            enc.push(&mut st, &op, (first_rows + i) as u64, actors)?;
+            n += 1;
+        }
+        let flags = st.flags;
+        let mut cols: [Vec<u8>; NUM_COLUMNS] = Default::default();
+        enc.finish_into(st, &mut cols);
+        Ok((cols, flags, n))
+    };
+    let joined = std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("converge-change".into())
+            .spawn_scoped(scope, later_part)
+            .ok()?;
+        let mut first_done = Ok(());
+        for (row, op) in first().take(first_rows).enumerate() {
+            if let Err(e) = encoders.push(&mut strings, &op, row as u64, actors) {
+                first_done = Err(e);
+                break;
+            }
+        }
+        let later = match thread.join() {
+            Ok(later) => later,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Some((first_done, later))
+    });
+    let Some((first_done, later)) = joined else {
+        // No second thread: every row here.
+        for (row, op) in first().enumerate() {
+            encoders.push(&mut strings, &op, row as u64, actors)?;
+        }
+        encoders.finish_into(strings, bufs);
+        return Ok(());
+    };
+    first_done?;
+    let (cols, flags, n) = later?;
+    // Shortened to the later columns' borrow: the string encoders may keep a value of theirs.
+    let mut strings: RowStrings<'_> = strings;
+    encoders.append_finished(&mut strings, &cols, flags, n)?;
+    encoders.finish_into(strings, bufs);
+    Ok(())
+}
+
 fn check_value(op: &ChangeOpRef<'_>, row: u64) -> Result<(), DecodeError> {
     if op.action == Action::Inc && !matches!(op.value, ValueRef::Int(_) | ValueRef::Uint(_)) {
         return Err(DecodeError::NonNumericInc { row });
@@ -1655,6 +1915,89 @@ mod tests {
     #[test]
     fn a_change_is_192_bytes() {
         assert_eq!(std::mem::size_of::<Change>(), 192);
+    }
+
+    /// A change whose later rows a second thread writes is the one-thread change, byte for
+    /// byte, wherever the later rows start, with optional columns used only before the
+    /// split, only after it, or on both sides; and an invalid op (an increment of a string)
+    /// is reported alike, by its row, on either side.
+    #[test]
+    fn halves_encode_like_one_thread() {
+        let parts = ChangeParts {
+            actor: ActorId::from_bytes(&[0xbb]),
+            seq: 1,
+            start_op: 1,
+            time: 0,
+            message: None,
+            deps: Vec::new(),
+            other_actors: vec![ActorId::from_bytes(&[0xcc]), ActorId::from_bytes(&[0xaa])],
+            ops: Vec::new(),
+            extra_bytes: Vec::new(),
+        };
+        let preds: Vec<[OpId; 2]> = (0..400u32)
+            .map(|i| [OpId::new(i + 1, 1), OpId::new(i + 1, i % 3)])
+            .collect();
+        // Rows `lo..hi` use the optional columns (objects, map keys, expand, marks).
+        let op = |i: usize, lo: usize, hi: usize, bad: Option<usize>| {
+            let rich = (lo..hi).contains(&i);
+            ChangeOpRef {
+                obj: if rich {
+                    ObjId::Op(OpId::new(1 + (i as u32 % 4), (i % 3) as u32))
+                } else {
+                    ObjId::Root
+                },
+                key: if rich && i.is_multiple_of(2) {
+                    KeyRef::Map(["a", "b", "b"][i % 3])
+                } else if i.is_multiple_of(5) {
+                    KeyRef::Seq(ElemId::Head)
+                } else {
+                    KeyRef::Seq(ElemId::Op(OpId::new(i as u32, (i % 2) as u32)))
+                },
+                insert: !i.is_multiple_of(3),
+                action: if Some(i) == bad {
+                    Action::Inc
+                } else {
+                    Action::Set
+                },
+                value: match i % 4 {
+                    0 => ValueRef::Str("x"),
+                    1 => ValueRef::Int(i as i64),
+                    2 => ValueRef::Null,
+                    _ => ValueRef::Str("héllo"),
+                },
+                pred: &preds[i][..i % 3],
+                expand: rich && i.is_multiple_of(7),
+                mark_name: (rich && i % 5 == 1).then_some("bold"),
+            }
+        };
+        let n = 300;
+        let mut compared = 0;
+        for (lo, hi) in [(0, 0), (0, 100), (200, 300), (0, 300), (140, 160)] {
+            for bad in [None, Some(20), Some(250)] {
+                let views = || (0..n).map(|i| op(i, lo, hi, bad));
+                let mut one = Vec::new();
+                let expected = Change::encode_chunk_into(&parts, n, views, &mut one);
+                for later_row in [0, 1, 64, 150, 299, 300] {
+                    let mut two = Vec::new();
+                    let got = Change::encode_chunk_into_halves(
+                        &parts,
+                        n,
+                        views,
+                        (later_row, || (later_row..n).map(|i| op(i, lo, hi, bad))),
+                        &mut two,
+                    );
+                    match (&expected, &got) {
+                        (Ok(a), Ok(b)) => {
+                            assert!(a == b && one == two, "{lo}..{hi} at {later_row}")
+                        }
+                        (Err(a), Err(b)) => assert_eq!(a, b, "{lo}..{hi} at {later_row}"),
+                        _ => panic!("{lo}..{hi} at {later_row}: {expected:?} vs {got:?}"),
+                    }
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 90);
     }
 
     /// The direct single-op writer gives exactly the general encoder's change (bytes, hash,

@@ -776,7 +776,6 @@ fn decode_rows(
     n_actors: usize,
     limits: DocumentLimits,
 ) -> Result<(DecodedChanges, DecodedOps), DecodeError> {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
     use change_col::ACTOR;
     use op_col::ACTION;
     let n_changes = count_rows(change_cols.get(ACTOR), limits.max_rows, "changes")?;
@@ -789,9 +788,7 @@ fn decode_rows(
         }
     };
     let both_large = n_changes.min(n_ops) >= PARALLEL_DECODE_ROWS;
-    if both_large
-        && *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
-    {
+    if both_large && crate::second_core() {
         let decoded = std::thread::scope(|scope| {
             let changes = std::thread::Builder::new()
                 .name("converge-decode".into())

@@ -55,3 +55,10 @@ pub use ids::{ActorId, Author, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId, Par
 pub use load::{DecodedPrefix, FileChunk, decode_chunk_prefix, decode_chunks};
 pub use reader::Reader;
 pub use value::{Action, ScalarValue, ValueRef};
+
+/// Whether the machine has a second core for the calls that split their work in two (asked
+/// once).
+pub(crate) fn second_core() -> bool {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+}

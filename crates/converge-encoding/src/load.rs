@@ -153,9 +153,7 @@ pub fn decode_chunk_prefix(file: &Bytes) -> DecodedPrefix {
 /// starting it (a change chunk decodes in about a microsecond), and a core for it (asked
 /// once).
 fn two_threads_pay(chunks: usize) -> bool {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    chunks >= 2048
-        && *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+    chunks >= 2048 && crate::second_core()
 }
 
 #[cfg(test)]

@@ -187,6 +187,26 @@ impl ValueEncoder {
         self.meta.append_value((len << 4) | 4);
     }
 
+    /// Appends the `n` rows of finished columns `meta` (from its cursor on) and `raw` (all
+    /// of it: the bytes of those rows), as if they had been appended one by one.
+    pub fn copy_rows(
+        &mut self,
+        meta: &mut super::RleRuns<'_, u64>,
+        raw: &[u8],
+        n: u64,
+    ) -> Result<(), crate::error::DecodeError> {
+        let bytes = self.meta.copy_weighted(meta, n, |m| m >> 4)?;
+        if bytes != raw.len() as u64 {
+            return Err(crate::error::DecodeError::ColumnLengthMismatch {
+                spec: super::ColumnSpec::new(5, super::ColumnType::Value).raw(),
+                expected: bytes,
+                found: raw.len() as u64,
+            });
+        }
+        self.raw.extend_from_slice(raw);
+        Ok(())
+    }
+
     /// Drops everything appended, keeping the buffers.
     pub fn clear(&mut self) {
         self.meta.clear();

@@ -4,7 +4,7 @@
 //! order, predecessor lists are rebuilt per group from a sorted list of successor entries, and
 //! each change's ops are found by binary search in a per-actor index sorted by counter.
 
-use crate::change::{Change, ChangeOpRef, ChangeParts};
+use crate::change::{Change, ChangeOpRef, ChangeParts, SPLIT_MIN_OPS};
 use crate::error::DecodeError;
 use crate::ids::KeyRef;
 use crate::ids::{ActorId, ChangeHash, ElemId, ObjId, OpId};
@@ -471,6 +471,23 @@ trait Sink {
         views: impl Fn() -> I,
     ) -> Result<ChangeHash, DecodeError>;
 
+    /// [`Sink::emit`] of a change whose rows from `later.0` on `later.1` gives on their own,
+    /// for a sink that can write them on a second thread; others ignore `later`.
+    fn emit_halves<'a, I, I2>(
+        &mut self,
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+        later: (usize, impl Fn() -> I2 + Sync),
+    ) -> Result<ChangeHash, DecodeError>
+    where
+        I: Iterator<Item = ChangeOpRef<'a>>,
+        I2: Iterator<Item = ChangeOpRef<'a>>,
+    {
+        let _ = later;
+        self.emit(parts, n_ops, views)
+    }
+
     /// The hash of the `index`-th change emitted.
     fn hash(&self, index: usize) -> Option<ChangeHash>;
 
@@ -526,6 +543,26 @@ impl<S: RebuiltChunkSink> Sink for ChunkSink<'_, S> {
         views: impl Fn() -> I,
     ) -> Result<ChangeHash, DecodeError> {
         let hash = Change::encode_chunk_into(parts, n_ops, views, &mut self.buf)?;
+        self.sink.push(RebuiltChunk {
+            hash,
+            bytes: &self.buf,
+            start_op: parts.start_op,
+        });
+        Ok(hash)
+    }
+
+    fn emit_halves<'a, I, I2>(
+        &mut self,
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+        later: (usize, impl Fn() -> I2 + Sync),
+    ) -> Result<ChangeHash, DecodeError>
+    where
+        I: Iterator<Item = ChangeOpRef<'a>>,
+        I2: Iterator<Item = ChangeOpRef<'a>>,
+    {
+        let hash = Change::encode_chunk_into_halves(parts, n_ops, views, later, &mut self.buf)?;
         self.sink.push(RebuiltChunk {
             hash,
             bytes: &self.buf,
@@ -643,9 +680,7 @@ impl Sink for PipeSink {
 /// Whether a rebuild of `changes` changes is worth a second thread: the machine has a core
 /// for it (asked once) and there are enough changes to amortize starting it.
 fn pipeline_pays(changes: usize) -> bool {
-    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    changes >= PIPELINE_MIN_CHANGES
-        && *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
+    changes >= PIPELINE_MIN_CHANGES && crate::second_core()
 }
 
 /// Fewer changes than this are rebuilt on the calling thread alone.
@@ -793,6 +828,11 @@ impl DocumentChunk {
             // godot-thread's 9.4M, ~1 GB.)
             let single_actor = n_actors == 1;
             let mut n_ops = if single_actor { owned.len() } else { 0 };
+            // A big change's later half can be written on a second thread: where it starts
+            // among the owned indexes, and its first row and preds (found by the first pass).
+            let half = owned.len() / 2;
+            let split = owned.len() >= SPLIT_MIN_OPS;
+            let mut later_start = (half, 0usize);
             if !single_actor {
                 flat.clear();
                 let other_actors = &mut parts.other_actors;
@@ -812,7 +852,10 @@ impl DocumentChunk {
                     }
                     Ok(OpId::new(id.counter, *slot))
                 };
-                for &i in owned {
+                for (k, &i) in owned.iter().enumerate() {
+                    if k == half {
+                        later_start = (n_ops, flat.len());
+                    }
                     let Some(op) = self.op_view(rebuilt, i as usize) else {
                         continue;
                     };
@@ -843,24 +886,29 @@ impl DocumentChunk {
             // one-actor document never touches `flat`.
             let flat = &flat;
             let local_id = &local_id;
-            let views = || {
-                let mut pos = 0usize;
-                owned.iter().filter_map(move |&i| {
-                    let mut op = self.op_view(rebuilt, i as usize)?;
-                    if let ObjId::Op(id) = op.obj {
-                        op.obj = ObjId::Op(local_id(id));
-                    }
-                    if let KeyRef::Seq(ElemId::Op(id)) = op.key {
-                        op.key = KeyRef::Seq(ElemId::Op(local_id(id)));
-                    }
-                    if !single_actor {
-                        let end = pos + op.pred.len();
-                        op.pred = flat.get(pos..end).unwrap_or_default();
-                        pos = end;
-                    }
-                    Some(op)
-                })
+            // The ops from owned index `start` on, whose preds start at `pos` in `flat`.
+            let views_from = |start: usize, mut pos: usize| {
+                owned
+                    .get(start..)
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(move |&i| {
+                        let mut op = self.op_view(rebuilt, i as usize)?;
+                        if let ObjId::Op(id) = op.obj {
+                            op.obj = ObjId::Op(local_id(id));
+                        }
+                        if let KeyRef::Seq(ElemId::Op(id)) = op.key {
+                            op.key = KeyRef::Seq(ElemId::Op(local_id(id)));
+                        }
+                        if !single_actor {
+                            let end = pos + op.pred.len();
+                            op.pred = flat.get(pos..end).unwrap_or_default();
+                            pos = end;
+                        }
+                        Some(op)
+                    })
             };
+            let views = || views_from(0, 0);
             sink.fill_deps(&c.deps, built, &mut parts.deps);
             // Runs of one author are the rule: the actor is copied only when it changes.
             if last_author != Some(author) {
@@ -881,7 +929,17 @@ impl DocumentChunk {
             }
             parts.extra_bytes.clear();
             parts.extra_bytes.extend_from_slice(&c.extra_bytes);
-            let hash = sink.emit(&parts, n_ops, views);
+            let hash = if split {
+                let (later_row, later_pos) = if single_actor { (half, 0) } else { later_start };
+                sink.emit_halves(
+                    &parts,
+                    n_ops,
+                    views,
+                    (later_row, || views_from(half, later_pos)),
+                )
+            } else {
+                sink.emit(&parts, n_ops, views)
+            };
             for a in touched.drain(..) {
                 if let Some(l) = local.get_mut(a) {
                     *l = u32::MAX;
