@@ -535,6 +535,18 @@ struct ChunkSink<'s, S> {
     buf: Vec<u8>,
 }
 
+impl<S: RebuiltChunkSink> ChunkSink<'_, S> {
+    /// Hands the chunk just encoded into the buffer on; returns its hash.
+    fn push_buf(&mut self, hash: ChangeHash, start_op: u64) -> ChangeHash {
+        self.sink.push(RebuiltChunk {
+            hash,
+            bytes: &self.buf,
+            start_op,
+        });
+        hash
+    }
+}
+
 impl<S: RebuiltChunkSink> Sink for ChunkSink<'_, S> {
     fn emit<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         &mut self,
@@ -543,12 +555,7 @@ impl<S: RebuiltChunkSink> Sink for ChunkSink<'_, S> {
         views: impl Fn() -> I,
     ) -> Result<ChangeHash, DecodeError> {
         let hash = Change::encode_chunk_into(parts, n_ops, views, &mut self.buf)?;
-        self.sink.push(RebuiltChunk {
-            hash,
-            bytes: &self.buf,
-            start_op: parts.start_op,
-        });
-        Ok(hash)
+        Ok(self.push_buf(hash, parts.start_op))
     }
 
     fn emit_halves<'a, I, I2>(
@@ -563,12 +570,7 @@ impl<S: RebuiltChunkSink> Sink for ChunkSink<'_, S> {
         I2: Iterator<Item = ChangeOpRef<'a>>,
     {
         let hash = Change::encode_chunk_into_halves(parts, n_ops, views, later, &mut self.buf)?;
-        self.sink.push(RebuiltChunk {
-            hash,
-            bytes: &self.buf,
-            start_op: parts.start_op,
-        });
-        Ok(hash)
+        Ok(self.push_buf(hash, parts.start_op))
     }
 
     fn hash(&self, index: usize) -> Option<ChangeHash> {
