@@ -7,7 +7,10 @@ use converge_encoding::chunk::{self, ChunkType};
 use converge_encoding::columns::ColumnMetadata;
 use converge_encoding::{ChangeHash, DecodeError, DocumentChunk, DocumentLimits, Reader};
 
-const CORPUS: &str = "/work/shared/data/automerge-corpus";
+const CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/automerge-corpus"
+);
 
 /// Corpus documents whose stored bytes our encoder reproduces exactly. The others were
 /// compressed by an older DEFLATE implementation: their inflated columns are identical.

@@ -7,7 +7,10 @@ use std::path::Path;
 use bytes::Bytes;
 use converge_encoding::{DecodeError, DocumentChunk, DocumentLimits, FileChunk, decode_chunks};
 
-const CORPUS: &str = "/work/shared/data/automerge-corpus";
+const CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/automerge-corpus"
+);
 
 fn read(rel: &str) -> Bytes {
     Bytes::from(std::fs::read(Path::new(CORPUS).join(rel)).unwrap())

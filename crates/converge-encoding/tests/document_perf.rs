@@ -7,6 +7,12 @@ use std::time::Instant;
 use converge_encoding::chunk;
 use converge_encoding::{DocumentChunk, DocumentLimits};
 
+/// The corpus, beside the checkout.
+const CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/data/automerge-corpus"
+);
+
 #[test]
 #[ignore = "timing report; run in release with --ignored --nocapture"]
 fn document_timings() {
@@ -15,7 +21,7 @@ fn document_timings() {
         "real-docs/godot-thread.amrg",
         "egwalker/S3.am",
     ] {
-        let bytes = std::fs::read(format!("/work/shared/data/automerge-corpus/{file}")).unwrap();
+        let bytes = std::fs::read(format!("{CORPUS}/{file}")).unwrap();
         let c = chunk::Chunk::parse(&bytes).unwrap();
         let t = Instant::now();
         let doc = DocumentChunk::decode_with_limits(c.bytes(), DocumentLimits::default()).unwrap();
@@ -46,8 +52,7 @@ fn document_timings() {
 #[test]
 #[ignore = "profiling helper: decode only"]
 fn decode_only() {
-    let bytes =
-        std::fs::read("/work/shared/data/automerge-corpus/real-docs/godot-thread.amrg").unwrap();
+    let bytes = std::fs::read(format!("{CORPUS}/real-docs/godot-thread.amrg")).unwrap();
     let c = chunk::Chunk::parse(&bytes).unwrap();
     for _ in 0..2 {
         let t = Instant::now();

@@ -1183,7 +1183,10 @@ mod tests {
     /// oddities), and fails where it fails.
     #[test]
     fn the_pipelined_rebuild_equals_the_one_thread_rebuild() {
-        let corpus = std::path::Path::new("/work/shared/data/automerge-corpus");
+        let corpus = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/automerge-corpus"
+        ));
         let mut files = Vec::new();
         for dir in ["real-docs", "egwalker", "fixtures", "fuzz-crashers"] {
             for e in std::fs::read_dir(corpus.join(dir))
@@ -1228,7 +1231,10 @@ mod tests {
     /// the same error where it fails, the same heads verdict.
     #[test]
     fn mutated_documents_rebuild_alike_on_one_and_two_threads() {
-        let path = "/work/shared/data/automerge-corpus/real-docs/monday-meeting-notes.automerge";
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/automerge-corpus/real-docs/monday-meeting-notes.automerge"
+        );
         let bytes = std::fs::read(path).unwrap();
         let chunk = crate::chunk::split_chunks(&bytes).next().unwrap().unwrap();
         let plain = DocumentChunk::decode(chunk.bytes()).unwrap().encode(false);
