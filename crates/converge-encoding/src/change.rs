@@ -722,19 +722,14 @@ impl Change {
         I: Iterator<Item = ChangeOpRef<'a>>,
         I2: Iterator<Item = ChangeOpRef<'a>>,
     {
-        with_scratch(|s| {
-            s.clear();
-            encode_change_data_with(
-                parts,
-                n_ops,
-                &views,
-                Actors::AllReferenced,
-                s,
-                Some((later_row, later_views)),
-            )?;
-            out.clear();
-            Ok(chunk::write_chunk(out, ChunkType::Change, &s.data))
-        })
+        Self::encode_into_with(
+            parts,
+            n_ops,
+            &views,
+            Actors::AllReferenced,
+            out,
+            Some((later_row, later_views)),
+        )
     }
 
     /// [`Change::encode_chunk_into`] without the hash, for a rebuild that hashes on another
@@ -778,9 +773,27 @@ impl Change {
         actors: Actors,
         out: &mut Vec<u8>,
     ) -> Result<ChangeHash, DecodeError> {
+        Self::encode_into_with(parts, n_ops, views, actors, out, NO_LATER_ROWS)
+    }
+
+    /// [`Change::encode_into`], the later rows given apart if `later` (see
+    /// [`encode_change_data_with`]).
+    fn encode_into_with<'a, I, I2, L>(
+        parts: &ChangeParts,
+        n_ops: usize,
+        views: impl Fn() -> I,
+        actors: Actors,
+        out: &mut Vec<u8>,
+        later: Option<(usize, L)>,
+    ) -> Result<ChangeHash, DecodeError>
+    where
+        I: Iterator<Item = ChangeOpRef<'a>>,
+        I2: Iterator<Item = ChangeOpRef<'a>>,
+        L: Fn() -> I2 + Sync,
+    {
         with_scratch(|s| {
             s.clear();
-            encode_change_data(parts, n_ops, &views, actors, s)?;
+            encode_change_data_with(parts, n_ops, &views, actors, s, later)?;
             out.clear();
             Ok(chunk::write_chunk(out, ChunkType::Change, &s.data))
         })
@@ -1414,15 +1427,14 @@ fn encode_change_data<'a, 'p, I: Iterator<Item = ChangeOpRef<'a>>>(
     other_actors: Actors,
     s: &mut Scratch,
 ) -> Result<Layout<'p>, DecodeError> {
-    encode_change_data_with(
-        parts,
-        n_ops,
-        views,
-        other_actors,
-        s,
-        None::<(usize, fn() -> std::iter::Empty<ChangeOpRef<'a>>)>,
-    )
+    encode_change_data_with(parts, n_ops, views, other_actors, s, NO_LATER_ROWS)
 }
+
+/// No later rows given apart: [`encode_change_data_with`] writes every row on this thread.
+const NO_LATER_ROWS: Option<(usize, NoRows)> = None;
+
+/// The type of [`NO_LATER_ROWS`]' absent views.
+type NoRows = fn() -> std::iter::Empty<ChangeOpRef<'static>>;
 
 /// Ops from which a change's op rows are written on two threads, when the caller can give
 /// the later rows on their own (a loaded document's one big change).
@@ -1563,8 +1575,6 @@ thread_local! {
     static FORCE_GENERAL_ENCODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// The value checks of an op at `row`: increments carry an integer, unknown type codes are
-/// 10-15.
 /// Writes a change's op rows into `encoders` and their columns into `bufs`: the rows before
 /// `first_rows` here (from `first`, which gives all the rows), the rest (from `later`) on a
 /// second thread into encoders of its own, whose finished columns are then appended here.
@@ -1630,6 +1640,8 @@ where
     Ok(())
 }
 
+/// The value checks of an op at `row`: increments carry an integer, unknown type codes are
+/// 10-15.
 fn check_value(op: &ChangeOpRef<'_>, row: u64) -> Result<(), DecodeError> {
     if op.action == Action::Inc && !matches!(op.value, ValueRef::Int(_) | ValueRef::Uint(_)) {
         return Err(DecodeError::NonNumericInc { row });

@@ -830,8 +830,9 @@ impl DocumentChunk {
             // godot-thread's 9.4M, ~1 GB.)
             let single_actor = n_actors == 1;
             let mut n_ops = if single_actor { owned.len() } else { 0 };
-            // A big change's later half can be written on a second thread: where it starts
-            // among the owned indexes, and its first row and preds (found by the first pass).
+            // A big change's later half can be written on a second thread: it starts at
+            // owned index `half`, at row and preds offset `later_start` (with one actor, row
+            // `half` and no preds list; else found by the first pass).
             let half = owned.len() / 2;
             let split = owned.len() >= SPLIT_MIN_OPS;
             let mut later_start = (half, 0usize);
@@ -932,7 +933,7 @@ impl DocumentChunk {
             parts.extra_bytes.clear();
             parts.extra_bytes.extend_from_slice(&c.extra_bytes);
             let hash = if split {
-                let (later_row, later_pos) = if single_actor { (half, 0) } else { later_start };
+                let (later_row, later_pos) = later_start;
                 sink.emit_halves(
                     &parts,
                     n_ops,
