@@ -207,8 +207,17 @@ fn explain(a: &[u8], b: &[u8]) {
         da.head_indexes == db.head_indexes
     );
     println!("changes {} vs {}", da.changes.len(), db.changes.len());
-    if let Some(i) = da.changes.iter().zip(&db.changes).position(|(x, y)| x != y) {
-        println!("change {i}: {:?} vs {:?}", da.changes[i], db.changes[i]);
+    if let Some(i) = da
+        .changes
+        .iter()
+        .zip(db.changes.iter())
+        .position(|(x, y)| x != y)
+    {
+        println!(
+            "change {i}: {:?} vs {:?}",
+            da.changes.get(i),
+            db.changes.get(i)
+        );
     }
     println!("ops {} vs {}", da.ops.len(), db.ops.len());
     if let Some(i) = da.ops.iter().zip(db.ops.iter()).position(|(x, y)| x != y) {

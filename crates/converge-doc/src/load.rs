@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use converge_encoding::{
-    Action, ActorId, Change, ChangeHash, DocChange, DocOps, DocumentChunk, ElemId, HeadsCheck,
+    Action, ActorId, Change, ChangeHash, DocChanges, DocOps, DocumentChunk, ElemId, HeadsCheck,
     KeyRef, ObjId, OpId, OpIdStats, RebuiltChunk, RebuiltChunkSink, ScalarValue, ValueRef,
 };
 
@@ -162,7 +162,11 @@ impl IdIndex {
 /// hashes are, so the rebuild still finishes and checks the heads.
 struct LoadSink<'c> {
     history: History,
-    metas: std::slice::Iter<'c, DocChange>,
+    /// The chunk's change rows, and how many of them the sink may take (a test stops
+    /// short), and the next one to take.
+    metas: &'c DocChanges,
+    rows: usize,
+    next: usize,
     doc_actor: &'c [u32],
     actors: &'c [ActorId],
     /// How many changes the history holds when one is refused.
@@ -174,9 +178,10 @@ struct LoadSink<'c> {
 impl LoadSink<'_> {
     /// Records `rebuilt` in the history; false if it cannot be.
     fn record(&mut self, rebuilt: &RebuiltChunk<'_>) -> bool {
-        let Some(meta) = self.metas.next() else {
+        let Some(meta) = self.metas.get(self.next).filter(|_| self.next < self.rows) else {
             return false;
         };
+        self.next += 1;
         let (Some(&actor), Some(actor_id)) = (
             self.doc_actor.get(meta.actor as usize),
             self.actors.get(meta.actor as usize),
@@ -187,8 +192,8 @@ impl LoadSink<'_> {
             data: ChangeData {
                 hash: rebuilt.hash,
                 time: meta.time,
-                message: meta.message.as_deref(),
-                extra: &meta.extra_bytes,
+                message: meta.message,
+                extra: meta.extra_bytes,
             },
             bytes: rebuilt.bytes,
             actor: actor_id,
@@ -196,7 +201,7 @@ impl LoadSink<'_> {
             start_op: rebuilt.start_op,
         };
         self.history
-            .push_loaded(&change, actor, meta.max_op as u32, &meta.deps)
+            .push_loaded(&change, actor, meta.max_op as u32, meta.deps)
             .is_ok()
     }
 }
@@ -247,7 +252,7 @@ impl Document {
         // 0.12 keeps it through a load, though a change chunk cannot tell it from none.)
         let columns = chunk.take_canonical_columns().filter(|_| {
             let mut authored = vec![false; chunk.actors.len()];
-            for c in &chunk.changes {
+            for c in chunk.changes.iter() {
                 if let Some(a) = authored.get_mut(c.actor as usize) {
                     *a = true;
                 }
@@ -275,7 +280,9 @@ impl Document {
         history.graph.hold_index();
         let mut sink = LoadSink {
             history,
-            metas: chunk.changes.iter(),
+            metas: &chunk.changes,
+            rows: chunk.changes.len(),
+            next: 0,
             doc_actor: &doc_actor,
             actors: &chunk.actors,
             refused_at: None,
@@ -284,7 +291,6 @@ impl Document {
         let stats = chunk.reconstruct_each_chunk(HeadsCheck::Check, &mut sink);
         let LoadSink {
             mut history,
-            metas,
             refused_at,
             ..
         } = sink;
@@ -308,9 +314,8 @@ impl Document {
             return Ok(Err(chunk.reconstruct_changes()?));
         }
         // The change rows are in the history now; the op set is built from the ops alone.
-        drop(metas);
         drop(first);
-        chunk.changes = Vec::new();
+        chunk.changes = DocChanges::new();
         let chunk_ops = std::mem::take(&mut chunk.ops);
         let stored = chunk_ops.len();
         let Some((ops, in_our_order)) = self.build(&chunk.actors, chunk_ops, &stats) else {
@@ -630,7 +635,9 @@ mod tests {
             history.reserve(4, 4);
             let mut sink = LoadSink {
                 history,
-                metas: chunk.changes[..rows].iter(),
+                metas: &chunk.changes,
+                rows,
+                next: 0,
                 doc_actor: &[0],
                 actors: &chunk.actors,
                 refused_at: None,

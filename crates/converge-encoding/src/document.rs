@@ -7,11 +7,11 @@
 //! for the same content (§7.3 column set and elision; with `compress`, every column of at least
 //! 256 bytes deflated). [`DocumentChunk::reconstruct_changes`] rebuilds the changes (§8).
 
+mod changes;
 mod ops;
 mod reconstruct;
 mod writer;
 
-use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 
@@ -27,6 +27,7 @@ use crate::value::{Action, ScalarValue, ValueRef};
 
 use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
+pub use changes::DocChanges;
 pub use ops::{DocOpBlock, DocOps};
 pub use reconstruct::{HeadsCheck, OpIdStats, RebuiltChunk, RebuiltChunkSink};
 pub use writer::{
@@ -296,8 +297,8 @@ pub struct DocumentChunk {
     pub actors: Vec<ActorId>,
     /// The heads, sorted bytewise.
     pub heads: Vec<ChangeHash>,
-    /// Change metadata in document (topological) order.
-    pub changes: Vec<DocChange>,
+    /// Change metadata in document (topological) order, compactly.
+    pub changes: DocChanges,
     /// Stored ops in document order (spec format.md §7.4), compactly.
     pub ops: DocOps,
     /// The index in [`DocumentChunk::changes`] of each head, or `None` when the chunk omitted
@@ -627,7 +628,7 @@ impl DocumentChunk {
         DocumentChunk {
             actors,
             heads: heads.iter().map(|(h, _)| *h).collect(),
-            changes,
+            changes: DocChanges::from(changes),
             ops: DocOps::from(ops),
             head_indexes: Some(heads.iter().map(|(_, i)| *i as u64).collect()),
             encoded: None,
@@ -763,7 +764,7 @@ impl DocumentChunk {
 }
 
 /// A document's change rows, and how canonical their columns are.
-type DecodedChanges = (Vec<DocChange>, Shape);
+type DecodedChanges = (DocChanges, Shape);
 /// A document's op rows, and how canonical their columns are.
 type DecodedOps = (DocOps, Shape);
 
@@ -860,46 +861,13 @@ fn write_column_specs(out: &mut Vec<u8>, cols: &[(u32, usize)]) {
     }
 }
 
-/// Hands out one [`Arc<str>`] per distinct message text. It remembers at most
-/// [`SharedTexts::MAX`] texts (a document whose messages all differ gets one allocation per
-/// message, as it would anyway).
-#[derive(Default)]
-struct SharedTexts<'a> {
-    last: Option<(&'a str, Arc<str>)>,
-    seen: HashMap<&'a str, Arc<str>>,
-}
-
-impl<'a> SharedTexts<'a> {
-    const MAX: usize = 1024;
-
-    fn get(&mut self, text: &'a str) -> Arc<str> {
-        if let Some((last, shared)) = &self.last
-            && *last == text
-        {
-            return Arc::clone(shared);
-        }
-        let shared = match self.seen.get(text) {
-            Some(shared) => Arc::clone(shared),
-            None => {
-                let shared: Arc<str> = text.into();
-                if self.seen.len() < Self::MAX {
-                    self.seen.insert(text, Arc::clone(&shared));
-                }
-                shared
-            }
-        };
-        self.last = Some((text, Arc::clone(&shared)));
-        shared
-    }
-}
-
 /// The `n` change rows of `cols` (`n` counted from the actor column).
 fn decode_changes(
     cols: &Columns,
     n: u64,
     n_actors: usize,
     limits: DocumentLimits,
-) -> Result<(Vec<DocChange>, Shape), DecodeError> {
+) -> Result<(DocChanges, Shape), DecodeError> {
     use change_col::*;
     // automerge 0.12 loads the extra-bytes metadata without a fill value, so a document
     // with changes must carry that column (its writer always does): absent or empty, it
@@ -927,8 +895,8 @@ fn decode_changes(
     let mut dep_items: u64 = 0;
     // Whether every row's time, dep count and extra metadata is what the writer writes.
     let (mut any_message, mut any_extra, mut metas_canonical) = (false, false, true);
-    let mut out = Vec::with_capacity(n as usize);
-    let mut shared = SharedTexts::default();
+    let mut out = DocChanges::with_capacity(n as usize);
+    let mut d: Vec<u32> = Vec::new();
     for i in 0..n {
         let a = non_null(actor.next(ACTOR, n, i)?, "change actor", i)?;
         let s = non_null(seq.next(SEQ, n, i)?, "change seq", i)?;
@@ -938,7 +906,7 @@ fn decode_changes(
         let t = time.next(TIME, n, i)?;
         metas_canonical &= t.is_some();
         let t = t.unwrap_or(0);
-        let msg = message.next(MESSAGE, n, i)?.map(|text| shared.get(text));
+        let msg = message.next(MESSAGE, n, i)?;
         let dc = deps_count.next(DEPS_COUNT, n, i)?;
         metas_canonical &= dc.is_some();
         let dc = dc.unwrap_or(0);
@@ -949,7 +917,7 @@ fn decode_changes(
                 limit: limits.max_rows as u64,
             });
         }
-        let mut d = SmallVec::with_capacity(dc as usize);
+        d.clear();
         for _ in 0..dc {
             let dep = non_null(deps.next(DEPS, dep_items, i)?, "change dep", i)?;
             let dep = u32::try_from(dep).map_err(|_| DecodeError::InvalidDepIndex {
@@ -962,16 +930,16 @@ fn decode_changes(
         metas_canonical &= meta.is_some_and(|m| m & 0xf == 7);
         let meta = meta.unwrap_or(7);
         let extra_len = usize::try_from(meta >> 4).unwrap_or(usize::MAX);
-        let extra = extra_raw.take(extra_len)?.to_vec();
+        let extra = extra_raw.take(extra_len)?;
         any_message |= msg.is_some();
         any_extra |= !extra.is_empty();
-        out.push(DocChange {
+        out.push(&DocChangeRef {
             actor: actor_index(a, n_actors)?,
             seq: u32_field(s, "change seq", i)?,
             max_op: u32_field(m, "change maxOp", i)?,
             time: t,
             message: msg,
-            deps: d,
+            deps: &d,
             extra_bytes: extra,
         });
     }
@@ -1201,18 +1169,10 @@ fn decode_ops(
     Ok((out, shape))
 }
 
-fn encode_changes(changes: &[DocChange]) -> Vec<(u32, Vec<u8>)> {
+fn encode_changes(changes: &DocChanges) -> Vec<(u32, Vec<u8>)> {
     let mut w = ChangeColumnsWriter::new();
-    for c in changes {
-        w.push(&DocChangeRef {
-            actor: c.actor,
-            seq: c.seq,
-            max_op: c.max_op,
-            time: c.time,
-            message: c.message.as_deref(),
-            deps: &c.deps,
-            extra_bytes: &c.extra_bytes,
-        });
+    for c in changes.iter() {
+        w.push(&c);
     }
     w.finish()
 }
@@ -1486,18 +1446,14 @@ mod tests {
             Vec::new(),
         );
         let decoded = DocumentChunk::decode(&chunk.encode(false)).unwrap();
-        let got: Vec<Option<&str>> = decoded
-            .changes
-            .iter()
-            .map(|c| c.message.as_deref())
-            .collect();
+        let got: Vec<Option<&str>> = decoded.changes.iter().map(|c| c.message).collect();
         assert_eq!(
             got,
             [Some("a"), Some("a"), None, Some("b"), Some("a"), Some("")]
         );
-        let m = |i: usize| decoded.changes[i].message.clone().unwrap();
-        assert!(Arc::ptr_eq(&m(0), &m(1)) && Arc::ptr_eq(&m(0), &m(4)));
-        assert!(!Arc::ptr_eq(&m(0), &m(3)));
+        let m = |i: usize| decoded.changes.get(i).unwrap().message.unwrap().as_ptr();
+        assert!(m(0) == m(1) && m(0) == m(4));
+        assert!(m(0) != m(3));
     }
 
     #[test]

@@ -101,9 +101,10 @@ pub mod sync {
 /// the chunk envelope, column metadata, change and document chunks, bundles.
 pub mod encoding {
     pub use converge_encoding::{
-        Action, Bundle, ChangeOp, ChangeOps, ChangeParts, DocChange, DocOp, DocOpBlock, DocOpRef,
-        DocOps, DocValue, DocumentChunk, DocumentLimits, ElemId, FileChunk, Key, KeyRef, ObjId,
-        OpId, Reader, ValueRef, chunk, columns, decode_chunks, leb128,
+        Action, Bundle, ChangeOp, ChangeOps, ChangeParts, DocChange, DocChangeRef, DocChanges,
+        DocOp, DocOpBlock, DocOpRef, DocOps, DocValue, DocumentChunk, DocumentLimits, ElemId,
+        FileChunk, Key, KeyRef, ObjId, OpId, Reader, ValueRef, chunk, columns, decode_chunks,
+        leb128,
     };
 }
 

@@ -405,7 +405,7 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
     let mut out = Vec::with_capacity(doc.changes.len());
     for (i, c) in doc.changes.iter().enumerate() {
         let mut dep_max = 0u64;
-        for &d in &c.deps {
+        for &d in c.deps {
             let dep = doc
                 .changes
                 .get(d as usize)
@@ -942,7 +942,7 @@ impl DocumentChunk {
                     })
             };
             let views = || views_from(0, 0);
-            sink.fill_deps(&c.deps, built, &mut parts.deps);
+            sink.fill_deps(c.deps, built, &mut parts.deps);
             // Runs of one author are the rule: the actor is copied only when it changes.
             if last_author != Some(author) {
                 parts.actor = self.actors.get(author).cloned().unwrap_or_default();
@@ -961,7 +961,7 @@ impl DocumentChunk {
                 None => parts.message = None,
             }
             parts.extra_bytes.clear();
-            parts.extra_bytes.extend_from_slice(&c.extra_bytes);
+            parts.extra_bytes.extend_from_slice(c.extra_bytes);
             let hash = if split {
                 let (later_row, later_pos) = later_start;
                 sink.emit_halves(
@@ -1078,8 +1078,8 @@ impl DocumentChunk {
             return Ok(());
         }
         let mut referenced = vec![false; self.changes.len()];
-        for c in &self.changes {
-            for &d in &c.deps {
+        for c in self.changes.iter() {
+            for &d in c.deps {
                 if let Some(r) = referenced.get_mut(d as usize) {
                     *r = true;
                 }
