@@ -158,7 +158,10 @@ impl DocChanges {
     fn message_index(&mut self, text: &str) -> Option<u32> {
         // Runs of one text are common: compare with the last row's before hashing.
         if let Some(last) = self.rows.last().map(|r| r.message)
-            && self.messages.get(last as usize).is_some_and(|m| **m == *text)
+            && self
+                .messages
+                .get(last as usize)
+                .is_some_and(|m| **m == *text)
         {
             return Some(last);
         }
