@@ -147,8 +147,15 @@ pub fn generate_sync_message<D: SyncDoc + ?Sized>(
         {
             let send_doc = state.their_heads.as_ref().is_some_and(Vec::is_empty) && supports_v2;
             if send_doc {
-                sent_document = whole();
-                payload.push(Bytes::from(doc.save_document()));
+                // Compact: a document of our current heads already on its way to a peer that
+                // has never had a change is not sent again (the peer's message that still
+                // shows no heads left before ours arrived). The reference sends it again.
+                let in_flight = state.have_strategy == HaveStrategy::Compact
+                    && state.sent_document.as_ref() == Some(&our_heads);
+                if !in_flight {
+                    sent_document = whole();
+                    payload.push(Bytes::from(doc.save_document()));
+                }
             } else {
                 let mut hashes: Vec<ChangeHash> = hashes_to_send(doc, their_have, their_need)
                     .into_iter()
@@ -381,8 +388,16 @@ pub fn receive_sync_message<D: SyncDoc + ?Sized>(
         state.shared_heads = message.heads.clone();
         if message.heads.is_empty() {
             state.last_sent_heads = Vec::new();
-            state.sent_hashes.clear();
-            state.sent_document = None;
+            // The reference reads empty heads as "the peer lost all its data" and forgets
+            // what it sent. Compact: a peer whose heads were empty before too lost nothing;
+            // what we sent it may still be on its way (both sides speaking at once), so it
+            // is remembered, and not sent again, until the peer names heads or the state is
+            // reset (a reconnect decodes a persisted state, which keeps none of it).
+            let had_nothing = state.their_heads.as_ref().is_some_and(Vec::is_empty);
+            if !(had_nothing && state.have_strategy == HaveStrategy::Compact) {
+                state.sent_hashes.clear();
+                state.sent_document = None;
+            }
         }
     } else {
         let mut shared = state.shared_heads.clone();

@@ -48,7 +48,8 @@ pub struct SyncState {
     pub have_strategy: HaveStrategy,
 }
 
-/// How [`crate::generate_sync_message`] writes the `have` list of a message. Both are
+/// How [`crate::generate_sync_message`] writes the `have` list of a message, and whether it
+/// sends a whole document again while one is on its way to an empty peer. Both are
 /// understood by automerge 0.12 peers (docs/sync-compact-have.md); only what we send differs,
 /// never how we answer what the peer sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -57,6 +58,10 @@ pub enum HaveStrategy {
     /// exclude, and a second `Have` whose `last_sync` names changes of ours (our heads, the
     /// peer's own hashes we know, or probes at exponentially spaced depths) so that the peer
     /// skips their ancestors. Never more `have` bytes than [`HaveStrategy::Reference`].
+    /// A whole document of our current heads sent to a peer that has never had a change is
+    /// not sent again while the peer still shows no heads (its message left before the
+    /// document arrived, as when both sides speak at once); a reconnect, which restores the
+    /// state from its persisted form, sends it again if it was lost.
     #[default]
     Compact,
     /// Exactly what automerge 0.12 sends: one `Have` with the shared heads and a Bloom filter

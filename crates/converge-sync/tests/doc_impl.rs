@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use converge_doc::{Document, ROOT};
 use converge_encoding::{ActorId, ScalarValue};
-use converge_sync::{SyncDoc, SyncExt, SyncMessage, SyncState};
+use converge_sync::{HaveStrategy, SyncDoc, SyncExt, SyncMessage, SyncState};
 
 fn doc(actor: u8, edits: usize) -> Document {
     let mut d = Document::with_actor(ActorId::from_bytes(&[actor]));
@@ -264,5 +264,120 @@ fn a_sent_document_counts_as_every_change_up_to_its_heads() {
     a.receive_sync_message(&mut sa, ack).unwrap();
     assert_eq!(sa.sent_document, None);
     assert!(sa.sent_hashes.is_empty());
+    assert_eq!(a.heads(), b.heads());
+}
+
+/// One round of "both at once": each side generates before either receives; the messages
+/// (encoded, as sent) are then delivered. Returns them, `a`'s first.
+fn both_speak(
+    a: &mut Document,
+    sa: &mut SyncState,
+    b: &mut Document,
+    sb: &mut SyncState,
+) -> (Option<Vec<u8>>, Option<Vec<u8>>) {
+    let ma = a.generate_sync_message(sa).map(|m| m.encode());
+    let mb = b.generate_sync_message(sb).map(|m| m.encode());
+    if let Some(m) = &ma {
+        b.receive_sync_message(sb, SyncMessage::decode(m).unwrap())
+            .unwrap();
+    }
+    if let Some(m) = &mb {
+        a.receive_sync_message(sa, SyncMessage::decode(m).unwrap())
+            .unwrap();
+    }
+    (ma, mb)
+}
+
+/// How many of `a`'s messages carry changes, and their bytes, in a session into an empty
+/// peer where both sides speak at once every round.
+fn into_empty_at_once(strategy: HaveStrategy) -> (usize, usize) {
+    let mut a = doc(1, 300);
+    let mut b = Document::new();
+    let (mut sa, mut sb) = (
+        SyncState::with_strategy(strategy),
+        SyncState::with_strategy(strategy),
+    );
+    let (mut with_changes, mut bytes) = (0, 0);
+    for _ in 0..10 {
+        let (ma, mb) = both_speak(&mut a, &mut sa, &mut b, &mut sb);
+        if ma.is_none() && mb.is_none() {
+            break;
+        }
+        if let Some(m) = ma {
+            bytes += m.len();
+            with_changes += usize::from(!SyncMessage::decode(&m).unwrap().changes.is_empty());
+        }
+    }
+    assert_eq!(a.heads(), b.heads());
+    (with_changes, bytes)
+}
+
+/// Both sides speaking at once into an empty peer: the empty side's second message still
+/// shows no heads, since it left before the document arrived. automerge 0.12 (and the
+/// reference strategy) send the whole document again; the compact strategy knows it is on
+/// its way and does not.
+#[test]
+fn an_in_flight_document_is_not_sent_again() {
+    let (compact, compact_bytes) = into_empty_at_once(HaveStrategy::Compact);
+    let (reference, reference_bytes) = into_empty_at_once(HaveStrategy::Reference);
+    assert_eq!(compact, 1);
+    assert_eq!(reference, 2);
+    assert!(compact_bytes < reference_bytes);
+}
+
+/// A peer that had changes and now shows no heads lost its data: the document goes again.
+#[test]
+fn a_peer_that_lost_its_data_gets_the_document_again() {
+    let mut a = doc(1, 50);
+    let mut b = Document::new();
+    let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
+    let mut rounds = 0;
+    while both_speak(&mut a, &mut sa, &mut b, &mut sb) != (None, None) {
+        rounds += 1;
+        assert!(rounds < 10);
+    }
+    assert_eq!(a.heads(), b.heads());
+    // b loses everything but keeps talking on the same link, with a fresh state.
+    let mut b = Document::new();
+    let mut sb = SyncState::new();
+    let mut documents = 0;
+    for _ in 0..10 {
+        let (ma, mb) = both_speak(&mut a, &mut sa, &mut b, &mut sb);
+        if ma.is_none() && mb.is_none() {
+            break;
+        }
+        if let Some(m) = ma {
+            documents += usize::from(!SyncMessage::decode(&m).unwrap().changes.is_empty());
+        }
+    }
+    assert_eq!(documents, 1);
+    assert_eq!(a.heads(), b.heads());
+}
+
+/// A document lost on the way is not sent again on the same link (as the reference never
+/// resends changes it sent until the peer names heads or the state resets); a reconnect,
+/// which restores the state from its persisted form, sends it again.
+#[test]
+fn a_lost_document_is_sent_again_after_a_reconnect() {
+    let mut a = doc(1, 50);
+    let mut b = Document::new();
+    let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
+    // Round 1 as usual; round 2: a's document is dropped.
+    both_speak(&mut a, &mut sa, &mut b, &mut sb);
+    let lost = a.generate_sync_message(&mut sa).unwrap();
+    assert!(!lost.changes.is_empty());
+    for _ in 0..5 {
+        let (ma, _) = both_speak(&mut a, &mut sa, &mut b, &mut sb);
+        assert!(ma.is_none_or(|m| SyncMessage::decode(&m).unwrap().changes.is_empty()));
+    }
+    assert!(b.heads().is_empty());
+    // Reconnect: states restored from their persisted form.
+    let mut sa = SyncState::decode(&sa.encode()).unwrap();
+    let mut sb = SyncState::decode(&sb.encode()).unwrap();
+    let mut rounds = 0;
+    while both_speak(&mut a, &mut sa, &mut b, &mut sb) != (None, None) {
+        rounds += 1;
+        assert!(rounds < 10);
+    }
     assert_eq!(a.heads(), b.heads());
 }
