@@ -1,5 +1,7 @@
 //! Times converge syncing a saved document into an empty peer (the `sync` bench's "into
-//! empty" case, without criterion), for profiles:
+//! empty" case, without criterion), for profiles. Both sides generate before either
+//! receives, every round (the bench's session alternates instead; `both_at_once_probe`
+//! compares this pattern with automerge's):
 //!
 //! ```text
 //! cargo run --release -p converge-benches --example empty_sync_probe -- FILE [RUNS] [--shared]
