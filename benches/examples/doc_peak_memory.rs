@@ -26,11 +26,13 @@
 //! - `write-paper-changes OUT`: build the paper document with the oracle (a commit per edit)
 //!   and write its 259,779 changes to `OUT` (each as a little-endian `u32` length, then the
 //!   change chunk); `write-paper-doc OUT`: write the saved paper document;
-//! - `read-changes FILE`: read such a changes file into one buffer per change (baseline for
+//! - `read-changes FILE [N]`: read such a changes file (its first `N`) into one buffer per change (baseline for
 //!   the remote modes);
-//! - `converge-remote-one-by-one FILE`: decode and `apply_changes` them one per call;
+//! - `converge-remote-one-by-one FILE [N]`: decode and `apply_changes` them one per call
+//!   (the first `N` only, if given); `automerge-remote-one-by-one FILE N`: the same with the
+//!   oracle, which is quadratic in 0.12 (hours for all 259,779 here, so give a prefix);
 //!   `converge-remote-one-call FILE`, `automerge-remote-one-call FILE`: all in one
-//!   `apply_changes` call (the oracle's one-by-one apply is quadratic in 0.12, hours here).
+//!   `apply_changes` call.
 //!
 //! `FILE` is `essay`, `godot-thread`, `S3`, or a path; `TRACE` is a trace's short name
 //! (`automerge-paper`, `seph-blog1`, `rustcode`, `sveltecomponent`, `friendsforever_flat`,
@@ -61,19 +63,28 @@ fn read_file(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-/// Reads a changes file written by `write-paper-changes`: one buffer per change.
-fn read_changes(path: &str) -> Vec<Vec<u8>> {
-    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+/// Reads a changes file written by `write-paper-changes`: one buffer per change, the first
+/// `limit` if given.
+fn read_changes_upto(path: &str, limit: Option<usize>) -> Vec<Vec<u8>> {
+    use std::io::Read;
+    // Record by record, so that a prefix costs only its own bytes.
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let mut file = std::io::BufReader::new(file);
     let mut out = Vec::new();
-    let mut rest = &bytes[..];
-    while !rest.is_empty() {
-        let (len, tail) = rest.split_at(4);
-        let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
-        let (change, tail) = tail.split_at(len);
-        out.push(change.to_vec());
-        rest = tail;
+    let mut len = [0u8; 4];
+    while limit.is_none_or(|n| out.len() < n) && file.read_exact(&mut len).is_ok() {
+        let mut change = vec![0u8; u32::from_le_bytes(len) as usize];
+        file.read_exact(&mut change)
+            .unwrap_or_else(|e| panic!("reading {path}: {e}"));
+        out.push(change);
     }
     out
+}
+
+/// [`read_changes_upto`] with the prefix length `N` of the mode's third argument, if any.
+fn read_changes_arg(args: &[String]) -> Vec<Vec<u8>> {
+    let limit = args.get(2).map(|n| n.parse::<usize>().expect("N"));
+    read_changes_upto(args.get(1).expect("FILE"), limit)
 }
 
 fn paper_oracle_per_edit() -> automerge::AutoCommit {
@@ -91,6 +102,29 @@ fn paper_oracle_per_edit() -> automerge::AutoCommit {
     doc
 }
 
+/// The RSS (KB) when the mode's input was ready; see [`input_ready`].
+static INPUT_RSS: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+
+/// A field of `/proc/self/status`, in KB (0 if unreadable).
+fn status_kb(field: &str) -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Marks the input as read: resets the kernel's peak RSS to the current RSS (writing 5 to
+/// `/proc/self/clear_refs`) and remembers that RSS, so that the peak printed at the end is
+/// the operation's alone. Subtracting a separate run's peak did not do that: reading a file
+/// holds its bytes beside what is parsed from them, and once they are freed the operation
+/// grows into that room unseen (6.5 MB for the paper trace, 28 MB for its changes).
+fn input_ready() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+    let _ = INPUT_RSS.set(status_kb("VmRSS"));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().map(String::as_str).unwrap_or_else(|| {
@@ -99,7 +133,11 @@ fn main() {
     });
     let file = || read_file(args.get(1).map(String::as_str).unwrap_or("essay"));
     match mode {
-        "read-only" => println!("{} bytes", file().len()),
+        "read-only" => {
+            let bytes = file();
+            input_ready();
+            println!("{} bytes", bytes.len());
+        }
         "write-trace" => {
             let name = args.get(1).expect("TRACE");
             let out = args.get(2).expect("OUT");
@@ -112,6 +150,7 @@ fn main() {
             let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
             let trace = traces::from_compact(&bytes);
             drop(bytes);
+            input_ready();
             assert!(!trace.concurrent, "one-tx modes take a sequential trace");
             let patches = trace.txns.iter().flat_map(|t| &t.patches);
             let text = if mode == "converge-trace-one-tx" {
@@ -146,6 +185,7 @@ fn main() {
             let trace = traces::from_compact(&bytes);
             drop(bytes);
             let plan = traces::replay_plan(&trace);
+            input_ready();
             let text = match mode {
                 "converge-trace" => {
                     let (doc, text) = traces::converge_replay(&trace, &plan);
@@ -182,11 +222,15 @@ fn main() {
             println!("{} bytes to {out}", bytes.len());
         }
         "read-changes" => {
-            let changes = read_changes(args.get(1).expect("FILE"));
+            let changes = read_changes_arg(&args);
+            input_ready();
             println!("{} changes", changes.len());
         }
         "converge-remote-one-by-one" | "converge-remote-one-call" => {
-            let raw = read_changes(args.get(1).expect("FILE"));
+            // An optional prefix length: the oracle's one-by-one apply is quadratic, so its
+            // peak is measured on a prefix (`automerge-remote-one-by-one FILE N`).
+            let raw = read_changes_arg(&args);
+            input_ready();
             let mut doc = Document::new();
             let decode = |r: &Vec<u8>| Change::decode(Bytes::copy_from_slice(r)).expect("decodes");
             if mode == "converge-remote-one-by-one" {
@@ -199,8 +243,21 @@ fn main() {
             assert_eq!(doc.change_count(), raw.len());
             println!("{} changes applied", doc.change_count());
         }
+        "automerge-remote-one-by-one" => {
+            let raw = read_changes_arg(&args);
+            input_ready();
+            let mut doc = automerge::Automerge::new();
+            for r in &raw {
+                let change = automerge::Change::try_from(&r[..]).expect("decodes");
+                doc.apply_changes([change]).expect("applies");
+            }
+            let n = doc.get_changes(&[]).len();
+            assert_eq!(n, raw.len());
+            println!("{n} changes applied");
+        }
         "automerge-remote-one-call" => {
-            let raw = read_changes(args.get(1).expect("FILE"));
+            let raw = read_changes_arg(&args);
+            input_ready();
             let changes: Vec<automerge::Change> = raw
                 .iter()
                 .map(|r| automerge::Change::try_from(&r[..]).expect("decodes"))
@@ -213,11 +270,13 @@ fn main() {
         }
         "converge-load" => {
             let bytes = file();
+            input_ready();
             let doc = Document::load(&bytes).expect("converge loads");
             println!("{} bytes, {} changes", bytes.len(), doc.change_count());
         }
         "automerge-load" => {
             let bytes = file();
+            input_ready();
             let doc = automerge::Automerge::load(&bytes).expect("oracle loads");
             println!("{} bytes, {} heads", bytes.len(), doc.get_heads().len());
         }
@@ -225,5 +284,12 @@ fn main() {
             eprintln!("unknown mode {other}");
             std::process::exit(2)
         }
+    }
+    // The operation's own peak: the peak RSS since the input was ready, minus the RSS then.
+    if let Some(start) = INPUT_RSS.get() {
+        println!(
+            "beyond input: {} kB",
+            status_kb("VmHWM").saturating_sub(*start)
+        );
     }
 }
