@@ -22,7 +22,7 @@ paperdoc="$work/paper.automerge"
 [ -s "$changes" ] || "$bin" write-paper-changes "$changes" >/dev/null
 [ -s "$paperdoc" ] || "$bin" write-paper-doc "$paperdoc" >/dev/null
 
-declare -A baseline_kb
+declare -A baseline_done
 rss() { # mode [arg] -> "max RSS in KB" "beyond input in KB"
     local out
     out=$( { /usr/bin/time -v "$bin" "$@"; } 2>&1 ) || {
@@ -36,8 +36,8 @@ rss() { # mode [arg] -> "max RSS in KB" "beyond input in KB"
 row() { # baseline-mode mode [arg]
     local base="$1" mode="$2" arg="${3:-}" key kb beyond
     key="$base $arg"
-    if [ -z "${baseline_kb[$key]:-}" ]; then
-        baseline_kb[$key]=1
+    if [ -z "${baseline_done[$key]:-}" ]; then
+        baseline_done[$key]=1
         read -r kb beyond <<<"$(rss "$base" ${arg:+"$arg"})"
         echo "| $base | ${arg##*/} | $kb | (baseline) | $beyond |"
     fi

@@ -162,10 +162,8 @@ impl IdIndex {
 /// hashes are, so the rebuild still finishes and checks the heads.
 struct LoadSink<'c> {
     history: History,
-    /// The chunk's change rows, and how many of them the sink may take (a test stops
-    /// short), and the next one to take.
+    /// The chunk's change rows, and the next one to take.
     metas: &'c DocChanges,
-    rows: usize,
     next: usize,
     doc_actor: &'c [u32],
     actors: &'c [ActorId],
@@ -178,7 +176,7 @@ struct LoadSink<'c> {
 impl LoadSink<'_> {
     /// Records `rebuilt` in the history; false if it cannot be.
     fn record(&mut self, rebuilt: &RebuiltChunk<'_>) -> bool {
-        let Some(meta) = self.metas.get(self.next).filter(|_| self.next < self.rows) else {
+        let Some(meta) = self.metas.get(self.next) else {
             return false;
         };
         self.next += 1;
@@ -281,7 +279,6 @@ impl Document {
         let mut sink = LoadSink {
             history,
             metas: &chunk.changes,
-            rows: chunk.changes.len(),
             next: 0,
             doc_actor: &doc_actor,
             actors: &chunk.actors,
@@ -633,10 +630,15 @@ mod tests {
         for (rows, refused_at) in [(2, Some(2)), (0, Some(0)), (4, None)] {
             let mut history = History::new();
             history.reserve(4, 4);
+            let metas: DocChanges = chunk
+                .changes
+                .iter()
+                .take(rows)
+                .map(converge_encoding::DocChange::from)
+                .collect();
             let mut sink = LoadSink {
                 history,
-                metas: &chunk.changes,
-                rows,
+                metas: &metas,
                 next: 0,
                 doc_actor: &[0],
                 actors: &chunk.actors,

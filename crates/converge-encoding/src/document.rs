@@ -124,8 +124,10 @@ impl Default for DocumentLimits {
     }
 }
 
-/// One change's metadata row in a document (spec format.md §7.2). The change's ops are
-/// stored with the document's ops; its startOp is implied (§8).
+/// One change's metadata row in a document (spec format.md §7.2), owned: what
+/// [`DocumentChunk::from_parts`] takes and [`DocChanges::to_vec`] gives (a decoded chunk keeps
+/// its rows compactly, as [`DocChanges`]). The change's ops are stored with the document's
+/// ops; its startOp is implied (§8).
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct DocChange {
     /// The author, an index into [`DocumentChunk::actors`].
@@ -136,13 +138,11 @@ pub struct DocChange {
     pub max_op: u64,
     /// Timestamp as the author recorded it.
     pub time: i64,
-    /// The commit message, if any. Decoding gives equal messages one shared allocation
-    /// (apps tag every change with the same few: essay.amrg has 262,961 messages, 10
-    /// distinct texts).
+    /// The commit message, if any. ([`DocChanges`] keeps each distinct text once: apps tag
+    /// every change with the same few, essay.amrg 262,961 messages with 10 texts.)
     pub message: Option<Arc<str>>,
     /// Dependencies: indexes of earlier changes in [`DocumentChunk::changes`], in the order of
-    /// the change's own deps. Inline up to two (most changes have one): a loaded history of
-    /// 260k changes allocated 260k tiny vectors, ~8 MB of heap chunks.
+    /// the change's own deps. Inline up to two (most changes have one).
     pub deps: SmallVec<[u32; 2]>,
     /// Opaque trailing bytes of the change (e.g. an author footer).
     pub extra_bytes: Vec<u8>,

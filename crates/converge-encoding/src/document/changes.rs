@@ -87,6 +87,11 @@ impl DocChanges {
         self.view(self.rows.get(i)?)
     }
 
+    /// The maxOp of change `i`, read from its row alone.
+    pub fn max_op(&self, i: usize) -> Option<u64> {
+        self.rows.get(i).map(|row| row.max_op)
+    }
+
     /// Every change, borrowed, in order.
     pub fn iter(&self) -> impl Iterator<Item = DocChangeRef<'_, '_>> + '_ {
         // Every row has a view (`push` checked its spans and its wide index).

@@ -406,15 +406,15 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
     for (i, c) in doc.changes.iter().enumerate() {
         let mut dep_max = 0u64;
         for &d in c.deps {
-            let dep = doc
+            let dep_max_op = doc
                 .changes
-                .get(d as usize)
+                .max_op(d as usize)
                 .filter(|_| (d as usize) < i)
                 .ok_or_else(|| DecodeError::InvalidDepIndex {
                     change: i,
                     dep: u64::from(d),
                 })?;
-            dep_max = dep_max.max(dep.max_op);
+            dep_max = dep_max.max(dep_max_op);
         }
         if dep_max > c.max_op {
             return Err(DecodeError::InvalidMaxOp {
