@@ -966,3 +966,38 @@ fn compact_peers_on_long_histories() {
         );
     }
 }
+
+/// Both sides speaking at once into an empty automerge peer (docs/sync-compact-have.md, "A
+/// document in flight"): an automerge sender sends its whole document twice, a compact
+/// converge sender once, and the automerge receiver still ends with every change and the same
+/// values. A converge sender in reference mode sends it twice, as automerge does.
+#[test]
+fn an_in_flight_document_goes_once_to_an_empty_automerge_peer() {
+    for seed in 0..20u64 {
+        let saved = History::generate(seed, &Params::default()).merged.save();
+        // How many of the sender's messages carry the document (at least half its size).
+        let documents = |t: &Transcript| {
+            t.iter()
+                .filter(|(first, m)| {
+                    *first && m.as_ref().is_some_and(|m| 2 * m.len() >= saved.len())
+                })
+                .count()
+        };
+        let run = |sender: &mut dyn Peer| {
+            let mut empty = Theirs::load(&[]);
+            let mut t = Transcript::new();
+            drive(sender, &mut empty, Start::Both, &mut t);
+            assert_eq!(sender.heads(), empty.heads(), "seed {seed}");
+            assert_eq!(sender.tree(), empty.tree(), "seed {seed}");
+            documents(&t)
+        };
+        let by_automerge = run(&mut Theirs::load(&saved));
+        let by_reference = run(&mut Ours::load(&saved));
+        let by_compact = run(&mut Ours::compact(&saved));
+        assert_eq!(
+            (by_automerge, by_reference, by_compact),
+            (2, 2, 1),
+            "seed {seed}"
+        );
+    }
+}
