@@ -246,6 +246,10 @@ impl SeqIndex {
         let id = self.order[pos] as usize;
         let half = self.chunks[id].entries.len() / 2;
         let tail: Vec<Entry> = self.chunks[id].entries.split_off(half);
+        // The head keeps the room of a full chunk otherwise, and in a text typed at a cursor
+        // it is never edited again: its spare half would stay allocated for good (0.9 of the
+        // 2.4 MB of the paper trace's index). Shrinking a block happens in place.
+        self.chunks[id].entries.shrink_to_fit();
         let tail_width: u64 = tail.iter().map(|e| u64::from(e.width)).sum();
         self.chunks[id].width -= tail_width;
         let new_id = self.chunks.len() as u32;

@@ -805,6 +805,11 @@ impl PredLog {
         Some(self.preds.drain(start..).collect())
     }
 
+    /// The number of preds of all ops together.
+    pub(crate) fn total(&self) -> usize {
+        self.preds.len()
+    }
+
     /// Each op's preds, in op order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &[u32]> + '_ {
         let mut start = 0;
