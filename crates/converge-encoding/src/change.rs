@@ -1860,6 +1860,15 @@ impl<'p> ActorMap<'p> {
     /// The map when `used[i]` says whether other actor `i + 1` is referenced.
     fn from_used(parts: &'p ChangeParts, used: Vec<bool>) -> ActorMap<'p> {
         let num_given = parts.other_actors.len();
+        if num_given == 0 {
+            // The author alone (every change of a one-actor document): nothing to sort.
+            return ActorMap {
+                author: &parts.actor,
+                sorted: Vec::new(),
+                remap: Vec::new(),
+                num_given,
+            };
+        }
         let mut sorted: Vec<&ActorId> = parts
             .other_actors
             .iter()

@@ -439,6 +439,7 @@ impl Columns {
 /// What decoding a set of columns learned about whether they are laid out exactly as the
 /// writer lays out the same rows: the canonical run layouts are enforced while decoding; this
 /// records the rest (overlong numbers, value bytes, which optional columns are needed).
+#[derive(Debug, PartialEq)]
 struct Shape {
     /// Nothing seen that the writer would write differently.
     canonical: bool,
@@ -788,6 +789,15 @@ fn decode_rows(
             return Err(e);
         }
     };
+    // One huge run of ops beside few changes (godot-thread.amrg: 9.4M ops, 2 changes): the
+    // ops are split between two threads.
+    if n_ops >= PARALLEL_OPS_ROWS && n_changes < PARALLEL_DECODE_ROWS && crate::second_core() {
+        let changes = decode_changes(change_cols, n_changes, n_actors, limits)?;
+        return Ok((
+            changes,
+            decode_ops_on_two_threads(op_cols, n_ops, n_actors, limits)?,
+        ));
+    }
     let both_large = n_changes.min(n_ops) >= PARALLEL_DECODE_ROWS;
     if both_large && crate::second_core() {
         let decoded = std::thread::scope(|scope| {
@@ -985,6 +995,80 @@ fn u32_field(v: i64, field: &'static str, row: u64) -> Result<u64, DecodeError> 
     Ok(u64::from(counter_u32(v, field, row)?))
 }
 
+/// Op rows from which they are decoded on two threads (when the changes are few): two
+/// blocks of [`DocOps`], since the threads split them at a block boundary.
+const PARALLEL_OPS_ROWS: u64 = 2 * ops::BLOCK_ROWS as u64;
+
+/// [`decode_ops`], the rows split at a block boundary near the middle: a second thread skips
+/// its decoders to that row (cheap: a repeat or null run is one step) and decodes the rest
+/// while this thread decodes the rows before it. The result, the error included, is
+/// [`decode_ops`]'s: the second thread's decoders start exactly where this thread's stop,
+/// an error before the boundary is this thread's to report and comes first, and anything
+/// unexpected falls back to one thread.
+fn decode_ops_on_two_threads(
+    cols: &Columns,
+    n: u64,
+    n_actors: usize,
+    limits: DocumentLimits,
+) -> Result<(DocOps, Shape), DecodeError> {
+    let block = ops::BLOCK_ROWS as u64;
+    // The second thread also skips, so it takes the smaller part.
+    let mut m = (n / 2).div_ceil(block) * block;
+    if m >= n {
+        m = m.saturating_sub(block);
+    }
+    if m == 0 {
+        return decode_ops(cols, n, n_actors, limits);
+    }
+    decode_ops_split(cols, n, m, n_actors, limits)
+        .unwrap_or_else(|| decode_ops(cols, n, n_actors, limits))
+}
+
+/// Rows `0..m` here and `m..n` on a second thread (see [`decode_ops_on_two_threads`]).
+/// `None` if no thread started or the second thread could not skip to row `m` although the
+/// rows before it decoded.
+fn decode_ops_split(
+    cols: &Columns,
+    n: u64,
+    m: u64,
+    n_actors: usize,
+    limits: DocumentLimits,
+) -> Option<Result<(DocOps, Shape), DecodeError>> {
+    let (first, later) = std::thread::scope(|scope| {
+        let later = std::thread::Builder::new()
+            .name("converge-decode".into())
+            .spawn_scoped(scope, move || {
+                let mut dec = OpDecoders::new(cols);
+                dec.skip_to(m)?;
+                let mut seen = OpsSeen::default();
+                let mut out = DocOps::with_capacity((n - m) as usize);
+                let done = dec.decode(m..n, n, n_actors, limits, &mut out, &mut seen);
+                Some((dec, seen, out, done))
+            })
+            .ok()?;
+        let mut dec = OpDecoders::new(cols);
+        let mut seen = OpsSeen::default();
+        let mut out = DocOps::with_capacity(n as usize);
+        let done = dec.decode(0..m, n, n_actors, limits, &mut out, &mut seen);
+        let later = match later.join() {
+            Ok(later) => later,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        Some(((dec, seen, out, done), later))
+    })?;
+    let (dec, seen, mut out, done) = first;
+    if let Err(e) = done {
+        return Some(Err(e));
+    }
+    let (later_dec, later_seen, later_out, later_done) = later?;
+    if let Err(e) = later_done {
+        return Some(Err(e));
+    }
+    out.append(later_out);
+    let shape = later_dec.finish(n, &seen.and_then(later_seen), dec.overlong());
+    Some(shape.map(|shape| (out, shape)))
+}
+
 /// The `n` op rows of `cols` (`n` counted from the action column).
 fn decode_ops(
     cols: &Columns,
@@ -992,181 +1076,367 @@ fn decode_ops(
     n_actors: usize,
     limits: DocumentLimits,
 ) -> Result<(DocOps, Shape), DecodeError> {
-    use op_col::*;
-    let mut obj_actor = rle_u64(cols, OBJ_ACTOR);
-    let mut obj_counter = rle_u64(cols, OBJ_COUNTER);
-    let mut key_actor = rle_u64(cols, KEY_ACTOR);
-    let mut key_counter = delta(cols, KEY_COUNTER);
-    let mut key_string = rle_str(cols, KEY_STRING);
-    let mut id_actor = rle_u64(cols, ID_ACTOR);
-    let mut id_counter = delta(cols, ID_COUNTER);
-    let mut insert = boolean(cols, INSERT);
-    let mut action = rle_u64(cols, ACTION);
-    let mut value_meta = rle_u64(cols, VALUE_META);
-    let mut value_raw = Reader::new(cols.get(VALUE_RAW).unwrap_or_default());
-    let mut succ_count = rle_u64(cols, SUCC_COUNT);
-    let mut succ_actor = rle_u64(cols, SUCC_ACTOR);
-    let mut succ_counter = delta(cols, SUCC_COUNTER);
-    let mut expand = boolean(cols, EXPAND);
-    let mut mark_name = rle_str(cols, MARK_NAME);
-    let mut succ_items: u64 = 0;
-    // Which optional columns the writer would need, and whether every value is canonical.
-    let (mut any_obj, mut any_key_actor, mut any_key_counter, mut any_key_string) =
-        (false, false, false, false);
-    let (mut any_expand, mut any_mark, mut values_canonical) = (false, false, true);
+    let mut dec = OpDecoders::new(cols);
+    let mut seen = OpsSeen::default();
     let mut out = DocOps::with_capacity(n as usize);
-    let mut succ: Vec<OpId> = Vec::new();
-    for i in 0..n {
-        let obj = match (
-            obj_actor.next(OBJ_ACTOR, n, i)?,
-            obj_counter.next(OBJ_COUNTER, n, i)?,
-        ) {
-            (None, None) => ObjId::Root,
-            (Some(a), Some(c)) => ObjId::Op(OpId::new(
-                u32::try_from(c).map_err(|_| DecodeError::OutOfRange {
-                    field: "obj counter",
-                    value: c,
-                    offset: i as usize,
-                })?,
-                actor_index(a, n_actors)?,
-            )),
-            _ => return Err(DecodeError::InvalidObjId { row: i }),
-        };
-        let key = match (
-            key_actor.next(KEY_ACTOR, n, i)?,
-            key_counter.next(KEY_COUNTER, n, i)?,
-            key_string.next(KEY_STRING, n, i)?,
-        ) {
-            (None, None, Some(s)) => KeyRef::Map(s),
-            (None, Some(0), None) => KeyRef::Seq(ElemId::Head),
-            (Some(a), Some(c), None) => KeyRef::Seq(ElemId::Op(OpId::new(
-                counter_u32(c, "key counter", i)?,
-                actor_index(a, n_actors)?,
-            ))),
-            _ => return Err(DecodeError::InvalidKey { row: i }),
-        };
-        let ia = non_null(id_actor.next(ID_ACTOR, n, i)?, "id actor", i)?;
-        let ic = non_null(id_counter.next(ID_COUNTER, n, i)?, "id counter", i)?;
-        let id = OpId::new(
-            counter_u32(ic, "id counter", i)?,
-            actor_index(ia, n_actors)?,
-        );
-        let ins = insert.next(INSERT, n, i)?;
-        let code = non_null(action.next(ACTION, n, i)?, "action", i)?;
-        let Some(act) = Action::from_code(code) else {
-            return Err(DecodeError::UnknownAction { code, row: i });
-        };
-        let meta = non_null(value_meta.next(VALUE_META, n, i)?, "value metadata", i)?;
-        let len = usize::try_from(meta >> 4).unwrap_or(usize::MAX);
-        let raw = value_raw.take(len)?;
-        let value_ref = ValueRef::decode_raw(meta, raw, false)?;
-        values_canonical &= value_is_canonical(value_ref, raw.len());
-        let sc = non_null(succ_count.next(SUCC_COUNT, n, i)?, "succ count", i)?;
-        succ_items += sc;
-        if succ_items > limits.max_rows as u64 {
-            return Err(DecodeError::TooManyRows {
-                what: "successors",
-                limit: limits.max_rows as u64,
+    dec.decode(0..n, n, n_actors, limits, &mut out, &mut seen)?;
+    let shape = dec.finish(n, &seen, false)?;
+    Ok((out, shape))
+}
+
+/// What the op rows decoded so far hold that decides the columns a writer would write, and
+/// whether every value was canonical.
+#[derive(Clone, Copy, Debug)]
+struct OpsSeen {
+    obj: bool,
+    key_actor: bool,
+    key_counter: bool,
+    key_string: bool,
+    expand: bool,
+    mark: bool,
+    values_canonical: bool,
+}
+
+impl Default for OpsSeen {
+    fn default() -> Self {
+        OpsSeen {
+            obj: false,
+            key_actor: false,
+            key_counter: false,
+            key_string: false,
+            expand: false,
+            mark: false,
+            values_canonical: true,
+        }
+    }
+}
+
+impl OpsSeen {
+    /// What both stretches of rows saw.
+    fn and_then(self, later: OpsSeen) -> OpsSeen {
+        OpsSeen {
+            obj: self.obj || later.obj,
+            key_actor: self.key_actor || later.key_actor,
+            key_counter: self.key_counter || later.key_counter,
+            key_string: self.key_string || later.key_string,
+            expand: self.expand || later.expand,
+            mark: self.mark || later.mark,
+            values_canonical: self.values_canonical && later.values_canonical,
+        }
+    }
+}
+
+/// The decoders of a document's op columns, at some row.
+struct OpDecoders<'a> {
+    obj_actor: Opt<RleDecoder<'a, u64>>,
+    obj_counter: Opt<RleDecoder<'a, u64>>,
+    key_actor: Opt<RleDecoder<'a, u64>>,
+    key_counter: Opt<DeltaDecoder<'a>>,
+    key_string: Opt<RleDecoder<'a, &'a str>>,
+    id_actor: Opt<RleDecoder<'a, u64>>,
+    id_counter: Opt<DeltaDecoder<'a>>,
+    insert: Opt<BoolDecoder<'a>>,
+    action: Opt<RleDecoder<'a, u64>>,
+    value_meta: Opt<RleDecoder<'a, u64>>,
+    value_raw: Reader<'a>,
+    succ_count: Opt<RleDecoder<'a, u64>>,
+    succ_actor: Opt<RleDecoder<'a, u64>>,
+    succ_counter: Opt<DeltaDecoder<'a>>,
+    expand: Opt<BoolDecoder<'a>>,
+    mark_name: Opt<RleDecoder<'a, &'a str>>,
+    /// Successor rows before the current op row.
+    succ_items: u64,
+    /// Reused for each row's successors.
+    succ: Vec<OpId>,
+}
+
+impl<'a> OpDecoders<'a> {
+    /// Decoders at the first row.
+    fn new(cols: &'a Columns) -> Self {
+        use op_col::*;
+        OpDecoders {
+            obj_actor: rle_u64(cols, OBJ_ACTOR),
+            obj_counter: rle_u64(cols, OBJ_COUNTER),
+            key_actor: rle_u64(cols, KEY_ACTOR),
+            key_counter: delta(cols, KEY_COUNTER),
+            key_string: rle_str(cols, KEY_STRING),
+            id_actor: rle_u64(cols, ID_ACTOR),
+            id_counter: delta(cols, ID_COUNTER),
+            insert: boolean(cols, INSERT),
+            action: rle_u64(cols, ACTION),
+            value_meta: rle_u64(cols, VALUE_META),
+            value_raw: Reader::new(cols.get(VALUE_RAW).unwrap_or_default()),
+            succ_count: rle_u64(cols, SUCC_COUNT),
+            succ_actor: rle_u64(cols, SUCC_ACTOR),
+            succ_counter: delta(cols, SUCC_COUNTER),
+            expand: boolean(cols, EXPAND),
+            mark_name: rle_str(cols, MARK_NAME),
+            succ_items: 0,
+            succ: Vec::new(),
+        }
+    }
+
+    /// Moves every decoder from the first row to row `m`, as decoding rows `0..m` would
+    /// leave them, without building those rows (a repeat or null run is one step). `None` if
+    /// that fails: a column is short or malformed before row `m`, which decoding those rows
+    /// reports.
+    fn skip_to(&mut self, m: u64) -> Option<()> {
+        fn rle<'a, T: RleValue<'a>>(d: &mut Opt<RleDecoder<'a, T>>, m: u64) -> Option<()> {
+            match &mut d.0 {
+                None => Some(()),
+                Some(d) => d.skip_rows(m, (), |(), _, _| ()).ok()?,
+            }
+        }
+        fn delta(d: &mut Opt<DeltaDecoder<'_>>, m: u64) -> Option<()> {
+            match &mut d.0 {
+                None => Some(()),
+                Some(d) => d.skip_rows(m).ok()?,
+            }
+        }
+        fn boolean(d: &mut Opt<BoolDecoder<'_>>, m: u64) -> Option<()> {
+            match &mut d.0 {
+                None => Some(()),
+                Some(d) => d.skip_rows(m).ok()?,
+            }
+        }
+        /// Skips `m` rows of a `u64` column, summing `weight(v) * rows` over its values.
+        fn sum(d: &mut Opt<RleDecoder<'_, u64>>, m: u64, weight: fn(u64) -> u64) -> Option<u64> {
+            match &mut d.0 {
+                None => Some(0),
+                Some(d) => d
+                    .skip_rows(m, 0u64, |acc, v, t| {
+                        acc.saturating_add(weight(v).saturating_mul(t))
+                    })
+                    .ok()?,
+            }
+        }
+        rle(&mut self.obj_actor, m)?;
+        rle(&mut self.obj_counter, m)?;
+        rle(&mut self.key_actor, m)?;
+        delta(&mut self.key_counter, m)?;
+        rle(&mut self.key_string, m)?;
+        rle(&mut self.id_actor, m)?;
+        delta(&mut self.id_counter, m)?;
+        boolean(&mut self.insert, m)?;
+        rle(&mut self.action, m)?;
+        // A value's raw bytes are as many as its metadata's high bits say.
+        let raw = sum(&mut self.value_meta, m, |meta| meta >> 4)?;
+        self.value_raw.take(usize::try_from(raw).ok()?).ok()?;
+        let succ_items = sum(&mut self.succ_count, m, |count| count)?;
+        rle(&mut self.succ_actor, succ_items)?;
+        delta(&mut self.succ_counter, succ_items)?;
+        self.succ_items = succ_items;
+        boolean(&mut self.expand, m)?;
+        rle(&mut self.mark_name, m)?;
+        Some(())
+    }
+
+    /// Decodes the op rows `rows` (of `n`) into `out`, noting in `seen` what they hold. The
+    /// decoders must be at the range's first row.
+    fn decode(
+        &mut self,
+        rows: std::ops::Range<u64>,
+        n: u64,
+        n_actors: usize,
+        limits: DocumentLimits,
+        out: &mut DocOps,
+        seen: &mut OpsSeen,
+    ) -> Result<(), DecodeError> {
+        use op_col::*;
+        let OpDecoders {
+            obj_actor,
+            obj_counter,
+            key_actor,
+            key_counter,
+            key_string,
+            id_actor,
+            id_counter,
+            insert,
+            action,
+            value_meta,
+            value_raw,
+            succ_count,
+            succ_actor,
+            succ_counter,
+            expand,
+            mark_name,
+            succ_items,
+            succ,
+        } = self;
+        for i in rows {
+            let obj = match (
+                obj_actor.next(OBJ_ACTOR, n, i)?,
+                obj_counter.next(OBJ_COUNTER, n, i)?,
+            ) {
+                (None, None) => ObjId::Root,
+                (Some(a), Some(c)) => ObjId::Op(OpId::new(
+                    u32::try_from(c).map_err(|_| DecodeError::OutOfRange {
+                        field: "obj counter",
+                        value: c,
+                        offset: i as usize,
+                    })?,
+                    actor_index(a, n_actors)?,
+                )),
+                _ => return Err(DecodeError::InvalidObjId { row: i }),
+            };
+            let key = match (
+                key_actor.next(KEY_ACTOR, n, i)?,
+                key_counter.next(KEY_COUNTER, n, i)?,
+                key_string.next(KEY_STRING, n, i)?,
+            ) {
+                (None, None, Some(s)) => KeyRef::Map(s),
+                (None, Some(0), None) => KeyRef::Seq(ElemId::Head),
+                (Some(a), Some(c), None) => KeyRef::Seq(ElemId::Op(OpId::new(
+                    counter_u32(c, "key counter", i)?,
+                    actor_index(a, n_actors)?,
+                ))),
+                _ => return Err(DecodeError::InvalidKey { row: i }),
+            };
+            let ia = non_null(id_actor.next(ID_ACTOR, n, i)?, "id actor", i)?;
+            let ic = non_null(id_counter.next(ID_COUNTER, n, i)?, "id counter", i)?;
+            let id = OpId::new(
+                counter_u32(ic, "id counter", i)?,
+                actor_index(ia, n_actors)?,
+            );
+            let ins = insert.next(INSERT, n, i)?;
+            let code = non_null(action.next(ACTION, n, i)?, "action", i)?;
+            let Some(act) = Action::from_code(code) else {
+                return Err(DecodeError::UnknownAction { code, row: i });
+            };
+            let meta = non_null(value_meta.next(VALUE_META, n, i)?, "value metadata", i)?;
+            let len = usize::try_from(meta >> 4).unwrap_or(usize::MAX);
+            let raw = value_raw.take(len)?;
+            let value_ref = ValueRef::decode_raw(meta, raw, false)?;
+            seen.values_canonical &= value_is_canonical(value_ref, raw.len());
+            let sc = non_null(succ_count.next(SUCC_COUNT, n, i)?, "succ count", i)?;
+            *succ_items += sc;
+            if *succ_items > limits.max_rows as u64 {
+                return Err(DecodeError::TooManyRows {
+                    what: "successors",
+                    limit: limits.max_rows as u64,
+                });
+            }
+            succ.clear();
+            for _ in 0..sc {
+                let a = non_null(
+                    succ_actor.next(SUCC_ACTOR, *succ_items, i)?,
+                    "succ actor",
+                    i,
+                )?;
+                let c = non_null(
+                    succ_counter.next(SUCC_COUNTER, *succ_items, i)?,
+                    "succ counter",
+                    i,
+                )?;
+                succ.push(OpId::new(
+                    counter_u32(c, "succ counter", i)?,
+                    actor_index(a, n_actors)?,
+                ));
+            }
+            let exp = expand.next(EXPAND, n, i)?;
+            let name = mark_name.next(MARK_NAME, n, i)?;
+            seen.obj |= obj != ObjId::Root;
+            match key {
+                KeyRef::Map(_) => seen.key_string = true,
+                KeyRef::Seq(ElemId::Head) => seen.key_counter = true,
+                KeyRef::Seq(ElemId::Op(_)) => (seen.key_actor, seen.key_counter) = (true, true),
+            }
+            seen.expand |= exp;
+            seen.mark |= name.is_some();
+            out.push(DocOpRef {
+                id,
+                obj,
+                key,
+                insert: ins,
+                action: act,
+                value: value_ref,
+                succ,
+                expand: exp,
+                mark_name: name,
             });
         }
-        succ.clear();
-        for _ in 0..sc {
-            let a = non_null(succ_actor.next(SUCC_ACTOR, succ_items, i)?, "succ actor", i)?;
-            let c = non_null(
-                succ_counter.next(SUCC_COUNTER, succ_items, i)?,
-                "succ counter",
-                i,
-            )?;
-            succ.push(OpId::new(
-                counter_u32(c, "succ counter", i)?,
-                actor_index(a, n_actors)?,
-            ));
-        }
-        let exp = expand.next(EXPAND, n, i)?;
-        let name = mark_name.next(MARK_NAME, n, i)?;
-        any_obj |= obj != ObjId::Root;
-        match key {
-            KeyRef::Map(_) => any_key_string = true,
-            KeyRef::Seq(ElemId::Head) => any_key_counter = true,
-            KeyRef::Seq(ElemId::Op(_)) => (any_key_actor, any_key_counter) = (true, true),
-        }
-        any_expand |= exp;
-        any_mark |= name.is_some();
-        out.push(DocOpRef {
-            id,
-            obj,
-            key,
-            insert: ins,
-            action: act,
-            value: value_ref,
-            succ: &succ,
-            expand: exp,
-            mark_name: name,
-        });
+        Ok(())
     }
-    obj_actor.finish(OBJ_ACTOR, n)?;
-    obj_counter.finish(OBJ_COUNTER, n)?;
-    key_actor.finish(KEY_ACTOR, n)?;
-    key_counter.finish(KEY_COUNTER, n)?;
-    key_string.finish(KEY_STRING, n)?;
-    id_actor.finish(ID_ACTOR, n)?;
-    id_counter.finish(ID_COUNTER, n)?;
-    insert.finish(INSERT, n)?;
-    value_meta.finish(VALUE_META, n)?;
-    succ_count.finish(SUCC_COUNT, n)?;
-    succ_actor.finish(SUCC_ACTOR, succ_items)?;
-    succ_counter.finish(SUCC_COUNTER, succ_items)?;
-    expand.finish(EXPAND, n)?;
-    mark_name.finish(MARK_NAME, n)?;
-    let overlong = obj_actor.overlong()
-        || obj_counter.overlong()
-        || key_actor.overlong()
-        || key_counter.overlong()
-        || key_string.overlong()
-        || id_actor.overlong()
-        || id_counter.overlong()
-        || insert.overlong()
-        || action.overlong()
-        || value_meta.overlong()
-        || succ_count.overlong()
-        || succ_actor.overlong()
-        || succ_counter.overlong()
-        || expand.overlong()
-        || mark_name.overlong();
-    let mut expected = Vec::new();
-    if n > 0 {
-        if any_obj {
-            expected.extend([OBJ_ACTOR, OBJ_COUNTER]);
+
+    /// Checks that no column holds rows past the `n`-th (the decoders are past the last
+    /// row) and says how canonical the columns are, given what all rows held (`seen`) and
+    /// whether decoders that read earlier rows saw an overlong number.
+    fn finish(
+        mut self,
+        n: u64,
+        seen: &OpsSeen,
+        overlong_before: bool,
+    ) -> Result<Shape, DecodeError> {
+        use op_col::*;
+        let succ_items = self.succ_items;
+        self.obj_actor.finish(OBJ_ACTOR, n)?;
+        self.obj_counter.finish(OBJ_COUNTER, n)?;
+        self.key_actor.finish(KEY_ACTOR, n)?;
+        self.key_counter.finish(KEY_COUNTER, n)?;
+        self.key_string.finish(KEY_STRING, n)?;
+        self.id_actor.finish(ID_ACTOR, n)?;
+        self.id_counter.finish(ID_COUNTER, n)?;
+        self.insert.finish(INSERT, n)?;
+        self.value_meta.finish(VALUE_META, n)?;
+        self.succ_count.finish(SUCC_COUNT, n)?;
+        self.succ_actor.finish(SUCC_ACTOR, succ_items)?;
+        self.succ_counter.finish(SUCC_COUNTER, succ_items)?;
+        self.expand.finish(EXPAND, n)?;
+        self.mark_name.finish(MARK_NAME, n)?;
+        let overlong = overlong_before || self.overlong();
+        let mut expected = Vec::new();
+        if n > 0 {
+            if seen.obj {
+                expected.extend([OBJ_ACTOR, OBJ_COUNTER]);
+            }
+            if seen.key_actor {
+                expected.push(KEY_ACTOR);
+            }
+            if seen.key_counter {
+                expected.push(KEY_COUNTER);
+            }
+            if seen.key_string {
+                expected.push(KEY_STRING);
+            }
+            expected.extend([ID_ACTOR, ID_COUNTER, INSERT, ACTION, VALUE_META]);
+            if self.value_raw.position() > 0 {
+                expected.push(VALUE_RAW);
+            }
+            expected.push(SUCC_COUNT);
+            if succ_items > 0 {
+                expected.extend([SUCC_ACTOR, SUCC_COUNTER]);
+            }
+            if seen.expand {
+                expected.push(EXPAND);
+            }
+            if seen.mark {
+                expected.push(MARK_NAME);
+            }
         }
-        if any_key_actor {
-            expected.push(KEY_ACTOR);
-        }
-        if any_key_counter {
-            expected.push(KEY_COUNTER);
-        }
-        if any_key_string {
-            expected.push(KEY_STRING);
-        }
-        expected.extend([ID_ACTOR, ID_COUNTER, INSERT, ACTION, VALUE_META]);
-        if value_raw.position() > 0 {
-            expected.push(VALUE_RAW);
-        }
-        expected.push(SUCC_COUNT);
-        if succ_items > 0 {
-            expected.extend([SUCC_ACTOR, SUCC_COUNTER]);
-        }
-        if any_expand {
-            expected.push(EXPAND);
-        }
-        if any_mark {
-            expected.push(MARK_NAME);
-        }
+        Ok(Shape {
+            canonical: !overlong && seen.values_canonical && self.value_raw.is_empty(),
+            expected,
+        })
     }
-    let shape = Shape {
-        canonical: !overlong && values_canonical && value_raw.is_empty(),
-        expected,
-    };
-    Ok((out, shape))
+
+    /// Whether any decoder read an overlong number.
+    fn overlong(&self) -> bool {
+        self.obj_actor.overlong()
+            || self.obj_counter.overlong()
+            || self.key_actor.overlong()
+            || self.key_counter.overlong()
+            || self.key_string.overlong()
+            || self.id_actor.overlong()
+            || self.id_counter.overlong()
+            || self.insert.overlong()
+            || self.action.overlong()
+            || self.value_meta.overlong()
+            || self.succ_count.overlong()
+            || self.succ_actor.overlong()
+            || self.succ_counter.overlong()
+            || self.expand.overlong()
+            || self.mark_name.overlong()
+    }
 }
 
 fn encode_changes(changes: &DocChanges) -> Vec<(u32, Vec<u8>)> {
@@ -1196,6 +1466,139 @@ fn encode_ops(ops: &DocOps) -> Vec<(u32, Vec<u8>)> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+
+    /// The op columns of a document chunk's data, and its actor count.
+    fn op_columns(data: &[u8]) -> Option<(Columns, usize)> {
+        let limits = DocumentLimits::default();
+        let mut r = Reader::new(data);
+        let n_actors = r.count("actors", 1).ok()?;
+        for _ in 0..n_actors {
+            r.length_prefixed().ok()?;
+        }
+        let n_heads = r.count("heads", ChangeHash::LEN).ok()?;
+        r.take(n_heads * ChangeHash::LEN).ok()?;
+        let change_specs = ColumnMetadata::read(&mut r).ok()?;
+        let op_specs = ColumnMetadata::read(&mut r).ok()?;
+        let mut budget = limits.max_inflated_bytes;
+        Columns::read(
+            &mut r,
+            &change_specs,
+            &mut budget,
+            limits.max_inflated_bytes,
+        )
+        .ok()?;
+        let ops = Columns::read(&mut r, &op_specs, &mut budget, limits.max_inflated_bytes).ok()?;
+        Some((ops, n_actors))
+    }
+
+    /// Decoding a document's op rows on two threads, split at any block boundary, gives what
+    /// one thread gives: the rows and the columns' shape, or the same error. Checked on every
+    /// document chunk of the corpus and on copies of their op columns with bytes changed
+    /// (each change a fault one of the threads, or the second thread's skip, meets).
+    #[test]
+    fn op_rows_split_between_two_threads_decode_as_on_one() {
+        let corpus = std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/automerge-corpus"
+        ));
+        let mut files = Vec::new();
+        for dir in ["real-docs", "egwalker", "fixtures", "fuzz-crashers"] {
+            for e in std::fs::read_dir(corpus.join(dir))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                files.push(e.path());
+            }
+        }
+        files.sort();
+        let limits = DocumentLimits::default();
+        let block = ops::BLOCK_ROWS as u64;
+        let (mut splits, mut faulty, mut skip_failed, mut errors) = (0, 0, 0, 0);
+        let mut seed = 0x5eed_u64;
+        let mut rand = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for path in files {
+            let bytes = std::fs::read(&path).unwrap();
+            for c in crate::chunk::split_chunks(&bytes).map_while(Result::ok) {
+                if c.chunk_type() != ChunkType::Document {
+                    continue;
+                }
+                let Some((mut cols, n_actors)) = op_columns(c.data()) else {
+                    continue;
+                };
+                let Ok(n) = count_rows(cols.get(op_col::ACTION), limits.max_rows, "ops") else {
+                    continue;
+                };
+                // (godot-thread's 9.4M ops and S3.am's take long to decode in a debug build.)
+                if n > 300_000 {
+                    continue;
+                }
+                let step = (n / 8).max(block).div_ceil(block) * block;
+                let mut check = |cols: &Columns, m: u64| {
+                    let one = decode_ops(cols, n, n_actors, limits);
+                    errors += usize::from(one.is_err());
+                    let two = decode_ops_split(cols, n, m, n_actors, limits);
+                    match two {
+                        Some(two) => {
+                            assert_eq!(two, one, "{} split at {m} of {n}", path.display());
+                            false
+                        }
+                        None => {
+                            assert!(one.is_err(), "{}: skip failed at {m}", path.display());
+                            true
+                        }
+                    }
+                };
+                let mut m = block;
+                while m < n {
+                    check(&cols, m);
+                    splits += 1;
+                    m += step;
+                }
+                if n < 2 * block || n > 200_000 {
+                    continue;
+                }
+                // Faults: a changed byte in a random op column, split near it and elsewhere.
+                for _ in 0..40 {
+                    let k = (rand() as usize) % cols.data.len();
+                    let Some((_, data)) = cols.data.get_mut(k) else {
+                        continue;
+                    };
+                    if data.is_empty() {
+                        continue;
+                    }
+                    let at = (rand() as usize) % data.len();
+                    let old = data[at];
+                    data[at] = rand() as u8;
+                    for m in [
+                        block,
+                        (n / 2).div_ceil(block) * block,
+                        (n - 1) / block * block,
+                    ] {
+                        if m > 0 && m < n {
+                            skip_failed += usize::from(check(&cols, m));
+                            faulty += 1;
+                        }
+                    }
+                    if let Some((_, data)) = cols.data.get_mut(k) {
+                        data[at] = old;
+                    }
+                }
+            }
+        }
+        assert!(
+            splits > 25 && faulty > 100 && errors > 50,
+            "{splits} splits, {faulty} faulty, {errors} errors"
+        );
+        eprintln!(
+            "{splits} splits, {faulty} with a fault, {errors} errors, {skip_failed} skips failed"
+        );
+    }
 
     #[test]
     fn empty_document() {

@@ -51,24 +51,52 @@ impl<'a> BoolDecoder<'a> {
             if self.r.is_empty() {
                 return Ok(None);
             }
-            let offset = self.r.position();
-            let count = self.r.uleb_lenient()?;
-            self.overlong |= self.r.position() - offset != leb128::u64_len(count);
-            let first = std::mem::replace(&mut self.first_run, false);
-            // Only a leading zero run that something follows is canonical.
-            let leading_ok = first && !self.r.is_empty();
-            if count == 0 && self.canonical && !leading_ok {
-                return Err(DecodeError::NonCanonicalColumn {
-                    offset,
-                    rule: CanonicalRule::ZeroBooleanRun,
-                });
-            }
-            self.value = self.next_value;
-            self.next_value = !self.next_value;
-            self.remaining = count;
+            self.read_run()?;
         }
         self.remaining -= 1;
         Ok(Some(self.value))
+    }
+
+    /// Advances past `k` rows as `k` calls of `next` would (the same run state and checks,
+    /// no run read ahead); a run costs one step however long. `Ok(None)` if the column has
+    /// fewer than `k` rows. After an error the decoder must not be used.
+    pub(crate) fn skip_rows(&mut self, mut k: u64) -> Result<Option<()>, DecodeError> {
+        if self.failed {
+            return Ok(None);
+        }
+        while k > 0 {
+            if self.remaining == 0 {
+                if self.r.is_empty() {
+                    return Ok(None);
+                }
+                self.read_run()?;
+                continue;
+            }
+            let t = self.remaining.min(k);
+            self.remaining -= t;
+            k -= t;
+        }
+        Ok(Some(()))
+    }
+
+    /// Reads the next run's length (the input is not empty).
+    fn read_run(&mut self) -> Result<(), DecodeError> {
+        let offset = self.r.position();
+        let count = self.r.uleb_lenient()?;
+        self.overlong |= self.r.position() - offset != leb128::u64_len(count);
+        let first = std::mem::replace(&mut self.first_run, false);
+        // Only a leading zero run that something follows is canonical.
+        let leading_ok = first && !self.r.is_empty();
+        if count == 0 && self.canonical && !leading_ok {
+            return Err(DecodeError::NonCanonicalColumn {
+                offset,
+                rule: CanonicalRule::ZeroBooleanRun,
+            });
+        }
+        self.value = self.next_value;
+        self.next_value = !self.next_value;
+        self.remaining = count;
+        Ok(())
     }
 }
 

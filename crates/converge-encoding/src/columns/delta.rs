@@ -32,6 +32,17 @@ impl<'a> DeltaDecoder<'a> {
     pub fn is_done(&self) -> bool {
         self.inner.is_done()
     }
+
+    /// Advances past `k` rows as `k` calls of `next` would (see [`RleDecoder::skip_rows`]):
+    /// a repeat run of deltas moves the running value by their product. `Ok(None)` if the
+    /// column has fewer than `k` rows.
+    pub(crate) fn skip_rows(&mut self, k: u64) -> Result<Option<()>, DecodeError> {
+        let moved = self.inner.skip_rows(k, self.current, |acc, d, t| {
+            // Wrapping, as `t` wrapping additions of `d` would.
+            acc.wrapping_add(d.wrapping_mul(t as i64))
+        })?;
+        Ok(moved.map(|current| self.current = current))
+    }
 }
 
 impl Iterator for DeltaDecoder<'_> {

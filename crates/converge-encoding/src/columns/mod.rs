@@ -369,4 +369,96 @@ mod tests {
         let meta = ColumnMetadata::read(&mut r).unwrap();
         assert!(meta.take_data(&mut r).is_err());
     }
+
+    /// Rows with long runs: each `(value, nulls, repeat)` adds `repeat % 5` rows of `value
+    /// % 4` (so that neighbours are often equal) or, when `nulls`, that many nulls.
+    fn runs(spec: &[(u8, bool, u8)]) -> Vec<Option<u64>> {
+        let mut rows = Vec::new();
+        for &(v, nulls, repeat) in spec {
+            for _ in 0..repeat % 5 {
+                rows.push((!nulls).then_some(u64::from(v % 4) * 1000));
+            }
+        }
+        rows
+    }
+
+    /// Skipping `k` rows of a column leaves each decoder exactly where `k` calls of `next`
+    /// do (what follows is the same, errors included) and folds the skipped values.
+    #[test]
+    fn skipping_rows_is_reading_them() {
+        fn prop(spec: Vec<(u8, bool, u8)>, bits: Vec<bool>, cut: u8) -> bool {
+            let rows = runs(&spec);
+            let mut rle = UintEncoder::new();
+            let mut delta = DeltaEncoder::new();
+            for r in &rows {
+                rle.append(*r);
+                delta.append(r.map(|v| v as i64 - 1500));
+            }
+            let mut b = BoolEncoder::new();
+            for &x in &bits {
+                b.append(x);
+            }
+            let (mut rle, delta, b) = (rle.finish(), delta.finish(), b.finish());
+            // A damaged copy too: the skip must fail where reading fails.
+            let damaged = !rle.is_empty() && cut.is_multiple_of(3);
+            if damaged {
+                let at = usize::from(cut) % rle.len();
+                rle[at] = rle[at].wrapping_add(cut | 1);
+            }
+            let mut ok = true;
+            let len = rows.len().max(bits.len()) as u64;
+            let cut = u64::from(cut);
+            for k in [
+                0,
+                1,
+                2,
+                3,
+                cut % (len + 1),
+                len / 3,
+                len / 2,
+                len.saturating_sub(1),
+                len,
+                len + 1,
+            ] {
+                let mut read = UintDecoder::new(&rle, true);
+                let mut read_sum = Some(0u64);
+                for _ in 0..k {
+                    match read.next() {
+                        Some(Ok(v)) => read_sum = read_sum.map(|s| s + v.unwrap_or(0)),
+                        _ => read_sum = None,
+                    }
+                }
+                let mut skipped = UintDecoder::new(&rle, true);
+                match skipped.skip_rows(k, 0u64, |acc, v, t| acc + v * t) {
+                    Ok(Some(sum)) => {
+                        ok &= read_sum == Some(sum);
+                        ok &= read.collect::<Vec<_>>() == skipped.collect::<Vec<_>>();
+                    }
+                    _ => ok &= read_sum.is_none(),
+                }
+                let mut read = DeltaDecoder::new(&delta, true);
+                let read_all = (0..k).all(|_| matches!(read.next(), Some(Ok(_))));
+                let mut skipped = DeltaDecoder::new(&delta, true);
+                match skipped.skip_rows(k) {
+                    Ok(Some(())) => {
+                        ok &= read_all && read.collect::<Vec<_>>() == skipped.collect::<Vec<_>>();
+                    }
+                    _ => ok &= !read_all,
+                }
+                let mut read = BoolDecoder::new(&b, true);
+                let read_all = (0..k).all(|_| matches!(read.next(), Some(Ok(_))));
+                let mut skipped = BoolDecoder::new(&b, true);
+                match skipped.skip_rows(k) {
+                    Ok(Some(())) => {
+                        ok &= read_all && read.collect::<Vec<_>>() == skipped.collect::<Vec<_>>();
+                    }
+                    _ => ok &= !read_all,
+                }
+            }
+            ok
+        }
+        quickcheck::QuickCheck::new()
+            .tests(300)
+            .quickcheck(prop as fn(Vec<(u8, bool, u8)>, Vec<bool>, u8) -> bool);
+    }
 }

@@ -270,6 +270,53 @@ impl<'a, T: RleValue<'a>> RleDecoder<'a, T> {
 }
 
 impl<'a, T: RleValue<'a>> RleDecoder<'a, T> {
+    /// Advances past `k` rows, leaving the decoder exactly as `k` calls of `next` would (the
+    /// same run state, the same checks of what it reads, no run header read ahead), and
+    /// folds each value with the number of rows it spans into `acc` (nulls are not folded).
+    /// A repeat or null run costs one step however long. `Ok(None)` if the column has fewer
+    /// than `k` rows. After an error the decoder must not be used.
+    pub(crate) fn skip_rows<A>(
+        &mut self,
+        mut k: u64,
+        mut acc: A,
+        mut fold: impl FnMut(A, T, u64) -> A,
+    ) -> Result<Option<A>, DecodeError> {
+        if self.failed {
+            return Ok(None);
+        }
+        while k > 0 {
+            match self.run {
+                Run::None => {
+                    if !self.next_run()? {
+                        return Ok(None);
+                    }
+                }
+                Run::Null(n) => {
+                    let t = n.min(k);
+                    self.run = if n > t { Run::Null(n - t) } else { Run::None };
+                    k -= t;
+                }
+                Run::Repeat(v, n) => {
+                    let t = n.min(k);
+                    self.run = if n > t {
+                        Run::Repeat(v, n - t)
+                    } else {
+                        Run::None
+                    };
+                    acc = fold(acc, v, t);
+                    k -= t;
+                }
+                Run::Literal(..) => {
+                    if let Some(Some(v)) = self.step()? {
+                        acc = fold(acc, v, 1);
+                    }
+                    k -= 1;
+                }
+            }
+        }
+        Ok(Some(acc))
+    }
+
     /// [`Iterator::next`] past the inlined middle of a repeat or null run.
     #[inline(never)]
     fn next_slow(&mut self) -> Option<Result<Option<T>, DecodeError>> {

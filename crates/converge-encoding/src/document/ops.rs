@@ -380,6 +380,19 @@ impl DocOps {
         }
     }
 
+    /// Appends `later`'s ops after these. Its blocks are taken as they are when these fill
+    /// whole blocks (a decode split at a block boundary); otherwise its ops are copied.
+    pub(crate) fn append(&mut self, later: DocOps) {
+        if self.len.is_multiple_of(BLOCK_ROWS) {
+            self.len += later.len;
+            self.blocks.extend(later.blocks);
+        } else {
+            for op in later.iter() {
+                self.push(op);
+            }
+        }
+    }
+
     /// The ops as owned [`DocOp`]s.
     pub fn to_vec(&self) -> Vec<DocOp> {
         self.iter().map(DocOp::from).collect()
