@@ -995,9 +995,10 @@ fn u32_field(v: i64, field: &'static str, row: u64) -> Result<u64, DecodeError> 
     Ok(u64::from(counter_u32(v, field, row)?))
 }
 
-/// Op rows from which they are decoded on two threads (when the changes are few): two
-/// blocks of [`DocOps`], since the threads split them at a block boundary.
-const PARALLEL_OPS_ROWS: u64 = 2 * ops::BLOCK_ROWS as u64;
+/// Op rows from which they are decoded on two threads (when the changes are few): a block
+/// of [`DocOps`] and an eighth, since the threads split them at a block boundary (S3.am's
+/// 1,230,872 ops: the second thread skips one block and decodes the rest).
+const PARALLEL_OPS_ROWS: u64 = (ops::BLOCK_ROWS + ops::BLOCK_ROWS / 8) as u64;
 
 /// [`decode_ops`], the rows split at a block boundary near the middle: a second thread skips
 /// its decoders to that row (cheap: a repeat or null run is one step) and decodes the rest
