@@ -379,7 +379,10 @@ impl Document {
         let mut prev_key: Option<u32> = None;
         let mut last_elem = NONE;
         for block in doc_ops.into_blocks() {
-            for op in block.iter() {
+            // By index, not `block.iter()`: the iterator's adapters hand each op over
+            // through a stack copy that stalls on the stores just made.
+            for k in 0..block.len() {
+                let Some(op) = block.get(k) else { continue };
                 let id = map_id(op.id)?;
                 let this_obj = match op.obj {
                     ObjId::Root => None,

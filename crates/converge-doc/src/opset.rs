@@ -441,11 +441,16 @@ impl OpSet {
 
     pub(crate) fn store_str(&mut self, s: &str) -> StoredValue {
         if s.len() <= SMALL_STR {
-            let mut bytes = [0u8; SMALL_STR];
-            bytes[..s.len()].copy_from_slice(s.as_bytes());
+            // Gathered in a register: bytes copied into a stack array and then read back as
+            // one word stall the store buffer, once per op of a bulk load.
+            let word = s
+                .bytes()
+                .rev()
+                .fold(0u64, |word, b| word << 8 | u64::from(b));
+            let [b0, b1, b2, b3, b4, b5, b6, _] = word.to_le_bytes();
             StoredValue::SmallStr {
                 len: s.len() as u8,
-                bytes,
+                bytes: [b0, b1, b2, b3, b4, b5, b6],
             }
         } else {
             StoredValue::Str(self.push_bytes(&[], s.as_bytes()))
