@@ -1351,7 +1351,9 @@ impl<'a> OpDecoders<'a> {
                 insert: ins,
                 action: act,
                 value: value_ref,
-                succ,
+                // Sliced by the row's count: `&succ` loads the vector's pointer and length
+                // in one 16-byte read, which stalls on the length the last push stored.
+                succ: succ.get(..sc as usize).unwrap_or_default(),
                 expand: exp,
                 mark_name: name,
             });

@@ -180,6 +180,7 @@ impl<'a> ValueRef<'a> {
     /// Decodes a value from its metadata word and its raw bytes (exactly `meta >> 4` bytes),
     /// borrowing strings and bytes from `raw`. `strict_ints` as in
     /// [`ScalarValue::decode_raw`].
+    #[inline]
     pub fn decode_raw(meta: u64, raw: &'a [u8], strict_ints: bool) -> Result<Self, DecodeError> {
         let type_code = (meta & 0xf) as u8;
         let int = |raw: &[u8]| -> Result<i64, DecodeError> {

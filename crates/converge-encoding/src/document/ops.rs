@@ -344,13 +344,6 @@ impl DocOps {
         self.blocks.get(i / BLOCK_ROWS)?.head(i % BLOCK_ROWS)
     }
 
-    /// The ops' heads, in order.
-    pub(crate) fn heads(&self) -> impl Iterator<Item = OpHead<'_>> + '_ {
-        self.blocks
-            .iter()
-            .flat_map(|b| (0..b.rows.len()).filter_map(move |k| b.head(k)))
-    }
-
     /// The ops' ids, in order.
     pub fn ids(&self) -> impl Iterator<Item = OpId> + '_ {
         self.blocks.iter().flat_map(|b| b.rows.iter().map(|r| r.id))

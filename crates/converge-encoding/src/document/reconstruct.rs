@@ -120,14 +120,21 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
     let mut members: Vec<(OpId, usize)> = Vec::new();
     // One group's ops.
     let mut group: Vec<OpHead<'_>> = Vec::new();
-    let mut all = ops.heads().peekable();
+    // Ops read by index, not through `heads().peekable()`: the adapters hand each head over
+    // through a stack copy that stalls on the stores just made (7 % of godot's load here).
+    let mut next = 0;
     let mut start = 0;
-    while let Some(first) = all.next() {
+    while let Some(first) = ops.head(next) {
+        next += 1;
         let gk = group_key(&first);
         group.clear();
         group.push(first);
-        while let Some(op) = all.next_if(|op| group_key(op) == gk) {
+        while let Some(op) = ops.head(next) {
+            if group_key(&op) != gk {
+                break;
+            }
             group.push(op);
+            next += 1;
         }
         let len = group.len();
         entries.clear();
