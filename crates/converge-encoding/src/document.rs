@@ -1500,21 +1500,7 @@ mod tests {
     /// (each change a fault one of the threads, or the second thread's skip, meets).
     #[test]
     fn op_rows_split_between_two_threads_decode_as_on_one() {
-        let corpus = std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/automerge-corpus"
-        ));
-        let mut files = Vec::new();
-        for dir in ["real-docs", "egwalker", "fixtures", "fuzz-crashers"] {
-            for e in std::fs::read_dir(corpus.join(dir))
-                .into_iter()
-                .flatten()
-                .flatten()
-            {
-                files.push(e.path());
-            }
-        }
-        files.sort();
+        let files = crate::test_corpus::files();
         let limits = DocumentLimits::default();
         let block = ops::BLOCK_ROWS as u64;
         let (mut splits, mut faulty, mut skip_failed, mut errors) = (0, 0, 0, 0);

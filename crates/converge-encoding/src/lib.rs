@@ -38,6 +38,8 @@ mod ids;
 pub mod leb128;
 mod load;
 mod reader;
+#[cfg(test)]
+mod test_corpus;
 mod value;
 
 pub use bundle::Bundle;

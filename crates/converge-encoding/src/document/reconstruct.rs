@@ -1221,21 +1221,7 @@ mod tests {
     /// oddities), and fails where it fails.
     #[test]
     fn the_pipelined_rebuild_equals_the_one_thread_rebuild() {
-        let corpus = std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/automerge-corpus"
-        ));
-        let mut files = Vec::new();
-        for dir in ["real-docs", "egwalker", "fixtures", "fuzz-crashers"] {
-            for e in std::fs::read_dir(corpus.join(dir))
-                .into_iter()
-                .flatten()
-                .flatten()
-            {
-                files.push(e.path());
-            }
-        }
-        files.sort();
+        let files = crate::test_corpus::files();
         let mut compared = 0;
         for path in files {
             let bytes = std::fs::read(&path).unwrap();
