@@ -743,13 +743,15 @@ impl Change {
         views: impl Fn() -> I,
         out: &mut Vec<u8>,
     ) -> Result<usize, DecodeError> {
-        with_scratch(|s| {
+        // The error boxed on the way out of the thread-local: see `encode_into_with`.
+        with_scratch(|s| -> Result<usize, Box<DecodeError>> {
             s.clear();
-            encode_change_data(parts, n_ops, &views, Actors::AllReferenced, s)?;
+            encode_change_data(parts, n_ops, &views, Actors::AllReferenced, s).map_err(Box::new)?;
             let start = out.len();
             chunk::write_chunk_with_checksum(out, ChunkType::Change, [0; 4], &s.data);
             Ok(out.len() - start - s.data.len())
         })
+        .map_err(|e| *e)
     }
 
     /// [`Change::from_op_refs`] for a caller that keeps only the chunk, such as a local
@@ -791,12 +793,20 @@ impl Change {
         I2: Iterator<Item = ChangeOpRef<'a>>,
         L: Fn() -> I2 + Sync,
     {
-        with_scratch(|s| {
+        // What comes out of the thread-local's layers is a pointer-sized result (the error
+        // boxed; the hash written to a local): a `Result<ChangeHash, DecodeError>` returned
+        // through them was copied again and again in 16-byte words right after it was
+        // written, a store-forwarding stall per change.
+        let mut hash = ChangeHash([0; 32]);
+        with_scratch(|s| -> Result<(), Box<DecodeError>> {
             s.clear();
-            encode_change_data_with(parts, n_ops, &views, actors, s, later)?;
+            encode_change_data_with(parts, n_ops, &views, actors, s, later).map_err(Box::new)?;
             out.clear();
-            Ok(chunk::write_chunk(out, ChunkType::Change, &s.data))
+            hash = chunk::write_chunk(out, ChunkType::Change, &s.data);
+            Ok(())
         })
+        .map_err(|e| *e)?;
+        Ok(hash)
     }
 
     fn from_views_with<'a, I: Iterator<Item = ChangeOpRef<'a>>>(

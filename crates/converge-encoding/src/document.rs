@@ -949,7 +949,9 @@ fn decode_changes(
             max_op: u32_field(m, "change maxOp", i)?,
             time: t,
             message: msg,
-            deps: &d,
+            // Sliced by the row's count: `&d` reads pointer and length as one 16-byte load,
+            // which stalls on the length the last push just stored.
+            deps: d.get(..dc as usize).unwrap_or_default(),
             extra_bytes: extra,
         });
     }
