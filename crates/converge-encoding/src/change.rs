@@ -1511,14 +1511,15 @@ where
     }
 
     // One op with at most one pred (a local keystroke): its columns written directly.
-    let single = if n_ops == 1 {
-        views().next().filter(|op| op.pred.len() <= 1)
-    } else {
-        None
-    };
-    if let Some(op) = single.filter(|_| !force_general_encoder()) {
+    // Read where `next` wrote it: `Option::filter` moved the view in 16-byte words right
+    // after it was written field by field, a store-forwarding stall per local keystroke.
+    let single = if n_ops == 1 { views().next() } else { None };
+    if let Some(op) = &single
+        && op.pred.len() <= 1
+        && !force_general_encoder()
+    {
         let [data, ..] = bufs;
-        return finish_one_row(parts, &op, actors, out, data, message);
+        return finish_one_row(parts, op, actors, out, data, message);
     }
 
     encoders.clear();
