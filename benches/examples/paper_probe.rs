@@ -5,7 +5,8 @@
 //! cargo run --release -p converge-benches --example paper_probe [RUNS] [tx|edit] [oracle]
 //! ```
 //!
-//! Prints the median and the fastest of `RUNS` (default 7) runs of each. With `oracle`, times
+//! Prints the median and the fastest of `RUNS` (default 7) runs of each, and the fastest
+//! drop of the document each built (criterion's `iter` times the drop with the run). With `oracle`, times
 //! automerge 0.12 too (seconds per run). The criterion bench `document` gives the figures
 //! docs/BENCHMARKS.md reports; this probe only makes tuning loops short.
 
@@ -15,18 +16,24 @@ use automerge::transaction::Transactable;
 use converge_doc::{Document, ObjType, ROOT};
 use converge_encoding::ActorId;
 
-fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration) {
+/// The median and minimum of `runs` runs of `f`, and the minimum time its output took to
+/// drop (timed apart: criterion's `iter` counts it in, this probe does not).
+fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, Duration) {
+    let mut drops = Vec::with_capacity(runs);
     let mut times: Vec<Duration> = (0..runs)
         .map(|_| {
             let start = Instant::now();
             let out = f();
             let took = start.elapsed();
+            let start = Instant::now();
             drop(out);
+            drops.push(start.elapsed());
             took
         })
         .collect();
     times.sort();
-    (times[times.len() / 2], times[0])
+    let drop_min = drops.into_iter().min().unwrap_or_default();
+    (times[times.len() / 2], times[0], drop_min)
 }
 
 fn main() {
@@ -36,8 +43,10 @@ fn main() {
     let only_tx = args.iter().any(|a| a == "tx");
     let only_edit = args.iter().any(|a| a == "edit");
     let edits = converge_benches::paper_edits();
-    let report = |name: &str, (median, min): (Duration, Duration)| {
-        println!("{name:<32} median {median:>10.2?}  min {min:>10.2?}")
+    let report = |name: &str, (median, min, drop_min): (Duration, Duration, Duration)| {
+        println!(
+            "{name:<32} median {median:>10.2?}  min {min:>10.2?}  (drop: min {drop_min:>8.2?})"
+        )
     };
     if !only_edit {
         report(
