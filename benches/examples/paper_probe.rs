@@ -6,9 +6,9 @@
 //! ```
 //!
 //! Prints the median and the fastest of `RUNS` (default 7) runs of each, and the fastest
-//! drop of the document each built (criterion's `iter` times the drop with the run). With `oracle`, times
-//! automerge 0.12 too (seconds per run). The criterion bench `document` gives the figures
-//! docs/BENCHMARKS.md reports; this probe only makes tuning loops short.
+//! drop of the document each built (criterion's `iter` times the drop with the run). With
+//! `oracle`, times automerge 0.12 too (seconds per run). The criterion bench `document`
+//! gives the figures docs/BENCHMARKS.md reports; this probe only makes tuning loops short.
 
 use std::time::{Duration, Instant};
 

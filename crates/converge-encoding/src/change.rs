@@ -1969,10 +1969,7 @@ mod tests {
         let hex = "856f4a8319e65b70016801b54250b52f19f17876756792519cdfef08e5a0a988f1a74ea4311f\
                    43ec7e110e027f00061b0000000b010402041300150434034202560457087003710273027f00\
                    00017f0800017f00000100017f0000010102017e86010765cc8100f09f98807e00017f007f06";
-        let bytes: Vec<u8> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap())
-            .collect();
+        let bytes = crate::ids::from_hex(hex).unwrap();
         assert!(matches!(
             Change::decode(Bytes::from(bytes)),
             Err(DecodeError::UnexpectedNull {
