@@ -8,6 +8,8 @@
 //! in is recorded in the op itself (`Op::chunk`), so locating an element is one lookup plus a
 //! scan of at most [`MAX_CHUNK`] entries.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use crate::opset::Op;
 
 /// Entries per chunk before it splits in two.
@@ -44,6 +46,80 @@ struct Chunk {
 /// A position in the index: (chunk position in sequence order, offset inside the chunk).
 pub(crate) type Cursor = (usize, usize);
 
+/// How many entries a lookup scans from the hint, either way, before it gives up and
+/// descends the Fenwick tree.
+const HINT_REACH: usize = 16;
+
+/// The element the last lookup found, so that the next one, usually a keystroke beside it,
+/// starts there instead of descending the Fenwick tree and summing its chunk from the start.
+///
+/// Packed in one word (offset 9 bits, chunk position 22 bits, units before the element 32
+/// bits, a valid bit), so that a lookup through `&self` can record it: an atomic with relaxed
+/// ordering is a plain load and store here, and keeps the document `Sync` (saves read it from
+/// two threads; two lookups racing each store a hint that is true of the same unchanged
+/// index). Mutations (`&mut self`) keep it true or clear it. A position or count too large
+/// for its field is simply not recorded.
+#[derive(Debug, Default)]
+struct Hint(AtomicU64);
+
+/// A hint's fields: the element's cursor and the visible units before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct HintAt {
+    pos: usize,
+    off: usize,
+    before: u64,
+}
+
+impl Hint {
+    const VALID: u64 = 1 << 63;
+    const OFF_BITS: u32 = 9;
+    const POS_BITS: u32 = 22;
+
+    fn pack(at: HintAt) -> u64 {
+        let fits = at.off < 1 << Self::OFF_BITS
+            && at.pos < 1 << Self::POS_BITS
+            && at.before <= u64::from(u32::MAX);
+        if !fits {
+            return 0;
+        }
+        Self::VALID
+            | at.before << (Self::OFF_BITS + Self::POS_BITS)
+            | (at.pos as u64) << Self::OFF_BITS
+            | at.off as u64
+    }
+
+    fn unpack(word: u64) -> Option<HintAt> {
+        (word & Self::VALID != 0).then(|| HintAt {
+            off: (word & ((1 << Self::OFF_BITS) - 1)) as usize,
+            pos: ((word >> Self::OFF_BITS) & ((1 << Self::POS_BITS) - 1)) as usize,
+            before: (word >> (Self::OFF_BITS + Self::POS_BITS)) & u64::from(u32::MAX),
+        })
+    }
+
+    fn get(&self) -> Option<HintAt> {
+        Self::unpack(self.0.load(Ordering::Relaxed))
+    }
+
+    fn set(&self, at: HintAt) {
+        self.0.store(Self::pack(at), Ordering::Relaxed);
+    }
+
+    /// Through `&mut`: no atomic access at all.
+    fn get_mut(&mut self) -> Option<HintAt> {
+        Self::unpack(*self.0.get_mut())
+    }
+
+    fn set_mut(&mut self, at: Option<HintAt>) {
+        *self.0.get_mut() = at.map_or(0, Self::pack);
+    }
+}
+
+impl Clone for Hint {
+    fn clone(&self) -> Self {
+        Hint(AtomicU64::new(self.0.load(Ordering::Relaxed)))
+    }
+}
+
 /// The elements of one sequence object (see module docs).
 #[derive(Clone, Debug)]
 pub(crate) struct SeqIndex {
@@ -59,6 +135,8 @@ pub(crate) struct SeqIndex {
     total: u64,
     /// Number of elements, visible or not.
     len: usize,
+    /// Where the last lookup ended (see [`Hint`]).
+    hint: Hint,
 }
 
 impl Default for SeqIndex {
@@ -70,6 +148,7 @@ impl Default for SeqIndex {
             fenwick: vec![0, 0],
             total: 0,
             len: 0,
+            hint: Hint::default(),
         }
     }
 }
@@ -128,6 +207,46 @@ impl SeqIndex {
     /// The element containing visible unit `index` and the number of units before it, or
     /// `None` past the end.
     pub(crate) fn find_unit(&self, index: u64) -> Option<(Cursor, u64)> {
+        let found = match self.hint.get() {
+            Some(at) => self.find_near(at, index),
+            None => None,
+        }
+        .or_else(|| self.find_far(index));
+        if let Some(((pos, off), before)) = found {
+            self.hint.set(HintAt { pos, off, before });
+        }
+        found
+    }
+
+    /// [`Self::find_unit`] by a scan of at most [`HINT_REACH`] entries from the hinted
+    /// element, inside its chunk; `None` when the unit is not within reach.
+    fn find_near(&self, at: HintAt, index: u64) -> Option<(Cursor, u64)> {
+        let entries = &self.chunks.get(*self.order.get(at.pos)? as usize)?.entries;
+        let mut before = at.before;
+        if index >= before {
+            let end = entries.len().min(at.off + HINT_REACH);
+            for (off, e) in entries.get(at.off..end)?.iter().enumerate() {
+                let w = u64::from(e.width);
+                if index < before + w {
+                    return Some(((at.pos, at.off + off), before));
+                }
+                before += w;
+            }
+        } else {
+            let start = at.off.saturating_sub(HINT_REACH);
+            for (off, e) in entries.get(start..at.off)?.iter().enumerate().rev() {
+                let w = u64::from(e.width);
+                before = before.checked_sub(w)?;
+                if w > 0 && index >= before {
+                    return Some(((at.pos, start + off), before));
+                }
+            }
+        }
+        None
+    }
+
+    /// [`Self::find_unit`] from the root: descends the Fenwick tree, then scans the chunk.
+    fn find_far(&self, index: u64) -> Option<(Cursor, u64)> {
         // Fenwick descent: the first chunk position whose prefix exceeds `index`.
         let n = self.order.len();
         let mut pos = 0usize;
@@ -231,6 +350,15 @@ impl SeqIndex {
         ops[entry.op as usize].chunk = id;
         self.len += 1;
         self.fenwick_add(pos, i64::from(entry.width));
+        // The hinted element moves along if the new one went before it.
+        let hint = self.hint.get_mut().map(|mut at| {
+            if at.pos > pos || (at.pos == pos && at.off >= off) {
+                at.before += u64::from(entry.width);
+                at.off += usize::from(at.pos == pos);
+            }
+            at
+        });
+        self.hint.set_mut(hint);
         let len = self.chunks[id as usize].entries.len();
         if len > MAX_CHUNK {
             self.split(pos, ops);
@@ -261,6 +389,16 @@ impl SeqIndex {
             width: tail_width,
         });
         self.order.insert(pos + 1, new_id);
+        let hint = self.hint.get_mut().map(|mut at| {
+            if at.pos > pos {
+                at.pos += 1;
+            } else if at.pos == pos && at.off >= half {
+                at.pos += 1;
+                at.off -= half;
+            }
+            at
+        });
+        self.hint.set_mut(hint);
         self.position.push(0);
         for (p, &cid) in self.order.iter().enumerate().skip(pos) {
             self.position[cid as usize] = p as u32;
@@ -289,6 +427,7 @@ impl SeqIndex {
         chunk.width += u64::from(entry.width);
         ops[entry.op as usize].chunk = id;
         self.len += 1;
+        self.hint.set_mut(None);
     }
 
     /// Sets every element's width with `width(op, width given to push_back_bulk)` and
@@ -302,6 +441,7 @@ impl SeqIndex {
             }
             chunk.width = total;
         }
+        self.hint.set_mut(None);
         self.rebuild_fenwick();
     }
 
@@ -311,6 +451,7 @@ impl SeqIndex {
         let e = chunk.entries.remove(off);
         chunk.width -= u64::from(e.width);
         self.len -= 1;
+        self.hint.set_mut(None);
         self.fenwick_add(pos, -i64::from(e.width));
     }
 
@@ -324,6 +465,14 @@ impl SeqIndex {
         chunk.entries[off].width = width;
         chunk.width = chunk.width - u64::from(old) + u64::from(width);
         self.fenwick_add(pos, i64::from(width) - i64::from(old));
+        // Units before the hinted element change if this one comes before it.
+        let hint = self.hint.get_mut().map(|mut at| {
+            if (at.pos, at.off) > (pos, off) {
+                at.before = at.before - u64::from(old) + u64::from(width);
+            }
+            at
+        });
+        self.hint.set_mut(hint);
     }
 
     /// The number of elements, visible or not.
@@ -378,12 +527,41 @@ mod tests {
         }
     }
 
-    /// Random inserts (with widths 0..3) and width changes, checked against a plain vector.
+    /// The element holding visible unit `unit` in the model, and the units before it.
+    fn model_unit(model: &[Entry], unit: u64) -> Option<(Entry, u64)> {
+        let mut before = 0u64;
+        for e in model {
+            let w = u64::from(e.width);
+            if unit < before + w {
+                return Some((*e, before));
+            }
+            before += w;
+        }
+        None
+    }
+
+    /// Random inserts (with widths 0..3) and width changes, checked against a plain vector;
+    /// after each, a lookup near the previous one (as typing does, through the hint) or
+    /// anywhere.
     fn check(script: Vec<(u16, u8, bool)>) -> bool {
         let mut ops: Vec<Op> = Vec::new();
         let mut seq = SeqIndex::default();
         let mut model: Vec<Entry> = Vec::new();
+        let mut last_unit = 0u64;
         for (pos, width, set) in script {
+            let total: u64 = model.iter().map(|e| u64::from(e.width)).sum();
+            let unit = match width % 4 {
+                0 => u64::from(pos) % (total + 1),
+                1 => last_unit.saturating_sub(u64::from(pos % 40)),
+                _ => last_unit + u64::from(pos % 40),
+            };
+            let found = seq
+                .find_unit(unit)
+                .map(|(c, before)| (seq.entry(c), before));
+            if found != model_unit(&model, unit) {
+                return false;
+            }
+            last_unit = unit;
             if set && !model.is_empty() {
                 let i = usize::from(pos) % model.len();
                 let c = seq.locate(model[i].op, &ops).unwrap();
@@ -424,6 +602,44 @@ mod tests {
             }
         }
         seq.find_unit(total).is_none()
+    }
+
+    /// A hint on a later chunk stays true while earlier chunks grow and split: the same
+    /// element is looked up after every insert at the start.
+    #[test]
+    fn a_hint_follows_its_element_across_splits_before_it() {
+        let mut ops: Vec<Op> = Vec::new();
+        let mut seq = SeqIndex::default();
+        let mut model: Vec<Entry> = Vec::new();
+        let mut push = |seq: &mut SeqIndex, model: &mut Vec<Entry>, at_start: bool| {
+            let entry = Entry {
+                op: ops.len() as u32,
+                width: 1,
+            };
+            ops.push(op());
+            let slot = match model.last() {
+                Some(last) if !at_start => seq.slot_after(seq.locate(last.op, &ops)),
+                _ => seq.slot_after(None),
+            };
+            seq.insert(slot, entry, &mut ops);
+            if at_start {
+                model.insert(0, entry);
+            } else {
+                model.push(entry);
+            }
+        };
+        for _ in 0..1000 {
+            push(&mut seq, &mut model, false);
+        }
+        let target = model[770];
+        for inserted in 0..700u64 {
+            let unit = 770 + inserted;
+            let found = seq
+                .find_unit(unit)
+                .map(|(c, before)| (seq.entry(c), before));
+            assert_eq!(found, Some((target, unit)), "after {inserted} inserts");
+            push(&mut seq, &mut model, true);
+        }
     }
 
     #[test]
