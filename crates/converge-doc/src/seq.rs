@@ -207,11 +207,11 @@ impl SeqIndex {
     /// The element containing visible unit `index` and the number of units before it, or
     /// `None` past the end.
     pub(crate) fn find_unit(&self, index: u64) -> Option<(Cursor, u64)> {
-        let found = match self.hint.get() {
-            Some(at) => self.find_near(at, index),
-            None => None,
-        }
-        .or_else(|| self.find_far(index));
+        let found = self
+            .hint
+            .get()
+            .and_then(|at| self.find_near(at, index))
+            .or_else(|| self.find_far(index));
         if let Some(((pos, off), before)) = found {
             self.hint.set(HintAt { pos, off, before });
         }
@@ -427,7 +427,7 @@ impl SeqIndex {
         chunk.width += u64::from(entry.width);
         ops[entry.op as usize].chunk = id;
         self.len += 1;
-        self.hint.set_mut(None);
+        // An element appended at the end leaves any hint true; `finish_bulk` clears it.
     }
 
     /// Sets every element's width with `width(op, width given to push_back_bulk)` and
@@ -631,6 +631,9 @@ mod tests {
         for _ in 0..1000 {
             push(&mut seq, &mut model, false);
         }
+        // Element 770 sits near the start of the last chunk (six full chunks of 128 before
+        // it), so a hint left on the wrong chunk would name a real element there, not fall
+        // back for being out of range.
         let target = model[770];
         for inserted in 0..700u64 {
             let unit = 770 + inserted;
