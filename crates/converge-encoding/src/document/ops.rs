@@ -391,11 +391,6 @@ impl DocOps {
         self.iter().map(DocOp::from).collect()
     }
 
-    /// The blocks, in order.
-    pub fn blocks(&self) -> std::slice::Iter<'_, DocOpBlock> {
-        self.blocks.iter()
-    }
-
     /// The blocks, in order, for a reader that drops each once it has read it.
     pub fn into_blocks(self) -> std::vec::IntoIter<DocOpBlock> {
         self.blocks.into_iter()
