@@ -57,6 +57,16 @@ enum IdIndex {
     /// Per actor: the smallest counter, and the arena index of each counter from it
     /// ([`NONE`] where absent).
     Dense(Vec<(u32, Vec<u32>)>),
+    /// One slot per counter over all actors (counters are Lamport clocks: the actors' ids
+    /// together cover the range densely even where each one's are spread thin): the arena
+    /// index and actor of the first id with that counter, or ([`NONE`], 0). Ids that share
+    /// a counter with it (other actors' concurrent ops) are in the map.
+    ByCounter {
+        base: u32,
+        slots: Vec<(u32, u32)>,
+        shared: IdMap,
+        n_actors: usize,
+    },
     /// The map and the number of actors.
     Hash(IdMap, usize),
 }
@@ -86,8 +96,24 @@ impl IdIndex {
         // 12-byte entries, control bytes and power-of-two capacity reserved for `n_ops` come
         // to 15-30 bytes an id. Several actors typing at once spread each one's counters over
         // the whole range (egwalker C2.am: 4 actors, 2.2 slots an id, 13.6 MB of map against
-        // 5.3 MB of tables, and 24 % off its build).
+        // 5.3 MB of tables: its load 242-249 -> 163-177 ms).
         if span > 4 * entries + 1024 {
+            // Many actors, each writing now and then: one slot per counter, at most 16 bytes
+            // an id again. egwalker A2.am: 376 actors, 130 slots an id per actor but 0.63
+            // over all of them (a third of its ids share a counter and go to the map);
+            // A1.am: 205 actors, 14.5 and 0.95.
+            let used = ranges.iter().filter(|r| r.0 <= r.1);
+            let lo = used.clone().map(|r| r.0).min().unwrap_or(0);
+            let hi = used.map(|r| r.1).max().unwrap_or(0);
+            let all = u64::from(hi.saturating_sub(lo)) + 1;
+            if all <= 2 * entries + 1024 {
+                return IdIndex::ByCounter {
+                    base: lo,
+                    slots: vec![(NONE, 0); all as usize],
+                    shared: IdMap::default(),
+                    n_actors,
+                };
+            }
             let mut map = IdMap::default();
             map.reserve(n_ops);
             return IdIndex::Hash(map, n_actors);
@@ -113,6 +139,21 @@ impl IdIndex {
                 let slot = *slots.get(id.counter.checked_sub(*base)? as usize)?;
                 (slot != NONE).then_some(slot)
             }
+            IdIndex::ByCounter {
+                base,
+                slots,
+                shared,
+                ..
+            } => {
+                let (slot, actor) = *slots.get(id.counter.checked_sub(*base)? as usize)?;
+                if slot == NONE {
+                    None
+                } else if actor == id.actor {
+                    Some(slot)
+                } else {
+                    shared.get(&id).copied()
+                }
+            }
             IdIndex::Hash(map, _) => map.get(&id).copied(),
         }
     }
@@ -132,6 +173,28 @@ impl IdIndex {
                 *slot = idx;
                 true
             }
+            IdIndex::ByCounter {
+                base,
+                slots,
+                shared,
+                ..
+            } => {
+                let Some(slot) = id
+                    .counter
+                    .checked_sub(*base)
+                    .and_then(|k| slots.get_mut(k as usize))
+                else {
+                    return false;
+                };
+                if slot.0 == NONE {
+                    *slot = (idx, id.actor);
+                    true
+                } else if slot.1 == id.actor {
+                    false
+                } else {
+                    shared.insert(id, idx).is_none()
+                }
+            }
             IdIndex::Hash(map, _) => map.insert(id, idx).is_none(),
         }
     }
@@ -143,6 +206,42 @@ impl IdIndex {
                 .into_iter()
                 .map(|(base, slots)| ActorOps::from_table(base, slots))
                 .collect(),
+            IdIndex::ByCounter {
+                base,
+                slots,
+                shared,
+                n_actors,
+            } => {
+                // Read in counter order, so each actor's list is sorted but for the ids that
+                // shared a counter.
+                let mut by_actor: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_actors];
+                for (k, &(idx, actor)) in slots.iter().enumerate() {
+                    if idx != NONE
+                        && let Some(list) = by_actor.get_mut(actor as usize)
+                    {
+                        list.push((base + k as u32, idx));
+                    }
+                }
+                let mut unsorted = vec![false; n_actors];
+                for (id, idx) in shared {
+                    if let Some(list) = by_actor.get_mut(id.actor as usize) {
+                        list.push((id.counter, idx));
+                        if let Some(u) = unsorted.get_mut(id.actor as usize) {
+                            *u = true;
+                        }
+                    }
+                }
+                by_actor
+                    .into_iter()
+                    .zip(unsorted)
+                    .map(|(mut list, unsorted)| {
+                        if unsorted {
+                            list.sort_unstable();
+                        }
+                        ActorOps::from_pairs(list)
+                    })
+                    .collect()
+            }
             IdIndex::Hash(map, n_actors) => {
                 let mut by_actor: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_actors];
                 for (id, idx) in map {
@@ -623,6 +722,101 @@ mod tests {
     use super::*;
     use crate::types::{ExpandMark, ROOT};
     use converge_encoding::{ActorId, ScalarValue};
+
+    /// The three id indexes agree, whatever the spread of the ids: each finds what was
+    /// inserted, refuses a duplicate, misses an absent id, and
+    /// hands back the same counters per actor; and `new` picks the one that fits.
+    #[test]
+    fn the_id_indexes_agree() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let n_actors = 6usize;
+        // Lamport-like counters: mostly one actor a counter, some shared by two.
+        let mut ids: Vec<OpId> = Vec::new();
+        for counter in 10..3_000u32 {
+            let a = (rng() % n_actors as u64) as u32;
+            ids.push(OpId::new(counter, a));
+            if rng() % 8 == 0 {
+                ids.push(OpId::new(counter, (a + 1) % n_actors as u32));
+            }
+        }
+        let mut ranges = vec![(u32::MAX, 0u32); n_actors];
+        for id in &ids {
+            let r = &mut ranges[id.actor as usize];
+            r.0 = r.0.min(id.counter);
+            r.1 = r.1.max(id.counter);
+        }
+        let dense = IdIndex::Dense(
+            ranges
+                .iter()
+                .map(|&(lo, hi)| (lo, vec![NONE; (hi - lo) as usize + 1]))
+                .collect(),
+        );
+        let by_counter = IdIndex::ByCounter {
+            base: 10,
+            slots: vec![(NONE, 0); 2_990],
+            shared: IdMap::default(),
+            n_actors,
+        };
+        let hash = IdIndex::Hash(IdMap::default(), n_actors);
+        let mut lists = Vec::new();
+        for mut index in [dense, by_counter, hash] {
+            for (i, &id) in ids.iter().enumerate() {
+                assert!(index.insert(id, i as u32));
+            }
+            for (i, &id) in ids.iter().enumerate() {
+                assert_eq!(index.get(id), Some(i as u32));
+                // (The map keeps the value given last: `build` gives up on a duplicate.)
+                assert!(!index.insert(id, i as u32));
+            }
+            let taken: std::collections::HashSet<OpId> = ids.iter().copied().collect();
+            for counter in 10..3_000u32 {
+                for a in 0..n_actors as u32 {
+                    let id = OpId::new(counter, a);
+                    if !taken.contains(&id) {
+                        assert_eq!(index.get(id), None);
+                    }
+                }
+            }
+            let by_actor: Vec<Vec<(u32, u32)>> = index
+                .into_by_actor()
+                .iter()
+                .map(|ops| {
+                    (0..3_000)
+                        .filter_map(|c| ops.get(c).map(|i| (c, i)))
+                        .collect()
+                })
+                .collect();
+            lists.push(by_actor);
+        }
+        assert_eq!(lists[0], lists[1]);
+        assert_eq!(lists[0], lists[2]);
+
+        // Which one `new` picks: dense per actor up to 4 slots an id; then one slot per
+        // counter up to 2 slots an id over all actors; else the map.
+        let pick = |ranges: Vec<(u32, u32, u64)>| {
+            let stats = OpIdStats {
+                ranges,
+                succ_ids: 0,
+                mark_ops: 0,
+            };
+            let map: Vec<u32> = (0..stats.ranges.len() as u32).collect();
+            match IdIndex::new(&stats, &map, stats.ranges.len(), 0) {
+                IdIndex::Dense(_) => "dense",
+                IdIndex::ByCounter { .. } => "by counter",
+                IdIndex::Hash(..) => "hash",
+            }
+        };
+        assert_eq!(pick(vec![(1, 100_000, 100_000)]), "dense");
+        assert_eq!(pick(vec![(1, 100_000, 30_000); 3]), "dense");
+        assert_eq!(pick(vec![(1, 100_000, 1_000); 100]), "by counter");
+        assert_eq!(pick(vec![(1, 1_000_000, 1_000); 100]), "hash");
+    }
 
     /// Once the bulk load's sink refuses a change (here: it runs out of change rows after
     /// two of four), it keeps no more chunks but still every hash, from the history before
