@@ -15,8 +15,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use converge_encoding::{
-    Action, ActorId, Change, ChangeHash, DocChanges, DocOps, DocumentChunk, ElemId, HeadsCheck,
-    KeyRef, ObjId, OpId, OpIdStats, RebuiltChunk, RebuiltChunkSink, ScalarValue, ValueRef,
+    Action, ActorId, Change, ChangeHash, DocChanges, DocOpBlock, DocOps, DocumentChunk, ElemId,
+    HeadsCheck, KeyRef, ObjId, OpId, OpIdStats, RebuiltChunk, RebuiltChunkSink, ScalarValue,
+    ValueRef,
 };
 
 use crate::actor_ops::ActorOps;
@@ -26,7 +27,7 @@ use crate::history::{ChangeData, History, LoadedChange};
 use crate::opset::{Body, HEAD, NONE, NewOp, Op, OpSet, StoredValue, SuccNode, U32, View, Word};
 use crate::resave::{BaseRows, SavedLayout};
 use crate::save::{authors, check_mark_order};
-use crate::types::ObjType;
+use crate::types::{ObjType, TextEncoding};
 
 /// Multiplicative hash of an [`OpId`] (counter and actor are small integers, not adversarial
 /// for a single load: a pathological file only makes the load slower).
@@ -390,7 +391,23 @@ impl Document {
             refused_at: None,
             after_refusal: Vec::new(),
         };
-        let stats = chunk.reconstruct_each_chunk(HeadsCheck::Check, &mut sink);
+        // The op set is built beside the rebuild (on another thread, from the decoded ops
+        // as they are) where the rebuild leaves a core idle and the two fit in memory
+        // together; otherwise after it, from the decoded ops consumed a block at a time.
+        let encoding = self.ops.encoding;
+        let (stats, built) =
+            if (BUILD_BESIDE_MIN_OPS..=BUILD_BESIDE_MAX_OPS).contains(&chunk.ops.len()) {
+                let (actors, doc_ops) = (&chunk.actors, &chunk.ops);
+                chunk.reconstruct_each_chunk_beside(HeadsCheck::Check, &mut sink, || {
+                    let stats = id_stats(doc_ops, actors.len());
+                    Document::build(encoding, actors, doc_ops.blocks(), doc_ops.len(), &stats)
+                })
+            } else {
+                (
+                    chunk.reconstruct_each_chunk(HeadsCheck::Check, &mut sink),
+                    None,
+                )
+            };
         let LoadSink {
             mut history,
             refused_at,
@@ -420,7 +437,17 @@ impl Document {
         chunk.changes = DocChanges::new();
         let chunk_ops = std::mem::take(&mut chunk.ops);
         let stored = chunk_ops.len();
-        let Some((ops, in_our_order)) = self.build(&chunk.actors, chunk_ops, &stats) else {
+        let built = match built {
+            Some(built) => {
+                drop(chunk_ops);
+                built
+            }
+            None => {
+                let n = chunk_ops.len();
+                Document::build(encoding, &chunk.actors, chunk_ops.into_blocks(), n, &stats)
+            }
+        };
+        let Some((ops, in_our_order)) = built else {
             return Ok(Err((0..history.len())
                 .filter_map(|i| history.change(i))
                 .collect()));
@@ -455,23 +482,25 @@ impl Document {
     /// sequence element's other ops right after it, successors ascending, increments signed,
     /// make ops valueless), so that its columns are what a save would write.
     ///
-    /// The decoded ops are consumed a block at a time as the op set grows, so that the two
-    /// are never both whole (godot-thread's 9.4M decoded ops are 450 MB).
-    fn build(
-        &self,
+    /// Blocks handed over owned are dropped as soon as they are read, so that the decoded ops
+    /// and the op set are never both whole (godot-thread's 9.4M decoded ops are 450 MB); a
+    /// build beside the rebuild borrows them. `n_ops` is their number and `stats` describes
+    /// their ids (from the rebuild, or [`id_stats`]).
+    pub(crate) fn build<B: std::borrow::Borrow<DocOpBlock>>(
+        encoding: TextEncoding,
         actors: &[ActorId],
-        doc_ops: DocOps,
+        blocks: impl Iterator<Item = B>,
+        n_ops: usize,
         stats: &OpIdStats,
     ) -> Option<(OpSet, bool)> {
-        let mut set = OpSet::new(self.ops.encoding);
+        let mut set = OpSet::new(encoding);
         let actor_map: Vec<u32> = actors.iter().map(|a| set.intern_actor(a)).collect();
         set.refresh_rank();
         let map_id = |id: OpId| -> Option<OpId> {
             Some(OpId::new(id.counter, *actor_map.get(id.actor as usize)?))
         };
-        let mut ids = IdIndex::new(stats, &actor_map, set.actors.len(), doc_ops.len());
+        let mut ids = IdIndex::new(stats, &actor_map, set.actors.len(), n_ops);
         let n_succ = usize::try_from(stats.succ_ids).ok()?;
-        let n_ops = doc_ops.len();
         set.ops.reserve_exact(n_ops + n_succ.min(n_ops));
         set.succs.reserve_exact(n_succ);
         // (stored op's arena index, successor id), for pass 2.
@@ -483,7 +512,8 @@ impl Document {
         let mut prev_obj: Option<Option<OpId>> = None;
         let mut prev_key: Option<u32> = None;
         let mut last_elem = NONE;
-        for block in doc_ops.into_blocks() {
+        for block in blocks {
+            let block = block.borrow();
             // By index, not `block.iter()`: the iterator's adapters hand each op over
             // through a stack copy that stalls on the stores just made.
             for k in 0..block.len() {
@@ -625,6 +655,54 @@ impl Document {
         Some((set, in_order))
     }
 }
+
+/// The op id statistics [`Document::build`] needs, read from the decoded ops themselves, for a
+/// build that starts before the rebuild knows them: per chunk actor, the counter range of its
+/// stored ops' and successors' ids and a count of them that takes a successor that is also a
+/// stored op twice (an upper bound: the count only chooses between the dense and the hashed
+/// id index), and the number of successor ids. No mark count.
+pub(crate) fn id_stats(ops: &DocOps, n_actors: usize) -> OpIdStats {
+    let mut ranges: Vec<(u32, u32, u64)> = vec![(u32::MAX, 0, 0); n_actors];
+    let mut succ_ids = 0u64;
+    let mut note = |id: OpId| {
+        if let Some(r) = ranges.get_mut(id.actor as usize) {
+            r.0 = r.0.min(id.counter);
+            r.1 = r.1.max(id.counter);
+            r.2 += 1;
+        }
+    };
+    for block in ops.blocks() {
+        for k in 0..block.len() {
+            let Some(op) = block.get(k) else { continue };
+            note(op.id);
+            succ_ids += op.succ.len() as u64;
+            for &s in op.succ {
+                note(s);
+            }
+        }
+    }
+    OpIdStats {
+        ranges,
+        succ_ids,
+        mark_ops: 0,
+    }
+}
+
+/// From this many stored ops up to [`BUILD_BESIDE_MAX_OPS`], a bulk load whose rebuild runs
+/// on one thread (a chunk of few changes, see
+/// [`DocumentChunk::reconstruct_each_chunk_beside`]) builds the op set beside it, on the
+/// other core, from the decoded ops kept whole until both are done. egwalker S3.am (2
+/// changes, 1.23M ops) 330 → 240 ms, S1.am 117-125 → 73-75 ms, A1.am (956 changes) 182-191
+/// → 121-144 ms; the peak then holds the decoded ops and the op set together: S3 130 →
+/// 229-237 MB of RSS (automerge: 726), A1 66 → 99-107, S1 57 → 80. Otherwise it builds
+/// after the rebuild, consuming the decoded ops a block at a time. (Where the rebuild already pipelines on two threads, essay.amrg and the
+/// paper document, a build beside it saved 10-13 % of the load for +37 and +12 MB: not
+/// done.) Below the minimum a thread costs more than it saves; above the maximum the decoded
+/// ops are too big to keep (godot-thread.amrg's 9.4M are ~450 MB, and the op set built from
+/// them as much again).
+const BUILD_BESIDE_MIN_OPS: usize = 1 << 14;
+/// See [`BUILD_BESIDE_MIN_OPS`].
+const BUILD_BESIDE_MAX_OPS: usize = 1 << 21;
 
 /// Whether the change rows can be taken as they are: one change per row, actors in range,
 /// deps pointing backwards, max ops within 32 bits.
@@ -816,6 +894,39 @@ mod tests {
         assert_eq!(pick(vec![(1, 100_000, 30_000); 3]), "dense");
         assert_eq!(pick(vec![(1, 100_000, 1_000); 100]), "by counter");
         assert_eq!(pick(vec![(1, 1_000_000, 1_000); 100]), "hash");
+    }
+
+    /// A chunk of few changes and many ops has its op set built beside the change rebuild
+    /// (where the machine has a second core): it loads to what was saved, and stored heads
+    /// that do not match still refuse it, the document untouched.
+    #[test]
+    fn a_chunk_of_few_changes_and_many_ops_loads_with_its_op_set_built_beside() {
+        let mut a = Document::with_actor(ActorId::from_bytes(&[3]));
+        let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        let text: String = (0..20_000u32)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let mut tx = a.transaction();
+        tx.splice_text(&t, 0, 0, &text).unwrap();
+        tx.splice_text(&t, 100, 5_000, "é").unwrap();
+        tx.commit().unwrap();
+        a.put(&ROOT, "k", ScalarValue::Int(1)).unwrap();
+        let chunk = a.document_chunk();
+        assert!((BUILD_BESIDE_MIN_OPS..=BUILD_BESIDE_MAX_OPS).contains(&chunk.ops.len()));
+
+        let mut bulk = Document::with_actor(ActorId::from_bytes(&[9]));
+        assert!(matches!(bulk.bulk_load(chunk.clone()), Ok(Ok(()))));
+        assert_eq!(bulk.text(&t), a.text(&t));
+        assert_eq!(bulk.heads(), a.heads());
+        assert_eq!(bulk.value_tree(&ROOT), a.value_tree(&ROOT));
+        assert_eq!(bulk.save_nocompress(), a.save_nocompress());
+
+        let mut bad = chunk;
+        bad.heads = vec![ChangeHash([7; 32])];
+        let mut empty = Document::with_actor(ActorId::from_bytes(&[9]));
+        assert!(empty.bulk_load(bad).is_err());
+        assert!(empty.heads().is_empty());
+        assert_eq!(empty.value_tree(&ROOT), Document::new().value_tree(&ROOT));
     }
 
     /// Once the bulk load's sink refuses a change (here: it runs out of change rows after

@@ -772,6 +772,38 @@ impl DocumentChunk {
         Ok(plan.rebuilt.ids)
     }
 
+    /// [`DocumentChunk::reconstruct_each_chunk`] with `beside` run on another thread while
+    /// the changes are rebuilt, encoded and hashed on this one, so that a loader can build its
+    /// op set from [`DocumentChunk::ops`] in the meantime instead of after. `beside` runs only
+    /// where the rebuild would leave a core idle: the machine has a second core and the
+    /// chunk has too few changes for the rebuild to pipeline its encoding and hashing on two
+    /// threads itself (and a thread could be started). Its result is `None` otherwise, and
+    /// then it did not run. It runs to the end even when the rebuild fails. A panic in
+    /// `beside` is resumed on the calling thread.
+    pub fn reconstruct_each_chunk_beside<T: Send>(
+        &self,
+        check: HeadsCheck,
+        sink: &mut impl RebuiltChunkSink,
+        beside: impl FnOnce() -> T + Send,
+    ) -> (Result<OpIdStats, DecodeError>, Option<T>) {
+        if !crate::second_core() || pipeline_pays(self.changes.len()) {
+            return (self.reconstruct_each_chunk(check, sink), None);
+        }
+        std::thread::scope(|scope| {
+            let handle = std::thread::Builder::new()
+                .name("converge-beside".into())
+                .spawn_scoped(scope, beside);
+            let rebuilt = self.reconstruct_each_chunk(check, sink);
+            let beside = match handle.map(|h| h.join()) {
+                Ok(Ok(value)) => Some(value),
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                // No thread could be started: `beside` was dropped unrun.
+                Err(_) => None,
+            };
+            (rebuilt, beside)
+        })
+    }
+
     /// The first steps of [`DocumentChunk::reconstruct_each_chunk`]: rebuilds the deletions
     /// and preds and finds each change's ops (refusing a chunk whose changes and ops do not
     /// fit together).
