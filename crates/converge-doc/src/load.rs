@@ -395,19 +395,18 @@ impl Document {
         // as they are) where the rebuild leaves a core idle and the two fit in memory
         // together; otherwise after it, from the decoded ops consumed a block at a time.
         let encoding = self.ops.encoding;
-        let (stats, built) =
-            if (BUILD_BESIDE_MIN_OPS..=BUILD_BESIDE_MAX_OPS).contains(&chunk.ops.len()) {
-                let (actors, doc_ops) = (&chunk.actors, &chunk.ops);
-                chunk.reconstruct_each_chunk_beside(HeadsCheck::Check, &mut sink, || {
-                    let stats = id_stats(doc_ops, actors.len());
-                    Document::build(encoding, actors, doc_ops.blocks(), doc_ops.len(), &stats)
-                })
-            } else {
-                (
-                    chunk.reconstruct_each_chunk(HeadsCheck::Check, &mut sink),
-                    None,
-                )
-            };
+        let (stats, built) = if build_beside(chunk.ops.len(), chunk.changes.len()) {
+            let (actors, doc_ops) = (&chunk.actors, &chunk.ops);
+            chunk.reconstruct_each_chunk_beside(HeadsCheck::Check, &mut sink, || {
+                let stats = id_stats(doc_ops, actors.len());
+                Document::build(encoding, actors, doc_ops.blocks(), doc_ops.len(), &stats)
+            })
+        } else {
+            (
+                chunk.reconstruct_each_chunk(HeadsCheck::Check, &mut sink),
+                None,
+            )
+        };
         let LoadSink {
             mut history,
             refused_at,
@@ -688,21 +687,22 @@ pub(crate) fn id_stats(ops: &DocOps, n_actors: usize) -> OpIdStats {
     }
 }
 
-/// From this many stored ops up to [`BUILD_BESIDE_MAX_OPS`], a bulk load whose rebuild runs
-/// on one thread (a chunk of few changes, see
-/// [`DocumentChunk::reconstruct_each_chunk_beside`]) builds the op set beside it, on the
-/// other core, from the decoded ops kept whole until both are done. egwalker S3.am (2
-/// changes, 1.23M ops) 330 → 240 ms, S1.am 117-125 → 73-75 ms, A1.am (956 changes) 182-191
-/// → 121-144 ms; the peak then holds the decoded ops and the op set together: S3 130 →
-/// 229-237 MB of RSS (automerge: 726), A1 66 → 99-107, S1 57 → 80. Otherwise it builds
-/// after the rebuild, consuming the decoded ops a block at a time. (Where the rebuild already pipelines on two threads, essay.amrg and the
-/// paper document, a build beside it saved 10-13 % of the load for +37 and +12 MB: not
-/// done.) Below the minimum a thread costs more than it saves; above the maximum the decoded
-/// ops are too big to keep (godot-thread.amrg's 9.4M are ~450 MB, and the op set built from
-/// them as much again).
-const BUILD_BESIDE_MIN_OPS: usize = 1 << 14;
-/// See [`BUILD_BESIDE_MIN_OPS`].
-const BUILD_BESIDE_MAX_OPS: usize = 1 << 21;
+/// Whether a bulk load of a chunk of `ops` stored ops in `changes` changes builds the op set
+/// beside the change rebuild, on the other core, from the decoded ops kept whole until both
+/// are done (see [`DocumentChunk::reconstruct_each_chunk_beside`], which does so only where
+/// the rebuild runs on one thread), rather than after it, consuming the decoded ops a block at
+/// a time. The peak then holds the decoded ops and the op set together, so only for chunks of
+/// a few big changes (4,096 ops a change or more: an import, a batch), whose rebuild encodes
+/// each change on one thread, and whose load costs automerge three times our peak even then:
+/// egwalker S3.am (2 changes, 1.23M ops) 328-336 → 236-239 ms for 130 → 229-237 MB of RSS
+/// (automerge: 726), S1.am 117-125 → 73-75 ms, 57 → 81 MB (248), S2.am 71 → 97-112 MB (339).
+/// A1.am (956 changes of 511 ops) gained 30 % too, but its peak went from 66 to 99-107 MB,
+/// above automerge's 102: not done. Below 16K ops a thread costs more than it saves; above 2M
+/// the decoded ops are too big to keep (godot-thread.amrg's 9.4M are ~450 MB, and the op set
+/// built from them as much again).
+fn build_beside(ops: usize, changes: usize) -> bool {
+    (1 << 14..=1 << 21).contains(&ops) && ops >= changes.saturating_mul(4096)
+}
 
 /// Whether the change rows can be taken as they are: one change per row, actors in range,
 /// deps pointing backwards, max ops within 32 bits.
@@ -912,7 +912,7 @@ mod tests {
         tx.commit().unwrap();
         a.put(&ROOT, "k", ScalarValue::Int(1)).unwrap();
         let chunk = a.document_chunk();
-        assert!((BUILD_BESIDE_MIN_OPS..=BUILD_BESIDE_MAX_OPS).contains(&chunk.ops.len()));
+        assert!(build_beside(chunk.ops.len(), chunk.changes.len()));
 
         let mut bulk = Document::with_actor(ActorId::from_bytes(&[9]));
         assert!(matches!(bulk.bulk_load(chunk.clone()), Ok(Ok(()))));
