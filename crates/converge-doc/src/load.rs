@@ -658,33 +658,21 @@ impl Document {
 /// The op id statistics [`Document::build`] needs, read from the decoded ops themselves, for a
 /// build that starts before the rebuild knows them: per chunk actor, the counter range of its
 /// stored ops' and successors' ids and a count of them that takes a successor that is also a
-/// stored op twice (an upper bound: the count only chooses between the dense and the hashed
-/// id index), and the number of successor ids. No mark count.
+/// stored op twice (an upper bound: the count only chooses the id index's form), and the
+/// number of successor ids. No mark count.
 pub(crate) fn id_stats(ops: &DocOps, n_actors: usize) -> OpIdStats {
-    let mut ranges: Vec<(u32, u32, u64)> = vec![(u32::MAX, 0, 0); n_actors];
-    let mut succ_ids = 0u64;
-    let mut note = |id: OpId| {
-        if let Some(r) = ranges.get_mut(id.actor as usize) {
-            r.0 = r.0.min(id.counter);
-            r.1 = r.1.max(id.counter);
-            r.2 += 1;
-        }
-    };
+    let mut stats = OpIdStats::new(n_actors);
     for block in ops.blocks() {
         for k in 0..block.len() {
             let Some(op) = block.get(k) else { continue };
-            note(op.id);
-            succ_ids += op.succ.len() as u64;
+            stats.note(op.id);
+            stats.succ_ids += op.succ.len() as u64;
             for &s in op.succ {
-                note(s);
+                stats.note(s);
             }
         }
     }
-    OpIdStats {
-        ranges,
-        succ_ids,
-        mark_ops: 0,
-    }
+    stats
 }
 
 /// Whether a bulk load of a chunk of `ops` stored ops in `changes` changes builds the op set

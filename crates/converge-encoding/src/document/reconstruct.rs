@@ -73,6 +73,27 @@ pub struct OpIdStats {
     pub mark_ops: u64,
 }
 
+impl OpIdStats {
+    /// No ids yet, of `n_actors` document actors.
+    pub fn new(n_actors: usize) -> OpIdStats {
+        OpIdStats {
+            ranges: vec![(u32::MAX, 0, 0); n_actors],
+            succ_ids: 0,
+            mark_ops: 0,
+        }
+    }
+
+    /// Counts `id` in its actor's range (an actor out of range is left out).
+    #[inline]
+    pub fn note(&mut self, id: OpId) {
+        if let Some(r) = self.ranges.get_mut(id.actor as usize) {
+            r.0 = r.0.min(id.counter);
+            r.1 = r.1.max(id.counter);
+            r.2 += 1;
+        }
+    }
+}
+
 impl Rebuilt {
     /// The preds of deletion `d`, sorted.
     pub(crate) fn del_preds(&self, d: &Deletion) -> &[OpId] {
@@ -96,16 +117,7 @@ impl Rebuilt {
 /// Rebuilds preds and deletions: one pass over the groups of the document order; per group,
 /// its successor entries sorted by id are matched against its ops.
 pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
-    let mut id_ranges: Vec<(u32, u32, u64)> = vec![(u32::MAX, 0, 0); n_actors];
-    let mut succ_ids = 0u64;
-    let mut mark_ops = 0u64;
-    let mut note = |id: OpId| {
-        if let Some(r) = id_ranges.get_mut(id.actor as usize) {
-            r.0 = r.0.min(id.counter);
-            r.1 = r.1.max(id.counter);
-            r.2 += 1;
-        }
-    };
+    let mut ids = OpIdStats::new(n_actors);
     // `pred_starts[0]` is where the preds of op `leading` start; each op from there on
     // pushes where its preds end.
     let mut leading = 0usize;
@@ -143,9 +155,9 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
         found_preds.clear();
         for (j, op) in group.iter().enumerate() {
             entries.extend(op.succ.iter().map(|s| (*s, start + j, op.id)));
-            succ_ids += op.succ.len() as u64;
-            mark_ops += u64::from(op.action == Action::Mark);
-            note(op.id);
+            ids.succ_ids += op.succ.len() as u64;
+            ids.mark_ops += u64::from(op.action == Action::Mark);
+            ids.note(op.id);
         }
         // A group no op supersedes (a text's inserted characters, mostly) has no preds to
         // find and no deletions: only the bookkeeping below.
@@ -177,7 +189,7 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
                         if let Some(pred) = del_preds.get_mut(pred_start..) {
                             pred.sort_unstable();
                         }
-                        note(id);
+                        ids.note(id);
                         // Op and successor counts are below `DocumentLimits::max_rows` (16M by
                         // default; `pred_starts` makes the same assumption).
                         dels.push(Deletion {
@@ -215,11 +227,7 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
         pred_ids,
         dels,
         del_preds,
-        ids: OpIdStats {
-            ranges: id_ranges,
-            succ_ids,
-            mark_ops,
-        },
+        ids,
     }
 }
 
