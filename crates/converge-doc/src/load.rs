@@ -53,7 +53,8 @@ type IdMap = HashMap<OpId, u32, BuildHasherDefault<OpIdHasher>>;
 /// Arena index by op id while loading. Counters in a document are dense per actor, or
 /// spread over the range by a few actors writing at once, so the usual case is one table per
 /// actor indexed by `counter - min`; ids spread too thinly for that (many actors, each
-/// writing now and then, or a crafted file) go to a hash map.
+/// writing now and then) get one slot per counter over all actors, and ids thin over all of
+/// them too (a crafted file) a hash map.
 enum IdIndex {
     /// Per actor: the smallest counter, and the arena index of each counter from it
     /// ([`NONE`] where absent).
@@ -392,8 +393,8 @@ impl Document {
             after_refusal: Vec::new(),
         };
         // The op set is built beside the rebuild (on another thread, from the decoded ops
-        // as they are) where the rebuild leaves a core idle and the two fit in memory
-        // together; otherwise after it, from the decoded ops consumed a block at a time.
+        // as they are) for a chunk of a few big changes (see `build_beside`); otherwise
+        // after it, from the decoded ops consumed a block at a time.
         let encoding = self.ops.encoding;
         let (stats, built) = if build_beside(chunk.ops.len(), chunk.changes.len()) {
             let (actors, doc_ops) = (&chunk.actors, &chunk.ops);
@@ -790,8 +791,8 @@ mod tests {
     use converge_encoding::{ActorId, ScalarValue};
 
     /// The three id indexes agree, whatever the spread of the ids: each finds what was
-    /// inserted, refuses a duplicate, misses an absent id, and
-    /// hands back the same counters per actor; and `new` picks the one that fits.
+    /// inserted, refuses a duplicate, misses an absent id, and hands back the same counters
+    /// per actor; and `new` picks the one that fits.
     #[test]
     fn the_id_indexes_agree() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
