@@ -1201,8 +1201,6 @@ mod tests {
         a
     }
 
-    /// Wherever the op rows are cut, and however many pieces, the two threads write the
-    /// columns (and list the rows) one thread writes.
     /// The op set a load builds beside the change rebuild, from id statistics it reads off
     /// the decoded ops itself, is the one built after the rebuild from the rebuild's.
     #[test]
@@ -1241,15 +1239,11 @@ mod tests {
                 format!("{:?}", beside.by_actor)
             );
             assert_eq!(after.max_op, beside.max_op);
-            // And a load through either path reads as the document does.
-            let loaded = Document::load(&doc.save_nocompress()).unwrap();
-            assert_eq!(
-                loaded.value_tree(&crate::types::ROOT),
-                doc.value_tree(&crate::types::ROOT)
-            );
         }
     }
 
+    /// Wherever the op rows are cut, and however many pieces, the two threads write the
+    /// columns (and list the rows) one thread writes.
     #[test]
     fn cut_encodes_equal_the_one_thread_encode() {
         for seed in [1, 0x5eed] {
