@@ -121,8 +121,8 @@ impl DocOpBlock {
     /// `get`, `head` and `value` are always inlined: a load reads every op through them,
     /// from the op set's build in two forms (beside the change rebuild or after it) and from
     /// the rebuild; left to the compiler's choice, a second form of the build made the first
-    /// one 8-28 % slower (loads of many-change chunks 3-13 %), and inlined they are 12 %
-    /// faster than before it on egwalker A2.am.
+    /// one 8-28 % slower (loads of many-change chunks 3-13 %); inlined, those loads are as
+    /// fast as with one form (egwalker A2.am, C2.am).
     #[inline(always)]
     pub fn get(&self, k: usize) -> Option<DocOpRef<'_, '_>> {
         let head = self.head(k)?;
