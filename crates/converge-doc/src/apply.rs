@@ -17,7 +17,7 @@ use converge_dag::{AsChangeMeta, ChangeMetaRef, ChangeRef};
 use crate::doc::Document;
 use crate::error::{DocError, InvalidOpReason};
 use crate::history::{Mark, Ready};
-use crate::opset::{HEAD, Hint, NewOp, StoredValue, Word};
+use crate::opset::{HEAD, Hint, NewOp, StoredValue};
 use crate::types::{ExId, ObjType};
 
 /// A change of the other document of a merge, as the graph reads it: the other graph's
@@ -252,7 +252,7 @@ impl Document {
                 ResolvedKey::Elem(e) => e,
             };
             let value = match (&op.action, &op.value) {
-                (Action::Inc, ScalarValue::Uint(u)) => StoredValue::Int(Word::from_u64(*u)),
+                (Action::Inc, ScalarValue::Uint(u)) => self.ops.store_int(*u as i64),
                 (_, v) => self.ops.store_value(v),
             };
             let preds: SmallVec<[u32; 2]> = r.preds;
@@ -363,7 +363,7 @@ impl Document {
                     match locate(mapped) {
                         Some(Target::Doc(idx)) => {
                             let e = &self.ops.ops[idx as usize];
-                            if !e.insert || e.obj != obj {
+                            if !e.insert() || e.obj != obj {
                                 return Err(invalid(i, InvalidOpReason::NotAnElement));
                             }
                             ResolvedKey::Elem(idx)

@@ -284,8 +284,8 @@ impl Document {
                 ChangeOpRef {
                     obj,
                     key,
-                    insert: op.insert,
-                    action: op.action,
+                    insert: op.insert(),
+                    action: op.action(),
                     value: ops.value_ref(&op.value),
                     pred: &mapped[start..end],
                     expand: op.expand(),

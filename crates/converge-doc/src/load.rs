@@ -24,7 +24,7 @@ use crate::actor_ops::ActorOps;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
-use crate::opset::{Body, HEAD, NONE, NewOp, Op, OpSet, StoredValue, SuccNode, U32, View, Word};
+use crate::opset::{Body, HEAD, NONE, NewOp, Op, OpSet, StoredValue, SuccNode, U32, View};
 use crate::resave::{BaseRows, SavedLayout};
 use crate::save::{authors, check_mark_order};
 use crate::types::{ObjType, TextEncoding};
@@ -551,7 +551,7 @@ impl Document {
                     (KeyRef::Seq(ElemId::Op(e)), true) => {
                         let e = ids.get(map_id(e)?)?;
                         let elem = set.ops.get(e as usize)?;
-                        if !elem.insert || elem.obj != obj {
+                        if !elem.insert() || elem.obj != obj {
                             return None;
                         }
                         e
@@ -570,9 +570,9 @@ impl Document {
                 let value = match (op.action, op.value) {
                     (Action::Inc, ValueRef::Uint(u)) => {
                         in_order = false; // saved as a signed increment
-                        StoredValue::Int(Word::from_u64(u))
+                        set.store_int(u as i64)
                     }
-                    (Action::Inc, ValueRef::Int(i)) => StoredValue::Int(Word::from_i64(i)),
+                    (Action::Inc, ValueRef::Int(i)) => set.store_int(i),
                     (Action::Inc, _) => return None,
                     (_, ValueRef::Str(s)) => set.store_str(s),
                     (_, ValueRef::Null) => StoredValue::Null,
@@ -606,7 +606,7 @@ impl Document {
                 None => {
                     let p = &set.ops[pred as usize];
                     let kind = set.objects[p.obj as usize].kind;
-                    let key = if kind.is_sequence() && p.insert {
+                    let key = if kind.is_sequence() && p.insert() {
                         pred
                     } else {
                         p.key
@@ -727,17 +727,13 @@ impl OpSet {
         if let Some(name) = new.mark_name {
             self.mark_names.insert(idx, name);
         }
-        self.ops.push(Op {
-            id: new.id,
-            obj: new.obj,
-            key: new.key,
-            succ: NONE,
-            chunk: NONE,
-            action: new.action,
-            insert: new.insert,
-            bits: Op::new_bits(new.expand),
+        self.ops.push(Op::new(
+            (new.id, new.obj, new.key),
+            new.action,
+            new.insert,
+            new.expand,
             value,
-        });
+        ));
         if new.action != Action::Del {
             let key = new.key;
             // An element's width if its insert op wins (read while its string is in cache);

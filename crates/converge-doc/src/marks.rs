@@ -32,7 +32,7 @@ impl OpSet {
         };
         for e in index.iter() {
             let op = &self.ops[e.op as usize];
-            if op.action == Action::Mark {
+            if op.action() == Action::Mark {
                 if !in_view(op.id) {
                     continue;
                 }

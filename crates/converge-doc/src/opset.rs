@@ -36,30 +36,55 @@ pub(crate) const HEAD: u32 = u32::MAX;
 
 /// Strings up to this many bytes are stored inside the op (most text is one character, at
 /// most four bytes).
-const SMALL_STR: usize = 7;
+const SMALL_STR: usize = 5;
 
-/// A scalar stored without heap allocation: short strings inline, longer ones (and bytes) in
-/// the op set's byte arena. Make ops store the index of the object they created. Every field
-/// is kept as bytes ([`Word`], [`U32`], [`Span`]), so the value has alignment 1 and takes 9
-/// bytes, and [`Op`] 36 (it was 40 with 4-byte aligned fields, 48 with 8).
+/// A scalar stored without heap allocation, in 7 bytes: numbers that fit in 48 bits, and
+/// strings up to [`SMALL_STR`] bytes, inline; wider numbers, longer strings and bytes in the
+/// op set's byte arena. Make ops store the index of the object they created. Every field is
+/// kept as bytes ([`W48`], [`U32`], [`Span`]), so the value has alignment 1, and with the
+/// action packed into the op's flag byte [`Op`] takes 32 bytes (36 with a 9-byte value and
+/// its own action byte, 40 with 4-byte aligned fields, 48 with 8).
+///
+/// Derived equality compares the representation (arena offsets), not the values.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum StoredValue {
     Null,
     Bool(bool),
-    Uint(Word),
-    Int(Word),
-    F64(Word),
+    Uint(W48),
+    Int(W48),
+    /// A float whose low 16 bits are zero: its top 48 bits.
+    F64(W48),
+    Counter(W48),
+    Timestamp(W48),
+    /// Numbers that do not fit in 48 bits: the offset of their 8 little-endian bytes in the
+    /// byte arena.
+    WideUint(U32),
+    WideInt(U32),
+    WideF64(U32),
+    WideCounter(U32),
+    WideTimestamp(U32),
     SmallStr {
         len: u8,
         bytes: [u8; SMALL_STR],
     },
     Str(Span),
     Bytes(Span),
-    Counter(Word),
-    Timestamp(Word),
     /// A value of an unknown type: the span holds the type code, then the value's bytes.
     Unknown(Span),
+    /// [`Str`](Self::Str), [`Bytes`](Self::Bytes) and [`Unknown`](Self::Unknown) of 64 KiB
+    /// or more: the offset in the byte arena of their length (4 little-endian bytes), then
+    /// their bytes.
+    LongStr(U32),
+    LongBytes(U32),
+    LongUnknown(U32),
     Object(U32),
+}
+
+impl StoredValue {
+    /// Whether the value is a counter's.
+    pub(crate) fn is_counter(&self) -> bool {
+        matches!(self, StoredValue::Counter(_) | StoredValue::WideCounter(_))
+    }
 }
 
 /// A `u32` as little-endian bytes (alignment 1).
@@ -75,39 +100,49 @@ impl U32 {
     }
 }
 
-/// A range of the op set's byte arena: start and length (alignment 1).
+/// A range of the op set's byte arena shorter than 64 KiB: start and length (alignment 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Span(U32, U32);
+pub(crate) struct Span(U32, [u8; 2]);
 
 impl Span {
     fn range(self) -> std::ops::Range<usize> {
         let start = self.0.get() as usize;
-        start..start + self.1.get() as usize
+        start..start + usize::from(u16::from_le_bytes(self.1))
     }
 }
 
-/// A 64-bit number as little-endian bytes (alignment 1); floats by their bits.
+/// A 48-bit number as little-endian bytes (alignment 1): an unsigned one zero-extends to
+/// 64 bits, a signed one sign-extends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Word([u8; 8]);
+pub(crate) struct W48([u8; 6]);
 
-impl Word {
-    pub(crate) fn from_u64(v: u64) -> Word {
-        Word(v.to_le_bytes())
+impl W48 {
+    /// `v` if it fits in 48 bits unsigned.
+    fn from_u64(v: u64) -> Option<W48> {
+        (v >> 48 == 0).then(|| W48::low_bytes(v))
     }
-    pub(crate) fn from_i64(v: i64) -> Word {
-        Word::from_u64(v as u64)
+    /// `v` if it fits in 48 bits signed.
+    fn from_i64(v: i64) -> Option<W48> {
+        ((v << 16) >> 16 == v).then(|| W48::low_bytes(v as u64))
     }
-    pub(crate) fn from_f64(v: f64) -> Word {
-        Word::from_u64(v.to_bits())
+    /// `v` if its low 16 bits are zero (its top 48 bits kept).
+    fn from_f64(v: f64) -> Option<W48> {
+        let bits = v.to_bits();
+        (bits & 0xFFFF == 0).then(|| W48::low_bytes(bits >> 16))
     }
-    pub(crate) fn u64(self) -> u64 {
-        u64::from_le_bytes(self.0)
+    fn low_bytes(v: u64) -> W48 {
+        let [b0, b1, b2, b3, b4, b5, _, _] = v.to_le_bytes();
+        W48([b0, b1, b2, b3, b4, b5])
     }
-    pub(crate) fn i64(self) -> i64 {
-        self.u64() as i64
+    fn u64(self) -> u64 {
+        let [b0, b1, b2, b3, b4, b5] = self.0;
+        u64::from_le_bytes([b0, b1, b2, b3, b4, b5, 0, 0])
     }
-    pub(crate) fn f64(self) -> f64 {
-        f64::from_bits(self.u64())
+    fn i64(self) -> i64 {
+        ((self.u64() << 16) as i64) >> 16
+    }
+    fn f64(self) -> f64 {
+        f64::from_bits(self.u64() << 16)
     }
 }
 
@@ -122,28 +157,73 @@ pub(crate) struct Op {
     pub(crate) succ: u32,
     /// For insert ops: id of the [`SeqIndex`] chunk holding the element.
     pub(crate) chunk: u32,
-    pub(crate) action: Action,
-    pub(crate) insert: bool,
-    /// [`Op::EXPAND`] and [`Op::HIDDEN`] (one byte, so that the op is 36 bytes).
-    pub(crate) bits: u8,
+    /// The action's code (the low three bits), [`Op::INSERT`], [`Op::EXPAND`] and
+    /// [`Op::HIDDEN`]: one byte, so that the op is 32 bytes.
+    bits: u8,
     pub(crate) value: StoredValue,
 }
 
 impl Op {
+    /// The action's code.
+    const ACTION: u8 = 7;
+    /// An insert op (it creates a sequence element).
+    const INSERT: u8 = 8;
     /// For marks: expand before (begin) / after (end).
-    const EXPAND: u8 = 1;
+    const EXPAND: u8 = 16;
     /// Some successor hides the op now (it is overwritten or deleted).
-    const HIDDEN: u8 = 2;
+    const HIDDEN: u8 = 32;
 
-    /// The bits of a new op: `expand` as given, not hidden.
-    pub(crate) fn new_bits(expand: bool) -> u8 {
-        if expand { Op::EXPAND } else { 0 }
+    /// A new op: no successors, no chunk, not hidden.
+    pub(crate) fn new(
+        (id, obj, key): (OpId, u32, u32),
+        action: Action,
+        insert: bool,
+        expand: bool,
+        value: StoredValue,
+    ) -> Op {
+        let mut bits = action as u8;
+        if insert {
+            bits |= Op::INSERT;
+        }
+        if expand {
+            bits |= Op::EXPAND;
+        }
+        Op {
+            id,
+            obj,
+            key,
+            succ: NONE,
+            chunk: NONE,
+            bits,
+            value,
+        }
+    }
+    #[inline(always)]
+    pub(crate) fn action(&self) -> Action {
+        match self.bits & Op::ACTION {
+            0 => Action::MakeMap,
+            1 => Action::Set,
+            2 => Action::MakeList,
+            3 => Action::Del,
+            4 => Action::MakeText,
+            5 => Action::Inc,
+            6 => Action::MakeTable,
+            _ => Action::Mark,
+        }
+    }
+    #[inline(always)]
+    pub(crate) fn insert(&self) -> bool {
+        self.bits & Op::INSERT != 0
     }
     pub(crate) fn expand(&self) -> bool {
         self.bits & Op::EXPAND != 0
     }
+    #[inline(always)]
     pub(crate) fn hidden(&self) -> bool {
         self.bits & Op::HIDDEN != 0
+    }
+    pub(crate) fn set_action(&mut self, action: Action) {
+        self.bits = (self.bits & !Op::ACTION) | action as u8;
     }
     pub(crate) fn set_hidden(&mut self, hidden: bool) {
         self.bits = (self.bits & !Op::HIDDEN) | if hidden { Op::HIDDEN } else { 0 };
@@ -399,16 +479,42 @@ impl OpSet {
         match v {
             ScalarValue::Null => StoredValue::Null,
             ScalarValue::Bool(b) => StoredValue::Bool(*b),
-            ScalarValue::Uint(u) => StoredValue::Uint(Word::from_u64(*u)),
-            ScalarValue::Int(i) => StoredValue::Int(Word::from_i64(*i)),
-            ScalarValue::F64(f) => StoredValue::F64(Word::from_f64(*f)),
+            ScalarValue::Uint(u) => match W48::from_u64(*u) {
+                Some(w) => StoredValue::Uint(w),
+                None => StoredValue::WideUint(self.push_word(*u)),
+            },
+            ScalarValue::Int(i) => self.store_int(*i),
+            ScalarValue::F64(f) => match W48::from_f64(*f) {
+                Some(w) => StoredValue::F64(w),
+                None => StoredValue::WideF64(self.push_word(f.to_bits())),
+            },
             ScalarValue::Str(s) => self.store_str(s),
-            ScalarValue::Bytes(b) => StoredValue::Bytes(self.push_bytes(&[], b)),
-            ScalarValue::Counter(c) => StoredValue::Counter(Word::from_i64(*c)),
-            ScalarValue::Timestamp(t) => StoredValue::Timestamp(Word::from_i64(*t)),
+            ScalarValue::Bytes(b) => match self.push_bytes(&[], b) {
+                Ok(span) => StoredValue::Bytes(span),
+                Err(at) => StoredValue::LongBytes(at),
+            },
+            ScalarValue::Counter(c) => match W48::from_i64(*c) {
+                Some(w) => StoredValue::Counter(w),
+                None => StoredValue::WideCounter(self.push_word(*c as u64)),
+            },
+            ScalarValue::Timestamp(t) => match W48::from_i64(*t) {
+                Some(w) => StoredValue::Timestamp(w),
+                None => StoredValue::WideTimestamp(self.push_word(*t as u64)),
+            },
             ScalarValue::Unknown { type_code, bytes } => {
-                StoredValue::Unknown(self.push_bytes(&[*type_code], bytes))
+                match self.push_bytes(&[*type_code], bytes) {
+                    Ok(span) => StoredValue::Unknown(span),
+                    Err(at) => StoredValue::LongUnknown(at),
+                }
             }
+        }
+    }
+
+    /// A signed integer (also an increment's amount).
+    pub(crate) fn store_int(&mut self, i: i64) -> StoredValue {
+        match W48::from_i64(i) {
+            Some(w) => StoredValue::Int(w),
+            None => StoredValue::WideInt(self.push_word(i as u64)),
         }
     }
 
@@ -435,7 +541,7 @@ impl OpSet {
         let [b0, b1, b2, b3] = word.to_le_bytes();
         StoredValue::SmallStr {
             len,
-            bytes: [b0, b1, b2, b3, 0, 0, 0],
+            bytes: [b0, b1, b2, b3, 0],
         }
     }
 
@@ -447,25 +553,61 @@ impl OpSet {
                 .bytes()
                 .rev()
                 .fold(0u64, |word, b| word << 8 | u64::from(b));
-            let [b0, b1, b2, b3, b4, b5, b6, _] = word.to_le_bytes();
+            let [b0, b1, b2, b3, b4, _, _, _] = word.to_le_bytes();
             StoredValue::SmallStr {
                 len: s.len() as u8,
-                bytes: [b0, b1, b2, b3, b4, b5, b6],
+                bytes: [b0, b1, b2, b3, b4],
             }
         } else {
-            StoredValue::Str(self.push_bytes(&[], s.as_bytes()))
+            match self.push_bytes(&[], s.as_bytes()) {
+                Ok(span) => StoredValue::Str(span),
+                Err(at) => StoredValue::LongStr(at),
+            }
         }
     }
 
-    /// Appends `prefix` and `b` to the byte arena; their span.
-    fn push_bytes(&mut self, prefix: &[u8], b: &[u8]) -> Span {
+    /// Appends `prefix` and `b` to the byte arena: their span, or if they are 64 KiB or
+    /// more, the offset of their length (4 bytes, written before them).
+    fn push_bytes(&mut self, prefix: &[u8], b: &[u8]) -> Result<Span, U32> {
         let start = self.bytes.len() as u32;
+        let len = prefix.len() + b.len();
+        let short = u16::try_from(len).ok();
+        if short.is_none() {
+            self.bytes.extend_from_slice(&(len as u32).to_le_bytes());
+        }
         self.bytes.extend_from_slice(prefix);
         self.bytes.extend_from_slice(b);
-        Span(
-            U32::new(start),
-            U32::new((self.bytes.len() - start as usize) as u32),
-        )
+        match short {
+            Some(len) => Ok(Span(U32::new(start), len.to_le_bytes())),
+            None => Err(U32::new(start)),
+        }
+    }
+
+    /// Appends a number's 8 bytes to the byte arena; their offset.
+    fn push_word(&mut self, v: u64) -> U32 {
+        let start = self.bytes.len() as u32;
+        self.bytes.extend_from_slice(&v.to_le_bytes());
+        U32::new(start)
+    }
+
+    /// The number stored at `at` by [`Self::push_word`].
+    fn word_at(&self, at: U32) -> u64 {
+        let at = at.get() as usize;
+        self.bytes
+            .get(at..at + 8)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u64::from_le_bytes)
+    }
+
+    /// The bytes stored at `at` by [`Self::push_bytes`] with their length before them.
+    fn long_at(&self, at: U32) -> &[u8] {
+        let at = at.get() as usize;
+        let len = self
+            .bytes
+            .get(at..at + 4)
+            .and_then(|b| b.try_into().ok())
+            .map_or(0, u32::from_le_bytes) as usize;
+        self.bytes.get(at + 4..at + 4 + len).unwrap_or_default()
     }
 
     /// The string of a stored string value.
@@ -473,6 +615,7 @@ impl OpSet {
         let bytes = match v {
             StoredValue::SmallStr { len, bytes } => bytes.get(..*len as usize)?,
             StoredValue::Str(span) => self.bytes.get(span.range())?,
+            StoredValue::LongStr(at) => self.long_at(*at),
             _ => return None,
         };
         std::str::from_utf8(bytes).ok()
@@ -487,40 +630,57 @@ impl OpSet {
     /// `Null`).
     pub(crate) fn value_ref<'a>(&'a self, v: &'a StoredValue) -> ValueRef<'a> {
         let slice = |span: Span| -> &'a [u8] { self.bytes.get(span.range()).unwrap_or_default() };
+        let unknown = |b: &'a [u8]| {
+            let (type_code, bytes) = b.split_first().unwrap_or((&0, &[]));
+            ValueRef::Unknown {
+                type_code: *type_code,
+                bytes,
+            }
+        };
         match *v {
             StoredValue::Null | StoredValue::Object(_) => ValueRef::Null,
             StoredValue::Bool(b) => ValueRef::Bool(b),
             StoredValue::Uint(u) => ValueRef::Uint(u.u64()),
             StoredValue::Int(i) => ValueRef::Int(i.i64()),
             StoredValue::F64(f) => ValueRef::F64(f.f64()),
+            StoredValue::Counter(c) => ValueRef::Counter(c.i64()),
+            StoredValue::Timestamp(t) => ValueRef::Timestamp(t.i64()),
+            StoredValue::WideUint(at) => ValueRef::Uint(self.word_at(at)),
+            StoredValue::WideInt(at) => ValueRef::Int(self.word_at(at) as i64),
+            StoredValue::WideF64(at) => ValueRef::F64(f64::from_bits(self.word_at(at))),
+            StoredValue::WideCounter(at) => ValueRef::Counter(self.word_at(at) as i64),
+            StoredValue::WideTimestamp(at) => ValueRef::Timestamp(self.word_at(at) as i64),
             // One ASCII character (most text): sliced from a table, no UTF-8 check.
             StoredValue::SmallStr { len: 1, bytes } if bytes[0] < 0x80 => {
                 let b = usize::from(bytes[0]);
                 ValueRef::Str(ASCII.get(b..b + 1).unwrap_or_default())
             }
-            StoredValue::SmallStr { .. } | StoredValue::Str { .. } => {
+            StoredValue::SmallStr { .. } | StoredValue::Str(_) | StoredValue::LongStr(_) => {
                 ValueRef::Str(self.str_of(v).unwrap_or_default())
             }
             StoredValue::Bytes(span) => ValueRef::Bytes(slice(span)),
-            StoredValue::Counter(c) => ValueRef::Counter(c.i64()),
-            StoredValue::Timestamp(t) => ValueRef::Timestamp(t.i64()),
-            StoredValue::Unknown(span) => {
-                let (type_code, bytes) = slice(span).split_first().unwrap_or((&0, &[]));
-                ValueRef::Unknown {
-                    type_code: *type_code,
-                    bytes,
-                }
-            }
+            StoredValue::LongBytes(at) => ValueRef::Bytes(self.long_at(at)),
+            StoredValue::Unknown(span) => unknown(slice(span)),
+            StoredValue::LongUnknown(at) => unknown(self.long_at(at)),
+        }
+    }
+
+    /// An increment's amount, or a counter's value as stored (0 for any other value).
+    pub(crate) fn int_of(&self, v: &StoredValue) -> i64 {
+        match self.value_ref(v) {
+            ValueRef::Int(i) | ValueRef::Counter(i) => i,
+            ValueRef::Uint(u) => u as i64,
+            _ => 0,
         }
     }
 
     pub(crate) fn is_counter(&self, op: &Op) -> bool {
-        op.action == Action::Set && matches!(op.value, StoredValue::Counter(_))
+        op.action() == Action::Set && op.value.is_counter()
     }
 
     /// Whether adding successor `succ` hides `op`.
     fn hides(&self, op: &Op, succ: &Op) -> bool {
-        !(succ.action == Action::Inc && self.is_counter(op))
+        !(succ.action() == Action::Inc && self.is_counter(op))
     }
 
     /// Whether op `succ` hides op `pred` (arena indexes).
@@ -558,7 +718,7 @@ impl OpSet {
         let Some(op) = self.ops.get(idx as usize) else {
             return false;
         };
-        if !(op.action == Action::Set || op.action.is_make()) {
+        if !(op.action() == Action::Set || op.action().is_make()) {
             return false;
         }
         match view {
@@ -576,24 +736,19 @@ impl OpSet {
     /// A counter's value in `view`: its initial value plus the increments visible there.
     pub(crate) fn counter_value(&self, idx: u32, view: View<'_>) -> i64 {
         let op = &self.ops[idx as usize];
-        let StoredValue::Counter(initial) = op.value else {
+        if !op.value.is_counter() {
             return 0;
-        };
-        let mut total = initial.i64();
+        }
+        let mut total = self.int_of(&op.value);
         for s in self.succ_iter(idx) {
             let s = &self.ops[s as usize];
-            if s.action == Action::Inc
+            if s.action() == Action::Inc
                 && match view {
                     View::Now => true,
                     View::At(c) => c.covers(s.id),
                 }
             {
-                let by = match s.value {
-                    StoredValue::Int(i) => i.i64(),
-                    StoredValue::Uint(u) => u.u64() as i64,
-                    _ => 0,
-                };
-                total = total.wrapping_add(by);
+                total = total.wrapping_add(self.int_of(&s.value));
             }
         }
         total
@@ -668,17 +823,13 @@ impl OpSet {
         if let Some(name) = new.mark_name {
             self.mark_names.insert(idx, name);
         }
-        self.ops.push(Op {
-            id: new.id,
-            obj: new.obj,
-            key: new.key,
-            succ: NONE,
-            chunk: NONE,
-            action: new.action,
-            insert: new.insert,
-            bits: Op::new_bits(new.expand),
+        self.ops.push(Op::new(
+            (new.id, new.obj, new.key),
+            new.action,
+            new.insert,
+            new.expand,
             value,
-        });
+        ));
         self.register_id(new.id, idx);
         self.max_op = self.max_op.max(new.id.counter);
         for &p in preds {
@@ -808,12 +959,12 @@ impl OpSet {
             return;
         }
         let mut elems: SmallVec<[(u32, u32); 2]> = SmallVec::new();
-        if !op.insert {
+        if !op.insert() {
             elems.push((obj, op.key));
         }
         for &p in preds {
             let p_op = &self.ops[p as usize];
-            let e = if p_op.insert { p } else { p_op.key };
+            let e = if p_op.insert() { p } else { p_op.key };
             if !elems.contains(&(p_op.obj, e)) {
                 elems.push((p_op.obj, e));
             }
@@ -884,21 +1035,21 @@ impl OpSet {
                 .any(|s| s != idx && self.hides(p_op, &self.ops[s as usize]));
             self.ops[p as usize].set_hidden(hidden);
         }
-        if op.insert {
+        if op.insert() {
             if let Body::Seq { index, .. } = &self.objects[op.obj as usize].body
                 && let Some(c) = index.locate(idx, &self.ops)
                 && let Body::Seq { index, .. } = &mut self.objects[op.obj as usize].body
             {
                 index.remove(c);
             }
-        } else if op.action != Action::Del {
+        } else if op.action() != Action::Del {
             self.remove_from_group(idx);
         }
         // Widths of touched elements, computed as if the op were gone: mark it hidden-less by
         // removing it from the arena last.
-        self.ops[idx as usize].action = Action::Del;
+        self.ops[idx as usize].set_action(Action::Del);
         self.refresh_widths(idx, preds, Hint::None);
-        if op.action.is_make() {
+        if op.action().is_make() {
             self.objects.pop();
         }
         self.mark_names.remove(&idx);
@@ -978,29 +1129,91 @@ mod tests {
         }
     }
 
+    /// Every kind of value, at both sides of each inline limit (48 bits, a float's low 16
+    /// bits, [`SMALL_STR`] bytes, 64 KiB), comes back as it was stored, and the representation
+    /// is the one the limits call for.
     #[test]
     fn stored_values_round_trip() {
         let mut ops = OpSet::new(TextEncoding::default());
-        for v in [
-            ScalarValue::Null,
-            ScalarValue::Bool(true),
-            ScalarValue::Uint(7),
-            ScalarValue::Int(-7),
-            ScalarValue::F64(1.25),
-            ScalarValue::Str("x".into()),
-            ScalarValue::Str("a string longer than fourteen bytes".into()),
-            ScalarValue::Bytes(vec![1, 2, 3]),
-            ScalarValue::Counter(3),
-            ScalarValue::Timestamp(-1),
-            ScalarValue::Unknown {
-                type_code: 12,
-                bytes: vec![9],
-            },
-        ] {
-            let stored = ops.store_value(&v);
-            assert_eq!(ops.scalar(&stored), v);
+        let long = "é".repeat(40_000);
+        let cases: Vec<(ScalarValue, bool)> = vec![
+            (ScalarValue::Null, true),
+            (ScalarValue::Bool(true), true),
+            (ScalarValue::Uint(7), true),
+            (ScalarValue::Uint((1 << 48) - 1), true),
+            (ScalarValue::Uint(1 << 48), false),
+            (ScalarValue::Uint(u64::MAX), false),
+            (ScalarValue::Int(-7), true),
+            (ScalarValue::Int(-(1 << 47)), true),
+            (ScalarValue::Int((1 << 47) - 1), true),
+            (ScalarValue::Int(1 << 47), false),
+            (ScalarValue::Int(-(1 << 47) - 1), false),
+            (ScalarValue::Int(i64::MIN), false),
+            (ScalarValue::F64(1.25), true),
+            (ScalarValue::F64(-1e10), true),
+            (ScalarValue::F64(-1e300), false),
+            (ScalarValue::F64(0.1), false),
+            (ScalarValue::F64(f64::NAN), true),
+            (
+                ScalarValue::F64(f64::from_bits(0x7FF8_0000_0000_0001)),
+                false,
+            ),
+            (ScalarValue::Str("x".into()), true),
+            (ScalarValue::Str("😀".into()), true),
+            (ScalarValue::Str("abcde".into()), true),
+            (ScalarValue::Str("abcdef".into()), false),
+            (ScalarValue::Str(long.clone()), false),
+            (ScalarValue::Str(long[..65_534].to_string()), false),
+            (ScalarValue::Bytes(vec![1, 2, 3]), false),
+            (ScalarValue::Bytes(vec![7; 65_535]), false),
+            (ScalarValue::Bytes(vec![7; 65_536]), false),
+            (ScalarValue::Counter(3), true),
+            (ScalarValue::Counter(i64::MAX), false),
+            (ScalarValue::Timestamp(-1), true),
+            (ScalarValue::Timestamp(1_764_000_000_000), true),
+            (ScalarValue::Timestamp(i64::MIN), false),
+            (
+                ScalarValue::Unknown {
+                    type_code: 12,
+                    bytes: vec![9],
+                },
+                false,
+            ),
+            (
+                ScalarValue::Unknown {
+                    type_code: 12,
+                    bytes: vec![9; 70_000],
+                },
+                false,
+            ),
+        ];
+        let mut stored = Vec::new();
+        for (v, inline) in &cases {
+            let before = ops.bytes.len();
+            let s = ops.store_value(v);
+            assert_eq!(ops.bytes.len() == before, *inline, "{v:?} stored as {s:?}");
+            stored.push(s);
         }
-        assert_eq!(std::mem::size_of::<StoredValue>(), 9);
-        assert_eq!(std::mem::size_of::<Op>(), 36);
+        // Read back after everything was stored (offsets stay valid as the arena grows).
+        for ((v, _), s) in cases.iter().zip(&stored) {
+            match (v, ops.scalar(s)) {
+                (ScalarValue::F64(a), ScalarValue::F64(b)) => assert_eq!(a.to_bits(), b.to_bits()),
+                (v, back) => assert_eq!(&back, v),
+            }
+        }
+        assert!(matches!(
+            ops.store_value(&ScalarValue::Str(long[..65_534].to_string())),
+            StoredValue::Str(_)
+        ));
+        assert!(matches!(
+            ops.store_value(&ScalarValue::Str(long)),
+            StoredValue::LongStr(_)
+        ));
+        let min = ops.store_value(&ScalarValue::Counter(i64::MIN));
+        assert_eq!(ops.int_of(&min), i64::MIN);
+        let small = ops.store_int(-5);
+        assert_eq!(ops.int_of(&small), -5);
+        assert_eq!(std::mem::size_of::<StoredValue>(), 7);
+        assert_eq!(std::mem::size_of::<Op>(), 32);
     }
 }

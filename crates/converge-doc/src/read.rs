@@ -54,7 +54,7 @@ impl OpSet {
             StoredValue::Object(o) => {
                 Value::Object(self.objects[o.get() as usize].kind, self.ex_id(op.id))
             }
-            StoredValue::Counter(_) if op.action == Action::Set => {
+            StoredValue::Counter(_) | StoredValue::WideCounter(_) if op.action() == Action::Set => {
                 Value::Scalar(ScalarValue::Counter(self.counter_value(idx, view)))
             }
             ref v => Value::Scalar(self.scalar(v)),

@@ -304,7 +304,7 @@ impl Document {
         let mut inserts: Vec<(u32, u32, u32)> = Vec::new();
         let mut chain: Vec<u32> = Vec::new();
         for idx in layout.ops_len..n_ops {
-            if ops.ops.get(idx as usize)?.action == Action::Del {
+            if ops.ops.get(idx as usize)?.action() == Action::Del {
                 continue;
             }
             if placed.contains_key(&idx) {
@@ -454,7 +454,7 @@ fn prev_in_document(ops: &OpSet, idx: u32, objects: &mut Option<Objects>) -> Opt
             }
         }
         Body::Seq { index, extra } => {
-            if !op.insert {
+            if !op.insert() {
                 if op.key == HEAD {
                     return None;
                 }

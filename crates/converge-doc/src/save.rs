@@ -441,8 +441,7 @@ impl Document {
     /// [`Document::encode_document`] must write exactly its encoding.
     #[cfg(test)]
     pub(crate) fn document_chunk(&self) -> DocumentChunk {
-        use crate::opset::StoredValue;
-        use converge_encoding::{DocChange, DocOp, Key, ScalarValue};
+        use converge_encoding::{DocChange, DocOp, Key};
         let ops = &self.ops;
         let history = &self.history;
         // Authors, sorted; doc actor index → position.
@@ -518,16 +517,13 @@ impl Document {
                     .map(|s| map_id(ops.ops[s as usize].id))
                     .collect();
                 succ.sort_unstable();
-                let value = match (op.action, &op.value) {
-                    (Action::Inc, StoredValue::Int(i)) => ScalarValue::Int(i.i64()),
-                    (_, v) => ops.scalar(v),
-                };
+                let value = ops.scalar(&op.value);
                 DocOp {
                     id: map_id(op.id),
                     obj,
                     key,
-                    insert: op.insert,
-                    action: op.action,
+                    insert: op.insert(),
+                    action: op.action(),
                     value: value.into(),
                     succ,
                     expand: op.expand(),
@@ -952,8 +948,8 @@ impl<'a> Block<'a> {
                         id: ctx.map_id(op.id),
                         obj: ctx.obj,
                         key,
-                        insert: op.insert,
-                        action: op.action,
+                        insert: op.insert(),
+                        action: op.action(),
                         value: ops.value_ref(&op.value),
                         succ: succ.get(start as usize..end as usize).unwrap_or_default(),
                         expand: op.expand(),

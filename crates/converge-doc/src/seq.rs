@@ -514,17 +514,13 @@ mod tests {
     use quickcheck::quickcheck;
 
     fn op() -> Op {
-        Op {
-            id: OpId::new(1, 0),
-            obj: 0,
-            key: NONE,
-            succ: NONE,
-            chunk: NONE,
-            action: Action::Set,
-            insert: true,
-            bits: 0,
-            value: StoredValue::Null,
-        }
+        Op::new(
+            (OpId::new(1, 0), 0, NONE),
+            Action::Set,
+            true,
+            false,
+            StoredValue::Null,
+        )
     }
 
     /// The element holding visible unit `unit` in the model, and the units before it.

@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 
 use crate::doc::Document;
 use crate::error::DocError;
-use crate::opset::{Body, HEAD, Hint, NewOp, OpSet, StoredValue, View, Word};
+use crate::opset::{Body, HEAD, Hint, NewOp, OpSet, StoredValue, View};
 use crate::seq::Cursor;
 use crate::types::{ExId, ExpandMark, ObjType, Prop};
 
@@ -186,7 +186,7 @@ impl<'a> Transaction<'a> {
                 break;
             }
             let op = &ops.ops[e.op as usize];
-            if op.action == Action::Mark {
+            if op.action() == Action::Mark {
                 let is_begin = ops.mark_names.contains_key(&e.op);
                 if !is_begin {
                     let begin = OpId::new(op.id.counter.wrapping_sub(1), op.id.actor);
@@ -391,10 +391,12 @@ impl<'a> Transaction<'a> {
             let ops = &self.doc.ops;
             let winner = &ops.ops[w as usize];
             let current = match winner.value {
-                StoredValue::Counter(_) => ScalarValue::Counter(ops.counter_value(w, View::Now)),
+                StoredValue::Counter(_) | StoredValue::WideCounter(_) => {
+                    ScalarValue::Counter(ops.counter_value(w, View::Now))
+                }
                 _ => ops.scalar(&winner.value),
             };
-            if winner.action == Action::Set && current == value {
+            if winner.action() == Action::Set && current == value {
                 if preds.len() == 1 {
                     return Ok(());
                 }
@@ -520,6 +522,7 @@ impl<'a> Transaction<'a> {
         {
             return Err(DocError::NotACounter { obj: obj.clone() });
         }
+        let value = self.doc.ops.store_int(by);
         self.push(
             NewOp {
                 id,
@@ -527,7 +530,7 @@ impl<'a> Transaction<'a> {
                 key,
                 insert: false,
                 action: Action::Inc,
-                value: StoredValue::Int(Word::from_i64(by)),
+                value,
                 expand: false,
                 mark_name: None,
             },
