@@ -264,20 +264,68 @@ const EXPANDS: [ExpandMark; 4] = [
     ExpandMark::None,
 ];
 
+/// How often an extreme scalar of the timestamp slot is instead a value of 64 KiB or more.
+const LONG_VALUE_PERCENT: u32 = 25;
+
 fn scalar(rng: &mut SplitMix64) -> ScalarValue {
-    // Now and then an extreme: LEB128 boundaries, signed zero, huge and odd floats, strings
-    // around the op set's inline limit (7 bytes), empty values.
+    // Now and then an extreme: LEB128 boundaries, the op set's inline limits (48-bit
+    // numbers, floats with nonzero low 16 bits, 5-byte strings, 64 KiB spans), signed zero,
+    // huge and odd floats, empty values.
     if rng.percent(15) {
-        return match rng.below(7) {
-            0 => ScalarValue::Uint(*rng.pick(&[0, 127, 128, 1 << 35, u64::MAX])),
-            1 => ScalarValue::Int(*rng.pick(&[i64::MIN, -65, -64, 63, 64, i64::MAX])),
-            2 => ScalarValue::F64(*rng.pick(&[-0.0, -1e300, f64::INFINITY, f64::MIN_POSITIVE])),
+        return match rng.below(8) {
+            0 => ScalarValue::Uint(*rng.pick(&[
+                0,
+                127,
+                128,
+                1 << 35,
+                (1 << 48) - 1,
+                1 << 48,
+                u64::MAX,
+            ])),
+            1 => ScalarValue::Int(*rng.pick(&[
+                i64::MIN,
+                -(1 << 47) - 1,
+                -(1 << 47),
+                -65,
+                -64,
+                63,
+                64,
+                (1 << 47) - 1,
+                1 << 47,
+                i64::MAX,
+            ])),
+            2 => {
+                ScalarValue::F64(*rng.pick(&[-0.0, -1e300, 0.1, f64::INFINITY, f64::MIN_POSITIVE]))
+            }
             3 => ScalarValue::Str(
-                rng.pick(&["", "1234567", "12345678", "ü234567", "😀😀", "0123456789ab"])
-                    .to_string(),
+                rng.pick(&[
+                    "",
+                    "12345",
+                    "123456",
+                    "ü234",
+                    "ü2345",
+                    "1234567",
+                    "😀😀",
+                    "0123456789ab",
+                ])
+                .to_string(),
             ),
             4 => ScalarValue::Bytes(Vec::new()),
-            5 => ScalarValue::Counter(*rng.pick(&[i64::MIN / 2, i64::MAX / 2])),
+            5 => ScalarValue::Counter(*rng.pick(&[
+                i64::MIN / 2,
+                -(1 << 47) - 1,
+                1 << 47,
+                i64::MAX / 2,
+            ])),
+            // Now and then a value past the op set's 16-bit span length.
+            6 if rng.percent(LONG_VALUE_PERCENT) => {
+                if rng.percent(50) {
+                    ScalarValue::Str("x".repeat(rng.range(65_535, 65_600)))
+                } else {
+                    ScalarValue::Bytes(vec![7; rng.range(65_535, 65_600)])
+                }
+            }
+            6 => ScalarValue::Timestamp(*rng.pick(&[1 << 47, -(1 << 47) - 1, 1_764_000_000_000])),
             _ => ScalarValue::Unknown {
                 type_code: rng.range(10, 15) as u8,
                 bytes: Vec::new(),
