@@ -17,7 +17,7 @@ use converge_dag::{AsChangeMeta, ChangeMetaRef, ChangeRef};
 use crate::doc::Document;
 use crate::error::{DocError, InvalidOpReason};
 use crate::history::{Mark, Ready};
-use crate::opset::{HEAD, Hint, NewOp, StoredValue};
+use crate::opset::{HEAD, Hint, NONE, NewOp, StoredValue};
 use crate::types::{ExId, ObjType};
 
 /// A change of the other document of a merge, as the graph reads it: the other graph's
@@ -65,7 +65,12 @@ enum Target {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct BatchLog {
     preds: Vec<u32>,
+    /// Each op's end in `preds`, with [`BatchLog::DEL`] set for a deletion.
     pred_ends: Vec<u32>,
+}
+
+impl BatchLog {
+    const DEL: u32 = 1 << 31;
 }
 
 impl Document {
@@ -160,6 +165,7 @@ impl Document {
         ready: impl Iterator<Item = Result<Change, DocError>>,
     ) -> Result<(), DocError> {
         let ops_len = self.ops.ops.len();
+        let dels_len = self.ops.dels.len();
         // The undo log is kept between calls so that applying many small batches does not
         // allocate it each time.
         let mut log = std::mem::take(&mut self.undo_log);
@@ -179,15 +185,20 @@ impl Document {
                 let start = if i == 0 {
                     0
                 } else {
-                    log.pred_ends[i - 1] as usize
+                    (log.pred_ends[i - 1] & !BatchLog::DEL) as usize
                 };
-                let end = log.pred_ends[i] as usize;
+                let end = (log.pred_ends[i] & !BatchLog::DEL) as usize;
+                let del = log.pred_ends[i] & BatchLog::DEL != 0;
                 if let Some(p) = log.preds.get(start..end) {
-                    self.ops.undo_last(p);
+                    self.ops.undo_last(p, del);
                 }
             }
             debug_assert_eq!(self.ops.ops.len(), ops_len);
-            self.ops.max_op = self.ops.ops.iter().map(|o| o.id.counter).max().unwrap_or(0);
+            debug_assert_eq!(self.ops.dels.len(), dels_len);
+            self.ops.max_op = (self.ops.ops.iter().map(|o| o.id.counter))
+                .chain(self.ops.dels.iter().map(|d| d.counter))
+                .max()
+                .unwrap_or(0);
             self.history.rollback(mark);
             self.obj_cache = None;
         }
@@ -225,12 +236,20 @@ impl Document {
             });
         }
         let start_op = start_op as u32;
-        if let Some((last, _)) = self
+        // The author's greatest counter so far: its last stored op's, or its previous
+        // change's max op (deletions are not in the id index).
+        let last_op = self
             .ops
             .by_actor
             .get(author as usize)
             .and_then(|l| l.last())
-            && last >= start_op
+            .map(|(c, _)| u64::from(c));
+        let last_change = change
+            .seq()
+            .checked_sub(1)
+            .and_then(|seq| self.history.max_op_at_seq(author, seq));
+        if let Some(last) = last_op.max(last_change)
+            && last >= u64::from(start_op)
             && change.num_ops() > 0
         {
             return Err(DocError::DuplicateOpId {
@@ -271,7 +290,12 @@ impl Document {
                 Hint::None,
             );
             log.preds.extend_from_slice(&preds);
-            log.pred_ends.push(log.preds.len() as u32);
+            let del = if op.action == Action::Del {
+                BatchLog::DEL
+            } else {
+                0
+            };
+            log.pred_ends.push(log.preds.len() as u32 | del);
         }
         self.history.record(change, author);
         Ok(())
@@ -296,6 +320,20 @@ impl Document {
         let mut made: Vec<Option<(ObjType, u32)>> = Vec::with_capacity(ops.len());
         let mut next_obj = self.ops.objects.len() as u32;
         let mut out = Vec::with_capacity(ops.len());
+        // The arena index each op of the change will get ([`NONE`] for deletions, which go
+        // to `OpSet::dels`).
+        let mut next_idx = self.ops.ops.len() as u32;
+        let arena_idx: Vec<u32> = ops
+            .iter()
+            .map(|op| {
+                if op.action == Action::Del {
+                    NONE
+                } else {
+                    next_idx += 1;
+                    next_idx - 1
+                }
+            })
+            .collect();
         for (i, op) in ops.iter().enumerate() {
             let map_id = |id: OpId| -> Result<OpId, DocError> {
                 let actor = *actor_map
@@ -373,7 +411,7 @@ impl Document {
                             if !e.insert || e.obj != op.obj {
                                 return Err(invalid(i, InvalidOpReason::NotAnElement));
                             }
-                            ResolvedKey::Elem((self.ops.ops.len() + pos) as u32)
+                            ResolvedKey::Elem(arena_idx[pos])
                         }
                         None => return Err(unknown()),
                     }
@@ -395,8 +433,11 @@ impl Document {
                 let mapped = map_id(*p)?;
                 match locate(mapped) {
                     Some(Target::Doc(idx)) => preds.push(idx),
-                    Some(Target::Change(pos)) => preds.push((self.ops.ops.len() + pos) as u32),
-                    None => {
+                    // A deletion is nobody's pred (automerge 0.12 keeps no op for it either).
+                    Some(Target::Change(pos)) if arena_idx[pos] != NONE => {
+                        preds.push(arena_idx[pos])
+                    }
+                    Some(Target::Change(_)) | None => {
                         return Err(DocError::UnknownPred {
                             change: hash,
                             counter: p.counter,

@@ -13,6 +13,7 @@ use crate::history::{ChangeData, History, LoadedChange};
 use crate::opset::{HEAD, NONE, OpSet, View};
 use crate::transaction::Transaction;
 use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding, ValueTree, ValueWithId};
+use converge_encoding::{Action, ValueRef};
 
 /// The largest commit buffer a document keeps between commits (a long transaction's change
 /// is given back).
@@ -213,7 +214,8 @@ impl Document {
     }
 
     /// Encodes a committed local transaction as a change and records it. The transaction's ops
-    /// are the arena tail from `ops_start`, their preds in `preds` (one entry per op).
+    /// are the arena tail from `ops_start` and the deletions at the end of `OpSet::dels`,
+    /// in counter order between them, their preds in `preds` (one entry per op).
     pub(crate) fn commit_local(
         &mut self,
         start_op: u32,
@@ -262,10 +264,33 @@ impl Document {
         let mapped = &mapped_preds;
         let op_refs = || {
             let mut end = 0;
+            // The next arena op of the transaction; op `i` is it if it has counter
+            // `start_op + i`, else the transaction's next deletion.
+            let mut next = ops_start;
             preds.iter().enumerate().map(move |(i, op_preds)| {
                 let start = end;
                 end += op_preds.len();
-                let op = &ops.ops[ops_start + i];
+                let arena = ops
+                    .ops
+                    .get(next)
+                    .filter(|op| op.id.counter == start_op + i as u32);
+                // A deletion acts where its (first) pred is: the pred's object, and its key
+                // or, for an insert, its element. Local deletions always have preds.
+                let (idx, op) = match arena {
+                    Some(op) => {
+                        next += 1;
+                        ((next - 1) as u32, op)
+                    }
+                    None => {
+                        let p = op_preds.first().copied().unwrap_or(0);
+                        (NONE, &ops.ops[p as usize])
+                    }
+                };
+                let key_of = if idx == NONE && op.insert() {
+                    op_preds.first().copied().unwrap_or(HEAD)
+                } else {
+                    op.key
+                };
                 let object = &ops.objects[op.obj as usize];
                 let obj = if object.make_op == NONE {
                     ObjId::Root
@@ -273,14 +298,26 @@ impl Document {
                     ObjId::Op(map_id(ops.ops[object.make_op as usize].id))
                 };
                 let key = if object.kind.is_sequence() {
-                    if op.key == HEAD {
+                    if key_of == HEAD {
                         KeyRef::Seq(ElemId::Head)
                     } else {
-                        KeyRef::Seq(ElemId::Op(map_id(ops.ops[op.key as usize].id)))
+                        KeyRef::Seq(ElemId::Op(map_id(ops.ops[key_of as usize].id)))
                     }
                 } else {
-                    KeyRef::Map(&ops.keys[op.key as usize])
+                    KeyRef::Map(&ops.keys[key_of as usize])
                 };
+                if idx == NONE {
+                    return ChangeOpRef {
+                        obj,
+                        key,
+                        insert: false,
+                        action: Action::Del,
+                        value: ValueRef::Null,
+                        pred: &mapped[start..end],
+                        expand: false,
+                        mark_name: None,
+                    };
+                }
                 ChangeOpRef {
                     obj,
                     key,
@@ -289,7 +326,7 @@ impl Document {
                     value: ops.value_ref(&op.value),
                     pred: &mapped[start..end],
                     expand: op.expand(),
-                    mark_name: ops.mark_names.get(&((ops_start + i) as u32)).map(|m| &**m),
+                    mark_name: ops.mark_names.get(&idx).map(|m| &**m),
                 }
             })
         };
@@ -375,13 +412,20 @@ impl Document {
         preds: &crate::transaction::PredLog,
     ) -> smallvec::SmallVec<[u32; 8]> {
         let mut named: smallvec::SmallVec<[u32; 8]> = smallvec::SmallVec::new();
-        for i in ops_start..ops_start + preds.len() {
+        // The arena ops' objects and keys, then the preds' (a deletion's object and key are
+        // its preds': an inserted element is the pred itself, named with the preds below;
+        // anything else names the same object and key as the op succeeding it).
+        let preds_ops = preds.iter().flatten().map(|&p| p as usize);
+        for (i, is_pred) in (ops_start..self.ops.ops.len())
+            .map(|i| (i, false))
+            .chain(preds_ops.map(|i| (i, true)))
+        {
             let op = &self.ops.ops[i];
             let object = &self.ops.objects[op.obj as usize];
             if object.make_op != NONE {
                 named.push(self.ops.ops[object.make_op as usize].id.actor);
             }
-            if object.kind.is_sequence() && op.key != HEAD {
+            if object.kind.is_sequence() && op.key != HEAD && !(is_pred && op.insert()) {
                 named.push(self.ops.ops[op.key as usize].id.actor);
             }
         }

@@ -267,6 +267,13 @@ impl History {
         self.graph.change_at_seq(a, seq).map(ChangeIdx::get)
     }
 
+    /// The max op of a doc actor's change with sequence number `seq`, if there is one.
+    pub(crate) fn max_op_at_seq(&self, actor: u32, seq: u64) -> Option<u64> {
+        let a = self.graph_actor(actor)?;
+        let i = self.graph.change_at_seq(a, seq)?;
+        Some(self.max_op(i.get()))
+    }
+
     /// Change indexes of `heads`, or the first unknown hash.
     pub(crate) fn indexes(&self, heads: &[ChangeHash]) -> Result<Vec<u32>, ChangeHash> {
         heads

@@ -24,7 +24,7 @@ use crate::actor_ops::ActorOps;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
-use crate::opset::{Body, HEAD, NONE, NewOp, Op, OpSet, StoredValue, SuccNode, U32, View};
+use crate::opset::{Body, DEL, HEAD, NONE, NewOp, Op, OpSet, StoredValue, SuccNode, U32, View};
 use crate::resave::{BaseRows, SavedLayout};
 use crate::save::{authors, check_mark_order};
 use crate::types::{ObjType, TextEncoding};
@@ -501,7 +501,7 @@ impl Document {
         };
         let mut ids = IdIndex::new(stats, &actor_map, set.actors.len(), n_ops);
         let n_succ = usize::try_from(stats.succ_ids).ok()?;
-        set.ops.reserve_exact(n_ops + n_succ.min(n_ops));
+        set.ops.reserve_exact(n_ops);
         set.succs.reserve_exact(n_succ);
         // (stored op's arena index, successor id), for pass 2.
         let mut pending: Vec<(u32, OpId)> = Vec::with_capacity(n_succ);
@@ -598,23 +598,17 @@ impl Document {
             }
         }
 
-        // Pass 2: successors, in document order; ids that are not stored ops are deletions.
+        // Pass 2: successors, in document order; ids that are not stored ops are deletions
+        // (one entry in `dels` for each pred a deletion has: they are never looked up by id).
+        let mut max_del = 0;
         for (pred, s) in pending {
             let s = map_id(s)?;
             let succ = match ids.get(s) {
                 Some(idx) => idx,
                 None => {
-                    let p = &set.ops[pred as usize];
-                    let kind = set.objects[p.obj as usize].kind;
-                    let key = if kind.is_sequence() && p.insert() {
-                        pred
-                    } else {
-                        p.key
-                    };
-                    let idx = set.push_bulk(NewOp::delete(s, p.obj, key));
-                    if !ids.insert(s, idx) {
-                        return None;
-                    }
+                    let idx = DEL | u32::try_from(set.dels.len()).ok().filter(|&i| i < DEL)?;
+                    set.dels.push(s);
+                    max_del = max_del.max(s.counter);
                     idx
                 }
             };
@@ -626,7 +620,8 @@ impl Document {
             .filter_map(|l| l.last())
             .map(|(c, _)| c)
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .max(max_del);
         set.by_actor = by_actor;
 
         // Widths, now that visibility is known.

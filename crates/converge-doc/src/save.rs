@@ -512,10 +512,8 @@ impl Document {
                 } else {
                     Key::Map(ops.keys[op.key as usize].to_string())
                 };
-                let mut succ: smallvec::SmallVec<[OpId; 2]> = ops
-                    .succ_iter(idx)
-                    .map(|s| map_id(ops.ops[s as usize].id))
-                    .collect();
+                let mut succ: smallvec::SmallVec<[OpId; 2]> =
+                    ops.succ_iter(idx).map(|s| map_id(ops.succ_id(s))).collect();
                 succ.sort_unstable();
                 let value = ops.scalar(&op.value);
                 DocOp {
@@ -912,10 +910,8 @@ impl<'a> Block<'a> {
         self.ranges.clear();
         for &idx in &self.idxs {
             let start = self.succ.len();
-            self.succ.extend(
-                ops.succ_iter(idx)
-                    .map(|s| ctx.map_id(ops.ops[s as usize].id)),
-            );
+            self.succ
+                .extend(ops.succ_iter(idx).map(|s| ctx.map_id(ops.succ_id(s))));
             let range = self.succ.get_mut(start..).unwrap_or_default();
             if range.len() > 1 {
                 range.sort_unstable();

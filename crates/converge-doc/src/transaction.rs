@@ -22,6 +22,8 @@ pub struct Transaction<'a> {
     start_op: u32,
     max_op_before: u32,
     ops_start: usize,
+    /// Where the transaction's deletions start in `OpSet::dels`.
+    dels_start: usize,
     bytes_len: usize,
     /// The pending ops' preds (arena indexes).
     preds: PredLog,
@@ -59,6 +61,7 @@ impl<'a> Transaction<'a> {
     pub(crate) fn new(doc: &'a mut Document) -> Self {
         let start_op = doc.ops.max_op.saturating_add(1);
         let ops_start = doc.ops.ops.len();
+        let dels_start = doc.ops.dels.len();
         let bytes_len = doc.ops.bytes.len();
         let max_op_before = doc.ops.max_op;
         Transaction {
@@ -66,6 +69,7 @@ impl<'a> Transaction<'a> {
             start_op,
             max_op_before,
             ops_start,
+            dels_start,
             bytes_len,
             preds: PredLog::default(),
             done: false,
@@ -744,7 +748,17 @@ impl<'a> Transaction<'a> {
     fn rollback_inner(&mut self) -> usize {
         let n = self.preds.len();
         while let Some(preds) = self.preds.pop() {
-            self.doc.ops.undo_last(&preds);
+            // The newer of the two last ops (a transaction's counters only grow), if it is
+            // the transaction's.
+            let ops = &self.doc.ops;
+            let last_op = ops.ops.get(self.ops_start..).and_then(|o| o.last());
+            let last_del = ops.dels.get(self.dels_start..).and_then(|d| d.last());
+            let del = match (last_op, last_del) {
+                (Some(op), Some(d)) => d.counter > op.id.counter,
+                (None, Some(_)) => true,
+                _ => false,
+            };
+            self.doc.ops.undo_last(&preds, del);
         }
         self.doc.ops.bytes.truncate(self.bytes_len);
         self.doc.obj_cache = None;
