@@ -397,6 +397,11 @@ impl DocOps {
         self.iter().map(DocOp::from).collect()
     }
 
+    /// The number of successor ids of all the ops.
+    pub fn succ_count(&self) -> usize {
+        self.blocks.iter().map(|b| b.succ.len()).sum()
+    }
+
     /// The blocks, in order.
     pub fn blocks(&self) -> std::slice::Iter<'_, DocOpBlock> {
         self.blocks.iter()

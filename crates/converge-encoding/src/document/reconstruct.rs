@@ -125,8 +125,14 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
     let mut pred_ids: Vec<OpId> = Vec::new();
     // The preds found for one group's ops: (position in the group, pred), each op's sorted.
     let mut found_preds: Vec<(usize, OpId)> = Vec::new();
-    let mut dels: Vec<Deletion> = Vec::new();
-    let mut del_preds: Vec<OpId> = Vec::new();
+    // Every successor id is a pred, of a stored op or of a deletion, and there are at most
+    // as many deletions: reserved up front (untouched room costs no memory), so that no
+    // vector is copied as it doubles (egwalker S3.am: 1.1M deletions, 22 MB of them).
+    let n_succ = ops.succ_count();
+    pred_ids.reserve_exact(n_succ);
+    pred_starts.reserve_exact(ops.len());
+    let mut dels: Vec<Deletion> = Vec::with_capacity(n_succ);
+    let mut del_preds: Vec<OpId> = Vec::with_capacity(n_succ);
     // (succ id, lister position, lister id) of one group, and (op id, position) of its ops.
     let mut entries: Vec<(OpId, usize, OpId)> = Vec::new();
     let mut members: Vec<(OpId, usize)> = Vec::new();
