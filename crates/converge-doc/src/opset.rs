@@ -1208,6 +1208,76 @@ mod tests {
         }
     }
 
+    /// Deletions live in `dels`, not in the arena: a transaction that interleaves them
+    /// with other ops commits them in counter order and, rolled back, leaves the arena, the
+    /// deletions and the successor links exactly as they were; so does a remote batch
+    /// refused after a change of deletions.
+    #[test]
+    fn deletions_are_undone_with_their_ops() {
+        use crate::doc::Document;
+        use crate::types::{ObjType, ROOT};
+        use converge_encoding::{ActorId, Change, ChangeOp, ChangeParts, Key, ObjId};
+
+        let mut doc = Document::with_actor(ActorId::from_bytes(&[1]));
+        let text = doc.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        doc.splice_text(&text, 0, 0, "abcdef").unwrap();
+        doc.put(&ROOT, "k", ScalarValue::Int(1)).unwrap();
+        doc.splice_text(&text, 1, 1, "").unwrap();
+        let sizes = |d: &Document| (d.ops.ops.len(), d.ops.dels.len(), d.ops.succs.len());
+        let before = (sizes(&doc), doc.save_nocompress(), doc.ops.max_op);
+        assert_eq!(before.0.1, 1);
+
+        let mut tx = doc.transaction();
+        tx.splice_text(&text, 0, 2, "xy").unwrap();
+        tx.delete(&ROOT, "k").unwrap();
+        tx.splice_text(&text, 3, 1, "z").unwrap();
+        tx.put(&ROOT, "k", ScalarValue::Int(2)).unwrap();
+        assert_eq!(tx.ops.dels.len(), 1 + 4);
+        tx.rollback();
+        assert_eq!((sizes(&doc), doc.save_nocompress(), doc.ops.max_op), before);
+
+        // Committed, the change lists the ops in counter order, deletions where they fell.
+        let mut tx = doc.transaction();
+        tx.splice_text(&text, 0, 1, "x").unwrap();
+        tx.delete(&ROOT, "k").unwrap();
+        tx.commit().unwrap();
+        let change = doc.get_changes(&[]).pop().unwrap();
+        let actions: Vec<Action> = change.ops().map(|op| op.action).collect();
+        assert_eq!(actions, [Action::Set, Action::Del, Action::Del]);
+        let mut other = Document::new();
+        other.apply_changes(doc.get_changes(&[])).unwrap();
+        assert_eq!(other.save_nocompress(), doc.save_nocompress());
+
+        // A remote batch: a change of deletions, then one that names an unknown object.
+        let mut remote = other.fork();
+        remote.splice_text(&text, 0, 3, "").unwrap();
+        let deletes = remote.get_changes(&doc.heads());
+        let bad = Change::from_parts(ChangeParts {
+            actor: remote.actor().clone(),
+            seq: 2,
+            start_op: u64::from(remote.max_op()) + 1,
+            time: 0,
+            message: None,
+            deps: remote.heads(),
+            other_actors: vec![],
+            ops: vec![ChangeOp {
+                obj: ObjId::Op(OpId::new(999, 0)),
+                key: Key::Map("x".into()),
+                insert: false,
+                action: Action::Set,
+                value: ScalarValue::Int(1),
+                pred: vec![],
+                expand: false,
+                mark_name: None,
+            }],
+            extra_bytes: vec![],
+        })
+        .unwrap();
+        let before = (sizes(&doc), doc.save_nocompress(), doc.ops.max_op);
+        assert!(doc.apply_changes(deletes.into_iter().chain([bad])).is_err());
+        assert_eq!((sizes(&doc), doc.save_nocompress(), doc.ops.max_op), before);
+    }
+
     /// Every kind of value, at both sides of each inline limit (48 bits, a float's low 16
     /// bits, [`SMALL_STR`] bytes, 64 KiB), comes back as it was stored, and the representation
     /// is the one the limits call for.
