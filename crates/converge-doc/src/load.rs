@@ -24,7 +24,7 @@ use crate::actor_ops::ActorOps;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
-use crate::opset::{Body, DEL, HEAD, NONE, NewOp, Op, OpSet, StoredValue, SuccNode, U32, View};
+use crate::opset::{Body, DEL, HEAD, NONE, NewOp, Op, OpSet, StoredValue, U32, View};
 use crate::resave::{BaseRows, SavedLayout};
 use crate::save::{authors, check_mark_order};
 use crate::types::{ObjType, TextEncoding};
@@ -758,20 +758,6 @@ impl OpSet {
             }
         }
         idx
-    }
-
-    /// Records `succ` as a successor of `pred`.
-    fn link_succ(&mut self, pred: u32, succ: u32) {
-        let node = self.succs.len() as u32;
-        let prev = self.ops[pred as usize].succ;
-        self.succs.push(SuccNode {
-            op: succ,
-            next: prev,
-        });
-        self.ops[pred as usize].succ = node;
-        if self.hides_op(pred, succ) {
-            self.ops[pred as usize].set_hidden(true);
-        }
     }
 }
 

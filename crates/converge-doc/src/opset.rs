@@ -858,19 +858,7 @@ impl OpSet {
         self.register_id(new.id, idx);
         self.max_op = self.max_op.max(new.id.counter);
         for &p in preds {
-            let node = self.succs.len() as u32;
-            let prev = self.ops[p as usize].succ;
-            self.succs.push(SuccNode {
-                op: idx,
-                next: prev,
-            });
-            self.ops[p as usize].succ = node;
-            if p < self.log_below {
-                self.log_succ_change(p);
-            }
-            if self.hides(&self.ops[p as usize], &self.ops[idx as usize]) {
-                self.ops[p as usize].set_hidden(true);
-            }
+            self.link_succ(p, idx);
         }
         let obj = new.obj;
         let kind = self.objects[obj as usize].kind;
@@ -900,20 +888,43 @@ impl OpSet {
         self.dels.push(id);
         self.max_op = self.max_op.max(id.counter);
         for &p in preds {
-            let node = self.succs.len() as u32;
-            let prev = self.ops[p as usize].succ;
-            self.succs.push(SuccNode {
-                op: idx,
-                next: prev,
-            });
-            self.ops[p as usize].succ = node;
-            if p < self.log_below {
-                self.log_succ_change(p);
-            }
-            self.ops[p as usize].set_hidden(true);
+            self.link_succ(p, idx);
         }
         self.refresh_widths(idx, preds, hint);
         idx
+    }
+
+    /// Records `succ` (an arena or [`DEL`] index) as a successor of `pred`, hides `pred` if
+    /// it does, and logs the change for a save that kept its columns.
+    pub(crate) fn link_succ(&mut self, pred: u32, succ: u32) {
+        let node = self.succs.len() as u32;
+        let prev = self.ops[pred as usize].succ;
+        self.succs.push(SuccNode {
+            op: succ,
+            next: prev,
+        });
+        self.ops[pred as usize].succ = node;
+        if pred < self.log_below {
+            self.log_succ_change(pred);
+        }
+        if self.hides_op(pred, succ) {
+            self.ops[pred as usize].set_hidden(true);
+        }
+    }
+
+    /// Takes the newest successor link off each of `preds` (those of the op or deletion
+    /// `idx` being undone) and recomputes whether each is still hidden.
+    fn unlink_newest_succ(&mut self, idx: u32, preds: &[u32]) {
+        for &p in preds.iter().rev() {
+            let head = self.ops[p as usize].succ;
+            if let Some(node) = self.succs.get(head as usize).copied() {
+                self.ops[p as usize].succ = node.next;
+            }
+        }
+        for &p in preds {
+            let hidden = self.succ_iter(p).any(|s| s != idx && self.hides_op(p, s));
+            self.ops[p as usize].set_hidden(hidden);
+        }
     }
 
     fn register_id(&mut self, id: OpId, idx: u32) {
@@ -1079,19 +1090,7 @@ impl OpSet {
             return;
         };
         let idx = (self.ops.len() - 1) as u32;
-        for &p in preds.iter().rev() {
-            let head = self.ops[p as usize].succ;
-            if let Some(node) = self.succs.get(head as usize).copied() {
-                self.ops[p as usize].succ = node.next;
-            }
-        }
-        for &p in preds {
-            let p_op = &self.ops[p as usize];
-            let hidden = self
-                .succ_iter(p)
-                .any(|s| s != idx && (s & DEL != 0 || self.hides(p_op, &self.ops[s as usize])));
-            self.ops[p as usize].set_hidden(hidden);
-        }
+        self.unlink_newest_succ(idx, preds);
         if op.insert() {
             if let Body::Seq { index, .. } = &self.objects[op.obj as usize].body
                 && let Some(c) = index.locate(idx, &self.ops)
@@ -1120,19 +1119,7 @@ impl OpSet {
     /// [`OpSet::undo_last`] of a deletion.
     fn undo_last_delete(&mut self, preds: &[u32]) {
         let idx = DEL | (self.dels.len() - 1) as u32;
-        for &p in preds.iter().rev() {
-            let head = self.ops[p as usize].succ;
-            if let Some(node) = self.succs.get(head as usize).copied() {
-                self.ops[p as usize].succ = node.next;
-            }
-        }
-        for &p in preds {
-            let p_op = &self.ops[p as usize];
-            let hidden = self
-                .succ_iter(p)
-                .any(|s| s != idx && (s & DEL != 0 || self.hides(p_op, &self.ops[s as usize])));
-            self.ops[p as usize].set_hidden(hidden);
-        }
+        self.unlink_newest_succ(idx, preds);
         self.dels.pop();
         // Widths of touched elements, now that the deletion is gone.
         self.refresh_widths(idx, preds, Hint::None);
