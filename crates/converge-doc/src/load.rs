@@ -729,31 +729,31 @@ impl OpSet {
             new.expand,
             value,
         ));
-        if new.action != Action::Del {
-            let key = new.key;
-            // An element's width if its insert op wins (read while its string is in cache);
-            // `build` zeroes hidden ones and recomputes elements with other ops.
-            let width = match self.objects.get(new.obj as usize) {
-                Some(o) if new.insert => self.value_width(&self.ops[idx as usize].value, o.kind),
-                _ => 0,
-            };
-            let keys = &self.keys;
-            match &mut self.objects[new.obj as usize].body {
-                Body::Map(map) => {
-                    let name = &keys[key as usize];
-                    match map.get_mut(name) {
-                        Some(group) => group.push(idx),
-                        None => {
-                            map.insert(name.clone(), smallvec::smallvec![idx]);
-                        }
+        // (Never a deletion: those are kept as ids, in `dels`.)
+        debug_assert!(new.action != Action::Del);
+        let key = new.key;
+        // An element's width if its insert op wins (read while its string is in cache);
+        // `build` zeroes hidden ones and recomputes elements with other ops.
+        let width = match self.objects.get(new.obj as usize) {
+            Some(o) if new.insert => self.value_width(&self.ops[idx as usize].value, o.kind),
+            _ => 0,
+        };
+        let keys = &self.keys;
+        match &mut self.objects[new.obj as usize].body {
+            Body::Map(map) => {
+                let name = &keys[key as usize];
+                match map.get_mut(name) {
+                    Some(group) => group.push(idx),
+                    None => {
+                        map.insert(name.clone(), smallvec::smallvec![idx]);
                     }
                 }
-                Body::Seq { index, extra } => {
-                    if new.insert {
-                        index.push_back_bulk(crate::seq::Entry { op: idx, width }, &mut self.ops);
-                    } else {
-                        extra.entry(key).or_default().push(idx);
-                    }
+            }
+            Body::Seq { index, extra } => {
+                if new.insert {
+                    index.push_back_bulk(crate::seq::Entry { op: idx, width }, &mut self.ops);
+                } else {
+                    extra.entry(key).or_default().push(idx);
                 }
             }
         }

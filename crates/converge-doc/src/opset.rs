@@ -200,16 +200,8 @@ impl Op {
     }
     #[inline(always)]
     pub(crate) fn action(&self) -> Action {
-        match self.bits & Op::ACTION {
-            0 => Action::MakeMap,
-            1 => Action::Set,
-            2 => Action::MakeList,
-            3 => Action::Del,
-            4 => Action::MakeText,
-            5 => Action::Inc,
-            6 => Action::MakeTable,
-            _ => Action::Mark,
-        }
+        // Every 3-bit code is an action (7 is the last, `Mark`).
+        Action::from_code(u64::from(self.bits & Op::ACTION)).unwrap_or(Action::Mark)
     }
     #[inline(always)]
     pub(crate) fn insert(&self) -> bool {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use converge_encoding::{Action, OpId, ScalarValue};
+use converge_encoding::{OpId, ScalarValue};
 
 use crate::error::DocError;
 use crate::opset::{Body, OpSet, StoredValue, View};
@@ -54,7 +54,7 @@ impl OpSet {
             StoredValue::Object(o) => {
                 Value::Object(self.objects[o.get() as usize].kind, self.ex_id(op.id))
             }
-            StoredValue::Counter(_) | StoredValue::WideCounter(_) if op.action() == Action::Set => {
+            _ if self.is_counter(op) => {
                 Value::Scalar(ScalarValue::Counter(self.counter_value(idx, view)))
             }
             ref v => Value::Scalar(self.scalar(v)),

@@ -394,11 +394,10 @@ impl<'a> Transaction<'a> {
         if let Some(&w) = preds.last() {
             let ops = &self.doc.ops;
             let winner = &ops.ops[w as usize];
-            let current = match winner.value {
-                StoredValue::Counter(_) | StoredValue::WideCounter(_) => {
-                    ScalarValue::Counter(ops.counter_value(w, View::Now))
-                }
-                _ => ops.scalar(&winner.value),
+            let current = if winner.value.is_counter() {
+                ScalarValue::Counter(ops.counter_value(w, View::Now))
+            } else {
+                ops.scalar(&winner.value)
             };
             if winner.action() == Action::Set && current == value {
                 if preds.len() == 1 {

@@ -301,6 +301,7 @@ pub enum Action {
 
 impl Action {
     /// The action for a code, if the code is known.
+    #[inline]
     pub fn from_code(code: u64) -> Option<Action> {
         Some(match code {
             0 => Action::MakeMap,
