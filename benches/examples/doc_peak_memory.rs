@@ -18,7 +18,9 @@
 //!   traces), checking the final text. For the automerge-paper trace (the 259,778 edits of
 //!   `edits.json.gz`, one per txn) this is the paper trace with a change per edit;
 //! - `converge-trace-one-tx FILE`, `automerge-trace-one-tx FILE`: a sequential trace replayed
-//!   in one transaction (the paper trace's "one transaction" case).
+//!   in one transaction (the paper trace's "one transaction" case). With `PROBE_RSS` set in
+//!   the environment, converge's run also prints its RSS (and peak) beyond the input just
+//!   before and just after the commit, to tell the edits' memory from the commit's.
 //!
 //! The paper modes read the compact trace rather than `edits.json.gz`: the JSON parser's
 //! peak (~70 MB) is freed before the replay and the replay then reuses that heap without
@@ -127,6 +129,18 @@ fn input_ready() {
     }
 }
 
+/// With `PROBE_RSS` set: the RSS and peak RSS beyond the input now, on stderr.
+fn print_rss(when: &str) {
+    if std::env::var_os("PROBE_RSS").is_some() {
+        let input = INPUT_RSS.get().copied().unwrap_or(0);
+        eprintln!(
+            "{when}: rss {} kB, peak {} kB beyond input",
+            status_kb("VmRSS").saturating_sub(input),
+            status_kb("VmHWM").saturating_sub(input)
+        );
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mode = args.first().map(String::as_str).unwrap_or_else(|| {
@@ -162,7 +176,9 @@ fn main() {
                 for p in patches {
                     tx.splice_text(&text, p.pos, p.del, &p.ins).unwrap();
                 }
+                print_rss("before commit");
                 tx.commit().unwrap();
+                print_rss("after commit");
                 assert_eq!(doc.change_count(), 1);
                 doc.text(&text).unwrap()
             } else {

@@ -2,12 +2,16 @@
 //! without criterion, for quick before/after checks while tuning:
 //!
 //! ```text
-//! cargo run --release -p converge-benches --example paper_probe [RUNS] [tx|edit] [oracle]
+//! cargo run --release -p converge-benches --example paper_probe [RUNS] [tx|edit] [oracle] [warm]
 //! ```
 //!
 //! Prints the median and the fastest of `RUNS` (default 7) runs of each, and the fastest
 //! drop of the document each built (criterion's `iter` times the drop with the run). With
-//! `oracle`, times automerge 0.12 too (seconds per run). The criterion bench `document`
+//! `oracle`, times automerge 0.12 too (seconds per run). With `warm`, automerge replays the
+//! trace in one transaction before the change-per-edit runs, as the criterion group's
+//! sanity check does before its timed runs: the heap it leaves behind changes how glibc
+//! serves converge's memory (before the paged op arena, converge's change per edit took
+//! 7-8 % longer after it, paying page faults on every run). The criterion bench `document`
 //! gives the figures docs/BENCHMARKS.md reports; this probe only makes tuning loops short.
 
 use std::time::{Duration, Instant};
@@ -42,6 +46,7 @@ fn main() {
     let oracle = args.iter().any(|a| a == "oracle");
     let only_tx = args.iter().any(|a| a == "tx");
     let only_edit = args.iter().any(|a| a == "edit");
+    let warm = args.iter().any(|a| a == "warm");
     let edits = converge_benches::paper_edits();
     let report = |name: &str, (median, min, drop_min): (Duration, Duration, Duration)| {
         println!(
@@ -62,6 +67,17 @@ fn main() {
                 doc
             }),
         );
+    }
+    if warm {
+        let mut doc = automerge::AutoCommit::new();
+        let text = doc
+            .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+            .unwrap();
+        for e in &edits {
+            doc.splice_text(&text, e.pos, e.del as isize, &e.ins)
+                .unwrap();
+        }
+        doc.commit();
     }
     if !only_tx {
         report(

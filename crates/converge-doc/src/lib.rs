@@ -18,6 +18,7 @@
 
 mod actor_ops;
 mod apply;
+mod arena;
 mod bitset;
 mod chunk_store;
 mod doc;

@@ -501,7 +501,7 @@ impl Document {
         };
         let mut ids = IdIndex::new(stats, &actor_map, set.actors.len(), n_ops);
         let n_succ = usize::try_from(stats.succ_ids).ok()?;
-        set.ops.reserve_exact(n_ops);
+        set.ops.reserve(n_ops);
         set.succs.reserve_exact(n_succ);
         // (stored op's arena index, successor id), for pass 2.
         let mut pending: Vec<(u32, OpId)> = Vec::with_capacity(n_succ);

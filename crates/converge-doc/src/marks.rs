@@ -46,7 +46,6 @@ impl OpSet {
             }
             let winner = self
                 .element_ops(obj, e.op)
-                .into_iter()
                 .rev()
                 .find(|&o| self.visible(o, view));
             let Some(w) = winner else { continue };

@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::opset::Op;
+use crate::arena::OpArena;
 
 /// Entries per chunk before it splits in two.
 const MAX_CHUNK: usize = 256;
@@ -288,7 +288,7 @@ impl SeqIndex {
     }
 
     /// The cursor of the element whose insert op is `op`.
-    pub(crate) fn locate(&self, op: u32, ops: &[Op]) -> Option<Cursor> {
+    pub(crate) fn locate(&self, op: u32, ops: &OpArena) -> Option<Cursor> {
         let id = ops.get(op as usize)?.chunk;
         let pos = *self.position.get(id as usize)? as usize;
         let off = self.chunk_at(pos).entries.iter().position(|e| e.op == op)?;
@@ -341,7 +341,7 @@ impl SeqIndex {
 
     /// Inserts `entry` at `slot` (as returned by [`Self::slot_after`] or a cursor: the new
     /// element goes before whatever is there). Records the chunk in `ops[entry.op]`.
-    pub(crate) fn insert(&mut self, (pos, off): Cursor, entry: Entry, ops: &mut [Op]) -> Cursor {
+    pub(crate) fn insert(&mut self, (pos, off): Cursor, entry: Entry, ops: &mut OpArena) -> Cursor {
         let id = self.order[pos];
         let chunk = &mut self.chunks[id as usize];
         reserve_one(&mut chunk.entries);
@@ -370,7 +370,7 @@ impl SeqIndex {
         (pos, off)
     }
 
-    fn split(&mut self, pos: usize, ops: &mut [Op]) {
+    fn split(&mut self, pos: usize, ops: &mut OpArena) {
         let id = self.order[pos] as usize;
         let half = self.chunks[id].entries.len() / 2;
         let tail: Vec<Entry> = self.chunks[id].entries.split_off(half);
@@ -410,7 +410,7 @@ impl SeqIndex {
     /// call [`SeqIndex::finish_bulk`] when done. Chunks are filled to 3/4 so that later
     /// inserts do not split at once, and allocated for that much only (an edited chunk
     /// grows).
-    pub(crate) fn push_back_bulk(&mut self, entry: Entry, ops: &mut [Op]) {
+    pub(crate) fn push_back_bulk(&mut self, entry: Entry, ops: &mut OpArena) {
         let last = self.order.len() - 1;
         let mut id = self.order[last];
         if self.chunks[id as usize].entries.len() >= BULK_FILL {
@@ -509,7 +509,7 @@ impl SeqIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::opset::{NONE, StoredValue};
+    use crate::opset::{NONE, Op, StoredValue};
     use converge_encoding::{Action, OpId};
     use quickcheck::quickcheck;
 
@@ -540,7 +540,7 @@ mod tests {
     /// after each, a lookup near the previous one (as typing does, through the hint) or
     /// anywhere.
     fn check(script: Vec<(u16, u8, bool)>) -> bool {
-        let mut ops: Vec<Op> = Vec::new();
+        let mut ops = OpArena::default();
         let mut seq = SeqIndex::default();
         let mut model: Vec<Entry> = Vec::new();
         let mut last_unit = 0u64;
@@ -604,7 +604,7 @@ mod tests {
     /// element is looked up after every insert at the start.
     #[test]
     fn a_hint_follows_its_element_across_splits_before_it() {
-        let mut ops: Vec<Op> = Vec::new();
+        let mut ops = OpArena::default();
         let mut seq = SeqIndex::default();
         let mut model: Vec<Entry> = Vec::new();
         let mut push = |seq: &mut SeqIndex, model: &mut Vec<Entry>, at_start: bool| {

@@ -745,11 +745,18 @@ impl Change {
     ) -> Result<usize, DecodeError> {
         // The error boxed on the way out of the thread-local: see `encode_into_with`.
         with_scratch(|s| -> Result<usize, Box<DecodeError>> {
-            s.clear();
-            encode_change_data(parts, n_ops, &views, Actors::AllReferenced, s).map_err(Box::new)?;
-            let start = out.len();
-            chunk::write_chunk_with_checksum(out, ChunkType::Change, [0; 4], &s.data);
-            Ok(out.len() - start - s.data.len())
+            encode_chunk_in_place(s, out, |s, out| {
+                encode_change_data_with(
+                    parts,
+                    n_ops,
+                    &views,
+                    Actors::AllReferenced,
+                    s,
+                    out,
+                    NO_LATER_ROWS,
+                )
+            })
+            .map_err(Box::new)
         })
         .map_err(|e| *e)
     }
@@ -799,10 +806,12 @@ impl Change {
         // written, a store-forwarding stall per change.
         let mut hash = ChangeHash([0; 32]);
         with_scratch(|s| -> Result<(), Box<DecodeError>> {
-            s.clear();
-            encode_change_data_with(parts, n_ops, &views, actors, s, later).map_err(Box::new)?;
             out.clear();
-            hash = chunk::write_chunk(out, ChunkType::Change, &s.data);
+            encode_chunk_in_place(s, out, |s, out| {
+                encode_change_data_with(parts, n_ops, &views, actors, s, out, later)
+            })
+            .map_err(Box::new)?;
+            hash = chunk::seal_chunk(out);
             Ok(())
         })
         .map_err(|e| *e)?;
@@ -1415,6 +1424,12 @@ impl Scratch {
     fn clear(&mut self) {
         self.data.clear();
     }
+
+    /// The bytes the buffers hold (the data and the finished columns, which the column
+    /// encoders' own buffers do not exceed by much).
+    fn kept_bytes(&self) -> usize {
+        self.data.capacity() + self.bufs.iter().map(Vec::capacity).sum::<usize>()
+    }
 }
 
 /// Where [`encode_change_data`] put the variable fields, as byte ranges of the chunk data.
@@ -1447,7 +1462,52 @@ fn encode_change_data<'a, 'p, I: Iterator<Item = ChangeOpRef<'a>>>(
     other_actors: Actors,
     s: &mut Scratch,
 ) -> Result<Layout<'p>, DecodeError> {
-    encode_change_data_with(parts, n_ops, views, other_actors, s, NO_LATER_ROWS)
+    let mut data = std::mem::take(&mut s.data);
+    data.clear();
+    let layout = encode_change_data_with(
+        parts,
+        n_ops,
+        views,
+        other_actors,
+        s,
+        &mut data,
+        NO_LATER_ROWS,
+    );
+    s.data = data;
+    layout
+}
+
+/// Writes a change chunk at the end of `out` with a zero checksum: a header with room for a
+/// one-byte length, then the data `encode` appends (the change's body, straight into `out`
+/// rather than into a buffer copied after it), then the length, the header growing by the
+/// bytes a longer length needs (the data moves once, for changes of 128 bytes or more).
+/// Returns the header's length.
+fn encode_chunk_in_place<T>(
+    s: &mut Scratch,
+    out: &mut Vec<u8>,
+    encode: impl FnOnce(&mut Scratch, &mut Vec<u8>) -> Result<T, DecodeError>,
+) -> Result<usize, DecodeError> {
+    let start = out.len();
+    out.extend_from_slice(&chunk::MAGIC);
+    out.extend_from_slice(&[0, 0, 0, 0, ChunkType::Change.byte(), 0]);
+    let data_start = out.len();
+    if let Err(e) = encode(s, out) {
+        out.truncate(start);
+        return Err(e);
+    }
+    let data_len = (out.len() - data_start) as u64;
+    let mut len = [0u8; 10];
+    let n = chunk::write_uleb_array(&mut len, data_len);
+    let len = len.get(..n).unwrap_or_default();
+    if let Some(extra) = n.checked_sub(1).filter(|&e| e > 0) {
+        let end = out.len();
+        out.resize(end + extra, 0);
+        out.copy_within(data_start..end, data_start + extra);
+    }
+    if let Some(slot) = out.get_mut(data_start - 1..data_start - 1 + n) {
+        slot.copy_from_slice(len);
+    }
+    Ok(8 + n + 1)
 }
 
 /// No later rows given apart: [`encode_change_data_with`] writes every row on this thread.
@@ -1469,6 +1529,7 @@ fn encode_change_data_with<'a, 'p, I, I2, L>(
     views: impl Fn() -> I,
     other_actors: Actors,
     s: &mut Scratch,
+    out: &mut Vec<u8>,
     later: Option<(usize, L)>,
 ) -> Result<Layout<'p>, DecodeError>
 where
@@ -1479,7 +1540,7 @@ where
     let Scratch {
         rows: encoders,
         bufs,
-        data: out,
+        data: _,
     } = s;
     if parts.start_op == 0 {
         return Err(DecodeError::UnexpectedZero { field: "startOp" });
@@ -1582,7 +1643,7 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
             let out = f(&mut s);
             // A big change (a long transaction) would leave the thread holding buffers of its
             // size for good: give them back; everyday changes keep reusing theirs.
-            if s.data.capacity() > SCRATCH_KEEP {
+            if s.kept_bytes() > SCRATCH_KEEP {
                 *s = Scratch::default();
             }
             out
@@ -2060,6 +2121,64 @@ mod tests {
             }
         }
         assert_eq!(compared, 90);
+    }
+
+    /// Chunks written in place (the data straight after a header, which grows when the length
+    /// needs more than a byte) are those `from_op_refs` builds, with its hash, for data of
+    /// one, two and three length bytes; the unsealed writer gives the same bytes but the
+    /// checksum, appended after what `out` held. A refused change leaves `out` as it was.
+    #[test]
+    fn chunks_written_in_place_match_built_changes() {
+        let parts = ChangeParts {
+            actor: ActorId::from_bytes(&[0xbb]),
+            seq: 1,
+            start_op: 1,
+            time: 0,
+            message: None,
+            deps: Vec::new(),
+            other_actors: Vec::new(),
+            ops: Vec::new(),
+            extra_bytes: Vec::new(),
+        };
+        let text: String = (0..20_000).map(|i| ['a', 'é', '字'][i % 3]).collect();
+        let op = |len: usize, action: Action| ChangeOpRef {
+            obj: ObjId::Root,
+            key: KeyRef::Map("k"),
+            insert: false,
+            action,
+            value: ValueRef::Str(text.get(..len).unwrap_or("")),
+            pred: &[],
+            expand: false,
+            mark_name: None,
+        };
+        for len in [1, 90, 120, 130, 16_000, 16_400, 20_000] {
+            let len = (len..).find(|&l| text.is_char_boundary(l)).unwrap();
+            let views = || std::iter::once(op(len, Action::Set));
+            let built = Change::from_op_refs(&parts, 1, views).unwrap();
+            let mut out = vec![9; 3];
+            let hash = Change::encode_op_refs_into(&parts, 1, views, &mut out).unwrap();
+            assert_eq!(
+                (hash, &out[..]),
+                (built.hash(), &built.bytes()[..]),
+                "{len}"
+            );
+            let mut appended = vec![7, 7];
+            let header = Change::encode_chunk_unsealed(&parts, 1, views, &mut appended).unwrap();
+            assert_eq!(appended[..2], [7, 7]);
+            let mut sealed = appended[2..].to_vec();
+            assert_eq!(&sealed[4..8], &[0; 4]);
+            assert_eq!(crate::chunk::seal_chunk(&mut sealed), built.hash());
+            assert_eq!(sealed, built.bytes()[..]);
+            assert_eq!(
+                header,
+                9 + crate::leb128::u64_len((built.bytes().len() - header) as u64)
+            );
+            // An increment of a string is refused: `out` keeps what it held.
+            let bad = || std::iter::once(op(len, Action::Inc));
+            let mut kept = vec![7, 7];
+            assert!(Change::encode_chunk_unsealed(&parts, 1, bad, &mut kept).is_err());
+            assert_eq!(kept, [7, 7]);
+        }
     }
 
     /// The direct single-op writer gives exactly the general encoder's change (bytes, hash,

@@ -247,13 +247,25 @@ pub(crate) fn seal_change_chunk(
     for (slot, dep) in slots.chunks_exact_mut(32).zip(deps) {
         slot.copy_from_slice(&dep.0);
     }
-    let hash = ChangeHash(Sha256::digest(chunk.get(8..)?).into());
-    chunk.get_mut(4..8)?.copy_from_slice(&checksum_of(&hash));
-    Some(hash)
+    if chunk.len() < 8 {
+        return None;
+    }
+    Some(seal_chunk(chunk))
+}
+
+/// Hashes a chunk written with a zero checksum (its type byte, length and data, which follow
+/// the checksum: one contiguous digest) and writes the checksum. Returns the hash.
+pub(crate) fn seal_chunk(chunk: &mut [u8]) -> ChangeHash {
+    let (head, body) = chunk.split_at_mut(chunk.len().min(8));
+    let hash = ChangeHash(Sha256::digest(body).into());
+    if let Some(checksum) = head.get_mut(4..8) {
+        checksum.copy_from_slice(&checksum_of(&hash));
+    }
+    hash
 }
 
 /// Writes minimal uLEB into a fixed buffer, returning its length.
-fn write_uleb_array(buf: &mut [u8; 10], mut v: u64) -> usize {
+pub(crate) fn write_uleb_array(buf: &mut [u8; 10], mut v: u64) -> usize {
     let mut i = 0;
     for slot in buf.iter_mut() {
         let byte = (v & 0x7f) as u8;

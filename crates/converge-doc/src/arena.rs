@@ -1,0 +1,166 @@
+//! The op arena: every op of a document by index, kept in pages of a fixed size.
+//!
+//! A vector that grows by doubling leaves its previous block behind each time it grows: once
+//! the allocator serves blocks of that size from its heap rather than mapping them (glibc
+//! does after any larger block is freed, such as a file read and dropped), the old blocks
+//! stay resident. For the paper trace in one transaction that was 3.2 MB of a 14.6 MB peak,
+//! and for any document the growth copies every op once more. Pages never move: an op's
+//! address is fixed once pushed, growth allocates one page, and nothing is copied. The cost
+//! is one more load per access (the page's address, from a small table that stays cached).
+
+use std::ops::{Index, IndexMut};
+
+use crate::opset::Op;
+
+/// Ops per page: 4,096 ops of 32 bytes, 128 KiB.
+const PAGE_BITS: u32 = 12;
+const PAGE: usize = 1 << PAGE_BITS;
+const MASK: usize = PAGE - 1;
+
+/// Ops by index (`u32` indexes elsewhere in the crate, `usize` here as for a slice).
+/// Every page but the last is full; the last may be empty (kept for the next push, so that
+/// pushing and popping at a page boundary does not allocate each time).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct OpArena {
+    pages: Vec<Vec<Op>>,
+    len: usize,
+}
+
+impl OpArena {
+    /// The number of ops.
+    #[inline]
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no ops.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Room in the page table for `additional` more ops (pages themselves are allocated as
+    /// they fill).
+    pub(crate) fn reserve(&mut self, additional: usize) {
+        let pages = (self.len + additional).div_ceil(PAGE);
+        self.pages
+            .reserve_exact(pages.saturating_sub(self.pages.len()));
+    }
+
+    /// Op `i`, if there is one.
+    #[inline]
+    pub(crate) fn get(&self, i: usize) -> Option<&Op> {
+        self.pages.get(i >> PAGE_BITS)?.get(i & MASK)
+    }
+
+    /// The last op.
+    #[inline]
+    pub(crate) fn last(&self) -> Option<&Op> {
+        self.len.checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    /// Appends `op` (at index `len()`).
+    #[inline]
+    pub(crate) fn push(&mut self, op: Op) {
+        // The new page is made before `op` is written and without it: a cold path that took
+        // the op made the caller build it on the stack and copy it (a store-forwarding stall
+        // per op); this way it is written straight into its slot, as `Vec::push` does.
+        if self.pages.last().is_none_or(|p| p.len() >= PAGE) {
+            self.new_page();
+        }
+        if let Some(page) = self.pages.last_mut() {
+            page.push(op);
+            self.len += 1;
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn new_page(&mut self) {
+        self.pages.push(Vec::with_capacity(PAGE));
+    }
+
+    /// Removes and returns the last op.
+    pub(crate) fn pop(&mut self) -> Option<Op> {
+        if self.pages.last().is_some_and(Vec::is_empty) {
+            // The spare page goes: the page before it ends the arena now.
+            self.pages.pop();
+        }
+        let op = self.pages.last_mut()?.pop()?;
+        self.len -= 1;
+        Some(op)
+    }
+
+    /// Every op, in index order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Op> + '_ {
+        self.pages.iter().flat_map(|p| p.iter())
+    }
+}
+
+impl Index<usize> for OpArena {
+    type Output = Op;
+
+    /// Op `i`; panics if there is none, as a slice does.
+    #[inline]
+    fn index(&self, i: usize) -> &Op {
+        &self.pages[i >> PAGE_BITS][i & MASK]
+    }
+}
+
+impl IndexMut<usize> for OpArena {
+    #[inline]
+    fn index_mut(&mut self, i: usize) -> &mut Op {
+        &mut self.pages[i >> PAGE_BITS][i & MASK]
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failure is the assertion
+mod tests {
+    use super::*;
+    use crate::opset::{NONE, StoredValue};
+    use converge_encoding::{Action, OpId};
+
+    fn op(counter: u32) -> Op {
+        Op::new(
+            (OpId::new(counter, 0), 0, NONE),
+            Action::Set,
+            false,
+            false,
+            StoredValue::Null,
+        )
+    }
+
+    #[test]
+    fn pushes_pops_and_reads_across_pages() {
+        let mut arena = OpArena::default();
+        let n = 3 * PAGE + 5;
+        arena.reserve(n);
+        for i in 0..n {
+            arena.push(op(i as u32));
+        }
+        assert_eq!(arena.len(), n);
+        for i in [0, 1, PAGE - 1, PAGE, 2 * PAGE + 7, n - 1] {
+            assert_eq!(arena[i].id.counter, i as u32);
+            assert_eq!(arena.get(i).unwrap().id.counter, i as u32);
+        }
+        assert!(arena.get(n).is_none());
+        let all: Vec<u32> = arena.iter().map(|o| o.id.counter).collect();
+        assert_eq!(all, (0..n as u32).collect::<Vec<_>>());
+        arena[PAGE].id = OpId::new(99, 1);
+        assert_eq!(arena.get(PAGE).unwrap().id, OpId::new(99, 1));
+        // Pop back over a page boundary, then push again.
+        for i in (2 * PAGE - 3..n).rev() {
+            assert_eq!(arena.pop().unwrap().id.counter, i as u32);
+        }
+        assert_eq!(arena.len(), 2 * PAGE - 3);
+        assert_eq!(arena.last().unwrap().id.counter, (2 * PAGE - 4) as u32);
+        for i in 2 * PAGE - 3..2 * PAGE + 2 {
+            arena.push(op(i as u32));
+        }
+        assert_eq!(arena[2 * PAGE + 1].id.counter, (2 * PAGE + 1) as u32);
+        while arena.pop().is_some() {}
+        assert!(arena.is_empty());
+        assert!(arena.last().is_none());
+    }
+}
