@@ -1589,8 +1589,7 @@ where
         && op.pred.len() <= 1
         && !force_general_encoder()
     {
-        let [data, ..] = bufs;
-        return finish_one_row(parts, op, actors, out, data, message);
+        return finish_one_row(parts, op, actors, out, message);
     }
 
     encoders.clear();
@@ -1744,19 +1743,68 @@ fn check_value(op: &ChangeOpRef<'_>, row: u64) -> Result<(), DecodeError> {
 /// the header in `out`, then the extra bytes, exactly as the column encoders and
 /// [`finish_layout`] write a single row: a value `v` as the literal run `7f v`, booleans as
 /// run lengths (`01` false, `00 01` true), optional columns only when used, and at most one
-/// pred. Each column is a few bytes, so they are written back to back into `data` (each
-/// column's end recorded) and copied after the metadata at once.
+/// pred. Each column's length follows from the op alone, so the metadata is written first
+/// and the columns straight after it: no buffer to copy them from (the columns were written
+/// into one, the metadata pushed byte by byte, then the columns copied: ~10 % of a change
+/// per edit).
 fn finish_one_row<'p>(
     parts: &ChangeParts,
     op: &ChangeOpRef<'_>,
     actors: ActorMap<'p>,
     out: &mut Vec<u8>,
-    data: &mut Vec<u8>,
     message: (u32, u32),
 ) -> Result<Layout<'p>, DecodeError> {
     check_value(op, 0)?;
-    data.clear();
-    let mut ends = [0usize; NUM_COLUMNS];
+    // The actor numbers, in the order the general path maps them (its first error wins).
+    let obj = match op.obj {
+        ObjId::Op(id) => Some((actors.map(id.actor)?, id.counter)),
+        ObjId::Root => None,
+    };
+    let elem = match op.key {
+        KeyRef::Seq(ElemId::Op(id)) => Some((actors.map(id.actor)?, id.counter)),
+        _ => None,
+    };
+    let pred = match op.pred.first() {
+        Some(p) => Some((actors.map(p.actor)?, p.counter)),
+        None => None,
+    };
+    let uint = |v: u64| 1 + leb128::u64_len(v);
+    let int = |v: i64| 1 + leb128::i64_len(v);
+    let string = |v: &str| 1 + leb128::u64_len(v.len() as u64) + v.len();
+    let (raw_len, meta) = op.value.raw_len_and_meta();
+    let lens: [usize; NUM_COLUMNS] = [
+        obj.map_or(0, |(a, _)| uint(u64::from(a))),
+        obj.map_or(0, |(_, c)| uint(u64::from(c))),
+        elem.map_or(0, |(a, _)| uint(u64::from(a))),
+        match op.key {
+            KeyRef::Seq(ElemId::Head) => int(0),
+            KeyRef::Seq(ElemId::Op(id)) => int(i64::from(id.counter)),
+            KeyRef::Map(_) => 0,
+        },
+        match op.key {
+            KeyRef::Map(k) => string(k),
+            KeyRef::Seq(_) => 0,
+        },
+        if op.insert { 2 } else { 1 },
+        uint(op.action.code()),
+        uint(meta),
+        raw_len,
+        uint(op.pred.len() as u64),
+        pred.map_or(0, |(a, _)| uint(u64::from(a))),
+        pred.map_or(0, |(_, c)| int(i64::from(c))),
+        if op.expand { 2 } else { 0 },
+        op.mark_name.map_or(0, string),
+    ];
+    let data_len: usize = lens.iter().sum();
+    out.reserve(1 + 4 * NUM_COLUMNS + data_len + parts.extra_bytes.len());
+    let meta_start = out.len() as u32;
+    leb128::write_u64(out, lens.iter().filter(|&&l| l > 0).count() as u64);
+    for (spec, &len) in SPECS.iter().zip(&lens) {
+        if len > 0 {
+            leb128::write_u64(out, u64::from(spec.raw()));
+            leb128::write_u64(out, len as u64);
+        }
+    }
     let uint = |b: &mut Vec<u8>, v: u64| {
         b.push(0x7f);
         leb128::write_u64(b, v);
@@ -1769,85 +1817,45 @@ fn finish_one_row<'p>(
         b.push(0x7f);
         write_bytes(b, v.as_bytes());
     };
-    // Columns in `SPECS` order, each column's end recorded after it.
-    if let ObjId::Op(id) = op.obj {
-        uint(data, u64::from(actors.map(id.actor)?));
+    // Columns in `SPECS` order.
+    if let Some((a, c)) = obj {
+        uint(out, u64::from(a));
+        uint(out, u64::from(c));
     }
-    ends[0] = data.len();
-    if let ObjId::Op(id) = op.obj {
-        uint(data, u64::from(id.counter));
+    if let Some((a, _)) = elem {
+        uint(out, u64::from(a));
     }
-    ends[1] = data.len();
-    if let KeyRef::Seq(ElemId::Op(id)) = op.key {
-        uint(data, u64::from(actors.map(id.actor)?));
-    }
-    ends[2] = data.len();
     match op.key {
-        KeyRef::Seq(ElemId::Head) => int(data, 0),
-        KeyRef::Seq(ElemId::Op(id)) => int(data, i64::from(id.counter)),
-        KeyRef::Map(_) => {}
+        KeyRef::Seq(ElemId::Head) => int(out, 0),
+        KeyRef::Seq(ElemId::Op(id)) => int(out, i64::from(id.counter)),
+        KeyRef::Map(k) => string(out, k),
     }
-    ends[3] = data.len();
-    if let KeyRef::Map(k) = op.key {
-        string(data, k);
+    out.extend_from_slice(if op.insert { &[0, 1] } else { &[1] });
+    uint(out, op.action.code());
+    uint(out, meta);
+    op.value.encode_raw(out);
+    uint(out, op.pred.len() as u64);
+    if let Some((a, c)) = pred {
+        uint(out, u64::from(a));
+        int(out, i64::from(c));
     }
-    ends[4] = data.len();
-    data.extend_from_slice(if op.insert { &[0, 1] } else { &[1] });
-    ends[5] = data.len();
-    uint(data, op.action.code());
-    ends[6] = data.len();
-    // The metadata column comes first but is known once the raw bytes are written: they
-    // are written first, then the metadata after them, and the two swapped.
-    let meta_start = data.len();
-    let meta = op.value.encode_raw(data);
-    let raw_len = data.len() - meta_start;
-    match data.get(meta_start..) {
-        // A one-byte value (a text character, mostly) moves behind its metadata by hand.
-        Some(&[byte]) => {
-            data.truncate(meta_start);
-            uint(data, meta);
-            data.push(byte);
-        }
-        _ => {
-            uint(data, meta);
-            data.get_mut(meta_start..)
-                .unwrap_or_default()
-                .rotate_left(raw_len);
-        }
-    }
-    ends[7] = data.len() - raw_len;
-    ends[8] = data.len();
-    uint(data, op.pred.len() as u64);
-    ends[9] = data.len();
-    if let Some(p) = op.pred.first() {
-        uint(data, u64::from(actors.map(p.actor)?));
-    }
-    ends[10] = data.len();
-    if let Some(p) = op.pred.first() {
-        int(data, i64::from(p.counter));
-    }
-    ends[11] = data.len();
     if op.expand {
-        data.extend_from_slice(&[0, 1]);
+        out.extend_from_slice(&[0, 1]);
     }
-    ends[12] = data.len();
     if let Some(m) = op.mark_name {
-        string(data, m);
+        string(out, m);
     }
-    ends[13] = data.len();
-
-    let mut cols: [(ColumnSpec, &[u8]); NUM_COLUMNS] =
-        [(ColumnSpec::from_raw(0), &[]); NUM_COLUMNS];
-    let mut start = 0;
-    for ((slot, spec), &end) in cols.iter_mut().zip(SPECS).zip(&ends) {
-        *slot = (spec, data.get(start..end).unwrap_or_default());
-        start = end;
-    }
-    out.reserve(1 + 4 * NUM_COLUMNS + data.len() + parts.extra_bytes.len());
-    let meta_start = out.len() as u32;
-    write_column_metadata(out, &cols);
-    // The columns lie back to back in `data`: one copy.
-    out.extend_from_slice(data);
+    debug_assert_eq!(out.len() as u32 - meta_start, {
+        let mut m = Vec::new();
+        leb128::write_u64(&mut m, lens.iter().filter(|&&l| l > 0).count() as u64);
+        for (spec, &len) in SPECS.iter().zip(&lens) {
+            if len > 0 {
+                leb128::write_u64(&mut m, u64::from(spec.raw()));
+                leb128::write_u64(&mut m, len as u64);
+            }
+        }
+        (m.len() + data_len) as u32
+    });
     let extra_start = out.len() as u32;
     out.extend_from_slice(&parts.extra_bytes);
     Ok(Layout {

@@ -176,6 +176,28 @@ impl ValueRef<'_> {
     }
 }
 
+impl ValueRef<'_> {
+    /// The length of the raw bytes [`ValueRef::encode_raw`] writes, and the metadata word it
+    /// returns, without writing them.
+    #[inline]
+    pub(crate) fn raw_len_and_meta(&self) -> (usize, u64) {
+        let (len, code) = match *self {
+            ValueRef::Null => (0, 0),
+            ValueRef::Bool(false) => (0, 1),
+            ValueRef::Bool(true) => (0, 2),
+            ValueRef::Uint(v) => (leb128::u64_len(v), 3),
+            ValueRef::Int(v) => (leb128::i64_len(v), 4),
+            ValueRef::F64(_) => (8, 5),
+            ValueRef::Str(s) => (s.len(), 6),
+            ValueRef::Bytes(b) => (b.len(), 7),
+            ValueRef::Counter(v) => (leb128::i64_len(v), 8),
+            ValueRef::Timestamp(v) => (leb128::i64_len(v), 9),
+            ValueRef::Unknown { type_code, bytes } => (bytes.len(), type_code),
+        };
+        (len, ((len as u64) << 4) | u64::from(code))
+    }
+}
+
 impl<'a> ValueRef<'a> {
     /// Decodes a value from its metadata word and its raw bytes (exactly `meta >> 4` bytes),
     /// borrowing strings and bytes from `raw`. `strict_ints` as in
