@@ -2137,17 +2137,7 @@ mod tests {
     /// checksum, appended after what `out` held. A refused change leaves `out` as it was.
     #[test]
     fn chunks_written_in_place_match_built_changes() {
-        let parts = ChangeParts {
-            actor: ActorId::from_bytes(&[0xbb]),
-            seq: 1,
-            start_op: 1,
-            time: 0,
-            message: None,
-            deps: Vec::new(),
-            other_actors: Vec::new(),
-            ops: Vec::new(),
-            extra_bytes: Vec::new(),
-        };
+        let parts = parts(&[], Vec::new());
         let text: String = (0..20_000).map(|i| ['a', 'é', '字'][i % 3]).collect();
         let op = |len: usize, action: Action| ChangeOpRef {
             obj: ObjId::Root,
