@@ -149,7 +149,7 @@ pub struct ChangeOp {
 }
 
 /// The content of a change, from which [`Change::from_parts`] builds the canonical chunk.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct ChangeParts {
     /// The author.
     pub actor: ActorId,
