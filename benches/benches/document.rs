@@ -30,7 +30,7 @@ fn read(rel: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-use converge_benches::{paper_edits, traces::Patch};
+use converge_benches::{automerge_paper_replay, paper_edits, traces::Patch};
 
 fn converge_one_tx(edits: &[Patch]) -> Document {
     let mut doc = Document::with_actor(ActorId::from_bytes(&[1; 16]));
@@ -53,35 +53,12 @@ fn converge_per_edit(edits: &[Patch]) -> Document {
     doc
 }
 
-fn oracle_doc() -> automerge::AutoCommit {
-    automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&[1u8; 16][..]))
-}
-
 fn oracle_one_tx(edits: &[Patch]) -> automerge::AutoCommit {
-    let mut doc = oracle_doc();
-    let text = doc
-        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
-        .unwrap();
-    for e in edits {
-        doc.splice_text(&text, e.pos, e.del as isize, &e.ins)
-            .unwrap();
-    }
-    doc.commit();
-    doc
+    automerge_paper_replay(edits, false)
 }
 
 fn oracle_per_edit(edits: &[Patch]) -> automerge::AutoCommit {
-    let mut doc = oracle_doc();
-    let text = doc
-        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
-        .unwrap();
-    doc.commit();
-    for e in edits {
-        doc.splice_text(&text, e.pos, e.del as isize, &e.ins)
-            .unwrap();
-        doc.commit();
-    }
-    doc
+    automerge_paper_replay(edits, true)
 }
 
 fn bench_paper_trace(c: &mut Criterion) {

@@ -16,8 +16,7 @@
 
 use std::time::{Duration, Instant};
 
-use automerge::transaction::Transactable;
-use converge_benches::traces::Patch;
+use converge_benches::automerge_paper_replay;
 use converge_doc::{Document, ObjType, ROOT};
 use converge_encoding::ActorId;
 
@@ -70,7 +69,7 @@ fn main() {
         );
     }
     if warm {
-        drop(automerge_replay(&edits, false));
+        drop(automerge_paper_replay(&edits, false));
     }
     if !only_tx {
         report(
@@ -95,25 +94,8 @@ fn main() {
                 } else {
                     "automerge one transaction"
                 },
-                time(runs, || automerge_replay(&edits, per_edit)),
+                time(runs, || automerge_paper_replay(&edits, per_edit)),
             );
         }
     }
-}
-
-/// The trace replayed by automerge 0.12: in one transaction, or with a commit per edit.
-fn automerge_replay(edits: &[Patch], per_edit: bool) -> automerge::AutoCommit {
-    let mut doc = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&[1u8; 16][..]));
-    let text = doc
-        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
-        .unwrap();
-    for e in edits {
-        doc.splice_text(&text, e.pos, e.del as isize, &e.ins)
-            .unwrap();
-        if per_edit {
-            doc.commit();
-        }
-    }
-    doc.commit();
-    doc
 }

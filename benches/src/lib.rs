@@ -56,3 +56,26 @@ pub fn paper_edits() -> Vec<traces::Patch> {
         })
         .collect()
 }
+
+/// The paper trace replayed by automerge 0.12 (actor `01` × 16): in one transaction, or with
+/// a commit after making the text and after every edit (259,779 changes), as the criterion
+/// group and `paper_probe` time it.
+pub fn automerge_paper_replay(edits: &[traces::Patch], per_edit: bool) -> automerge::AutoCommit {
+    use automerge::transaction::Transactable;
+    let mut doc = automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&[1u8; 16][..]));
+    let text = doc
+        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+        .expect("a text at the root");
+    if per_edit {
+        doc.commit();
+    }
+    for e in edits {
+        doc.splice_text(&text, e.pos, e.del as isize, &e.ins)
+            .expect("the trace's edits are in range");
+        if per_edit {
+            doc.commit();
+        }
+    }
+    doc.commit();
+    doc
+}
