@@ -19,7 +19,7 @@ use crate::chunk::{self, Chunk, ChunkType};
 use crate::columns::{
     BoolDecoder, BoolEncoder, BoolRuns, ColumnMetadata, ColumnSpec, ColumnType, DeltaDecoder,
     DeltaEncoder, DeltaRuns, RawValue, RleRuns, StrDecoder, StrEncoder, UintDecoder, UintEncoder,
-    ValueDecoder, ValueEncoder, write_column_data, write_column_metadata,
+    ValueDecoder, ValueEncoder, write_column_data, write_column_lengths, write_column_metadata,
 };
 use crate::error::DecodeError;
 use crate::ids::{ActorId, Author, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId};
@@ -824,7 +824,6 @@ impl Change {
         views: impl Fn() -> I,
         s: &mut Scratch,
     ) -> Result<Change, DecodeError> {
-        s.clear();
         let layout = encode_change_data(parts, n_ops, views, Actors::Find, s)?;
         // Exactly the chunk's size: `Bytes` then takes the vector without a second allocation.
         let mut whole = Vec::with_capacity(9 + leb128::u64_len(s.data.len() as u64) + s.data.len());
@@ -1418,13 +1417,6 @@ impl RowEncoders {
 }
 
 impl Scratch {
-    /// Empties the chunk data. The column encoders are emptied where the general encoder
-    /// starts using them: a one-op change (a keystroke, most changes of a loaded document)
-    /// never touches them, and resetting all of them was some fifty stores per change.
-    fn clear(&mut self) {
-        self.data.clear();
-    }
-
     /// The bytes the buffers hold (the data and the finished columns, which the column
     /// encoders' own buffers do not exceed by much).
     fn kept_bytes(&self) -> usize {
@@ -1507,7 +1499,8 @@ fn encode_chunk_in_place<T>(
     if let Some(slot) = out.get_mut(data_start - 1..data_start - 1 + n) {
         slot.copy_from_slice(len);
     }
-    Ok(8 + n + 1)
+    // Magic, checksum, type byte and the length.
+    Ok(9 + n)
 }
 
 /// No later rows given apart: [`encode_change_data_with`] writes every row on this thread.
@@ -1798,13 +1791,8 @@ fn finish_one_row<'p>(
     let data_len: usize = lens.iter().sum();
     out.reserve(1 + 4 * NUM_COLUMNS + data_len + parts.extra_bytes.len());
     let meta_start = out.len() as u32;
-    leb128::write_u64(out, lens.iter().filter(|&&l| l > 0).count() as u64);
-    for (spec, &len) in SPECS.iter().zip(&lens) {
-        if len > 0 {
-            leb128::write_u64(out, u64::from(spec.raw()));
-            leb128::write_u64(out, len as u64);
-        }
-    }
+    write_column_lengths(out, SPECS.iter().copied().zip(lens.iter().copied()));
+    let data_start = out.len();
     let uint = |b: &mut Vec<u8>, v: u64| {
         b.push(0x7f);
         leb128::write_u64(b, v);
@@ -1845,17 +1833,8 @@ fn finish_one_row<'p>(
     if let Some(m) = op.mark_name {
         string(out, m);
     }
-    debug_assert_eq!(out.len() as u32 - meta_start, {
-        let mut m = Vec::new();
-        leb128::write_u64(&mut m, lens.iter().filter(|&&l| l > 0).count() as u64);
-        for (spec, &len) in SPECS.iter().zip(&lens) {
-            if len > 0 {
-                leb128::write_u64(&mut m, u64::from(spec.raw()));
-                leb128::write_u64(&mut m, len as u64);
-            }
-        }
-        (m.len() + data_len) as u32
-    });
+    // The columns are as long as the metadata says.
+    debug_assert_eq!(out.len() - data_start, data_len);
     let extra_start = out.len() as u32;
     out.extend_from_slice(&parts.extra_bytes);
     Ok(Layout {

@@ -36,19 +36,7 @@ pub enum ScalarValue {
 impl ScalarValue {
     /// The 4-bit type code written in value metadata.
     pub fn type_code(&self) -> u8 {
-        match self {
-            ScalarValue::Null => 0,
-            ScalarValue::Bool(false) => 1,
-            ScalarValue::Bool(true) => 2,
-            ScalarValue::Uint(_) => 3,
-            ScalarValue::Int(_) => 4,
-            ScalarValue::F64(_) => 5,
-            ScalarValue::Str(_) => 6,
-            ScalarValue::Bytes(_) => 7,
-            ScalarValue::Counter(_) => 8,
-            ScalarValue::Timestamp(_) => 9,
-            ScalarValue::Unknown { type_code, .. } => *type_code,
-        }
+        ValueRef::from(self).type_code()
     }
 
     /// Appends the raw bytes of this value and returns the metadata word
@@ -177,24 +165,37 @@ impl ValueRef<'_> {
 }
 
 impl ValueRef<'_> {
+    /// The 4-bit type code written in value metadata.
+    #[inline]
+    pub fn type_code(&self) -> u8 {
+        match *self {
+            ValueRef::Null => 0,
+            ValueRef::Bool(false) => 1,
+            ValueRef::Bool(true) => 2,
+            ValueRef::Uint(_) => 3,
+            ValueRef::Int(_) => 4,
+            ValueRef::F64(_) => 5,
+            ValueRef::Str(_) => 6,
+            ValueRef::Bytes(_) => 7,
+            ValueRef::Counter(_) => 8,
+            ValueRef::Timestamp(_) => 9,
+            ValueRef::Unknown { type_code, .. } => type_code,
+        }
+    }
+
     /// The length of the raw bytes [`ValueRef::encode_raw`] writes, and the metadata word it
     /// returns, without writing them.
     #[inline]
     pub(crate) fn raw_len_and_meta(&self) -> (usize, u64) {
-        let (len, code) = match *self {
-            ValueRef::Null => (0, 0),
-            ValueRef::Bool(false) => (0, 1),
-            ValueRef::Bool(true) => (0, 2),
-            ValueRef::Uint(v) => (leb128::u64_len(v), 3),
-            ValueRef::Int(v) => (leb128::i64_len(v), 4),
-            ValueRef::F64(_) => (8, 5),
-            ValueRef::Str(s) => (s.len(), 6),
-            ValueRef::Bytes(b) => (b.len(), 7),
-            ValueRef::Counter(v) => (leb128::i64_len(v), 8),
-            ValueRef::Timestamp(v) => (leb128::i64_len(v), 9),
-            ValueRef::Unknown { type_code, bytes } => (bytes.len(), type_code),
+        let len = match *self {
+            ValueRef::Null | ValueRef::Bool(_) => 0,
+            ValueRef::Uint(v) => leb128::u64_len(v),
+            ValueRef::Int(v) | ValueRef::Counter(v) | ValueRef::Timestamp(v) => leb128::i64_len(v),
+            ValueRef::F64(_) => 8,
+            ValueRef::Str(s) => s.len(),
+            ValueRef::Bytes(b) | ValueRef::Unknown { bytes: b, .. } => b.len(),
         };
-        (len, ((len as u64) << 4) | u64::from(code))
+        (len, ((len as u64) << 4) | u64::from(self.type_code()))
     }
 }
 

@@ -278,11 +278,22 @@ pub fn write_column_metadata(out: &mut Vec<u8>, columns: &[(ColumnSpec, &[u8])])
             .windows(2)
             .all(|w| matches!(w, [a, b] if a.0.normalized() < b.0.normalized()))
     );
-    let n = columns.iter().filter(|(_, d)| !d.is_empty()).count();
+    write_column_lengths(out, columns.iter().map(|&(spec, data)| (spec, data.len())));
+}
+
+/// [`write_column_metadata`] for columns given by their lengths (normalized order, no
+/// duplicates; zero-length columns omitted), for a writer that knows them before it writes
+/// the data.
+#[inline]
+pub fn write_column_lengths(
+    out: &mut Vec<u8>,
+    columns: impl Iterator<Item = (ColumnSpec, usize)> + Clone,
+) {
+    let n = columns.clone().filter(|&(_, len)| len > 0).count();
     leb128::write_u64(out, n as u64);
-    for (spec, data) in columns.iter().filter(|(_, d)| !d.is_empty()) {
+    for (spec, len) in columns.filter(|&(_, len)| len > 0) {
         leb128::write_u64(out, u64::from(spec.raw()));
-        leb128::write_u64(out, data.len() as u64);
+        leb128::write_u64(out, len as u64);
     }
 }
 
