@@ -335,8 +335,13 @@ pub struct ChangeGraph {
     index: HashIndex,
     change_actor: Vec<u32>,
     change_seq: Vec<u32>,
-    start_ops: Vec<u64>,
-    max_ops: Vec<u64>,
+    /// Per change: its first and last op counters, as `u32` (op counters fit in practice,
+    /// and half the bytes matter at a change per keystroke); [`WIDE`] in both for a change
+    /// with a counter of `u32::MAX` or more, whose counters are in `wide_ops`.
+    start_ops: Vec<u32>,
+    max_ops: Vec<u32>,
+    /// (change index, start op, max op) of the changes marked [`WIDE`], by increasing index.
+    wide_ops: Vec<(u32, u64, u64)>,
     /// `dep_starts[i]..dep_starts[i + 1]` is the range of `dep_targets` holding change `i`'s
     /// deps; `dep_starts[0] == 0`.
     dep_starts: Vec<u32>,
@@ -352,6 +357,9 @@ pub struct ChangeGraph {
     next_checkpoint: usize,
     queue: Queue,
 }
+
+/// In `start_ops` and `max_ops`: the change's counters are in `wide_ops`.
+const WIDE: u32 = u32::MAX;
 
 /// What an applied change adds to the graph's per-change tables besides its hash and deps.
 #[derive(Clone, Copy)]
@@ -372,6 +380,7 @@ impl Default for ChangeGraph {
             change_seq: Vec::new(),
             start_ops: Vec::new(),
             max_ops: Vec::new(),
+            wide_ops: Vec::new(),
             dep_starts: vec![0],
             dep_targets: Vec::new(),
             actors: Vec::new(),
@@ -441,21 +450,13 @@ impl<'a> ChangeRef<'a> {
     /// Counter of the change's first op.
     #[inline]
     pub fn start_op(&self) -> u64 {
-        self.graph
-            .start_ops
-            .get(self.idx as usize)
-            .copied()
-            .unwrap_or(0)
+        self.graph.op_range(self.idx).0
     }
 
     /// Counter of the change's last op.
     #[inline]
     pub fn max_op(&self) -> u64 {
-        self.graph
-            .max_ops
-            .get(self.idx as usize)
-            .copied()
-            .unwrap_or(0)
+        self.graph.op_range(self.idx).1
     }
 
     /// The change's deps as indexes, in the change's order.
@@ -1067,8 +1068,17 @@ impl ChangeGraph {
         self.dep_starts.push(self.dep_targets.len() as u32);
         self.change_actor.push(actor);
         self.change_seq.push(u32::try_from(seq).unwrap_or(u32::MAX));
-        self.start_ops.push(start_op);
-        self.max_ops.push(max_op);
+        match (u32::try_from(start_op), u32::try_from(max_op)) {
+            (Ok(start), Ok(max)) if start != WIDE && max != WIDE => {
+                self.start_ops.push(start);
+                self.max_ops.push(max);
+            }
+            _ => {
+                self.start_ops.push(WIDE);
+                self.max_ops.push(WIDE);
+                self.wide_ops.push((idx, start_op, max_op));
+            }
+        }
         self.max_op = self.max_op.max(max_op);
         if let Some(list) = self.actor_changes.get_mut(actor as usize) {
             list.push(idx);
@@ -1079,6 +1089,22 @@ impl ChangeGraph {
             self.next_checkpoint = idx as usize + CHECKPOINT_INTERVAL.max(self.actors.len());
         }
         ChangeIdx(idx)
+    }
+
+    /// The first and last op counters of change `idx` ((0, 0) if there is none).
+    #[inline]
+    fn op_range(&self, idx: u32) -> (u64, u64) {
+        let i = idx as usize;
+        match (self.start_ops.get(i), self.max_ops.get(i)) {
+            (Some(&WIDE), _) | (_, Some(&WIDE)) => self
+                .wide_ops
+                .binary_search_by_key(&idx, |w| w.0)
+                .ok()
+                .and_then(|at| self.wide_ops.get(at))
+                .map_or((0, 0), |w| (w.1, w.2)),
+            (Some(&start), Some(&max)) => (u64::from(start), u64::from(max)),
+            _ => (0, 0),
+        }
     }
 
     fn intern(&mut self, actor: ActorId) -> u32 {
@@ -1250,6 +1276,8 @@ impl ChangeGraph {
         self.change_seq.truncate(len);
         self.start_ops.truncate(len);
         self.max_ops.truncate(len);
+        let wide = self.wide_ops.partition_point(|w| (w.0 as usize) < len);
+        self.wide_ops.truncate(wide);
         candidates.sort_unstable();
         candidates.dedup();
         if let Some(&oldest) = candidates.first() {
@@ -1275,7 +1303,10 @@ impl ChangeGraph {
                 }
             }
         }
-        self.max_op = self.max_ops.iter().copied().max().unwrap_or(0);
+        self.max_op = (0..self.max_ops.len() as u32)
+            .map(|i| self.op_range(i).1)
+            .max()
+            .unwrap_or(0);
         self.checkpoints.retain(|(i, _)| (*i as usize) < len);
         self.next_checkpoint = match self.checkpoints.last() {
             Some((i, _)) => *i as usize + CHECKPOINT_INTERVAL.max(self.actors.len()),
@@ -1772,8 +1803,9 @@ impl ChangeGraph {
             + self.index.heap_bytes()
             + self.change_actor.capacity() * 4
             + self.change_seq.capacity() * 4
-            + self.start_ops.capacity() * 8
-            + self.max_ops.capacity() * 8
+            + self.start_ops.capacity() * 4
+            + self.max_ops.capacity() * 4
+            + self.wide_ops.capacity() * size_of::<(u32, u64, u64)>()
             + self.dep_starts.capacity() * 4
             + self.dep_targets.capacity() * 4;
         let actors = self.actors.capacity() * size_of::<ActorId>()
@@ -1856,6 +1888,47 @@ mod tests {
             max_op: seq,
             deps: deps.iter().map(|&d| h(d)).collect(),
         }
+    }
+
+    /// Op counters past `u32` (kept beside the compact per-change table) read back exactly,
+    /// beside narrow ones, and go with a truncation.
+    #[test]
+    fn wide_op_counters_read_back() {
+        let mut g = ChangeGraph::new();
+        let wide = u64::from(u32::MAX);
+        let counters = [
+            (1, 1),
+            (2, wide),
+            (wide, wide + 5),
+            (wide + 6, 1 << 40),
+            (1 << 41, 1 << 41),
+        ];
+        for (n, &(start_op, max_op)) in (1..).zip(&counters) {
+            let deps: Vec<u32> = (n > 1).then_some(n - 1).into_iter().collect();
+            let change = ChangeMeta {
+                start_op,
+                max_op,
+                ..meta(n, 1, u64::from(n), &deps)
+            };
+            g.insert(change).unwrap();
+        }
+        for (n, &(start_op, max_op)) in (1..).zip(&counters) {
+            let c = g.change_by_hash(&h(n)).unwrap();
+            assert_eq!((c.start_op(), c.max_op()), (start_op, max_op));
+        }
+        assert_eq!(g.max_op(), 1 << 41);
+        g.truncate(3);
+        assert_eq!(g.max_op(), wide + 5);
+        assert_eq!(g.change_by_hash(&h(3)).unwrap().start_op(), wide);
+        let change = ChangeMeta {
+            start_op: 7,
+            max_op: 7,
+            ..meta(9, 1, 4, &[3])
+        };
+        g.insert(change).unwrap();
+        let c = g.change_by_hash(&h(9)).unwrap();
+        assert_eq!((c.start_op(), c.max_op()), (7, 7));
+        assert_eq!(g.max_op(), wide + 5);
     }
 
     fn idx_hashes(g: &ChangeGraph, idx: &[ChangeIdx]) -> Vec<ChangeHash> {
