@@ -17,6 +17,24 @@ fn hash(n: u32) -> ChangeHash {
     ChangeHash(b)
 }
 
+/// The op counters of change `n`: some past `u32`, which the graph keeps beside its compact
+/// table.
+fn counters(n: u32) -> (u64, u64) {
+    let start = if n % 3 == 0 {
+        u64::from(n) << 31 | u64::from(u32::MAX)
+    } else {
+        u64::from(n)
+    };
+    (start, start + u64::from(n % 5))
+}
+
+/// The `n` a change hash was made from.
+fn number(hash: &ChangeHash) -> u32 {
+    let mut b = [0u8; 4];
+    b.copy_from_slice(&hash.0[4..8]);
+    u32::from_le_bytes(b)
+}
+
 fn check(graph: &ChangeGraph) {
     let mut depended = HashSet::new();
     let mut seqs: HashMap<&ActorId, u64> = HashMap::new();
@@ -29,7 +47,10 @@ fn check(graph: &ChangeGraph) {
         *s += 1;
         assert_eq!(c.seq(), *s, "seqs of an actor are 1..=n in graph order");
         assert_eq!(graph.index_of(&c.hash()), Some(c.index()));
+        assert_eq!((c.start_op(), c.max_op()), counters(number(&c.hash())));
     }
+    let max_op = graph.iter().map(|c| c.max_op()).max().unwrap_or(0);
+    assert_eq!(graph.max_op(), max_op);
     let heads: BTreeSet<ChangeHash> = graph
         .hashes()
         .iter()
@@ -88,8 +109,8 @@ libfuzzer_sys::fuzz_target!(|data: &[u8]| {
             hash: hash(n),
             actor: actor.clone(),
             seq,
-            start_op: u64::from(dep_a),
-            max_op: u64::from(dep_b),
+            start_op: counters(n).0,
+            max_op: counters(n).1,
             deps,
         });
         // op bit 3: end the batch here; bit 4 with it: a local change claims (actor, seq).
