@@ -17,7 +17,7 @@ use std::hash::{BuildHasherDefault, Hasher};
 use converge_encoding::{
     Action, ActorId, Change, ChangeHash, DocChanges, DocOpBlock, DocOps, DocumentChunk, ElemId,
     HeadsCheck, KeyRef, ObjId, OpId, OpIdStats, RebuiltChunk, RebuiltChunkSink, ScalarValue,
-    ValueRef,
+    SideWork, ValueRef,
 };
 
 use crate::actor_ops::ActorOps;
@@ -393,8 +393,9 @@ impl Document {
             after_refusal: Vec::new(),
         };
         // The op set is built beside the rebuild (on another thread, from the decoded ops
-        // as they are) for a chunk of a few big changes (see `build_beside`); otherwise
-        // after it, from the decoded ops consumed a block at a time.
+        // as they are) for a chunk of a few big changes (see `build_beside`), in slices where
+        // a pipelined rebuild of many changes has time to spare (see `build_in_slices`);
+        // otherwise after it, from the decoded ops consumed a block at a time.
         let encoding = self.ops.encoding;
         let (stats, built) = if build_beside(chunk.ops.len(), chunk.changes.len()) {
             let (actors, doc_ops) = (&chunk.actors, &chunk.ops);
@@ -402,6 +403,12 @@ impl Document {
                 let stats = id_stats(doc_ops, actors.len());
                 Document::build(encoding, actors, doc_ops.blocks(), doc_ops.len(), &stats)
             })
+        } else if build_in_slices(&chunk) {
+            let mut work = BuildInSlices::new(encoding, &chunk.actors, &chunk.ops);
+            let stats =
+                chunk.reconstruct_each_chunk_sharing(HeadsCheck::Check, &mut sink, &mut work);
+            let built = stats.is_ok().then(|| work.finish());
+            (stats, built)
         } else {
             (
                 chunk.reconstruct_each_chunk(HeadsCheck::Check, &mut sink),
@@ -493,111 +500,178 @@ impl Document {
         n_ops: usize,
         stats: &OpIdStats,
     ) -> Option<(OpSet, bool)> {
+        let mut builder = OpSetBuilder::new(encoding, actors, n_ops, stats)?;
+        for block in blocks {
+            let block = block.borrow();
+            builder.push_rows(block, 0..block.len())?;
+        }
+        builder.finish()
+    }
+}
+
+/// [`Document::build`] a slice of rows at a time: pass 1 (the stored ops, in document order)
+/// row by row, then [`OpSetBuilder::finish`] (successors and widths).
+pub(crate) struct OpSetBuilder {
+    set: OpSet,
+    /// Chunk actor index → op set actor index.
+    actor_map: Vec<u32>,
+    ids: IdIndex,
+    /// (stored op's arena index, successor id), for pass 2.
+    pending: Vec<(u32, OpId)>,
+    /// Whether the rows so far are in the order a save writes them.
+    in_order: bool,
+    /// The object of the previous op, its last map key and its last element.
+    prev_obj: Option<Option<OpId>>,
+    prev_key: Option<u32>,
+    last_elem: u32,
+}
+
+impl OpSetBuilder {
+    /// A builder for `n_ops` stored ops whose ids `stats` describes (from the rebuild, or
+    /// [`id_stats`]), by the chunk's `actors`.
+    pub(crate) fn new(
+        encoding: TextEncoding,
+        actors: &[ActorId],
+        n_ops: usize,
+        stats: &OpIdStats,
+    ) -> Option<Self> {
         let mut set = OpSet::new(encoding);
         let actor_map: Vec<u32> = actors.iter().map(|a| set.intern_actor(a)).collect();
         set.refresh_rank();
-        let map_id = |id: OpId| -> Option<OpId> {
-            Some(OpId::new(id.counter, *actor_map.get(id.actor as usize)?))
-        };
-        let mut ids = IdIndex::new(stats, &actor_map, set.actors.len(), n_ops);
+        let ids = IdIndex::new(stats, &actor_map, set.actors.len(), n_ops);
         let n_succ = usize::try_from(stats.succ_ids).ok()?;
         set.ops.reserve(n_ops);
         set.succs.reserve_exact(n_succ);
-        // (stored op's arena index, successor id), for pass 2.
-        let mut pending: Vec<(u32, OpId)> = Vec::with_capacity(n_succ);
+        Some(OpSetBuilder {
+            set,
+            actor_map,
+            ids,
+            pending: Vec::with_capacity(n_succ),
+            in_order: true,
+            prev_obj: None,
+            prev_key: None,
+            last_elem: NONE,
+        })
+    }
 
-        // Pass 1: stored ops, in document order.
-        let mut in_order = true;
-        // The object of the previous op, its last map key and its last element.
-        let mut prev_obj: Option<Option<OpId>> = None;
-        let mut prev_key: Option<u32> = None;
-        let mut last_elem = NONE;
-        for block in blocks {
-            let block = block.borrow();
-            // By index, not `block.iter()`: the iterator's adapters hand each op over
-            // through a stack copy that stalls on the stores just made.
-            for k in 0..block.len() {
-                let Some(op) = block.get(k) else { continue };
-                let id = map_id(op.id)?;
-                let this_obj = match op.obj {
-                    ObjId::Root => None,
-                    ObjId::Op(o) => Some(o),
-                };
-                if prev_obj != Some(this_obj) {
-                    in_order &= prev_obj.is_none_or(|p| p < this_obj);
-                    prev_obj = Some(this_obj);
-                    prev_key = None;
-                    last_elem = NONE;
-                }
-                in_order &= op.succ.windows(2).all(|w| w[0] <= w[1]);
-                let obj = match op.obj {
-                    ObjId::Root => 0,
-                    ObjId::Op(o) => match set.ops.get(ids.get(map_id(o)?)? as usize)?.value {
+    fn map_id(&self, id: OpId) -> Option<OpId> {
+        Some(OpId::new(
+            id.counter,
+            *self.actor_map.get(id.actor as usize)?,
+        ))
+    }
+
+    /// Pass 1 over rows `rows` of `block`, the next in document order. `None` if they do not
+    /// fit together with the rows before (the build is then refused).
+    pub(crate) fn push_rows(
+        &mut self,
+        block: &DocOpBlock,
+        rows: std::ops::Range<usize>,
+    ) -> Option<()> {
+        // By index, not `block.iter()`: the iterator's adapters hand each op over through a
+        // stack copy that stalls on the stores just made.
+        for k in rows {
+            let Some(op) = block.get(k) else { continue };
+            let id = self.map_id(op.id)?;
+            let this_obj = match op.obj {
+                ObjId::Root => None,
+                ObjId::Op(o) => Some(o),
+            };
+            if self.prev_obj != Some(this_obj) {
+                self.in_order &= self.prev_obj.is_none_or(|p| p < this_obj);
+                self.prev_obj = Some(this_obj);
+                self.prev_key = None;
+                self.last_elem = NONE;
+            }
+            self.in_order &= op.succ.windows(2).all(|w| w[0] <= w[1]);
+            let set = &mut self.set;
+            let obj = match op.obj {
+                ObjId::Root => 0,
+                ObjId::Op(o) => {
+                    let o = OpId::new(o.counter, *self.actor_map.get(o.actor as usize)?);
+                    match set.ops.get(self.ids.get(o)? as usize)?.value {
                         StoredValue::Object(o) => o.get(),
                         _ => return None,
-                    },
-                };
-                let kind = set.objects.get(obj as usize)?.kind;
-                let key = match (op.key, kind.is_sequence()) {
-                    (KeyRef::Map(k), false) if !op.insert => {
-                        if let Some(p) = prev_key {
-                            in_order &= set.keys.get(p as usize).is_some_and(|p| **p <= *k);
-                        }
-                        let key = set.intern_key(k);
-                        prev_key = Some(key);
-                        key
                     }
-                    (KeyRef::Seq(ElemId::Head), true) if op.insert => HEAD,
-                    (KeyRef::Seq(ElemId::Op(e)), true) => {
-                        let e = ids.get(map_id(e)?)?;
-                        let elem = set.ops.get(e as usize)?;
-                        if !elem.insert() || elem.obj != obj {
-                            return None;
-                        }
-                        e
+                }
+            };
+            let kind = set.objects.get(obj as usize)?.kind;
+            let key = match (op.key, kind.is_sequence()) {
+                (KeyRef::Map(k), false) if !op.insert => {
+                    if let Some(p) = self.prev_key {
+                        self.in_order &= set.keys.get(p as usize).is_some_and(|p| **p <= *k);
                     }
-                    _ => return None,
-                };
-                if kind.is_sequence() && !op.insert {
-                    in_order &= key == last_elem;
+                    let key = set.intern_key(k);
+                    self.prev_key = Some(key);
+                    key
                 }
-                if op.action == Action::Del {
-                    return None;
-                }
-                if op.action.is_make() && op.value != ValueRef::Null {
-                    in_order = false; // a make op's value is saved as null
-                }
-                let value = match (op.action, op.value) {
-                    (Action::Inc, ValueRef::Uint(u)) => {
-                        in_order = false; // saved as a signed increment
-                        set.store_int(u as i64)
+                (KeyRef::Seq(ElemId::Head), true) if op.insert => HEAD,
+                (KeyRef::Seq(ElemId::Op(e)), true) => {
+                    let e = OpId::new(e.counter, *self.actor_map.get(e.actor as usize)?);
+                    let e = self.ids.get(e)?;
+                    let elem = set.ops.get(e as usize)?;
+                    if !elem.insert() || elem.obj != obj {
+                        return None;
                     }
-                    (Action::Inc, ValueRef::Int(i)) => set.store_int(i),
-                    (Action::Inc, _) => return None,
-                    (_, ValueRef::Str(s)) => set.store_str(s),
-                    (_, ValueRef::Null) => StoredValue::Null,
-                    (_, v) => set.store_value(&ScalarValue::from(v)),
-                };
-                let idx = set.push_bulk(NewOp {
-                    id,
-                    obj,
-                    key,
-                    insert: op.insert,
-                    action: op.action,
-                    value,
-                    expand: op.expand,
-                    mark_name: op.mark_name.map(String::from),
-                });
-                if !ids.insert(id, idx) {
-                    return None;
+                    e
                 }
-                if op.insert {
-                    last_elem = idx;
-                }
-                pending.extend(op.succ.iter().map(|&s| (idx, s)));
+                _ => return None,
+            };
+            if kind.is_sequence() && !op.insert {
+                self.in_order &= key == self.last_elem;
             }
+            if op.action == Action::Del {
+                return None;
+            }
+            if op.action.is_make() && op.value != ValueRef::Null {
+                self.in_order = false; // a make op's value is saved as null
+            }
+            let value = match (op.action, op.value) {
+                (Action::Inc, ValueRef::Uint(u)) => {
+                    self.in_order = false; // saved as a signed increment
+                    set.store_int(u as i64)
+                }
+                (Action::Inc, ValueRef::Int(i)) => set.store_int(i),
+                (Action::Inc, _) => return None,
+                (_, ValueRef::Str(s)) => set.store_str(s),
+                (_, ValueRef::Null) => StoredValue::Null,
+                (_, v) => set.store_value(&ScalarValue::from(v)),
+            };
+            let idx = set.push_bulk(NewOp {
+                id,
+                obj,
+                key,
+                insert: op.insert,
+                action: op.action,
+                value,
+                expand: op.expand,
+                mark_name: op.mark_name.map(String::from),
+            });
+            if !self.ids.insert(id, idx) {
+                return None;
+            }
+            if op.insert {
+                self.last_elem = idx;
+            }
+            self.pending.extend(op.succ.iter().map(|&s| (idx, s)));
         }
+        Some(())
+    }
 
+    /// Pass 2 (successors) and the widths: the op set, and whether the rows were in the
+    /// order a save writes them. `None` if the successors do not fit.
+    pub(crate) fn finish(self) -> Option<(OpSet, bool)> {
+        let OpSetBuilder {
+            mut set,
+            actor_map,
+            ids,
+            pending,
+            in_order,
+            ..
+        } = self;
+        let map_id = |id: OpId| -> Option<OpId> {
+            Some(OpId::new(id.counter, *actor_map.get(id.actor as usize)?))
+        };
         // Pass 2: successors, in document order; ids that are not stored ops are deletions
         // (one entry in `dels` for each pred a deletion has: they are never looked up by id).
         let mut max_del = 0;
@@ -686,6 +760,137 @@ pub(crate) fn id_stats(ops: &DocOps, n_actors: usize) -> OpIdStats {
 /// built from them as much again).
 fn build_beside(ops: usize, changes: usize) -> bool {
     (1 << 14..=1 << 21).contains(&ops) && ops >= changes.saturating_mul(4096)
+}
+
+/// Whether a bulk load of `chunk` builds its op set in slices on whichever thread of the
+/// pipelined change rebuild has time to spare (see
+/// [`DocumentChunk::reconstruct_each_chunk_sharing`]), from the decoded ops kept whole until
+/// both are done, rather than after the rebuild, consuming them a block at a time: a chunk
+/// of many changes (a pipelined rebuild) and at most 2^18 ops, whose decoded form (40 bytes
+/// an op) is then at most ~10 MB more at the peak. Measured (`load_probe FILE 15`,
+/// interleaved): the paper document (259,779 changes, 182K ops) 85-93 → 80-84 ms for
+/// 66.6 → 73.5 MB; monday-meeting-notes (15,529 changes of 69 actors) 13.5-15.0 →
+/// 12.8-12.9 ms for 8.6 → 9.7 MB; essay.amrg (262,516 changes, 504K ops) no faster for
+/// 106 → 131 MB, hence the bound.
+fn build_in_slices(chunk: &DocumentChunk) -> bool {
+    chunk.rebuild_is_pipelined() && chunk.ops.len() <= 1 << 18
+}
+
+/// Rows of decoded ops per slice of [`BuildInSlices`] (a fraction of a millisecond).
+const SLICE_ROWS: usize = 4096;
+
+/// [`Document::build`] as side work of a pipelined rebuild: the op id statistics
+/// ([`id_stats`]), then pass 1, [`SLICE_ROWS`] rows a step; [`BuildInSlices::finish`] does
+/// what is left.
+struct BuildInSlices<'c> {
+    encoding: TextEncoding,
+    actors: &'c [ActorId],
+    blocks: &'c [DocOpBlock],
+    n_ops: usize,
+    stats: OpIdStats,
+    /// The next row: block, row in the block.
+    at: (usize, usize),
+    state: SliceState,
+}
+
+enum SliceState {
+    Stats,
+    Building(OpSetBuilder),
+    /// The rows do not fit together (the build is refused), or it is done.
+    Over(Option<OpSetBuilder>),
+}
+
+impl<'c> BuildInSlices<'c> {
+    fn new(encoding: TextEncoding, actors: &'c [ActorId], ops: &'c DocOps) -> Self {
+        BuildInSlices {
+            encoding,
+            actors,
+            blocks: ops.blocks().as_slice(),
+            n_ops: ops.len(),
+            stats: OpIdStats::new(actors.len()),
+            at: (0, 0),
+            state: SliceState::Stats,
+        }
+    }
+
+    /// The next slice's rows, moving the cursor past them; `None` at the end.
+    fn next_rows(&mut self) -> Option<(&'c DocOpBlock, std::ops::Range<usize>)> {
+        let blocks = self.blocks;
+        loop {
+            let (b, row) = self.at;
+            let block = blocks.get(b)?;
+            if row >= block.len() {
+                self.at = (b + 1, 0);
+                continue;
+            }
+            let end = block.len().min(row + SLICE_ROWS);
+            self.at = (b, end);
+            return Some((block, row..end));
+        }
+    }
+
+    /// Runs the steps left, then pass 2: the op set and whether the rows were in the order
+    /// a save writes them, or `None` if they do not fit together.
+    fn finish(mut self) -> Option<(OpSet, bool)> {
+        while self.step() {}
+        match self.state {
+            SliceState::Over(builder) => builder?.finish(),
+            // `step` ends only once over.
+            SliceState::Stats | SliceState::Building(_) => None,
+        }
+    }
+}
+
+impl SideWork for BuildInSlices<'_> {
+    fn step(&mut self) -> bool {
+        match &mut self.state {
+            SliceState::Stats => match self.next_rows() {
+                Some((block, rows)) => {
+                    for k in rows {
+                        let Some(op) = block.get(k) else { continue };
+                        self.stats.note(op.id);
+                        self.stats.succ_ids += op.succ.len() as u64;
+                        for &s in op.succ {
+                            self.stats.note(s);
+                        }
+                    }
+                }
+                None => {
+                    self.at = (0, 0);
+                    self.state = match OpSetBuilder::new(
+                        self.encoding,
+                        self.actors,
+                        self.n_ops,
+                        &self.stats,
+                    ) {
+                        Some(builder) => SliceState::Building(builder),
+                        None => SliceState::Over(None),
+                    };
+                }
+            },
+            SliceState::Building(_) => {
+                let next = self.next_rows();
+                let SliceState::Building(builder) = &mut self.state else {
+                    return false;
+                };
+                match next {
+                    Some((block, rows)) => {
+                        if builder.push_rows(block, rows).is_none() {
+                            self.state = SliceState::Over(None);
+                        }
+                    }
+                    None => {
+                        let state = std::mem::replace(&mut self.state, SliceState::Over(None));
+                        if let SliceState::Building(builder) = state {
+                            self.state = SliceState::Over(Some(builder));
+                        }
+                    }
+                }
+            }
+            SliceState::Over(_) => return false,
+        }
+        true
+    }
 }
 
 /// Whether the change rows can be taken as they are: one change per row, actors in range,
@@ -865,6 +1070,70 @@ mod tests {
     /// A chunk of few changes and many ops has its op set built beside the change rebuild
     /// (where the machine has a second core): it loads to what was saved, and stored heads
     /// that do not match still refuse it, the document untouched.
+    /// A chunk of many changes (a pipelined rebuild) has its op set built in slices by the
+    /// rebuild's threads, and loads as it does otherwise.
+    #[test]
+    fn a_chunk_of_many_changes_loads_with_its_op_set_built_in_slices() {
+        let mut a = Document::with_actor(ActorId::from_bytes(&[3]));
+        let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        let mut b = a.fork();
+        b.set_actor(ActorId::from_bytes(&[4]));
+        for i in 0..3_000usize {
+            let (doc, at) = if i % 3 == 0 {
+                (&mut b, 0)
+            } else {
+                (&mut a, i / 2)
+            };
+            let len = doc.length(&t).unwrap();
+            let at = at.min(len);
+            let del = usize::from(i % 4 == 1 && at < len);
+            doc.splice_text(&t, at, del, "héllo wörld").unwrap();
+            if i % 500 == 499 {
+                a.merge(&b).unwrap();
+                b.merge(&a).unwrap();
+            }
+        }
+        a.merge(&b).unwrap();
+        let chunk = a.document_chunk();
+        assert!(chunk.changes.len() > 3_000 && chunk.ops.len() > SLICE_ROWS * 4);
+        assert_eq!(build_in_slices(&chunk), chunk.rebuild_is_pipelined());
+        // The slices build what the one-piece build does.
+        let work = BuildInSlices::new(TextEncoding::default(), &chunk.actors, &chunk.ops);
+        let (sliced, in_order) = work_finish(work);
+        let stats = id_stats(&chunk.ops, chunk.actors.len());
+        let (whole, whole_in_order) = Document::build(
+            TextEncoding::default(),
+            &chunk.actors,
+            chunk.ops.blocks(),
+            chunk.ops.len(),
+            &stats,
+        )
+        .unwrap();
+        assert_eq!(in_order, whole_in_order);
+        assert_eq!(sliced.ops.len(), whole.ops.len());
+
+        let mut bulk = Document::with_actor(ActorId::from_bytes(&[9]));
+        assert!(matches!(bulk.bulk_load(chunk), Ok(Ok(()))));
+        assert_eq!(bulk.text(&t), a.text(&t));
+        assert_eq!(bulk.heads(), a.heads());
+        assert_eq!(bulk.value_tree(&ROOT), a.value_tree(&ROOT));
+        assert_eq!(bulk.save_nocompress(), a.save_nocompress());
+        let (mut x, mut y) = (bulk.fork(), a.fork());
+        x.splice_text(&t, 3, 1, "z").unwrap();
+        y.splice_text(&t, 3, 1, "z").unwrap();
+        assert_eq!(x.text(&t), y.text(&t));
+    }
+
+    /// Steps `work` to its end one slice at a time, then finishes it.
+    fn work_finish(mut work: BuildInSlices<'_>) -> (OpSet, bool) {
+        let mut steps = 0;
+        while work.step() {
+            steps += 1;
+        }
+        assert!(steps > 4);
+        work.finish().unwrap()
+    }
+
     #[test]
     fn a_chunk_of_few_changes_and_many_ops_loads_with_its_op_set_built_beside() {
         let mut a = Document::with_actor(ActorId::from_bytes(&[3]));

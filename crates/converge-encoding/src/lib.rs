@@ -50,7 +50,7 @@ pub use document::{
     ChangeColumnsSource, ChangeColumnsWriter, DocChange, DocChangeRef, DocChanges, DocOp,
     DocOpBlock, DocOpRef, DocOps, DocValue, DocumentChunk, DocumentLimits, EncodedColumns,
     HeadsCheck, OpColumnsSource, OpColumnsWriter, OpIdStats, RebuiltChunk, RebuiltChunkSink,
-    write_document, write_document_columns,
+    SideWork, write_document, write_document_columns,
 };
 pub use error::{CanonicalRule, CopyFault, DecodeError};
 pub use ids::{ActorId, Author, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId, ParseHexError};

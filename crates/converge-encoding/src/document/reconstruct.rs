@@ -630,6 +630,59 @@ impl<S: RebuiltChunkSink + ?Sized> Sink for ChunkSink<'_, S> {
     }
 }
 
+/// Work a loader does beside a pipelined rebuild, a slice at a time (see
+/// [`DocumentChunk::reconstruct_each_chunk_sharing`]): building its op set, say.
+pub trait SideWork: Send {
+    /// Does the next slice (well under a millisecond's worth); false once nothing is left.
+    fn step(&mut self) -> bool;
+}
+
+/// Side work shared by the pipeline's two threads: the one that would otherwise wait runs
+/// the next slice (the encoder on a full channel, the hasher on an empty one), so the work
+/// fills whichever thread has time to spare, whether encoding or hashing is the longer.
+struct SharedWork<'w> {
+    /// `None` once every slice ran.
+    work: std::sync::Mutex<Option<&'w mut dyn SideWork>>,
+}
+
+impl<'w> SharedWork<'w> {
+    fn new(work: &'w mut dyn SideWork) -> Self {
+        SharedWork {
+            work: std::sync::Mutex::new(Some(work)),
+        }
+    }
+
+    /// Runs a slice unless the other thread is running one or none is left: whether it ran
+    /// one.
+    fn try_step(&self) -> bool {
+        let Ok(mut work) = self.work.try_lock() else {
+            return false;
+        };
+        let Some(w) = work.as_mut() else {
+            return false;
+        };
+        if !w.step() {
+            *work = None;
+        }
+        true
+    }
+
+    /// Runs slices until none is left (taking turns with the other thread, if it does too).
+    fn finish(&self) {
+        loop {
+            let Ok(mut work) = self.work.lock() else {
+                return;
+            };
+            let Some(w) = work.as_mut() else {
+                return;
+            };
+            if !w.step() {
+                *work = None;
+            }
+        }
+    }
+}
+
 /// What [`DocumentChunk::plan_rebuild`] found: the chunk's deletions and preds, and where
 /// each change's ops are.
 pub(crate) struct RebuildPlan {
@@ -664,9 +717,11 @@ const BATCH_BYTES: usize = 1 << 16;
 
 /// The encoder thread's end of the pipeline: encodes each change into the current batch and
 /// sends full batches on.
-struct PipeSink {
+struct PipeSink<'s, 'w> {
     batch: Batch,
     to_hasher: std::sync::mpsc::SyncSender<Batch>,
+    /// Work to do rather than wait for room in the channel.
+    side: Option<&'s SharedWork<'w>>,
     /// Batches the hasher is done with, to be reused.
     recycled: std::sync::mpsc::Receiver<Batch>,
     /// Placeholder dep hashes of the change being built.
@@ -675,23 +730,37 @@ struct PipeSink {
     batch_bytes: usize,
 }
 
-impl PipeSink {
-    /// Sends the current batch on. The hashing thread lets go of its end only once this
-    /// thread has finished, or while it unwinds a panic that the scope then resumes, so a
-    /// failed send needs no answer.
+impl PipeSink<'_, '_> {
+    /// Sends the current batch on, running slices of the side work while the channel is
+    /// full. The hashing thread lets go of its end only once this thread has finished, or
+    /// while it unwinds a panic that the scope then resumes, so a failed send needs no
+    /// answer.
     fn send(&mut self) {
+        use std::sync::mpsc::TrySendError;
         let mut next = self.recycled.try_recv().unwrap_or_default();
         next.bytes.clear();
         next.chunks.clear();
         next.deps.clear();
-        let full = std::mem::replace(&mut self.batch, next);
-        if !full.chunks.is_empty() {
-            let _ = self.to_hasher.send(full);
+        let mut full = std::mem::replace(&mut self.batch, next);
+        if full.chunks.is_empty() {
+            return;
+        }
+        loop {
+            match self.to_hasher.try_send(full) {
+                Err(TrySendError::Full(batch)) => {
+                    full = batch;
+                    if !self.side.is_some_and(SharedWork::try_step) {
+                        let _ = self.to_hasher.send(full);
+                        return;
+                    }
+                }
+                Ok(()) | Err(TrySendError::Disconnected(_)) => return,
+            }
         }
     }
 }
 
-impl Sink for PipeSink {
+impl Sink for PipeSink<'_, '_> {
     fn emit<'a, I: Iterator<Item = ChangeOpRef<'a>>>(
         &mut self,
         parts: &ChangeParts,
@@ -786,6 +855,31 @@ impl DocumentChunk {
         Ok(plan.rebuilt.ids)
     }
 
+    /// Whether [`DocumentChunk::reconstruct_each_chunk`] rebuilds this chunk's changes on two
+    /// threads, encoding on one and hashing on the other (enough changes, and a second core),
+    /// so that [`DocumentChunk::reconstruct_each_chunk_sharing`] has time to share.
+    pub fn rebuild_is_pipelined(&self) -> bool {
+        pipeline_pays(self.changes.len())
+    }
+
+    /// [`DocumentChunk::reconstruct_each_chunk`] that runs slices of `side` on whichever of
+    /// the pipelined rebuild's two threads would otherwise wait (see
+    /// [`DocumentChunk::rebuild_is_pipelined`]): the encoder while the hasher is behind,
+    /// the hasher while the encoder is, and both once their part is done. Slices may be left
+    /// (none run if the rebuild is not pipelined, or fails); the caller runs the rest. A
+    /// panic in `side` is resumed on the calling thread.
+    pub fn reconstruct_each_chunk_sharing(
+        &self,
+        check: HeadsCheck,
+        sink: &mut impl RebuiltChunkSink,
+        side: &mut dyn SideWork,
+    ) -> Result<OpIdStats, DecodeError> {
+        let plan = self.plan_rebuild()?;
+        let shared = SharedWork::new(side);
+        self.rebuild_chunks_sharing(&plan, check, sink, Some(&shared))?;
+        Ok(plan.rebuilt.ids)
+    }
+
     /// [`DocumentChunk::reconstruct_each_chunk`] with `beside` run on another thread while
     /// the changes are rebuilt, encoded and hashed on this one, so that a loader can build its
     /// op set from [`DocumentChunk::ops`] in the meantime instead of after. `beside` runs only
@@ -842,9 +936,21 @@ impl DocumentChunk {
         check: HeadsCheck,
         sink: &mut dyn RebuiltChunkSink,
     ) -> Result<(), DecodeError> {
+        self.rebuild_chunks_sharing(plan, check, sink, None)
+    }
+
+    /// [`DocumentChunk::rebuild_chunks`], a pipelined rebuild's threads running slices of
+    /// `side` where they would wait.
+    fn rebuild_chunks_sharing(
+        &self,
+        plan: &RebuildPlan,
+        check: HeadsCheck,
+        sink: &mut dyn RebuiltChunkSink,
+        side: Option<&SharedWork<'_>>,
+    ) -> Result<(), DecodeError> {
         let (rebuilt, layout) = (&plan.rebuilt, &plan.layout);
         let pipelined = if pipeline_pays(self.changes.len()) {
-            self.encode_pipelined(rebuilt, layout, sink, BATCH_BYTES)
+            self.encode_pipelined(rebuilt, layout, sink, BATCH_BYTES, side)
         } else {
             None
         };
@@ -1025,14 +1131,16 @@ impl DocumentChunk {
     /// [`DocumentChunk::encode_changes`] into `sink` on two threads: a spawned one encodes
     /// the changes with placeholder deps, this one writes in the deps' hashes, hashes each
     /// chunk and hands it to `sink`. A change's bytes hold its deps' hashes, so hashing is a
-    /// chain; encoding is not, and the two overlap. `None` if no thread could be started
-    /// (nothing was encoded then).
+    /// chain; encoding is not, and the two overlap. Where one thread would wait for the
+    /// other, and after its part, it runs slices of `side`. `None` if no thread could be
+    /// started (nothing was encoded then).
     fn encode_pipelined(
         &self,
         rebuilt: &Rebuilt,
         layout: &ChangeLayout,
         sink: &mut dyn RebuiltChunkSink,
         batch_bytes: usize,
+        side: Option<&SharedWork<'_>>,
     ) -> Option<Result<(), DecodeError>> {
         use std::sync::mpsc;
         std::thread::scope(|scope| {
@@ -1044,18 +1152,38 @@ impl DocumentChunk {
                     let mut pipe = PipeSink {
                         batch: Batch::default(),
                         to_hasher,
+                        side,
                         recycled,
                         placeholders: 0,
                         batch_bytes,
                     };
                     let done = self.encode_changes(rebuilt, layout, &mut pipe);
                     pipe.send();
+                    // The hasher's loop ends with the channel, before the work after.
+                    drop(pipe);
+                    if let (Ok(()), Some(side)) = (&done, side) {
+                        side.finish();
+                    }
                     done
                 })
                 .ok()?;
             let mut pushed = 0usize;
             let mut deps: Vec<ChangeHash> = Vec::new();
-            for mut batch in batches {
+            loop {
+                use std::sync::mpsc::TryRecvError;
+                let mut batch = match batches.try_recv() {
+                    Ok(batch) => batch,
+                    Err(TryRecvError::Empty) => {
+                        if side.is_some_and(SharedWork::try_step) {
+                            continue;
+                        }
+                        match batches.recv() {
+                            Ok(batch) => batch,
+                            Err(_) => break,
+                        }
+                    }
+                    Err(TryRecvError::Disconnected) => break,
+                };
                 let mut start = 0usize;
                 let mut deps_start = 0usize;
                 for c in &batch.chunks {
@@ -1088,6 +1216,9 @@ impl DocumentChunk {
                 }
                 // The encoder may be gone already; the batch is then dropped here.
                 let _ = give_back.send(batch);
+            }
+            if let (true, Some(side)) = (pushed == self.changes.len(), side) {
+                side.finish();
             }
             let done = match encoder.join() {
                 Ok(done) => done,
@@ -1290,7 +1421,7 @@ mod tests {
         );
         let mut two = Collect::default();
         let two_result = doc
-            .encode_pipelined(&plan.rebuilt, &plan.layout, &mut two, batch_bytes)
+            .encode_pipelined(&plan.rebuilt, &plan.layout, &mut two, batch_bytes, None)
             .expect("a thread starts");
         assert_eq!(one_result, two_result, "{what}");
         one_result?;
