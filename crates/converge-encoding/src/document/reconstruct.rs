@@ -1404,6 +1404,23 @@ mod tests {
     /// asserts that they agree: the same encoding result, and where it succeeded the same
     /// chunks, hashes and start ops in order and the same heads verdict. Returns the
     /// encoding result, and the heads verdict inside it.
+    /// Side work of `left` slices that counts the slices run.
+    struct CountedSteps {
+        left: usize,
+        ran: usize,
+    }
+
+    impl SideWork for CountedSteps {
+        fn step(&mut self) -> bool {
+            if self.left == 0 {
+                return false;
+            }
+            self.left -= 1;
+            self.ran += 1;
+            self.left > 0
+        }
+    }
+
     fn rebuild_both_ways(
         doc: &DocumentChunk,
         plan: &RebuildPlan,
@@ -1424,8 +1441,29 @@ mod tests {
             .encode_pipelined(&plan.rebuilt, &plan.layout, &mut two, batch_bytes, None)
             .expect("a thread starts");
         assert_eq!(one_result, two_result, "{what}");
+        // With side work shared by the two threads: the same chunks, and every slice run
+        // exactly once when the rebuild succeeds.
+        let mut three = Collect::default();
+        let mut steps = CountedSteps { left: 300, ran: 0 };
+        let shared = SharedWork::new(&mut steps);
+        let three_result = doc
+            .encode_pipelined(
+                &plan.rebuilt,
+                &plan.layout,
+                &mut three,
+                batch_bytes,
+                Some(&shared),
+            )
+            .expect("a thread starts");
+        drop(shared);
+        assert_eq!(one_result, three_result, "{what}");
+        assert!(steps.ran + steps.left == 300 && (one_result.is_err() || steps.left == 0));
         one_result?;
         assert!(one.0 == two.0, "{what}: batches of {batch_bytes} bytes");
+        assert!(
+            one.0 == three.0,
+            "{what}: batches of {batch_bytes} bytes, side work"
+        );
         let verdict = doc.check_heads(HeadsCheck::Check, |i| one.hash(i));
         assert_eq!(
             verdict,
