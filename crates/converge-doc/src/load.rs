@@ -554,13 +554,6 @@ impl OpSetBuilder {
         })
     }
 
-    fn map_id(&self, id: OpId) -> Option<OpId> {
-        Some(OpId::new(
-            id.counter,
-            *self.actor_map.get(id.actor as usize)?,
-        ))
-    }
-
     /// Pass 1 over rows `rows` of `block`, the next in document order. `None` if they do not
     /// fit together with the rows before (the build is then refused).
     pub(crate) fn push_rows(
@@ -568,47 +561,55 @@ impl OpSetBuilder {
         block: &DocOpBlock,
         rows: std::ops::Range<usize>,
     ) -> Option<()> {
+        // The scan's state in locals for the loop (written back at the end; a refused build
+        // needs none of it).
+        let (mut in_order, mut prev_obj, mut prev_key, mut last_elem) =
+            (self.in_order, self.prev_obj, self.prev_key, self.last_elem);
+        let (set, ids, actor_map, pending) = (
+            &mut self.set,
+            &mut self.ids,
+            &self.actor_map,
+            &mut self.pending,
+        );
+        let map_id = |id: OpId| -> Option<OpId> {
+            Some(OpId::new(id.counter, *actor_map.get(id.actor as usize)?))
+        };
         // By index, not `block.iter()`: the iterator's adapters hand each op over through a
         // stack copy that stalls on the stores just made.
         for k in rows {
             let Some(op) = block.get(k) else { continue };
-            let id = self.map_id(op.id)?;
+            let id = map_id(op.id)?;
             let this_obj = match op.obj {
                 ObjId::Root => None,
                 ObjId::Op(o) => Some(o),
             };
-            if self.prev_obj != Some(this_obj) {
-                self.in_order &= self.prev_obj.is_none_or(|p| p < this_obj);
-                self.prev_obj = Some(this_obj);
-                self.prev_key = None;
-                self.last_elem = NONE;
+            if prev_obj != Some(this_obj) {
+                in_order &= prev_obj.is_none_or(|p| p < this_obj);
+                prev_obj = Some(this_obj);
+                prev_key = None;
+                last_elem = NONE;
             }
-            self.in_order &= op.succ.windows(2).all(|w| w[0] <= w[1]);
-            let set = &mut self.set;
+            in_order &= op.succ.windows(2).all(|w| w[0] <= w[1]);
             let obj = match op.obj {
                 ObjId::Root => 0,
-                ObjId::Op(o) => {
-                    let o = OpId::new(o.counter, *self.actor_map.get(o.actor as usize)?);
-                    match set.ops.get(self.ids.get(o)? as usize)?.value {
-                        StoredValue::Object(o) => o.get(),
-                        _ => return None,
-                    }
-                }
+                ObjId::Op(o) => match set.ops.get(ids.get(map_id(o)?)? as usize)?.value {
+                    StoredValue::Object(o) => o.get(),
+                    _ => return None,
+                },
             };
             let kind = set.objects.get(obj as usize)?.kind;
             let key = match (op.key, kind.is_sequence()) {
                 (KeyRef::Map(k), false) if !op.insert => {
-                    if let Some(p) = self.prev_key {
-                        self.in_order &= set.keys.get(p as usize).is_some_and(|p| **p <= *k);
+                    if let Some(p) = prev_key {
+                        in_order &= set.keys.get(p as usize).is_some_and(|p| **p <= *k);
                     }
                     let key = set.intern_key(k);
-                    self.prev_key = Some(key);
+                    prev_key = Some(key);
                     key
                 }
                 (KeyRef::Seq(ElemId::Head), true) if op.insert => HEAD,
                 (KeyRef::Seq(ElemId::Op(e)), true) => {
-                    let e = OpId::new(e.counter, *self.actor_map.get(e.actor as usize)?);
-                    let e = self.ids.get(e)?;
+                    let e = ids.get(map_id(e)?)?;
                     let elem = set.ops.get(e as usize)?;
                     if !elem.insert() || elem.obj != obj {
                         return None;
@@ -618,17 +619,17 @@ impl OpSetBuilder {
                 _ => return None,
             };
             if kind.is_sequence() && !op.insert {
-                self.in_order &= key == self.last_elem;
+                in_order &= key == last_elem;
             }
             if op.action == Action::Del {
                 return None;
             }
             if op.action.is_make() && op.value != ValueRef::Null {
-                self.in_order = false; // a make op's value is saved as null
+                in_order = false; // a make op's value is saved as null
             }
             let value = match (op.action, op.value) {
                 (Action::Inc, ValueRef::Uint(u)) => {
-                    self.in_order = false; // saved as a signed increment
+                    in_order = false; // saved as a signed increment
                     set.store_int(u as i64)
                 }
                 (Action::Inc, ValueRef::Int(i)) => set.store_int(i),
@@ -647,14 +648,16 @@ impl OpSetBuilder {
                 expand: op.expand,
                 mark_name: op.mark_name.map(String::from),
             });
-            if !self.ids.insert(id, idx) {
+            if !ids.insert(id, idx) {
                 return None;
             }
             if op.insert {
-                self.last_elem = idx;
+                last_elem = idx;
             }
-            self.pending.extend(op.succ.iter().map(|&s| (idx, s)));
+            pending.extend(op.succ.iter().map(|&s| (idx, s)));
         }
+        (self.in_order, self.prev_obj, self.prev_key, self.last_elem) =
+            (in_order, prev_obj, prev_key, last_elem);
         Some(())
     }
 
