@@ -1445,17 +1445,17 @@ mod tests {
         // exactly once when the rebuild succeeds.
         let mut three = Collect::default();
         let mut steps = CountedSteps { left: 300, ran: 0 };
-        let shared = SharedWork::new(&mut steps);
-        let three_result = doc
-            .encode_pipelined(
+        let three_result = {
+            let shared = SharedWork::new(&mut steps);
+            doc.encode_pipelined(
                 &plan.rebuilt,
                 &plan.layout,
                 &mut three,
                 batch_bytes,
                 Some(&shared),
             )
-            .expect("a thread starts");
-        drop(shared);
+            .expect("a thread starts")
+        };
         assert_eq!(one_result, three_result, "{what}");
         assert!(steps.ran + steps.left == 300 && (one_result.is_err() || steps.left == 0));
         one_result?;
