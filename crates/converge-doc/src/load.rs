@@ -736,16 +736,21 @@ impl OpSetBuilder {
 pub(crate) fn id_stats(ops: &DocOps, n_actors: usize) -> OpIdStats {
     let mut stats = OpIdStats::new(n_actors);
     for block in ops.blocks() {
-        for k in 0..block.len() {
-            let Some(op) = block.get(k) else { continue };
-            stats.note(op.id);
-            stats.succ_ids += op.succ.len() as u64;
-            for &s in op.succ {
-                stats.note(s);
-            }
-        }
+        note_ids(&mut stats, block, 0..block.len());
     }
     stats
+}
+
+/// Notes the ids of rows `rows` of `block` in `stats` (see [`id_stats`]).
+fn note_ids(stats: &mut OpIdStats, block: &DocOpBlock, rows: std::ops::Range<usize>) {
+    for k in rows {
+        let Some(op) = block.get(k) else { continue };
+        stats.note(op.id);
+        stats.succ_ids += op.succ.len() as u64;
+        for &s in op.succ {
+            stats.note(s);
+        }
+    }
 }
 
 /// Whether a bulk load of a chunk of `ops` stored ops in `changes` changes builds the op set
@@ -848,16 +853,7 @@ impl SideWork for BuildInSlices<'_> {
     fn step(&mut self) -> bool {
         match &mut self.state {
             SliceState::Stats => match self.next_rows() {
-                Some((block, rows)) => {
-                    for k in rows {
-                        let Some(op) = block.get(k) else { continue };
-                        self.stats.note(op.id);
-                        self.stats.succ_ids += op.succ.len() as u64;
-                        for &s in op.succ {
-                            self.stats.note(s);
-                        }
-                    }
-                }
+                Some((block, rows)) => note_ids(&mut self.stats, block, rows),
                 None => {
                     self.at = (0, 0);
                     self.state = match OpSetBuilder::new(
