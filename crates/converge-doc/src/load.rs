@@ -343,27 +343,27 @@ impl Document {
         &mut self,
         mut chunk: DocumentChunk,
     ) -> Result<Result<(), Vec<Change>>, DocError> {
-        if !self.ops.ops.is_empty()
-            || self.history.len() != 0
-            || self.history.queued_len() != 0
-            || !history_fits(&chunk, chunk.changes.len())
-        {
-            check_mark_order(&chunk)?;
-            return Ok(Err(chunk.reconstruct_changes()?));
-        }
+        let rows = scan_change_rows(&chunk);
+        let rows = match rows {
+            Some(rows)
+                if self.ops.ops.is_empty()
+                    && self.history.len() == 0
+                    && self.history.queued_len() == 0 =>
+            {
+                rows
+            }
+            _ => {
+                check_mark_order(&chunk)?;
+                return Ok(Err(chunk.reconstruct_changes()?));
+            }
+        };
         // The chunk's columns, kept as the save cache if the op set and history lay out
         // exactly as the chunk does: actors sorted and all authors (checked here), ops in our
         // document order (checked by `build`). (An empty message is kept as "", as automerge
         // 0.12 keeps it through a load, though a change chunk cannot tell it from none.)
-        let columns = chunk.take_canonical_columns().filter(|_| {
-            let mut authored = vec![false; chunk.actors.len()];
-            for c in chunk.changes.iter() {
-                if let Some(a) = authored.get_mut(c.actor as usize) {
-                    *a = true;
-                }
-            }
-            authored.iter().all(|&a| a) && chunk.actors.windows(2).all(|w| w[0] < w[1])
-        });
+        let columns = chunk
+            .take_canonical_columns()
+            .filter(|_| rows.all_authored && chunk.actors.windows(2).all(|w| w[0] < w[1]));
         let mut history = History::new();
         let mut first: HashMap<&converge_encoding::ActorId, u32> = HashMap::new();
         // `build` interns the chunk's actors in order: an actor's doc index is its first
@@ -376,10 +376,7 @@ impl Document {
                 *first.entry(a).or_insert(next)
             })
             .collect();
-        history.reserve(
-            chunk.changes.len(),
-            chunk.changes.iter().map(|c| c.deps.len()).sum(),
-        );
+        history.reserve(chunk.changes.len(), rows.deps);
         // The changes' deps come as indexes: their hashes are placed in the graph's index
         // once they are all in (see `ChangeGraph::hold_index`).
         history.graph.hold_index();
@@ -892,15 +889,31 @@ impl SideWork for BuildInSlices<'_> {
     }
 }
 
-/// Whether the change rows can be taken as they are: one change per row, actors in range,
-/// deps pointing backwards, max ops within 32 bits.
-fn history_fits(chunk: &DocumentChunk, changes: usize) -> bool {
-    changes == chunk.changes.len()
-        && chunk.changes.iter().enumerate().all(|(i, c)| {
-            (c.actor as usize) < chunk.actors.len()
-                && c.deps.iter().all(|&d| (d as usize) < i)
-                && u32::try_from(c.max_op).is_ok()
-        })
+/// What the bulk load learns of a chunk's change rows in one pass over them.
+struct ChangeRows {
+    /// Every chunk actor authored a change.
+    all_authored: bool,
+    /// The deps of all the changes.
+    deps: usize,
+}
+
+/// The change rows' [`ChangeRows`], if they can be taken as they are: one change per row,
+/// actors in range, deps pointing backwards, max ops within 32 bits.
+fn scan_change_rows(chunk: &DocumentChunk) -> Option<ChangeRows> {
+    let mut authored = vec![false; chunk.actors.len()];
+    let (mut rows, mut deps) = (0usize, 0usize);
+    for (i, c) in chunk.changes.iter().enumerate() {
+        *authored.get_mut(c.actor as usize)? = true;
+        if !c.deps.iter().all(|&d| (d as usize) < i) || u32::try_from(c.max_op).is_err() {
+            return None;
+        }
+        deps += c.deps.len();
+        rows += 1;
+    }
+    (rows == chunk.changes.len()).then(|| ChangeRows {
+        all_authored: authored.iter().all(|&a| a),
+        deps,
+    })
 }
 
 impl OpSet {
