@@ -1095,8 +1095,9 @@ impl ChangeGraph {
     #[inline]
     fn op_range(&self, idx: u32) -> (u64, u64) {
         let i = idx as usize;
+        // `WIDE` is written to both tables at once.
         match (self.start_ops.get(i), self.max_ops.get(i)) {
-            (Some(&WIDE), _) | (_, Some(&WIDE)) => self
+            (Some(&WIDE), _) => self
                 .wide_ops
                 .binary_search_by_key(&idx, |w| w.0)
                 .ok()

@@ -799,10 +799,14 @@ struct BuildInSlices<'c> {
 }
 
 enum SliceState {
+    /// Noting the ids.
     Stats,
+    /// Pass 1.
     Building(OpSetBuilder),
-    /// The rows do not fit together (the build is refused), or it is done.
-    Over(Option<OpSetBuilder>),
+    /// Pass 1 done: pass 2 is [`BuildInSlices::finish`]'s.
+    Built(OpSetBuilder),
+    /// The rows do not fit together: the build is refused.
+    Refused,
 }
 
 impl<'c> BuildInSlices<'c> {
@@ -839,9 +843,9 @@ impl<'c> BuildInSlices<'c> {
     fn finish(mut self) -> Option<(OpSet, bool)> {
         while self.step() {}
         match self.state {
-            SliceState::Over(builder) => builder?.finish(),
-            // `step` ends only once over.
-            SliceState::Stats | SliceState::Building(_) => None,
+            SliceState::Built(builder) => builder.finish(),
+            // `step` returns false only once built or refused.
+            SliceState::Stats | SliceState::Building(_) | SliceState::Refused => None,
         }
     }
 }
@@ -860,7 +864,7 @@ impl SideWork for BuildInSlices<'_> {
                         &self.stats,
                     ) {
                         Some(builder) => SliceState::Building(builder),
-                        None => SliceState::Over(None),
+                        None => SliceState::Refused,
                     };
                 }
             },
@@ -872,18 +876,18 @@ impl SideWork for BuildInSlices<'_> {
                 match next {
                     Some((block, rows)) => {
                         if builder.push_rows(block, rows).is_none() {
-                            self.state = SliceState::Over(None);
+                            self.state = SliceState::Refused;
                         }
                     }
                     None => {
-                        let state = std::mem::replace(&mut self.state, SliceState::Over(None));
+                        let state = std::mem::replace(&mut self.state, SliceState::Refused);
                         if let SliceState::Building(builder) = state {
-                            self.state = SliceState::Over(Some(builder));
+                            self.state = SliceState::Built(builder);
                         }
                     }
                 }
             }
-            SliceState::Over(_) => return false,
+            SliceState::Built(_) | SliceState::Refused => return false,
         }
         true
     }
