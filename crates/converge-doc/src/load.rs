@@ -767,19 +767,32 @@ fn build_beside(ops: usize, changes: usize) -> bool {
     (1 << 14..=1 << 21).contains(&ops) && ops >= changes.saturating_mul(4096)
 }
 
-/// Whether a bulk load of `chunk` builds its op set in slices on whichever thread of the
-/// pipelined change rebuild has time to spare (see
-/// [`DocumentChunk::reconstruct_each_chunk_sharing`]), from the decoded ops kept whole until
-/// both are done, rather than after the rebuild, consuming them a block at a time: a chunk
-/// of many changes (a pipelined rebuild) and at most 2^18 ops, whose decoded form (40 bytes
-/// an op) is then at most ~10 MB more at the peak. Measured (`load_probe FILE 15`,
-/// interleaved): the paper document (259,779 changes, 182K ops) 85-93 → 80-84 ms for
-/// 66.6 → 73.5 MB; monday-meeting-notes (15,529 changes of 69 actors) 13.5-15.0 →
-/// 12.8-12.9 ms for 8.6 → 9.7 MB; essay.amrg (262,516 changes, 504K ops) no faster for
-/// 106 → 131 MB, hence the bound.
+/// Whether a bulk load of `chunk` builds its op set in slices on another thread while the
+/// change rebuild makes its plan (one thread's work), and then on whichever thread of the
+/// pipelined rebuild has time to spare (see [`DocumentChunk::reconstruct_each_chunk_sharing`]),
+/// from the decoded ops kept whole until both are done, rather than after the rebuild,
+/// consuming them a block at a time. That holds for a chunk of many changes (a pipelined
+/// rebuild) whose decoded ops (40 bytes an op) are few beside what the load keeps of its
+/// changes anyway (hash, chunk and graph entry, ~180 bytes a change): at most 2^18 ops, or
+/// at most 2^20 and 8 a change.
+///
+/// Measured (`load_probe FILE 9`, interleaved with the build after the rebuild, peak RSS by
+/// `doc_peak_memory`): the paper document (259,779 changes, 182K ops) 76-80 → 73-78 ms
+/// (76.5 MB either way); essay.amrg (262,516 changes, 504K ops) 180-187 → 157-158 ms for
+/// 107 → 135 MB (automerge: 331); egwalker C1.am (93,152 changes, 593K ops) 129-132 →
+/// 101-103 ms for 73 → 81 MB (191); C2.am (134,477 changes, 568K ops) 148-151 → 116-119 ms
+/// for 80 → 87 MB (219); monday-meeting-notes (15,529 changes of 69 actors) within noise.
+/// egwalker A2.am (3,208 changes, 459K ops) also loaded 25 % faster so, but its peak went
+/// from 56 to 73 MB, above automerge's 70: hence the bound per change.
 fn build_in_slices(chunk: &DocumentChunk) -> bool {
-    chunk.rebuild_is_pipelined() && chunk.ops.len() <= 1 << 18
+    let ops = chunk.ops.len();
+    chunk.rebuild_is_pipelined()
+        && (ops <= 1 << 18
+            || (ops <= SLICES_MAX_OPS && ops <= chunk.changes.len().saturating_mul(8)))
 }
+
+/// The most ops for which [`build_in_slices`] holds.
+const SLICES_MAX_OPS: usize = 1 << 20;
 
 /// Rows of decoded ops per slice of [`BuildInSlices`] (a fraction of a millisecond).
 const SLICE_ROWS: usize = 4096;
@@ -803,8 +816,10 @@ enum SliceState {
     Stats,
     /// Pass 1.
     Building(OpSetBuilder),
-    /// Pass 1 done: pass 2 is [`BuildInSlices::finish`]'s.
+    /// Pass 1 done: pass 2 and the widths are the next step.
     Built(OpSetBuilder),
+    /// All done: the op set and whether the rows were in the order a save writes them.
+    Done(OpSet, bool),
     /// The rows do not fit together: the build is refused.
     Refused,
 }
@@ -843,9 +858,12 @@ impl<'c> BuildInSlices<'c> {
     fn finish(mut self) -> Option<(OpSet, bool)> {
         while self.step() {}
         match self.state {
-            SliceState::Built(builder) => builder.finish(),
-            // `step` returns false only once built or refused.
-            SliceState::Stats | SliceState::Building(_) | SliceState::Refused => None,
+            SliceState::Done(set, in_order) => Some((set, in_order)),
+            // `step` returns false only once done or refused.
+            SliceState::Stats
+            | SliceState::Building(_)
+            | SliceState::Built(_)
+            | SliceState::Refused => None,
         }
     }
 }
@@ -887,7 +905,15 @@ impl SideWork for BuildInSlices<'_> {
                     }
                 }
             }
-            SliceState::Built(_) | SliceState::Refused => return false,
+            SliceState::Built(_) => {
+                let state = std::mem::replace(&mut self.state, SliceState::Refused);
+                if let SliceState::Built(builder) = state
+                    && let Some((set, in_order)) = builder.finish()
+                {
+                    self.state = SliceState::Done(set, in_order);
+                }
+            }
+            SliceState::Done(..) | SliceState::Refused => return false,
         }
         true
     }

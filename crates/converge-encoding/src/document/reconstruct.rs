@@ -711,6 +711,37 @@ struct Unsealed {
     start_op: u64,
 }
 
+/// A wait of a pipeline thread on the other, spent spinning for up to [`Spin::LIMIT`]
+/// before it blocks: a thread that blocks leaves its core idle, and waking it again costs the
+/// other thread (a virtual machine's idle core is woken by an interrupt to it), once a batch.
+struct Spin {
+    since: Option<std::time::Instant>,
+    rounds: u32,
+}
+
+impl Spin {
+    /// How long a wait spins before it blocks.
+    const LIMIT: std::time::Duration = std::time::Duration::from_micros(500);
+
+    fn new() -> Self {
+        Spin {
+            since: None,
+            rounds: 0,
+        }
+    }
+
+    /// Whether to try again (after a pause in the spin) rather than block.
+    fn again(&mut self) -> bool {
+        std::hint::spin_loop();
+        self.rounds += 1;
+        if !self.rounds.is_multiple_of(64) {
+            return true;
+        }
+        let since = *self.since.get_or_insert_with(std::time::Instant::now);
+        since.elapsed() < Self::LIMIT
+    }
+}
+
 /// A batch is sent once its chunks pass this size (about 64 paper keystrokes' changes of
 /// ~110 bytes make 7 KiB; larger batches measured no faster).
 const BATCH_BYTES: usize = 1 << 16;
@@ -745,14 +776,16 @@ impl PipeSink<'_, '_> {
         if full.chunks.is_empty() {
             return;
         }
+        let mut spin = Spin::new();
         loop {
             match self.to_hasher.try_send(full) {
                 Err(TrySendError::Full(batch)) => {
                     full = batch;
-                    if !self.side.is_some_and(SharedWork::try_step) {
-                        let _ = self.to_hasher.send(full);
-                        return;
+                    if self.side.is_some_and(SharedWork::try_step) || spin.again() {
+                        continue;
                     }
+                    let _ = self.to_hasher.send(full);
+                    return;
                 }
                 Ok(()) | Err(TrySendError::Disconnected(_)) => return,
             }
@@ -862,22 +895,52 @@ impl DocumentChunk {
         pipeline_pays(self.changes.len())
     }
 
-    /// [`DocumentChunk::reconstruct_each_chunk`] that runs slices of `side` on whichever of
-    /// the pipelined rebuild's two threads would otherwise wait (see
-    /// [`DocumentChunk::rebuild_is_pipelined`]): the encoder while the hasher is behind,
-    /// the hasher while the encoder is, and both once their part is done. Slices may be left
-    /// (none run if the rebuild is not pipelined, or fails); the caller runs the rest. A
-    /// panic in `side` is resumed on the calling thread.
+    /// [`DocumentChunk::reconstruct_each_chunk`] that runs slices of `side` on a second
+    /// thread while this one makes the rebuild's plan (finding each change's ops: one
+    /// thread's work), then on whichever of the pipelined rebuild's two threads would
+    /// otherwise wait (see [`DocumentChunk::rebuild_is_pipelined`]): the encoder while the
+    /// hasher is behind, the hasher while the encoder is, and both once their part is done.
+    /// Slices may be left (if the machine has one core, the rebuild is not pipelined, or it
+    /// fails); the caller runs the rest. A panic in `side` is resumed on the calling thread.
     pub fn reconstruct_each_chunk_sharing(
         &self,
         check: HeadsCheck,
         sink: &mut impl RebuiltChunkSink,
         side: &mut dyn SideWork,
     ) -> Result<OpIdStats, DecodeError> {
-        let plan = self.plan_rebuild()?;
         let shared = SharedWork::new(side);
+        let plan = self.plan_rebuild_sharing(&shared)?;
         self.rebuild_chunks_sharing(&plan, check, sink, Some(&shared))?;
         Ok(plan.rebuilt.ids)
+    }
+
+    /// [`DocumentChunk::plan_rebuild`] (one thread's work) while a second thread, if the
+    /// machine has a second core, runs slices of `side` until the plan is made or no slice
+    /// is left. A panic in `side` is resumed on the calling thread.
+    fn plan_rebuild_sharing(&self, side: &SharedWork<'_>) -> Result<RebuildPlan, DecodeError> {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        if !crate::second_core() {
+            return self.plan_rebuild();
+        }
+        let planned = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("converge-side".into())
+                .spawn_scoped(scope, || {
+                    while !planned.load(Ordering::Relaxed) {
+                        if !side.try_step() {
+                            break;
+                        }
+                    }
+                });
+            let plan = self.plan_rebuild();
+            planned.store(true, Ordering::Relaxed);
+            // No thread could be started: the pipeline runs every slice.
+            if let Ok(Err(panic)) = helper.map(|h| h.join()) {
+                std::panic::resume_unwind(panic);
+            }
+            plan
+        })
     }
 
     /// [`DocumentChunk::reconstruct_each_chunk`] with `beside` run on another thread while
@@ -1167,18 +1230,25 @@ impl DocumentChunk {
                     done
                 })
                 .ok()?;
+            let mut spin = Spin::new();
             let mut pushed = 0usize;
             let mut deps: Vec<ChangeHash> = Vec::new();
             loop {
                 use std::sync::mpsc::TryRecvError;
                 let mut batch = match batches.try_recv() {
-                    Ok(batch) => batch,
+                    Ok(batch) => {
+                        spin = Spin::new();
+                        batch
+                    }
                     Err(TryRecvError::Empty) => {
-                        if side.is_some_and(SharedWork::try_step) {
+                        if side.is_some_and(SharedWork::try_step) || spin.again() {
                             continue;
                         }
                         match batches.recv() {
-                            Ok(batch) => batch,
+                            Ok(batch) => {
+                                spin = Spin::new();
+                                batch
+                            }
                             Err(_) => break,
                         }
                     }
@@ -1400,10 +1470,6 @@ mod tests {
         }
     }
 
-    /// Rebuilds `doc`'s changes on one thread and on two (batches of `batch_bytes`) and
-    /// asserts that they agree: the same encoding result, and where it succeeded the same
-    /// chunks, hashes and start ops in order and the same heads verdict. Returns the
-    /// encoding result, and the heads verdict inside it.
     /// Side work of `left` slices that counts the slices run.
     struct CountedSteps {
         left: usize,
@@ -1421,6 +1487,10 @@ mod tests {
         }
     }
 
+    /// Rebuilds `doc`'s changes on one thread and on two (batches of `batch_bytes`) and
+    /// asserts that they agree: the same encoding result, and where it succeeded the same
+    /// chunks, hashes and start ops in order and the same heads verdict. Returns the
+    /// encoding result, and the heads verdict inside it.
     fn rebuild_both_ways(
         doc: &DocumentChunk,
         plan: &RebuildPlan,
@@ -1506,6 +1576,39 @@ mod tests {
             }
         }
         assert!(compared >= 15, "only {compared} document chunks found");
+    }
+
+    /// The sharing rebuild (side work on a helper thread beside the plan, then on whichever
+    /// pipeline thread would wait) hands on exactly what the plain rebuild does and runs
+    /// every slice once, however many there are: fewer than the plan has time for, or more
+    /// than the plan and the pipeline together.
+    #[test]
+    fn side_work_runs_beside_the_plan_and_the_pipeline() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/automerge-corpus/real-docs/monday-meeting-notes.automerge"
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let chunk = crate::chunk::split_chunks(&bytes).next().unwrap().unwrap();
+        let doc = DocumentChunk::decode(chunk.bytes()).unwrap();
+        assert!(doc.rebuild_is_pipelined());
+        let mut plain = Collect::default();
+        let plain_stats = doc
+            .reconstruct_each_chunk(HeadsCheck::Check, &mut plain)
+            .unwrap();
+        for slices in [1, 7, 300, 200_000] {
+            let mut shared = Collect::default();
+            let mut steps = CountedSteps {
+                left: slices,
+                ran: 0,
+            };
+            let stats = doc
+                .reconstruct_each_chunk_sharing(HeadsCheck::Check, &mut shared, &mut steps)
+                .unwrap();
+            assert_eq!(stats, plain_stats);
+            assert!(shared.0 == plain.0, "{slices} slices");
+            assert_eq!((steps.ran, steps.left), (slices, 0));
+        }
     }
 
     /// The same on mutated documents of many changes: monday-meeting-notes (15,529 changes
