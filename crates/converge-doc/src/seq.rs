@@ -445,6 +445,12 @@ impl SeqIndex {
         self.rebuild_fenwick();
     }
 
+    /// [`SeqIndex::finish_bulk`] keeping every width given to `push_back_bulk`.
+    pub(crate) fn finish_bulk_unchanged(&mut self) {
+        self.hint.set_mut(None);
+        self.rebuild_fenwick();
+    }
+
     /// Removes the element at `cursor` (transaction rollback only).
     pub(crate) fn remove(&mut self, (pos, off): Cursor) {
         let chunk = &mut self.chunks[self.order[pos] as usize];
