@@ -28,7 +28,7 @@ pub enum HeadsCheck {
 /// A deletion rebuilt from successor lists: `del` ops are not stored in documents (§7.4).
 /// 20 bytes: a document of many deletions has one per deleted element (egwalker's S3.am
 /// about a million).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Deletion {
     pub(crate) id: OpId,
     /// The first stored op of the group (object and map key, or sequence element) whose ops
@@ -117,6 +117,85 @@ impl Rebuilt {
 /// Rebuilds preds and deletions: one pass over the groups of the document order; per group,
 /// its successor entries sorted by id are matched against its ops.
 pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
+    rebuild_range(ops, 0..ops.len(), n_actors)
+}
+
+/// Ops from which [`rebuild_ops_on_two_threads`] splits the pass.
+const SPLIT_REBUILD_OPS: usize = if cfg!(test) { 64 } else { 1 << 18 };
+
+/// [`rebuild_ops`] with the two halves of the ops (cut between groups) rebuilt on two
+/// threads, for a caller with a core to spare, and joined: the same result. godot-thread's
+/// 9.4M ops took 141 ms on one thread. One thread does it all if the ops are few, one
+/// group holds the later half, or no thread starts.
+pub(crate) fn rebuild_ops_on_two_threads(ops: &DocOps, n_actors: usize) -> Rebuilt {
+    let n = ops.len();
+    if n < SPLIT_REBUILD_OPS {
+        return rebuild_ops(ops, n_actors);
+    }
+    let key = |i: usize| ops.head(i).map(|op| group_key(&op));
+    let mut cut = n / 2;
+    while cut < n && key(cut) == key(cut - 1) {
+        cut += 1;
+    }
+    if cut >= n {
+        return rebuild_ops(ops, n_actors);
+    }
+    let (first, second) = std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("converge-plan".into())
+            .spawn_scoped(scope, || rebuild_range(ops, cut..n, n_actors));
+        let first = rebuild_range(ops, 0..cut, n_actors);
+        let second = match helper.map(|h| h.join()) {
+            Ok(Ok(second)) => second,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => rebuild_range(ops, cut..n, n_actors),
+        };
+        (first, second)
+    });
+    join_rebuilt(first, second, cut)
+}
+
+/// The [`Rebuilt`] of ops `0..cut` and that of ops `cut..` as one.
+fn join_rebuilt(mut first: Rebuilt, second: Rebuilt, cut: usize) -> Rebuilt {
+    let preds_before = first.pred_ids.len() as u32;
+    if preds_before == 0 {
+        // No op of the first part has preds: the second's leading ops follow them.
+        first.leading = cut + second.leading;
+        first.pred_starts = second.pred_starts;
+        first.pred_ids = second.pred_ids;
+    } else {
+        // The second part's leading ops have no preds: an empty range each.
+        first
+            .pred_starts
+            .extend(std::iter::repeat_n(preds_before, second.leading));
+        first.pred_starts.extend(
+            second
+                .pred_starts
+                .iter()
+                .skip(1)
+                .map(|&end| end + preds_before),
+        );
+        first.pred_ids.extend_from_slice(&second.pred_ids);
+    }
+    let dels_before = first.del_preds.len() as u32;
+    first.dels.extend(second.dels.iter().map(|d| Deletion {
+        pred_start: d.pred_start + dels_before,
+        ..*d
+    }));
+    first.del_preds.extend_from_slice(&second.del_preds);
+    for (a, b) in first.ids.ranges.iter_mut().zip(&second.ids.ranges) {
+        a.0 = a.0.min(b.0);
+        a.1 = a.1.max(b.1);
+        a.2 += b.2;
+    }
+    first.ids.succ_ids += second.ids.succ_ids;
+    first.ids.mark_ops += second.ids.mark_ops;
+    first
+}
+
+/// [`rebuild_ops`] of the ops in `range`, which starts and ends between groups: leading ops,
+/// pred ranges and deletions' groups count from `range.start` (joined by [`join_rebuilt`]).
+fn rebuild_range(ops: &DocOps, range: std::ops::Range<usize>, n_actors: usize) -> Rebuilt {
     let mut ids = OpIdStats::new(n_actors);
     // `pred_starts[0]` is where the preds of op `leading` start; each op from there on
     // pushes where its preds end.
@@ -130,7 +209,6 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
     // vector is copied as it doubles (egwalker S3.am: 1.1M deletions, 22 MB of them).
     let n_succ = ops.succ_count();
     pred_ids.reserve_exact(n_succ);
-    pred_starts.reserve_exact(ops.len());
     let mut dels: Vec<Deletion> = Vec::with_capacity(n_succ);
     let mut del_preds: Vec<OpId> = Vec::with_capacity(n_succ);
     // (succ id, lister position, lister id) of one group, and (op id, position) of its ops.
@@ -141,14 +219,13 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
     // Ops read by index, not through `heads().peekable()`: the adapters hand each head over
     // through a stack copy that stalls on the stores just made (a third of this pass on
     // godot's load).
-    let mut next = 0;
-    let mut start = 0;
-    while let Some(first) = ops.head(next) {
+    let (mut next, mut start) = (range.start, range.start);
+    while let Some(first) = ops.head(next).filter(|_| next < range.end) {
         next += 1;
         let gk = group_key(&first);
         group.clear();
         group.push(first);
-        while let Some(op) = ops.head(next) {
+        while let Some(op) = ops.head(next).filter(|_| next < range.end) {
             if group_key(&op) != gk {
                 break;
             }
@@ -220,7 +297,7 @@ pub(crate) fn rebuild_ops(ops: &DocOps, n_actors: usize) -> Rebuilt {
                 leading += 1;
             } else {
                 if pred_starts.len() == 1 {
-                    pred_starts.reserve_exact(ops.len() - leading);
+                    pred_starts.reserve_exact(range.len() - leading);
                 }
                 pred_starts.push(pred_ids.len() as u32);
             }
@@ -683,6 +760,16 @@ impl<'w> SharedWork<'w> {
     }
 }
 
+/// How a rebuild's plan is made.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Planning {
+    /// On the calling thread (the other core has work of its own).
+    OneThread,
+    /// With the preds rebuilt on two threads where that pays
+    /// ([`rebuild_ops_on_two_threads`]).
+    Spread,
+}
+
 /// What [`DocumentChunk::plan_rebuild`] found: the chunk's deletions and preds, and where
 /// each change's ops are.
 pub(crate) struct RebuildPlan {
@@ -883,7 +970,17 @@ impl DocumentChunk {
         check: HeadsCheck,
         sink: &mut impl RebuiltChunkSink,
     ) -> Result<OpIdStats, DecodeError> {
-        let plan = self.plan_rebuild()?;
+        self.reconstruct_each_chunk_planned(check, sink, Planning::Spread)
+    }
+
+    /// [`DocumentChunk::reconstruct_each_chunk`], its plan made as `planning` says.
+    fn reconstruct_each_chunk_planned(
+        &self,
+        check: HeadsCheck,
+        sink: &mut impl RebuiltChunkSink,
+        planning: Planning,
+    ) -> Result<OpIdStats, DecodeError> {
+        let plan = self.plan_rebuild_with(planning)?;
         self.rebuild_chunks(&plan, check, sink)?;
         Ok(plan.rebuilt.ids)
     }
@@ -964,7 +1061,8 @@ impl DocumentChunk {
             let handle = std::thread::Builder::new()
                 .name("converge-beside".into())
                 .spawn_scoped(scope, beside);
-            let rebuilt = self.reconstruct_each_chunk(check, sink);
+            // The other core runs `beside`: the plan is made on this one alone.
+            let rebuilt = self.reconstruct_each_chunk_planned(check, sink, Planning::OneThread);
             let beside = match handle.map(|h| h.join()) {
                 Ok(Ok(value)) => Some(value),
                 Ok(Err(panic)) => std::panic::resume_unwind(panic),
@@ -979,7 +1077,17 @@ impl DocumentChunk {
     /// and preds and finds each change's ops (refusing a chunk whose changes and ops do not
     /// fit together).
     pub(crate) fn plan_rebuild(&self) -> Result<RebuildPlan, DecodeError> {
-        let rebuilt = rebuild_ops(&self.ops, self.actors.len());
+        self.plan_rebuild_with(Planning::OneThread)
+    }
+
+    /// [`DocumentChunk::plan_rebuild`], its preds rebuilt on two threads if `planning` is
+    /// [`Planning::Spread`] and the machine has a second core.
+    fn plan_rebuild_with(&self, planning: Planning) -> Result<RebuildPlan, DecodeError> {
+        let rebuilt = if planning == Planning::Spread && crate::second_core() {
+            rebuild_ops_on_two_threads(&self.ops, self.actors.len())
+        } else {
+            rebuild_ops(&self.ops, self.actors.len())
+        };
         let layout = layout(self, &rebuilt)?;
         Ok(RebuildPlan { rebuilt, layout })
     }
@@ -1035,7 +1143,7 @@ impl DocumentChunk {
         check: HeadsCheck,
         sink: &mut impl Sink,
     ) -> Result<OpIdStats, DecodeError> {
-        let plan = self.plan_rebuild()?;
+        let plan = self.plan_rebuild_with(Planning::Spread)?;
         self.encode_changes(&plan.rebuilt, &plan.layout, sink)?;
         self.check_heads(check, |i| sink.hash(i))?;
         Ok(plan.rebuilt.ids)
@@ -1774,6 +1882,66 @@ mod tests {
             group_key(&stored.head(del5.group as usize).unwrap()).1,
             GroupKey::Elem(OpId::new(4, 0))
         );
+    }
+
+    /// The preds and deletions rebuilt on two threads are those rebuilt on one, field for
+    /// field, on every document chunk of the corpus (deletions and overwrites on either side
+    /// of the cut, or only on one) and on ops whose middle group is long (the cut moves to
+    /// its end) or holds the later half (no cut).
+    #[test]
+    fn preds_rebuilt_on_two_threads_are_those_rebuilt_on_one() {
+        fn same(ops: &DocOps, n_actors: usize, what: &str) {
+            let (one, two) = (
+                rebuild_ops(ops, n_actors),
+                rebuild_ops_on_two_threads(ops, n_actors),
+            );
+            assert_eq!(one.leading, two.leading, "{what}");
+            assert!(one.pred_starts == two.pred_starts, "{what}");
+            assert!(one.pred_ids == two.pred_ids, "{what}");
+            assert!(one.dels == two.dels, "{what}");
+            assert!(one.del_preds == two.del_preds, "{what}");
+            assert_eq!(one.ids, two.ids, "{what}");
+        }
+        let mut compared = 0;
+        for path in crate::test_corpus::files() {
+            let bytes = std::fs::read(&path).unwrap();
+            for c in crate::chunk::split_chunks(&bytes).map_while(Result::ok) {
+                if c.chunk_type() != crate::chunk::ChunkType::Document {
+                    continue;
+                }
+                let Ok(doc) = DocumentChunk::decode(c.bytes()) else {
+                    continue;
+                };
+                if doc.ops.len() > 2_000_000 {
+                    continue;
+                }
+                same(&doc.ops, doc.actors.len(), &path.display().to_string());
+                compared += 1;
+            }
+        }
+        assert!(compared >= 15, "only {compared} document chunks found");
+        // One long group across the middle, overwrites before it, deletions after it.
+        let k = Key::Map("k".into());
+        let mut ops: Vec<DocOp> = (1..=40u32)
+            .map(|c| op(c, Key::Map(format!("a{c:02}")), false, vec![]))
+            .collect();
+        ops.extend((41..=140u32).map(|c| op(c, k.clone(), false, vec![OpId::new(c + 1, 0)])));
+        ops.extend((0..60u32).map(|i| {
+            let id = 200 + 2 * i;
+            op(id, Key::Seq(ElemId::Head), true, vec![OpId::new(id + 1, 0)])
+        }));
+        same(&DocOps::from(ops.clone()), 1, "long middle group");
+        // The later half is one group: no cut.
+        let tail: Vec<DocOp> = (1..=200u32)
+            .map(|c| op(c, k.clone(), false, vec![OpId::new(c + 1, 0)]))
+            .collect();
+        same(&DocOps::from(tail), 1, "one group");
+        // Preds only after the cut.
+        let mut late: Vec<DocOp> = (1..=100u32)
+            .map(|c| op(c, Key::Map(format!("b{c:03}")), false, vec![]))
+            .collect();
+        late.extend(ops.iter().skip(40).cloned());
+        same(&DocOps::from(late), 1, "preds after the cut");
     }
 
     /// Groups and deletions that span the boundaries of `DocOps` blocks (64 rows in tests):
