@@ -354,28 +354,44 @@ impl Document {
             })
         };
         let seq = self.history.actor_seq(author) + 1;
-        // Pushed in place: a collected vector is moved out of `collect` as 16-byte words
-        // read back right after it was written field by field, a store-forwarding stall.
-        let mut deps: smallvec::SmallVec<[(ChangeHash, u32); 2]> = smallvec::SmallVec::new();
+        // The deps as indexes, their hashes copied straight from the graph into the header
+        // (pushed as (hash, index) pairs, each pair was written to the stack and read back
+        // as 16-byte words before those stores had drained: a store-forwarding stall per
+        // commit).
+        let header = &mut self.commit_scratch.header;
+        header.deps.clear();
+        let mut dep_indexes: smallvec::SmallVec<[u32; 4]> = smallvec::SmallVec::new();
         for (h, i) in self.history.head_indexes() {
-            deps.push((h, i as u32));
+            header.deps.push(h);
+            dep_indexes.push(i as u32);
         }
         // As automerge 0.12 (`transaction_args`): the author's previous change is always a
         // dep, even when it is an ancestor of the heads (after merging a change built on it).
         if let Some(last) = self.history.last_of_actor(author)
-            && !deps.iter().any(|&(_, i)| i as usize == last)
+            && !dep_indexes.iter().any(|&i| i as usize == last)
         {
+            let mut deps: smallvec::SmallVec<[(ChangeHash, u32); 4]> = header
+                .deps
+                .iter()
+                .copied()
+                .zip(dep_indexes.iter().copied())
+                .collect();
             deps.push((self.history.hash(last), last as u32));
             deps.sort_unstable();
+            header.deps.clear();
+            header.deps.extend(deps.iter().map(|&(h, _)| h));
+            dep_indexes.clear();
+            dep_indexes.extend(deps.iter().map(|&(_, i)| i));
         }
-        let header = &mut self.commit_scratch.header;
-        header.actor.clone_from(&self.ops.actors[author as usize]);
+        // The same author commit after commit: copied only when it changes (the copy went
+        // through the stack, and its read stalled on the stores just made).
+        if header.actor != self.ops.actors[author as usize] {
+            header.actor.clone_from(&self.ops.actors[author as usize]);
+        }
         header.seq = seq;
         header.start_op = u64::from(start_op);
         header.time = time;
         header.message = message;
-        header.deps.clear();
-        header.deps.extend(deps.iter().map(|&(h, _)| h));
         header.other_actors = other_actors;
         // As automerge 0.12: an author is named on the actor's first change only.
         match &self.author {
@@ -386,7 +402,6 @@ impl Document {
         // none of its allocations, per commit.
         let mut chunk = std::mem::take(&mut self.commit_scratch.chunk);
         let hash = Change::encode_op_refs_into(header, preds.len(), op_refs, &mut chunk)?;
-        let dep_indexes: smallvec::SmallVec<[u32; 4]> = deps.iter().map(|&(_, i)| i).collect();
         let change = LoadedChange {
             data: ChangeData {
                 hash,
