@@ -1658,32 +1658,46 @@ mod tests {
     /// oddities), and fails where it fails.
     #[test]
     fn the_pipelined_rebuild_equals_the_one_thread_rebuild() {
-        let files = crate::test_corpus::files();
         let mut compared = 0;
-        for path in files {
-            let bytes = std::fs::read(&path).unwrap();
-            for c in crate::chunk::split_chunks(&bytes).map_while(Result::ok) {
-                if c.chunk_type() != crate::chunk::ChunkType::Document {
-                    continue;
-                }
-                // (godot-thread's 9.4M ops in two changes would take most of the time.)
-                let Ok(doc) = DocumentChunk::decode(c.bytes()) else {
-                    continue;
-                };
-                if doc.ops.len() > 2_000_000 {
-                    continue;
-                }
-                let Ok(plan) = doc.plan_rebuild() else {
-                    continue;
-                };
-                for batch_bytes in [1, BATCH_BYTES] {
-                    let _ =
-                        rebuild_both_ways(&doc, &plan, batch_bytes, &path.display().to_string());
-                }
-                compared += 1;
+        for (path, doc) in corpus_document_chunks() {
+            let Ok(plan) = doc.plan_rebuild() else {
+                continue;
+            };
+            for batch_bytes in [1, BATCH_BYTES] {
+                let _ = rebuild_both_ways(&doc, &plan, batch_bytes, &path);
             }
+            compared += 1;
         }
         assert!(compared >= 15, "only {compared} document chunks found");
+    }
+
+    /// The document chunks of the corpus that decode, with the file each is from, but those
+    /// of more than 2M ops (godot-thread's 9.4M ops in two changes would take most of a
+    /// test's time).
+    fn corpus_document_chunks() -> impl Iterator<Item = (String, DocumentChunk)> {
+        crate::test_corpus::files().into_iter().flat_map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            let name = path.display().to_string();
+            crate::chunk::split_chunks(&bytes)
+                .map_while(Result::ok)
+                .filter(|c| c.chunk_type() == crate::chunk::ChunkType::Document)
+                .filter_map(|c| DocumentChunk::decode(c.bytes()).ok())
+                .filter(|doc| doc.ops.len() <= 2_000_000)
+                .map(|doc| (name.clone(), doc))
+                .collect::<Vec<_>>()
+        })
+    }
+
+    /// The document chunk of monday-meeting-notes (15,529 changes of one or a few ops, 69
+    /// actors): enough changes for the rebuild to pipeline.
+    fn monday_meeting_notes() -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/automerge-corpus/real-docs/monday-meeting-notes.automerge"
+        );
+        let bytes = std::fs::read(path).unwrap();
+        let chunk = crate::chunk::split_chunks(&bytes).next().unwrap().unwrap();
+        chunk.bytes().to_vec()
     }
 
     /// The sharing rebuild (side work on a helper thread beside the plan, then on whichever
@@ -1692,13 +1706,7 @@ mod tests {
     /// than the plan and the pipeline together.
     #[test]
     fn side_work_runs_beside_the_plan_and_the_pipeline() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/automerge-corpus/real-docs/monday-meeting-notes.automerge"
-        );
-        let bytes = std::fs::read(path).unwrap();
-        let chunk = crate::chunk::split_chunks(&bytes).next().unwrap().unwrap();
-        let doc = DocumentChunk::decode(chunk.bytes()).unwrap();
+        let doc = DocumentChunk::decode(&monday_meeting_notes()).unwrap();
         assert!(doc.rebuild_is_pipelined());
         let mut plain = Collect::default();
         let plain_stats = doc
@@ -1725,13 +1733,9 @@ mod tests {
     /// the same error where it fails, the same heads verdict.
     #[test]
     fn mutated_documents_rebuild_alike_on_one_and_two_threads() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/data/automerge-corpus/real-docs/monday-meeting-notes.automerge"
-        );
-        let bytes = std::fs::read(path).unwrap();
-        let chunk = crate::chunk::split_chunks(&bytes).next().unwrap().unwrap();
-        let plain = DocumentChunk::decode(chunk.bytes()).unwrap().encode(false);
+        let plain = DocumentChunk::decode(&monday_meeting_notes())
+            .unwrap()
+            .encode(false);
         let data = crate::chunk::Chunk::parse(&plain).unwrap().data().to_vec();
         assert!(
             DocumentChunk::decode_data(&data, Default::default())
@@ -1903,21 +1907,9 @@ mod tests {
             assert_eq!(one.ids, two.ids, "{what}");
         }
         let mut compared = 0;
-        for path in crate::test_corpus::files() {
-            let bytes = std::fs::read(&path).unwrap();
-            for c in crate::chunk::split_chunks(&bytes).map_while(Result::ok) {
-                if c.chunk_type() != crate::chunk::ChunkType::Document {
-                    continue;
-                }
-                let Ok(doc) = DocumentChunk::decode(c.bytes()) else {
-                    continue;
-                };
-                if doc.ops.len() > 2_000_000 {
-                    continue;
-                }
-                same(&doc.ops, doc.actors.len(), &path.display().to_string());
-                compared += 1;
-            }
+        for (path, doc) in corpus_document_chunks() {
+            same(&doc.ops, doc.actors.len(), &path);
+            compared += 1;
         }
         assert!(compared >= 15, "only {compared} document chunks found");
         // One long group across the middle, overwrites before it, deletions after it.
