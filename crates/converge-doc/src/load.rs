@@ -339,9 +339,21 @@ impl Document {
     /// begin or lies in another object ([`DocError::InvalidMarkOrder`], reported first, as
     /// automerge refuses such a chunk), or the changes cannot be reconstructed or the stored
     /// heads do not match (the document is untouched either way).
+    #[cfg(test)]
     pub(crate) fn bulk_load(
         &mut self,
+        chunk: DocumentChunk,
+    ) -> Result<Result<(), Vec<Change>>, DocError> {
+        self.bulk_load_before(chunk, 0)
+    }
+
+    /// [`Document::bulk_load`] with the history's tables reserved for `later` more changes
+    /// (those of the file's chunks after this one, applied next: a table that grows copies
+    /// itself, and the graph's hashes alone are 8 MB for essay.amrg's 262K changes).
+    pub(crate) fn bulk_load_before(
+        &mut self,
         mut chunk: DocumentChunk,
+        later: usize,
     ) -> Result<Result<(), Vec<Change>>, DocError> {
         let rows = scan_change_rows(&chunk);
         let rows = match rows {
@@ -376,7 +388,10 @@ impl Document {
                 *first.entry(a).or_insert(next)
             })
             .collect();
-        history.reserve(chunk.changes.len(), rows.deps);
+        history.reserve(
+            chunk.changes.len().saturating_add(later),
+            rows.deps.saturating_add(later),
+        );
         // The changes' deps come as indexes: their hashes are placed in the graph's index
         // once they are all in (see `ChangeGraph::hold_index`).
         history.graph.hold_index();

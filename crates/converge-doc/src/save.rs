@@ -199,6 +199,18 @@ impl Document {
     /// reference applies them (its causal queue's), not chunk by chunk.
     fn apply_chunks(&mut self, chunks: Vec<FileChunk>) -> Result<(), DocError> {
         let mut batch: Vec<Change> = Vec::new();
+        // The changes of the chunks after the first, for a bulk load of the first to make
+        // room for.
+        let later: usize = chunks
+            .iter()
+            .skip(1)
+            .map(|c| match c {
+                FileChunk::Document(d) => d.changes.len(),
+                FileChunk::Change(_) => 1,
+                FileChunk::Bundle(b) => b.changes().len(),
+                _ => 0,
+            })
+            .sum();
         for (i, chunk) in chunks.into_iter().enumerate() {
             match chunk {
                 FileChunk::Document(d) => {
@@ -211,7 +223,7 @@ impl Document {
                     if i == 0 && empty {
                         // (Rebuilt changes remember a message the chunk gives as "", as
                         // automerge 0.12 keeps it through an incremental load.)
-                        if let Err(changes) = self.bulk_load(d)? {
+                        if let Err(changes) = self.bulk_load_before(d, later)? {
                             self.apply_changes(changes)?;
                         }
                     } else {
