@@ -1727,6 +1727,40 @@ mod tests {
         }
     }
 
+    /// A panic in the side work comes out of the sharing rebuild on the calling thread,
+    /// whether the slice that panics runs beside the plan, in the pipeline, or after it (and
+    /// the other threads end: the call returns).
+    #[test]
+    fn a_panic_in_side_work_is_resumed_on_the_caller() {
+        /// Side work that never runs out, and panics at its `at`-th slice. A slice takes
+        /// some 50 µs, so that the later panics come after the plan (about a millisecond).
+        struct PanicAt(usize);
+        impl SideWork for PanicAt {
+            fn step(&mut self) -> bool {
+                if self.0 == 0 {
+                    panic!("side work fails");
+                }
+                self.0 -= 1;
+                std::thread::sleep(std::time::Duration::from_micros(50));
+                true
+            }
+        }
+        let doc = DocumentChunk::decode(&monday_meeting_notes()).unwrap();
+        for at in [0, 5, 200, 2_000] {
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let mut sink = Collect::default();
+                let mut work = PanicAt(at);
+                let _ = doc.reconstruct_each_chunk_sharing(HeadsCheck::Check, &mut sink, &mut work);
+            }));
+            let payload = caught.expect_err("the side work's panic comes out");
+            assert_eq!(
+                payload.downcast_ref::<&str>(),
+                Some(&"side work fails"),
+                "slice {at}"
+            );
+        }
+    }
+
     /// The same on mutated documents of many changes: monday-meeting-notes (15,529 changes
     /// of one or a few ops), re-encoded without deflate, with bytes of its columns flipped.
     /// Whatever decodes is rebuilt alike on one thread and two: the same chunks and hashes,
