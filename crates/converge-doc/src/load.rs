@@ -339,17 +339,10 @@ impl Document {
     /// begin or lies in another object ([`DocError::InvalidMarkOrder`], reported first, as
     /// automerge refuses such a chunk), or the changes cannot be reconstructed or the stored
     /// heads do not match (the document is untouched either way).
-    #[cfg(test)]
-    pub(crate) fn bulk_load(
-        &mut self,
-        chunk: DocumentChunk,
-    ) -> Result<Result<(), Vec<Change>>, DocError> {
-        self.bulk_load_before(chunk, 0)
-    }
-
-    /// [`Document::bulk_load`] with the history's tables reserved for `later` more changes
-    /// (those of the file's chunks after this one, applied next: a table that grows copies
-    /// itself, and the graph's hashes alone are 8 MB for essay.amrg's 262K changes).
+    ///
+    /// The history's tables are reserved for `later` more changes too: those of the file's
+    /// chunks after this one, applied next (a table that grows copies itself, and the
+    /// graph's hashes alone are 8 MB for essay.amrg's 262K changes).
     pub(crate) fn bulk_load_before(
         &mut self,
         mut chunk: DocumentChunk,
@@ -494,6 +487,15 @@ impl Document {
         }
         self.saved_chunk.clear();
         Ok(Ok(()))
+    }
+
+    /// [`Document::bulk_load_before`] with no chunk after this one.
+    #[cfg(test)]
+    pub(crate) fn bulk_load(
+        &mut self,
+        chunk: DocumentChunk,
+    ) -> Result<Result<(), Vec<Change>>, DocError> {
+        self.bulk_load_before(chunk, 0)
     }
 
     /// The op set of a chunk's ops, and whether the chunk lists them exactly in the order a
