@@ -1567,12 +1567,9 @@ where
         // With no other actors there is nothing to find: an op that names one anyway is
         // refused where its columns are written (`ActorMap::map`), with the same error. A
         // one-actor document's commits skip building every op's view once more.
-        Actors::Find if parts.other_actors.is_empty() => ActorMap::from_used(parts, &[]),
+        Actors::Find if parts.other_actors.is_empty() => ActorMap::from_used(parts, Some(&[])),
         Actors::Find => ActorMap::new(parts, views())?,
-        Actors::AllReferenced => {
-            let all: SmallVec<[bool; 32]> = smallvec::smallvec![true; parts.other_actors.len()];
-            ActorMap::from_used(parts, &all)
-        }
+        Actors::AllReferenced => ActorMap::from_used(parts, None),
     };
 
     // The header only: the columns' size is known once they are encoded (`finish_layout`
@@ -1943,11 +1940,12 @@ impl<'p> ActorMap<'p> {
                 mark(p.actor)?;
             }
         }
-        Ok(Self::from_used(parts, &used))
+        Ok(Self::from_used(parts, Some(&used)))
     }
 
-    /// The map when `used[i]` says whether other actor `i + 1` is referenced.
-    fn from_used(parts: &'p ChangeParts, used: &[bool]) -> ActorMap<'p> {
+    /// The map when `used[i]` says whether other actor `i + 1` is referenced (`None`: all
+    /// of them are).
+    fn from_used(parts: &'p ChangeParts, used: Option<&[bool]>) -> ActorMap<'p> {
         let num_given = parts.other_actors.len();
         if num_given == 0 {
             // The author alone (every change of a one-actor document): nothing to sort.
@@ -1958,21 +1956,22 @@ impl<'p> ActorMap<'p> {
                 num_given,
             };
         }
+        let is_used = |i: usize| used.is_none_or(|u| u.get(i).is_some_and(|&u| u));
         let mut sorted: ActorRefs<'p> = parts
             .other_actors
             .iter()
-            .zip(used)
-            .filter(|(a, u)| **u && *a != &parts.actor)
-            .map(|(a, _)| a)
+            .enumerate()
+            .filter(|&(i, a)| is_used(i) && a != &parts.actor)
+            .map(|(_, a)| a)
             .collect();
         sorted.sort_unstable();
         sorted.dedup();
         let remap = parts
             .other_actors
             .iter()
-            .zip(used)
-            .map(|(a, u)| {
-                if !*u {
+            .enumerate()
+            .map(|(i, a)| {
+                if !is_used(i) {
                     None
                 } else if a == &parts.actor {
                     Some(0)
