@@ -200,7 +200,7 @@ impl Document {
     fn apply_chunks(&mut self, chunks: Vec<FileChunk>) -> Result<(), DocError> {
         let mut batch: Vec<Change> = Vec::new();
         // The changes of the chunks after the first, for a bulk load of the first to make
-        // room for.
+        // room for (an upper bound: a later document chunk may repeat changes).
         let later: usize = chunks
             .iter()
             .skip(1)

@@ -1702,8 +1702,7 @@ mod tests {
 
     /// The sharing rebuild (side work on a helper thread beside the plan, then on whichever
     /// pipeline thread would wait) hands on exactly what the plain rebuild does and runs
-    /// every slice once, however many there are: fewer than the plan has time for, or more
-    /// than the plan and the pipeline together.
+    /// every slice once, however many there are (from one to 200,000).
     #[test]
     fn side_work_runs_beside_the_plan_and_the_pipeline() {
         let doc = DocumentChunk::decode(&monday_meeting_notes()).unwrap();
@@ -1728,8 +1727,9 @@ mod tests {
     }
 
     /// A panic in the side work comes out of the sharing rebuild on the calling thread,
-    /// whether the slice that panics runs beside the plan, in the pipeline, or after it (and
-    /// the other threads end: the call returns).
+    /// whether the slice that panics runs beside the plan, in the pipeline, or after it
+    /// (which one depends on timing; each was seen), and the other threads end: the call
+    /// returns.
     #[test]
     fn a_panic_in_side_work_is_resumed_on_the_caller() {
         /// Side work that never runs out, and panics at its `at`-th slice. A slice takes
