@@ -306,18 +306,42 @@ impl DocOpBlock {
 /// A document chunk's stored ops in document order (spec format.md §7.4), 40 bytes each
 /// plus their successors, string and byte values, and map keys (see the module docs). Read
 /// them as [`DocOpRef`]s; [`DocOps::to_vec`] gives owned [`DocOp`]s.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct DocOps {
     blocks: Vec<DocOpBlock>,
     len: usize,
     /// How many ops the builder expects in all: a new block reserves room for its share.
     expected: usize,
+    /// The rows of the first block: [`BLOCK_ROWS`], unless the rows were decoded on two
+    /// threads split inside the first block (see [`DocOps::append`]); every later block
+    /// holds [`BLOCK_ROWS`] rows from there (the last one up to that).
+    first: usize,
+}
+
+impl Default for DocOps {
+    fn default() -> Self {
+        DocOps {
+            blocks: Vec::new(),
+            len: 0,
+            expected: 0,
+            first: BLOCK_ROWS,
+        }
+    }
 }
 
 impl DocOps {
     /// No ops.
     pub fn new() -> Self {
         DocOps::default()
+    }
+
+    /// The block of the `i`-th op, and the op's row in it.
+    #[inline(always)]
+    fn locate(&self, i: usize) -> (usize, usize) {
+        match i.checked_sub(self.first) {
+            None => (0, i),
+            Some(j) => (1 + j / BLOCK_ROWS, j % BLOCK_ROWS),
+        }
     }
 
     /// No ops, with room planned for `n` (a block's rows are reserved as the block starts).
@@ -341,13 +365,15 @@ impl DocOps {
     /// The `i`-th op.
     #[inline]
     pub fn get(&self, i: usize) -> Option<DocOpRef<'_, '_>> {
-        self.blocks.get(i / BLOCK_ROWS)?.get(i % BLOCK_ROWS)
+        let (b, k) = self.locate(i);
+        self.blocks.get(b)?.get(k)
     }
 
     /// The `i`-th op's head.
     #[inline]
     pub(crate) fn head(&self, i: usize) -> Option<OpHead<'_>> {
-        self.blocks.get(i / BLOCK_ROWS)?.head(i % BLOCK_ROWS)
+        let (b, k) = self.locate(i);
+        self.blocks.get(b)?.head(k)
     }
 
     /// The ops' ids, in order.
@@ -380,9 +406,19 @@ impl DocOps {
     }
 
     /// Appends `later`'s ops after these. Its blocks are taken as they are when these fill
-    /// whole blocks (a decode split at a block boundary); otherwise its ops are copied.
+    /// whole blocks (a decode split at a block boundary), or are one block of fewer rows
+    /// (a decode split inside the first block: that block stays short); otherwise its ops
+    /// are copied.
     pub(crate) fn append(&mut self, later: DocOps) {
-        if self.len.is_multiple_of(BLOCK_ROWS) {
+        if later.len == 0 {
+            return;
+        }
+        let regular = self.first == BLOCK_ROWS && later.first == BLOCK_ROWS;
+        if regular && self.len.is_multiple_of(BLOCK_ROWS) {
+            self.len += later.len;
+            self.blocks.extend(later.blocks);
+        } else if regular && self.blocks.len() == 1 {
+            self.first = self.len;
             self.len += later.len;
             self.blocks.extend(later.blocks);
         } else {
@@ -567,5 +603,48 @@ mod tests {
             refs.push(o.as_ref());
         }
         assert_eq!(refs, stored);
+    }
+
+    /// Ops appended to others, as a decode split between two threads joins them, read back
+    /// as pushed one by one wherever the split falls: at a block boundary (blocks taken as
+    /// they are), inside the first block (which stays short) or inside a later one (copied).
+    #[test]
+    fn appended_ops_read_back_wherever_the_split_falls() {
+        let n = 2 * BLOCK_ROWS + 9;
+        let ops: Vec<DocOp> = (0..n as u32).map(op).collect();
+        let whole = DocOps::from(ops.clone());
+        for m in 0..=n {
+            let mut first: DocOps = ops[..m].iter().cloned().collect();
+            let later: DocOps = ops[m..].iter().cloned().collect();
+            first.append(later);
+            assert_eq!(first, whole, "split at {m}");
+            for (i, o) in ops.iter().enumerate() {
+                assert_eq!(
+                    DocOp::from(first.get(i).unwrap()),
+                    *o,
+                    "op {i}, split at {m}"
+                );
+                assert_eq!(first.head(i).unwrap().id, o.id, "op {i}, split at {m}");
+            }
+            assert!(first.get(n).is_none() && first.head(n).is_none());
+            let blocks: Vec<usize> = first.blocks().map(DocOpBlock::len).collect();
+            assert_eq!(blocks.iter().sum::<usize>(), n);
+            let short_first = m > 0 && m < BLOCK_ROWS;
+            if short_first {
+                let mut expected = vec![m];
+                let later = n - m;
+                expected.extend(
+                    (0..later.div_ceil(BLOCK_ROWS))
+                        .map(|b| (later - b * BLOCK_ROWS).min(BLOCK_ROWS)),
+                );
+                assert_eq!(blocks, expected, "split at {m}");
+            } else {
+                assert_eq!(blocks, [BLOCK_ROWS, BLOCK_ROWS, 9], "split at {m}");
+            }
+            // Ops pushed after the join go on where the last block ends.
+            let extra = op(n as u32);
+            first.push(extra.as_ref());
+            assert_eq!(DocOp::from(first.get(n).unwrap()), extra, "split at {m}");
+        }
     }
 }
