@@ -158,12 +158,21 @@ impl Document {
     /// this returns, and the result is the one-thread result.
     pub fn load(bytes: &[u8]) -> Result<Document, DocError> {
         let mut doc = Document::new();
-        let chunks: Vec<FileChunk> = decode_chunks(&Bytes::copy_from_slice(bytes))?
-            .into_iter()
-            .map(|(_, c)| c)
-            .collect();
+        let file = Bytes::copy_from_slice(bytes);
+        let chunks: Vec<FileChunk> = decode_chunks(&file)?.into_iter().map(|(_, c)| c).collect();
         let first_is_doc = matches!(chunks.first(), Some(FileChunk::Document(_)));
+        let one_chunk = chunks.len() == 1;
         doc.apply_chunks(chunks)?;
+        // The file is one document chunk whose columns the document kept (exactly what a
+        // save writes, which decoding checked): it stands for the document as loaded.
+        let len = doc.history.len();
+        if first_is_doc
+            && one_chunk
+            && doc.history.queued_len() == 0
+            && doc.saved_columns.as_ref().is_some_and(|(at, _)| *at == len)
+        {
+            doc.loaded_chunk.set(len, file);
+        }
         if !first_is_doc && doc.history.queued_len() > 0 {
             return Err(DocError::MissingDeps {
                 missing: doc.missing_deps(&[]),

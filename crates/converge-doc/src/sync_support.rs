@@ -133,9 +133,21 @@ impl Document {
         self.history.ancestors_among(heads, candidates)
     }
 
-    /// Exactly what [`Document::save`] returns (a compressed document chunk followed by the
-    /// queued changes), without marking anything as saved, so it works on `&self`.
+    /// The whole document as [`Document::save`] writes it (a compressed document chunk
+    /// followed by the queued changes), without marking anything as saved, so it works on
+    /// `&self`. A document loaded from one document chunk whose columns are exactly what a
+    /// save writes, and unchanged since, hands on the bytes it was loaded from instead: the
+    /// same changes, columns and heads, though another writer's deflate may have compressed
+    /// them to other bytes than a save would (a file automerge 0.12 saved is byte for byte
+    /// what a save writes).
     pub fn save_snapshot(&self) -> Vec<u8> {
+        if let Some(loaded) = self.loaded_chunk.get(self.history.len()) {
+            let mut out = loaded.to_vec();
+            for c in self.history.queued_changes() {
+                out.extend_from_slice(c.bytes());
+            }
+            return out;
+        }
         let mut out = self.encode_document(true);
         for c in self.history.queued_changes() {
             out.extend_from_slice(c.bytes());

@@ -93,7 +93,8 @@ pub trait SyncDoc {
     ) -> Vec<ChangeHash>;
 
     /// The whole document as `save()` writes it (a compressed document chunk, followed by
-    /// queued changes).
+    /// queued changes), or any other bytes that load to exactly this document (converge's
+    /// document hands on the document chunk it was loaded from while it is unchanged).
     fn save_document(&self) -> Vec<u8>;
 
     /// Applies any concatenation of chunks, as `load_incremental` does. On error the document

@@ -323,6 +323,34 @@ fn save_load_round_trip() {
     assert_eq!(converge_doc::Document::load(&[]).unwrap().heads(), []);
 }
 
+/// A document loaded from one saved document chunk hands those bytes on as its snapshot
+/// (what a whole-document sync send writes) while it is unchanged, with queued changes after
+/// them as a save has; after an edit, the snapshot is a save again.
+#[test]
+fn a_snapshot_of_a_loaded_document_chunk_is_the_file_until_an_edit() {
+    let mut a = doc(1);
+    let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    a.splice_text(&t, 0, 0, "hello").unwrap();
+    let file = a.save();
+    let mut loaded = Document::load(&file).unwrap();
+    assert_eq!(loaded.save_snapshot(), file);
+    assert_eq!(loaded.clone().save_snapshot(), file);
+    // An orphan (its dep is missing) is queued and follows the chunk, as in a save.
+    let mut b = a.fork();
+    b.put(&ROOT, "x", ScalarValue::Int(1)).unwrap();
+    b.put(&ROOT, "y", ScalarValue::Int(2)).unwrap();
+    let orphan = b.get_changes(&[]).pop().unwrap();
+    loaded.apply_changes([orphan.clone()]).unwrap();
+    let mut with_orphan = file.clone();
+    with_orphan.extend_from_slice(orphan.bytes());
+    assert_eq!(loaded.save_snapshot(), with_orphan);
+    assert_eq!(loaded.save(), with_orphan);
+    loaded.splice_text(&t, 5, 0, "!").unwrap();
+    a.merge(&loaded).unwrap();
+    assert_ne!(loaded.save_snapshot()[..file.len()], file[..]);
+    assert_eq!(loaded.save_snapshot(), loaded.clone().save());
+}
+
 /// A snapshot (what a whole-document sync send writes, on `&self`) of a loaded file with
 /// changes after its document chunk is the document's save, again after another snapshot
 /// (which copies the chunk the first one kept) and after edits (which make it stale).
