@@ -67,7 +67,8 @@ pub struct Document {
     /// The bytes the document was loaded from, and the history length then, when they were
     /// one document chunk whose columns are exactly what a save writes: a whole-document
     /// sync send hands them on ([`Document::save_snapshot`]) instead of deflating the columns
-    /// again (godot-thread.amrg: ~170 ms).
+    /// again (godot-thread.amrg: ~170 ms). Dropped by the first save or snapshot after the
+    /// history grew.
     pub(crate) loaded_chunk: KeptChunk,
     /// Scratch buffers of local commits (kept from commit to commit unless a big change grew
     /// them).
@@ -745,6 +746,20 @@ impl KeptChunk {
     /// Keeps `chunk` as the one for a history of `len` changes.
     pub(crate) fn set(&self, len: usize, chunk: bytes::Bytes) {
         *self.lock() = Some((len, chunk));
+    }
+
+    /// The chunk if it is for a history of `len` changes; a chunk for another length is
+    /// dropped (for a history that only grows, it can never be used again).
+    pub(crate) fn current_or_drop(&self, len: usize) -> Option<bytes::Bytes> {
+        let mut kept = self.lock();
+        match &*kept {
+            Some((at, chunk)) if *at == len => Some(chunk.clone()),
+            Some(_) => {
+                *kept = None;
+                None
+            }
+            None => None,
+        }
     }
 
     /// Forgets the chunk.

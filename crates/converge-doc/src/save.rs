@@ -35,6 +35,9 @@ impl Document {
     pub fn save(&mut self) -> Vec<u8> {
         let len = self.history.len();
         self.saved = len;
+        // The file the document was loaded from stays for whole-document sync sends while it
+        // is current; after changes it is never used again.
+        self.loaded_chunk.current_or_drop(len);
         let mut out = match self.kept_chunk() {
             Some(chunk) => chunk.to_vec(),
             None => {
@@ -983,6 +986,42 @@ impl<'a> Block<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The file a document was loaded from is kept for whole-document sync sends only while
+    /// it is current: the first snapshot or save after the history grew drops it.
+    #[test]
+    fn a_loaded_chunk_is_dropped_once_stale() {
+        let mut a = Document::with_actor(ActorId::from_bytes(&[1; 16]));
+        a.put(
+            &crate::types::ROOT,
+            "k",
+            converge_encoding::ScalarValue::Int(1),
+        )
+        .unwrap();
+        let file = a.save();
+        for via_save in [false, true] {
+            let mut doc = Document::load(&file).unwrap();
+            let len = doc.history.len();
+            assert_eq!(doc.loaded_chunk.get(len).as_deref(), Some(&file[..]));
+            doc.put(
+                &crate::types::ROOT,
+                "k",
+                converge_encoding::ScalarValue::Int(2),
+            )
+            .unwrap();
+            assert!(
+                doc.loaded_chunk.get(len).is_some(),
+                "kept until a save or snapshot"
+            );
+            if via_save {
+                doc.save();
+            } else {
+                doc.save_snapshot();
+            }
+            assert!(doc.loaded_chunk.get(len).is_none());
+            assert!(doc.loaded_chunk.get(doc.history.len()).is_none());
+        }
+    }
 
     /// The streaming encoder writes exactly what the straightforward builder encodes: several
     /// actors, messages, marks, deletions, conflicts, a nested list and counters.

@@ -141,7 +141,7 @@ impl Document {
     /// them to other bytes than a save would (a file automerge 0.12 saved is byte for byte
     /// what a save writes).
     pub fn save_snapshot(&self) -> Vec<u8> {
-        if let Some(loaded) = self.loaded_chunk.get(self.history.len()) {
+        if let Some(loaded) = self.loaded_chunk.current_or_drop(self.history.len()) {
             let mut out = loaded.to_vec();
             for c in self.history.queued_changes() {
                 out.extend_from_slice(c.bytes());
