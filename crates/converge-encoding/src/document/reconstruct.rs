@@ -335,6 +335,7 @@ fn group_key<'a>(op: &OpHead<'a>) -> (ObjId, GroupKey<'a>) {
 /// Where each change's ops are: a range into its actor's op indexes (§8 steps 1, 3, 4
 /// without the hashing). A change's ops run without a gap up to its maxOp, so its startOp
 /// is `max_op + 1 - len` ([`ChangeLayout::start_op`]).
+#[derive(Debug, PartialEq)]
 pub(crate) struct ChangeLayout {
     /// Per change: the start and end of its range into `by_actor[actor].indices`. 8 bytes
     /// per change, not the 24 of a `usize` range and a startOp: the layout is alive
@@ -350,7 +351,7 @@ pub(crate) struct ChangeLayout {
 /// none, and `counters` is empty. Sparse (ids spread thinly, as in a crafted file):
 /// `counters[k]` and `indices[k]` sorted by counter. Either way a change's ops are one range
 /// of `indices`, all present.
-#[derive(Default)]
+#[derive(Debug, Default, PartialEq)]
 pub(crate) struct ActorOps {
     lo: u32,
     counters: Vec<u32>,
@@ -426,7 +427,63 @@ impl ActorOps {
     }
 }
 
-pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLayout, DecodeError> {
+/// Where one thread of [`place_ids`] puts an actor's op indexes.
+enum IdTarget<'t> {
+    /// The slots of counters `base..`, as many as the slice holds (a dense actor's table, or
+    /// a part of it).
+    Dense(&'t mut [u32], u32),
+    /// A sparse actor's (counter, index) pairs, in id order.
+    Sparse(&'t mut Vec<u32>, &'t mut Vec<u32>),
+    /// Nothing for this thread.
+    Skip,
+}
+
+/// Puts each id's index where `targets` says (one target per actor), and returns, per
+/// actor, the smallest counter whose slot was already taken.
+fn place_ids(
+    ids: impl Iterator<Item = OpId>,
+    targets: &mut [IdTarget<'_>],
+    n_actors: usize,
+) -> Vec<Option<u32>> {
+    let mut dup: Vec<Option<u32>> = vec![None; n_actors];
+    for (i, id) in ids.enumerate() {
+        let a = id.actor as usize;
+        let i = u32::try_from(i).unwrap_or(u32::MAX);
+        match targets.get_mut(a) {
+            Some(IdTarget::Dense(slots, base)) => {
+                let Some(slot) = id
+                    .counter
+                    .checked_sub(*base)
+                    .and_then(|k| slots.get_mut(k as usize))
+                else {
+                    continue;
+                };
+                if *slot == u32::MAX {
+                    *slot = i;
+                } else if let Some(d) = dup.get_mut(a) {
+                    *d = Some(d.map_or(id.counter, |d| d.min(id.counter)));
+                }
+            }
+            Some(IdTarget::Sparse(counters, indices)) => {
+                counters.push(id.counter);
+                indices.push(i);
+            }
+            Some(IdTarget::Skip) | None => {}
+        }
+    }
+    dup
+}
+
+/// Ids from which [`layout`] places them on two threads, when asked to: each thread reads
+/// every id and places those in its half of each dense actor's table (the writes, at random
+/// into tables of megabytes, are the cost: 89 ms of godot-thread.amrg's 9.4M on one thread).
+const SPLIT_LAYOUT_IDS: usize = if cfg!(test) { 64 } else { 1 << 20 };
+
+fn layout(
+    doc: &DocumentChunk,
+    rebuilt: &Rebuilt,
+    planning: Planning,
+) -> Result<ChangeLayout, DecodeError> {
     let n_actors = doc.actors.len();
     let ids = || doc.ops.ids().chain(rebuilt.dels.iter().map(|d| d.id));
     // Counters are dense per actor in real documents: each actor's ids go to a table indexed
@@ -448,31 +505,57 @@ pub(crate) fn layout(doc: &DocumentChunk, rebuilt: &Rebuilt) -> Result<ChangeLay
         })
         .collect();
     // Per actor: the smallest counter seen twice (dense actors).
-    let mut dup: Vec<Option<u32>> = vec![None; n_actors];
-    for (i, id) in ids().enumerate() {
-        let a = id.actor as usize;
-        let i = u32::try_from(i).unwrap_or(u32::MAX);
-        let Some(ops) = by_actor.get_mut(a) else {
-            continue;
-        };
+    let n_ids = doc.ops.len() + rebuilt.dels.len();
+    let two = planning == Planning::Spread && n_ids >= SPLIT_LAYOUT_IDS && crate::second_core();
+    let mut first: Vec<IdTarget<'_>> = Vec::with_capacity(by_actor.len());
+    let mut second: Vec<IdTarget<'_>> = Vec::with_capacity(if two { by_actor.len() } else { 0 });
+    for ops in by_actor.iter_mut() {
+        let lo = ops.lo;
         if !ops.is_dense() {
-            ops.counters.push(id.counter);
-            ops.indices.push(i);
-            continue;
-        }
-        let Some(slot) = id
-            .counter
-            .checked_sub(ops.lo)
-            .and_then(|k| ops.indices.get_mut(k as usize))
-        else {
-            continue;
-        };
-        if *slot == u32::MAX {
-            *slot = i;
-        } else if let Some(d) = dup.get_mut(a) {
-            *d = Some(d.map_or(id.counter, |d| d.min(id.counter)));
+            first.push(IdTarget::Sparse(&mut ops.counters, &mut ops.indices));
+            second.push(IdTarget::Skip);
+        } else if two {
+            // Table lengths fit counters, so `mid` fits 32 bits.
+            let mid = ops.indices.len() / 2;
+            let (low, high) = ops.indices.split_at_mut(mid);
+            first.push(IdTarget::Dense(low, lo));
+            second.push(IdTarget::Dense(high, lo.saturating_add(mid as u32)));
+        } else {
+            first.push(IdTarget::Dense(&mut ops.indices, lo));
         }
     }
+    let dup = if two {
+        // Behind a lock only so that this thread can take the other halves if no thread
+        // starts (each side locks it once).
+        let second = std::sync::Mutex::new(second);
+        let place_second = || {
+            let mut targets = second.lock().unwrap_or_else(|e| e.into_inner());
+            place_ids(ids(), &mut targets, n_actors)
+        };
+        let (mine, theirs) = std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new()
+                .name("converge-plan".into())
+                .spawn_scoped(scope, place_second);
+            let mine = place_ids(ids(), &mut first, n_actors);
+            let theirs = match helper.map(|h| h.join()) {
+                Ok(Ok(theirs)) => theirs,
+                Ok(Err(panic)) => std::panic::resume_unwind(panic),
+                // No thread: this one places the other halves too.
+                Err(_) => place_second(),
+            };
+            (mine, theirs)
+        });
+        mine.into_iter()
+            .zip(theirs)
+            .map(|(a, b)| match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            })
+            .collect()
+    } else {
+        place_ids(ids(), &mut first, n_actors)
+    };
+    drop(first);
     for (actor, ops) in by_actor.iter_mut().enumerate() {
         if ops.is_dense() {
             if let Some(&Some(counter)) = dup.get(actor) {
@@ -1088,7 +1171,7 @@ impl DocumentChunk {
         } else {
             rebuild_ops(&self.ops, self.actors.len())
         };
-        let layout = layout(self, &rebuilt)?;
+        let layout = layout(self, &rebuilt, planning)?;
         Ok(RebuildPlan { rebuilt, layout })
     }
 
@@ -1688,6 +1771,24 @@ mod tests {
         })
     }
 
+    /// Ids placed on two threads, each taking half of every dense actor's table, give the
+    /// layout one thread gives, on every document chunk of the corpus.
+    #[test]
+    fn a_layout_made_on_two_threads_is_the_one_thread_layout() {
+        let mut checked = 0;
+        for (name, doc) in corpus_document_chunks() {
+            let rebuilt = rebuild_ops(&doc.ops, doc.actors.len());
+            let one = layout(&doc, &rebuilt, Planning::OneThread);
+            let two = layout(&doc, &rebuilt, Planning::Spread);
+            match (one, two) {
+                (Ok(one), Ok(two)) => assert_eq!(one, two, "{name}"),
+                (one, two) => assert_eq!(one.err(), two.err(), "{name}"),
+            }
+            checked += usize::from(doc.ops.len() + rebuilt.dels.len() >= SPLIT_LAYOUT_IDS);
+        }
+        assert!(checked >= 10, "{checked} chunks placed on two threads");
+    }
+
     /// The document chunk of monday-meeting-notes (15,529 changes of one or a few ops, 69
     /// actors): enough changes for the rebuild to pipeline.
     fn monday_meeting_notes() -> Vec<u8> {
@@ -1817,27 +1918,34 @@ mod tests {
         let k = Key::Map("k".into());
         // Dense counters (table path), then counters far apart (sorted path): the smallest
         // duplicated counter is reported either way.
-        for far in [0u32, 1 << 20] {
-            let ops = vec![
+        // With enough other ids, on two threads too (the duplicates in either half).
+        for (far, more) in [(0u32, 0u32), (1 << 20, 0), (0, 200), (1 << 20, 200)] {
+            let mut ops = vec![
                 op(5 + far, k.clone(), false, vec![]),
                 op(1, k.clone(), false, vec![]),
                 op(5 + far, k.clone(), false, vec![]),
                 op(3, k.clone(), false, vec![]),
                 op(3, k.clone(), false, vec![]),
             ];
+            ops.extend((0..more).map(|c| op(10 + c, k.clone(), false, vec![])));
+            if more > 0 {
+                ops.push(op(150, k.clone(), false, vec![]));
+            }
             let doc = DocumentChunk {
                 actors: vec![crate::ids::ActorId::from_bytes(&[1])],
                 ops: ops.into(),
                 ..DocumentChunk::default()
             };
             let rebuilt = rebuild_ops(&doc.ops, doc.actors.len());
-            assert!(matches!(
-                layout(&doc, &rebuilt),
-                Err(DecodeError::DuplicateOpId {
-                    counter: 3,
-                    actor: 0
-                })
-            ));
+            for planning in [Planning::OneThread, Planning::Spread] {
+                assert!(matches!(
+                    layout(&doc, &rebuilt, planning),
+                    Err(DecodeError::DuplicateOpId {
+                        counter: 3,
+                        actor: 0
+                    })
+                ));
+            }
         }
     }
 
