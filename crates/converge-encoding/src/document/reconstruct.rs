@@ -1398,7 +1398,11 @@ impl DocumentChunk {
     ) -> Option<Result<(), DecodeError>> {
         use std::sync::mpsc;
         std::thread::scope(|scope| {
-            let (to_hasher, batches) = mpsc::sync_channel::<Batch>(4);
+            // Room for 16 batches (~1 MB): with 4, the encoder of essay.amrg's changes waited
+            // 12-20 ms on a full channel while the hasher ran a slice of side work it had
+            // taken when its end was empty (`load_probe` against 4: 137-140 → 131-136 ms,
+            // the peak ~1 MB higher).
+            let (to_hasher, batches) = mpsc::sync_channel::<Batch>(16);
             let (give_back, recycled) = mpsc::channel::<Batch>();
             let encoder = std::thread::Builder::new()
                 .name("converge-rebuild".into())
