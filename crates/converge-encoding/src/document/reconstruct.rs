@@ -508,12 +508,15 @@ fn layout(
     let n_ids = doc.ops.len() + rebuilt.dels.len();
     let two = planning == Planning::Spread && n_ids >= SPLIT_LAYOUT_IDS && crate::second_core();
     let mut first: Vec<IdTarget<'_>> = Vec::with_capacity(by_actor.len());
-    let mut second: Vec<IdTarget<'_>> = Vec::with_capacity(if two { by_actor.len() } else { 0 });
+    // Only with `two`: the other thread's targets.
+    let mut second: Vec<IdTarget<'_>> = Vec::new();
     for ops in by_actor.iter_mut() {
         let lo = ops.lo;
         if !ops.is_dense() {
             first.push(IdTarget::Sparse(&mut ops.counters, &mut ops.indices));
-            second.push(IdTarget::Skip);
+            if two {
+                second.push(IdTarget::Skip);
+            }
         } else if two {
             // Table lengths fit counters, so `mid` fits 32 bits.
             let mid = ops.indices.len() / 2;
