@@ -98,6 +98,21 @@ impl DocChanges {
         self.rows.iter().filter_map(|row| self.view(row))
     }
 
+    /// Every change's deps (as indexes of earlier changes), in order.
+    pub(crate) fn each_deps(&self) -> impl Iterator<Item = &[u32]> + '_ {
+        let span = |(start, len): (u32, u32)| start as usize..start as usize + len as usize;
+        self.rows.iter().map(move |row| {
+            let deps = if row.message == WIDE {
+                self.wide
+                    .get(row.deps.0 as usize)
+                    .map(|c| c.deps.as_slice())
+            } else {
+                self.deps.get(span(row.deps))
+            };
+            deps.unwrap_or_default()
+        })
+    }
+
     fn view(&self, row: &Row) -> Option<DocChangeRef<'_, '_>> {
         if row.message == WIDE {
             return self.wide.get(row.deps.0 as usize).map(DocChange::as_ref);

@@ -10,8 +10,10 @@ use crate::ids::KeyRef;
 use crate::ids::{ActorId, ChangeHash, ElemId, ObjId, OpId};
 use crate::value::Action;
 
+use super::changes::DocChanges;
 use super::ops::OpHead;
 use super::{DocOps, DocumentChunk, ValueRef};
+use std::collections::HashMap;
 
 /// Whether [`DocumentChunk::reconstruct_changes_with`] checks the stored heads, like the
 /// reference's `VerificationMode`.
@@ -668,7 +670,7 @@ pub struct RebuiltChunk<'a> {
 /// order. The sink also keeps their hashes: the rebuild needs earlier changes' hashes for
 /// later changes' deps and for the heads check, and keeps no second copy of them (a loader's
 /// history holds them anyway; for 262k changes the copy was 8 MB).
-pub trait RebuiltChunkSink {
+pub trait RebuiltChunkSink: Send {
     /// Takes the next rebuilt chunk.
     fn push(&mut self, chunk: RebuiltChunk<'_>);
     /// The hash of the `index`-th chunk pushed so far (`None` past the last). It must be the
@@ -872,6 +874,8 @@ struct Batch {
     chunks: Vec<Unsealed>,
     /// Every chunk's deps, as indexes of earlier changes, back to back.
     deps: Vec<u32>,
+    /// The hashes of the chunks the hasher sealed, in order (empty until it did).
+    hashes: Vec<ChangeHash>,
 }
 
 /// Where one unsealed chunk of a [`Batch`] is.
@@ -920,15 +924,166 @@ impl Spin {
 /// ~110 bytes make 7 KiB; larger batches measured no faster).
 const BATCH_BYTES: usize = 1 << 16;
 
+/// The pipeline's last stage, shared by its two threads: hands the chunks the hasher sealed
+/// to the sink, a batch at a time and in order, on whichever thread would otherwise wait
+/// (most of a loader's work per change is the sink's, as much as the hashing).
+struct Recorder<'s> {
+    state: std::sync::Mutex<RecorderState<'s>>,
+    /// Batches sealed and not yet handed over.
+    waiting: std::sync::atomic::AtomicUsize,
+    /// Batches sent to the hasher and not yet taken by it.
+    unhashed: std::sync::atomic::AtomicUsize,
+}
+
+struct RecorderState<'s> {
+    sink: &'s mut dyn RebuiltChunkSink,
+    /// Batches the hasher sealed, in order.
+    sealed: std::sync::mpsc::Receiver<Batch>,
+    /// Where handed-over batches go, for the encoder to reuse.
+    spare: std::sync::mpsc::Sender<Batch>,
+    /// How many chunks went to the sink.
+    recorded: usize,
+}
+
+impl RecorderState<'_> {
+    /// Hands the sealed chunks of `batch` to the sink, in order, and passes it on for reuse.
+    fn record(&mut self, batch: Batch) {
+        let mut start = 0usize;
+        for (c, &hash) in batch.chunks.iter().zip(&batch.hashes) {
+            let Some(bytes) = batch.bytes.get(start..c.end) else {
+                break;
+            };
+            self.sink.push(RebuiltChunk {
+                hash,
+                bytes,
+                start_op: c.start_op,
+            });
+            self.recorded += 1;
+            start = c.end;
+        }
+        // The encoder may be done with batches already.
+        let _ = self.spare.send(batch);
+    }
+}
+
+/// What [`Recorder::try_step`] did.
+#[derive(PartialEq, Eq)]
+enum RecordStep {
+    /// Handed over a batch.
+    Recorded,
+    /// Nothing to do now: the other thread is at it, or no sealed batch is waiting.
+    Idle,
+    /// The hasher is done and every batch it sealed was handed over.
+    Done,
+}
+
+impl Recorder<'_> {
+    /// Hands over the next sealed batch unless the other thread is at it or none is waiting.
+    /// After a panic on the other thread while it held the sink, nothing is handed over
+    /// (the scope resumes that panic).
+    fn try_step(&self) -> RecordStep {
+        use std::sync::TryLockError;
+        use std::sync::mpsc::TryRecvError;
+        let mut state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(TryLockError::WouldBlock) => return RecordStep::Idle,
+            Err(TryLockError::Poisoned(_)) => return RecordStep::Done,
+        };
+        match state.sealed.try_recv() {
+            Ok(batch) => {
+                state.record(batch);
+                self.waiting
+                    .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                RecordStep::Recorded
+            }
+            Err(TryRecvError::Empty) => RecordStep::Idle,
+            Err(TryRecvError::Disconnected) => RecordStep::Done,
+        }
+    }
+
+    /// Hands over sealed batches, and runs slices of `side` while none is waiting, until
+    /// the hasher is done and every batch was handed over; then runs the rest of `side`.
+    /// With no side work left, it waits for the hasher's batches holding the sink (the
+    /// other thread then leaves its batches to this one).
+    fn finish(&self, side: Option<&SharedWork<'_>>) {
+        loop {
+            match self.try_step() {
+                RecordStep::Recorded => {}
+                RecordStep::Done => break,
+                RecordStep::Idle => {
+                    if side.is_some_and(SharedWork::try_step) {
+                        continue;
+                    }
+                    let Ok(mut state) = self.state.lock() else {
+                        break;
+                    };
+                    while let Ok(batch) = state.sealed.recv() {
+                        state.record(batch);
+                        self.waiting
+                            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    break;
+                }
+            }
+        }
+        if let Some(side) = side {
+            side.finish();
+        }
+    }
+
+    /// Notes a batch sent to the hasher (`1`) or taken by it (`-1`).
+    fn note_unhashed(&self, sent: bool) {
+        use std::sync::atomic::Ordering;
+        if sent {
+            self.unhashed.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.unhashed.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether the hasher keeps up with the encoder (few batches wait for it): then it
+    /// hands over what it sealed at once, while the bytes are in its cache.
+    fn hasher_keeps_up(&self) -> bool {
+        self.unhashed.load(std::sync::atomic::Ordering::Relaxed) < Self::HASHER_BEHIND
+    }
+
+    /// Notes a batch sent to be handed over.
+    fn note_sealed(&self) {
+        self.waiting
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether sealed batches pile up: more than [`Recorder::BEHIND`] wait.
+    fn behind(&self) -> bool {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed) > Self::BEHIND
+    }
+
+    /// More sealed batches than this waiting, and the encoder hands one over per batch it
+    /// sends: the paper document's hasher then has no time to (2-16 measured alike there;
+    /// essay.amrg, whose encoder is the slower, lost ~8 ms to 2).
+    const BEHIND: usize = 8;
+
+    /// Fewer batches than this waiting to be hashed, and the hasher hands over each batch it
+    /// seals at once (its bytes in cache); more, and it leaves them to the encoder.
+    const HASHER_BEHIND: usize = 4;
+
+    /// How many chunks went to the sink.
+    fn recorded(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.recorded)
+    }
+}
+
 /// The encoder thread's end of the pipeline: encodes each change into the current batch and
 /// sends full batches on.
 struct PipeSink<'s, 'w> {
     batch: Batch,
     to_hasher: std::sync::mpsc::SyncSender<Batch>,
-    /// Work to do rather than wait for room in the channel.
+    /// Work to do rather than wait for room in the channel: sealed chunks to hand over,
+    /// then the side work.
+    recorder: &'s Recorder<'s>,
     side: Option<&'s SharedWork<'w>>,
-    /// Batches the hasher is done with, to be reused.
-    recycled: std::sync::mpsc::Receiver<Batch>,
+    /// Batches handed over, to be reused.
+    spare: std::sync::mpsc::Receiver<Batch>,
     /// Placeholder dep hashes of the change being built.
     placeholders: usize,
     /// A batch is sent once its bytes pass this ([`BATCH_BYTES`]; tests send smaller ones).
@@ -936,16 +1091,22 @@ struct PipeSink<'s, 'w> {
 }
 
 impl PipeSink<'_, '_> {
-    /// Sends the current batch on, running slices of the side work while the channel is
-    /// full. The hashing thread lets go of its end only once this thread has finished, or
-    /// while it unwinds a panic that the scope then resumes, so a failed send needs no
-    /// answer.
+    /// Sends the current batch on, handing over sealed chunks, or else running slices of the
+    /// side work, while the channel is full. The hashing thread lets go of its end only once
+    /// this thread has finished, or while it unwinds a panic that the scope then resumes, so
+    /// a failed send needs no answer.
     fn send(&mut self) {
         use std::sync::mpsc::TrySendError;
-        let mut next = self.recycled.try_recv().unwrap_or_default();
+        // The hasher hands over sealed batches when it would wait; if they pile up, it has
+        // no time to, and this thread keeps the handing over abreast of the hashing.
+        if self.recorder.behind() {
+            self.recorder.try_step();
+        }
+        let mut next = self.spare.try_recv().unwrap_or_default();
         next.bytes.clear();
         next.chunks.clear();
         next.deps.clear();
+        next.hashes.clear();
         let mut full = std::mem::replace(&mut self.batch, next);
         if full.chunks.is_empty() {
             return;
@@ -955,15 +1116,82 @@ impl PipeSink<'_, '_> {
             match self.to_hasher.try_send(full) {
                 Err(TrySendError::Full(batch)) => {
                     full = batch;
-                    if self.side.is_some_and(SharedWork::try_step) || spin.again() {
+                    if self.recorder.try_step() == RecordStep::Recorded
+                        || self.side.is_some_and(SharedWork::try_step)
+                        || spin.again()
+                    {
                         continue;
                     }
+                    self.recorder.note_unhashed(true);
                     let _ = self.to_hasher.send(full);
                     return;
                 }
-                Ok(()) | Err(TrySendError::Disconnected(_)) => return,
+                Ok(()) => {
+                    self.recorder.note_unhashed(true);
+                    return;
+                }
+                Err(TrySendError::Disconnected(_)) => return,
             }
         }
+    }
+}
+
+/// The hashes of earlier changes the hasher writes into later changes' deps: the last
+/// [`DepHashes::RECENT`] in a ring, and older ones only if a change that far on depends on
+/// them (found before hashing starts), so the pipeline keeps no copy of every hash (the sink
+/// has them, on the other thread).
+struct DepHashes {
+    recent: Vec<ChangeHash>,
+    /// One bit per change: whether a change [`DepHashes::RECENT`] or more after it depends
+    /// on it.
+    far_needed: Vec<u64>,
+    far: HashMap<u32, ChangeHash>,
+}
+
+impl DepHashes {
+    const RECENT: usize = 1 << 12;
+
+    fn new(changes: &DocChanges) -> Self {
+        let mut far_needed = vec![0u64; changes.len().div_ceil(64)];
+        for (i, deps) in changes.each_deps().enumerate() {
+            for &d in deps {
+                let d = d as usize;
+                if d + Self::RECENT <= i
+                    && let Some(word) = far_needed.get_mut(d / 64)
+                {
+                    *word |= 1 << (d % 64);
+                }
+            }
+        }
+        DepHashes {
+            recent: vec![ChangeHash([0; 32]); Self::RECENT],
+            far_needed,
+            far: HashMap::new(),
+        }
+    }
+
+    /// Keeps the hash of change `index` (changes come in order).
+    fn push(&mut self, index: usize, hash: ChangeHash) {
+        if let Some(slot) = self.recent.get_mut(index % Self::RECENT) {
+            *slot = hash;
+        }
+        if self
+            .far_needed
+            .get(index / 64)
+            .is_some_and(|w| w >> (index % 64) & 1 == 1)
+        {
+            self.far.insert(index as u32, hash);
+        }
+    }
+
+    /// The hash of change `dep`, a dep of change `index` (`dep < index`).
+    fn get(&self, index: usize, dep: usize) -> ChangeHash {
+        let hash = if dep + Self::RECENT > index {
+            self.recent.get(dep % Self::RECENT).copied()
+        } else {
+            self.far.get(&(dep as u32)).copied()
+        };
+        hash.unwrap_or(ChangeHash([0; 32]))
     }
 }
 
@@ -1387,8 +1615,10 @@ impl DocumentChunk {
     }
 
     /// [`DocumentChunk::encode_changes`] into `sink` on two threads: a spawned one encodes
-    /// the changes with placeholder deps, this one writes in the deps' hashes, hashes each
-    /// chunk and hands it to `sink`. A change's bytes hold its deps' hashes, so hashing is a
+    /// the changes with placeholder deps, this one writes in the deps' hashes and hashes each
+    /// chunk, and the spawned one hands the sealed chunks to `sink` (which is most of what a
+    /// loader does per change: it used to be this thread's, and this thread was the
+    /// pipeline's bottleneck). A change's bytes hold its deps' hashes, so hashing is a
     /// chain; encoding is not, and the two overlap. Where one thread would wait for the
     /// other, and after its part, it runs slices of `side`. `None` if no thread could be
     /// started (nothing was encoded then).
@@ -1401,21 +1631,37 @@ impl DocumentChunk {
         side: Option<&SharedWork<'_>>,
     ) -> Option<Result<(), DecodeError>> {
         use std::sync::mpsc;
-        std::thread::scope(|scope| {
+        // The recorder outlives the scope's threads. Its channel's sending end is moved into
+        // the scope, as are both ends of the hasher's channel, so that a panic on this thread
+        // drops them and the encoder's waits on them end.
+        let (to_record, sealed) = mpsc::channel::<Batch>();
+        let (give_back, spare) = mpsc::channel::<Batch>();
+        let recorder = Recorder {
+            state: std::sync::Mutex::new(RecorderState {
+                sink,
+                sealed,
+                spare: give_back,
+                recorded: 0,
+            }),
+            waiting: std::sync::atomic::AtomicUsize::new(0),
+            unhashed: std::sync::atomic::AtomicUsize::new(0),
+        };
+        let recorder = &recorder;
+        std::thread::scope(move |scope| {
             // Room for 16 batches (~1 MB): with 4, the encoder of essay.amrg's changes waited
             // 12-20 ms on a full channel while the hasher ran a slice of side work it had
             // taken when its end was empty (`load_probe` against 4: 137-140 → 131-136 ms,
             // the peak ~1 MB higher).
             let (to_hasher, batches) = mpsc::sync_channel::<Batch>(16);
-            let (give_back, recycled) = mpsc::channel::<Batch>();
             let encoder = std::thread::Builder::new()
                 .name("converge-rebuild".into())
                 .spawn_scoped(scope, move || {
                     let mut pipe = PipeSink {
                         batch: Batch::default(),
                         to_hasher,
+                        recorder,
                         side,
-                        recycled,
+                        spare,
                         placeholders: 0,
                         batch_bytes,
                     };
@@ -1423,14 +1669,14 @@ impl DocumentChunk {
                     pipe.send();
                     // The hasher's loop ends with the channel, before the work after.
                     drop(pipe);
-                    if let (Ok(()), Some(side)) = (&done, side) {
-                        side.finish();
-                    }
+                    recorder.finish(side.filter(|_| done.is_ok()));
                     done
                 })
                 .ok()?;
             let mut spin = Spin::new();
-            let mut pushed = 0usize;
+            let mut hashes = DepHashes::new(&self.changes);
+            let mut sealed = 0usize;
+            let mut failed = false;
             let mut deps: Vec<ChangeHash> = Vec::new();
             loop {
                 use std::sync::mpsc::TryRecvError;
@@ -1440,7 +1686,10 @@ impl DocumentChunk {
                         batch
                     }
                     Err(TryRecvError::Empty) => {
-                        if side.is_some_and(SharedWork::try_step) || spin.again() {
+                        if recorder.try_step() == RecordStep::Recorded
+                            || side.is_some_and(SharedWork::try_step)
+                            || spin.again()
+                        {
                             continue;
                         }
                         match batches.recv() {
@@ -1453,9 +1702,13 @@ impl DocumentChunk {
                     }
                     Err(TryRecvError::Disconnected) => break,
                 };
+                recorder.note_unhashed(false);
                 let mut start = 0usize;
                 let mut deps_start = 0usize;
                 for c in &batch.chunks {
+                    if failed {
+                        break;
+                    }
                     let (end, deps_end) = (c.end, c.deps_end);
                     deps.clear();
                     deps.extend(
@@ -1464,43 +1717,46 @@ impl DocumentChunk {
                             .get(deps_start..deps_end)
                             .unwrap_or_default()
                             .iter()
-                            .map(|&d| sink.hash(d as usize).unwrap_or(ChangeHash([0; 32]))),
+                            .map(|&d| hashes.get(sealed, d as usize)),
                     );
-                    let Some(bytes) = batch.bytes.get_mut(start..end) else {
-                        break;
-                    };
-                    let Some(hash) =
+                    let hash = batch.bytes.get_mut(start..end).and_then(|bytes| {
                         crate::chunk::seal_change_chunk(bytes, c.deps_at, deps.drain(..))
-                    else {
+                    });
+                    let Some(hash) = hash else {
+                        // Not a chunk the encoder writes: the chunks after it are not
+                        // sealed, and the rebuild fails out of step.
+                        failed = true;
                         break;
                     };
-                    sink.push(RebuiltChunk {
-                        hash,
-                        bytes,
-                        start_op: c.start_op,
-                    });
-                    pushed += 1;
+                    hashes.push(sealed, hash);
+                    batch.hashes.push(hash);
+                    sealed += 1;
                     start = end;
                     deps_start = deps_end;
                 }
-                // The encoder may be gone already; the batch is then dropped here.
-                let _ = give_back.send(batch);
+                // The recorder lives until the scope ends.
+                recorder.note_sealed();
+                let _ = to_record.send(batch);
+                if recorder.hasher_keeps_up() {
+                    while recorder.try_step() == RecordStep::Recorded {}
+                }
             }
-            if let (true, Some(side)) = (pushed == self.changes.len(), side) {
-                side.finish();
-            }
+            // The recorder is done once this end is gone and the last batches are handed over.
+            drop(to_record);
+            recorder.finish(side.filter(|_| sealed == self.changes.len()));
             let done = match encoder.join() {
                 Ok(done) => done,
                 Err(panic) => std::panic::resume_unwind(panic),
             };
-            // Every encoded chunk was sealed (a chunk the encoder wrote is never short).
-            let all_sealed =
-                (pushed == self.changes.len())
-                    .then_some(())
-                    .ok_or(DecodeError::RebuildOutOfStep {
-                        sealed: pushed,
-                        changes: self.changes.len(),
-                    });
+            let recorded = recorder.recorded();
+            // Every encoded chunk was sealed and handed over (a chunk the encoder wrote is
+            // never short).
+            let all_sealed = (recorded == self.changes.len()).then_some(()).ok_or(
+                DecodeError::RebuildOutOfStep {
+                    sealed: recorded,
+                    changes: self.changes.len(),
+                },
+            );
             Some(done.and(all_sealed))
         })
     }
@@ -1740,6 +1996,54 @@ mod tests {
             "{what}"
         );
         Ok(verdict)
+    }
+
+    /// The hasher's dep hashes: recent ones from the ring, and a dep further back than the
+    /// ring reaches (a long-lived branch merged at last) from the kept far ones, whether it
+    /// is wide (a row of its own in the changes) or not.
+    #[test]
+    fn dep_hashes_reach_back_past_the_ring() {
+        use crate::document::DocChange;
+        let merge = DepHashes::RECENT + 50;
+        let late = merge + DepHashes::RECENT + 5;
+        let n = late + 10;
+        let changes: DocChanges = (0..n)
+            .map(|i| {
+                let mut deps: smallvec::SmallVec<[u32; 2]> = smallvec::SmallVec::new();
+                if i > 0 {
+                    deps.push(i as u32 - 1);
+                }
+                if i == merge {
+                    deps.push(3);
+                }
+                if i == late {
+                    deps.push(merge as u32);
+                }
+                DocChange {
+                    actor: 0,
+                    seq: i as u64 + 1,
+                    max_op: if i == late {
+                        u64::from(u32::MAX) + 9
+                    } else {
+                        0
+                    },
+                    deps,
+                    ..DocChange::default()
+                }
+            })
+            .collect();
+        let hash_of = |i: usize| ChangeHash(crate::chunk::sha256(&(i as u64).to_le_bytes()));
+        let mut hashes = DepHashes::new(&changes);
+        for i in 0..n {
+            if let Some(deps) = changes.get(i).map(|c| c.deps.to_vec()) {
+                for d in deps {
+                    assert_eq!(hashes.get(i, d as usize), hash_of(d as usize), "{i} <- {d}");
+                }
+            }
+            hashes.push(i, hash_of(i));
+        }
+        // Only the changes depended on from beyond the ring were kept aside.
+        assert_eq!(hashes.far.len(), 2);
     }
 
     /// The pipelined rebuild (an encoder thread, hashing on this one) hands on exactly the
