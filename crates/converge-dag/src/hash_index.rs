@@ -72,16 +72,21 @@ impl Table {
 
     /// Grows until `n` entries fit (at most 3/4 full).
     fn make_room(&mut self, n: usize) {
-        while n.saturating_mul(4) > self.slots.len() * 3 {
-            self.grow();
+        let mut new_len = self.slots.len();
+        while n.saturating_mul(4) > new_len * 3 {
+            new_len = (new_len * 2).max(MIN_SLOTS);
+        }
+        if new_len > self.slots.len() {
+            self.grow(new_len);
         }
     }
 
-    /// Doubles the table. The old table is read in slot order and each entry's home comes
-    /// from its tag, so the new table is written in two ascending streams, not at random,
-    /// and no hash is loaded.
-    fn grow(&mut self) {
-        let new_len = (self.slots.len() * 2).max(MIN_SLOTS);
+    /// Grows the table to `new_len` slots (a power of two), in one step however many
+    /// doublings that is (a load's first catch-up goes from nothing to half a million
+    /// slots). The old table is read in slot order and each entry's home comes from its
+    /// tag, so the new table is written in ascending streams, not at random, and no hash is
+    /// loaded.
+    fn grow(&mut self, new_len: usize) {
         let old = std::mem::replace(&mut self.slots, vec![EMPTY; new_len]);
         for entry in old.into_iter().filter(|&e| e != EMPTY) {
             self.place(entry);
