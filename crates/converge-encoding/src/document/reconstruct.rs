@@ -1031,7 +1031,7 @@ impl Recorder<'_> {
         }
     }
 
-    /// Notes a batch sent to the hasher (`1`) or taken by it (`-1`).
+    /// Notes a batch about to be sent to the hasher (`true`) or taken by it (`false`).
     fn note_unhashed(&self, sent: bool) {
         use std::sync::atomic::Ordering;
         if sent {
@@ -1111,6 +1111,8 @@ impl PipeSink<'_, '_> {
         if full.chunks.is_empty() {
             return;
         }
+        // Counted before it is sent, so that the hasher never takes it uncounted.
+        self.recorder.note_unhashed(true);
         let mut spin = Spin::new();
         loop {
             match self.to_hasher.try_send(full) {
@@ -1122,15 +1124,10 @@ impl PipeSink<'_, '_> {
                     {
                         continue;
                     }
-                    self.recorder.note_unhashed(true);
                     let _ = self.to_hasher.send(full);
                     return;
                 }
-                Ok(()) => {
-                    self.recorder.note_unhashed(true);
-                    return;
-                }
-                Err(TrySendError::Disconnected(_)) => return,
+                Ok(()) | Err(TrySendError::Disconnected(_)) => return,
             }
         }
     }
