@@ -921,8 +921,9 @@ impl Spin {
 }
 
 /// A batch is sent once its chunks pass this size (about 64 paper keystrokes' changes of
-/// ~110 bytes make 7 KiB; larger batches measured no faster).
-const BATCH_BYTES: usize = 1 << 16;
+/// ~110 bytes make 7 KiB; larger batches measured no faster). Fuzz builds send every change
+/// alone, to reach the ordering of many batches with small inputs.
+const BATCH_BYTES: usize = if cfg!(fuzzing) { 1 } else { 1 << 16 };
 
 /// The pipeline's last stage, shared by its two threads: hands the chunks the hasher sealed
 /// to the sink, a batch at a time and in order, on whichever thread would otherwise wait
@@ -1169,7 +1170,8 @@ struct DepHashes {
 }
 
 impl DepHashes {
-    const RECENT: usize = 1 << 12;
+    /// (4 in fuzz builds, whose inputs have a few changes.)
+    const RECENT: usize = if cfg!(fuzzing) { 4 } else { 1 << 12 };
 
     /// The ring, and the bits of the changes needed from beyond it; also the bits of the
     /// changes some change depends on, for the heads check ([`referenced_and_far`]).
@@ -1254,8 +1256,9 @@ fn pipeline_pays(changes: usize) -> bool {
     changes >= PIPELINE_MIN_CHANGES && crate::second_core()
 }
 
-/// Fewer changes than this are rebuilt on the calling thread alone.
-const PIPELINE_MIN_CHANGES: usize = 2048;
+/// Fewer changes than this are rebuilt on the calling thread alone. (Fuzz builds pipeline
+/// from 2 changes, so that small inputs reach the pipeline's threads and its error paths.)
+const PIPELINE_MIN_CHANGES: usize = if cfg!(fuzzing) { 2 } else { 2048 };
 
 impl DocumentChunk {
     /// Rebuilds every change of the document, in document order, with the bytes and hash the
@@ -1333,12 +1336,9 @@ impl DocumentChunk {
         sink: &mut impl RebuiltChunkSink,
         side: &mut dyn SideWork,
     ) -> Result<OpIdStats, DecodeError> {
-        let tt0 = std::time::Instant::now();
         let shared = SharedWork::new(side);
         let plan = self.plan_rebuild_sharing(&shared)?;
-        eprintln!("TT  plan {:?}", tt0.elapsed());
         self.rebuild_chunks_sharing(&plan, check, sink, Some(&shared))?;
-        eprintln!("TT  rebuild {:?}", tt0.elapsed());
         Ok(plan.rebuilt.ids)
     }
 
