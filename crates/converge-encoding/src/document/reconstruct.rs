@@ -669,7 +669,8 @@ pub struct RebuiltChunk<'a> {
 /// Where [`DocumentChunk::reconstruct_each_chunk`] hands the rebuilt chunks, in document
 /// order. The sink also keeps their hashes: the rebuild needs earlier changes' hashes for
 /// later changes' deps and for the heads check, and keeps no second copy of them (a loader's
-/// history holds them anyway; for 262k changes the copy was 8 MB).
+/// history holds them anyway; for 262k changes the copy was 8 MB). A rebuild on two threads
+/// pushes from either of them, one push at a time and in order, hence `Send`.
 pub trait RebuiltChunkSink: Send {
     /// Takes the next rebuilt chunk.
     fn push(&mut self, chunk: RebuiltChunk<'_>);
