@@ -2033,8 +2033,8 @@ mod tests {
     }
 
     /// The hasher's dep hashes: recent ones from the ring, and a dep further back than the
-    /// ring reaches (a long-lived branch merged at last) from the kept far ones, whether it
-    /// is wide (a row of its own in the changes) or not.
+    /// ring reaches (a long-lived branch merged at last) from the kept far ones; and the
+    /// bits of the changes depended on, for the heads check.
     #[test]
     fn dep_hashes_reach_back_past_the_ring() {
         use crate::document::DocChange;
@@ -2056,11 +2056,6 @@ mod tests {
                 DocChange {
                     actor: 0,
                     seq: i as u64 + 1,
-                    max_op: if i == late {
-                        u64::from(u32::MAX) + 9
-                    } else {
-                        0
-                    },
                     deps,
                     ..DocChange::default()
                 }
