@@ -100,7 +100,6 @@ impl DocChanges {
 
     /// Every change's deps (as indexes of earlier changes), in order.
     pub(crate) fn each_deps(&self) -> impl Iterator<Item = &[u32]> + '_ {
-        let span = |(start, len): (u32, u32)| start as usize..start as usize + len as usize;
         self.rows.iter().map(move |row| {
             let deps = if row.message == WIDE {
                 self.wide
@@ -117,7 +116,6 @@ impl DocChanges {
         if row.message == WIDE {
             return self.wide.get(row.deps.0 as usize).map(DocChange::as_ref);
         }
-        let span = |(start, len): (u32, u32)| start as usize..start as usize + len as usize;
         Some(DocChangeRef {
             actor: row.actor,
             seq: row.seq,
@@ -203,6 +201,11 @@ impl DocChanges {
     pub fn to_vec(&self) -> Vec<DocChange> {
         self.iter().map(DocChange::from).collect()
     }
+}
+
+/// The range a row's (start, length) span covers.
+fn span((start, len): (u32, u32)) -> std::ops::Range<usize> {
+    start as usize..start as usize + len as usize
 }
 
 /// The (start, length) of `len` items appended after `end` items, if both fit 32 bits.

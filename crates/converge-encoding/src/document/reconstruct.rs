@@ -1061,8 +1061,10 @@ impl Recorder<'_> {
     }
 
     /// More sealed batches than this waiting, and the encoder hands one over per batch it
-    /// sends: the paper document's hasher then has no time to (2-16 measured alike there;
-    /// essay.amrg, whose encoder is the slower, lost ~8 ms to 2).
+    /// sends: the paper document's hasher then has no time to. (Swept before the hasher
+    /// took its share, `load_probe` min of two runs each: the paper document's load was
+    /// alike from 2 to 16, 72-77 ms, and 79 ms with no such handing over; essay.amrg's,
+    /// whose encoder is the slower, 157-159 ms at 2 against 148-151 with none.)
     const BEHIND: usize = 8;
 
     /// Fewer batches than this waiting to be hashed, and the hasher hands over each batch it
