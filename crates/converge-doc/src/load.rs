@@ -15,9 +15,9 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use converge_encoding::{
-    Action, ActorId, Change, ChangeHash, DocChanges, DocOpBlock, DocOps, DocumentChunk, ElemId,
-    HeadsCheck, KeyRef, ObjId, OpId, OpIdStats, RebuiltChunk, RebuiltChunkSink, ScalarValue,
-    SideWork, ValueRef,
+    Action, ActorId, ActorRows, Change, ChangeHash, DocChanges, DocOpBlock, DocOps, DocumentChunk,
+    ElemId, HeadsCheck, KeyRef, ObjId, OpId, OpIdStats, OpRows, RebuiltChunk, RebuiltChunkSink,
+    ScalarValue, SideWork, ValueRef,
 };
 
 use crate::actor_ops::ActorOps;
@@ -71,6 +71,10 @@ enum IdIndex {
     },
     /// The map and the number of actors.
     Hash(IdMap, usize),
+    /// Complete from the start: the table the change rebuild made to find each change's
+    /// ops, whose rows are the arena indexes (the build pushes one op per row, in row
+    /// order, into an empty arena), with chunk actors being op set actors.
+    Rows(OpRows),
 }
 
 impl IdIndex {
@@ -157,6 +161,7 @@ impl IdIndex {
                 }
             }
             IdIndex::Hash(map, _) => map.get(&id).copied(),
+            IdIndex::Rows(rows) => rows.row(id),
         }
     }
 
@@ -198,6 +203,11 @@ impl IdIndex {
                 }
             }
             IdIndex::Hash(map, _) => map.insert(id, idx).is_none(),
+            // The rebuild placed every id once (refusing a chunk with one twice), at its row.
+            IdIndex::Rows(rows) => {
+                debug_assert_eq!(rows.row(id), Some(idx));
+                true
+            }
         }
     }
 
@@ -244,6 +254,14 @@ impl IdIndex {
                     })
                     .collect()
             }
+            IdIndex::Rows(rows) => rows
+                .into_actor_rows()
+                .into_iter()
+                .map(|actor| match actor {
+                    ActorRows::Table { base, slots } => ActorOps::from_table(base, slots),
+                    ActorRows::Pairs(pairs) => ActorOps::from_pairs(pairs),
+                })
+                .collect(),
             IdIndex::Hash(map, n_actors) => {
                 let mut by_actor: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n_actors];
                 for (id, idx) in map {
@@ -402,11 +420,20 @@ impl Document {
         // a pipelined rebuild of many changes has time to spare (see `build_in_slices`);
         // otherwise after it, from the decoded ops consumed a block at a time.
         let encoding = self.ops.encoding;
+        // Where the rebuild found each op, for a build after it.
+        let mut rows = None;
         let (stats, built) = if build_beside(chunk.ops.len(), chunk.changes.len()) {
             let (actors, doc_ops) = (&chunk.actors, &chunk.ops);
             chunk.reconstruct_each_chunk_beside(HeadsCheck::Check, &mut sink, || {
                 let stats = id_stats(doc_ops, actors.len());
-                Document::build(encoding, actors, doc_ops.blocks(), doc_ops.len(), &stats)
+                Document::build(
+                    encoding,
+                    actors,
+                    doc_ops.blocks(),
+                    doc_ops.len(),
+                    &stats,
+                    None,
+                )
             })
         } else if build_in_slices(&chunk) {
             let mut work = BuildInSlices::new(encoding, &chunk.actors, &chunk.ops);
@@ -415,8 +442,12 @@ impl Document {
             let built = stats.is_ok().then(|| work.finish());
             (stats, built)
         } else {
+            let rebuilt = chunk.reconstruct_each_chunk_with_rows(HeadsCheck::Check, &mut sink);
             (
-                chunk.reconstruct_each_chunk(HeadsCheck::Check, &mut sink),
+                rebuilt.map(|(stats, found)| {
+                    rows = Some(found);
+                    stats
+                }),
                 None,
             )
         };
@@ -456,7 +487,14 @@ impl Document {
             }
             None => {
                 let n = chunk_ops.len();
-                Document::build(encoding, &chunk.actors, chunk_ops.into_blocks(), n, &stats)
+                Document::build(
+                    encoding,
+                    &chunk.actors,
+                    chunk_ops.into_blocks(),
+                    n,
+                    &stats,
+                    rows,
+                )
             }
         };
         let Some((ops, in_our_order)) = built else {
@@ -506,15 +544,17 @@ impl Document {
     /// Blocks handed over owned are dropped as soon as they are read, so that the decoded ops
     /// and the op set are never both whole (godot-thread's 9.4M decoded ops are 450 MB); a
     /// build beside the rebuild borrows them. `n_ops` is their number and `stats` describes
-    /// their ids (from the rebuild, or [`id_stats`]).
+    /// their ids (from the rebuild, or [`id_stats`]); `rows`, if given, is where the rebuild
+    /// found each of these ops by id.
     pub(crate) fn build<B: std::borrow::Borrow<DocOpBlock>>(
         encoding: TextEncoding,
         actors: &[ActorId],
         blocks: impl Iterator<Item = B>,
         n_ops: usize,
         stats: &OpIdStats,
+        rows: Option<OpRows>,
     ) -> Option<(OpSet, bool)> {
-        let mut builder = OpSetBuilder::new(encoding, actors, n_ops, stats)?;
+        let mut builder = OpSetBuilder::new(encoding, actors, n_ops, stats, rows)?;
         for block in blocks {
             let block = block.borrow();
             builder.push_rows(block, 0..block.len())?;
@@ -534,27 +574,37 @@ pub(crate) struct OpSetBuilder {
     pending: Vec<(u32, OpId)>,
     /// Whether the rows so far are in the order a save writes them.
     in_order: bool,
-    /// The object of the previous op, its last map key and its last element.
+    /// The object of the previous op, its last map key and its last element (arena index
+    /// and id).
     prev_obj: Option<Option<OpId>>,
     prev_key: Option<u32>,
     last_elem: u32,
+    last_elem_id: OpId,
     /// The op set's number of that object.
     obj: u32,
 }
 
 impl OpSetBuilder {
     /// A builder for `n_ops` stored ops whose ids `stats` describes (from the rebuild, or
-    /// [`id_stats`]), by the chunk's `actors`.
+    /// [`id_stats`]), by the chunk's `actors`; `rows`, if given, is where the change rebuild
+    /// found each of the chunk's ops by id, which then need not be placed again (it is
+    /// used where the chunk's actors are the op set's, that is, all distinct).
     pub(crate) fn new(
         encoding: TextEncoding,
         actors: &[ActorId],
         n_ops: usize,
         stats: &OpIdStats,
+        rows: Option<OpRows>,
     ) -> Option<Self> {
         let mut set = OpSet::new(encoding);
         let actor_map: Vec<u32> = actors.iter().map(|a| set.intern_actor(a)).collect();
         set.refresh_rank();
-        let ids = IdIndex::new(stats, &actor_map, set.actors.len(), n_ops);
+        let same_actors = set.actors.len() == actor_map.len()
+            && actor_map.iter().enumerate().all(|(i, &a)| a as usize == i);
+        let ids = match rows {
+            Some(rows) if same_actors => IdIndex::Rows(rows),
+            _ => IdIndex::new(stats, &actor_map, set.actors.len(), n_ops),
+        };
         let n_succ = usize::try_from(stats.succ_ids).ok()?;
         set.ops.reserve(n_ops);
         set.succs.reserve_exact(n_succ);
@@ -567,6 +617,7 @@ impl OpSetBuilder {
             prev_obj: None,
             prev_key: None,
             last_elem: NONE,
+            last_elem_id: OpId::new(0, 0),
             obj: 0,
         })
     }
@@ -580,11 +631,12 @@ impl OpSetBuilder {
     ) -> Option<()> {
         // The scan's state in locals for the loop (written back at the end; a refused build
         // needs none of it).
-        let (mut in_order, mut prev_obj, mut prev_key, mut last_elem, mut obj) = (
+        let (mut in_order, mut prev_obj, mut prev_key, mut last_elem, mut last_elem_id, mut obj) = (
             self.in_order,
             self.prev_obj,
             self.prev_key,
             self.last_elem,
+            self.last_elem_id,
             self.obj,
         );
         let (set, ids, actor_map, pending) = (
@@ -633,12 +685,20 @@ impl OpSetBuilder {
                 }
                 (KeyRef::Seq(ElemId::Head), true) if op.insert => HEAD,
                 (KeyRef::Seq(ElemId::Op(e)), true) => {
-                    let e = ids.get(map_id(e)?)?;
-                    let elem = set.ops.get(e as usize)?;
-                    if !elem.insert() || elem.obj != obj {
-                        return None;
+                    let e = map_id(e)?;
+                    if last_elem != NONE && e == last_elem_id {
+                        // The element just before, an insert into this object: the rule
+                        // in a sequence typed in order (each character after the last) and
+                        // for an element's other ops (right after it).
+                        last_elem
+                    } else {
+                        let e = ids.get(e)?;
+                        let elem = set.ops.get(e as usize)?;
+                        if !elem.insert() || elem.obj != obj {
+                            return None;
+                        }
+                        e
                     }
-                    e
                 }
                 _ => return None,
             };
@@ -677,6 +737,7 @@ impl OpSetBuilder {
             }
             if op.insert {
                 last_elem = idx;
+                last_elem_id = id;
             }
             pending.extend(op.succ.iter().map(|&s| (idx, s)));
         }
@@ -685,8 +746,9 @@ impl OpSetBuilder {
             self.prev_obj,
             self.prev_key,
             self.last_elem,
+            self.last_elem_id,
             self.obj,
-        ) = (in_order, prev_obj, prev_key, last_elem, obj);
+        ) = (in_order, prev_obj, prev_key, last_elem, last_elem_id, obj);
         Some(())
     }
 
@@ -929,6 +991,7 @@ impl SideWork for BuildInSlices<'_> {
                         self.actors,
                         self.n_ops,
                         &self.stats,
+                        None,
                     ) {
                         Some(builder) => SliceState::Building(builder),
                         None => SliceState::Refused,
@@ -1158,6 +1221,7 @@ mod tests {
                 IdIndex::Dense(_) => "dense",
                 IdIndex::ByCounter { .. } => "by counter",
                 IdIndex::Hash(..) => "hash",
+                IdIndex::Rows(_) => "rows",
             }
         };
         assert_eq!(pick(vec![(1, 100_000, 100_000)]), "dense");
@@ -1206,6 +1270,7 @@ mod tests {
             chunk.ops.blocks(),
             chunk.ops.len(),
             &stats,
+            None,
         )
         .unwrap();
         assert_eq!(in_order, whole_in_order);

@@ -1278,19 +1278,45 @@ mod tests {
             assert_eq!(own.succ_ids, rebuilt.succ_ids);
             let n = chunk.ops.len();
             let encoding = doc.ops.encoding;
-            let (after, after_in_order) =
-                Document::build(encoding, &chunk.actors, chunk.ops.blocks(), n, &rebuilt).unwrap();
+            let (after, after_in_order) = Document::build(
+                encoding,
+                &chunk.actors,
+                chunk.ops.blocks(),
+                n,
+                &rebuilt,
+                None,
+            )
+            .unwrap();
             let (beside, beside_in_order) =
-                Document::build(encoding, &chunk.actors, chunk.ops.blocks(), n, &own).unwrap();
+                Document::build(encoding, &chunk.actors, chunk.ops.blocks(), n, &own, None)
+                    .unwrap();
+            // With the rebuild's table of where each op is, nothing is placed again.
+            let (with_stats, rows) = chunk
+                .reconstruct_each_chunk_with_rows(HeadsCheck::Check, &mut Hashes(Vec::new()))
+                .unwrap();
+            assert_eq!(with_stats, rebuilt);
+            let (placed, placed_in_order) = Document::build(
+                encoding,
+                &chunk.actors,
+                chunk.ops.blocks(),
+                n,
+                &own,
+                Some(rows),
+            )
+            .unwrap();
             assert_eq!(after_in_order, beside_in_order);
+            assert_eq!(after_in_order, placed_in_order);
             assert!(after_in_order, "a save lists ops in our order");
-            assert_eq!(format!("{:?}", after.ops), format!("{:?}", beside.ops));
-            assert_eq!(format!("{:?}", after.succs), format!("{:?}", beside.succs));
-            assert_eq!(
-                format!("{:?}", after.by_actor),
-                format!("{:?}", beside.by_actor)
-            );
-            assert_eq!(after.max_op, beside.max_op);
+            for other in [&beside, &placed] {
+                assert_eq!(format!("{:?}", after.ops), format!("{:?}", other.ops));
+                assert_eq!(format!("{:?}", after.succs), format!("{:?}", other.succs));
+                assert_eq!(format!("{:?}", after.dels), format!("{:?}", other.dels));
+                assert_eq!(
+                    format!("{:?}", after.by_actor),
+                    format!("{:?}", other.by_actor)
+                );
+                assert_eq!(after.max_op, other.max_op);
+            }
         }
     }
 

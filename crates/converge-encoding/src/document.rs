@@ -29,7 +29,9 @@ use crate::columns::{BoolDecoder, DeltaDecoder, RleDecoder, RleValue};
 
 pub use changes::DocChanges;
 pub use ops::{DocOpBlock, DocOps};
-pub use reconstruct::{HeadsCheck, OpIdStats, RebuiltChunk, RebuiltChunkSink, SideWork};
+pub use reconstruct::{
+    ActorRows, HeadsCheck, OpIdStats, OpRows, RebuiltChunk, RebuiltChunkSink, SideWork,
+};
 pub use writer::{
     ChangeColumnsSource, ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsSource,
     OpColumnsWriter, write_document, write_document_columns,

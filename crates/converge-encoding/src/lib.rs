@@ -47,10 +47,10 @@ pub use bundle::Bundle;
 pub use bytes::Bytes;
 pub use change::{Change, ChangeOp, ChangeOpRef, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
 pub use document::{
-    ChangeColumnsSource, ChangeColumnsWriter, DocChange, DocChangeRef, DocChanges, DocOp,
-    DocOpBlock, DocOpRef, DocOps, DocValue, DocumentChunk, DocumentLimits, EncodedColumns,
-    HeadsCheck, OpColumnsSource, OpColumnsWriter, OpIdStats, RebuiltChunk, RebuiltChunkSink,
-    SideWork, write_document, write_document_columns,
+    ActorRows, ChangeColumnsSource, ChangeColumnsWriter, DocChange, DocChangeRef, DocChanges,
+    DocOp, DocOpBlock, DocOpRef, DocOps, DocValue, DocumentChunk, DocumentLimits, EncodedColumns,
+    HeadsCheck, OpColumnsSource, OpColumnsWriter, OpIdStats, OpRows, RebuiltChunk,
+    RebuiltChunkSink, SideWork, write_document, write_document_columns,
 };
 pub use error::{CanonicalRule, CopyFault, DecodeError};
 pub use ids::{ActorId, Author, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId, ParseHexError};
