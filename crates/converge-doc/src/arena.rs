@@ -53,6 +53,12 @@ impl OpArena {
         self.pages.get(i >> PAGE_BITS)?.get(i & MASK)
     }
 
+    /// Op `i`, mutably, if there is one.
+    #[inline]
+    pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut Op> {
+        self.pages.get_mut(i >> PAGE_BITS)?.get_mut(i & MASK)
+    }
+
     /// The last op.
     #[inline]
     pub(crate) fn last(&self) -> Option<&Op> {
@@ -94,6 +100,40 @@ impl OpArena {
     /// Every op, in index order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Op> + '_ {
         self.pages.iter().flat_map(|p| p.iter())
+    }
+
+    /// An arena for the ops from index `start` on, built apart and then joined after the
+    /// ops before it ([`OpArena::join`]): the pages before `start`'s own hold nothing, and
+    /// `start`'s page holds `filler` up to `start`. Reading an op before `start` gives
+    /// `None` or the filler.
+    pub(crate) fn starting_at(start: usize, filler: Op) -> OpArena {
+        let mut pages: Vec<Vec<Op>> = Vec::new();
+        pages.resize_with(start >> PAGE_BITS, Vec::new);
+        let mut page = Vec::with_capacity(PAGE);
+        page.resize(start & MASK, filler);
+        pages.push(page);
+        OpArena { pages, len: start }
+    }
+
+    /// This arena (of `len()` ops) followed by the ops of `later`, made by
+    /// [`OpArena::starting_at`]`(self.len(), ..)`. Only the ops of this arena's last,
+    /// partly filled page are copied.
+    pub(crate) fn join(mut self, mut later: OpArena) -> OpArena {
+        let start = self.len;
+        debug_assert!(later.len >= start);
+        let at = start >> PAGE_BITS;
+        if let (Some(mine), Some(theirs)) = (self.pages.get(at), later.pages.get_mut(at)) {
+            // `theirs` starts with fillers in place of the ops of `mine`.
+            let n = mine.len().min(theirs.len());
+            theirs
+                .get_mut(..n)
+                .unwrap_or_default()
+                .clone_from_slice(mine.get(..n).unwrap_or_default());
+        }
+        self.pages.truncate(at);
+        self.pages.extend(later.pages.drain(at..));
+        self.len = later.len;
+        self
     }
 }
 
@@ -162,5 +202,28 @@ mod tests {
         while arena.pop().is_some() {}
         assert!(arena.is_empty());
         assert!(arena.last().is_none());
+    }
+
+    /// Two arenas built apart, the later starting where the earlier ends, join into the
+    /// arena built in one, wherever the cut falls (at a page boundary, inside a page, at 0).
+    #[test]
+    fn arenas_built_apart_join_into_one() {
+        let n = 3 * PAGE + 17;
+        for cut in [0, 1, PAGE - 1, PAGE, PAGE + 1, 2 * PAGE + 5, n] {
+            let mut first = OpArena::default();
+            for i in 0..cut {
+                first.push(op(i as u32));
+            }
+            let mut later = OpArena::starting_at(cut, op(u32::MAX));
+            assert_eq!(later.len(), cut);
+            for i in cut..n {
+                later.push(op(i as u32));
+            }
+            let joined = first.join(later);
+            assert_eq!(joined.len(), n, "cut {cut}");
+            let all: Vec<u32> = joined.iter().map(|o| o.id.counter).collect();
+            assert_eq!(all, (0..n as u32).collect::<Vec<_>>(), "cut {cut}");
+            assert_eq!(joined.get(n - 1).unwrap().id.counter, (n - 1) as u32);
+        }
     }
 }

@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
 
 use converge_encoding::{
     Action, ActorId, ActorRows, Change, ChangeHash, DocChanges, DocOpBlock, DocOps, DocumentChunk,
@@ -21,10 +22,11 @@ use converge_encoding::{
 };
 
 use crate::actor_ops::ActorOps;
+use crate::arena::OpArena;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
-use crate::opset::{Body, DEL, HEAD, NONE, NewOp, Op, OpSet, StoredValue, U32, View};
+use crate::opset::{Body, DEL, HEAD, NONE, NewOp, Object, Op, OpSet, StoredValue, U32, View};
 use crate::resave::{BaseRows, SavedLayout};
 use crate::save::{authors, check_mark_order};
 use crate::types::{ObjType, TextEncoding};
@@ -73,8 +75,9 @@ enum IdIndex {
     Hash(IdMap, usize),
     /// Complete from the start: the table the change rebuild made to find each change's
     /// ops, whose rows are the arena indexes (the build pushes one op per row, in row
-    /// order, into an empty arena), with chunk actors being op set actors.
-    Rows(OpRows),
+    /// order, into an empty arena; or from its `start` on, for the later part of a build in
+    /// two), with chunk actors being op set actors. Shared by the two parts of such a build.
+    Rows(Arc<OpRows>),
 }
 
 impl IdIndex {
@@ -162,6 +165,15 @@ impl IdIndex {
             }
             IdIndex::Hash(map, _) => map.get(&id).copied(),
             IdIndex::Rows(rows) => rows.row(id),
+        }
+    }
+
+    /// The rows of the ops that make an object, with their action, if this index knows
+    /// them (see [`OpRows::made_objects`]).
+    fn made_objects(&self) -> Option<&[(u32, Action)]> {
+        match self {
+            IdIndex::Rows(rows) => Some(rows.made_objects()),
+            IdIndex::Dense(_) | IdIndex::ByCounter { .. } | IdIndex::Hash(..) => None,
         }
     }
 
@@ -254,7 +266,8 @@ impl IdIndex {
                     })
                     .collect()
             }
-            IdIndex::Rows(rows) => rows
+            IdIndex::Rows(rows) => Arc::try_unwrap(rows)
+                .unwrap_or_else(|shared| OpRows::clone(&shared))
                 .into_actor_rows()
                 .into_iter()
                 .map(|actor| match actor {
@@ -485,17 +498,7 @@ impl Document {
                 drop(chunk_ops);
                 built
             }
-            None => {
-                let n = chunk_ops.len();
-                Document::build(
-                    encoding,
-                    &chunk.actors,
-                    chunk_ops.into_blocks(),
-                    n,
-                    &stats,
-                    rows,
-                )
-            }
+            None => build_after_rebuild(encoding, &chunk.actors, chunk_ops, &stats, rows),
         };
         let Some((ops, in_our_order)) = built else {
             return Ok(Err((0..history.len())
@@ -552,7 +555,7 @@ impl Document {
         blocks: impl Iterator<Item = B>,
         n_ops: usize,
         stats: &OpIdStats,
-        rows: Option<OpRows>,
+        rows: Option<Arc<OpRows>>,
     ) -> Option<(OpSet, bool)> {
         let mut builder = OpSetBuilder::new(encoding, actors, n_ops, stats, rows)?;
         for block in blocks {
@@ -582,6 +585,35 @@ pub(crate) struct OpSetBuilder {
     last_elem_id: OpId,
     /// The op set's number of that object.
     obj: u32,
+    /// The first row pushed: 0, or for the later part of a build in two, where it starts.
+    start: u32,
+    /// What the later part of a build in two keeps for joining (`None` otherwise).
+    later: Option<LaterPart>,
+}
+
+/// What the builder of the later part of a build in two ([`OpSetBuilder::later_part`])
+/// keeps so that [`OpSetBuilder::join`] can put it after the earlier part: which of its ops
+/// hold its own key ids or offsets into its own byte arena, and which objects made before
+/// its first row it filled.
+struct LaterPart {
+    /// Arena indexes of its map ops (their key ids are its own until joined).
+    keyed: Vec<u32>,
+    /// Arena indexes of its ops whose value lies in its byte arena.
+    in_bytes: Vec<u32>,
+    /// Objects made by an op before its first row whose ops it pushed (their bodies are its).
+    borrowed: Vec<u32>,
+    /// The number of its first object made by one of its own rows.
+    first_obj: u32,
+}
+
+/// The object kind a make action makes.
+fn made_kind(action: Action) -> ObjType {
+    match action {
+        Action::MakeList => ObjType::List,
+        Action::MakeText => ObjType::Text,
+        Action::MakeTable => ObjType::Table,
+        _ => ObjType::Map,
+    }
 }
 
 impl OpSetBuilder {
@@ -594,7 +626,7 @@ impl OpSetBuilder {
         actors: &[ActorId],
         n_ops: usize,
         stats: &OpIdStats,
-        rows: Option<OpRows>,
+        rows: Option<Arc<OpRows>>,
     ) -> Option<Self> {
         let mut set = OpSet::new(encoding);
         let actor_map: Vec<u32> = actors.iter().map(|a| set.intern_actor(a)).collect();
@@ -619,7 +651,130 @@ impl OpSetBuilder {
             last_elem: NONE,
             last_elem_id: OpId::new(0, 0),
             obj: 0,
+            start: 0,
+            later: None,
         })
+    }
+
+    /// A builder of the ops from row `start` on, to be joined after a builder of the rows
+    /// before it ([`OpSetBuilder::join`]): the objects made before `start` are placeholders
+    /// until one of its ops names them, and its key ids and byte arena are its own until
+    /// joined. `rows` must be where the rebuild found the chunk's ops, and the chunk's
+    /// `actors` all distinct (`None` otherwise).
+    fn later_part(
+        encoding: TextEncoding,
+        actors: &[ActorId],
+        start: u32,
+        rows: Arc<OpRows>,
+    ) -> Option<Self> {
+        let mut set = OpSet::new(encoding);
+        let actor_map: Vec<u32> = actors.iter().map(|a| set.intern_actor(a)).collect();
+        if !actor_map.iter().enumerate().all(|(i, &a)| a as usize == i) {
+            return None;
+        }
+        set.refresh_rank();
+        // Objects are numbered in the order of their make ops, the root being 0.
+        let first_obj = 1 + rows.made_objects().partition_point(|m| m.0 < start);
+        set.objects
+            .resize_with(first_obj, || Object::new(ObjType::Map, NONE));
+        let filler = Op::new(
+            (OpId::new(0, 0), 0, NONE),
+            Action::Set,
+            false,
+            false,
+            StoredValue::Null,
+        );
+        set.ops = OpArena::starting_at(start as usize, filler);
+        Some(OpSetBuilder {
+            set,
+            actor_map,
+            ids: IdIndex::Rows(rows),
+            pending: Vec::new(),
+            in_order: true,
+            prev_obj: None,
+            prev_key: None,
+            last_elem: NONE,
+            last_elem_id: OpId::new(0, 0),
+            obj: 0,
+            start,
+            later: Some(LaterPart {
+                keyed: Vec::new(),
+                in_bytes: Vec::new(),
+                borrowed: Vec::new(),
+                first_obj: u32::try_from(first_obj).ok()?,
+            }),
+        })
+    }
+
+    /// This builder (of the rows before `later.start`, all pushed) followed by `later` (of
+    /// the rows from there on, all pushed), whose first row's object is `later_first`:
+    /// what one builder of all the rows would be. `None` if they do not fit together.
+    fn join(mut self, later: OpSetBuilder, later_first: Option<OpId>) -> Option<OpSetBuilder> {
+        let OpSetBuilder {
+            set: mut theirs,
+            pending,
+            in_order,
+            prev_obj,
+            prev_key,
+            last_elem,
+            last_elem_id,
+            obj,
+            start,
+            later: part,
+            ..
+        } = later;
+        let part = part?;
+        if self.set.ops.len() != start as usize || self.set.objects.len() != part.first_obj as usize
+        {
+            return None;
+        }
+        // Key ids: the later part's own, interned here in its order.
+        let remap: Vec<u32> = theirs.keys.iter().map(|k| self.set.intern_key(k)).collect();
+        let base = u32::try_from(self.set.bytes.len()).ok()?;
+        u32::try_from(self.set.bytes.len() + theirs.bytes.len()).ok()?;
+        self.set.bytes.extend_from_slice(&theirs.bytes);
+        let ops = std::mem::take(&mut self.set.ops);
+        self.set.ops = ops.join(std::mem::take(&mut theirs.ops));
+        for &i in &part.keyed {
+            let op = self.set.ops.get_mut(i as usize)?;
+            op.key = *remap.get(op.key as usize)?;
+        }
+        for &i in &part.in_bytes {
+            let at = self.set.ops.get_mut(i as usize)?.value.arena_offset_mut()?;
+            *at = U32::new(at.get().checked_add(base)?);
+        }
+        for &n in &part.borrowed {
+            let filled = theirs.objects.get_mut(n as usize)?;
+            let body = std::mem::replace(&mut filled.body, Body::Map(Default::default()));
+            let mine = self.set.objects.get_mut(n as usize)?;
+            // The earlier part must have pushed none of its ops: rows out of order (an
+            // object's ops on both sides of the cut) are refused here, as they would be
+            // where the later part reads an element the earlier pushed.
+            let untouched = match &mine.body {
+                Body::Map(map) => map.is_empty(),
+                Body::Seq { index, extra } => index.len() == 0 && extra.is_empty(),
+            };
+            if mine.make_op != filled.make_op || mine.kind != filled.kind || !untouched {
+                return None;
+            }
+            mine.body = body;
+        }
+        self.set
+            .objects
+            .extend(theirs.objects.drain(part.first_obj as usize..));
+        self.set.mark_names.extend(theirs.mark_names.drain());
+        self.set.has_marks |= theirs.has_marks;
+        self.pending.extend(pending);
+        // In order across the cut too: objects ascend (the cut falls between objects).
+        self.in_order &= in_order && self.prev_obj.is_none_or(|p| p < later_first);
+        (
+            self.prev_obj,
+            self.prev_key,
+            self.last_elem,
+            self.last_elem_id,
+            self.obj,
+        ) = (prev_obj, prev_key, last_elem, last_elem_id, obj);
+        Some(self)
     }
 
     /// Pass 1 over rows `rows` of `block`, the next in document order. `None` if they do not
@@ -639,11 +794,13 @@ impl OpSetBuilder {
             self.last_elem_id,
             self.obj,
         );
-        let (set, ids, actor_map, pending) = (
+        let (set, ids, actor_map, pending, start, mut later) = (
             &mut self.set,
             &mut self.ids,
             &self.actor_map,
             &mut self.pending,
+            self.start,
+            self.later.as_mut(),
         );
         let map_id = |id: OpId| -> Option<OpId> {
             Some(OpId::new(id.counter, *actor_map.get(id.actor as usize)?))
@@ -666,14 +823,31 @@ impl OpSetBuilder {
                 // each change of object looks it up again).
                 obj = match op.obj {
                     ObjId::Root => 0,
-                    ObjId::Op(o) => match set.ops.get(ids.get(map_id(o)?)? as usize)?.value {
-                        StoredValue::Object(o) => o.get(),
-                        _ => return None,
-                    },
+                    ObjId::Op(o) => {
+                        let make = ids.get(map_id(o)?)?;
+                        if make >= start {
+                            match set.ops.get(make as usize)?.value {
+                                StoredValue::Object(o) => o.get(),
+                                _ => return None,
+                            }
+                        } else {
+                            // Made before the later part of a build in two starts.
+                            let makes = ids.made_objects()?;
+                            let k = makes.binary_search_by_key(&make, |m| m.0).ok()?;
+                            let number = u32::try_from(k + 1).ok()?;
+                            let made = set.objects.get_mut(number as usize)?;
+                            if made.make_op != make {
+                                *made = Object::new(made_kind(makes.get(k)?.1), make);
+                                later.as_mut()?.borrowed.push(number);
+                            }
+                            number
+                        }
+                    }
                 };
             }
             in_order &= op.succ.windows(2).all(|w| w[0] <= w[1]);
             let kind = set.objects.get(obj as usize)?.kind;
+            let map_key = matches!(op.key, KeyRef::Map(_));
             let key = match (op.key, kind.is_sequence()) {
                 (KeyRef::Map(k), false) if !op.insert => {
                     if let Some(p) = prev_key {
@@ -722,6 +896,7 @@ impl OpSetBuilder {
                 (_, ValueRef::Null) => StoredValue::Null,
                 (_, v) => set.store_value(&ScalarValue::from(v)),
             };
+            let in_bytes = value.in_byte_arena();
             let idx = set.push_bulk(NewOp {
                 id,
                 obj,
@@ -734,6 +909,14 @@ impl OpSetBuilder {
             });
             if !ids.insert(id, idx) {
                 return None;
+            }
+            if let Some(part) = later.as_mut() {
+                if map_key {
+                    part.keyed.push(idx);
+                }
+                if in_bytes {
+                    part.in_bytes.push(idx);
+                }
             }
             if op.insert {
                 last_elem = idx;
@@ -859,6 +1042,147 @@ fn note_ids(stats: &mut OpIdStats, block: &DocOpBlock, rows: std::ops::Range<usi
             stats.note(s);
         }
     }
+}
+
+/// Ops from which the op-set build after the change rebuild splits its rows between two
+/// threads (see [`build_after_rebuild`]).
+const SPLIT_BUILD_OPS: usize = if cfg!(test) || cfg!(fuzzing) {
+    64
+} else {
+    1 << 19
+};
+
+/// The op set of a chunk's decoded `ops` (see [`Document::build`]) after its change rebuild,
+/// which found each op by id (`rows`, if it handed them on). Each block of decoded ops is
+/// dropped once read. With many ops and a second core, the rows are cut between two
+/// objects near the middle, the later part is built on a second thread
+/// ([`OpSetBuilder::later_part`]) while this one builds the earlier, and the later is
+/// joined after the earlier ([`OpSetBuilder::join`]): the op set one thread builds. The
+/// block holding the cut is kept until both are done.
+pub(crate) fn build_after_rebuild(
+    encoding: TextEncoding,
+    actors: &[ActorId],
+    ops: DocOps,
+    stats: &OpIdStats,
+    rows: Option<OpRows>,
+) -> Option<(OpSet, bool)> {
+    let n = ops.len();
+    let Some(rows) = rows else {
+        return Document::build(encoding, actors, ops.into_blocks(), n, stats, None);
+    };
+    let cut = if n >= SPLIT_BUILD_OPS && crate::save::second_core() {
+        object_cut(&ops)
+    } else {
+        None
+    };
+    let rows = Arc::new(rows);
+    let Some((cut, later_first)) = cut else {
+        return Document::build(encoding, actors, ops.into_blocks(), n, stats, Some(rows));
+    };
+    build_in_two(encoding, actors, ops, stats, rows, (cut, later_first))
+}
+
+/// [`build_after_rebuild`] with the rows cut at `cut`, the first row of an object
+/// (`later_first`, `None` for the root) that is not the object of the row before.
+pub(crate) fn build_in_two(
+    encoding: TextEncoding,
+    actors: &[ActorId],
+    ops: DocOps,
+    stats: &OpIdStats,
+    rows: Arc<OpRows>,
+    (cut, later_first): (usize, Option<OpId>),
+) -> Option<(OpSet, bool)> {
+    let n = ops.len();
+    let mut first = OpSetBuilder::new(encoding, actors, n, stats, Some(Arc::clone(&rows)))?;
+    let later = OpSetBuilder::later_part(encoding, actors, u32::try_from(cut).ok()?, rows);
+    let Some(later) = later else {
+        // The chunk names an actor twice: one thread, as `Document::build` does.
+        for block in ops.into_blocks() {
+            first.push_rows(&block, 0..block.len())?;
+        }
+        return first.finish();
+    };
+    // The blocks before the one holding the cut, that one (shared if the cut falls inside
+    // it), and those after it.
+    let mut blocks: Vec<DocOpBlock> = ops.into_blocks().collect();
+    let (mut at, mut holding) = (0usize, blocks.len());
+    for (b, block) in blocks.iter().enumerate() {
+        if cut < at + block.len() {
+            holding = b;
+            break;
+        }
+        at += block.len();
+    }
+    let off = cut - at;
+    let mut after = blocks.split_off(holding.min(blocks.len()));
+    let shared = if off > 0 && !after.is_empty() {
+        Some(after.remove(0))
+    } else {
+        None
+    };
+    let job = std::sync::Mutex::new(Some((later, after)));
+    let (mine, theirs) = std::thread::scope(|scope| {
+        let shared = shared.as_ref();
+        let job = &job;
+        // Run once, by a second thread, or by this one if none starts.
+        let build_later = move || -> Option<OpSetBuilder> {
+            let (mut later, after) = job.lock().unwrap_or_else(|e| e.into_inner()).take()?;
+            if let Some(block) = shared {
+                later.push_rows(block, off..block.len())?;
+            }
+            for block in after {
+                later.push_rows(&block, 0..block.len())?;
+            }
+            Some(later)
+        };
+        let helper = std::thread::Builder::new()
+            .name("converge-build".into())
+            .spawn_scoped(scope, build_later);
+        let mine = (|| {
+            for block in blocks {
+                first.push_rows(&block, 0..block.len())?;
+            }
+            if let Some(block) = shared {
+                first.push_rows(block, 0..off)?;
+            }
+            Some(())
+        })();
+        let theirs = match helper.map(|h| h.join()) {
+            Ok(Ok(theirs)) => theirs,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => build_later(),
+        };
+        (mine, theirs)
+    });
+    mine?;
+    first.join(theirs?, later_first)?.finish()
+}
+
+/// Where to cut a chunk's op rows for [`build_after_rebuild`]: the first row from the middle
+/// on whose object is not that of the row before, within the third quarter of the rows, and
+/// that object (`None` for the root). `None` if one object holds all those rows. (Preferring
+/// the boundary just before the block boundary nearest the middle, so that the later part
+/// holds little of the block the earlier part reads last, left godot-thread.amrg's peak
+/// where it was and its parts less even: 792-816 → 839 ms.)
+pub(crate) fn object_cut(ops: &DocOps) -> Option<(usize, Option<OpId>)> {
+    let n = ops.len();
+    let obj_of = |i: usize| {
+        ops.get(i).map(|op| match op.obj {
+            ObjId::Root => None,
+            ObjId::Op(o) => Some(o),
+        })
+    };
+    let mut k = n / 2;
+    let mut prev = obj_of(k.checked_sub(1)?)?;
+    while k < n - n / 4 {
+        let this = obj_of(k)?;
+        if this != prev {
+            return Some((k, this));
+        }
+        prev = this;
+        k += 1;
+    }
+    None
 }
 
 /// Whether a bulk load of a chunk of `ops` stored ops in `changes` changes builds the op set

@@ -85,6 +85,38 @@ impl StoredValue {
     pub(crate) fn is_counter(&self) -> bool {
         matches!(self, StoredValue::Counter(_) | StoredValue::WideCounter(_))
     }
+
+    /// Whether the value lies in the byte arena (see [`StoredValue::arena_offset_mut`]).
+    pub(crate) fn in_byte_arena(mut self) -> bool {
+        self.arena_offset_mut().is_some()
+    }
+
+    /// The offset in the byte arena that the value holds, if it holds one (for moving it
+    /// when two byte arenas are joined).
+    pub(crate) fn arena_offset_mut(&mut self) -> Option<&mut U32> {
+        match self {
+            StoredValue::WideUint(at)
+            | StoredValue::WideInt(at)
+            | StoredValue::WideF64(at)
+            | StoredValue::WideCounter(at)
+            | StoredValue::WideTimestamp(at)
+            | StoredValue::LongStr(at)
+            | StoredValue::LongBytes(at)
+            | StoredValue::LongUnknown(at)
+            | StoredValue::Str(Span(at, _))
+            | StoredValue::Bytes(Span(at, _))
+            | StoredValue::Unknown(Span(at, _)) => Some(at),
+            StoredValue::Null
+            | StoredValue::Bool(_)
+            | StoredValue::Uint(_)
+            | StoredValue::Int(_)
+            | StoredValue::F64(_)
+            | StoredValue::Counter(_)
+            | StoredValue::Timestamp(_)
+            | StoredValue::SmallStr { .. }
+            | StoredValue::Object(_) => None,
+        }
+    }
 }
 
 /// A `u32` as little-endian bytes (alignment 1).

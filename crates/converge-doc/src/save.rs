@@ -632,8 +632,9 @@ const SPLIT_MIN_ROWS: usize = 1 << 14;
 /// piece's writer takes the others' rows, the last piece's bytes are copied unscanned).
 const PIECE_ENDS: [usize; 9] = [300, 344, 388, 431, 475, 519, 563, 606, 650];
 
-/// Whether a second core is there to write half the rows (asked once).
-fn second_core() -> bool {
+/// Whether a second core is there to write half the rows, or build half the op set (asked
+/// once).
+pub(crate) fn second_core() -> bool {
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1
 }
@@ -1253,6 +1254,156 @@ mod tests {
         a
     }
 
+    /// Everything of an op set a build makes, in a form that does not depend on hash map
+    /// order.
+    fn built_op_set(set: &OpSet) -> String {
+        use crate::opset::Body;
+        use std::fmt::Write;
+        let mut out = String::new();
+        let ops: Vec<_> = set.ops.iter().collect();
+        let _ = write!(out, "{ops:?}\n{:?}\n{:?}\n", set.dels, set.succs);
+        for o in &set.objects {
+            let _ = write!(out, "{:?} {} ", o.kind, o.make_op);
+            match &o.body {
+                Body::Map(map) => {
+                    let _ = writeln!(out, "{map:?}");
+                }
+                Body::Seq { index, extra } => {
+                    let mut extra: Vec<_> = extra.iter().collect();
+                    extra.sort();
+                    let _ = writeln!(out, "{index:?} {extra:?}");
+                }
+            }
+        }
+        let mut marks: Vec<_> = set.mark_names.iter().collect();
+        marks.sort();
+        let _ = write!(
+            out,
+            "{:?}\n{:?}\n{marks:?}\n{:?}\n{} {} {:?}",
+            set.keys, set.bytes, set.by_actor, set.max_op, set.has_marks, set.actors
+        );
+        out
+    }
+
+    /// The op set built after the change rebuild on two threads (the rows cut between two
+    /// objects, the later part built apart and joined) is the one built on one thread, on
+    /// the corpus documents (the largest skipped) and random documents of every kind of op
+    /// (marks, counters, nested objects, long strings and wide numbers in the byte arena).
+    #[test]
+    fn a_build_in_two_equals_the_one_thread_build() {
+        use crate::load::{build_after_rebuild, build_in_two};
+        use crate::types::{ObjType, ROOT, TextEncoding};
+        use converge_encoding::ScalarValue;
+        use converge_encoding::{ChangeHash, DocumentChunk, HeadsCheck, RebuiltChunk};
+        use converge_encoding::{ObjId, OpId};
+        use converge_encoding::{RebuiltChunkSink, chunk::ChunkType, chunk::split_chunks};
+        struct Hashes(Vec<ChangeHash>);
+        impl RebuiltChunkSink for Hashes {
+            fn push(&mut self, chunk: RebuiltChunk<'_>) {
+                self.0.push(chunk.hash);
+            }
+            fn hash(&self, index: usize) -> Option<ChangeHash> {
+                self.0.get(index).copied()
+            }
+        }
+        let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut chunks: Vec<DocumentChunk> = Vec::new();
+        for dir in [
+            "../shared/data/automerge-corpus/real-docs",
+            "../shared/data/automerge-corpus/egwalker",
+        ] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap().flatten() {
+                if e.metadata().map_or(true, |m| m.len() > 2_000_000) {
+                    continue;
+                }
+                let bytes = std::fs::read(e.path()).unwrap();
+                chunks.extend(
+                    split_chunks(&bytes)
+                        .map_while(Result::ok)
+                        .filter(|c| c.chunk_type() == ChunkType::Document)
+                        .filter_map(|c| DocumentChunk::decode(c.bytes()).ok()),
+                );
+            }
+        }
+        for seed in [3, 5, 8, 13, 21] {
+            let mut doc = mixed_document(seed, 300);
+            // Values that live in the byte arena.
+            let l = doc.put_object(&ROOT, "big", ObjType::List).unwrap();
+            for (i, v) in [
+                ScalarValue::Uint(u64::MAX),
+                ScalarValue::Int(i64::MIN),
+                ScalarValue::F64(0.1),
+                ScalarValue::Str("a string longer than a small one".into()),
+                ScalarValue::Bytes(vec![7; 70_000]),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                doc.insert(&l, i, v).unwrap();
+            }
+            doc.put(&ROOT, "long", ScalarValue::Str("é".repeat(40_000)))
+                .unwrap();
+            chunks.push(doc.document_chunk());
+        }
+        let (mut compared, mut split) = (0, 0);
+        for chunk in chunks {
+            let Ok((stats, rows)) =
+                chunk.reconstruct_each_chunk_with_rows(HeadsCheck::Check, &mut Hashes(Vec::new()))
+            else {
+                continue;
+            };
+            let n = chunk.ops.len();
+            let encoding = TextEncoding::default();
+            let one = Document::build(
+                encoding,
+                &chunk.actors,
+                chunk.ops.blocks(),
+                n,
+                &stats,
+                Some(std::sync::Arc::new(rows.clone())),
+            );
+            let one = one.map(|(set, in_order)| (built_op_set(&set), in_order));
+            let built = |two: Option<(OpSet, bool)>, cut: Option<(usize, _)>| match (&one, two) {
+                (Some((one, one_in_order)), Some((two, two_in_order))) => {
+                    assert_eq!(*one_in_order, two_in_order);
+                    assert!(*one == built_op_set(&two), "cut at {cut:?}");
+                }
+                (one, two) => assert_eq!(one.is_some(), two.is_some()),
+            };
+            // Cut where the load cuts, and at (up to) 12 other object boundaries (of the
+            // chunks of 300K ops or fewer).
+            let cut = crate::load::object_cut(&chunk.ops);
+            let obj_of = |op: converge_encoding::DocOpRef<'_, '_>| match op.obj {
+                ObjId::Root => None,
+                ObjId::Op(o) => Some(o),
+            };
+            let boundaries: Vec<(usize, Option<OpId>)> = (1..n)
+                .filter_map(|k| {
+                    let this = obj_of(chunk.ops.get(k)?);
+                    (this != obj_of(chunk.ops.get(k - 1)?)).then_some((k, this))
+                })
+                .collect();
+            let step = boundaries.len().div_ceil(12).max(1);
+            let sampled = if n <= 300_000 { boundaries.len() } else { 0 };
+            for &at in boundaries.iter().take(sampled).step_by(step) {
+                let rows = std::sync::Arc::new(rows.clone());
+                let two =
+                    build_in_two(encoding, &chunk.actors, chunk.ops.clone(), &stats, rows, at);
+                built(two, Some(at));
+                split += 1;
+            }
+            built(
+                build_after_rebuild(encoding, &chunk.actors, chunk.ops, &stats, Some(rows)),
+                cut,
+            );
+            compared += 1;
+        }
+        assert!(
+            compared >= 15 && split >= 60,
+            "{compared} compared, {split} cuts"
+        );
+    }
+
     /// The op set a load builds beside the change rebuild, from id statistics it reads off
     /// the decoded ops itself, is the one built after the rebuild from the rebuild's.
     #[test]
@@ -1301,7 +1452,7 @@ mod tests {
                 chunk.ops.blocks(),
                 n,
                 &own,
-                Some(rows),
+                Some(std::sync::Arc::new(rows)),
             )
             .unwrap();
             assert_eq!(after_in_order, beside_in_order);

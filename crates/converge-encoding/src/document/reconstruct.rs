@@ -59,6 +59,9 @@ pub(crate) struct Rebuilt {
     /// The ids of the stored ops and deletions, gathered in the same pass for [`layout`]
     /// (and handed to the caller of [`DocumentChunk::reconstruct_each_chunk`]).
     ids: OpIdStats,
+    /// The rows of the stored ops that make an object, ascending, with their action (for
+    /// [`OpRows::made_objects`]).
+    makes: Vec<(u32, Action)>,
 }
 
 /// What rebuilding a document's changes learned of its op ids, for a loader that indexes
@@ -101,13 +104,15 @@ impl OpIdStats {
 /// that indexes the ops by id, so that it need not place every id again (godot-thread.amrg's
 /// 9.4M: ~80 ms). Ids are in the chunk's actor numbering; a row is the op's position in the
 /// chunk's ops.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct OpRows {
     /// Per chunk actor: its ids' indexes, stored ops first (below `stored`), then the
     /// deletions rebuilt from successor ids.
     by_actor: Vec<ActorOps>,
     /// The number of stored ops.
     stored: u32,
+    /// See [`OpRows::made_objects`].
+    makes: Vec<(u32, Action)>,
 }
 
 /// One actor's stored ops by counter, from [`OpRows::into_actor_rows`].
@@ -138,6 +143,13 @@ impl OpRows {
             *ops.indices.get(k)?
         };
         (i < self.stored).then_some(i)
+    }
+
+    /// The rows of the ops that make an object (ascending), with their action: object `k` of
+    /// the chunk, counting from 0 in row order, is made by the op at row `made_objects()[k]`
+    /// (for a loader that builds its objects from two stretches of rows at once).
+    pub fn made_objects(&self) -> &[(u32, Action)] {
+        &self.makes
     }
 
     /// Per chunk actor, its stored ops' rows (deletions left out), without copying a dense
@@ -269,6 +281,7 @@ fn join_rebuilt(mut first: Rebuilt, second: Rebuilt, cut: usize) -> Rebuilt {
     }
     first.ids.succ_ids += second.ids.succ_ids;
     first.ids.mark_ops += second.ids.mark_ops;
+    first.makes.extend_from_slice(&second.makes);
     first
 }
 
@@ -295,6 +308,7 @@ fn rebuild_range(ops: &DocOps, range: std::ops::Range<usize>, n_actors: usize) -
     let mut members: Vec<(OpId, usize)> = Vec::new();
     // One group's ops.
     let mut group: Vec<OpHead<'_>> = Vec::new();
+    let mut makes: Vec<(u32, Action)> = Vec::new();
     // Ops read by index, not through `heads().peekable()`: the adapters hand each head over
     // through a stack copy that stalls on the stores just made (a third of this pass on
     // godot's load).
@@ -320,6 +334,10 @@ fn rebuild_range(ops: &DocOps, range: std::ops::Range<usize>, n_actors: usize) -
             ids.succ_ids += op.succ.len() as u64;
             ids.mark_ops += u64::from(op.action == Action::Mark);
             ids.note(op.id);
+            if op.action.is_make() {
+                // Rows fit 32 bits (`DocumentLimits::max_rows`).
+                makes.push(((start + j) as u32, op.action));
+            }
         }
         // A group no op supersedes (a text's inserted characters, mostly) has no preds to
         // find and no deletions: only the bookkeeping below.
@@ -390,6 +408,7 @@ fn rebuild_range(ops: &DocOps, range: std::ops::Range<usize>, n_actors: usize) -
         dels,
         del_preds,
         ids,
+        makes,
     }
 }
 
@@ -430,7 +449,7 @@ pub(crate) struct ChangeLayout {
 /// none, and `counters` is empty. Sparse (ids spread thinly, as in a crafted file):
 /// `counters[k]` and `indices[k]` sorted by counter. Either way a change's ops are one range
 /// of `indices`, all present.
-#[derive(Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct ActorOps {
     lo: u32,
     counters: Vec<u32>,
@@ -1394,12 +1413,14 @@ impl DocumentChunk {
     ) -> Result<(OpIdStats, OpRows), DecodeError> {
         let plan = self.plan_rebuild_with(Planning::Spread)?;
         self.rebuild_chunks(&plan, check, sink)?;
+        let RebuildPlan { rebuilt, layout } = plan;
         let rows = OpRows {
-            by_actor: plan.layout.by_actor,
+            by_actor: layout.by_actor,
             // Rows fit 32 bits (`DocumentLimits::max_rows`, and `layout` placed them so).
             stored: u32::try_from(self.ops.len()).unwrap_or(u32::MAX),
+            makes: rebuilt.makes,
         };
-        Ok((plan.rebuilt.ids, rows))
+        Ok((rebuilt.ids, rows))
     }
 
     /// [`DocumentChunk::reconstruct_each_chunk`], its plan made as `planning` says.
@@ -2252,6 +2273,11 @@ mod tests {
             for (k, id) in doc.ops.ids().enumerate() {
                 assert_eq!(rows.row(id), Some(k as u32), "{name}: op {k}");
             }
+            let makes: Vec<(u32, Action)> = (0..doc.ops.len())
+                .filter_map(|k| doc.ops.head(k).map(|op| (k as u32, op.action)))
+                .filter(|(_, a)| a.is_make())
+                .collect();
+            assert_eq!(rows.made_objects(), makes.as_slice(), "{name}");
             let dels = rebuild_ops(&doc.ops, doc.actors.len()).dels;
             for d in &dels {
                 assert_eq!(rows.row(d.id), None, "{name}: deletion {:?}", d.id);
