@@ -1254,6 +1254,18 @@ mod tests {
         a
     }
 
+    /// A rebuild's sink that keeps the hashes only.
+    struct Hashes(Vec<converge_encoding::ChangeHash>);
+
+    impl converge_encoding::RebuiltChunkSink for Hashes {
+        fn push(&mut self, chunk: converge_encoding::RebuiltChunk<'_>) {
+            self.0.push(chunk.hash);
+        }
+        fn hash(&self, index: usize) -> Option<converge_encoding::ChangeHash> {
+            self.0.get(index).copied()
+        }
+    }
+
     /// Everything of an op set a build makes, in a form that does not depend on hash map
     /// order.
     fn built_op_set(set: &OpSet) -> String {
@@ -1293,19 +1305,8 @@ mod tests {
     fn a_build_in_two_equals_the_one_thread_build() {
         use crate::load::{build_after_rebuild, build_in_two};
         use crate::types::{ObjType, ROOT, TextEncoding};
-        use converge_encoding::ScalarValue;
-        use converge_encoding::{ChangeHash, DocumentChunk, HeadsCheck, RebuiltChunk};
-        use converge_encoding::{ObjId, OpId};
-        use converge_encoding::{RebuiltChunkSink, chunk::ChunkType, chunk::split_chunks};
-        struct Hashes(Vec<ChangeHash>);
-        impl RebuiltChunkSink for Hashes {
-            fn push(&mut self, chunk: RebuiltChunk<'_>) {
-                self.0.push(chunk.hash);
-            }
-            fn hash(&self, index: usize) -> Option<ChangeHash> {
-                self.0.get(index).copied()
-            }
-        }
+        use converge_encoding::chunk::{ChunkType, split_chunks};
+        use converge_encoding::{DocumentChunk, HeadsCheck, ObjId, OpId, ScalarValue};
         let root = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
         let mut chunks: Vec<DocumentChunk> = Vec::new();
         for dir in [
@@ -1409,16 +1410,7 @@ mod tests {
     #[test]
     fn a_build_beside_the_rebuild_equals_one_after_it() {
         use crate::load::id_stats;
-        use converge_encoding::{ChangeHash, HeadsCheck, RebuiltChunk, RebuiltChunkSink};
-        struct Hashes(Vec<ChangeHash>);
-        impl RebuiltChunkSink for Hashes {
-            fn push(&mut self, chunk: RebuiltChunk<'_>) {
-                self.0.push(chunk.hash);
-            }
-            fn hash(&self, index: usize) -> Option<ChangeHash> {
-                self.0.get(index).copied()
-            }
-        }
+        use converge_encoding::HeadsCheck;
         for seed in [1, 7, 42, 99] {
             let doc = mixed_document(seed, 400);
             let chunk = doc.document_chunk();
