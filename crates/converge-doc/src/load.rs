@@ -1401,12 +1401,7 @@ impl OpSet {
         let idx = self.ops.len() as u32;
         let mut value = new.value;
         if new.action.is_make() {
-            let kind = match new.action {
-                Action::MakeList => ObjType::List,
-                Action::MakeText => ObjType::Text,
-                Action::MakeTable => ObjType::Table,
-                _ => ObjType::Map,
-            };
+            let kind = made_kind(new.action);
             value = StoredValue::Object(U32::new(self.objects.len() as u32));
             self.objects.push(crate::opset::Object::new(kind, idx));
         }
