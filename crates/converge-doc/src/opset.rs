@@ -16,6 +16,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use converge_encoding::{Action, ActorId, OpId, ScalarValue, ValueRef};
 use smallvec::SmallVec;
@@ -270,7 +271,9 @@ pub(crate) const DEL: u32 = 1 << 31;
 #[derive(Clone, Debug)]
 pub(crate) enum Body {
     /// Map or table: the non-delete ops of each key, ascending by OpId.
-    Map(BTreeMap<Box<str>, SmallVec<[u32; 2]>>),
+    /// (Keys are the op set's interned ones, shared: an object's key costs no string of
+    /// its own.)
+    Map(BTreeMap<Arc<str>, SmallVec<[u32; 2]>>),
     /// List or text.
     Seq {
         index: SeqIndex,
@@ -379,8 +382,8 @@ pub(crate) struct OpSet {
     /// Whether `rank` is current (see the module doc).
     pub(crate) ranked: bool,
     pub(crate) by_actor: Vec<ActorOps>,
-    pub(crate) keys: Vec<Box<str>>,
-    pub(crate) key_ids: HashMap<Box<str>, u32>,
+    pub(crate) keys: Vec<Arc<str>>,
+    pub(crate) key_ids: HashMap<Arc<str>, u32>,
     pub(crate) bytes: Vec<u8>,
     pub(crate) mark_names: HashMap<u32, String>,
     pub(crate) max_op: u32,
@@ -483,8 +486,9 @@ impl OpSet {
             return k;
         }
         let k = self.keys.len() as u32;
-        self.keys.push(key.into());
-        self.key_ids.insert(key.into(), k);
+        let key: Arc<str> = key.into();
+        self.keys.push(Arc::clone(&key));
+        self.key_ids.insert(key, k);
         k
     }
 
