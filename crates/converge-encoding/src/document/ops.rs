@@ -27,6 +27,12 @@ pub(crate) const BLOCK_ROWS: usize = 1 << 6;
 const KEY_MAP: u8 = 0;
 const KEY_HEAD: u8 = 1;
 const KEY_ELEM: u8 = 2;
+/// A map key kept apart, in the block's `long_keys` (see [`DocOpBlock`]).
+const KEY_MAP_LONG: u8 = 3;
+
+/// The most bytes of map keys a block keeps back to back (spans are 32-bit; this crate's
+/// tests keep only 64, so that their keys take both ways).
+const KEY_TEXT_MAX: usize = if cfg!(test) { 64 } else { u32::MAX as usize };
 
 /// One op (40 bytes).
 #[derive(Clone, Debug)]
@@ -34,8 +40,9 @@ struct Row {
     id: OpId,
     /// The object's id; unused for the root.
     obj: OpId,
-    /// A sequence element's id, or (for a map key) the index of the key in the block's
-    /// `keys` in `counter`.
+    /// A sequence element's id, or for a map key its span in the block's `key_text` (start
+    /// in `counter`, length in `actor`; for `KEY_MAP_LONG`, its index in `long_keys` in
+    /// `counter`).
     key: OpId,
     /// The value, by its kind in `flags`: a number's 64 bits (low half first), a bool in the
     /// first word, or (start, length) of a string in the block's `text`, of bytes in its
@@ -48,7 +55,7 @@ struct Row {
     /// How many successors it has, [`MANY`] for that many or more (then they end where the
     /// next row's start).
     succ_len: u8,
-    /// `KEY_MAP`, `KEY_HEAD` or `KEY_ELEM`.
+    /// `KEY_MAP`, `KEY_MAP_LONG`, `KEY_HEAD` or `KEY_ELEM`.
     key_kind: u8,
     /// Bit 0: insert; bit 1: expand; bit 2: the object is the root; bit 3: has a mark name;
     /// bits 4-7: the value's kind (`V_*`).
@@ -93,8 +100,14 @@ pub struct DocOpBlock {
     rows: Vec<Row>,
     /// The rows' successors, back to back.
     succ: Vec<OpId>,
-    /// Map keys; consecutive rows with the same key share one entry.
-    keys: Vec<Box<str>>,
+    /// Map keys, back to back (one string for the block, not an allocation per key);
+    /// consecutive rows with the same key share one span.
+    key_text: String,
+    /// The span in `key_text` of the key pushed last, if it is there.
+    last_key: Option<(u32, u32)>,
+    /// Map keys whose span in `key_text` would not fit 32 bits (never, short of 4 GiB of
+    /// keys in one block).
+    long_keys: Vec<Box<str>>,
     /// (row, name) of the rows with a mark name, by row.
     mark_names: Vec<(u32, Box<str>)>,
     /// The rows' string values, back to back.
@@ -162,7 +175,19 @@ impl DocOpBlock {
             start + usize::from(row.succ_len)
         };
         let key = match row.key_kind {
-            KEY_MAP => KeyRef::Map(self.keys.get(row.key.counter as usize).map_or("", |k| &**k)),
+            KEY_MAP => {
+                let start = row.key.counter as usize;
+                KeyRef::Map(
+                    self.key_text
+                        .get(start..start + row.key.actor as usize)
+                        .unwrap_or_default(),
+                )
+            }
+            KEY_MAP_LONG => KeyRef::Map(
+                self.long_keys
+                    .get(row.key.counter as usize)
+                    .map_or("", |k| &**k),
+            ),
             KEY_HEAD => KeyRef::Seq(ElemId::Head),
             _ => KeyRef::Seq(ElemId::Op(row.key)),
         };
@@ -263,10 +288,26 @@ impl DocOpBlock {
         let k = self.rows.len() as u32;
         let (key_kind, key) = match op.key {
             KeyRef::Map(s) => {
-                if self.keys.last().is_none_or(|last| **last != *s) {
-                    self.keys.push(s.into());
+                let last = self.last_key.filter(|&(start, len)| {
+                    let start = start as usize;
+                    self.key_text.get(start..start + len as usize) == Some(s)
+                });
+                match last {
+                    Some((start, len)) => (KEY_MAP, OpId::new(start, len)),
+                    None => match u32::try_from(self.key_text.len()) {
+                        Ok(start) if self.key_text.len() + s.len() <= KEY_TEXT_MAX => {
+                            let len = s.len() as u32;
+                            self.key_text.push_str(s);
+                            self.last_key = Some((start, len));
+                            (KEY_MAP, OpId::new(start, len))
+                        }
+                        _ => {
+                            self.long_keys.push(s.into());
+                            self.last_key = None;
+                            (KEY_MAP_LONG, OpId::new(self.long_keys.len() as u32 - 1, 0))
+                        }
+                    },
                 }
-                (KEY_MAP, OpId::new(self.keys.len() as u32 - 1, 0))
             }
             KeyRef::Seq(ElemId::Head) => (KEY_HEAD, OpId::default()),
             KeyRef::Seq(ElemId::Op(e)) => (KEY_ELEM, e),
