@@ -3,10 +3,10 @@
 //! A decoded [`DocOp`] owns its map key, successor list and mark name (104 bytes, more with
 //! heap blocks); a document of millions of ops (godot-thread.amrg has 9.4M) held them all
 //! while its changes were rebuilt, about 1 GB. Here an op is one fixed-size row: ids, a key
-//! that is an element id or an index into its block's map keys, the value (a number in the
-//! row, a string or byte string as a span of its block's text or byte arena), and where its
-//! successors start in its block's flat successor list. Rows live in blocks of
-//! [`BLOCK_ROWS`], so a loader can consume them a block at a time.
+//! that is an element id or a span of its block's map keys (kept back to back), the value (a
+//! number in the row, a string or byte string as a span of its block's text or byte arena),
+//! and where its successors start in its block's flat successor list. Rows live in blocks
+//! of [`BLOCK_ROWS`], so a loader can consume them a block at a time.
 
 use crate::document::DocValue;
 use crate::document::writer::DocOpRef;
