@@ -640,20 +640,39 @@ impl OpSetBuilder {
         let n_succ = usize::try_from(stats.succ_ids).ok()?;
         set.ops.reserve(n_ops);
         set.succs.reserve_exact(n_succ);
-        Some(OpSetBuilder {
+        Some(OpSetBuilder::fresh(
             set,
             actor_map,
             ids,
-            pending: Vec::with_capacity(n_succ),
+            Vec::with_capacity(n_succ),
+            0,
+            None,
+        ))
+    }
+
+    /// A builder of these parts, before its first row (`start`).
+    fn fresh(
+        set: OpSet,
+        actor_map: Vec<u32>,
+        ids: IdIndex,
+        pending: Vec<(u32, OpId)>,
+        start: u32,
+        later: Option<LaterPart>,
+    ) -> Self {
+        OpSetBuilder {
+            set,
+            actor_map,
+            ids,
+            pending,
             in_order: true,
             prev_obj: None,
             prev_key: None,
             last_elem: NONE,
             last_elem_id: OpId::new(0, 0),
             obj: 0,
-            start: 0,
-            later: None,
-        })
+            start,
+            later,
+        }
     }
 
     /// A builder of the ops from row `start` on, to be joined after a builder of the rows
@@ -685,25 +704,20 @@ impl OpSetBuilder {
             StoredValue::Null,
         );
         set.ops = OpArena::starting_at(start as usize, filler);
-        Some(OpSetBuilder {
+        let part = LaterPart {
+            keyed: Vec::new(),
+            in_bytes: Vec::new(),
+            borrowed: Vec::new(),
+            first_obj: u32::try_from(first_obj).ok()?,
+        };
+        Some(OpSetBuilder::fresh(
             set,
             actor_map,
-            ids: IdIndex::Rows(rows),
-            pending: Vec::new(),
-            in_order: true,
-            prev_obj: None,
-            prev_key: None,
-            last_elem: NONE,
-            last_elem_id: OpId::new(0, 0),
-            obj: 0,
+            IdIndex::Rows(rows),
+            Vec::new(),
             start,
-            later: Some(LaterPart {
-                keyed: Vec::new(),
-                in_bytes: Vec::new(),
-                borrowed: Vec::new(),
-                first_obj: u32::try_from(first_obj).ok()?,
-            }),
-        })
+            Some(part),
+        ))
     }
 
     /// This builder (of the rows before `later.start`, all pushed) followed by `later` (of
