@@ -861,7 +861,6 @@ impl OpSetBuilder {
             }
             in_order &= op.succ.windows(2).all(|w| w[0] <= w[1]);
             let kind = set.objects.get(obj as usize)?.kind;
-            let map_key = matches!(op.key, KeyRef::Map(_));
             let key = match (op.key, kind.is_sequence()) {
                 (KeyRef::Map(k), false) if !op.insert => {
                     if let Some(p) = prev_key {
@@ -910,7 +909,6 @@ impl OpSetBuilder {
                 (_, ValueRef::Null) => StoredValue::Null,
                 (_, v) => set.store_value(&ScalarValue::from(v)),
             };
-            let in_bytes = value.in_byte_arena();
             let idx = set.push_bulk(NewOp {
                 id,
                 obj,
@@ -924,11 +922,12 @@ impl OpSetBuilder {
             if !ids.insert(id, idx) {
                 return None;
             }
+            // (Only the later part of a build in two lists these; `value` is a copy.)
             if let Some(part) = later.as_mut() {
-                if map_key {
+                if matches!(op.key, KeyRef::Map(_)) {
                     part.keyed.push(idx);
                 }
-                if in_bytes {
+                if value.in_byte_arena() {
                     part.in_bytes.push(idx);
                 }
             }
