@@ -24,6 +24,7 @@ mod chunk_store;
 mod doc;
 mod error;
 mod history;
+mod keymap;
 mod load;
 mod marks;
 mod messages;

@@ -1446,12 +1446,7 @@ impl OpSet {
         match &mut self.objects[new.obj as usize].body {
             Body::Map(map) => {
                 let name = &keys[key as usize];
-                match map.get_mut(name) {
-                    Some(group) => group.push(idx),
-                    None => {
-                        map.insert(name.clone(), smallvec::smallvec![idx]);
-                    }
-                }
+                map.group_mut(name).push(idx);
             }
             Body::Seq { index, extra } => {
                 if new.insert {

@@ -15,13 +15,14 @@
 //!   one batch, see `intern_actor`) ranks are stale and ids compare by the actors' bytes.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use converge_encoding::{Action, ActorId, OpId, ScalarValue, ValueRef};
 use smallvec::SmallVec;
 
 use crate::actor_ops::ActorOps;
+use crate::keymap::KeyMap;
 use crate::seq::{Cursor, Entry, SeqIndex};
 use crate::types::{ObjType, TextEncoding};
 
@@ -273,10 +274,11 @@ pub(crate) enum Body {
     /// Map or table: the non-delete ops of each key, ascending by OpId.
     /// (Keys are the op set's interned ones, shared: an object's key costs no string of
     /// its own.)
-    Map(BTreeMap<Arc<str>, SmallVec<[u32; 2]>>),
+    Map(KeyMap),
     /// List or text.
     Seq {
-        index: SeqIndex,
+        /// Boxed: a map's body (the common object) then takes 56 bytes, not 168.
+        index: Box<SeqIndex>,
         /// Non-insert, non-delete ops addressing an element (puts, increments), by element.
         extra: HashMap<u32, SmallVec<[u32; 2]>>,
     },
@@ -295,10 +297,10 @@ impl Object {
     /// An empty object of `kind` made by the op at arena index `make_op`.
     pub(crate) fn new(kind: ObjType, make_op: u32) -> Self {
         let body = if kind.is_map() {
-            Body::Map(BTreeMap::new())
+            Body::Map(KeyMap::default())
         } else {
             Body::Seq {
-                index: SeqIndex::default(),
+                index: Box::default(),
                 extra: HashMap::new(),
             }
         };
@@ -409,7 +411,7 @@ impl OpSet {
             objects: vec![Object {
                 kind: ObjType::Map,
                 make_op: NONE,
-                body: Body::Map(BTreeMap::new()),
+                body: Body::Map(KeyMap::default()),
             }],
             actors: Vec::new(),
             actor_ids: HashMap::new(),
@@ -860,10 +862,10 @@ impl OpSet {
                 _ => ObjType::Map,
             };
             let body = if kind.is_map() {
-                Body::Map(BTreeMap::new())
+                Body::Map(KeyMap::default())
             } else {
                 Body::Seq {
-                    index: SeqIndex::default(),
+                    index: Box::default(),
                     extra: HashMap::new(),
                 }
             };
@@ -967,10 +969,7 @@ impl OpSet {
         let op = &self.ops[idx as usize];
         let (obj, key, id) = (op.obj, op.key, op.id);
         let mut group = match &mut self.objects[obj as usize].body {
-            Body::Map(map) => {
-                let name = self.keys[key as usize].clone();
-                std::mem::take(map.entry(name).or_default())
-            }
+            Body::Map(map) => std::mem::take(map.group_mut(&self.keys[key as usize])),
             Body::Seq { extra, .. } => std::mem::take(extra.entry(key).or_default()),
         };
         let pos = group.partition_point(|&o| self.cmp_id(self.ops[o as usize].id, id).is_lt());

@@ -442,14 +442,7 @@ fn prev_in_document(ops: &OpSet, idx: u32, objects: &mut Option<Objects>) -> Opt
             if let Some(&p) = pos.checked_sub(1).and_then(|p| group.get(p)) {
                 return Some(Some(p));
             }
-            if let Some(&p) = map
-                .range::<str, _>((
-                    std::ops::Bound::Unbounded,
-                    std::ops::Bound::Excluded(&**key),
-                ))
-                .rev()
-                .find_map(|(_, g)| g.last())
-            {
+            if let Some(&p) = map.before(key).rev().find_map(|(_, g)| g.last()) {
                 return Some(Some(p));
             }
         }
