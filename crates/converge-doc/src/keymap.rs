@@ -97,6 +97,13 @@ impl KeyMap {
         }
     }
 
+    /// Gives a small map's spare room back (a map built in one go takes no more keys).
+    pub(crate) fn shrink_to_fit(&mut self) {
+        if let KeyMap::Small(entries) = self {
+            entries.shrink_to_fit();
+        }
+    }
+
     /// Drops `key` and its ops.
     pub(crate) fn remove(&mut self, key: &str) {
         match self {

@@ -833,6 +833,12 @@ impl OpSetBuilder {
                 prev_obj = Some(this_obj);
                 prev_key = None;
                 last_elem = NONE;
+                // The object before is complete (in rows in order): its keys' vector gives
+                // its spare room back, for the next objects' (stephen.amrg: 42 % of it).
+                if let Some(Body::Map(map)) = set.objects.get_mut(obj as usize).map(|o| &mut o.body)
+                {
+                    map.shrink_to_fit();
+                }
                 // An object's ops come together (or the rows are out of order, and then
                 // each change of object looks it up again).
                 obj = match op.obj {
