@@ -430,6 +430,18 @@ impl SeqIndex {
         // An element appended at the end leaves any hint true; `finish_bulk` clears it.
     }
 
+    /// Gives the last chunk's spare room back (a bulk load allocates a chunk for
+    /// [`BULK_FILL`] entries; the last one is seldom full).
+    pub(crate) fn shrink_last(&mut self) {
+        if let Some(chunk) = self
+            .order
+            .last()
+            .and_then(|&id| self.chunks.get_mut(id as usize))
+        {
+            chunk.entries.shrink_to_fit();
+        }
+    }
+
     /// Sets every element's width with `width(op, width given to push_back_bulk)` and
     /// rebuilds the Fenwick tree.
     pub(crate) fn finish_bulk(&mut self, mut width: impl FnMut(u32, u32) -> u32) {
