@@ -502,6 +502,7 @@ fn last_before_object(ops: &OpSet, obj: u32, objects: &mut Option<Objects>) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keymap::KeyMap;
     use crate::types::{ExpandMark, ObjType, ROOT};
     use converge_encoding::{ActorId, ScalarValue};
 
@@ -538,6 +539,7 @@ mod tests {
     fn spliced_saves_equal_fresh_encodes() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut spliced = 0;
+        let mut large_maps = 0;
         for round in 0..40 {
             let mut a = Document::with_actor(ActorId::from_bytes(&[0x50, round]));
             let t = a.put_object(&ROOT, "text", ObjType::Text).unwrap();
@@ -576,8 +578,15 @@ mod tests {
                                 doc.splice_text(&t, at, 1, "").unwrap();
                             }
                             3 => {
-                                let k = ["a", "k", "z", "m"][(rng(&mut seed) % 4) as usize];
-                                doc.put(&m, k, ScalarValue::Int(step)).unwrap();
+                                // Enough keys that the map outgrows a small `KeyMap`.
+                                for _ in 0..8 {
+                                    let k = format!("k{}", rng(&mut seed) % 48);
+                                    if rng(&mut seed).is_multiple_of(5) {
+                                        let _ = doc.delete(&m, &*k);
+                                    } else {
+                                        doc.put(&m, &*k, ScalarValue::Int(step)).unwrap();
+                                    }
+                                }
                             }
                             4 => {
                                 let k = ["b", "q"][(rng(&mut seed) % 2) as usize];
@@ -628,6 +637,12 @@ mod tests {
                     b.merge(&a).unwrap();
                 }
                 spliced += usize::from(a.spliced_columns().is_some());
+                large_maps += a
+                    .ops
+                    .objects
+                    .iter()
+                    .filter(|o| matches!(&o.body, Body::Map(KeyMap::Large(_))))
+                    .count();
                 check(&mut a, &format!("round {round} step {step} a"));
                 if rng(&mut seed).is_multiple_of(4) {
                     check(&mut b, &format!("round {round} step {step} b"));
@@ -635,6 +650,7 @@ mod tests {
             }
         }
         assert!(spliced > 500, "only {spliced} saves spliced");
+        assert!(large_maps > 0, "no map outgrew a small key map");
     }
 
     /// A transaction rolled back after a save leaves nothing to write again.

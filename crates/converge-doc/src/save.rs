@@ -1218,8 +1218,12 @@ mod tests {
                     let _ = doc.increment(&l, (rng() as usize) % n, 3);
                 }
                 7 => {
-                    let k = ["a", "k", "z"][(rng() % 3) as usize];
-                    doc.put(&m, k, ScalarValue::Int(step as i64)).unwrap();
+                    // Now and then a key of many, so that the map outgrows a small `KeyMap`.
+                    let k = match rng() % 4 {
+                        0 => format!("w{}", rng() % 40),
+                        r => ["a", "k", "z"][r as usize - 1].to_owned(),
+                    };
+                    doc.put(&m, &*k, ScalarValue::Int(step as i64)).unwrap();
                     let o = doc.put_object(&m, "nested", ObjType::Map).unwrap();
                     doc.put(&o, "x", ScalarValue::Null).unwrap();
                 }
