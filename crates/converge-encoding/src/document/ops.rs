@@ -463,6 +463,8 @@ impl DocOps {
             self.len += later.len;
             self.blocks.extend(later.blocks);
         } else {
+            // Room for the copied rows too (`expected` may have counted these rows only).
+            self.expected = self.expected.max(self.len + later.len);
             for op in later.iter() {
                 self.push(op);
             }
