@@ -1098,9 +1098,7 @@ fn decode_ops_split_beside<T: Send>(
             .ok()?;
         let mut dec = OpDecoders::new(cols);
         let mut seen = OpsSeen::default();
-        // Room for this thread's rows only (it reserved all `n` rows' room in its block,
-        // unused past `m`: 3.5 MB of godot-modeled.amrg's 11 MB of rows).
-        let mut out = DocOps::with_capacity(m as usize);
+        let mut out = DocOps::with_capacity(n as usize);
         let done = dec.decode(0..m, n, n_actors, limits, &mut out, &mut seen);
         let (before, later) = match later.join() {
             Ok(later) => later,

@@ -463,8 +463,6 @@ impl DocOps {
             self.len += later.len;
             self.blocks.extend(later.blocks);
         } else {
-            // Room for the copied rows too (`expected` may have counted these rows only).
-            self.expected = self.expected.max(self.len + later.len);
             for op in later.iter() {
                 self.push(op);
             }
