@@ -17,7 +17,7 @@ use converge_dag::{AsChangeMeta, ChangeMetaRef, ChangeRef};
 use crate::doc::Document;
 use crate::error::{DocError, InvalidOpReason};
 use crate::history::{Mark, Ready};
-use crate::opset::{HEAD, Hint, NONE, NewOp, StoredValue};
+use crate::opset::{HEAD, Hint, NONE, NewOp, StoredValue, made_kind};
 use crate::types::{ExId, ObjType};
 
 /// A change of the other document of a merge, as the graph reads it: the other graph's
@@ -446,15 +446,8 @@ impl Document {
                     }
                 }
             }
-            let made_kind = match op.action {
-                Action::MakeMap => Some(ObjType::Map),
-                Action::MakeList => Some(ObjType::List),
-                Action::MakeText => Some(ObjType::Text),
-                Action::MakeTable => Some(ObjType::Table),
-                _ => None,
-            };
             // Objects get their index when applied, in op order.
-            made.push(made_kind.map(|k| {
+            made.push(made_kind(op.action).map(|k| {
                 next_obj += 1;
                 (k, next_obj - 1)
             }));

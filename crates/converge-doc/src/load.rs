@@ -26,7 +26,9 @@ use crate::arena::OpArena;
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
-use crate::opset::{Body, DEL, HEAD, NONE, NewOp, Object, Op, OpSet, StoredValue, U32, View};
+use crate::opset::{
+    Body, DEL, HEAD, NONE, NewOp, Object, Op, OpSet, StoredValue, U32, View, made_kind,
+};
 use crate::resave::{BaseRows, SavedLayout};
 use crate::save::{authors, check_mark_order};
 use crate::types::{ObjType, TextEncoding};
@@ -606,16 +608,6 @@ struct LaterPart {
     first_obj: u32,
 }
 
-/// The object kind a make action makes.
-fn made_kind(action: Action) -> ObjType {
-    match action {
-        Action::MakeList => ObjType::List,
-        Action::MakeText => ObjType::Text,
-        Action::MakeTable => ObjType::Table,
-        _ => ObjType::Map,
-    }
-}
-
 impl OpSetBuilder {
     /// A builder for `n_ops` stored ops whose ids `stats` describes (from the rebuild, or
     /// [`id_stats`]), by the chunk's `actors`; `rows`, if given, is where the change rebuild
@@ -859,7 +851,7 @@ impl OpSetBuilder {
                             let number = u32::try_from(k + 1).ok()?;
                             let made = set.objects.get_mut(number as usize)?;
                             if made.make_op != make {
-                                *made = Object::new(made_kind(makes.get(k)?.1), make);
+                                *made = Object::new(made_kind(makes.get(k)?.1)?, make);
                                 later.as_mut()?.borrowed.push(number);
                             }
                             number
@@ -1421,10 +1413,9 @@ impl OpSet {
     fn push_bulk(&mut self, new: NewOp) -> u32 {
         let idx = self.ops.len() as u32;
         let mut value = new.value;
-        if new.action.is_make() {
-            let kind = made_kind(new.action);
+        if let Some(kind) = made_kind(new.action) {
             value = StoredValue::Object(U32::new(self.objects.len() as u32));
-            self.objects.push(crate::opset::Object::new(kind, idx));
+            self.objects.push(Object::new(kind, idx));
         }
         if new.action == Action::Mark {
             self.has_marks = true;

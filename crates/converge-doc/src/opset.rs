@@ -284,6 +284,17 @@ pub(crate) enum Body {
     },
 }
 
+/// The kind of object a make action makes; `None` for any other action.
+pub(crate) fn made_kind(action: Action) -> Option<ObjType> {
+    match action {
+        Action::MakeMap => Some(ObjType::Map),
+        Action::MakeList => Some(ObjType::List),
+        Action::MakeText => Some(ObjType::Text),
+        Action::MakeTable => Some(ObjType::Table),
+        _ => None,
+    }
+}
+
 /// A composite object.
 #[derive(Clone, Debug)]
 pub(crate) struct Object {
@@ -854,27 +865,9 @@ impl OpSet {
         let mut inserted_at = None;
         let idx = self.ops.len() as u32;
         let mut value = new.value;
-        if new.action.is_make() {
-            let kind = match new.action {
-                Action::MakeList => ObjType::List,
-                Action::MakeText => ObjType::Text,
-                Action::MakeTable => ObjType::Table,
-                _ => ObjType::Map,
-            };
-            let body = if kind.is_map() {
-                Body::Map(KeyMap::default())
-            } else {
-                Body::Seq {
-                    index: Box::default(),
-                    extra: HashMap::new(),
-                }
-            };
+        if let Some(kind) = made_kind(new.action) {
             value = StoredValue::Object(U32::new(self.objects.len() as u32));
-            self.objects.push(Object {
-                kind,
-                make_op: idx,
-                body,
-            });
+            self.objects.push(Object::new(kind, idx));
         }
         if new.action == Action::Mark {
             self.has_marks = true;
