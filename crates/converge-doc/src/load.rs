@@ -825,13 +825,17 @@ impl OpSetBuilder {
                 prev_obj = Some(this_obj);
                 prev_key = None;
                 last_elem = NONE;
-                // The object before is complete (in rows in order): its keys' vector, or its
-                // last chunk of elements, gives its spare room back for the next objects'
-                // (stephen.amrg held 42 % more key slots than keys).
-                match set.objects.get_mut(obj as usize).map(|o| &mut o.body) {
-                    Some(Body::Map(map)) => map.shrink_to_fit(),
-                    Some(Body::Seq { index, .. }) => index.shrink_last(),
-                    None => {}
+                // With the rows in order so far (objects ascending), the object before is
+                // complete: its keys' vector, or its last chunk of elements, gives its spare
+                // room back for the next objects' (stephen.amrg held 42 % more key slots
+                // than keys). Rows out of order may come back to it, and would then shrink
+                // and grow it again at every change of object.
+                if in_order {
+                    match set.objects.get_mut(obj as usize).map(|o| &mut o.body) {
+                        Some(Body::Map(map)) => map.shrink_to_fit(),
+                        Some(Body::Seq { index, .. }) => index.shrink_last(),
+                        None => {}
+                    }
                 }
                 // An object's ops come together (or the rows are out of order, and then
                 // each change of object looks it up again).
