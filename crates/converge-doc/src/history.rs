@@ -11,7 +11,7 @@ use converge_dag::{ChangeGraph, ChangeIdx, DagError, QueueSnapshot};
 use converge_encoding::{ActorId, Change, ChangeHash};
 use smallvec::SmallVec;
 
-use crate::chunk_store::ChunkStore;
+use crate::chunk_store::{ChunkStore, TailFields};
 use crate::messages::Messages;
 use crate::opset::Clock;
 
@@ -209,14 +209,29 @@ impl History {
             .map_or(&[], |(_, e)| &**e)
     }
 
+    /// Change `i`'s seq, start op and time as the graph and the history keep them (the
+    /// graph's seq saturates at `u32::MAX`: a chunk with a larger one keeps its own).
+    fn tail_fields(&self, i: usize) -> TailFields {
+        let (seq, start_op) = self
+            .graph
+            .change(ChangeIdx::new(i as u32))
+            .map_or((0, 0), |c| (c.seq(), c.start_op()));
+        TailFields {
+            seq,
+            start_op,
+            time: self.time(i),
+        }
+    }
+
     /// The uncompressed change chunk.
     pub(crate) fn bytes(&self, i: usize) -> Option<Bytes> {
         let c = self.graph.change(ChangeIdx::new(i as u32))?;
         let deps: SmallVec<[ChangeHash; 4]> = c.deps().collect();
         let mut out = Vec::new();
         let message = self.messages.get(i as u32);
+        let fields = self.tail_fields(i);
         self.chunks
-            .read_into(i, &c.hash(), &deps, c.actor(), message, &mut out)
+            .read_into(i, &c.hash(), &deps, c.actor(), &fields, message, &mut out)
             .then(|| Bytes::from(out))
     }
 
@@ -616,6 +631,7 @@ impl History {
 
     /// Pushes the chunk of the change the graph holds at `idx`.
     fn push_bytes(&mut self, idx: ChangeIdx, chunk: &[u8]) {
+        let fields = self.tail_fields(idx.get());
         let History {
             graph,
             chunks,
@@ -627,7 +643,15 @@ impl History {
         match graph.change(idx) {
             Some(c) => {
                 let deps: SmallVec<[ChangeHash; 4]> = c.deps().collect();
-                chunks.push(chunk, &c.hash(), &deps, c.actor(), message, scratch);
+                chunks.push(
+                    chunk,
+                    &c.hash(),
+                    &deps,
+                    c.actor(),
+                    &fields,
+                    message,
+                    scratch,
+                );
             }
             // Not in the graph (cannot happen): kept whole.
             None => chunks.push(
@@ -635,6 +659,11 @@ impl History {
                 &ChangeHash::default(),
                 &[],
                 &ActorId::default(),
+                &TailFields {
+                    seq: 0,
+                    start_op: 0,
+                    time: 0,
+                },
                 None,
                 scratch,
             ),
@@ -677,8 +706,20 @@ impl History {
         // Our encoder wrote the chunk (a local commit, or a change rebuilt from a document
         // chunk): its start is the one the store leaves out.
         let actor_len = change.actor.as_bytes().len();
-        self.chunks
-            .push_canonical(change.bytes, deps.len(), actor_len, change.data.message);
+        // The chunk's seq, start op and time, which our encoder wrote as `write_fields` does,
+        // are left out when the graph keeps them exactly (its seq saturates at `u32::MAX`).
+        let fields = TailFields {
+            seq: change.seq,
+            start_op: change.start_op,
+            time: change.data.time,
+        };
+        self.chunks.push_canonical(
+            change.bytes,
+            deps.len(),
+            actor_len,
+            (change.seq < u64::from(u32::MAX)).then_some(&fields),
+            change.data.message,
+        );
         // The chunk comes back as it was (debug builds check every push).
         debug_assert!(self.bytes(idx.get()).as_deref() == Some(change.bytes));
         Ok(())
