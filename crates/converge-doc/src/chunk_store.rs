@@ -40,9 +40,12 @@ const NO_FIELDS: u8 = 4;
 /// Flag of a tail record: the column metadata is left out, and the index of an equal entry of
 /// the store's metadata table stands in its place.
 const NO_META: u8 = 8;
-/// At most this many distinct column metadata strings are kept in the table; the metadata of
-/// a record that would need another stays in the record.
+/// At most this many distinct column metadata strings are kept in the table, each of at most
+/// [`MAX_META_LEN`] bytes (a change's usual metadata is ~20); the metadata of a record that
+/// would need another stays in the record. So the table stays small whatever peers send.
 const MAX_METAS: usize = 1 << 16;
+/// See [`MAX_METAS`].
+const MAX_META_LEN: usize = 64;
 /// The chunk type byte of an uncompressed change.
 const CHANGE_TYPE: u8 = 1;
 /// Bytes per block.
@@ -385,7 +388,8 @@ impl ChunkStore {
         if let Some(found) = self.recent_meta(bytes) {
             return Some(found);
         }
-        let len = meta_len(bytes)?;
+        // Read within the first `MAX_META_LEN` bytes: longer metadata does not parse there.
+        let len = meta_len(bytes.get(..MAX_META_LEN).unwrap_or(bytes))?;
         let meta = bytes.get(..len)?;
         let index = match self.meta_index.get(meta) {
             Some(&index) => index,
@@ -712,6 +716,41 @@ mod tests {
         }
         // Seq (2 bytes), start op (3) and time (4) of the five tail records left out.
         assert_eq!(sizes[0] + 5 * 9, sizes[1]);
+    }
+
+    /// Metadata longer than the table takes stays in its record; a short one is named by
+    /// index, and both come back.
+    #[test]
+    fn long_metadata_stays_in_the_record() {
+        let actor = ActorId::from_bytes(&[1, 2, 3]);
+        let fields = TailFields {
+            seq: 5,
+            start_op: 1,
+            time: 0,
+        };
+        let mut store = ChunkStore::default();
+        let mut scratch = Vec::new();
+        let mut kept = Vec::new();
+        for columns in [40u8, 3, 40, 31, 32] {
+            let mut tail = vec![5, 1, 0, 0, 0, columns];
+            for c in 0..columns {
+                tail.extend_from_slice(&[c * 2, 1]);
+            }
+            tail.extend((0..columns).map(|c| c ^ 0x55));
+            let (chunk, hash) = sample(&[], &actor, &tail);
+            store.push(&chunk, &hash, &[], &actor, &fields, None, &mut scratch);
+            kept.push((chunk, hash));
+        }
+        // 3 and 31 columns (7 and 63 bytes) are in the table; 32 and 40 (65, 81) are not.
+        assert_eq!(
+            store.metas.iter().map(|m| m.len()).collect::<Vec<_>>(),
+            [7, 63]
+        );
+        for (i, (chunk, hash)) in kept.iter().enumerate() {
+            let mut out = Vec::new();
+            assert!(store.read_into(i, hash, &[], &actor, &fields, None, &mut out));
+            assert_eq!(&out, chunk, "change {i}");
+        }
     }
 
     /// A deterministic random sequence (SplitMix64).
