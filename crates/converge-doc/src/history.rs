@@ -49,9 +49,12 @@ pub(crate) struct History {
     /// time 0: a local commit's default, so a history of such changes keeps none, 8 bytes a
     /// change less).
     times: Vec<i64>,
-    /// Per change: the largest max op of its actor's changes up to it (the op clock entry of
-    /// a view whose seq clock ends at this change).
-    clock_max_op: Vec<u32>,
+    /// The changes whose running max op (the largest max op of their actor's changes up to
+    /// them: the op clock entry of a view whose seq clock ends at the change) is not their
+    /// own max op, as (change index, running max op) by increasing index. Empty for the
+    /// histories automerge writes, where each actor's max ops increase (4 bytes a change
+    /// less than a table of every change's).
+    clock_max_op: Vec<(u32, u32)>,
     /// The messages of the changes that have one ("" included), each distinct text once.
     messages: Messages,
     /// (change index, extra bytes) for the changes that have some, by increasing index.
@@ -209,6 +212,21 @@ impl History {
             .map_or(&[], |(_, e)| &**e)
     }
 
+    /// Change `i`'s running max op (see [`History::clock_max_op`]).
+    fn running_max_op(&self, i: usize) -> u32 {
+        if !self.clock_max_op.is_empty()
+            && let Ok(at) = self
+                .clock_max_op
+                .binary_search_by_key(&(i as u32), |&(j, _)| j)
+            && let Some(&(_, max)) = self.clock_max_op.get(at)
+        {
+            return max;
+        }
+        self.graph
+            .change(ChangeIdx::new(i as u32))
+            .map_or(0, |c| c.max_op() as u32)
+    }
+
     /// Change `i`'s seq, start op and time as the graph and the history keep them (the
     /// graph's seq saturates at `u32::MAX`: a chunk with a larger one keeps its own).
     fn tail_fields(&self, i: usize) -> TailFields {
@@ -321,9 +339,7 @@ impl History {
                 let max = self
                     .graph
                     .change_at_seq(a, seq)
-                    .and_then(|i| self.clock_max_op.get(i.get()))
-                    .copied()
-                    .unwrap_or(0);
+                    .map_or(0, |i| self.running_max_op(i.get()));
                 if let Some(slot) = self
                     .to_doc
                     .get(a.get())
@@ -413,7 +429,13 @@ impl History {
         self.graph.truncate(len);
         self.chunks.truncate(len);
         self.times.truncate(len);
-        self.clock_max_op.truncate(len);
+        while self
+            .clock_max_op
+            .last()
+            .is_some_and(|&(i, _)| i as usize >= len)
+        {
+            self.clock_max_op.pop();
+        }
         self.messages.truncate(len, mark.message_texts);
         while self.extra.last().is_some_and(|(i, _)| *i as usize >= len) {
             self.extra.pop();
@@ -558,22 +580,19 @@ impl History {
             message: change.message(),
             extra: change.extra_bytes(),
         };
-        let clock_max_op = self.prepare_record(idx, &data.hash, actor, max_op);
-        self.push_data(&data, clock_max_op);
+        self.prepare_record(idx, &data.hash, actor, max_op);
+        self.push_data(&data);
         self.push_bytes(idx, &change.into_bytes());
     }
 
-    /// The bookkeeping of [`History::record_at`] before the data is pushed; returns the
-    /// change's running max op.
-    fn prepare_record(
-        &mut self,
-        idx: ChangeIdx,
-        hash: &ChangeHash,
-        actor: u32,
-        max_op: u32,
-    ) -> u32 {
+    /// The bookkeeping of [`History::record_at`] before the data is pushed, including the
+    /// change's running max op if it is not its own.
+    fn prepare_record(&mut self, idx: ChangeIdx, hash: &ChangeHash, actor: u32, max_op: u32) {
         let Some(c) = self.graph.change(idx) else {
-            return max_op;
+            if max_op != 0 {
+                self.clock_max_op.push((idx.get() as u32, max_op));
+            }
+            return;
         };
         let graph_actor = c.actor_index().get();
         let seq = c.seq();
@@ -587,12 +606,12 @@ impl History {
         {
             self.seq_chain = false;
         }
-        let prev_max = prev
-            .and_then(|p| self.clock_max_op.get(p.get()))
-            .copied()
-            .unwrap_or(0);
+        let own = c.max_op() as u32;
+        let running = prev.map_or(0, |p| self.running_max_op(p.get())).max(max_op);
+        if running != own {
+            self.clock_max_op.push((idx.get() as u32, running));
+        }
         self.map_actor(graph_actor, actor);
-        prev_max.max(max_op)
     }
 
     fn map_actor(&mut self, graph_actor: usize, actor: u32) {
@@ -612,15 +631,14 @@ impl History {
         self.messages.get(i as u32).is_some_and(str::is_empty)
     }
 
-    /// Pushes a change's time, running max op, message and extra bytes (its bytes follow,
-    /// by [`History::push_bytes`]).
-    fn push_data(&mut self, change: &ChangeData<'_>, clock_max_op: u32) {
+    /// Pushes a change's time, message and extra bytes (its bytes follow, by
+    /// [`History::push_bytes`]).
+    fn push_data(&mut self, change: &ChangeData<'_>) {
         let i = self.chunks.len() as u32;
         if change.time != 0 {
             self.times.resize(i as usize, 0);
             self.times.push(change.time);
         }
-        self.clock_max_op.push(clock_max_op);
         if let Some(m) = change.message {
             self.messages.push(i, m);
         }
@@ -679,7 +697,6 @@ impl History {
         self.graph.reserve(changes, deps);
         // Reserved, not touched: a history whose times are all 0 never writes them.
         self.times.reserve_exact(changes);
-        self.clock_max_op.reserve_exact(changes);
     }
 
     /// [`History::push_ready`] for a change of a loaded document given as its chunk bytes,
@@ -701,8 +718,8 @@ impl History {
             u64::from(max_op),
             deps,
         )?;
-        let clock_max_op = self.prepare_record(idx, &change.data.hash, actor, max_op);
-        self.push_data(&change.data, clock_max_op);
+        self.prepare_record(idx, &change.data.hash, actor, max_op);
+        self.push_data(&change.data);
         // Our encoder wrote the chunk (a local commit, or a change rebuilt from a document
         // chunk): its start is the one the store leaves out.
         let actor_len = change.actor.as_bytes().len();
