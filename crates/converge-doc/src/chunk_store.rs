@@ -753,19 +753,6 @@ mod tests {
         }
     }
 
-    /// A deterministic random sequence (SplitMix64).
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = self.0;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        }
-    }
-
     /// Random tails (some larger than a block, most small enough for hundreds to share one),
     /// with and without deps, with the fields they happen to spell given or not, and now and
     /// then a chunk with an overlong length (kept whole); truncated at random points and
@@ -774,7 +761,14 @@ mod tests {
     fn chunks_come_back_whole_across_blocks_and_truncations() {
         let actor = ActorId::from_bytes(&[1, 2, 3]);
         let deps = [ChangeHash([9; 32]), ChangeHash([4; 32])];
-        let mut rng = Rng(7);
+        // A deterministic random sequence (an LCG's high bits).
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            state.rotate_left(32)
+        };
         let mut store = ChunkStore::default();
         let mut scratch = Vec::new();
         type Kept = (Vec<u8>, ChangeHash, usize, TailFields, Option<String>);
@@ -813,13 +807,13 @@ mod tests {
         }
         for round in 0..6 {
             for _ in 0..2_000 {
-                let k = rng.next();
+                let k = next();
                 let tail_len = match k % 100 {
                     0 => BLOCK + (k >> 8) as usize % 5_000,
                     1..=4 => (k >> 8) as usize % 3_000,
                     _ => (k >> 8) as usize % 90,
                 };
-                let mut tail: Vec<u8> = (0..tail_len).map(|_| rng.next() as u8).collect();
+                let mut tail: Vec<u8> = (0..tail_len).map(|_| next() as u8).collect();
                 if k & 0x100 != 0 && tail_len >= 6 {
                     // Fields spelled canonically, then (mostly) a message, other actors and
                     // one of a few metadata strings.
@@ -883,7 +877,7 @@ mod tests {
             let len = if round == 4 {
                 0
             } else {
-                rng.next() as usize % (kept.len() + 1)
+                next() as usize % (kept.len() + 1)
             };
             store.truncate(len);
             kept.truncate(len);
