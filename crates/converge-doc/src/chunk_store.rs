@@ -9,7 +9,7 @@
 //! Each record is a tag byte and then either the whole chunk (tag [`WHOLE`]: a chunk whose
 //! start is written otherwise, e.g. with an overlong LEB128 length, which a peer may send and
 //! whose hash covers those bytes) or its tail: what follows the start [`write_start`] writes
-//! from the graph's fields. Two flags of the tag leave more of the tail out:
+//! from the graph's fields. Three flags of the tag leave more of the tail out:
 //! - [`NO_FIELDS`]: the tail's seq, start op and time, when they are written exactly as
 //!   [`write_fields`] writes the values the graph and the history keep (always, for a chunk
 //!   our encoder wrote or automerge wrote: 3-7 bytes a change);
