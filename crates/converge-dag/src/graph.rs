@@ -9,6 +9,7 @@ use smallvec::SmallVec;
 use crate::error::DagError;
 use crate::hash_index::HashIndex;
 use crate::heads::HeadSet;
+use crate::narrow::NarrowColumn;
 use crate::queue::Queue;
 
 /// The metadata of one change that the graph needs, as a change decoder (or a local commit)
@@ -333,7 +334,8 @@ enum BatchDep {
 pub struct ChangeGraph {
     hashes: Vec<ChangeHash>,
     index: HashIndex,
-    change_actor: Vec<u32>,
+    /// Per change: its interned actor, one byte a change while there are at most 256 actors.
+    change_actor: NarrowColumn,
     change_seq: Vec<u32>,
     /// Per change: its first and last op counters, as `u32` (op counters fit in practice,
     /// and half the bytes matter at a change per keystroke); [`WIDE`] in both for a change
@@ -376,7 +378,7 @@ impl Default for ChangeGraph {
         ChangeGraph {
             hashes: Vec::new(),
             index: HashIndex::default(),
-            change_actor: Vec::new(),
+            change_actor: NarrowColumn::default(),
             change_seq: Vec::new(),
             start_ops: Vec::new(),
             max_ops: Vec::new(),
@@ -423,13 +425,7 @@ impl<'a> ChangeRef<'a> {
     /// The change's actor, as an index into the graph's actors.
     #[inline]
     pub fn actor_index(&self) -> ActorIdx {
-        ActorIdx(
-            self.graph
-                .change_actor
-                .get(self.idx as usize)
-                .copied()
-                .unwrap_or(0),
-        )
+        ActorIdx(self.graph.change_actor.get(self.idx as usize).unwrap_or(0))
     }
 
     /// The change's actor.
@@ -1255,7 +1251,7 @@ impl ChangeGraph {
                     .copied()
                     .filter(|&d| (d as usize) < len),
             );
-            if let Some(&a) = self.change_actor.get(i)
+            if let Some(a) = self.change_actor.get(i)
                 && let Some(list) = self.actor_changes.get_mut(a as usize)
             {
                 list.pop();
@@ -1391,7 +1387,7 @@ impl ChangeGraph {
         Some(ChangeRef {
             graph: self,
             idx: idx.0,
-            actor: self.actors.get(*actor as usize)?,
+            actor: self.actors.get(actor as usize)?,
         })
     }
 
@@ -1469,7 +1465,7 @@ impl ChangeGraph {
     /// The interned number of `actor`. The author of the newest change is checked first:
     /// runs of changes by one actor (local commits, loads) then skip hashing the actor.
     fn lookup_actor(&self, actor: &ActorId) -> Option<u32> {
-        if let Some(&last) = self.change_actor.last()
+        if let Some(last) = self.change_actor.last()
             && self.actors.get(last as usize) == Some(actor)
         {
             return Some(last);
@@ -1647,7 +1643,7 @@ impl ChangeGraph {
             }
             last = Some(top);
             let i = top as usize;
-            let actor = self.change_actor.get(i).copied().unwrap_or(0) as usize;
+            let actor = self.change_actor.get(i).unwrap_or(0) as usize;
             let seq = self.change_seq.get(i).copied().unwrap_or(0);
             raise(&mut clock, &mut settle, actor, seq);
             match self.checkpoint(top) {
@@ -1802,7 +1798,7 @@ impl ChangeGraph {
     pub fn heap_bytes(&self) -> usize {
         let vecs = self.hashes.capacity() * size_of::<ChangeHash>()
             + self.index.heap_bytes()
-            + self.change_actor.capacity() * 4
+            + self.change_actor.heap_bytes()
             + self.change_seq.capacity() * 4
             + self.start_ops.capacity() * 4
             + self.max_ops.capacity() * 4

@@ -49,6 +49,7 @@ mod error;
 mod graph;
 mod hash_index;
 mod heads;
+mod narrow;
 mod queue;
 
 /// A xorshift generator for the unit tests' random scripts (deterministic, no dependency).
