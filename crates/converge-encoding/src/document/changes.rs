@@ -1,11 +1,12 @@
-//! [`DocChanges`]: a document chunk's change metadata rows, kept in 48 bytes each.
+//! [`DocChanges`]: a document chunk's change metadata rows, kept in 32 bytes each.
 //!
 //! A decoded [`DocChange`] is 96 bytes: a shared message handle, an inline dependency
 //! vector and a vector of extra bytes beside its numbers. A loader holds every row while it
 //! rebuilds the changes, at its memory peak: for the paper document's 259,779 changes that
-//! was 24.9 MB, a third of the peak heap. Here a row keeps its numbers, the index of its
-//! message among the distinct texts, and where its deps and extra bytes lie in two flat
-//! vectors.
+//! was 24.9 MB, a third of the peak heap. Here a row keeps its numbers (seq and max op in 32
+//! bits), the index of its message among the distinct texts, and where its deps and extra
+//! bytes start in two flat vectors (each ends where the next row's start). A row whose
+//! numbers do not fit is kept whole beside the rows (never, short of 4 billion ops).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,27 +17,27 @@ use super::DocChange;
 
 /// `Row::message` for a change without one.
 const NO_MESSAGE: u32 = u32::MAX;
-/// `Row::message` of a row kept whole in `DocChanges::wide` (its deps or extra bytes would
-/// not fit the flat vectors' 32-bit offsets, or there are that many distinct messages);
-/// `Row::deps` then holds its index there.
+/// `Row::message` of a row kept whole in `DocChanges::wide` (its seq or max op would not fit
+/// 32 bits, nor its deps or extra bytes the flat vectors' 32-bit offsets, or there are that
+/// many distinct messages); `Row::actor` then holds its index there, and its spans are empty.
 const WIDE: u32 = u32::MAX - 1;
 
-/// One change row (48 bytes).
+/// One change row (32 bytes).
 #[derive(Clone, Copy, Debug)]
 struct Row {
-    seq: u64,
-    max_op: u64,
     time: i64,
-    /// Start and length of its deps in `DocChanges::deps`.
-    deps: (u32, u32),
-    /// Start and length of its extra bytes in `DocChanges::extra`.
-    extra: (u32, u32),
+    seq: u32,
+    max_op: u32,
+    /// Where its deps start in `DocChanges::deps`; they end where the next row's start.
+    deps: u32,
+    /// Where its extra bytes start in `DocChanges::extra`; likewise.
+    extra: u32,
     actor: u32,
     /// Its message's index in `DocChanges::messages`, or [`NO_MESSAGE`] or [`WIDE`].
     message: u32,
 }
 
-/// A document chunk's change metadata in document order (spec format.md §7.2), 48 bytes a
+/// A document chunk's change metadata in document order (spec format.md §7.2), 32 bytes a
 /// row plus 4 bytes a dep, the extra bytes, and each distinct message once. Read the rows
 /// as [`DocChangeRef`]s; [`DocChanges::to_vec`] gives owned [`DocChange`]s.
 #[derive(Clone, Default)]
@@ -84,54 +85,77 @@ impl DocChanges {
 
     /// Change `i`, borrowed.
     pub fn get(&self, i: usize) -> Option<DocChangeRef<'_, '_>> {
-        self.view(self.rows.get(i)?)
+        self.view(i, self.rows.get(i)?)
     }
 
     /// The maxOp of change `i`, read from its row alone.
     pub fn max_op(&self, i: usize) -> Option<u64> {
-        self.rows.get(i).map(|row| row.max_op)
+        let row = self.rows.get(i)?;
+        if row.message == WIDE {
+            return self.wide.get(row.actor as usize).map(|c| c.max_op);
+        }
+        Some(u64::from(row.max_op))
     }
 
     /// Every change, borrowed, in order.
     pub fn iter(&self) -> impl Iterator<Item = DocChangeRef<'_, '_>> + '_ {
         // Every row has a view (`push` checked its spans and its wide index).
-        self.rows.iter().filter_map(|row| self.view(row))
+        self.rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| self.view(i, row))
+    }
+
+    /// Where the deps and the extra bytes of the row after row `i` start.
+    fn next_starts(&self, i: usize) -> (usize, usize) {
+        match self.rows.get(i + 1) {
+            Some(next) => (next.deps as usize, next.extra as usize),
+            None => (self.deps.len(), self.extra.len()),
+        }
+    }
+
+    /// Row `i`'s deps, for a row not kept whole.
+    fn deps_of(&self, i: usize, row: &Row) -> Option<&[u32]> {
+        self.deps.get(row.deps as usize..self.next_starts(i).0)
     }
 
     /// Every change's deps (as indexes of earlier changes), in order.
     pub(crate) fn each_deps(&self) -> impl Iterator<Item = &[u32]> + '_ {
-        self.rows.iter().map(move |row| {
+        self.rows.iter().enumerate().map(move |(i, row)| {
             let deps = if row.message == WIDE {
-                self.wide
-                    .get(row.deps.0 as usize)
-                    .map(|c| c.deps.as_slice())
+                self.wide.get(row.actor as usize).map(|c| c.deps.as_slice())
             } else {
-                self.deps.get(span(row.deps))
+                self.deps_of(i, row)
             };
             deps.unwrap_or_default()
         })
     }
 
-    fn view(&self, row: &Row) -> Option<DocChangeRef<'_, '_>> {
+    fn view(&self, i: usize, row: &Row) -> Option<DocChangeRef<'_, '_>> {
         if row.message == WIDE {
-            return self.wide.get(row.deps.0 as usize).map(DocChange::as_ref);
+            return self.wide.get(row.actor as usize).map(DocChange::as_ref);
         }
+        let (deps_end, extra_end) = self.next_starts(i);
         Some(DocChangeRef {
             actor: row.actor,
-            seq: row.seq,
-            max_op: row.max_op,
+            seq: u64::from(row.seq),
+            max_op: u64::from(row.max_op),
             time: row.time,
             message: match row.message {
                 NO_MESSAGE => None,
                 m => Some(self.messages.get(m as usize)?),
             },
-            deps: self.deps.get(span(row.deps))?,
-            extra_bytes: self.extra.get(span(row.extra))?,
+            deps: self.deps.get(row.deps as usize..deps_end)?,
+            extra_bytes: self.extra.get(row.extra as usize..extra_end)?,
         })
     }
 
     /// Appends a change.
     pub fn push(&mut self, c: &DocChangeRef<'_, '_>) {
+        let (Ok(seq), Ok(max_op)) = (u32::try_from(c.seq), u32::try_from(c.max_op)) else {
+            self.push_wide(c);
+            return;
+        };
         let spans = (
             span_after(self.deps.len(), c.deps.len()),
             span_after(self.extra.len(), c.extra_bytes.len()),
@@ -147,9 +171,9 @@ impl DocChanges {
         self.deps.extend_from_slice(c.deps);
         self.extra.extend_from_slice(c.extra_bytes);
         self.rows.push(Row {
-            seq: c.seq,
-            max_op: c.max_op,
             time: c.time,
+            seq,
+            max_op,
             deps,
             extra,
             actor: c.actor,
@@ -157,16 +181,18 @@ impl DocChanges {
         });
     }
 
+    /// Keeps `c` whole. Its spans are empty where the flat vectors end now, which is within
+    /// 32 bits: only rows whose spans fit were appended to them.
     fn push_wide(&mut self, c: &DocChangeRef<'_, '_>) {
         let index = u32::try_from(self.wide.len()).unwrap_or(u32::MAX);
         self.wide.push(DocChange::from(*c));
         self.rows.push(Row {
-            seq: c.seq,
-            max_op: c.max_op,
             time: c.time,
-            deps: (index, 0),
-            extra: (0, 0),
-            actor: c.actor,
+            seq: 0,
+            max_op: 0,
+            deps: u32::try_from(self.deps.len()).unwrap_or(u32::MAX),
+            extra: u32::try_from(self.extra.len()).unwrap_or(u32::MAX),
+            actor: index,
             message: WIDE,
         });
     }
@@ -203,17 +229,11 @@ impl DocChanges {
     }
 }
 
-/// The range a row's (start, length) span covers.
-fn span((start, len): (u32, u32)) -> std::ops::Range<usize> {
-    start as usize..start as usize + len as usize
-}
-
-/// The (start, length) of `len` items appended after `end` items, if both fit 32 bits.
-fn span_after(end: usize, len: usize) -> Option<(u32, u32)> {
+/// The start of `len` items appended after `end` items, if it and their end fit 32 bits.
+fn span_after(end: usize, len: usize) -> Option<u32> {
     let start = u32::try_from(end).ok()?;
-    let len32 = u32::try_from(len).ok()?;
-    start.checked_add(len32)?;
-    Some((start, len32))
+    start.checked_add(u32::try_from(len).ok()?)?;
+    Some(start)
 }
 
 impl DocChange {
@@ -337,11 +357,39 @@ mod tests {
         assert_eq!(rows.iter().nth(1), Some(wide.as_ref()));
         assert_eq!(rows.get(2).unwrap().deps, &[1]);
         assert_eq!(span_after(u32::MAX as usize, 1), None);
-        assert_eq!(span_after(5, 3), Some((5, 3)));
+        assert_eq!(span_after(5, 3), Some(5));
+    }
+
+    /// A row whose seq or max op does not fit 32 bits is kept whole, and the rows around it
+    /// keep their spans.
+    #[test]
+    fn rows_with_large_numbers_are_kept_whole() {
+        let mut big_op = change(7, Some("b"), &[0, 1], &[5, 6]);
+        big_op.max_op = u64::from(u32::MAX) + 1;
+        let mut big_seq = change(8, None, &[2], &[7]);
+        big_seq.seq = u64::MAX;
+        let owned = vec![
+            change(0, Some("a"), &[], &[1]),
+            change(1, None, &[0], &[]),
+            big_op,
+            change(3, Some("a"), &[1, 2], &[2, 3]),
+            big_seq,
+            change(5, None, &[3, 4], &[4]),
+        ];
+        let rows = DocChanges::from(owned.clone());
+        assert_eq!(rows.wide.len(), 2);
+        assert_eq!(rows.to_vec(), owned);
+        for (i, c) in owned.iter().enumerate() {
+            assert_eq!(rows.get(i), Some(c.as_ref()));
+            assert_eq!(rows.max_op(i), Some(c.max_op));
+        }
+        let deps: Vec<&[u32]> = rows.each_deps().collect();
+        let want: Vec<&[u32]> = owned.iter().map(|c| c.deps.as_slice()).collect();
+        assert_eq!(deps, want);
     }
 
     #[test]
-    fn a_row_is_48_bytes() {
-        assert_eq!(std::mem::size_of::<Row>(), 48);
+    fn a_row_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Row>(), 32);
     }
 }
