@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use crate::error::DagError;
 use crate::hash_index::HashIndex;
 use crate::heads::HeadSet;
-use crate::narrow::NarrowColumn;
+use crate::narrow::{BlockedEnds, NarrowColumn};
 use crate::queue::Queue;
 
 /// The metadata of one change that the graph needs, as a change decoder (or a local commit)
@@ -337,16 +337,17 @@ pub struct ChangeGraph {
     /// Per change: its interned actor, one byte a change while there are at most 256 actors.
     change_actor: NarrowColumn,
     change_seq: Vec<u32>,
-    /// Per change: its first and last op counters, as `u32` (op counters fit in practice,
-    /// and half the bytes matter at a change per keystroke); [`WIDE`] in both for a change
-    /// with a counter of `u32::MAX` or more, whose counters are in `wide_ops`.
-    start_ops: Vec<u32>,
+    /// Per change: its last op counter as a `u32` (op counters fit in practice, and the
+    /// bytes matter at a change per keystroke), and its op count (`max - start + 1`) in a
+    /// narrow column (one byte while changes have fewer than 256 ops); [`WIDE`] in
+    /// `max_ops` for a change whose counters do not fit so, which are in `wide_ops`.
+    op_counts: NarrowColumn,
     max_ops: Vec<u32>,
     /// (change index, start op, max op) of the changes marked [`WIDE`], by increasing index.
     wide_ops: Vec<(u32, u64, u64)>,
-    /// `dep_starts[i]..dep_starts[i + 1]` is the range of `dep_targets` holding change `i`'s
-    /// deps; `dep_starts[0] == 0`.
-    dep_starts: Vec<u32>,
+    /// Where each change's deps end in `dep_targets` (they start where the previous
+    /// change's end).
+    dep_ends: BlockedEnds,
     dep_targets: Vec<u32>,
     actors: Vec<ActorId>,
     actor_lookup: HashMap<ActorId, u32>,
@@ -360,7 +361,7 @@ pub struct ChangeGraph {
     queue: Queue,
 }
 
-/// In `start_ops` and `max_ops`: the change's counters are in `wide_ops`.
+/// In `max_ops`: the change's counters are in `wide_ops`.
 const WIDE: u32 = u32::MAX;
 
 /// What an applied change adds to the graph's per-change tables besides its hash and deps.
@@ -380,10 +381,10 @@ impl Default for ChangeGraph {
             index: HashIndex::default(),
             change_actor: NarrowColumn::default(),
             change_seq: Vec::new(),
-            start_ops: Vec::new(),
+            op_counts: NarrowColumn::default(),
             max_ops: Vec::new(),
             wide_ops: Vec::new(),
-            dep_starts: vec![0],
+            dep_ends: BlockedEnds::default(),
             dep_targets: Vec::new(),
             actors: Vec::new(),
             actor_lookup: HashMap::new(),
@@ -863,7 +864,7 @@ impl ChangeGraph {
         let len = self.hashes.len();
         let mut depended = vec![false; len.saturating_sub(from)];
         // The deps of the new changes are the tail of the edge array.
-        let first_edge = self.dep_starts.get(from).copied().unwrap_or(0) as usize;
+        let first_edge = self.dep_ends.start(from).unwrap_or(0) as usize;
         for &d in self.dep_targets.get(first_edge..).unwrap_or_default() {
             match (d as usize).checked_sub(from) {
                 Some(new) => {
@@ -1061,16 +1062,17 @@ impl ChangeGraph {
         } = row;
         let idx = (self.hashes.len() - 1) as u32;
         self.dep_targets.extend_from_slice(deps);
-        self.dep_starts.push(self.dep_targets.len() as u32);
+        self.dep_ends.push(self.dep_targets.len() as u32);
         self.change_actor.push(actor);
         self.change_seq.push(u32::try_from(seq).unwrap_or(u32::MAX));
-        match (u32::try_from(start_op), u32::try_from(max_op)) {
-            (Ok(start), Ok(max)) if start != WIDE && max != WIDE => {
-                self.start_ops.push(start);
+        let count = (max_op + 1).checked_sub(start_op);
+        match (u32::try_from(max_op), count.map(u32::try_from)) {
+            (Ok(max), Some(Ok(count))) if max != WIDE => {
+                self.op_counts.push(count);
                 self.max_ops.push(max);
             }
             _ => {
-                self.start_ops.push(WIDE);
+                self.op_counts.push(0);
                 self.max_ops.push(WIDE);
                 self.wide_ops.push((idx, start_op, max_op));
             }
@@ -1091,15 +1093,14 @@ impl ChangeGraph {
     #[inline]
     fn op_range(&self, idx: u32) -> (u64, u64) {
         let i = idx as usize;
-        // `WIDE` is written to both tables at once.
-        match (self.start_ops.get(i), self.max_ops.get(i)) {
+        match (self.max_ops.get(i), self.op_counts.get(i)) {
             (Some(&WIDE), _) => self
                 .wide_ops
                 .binary_search_by_key(&idx, |w| w.0)
                 .ok()
                 .and_then(|at| self.wide_ops.get(at))
                 .map_or((0, 0), |w| (w.1, w.2)),
-            (Some(&start), Some(&max)) => (u64::from(start), u64::from(max)),
+            (Some(&max), Some(count)) => (u64::from(max) + 1 - u64::from(count), u64::from(max)),
             _ => (0, 0),
         }
     }
@@ -1134,9 +1135,9 @@ impl ChangeGraph {
         self.hashes.reserve_exact(changes);
         self.change_actor.reserve_exact(changes);
         self.change_seq.reserve_exact(changes);
-        self.start_ops.reserve_exact(changes);
+        self.op_counts.reserve_exact(changes);
         self.max_ops.reserve_exact(changes);
-        self.dep_starts.reserve_exact(changes);
+        self.dep_ends.reserve_exact(changes);
         self.dep_targets.reserve_exact(deps);
     }
 
@@ -1265,13 +1266,13 @@ impl ChangeGraph {
                 self.actor_lookup.remove(&a);
             }
         }
-        let edges = self.dep_starts.get(len).copied().unwrap_or(0) as usize;
+        let edges = self.dep_ends.start(len).unwrap_or(0) as usize;
         self.dep_targets.truncate(edges);
-        self.dep_starts.truncate(len + 1);
+        self.dep_ends.truncate(len);
         self.hashes.truncate(len);
         self.change_actor.truncate(len);
         self.change_seq.truncate(len);
-        self.start_ops.truncate(len);
+        self.op_counts.truncate(len);
         self.max_ops.truncate(len);
         let wide = self.wide_ops.partition_point(|w| (w.0 as usize) < len);
         self.wide_ops.truncate(wide);
@@ -1279,11 +1280,7 @@ impl ChangeGraph {
         candidates.dedup();
         if let Some(&oldest) = candidates.first() {
             // A remaining dependent of a candidate comes after it in graph order.
-            let from = self
-                .dep_starts
-                .get(oldest as usize + 1)
-                .copied()
-                .unwrap_or(0) as usize;
+            let from = self.dep_ends.end(oldest as usize).unwrap_or(0) as usize;
             let depended: HashSet<u32> = self
                 .dep_targets
                 .get(from..)
@@ -1499,8 +1496,7 @@ impl ChangeGraph {
 
     fn dep_slice(&self, idx: u32) -> &[u32] {
         let i = idx as usize;
-        let (Some(&start), Some(&end)) = (self.dep_starts.get(i), self.dep_starts.get(i + 1))
-        else {
+        let (Some(start), Some(end)) = (self.dep_ends.start(i), self.dep_ends.end(i)) else {
             return &[];
         };
         self.dep_targets
@@ -1800,10 +1796,10 @@ impl ChangeGraph {
             + self.index.heap_bytes()
             + self.change_actor.heap_bytes()
             + self.change_seq.capacity() * 4
-            + self.start_ops.capacity() * 4
+            + self.op_counts.heap_bytes()
             + self.max_ops.capacity() * 4
             + self.wide_ops.capacity() * size_of::<(u32, u64, u64)>()
-            + self.dep_starts.capacity() * 4
+            + self.dep_ends.heap_bytes()
             + self.dep_targets.capacity() * 4;
         let actors = self.actors.capacity() * size_of::<ActorId>()
             + self.actor_lookup.capacity() * (size_of::<(ActorId, u32)>() + 1)

@@ -1,7 +1,10 @@
-//! A column of `u32`s stored as narrow as its largest value allows.
+//! Columns of `u32`s stored as narrow as their values allow.
 //!
-//! The graph's per-change actor numbers are small (a document has a few actors, rarely
-//! more than 255), so one byte a change holds them where a `u32` took four.
+//! The graph's per-change actor numbers and op counts are small (a document has a few
+//! actors, rarely more than 255; a keystroke's change has one op), so one byte a change
+//! holds each where a `u32` took four ([`NarrowColumn`]). Where each change's deps end in
+//! the edge array grows without bound, but by little per change: [`BlockedEnds`] keeps a
+//! `u32` base per 64 changes and a narrow offset from it per change.
 
 /// `u32` values in `u8`s while all fit, then `u16`s, then `u32`s. Widening copies the
 /// column once per width; it never narrows again.
@@ -99,9 +102,105 @@ impl NarrowColumn {
     }
 }
 
+/// Changes per base of [`BlockedEnds`].
+const BLOCK: usize = 64;
+
+/// A non-decreasing sequence of `u32` ends (entry `i` is where item `i`'s range ends; it
+/// starts where item `i - 1`'s ends, or at 0): per [`BLOCK`] entries the start of the
+/// block's first item as a `u32`, and per entry its end's offset from that in a
+/// [`NarrowColumn`] (one byte while no block spans more than 255).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BlockedEnds {
+    bases: Vec<u32>,
+    offsets: NarrowColumn,
+}
+
+impl BlockedEnds {
+    pub(crate) fn len(&self) -> usize {
+        self.offsets.len()
+    }
+
+    /// Where item `i`'s range ends.
+    #[inline]
+    pub(crate) fn end(&self, i: usize) -> Option<u32> {
+        let base = *self.bases.get(i / BLOCK)?;
+        Some(base + self.offsets.get(i)?)
+    }
+
+    /// Where item `i`'s range starts (for `i == len()`, where the next one's will).
+    #[inline]
+    pub(crate) fn start(&self, i: usize) -> Option<u32> {
+        match i.checked_sub(1) {
+            None => Some(0),
+            Some(prev) => self.end(prev),
+        }
+    }
+
+    /// Appends an item whose range ends at `end`, which is at least the last end.
+    #[inline]
+    pub(crate) fn push(&mut self, end: u32) {
+        let i = self.len();
+        if i.is_multiple_of(BLOCK) {
+            let start = self.start(i).unwrap_or(0);
+            self.bases.push(start);
+        }
+        let base = self.bases.last().copied().unwrap_or(0);
+        self.offsets.push(end.saturating_sub(base));
+    }
+
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.offsets.truncate(len);
+        self.bases.truncate(len.div_ceil(BLOCK));
+    }
+
+    pub(crate) fn reserve_exact(&mut self, n: usize) {
+        self.offsets.reserve_exact(n);
+        self.bases.reserve_exact(n.div_ceil(BLOCK));
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.bases.capacity() * 4 + self.offsets.heap_bytes()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ends pushed in steps small and large, with truncations between, read back as the
+    /// prefix sums a `Vec<u32>` model holds.
+    #[test]
+    fn blocked_ends_read_as_a_vec() {
+        let mut ends = BlockedEnds::default();
+        let mut model: Vec<u32> = Vec::new();
+        let mut seed = 0x2545_f491_u64;
+        for k in 0..5_000usize {
+            if k % 1_300 == 1_299 {
+                let len = (seed % (model.len() as u64 + 1)) as usize;
+                ends.truncate(len);
+                model.truncate(len);
+            }
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let step = match (seed >> 33) % 10 {
+                0 => 0,
+                1 => (seed >> 40) as u32 % 2_000,
+                _ => 1,
+            };
+            let end = model.last().copied().unwrap_or(0) + step;
+            ends.push(end);
+            model.push(end);
+            assert_eq!(ends.len(), model.len());
+        }
+        for (i, &end) in model.iter().enumerate() {
+            assert_eq!(ends.end(i), Some(end));
+            let start = i.checked_sub(1).map_or(0, |p| model[p]);
+            assert_eq!(ends.start(i), Some(start));
+        }
+        assert_eq!(ends.start(model.len()), model.last().copied());
+        assert_eq!(ends.end(model.len()), None);
+        assert!(ends.heap_bytes() > 0);
+    }
 
     /// Values pushed across both widenings, with truncations between, read back as a
     /// `Vec<u32>` model holds them.
