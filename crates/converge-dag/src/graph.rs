@@ -1607,6 +1607,8 @@ impl ChangeGraph {
         let mut settled = vec![false; actor_count];
         let mut unsettled = actor_count;
         let mut last = None;
+        // `checkpoints[..cursor]` are those at or below the change visited last.
+        let mut cursor = self.checkpoints.len();
         let raise = |clock: &mut [u32], settle: &mut BinaryHeap<(u32, usize)>, a, s| {
             if let Some(c) = clock.get_mut(a)
                 && s > *c
@@ -1642,7 +1644,20 @@ impl ChangeGraph {
             let actor = self.change_actor.get(i).unwrap_or(0) as usize;
             let seq = self.change_seq.get(i).copied().unwrap_or(0);
             raise(&mut clock, &mut settle, actor, seq);
-            match self.checkpoint(top) {
+            // Changes are visited in decreasing order (a change's deps come before it), so
+            // the checkpoints at or below it are found by moving one cursor down, not by a
+            // binary search per change (3.4 % of essay.amrg's load, a walk per checkpoint).
+            while let Some(below) = cursor.checked_sub(1)
+                && self.checkpoints.get(below).is_some_and(|(i, _)| *i > top)
+            {
+                cursor = below;
+            }
+            let stored = cursor
+                .checked_sub(1)
+                .and_then(|at| self.checkpoints.get(at))
+                .filter(|(i, _)| *i == top)
+                .map(|(_, c)| &**c);
+            match stored {
                 Some(stored) => {
                     for (a, &s) in stored.iter().enumerate() {
                         raise(&mut clock, &mut settle, a, s);
@@ -1652,14 +1667,6 @@ impl ChangeGraph {
             }
         }
         clock
-    }
-
-    fn checkpoint(&self, idx: u32) -> Option<&[u32]> {
-        let pos = self
-            .checkpoints
-            .binary_search_by_key(&idx, |(i, _)| *i)
-            .ok()?;
-        self.checkpoints.get(pos).map(|(_, c)| &**c)
     }
 
     /// The seq clock at `heads`: per actor, the highest seq among `heads` and their ancestors.
