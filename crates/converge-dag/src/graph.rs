@@ -336,7 +336,6 @@ pub struct ChangeGraph {
     index: HashIndex,
     /// Per change: its interned actor, one byte a change while there are at most 256 actors.
     change_actor: NarrowColumn,
-    change_seq: Vec<u32>,
     /// Per change: its last op counter as a `u32` (op counters fit in practice, and the
     /// bytes matter at a change per keystroke), and its op count (`max - start + 1`) in a
     /// narrow column (one byte while changes have fewer than 256 ops); [`WIDE`] in
@@ -380,7 +379,6 @@ impl Default for ChangeGraph {
             hashes: Vec::new(),
             index: HashIndex::default(),
             change_actor: NarrowColumn::default(),
-            change_seq: Vec::new(),
             op_counts: NarrowColumn::default(),
             max_ops: Vec::new(),
             wide_ops: Vec::new(),
@@ -438,10 +436,7 @@ impl<'a> ChangeRef<'a> {
     /// The change's seq.
     #[inline]
     pub fn seq(&self) -> u64 {
-        self.graph
-            .change_seq
-            .get(self.idx as usize)
-            .map_or(0, |&s| u64::from(s))
+        self.graph.change_seq(self.idx)
     }
 
     /// Counter of the change's first op.
@@ -1064,7 +1059,15 @@ impl ChangeGraph {
         self.dep_targets.extend_from_slice(deps);
         self.dep_ends.push(self.dep_targets.len() as u32);
         self.change_actor.push(actor);
-        self.change_seq.push(u32::try_from(seq).unwrap_or(u32::MAX));
+        // Seqs are not kept: an actor's applied changes have seqs 1, 2, ... in order (a
+        // change waits for its actor's previous seq), so a change's seq is its place in
+        // its actor's list (`change_seq`).
+        debug_assert_eq!(
+            Some(seq),
+            self.actor_changes
+                .get(actor as usize)
+                .map(|l| l.len() as u64 + 1)
+        );
         let count = (max_op + 1).checked_sub(start_op);
         match (u32::try_from(max_op), count.map(u32::try_from)) {
             (Ok(max), Some(Ok(count))) if max != WIDE => {
@@ -1087,6 +1090,23 @@ impl ChangeGraph {
             self.next_checkpoint = idx as usize + CHECKPOINT_INTERVAL.max(self.actors.len());
         }
         ChangeIdx(idx)
+    }
+
+    /// The seq of change `idx` (0 if there is none): its place in its actor's list, which
+    /// holds the actor's changes in seq order from seq 1 (see [`Self::append_indexed`]).
+    /// The newest is found at once, any other by a binary search.
+    fn change_seq(&self, idx: u32) -> u64 {
+        let Some(list) = self
+            .change_actor
+            .get(idx as usize)
+            .and_then(|a| self.actor_changes.get(a as usize))
+        else {
+            return 0;
+        };
+        if list.last() == Some(&idx) {
+            return list.len() as u64;
+        }
+        list.binary_search(&idx).map_or(0, |at| at as u64 + 1)
     }
 
     /// The first and last op counters of change `idx` ((0, 0) if there is none).
@@ -1134,7 +1154,6 @@ impl ChangeGraph {
     pub fn reserve(&mut self, changes: usize, deps: usize) {
         self.hashes.reserve_exact(changes);
         self.change_actor.reserve_exact(changes);
-        self.change_seq.reserve_exact(changes);
         self.op_counts.reserve_exact(changes);
         self.max_ops.reserve_exact(changes);
         self.dep_ends.reserve_exact(changes);
@@ -1271,7 +1290,6 @@ impl ChangeGraph {
         self.dep_ends.truncate(len);
         self.hashes.truncate(len);
         self.change_actor.truncate(len);
-        self.change_seq.truncate(len);
         self.op_counts.truncate(len);
         self.max_ops.truncate(len);
         let wide = self.wide_ops.partition_point(|w| (w.0 as usize) < len);
@@ -1642,8 +1660,18 @@ impl ChangeGraph {
             last = Some(top);
             let i = top as usize;
             let actor = self.change_actor.get(i).unwrap_or(0) as usize;
-            let seq = self.change_seq.get(i).copied().unwrap_or(0);
-            raise(&mut clock, &mut settle, actor, seq);
+            // Within an actor a later change has a higher seq: this one raises the clock
+            // only if it comes after the change of the clock's seq, and only then is its
+            // seq looked up.
+            let known = clock.get(actor).copied().unwrap_or(0) as usize;
+            let below = known
+                .checked_sub(1)
+                .and_then(|k| self.actor_changes.get(actor)?.get(k))
+                .is_some_and(|&at| at >= top);
+            if !below {
+                let seq = u32::try_from(self.change_seq(top)).unwrap_or(u32::MAX);
+                raise(&mut clock, &mut settle, actor, seq);
+            }
             // Changes are visited in decreasing order (a change's deps come before it), so
             // the checkpoints at or below it are found by moving one cursor down, not by a
             // binary search per change (3.4 % of essay.amrg's load, a walk per checkpoint).
@@ -1802,7 +1830,6 @@ impl ChangeGraph {
         let vecs = self.hashes.capacity() * size_of::<ChangeHash>()
             + self.index.heap_bytes()
             + self.change_actor.heap_bytes()
-            + self.change_seq.capacity() * 4
             + self.op_counts.heap_bytes()
             + self.max_ops.capacity() * 4
             + self.wide_ops.capacity() * size_of::<(u32, u64, u64)>()

@@ -227,8 +227,7 @@ impl History {
             .map_or(0, |c| c.max_op() as u32)
     }
 
-    /// Change `i`'s seq, start op and time as the graph and the history keep them (the
-    /// graph's seq saturates at `u32::MAX`: a chunk with a larger one keeps its own).
+    /// Change `i`'s seq, start op and time as the graph and the history keep them.
     fn tail_fields(&self, i: usize) -> TailFields {
         let (seq, start_op) = self
             .graph
@@ -724,7 +723,7 @@ impl History {
         // chunk): its start is the one the store leaves out.
         let actor_len = change.actor.as_bytes().len();
         // The chunk's seq, start op and time, which our encoder wrote as `write_fields` does,
-        // are left out when the graph keeps them exactly (its seq saturates at `u32::MAX`).
+        // are left out: the graph and the history keep them exactly.
         let fields = TailFields {
             seq: change.seq,
             start_op: change.start_op,
@@ -734,7 +733,7 @@ impl History {
             change.bytes,
             deps.len(),
             actor_len,
-            (change.seq < u64::from(u32::MAX)).then_some(&fields),
+            Some(&fields),
             change.data.message,
         );
         // The chunk comes back as it was (debug builds check every push).
