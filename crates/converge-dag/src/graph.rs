@@ -348,6 +348,9 @@ pub struct ChangeGraph {
     /// change's end).
     dep_ends: BlockedEnds,
     dep_targets: Vec<u32>,
+    /// Bit `i`: change `i`'s one dep is change `i - 1`, which `dep_targets` leaves out (a
+    /// linear run of changes, as an app that commits as it goes makes).
+    chained: Vec<u64>,
     actors: Vec<ActorId>,
     actor_lookup: HashMap<ActorId, u32>,
     /// Per actor, the index of seq `s` at position `s - 1`.
@@ -384,6 +387,7 @@ impl Default for ChangeGraph {
             wide_ops: Vec::new(),
             dep_ends: BlockedEnds::default(),
             dep_targets: Vec::new(),
+            chained: Vec::new(),
             actors: Vec::new(),
             actor_lookup: HashMap::new(),
             actor_changes: Vec::new(),
@@ -454,7 +458,7 @@ impl<'a> ChangeRef<'a> {
     /// The change's deps as indexes, in the change's order.
     #[inline]
     pub fn dep_indexes(&self) -> impl ExactSizeIterator<Item = ChangeIdx> + 'a {
-        self.graph.dep_slice(self.idx).iter().map(|&d| ChangeIdx(d))
+        self.graph.deps_of(self.idx).map(ChangeIdx)
     }
 
     /// The change's deps, in the change's order.
@@ -462,9 +466,8 @@ impl<'a> ChangeRef<'a> {
     pub fn deps(&self) -> impl ExactSizeIterator<Item = ChangeHash> + 'a {
         let graph = self.graph;
         graph
-            .dep_slice(self.idx)
-            .iter()
-            .map(move |&d| graph.hashes.get(d as usize).copied().unwrap_or_default())
+            .deps_of(self.idx)
+            .map(move |d| graph.hashes.get(d as usize).copied().unwrap_or_default())
     }
 }
 
@@ -858,20 +861,22 @@ impl ChangeGraph {
     fn update_heads_after(&mut self, from: usize) {
         let len = self.hashes.len();
         let mut depended = vec![false; len.saturating_sub(from)];
-        // The deps of the new changes are the tail of the edge array.
-        let first_edge = self.dep_ends.start(from).unwrap_or(0) as usize;
-        for &d in self.dep_targets.get(first_edge..).unwrap_or_default() {
-            match (d as usize).checked_sub(from) {
-                Some(new) => {
-                    if let Some(flag) = depended.get_mut(new) {
-                        *flag = true;
+        let mut old_deps: Vec<u32> = Vec::new();
+        for i in from..len {
+            for d in self.deps_of(i as u32) {
+                match (d as usize).checked_sub(from) {
+                    Some(new) => {
+                        if let Some(flag) = depended.get_mut(new) {
+                            *flag = true;
+                        }
                     }
+                    None => old_deps.push(d),
                 }
-                None => {
-                    if let Some(h) = self.hashes.get(d as usize) {
-                        self.heads.remove(h);
-                    }
-                }
+            }
+        }
+        for d in old_deps {
+            if let Some(h) = self.hashes.get(d as usize) {
+                self.heads.remove(h);
             }
         }
         for (i, &flag) in (from..len).zip(&depended) {
@@ -1056,7 +1061,17 @@ impl ChangeGraph {
             max_op,
         } = row;
         let idx = (self.hashes.len() - 1) as u32;
-        self.dep_targets.extend_from_slice(deps);
+        let word = idx as usize / 64;
+        if self.chained.len() <= word {
+            self.chained.resize(word + 1, 0);
+        }
+        if idx > 0 && deps == [idx - 1] {
+            if let Some(w) = self.chained.get_mut(word) {
+                *w |= 1 << (idx % 64);
+            }
+        } else {
+            self.dep_targets.extend_from_slice(deps);
+        }
         self.dep_ends.push(self.dep_targets.len() as u32);
         self.change_actor.push(actor);
         // Seqs are not kept: an actor's applied changes have seqs 1, 2, ... in order (a
@@ -1158,6 +1173,8 @@ impl ChangeGraph {
         self.max_ops.reserve_exact(changes);
         self.dep_ends.reserve_exact(changes);
         self.dep_targets.reserve_exact(deps);
+        self.chained
+            .reserve_exact((self.hashes.len() + changes).div_ceil(64));
     }
 
     /// Appends one change known to be ready, without the batch machinery of
@@ -1265,12 +1282,7 @@ impl ChangeGraph {
             if let Some(h) = self.hashes.get(i) {
                 self.heads.remove(h);
             }
-            candidates.extend(
-                self.dep_slice(i as u32)
-                    .iter()
-                    .copied()
-                    .filter(|&d| (d as usize) < len),
-            );
+            candidates.extend(self.deps_of(i as u32).filter(|&d| (d as usize) < len));
             if let Some(a) = self.change_actor.get(i)
                 && let Some(list) = self.actor_changes.get_mut(a as usize)
             {
@@ -1288,6 +1300,12 @@ impl ChangeGraph {
         let edges = self.dep_ends.start(len).unwrap_or(0) as usize;
         self.dep_targets.truncate(edges);
         self.dep_ends.truncate(len);
+        self.chained.truncate(len.div_ceil(64));
+        if let Some(last) = self.chained.last_mut()
+            && !len.is_multiple_of(64)
+        {
+            *last &= (1u64 << (len % 64)) - 1;
+        }
         self.hashes.truncate(len);
         self.change_actor.truncate(len);
         self.op_counts.truncate(len);
@@ -1298,13 +1316,8 @@ impl ChangeGraph {
         candidates.dedup();
         if let Some(&oldest) = candidates.first() {
             // A remaining dependent of a candidate comes after it in graph order.
-            let from = self.dep_ends.end(oldest as usize).unwrap_or(0) as usize;
-            let depended: HashSet<u32> = self
-                .dep_targets
-                .get(from..)
-                .unwrap_or_default()
-                .iter()
-                .copied()
+            let depended: HashSet<u32> = (oldest + 1..len as u32)
+                .flat_map(|i| self.deps_of(i))
                 .filter(|d| candidates.binary_search(d).is_ok())
                 .collect();
             for c in candidates {
@@ -1512,14 +1525,31 @@ impl ChangeGraph {
             .map(|&i| ChangeIdx(i))
     }
 
-    fn dep_slice(&self, idx: u32) -> &[u32] {
+    /// Change `idx`'s deps, as indexes, in the change's order.
+    #[inline]
+    fn deps_of(&self, idx: u32) -> DepIter<'_> {
+        let chained = self
+            .chained
+            .get(idx as usize / 64)
+            .is_some_and(|w| w & (1 << (idx % 64)) != 0);
+        if chained {
+            return DepIter {
+                prev: idx.checked_sub(1),
+                rest: [].iter(),
+            };
+        }
         let i = idx as usize;
-        let (Some(start), Some(end)) = (self.dep_ends.start(i), self.dep_ends.end(i)) else {
-            return &[];
+        let stored = match (self.dep_ends.start(i), self.dep_ends.end(i)) {
+            (Some(start), Some(end)) => self
+                .dep_targets
+                .get(start as usize..end as usize)
+                .unwrap_or_default(),
+            _ => &[],
         };
-        self.dep_targets
-            .get(start as usize..end as usize)
-            .unwrap_or_default()
+        DepIter {
+            prev: None,
+            rest: stored.iter(),
+        }
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1691,7 +1721,7 @@ impl ChangeGraph {
                         raise(&mut clock, &mut settle, a, s);
                     }
                 }
-                None => to_visit.extend(self.dep_slice(top).iter().copied()),
+                None => to_visit.extend(self.deps_of(top)),
             }
         }
         clock
@@ -1767,7 +1797,7 @@ impl ChangeGraph {
             match reached.get_mut(word) {
                 Some(w) if *w & bit == 0 => {
                     *w |= bit;
-                    stack.extend(self.dep_slice(i).iter().copied());
+                    stack.extend(self.deps_of(i));
                 }
                 _ => {}
             }
@@ -1795,12 +1825,7 @@ impl ChangeGraph {
         if a >= d {
             return false;
         }
-        let mut to_visit: BinaryHeap<u32> = self
-            .dep_slice(d)
-            .iter()
-            .copied()
-            .filter(|&i| i >= a)
-            .collect();
+        let mut to_visit: BinaryHeap<u32> = self.deps_of(d).filter(|&i| i >= a).collect();
         let mut last = None;
         while let Some(i) = to_visit.pop() {
             if i == a {
@@ -1810,7 +1835,7 @@ impl ChangeGraph {
                 continue;
             }
             last = Some(i);
-            to_visit.extend(self.dep_slice(i).iter().copied().filter(|&j| j >= a));
+            to_visit.extend(self.deps_of(i).filter(|&j| j >= a));
         }
         false
     }
@@ -1834,7 +1859,8 @@ impl ChangeGraph {
             + self.max_ops.capacity() * 4
             + self.wide_ops.capacity() * size_of::<(u32, u64, u64)>()
             + self.dep_ends.heap_bytes()
-            + self.dep_targets.capacity() * 4;
+            + self.dep_targets.capacity() * 4
+            + self.chained.capacity() * 8;
         let actors = self.actors.capacity() * size_of::<ActorId>()
             + self.actor_lookup.capacity() * (size_of::<(ActorId, u32)>() + 1)
             + self
@@ -1884,12 +1910,36 @@ impl Iterator for Ancestry<'_> {
                 continue;
             }
             self.last = Some(i);
-            self.to_visit
-                .extend(self.graph.dep_slice(i).iter().copied());
+            self.to_visit.extend(self.graph.deps_of(i));
             return Some(ChangeIdx(i));
         }
     }
 }
+
+/// A change's deps as indexes: the previous change where the graph keeps that it is the
+/// only one (`ChangeGraph::chained`), else the stored ones.
+#[derive(Clone, Debug)]
+struct DepIter<'a> {
+    prev: Option<u32>,
+    rest: std::slice::Iter<'a, u32>,
+}
+
+impl Iterator for DepIter<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        self.prev.take().or_else(|| self.rest.next().copied())
+    }
+
+    #[inline]
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = usize::from(self.prev.is_some()) + self.rest.len();
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for DepIter<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -2291,6 +2341,62 @@ mod tests {
             }
             assert_eq!(snapshot(&g), snapshot(&full));
         }
+    }
+
+    /// A mostly linear history, whose single deps on the previous change the graph keeps as
+    /// a bit: every change reads back its own deps, and truncations at and around word
+    /// boundaries restore the graph.
+    #[test]
+    fn chained_deps_read_back_and_truncate() {
+        let mut all = Vec::new();
+        let mut seqs = [0u64; 2];
+        for n in 1..=300u32 {
+            let a = usize::from(n % 50 >= 40);
+            seqs[a] += 1;
+            let deps: Vec<u32> = match n {
+                1 => vec![],
+                _ if n % 13 == 0 && n > 3 => vec![n - 1, n - 3],
+                _ if n % 29 == 0 => vec![n - 2, n - 1],
+                _ => vec![n - 1],
+            };
+            all.push(meta(n, a as u8 + 1, seqs[a], &deps));
+        }
+        let build = |changes: &[ChangeMeta]| {
+            let mut g = ChangeGraph::new();
+            for m in changes {
+                assert_eq!(g.insert(m.clone()).unwrap().len(), 1);
+            }
+            g
+        };
+        let full = build(&all);
+        for m in &all {
+            let c = full.change_by_hash(&m.hash).unwrap();
+            assert_eq!(c.deps().collect::<Vec<_>>(), m.deps.to_vec());
+            assert_eq!(c.dep_indexes().len(), m.deps.len());
+        }
+        assert!(full.chained.iter().any(|w| *w != 0));
+        // Only the deps that are not a single previous change are stored.
+        let stored: usize = all
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| !(*i > 0 && m.deps == [all[i - 1].hash]))
+            .map(|(_, m)| m.deps.len())
+            .sum();
+        assert_eq!(full.dep_targets.len(), stored);
+        for len in [0usize, 1, 2, 63, 64, 65, 128, 200, 299] {
+            let reference = build(&all[..len]);
+            let mut g = full.clone();
+            g.truncate(len);
+            assert_eq!(snapshot(&g), snapshot(&reference), "truncate({len})");
+            for m in &all[len..] {
+                g.insert(m.clone()).unwrap();
+            }
+            assert_eq!(snapshot(&g), snapshot(&full));
+        }
+        // One batch of all of them reads back the same.
+        let mut batch = ChangeGraph::new();
+        batch.insert_batch(all.clone()).unwrap();
+        assert_eq!(snapshot(&batch), snapshot(&full));
     }
 
     #[test]
