@@ -1083,7 +1083,9 @@ impl ChangeGraph {
                 .get(actor as usize)
                 .map(|l| l.len() as u64 + 1)
         );
-        let count = (max_op + 1).checked_sub(start_op);
+        let count = max_op
+            .checked_add(1)
+            .and_then(|end| end.checked_sub(start_op));
         match (u32::try_from(max_op), count.map(u32::try_from)) {
             (Ok(max), Some(Ok(count))) if max != WIDE => {
                 self.op_counts.push(count);
@@ -1173,8 +1175,9 @@ impl ChangeGraph {
         self.max_ops.reserve_exact(changes);
         self.dep_ends.reserve_exact(changes);
         self.dep_targets.reserve_exact(deps);
+        let words = self.hashes.len().saturating_add(changes).div_ceil(64);
         self.chained
-            .reserve_exact((self.hashes.len() + changes).div_ceil(64));
+            .reserve_exact(words.saturating_sub(self.chained.len()));
     }
 
     /// Appends one change known to be ready, without the batch machinery of
@@ -1979,6 +1982,9 @@ mod tests {
             (wide, wide + 5),
             (wide + 6, 1 << 40),
             (1 << 41, 1 << 41),
+            // A start past the max op plus one, and a max op of u64::MAX: kept wide.
+            (1 << 42, 5),
+            (7, u64::MAX),
         ];
         for (n, &(start_op, max_op)) in (1..).zip(&counters) {
             let deps: Vec<u32> = (n > 1).then_some(n - 1).into_iter().collect();
@@ -1993,7 +1999,7 @@ mod tests {
             let c = g.change_by_hash(&h(n)).unwrap();
             assert_eq!((c.start_op(), c.max_op()), (start_op, max_op));
         }
-        assert_eq!(g.max_op(), 1 << 41);
+        assert_eq!(g.max_op(), u64::MAX);
         g.truncate(3);
         assert_eq!(g.max_op(), wide + 5);
         assert_eq!(g.change_by_hash(&h(3)).unwrap().start_op(), wide);
