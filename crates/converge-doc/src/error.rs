@@ -116,16 +116,6 @@ pub enum DocError {
         /// The depth reached.
         depth: usize,
     },
-    /// A change whose seq is not the next one for its actor.
-    #[error("actor {actor}: expected seq {expected}, change has seq {found}")]
-    SeqGap {
-        /// The actor.
-        actor: ActorId,
-        /// The next seq the document expects.
-        expected: u64,
-        /// The change's seq.
-        found: u64,
-    },
     /// A change whose ops' counters collide with ops already present.
     #[error("change {change} reuses op counters of actor {actor}")]
     DuplicateOpId {
