@@ -1381,7 +1381,8 @@ impl SideWork for BuildInSlices<'_> {
 struct ChangeRows {
     /// Every chunk actor authored a change.
     all_authored: bool,
-    /// The deps of all the changes.
+    /// The dependency edges the graph will store for them (all deps but single deps on the
+    /// previous change).
     deps: usize,
 }
 
@@ -1395,7 +1396,9 @@ fn scan_change_rows(chunk: &DocumentChunk) -> Option<ChangeRows> {
         if !c.deps.iter().all(|&d| (d as usize) < i) || u32::try_from(c.max_op).is_err() {
             return None;
         }
-        deps += c.deps.len();
+        // The graph keeps a single dep on the previous change as a bit, not an edge.
+        let chained = i > 0 && c.deps == [(i - 1) as u32];
+        deps += if chained { 0 } else { c.deps.len() };
         rows += 1;
     }
     (rows == chunk.changes.len()).then(|| ChangeRows {
