@@ -5,8 +5,10 @@
 //! `shared/spec/sync.md` §3 and §5).
 //!
 //! - [`ChangeGraph`] stores applied changes compactly (dense [`ChangeIdx`] indexes, each hash
-//!   once, deps as `u32` edges) in insertion order, which is topological, and keeps a causal
-//!   queue of changes whose deps have not all arrived.
+//!   once, deps as `u32` edges or, for a single dep on the change before, a bit; small
+//!   per-change numbers in narrow columns; seqs implied by each actor's change list) in
+//!   insertion order, which is topological, and keeps a causal queue of changes whose deps
+//!   have not all arrived.
 //! - Queries: [`ChangeGraph::heads`], [`ChangeGraph::missing_deps`],
 //!   [`ChangeGraph::changes_since`] (the reference's per-actor clock rule),
 //!   [`ChangeGraph::not_ancestors_of`], [`ChangeGraph::is_ancestor`],
