@@ -1697,11 +1697,11 @@ impl ChangeGraph {
             // only if it comes after the change of the clock's seq, and only then is its
             // seq looked up.
             let known = clock.get(actor).copied().unwrap_or(0) as usize;
-            let below = known
+            let not_higher = known
                 .checked_sub(1)
                 .and_then(|k| self.actor_changes.get(actor)?.get(k))
                 .is_some_and(|&at| at >= top);
-            if !below {
+            if !not_higher {
                 let seq = u32::try_from(self.change_seq(top)).unwrap_or(u32::MAX);
                 raise(&mut clock, &mut settle, actor, seq);
             }
