@@ -1065,7 +1065,7 @@ impl ChangeGraph {
         if self.chained.len() <= word {
             self.chained.resize(word + 1, 0);
         }
-        if idx > 0 && deps == [idx - 1] {
+        if Self::stored_edges(idx as usize, deps) == 0 && !deps.is_empty() {
             if let Some(w) = self.chained.get_mut(word) {
                 *w |= 1 << (idx % 64);
             }
@@ -1162,9 +1162,20 @@ impl ChangeGraph {
         }
     }
 
-    /// Makes room for `changes` more applied changes with `deps` dependency edges in all, so
-    /// that appending them (a loaded document's changes, whose number is known) does not
-    /// grow and copy the per-change tables again and again. The hash index still grows as
+    /// How many dependency edges the graph stores for a change appended at index `idx` with
+    /// `deps` (indexes of earlier changes): all of them, except that a single dep on the
+    /// change just before is kept as a bit. [`Self::reserve`] takes their sum.
+    pub fn stored_edges(idx: usize, deps: &[u32]) -> usize {
+        match deps {
+            [d] if idx.checked_sub(1) == Some(*d as usize) => 0,
+            _ => deps.len(),
+        }
+    }
+
+    /// Makes room for `changes` more applied changes with `deps` stored dependency edges in
+    /// all ([`Self::stored_edges`]), so that appending them (a loaded document's changes,
+    /// whose number is known) does not grow and copy the per-change tables again and again.
+    /// The hash index still grows as
     /// it fills: while it is small its random probes stay in cache, and sizing it for the
     /// whole load at once made loading the paper document ~12 % slower (measured again with
     /// deferred placement and growth in slot order: no better).

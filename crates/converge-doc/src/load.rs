@@ -1396,9 +1396,8 @@ fn scan_change_rows(chunk: &DocumentChunk) -> Option<ChangeRows> {
         if !c.deps.iter().all(|&d| (d as usize) < i) || u32::try_from(c.max_op).is_err() {
             return None;
         }
-        // The graph keeps a single dep on the previous change as a bit, not an edge.
-        let chained = i > 0 && c.deps == [(i - 1) as u32];
-        deps += if chained { 0 } else { c.deps.len() };
+        // The history starts empty, so change `i` goes to graph index `i`.
+        deps += converge_dag::ChangeGraph::stored_edges(i, c.deps);
         rows += 1;
     }
     (rows == chunk.changes.len()).then(|| ChangeRows {
