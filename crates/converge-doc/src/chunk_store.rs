@@ -710,70 +710,72 @@ mod tests {
         assert_eq!(sizes[0] + 5 * 9, sizes[1]);
     }
 
+    /// Pushes a chunk without deps for each of `tails` (given `fields`), checks that every
+    /// one reads back exactly, and returns the store.
+    fn push_and_read_back(
+        actor: &ActorId,
+        fields: &TailFields,
+        tails: impl IntoIterator<Item = Vec<u8>>,
+    ) -> ChunkStore {
+        let mut store = ChunkStore::default();
+        let mut scratch = Vec::new();
+        let mut kept = Vec::new();
+        for tail in tails {
+            let (chunk, hash) = sample(&[], actor, &tail);
+            store.push(&chunk, &hash, &[], actor, fields, None, &mut scratch);
+            kept.push((chunk, hash));
+        }
+        for (i, (chunk, hash)) in kept.iter().enumerate() {
+            let mut out = Vec::new();
+            assert!(store.read_into(i, hash, &[], actor, fields, None, &mut out));
+            assert_eq!(&out, chunk, "change {i}");
+        }
+        store
+    }
+
     /// Metadata longer than the table takes stays in its record; a short one is named by
     /// index, and both come back.
     #[test]
     fn long_metadata_stays_in_the_record() {
-        let actor = ActorId::from_bytes(&[1, 2, 3]);
         let fields = TailFields {
             seq: 5,
             start_op: 1,
             time: 0,
         };
-        let mut store = ChunkStore::default();
-        let mut scratch = Vec::new();
-        let mut kept = Vec::new();
-        for columns in [40u8, 3, 40, 31, 32] {
+        let tails = [40u8, 3, 40, 31, 32].map(|columns| {
             let mut tail = vec![5, 1, 0, 0, 0, columns];
             for c in 0..columns {
                 tail.extend_from_slice(&[c * 2, 1]);
             }
             tail.extend((0..columns).map(|c| c ^ 0x55));
-            let (chunk, hash) = sample(&[], &actor, &tail);
-            store.push(&chunk, &hash, &[], &actor, &fields, None, &mut scratch);
-            kept.push((chunk, hash));
-        }
+            tail
+        });
+        let store = push_and_read_back(&ActorId::from_bytes(&[1, 2, 3]), &fields, tails);
         // 3 and 31 columns (7 and 63 bytes) are in the table; 32 and 40 (65, 81) are not.
         assert_eq!(
             store.metas.iter().map(|m| m.len()).collect::<Vec<_>>(),
             [7, 63]
         );
-        for (i, (chunk, hash)) in kept.iter().enumerate() {
-            let mut out = Vec::new();
-            assert!(store.read_into(i, hash, &[], &actor, &fields, None, &mut out));
-            assert_eq!(&out, chunk, "change {i}");
-        }
     }
 
     /// Past 127 entries a record's table index takes two bytes; records named by either kind
     /// come back, again when named a second time (by the recent entries or the lookup).
     #[test]
     fn many_metadata_strings_come_back() {
-        let actor = ActorId::from_bytes(&[9]);
         let fields = TailFields {
             seq: 1,
             start_op: 1,
             time: 0,
         };
-        let mut store = ChunkStore::default();
-        let mut scratch = Vec::new();
-        let mut kept = Vec::new();
-        for round in 0..2u8 {
-            for k in 0..300u16 {
-                // One column whose spec and length spell `k`: 300 distinct strings.
+        // One column whose spec and length spell `k`: 300 distinct strings, each twice.
+        let tails = (0..2u8).flat_map(|round| {
+            (0..300u16).map(move |k| {
                 let [hi, lo] = k.to_be_bytes();
-                let tail = [1, 1, 0, 0, 0, 1, hi, lo & 0x7f, round, 7];
-                let (chunk, hash) = sample(&[], &actor, &tail);
-                store.push(&chunk, &hash, &[], &actor, &fields, None, &mut scratch);
-                kept.push((chunk, hash));
-            }
-        }
+                vec![1, 1, 0, 0, 0, 1, hi, lo & 0x7f, round, 7]
+            })
+        });
+        let store = push_and_read_back(&ActorId::from_bytes(&[9]), &fields, tails);
         assert!(store.metas.len() > 128);
-        for (i, (chunk, hash)) in kept.iter().enumerate() {
-            let mut out = Vec::new();
-            assert!(store.read_into(i, hash, &[], &actor, &fields, None, &mut out));
-            assert_eq!(&out, chunk, "change {i}");
-        }
     }
 
     /// Random tails (some larger than a block, most small enough for hundreds to share one),
