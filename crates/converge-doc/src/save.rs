@@ -414,6 +414,10 @@ impl Document {
         let mut next_message =
             message_entries.partition_point(|&(j, _)| (j as usize) < range.start);
         let mut next_extra = extras.partition_point(|(j, _)| (*j as usize) < range.start);
+        // An actor's changes come in seq order, one apart (the graph applies a change only
+        // after its actor's previous one), so a counter per actor says each seq once the
+        // first is looked up.
+        let mut next_seq: Vec<u64> = vec![0; self.ops.actors.len()];
         let n = range.end;
         let mut start = range.start;
         while start < n {
@@ -441,12 +445,21 @@ impl Document {
                     }
                     _ => &[],
                 };
+                let actor = history.actor(i) as usize;
+                let seq = match next_seq.get_mut(actor) {
+                    Some(next) => {
+                        if *next == 0 {
+                            *next = history.seq(i);
+                        }
+                        *next += 1;
+                        *next - 1
+                    }
+                    None => history.seq(i),
+                };
+                debug_assert_eq!(seq, history.seq(i), "an actor's seqs are consecutive");
                 rows.push(DocChangeRef {
-                    actor: actor_pos
-                        .get(history.actor(i) as usize)
-                        .copied()
-                        .unwrap_or(u32::MAX),
-                    seq: history.seq(i),
+                    actor: actor_pos.get(actor).copied().unwrap_or(u32::MAX),
+                    seq,
                     max_op: history.max_op(i),
                     time: history.time(i),
                     message,
