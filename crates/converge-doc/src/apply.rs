@@ -459,12 +459,14 @@ impl Document {
     /// The changes not reachable from `since` (all changes for `since = []`), in application
     /// order. Unknown hashes in `since` are ignored.
     pub fn get_changes(&self, since: &[ChangeHash]) -> Vec<Change> {
-        self.history
-            .graph
-            .not_ancestors_of(since)
-            .into_iter()
-            .filter_map(|i| self.history.change(i.get()))
-            .collect()
+        let wanted = self.history.graph.not_ancestors_of(since);
+        let mut changes = Vec::with_capacity(wanted.len());
+        changes.extend(
+            wanted
+                .into_iter()
+                .filter_map(|i| self.history.change(i.get())),
+        );
+        changes
     }
 
     /// The change with this hash, if the document has applied it. Decoded from its stored

@@ -256,7 +256,10 @@ impl History {
     /// Change `i`, decoded from its chunk; an author's empty message is remembered (the chunk
     /// cannot say it).
     pub(crate) fn change(&self, i: usize) -> Option<Change> {
-        let mut change = Change::decode_unchecked_checksum(self.bytes(i)?).ok()?;
+        let c = self.graph.change(ChangeIdx::new(i as u32))?;
+        let num_ops = (c.max_op() + 1).saturating_sub(c.start_op());
+        let mut change =
+            Change::decode_known(self.bytes(i)?, c.hash(), u32::try_from(num_ops).ok()?).ok()?;
         if self.has_empty_message(i) {
             change.remember_empty_message();
         }

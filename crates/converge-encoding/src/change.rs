@@ -240,6 +240,40 @@ impl Change {
         Self::decode_impl(bytes, false)
     }
 
+    /// Decodes a type-1 chunk whose hash and op count the caller already knows, because this
+    /// crate wrote it or decoded it in full before (a document's stored changes read back):
+    /// the hash is not computed again and the ops are not walked. The envelope and the
+    /// change's fields are still read through the checked reader, so other bytes give an
+    /// error, not a panic; bytes from outside go through [`Change::decode`].
+    pub fn decode_known(
+        bytes: Bytes,
+        hash: ChangeHash,
+        num_ops: u32,
+    ) -> Result<Change, DecodeError> {
+        let chunk = Chunk::parse(&bytes)?;
+        if chunk.bytes().len() != bytes.len() {
+            return Err(DecodeError::LeftoverData {
+                len: bytes.len() - chunk.bytes().len(),
+            });
+        }
+        if chunk.chunk_type() != ChunkType::Change {
+            return Err(DecodeError::WrongChunkType {
+                expected: "change",
+                found: chunk.chunk_type().byte(),
+            });
+        }
+        debug_assert!(chunk.hash() == hash, "a known change's hash");
+        let header_len = chunk.header_len();
+        let change = Self::from_chunk(bytes, header_len, hash, Some(num_ops))?;
+        debug_assert!(
+            change
+                .validate_ops(&change.column_ranges())
+                .is_ok_and(|n| n == num_ops),
+            "a known change's op count"
+        );
+        Ok(change)
+    }
+
     fn decode_impl(bytes: Bytes, verify: bool) -> Result<Change, DecodeError> {
         let chunk = Chunk::parse(&bytes)?;
         if chunk.bytes().len() != bytes.len() {
@@ -292,8 +326,7 @@ impl Change {
             value: bytes.len() as u64,
             offset: 0,
         })?;
-        let whole = bytes.clone();
-        let data = whole.get(header_len..).unwrap_or_default();
+        let data = bytes.get(header_len..).unwrap_or_default();
         let base = header_len;
         let mut r = Reader::new(data);
         let range = |start: usize, end: usize| ((base + start) as u32, (base + end) as u32);
@@ -2317,6 +2350,35 @@ mod tests {
             ops,
             extra_bytes: Vec::new(),
         }
+    }
+
+    /// A change read back with its hash and op count known decodes as the checked decode
+    /// does; bytes that are not a whole type-1 chunk are an error, not a panic.
+    #[test]
+    fn a_known_change_decodes_like_a_checked_one() {
+        let ops = vec![
+            del_with_preds(vec![OpId::new(1, 0)]),
+            del_with_preds(vec![OpId::new(2, 0)]),
+        ];
+        let c = Change::from_parts(parts(&[], ops)).unwrap();
+        let known = Change::decode_known(c.bytes().clone(), c.hash(), 2).unwrap();
+        let checked = Change::decode(c.bytes().clone()).unwrap();
+        assert_eq!(known, checked);
+        assert_eq!(known.num_ops(), 2);
+        let mut document = c.bytes().to_vec();
+        document[8] = 0;
+        assert!(matches!(
+            Change::decode_known(Bytes::from(document), c.hash(), 2),
+            Err(DecodeError::WrongChunkType { .. })
+        ));
+        let mut longer = c.bytes().to_vec();
+        longer.push(0);
+        assert!(matches!(
+            Change::decode_known(Bytes::from(longer), c.hash(), 2),
+            Err(DecodeError::LeftoverData { len: 1 })
+        ));
+        let cut = c.bytes().slice(..c.bytes().len() - 1);
+        assert!(Change::decode_known(cut, c.hash(), 2).is_err());
     }
 
     #[test]
