@@ -400,6 +400,45 @@ impl Default for ChangeGraph {
     }
 }
 
+/// Seqs of changes asked for mostly in application order, as a save or a scan of changes
+/// asks: the graph keeps no seq per change (a change's seq is its place in its actor's
+/// list), so a lone lookup is a binary search, but the cursor remembers where each actor's
+/// last answer was and tries the place after it first. From [`ChangeGraph::seq_cursor`].
+#[derive(Debug)]
+pub struct SeqCursor<'a> {
+    graph: &'a ChangeGraph,
+    /// Per actor: the place in its list after the last change asked for.
+    next: Vec<u32>,
+}
+
+impl SeqCursor<'_> {
+    /// The seq of change `idx` (0 if the graph has none).
+    pub fn seq(&mut self, idx: ChangeIdx) -> u64 {
+        let graph = self.graph;
+        let Some(actor) = graph.change_actor.get(idx.0 as usize).map(|a| a as usize) else {
+            return 0;
+        };
+        if self.next.len() <= actor {
+            self.next.resize(actor + 1, 0);
+        }
+        let Some(next) = self.next.get_mut(actor) else {
+            return 0;
+        };
+        let list = graph
+            .actor_changes
+            .get(actor)
+            .map_or(&[][..], Vec::as_slice);
+        let seq = if list.get(*next as usize) == Some(&idx.0) {
+            u64::from(*next) + 1
+        } else {
+            graph.change_seq(idx.0)
+        };
+        // A list's length fits a `u32`: it holds `u32` change indexes, all different.
+        *next = seq as u32;
+        seq
+    }
+}
+
 /// One applied change, borrowed from its graph.
 #[derive(Clone, Copy, Debug)]
 pub struct ChangeRef<'a> {
@@ -1530,6 +1569,15 @@ impl ChangeGraph {
             .map_or(0, |v| v.len() as u64)
     }
 
+    /// A cursor that says the seqs of changes asked for mostly in application order (see
+    /// [`SeqCursor`]).
+    pub fn seq_cursor(&self) -> SeqCursor<'_> {
+        SeqCursor {
+            graph: self,
+            next: Vec::new(),
+        }
+    }
+
     /// The applied change of `actor` with `seq`.
     pub fn change_at_seq(&self, actor: ActorIdx, seq: u64) -> Option<ChangeIdx> {
         let pos = usize::try_from(seq.checked_sub(1)?).ok()?;
@@ -2363,6 +2411,34 @@ mod tests {
     /// A mostly linear history, whose single deps on the previous change the graph keeps as
     /// a bit: every change reads back its own deps, and truncations at and around word
     /// boundaries restore the graph.
+    #[test]
+    fn a_seq_cursor_says_what_each_change_says() {
+        let mut all = Vec::new();
+        let mut seqs = [0u64; 3];
+        for n in 1..=200u32 {
+            let a = (n as usize * 7 / 3) % 3;
+            seqs[a] += 1;
+            let deps: Vec<u32> = if n == 1 { vec![] } else { vec![n - 1] };
+            all.push(meta(n, a as u8 + 1, seqs[a], &deps));
+        }
+        let mut g = ChangeGraph::new();
+        for m in &all {
+            g.insert(m.clone()).unwrap();
+        }
+        let n = all.len() as u32;
+        // In order, backwards, in strides, one index twice, and past the end.
+        let asks = (0..n)
+            .chain((0..n).rev())
+            .chain((0..n).step_by(7))
+            .chain([5, 5, n, n + 9]);
+        let mut cursor = g.seq_cursor();
+        for i in asks {
+            let expected = g.change(ChangeIdx(i)).map_or(0, |c| c.seq());
+            assert_eq!(cursor.seq(ChangeIdx(i)), expected, "change {i}");
+        }
+        assert_eq!(seqs.iter().sum::<u64>(), u64::from(n));
+    }
+
     #[test]
     fn chained_deps_read_back_and_truncate() {
         let mut all = Vec::new();

@@ -24,6 +24,8 @@ use crate::types::{ExId, ObjType};
 /// row and the change's deps (which that graph keeps as indexes).
 struct MergeMeta<'a> {
     change: ChangeRef<'a>,
+    /// The change's seq, found once (the graph would look it up on each read).
+    seq: u64,
     deps: &'a [ChangeHash],
 }
 
@@ -32,7 +34,7 @@ impl AsChangeMeta for MergeMeta<'_> {
         ChangeMetaRef {
             hash: self.change.hash(),
             actor: self.change.actor(),
-            seq: self.change.seq(),
+            seq: self.seq,
             start_op: self.change.start_op(),
             max_op: self.change.max_op(),
             deps: self.deps,
@@ -460,11 +462,12 @@ impl Document {
     /// order. Unknown hashes in `since` are ignored.
     pub fn get_changes(&self, since: &[ChangeHash]) -> Vec<Change> {
         let wanted = self.history.graph.not_ancestors_of(since);
+        let mut seqs = self.history.graph.seq_cursor();
         let mut changes = Vec::with_capacity(wanted.len());
         changes.extend(
             wanted
                 .into_iter()
-                .filter_map(|i| self.history.change(i.get())),
+                .filter_map(|i| self.history.change_with_seq(i.get(), seqs.seq(i))),
         );
         changes
     }
@@ -533,6 +536,8 @@ impl Document {
         let mut deps: Vec<ChangeHash> = Vec::new();
         let mut dep_ends: Vec<usize> = Vec::with_capacity(missing.len());
         let mut changes = Vec::with_capacity(missing.len());
+        let mut seqs = graph.seq_cursor();
+        let mut found_seqs: Vec<u64> = Vec::with_capacity(missing.len());
         for &i in &missing {
             let Some(c) = graph.change(i) else {
                 return Err(DocError::UnknownChange {
@@ -541,23 +546,28 @@ impl Document {
             };
             deps.extend(c.dep_indexes().map(|d| other.history.hash(d.get())));
             dep_ends.push(deps.len());
-            changes.push(c);
+            let seq = seqs.seq(i);
+            found_seqs.push(seq);
+            changes.push((c, seq));
         }
         let metas: Vec<MergeMeta<'_>> = changes
             .into_iter()
             .zip(&dep_ends)
             .enumerate()
-            .map(|(k, (change, &end))| {
+            .map(|(k, ((change, seq), &end))| {
                 let start = k.checked_sub(1).map_or(0, |p| dep_ends[p]);
                 MergeMeta {
                     change,
+                    seq,
                     deps: deps.get(start..end).unwrap_or_default(),
                 }
             })
             .collect();
         let decode = |p: usize| {
             let i = missing.get(p).copied()?;
-            other.history.change(i.get())
+            other
+                .history
+                .change_with_seq(i.get(), found_seqs.get(p).copied()?)
         };
         // Only changes with extra bytes can name an author; `other` lists those.
         let extras = other.history.extras();
@@ -571,12 +581,7 @@ impl Document {
             };
             self.check_authors(metas.iter().map(|m| {
                 let i = m.change.index().get();
-                (
-                    m.change.hash(),
-                    m.change.actor(),
-                    m.change.seq(),
-                    extra_of(i),
-                )
+                (m.change.hash(), m.change.actor(), m.seq, extra_of(i))
             }))?;
         }
         let before = self.history.len();

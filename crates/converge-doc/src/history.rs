@@ -135,12 +135,6 @@ impl History {
             .unwrap_or(0)
     }
 
-    pub(crate) fn seq(&self, i: usize) -> u64 {
-        self.graph
-            .change(ChangeIdx::new(i as u32))
-            .map_or(0, |c| c.seq())
-    }
-
     pub(crate) fn max_op(&self, i: usize) -> u64 {
         self.graph
             .change(ChangeIdx::new(i as u32))
@@ -227,12 +221,13 @@ impl History {
             .map_or(0, |c| c.max_op() as u32)
     }
 
-    /// Change `i`'s seq, start op and time as the graph and the history keep them.
-    fn tail_fields(&self, i: usize) -> TailFields {
+    /// Change `i`'s seq (looked up unless given), start op and time as the graph and the
+    /// history keep them.
+    fn tail_fields(&self, i: usize, seq: Option<u64>) -> TailFields {
         let (seq, start_op) = self
             .graph
             .change(ChangeIdx::new(i as u32))
-            .map_or((0, 0), |c| (c.seq(), c.start_op()));
+            .map_or((0, 0), |c| (seq.unwrap_or_else(|| c.seq()), c.start_op()));
         TailFields {
             seq,
             start_op,
@@ -242,24 +237,43 @@ impl History {
 
     /// The uncompressed change chunk.
     pub(crate) fn bytes(&self, i: usize) -> Option<Bytes> {
+        self.bytes_with_seq(i, None)
+    }
+
+    /// [`History::bytes`], the change's seq given if the caller knows it.
+    fn bytes_with_seq(&self, i: usize, seq: Option<u64>) -> Option<Bytes> {
         let c = self.graph.change(ChangeIdx::new(i as u32))?;
         let deps: SmallVec<[ChangeHash; 4]> = c.deps().collect();
         let mut out = Vec::new();
         let message = self.messages.get(i as u32);
-        let fields = self.tail_fields(i);
+        let fields = self.tail_fields(i, seq);
         self.chunks
             .read_into(i, &c.hash(), &deps, c.actor(), &fields, message, &mut out)
             .then(|| Bytes::from(out))
     }
 
-    /// The change, decoded from its bytes (which were decoded once already).
-    /// Change `i`, decoded from its chunk; an author's empty message is remembered (the chunk
-    /// cannot say it).
+    /// Change `i`, decoded from its chunk (which was decoded in full once already); an
+    /// author's empty message is remembered (the chunk cannot say it).
     pub(crate) fn change(&self, i: usize) -> Option<Change> {
+        self.decode_change(i, None)
+    }
+
+    /// [`History::change`] of a change whose seq the caller knows (from a
+    /// [`converge_dag::SeqCursor`]: a scan of many changes).
+    pub(crate) fn change_with_seq(&self, i: usize, seq: u64) -> Option<Change> {
+        debug_assert_eq!(
+            Some(seq),
+            self.graph.change(ChangeIdx::new(i as u32)).map(|c| c.seq())
+        );
+        self.decode_change(i, Some(seq))
+    }
+
+    fn decode_change(&self, i: usize, seq: Option<u64>) -> Option<Change> {
         let c = self.graph.change(ChangeIdx::new(i as u32))?;
         let num_ops = (c.max_op() + 1).saturating_sub(c.start_op());
+        let bytes = self.bytes_with_seq(i, seq)?;
         let mut change =
-            Change::decode_known(self.bytes(i)?, c.hash(), u32::try_from(num_ops).ok()?).ok()?;
+            Change::decode_known(bytes, c.hash(), u32::try_from(num_ops).ok()?).ok()?;
         if self.has_empty_message(i) {
             change.remember_empty_message();
         }
@@ -582,14 +596,24 @@ impl History {
             message: change.message(),
             extra: change.extra_bytes(),
         };
-        self.prepare_record(idx, &data.hash, actor, max_op);
+        // The change's seq is the one the graph holds for it (the graph took it from the
+        // change): given, it need not be looked up.
+        let seq = change.seq();
+        self.prepare_record(idx, &data.hash, actor, max_op, seq);
         self.push_data(&data);
-        self.push_bytes(idx, &change.into_bytes());
+        self.push_bytes(idx, &change.into_bytes(), seq);
     }
 
     /// The bookkeeping of [`History::record_at`] before the data is pushed, including the
     /// change's running max op if it is not its own.
-    fn prepare_record(&mut self, idx: ChangeIdx, hash: &ChangeHash, actor: u32, max_op: u32) {
+    fn prepare_record(
+        &mut self,
+        idx: ChangeIdx,
+        hash: &ChangeHash,
+        actor: u32,
+        max_op: u32,
+        seq: u64,
+    ) {
         let Some(c) = self.graph.change(idx) else {
             if max_op != 0 {
                 self.clock_max_op.push((idx.get() as u32, max_op));
@@ -597,7 +621,7 @@ impl History {
             return;
         };
         let graph_actor = c.actor_index().get();
-        let seq = c.seq();
+        debug_assert_eq!(seq, c.seq(), "the graph holds the change's seq");
         let prev = (seq > 1)
             .then(|| self.graph.change_at_seq(c.actor_index(), seq - 1))
             .flatten();
@@ -650,8 +674,8 @@ impl History {
     }
 
     /// Pushes the chunk of the change the graph holds at `idx`.
-    fn push_bytes(&mut self, idx: ChangeIdx, chunk: &[u8]) {
-        let fields = self.tail_fields(idx.get());
+    fn push_bytes(&mut self, idx: ChangeIdx, chunk: &[u8], seq: u64) {
+        let fields = self.tail_fields(idx.get(), Some(seq));
         let History {
             graph,
             chunks,
@@ -720,7 +744,7 @@ impl History {
             u64::from(max_op),
             deps,
         )?;
-        self.prepare_record(idx, &change.data.hash, actor, max_op);
+        self.prepare_record(idx, &change.data.hash, actor, max_op, change.seq);
         self.push_data(&change.data);
         // Our encoder wrote the chunk (a local commit, or a change rebuilt from a document
         // chunk): its start is the one the store leaves out.

@@ -414,10 +414,7 @@ impl Document {
         let mut next_message =
             message_entries.partition_point(|&(j, _)| (j as usize) < range.start);
         let mut next_extra = extras.partition_point(|(j, _)| (*j as usize) < range.start);
-        // An actor's changes come in seq order, one apart (the graph applies a change only
-        // after its actor's previous one), so a counter per actor says each seq once the
-        // first is looked up.
-        let mut next_seq: Vec<u64> = vec![0; self.ops.actors.len()];
+        let mut seqs = history.graph.seq_cursor();
         let n = range.end;
         let mut start = range.start;
         while start < n {
@@ -445,21 +442,12 @@ impl Document {
                     }
                     _ => &[],
                 };
-                let actor = history.actor(i) as usize;
-                let seq = match next_seq.get_mut(actor) {
-                    Some(next) => {
-                        if *next == 0 {
-                            *next = history.seq(i);
-                        }
-                        *next += 1;
-                        *next - 1
-                    }
-                    None => history.seq(i),
-                };
-                debug_assert_eq!(seq, history.seq(i), "an actor's seqs are consecutive");
                 rows.push(DocChangeRef {
-                    actor: actor_pos.get(actor).copied().unwrap_or(u32::MAX),
-                    seq,
+                    actor: actor_pos
+                        .get(history.actor(i) as usize)
+                        .copied()
+                        .unwrap_or(u32::MAX),
+                    seq: seqs.seq(converge_dag::ChangeIdx::new(i as u32)),
                     max_op: history.max_op(i),
                     time: history.time(i),
                     message,
@@ -495,7 +483,11 @@ impl Document {
         let changes: Vec<DocChange> = (0..history.len())
             .map(|i| DocChange {
                 actor: actor_pos[history.actor(i) as usize],
-                seq: history.seq(i),
+                // A lone lookup, not the save's cursor: this builder is the reference.
+                seq: history
+                    .graph
+                    .change(converge_dag::ChangeIdx::new(i as u32))
+                    .map_or(0, |c| c.seq()),
                 max_op: history.max_op(i),
                 time: history.time(i),
                 message: history.message(i).map(Into::into),
