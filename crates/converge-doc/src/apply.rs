@@ -532,12 +532,13 @@ impl Document {
         if missing.is_empty() {
             return Ok(Vec::new());
         }
-        // The deps of every missing change, back to back (the graph keeps their indexes).
+        // The deps of every missing change, back to back (the graph keeps their indexes),
+        // and its seq (through a cursor: a lone lookup is a search).
         let mut deps: Vec<ChangeHash> = Vec::new();
         let mut dep_ends: Vec<usize> = Vec::with_capacity(missing.len());
-        let mut changes = Vec::with_capacity(missing.len());
         let mut seqs = graph.seq_cursor();
-        let mut found_seqs: Vec<u64> = Vec::with_capacity(missing.len());
+        // A seq is a place in a list of `u32` indexes: it fits a `u32`.
+        let mut found_seqs: Vec<u32> = Vec::with_capacity(missing.len());
         for &i in &missing {
             let Some(c) = graph.change(i) else {
                 return Err(DocError::UnknownChange {
@@ -546,28 +547,29 @@ impl Document {
             };
             deps.extend(c.dep_indexes().map(|d| other.history.hash(d.get())));
             dep_ends.push(deps.len());
-            let seq = seqs.seq(i);
-            found_seqs.push(seq);
-            changes.push((c, seq));
+            found_seqs.push(seqs.seq(i) as u32);
         }
-        let metas: Vec<MergeMeta<'_>> = changes
-            .into_iter()
-            .zip(&dep_ends)
-            .enumerate()
-            .map(|(k, ((change, seq), &end))| {
-                let start = k.checked_sub(1).map_or(0, |p| dep_ends[p]);
-                MergeMeta {
-                    change,
-                    seq,
-                    deps: deps.get(start..end).unwrap_or_default(),
-                }
-            })
-            .collect();
+        let mut metas: Vec<MergeMeta<'_>> = Vec::with_capacity(missing.len());
+        let mut start = 0;
+        for ((&i, &seq), &end) in missing.iter().zip(&found_seqs).zip(&dep_ends) {
+            let Some(change) = graph.change(i) else {
+                return Err(DocError::UnknownChange {
+                    hash: other.history.hash(i.get()),
+                });
+            };
+            metas.push(MergeMeta {
+                change,
+                seq: u64::from(seq),
+                deps: deps.get(start..end).unwrap_or_default(),
+            });
+            start = end;
+        }
+        drop(dep_ends);
         let decode = |p: usize| {
             let i = missing.get(p).copied()?;
             other
                 .history
-                .change_with_seq(i.get(), found_seqs.get(p).copied()?)
+                .change_with_seq(i.get(), u64::from(found_seqs.get(p).copied()?))
         };
         // Only changes with extra bytes can name an author; `other` lists those.
         let extras = other.history.extras();
