@@ -462,12 +462,10 @@ impl Document {
     /// order. Unknown hashes in `since` are ignored.
     pub fn get_changes(&self, since: &[ChangeHash]) -> Vec<Change> {
         let wanted = self.history.graph.not_ancestors_of(since);
-        let mut seqs = self.history.graph.seq_cursor();
         let mut changes = Vec::with_capacity(wanted.len());
         changes.extend(
-            wanted
-                .into_iter()
-                .filter_map(|i| self.history.change_with_seq(i.get(), seqs.seq(i))),
+            self.history
+                .changes_at(wanted.into_iter().map(converge_dag::ChangeIdx::get)),
         );
         changes
     }
@@ -511,11 +509,12 @@ impl Document {
         let seen = self.history.ancestors(&idx);
         let mut doc = Document::new();
         doc.ops.encoding = self.ops.encoding;
-        let changes = seen
-            .into_iter()
-            .enumerate()
-            .filter(|&(_, s)| s)
-            .filter_map(|(i, _)| self.history.change(i));
+        let changes = self.history.changes_at(
+            seen.into_iter()
+                .enumerate()
+                .filter(|&(_, s)| s)
+                .map(|(i, _)| i),
+        );
         doc.apply_changes(changes)?;
         Ok(doc)
     }

@@ -243,6 +243,10 @@ impl History {
     /// [`History::bytes`], the change's seq given if the caller knows it.
     fn bytes_with_seq(&self, i: usize, seq: Option<u64>) -> Option<Bytes> {
         let c = self.graph.change(ChangeIdx::new(i as u32))?;
+        debug_assert!(
+            seq.is_none_or(|s| s == c.seq()),
+            "a given seq is the graph's"
+        );
         let deps: SmallVec<[ChangeHash; 4]> = c.deps().collect();
         let mut out = Vec::new();
         let message = self.messages.get(i as u32);
@@ -261,15 +265,41 @@ impl History {
     /// [`History::change`] of a change whose seq the caller knows (from a
     /// [`converge_dag::SeqCursor`]: a scan of many changes).
     pub(crate) fn change_with_seq(&self, i: usize, seq: u64) -> Option<Change> {
-        debug_assert_eq!(
-            Some(seq),
-            self.graph.change(ChangeIdx::new(i as u32)).map(|c| c.seq())
-        );
         self.decode_change(i, Some(seq))
+    }
+
+    /// Changes `indexes` (in application order, mostly), decoded, their seqs found through
+    /// one [`converge_dag::SeqCursor`].
+    pub(crate) fn changes_at<'h>(
+        &'h self,
+        indexes: impl IntoIterator<Item = usize> + 'h,
+    ) -> impl Iterator<Item = Change> + 'h {
+        let mut seqs = self.graph.seq_cursor();
+        indexes.into_iter().filter_map(move |i| {
+            let seq = seqs.seq(ChangeIdx::new(i as u32));
+            self.decode_change(i, Some(seq))
+        })
+    }
+
+    /// The chunks of changes `indexes` (in application order, mostly), their seqs found
+    /// through one [`converge_dag::SeqCursor`].
+    pub(crate) fn bytes_at<'h>(
+        &'h self,
+        indexes: impl IntoIterator<Item = usize> + 'h,
+    ) -> impl Iterator<Item = Bytes> + 'h {
+        let mut seqs = self.graph.seq_cursor();
+        indexes.into_iter().filter_map(move |i| {
+            let seq = seqs.seq(ChangeIdx::new(i as u32));
+            self.bytes_with_seq(i, Some(seq))
+        })
     }
 
     fn decode_change(&self, i: usize, seq: Option<u64>) -> Option<Change> {
         let c = self.graph.change(ChangeIdx::new(i as u32))?;
+        debug_assert!(
+            seq.is_none_or(|s| s == c.seq()),
+            "a given seq is the graph's"
+        );
         let num_ops = (c.max_op() + 1).saturating_sub(c.start_op());
         let bytes = self.bytes_with_seq(i, seq)?;
         let mut change =

@@ -503,9 +503,7 @@ impl Document {
             None => build_after_rebuild(encoding, &chunk.actors, chunk_ops, &stats, rows),
         };
         let Some((ops, in_our_order)) = built else {
-            return Ok(Err((0..history.len())
-                .filter_map(|i| history.change(i))
-                .collect()));
+            return Ok(Err(history.changes_at(0..history.len()).collect()));
         };
         let local = self.ops.actors[self.actor as usize].clone();
         self.ops = ops;

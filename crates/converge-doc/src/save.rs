@@ -141,10 +141,8 @@ impl Document {
     /// chunks (empty if there are none).
     pub fn save_incremental(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
-        for i in self.saved..self.history.len() {
-            if let Some(chunk) = self.history.bytes(i) {
-                out.extend_from_slice(&chunk);
-            }
+        for chunk in self.history.bytes_at(self.saved..self.history.len()) {
+            out.extend_from_slice(&chunk);
         }
         self.saved = self.history.len();
         out
