@@ -244,7 +244,9 @@ impl Change {
     /// crate wrote it or decoded it in full before (a document's stored changes read back):
     /// the hash is not computed again and the ops are not walked. The envelope and the
     /// change's fields are still read through the checked reader, so other bytes give an
-    /// error, not a panic; bytes from outside go through [`Change::decode`].
+    /// error, not a panic. A wrong hash or op count is not detected (debug builds assert
+    /// them): the change then reports them as given. Bytes from outside go through
+    /// [`Change::decode`].
     pub fn decode_known(
         bytes: Bytes,
         hash: ChangeHash,
