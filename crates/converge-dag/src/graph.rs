@@ -1150,7 +1150,9 @@ impl ChangeGraph {
 
     /// The seq of change `idx` (0 if there is none): its place in its actor's list, which
     /// holds the actor's changes in seq order from seq 1 (see [`Self::append_indexed`]).
-    /// The newest is found at once, any other by a binary search.
+    /// The list's indexes increase from 0 or more, so the place is at most `idx`: the
+    /// newest change, and any change of a history whose earlier changes are all its actor's
+    /// (one author), is found at once, any other by a binary search below `idx`.
     fn change_seq(&self, idx: u32) -> u64 {
         let Some(list) = self
             .change_actor
@@ -1162,7 +1164,11 @@ impl ChangeGraph {
         if list.last() == Some(&idx) {
             return list.len() as u64;
         }
-        list.binary_search(&idx).map_or(0, |at| at as u64 + 1)
+        let below = list.get(..=idx as usize).unwrap_or(list);
+        if below.last() == Some(&idx) {
+            return below.len() as u64;
+        }
+        below.binary_search(&idx).map_or(0, |at| at as u64 + 1)
     }
 
     /// The first and last op counters of change `idx` ((0, 0) if there is none).
@@ -2433,10 +2439,28 @@ mod tests {
             .chain([5, 5, n, n + 9]);
         let mut cursor = g.seq_cursor();
         for i in asks {
-            let expected = g.change(ChangeIdx(i)).map_or(0, |c| c.seq());
-            assert_eq!(cursor.seq(ChangeIdx(i)), expected, "change {i}");
+            let expected = all.get(i as usize).map_or(0, |m| m.seq);
+            assert_eq!(cursor.seq(ChangeIdx(i)), expected, "change {i}, cursor");
+            let alone = g.change(ChangeIdx(i)).map_or(0, |c| c.seq());
+            assert_eq!(alone, expected, "change {i}, alone");
         }
         assert_eq!(seqs.iter().sum::<u64>(), u64::from(n));
+        // One author after another: every change's place is its index or below it.
+        let mut g = ChangeGraph::new();
+        let mut one = Vec::new();
+        for n in 1..=100u32 {
+            let (a, seq) = if n <= 60 { (1, n) } else { (2, n - 60) };
+            let deps: Vec<u32> = if n == 1 { vec![] } else { vec![n - 1] };
+            one.push(meta(n, a, u64::from(seq), &deps));
+            g.insert(one[one.len() - 1].clone()).unwrap();
+        }
+        for (i, m) in one.iter().enumerate() {
+            assert_eq!(
+                g.change(ChangeIdx(i as u32)).unwrap().seq(),
+                m.seq,
+                "change {i}"
+            );
+        }
     }
 
     #[test]
