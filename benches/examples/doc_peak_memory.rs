@@ -17,6 +17,10 @@
 //!   `benches/traces.rs` does (one change per txn; one document per agent for the concurrent
 //!   traces), checking the final text. For the automerge-paper trace (the 259,778 edits of
 //!   `edits.json.gz`, one per txn) this is the paper trace with a change per edit;
+//! - `converge-trace-docs FILE`, `automerge-trace-docs FILE`: a concurrent trace as above, but
+//!   the harness keeps each txn's change as (author, hash) and fetches a batch from the
+//!   authors' documents when it is applied, instead of keeping every change decoded: the
+//!   peak is then the documents' own;
 //! - `converge-trace-one-tx FILE`, `automerge-trace-one-tx FILE`: a sequential trace replayed
 //!   in one transaction (the paper trace's "one transaction" case). With `PROBE_RSS` set in
 //!   the environment, converge's run also prints its RSS (and peak) beyond the input just
@@ -197,7 +201,11 @@ fn main() {
             assert!(text == trace.end_content, "{mode} {path}: wrong final text");
             println!("{path}: one transaction, {} chars", text.chars().count());
         }
-        "trace-read" | "converge-trace" | "automerge-trace" => {
+        "trace-read"
+        | "converge-trace"
+        | "automerge-trace"
+        | "converge-trace-docs"
+        | "automerge-trace-docs" => {
             let path = args.get(1).expect("FILE");
             let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
             let trace = traces::from_compact(&bytes);
@@ -211,6 +219,14 @@ fn main() {
                 }
                 "automerge-trace" => {
                     let (doc, text) = traces::automerge_replay(&trace, &plan);
+                    traces::automerge_text(&doc, &text)
+                }
+                "converge-trace-docs" => {
+                    let (doc, text) = traces::converge_concurrent_by_hash(&trace, &plan);
+                    traces::converge_text(&doc, &text)
+                }
+                "automerge-trace-docs" => {
+                    let (doc, text) = traces::automerge_concurrent_by_hash(&trace, &plan);
                     traces::automerge_text(&doc, &text)
                 }
                 _ => trace.end_content.clone(),

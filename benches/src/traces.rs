@@ -343,6 +343,86 @@ pub fn automerge_concurrent(
     (docs.swap_remove(0), text)
 }
 
+/// [`converge_concurrent`], except that the harness keeps each txn's change as its author and
+/// hash, not as a decoded change, and fetches a batch from the authors' documents
+/// (`get_change_by_hash`) when it is applied: what is left of the peak is the documents'.
+pub fn converge_concurrent_by_hash(trace: &Trace, plan: &[Vec<usize>]) -> (Document, ExId) {
+    let mut base = Document::with_actor(actor(usize::MAX - 1));
+    let text = base.put_object(&ROOT, "text", ObjType::Text).expect("text");
+    let mut docs: Vec<Document> = (0..trace.num_agents)
+        .map(|g| {
+            let mut doc = Document::with_actor(actor(g));
+            doc.merge(&base).expect("merge base");
+            doc
+        })
+        .collect();
+    let mut made: Vec<Option<(usize, converge_encoding::ChangeHash)>> =
+        Vec::with_capacity(trace.txns.len());
+    for (txn, missing) in trace.txns.iter().zip(plan) {
+        if !missing.is_empty() {
+            let mut batch: Vec<Change> = Vec::with_capacity(missing.len());
+            for &(g, h) in missing.iter().filter_map(|&j| made[j].as_ref()) {
+                batch.push(docs[g].get_change_by_hash(&h).expect("author's change"));
+            }
+            docs[txn.agent].apply_changes(batch).expect("apply");
+        }
+        let doc = &mut docs[txn.agent];
+        let mut tx = doc.transaction();
+        for p in &txn.patches {
+            tx.splice_text(&text, p.pos, p.del, &p.ins).expect("splice");
+        }
+        let hash = tx.commit().expect("commit");
+        made.push(hash.map(|h| (txn.agent, h)));
+    }
+    let (first, rest) = docs.split_at_mut(1);
+    for doc in rest.iter() {
+        first[0].merge(doc).expect("merge");
+    }
+    (docs.swap_remove(0), text)
+}
+
+/// The oracle, as [`converge_concurrent_by_hash`].
+pub fn automerge_concurrent_by_hash(
+    trace: &Trace,
+    plan: &[Vec<usize>],
+) -> (automerge::AutoCommit, automerge::ObjId) {
+    let mut base = automerge::AutoCommit::new().with_actor(oracle_actor(usize::MAX - 1));
+    let text = base
+        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+        .expect("text");
+    base.commit();
+    let mut docs: Vec<automerge::AutoCommit> = (0..trace.num_agents)
+        .map(|g| {
+            let mut doc = automerge::AutoCommit::new().with_actor(oracle_actor(g));
+            doc.merge(&mut base).expect("merge base");
+            doc
+        })
+        .collect();
+    let mut made: Vec<Option<(usize, automerge::ChangeHash)>> =
+        Vec::with_capacity(trace.txns.len());
+    for (txn, missing) in trace.txns.iter().zip(plan) {
+        if !missing.is_empty() {
+            let mut batch: Vec<automerge::Change> = Vec::with_capacity(missing.len());
+            for &(g, h) in missing.iter().filter_map(|&j| made[j].as_ref()) {
+                batch.push(docs[g].get_change_by_hash(&h).expect("author's change"));
+            }
+            docs[txn.agent].apply_changes(batch).expect("apply");
+        }
+        let doc = &mut docs[txn.agent];
+        for p in &txn.patches {
+            doc.splice_text(&text, p.pos, p.del as isize, &p.ins)
+                .expect("splice");
+        }
+        let hash = doc.commit();
+        made.push(hash.map(|h| (txn.agent, h)));
+    }
+    let (first, rest) = docs.split_at_mut(1);
+    for doc in rest.iter_mut() {
+        first[0].merge(doc).expect("merge");
+    }
+    (docs.swap_remove(0), text)
+}
+
 /// Replays `trace` on converge (sequential or concurrent as the file says).
 pub fn converge_replay(trace: &Trace, plan: &[Vec<usize>]) -> (Document, ExId) {
     if trace.concurrent {
