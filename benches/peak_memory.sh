@@ -60,6 +60,11 @@ for t in friendsforever clownschool automerge-paper seph-blog1 rustcode svelteco
     row trace-read converge-trace "$work/$t.trace"
     row trace-read automerge-trace "$work/$t.trace"
 done
+# The concurrent traces again, the harness keeping hashes instead of decoded changes.
+for t in friendsforever clownschool; do
+    row trace-read converge-trace-docs "$work/$t.trace"
+    row trace-read automerge-trace-docs "$work/$t.trace"
+done
 for m in converge-remote-one-by-one converge-remote-one-call automerge-remote-one-call; do
     row read-changes "$m" "$changes"
 done
