@@ -538,6 +538,18 @@ impl History {
         {
             return Ok(changes);
         }
+        // The whole batch applies in another order: put it in that order where it is (a
+        // second vector of changes would be 192 bytes a change more at the apply's peak).
+        let changes = if applied.len() == changes.len() {
+            let order: Vec<usize> = applied.iter().filter_map(|a| a.batch_position).collect();
+            match permuted(changes, &order) {
+                Ok(changes) => return Ok(changes),
+                // Some came from the queue: the general way.
+                Err(changes) => changes,
+            }
+        } else {
+            changes
+        };
         let mut out = Vec::with_capacity(applied.len());
         let mut batch: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
         for a in &applied {
@@ -805,6 +817,68 @@ impl History {
             self.graph.discard_queued_from(actor, seq);
             let graph = &self.graph;
             self.queued.retain(|h, _| graph.is_queued(h));
+        }
+    }
+}
+
+/// `v` reordered so that item `i` is the one at `order[i]`, in place; `v` as it was if
+/// `order` is not a permutation of its positions.
+fn permuted<T>(mut v: Vec<T>, order: &[usize]) -> Result<Vec<T>, Vec<T>> {
+    let n = v.len();
+    if order.len() != n {
+        return Err(v);
+    }
+    let mut seen = vec![false; n];
+    for &p in order {
+        match seen.get_mut(p) {
+            Some(s) if !*s => *s = true,
+            _ => return Err(v),
+        }
+    }
+    // Each cycle of the permutation once: walk it, swapping each item into place. `seen`
+    // now marks the positions still to place.
+    for start in 0..n {
+        if !seen.get(start).copied().unwrap_or(false) {
+            continue;
+        }
+        let mut i = start;
+        loop {
+            if let Some(s) = seen.get_mut(i) {
+                *s = false;
+            }
+            let j = order.get(i).copied().unwrap_or(start);
+            if j == start {
+                break;
+            }
+            v.swap(i, j);
+            i = j;
+        }
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod permuted_tests {
+    use super::permuted;
+
+    #[test]
+    fn a_permutation_reorders_in_place_and_anything_else_gives_back_the_input() {
+        let v: Vec<u32> = (0..7).map(|i| i * 10).collect();
+        for order in [
+            vec![0, 1, 2, 3, 4, 5, 6],
+            vec![6, 5, 4, 3, 2, 1, 0],
+            vec![1, 2, 0, 4, 3, 6, 5],
+            vec![3, 0, 6, 1, 5, 2, 4],
+        ] {
+            let expected: Vec<u32> = order.iter().map(|&p| v[p]).collect();
+            assert_eq!(permuted(v.clone(), &order), Ok(expected), "{order:?}");
+        }
+        for order in [
+            vec![0, 1, 2],
+            vec![0, 1, 2, 3, 4, 5, 5],
+            vec![0, 1, 2, 3, 4, 5, 7],
+        ] {
+            assert_eq!(permuted(v.clone(), &order), Err(v.clone()), "{order:?}");
         }
     }
 }
