@@ -2414,9 +2414,8 @@ mod tests {
         }
     }
 
-    /// A mostly linear history, whose single deps on the previous change the graph keeps as
-    /// a bit: every change reads back its own deps, and truncations at and around word
-    /// boundaries restore the graph.
+    /// Seqs asked of a cursor and looked up alone are the seqs the changes were made with,
+    /// in any order of asking, on an interleaved history and on one author after another.
     #[test]
     fn a_seq_cursor_says_what_each_change_says() {
         let mut all = Vec::new();
@@ -2463,6 +2462,9 @@ mod tests {
         }
     }
 
+    /// A mostly linear history, whose single deps on the previous change the graph keeps as
+    /// a bit: every change reads back its own deps, and truncations at and around word
+    /// boundaries restore the graph.
     #[test]
     fn chained_deps_read_back_and_truncate() {
         let mut all = Vec::new();
