@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use automerge::ReadDoc;
 use automerge::transaction::Transactable;
 use converge_doc::{Document, ExId, ObjType, ROOT};
-use converge_encoding::{ActorId, Change};
+use converge_encoding::{ActorId, Change, ChangeHash};
 
 /// One patch: at `pos` delete `del` code points, then insert `ins`.
 #[derive(Clone, Debug)]
@@ -267,20 +267,44 @@ pub fn automerge_sequential(trace: &Trace) -> (automerge::AutoCommit, automerge:
     (doc, text)
 }
 
-/// converge, concurrent trace: a document per agent (all starting from one change that
-/// creates the text); before txn `i`, `apply_changes` with the changes of `plan[i]` (one call,
-/// skipped when empty); then a transaction with the patches, committed as one change; finally
-/// `merge` every agent into agent 0's document, which is returned.
-pub fn converge_concurrent(trace: &Trace, plan: &[Vec<usize>]) -> (Document, ExId) {
+/// One converge document per agent, each holding the one change that creates the text.
+fn converge_agents(trace: &Trace) -> (Vec<Document>, ExId) {
     let mut base = Document::with_actor(actor(usize::MAX - 1));
     let text = base.put_object(&ROOT, "text", ObjType::Text).expect("text");
-    let mut docs: Vec<Document> = (0..trace.num_agents)
+    let docs = (0..trace.num_agents)
         .map(|g| {
             let mut doc = Document::with_actor(actor(g));
             doc.merge(&base).expect("merge base");
             doc
         })
         .collect();
+    (docs, text)
+}
+
+/// A txn's patches in one transaction, committed as one change.
+fn converge_txn(doc: &mut Document, text: &ExId, txn: &Txn) -> Option<ChangeHash> {
+    let mut tx = doc.transaction();
+    for p in &txn.patches {
+        tx.splice_text(text, p.pos, p.del, &p.ins).expect("splice");
+    }
+    tx.commit().expect("commit")
+}
+
+/// Every agent merged into agent 0's document, which is returned.
+fn converge_merged(mut docs: Vec<Document>) -> Document {
+    let (first, rest) = docs.split_at_mut(1);
+    for doc in rest.iter() {
+        first[0].merge(doc).expect("merge");
+    }
+    docs.swap_remove(0)
+}
+
+/// converge, concurrent trace: a document per agent (all starting from one change that
+/// creates the text); before txn `i`, `apply_changes` with the changes of `plan[i]` (one call,
+/// skipped when empty); then a transaction with the patches, committed as one change; finally
+/// `merge` every agent into agent 0's document, which is returned.
+pub fn converge_concurrent(trace: &Trace, plan: &[Vec<usize>]) -> (Document, ExId) {
+    let (mut docs, text) = converge_agents(trace);
     let mut changes: Vec<Option<Change>> = Vec::with_capacity(trace.txns.len());
     for (txn, missing) in trace.txns.iter().zip(plan) {
         let doc = &mut docs[txn.agent];
@@ -288,18 +312,69 @@ pub fn converge_concurrent(trace: &Trace, plan: &[Vec<usize>]) -> (Document, ExI
             doc.apply_changes(missing.iter().filter_map(|&j| changes[j].clone()))
                 .expect("apply");
         }
-        let mut tx = doc.transaction();
-        for p in &txn.patches {
-            tx.splice_text(&text, p.pos, p.del, &p.ins).expect("splice");
-        }
-        let hash = tx.commit().expect("commit");
+        let hash = converge_txn(doc, &text, txn);
         changes.push(hash.map(|h| doc.get_change_by_hash(&h).expect("own change")));
     }
+    (converge_merged(docs), text)
+}
+
+/// [`converge_concurrent`], except that the harness keeps each txn's change as its author and
+/// hash, not as a decoded change, and fetches a batch from the authors' documents
+/// (`get_change_by_hash`) when it is applied: what is left of the peak is the documents'.
+pub fn converge_concurrent_by_hash(trace: &Trace, plan: &[Vec<usize>]) -> (Document, ExId) {
+    let (mut docs, text) = converge_agents(trace);
+    let mut made: Vec<Option<(usize, ChangeHash)>> = Vec::with_capacity(trace.txns.len());
+    for (txn, missing) in trace.txns.iter().zip(plan) {
+        if !missing.is_empty() {
+            let mut batch: Vec<Change> = Vec::with_capacity(missing.len());
+            for &(g, h) in missing.iter().filter_map(|&j| made[j].as_ref()) {
+                batch.push(docs[g].get_change_by_hash(&h).expect("author's change"));
+            }
+            docs[txn.agent].apply_changes(batch).expect("apply");
+        }
+        let hash = converge_txn(&mut docs[txn.agent], &text, txn);
+        made.push(hash.map(|h| (txn.agent, h)));
+    }
+    (converge_merged(docs), text)
+}
+
+/// One oracle document per agent, as [`converge_agents`].
+fn automerge_agents(trace: &Trace) -> (Vec<automerge::AutoCommit>, automerge::ObjId) {
+    let mut base = automerge::AutoCommit::new().with_actor(oracle_actor(usize::MAX - 1));
+    let text = base
+        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+        .expect("text");
+    base.commit();
+    let docs = (0..trace.num_agents)
+        .map(|g| {
+            let mut doc = automerge::AutoCommit::new().with_actor(oracle_actor(g));
+            doc.merge(&mut base).expect("merge base");
+            doc
+        })
+        .collect();
+    (docs, text)
+}
+
+/// A txn's patches, `splice_text` each, then `commit`.
+fn automerge_txn(
+    doc: &mut automerge::AutoCommit,
+    text: &automerge::ObjId,
+    txn: &Txn,
+) -> Option<automerge::ChangeHash> {
+    for p in &txn.patches {
+        doc.splice_text(text, p.pos, p.del as isize, &p.ins)
+            .expect("splice");
+    }
+    doc.commit()
+}
+
+/// Every agent merged into agent 0's document, as [`converge_merged`].
+fn automerge_merged(mut docs: Vec<automerge::AutoCommit>) -> automerge::AutoCommit {
     let (first, rest) = docs.split_at_mut(1);
-    for doc in rest.iter() {
+    for doc in rest.iter_mut() {
         first[0].merge(doc).expect("merge");
     }
-    (docs.swap_remove(0), text)
+    docs.swap_remove(0)
 }
 
 /// The oracle, concurrent trace, the same way as [`converge_concurrent`]: `AutoCommit` per
@@ -309,18 +384,7 @@ pub fn automerge_concurrent(
     trace: &Trace,
     plan: &[Vec<usize>],
 ) -> (automerge::AutoCommit, automerge::ObjId) {
-    let mut base = automerge::AutoCommit::new().with_actor(oracle_actor(usize::MAX - 1));
-    let text = base
-        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
-        .expect("text");
-    base.commit();
-    let mut docs: Vec<automerge::AutoCommit> = (0..trace.num_agents)
-        .map(|g| {
-            let mut doc = automerge::AutoCommit::new().with_actor(oracle_actor(g));
-            doc.merge(&mut base).expect("merge base");
-            doc
-        })
-        .collect();
+    let (mut docs, text) = automerge_agents(trace);
     let mut changes: Vec<Option<automerge::Change>> = Vec::with_capacity(trace.txns.len());
     for (txn, missing) in trace.txns.iter().zip(plan) {
         let doc = &mut docs[txn.agent];
@@ -329,56 +393,10 @@ pub fn automerge_concurrent(
                 missing.iter().filter_map(|&j| changes[j].clone()).collect();
             doc.apply_changes(batch).expect("apply");
         }
-        for p in &txn.patches {
-            doc.splice_text(&text, p.pos, p.del as isize, &p.ins)
-                .expect("splice");
-        }
-        let hash = doc.commit();
+        let hash = automerge_txn(doc, &text, txn);
         changes.push(hash.map(|h| doc.get_change_by_hash(&h).expect("own change")));
     }
-    let (first, rest) = docs.split_at_mut(1);
-    for doc in rest.iter_mut() {
-        first[0].merge(doc).expect("merge");
-    }
-    (docs.swap_remove(0), text)
-}
-
-/// [`converge_concurrent`], except that the harness keeps each txn's change as its author and
-/// hash, not as a decoded change, and fetches a batch from the authors' documents
-/// (`get_change_by_hash`) when it is applied: what is left of the peak is the documents'.
-pub fn converge_concurrent_by_hash(trace: &Trace, plan: &[Vec<usize>]) -> (Document, ExId) {
-    let mut base = Document::with_actor(actor(usize::MAX - 1));
-    let text = base.put_object(&ROOT, "text", ObjType::Text).expect("text");
-    let mut docs: Vec<Document> = (0..trace.num_agents)
-        .map(|g| {
-            let mut doc = Document::with_actor(actor(g));
-            doc.merge(&base).expect("merge base");
-            doc
-        })
-        .collect();
-    let mut made: Vec<Option<(usize, converge_encoding::ChangeHash)>> =
-        Vec::with_capacity(trace.txns.len());
-    for (txn, missing) in trace.txns.iter().zip(plan) {
-        if !missing.is_empty() {
-            let mut batch: Vec<Change> = Vec::with_capacity(missing.len());
-            for &(g, h) in missing.iter().filter_map(|&j| made[j].as_ref()) {
-                batch.push(docs[g].get_change_by_hash(&h).expect("author's change"));
-            }
-            docs[txn.agent].apply_changes(batch).expect("apply");
-        }
-        let doc = &mut docs[txn.agent];
-        let mut tx = doc.transaction();
-        for p in &txn.patches {
-            tx.splice_text(&text, p.pos, p.del, &p.ins).expect("splice");
-        }
-        let hash = tx.commit().expect("commit");
-        made.push(hash.map(|h| (txn.agent, h)));
-    }
-    let (first, rest) = docs.split_at_mut(1);
-    for doc in rest.iter() {
-        first[0].merge(doc).expect("merge");
-    }
-    (docs.swap_remove(0), text)
+    (automerge_merged(docs), text)
 }
 
 /// The oracle, as [`converge_concurrent_by_hash`].
@@ -386,18 +404,7 @@ pub fn automerge_concurrent_by_hash(
     trace: &Trace,
     plan: &[Vec<usize>],
 ) -> (automerge::AutoCommit, automerge::ObjId) {
-    let mut base = automerge::AutoCommit::new().with_actor(oracle_actor(usize::MAX - 1));
-    let text = base
-        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
-        .expect("text");
-    base.commit();
-    let mut docs: Vec<automerge::AutoCommit> = (0..trace.num_agents)
-        .map(|g| {
-            let mut doc = automerge::AutoCommit::new().with_actor(oracle_actor(g));
-            doc.merge(&mut base).expect("merge base");
-            doc
-        })
-        .collect();
+    let (mut docs, text) = automerge_agents(trace);
     let mut made: Vec<Option<(usize, automerge::ChangeHash)>> =
         Vec::with_capacity(trace.txns.len());
     for (txn, missing) in trace.txns.iter().zip(plan) {
@@ -408,19 +415,10 @@ pub fn automerge_concurrent_by_hash(
             }
             docs[txn.agent].apply_changes(batch).expect("apply");
         }
-        let doc = &mut docs[txn.agent];
-        for p in &txn.patches {
-            doc.splice_text(&text, p.pos, p.del as isize, &p.ins)
-                .expect("splice");
-        }
-        let hash = doc.commit();
+        let hash = automerge_txn(&mut docs[txn.agent], &text, txn);
         made.push(hash.map(|h| (txn.agent, h)));
     }
-    let (first, rest) = docs.split_at_mut(1);
-    for doc in rest.iter_mut() {
-        first[0].merge(doc).expect("merge");
-    }
-    (docs.swap_remove(0), text)
+    (automerge_merged(docs), text)
 }
 
 /// Replays `trace` on converge (sequential or concurrent as the file says).

@@ -274,11 +274,7 @@ impl History {
         &'h self,
         indexes: impl IntoIterator<Item = usize> + 'h,
     ) -> impl Iterator<Item = Change> + 'h {
-        let mut seqs = self.graph.seq_cursor();
-        indexes.into_iter().filter_map(move |i| {
-            let seq = seqs.seq(ChangeIdx::new(i as u32));
-            self.decode_change(i, Some(seq))
-        })
+        self.read_with_seqs(indexes, Self::decode_change)
     }
 
     /// The chunks of changes `indexes` (in application order, mostly), their seqs found
@@ -287,10 +283,19 @@ impl History {
         &'h self,
         indexes: impl IntoIterator<Item = usize> + 'h,
     ) -> impl Iterator<Item = Bytes> + 'h {
+        self.read_with_seqs(indexes, Self::bytes_with_seq)
+    }
+
+    /// `read` of each of `indexes` with its seq, found through one cursor.
+    fn read_with_seqs<'h, T: 'h>(
+        &'h self,
+        indexes: impl IntoIterator<Item = usize> + 'h,
+        read: fn(&History, usize, Option<u64>) -> Option<T>,
+    ) -> impl Iterator<Item = T> + 'h {
         let mut seqs = self.graph.seq_cursor();
         indexes.into_iter().filter_map(move |i| {
             let seq = seqs.seq(ChangeIdx::new(i as u32));
-            self.bytes_with_seq(i, Some(seq))
+            read(self, i, Some(seq))
         })
     }
 
