@@ -12,7 +12,7 @@ use converge_encoding::{
 };
 use smallvec::SmallVec;
 
-use converge_dag::{AsChangeMeta, ChangeMetaRef, ChangeRef};
+use converge_dag::{AsChangeMeta, ChangeGraph, ChangeIdx, ChangeMetaRef};
 
 use crate::doc::Document;
 use crate::error::{DocError, InvalidOpReason};
@@ -20,24 +20,56 @@ use crate::history::{Mark, Ready};
 use crate::opset::{HEAD, Hint, NONE, NewOp, StoredValue, made_kind};
 use crate::types::{ExId, ObjType};
 
-/// A change of the other document of a merge, as the graph reads it: the other graph's
-/// row and the change's deps (which that graph keeps as indexes).
+/// What the graph reads a merge's changes from: the other document's graph, the missing
+/// changes, their seqs (found once: the graph would look each up on every read) and their
+/// deps (which that graph keeps as indexes), back to back.
+struct MergeSource<'a> {
+    graph: &'a ChangeGraph,
+    missing: &'a [ChangeIdx],
+    /// A seq is a place in a list of `u32` indexes: it fits a `u32`.
+    seqs: Vec<u32>,
+    deps: Vec<ChangeHash>,
+    dep_ends: Vec<u32>,
+    /// The author named if a missing change were not in the graph, which cannot happen:
+    /// every one was found when the source was built.
+    no_actor: ActorId,
+}
+
+/// The `k`th missing change of a merge, as the graph reads it (16 bytes: a merge holds one
+/// per missing change while the graph orders them).
 struct MergeMeta<'a> {
-    change: ChangeRef<'a>,
-    /// The change's seq, found once (the graph would look it up on each read).
-    seq: u64,
-    deps: &'a [ChangeHash],
+    source: &'a MergeSource<'a>,
+    k: u32,
 }
 
 impl AsChangeMeta for MergeMeta<'_> {
     fn change_meta(&self) -> ChangeMetaRef<'_> {
-        ChangeMetaRef {
-            hash: self.change.hash(),
-            actor: self.change.actor(),
-            seq: self.seq,
-            start_op: self.change.start_op(),
-            max_op: self.change.max_op(),
-            deps: self.deps,
+        let s = self.source;
+        let k = self.k as usize;
+        let start = k
+            .checked_sub(1)
+            .and_then(|p| s.dep_ends.get(p))
+            .map_or(0, |&e| e as usize);
+        let end = s.dep_ends.get(k).map_or(start, |&e| e as usize);
+        let deps = s.deps.get(start..end).unwrap_or_default();
+        let seq = s.seqs.get(k).map_or(0, |&q| u64::from(q));
+        match s.missing.get(k).and_then(|&i| s.graph.change(i)) {
+            Some(c) => ChangeMetaRef {
+                hash: c.hash(),
+                actor: c.actor(),
+                seq,
+                start_op: c.start_op(),
+                max_op: c.max_op(),
+                deps,
+            },
+            None => ChangeMetaRef {
+                hash: ChangeHash::default(),
+                actor: &s.no_actor,
+                seq,
+                start_op: 0,
+                max_op: 0,
+                deps,
+            },
         }
     }
 }
@@ -531,44 +563,37 @@ impl Document {
         if missing.is_empty() {
             return Ok(Vec::new());
         }
-        // The deps of every missing change, back to back (the graph keeps their indexes),
-        // and its seq (through a cursor: a lone lookup is a search).
-        let mut deps: Vec<ChangeHash> = Vec::new();
-        let mut dep_ends: Vec<usize> = Vec::with_capacity(missing.len());
+        let mut source = MergeSource {
+            graph,
+            missing: &missing,
+            seqs: Vec::with_capacity(missing.len()),
+            deps: Vec::new(),
+            dep_ends: Vec::with_capacity(missing.len()),
+            no_actor: ActorId::default(),
+        };
         let mut seqs = graph.seq_cursor();
-        // A seq is a place in a list of `u32` indexes: it fits a `u32`.
-        let mut found_seqs: Vec<u32> = Vec::with_capacity(missing.len());
         for &i in &missing {
             let Some(c) = graph.change(i) else {
                 return Err(DocError::UnknownChange {
                     hash: other.history.hash(i.get()),
                 });
             };
-            deps.extend(c.dep_indexes().map(|d| other.history.hash(d.get())));
-            dep_ends.push(deps.len());
-            found_seqs.push(seqs.seq(i) as u32);
+            source
+                .deps
+                .extend(c.dep_indexes().map(|d| other.history.hash(d.get())));
+            // Saturating, as a `u32`: 2^32 deps of 32 bytes would not fit in memory.
+            source
+                .dep_ends
+                .push(u32::try_from(source.deps.len()).unwrap_or(u32::MAX));
+            source.seqs.push(seqs.seq(i) as u32);
         }
-        let mut metas: Vec<MergeMeta<'_>> = Vec::with_capacity(missing.len());
-        let mut start = 0;
-        for ((&i, &seq), &end) in missing.iter().zip(&found_seqs).zip(&dep_ends) {
-            let Some(change) = graph.change(i) else {
-                return Err(DocError::UnknownChange {
-                    hash: other.history.hash(i.get()),
-                });
-            };
-            metas.push(MergeMeta {
-                change,
-                seq: u64::from(seq),
-                deps: deps.get(start..end).unwrap_or_default(),
-            });
-            start = end;
-        }
-        drop(dep_ends);
+        let metas: Vec<MergeMeta<'_>> = (0..missing.len() as u32)
+            .map(|k| MergeMeta { source: &source, k })
+            .collect();
         let decode = |p: usize| {
             let i = missing.get(p).copied()?;
-            other
-                .history
-                .change_with_seq(i.get(), u64::from(found_seqs.get(p).copied()?))
+            let seq = source.seqs.get(p).copied()?;
+            other.history.change_with_seq(i.get(), u64::from(seq))
         };
         // Only changes with extra bytes can name an author; `other` lists those.
         let extras = other.history.extras();
@@ -581,8 +606,9 @@ impl Document {
                     .map_or(&[][..], |(_, e)| &**e)
             };
             self.check_authors(metas.iter().map(|m| {
-                let i = m.change.index().get();
-                (m.change.hash(), m.change.actor(), m.seq, extra_of(i))
+                let meta = m.change_meta();
+                let i = missing.get(m.k as usize).map_or(usize::MAX, |i| i.get());
+                (meta.hash, meta.actor, meta.seq, extra_of(i))
             }))?;
         }
         let before = self.history.len();
