@@ -497,7 +497,7 @@ impl Document {
         let mut changes = Vec::with_capacity(wanted.len());
         changes.extend(
             self.history
-                .changes_at(wanted.into_iter().map(converge_dag::ChangeIdx::get)),
+                .changes_at(wanted.into_iter().map(ChangeIdx::get)),
         );
         changes
     }
