@@ -5,21 +5,7 @@
 //! cargo run --release -p converge-benches --example changes_probe -- FILE [--oracle]
 //! ```
 
-use std::time::{Duration, Instant};
-
-/// The fastest of `runs` calls of `changes`, each result dropped after the clock stops.
-fn min_of<T>(runs: usize, mut changes: impl FnMut() -> T) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            let all = std::hint::black_box(changes());
-            let took = start.elapsed();
-            drop(all);
-            took
-        })
-        .min()
-        .unwrap_or_default()
-}
+use converge_benches::min_of;
 
 fn main() {
     let path = std::env::args().nth(1).expect("FILE");

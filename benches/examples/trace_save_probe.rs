@@ -11,18 +11,8 @@
 
 use std::time::{Duration, Instant};
 
+use converge_benches::min_of;
 use converge_benches::traces::{automerge_replay, converge_replay, load_trace, replay_plan};
-
-fn min_of(n: usize, mut f: impl FnMut()) -> Duration {
-    (0..n)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
 
 /// The fastest of `save` run once on each of `copies` (so that no run saves a document a
 /// previous run saved, or left in the caches).

@@ -23,6 +23,21 @@ pub fn slow_group<'a>(c: &'a mut Criterion, name: &str, secs: u64) -> BenchmarkG
     group
 }
 
+/// The fastest of `runs` calls of `f`, for the probes in `examples/`. What a call returns is
+/// dropped after the clock stops (a closure that should time its drop drops it itself).
+pub fn min_of<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let start = std::time::Instant::now();
+            let out = std::hint::black_box(f());
+            let took = start.elapsed();
+            drop(out);
+            took
+        })
+        .min()
+        .unwrap_or_default()
+}
+
 /// Reads a gzipped JSON file (the editing traces). Panics with the path on any error: bench
 /// inputs are fixtures.
 pub fn read_json_gz(path: &Path) -> serde_json::Value {
