@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use bytes::Bytes;
-use converge_dag::{ChangeGraph, ChangeIdx, DagError, QueueSnapshot};
+use converge_dag::{ChangeGraph, ChangeIdx, ChangeRef, DagError, QueueSnapshot};
 use converge_encoding::{ActorId, Change, ChangeHash};
 use smallvec::SmallVec;
 
@@ -221,36 +221,30 @@ impl History {
             .map_or(0, |c| c.max_op() as u32)
     }
 
-    /// Change `i`'s seq (looked up unless given), start op and time as the graph and the
-    /// history keep them.
-    fn tail_fields(&self, i: usize, seq: Option<u64>) -> TailFields {
-        let (seq, start_op) = self
-            .graph
-            .change(ChangeIdx::new(i as u32))
-            .map_or((0, 0), |c| (seq.unwrap_or_else(|| c.seq()), c.start_op()));
+    /// Change `c`'s seq (given: the caller looked it up, or has a cursor), start op and time
+    /// as the graph and the history keep them.
+    fn tail_fields(&self, c: ChangeRef<'_>, seq: u64) -> TailFields {
+        debug_assert_eq!(seq, c.seq(), "a given seq is the graph's");
         TailFields {
             seq,
-            start_op,
-            time: self.time(i),
+            start_op: c.start_op(),
+            time: self.time(c.index().get()),
         }
     }
 
     /// The uncompressed change chunk.
     pub(crate) fn bytes(&self, i: usize) -> Option<Bytes> {
-        self.bytes_with_seq(i, None)
+        let c = self.graph.change(ChangeIdx::new(i as u32))?;
+        self.chunk_of(c, c.seq())
     }
 
-    /// [`History::bytes`], the change's seq given if the caller knows it.
-    fn bytes_with_seq(&self, i: usize, seq: Option<u64>) -> Option<Bytes> {
-        let c = self.graph.change(ChangeIdx::new(i as u32))?;
-        debug_assert!(
-            seq.is_none_or(|s| s == c.seq()),
-            "a given seq is the graph's"
-        );
+    /// Change `c`'s uncompressed chunk, its seq given.
+    fn chunk_of(&self, c: ChangeRef<'_>, seq: u64) -> Option<Bytes> {
+        let i = c.index().get();
         let deps: SmallVec<[ChangeHash; 4]> = c.deps().collect();
         let mut out = Vec::new();
         let message = self.messages.get(i as u32);
-        let fields = self.tail_fields(i, seq);
+        let fields = self.tail_fields(c, seq);
         self.chunks
             .read_into(i, &c.hash(), &deps, c.actor(), &fields, message, &mut out)
             .then(|| Bytes::from(out))
@@ -259,13 +253,15 @@ impl History {
     /// Change `i`, decoded from its chunk (which was decoded in full once already); an
     /// author's empty message is remembered (the chunk cannot say it).
     pub(crate) fn change(&self, i: usize) -> Option<Change> {
-        self.decode_change(i, None)
+        let c = self.graph.change(ChangeIdx::new(i as u32))?;
+        self.decode_change(c, c.seq())
     }
 
     /// [`History::change`] of a change whose seq the caller knows (from a
     /// [`converge_dag::SeqCursor`]: a scan of many changes).
     pub(crate) fn change_with_seq(&self, i: usize, seq: u64) -> Option<Change> {
-        self.decode_change(i, Some(seq))
+        let c = self.graph.change(ChangeIdx::new(i as u32))?;
+        self.decode_change(c, seq)
     }
 
     /// Changes `indexes` (in application order, mostly), decoded, their seqs found through
@@ -283,33 +279,30 @@ impl History {
         &'h self,
         indexes: impl IntoIterator<Item = usize> + 'h,
     ) -> impl Iterator<Item = Bytes> + 'h {
-        self.read_with_seqs(indexes, Self::bytes_with_seq)
+        self.read_with_seqs(indexes, Self::chunk_of)
     }
 
     /// `read` of each of `indexes` with its seq, found through one cursor.
     fn read_with_seqs<'h, T: 'h>(
         &'h self,
         indexes: impl IntoIterator<Item = usize> + 'h,
-        read: fn(&History, usize, Option<u64>) -> Option<T>,
+        read: fn(&History, ChangeRef<'_>, u64) -> Option<T>,
     ) -> impl Iterator<Item = T> + 'h {
         let mut seqs = self.graph.seq_cursor();
         indexes.into_iter().filter_map(move |i| {
-            let seq = seqs.seq(ChangeIdx::new(i as u32));
-            read(self, i, Some(seq))
+            let idx = ChangeIdx::new(i as u32);
+            let c = self.graph.change(idx)?;
+            read(self, c, seqs.seq(idx))
         })
     }
 
-    fn decode_change(&self, i: usize, seq: Option<u64>) -> Option<Change> {
-        let c = self.graph.change(ChangeIdx::new(i as u32))?;
-        debug_assert!(
-            seq.is_none_or(|s| s == c.seq()),
-            "a given seq is the graph's"
-        );
+    /// Change `c`, decoded from its chunk, its seq given.
+    fn decode_change(&self, c: ChangeRef<'_>, seq: u64) -> Option<Change> {
         let num_ops = (c.max_op() + 1).saturating_sub(c.start_op());
-        let bytes = self.bytes_with_seq(i, seq)?;
+        let bytes = self.chunk_of(c, seq)?;
         let mut change =
             Change::decode_known(bytes, c.hash(), u32::try_from(num_ops).ok()?).ok()?;
-        if self.has_empty_message(i) {
+        if self.has_empty_message(c.index().get()) {
             change.remember_empty_message();
         }
         Some(change)
@@ -722,7 +715,7 @@ impl History {
 
     /// Pushes the chunk of the change the graph holds at `idx`.
     fn push_bytes(&mut self, idx: ChangeIdx, chunk: &[u8], seq: u64) {
-        let fields = self.tail_fields(idx.get(), Some(seq));
+        let fields = self.graph.change(idx).map(|c| self.tail_fields(c, seq));
         let History {
             graph,
             chunks,
@@ -731,8 +724,8 @@ impl History {
             ..
         } = self;
         let message = messages.get(idx.get() as u32);
-        match graph.change(idx) {
-            Some(c) => {
+        match (graph.change(idx), fields) {
+            (Some(c), Some(fields)) => {
                 let deps: SmallVec<[ChangeHash; 4]> = c.deps().collect();
                 chunks.push(
                     chunk,
@@ -745,7 +738,7 @@ impl History {
                 );
             }
             // Not in the graph (cannot happen): kept whole.
-            None => chunks.push(
+            _ => chunks.push(
                 chunk,
                 &ChangeHash::default(),
                 &[],
