@@ -258,8 +258,9 @@ impl HashIndex {
         })
     }
 
-    /// The index of `hash` among the placed entries.
-    fn get_placed(&self, hashes: &[ChangeHash], hash: &ChangeHash) -> Option<u32> {
+    /// The index of `hash` among the placed entries (all of them unless placement is
+    /// held): a lookup that never scans the held hashes.
+    pub(crate) fn get_placed(&self, hashes: &[ChangeHash], hash: &ChangeHash) -> Option<u32> {
         let tag = self.tag_of(hash);
         self.recent
             .find(hashes, hash, tag)
@@ -310,6 +311,11 @@ impl HashIndex {
     /// the held hashes, which are many meanwhile).
     pub(crate) fn hold(&mut self) {
         self.held = true;
+    }
+
+    /// Whether placement is held ([`Self::hold`]).
+    pub(crate) fn is_held(&self) -> bool {
+        self.held
     }
 
     /// Ends [`Self::hold`]: places every held hash, in one pass.
