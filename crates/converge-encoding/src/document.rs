@@ -852,6 +852,9 @@ const PARALLEL_DECODE_ROWS: u64 = 1 << 13;
 ///
 /// The deflated bytes depend on how the output buffer grows, not only on the input and the
 /// level: zlib-rs emits different (equally valid) streams for different output buffer sizes.
+/// (Level 6 is zlib-rs's `deflate_medium`, which keeps the match it looked ahead for in a
+/// local variable; when a block flush fills the output, it returns for more room and drops
+/// that match, so the parse after the block depends on where the output slices ended.)
 /// The reference deflates each column with `bufread::DeflateEncoder::read_to_end` into one
 /// growing buffer holding all change columns and then all op columns, so this does exactly
 /// the same to produce identical bytes.
