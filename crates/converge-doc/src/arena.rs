@@ -97,7 +97,8 @@ impl OpArena {
         Some(op)
     }
 
-    /// Every op, in index order.
+    /// Every op, in index order (the tests' view: the document reads ops by index).
+    #[cfg(test)]
     pub(crate) fn iter(&self) -> impl Iterator<Item = &Op> + '_ {
         self.pages.iter().flat_map(|p| p.iter())
     }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use bytes::Bytes;
-use converge_dag::{ChangeGraph, ChangeIdx, ChangeRef, DagError, QueueSnapshot};
+use converge_dag::{ChangeGraph, ChangeIdx, ChangeRef, DagError, GraphMark, QueueSnapshot};
 use converge_encoding::{ActorId, Change, ChangeHash};
 use smallvec::SmallVec;
 
@@ -102,6 +102,7 @@ pub(crate) enum Ready {
 /// What [`History::mark`] saves to roll a batch back.
 pub(crate) struct Mark {
     len: usize,
+    graph: GraphMark,
     seq_chain: bool,
     queue: Option<(QueueSnapshot, HashIndex<Change>)>,
     /// How many distinct message texts were stored.
@@ -460,6 +461,7 @@ impl History {
     pub(crate) fn mark(&self) -> Mark {
         Mark {
             len: self.len(),
+            graph: self.graph.mark(),
             seq_chain: self.seq_chain,
             queue: (self.graph.queued_len() > 0)
                 .then(|| (self.graph.queue_snapshot(), self.queued.clone())),
@@ -470,7 +472,7 @@ impl History {
     /// Forgets everything recorded since `mark` (changes and queue).
     pub(crate) fn rollback(&mut self, mark: Mark) {
         let len = mark.len;
-        self.graph.truncate(len);
+        self.graph.truncate_to(mark.graph);
         self.chunks.truncate(len);
         self.times.truncate(len);
         while self

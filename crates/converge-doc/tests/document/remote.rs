@@ -517,3 +517,31 @@ fn a_merge_refused_after_many_changes_leaves_the_document_as_it_was() {
     assert_eq!(a.change_count(), 5_002);
     assert_eq!(a.length(&list).unwrap(), 5_000);
 }
+
+/// A batch refused after good changes gives back the largest op counter those raised, so
+/// the next local change starts where it would have without the batch.
+#[test]
+fn a_refused_batch_gives_back_the_op_counter() {
+    let mut a = doc(1);
+    a.put(&ROOT, "x", ScalarValue::Int(1)).unwrap();
+    let untouched = a.clone();
+    let mut b = doc(2);
+    for i in 0..50 {
+        b.put(&ROOT, "k", ScalarValue::Int(i)).unwrap();
+    }
+    // Actor 1's seq 1 again, after b's changes: `a` holds another change with that seq.
+    b.set_actor(converge_encoding::ActorId::from_bytes(&[1]));
+    b.put(&ROOT, "y", ScalarValue::Int(2)).unwrap();
+    let err = a.apply_changes(b.get_changes(&[])).unwrap_err();
+    assert!(
+        matches!(err, DocError::DuplicateSeqNumber { seq: 1, .. }),
+        "{err:?}"
+    );
+    assert_eq!(a.max_op(), untouched.max_op());
+    let mut again = untouched.clone();
+    for d in [&mut a, &mut again] {
+        d.put(&ROOT, "z", ScalarValue::Int(3)).unwrap();
+    }
+    assert_eq!(a.heads(), again.heads());
+    assert_eq!(a.save_nocompress(), again.save_nocompress());
+}
