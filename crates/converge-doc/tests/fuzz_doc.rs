@@ -1,19 +1,23 @@
-//! The `doc_apply` fuzz target's checks, replayed on its committed seeds and regressions
-//! (`fuzz/seeds/doc_apply/`, `fuzz/regressions/doc_apply/`) by a plain `cargo test`, and the
-//! writer of those seeds: changes made on forks of the target's fixture document.
+//! The checks of the fuzz targets that drive a whole document, `doc_apply` and `doc_load`,
+//! replayed on their committed seeds and regressions (`fuzz/seeds/T/`,
+//! `fuzz/regressions/T/`) by a plain `cargo test`; and the writer of `doc_apply`'s seeds:
+//! changes made on forks of that target's fixture document (`doc_load`'s seeds are
+//! `chunk_split`'s).
 //!
 //! ```text
-//! cargo test -p converge-doc --test fuzz_apply -- --ignored   # writes fuzz/seeds/doc_apply/
+//! cargo test -p converge-doc --test fuzz_doc -- --ignored   # writes fuzz/seeds/doc_apply/
 //! ```
 //!
-//! The fixture and the checks are `fuzz/fuzz_targets/doc_apply.rs`'s (the fuzz crate is its
-//! own workspace, so they are written twice): keep them alike.
+//! The fixtures and checks are the targets' (`fuzz/fuzz_targets/doc_apply.rs`,
+//! `doc_load.rs`; the fuzz crate is its own workspace, so they are written twice): keep them
+//! alike.
 
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use converge_doc::{Document, ExpandMark, ObjType, ROOT};
-use converge_encoding::{ActorId, Change, ChangeHash, ScalarValue, chunk::split_chunks};
+use converge_encoding::chunk::{ChunkType, split_chunks};
+use converge_encoding::{ActorId, Change, ChangeHash, ScalarValue};
 
 /// The most changes taken from one input.
 const MAX_CHANGES: usize = 64;
@@ -101,15 +105,65 @@ fn check(data: &[u8]) -> bool {
     accepted
 }
 
-fn fuzz_dir(kind: &str) -> PathBuf {
+/// `doc_load`'s fixture.
+fn load_fixture() -> Document {
+    let mut doc = Document::with_actor(ActorId::from_bytes(&[0x11; 16]));
+    let text = doc
+        .put_object(&ROOT, "text", ObjType::Text)
+        .expect("fixture");
+    doc.splice_text(&text, 0, 0, "hello").expect("fixture");
+    doc.put(&ROOT, "n", ScalarValue::Counter(1))
+        .expect("fixture");
+    doc
+}
+
+/// `doc_load`'s body; whether the file loaded.
+fn check_load(data: &[u8]) -> bool {
+    let mut file = data.to_vec();
+    let mut offset = 0;
+    for chunk in split_chunks(data) {
+        let Ok(c) = chunk else { break };
+        if c.chunk_type() != ChunkType::CompressedChange {
+            let hash = c.hash();
+            file[offset + 4..offset + 8].copy_from_slice(&hash.0[..4]);
+        }
+        offset += c.bytes().len();
+    }
+    let loaded = match Document::load(&file) {
+        Ok(mut doc) => {
+            let tree = format!("{:?}", doc.value_tree(&ROOT));
+            let saved = doc.save();
+            if let Ok(again) = Document::load(&saved) {
+                assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree);
+            }
+            let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
+            let _ = doc.save_incremental();
+            true
+        }
+        Err(_) => false,
+    };
+    let mut doc = load_fixture();
+    let before = (doc.heads(), doc.save_nocompress(), doc.change_count());
+    if doc.load_incremental(&file).is_err() {
+        assert!(
+            (doc.heads(), doc.save_nocompress(), doc.change_count()) == before,
+            "a failed incremental load leaves the document as it was"
+        );
+    }
+    let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
+    let _ = doc.save();
+    loaded
+}
+
+fn fuzz_dir(kind: &str, target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../fuzz")
         .join(kind)
-        .join("doc_apply")
+        .join(target)
 }
 
-fn inputs(kind: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let Ok(dir) = std::fs::read_dir(fuzz_dir(kind)) else {
+fn inputs(kind: &str, target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let Ok(dir) = std::fs::read_dir(fuzz_dir(kind, target)) else {
         return Vec::new();
     };
     let mut files: Vec<PathBuf> = dir
@@ -192,10 +246,10 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
 }
 
 #[test]
-fn seeds_and_regressions_pass_the_fuzz_checks() {
+fn doc_apply_seeds_and_regressions_pass_the_fuzz_checks() {
     let mut n = 0;
     for kind in ["seeds", "regressions"] {
-        for (path, bytes) in inputs(kind) {
+        for (path, bytes) in inputs(kind, "doc_apply") {
             let accepted = check(&bytes);
             if kind == "seeds" {
                 assert!(accepted, "{}: a seed is a good batch", path.display());
@@ -208,9 +262,23 @@ fn seeds_and_regressions_pass_the_fuzz_checks() {
 }
 
 #[test]
+fn doc_load_seeds_and_regressions_pass_the_fuzz_checks() {
+    let seeds = inputs("seeds", "doc_load");
+    // The seeds are `chunk_split`'s, through a link: at least one of its files loads.
+    assert!(
+        seeds.iter().filter(|(_, bytes)| check_load(bytes)).count() > 0,
+        "{} seeds, none loads",
+        seeds.len()
+    );
+    for (_, bytes) in inputs("regressions", "doc_load") {
+        check_load(&bytes);
+    }
+}
+
+#[test]
 fn the_committed_seeds_are_the_writers() {
     for (name, bytes) in seeds() {
-        let path = fuzz_dir("seeds").join(format!("{name}.bin"));
+        let path = fuzz_dir("seeds", "doc_apply").join(format!("{name}.bin"));
         let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         assert!(
             committed == bytes,
@@ -223,7 +291,7 @@ fn the_committed_seeds_are_the_writers() {
 #[test]
 #[ignore = "writes fuzz/seeds/doc_apply/; run manually"]
 fn write_doc_apply_seeds() {
-    let dir = fuzz_dir("seeds");
+    let dir = fuzz_dir("seeds", "doc_apply");
     std::fs::create_dir_all(&dir).expect("seed directory");
     for (name, bytes) in seeds() {
         assert!(check(&bytes), "{name}: a seed is a good batch");
