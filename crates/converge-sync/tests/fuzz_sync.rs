@@ -1,0 +1,217 @@
+//! The `sync_receive` fuzz target's checks, replayed on its committed seeds and regressions
+//! (`fuzz/seeds/sync_receive/`, `fuzz/regressions/sync_receive/`) by a plain `cargo test`,
+//! and the writer of those seeds: every message a peer that forked the target's fixture and
+//! edited it sends the fixture in a sync session, and the same messages in V1.
+//!
+//! ```text
+//! cargo test -p converge-sync --test fuzz_sync -- --ignored   # writes fuzz/seeds/sync_receive/
+//! ```
+//!
+//! The fixture and the checks are `fuzz/fuzz_targets/sync_receive.rs`'s (the fuzz crate is
+//! its own workspace, so they are written twice): keep them alike.
+
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use converge_doc::{Document, ObjType, ROOT};
+use converge_encoding::chunk::{Chunk, ChunkType};
+use converge_encoding::{ActorId, ScalarValue};
+use converge_sync::{
+    MessageVersion, SyncMessage, SyncState, generate_sync_message, receive_sync_message,
+};
+
+fn fixture() -> (Document, SyncState) {
+    let mut doc = Document::with_actor(ActorId::from_bytes(&[0x11; 16]));
+    let text = doc
+        .put_object(&ROOT, "text", ObjType::Text)
+        .expect("fresh doc");
+    doc.splice_text(&text, 0, 0, "hello").expect("fresh text");
+    doc.put(&ROOT, "n", 1i64).expect("put");
+    let mut state = SyncState::new();
+    // Put the state mid-session, as a peer that has sent its first message.
+    let _ = generate_sync_message(&doc, &mut state);
+    (doc, state)
+}
+
+/// `bytes` with the chunk at their start given its own hash's checksum, if that changes them.
+fn with_own_checksum(bytes: &Bytes) -> Option<Bytes> {
+    let chunk = Chunk::parse(bytes).ok()?;
+    let hash = chunk.hash();
+    if chunk.chunk_type() == ChunkType::CompressedChange || chunk.checksum() == hash.0[..4] {
+        return None;
+    }
+    let mut fixed = bytes.to_vec();
+    fixed.get_mut(4..8)?.copy_from_slice(&hash.0[..4]);
+    Some(Bytes::from(fixed))
+}
+
+/// The target's body; how many of the (one or two) receives changed the document.
+fn check(data: &[u8]) -> usize {
+    let Ok(msg) = SyncMessage::decode(data) else {
+        return 0;
+    };
+    let mut patched = msg.clone();
+    let mut any = false;
+    for change in &mut patched.changes {
+        if let Some(fixed) = with_own_checksum(change) {
+            *change = fixed;
+            any = true;
+        }
+    }
+    let mut changed = receive_on_fixture(msg);
+    if any {
+        changed += receive_on_fixture(patched);
+    }
+    changed
+}
+
+fn receive_on_fixture(msg: SyncMessage) -> usize {
+    let (mut doc, mut state) = fixture();
+    let heads = doc.heads();
+    let saved = doc.save_nocompress();
+    let before = state.clone();
+    if receive_sync_message(&mut doc, &mut state, msg).is_err() {
+        assert_eq!(doc.heads(), heads, "document unchanged on error");
+        assert_eq!(doc.save_nocompress(), saved, "document unchanged on error");
+        assert_eq!(state, before, "sync state unchanged on error");
+        0
+    } else {
+        let _ = generate_sync_message(&doc, &mut state);
+        usize::from(doc.heads() != heads)
+    }
+}
+
+fn fuzz_dir(kind: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz")
+        .join(kind)
+        .join("sync_receive")
+}
+
+fn inputs(kind: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let Ok(dir) = std::fs::read_dir(fuzz_dir(kind)) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = dir
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "bin"))
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p, bytes)
+        })
+        .collect()
+}
+
+/// Every message `peer` sends the fixture in a session, until both are quiet.
+fn session(mut peer: Document) -> Vec<Vec<u8>> {
+    let (mut doc, mut state) = fixture();
+    let mut peer_state = SyncState::new();
+    let mut sent = Vec::new();
+    // The fixture's first message, which its state says it has sent.
+    let mut to_peer = {
+        let (fresh, mut fresh_state) = fixture();
+        generate_sync_message(&fresh, &mut fresh_state)
+    };
+    for _ in 0..10 {
+        if let Some(m) = to_peer.take() {
+            receive_sync_message(&mut peer, &mut peer_state, m).expect("the peer receives");
+        }
+        let from_peer = generate_sync_message(&peer, &mut peer_state);
+        if let Some(m) = &from_peer {
+            sent.push(m.encode());
+        }
+        if let Some(m) = from_peer {
+            receive_sync_message(&mut doc, &mut state, m).expect("the fixture receives");
+        }
+        to_peer = generate_sync_message(&doc, &mut state);
+        if to_peer.is_none() && sent.last().is_some_and(|_| doc.heads() == peer.heads()) {
+            break;
+        }
+    }
+    sent
+}
+
+/// Seeds: the messages of sessions with peers that forked the fixture and edited it.
+fn seeds() -> Vec<(String, Vec<u8>)> {
+    let (base, _) = fixture();
+    let text = base.get(&ROOT, "text").expect("text").expect("text").id;
+    let fork = |n: u8| {
+        let mut d = base.fork();
+        d.set_actor(ActorId::from_bytes(&[n; 16]));
+        d
+    };
+    let mut out = Vec::new();
+    let mut a = fork(0x21);
+    a.splice_text(&text, 5, 0, " world").expect("edit");
+    a.put(&ROOT, "n", ScalarValue::Int(2)).expect("edit");
+    let list = a.put_object(&ROOT, "list", ObjType::List).expect("edit");
+    a.insert(&list, 0, ScalarValue::Str("x".into()))
+        .expect("edit");
+    for (i, m) in session(a).into_iter().enumerate() {
+        out.push((format!("edits-{i}"), m));
+    }
+    let mut b = fork(0x22);
+    b.delete(&ROOT, "text").expect("edit");
+    b.increment(&ROOT, "c", 1).ok();
+    b.put(&ROOT, "c", ScalarValue::Counter(3)).expect("edit");
+    b.increment(&ROOT, "c", 4).expect("edit");
+    for (i, m) in session(b).into_iter().enumerate() {
+        out.push((format!("delete-{i}"), m));
+    }
+    // The same messages in V1 (0x42), whose changes are always change chunks.
+    let v1: Vec<(String, Vec<u8>)> = out
+        .iter()
+        .filter_map(|(name, bytes)| {
+            let mut m = SyncMessage::decode(bytes).ok()?;
+            (m.version != MessageVersion::V1).then(|| {
+                m.version = MessageVersion::V1;
+                m.flags = None;
+                (format!("{name}-v1"), m.encode())
+            })
+        })
+        .collect();
+    out.extend(v1);
+    out
+}
+
+#[test]
+fn seeds_and_regressions_pass_the_fuzz_checks() {
+    let mut changed = 0;
+    let mut n = 0;
+    for kind in ["seeds", "regressions"] {
+        for (_, bytes) in inputs(kind) {
+            changed += check(&bytes);
+            n += 1;
+        }
+    }
+    assert!(n >= seeds().len(), "{n} inputs replayed");
+    assert!(changed > 0, "no seed brought the fixture a change");
+}
+
+#[test]
+fn the_committed_seeds_are_the_writers() {
+    for (name, bytes) in seeds() {
+        let path = fuzz_dir("seeds").join(format!("{name}.bin"));
+        let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            committed == bytes,
+            "{} is stale: rewrite the seeds",
+            path.display()
+        );
+    }
+}
+
+#[test]
+#[ignore = "writes fuzz/seeds/sync_receive/; run manually"]
+fn write_sync_receive_seeds() {
+    let dir = fuzz_dir("seeds");
+    std::fs::create_dir_all(&dir).expect("seed directory");
+    for (name, bytes) in seeds() {
+        check(&bytes);
+        std::fs::write(dir.join(format!("{name}.bin")), bytes).expect("write a seed");
+    }
+}
