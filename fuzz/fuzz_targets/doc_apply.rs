@@ -1,102 +1,13 @@
-//! Applying arbitrary changes to a real document never panics. A refused batch leaves the
-//! document exactly as it was (heads, saved bytes, max op, counts); an accepted batch of
-//! canonical changes leaves a document that saves and loads back to the same heads and
-//! values; either way the document still takes a local edit.
-//!
-//! The input is a run of change chunks (`chunk::split_chunks`; the checksums are not checked,
-//! as the fuzzer cannot forge them), applied as one batch to a fixed document: a text with a
-//! mark, a list, a map with a counter. The seeds in `fuzz/seeds/doc_apply/` are changes made
-//! on forks of that document. The same fixture and checks replay the seeds and regressions in
-//! `crates/converge-doc/tests/fuzz_apply.rs`, which also writes the seeds: keep them alike.
+//! Applying arbitrary changes to a real document: see `checks/doc_apply.rs`, which the
+//! replay in `crates/converge-doc/tests/fuzz_doc.rs` compiles too. The seeds in
+//! `fuzz/seeds/doc_apply/` are changes made on forks of its fixture (written by that test).
 #![no_main]
 
-use bytes::Bytes;
-use converge_doc::{Document, ExpandMark, ObjType, ROOT};
-use converge_encoding::{ActorId, Change, ScalarValue, chunk::split_chunks};
+#[path = "checks/doc_apply.rs"]
+mod checks;
+
 use libfuzzer_sys::fuzz_target;
 
-/// The most changes taken from one input.
-const MAX_CHANGES: usize = 64;
-
-fn fixture() -> Document {
-    let mut doc = Document::with_actor(ActorId::from_bytes(&[0x11; 16]));
-    let text = doc
-        .put_object(&ROOT, "text", ObjType::Text)
-        .expect("fixture");
-    doc.splice_text(&text, 0, 0, "hello world")
-        .expect("fixture");
-    doc.mark(
-        &text,
-        0..5,
-        "bold",
-        ScalarValue::Bool(true),
-        ExpandMark::After,
-    )
-    .expect("fixture");
-    let list = doc
-        .put_object(&ROOT, "list", ObjType::List)
-        .expect("fixture");
-    doc.insert(&list, 0, ScalarValue::Int(1)).expect("fixture");
-    doc.insert(&list, 1, ScalarValue::Str("two".into()))
-        .expect("fixture");
-    let map = doc.put_object(&ROOT, "map", ObjType::Map).expect("fixture");
-    doc.put(&map, "n", ScalarValue::Counter(1))
-        .expect("fixture");
-    doc.put(&map, "s", ScalarValue::Str("x".into()))
-        .expect("fixture");
-    doc
-}
-
-type State = (
-    Vec<converge_encoding::ChangeHash>,
-    Vec<u8>,
-    u32,
-    usize,
-    usize,
-);
-
-fn state(doc: &Document) -> State {
-    (
-        doc.heads(),
-        doc.save_nocompress(),
-        doc.max_op(),
-        doc.change_count(),
-        doc.queued_count(),
-    )
-}
-
 fuzz_target!(|data: &[u8]| {
-    let mut changes = Vec::new();
-    for chunk in split_chunks(data) {
-        let Ok(chunk) = chunk else { break };
-        let Ok(change) = Change::decode_unchecked_checksum(Bytes::copy_from_slice(chunk.bytes()))
-        else {
-            break;
-        };
-        changes.push(change);
-        if changes.len() == MAX_CHANGES {
-            break;
-        }
-    }
-    let mut doc = fixture();
-    let canonical = changes.iter().all(Change::is_canonical);
-    let before = state(&doc);
-    match doc.apply_changes(changes) {
-        Err(_) => assert!(
-            state(&doc) == before,
-            "a refused batch leaves the document as it was"
-        ),
-        Ok(()) => {
-            let tree = format!("{:?}", doc.value_tree(&ROOT));
-            let saved = doc.save();
-            let loaded = Document::load(&saved);
-            if canonical && doc.queued_count() == 0 {
-                let loaded = loaded.expect("a document of canonical changes loads back");
-                assert_eq!(loaded.heads(), doc.heads());
-                assert_eq!(format!("{:?}", loaded.value_tree(&ROOT)), tree);
-            }
-        }
-    }
-    let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
-    let _ = doc.save();
+    checks::check(data);
 });

@@ -1,59 +1,13 @@
-//! Loading any file (documents, change chunks, compressed changes, in any order) never
-//! panics, and neither does anything done with what loaded: a value tree, a save, a load of
-//! that save (whose values must then be the same). Loading the file incrementally into a
-//! real document either adds changes or leaves the document exactly as it was.
-//!
-//! As `chunk_split` does, the target first rewrites the checksum of every chunk it finds
-//! (except compressed changes, whose checksum covers the inflated change), so that most
-//! inputs reach the decoders and the document. Its seeds are `chunk_split`'s
-//! (`fuzz/seeds/doc_load` links to them). `crates/converge-doc/tests/fuzz_doc.rs` replays
-//! the seeds and regressions with the same checks: keep them alike.
+//! Loading any file into a document, whole and incrementally: see `checks/doc_load.rs`,
+//! which the replay in `crates/converge-doc/tests/fuzz_doc.rs` compiles too. Its seeds are
+//! `chunk_split`'s (`fuzz/seeds/doc_load` links to them).
 #![no_main]
 
-use converge_doc::{Document, ObjType, ROOT};
-use converge_encoding::chunk::{ChunkType, split_chunks};
-use converge_encoding::{ActorId, ScalarValue};
+#[path = "checks/doc_load.rs"]
+mod checks;
+
 use libfuzzer_sys::fuzz_target;
 
-fn fixture() -> Document {
-    let mut doc = Document::with_actor(ActorId::from_bytes(&[0x11; 16]));
-    let text = doc
-        .put_object(&ROOT, "text", ObjType::Text)
-        .expect("fixture");
-    doc.splice_text(&text, 0, 0, "hello").expect("fixture");
-    doc.put(&ROOT, "n", ScalarValue::Counter(1))
-        .expect("fixture");
-    doc
-}
-
 fuzz_target!(|data: &[u8]| {
-    let mut file = data.to_vec();
-    let mut offset = 0;
-    for chunk in split_chunks(data) {
-        let Ok(c) = chunk else { break };
-        if c.chunk_type() != ChunkType::CompressedChange {
-            let hash = c.hash();
-            file[offset + 4..offset + 8].copy_from_slice(&hash.0[..4]);
-        }
-        offset += c.bytes().len();
-    }
-    if let Ok(mut doc) = Document::load(&file) {
-        let tree = format!("{:?}", doc.value_tree(&ROOT));
-        let saved = doc.save();
-        if let Ok(again) = Document::load(&saved) {
-            assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree);
-        }
-        let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
-        let _ = doc.save_incremental();
-    }
-    let mut doc = fixture();
-    let before = (doc.heads(), doc.save_nocompress(), doc.change_count());
-    if doc.load_incremental(&file).is_err() {
-        assert!(
-            (doc.heads(), doc.save_nocompress(), doc.change_count()) == before,
-            "a failed incremental load leaves the document as it was"
-        );
-    }
-    let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
-    let _ = doc.save();
+    checks::check(data);
 });

@@ -1,76 +1,13 @@
-//! Receiving arbitrary bytes as a sync message on a real document never panics; when the
-//! message decodes but receiving fails, the document and the sync state are exactly as before.
-//! A message that carries changes is received twice, on fresh fixtures: as sent, and with
-//! every chunk's checksum rewritten to its hash, so that mutated changes reach the document
-//! (the fuzzer cannot forge a checksum; compressed changes are left as they are, their
-//! checksum covering the inflated change).
-//!
-//! The fixture has a fixed actor, so that the seeds in `fuzz/seeds/sync_receive/` (what a
-//! peer that forked it and edited sends it in a session) carry changes that apply to it.
-//! `crates/converge-sync/tests/fuzz_sync.rs` writes those seeds and replays them and the
-//! regressions with the same fixture and checks: keep them alike.
+//! Receiving arbitrary bytes as a sync message on a real document: see
+//! `checks/sync_receive.rs`, which the replay in `crates/converge-sync/tests/fuzz_sync.rs`
+//! compiles too (and which writes the seeds in `fuzz/seeds/sync_receive/`).
 #![no_main]
 
-use bytes::Bytes;
-use converge_doc::{Document, ObjType, ROOT};
-use converge_encoding::ActorId;
-use converge_encoding::chunk::{Chunk, ChunkType};
-use converge_sync::{SyncMessage, SyncState, generate_sync_message, receive_sync_message};
+#[path = "checks/sync_receive.rs"]
+mod checks;
+
 use libfuzzer_sys::fuzz_target;
 
-fn fixture() -> (Document, SyncState) {
-    let mut doc = Document::with_actor(ActorId::from_bytes(&[0x11; 16]));
-    let text = doc
-        .put_object(&ROOT, "text", ObjType::Text)
-        .expect("fresh doc");
-    doc.splice_text(&text, 0, 0, "hello").expect("fresh text");
-    doc.put(&ROOT, "n", 1i64).expect("put");
-    let mut state = SyncState::new();
-    // Put the state mid-session, as a peer that has sent its first message.
-    let _ = generate_sync_message(&doc, &mut state);
-    (doc, state)
-}
-
-/// `bytes` with the chunk at their start given its own hash's checksum, if that changes them.
-fn with_own_checksum(bytes: &Bytes) -> Option<Bytes> {
-    let chunk = Chunk::parse(bytes).ok()?;
-    let hash = chunk.hash();
-    if chunk.chunk_type() == ChunkType::CompressedChange || chunk.checksum() == hash.0[..4] {
-        return None;
-    }
-    let mut fixed = bytes.to_vec();
-    fixed.get_mut(4..8)?.copy_from_slice(&hash.0[..4]);
-    Some(Bytes::from(fixed))
-}
-
 fuzz_target!(|data: &[u8]| {
-    let Ok(msg) = SyncMessage::decode(data) else {
-        return;
-    };
-    let mut patched = msg.clone();
-    let mut any = false;
-    for change in &mut patched.changes {
-        if let Some(fixed) = with_own_checksum(change) {
-            *change = fixed;
-            any = true;
-        }
-    }
-    receive_on_fixture(msg);
-    if any {
-        receive_on_fixture(patched);
-    }
+    checks::check(data);
 });
-
-fn receive_on_fixture(msg: SyncMessage) {
-    let (mut doc, mut state) = fixture();
-    let heads = doc.heads();
-    let saved = doc.save_nocompress();
-    let before = state.clone();
-    if receive_sync_message(&mut doc, &mut state, msg).is_err() {
-        assert_eq!(doc.heads(), heads, "document unchanged on error");
-        assert_eq!(doc.save_nocompress(), saved, "document unchanged on error");
-        assert_eq!(state, before, "sync state unchanged on error");
-    } else {
-        let _ = generate_sync_message(&doc, &mut state);
-    }
-}

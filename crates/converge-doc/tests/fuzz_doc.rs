@@ -1,159 +1,23 @@
-//! The checks of the fuzz targets that drive a whole document, `doc_apply` and `doc_load`,
-//! replayed on their committed seeds and regressions (`fuzz/seeds/T/`,
-//! `fuzz/regressions/T/`) by a plain `cargo test`; and the writer of `doc_apply`'s seeds:
-//! changes made on forks of that target's fixture document (`doc_load`'s seeds are
-//! `chunk_split`'s).
+//! Replays the fuzz targets that drive a whole document, `doc_apply` and `doc_load`, on
+//! their committed seeds and regressions (`fuzz/seeds/T/`, `fuzz/regressions/T/`) in a plain
+//! `cargo test`, with the targets' own fixtures and checks (`fuzz/fuzz_targets/checks/`,
+//! included by path); and writes `doc_apply`'s seeds: changes made on forks of its fixture
+//! (`doc_load`'s seeds are `chunk_split`'s).
 //!
 //! ```text
 //! cargo test -p converge-doc --test fuzz_doc -- --ignored   # writes fuzz/seeds/doc_apply/
 //! ```
-//!
-//! The fixtures and checks are the targets' (`fuzz/fuzz_targets/doc_apply.rs`,
-//! `doc_load.rs`; the fuzz crate is its own workspace, so they are written twice): keep them
-//! alike.
+
+#[path = "../../../fuzz/fuzz_targets/checks/doc_apply.rs"]
+mod doc_apply;
+#[path = "../../../fuzz/fuzz_targets/checks/doc_load.rs"]
+mod doc_load;
 
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
 use converge_doc::{Document, ExpandMark, ObjType, ROOT};
-use converge_encoding::chunk::{ChunkType, split_chunks};
-use converge_encoding::{ActorId, Change, ChangeHash, ScalarValue};
-
-/// The most changes taken from one input.
-const MAX_CHANGES: usize = 64;
-
-fn fixture() -> Document {
-    let mut doc = Document::with_actor(ActorId::from_bytes(&[0x11; 16]));
-    let text = doc
-        .put_object(&ROOT, "text", ObjType::Text)
-        .expect("fixture");
-    doc.splice_text(&text, 0, 0, "hello world")
-        .expect("fixture");
-    doc.mark(
-        &text,
-        0..5,
-        "bold",
-        ScalarValue::Bool(true),
-        ExpandMark::After,
-    )
-    .expect("fixture");
-    let list = doc
-        .put_object(&ROOT, "list", ObjType::List)
-        .expect("fixture");
-    doc.insert(&list, 0, ScalarValue::Int(1)).expect("fixture");
-    doc.insert(&list, 1, ScalarValue::Str("two".into()))
-        .expect("fixture");
-    let map = doc.put_object(&ROOT, "map", ObjType::Map).expect("fixture");
-    doc.put(&map, "n", ScalarValue::Counter(1))
-        .expect("fixture");
-    doc.put(&map, "s", ScalarValue::Str("x".into()))
-        .expect("fixture");
-    doc
-}
-
-type State = (Vec<ChangeHash>, Vec<u8>, u32, usize, usize);
-
-fn state(doc: &Document) -> State {
-    (
-        doc.heads(),
-        doc.save_nocompress(),
-        doc.max_op(),
-        doc.change_count(),
-        doc.queued_count(),
-    )
-}
-
-/// The fuzz target's body; whether the batch was accepted.
-fn check(data: &[u8]) -> bool {
-    let mut changes = Vec::new();
-    for chunk in split_chunks(data) {
-        let Ok(chunk) = chunk else { break };
-        let Ok(change) = Change::decode_unchecked_checksum(Bytes::copy_from_slice(chunk.bytes()))
-        else {
-            break;
-        };
-        changes.push(change);
-        if changes.len() == MAX_CHANGES {
-            break;
-        }
-    }
-    let mut doc = fixture();
-    let canonical = changes.iter().all(Change::is_canonical);
-    let before = state(&doc);
-    let accepted = match doc.apply_changes(changes) {
-        Err(_) => {
-            assert!(
-                state(&doc) == before,
-                "a refused batch leaves the document as it was"
-            );
-            false
-        }
-        Ok(()) => {
-            let tree = format!("{:?}", doc.value_tree(&ROOT));
-            let saved = doc.save();
-            let loaded = Document::load(&saved);
-            if canonical && doc.queued_count() == 0 {
-                let loaded = loaded.expect("a document of canonical changes loads back");
-                assert_eq!(loaded.heads(), doc.heads());
-                assert_eq!(format!("{:?}", loaded.value_tree(&ROOT)), tree);
-            }
-            true
-        }
-    };
-    let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
-    let _ = doc.save();
-    accepted
-}
-
-/// `doc_load`'s fixture.
-fn load_fixture() -> Document {
-    let mut doc = Document::with_actor(ActorId::from_bytes(&[0x11; 16]));
-    let text = doc
-        .put_object(&ROOT, "text", ObjType::Text)
-        .expect("fixture");
-    doc.splice_text(&text, 0, 0, "hello").expect("fixture");
-    doc.put(&ROOT, "n", ScalarValue::Counter(1))
-        .expect("fixture");
-    doc
-}
-
-/// `doc_load`'s body; whether the file loaded.
-fn check_load(data: &[u8]) -> bool {
-    let mut file = data.to_vec();
-    let mut offset = 0;
-    for chunk in split_chunks(data) {
-        let Ok(c) = chunk else { break };
-        if c.chunk_type() != ChunkType::CompressedChange {
-            let hash = c.hash();
-            file[offset + 4..offset + 8].copy_from_slice(&hash.0[..4]);
-        }
-        offset += c.bytes().len();
-    }
-    let loaded = match Document::load(&file) {
-        Ok(mut doc) => {
-            let tree = format!("{:?}", doc.value_tree(&ROOT));
-            let saved = doc.save();
-            if let Ok(again) = Document::load(&saved) {
-                assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree);
-            }
-            let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
-            let _ = doc.save_incremental();
-            true
-        }
-        Err(_) => false,
-    };
-    let mut doc = load_fixture();
-    let before = (doc.heads(), doc.save_nocompress(), doc.change_count());
-    if doc.load_incremental(&file).is_err() {
-        assert!(
-            (doc.heads(), doc.save_nocompress(), doc.change_count()) == before,
-            "a failed incremental load leaves the document as it was"
-        );
-    }
-    let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
-    let _ = doc.save();
-    loaded
-}
+use converge_encoding::{ActorId, ScalarValue};
+use doc_apply::fixture;
 
 fn fuzz_dir(kind: &str, target: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -250,7 +114,7 @@ fn doc_apply_seeds_and_regressions_pass_the_fuzz_checks() {
     let mut n = 0;
     for kind in ["seeds", "regressions"] {
         for (path, bytes) in inputs(kind, "doc_apply") {
-            let accepted = check(&bytes);
+            let accepted = doc_apply::check(&bytes);
             if kind == "seeds" {
                 assert!(accepted, "{}: a seed is a good batch", path.display());
             }
@@ -266,12 +130,16 @@ fn doc_load_seeds_and_regressions_pass_the_fuzz_checks() {
     let seeds = inputs("seeds", "doc_load");
     // The seeds are `chunk_split`'s, through a link: at least one of its files loads.
     assert!(
-        seeds.iter().filter(|(_, bytes)| check_load(bytes)).count() > 0,
+        seeds
+            .iter()
+            .filter(|(_, bytes)| doc_load::check(bytes))
+            .count()
+            > 0,
         "{} seeds, none loads",
         seeds.len()
     );
     for (_, bytes) in inputs("regressions", "doc_load") {
-        check_load(&bytes);
+        doc_load::check(&bytes);
     }
 }
 
@@ -294,7 +162,7 @@ fn write_doc_apply_seeds() {
     let dir = fuzz_dir("seeds", "doc_apply");
     std::fs::create_dir_all(&dir).expect("seed directory");
     for (name, bytes) in seeds() {
-        assert!(check(&bytes), "{name}: a seed is a good batch");
+        assert!(doc_apply::check(&bytes), "{name}: a seed is a good batch");
         std::fs::write(dir.join(format!("{name}.bin")), bytes).expect("write a seed");
     }
 }

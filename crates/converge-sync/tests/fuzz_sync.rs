@@ -1,85 +1,24 @@
-//! The `sync_receive` fuzz target's checks, replayed on its committed seeds and regressions
-//! (`fuzz/seeds/sync_receive/`, `fuzz/regressions/sync_receive/`) by a plain `cargo test`,
-//! and the writer of those seeds: every message a peer that forked the target's fixture and
-//! edited it sends the fixture in a sync session, and the same messages in V1.
+//! Replays the `sync_receive` fuzz target on its committed seeds and regressions
+//! (`fuzz/seeds/sync_receive/`, `fuzz/regressions/sync_receive/`) in a plain `cargo test`,
+//! with the target's own fixture and checks (`fuzz/fuzz_targets/checks/sync_receive.rs`,
+//! included by path); and writes those seeds: every message a peer that forked the fixture
+//! and edited it sends the fixture in a sync session, and the same messages in V1.
 //!
 //! ```text
 //! cargo test -p converge-sync --test fuzz_sync -- --ignored   # writes fuzz/seeds/sync_receive/
 //! ```
-//!
-//! The fixture and the checks are `fuzz/fuzz_targets/sync_receive.rs`'s (the fuzz crate is
-//! its own workspace, so they are written twice): keep them alike.
+
+#[path = "../../../fuzz/fuzz_targets/checks/sync_receive.rs"]
+mod checks;
 
 use std::path::{Path, PathBuf};
 
-use bytes::Bytes;
+use checks::{check, fixture};
 use converge_doc::{Document, ObjType, ROOT};
-use converge_encoding::chunk::{Chunk, ChunkType};
 use converge_encoding::{ActorId, ScalarValue};
 use converge_sync::{
     MessageVersion, SyncMessage, SyncState, generate_sync_message, receive_sync_message,
 };
-
-fn fixture() -> (Document, SyncState) {
-    let mut doc = Document::with_actor(ActorId::from_bytes(&[0x11; 16]));
-    let text = doc
-        .put_object(&ROOT, "text", ObjType::Text)
-        .expect("fresh doc");
-    doc.splice_text(&text, 0, 0, "hello").expect("fresh text");
-    doc.put(&ROOT, "n", 1i64).expect("put");
-    let mut state = SyncState::new();
-    // Put the state mid-session, as a peer that has sent its first message.
-    let _ = generate_sync_message(&doc, &mut state);
-    (doc, state)
-}
-
-/// `bytes` with the chunk at their start given its own hash's checksum, if that changes them.
-fn with_own_checksum(bytes: &Bytes) -> Option<Bytes> {
-    let chunk = Chunk::parse(bytes).ok()?;
-    let hash = chunk.hash();
-    if chunk.chunk_type() == ChunkType::CompressedChange || chunk.checksum() == hash.0[..4] {
-        return None;
-    }
-    let mut fixed = bytes.to_vec();
-    fixed.get_mut(4..8)?.copy_from_slice(&hash.0[..4]);
-    Some(Bytes::from(fixed))
-}
-
-/// The target's body; how many of the (one or two) receives changed the document.
-fn check(data: &[u8]) -> usize {
-    let Ok(msg) = SyncMessage::decode(data) else {
-        return 0;
-    };
-    let mut patched = msg.clone();
-    let mut any = false;
-    for change in &mut patched.changes {
-        if let Some(fixed) = with_own_checksum(change) {
-            *change = fixed;
-            any = true;
-        }
-    }
-    let mut changed = receive_on_fixture(msg);
-    if any {
-        changed += receive_on_fixture(patched);
-    }
-    changed
-}
-
-fn receive_on_fixture(msg: SyncMessage) -> usize {
-    let (mut doc, mut state) = fixture();
-    let heads = doc.heads();
-    let saved = doc.save_nocompress();
-    let before = state.clone();
-    if receive_sync_message(&mut doc, &mut state, msg).is_err() {
-        assert_eq!(doc.heads(), heads, "document unchanged on error");
-        assert_eq!(doc.save_nocompress(), saved, "document unchanged on error");
-        assert_eq!(state, before, "sync state unchanged on error");
-        0
-    } else {
-        let _ = generate_sync_message(&doc, &mut state);
-        usize::from(doc.heads() != heads)
-    }
-}
 
 fn fuzz_dir(kind: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -1,0 +1,101 @@
+//! The `doc_apply` fuzz target's fixture and checks, compiled into the target and into the
+//! replay of its seeds and regressions in `crates/converge-doc/tests/fuzz_doc.rs` (the fuzz
+//! crate is its own workspace: both include this file by path).
+//!
+//! The input is a run of change chunks (`chunk::split_chunks`; the checksums are not checked,
+//! as the fuzzer cannot forge them), applied as one batch to a fixed document: a text with a
+//! mark, a list, a map with a counter. Checks: no panic; a refused batch leaves the document
+//! exactly as it was (heads, saved bytes, max op, counts); an accepted batch of canonical
+//! changes leaves a document that saves and loads back to the same heads and values; either
+//! way the document still takes a local edit.
+
+use bytes::Bytes;
+use converge_doc::{Document, ExpandMark, ObjType, ROOT};
+use converge_encoding::chunk::split_chunks;
+use converge_encoding::{ActorId, Change, ChangeHash, ScalarValue};
+
+/// The most changes taken from one input.
+const MAX_CHANGES: usize = 64;
+
+pub(crate) fn fixture() -> Document {
+    let mut doc = Document::with_actor(ActorId::from_bytes(&[0x11; 16]));
+    let text = doc
+        .put_object(&ROOT, "text", ObjType::Text)
+        .expect("fixture");
+    doc.splice_text(&text, 0, 0, "hello world")
+        .expect("fixture");
+    doc.mark(
+        &text,
+        0..5,
+        "bold",
+        ScalarValue::Bool(true),
+        ExpandMark::After,
+    )
+    .expect("fixture");
+    let list = doc
+        .put_object(&ROOT, "list", ObjType::List)
+        .expect("fixture");
+    doc.insert(&list, 0, ScalarValue::Int(1)).expect("fixture");
+    doc.insert(&list, 1, ScalarValue::Str("two".into()))
+        .expect("fixture");
+    let map = doc.put_object(&ROOT, "map", ObjType::Map).expect("fixture");
+    doc.put(&map, "n", ScalarValue::Counter(1))
+        .expect("fixture");
+    doc.put(&map, "s", ScalarValue::Str("x".into()))
+        .expect("fixture");
+    doc
+}
+
+type State = (Vec<ChangeHash>, Vec<u8>, u32, usize, usize);
+
+fn state(doc: &Document) -> State {
+    (
+        doc.heads(),
+        doc.save_nocompress(),
+        doc.max_op(),
+        doc.change_count(),
+        doc.queued_count(),
+    )
+}
+
+/// The fuzz target's body; whether the batch was accepted.
+pub(crate) fn check(data: &[u8]) -> bool {
+    let mut changes = Vec::new();
+    for chunk in split_chunks(data) {
+        let Ok(chunk) = chunk else { break };
+        let Ok(change) = Change::decode_unchecked_checksum(Bytes::copy_from_slice(chunk.bytes()))
+        else {
+            break;
+        };
+        changes.push(change);
+        if changes.len() == MAX_CHANGES {
+            break;
+        }
+    }
+    let mut doc = fixture();
+    let canonical = changes.iter().all(Change::is_canonical);
+    let before = state(&doc);
+    let accepted = match doc.apply_changes(changes) {
+        Err(_) => {
+            assert!(
+                state(&doc) == before,
+                "a refused batch leaves the document as it was"
+            );
+            false
+        }
+        Ok(()) => {
+            let tree = format!("{:?}", doc.value_tree(&ROOT));
+            let saved = doc.save();
+            let loaded = Document::load(&saved);
+            if canonical && doc.queued_count() == 0 {
+                let loaded = loaded.expect("a document of canonical changes loads back");
+                assert_eq!(loaded.heads(), doc.heads());
+                assert_eq!(format!("{:?}", loaded.value_tree(&ROOT)), tree);
+            }
+            true
+        }
+    };
+    let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
+    let _ = doc.save();
+    accepted
+}
