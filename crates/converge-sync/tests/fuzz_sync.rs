@@ -10,8 +10,8 @@
 
 #[path = "../../../fuzz/fuzz_targets/checks/sync_receive.rs"]
 mod checks;
-
-use std::path::{Path, PathBuf};
+#[path = "../../../fuzz/fuzz_targets/checks/inputs.rs"]
+mod inputs;
 
 use checks::{check, fixture};
 use converge_doc::{Document, ObjType, ROOT};
@@ -19,31 +19,7 @@ use converge_encoding::{ActorId, ScalarValue};
 use converge_sync::{
     MessageVersion, SyncMessage, SyncState, generate_sync_message, receive_sync_message,
 };
-
-fn fuzz_dir(kind: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fuzz")
-        .join(kind)
-        .join("sync_receive")
-}
-
-fn inputs(kind: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let Ok(dir) = std::fs::read_dir(fuzz_dir(kind)) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = dir
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().is_some_and(|x| x == "bin"))
-        .collect();
-    files.sort();
-    files
-        .into_iter()
-        .map(|p| {
-            let bytes = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            (p, bytes)
-        })
-        .collect()
-}
+use inputs::{assert_seeds_committed, inputs, write_seeds};
 
 /// Every message `peer` sends the fixture in a session, until both are quiet.
 fn session(mut peer: Document) -> Vec<Vec<u8>> {
@@ -122,7 +98,7 @@ fn seeds_and_regressions_pass_the_fuzz_checks() {
     let mut changed = 0;
     let mut n = 0;
     for kind in ["seeds", "regressions"] {
-        for (_, bytes) in inputs(kind) {
+        for (_, bytes) in inputs(kind, "sync_receive") {
             changed += check(&bytes);
             n += 1;
         }
@@ -133,24 +109,15 @@ fn seeds_and_regressions_pass_the_fuzz_checks() {
 
 #[test]
 fn the_committed_seeds_are_the_writers() {
-    for (name, bytes) in seeds() {
-        let path = fuzz_dir("seeds").join(format!("{name}.bin"));
-        let committed = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert!(
-            committed == bytes,
-            "{} is stale: rewrite the seeds",
-            path.display()
-        );
-    }
+    assert_seeds_committed("sync_receive", &seeds());
 }
 
 #[test]
 #[ignore = "writes fuzz/seeds/sync_receive/; run manually"]
 fn write_sync_receive_seeds() {
-    let dir = fuzz_dir("seeds");
-    std::fs::create_dir_all(&dir).expect("seed directory");
-    for (name, bytes) in seeds() {
-        check(&bytes);
-        std::fs::write(dir.join(format!("{name}.bin")), bytes).expect("write a seed");
+    let seeds = seeds();
+    for (_, bytes) in &seeds {
+        check(bytes);
     }
+    write_seeds("sync_receive", &seeds);
 }
