@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use crate::error::DagError;
 use crate::hash_index::HashIndex;
 use crate::heads::HeadSet;
-use crate::narrow::{BlockedEnds, NarrowColumn};
+use crate::narrow::{BlockedEnds, NarrowColumn, cloned_with_room};
 use crate::queue::Queue;
 
 /// The metadata of one change that the graph needs, as a change decoder (or a local commit)
@@ -338,7 +338,7 @@ enum BatchDep {
 /// writes depends (transitively) on its actor's previous change, so this never delays a
 /// well-formed change; it guarantees that each actor's seqs in the graph are exactly `1..=n`,
 /// which the reference assumes without checking.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct ChangeGraph {
     hashes: Vec<ChangeHash>,
     index: HashIndex,
@@ -373,6 +373,42 @@ pub struct ChangeGraph {
 
 /// In `max_ops`: the change's counters are in `wide_ops`.
 const WIDE: u32 = u32::MAX;
+
+/// A copy (of a fork, say) keeps room for the changes that follow it in its per-change
+/// tables: cloned exactly, its first change copied them all again (a fork of the paper
+/// document: 4.8 ms for its first put, then 0.002 ms).
+impl Clone for ChangeGraph {
+    fn clone(&self) -> Self {
+        let room = self.hashes.len() / ROOM_AFTER_CLONE + 256;
+        let edges = self.dep_targets.len() / ROOM_AFTER_CLONE + 256;
+        ChangeGraph {
+            hashes: cloned_with_room(&self.hashes, room),
+            index: self.index.clone(),
+            change_actor: self.change_actor.clone_with_room(room),
+            op_counts: self.op_counts.clone_with_room(room),
+            max_ops: cloned_with_room(&self.max_ops, room),
+            wide_ops: self.wide_ops.clone(),
+            dep_ends: self.dep_ends.clone_with_room(room),
+            dep_targets: cloned_with_room(&self.dep_targets, edges),
+            chained: cloned_with_room(&self.chained, room.div_ceil(64)),
+            actors: self.actors.clone(),
+            actor_lookup: self.actor_lookup.clone(),
+            actor_changes: self
+                .actor_changes
+                .iter()
+                .map(|seqs| cloned_with_room(seqs, seqs.len() / ROOM_AFTER_CLONE + 16))
+                .collect(),
+            heads: self.heads.clone(),
+            max_op: self.max_op,
+            checkpoints: self.checkpoints.clone(),
+            next_checkpoint: self.next_checkpoint,
+            queue: self.queue.clone(),
+        }
+    }
+}
+
+/// A clone of a graph has room for this fraction of its changes more (plus 256).
+const ROOM_AFTER_CLONE: usize = 32;
 
 /// What an applied change adds to the graph's per-change tables besides its hash and deps.
 #[derive(Clone, Copy)]
@@ -2469,6 +2505,30 @@ mod tests {
             }
             assert_eq!(snapshot(&g), snapshot(&full));
         }
+    }
+
+    /// A clone is the same graph (every field, as `Debug` prints them) with room in its
+    /// per-change tables, and grows like the original.
+    #[test]
+    fn a_clone_is_equal_and_has_room() {
+        let mut g = ChangeGraph::new();
+        let mut all = Vec::new();
+        for n in 1..=300u32 {
+            let a = (n % 3) as u8 + 1;
+            let deps: Vec<u32> = if n == 1 { vec![] } else { vec![n - 1] };
+            all.push(meta(n, a, u64::from(n.div_ceil(3)), &deps));
+        }
+        for m in &all[..299] {
+            g.insert(m.clone()).unwrap();
+        }
+        let mut copy = g.clone();
+        assert_eq!(format!("{g:?}"), format!("{copy:?}"));
+        assert!(copy.hashes.capacity() >= copy.hashes.len() + 256);
+        assert!(copy.max_ops.capacity() >= copy.max_ops.len() + 256);
+        assert!(copy.heap_bytes() > g.heap_bytes());
+        g.insert(all[299].clone()).unwrap();
+        copy.insert(all[299].clone()).unwrap();
+        assert_eq!(format!("{g:?}"), format!("{copy:?}"));
     }
 
     /// Seqs asked of a cursor and looked up alone are the seqs the changes were made with,

@@ -92,6 +92,15 @@ impl NarrowColumn {
         }
     }
 
+    /// A copy with room for `room` more entries before it grows.
+    pub(crate) fn clone_with_room(&self, room: usize) -> Self {
+        match self {
+            NarrowColumn::U8(v) => NarrowColumn::U8(cloned_with_room(v, room)),
+            NarrowColumn::U16(v) => NarrowColumn::U16(cloned_with_room(v, room)),
+            NarrowColumn::U32(v) => NarrowColumn::U32(cloned_with_room(v, room)),
+        }
+    }
+
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {
@@ -104,6 +113,14 @@ impl NarrowColumn {
 
 /// Changes per base of [`BlockedEnds`].
 const BLOCK: usize = 64;
+
+/// A copy of `v` with room for `room` more items before it grows (`Vec::clone` allocates
+/// exactly its length, so the copy's first push would copy it again).
+pub(crate) fn cloned_with_room<T: Clone>(v: &[T], room: usize) -> Vec<T> {
+    let mut out = Vec::with_capacity(v.len().saturating_add(room));
+    out.extend_from_slice(v);
+    out
+}
 
 /// A non-decreasing sequence of `u32` ends (entry `i` is where item `i`'s range ends; it
 /// starts where item `i - 1`'s ends, or at 0): per [`BLOCK`] entries the start of the
@@ -156,6 +173,14 @@ impl BlockedEnds {
     pub(crate) fn reserve_exact(&mut self, n: usize) {
         self.offsets.reserve_exact(n);
         self.bases.reserve_exact(n.div_ceil(BLOCK));
+    }
+
+    /// A copy with room for `room` more items before it grows.
+    pub(crate) fn clone_with_room(&self, room: usize) -> Self {
+        BlockedEnds {
+            bases: cloned_with_room(&self.bases, room.div_ceil(BLOCK)),
+            offsets: self.offsets.clone_with_room(room),
+        }
     }
 
     /// Heap bytes held.
