@@ -10,10 +10,7 @@ use std::time::Instant;
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args.first().expect("FILE");
-    let runs: usize = args
-        .get(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let runs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     let doc = converge_doc::Document::load(&bytes).expect("the file loads");
     let mut best = f64::MAX;

