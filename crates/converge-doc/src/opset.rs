@@ -698,13 +698,18 @@ impl OpSet {
 
     /// The string of a stored string value.
     pub(crate) fn str_of<'a>(&'a self, v: &'a StoredValue) -> Option<&'a str> {
-        let bytes = match v {
-            StoredValue::SmallStr { len, bytes } => bytes.get(..*len as usize)?,
-            StoredValue::Str(span) => self.bytes.get(span.range())?,
-            StoredValue::LongStr(at) => self.long_at(*at),
-            _ => return None,
-        };
-        std::str::from_utf8(bytes).ok()
+        std::str::from_utf8(self.str_bytes(v)?).ok()
+    }
+
+    /// The bytes of a stored string (UTF-8 unless the string came from a change that did not
+    /// check it), or `None` if `v` is no string.
+    pub(crate) fn str_bytes<'a>(&'a self, v: &'a StoredValue) -> Option<&'a [u8]> {
+        match v {
+            StoredValue::SmallStr { len, bytes } => bytes.get(..*len as usize),
+            StoredValue::Str(span) => self.bytes.get(span.range()),
+            StoredValue::LongStr(at) => Some(self.long_at(*at)),
+            _ => None,
+        }
     }
 
     /// A stored value back as a [`ScalarValue`] (make ops give `Null`).

@@ -6,6 +6,7 @@ use converge_encoding::{OpId, ScalarValue};
 
 use crate::error::DocError;
 use crate::opset::{Body, OpSet, StoredValue, View};
+use crate::seq::SeqIndex;
 use crate::types::{ExId, ObjType, Prop, Value, ValueTree, ValueWithId};
 
 impl OpSet {
@@ -213,6 +214,13 @@ impl OpSet {
     }
 
     pub(crate) fn text(&self, obj: u32, view: View<'_>) -> String {
+        if let (View::Now, Some(Body::Seq { index, extra })) =
+            (view, self.objects.get(obj as usize).map(|o| &o.body))
+            && extra.is_empty()
+            && let Some(text) = self.text_now(index)
+        {
+            return text;
+        }
         let mut out = String::new();
         for (_, w) in self.seq_items(obj, view) {
             match self.str_of(&self.ops[w as usize].value) {
@@ -221,6 +229,26 @@ impl OpSet {
             }
         }
         out
+    }
+
+    /// [`OpSet::text`] now, of a sequence whose elements have no ops but their inserts: the
+    /// chunks with no visible element skipped, the strings' bytes gathered and checked as
+    /// UTF-8 once (a check per character made the paper document's text take 2.5 ms,
+    /// automerge's 2.3). `None` if a stored string is not UTF-8 (the caller's walk writes
+    /// U+FFFC for it).
+    fn text_now(&self, index: &SeqIndex) -> Option<String> {
+        let mut bytes = Vec::with_capacity(index.width() as usize);
+        for e in index.visible_entries() {
+            let op = &self.ops[e.op as usize];
+            if !self.visible(e.op, View::Now) {
+                continue;
+            }
+            match self.str_bytes(&op.value) {
+                Some(b) => bytes.extend_from_slice(b),
+                None => bytes.extend_from_slice("\u{fffc}".as_bytes()),
+            }
+        }
+        String::from_utf8(bytes).ok()
     }
 
     /// The value tree of `obj`, or `Err(depth)` if objects nest deeper than

@@ -503,6 +503,14 @@ impl SeqIndex {
         self.iter_chunks(0..self.order.len())
     }
 
+    /// The entries of visible width, in sequence order (chunks of width 0 are skipped whole).
+    pub(crate) fn visible_entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        self.order
+            .iter()
+            .filter_map(move |&id| self.chunks.get(id as usize).filter(|c| c.width > 0))
+            .flat_map(|c| c.entries.iter().copied().filter(|e| e.width > 0))
+    }
+
     /// The number of elements in each chunk, in sequence order (chunk positions are the
     /// positions in this sequence).
     pub(crate) fn chunk_lens(&self) -> impl Iterator<Item = usize> + '_ {

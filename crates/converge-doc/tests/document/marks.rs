@@ -75,3 +75,42 @@ fn unmark_splits_a_span_and_merges_remotely() {
     assert_eq!(b.marks_at(&t, &h).unwrap(), [bold(0, 10)]);
     assert_eq!(b.text(&t).unwrap(), "0123456789");
 }
+
+/// Marks after long unmarked and deleted stretches, read now and at earlier heads (the read
+/// now skips what lies outside every mark by the elements' widths; the read at heads walks
+/// every element): both give the same spans for the same state, and a text with no mark
+/// ever applied reads none.
+#[test]
+fn marks_past_unmarked_and_deleted_stretches() {
+    let mut d = doc(1);
+    let t = d.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    let text: String = (0..2000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    d.splice_text(&t, 0, 0, &text).unwrap();
+    assert_eq!(d.marks(&t).unwrap(), []);
+    d.splice_text(&t, 100, 900, "").unwrap();
+    d.splice_text(&t, 150, 0, "é✓").unwrap();
+    d.mark(
+        &t,
+        120..160,
+        "bold",
+        ScalarValue::Bool(true),
+        ExpandMark::After,
+    )
+    .unwrap();
+    d.mark(
+        &t,
+        1000..1050,
+        "bold",
+        ScalarValue::Bool(true),
+        ExpandMark::None,
+    )
+    .unwrap();
+    d.splice_text(&t, 130, 5, "").unwrap();
+    let expect = [bold(120, 155), bold(995, 1045)];
+    assert_eq!(d.marks(&t).unwrap(), expect);
+    assert_eq!(d.marks_at(&t, &d.heads()).unwrap(), expect);
+    assert_eq!(d.text(&t).unwrap().chars().count(), d.length(&t).unwrap());
+    assert_eq!(d.text(&t).unwrap(), d.text_at(&t, &d.heads()).unwrap());
+}

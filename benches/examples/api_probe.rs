@@ -1,0 +1,140 @@
+//! A sweep of everyday operations on a loaded document, converge beside automerge 0.12, to
+//! catch an operation that costs the document where it should cost the answer: each is
+//! timed alone (min of RUNS) on the same file.
+//!
+//! ```text
+//! cargo run --release -p converge-benches --example api_probe -- FILE [RUNS]
+//! ```
+//!
+//! The reads go to the root's first text object (if any): its text, length, the text at
+//! the heads before the last change, and its marks; then the whole value tree, a missing
+//! deps query, a save_incremental (automerge: `save_after` the put's deps) after one put and a load_incremental of that change
+//! into a second load of the file, and `get_change_by_hash` of the last change.
+
+use std::time::{Duration, Instant};
+
+use automerge::ReadDoc;
+use automerge::transaction::Transactable;
+use converge_doc::{Document, ExId, ObjType, ROOT, Value};
+use converge_encoding::ScalarValue;
+
+fn min_of<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(f());
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn first_text(doc: &Document) -> Option<(String, ExId)> {
+    doc.keys(&ROOT)
+        .ok()?
+        .into_iter()
+        .find_map(|k| match doc.get(&ROOT, k.as_str()).ok()??.value {
+            Value::Object(ObjType::Text, id) => Some((k, id)),
+            _ => None,
+        })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let path = args.first().expect("FILE");
+    let runs: usize = args.get(1).map_or(5, |s| s.parse().expect("RUNS"));
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let row = |what: &str, ours: Duration, theirs: Duration| {
+        let ratio = theirs.as_secs_f64() / ours.as_secs_f64().max(1e-9);
+        println!("{what:<28} converge {ours:>12.3?}  automerge {theirs:>12.3?}  {ratio:>8.1}x");
+    };
+
+    let mut cv = Document::load(&bytes).expect("converge loads");
+    let mut am = automerge::Automerge::load(&bytes).expect("automerge loads");
+    let last = cv.get_changes(&[]).pop().expect("a change");
+    let before: Vec<_> = last.deps().to_vec();
+    let am_before: Vec<automerge::ChangeHash> = before
+        .iter()
+        .map(|h| automerge::ChangeHash(*h.as_bytes()))
+        .collect();
+    let am_last = automerge::ChangeHash(*last.hash().as_bytes());
+    println!("{path}: {} changes", cv.change_count());
+
+    if let Some((key, text)) = first_text(&cv) {
+        let (_, am_text) = am
+            .get(automerge::ROOT, key.as_str())
+            .expect("get")
+            .expect("the text");
+        row(
+            "text()",
+            min_of(runs, || cv.text(&text).expect("text")),
+            min_of(runs, || am.text(&am_text).expect("text")),
+        );
+        row(
+            "length()",
+            min_of(runs, || cv.length(&text).expect("length")),
+            min_of(runs, || am.length(&am_text)),
+        );
+        row(
+            "text_at(before last)",
+            min_of(runs, || cv.text_at(&text, &before).expect("text_at")),
+            min_of(runs, || am.text_at(&am_text, &am_before).expect("text_at")),
+        );
+        row(
+            "marks()",
+            min_of(runs, || cv.marks(&text).expect("marks")),
+            min_of(runs, || am.marks(&am_text).expect("marks")),
+        );
+    }
+    row(
+        "value_tree(ROOT)",
+        min_of(runs, || cv.value_tree(&ROOT).expect("value_tree")),
+        min_of(runs, || am.hydrate(None)),
+    );
+    row(
+        "missing_deps(heads)",
+        min_of(runs, || cv.missing_deps(&cv.heads())),
+        min_of(runs, || am.get_missing_deps(&am.get_heads())),
+    );
+    row(
+        "get_change_by_hash(last)",
+        min_of(runs, || cv.get_change_by_hash(&last.hash())),
+        min_of(runs, || {
+            am.get_change_by_hash(&am_last).map(|c| c.raw_bytes().len())
+        }),
+    );
+
+    // One put, then save_incremental (each run on a fresh put).
+    let mut i = 0;
+    let ours = min_of(runs, || {
+        i += 1;
+        cv.put(&ROOT, "api_probe", ScalarValue::Int(i))
+            .expect("put");
+        cv.save_incremental()
+    });
+    let theirs = min_of(runs, || {
+        i += 1;
+        let mut tx = am.transaction();
+        tx.put(automerge::ROOT, "api_probe", i).expect("put");
+        tx.commit();
+        let after: Vec<_> = am
+            .get_last_local_change()
+            .map(|c| c.deps().to_vec())
+            .unwrap_or_default();
+        am.save_after(&after)
+    });
+    row("put + save_incremental/after", ours, theirs);
+    cv.save_incremental();
+    cv.put(&ROOT, "api_probe", ScalarValue::Int(-1))
+        .expect("put");
+    let change_one = cv.save_incremental();
+    let mut cv2 = Document::load(&bytes).expect("converge loads");
+    let mut am2 = automerge::Automerge::load(&bytes).expect("automerge loads");
+    let start = Instant::now();
+    let _ = cv2.load_incremental(&change_one);
+    let ours = start.elapsed();
+    let start = Instant::now();
+    let _ = am2.load_incremental(&change_one);
+    let theirs = start.elapsed();
+    row("load_incremental(1 change)", ours, theirs);
+}
