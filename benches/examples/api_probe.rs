@@ -9,7 +9,8 @@
 //! The reads go to the root's first text object (if any): its text, length, the text at
 //! the heads before the last change, and its marks; then the whole value tree, a missing
 //! deps query, a save_incremental (automerge: `save_after` the put's deps) after one put and a load_incremental of that change
-//! into a second load of the file, and `get_change_by_hash` of the last change.
+//! into a second load of the file, `get_change_by_hash` of the last change, and `fork_at`
+//! the heads before the last change (a merge of one change: `merge_probe FILE N --one`).
 
 use std::time::{Duration, Instant};
 
@@ -102,6 +103,12 @@ fn main() {
         min_of(runs, || {
             am.get_change_by_hash(&am_last).map(|c| c.raw_bytes().len())
         }),
+    );
+
+    row(
+        "fork_at(before last)",
+        min_of(runs.min(3), || cv.fork_at(&before).expect("fork_at")),
+        min_of(runs.min(3), || am.fork_at(&am_before).expect("fork_at")),
     );
 
     // One put, then save_incremental (each run on a fresh put).
