@@ -2,8 +2,11 @@
 //! document an application opens should take its first keystroke as fast as its hundredth.
 //!
 //! ```text
-//! cargo run --release -p converge-benches --example after_load_probe -- FILE [EDITS]
+//! cargo run --release -p converge-benches --example after_load_probe -- FILE [EDITS] [--utf16]
 //! ```
+//!
+//! With `--utf16` the documents count text in UTF-16 code units (set on an empty document,
+//! then `load_incremental` of the file), as a JavaScript peer does.
 //!
 //! Four runs, each on a fresh load: puts at the root, splices that replace a character in the
 //! middle of the root's first text object (if it has one), and remote changes (puts made
@@ -32,8 +35,19 @@ fn main() {
     let path = args.first().expect("FILE");
     let edits: usize = args.get(1).map_or(5, |s| s.parse().expect("EDITS"));
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
+    let utf16 = args.iter().any(|a| a == "--utf16");
+    let load = |bytes: &[u8]| {
+        if utf16 {
+            let mut doc = Document::new();
+            assert!(doc.set_text_encoding(converge_doc::TextEncoding::Utf16));
+            doc.load_incremental(bytes).expect("the file loads");
+            doc
+        } else {
+            Document::load(bytes).expect("the file loads")
+        }
+    };
     // Remote changes made beforehand on a fork of another load.
-    let mut other = Document::load(&bytes).expect("the file loads");
+    let mut other = load(&bytes);
     other.set_actor(ActorId::from_bytes(&[0xee; 16]));
     let base = other.heads();
     for i in 0..edits {
@@ -43,7 +57,7 @@ fn main() {
     }
     let remote = other.get_changes(&base);
     for what in ["puts", "text splices", "remote changes", "puts on a fork"] {
-        let mut doc = Document::load(&bytes).expect("the file loads");
+        let mut doc = load(&bytes);
         if what == "puts on a fork" {
             let start = Instant::now();
             doc = doc.fork();
