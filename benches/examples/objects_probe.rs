@@ -1,9 +1,10 @@
 //! Reads and writes on a document of many small objects (a list of `N` maps of five keys, a
 //! map of `N` keys, a list of `N` integers), built by automerge 0.12 and loaded by both, each
-//! operation timed alone (min of RUNS), converge beside automerge:
+//! operation timed alone (min of RUNS), converge beside automerge; one commit every K items
+//! (500 by default):
 //!
 //! ```text
-//! cargo run --release -p converge-benches --example objects_probe -- [N] [RUNS] [--write PATH]
+//! cargo run --release -p converge-benches --example objects_probe -- [N] [RUNS] [--commit-every K] [--write PATH]
 //! ```
 //!
 //! Catches an operation on a list or map that costs the document where it should cost the
@@ -36,6 +37,12 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let n: usize = args.first().map_or(20_000, |s| s.parse().expect("N"));
     let runs: usize = args.get(1).map_or(5, |s| s.parse().expect("RUNS"));
+    // Items a commit (`--commit-every K`; default 500: a few big changes).
+    let every: usize = args
+        .iter()
+        .position(|a| a == "--commit-every")
+        .and_then(|i| args.get(i + 1))
+        .map_or(500, |s| s.parse().expect("K"));
 
     let mut am = automerge::AutoCommit::new();
     let items = am
@@ -57,7 +64,7 @@ fn main() {
         am.put(&index, format!("key{i:06}").as_str(), i as i64)
             .expect("put");
         am.insert(&numbers, i, i as i64).expect("insert");
-        if i % 500 == 499 {
+        if i % every == every - 1 {
             am.commit();
         }
     }
