@@ -2,11 +2,12 @@
 //! document an application opens should take its first keystroke as fast as its hundredth.
 //!
 //! ```text
-//! cargo run --release -p converge-benches --example after_load_probe -- FILE [EDITS] [--utf16]
+//! cargo run --release -p converge-benches --example after_load_probe -- FILE [EDITS] [--utf16] [--incremental]
 //! ```
 //!
 //! With `--utf16` the documents count text in UTF-16 code units (set on an empty document,
-//! then `load_incremental` of the file), as a JavaScript peer does.
+//! then `load_incremental` of the file), as a JavaScript peer does. With `--incremental` it
+//! only times `load_incremental` of each remote change's bytes in turn, for profiles.
 //!
 //! Four runs, each on a fresh load: puts at the root, splices that replace a character in the
 //! middle of the root's first text object (if it has one), and remote changes (puts made
@@ -56,6 +57,21 @@ fn main() {
             .expect("put");
     }
     let remote = other.get_changes(&base);
+    if args.iter().any(|a| a == "--incremental") {
+        // For profiles: each of the fork's changes loaded incrementally, one call each.
+        let raw: Vec<Vec<u8>> = remote.iter().map(|c| c.bytes().to_vec()).collect();
+        let mut doc = load(&bytes);
+        let start = Instant::now();
+        for r in &raw {
+            doc.load_incremental(r).expect("loads");
+        }
+        let per = start.elapsed().as_secs_f64() * 1e6 / raw.len() as f64;
+        println!(
+            "{path}: load_incremental of {} single changes: {per:.2} us each",
+            raw.len()
+        );
+        return;
+    }
     for what in ["puts", "text splices", "remote changes", "puts on a fork"] {
         let mut doc = load(&bytes);
         if what == "puts on a fork" {
