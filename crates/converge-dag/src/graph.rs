@@ -1942,7 +1942,7 @@ impl ChangeGraph {
     /// reach it is known (that entry pops first). The walk ends when only changes that
     /// `heads` reach are left to visit: it costs the answer and the changes that
     /// `heads` reach above the answer's lowest change, not the history (for `heads` the
-    /// current heads, nothing: 1.6 ms → ~1 µs on the paper document's 259,779 changes,
+    /// current heads, nothing: 1.6 ms → 0.25 µs on the paper document's 259,779 changes,
     /// where a pass over every change used to run).
     pub fn not_ancestors_of(&self, heads: &[ChangeHash]) -> Vec<ChangeIdx> {
         let from = self.known_indexes(heads);

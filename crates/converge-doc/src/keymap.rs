@@ -30,7 +30,7 @@ const SMALL_MAX: usize = 32;
 pub(crate) enum KeyMap {
     /// Sorted, distinct; at most [`SMALL_MAX`] keys unless they were appended in order.
     Small(Vec<(Arc<str>, Group)>),
-    /// More keys than that.
+    /// Keys moved out of the vector (a key went in among more than [`SMALL_MAX`]).
     Large(BTreeMap<Arc<str>, Group>),
 }
 

@@ -701,8 +701,8 @@ impl OpSet {
         std::str::from_utf8(self.str_bytes(v)?).ok()
     }
 
-    /// The bytes of a stored string (UTF-8 unless the string came from a change that did not
-    /// check it), or `None` if `v` is no string.
+    /// The bytes of a stored string (UTF-8: strings are checked where they are decoded), or
+    /// `None` if `v` is no string.
     pub(crate) fn str_bytes<'a>(&'a self, v: &'a StoredValue) -> Option<&'a [u8]> {
         match v {
             StoredValue::SmallStr { len, bytes } => bytes.get(..*len as usize),

@@ -239,8 +239,9 @@ impl OpSet {
     /// [`OpSet::text`] now, of a sequence whose elements have no ops but their inserts: the
     /// chunks with no visible element skipped, the strings' bytes gathered and checked as
     /// UTF-8 once (a check per character made the paper document's text take 2.5 ms,
-    /// automerge's 2.3). `None` if a stored string is not UTF-8 (the caller's walk writes
-    /// U+FFFC for it).
+    /// automerge's 2.3). `None` if the bytes are not UTF-8, which no stored string can make
+    /// (each was checked where it was decoded); the caller's walk would then write U+FFFC
+    /// for each string that is not.
     fn text_now(&self, index: &SeqIndex) -> Option<String> {
         let mut bytes = Vec::with_capacity(index.width() as usize);
         for e in index.visible_entries() {
