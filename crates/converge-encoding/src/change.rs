@@ -18,8 +18,9 @@ use smallvec::SmallVec;
 use crate::chunk::{self, Chunk, ChunkType};
 use crate::columns::{
     BoolDecoder, BoolEncoder, BoolRuns, ColumnMetadata, ColumnSpec, ColumnType, DeltaDecoder,
-    DeltaEncoder, DeltaRuns, RawValue, RleRuns, StrDecoder, StrEncoder, UintDecoder, UintEncoder,
-    ValueDecoder, ValueEncoder, write_column_data, write_column_lengths, write_column_metadata,
+    DeltaEncoder, DeltaRuns, EncoderBuffers, RawValue, RleRuns, StrDecoder, StrEncoder,
+    UintDecoder, UintEncoder, ValueDecoder, ValueEncoder, write_column_data, write_column_lengths,
+    write_column_metadata,
 };
 use crate::error::DecodeError;
 use crate::ids::{ActorId, Author, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId};
@@ -1181,6 +1182,8 @@ impl Iterator for ChangeOps<'_> {
 #[derive(Default)]
 struct Scratch {
     rows: RowEncoders,
+    /// The string columns' encoder buffers, between changes (see [`RowStrings`]).
+    strings: [EncoderBuffers; 2],
     bufs: [Vec<u8>; NUM_COLUMNS],
     data: Vec<u8>,
     /// Bytes of the last chunk's data length ([`encode_chunk_in_place`]'s guess for the
@@ -1238,9 +1241,17 @@ impl RowFlags {
 
 impl<'s> RowStrings<'s> {
     fn new() -> Self {
+        RowStrings::with_buffers(Default::default())
+    }
+
+    /// Encoders writing into buffers an earlier change's gave back ([`RowEncoders::finish_into`]):
+    /// they borrow the change's strings, so they are made anew for each change, but without
+    /// allocating (a fresh pair for each change was ~3 % of a load rebuilding changes of a few
+    /// map ops each).
+    fn with_buffers([key_str, mark_name]: [EncoderBuffers; 2]) -> Self {
         RowStrings {
-            key_str: StrEncoder::new(),
-            mark_name: StrEncoder::new(),
+            key_str: StrEncoder::with_buffers(key_str),
+            mark_name: StrEncoder::with_buffers(mark_name),
             flags: RowFlags::default(),
         }
     }
@@ -1396,7 +1407,12 @@ impl RowEncoders {
 
     /// Writes the columns to `bufs` (empty), the optional ones only where some row needs
     /// them, and resets the encoders (keeping their buffers).
-    fn finish_into(&mut self, strings: RowStrings<'_>, bufs: &mut [Vec<u8>; NUM_COLUMNS]) {
+    /// Writes the columns into `bufs`; gives back the string encoders' buffers.
+    fn finish_into(
+        &mut self,
+        strings: RowStrings<'_>,
+        bufs: &mut [Vec<u8>; NUM_COLUMNS],
+    ) -> [EncoderBuffers; 2] {
         let [
             b_obj_actor,
             b_obj_ctr,
@@ -1451,6 +1467,7 @@ impl RowEncoders {
         if any_mark {
             mark_name.finish_into(b_mark);
         }
+        [key_str.into_buffers(), mark_name.into_buffers()]
     }
 }
 
@@ -1458,7 +1475,13 @@ impl Scratch {
     /// The bytes the buffers hold (the data and the finished columns, which the column
     /// encoders' own buffers do not exceed by much).
     fn kept_bytes(&self) -> usize {
-        self.data.capacity() + self.bufs.iter().map(Vec::capacity).sum::<usize>()
+        self.data.capacity()
+            + self.bufs.iter().map(Vec::capacity).sum::<usize>()
+            + self
+                .strings
+                .iter()
+                .map(EncoderBuffers::capacity)
+                .sum::<usize>()
     }
 }
 
@@ -1584,6 +1607,7 @@ where
 {
     let Scratch {
         rows: encoders,
+        strings: string_bufs,
         bufs,
         ..
     } = s;
@@ -1639,7 +1663,7 @@ where
 
     encoders.clear();
     bufs.iter_mut().for_each(Vec::clear);
-    let mut strings = RowStrings::new();
+    let mut strings = RowStrings::with_buffers(std::mem::take(string_bufs));
     match later {
         Some((later_row, later_views)) if n_ops >= SPLIT_MIN_OPS && crate::second_core() => {
             encode_rows_on_two_threads(
@@ -1655,7 +1679,7 @@ where
             for (row, op) in views().enumerate() {
                 encoders.push(&mut strings, &op, row as u64, &actors)?;
             }
-            encoders.finish_into(strings, bufs);
+            *string_bufs = encoders.finish_into(strings, bufs);
         }
     }
     Ok(finish_layout(parts, out, bufs, message, actors))

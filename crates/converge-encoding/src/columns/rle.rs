@@ -390,10 +390,48 @@ impl<'s, T: RleValue<'s>> Default for RleEncoder<T> {
     }
 }
 
+/// An [`RleEncoder`]'s two buffers, empty, kept to start another encoder without allocating
+/// (one of a string column borrows its strings, so it cannot itself outlive them).
+#[derive(Debug, Default)]
+pub(crate) struct EncoderBuffers {
+    out: Vec<u8>,
+    lit: Vec<u8>,
+}
+
+impl EncoderBuffers {
+    /// Bytes held.
+    pub(crate) fn capacity(&self) -> usize {
+        self.out.capacity() + self.lit.capacity()
+    }
+}
+
 impl<'s, T: RleValue<'s>> RleEncoder<T> {
     /// An empty encoder.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty encoder writing into `buffers`.
+    pub(crate) fn with_buffers(buffers: EncoderBuffers) -> Self {
+        let EncoderBuffers { mut out, mut lit } = buffers;
+        out.clear();
+        lit.clear();
+        RleEncoder {
+            out,
+            lit,
+            lit_count: 0,
+            pending: Pending::Empty,
+        }
+    }
+
+    /// This encoder's buffers, emptied (whatever was appended and not finished is dropped).
+    pub(crate) fn into_buffers(self) -> EncoderBuffers {
+        let RleEncoder {
+            mut out, mut lit, ..
+        } = self;
+        out.clear();
+        lit.clear();
+        EncoderBuffers { out, lit }
     }
 
     /// Appends one row.
