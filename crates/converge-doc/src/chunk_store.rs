@@ -52,7 +52,7 @@ const CHANGE_TYPE: u8 = 1;
 const BLOCK: usize = 64 * 1024;
 
 /// The change chunks of a history, in application order.
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub(crate) struct ChunkStore {
     blocks: Vec<Vec<u8>>,
     /// Per block: the index of the first change whose record it holds (ascending; every
@@ -71,6 +71,30 @@ pub(crate) struct ChunkStore {
     /// two kinds alternating, as typing and deleting) names them again and again, found by
     /// comparing the tail with them, without parsing the metadata.
     recent_metas: [u32; 2],
+}
+
+impl ChunkStore {
+    /// Changes the per-change ends have room for before they grow.
+    #[cfg(test)]
+    pub(crate) fn ends_room(&self) -> usize {
+        self.ends.capacity() - self.ends.len()
+    }
+}
+
+/// A copy (of a fork's history) keeps room in its per-change ends for the changes that
+/// follow: cloned exactly, the first one copied them all (the last block grows as it fills
+/// anyway, by at most [`BLOCK`] bytes).
+impl Clone for ChunkStore {
+    fn clone(&self) -> Self {
+        ChunkStore {
+            blocks: self.blocks.clone(),
+            block_first: self.block_first.clone(),
+            ends: crate::opset::with_room(&self.ends),
+            metas: self.metas.clone(),
+            meta_index: self.meta_index.clone(),
+            recent_metas: self.recent_metas,
+        }
+    }
 }
 
 /// A change's seq, start op and time: the first fields of a chunk's tail, which the graph

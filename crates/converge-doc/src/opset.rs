@@ -438,8 +438,9 @@ impl Clone for OpSet {
     }
 }
 
-/// A copy of `items` with room for 1/32 of them more (plus 256) before it grows.
-fn with_room<T: Clone>(items: &[T]) -> Vec<T> {
+/// A copy of `items` with room for 1/32 of them more (plus 256) before it grows: for the
+/// vectors a clone (a fork) appends to, which `Vec::clone` sizes exactly.
+pub(crate) fn with_room<T: Clone>(items: &[T]) -> Vec<T> {
     let mut copy = Vec::with_capacity(items.len() + items.len() / 32 + 256);
     copy.extend_from_slice(items);
     copy
