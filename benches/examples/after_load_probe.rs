@@ -17,19 +17,9 @@
 
 use std::time::Instant;
 
-use converge_doc::{Document, ExId, ObjType, ROOT, Value};
+use converge_benches::first_text;
+use converge_doc::{Document, ROOT};
 use converge_encoding::{ActorId, ScalarValue};
-
-/// The root's first text object, if any.
-fn first_text(doc: &Document) -> Option<ExId> {
-    doc.keys(&ROOT)
-        .ok()?
-        .into_iter()
-        .find_map(|k| match doc.get(&ROOT, k.as_str()).ok()??.value {
-            Value::Object(ObjType::Text, id) => Some(id),
-            _ => None,
-        })
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -80,7 +70,7 @@ fn main() {
             let ms = start.elapsed().as_secs_f64() * 1e3;
             println!("{path}: the fork took {ms:.3} ms");
         }
-        let text = first_text(&doc);
+        let text = first_text(&doc).map(|(_, id)| id);
         if what == "text splices" && text.is_none() {
             continue;
         }

@@ -13,43 +13,18 @@
 //! into a second load of the file, `get_change_by_hash` of the last change, and `fork_at`
 //! the heads before the last change (a merge of one change: `merge_probe FILE N --one`).
 
-use std::time::{Duration, Instant};
+use converge_benches::{first_text, min_of, print_comparison as row};
 
 use automerge::ReadDoc;
 use automerge::transaction::Transactable;
-use converge_doc::{Document, ExId, ObjType, ROOT, Value};
+use converge_doc::{Document, ROOT};
 use converge_encoding::ScalarValue;
-
-fn min_of<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            std::hint::black_box(f());
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
-
-fn first_text(doc: &Document) -> Option<(String, ExId)> {
-    doc.keys(&ROOT)
-        .ok()?
-        .into_iter()
-        .find_map(|k| match doc.get(&ROOT, k.as_str()).ok()??.value {
-            Value::Object(ObjType::Text, id) => Some((k, id)),
-            _ => None,
-        })
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let path = args.first().expect("FILE");
     let runs: usize = args.get(1).map_or(5, |s| s.parse().expect("RUNS"));
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
-    let row = |what: &str, ours: Duration, theirs: Duration| {
-        let ratio = theirs.as_secs_f64() / ours.as_secs_f64().max(1e-9);
-        println!("{what:<28} converge {ours:>12.3?}  automerge {theirs:>12.3?}  {ratio:>8.1}x");
-    };
 
     let mut cv = Document::load(&bytes).expect("converge loads");
     let mut am = automerge::Automerge::load(&bytes).expect("automerge loads");

@@ -5,7 +5,7 @@
 //! cargo run --release -p converge-benches --example fork_probe -- FILE [RUNS] [--oracle]
 //! ```
 
-use std::time::Instant;
+use converge_benches::min_of;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -13,23 +13,11 @@ fn main() {
     let runs: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(5);
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("reading {path}: {e}"));
     let doc = converge_doc::Document::load(&bytes).expect("the file loads");
-    let mut best = f64::MAX;
-    for _ in 0..runs {
-        let start = Instant::now();
-        let fork = doc.fork();
-        best = best.min(start.elapsed().as_secs_f64() * 1e3);
-        drop(fork);
-    }
-    println!("{path}: converge's fork: min {best:.3} ms of {runs}");
+    let best = min_of(runs, || doc.fork());
+    println!("{path}: converge's fork: min {best:?} of {runs}");
     if args.iter().any(|a| a == "--oracle") {
         let doc = automerge::Automerge::load(&bytes).expect("the oracle loads");
-        let mut best = f64::MAX;
-        for _ in 0..runs {
-            let start = Instant::now();
-            let fork = doc.fork();
-            best = best.min(start.elapsed().as_secs_f64() * 1e3);
-            drop(fork);
-        }
-        println!("{path}: automerge's fork: min {best:.3} ms of {runs}");
+        let best = min_of(runs, || doc.fork());
+        println!("{path}: automerge's fork: min {best:?} of {runs}");
     }
 }

@@ -10,28 +10,11 @@
 //! Catches an operation on a list or map that costs the document where it should cost the
 //! answer (as `marks()` did on texts, see `api_probe`).
 
-use std::time::{Duration, Instant};
-
 use automerge::transaction::Transactable;
 use automerge::{ObjType as AmObjType, ReadDoc};
+use converge_benches::{min_of, print_comparison as row};
 use converge_doc::{Document, ObjType, ROOT, Value};
 use converge_encoding::ScalarValue;
-
-fn min_of<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            std::hint::black_box(f());
-            start.elapsed()
-        })
-        .min()
-        .unwrap_or_default()
-}
-
-fn row(what: &str, ours: Duration, theirs: Duration) {
-    let ratio = theirs.as_secs_f64() / ours.as_secs_f64().max(1e-9);
-    println!("{what:<32} converge {ours:>12.3?}  automerge {theirs:>12.3?}  {ratio:>8.1}x");
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

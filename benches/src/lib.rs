@@ -38,6 +38,26 @@ pub fn min_of<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
         .unwrap_or_default()
 }
 
+/// Prints one line of a probe's comparison: what was timed, converge's and automerge's
+/// times, and how many times faster converge was.
+pub fn print_comparison(what: &str, ours: Duration, theirs: Duration) {
+    let ratio = theirs.as_secs_f64() / ours.as_secs_f64().max(1e-9);
+    println!("{what:<32} converge {ours:>12.3?}  automerge {theirs:>12.3?}  {ratio:>8.1}x");
+}
+
+/// The key and id of the root's first text object (by key order), if it has one: what the
+/// probes edit and read as "the document's text".
+pub fn first_text(doc: &converge_doc::Document) -> Option<(String, converge_doc::ExId)> {
+    use converge_doc::{ObjType, ROOT, Value};
+    doc.keys(&ROOT)
+        .ok()?
+        .into_iter()
+        .find_map(|k| match doc.get(&ROOT, k.as_str()).ok()??.value {
+            Value::Object(ObjType::Text, id) => Some((k, id)),
+            _ => None,
+        })
+}
+
 /// Reads a gzipped JSON file (the editing traces). Panics with the path on any error: bench
 /// inputs are fixtures.
 pub fn read_json_gz(path: &Path) -> serde_json::Value {
