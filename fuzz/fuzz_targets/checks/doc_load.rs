@@ -4,13 +4,15 @@
 //!
 //! Loading any file (documents, change chunks, compressed changes, in any order) never
 //! panics, and neither does anything done with what loaded: a value tree, a save, a load of
-//! that save (whose values must then be the same). Loading the file incrementally into a
+//! that save (whose values must then be the same), `get_changes` (none since the heads, all
+//! since none), a fork (the same heads and values), and the root's texts read whole (their
+//! length is their text's chars; their marks lie inside them). Loading the file incrementally into a
 //! real document either adds changes or leaves the document exactly as it was. As
 //! `chunk_split` does, the checksum of every chunk found is first rewritten (except
 //! compressed changes', which covers the inflated change), so that most inputs reach the
 //! decoders and the document.
 
-use converge_doc::{Document, ObjType, ROOT};
+use converge_doc::{Document, ObjType, ROOT, Value, ValueWithId};
 use converge_encoding::chunk::{ChunkType, split_chunks};
 use converge_encoding::{ActorId, ScalarValue};
 
@@ -41,6 +43,32 @@ pub(crate) fn check(data: &[u8]) -> bool {
     let loaded = match Document::load(&file) {
         Ok(mut doc) => {
             let tree = format!("{:?}", doc.value_tree(&ROOT));
+            let heads = doc.heads();
+            assert!(
+                doc.get_changes(&heads).is_empty(),
+                "nothing since the heads"
+            );
+            assert_eq!(doc.get_changes(&[]).len(), doc.change_count());
+            let fork = doc.fork();
+            assert_eq!(fork.heads(), heads);
+            assert_eq!(format!("{:?}", fork.value_tree(&ROOT)), tree);
+            for key in doc.keys(&ROOT).unwrap_or_default() {
+                if let Ok(Some(ValueWithId {
+                    value: Value::Object(ObjType::Text, text),
+                    ..
+                })) = doc.get(&ROOT, key.as_str())
+                {
+                    let len = doc.length(&text).unwrap_or(0);
+                    let string = doc.text(&text).unwrap_or_default();
+                    assert_eq!(
+                        string.chars().count(),
+                        len,
+                        "a text's length counts its chars"
+                    );
+                    let marks = doc.marks(&text).unwrap_or_default();
+                    assert!(marks.iter().all(|m| m.start <= m.end && m.end <= len));
+                }
+            }
             let saved = doc.save();
             if let Ok(again) = Document::load(&saved) {
                 assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree);
