@@ -35,6 +35,11 @@ impl OpSet {
             View::Now => true,
             View::At(c) => c.covers(id),
         };
+        // Whether `active` changed since the spans were last brought in line with it (at a
+        // visible element). Until it changes again, doing so is a no-op: the open spans are
+        // those of the names active there, with their values. (Done at every element, it took
+        // 4.1 ms for 200 spans over 100,000 characters; automerge 0.2 ms.)
+        let mut changed = false;
         for e in index.iter() {
             let op = &self.ops[e.op as usize];
             if op.action() == Action::Mark {
@@ -47,11 +52,12 @@ impl OpSet {
                     let begin = OpId::new(begin, op.id.actor);
                     active.retain(|&(id, _)| id != begin);
                 }
+                changed = true;
                 continue;
             }
-            if active.is_empty() && open.is_empty() && matches!(view, View::Now) {
-                // Outside every mark only the position moves, by the element's visible width
-                // now (0 if it is deleted).
+            if !changed && matches!(view, View::Now) {
+                // Only the position moves, by the element's visible width now (0 if it is
+                // deleted).
                 pos += e.width as usize;
                 continue;
             }
@@ -61,6 +67,11 @@ impl OpSet {
                 .find(|&o| self.visible(o, view));
             let Some(w) = winner else { continue };
             let width = self.value_width(&self.ops[w as usize].value, kind) as usize;
+            if !changed {
+                pos += width;
+                continue;
+            }
+            changed = false;
             // The value of each name here: the active begin with the greatest id.
             let mut here: BTreeMap<&str, (OpId, u32)> = BTreeMap::new();
             for &(id, idx) in &active {

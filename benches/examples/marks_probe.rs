@@ -1,0 +1,46 @@
+//! `marks()` and `text()` of a text with many marks, converge beside automerge 0.12: a text of
+//! 100,000 characters with 200 bold spans of 100 characters, built by automerge, saved and
+//! loaded by both (min of 5):
+//!
+//! ```text
+//! cargo run --release -p converge-benches --example marks_probe
+//! ```
+
+use automerge::transaction::Transactable;
+use automerge::{ObjType, ReadDoc};
+use converge_benches::{first_text, min_of, print_comparison};
+
+fn main() {
+    let mut am = automerge::AutoCommit::new();
+    let t = am
+        .put_object(automerge::ROOT, "text", ObjType::Text)
+        .expect("text");
+    let s: String = (0..100_000)
+        .map(|i| char::from(b'a' + (i % 26) as u8))
+        .collect();
+    am.splice_text(&t, 0, 0, &s).expect("splice");
+    for i in 0..200usize {
+        let start = i * 500;
+        let mark = automerge::marks::Mark::new("bold".into(), true, start, start + 100);
+        am.mark(&t, mark, automerge::marks::ExpandMark::After)
+            .expect("mark");
+    }
+    let bytes = am.save();
+    let am = automerge::Automerge::load(&bytes).expect("automerge loads");
+    let cv = converge_doc::Document::load(&bytes).expect("converge loads");
+    let (_, ct) = first_text(&cv).expect("a text");
+    assert_eq!(
+        am.marks(&t).expect("marks").len(),
+        cv.marks(&ct).expect("marks").len()
+    );
+    print_comparison(
+        "marks(), 200 spans",
+        min_of(5, || cv.marks(&ct).expect("marks")),
+        min_of(5, || am.marks(&t).expect("marks")),
+    );
+    print_comparison(
+        "text(), 400 mark boundaries",
+        min_of(5, || cv.text(&ct).expect("text")),
+        min_of(5, || am.text(&t).expect("text")),
+    );
+}
