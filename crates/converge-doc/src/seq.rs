@@ -503,6 +503,14 @@ impl SeqIndex {
         self.iter_chunks(0..self.order.len())
     }
 
+    /// The chunks in sequence order, each as its entries and their total width.
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = (&[Entry], u64)> + '_ {
+        self.order
+            .iter()
+            .filter_map(move |&id| self.chunks.get(id as usize))
+            .map(|c| (c.entries.as_slice(), c.width))
+    }
+
     /// The entries of visible width, in sequence order (chunks of width 0 are skipped whole).
     pub(crate) fn visible_entries(&self) -> impl Iterator<Item = Entry> + '_ {
         self.order
