@@ -81,7 +81,14 @@ impl OpSet {
             (Body::Map(map), Prop::Map(key)) => Ok(map
                 .get(key.as_str())
                 .map(|g| {
-                    g.iter()
+                    // Past the ops hidden now, if the group is long enough to know them.
+                    let from = match self.key_ids.get(key.as_str()) {
+                        Some(&k) if !self.now_from.is_empty() => self.hidden_prefix(obj, k, view),
+                        _ => 0,
+                    };
+                    g.get(from..)
+                        .unwrap_or_default()
+                        .iter()
                         .copied()
                         .filter(|&o| self.visible(o, view))
                         .collect()
@@ -92,7 +99,7 @@ impl OpSet {
                     return Ok(Vec::new());
                 };
                 Ok(self
-                    .element_ops(obj, elem)
+                    .element_ops_in(obj, elem, view)
                     .filter(|&o| self.visible(o, view))
                     .collect())
             }
@@ -188,7 +195,8 @@ impl OpSet {
         match &self.objects[obj as usize].body {
             Body::Map(map) => map
                 .iter()
-                .filter(|(_, g)| g.iter().any(|&o| self.visible(o, view)))
+                // From the newest op: a key put again and again has its visible op last.
+                .filter(|(_, g)| g.iter().rev().any(|&o| self.visible(o, view)))
                 .map(|(k, _)| k.to_string())
                 .collect(),
             Body::Seq { .. } => Vec::new(),
@@ -202,7 +210,7 @@ impl OpSet {
             // 20,000 keys; automerge 0.37 ms).
             (Body::Map(map), _) => map
                 .values()
-                .filter(|g| g.iter().any(|&o| self.visible(o, view)))
+                .filter(|g| g.iter().rev().any(|&o| self.visible(o, view)))
                 .count(),
             (Body::Seq { index, .. }, View::Now) => index.width() as usize,
             (Body::Seq { .. }, View::At(_)) => self

@@ -299,7 +299,7 @@ impl<'a> Transaction<'a> {
     fn visible_ops_of_element(&self, o: u32, elem: u32) -> SmallVec<[u32; 2]> {
         self.doc
             .ops
-            .element_ops(o, elem)
+            .element_ops_in(o, elem, View::Now)
             .filter(|&op| self.doc.ops.visible(op, View::Now))
             .collect()
     }
