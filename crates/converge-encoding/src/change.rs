@@ -1406,8 +1406,8 @@ impl RowEncoders {
     }
 
     /// Writes the columns to `bufs` (empty), the optional ones only where some row needs
-    /// them, and resets the encoders (keeping their buffers).
-    /// Writes the columns into `bufs`; gives back the string encoders' buffers.
+    /// them, resets the encoders (keeping their buffers) and gives back the string encoders'
+    /// buffers, emptied, for the next change's.
     fn finish_into(
         &mut self,
         strings: RowStrings<'_>,

@@ -411,11 +411,10 @@ impl<'s, T: RleValue<'s>> RleEncoder<T> {
         Self::default()
     }
 
-    /// An empty encoder writing into `buffers`.
+    /// An empty encoder writing into `buffers` (empty: made by `Default` or
+    /// [`RleEncoder::into_buffers`]).
     pub(crate) fn with_buffers(buffers: EncoderBuffers) -> Self {
-        let EncoderBuffers { mut out, mut lit } = buffers;
-        out.clear();
-        lit.clear();
+        let EncoderBuffers { out, lit } = buffers;
         RleEncoder {
             out,
             lit,
