@@ -27,15 +27,11 @@ use crate::doc::Document;
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
 use crate::opset::{
-    Body, DEL, HEAD, NONE, NewOp, Object, Op, OpSet, StoredValue, U32, View, made_kind,
+    Body, DEL, HEAD, NONE, NewOp, Object, Op, OpSet, StoredValue, U32, View, made_kind, room_after,
 };
 use crate::resave::{BaseRows, SavedLayout};
 use crate::save::{authors, check_mark_order};
 use crate::types::{ObjType, TextEncoding};
-
-/// A load reserves its per-change tables for this fraction of its changes more (plus 256):
-/// the changes that follow a load append without copying the tables.
-const AFTER_LOAD_HEADROOM: usize = 32;
 
 /// Multiplicative hash of an [`OpId`] (counter and actor are small integers, not adversarial
 /// for a single load: a pathological file only makes the load slower).
@@ -418,11 +414,9 @@ impl Document {
                 *first.entry(a).or_insert(next)
             })
             .collect();
-        // With room for the edits that follow a load: reserved exactly, the per-change
-        // tables grew, copying every row, on the first local or remote change after it
-        // (the paper document's first put took 4.6 ms, the next ones 0.002 ms).
+        // With room for the edits that follow a load (see `room_after`).
         let changes = chunk.changes.len().saturating_add(later);
-        let headroom = changes / AFTER_LOAD_HEADROOM + 256;
+        let headroom = room_after(changes);
         history.reserve(
             changes.saturating_add(headroom),
             rows.deps.saturating_add(later).saturating_add(headroom),
@@ -638,9 +632,9 @@ impl OpSetBuilder {
         };
         let n_succ = usize::try_from(stats.succ_ids).ok()?;
         set.ops.reserve(n_ops);
-        // Room for the successors the edits after the load link (see AFTER_LOAD_HEADROOM).
+        // Room for the successors the edits after the load link.
         set.succs
-            .reserve_exact(n_succ + n_succ / AFTER_LOAD_HEADROOM + 256);
+            .reserve_exact(n_succ.saturating_add(room_after(n_succ)));
         Some(OpSetBuilder::fresh(
             set,
             actor_map,

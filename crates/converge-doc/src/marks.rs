@@ -70,9 +70,7 @@ impl OpSet {
                     continue;
                 }
                 if !changed && now {
-                    // Only the position moves, by the element's visible width now (0 if it is
-                    // deleted).
-                    pos += e.width as usize;
+                    // Not visible (width 0): the position stays.
                     continue;
                 }
                 let winner = self

@@ -81,10 +81,14 @@ impl OpSet {
             (Body::Map(map), Prop::Map(key)) => Ok(map
                 .get(key.as_str())
                 .map(|g| {
-                    // Past the ops hidden now, if the group is long enough to know them.
-                    let from = match self.key_ids.get(key.as_str()) {
-                        Some(&k) if !self.now_from.is_empty() => self.hidden_prefix(obj, k, view),
-                        _ => 0,
+                    // Past the ops known hidden now (the key's id looked up only if some
+                    // group has such a count).
+                    let from = if self.now_from.is_empty() {
+                        0
+                    } else {
+                        self.key_ids
+                            .get(key.as_str())
+                            .map_or(0, |&k| self.hidden_prefix(obj, k, view))
                     };
                     g.get(from..)
                         .unwrap_or_default()

@@ -513,10 +513,9 @@ impl SeqIndex {
 
     /// The entries of visible width, in sequence order (chunks of width 0 are skipped whole).
     pub(crate) fn visible_entries(&self) -> impl Iterator<Item = Entry> + '_ {
-        self.order
-            .iter()
-            .filter_map(move |&id| self.chunks.get(id as usize).filter(|c| c.width > 0))
-            .flat_map(|c| c.entries.iter().copied().filter(|e| e.width > 0))
+        self.chunks()
+            .filter(|&(_, width)| width > 0)
+            .flat_map(|(entries, _)| entries.iter().copied().filter(|e| e.width > 0))
     }
 
     /// The number of elements in each chunk, in sequence order (chunk positions are the
