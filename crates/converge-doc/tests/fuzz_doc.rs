@@ -129,7 +129,6 @@ fn the_committed_seeds_are_the_writers() {
 fn write_doc_apply_seeds() {
     let seeds = seeds();
     for (name, bytes) in &seeds {
-        let _ = name;
         assert!(doc_apply::check(bytes), "{name}: a seed is a good batch");
     }
     write_seeds("doc_apply", &seeds);
