@@ -1,6 +1,7 @@
 //! One map key, and one list element, put again and again (a field an app sets on every
 //! keystroke: a cursor, a status, a timestamp), a commit each, converge beside automerge 0.12:
-//! the whole run of `N` puts and then the mean of 1,000 more.
+//! the whole run of `N` puts and then the mean of 1,000 more. Then a counter in a map and one
+//! in a list, incremented `N / 4` times and 1,000 more, and a `get` of each.
 //!
 //! ```text
 //! cargo run --release -p converge-benches --example overwrite_probe -- [N]
@@ -63,4 +64,56 @@ fn main() {
         am.commit();
     });
     report("a list element", ours, theirs);
+
+    let n = n / 4;
+    cv.put(&ROOT, "count", ScalarValue::Counter(0))
+        .expect("counter");
+    cv.insert(&list, 1, ScalarValue::Counter(0))
+        .expect("counter");
+    am.put(automerge::ROOT, "count", automerge::ScalarValue::counter(0))
+        .expect("counter");
+    am.insert(&am_list, 1, automerge::ScalarValue::counter(0))
+        .expect("counter");
+    am.commit();
+    let report = |what: &str,
+                  (all, one): (Duration, Duration),
+                  (am_all, am_one): (Duration, Duration),
+                  (get, am_get): (Duration, Duration)| {
+        println!(
+            "{what}, {n} increments: converge {all:?} (then {one:?} an increment, a get {get:?}), automerge {am_all:?} (then {am_one:?}, a get {am_get:?})"
+        );
+    };
+    let ours = run(n, |_| cv.increment(&ROOT, "count", 1).expect("increment"));
+    let theirs = run(n, |_| {
+        am.increment(automerge::ROOT, "count", 1)
+            .expect("increment");
+        am.commit();
+    });
+    let gets = (
+        min_time(|| drop(cv.get(&ROOT, "count").expect("get"))),
+        min_time(|| drop(automerge::ReadDoc::get(&am, automerge::ROOT, "count").expect("get"))),
+    );
+    report("a map counter", ours, theirs, gets);
+    let ours = run(n, |_| cv.increment(&list, 1, 1).expect("increment"));
+    let theirs = run(n, |_| {
+        am.increment(&am_list, 1, 1).expect("increment");
+        am.commit();
+    });
+    let gets = (
+        min_time(|| drop(cv.get(&list, 1).expect("get"))),
+        min_time(|| drop(automerge::ReadDoc::get(&am, &am_list, 1).expect("get"))),
+    );
+    report("a list counter", ours, theirs, gets);
+}
+
+/// The shortest of five timings of `f`.
+fn min_time(mut f: impl FnMut()) -> Duration {
+    (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
 }

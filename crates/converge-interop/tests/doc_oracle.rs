@@ -18,6 +18,9 @@
 //!   document and an oracle document with the same actor, forked and merged between 2-3
 //!   actors: both must accept or refuse each edit alike, commit changes with identical hashes
 //!   (so identical bytes), and hold the same document after every step.
+//! - `fields_written_again_and_again_match_the_oracle`: a map key, a list element and two
+//!   counters written hundreds of times by three merging actors: the same changes and the same
+//!   document, conflicts and counters included, after every step.
 //! - `large_first_saves_match_the_oracle`: histories of 38,000-43,000 op rows applied to a
 //!   converge document and saved for the first time (every row encoded, on two threads) give
 //!   the oracle's bytes.
@@ -1506,4 +1509,109 @@ fn local_commits_among_many_actors_match_the_oracle() {
         assert_eq!(a.0, b.0, "step {step}: change hashes differ");
     }
     assert_eq!(ours.save(), oracle.save());
+}
+
+/// Fields written again and again: a map key put on every step, a map counter and a list
+/// counter incremented on every step (overwritten now and then), and a list element put
+/// again and again, by three actors that merge each other's work, so that each group holds
+/// hundreds of ops and conflicting values (converge keeps a list of such a group's visible
+/// ops from 16 ops on). Every change hashes as the oracle's and after every step the
+/// document, conflicts and counters' values included, is the oracle's.
+#[test]
+fn fields_written_again_and_again_match_the_oracle() {
+    use automerge::ScalarValue as Am;
+    use automerge::transaction::Transactable;
+    let mut rng = SplitMix64::new(0x5eed_c0de);
+    let mut pairs: Vec<(Document, automerge::AutoCommit)> = (1..=3u8)
+        .map(|a| {
+            (
+                Document::with_actor(ActorId::from_bytes(&[a; 16])),
+                automerge::AutoCommit::new().with_actor(automerge::ActorId::from([a; 16])),
+            )
+        })
+        .collect();
+    // Each call is a change on both sides (converge commits each call outside a
+    // transaction; the oracle's `AutoCommit` is committed after each).
+    let (ours, oracle) = &mut pairs[0];
+    let list = ours.put_object(&ROOT, "l", ObjType::List).expect("list");
+    let olist = oracle
+        .put_object(automerge::ROOT, "l", automerge::ObjType::List)
+        .expect("list");
+    oracle.commit();
+    ours.insert(&list, 0, ScalarValue::Int(0)).expect("insert");
+    oracle.insert(&olist, 0, 0).expect("insert");
+    oracle.commit();
+    ours.insert(&list, 1, ScalarValue::Counter(0))
+        .expect("insert");
+    oracle.insert(&olist, 1, Am::counter(0)).expect("insert");
+    oracle.commit();
+    ours.put(&ROOT, "c", ScalarValue::Counter(0)).expect("put");
+    oracle
+        .put(automerge::ROOT, "c", Am::counter(0))
+        .expect("put");
+    oracle.commit();
+    let (first, ofirst) = (pairs[0].0.clone(), pairs[0].1.save());
+    for (ours, oracle) in &mut pairs[1..] {
+        ours.merge(&first).expect("merge");
+        oracle.load_incremental(&ofirst).expect("merge");
+    }
+    let mut increments = 0;
+    for step in 0..1200i64 {
+        let d = rng.below(3);
+        let r = rng.below(16);
+        if r == 15 {
+            let from = rng.below(3);
+            let (theirs, otheirs) = (pairs[from].0.clone(), pairs[from].1.save());
+            let (ours, oracle) = &mut pairs[d];
+            ours.merge(&theirs).expect("merge");
+            oracle.load_incremental(&otheirs).expect("merge");
+        } else {
+            let (ours, oracle) = &mut pairs[d];
+            let ctx = format!("step {step}");
+            match r {
+                0..=3 => {
+                    let a = ours.put(&ROOT, "k", ScalarValue::Int(step));
+                    let b = oracle.put(automerge::ROOT, "k", step);
+                    agree(&ctx, "put k", &a, &b);
+                }
+                4 | 5 => {
+                    let a = ours.put(&list, 0usize, ScalarValue::Int(step));
+                    let b = oracle.put(&olist, 0, step);
+                    agree(&ctx, "put l[0]", &a, &b);
+                }
+                6..=9 | 14 => {
+                    let a = ours.increment(&ROOT, "c", step);
+                    let b = oracle.increment(automerge::ROOT, "c", step);
+                    if agree(&ctx, "increment c", &a, &b) {
+                        increments += 1;
+                    } else {
+                        let a = ours.put(&ROOT, "c", ScalarValue::Counter(1));
+                        let b = oracle.put(automerge::ROOT, "c", Am::counter(1));
+                        agree(&ctx, "put c", &a, &b);
+                    }
+                }
+                10..=12 => {
+                    let a = ours.increment(&list, 1usize, -1);
+                    let b = oracle.increment(&olist, 1, -1);
+                    if agree(&ctx, "increment l[1]", &a, &b) {
+                        increments += 1;
+                    } else {
+                        let a = ours.put(&list, 1usize, ScalarValue::Counter(5));
+                        let b = oracle.put(&olist, 1, Am::counter(5));
+                        agree(&ctx, "put l[1]", &a, &b);
+                    }
+                }
+                _ => {
+                    // Overwrites a counter: increments fail until one is put again.
+                    let a = ours.put(&ROOT, "c", ScalarValue::Int(step));
+                    let b = oracle.put(automerge::ROOT, "c", step);
+                    agree(&ctx, "put c", &a, &b);
+                }
+            }
+        }
+        let (ours, oracle) = &mut pairs[d];
+        oracle.commit();
+        assert_same(&format!("step {step}"), ours, oracle.document());
+    }
+    assert!(increments > 500, "{increments} increments");
 }
