@@ -18,8 +18,9 @@ use crate::error::DecodeError;
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub enum FileChunk {
-    /// A document chunk (type 0).
-    Document(DocumentChunk),
+    /// A document chunk (type 0), boxed: a file of change chunks (incremental saves) holds
+    /// one `FileChunk` per change, and inline this variant made each 296 bytes, not 192.
+    Document(Box<DocumentChunk>),
     /// A change chunk (type 1), or a compressed change (type 2) inflated to its type-1 form.
     Change(Change),
     /// A bundle chunk (type 3), its changes rebuilt.
@@ -32,7 +33,9 @@ impl FileChunk {
     /// `chunk` does not lie in `file` after all).
     pub fn decode(file: &Bytes, chunk: &chunk::Chunk<'_>) -> Result<FileChunk, DecodeError> {
         Ok(match chunk.chunk_type() {
-            ChunkType::Document => FileChunk::Document(DocumentChunk::decode(chunk.bytes())?),
+            ChunkType::Document => {
+                FileChunk::Document(Box::new(DocumentChunk::decode(chunk.bytes())?))
+            }
             ChunkType::Change | ChunkType::CompressedChange => {
                 FileChunk::Change(Change::decode(slice_of(file, chunk.bytes()))?)
             }
