@@ -21,6 +21,9 @@
 //! - `fields_written_again_and_again_match_the_oracle`: a map key, a list element and two
 //!   counters written hundreds of times by three merging actors: the same changes and the same
 //!   document, conflicts and counters included, after every step.
+//! - `many_actors_joining_one_by_one_match_the_oracle`: 300 actors with ids of random
+//!   bytes and lengths, each with one concurrent change, applied one at a time and in two
+//!   batches: the oracle's document.
 //! - `large_first_saves_match_the_oracle`: histories of 38,000-43,000 op rows applied to a
 //!   converge document and saved for the first time (every row encoded, on two threads) give
 //!   the oracle's bytes.
@@ -1614,4 +1617,59 @@ fn fields_written_again_and_again_match_the_oracle() {
         assert_same(&format!("step {step}"), ours, oracle.document());
     }
     assert!(increments > 500, "{increments} increments");
+}
+
+/// Hundreds of actors joining one change at a time (past the 64 that converge ranks as they
+/// come without a batch's end): each puts a shared key and a key of its own, inserts at
+/// the head of a shared list and types two characters at the start of a shared text, all
+/// concurrently. Applied one by one, and in two batches, converge's document is the
+/// oracle's, conflicts and orders included.
+#[test]
+fn many_actors_joining_one_by_one_match_the_oracle() {
+    use automerge::transaction::Transactable;
+    let mut base = automerge::AutoCommit::new().with_actor(automerge::ActorId::from([0u8; 16]));
+    let list = base
+        .put_object(automerge::ROOT, "list", automerge::ObjType::List)
+        .expect("list");
+    let text = base
+        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+        .expect("text");
+    base.commit();
+    let mut raw = vec![base.save()];
+    let mut rng = SplitMix64::new(0xac7025);
+    for a in 0..300u64 {
+        // Ids of random bytes and lengths, so that arrival order is not byte order.
+        let len = 1 + rng.below(16);
+        let id: Vec<u8> = (0..len).map(|_| rng.below(256) as u8).collect();
+        let mut d = base.fork().with_actor(automerge::ActorId::from(id));
+        d.put(automerge::ROOT, "shared", a as i64).expect("put");
+        d.put(automerge::ROOT, format!("k{a}"), a as i64)
+            .expect("put");
+        d.insert(&list, 0, a as i64).expect("insert");
+        d.splice_text(&text, 0, 0, "ab").expect("splice");
+        d.commit();
+        raw.push(
+            d.get_last_local_change()
+                .expect("change")
+                .raw_bytes()
+                .to_vec(),
+        );
+    }
+    let mut oracle = automerge::Automerge::new();
+    let mut ours = Document::new();
+    let mut batched = Document::new();
+    for (i, bytes) in raw.iter().enumerate() {
+        oracle.load_incremental(bytes).expect("oracle");
+        ours.load_incremental(bytes).expect("ours");
+        if i % 50 == 0 || i + 1 == raw.len() {
+            assert_same(&format!("after {i} changes"), &ours, &oracle);
+        }
+    }
+    batched
+        .load_incremental(&raw[..150].concat())
+        .expect("first batch");
+    batched
+        .load_incremental(&raw[150..].concat())
+        .expect("second batch");
+    assert_same("in two batches", &batched, &oracle);
 }

@@ -1,0 +1,161 @@
+//! Edits of many characters or elements at once, each in one change, converge beside
+//! automerge 0.12 (min of RUNS, default 3, each on a fresh copy): a paste of N characters
+//! (default 200,000) into an empty text, a select-all delete of that text, a paste of N/10
+//! into the middle of it, a splice of N/10 integers into a list, and a delete of them all.
+//!
+//! ```text
+//! cargo run --release -p converge-benches --example bulk_edit_probe -- [N] [RUNS]
+//! ```
+
+use std::time::{Duration, Instant};
+
+use automerge::transaction::Transactable;
+use converge_benches::print_comparison;
+use converge_doc::{Document, ObjType, ROOT};
+use converge_encoding::ScalarValue;
+
+/// The shortest of `runs` timings of `edit` on a fresh copy made by `make`.
+fn time<D>(runs: usize, mut make: impl FnMut() -> D, mut edit: impl FnMut(&mut D)) -> Duration {
+    (0..runs)
+        .map(|_| {
+            let mut d = make();
+            let start = Instant::now();
+            edit(&mut d);
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
+}
+
+fn main() {
+    let n: usize = std::env::args()
+        .nth(1)
+        .map_or(200_000, |s| s.parse().expect("N"));
+    let runs: usize = std::env::args()
+        .nth(2)
+        .map_or(3, |s| s.parse().expect("RUNS"));
+    // Mostly ASCII, with a two-byte and a four-byte character now and then.
+    let text: String = (0..n)
+        .map(|i| match i % 97 {
+            0 => 'é',
+            50 => '🙂',
+            k => char::from(b'a' + (k % 26) as u8),
+        })
+        .collect();
+    let middle = &text[..text
+        .char_indices()
+        .nth(n / 10)
+        .map_or(text.len(), |(b, _)| b)];
+
+    let mut cv = Document::new();
+    let t = cv.put_object(&ROOT, "t", ObjType::Text).expect("text");
+    let l = cv.put_object(&ROOT, "l", ObjType::List).expect("list");
+    let mut am = automerge::AutoCommit::new();
+    let at = am
+        .put_object(automerge::ROOT, "t", automerge::ObjType::Text)
+        .expect("text");
+    let al = am
+        .put_object(automerge::ROOT, "l", automerge::ObjType::List)
+        .expect("list");
+    am.commit();
+
+    let ours = time(
+        runs,
+        || cv.clone(),
+        |d| d.splice_text(&t, 0, 0, &text).expect("paste"),
+    );
+    let theirs = time(
+        runs,
+        || am.clone(),
+        |d| {
+            d.splice_text(&at, 0, 0, &text).expect("paste");
+            d.commit();
+        },
+    );
+    print_comparison(&format!("paste {n} characters"), ours, theirs);
+
+    cv.splice_text(&t, 0, 0, &text).expect("paste");
+    am.splice_text(&at, 0, 0, &text).expect("paste");
+    am.commit();
+    let len = cv.length(&t).expect("length");
+    let ours = time(
+        runs,
+        || cv.clone(),
+        |d| d.splice_text(&t, 0, len, "").expect("delete"),
+    );
+    let theirs = time(
+        runs,
+        || am.clone(),
+        |d| {
+            d.splice_text(&at, 0, len as isize, "").expect("delete");
+            d.commit();
+        },
+    );
+    print_comparison("delete all of it", ours, theirs);
+
+    let ours = time(
+        runs,
+        || cv.clone(),
+        |d| d.splice_text(&t, len / 2, 0, middle).expect("paste"),
+    );
+    let theirs = time(
+        runs,
+        || am.clone(),
+        |d| {
+            d.splice_text(&at, len / 2, 0, middle).expect("paste");
+            d.commit();
+        },
+    );
+    print_comparison(
+        &format!("paste {} characters in its middle", n / 10),
+        ours,
+        theirs,
+    );
+
+    let values: Vec<ScalarValue> = (0..n / 10).map(|i| ScalarValue::Int(i as i64)).collect();
+    let am_values: Vec<automerge::ScalarValue> = (0..n / 10)
+        .map(|i| automerge::ScalarValue::Int(i as i64))
+        .collect();
+    let ours = time(
+        runs,
+        || cv.clone(),
+        |d| d.splice(&l, 0, 0, values.clone()).expect("splice"),
+    );
+    let theirs = time(
+        runs,
+        || am.clone(),
+        |d| {
+            d.splice(&al, 0, 0, am_values.clone()).expect("splice");
+            d.commit();
+        },
+    );
+    print_comparison(
+        &format!("splice {} integers into a list", n / 10),
+        ours,
+        theirs,
+    );
+
+    cv.splice(&l, 0, 0, values.clone()).expect("splice");
+    am.splice(&al, 0, 0, am_values.clone()).expect("splice");
+    am.commit();
+    let ours = time(
+        runs,
+        || cv.clone(),
+        |d| d.splice(&l, 0, n / 10, Vec::new()).expect("delete"),
+    );
+    let theirs = time(
+        runs,
+        || am.clone(),
+        |d| {
+            d.splice(
+                &al,
+                0,
+                (n / 10) as isize,
+                Vec::<automerge::ScalarValue>::new(),
+            )
+            .expect("delete");
+            d.commit();
+        },
+    );
+    print_comparison("delete them all", ours, theirs);
+}
