@@ -1,7 +1,8 @@
 //! One map key, and one list element, put again and again (a field an app sets on every
 //! keystroke: a cursor, a status, a timestamp), a commit each, converge beside automerge 0.12:
 //! the whole run of `N` puts and then the mean of 1,000 more. Then a counter in a map and one
-//! in a list, incremented `N / 4` times and 1,000 more, and a `get` of each.
+//! in a list, incremented `N / 4` times and 1,000 more, and a `get` of each. Last, `N` puts
+//! to one key in one transaction, rolled back (the rollback timed).
 //!
 //! ```text
 //! cargo run --release -p converge-benches --example overwrite_probe -- [N]
@@ -104,6 +105,27 @@ fn main() {
         min_time(|| drop(automerge::ReadDoc::get(&am, &am_list, 1).expect("get"))),
     );
     report("a list counter", ours, theirs, gets);
+
+    let n = n * 4;
+    let mut tx = cv.transaction();
+    for i in 0..n {
+        tx.put(&ROOT, "status", ScalarValue::Int(i as i64))
+            .expect("put");
+    }
+    let start = Instant::now();
+    tx.rollback();
+    let ours = start.elapsed();
+    let mut am = automerge::Automerge::new();
+    let mut tx = am.transaction();
+    for i in 0..n {
+        tx.put(automerge::ROOT, "status", i as i64).expect("put");
+    }
+    let start = Instant::now();
+    tx.rollback();
+    let theirs = start.elapsed();
+    println!(
+        "{n} puts to a key in one transaction, rolled back: converge {ours:?}, automerge {theirs:?}"
+    );
 }
 
 /// The shortest of five timings of `f`.
