@@ -108,6 +108,17 @@ fn main() {
         min_of(runs, || am.list_range(&a_numbers, ..).count()),
     );
     row(
+        "list_range(numbers, n/2..n/2 + 10)",
+        min_of(runs, || {
+            cv.list_range(&c_numbers, mid..mid + 10).expect("range")
+        }),
+        min_of(runs, || {
+            am.list_range(&a_numbers, mid..mid + 10)
+                .map(|i| i.value.into_value())
+                .collect::<Vec<_>>()
+        }),
+    );
+    row(
         "get(index, middle key)",
         min_of(runs, || cv.get(&c_index, "key010000").expect("get")),
         min_of(runs, || am.get(&a_index, "key010000").expect("get")),

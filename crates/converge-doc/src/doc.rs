@@ -12,7 +12,9 @@ use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
 use crate::opset::{HEAD, NONE, OpSet, View};
 use crate::transaction::Transaction;
-use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding, ValueTree, ValueWithId};
+use crate::types::{
+    ExId, ExpandMark, ListItem, ObjType, Prop, TextEncoding, ValueTree, ValueWithId,
+};
 use converge_encoding::{Action, ValueRef};
 
 /// The largest commit buffer a document keeps between commits (a long transaction's change
@@ -523,6 +525,32 @@ impl Document {
         Ok(self.ops.list_values(o, View::Now))
     }
 
+    /// The elements of a list or text at indexes `range`, as automerge 0.12's `list_range`:
+    /// each with its index, winning value, the id of the op that wrote it, and whether other
+    /// values conflict with it. Indexes count visible elements, one each (a text's too,
+    /// whatever their width in the text encoding); indexes past the end are left out; a map
+    /// has none. (An excluded start bound is taken as the index after it, where automerge
+    /// 0.12 takes the one before.)
+    ///
+    /// ```
+    /// use converge_doc::{Document, ObjType, ROOT};
+    /// let mut doc = Document::new();
+    /// let list = doc.put_object(&ROOT, "list", ObjType::List)?;
+    /// doc.splice(&list, 0, 0, [1i64, 2, 3, 4].map(Into::into))?;
+    /// let items = doc.list_range(&list, 1..3)?;
+    /// assert_eq!(items.iter().map(|i| i.index).collect::<Vec<_>>(), [1, 2]);
+    /// assert_eq!(items[0].value, converge_doc::Value::Scalar(2i64.into()));
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn list_range(
+        &self,
+        obj: &ExId,
+        range: impl std::ops::RangeBounds<usize>,
+    ) -> Result<Vec<ListItem>, DocError> {
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.list_range(o, index_range(range), View::Now))
+    }
+
     /// The content of a text object (non-string elements read as U+FFFC).
     pub fn text(&self, obj: &ExId) -> Result<String, DocError> {
         let o = self.ops.obj_index(obj)?;
@@ -590,6 +618,18 @@ impl Document {
         let clock = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
         Ok(self.ops.list_values(o, View::At(&clock)))
+    }
+
+    /// [`Document::list_range`] as of `heads`.
+    pub fn list_range_at(
+        &self,
+        obj: &ExId,
+        range: impl std::ops::RangeBounds<usize>,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<ListItem>, DocError> {
+        let clock = self.view_at(heads)?;
+        let o = self.ops.obj_index(obj)?;
+        Ok(self.ops.list_range(o, index_range(range), View::At(&clock)))
     }
 
     /// [`Document::text`] as of `heads`.
@@ -782,4 +822,20 @@ impl Clone for KeptChunk {
     fn clone(&self) -> Self {
         KeptChunk(std::sync::Mutex::new(self.lock().clone()))
     }
+}
+
+/// `range` as a half-open range of indexes (saturating at `usize::MAX`).
+fn index_range(range: impl std::ops::RangeBounds<usize>) -> std::ops::Range<usize> {
+    use std::ops::Bound;
+    let start = match range.start_bound() {
+        Bound::Included(&n) => n,
+        Bound::Excluded(&n) => n.saturating_add(1),
+        Bound::Unbounded => 0,
+    };
+    let end = match range.end_bound() {
+        Bound::Included(&n) => n.saturating_add(1),
+        Bound::Excluded(&n) => n,
+        Bound::Unbounded => usize::MAX,
+    };
+    start..end
 }

@@ -42,5 +42,6 @@ pub use error::{DocError, InvalidOpReason};
 pub use read::MAX_TREE_DEPTH;
 pub use transaction::Transaction;
 pub use types::{
-    ExId, ExpandMark, Mark, ObjType, Prop, ROOT, TextEncoding, Value, ValueTree, ValueWithId,
+    ExId, ExpandMark, ListItem, Mark, ObjType, Prop, ROOT, TextEncoding, Value, ValueTree,
+    ValueWithId,
 };

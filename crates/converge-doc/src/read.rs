@@ -7,7 +7,7 @@ use converge_encoding::{OpId, ScalarValue};
 use crate::error::DocError;
 use crate::opset::{Body, OpSet, StoredValue, View};
 use crate::seq::SeqIndex;
-use crate::types::{ExId, ObjType, Prop, Value, ValueTree, ValueWithId};
+use crate::types::{ExId, ListItem, ObjType, Prop, Value, ValueTree, ValueWithId};
 
 impl OpSet {
     /// The object index of a public object id.
@@ -228,6 +228,71 @@ impl OpSet {
         self.seq_items(obj, view)
             .map(|(_, w)| self.with_id(w, view))
             .collect()
+    }
+
+    /// The visible elements of sequence `obj` at indexes `range` (each counts one) in
+    /// `view`; empty for a map.
+    pub(crate) fn list_range(
+        &self,
+        obj: u32,
+        range: std::ops::Range<usize>,
+        view: View<'_>,
+    ) -> Vec<ListItem> {
+        let mut out = Vec::new();
+        if range.is_empty() {
+            return out;
+        }
+        let item = |index: usize, elem: u32| -> Option<ListItem> {
+            let mut shown = self
+                .element_ops_in(obj, elem, view)
+                .filter(|&o| self.visible(o, view));
+            let mut winner = shown.next()?;
+            let mut conflict = false;
+            for o in shown {
+                winner = o;
+                conflict = true;
+            }
+            let ValueWithId { value, id } = self.with_id(winner, view);
+            Some(ListItem {
+                index,
+                value,
+                id,
+                conflict,
+            })
+        };
+        let Some(object) = self.objects.get(obj as usize) else {
+            return out;
+        };
+        match (&object.body, view) {
+            // A list now: each visible element is one unit wide, so the index finds the
+            // first element at once.
+            (Body::Seq { index: seq, .. }, View::Now) if object.kind == ObjType::List => {
+                let mut at = seq.find_unit(range.start as u64).map(|(c, _)| c);
+                let mut index = range.start;
+                while let Some(c) = at
+                    && index < range.end
+                {
+                    let e = seq.entry(c);
+                    if e.width > 0 {
+                        out.extend(item(index, e.op));
+                        index += 1;
+                    }
+                    at = seq.next(c);
+                }
+            }
+            (Body::Seq { .. }, _) => {
+                for (index, (elem, _)) in self.seq_items(obj, view).enumerate() {
+                    if index >= range.end {
+                        break;
+                    }
+                    if index >= range.start {
+                        out.extend(item(index, elem));
+                    }
+                }
+            }
+            (Body::Map(_), _) => {}
+        }
+        out
     }
 
     pub(crate) fn text(&self, obj: u32, view: View<'_>) -> String {

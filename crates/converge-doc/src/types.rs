@@ -122,6 +122,21 @@ pub struct ValueWithId {
     pub id: ExId,
 }
 
+/// One element of a list or text, as [`crate::Document::list_range`] reports it (automerge
+/// 0.12's `ListRangeItem`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListItem {
+    /// The element's index among the visible elements (a text's elements count one each,
+    /// whatever their width in the document's text encoding).
+    pub index: usize,
+    /// The winning value.
+    pub value: Value,
+    /// The op that wrote the winning value.
+    pub id: ExId,
+    /// Whether other values of the element conflict with the winner.
+    pub conflict: bool,
+}
+
 /// A whole (sub)document materialised as plain data.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueTree {

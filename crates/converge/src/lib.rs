@@ -75,8 +75,8 @@
 //! See `examples/` for two peers syncing over a channel and over TCP.
 
 pub use converge_doc::{
-    DocError, Document, ExId, ExpandMark, InvalidOpReason, MAX_TREE_DEPTH, Mark, ObjType, Prop,
-    ROOT, TextEncoding, Transaction, Value, ValueTree, ValueWithId,
+    DocError, Document, ExId, ExpandMark, InvalidOpReason, ListItem, MAX_TREE_DEPTH, Mark, ObjType,
+    Prop, ROOT, TextEncoding, Transaction, Value, ValueTree, ValueWithId,
 };
 pub use converge_encoding::{
     ActorId, Author, Bytes, Change, ChangeHash, DecodeError, ParseHexError, ScalarValue,

@@ -92,3 +92,69 @@ fn many_inserts_cross_chunks() {
     assert_eq!(d.text(&t).unwrap(), model.iter().collect::<String>());
     assert_eq!(d.length(&t).unwrap(), model.len());
 }
+
+/// `list_range` of a text counts elements, one each whatever their width, and reports
+/// characters only (not the anchors of marks, which automerge 0.12's also reports); its
+/// values are the text's characters, and at earlier heads it reads that text. On a list
+/// with a conflict it flags the element; a map has no range.
+#[test]
+fn list_range_of_texts_lists_and_maps() {
+    use converge_doc::{ExpandMark, Value};
+    for encoding in [
+        TextEncoding::CodePoint,
+        TextEncoding::Utf16,
+        TextEncoding::Utf8,
+    ] {
+        let mut d = doc(1);
+        d.set_text_encoding(encoding);
+        let t = d.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        d.splice_text(&t, 0, 0, "a🙂bé").unwrap();
+        let before = d.heads();
+        d.mark(&t, 0..2, "bold", ScalarValue::Bool(true), ExpandMark::Both)
+            .unwrap();
+        d.splice_text(&t, 0, 0, "x").unwrap();
+        let chars = |items: &[converge_doc::ListItem]| -> String {
+            items
+                .iter()
+                .map(|i| match &i.value {
+                    Value::Scalar(ScalarValue::Str(s)) => s.to_string(),
+                    other => panic!("{other:?}"),
+                })
+                .collect()
+        };
+        let all = d.list_range(&t, ..).unwrap();
+        assert_eq!(chars(&all), d.text(&t).unwrap());
+        assert_eq!(
+            all.iter().map(|i| i.index).collect::<Vec<_>>(),
+            [0, 1, 2, 3, 4]
+        );
+        assert!(all.iter().all(|i| !i.conflict));
+        assert_eq!(chars(&d.list_range(&t, 1..=2).unwrap()), "a🙂");
+        assert_eq!(chars(&d.list_range(&t, 3..100).unwrap()), "bé");
+        assert!(d.list_range(&t, 5..).unwrap().is_empty());
+        assert_eq!(chars(&d.list_range_at(&t, 1.., &before).unwrap()), "🙂bé");
+    }
+
+    let mut a = doc(1);
+    let l = a.put_object(&ROOT, "l", ObjType::List).unwrap();
+    a.splice(&l, 0, 0, (0..4).map(ScalarValue::Int)).unwrap();
+    let mut b = doc(2);
+    b.merge(&a).unwrap();
+    a.put(&l, 2, ScalarValue::Int(20)).unwrap();
+    b.put(&l, 2, ScalarValue::Int(21)).unwrap();
+    a.merge(&b).unwrap();
+    a.delete(&l, 0).unwrap();
+    let items = a.list_range(&l, ..).unwrap();
+    assert_eq!(items.len(), 3);
+    assert_eq!(
+        items
+            .iter()
+            .map(|i| (i.index, i.conflict))
+            .collect::<Vec<_>>(),
+        [(0, false), (1, true), (2, false)]
+    );
+    let winner = a.get(&l, 1).unwrap().unwrap();
+    assert_eq!((&items[1].value, &items[1].id), (&winner.value, &winner.id));
+    assert_eq!(a.list_range(&l, 1..2).unwrap(), items[1..2].to_vec());
+    assert!(a.list_range(&ROOT, ..).unwrap().is_empty());
+}

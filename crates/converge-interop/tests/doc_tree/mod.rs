@@ -1,6 +1,8 @@
 //! Comparable materialisations of an oracle (`automerge` 0.12) document and a converge
 //! `Document`: every object with every conflicting value of every map key and list index
-//! (values and op ids), texts with their marks, and counters with their current values.
+//! (values and op ids), texts with their marks, counters with their current values, and what
+//! `list_range` reports of each list (the whole range and two partial ones; not of texts,
+//! where automerge 0.12 also reports its marks' anchor elements, which converge does not).
 //!
 //! Include with `#[path = "doc_tree/mod.rs"] mod doc_tree;`.
 #![allow(dead_code)]
@@ -20,13 +22,28 @@ pub(crate) type Id = (u64, String);
 pub(crate) enum Tree {
     /// A map or table (kind "map" / "table"): each key's values, ascending by op id.
     Map(&'static str, BTreeMap<String, Vec<(Id, Tree)>>),
-    /// A list: each index's values, ascending by op id.
-    List(Vec<Vec<(Id, Tree)>>),
+    /// A list: each index's values, ascending by op id; and its ranges.
+    List(Vec<Vec<(Id, Tree)>>, Vec<RangeItem>),
     /// A text: its content, its length in text units, its marks (start, end, name, value)
     /// sorted.
     Text(String, usize, Vec<(usize, usize, String, String)>),
     /// A scalar, rendered canonically (type tag + value).
     Scalar(String),
+}
+
+/// One item of `list_range`: index, the winner's op id, whether values conflict, and the
+/// winner (a scalar rendered canonically, or the kind of an object).
+pub(crate) type RangeItem = (usize, Id, bool, String);
+
+/// The ranges each list is read with: all of it, `1..3`, and its last two
+/// elements through one past the end (`len - 2..=len`, `len` in elements).
+fn ranges(len: usize) -> [(std::ops::Bound<usize>, std::ops::Bound<usize>); 3] {
+    use std::ops::Bound::{Excluded, Included, Unbounded};
+    [
+        (Unbounded, Unbounded),
+        (Included(1), Excluded(3)),
+        (Included(len.saturating_sub(2)), Included(len)),
+    ]
 }
 
 /// A document reduced to its winning values (what `value_tree` gives).
@@ -48,7 +65,7 @@ impl Tree {
         let last = |v: &Vec<(Id, Tree)>| v.last().expect("a visible key has a value").1.plain();
         match self {
             Tree::Map(_, m) => Plain::Map(m.iter().map(|(k, v)| (k.clone(), last(v))).collect()),
-            Tree::List(l) => Plain::List(l.iter().map(last).collect()),
+            Tree::List(l, _) => Plain::List(l.iter().map(last).collect()),
             Tree::Text(s, _, _) => Plain::Text(s.clone()),
             Tree::Scalar(s) => Plain::Scalar(s.clone()),
         }
@@ -64,7 +81,7 @@ impl Tree {
                     .map(|(_, t)| t.size())
                     .sum::<usize>()
             }
-            Tree::List(l) => {
+            Tree::List(l, _) => {
                 1 + l
                     .iter()
                     .flat_map(|v| v.iter())
@@ -197,7 +214,7 @@ fn oracle_obj<D: ReadDoc>(
                 .expect("oracle get_all");
                 l.push(oracle_values(doc, all, heads));
             }
-            Tree::List(l)
+            Tree::List(l, oracle_ranges(doc, obj, heads))
         }
         T::Text => {
             let (text, len, marks) = match heads {
@@ -219,7 +236,62 @@ fn oracle_obj<D: ReadDoc>(
     }
 }
 
+/// `list_range` of a list (see [`ranges`]), by the oracle.
+fn oracle_ranges<D: ReadDoc>(
+    doc: &D,
+    obj: &automerge::ObjId,
+    heads: Option<&[automerge::ChangeHash]>,
+) -> Vec<RangeItem> {
+    let len = match heads {
+        Some(h) => doc.list_range_at(obj, .., h).count(),
+        None => doc.list_range(obj, ..).count(),
+    };
+    let mut out = Vec::new();
+    for range in ranges(len) {
+        let items: Vec<_> = match heads {
+            Some(h) => doc.list_range_at(obj, range, h).collect(),
+            None => doc.list_range(obj, range).collect(),
+        };
+        out.extend(items.into_iter().map(|item| {
+            let id = oracle_id(&item.id());
+            let value = match item.value.into_value() {
+                automerge::Value::Object(kind) => format!("obj:{kind:?}"),
+                automerge::Value::Scalar(s) => oracle_scalar(&s),
+            };
+            (item.index, id, item.conflict, value)
+        }));
+    }
+    out
+}
+
 // ---- converge ----
+
+/// `list_range` of a list (see [`ranges`]), by converge.
+fn ours_ranges(doc: &Document, obj: &ExId, heads: Option<&[ChangeHash]>) -> Vec<RangeItem> {
+    let read = |range| match heads {
+        Some(h) => doc.list_range_at(obj, range, h),
+        None => doc.list_range(obj, range),
+    };
+    let len = read((std::ops::Bound::Unbounded, std::ops::Bound::Unbounded))
+        .expect("converge list_range")
+        .len();
+    let mut out = Vec::new();
+    for range in ranges(len) {
+        out.extend(
+            read(range)
+                .expect("converge list_range")
+                .into_iter()
+                .map(|item| {
+                    let value = match &item.value {
+                        Value::Object(kind, _) => format!("obj:{kind:?}"),
+                        Value::Scalar(s) => ours_scalar(s),
+                    };
+                    (item.index, ours_id(&item.id), item.conflict, value)
+                }),
+        );
+    }
+    out
+}
 
 fn ours_id(id: &ExId) -> Id {
     match id {
@@ -284,7 +356,7 @@ fn ours_obj(doc: &Document, obj: &ExId, kind: ObjType, heads: Option<&[ChangeHas
                 .expect("converge get_all");
                 l.push(ours_values(doc, all, heads));
             }
-            Tree::List(l)
+            Tree::List(l, ours_ranges(doc, obj, heads))
         }
         ObjType::Text => {
             let (text, len, marks) = match heads {
@@ -348,7 +420,7 @@ pub(crate) fn first_diff(a: &Tree, b: &Tree) -> String {
                 }
                 None
             }
-            (Tree::List(la), Tree::List(lb)) if la.len() == lb.len() => {
+            (Tree::List(la, ra), Tree::List(lb, rb)) if la.len() == lb.len() && ra == rb => {
                 for (i, (va, vb)) in la.iter().zip(lb).enumerate() {
                     let len = path.len();
                     let _ = write!(path, "/[{i}]");
