@@ -401,6 +401,10 @@ pub(crate) struct OpSet {
     /// Actors ranked as they were added since the last [`OpSet::refresh_rank`] (see
     /// [`OpSet::intern_actor`]).
     ranked_early: usize,
+    /// Each actor's first eight bytes as a big-endian number (zeros past a shorter id):
+    /// ordered as the ids are wherever two differ (a shorter id equal to a longer one's
+    /// start pads to the same key), so ids compare by it first while ranks are stale.
+    actor_keys: Vec<u64>,
     pub(crate) by_actor: Vec<ActorOps>,
     pub(crate) keys: Vec<Arc<str>>,
     pub(crate) key_ids: HashMap<Arc<str>, u32>,
@@ -447,6 +451,7 @@ impl Clone for OpSet {
             ranked: self.ranked,
             by_rank: self.by_rank.clone(),
             ranked_early: self.ranked_early,
+            actor_keys: self.actor_keys.clone(),
             by_actor: self.by_actor.clone(),
             keys: self.keys.clone(),
             key_ids: self.key_ids.clone(),
@@ -497,6 +502,7 @@ impl OpSet {
             ranked: true,
             by_rank: Vec::new(),
             ranked_early: 0,
+            actor_keys: Vec::new(),
             by_actor: Vec::new(),
             keys: Vec::new(),
             key_ids: HashMap::new(),
@@ -520,6 +526,11 @@ impl OpSet {
         self.actors.push(actor.clone());
         self.actor_ids.insert(actor.clone(), i);
         self.by_actor.push(ActorOps::default());
+        let mut key = [0u8; 8];
+        for (k, b) in key.iter_mut().zip(actor.as_bytes()) {
+            *k = *b;
+        }
+        self.actor_keys.push(u64::from_be_bytes(key));
         // Ranking places the new actor among the others and rewrites every rank, time in
         // the number of actors: done at once for a few actors, and for the first
         // EAGER_RANK actors since the last `refresh_rank` (a batch's end), so that a
@@ -625,9 +636,15 @@ impl OpSet {
                 let rb = self.rank.get(b.actor as usize).copied().unwrap_or(0);
                 ra.cmp(&rb)
             } else {
-                self.actors
-                    .get(a.actor as usize)
-                    .cmp(&self.actors.get(b.actor as usize))
+                // The ids' first eight bytes decide unless equal (the usual random ids
+                // differ there); a `memcmp` of two ids in every comparison was 30 % of a
+                // batch of 4,000 new actors' concurrent changes.
+                let key = |x: u32| self.actor_keys.get(x as usize).copied().unwrap_or(0);
+                key(a.actor).cmp(&key(b.actor)).then_with(|| {
+                    self.actors
+                        .get(a.actor as usize)
+                        .cmp(&self.actors.get(b.actor as usize))
+                })
             }
         })
     }
@@ -1592,6 +1609,27 @@ mod tests {
             assert!(ops.ranked, "one new actor is ranked at once");
             ops.refresh_rank();
         }
+        check(&ops, &ids);
+        // Ids that agree on their first eight bytes (or pad to the same eight), compared
+        // while the ranks are stale: past 64 actors added since the last refresh.
+        for i in 450..520 {
+            ids.push(ops.intern_actor(&actor(i)));
+        }
+        for bytes in [
+            &[0u8][..],
+            &[0, 0],
+            &[0, 0, 0, 0, 0, 0, 0, 0, 0],
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 0],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 0, 0],
+            &[1, 2, 3, 4, 5, 6, 7],
+        ] {
+            ids.push(ops.intern_actor(&ActorId::from_bytes(bytes)));
+        }
+        assert!(!ops.ranked);
+        check(&ops, &ids);
+        ops.refresh_rank();
         check(&ops, &ids);
         assert_eq!(ids.len(), ops.actors.len());
     }
