@@ -629,6 +629,7 @@ impl OpSet {
     }
 
     /// OpId order: counter, then actor bytes.
+    #[inline]
     pub(crate) fn cmp_id(&self, a: OpId, b: OpId) -> Ordering {
         a.counter.cmp(&b.counter).then_with(|| {
             if self.ranked {
@@ -636,16 +637,22 @@ impl OpSet {
                 let rb = self.rank.get(b.actor as usize).copied().unwrap_or(0);
                 ra.cmp(&rb)
             } else {
-                // The ids' first eight bytes decide unless equal (the usual random ids
-                // differ there); a `memcmp` of two ids in every comparison was 30 % of a
-                // batch of 4,000 new actors' concurrent changes.
-                let key = |x: u32| self.actor_keys.get(x as usize).copied().unwrap_or(0);
-                key(a.actor).cmp(&key(b.actor)).then_with(|| {
-                    self.actors
-                        .get(a.actor as usize)
-                        .cmp(&self.actors.get(b.actor as usize))
-                })
+                self.cmp_actors_unranked(a.actor, b.actor)
             }
+        })
+    }
+
+    /// Two actors' order while the ranks are stale. The ids' first eight bytes decide
+    /// unless equal (the usual random ids differ there); a `memcmp` of two ids in every
+    /// comparison was 30 % of a batch of 4,000 new actors' concurrent changes. Kept out of
+    /// [`OpSet::cmp_id`], which is inlined into hot loops that mostly see current ranks.
+    #[inline(never)]
+    fn cmp_actors_unranked(&self, a: u32, b: u32) -> Ordering {
+        let key = |x: u32| self.actor_keys.get(x as usize).copied().unwrap_or(0);
+        key(a).cmp(&key(b)).then_with(|| {
+            self.actors
+                .get(a as usize)
+                .cmp(&self.actors.get(b as usize))
         })
     }
 
