@@ -1094,8 +1094,15 @@ impl OpSet {
         let Some(op) = self.ops.get(pred as usize).filter(|op| !op.insert()) else {
             return;
         };
-        if let Some(list) = self.now_visible.get_mut(&(op.obj, op.key))
-            && let Some(i) = list.iter().position(|&o| o == pred)
+        // The list is in id order: found by binary search (a put over 4,000 conflicting
+        // values hides them one after another).
+        let (at, id) = ((op.obj, op.key), op.id);
+        let found = self.now_visible.get(&at).and_then(|list| {
+            list.binary_search_by(|&o| self.cmp_id(self.ops[o as usize].id, id))
+                .ok()
+        });
+        if let Some(i) = found
+            && let Some(list) = self.now_visible.get_mut(&at)
         {
             list.remove(i);
         }
