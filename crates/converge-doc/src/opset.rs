@@ -429,6 +429,11 @@ pub(crate) struct OpSet {
     /// join it or are hidden ([`OpSet::link_succ`]), and forgotten whenever an op is shown
     /// again or taken out (a rollback); groups are never shortened otherwise.
     pub(crate) now_visible: HashMap<(u32, u32), SmallVec<[u32; 2]>>,
+    /// Counter op → its value now, for counters whose increments' group keeps a
+    /// [`OpSet::now_visible`] list (incremented 16 times or so): a read of a counter summed
+    /// every increment (55 µs for 11,000). Made with the sum once, then each increment
+    /// linked to the counter added ([`OpSet::link_succ`]); forgotten with `now_visible`.
+    pub(crate) counter_now: HashMap<u32, i64>,
 }
 
 /// The shortest group [`OpSet::now_visible`] keeps a list for (a scan of fewer ops costs no
@@ -463,6 +468,7 @@ impl Clone for OpSet {
             log_below: self.log_below,
             succ_changed: self.succ_changed.clone(),
             now_visible: self.now_visible.clone(),
+            counter_now: self.counter_now.clone(),
         }
     }
 }
@@ -514,6 +520,7 @@ impl OpSet {
             log_below: 0,
             succ_changed: Vec::new(),
             now_visible: HashMap::new(),
+            counter_now: HashMap::new(),
         }
     }
 
@@ -941,6 +948,11 @@ impl OpSet {
         if !op.value.is_counter() {
             return 0;
         }
+        if let View::Now = view
+            && let Some(&total) = self.counter_now.get(&idx)
+        {
+            return total;
+        }
         let mut total = self.int_of(&op.value);
         for s in self.succ_iter(idx) {
             let Some(s) = self.ops.get(s as usize) else {
@@ -1082,6 +1094,26 @@ impl OpSet {
         if self.hides_op(pred, succ) {
             self.ops[pred as usize].set_hidden(true);
             self.drop_from_now_visible(pred);
+        } else if !self.now_visible.is_empty() {
+            self.add_to_counter_now(pred, succ);
+        }
+    }
+
+    /// Adds increment `inc` to [`OpSet::counter_now`] of counter `counter`: to its kept
+    /// total, or, once the increments' group keeps a list of its visible ops (16 ops or
+    /// more), to a total made then from every increment.
+    fn add_to_counter_now(&mut self, counter: u32, inc: u32) {
+        let Some(op) = self.ops.get(inc as usize) else {
+            return;
+        };
+        let amount = self.int_of(&op.value);
+        match self.counter_now.get_mut(&counter) {
+            Some(total) => *total = total.wrapping_add(amount),
+            None if self.now_visible.contains_key(&(op.obj, op.key)) => {
+                let total = self.counter_value(counter, View::Now);
+                self.counter_now.insert(counter, total);
+            }
+            None => {}
         }
     }
 
@@ -1155,10 +1187,14 @@ impl OpSet {
         std::iter::once(elem).chain(more.iter().copied())
     }
 
-    /// Forgets [`OpSet::now_visible`] (an op shown again or taken out).
+    /// Forgets [`OpSet::now_visible`] and [`OpSet::counter_now`] (an op shown again or
+    /// taken out).
     fn forget_now_visible(&mut self) {
         if !self.now_visible.is_empty() {
             self.now_visible.clear();
+        }
+        if !self.counter_now.is_empty() {
+            self.counter_now.clear();
         }
     }
 
@@ -1423,10 +1459,11 @@ mod tests {
     }
 
     /// Reads now read only a group's ops visible now (`now_visible`, kept here for groups of
-    /// two ops or more): on a map key and a list element put again and again by three actors,
-    /// and on a counter in each incremented again and again (and overwritten now and then),
-    /// with merges, deletions and rolled-back transactions, every read now equals the read at
-    /// the current heads (which walks the whole group) and the read of a fresh load.
+    /// two ops or more), and counters' kept totals (`counter_now`): on a map key and a list
+    /// element put again and again by three actors, and on a counter in each incremented
+    /// again and again (and overwritten now and then), with merges, deletions and
+    /// rolled-back transactions, every read now equals the read at the current heads (which
+    /// walks the whole group) and the read of a fresh load.
     #[test]
     fn reads_now_of_the_visible_ops_agree_with_reads_at_the_heads() {
         use crate::{Document, Prop, ROOT};
@@ -1462,7 +1499,7 @@ mod tests {
                 doc.put(obj, prop, ScalarValue::Counter(10)).unwrap();
             }
         };
-        let (mut hidden_seen, mut shown_seen) = (0, 0);
+        let (mut hidden_seen, mut shown_seen, mut totals_seen) = (0, 0, 0);
         for step in 0..900i64 {
             let r = next();
             let d = (r % 3) as usize;
@@ -1509,6 +1546,7 @@ mod tests {
             let lists = doc.ops.now_visible.values();
             hidden_seen += usize::from(lists.clone().any(|l| l.is_empty()));
             shown_seen += usize::from(lists.clone().any(|l| !l.is_empty()));
+            totals_seen += usize::from(!doc.ops.counter_now.is_empty());
             let heads = doc.heads();
             let loaded = (step % 50 == 0).then(|| Document::load(&doc.clone().save()).unwrap());
             for (obj, prop) in props(&list) {
@@ -1537,8 +1575,9 @@ mod tests {
             );
         }
         assert!(
-            hidden_seen > 50 && shown_seen > 300,
-            "the lists were used, for hidden groups ({hidden_seen}) and shown ones ({shown_seen})"
+            hidden_seen > 50 && shown_seen > 300 && totals_seen > 300,
+            "the lists were used, for hidden groups ({hidden_seen}) and shown ones \
+             ({shown_seen}), and counters' totals ({totals_seen})"
         );
     }
 
