@@ -50,6 +50,9 @@ const MAX_META_LEN: usize = 64;
 const CHANGE_TYPE: u8 = 1;
 /// Bytes per block.
 const BLOCK: usize = 64 * 1024;
+/// The first block's bytes when it is made (it doubles up to [`BLOCK`]; see
+/// `arena::FIRST_PAGE` for why a small document should not take a whole block).
+const FIRST_BLOCK: usize = 512;
 
 /// The change chunks of a history, in application order.
 #[derive(Debug, Default)]
@@ -460,8 +463,23 @@ impl ChunkStore {
             .last()
             .is_some_and(|b| b.capacity() - b.len() >= need);
         if !fits {
-            self.blocks.push(Vec::with_capacity(need.max(BLOCK)));
-            self.block_first.push(self.ends.len() as u32);
+            match self.blocks.as_mut_slice() {
+                // The first block starts at FIRST_BLOCK bytes and doubles up to a block (a
+                // small document's records are a few hundred bytes).
+                [only] if only.capacity() < BLOCK && only.len() + need <= BLOCK => {
+                    let target = (only.capacity() * 2).max(only.len() + need).min(BLOCK);
+                    only.reserve_exact(target - only.len());
+                }
+                _ => {
+                    let room = if self.blocks.is_empty() {
+                        FIRST_BLOCK
+                    } else {
+                        BLOCK
+                    };
+                    self.blocks.push(Vec::with_capacity(need.max(room)));
+                    self.block_first.push(self.ends.len() as u32);
+                }
+            }
         }
         let last = self.blocks.len() - 1;
         &mut self.blocks[last]

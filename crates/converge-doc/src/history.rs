@@ -896,8 +896,8 @@ mod clone_tests {
         let copy = history.clone();
         assert_eq!(format!("{history:?}"), format!("{copy:?}"));
         assert_eq!(copy.times.len(), 300);
-        assert!(copy.times.capacity() >= copy.times.len() + 256);
-        assert!(copy.chunks.ends_room() >= 256);
+        assert!(copy.times.capacity() >= copy.times.len() + 16);
+        assert!(copy.chunks.ends_room() >= 16);
     }
 }
 
