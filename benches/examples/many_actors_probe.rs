@@ -1,146 +1,102 @@
-//! A document edited by many actors, one change each (a put to a shared map key, a put to
-//! the actor's own key, an insert into a shared list and two characters typed into a
-//! shared text), built by automerge 0.12, then on both sides: its load, the changes applied
-//! one by one to an empty document and in one batch, a `get_all` of the shared key (every actor's value in
-//! conflict), and a put over all those values (min of RUNS, default 3). With `--ours`,
-//! converge's apply one by one alone (for profiles).
+//! Documents with many actors (automerge-repo makes an actor per session, so long-lived
+//! documents gather thousands): applying N one-change actors in one batch, then M local
+//! one-key commits, and N concurrent puts to one key in one batch, converge beside
+//! automerge 0.12:
 //!
 //! ```text
-//! cargo run --release -p converge-benches --example many_actors_probe -- [ACTORS] [RUNS] [--ours]
+//! cargo run --release -p converge-benches --example many_actors_probe -- [N] [M]
 //! ```
 
-use automerge::ReadDoc;
+use std::time::Instant;
+
 use automerge::transaction::Transactable;
-use converge_benches::{min_of, print_comparison};
+use converge_doc::{Document, ROOT};
+use converge_encoding::{Action, ActorId, Change, ChangeOp, ChangeParts, Key, ObjId, ScalarValue};
 
 fn main() {
-    let actors: usize = std::env::args()
-        .nth(1)
-        .map_or(5_000, |s| s.parse().expect("ACTORS"));
-    let runs: usize = std::env::args()
-        .nth(2)
-        .map_or(3, |s| s.parse().expect("RUNS"));
-    let mut base = automerge::AutoCommit::new();
-    let list = base
-        .put_object(automerge::ROOT, "list", automerge::ObjType::List)
-        .expect("list");
-    let text = base
-        .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
-        .expect("text");
-    base.commit();
-    let mut changes = Vec::new();
-    for a in 0..actors {
-        let mut d = base.fork().with_actor(automerge::ActorId::from(
-            (a as u64 * 0x9e37_79b9_7f4a_7c15).to_be_bytes().to_vec(),
-        ));
-        d.put(automerge::ROOT, "shared", a as i64).expect("put");
-        d.put(automerge::ROOT, format!("k{a}"), a as i64)
-            .expect("put");
-        d.insert(&list, 0, a as i64).expect("insert");
-        d.splice_text(&text, 0, 0, "ab").expect("splice");
-        d.commit();
-        changes.push(d.get_last_local_change().expect("change").clone());
-    }
-    base.apply_changes(changes.clone()).expect("apply");
-    let bytes = base.save();
-    println!("{actors} actors, {} bytes saved", bytes.len());
-    let raw: Vec<Vec<u8>> = std::iter::once(
-        base.get_changes(&[])
-            .first()
-            .map(|c| c.raw_bytes().to_vec())
-            .expect("first"),
-    )
-    .chain(changes.iter().map(|c| c.raw_bytes().to_vec()))
-    .collect();
-
-    if !std::env::args().any(|a| a == "--ours") {
-        let ours = min_of(runs, || converge_doc::Document::load(&bytes).expect("load"));
-        let theirs = min_of(runs, || automerge::Automerge::load(&bytes).expect("load"));
-        print_comparison("load", ours, theirs);
-    }
-
-    let decoded: Vec<converge_encoding::Change> = raw
-        .iter()
-        .map(|r| converge_encoding::Change::decode(bytes::Bytes::from(r.clone())).expect("decode"))
+    let args: Vec<u32> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
         .collect();
-    let ours = min_of(runs, || {
-        let mut d = converge_doc::Document::new();
-        for c in &decoded {
-            d.apply_changes(vec![c.clone()]).expect("apply");
-        }
-        d
-    });
-    let batch = min_of(runs, || {
-        let mut d = converge_doc::Document::new();
-        d.apply_changes(decoded.clone()).expect("apply");
-        d
-    });
-    if std::env::args().any(|a| a == "--ours") {
-        println!("converge apply one by one {ours:?}, in one batch {batch:?}");
-        return;
-    }
-    let am_changes: Vec<automerge::Change> = raw
-        .iter()
-        .map(|r| automerge::Change::from_bytes(r.clone()).expect("decode"))
-        .collect();
-    let theirs = min_of(runs, || {
-        let mut d = automerge::Automerge::new();
-        for c in &am_changes {
-            d.apply_changes(vec![c.clone()]).expect("apply");
-        }
-        d
-    });
-    print_comparison("apply one by one", ours, theirs);
-    let theirs = min_of(runs, || {
-        let mut d = automerge::Automerge::new();
-        d.apply_changes(am_changes.clone()).expect("apply");
-        d
-    });
-    print_comparison("apply in one batch", batch, theirs);
+    let n = args.first().copied().unwrap_or(20_000);
+    let m = args.get(1).copied().unwrap_or(2_000);
+    let changes = |same_key: bool| -> Vec<Change> {
+        (0..n)
+            .map(|i| {
+                Change::from_parts(ChangeParts {
+                    actor: ActorId::from_bytes(&i.to_be_bytes()),
+                    seq: 1,
+                    start_op: 1,
+                    time: 0,
+                    message: None,
+                    deps: vec![],
+                    other_actors: vec![],
+                    extra_bytes: vec![],
+                    ops: vec![ChangeOp {
+                        obj: ObjId::Root,
+                        key: Key::Map(if same_key {
+                            "k".to_owned()
+                        } else {
+                            format!("k{i}")
+                        }),
+                        insert: false,
+                        action: Action::Set,
+                        value: ScalarValue::Int(i64::from(i)),
+                        pred: vec![],
+                        expand: false,
+                        mark_name: None,
+                    }],
+                })
+                .expect("change")
+            })
+            .collect()
+    };
+    let to_oracle = |changes: &[Change]| -> Vec<automerge::Change> {
+        changes
+            .iter()
+            .map(|c| automerge::Change::try_from(c.bytes().as_ref()).expect("oracle decodes"))
+            .collect()
+    };
+    let (changes, conflicting) = (changes(false), changes(true));
+    let (oracle_changes, oracle_conflicting) = (to_oracle(&changes), to_oracle(&conflicting));
 
-    let cv = converge_doc::Document::load(&bytes).expect("load");
-    let am = automerge::Automerge::load(&bytes).expect("load");
-    assert_eq!(
-        cv.get_all(&converge_doc::ROOT, "shared")
-            .expect("get_all")
-            .len(),
-        actors
+    let t = Instant::now();
+    let mut ours = Document::new();
+    ours.apply_changes(changes).expect("apply");
+    let ours_apply = t.elapsed();
+    let t = Instant::now();
+    for i in 0..m {
+        ours.put(&ROOT, "x", i64::from(i)).expect("put");
+    }
+    let ours_commits = t.elapsed();
+
+    let t = Instant::now();
+    let mut oracle = automerge::AutoCommit::new();
+    oracle.apply_changes(oracle_changes).expect("oracle apply");
+    let oracle_apply = t.elapsed();
+    let t = Instant::now();
+    for i in 0..m {
+        oracle.put(automerge::ROOT, "x", i64::from(i)).expect("put");
+        oracle.commit();
+    }
+    let oracle_commits = t.elapsed();
+    let t = Instant::now();
+    let mut ours = Document::new();
+    ours.apply_changes(conflicting).expect("apply");
+    let ours_conflict = t.elapsed();
+    let t = Instant::now();
+    let mut oracle = automerge::AutoCommit::new();
+    oracle
+        .apply_changes(oracle_conflicting)
+        .expect("oracle apply");
+    let oracle_conflict = t.elapsed();
+    println!(
+        "{n} one-change actors in one apply: converge {ours_apply:.2?}, automerge {oracle_apply:.2?}"
     );
-    let ours = min_of(runs, || {
-        cv.get_all(&converge_doc::ROOT, "shared").expect("get_all")
-    });
-    let theirs = min_of(runs, || {
-        am.get_all(automerge::ROOT, "shared").expect("get_all")
-    });
-    print_comparison("get_all of the shared key", ours, theirs);
-    let ours = min_of(runs, || {
-        cv.text(
-            &cv.get(&converge_doc::ROOT, "text")
-                .expect("get")
-                .expect("text")
-                .id,
-        )
-        .expect("text")
-    });
-    let theirs = min_of(runs, || am.text(&text).expect("text"));
-    print_comparison("text", ours, theirs);
-    let ours = min_inner(runs, || {
-        let mut d = cv.clone();
-        let start = std::time::Instant::now();
-        d.put(&converge_doc::ROOT, "shared", -1i64).expect("put");
-        start.elapsed()
-    });
-    let theirs = min_inner(runs, || {
-        let mut d = automerge::AutoCommit::load(&bytes).expect("load");
-        let start = std::time::Instant::now();
-        d.put(automerge::ROOT, "shared", -1i64).expect("put");
-        d.commit();
-        start.elapsed()
-    });
-    print_comparison("a put over every value (the put alone)", ours, theirs);
-}
-
-/// The shortest of `runs` durations that `f` measures itself.
-fn min_inner(runs: usize, mut f: impl FnMut() -> std::time::Duration) -> std::time::Duration {
-    (0..runs).map(|_| f()).min().unwrap_or_default()
+    println!(
+        "{m} local commits among them: converge {ours_commits:.2?}, automerge {oracle_commits:.2?}"
+    );
+    println!(
+        "{n} concurrent puts to one key in one apply: converge {ours_conflict:.2?}, automerge {oracle_conflict:.2?}"
+    );
 }
