@@ -11,8 +11,10 @@
 //! - For every sequence object, its [`SeqIndex`] holds every insert op of the object in RGA order
 //!   with the element's current visible width.
 //! - Actor indexes are doc-wide in arrival order; `rank[a]` is actor `a`'s position in bytewise
-//!   order, so OpId order = (counter, rank). While `ranked` is false (many actors arrived in
-//!   one batch, see `intern_actor`) ranks are stale and ids compare by the actors' bytes.
+//!   order, so OpId order = (counter, rank); `by_rank` lists the actors ranked last in that
+//!   order, and `actor_keys[a]` is actor `a`'s first eight bytes. While `ranked` is false
+//!   (more than 64 actors arrived in one batch, see `intern_actor`) ranks are stale and ids
+//!   compare by the actors' bytes (their keys first).
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
