@@ -399,7 +399,7 @@ pub(crate) struct OpSet {
     /// The actors `rank` was last made for (the first `by_rank.len()` actors: actors are
     /// only ever added), in bytewise order, so that ranking the actors added since sorts
     /// only them and merges.
-    pub(crate) by_rank: Vec<u32>,
+    by_rank: Vec<u32>,
     /// Actors ranked as they were added since the last [`OpSet::refresh_rank`] (see
     /// [`OpSet::intern_actor`]).
     ranked_early: usize,
@@ -491,7 +491,8 @@ pub(crate) fn room_after(n: usize) -> usize {
     n / 32 + 16
 }
 
-/// Up to this many actors, `intern_actor` keeps `rank` current itself.
+/// Up to this many actors added since the last `refresh_rank`, `intern_actor` keeps `rank`
+/// current itself.
 const EAGER_RANK: usize = 64;
 
 impl OpSet {
@@ -542,13 +543,13 @@ impl OpSet {
         }
         self.actor_keys.push(u64::from_be_bytes(key));
         // Ranking places the new actor among the others and rewrites every rank, time in
-        // the number of actors: done at once for a few actors, and for the first
-        // EAGER_RANK actors since the last `refresh_rank` (a batch's end), so that a
+        // the number of actors: done at once for the first EAGER_RANK actors since the last
+        // `refresh_rank` (a batch's end, so always for a document of few actors), so that a
         // remote change from a new actor compares ids by rank, not by bytes; past that only
         // once the batch is in, since a batch from thousands of new actors ranked them all
         // for each (20,000 actors: 3 s), comparing bytes meanwhile.
         self.ranked = false;
-        if self.actors.len() <= EAGER_RANK || self.ranked_early < EAGER_RANK {
+        if self.ranked_early < EAGER_RANK {
             self.ranked_early += 1;
             self.rank_now();
         }

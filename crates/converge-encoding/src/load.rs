@@ -19,7 +19,7 @@ use crate::error::DecodeError;
 #[non_exhaustive]
 pub enum FileChunk {
     /// A document chunk (type 0), boxed: a file of change chunks (incremental saves) holds
-    /// one `FileChunk` per change, and inline this variant made each 296 bytes, not 192.
+    /// one `FileChunk` per change, and inline this variant made each 296 bytes, not 200.
     Document(Box<DocumentChunk>),
     /// A change chunk (type 1), or a compressed change (type 2) inflated to its type-1 form.
     Change(Change),

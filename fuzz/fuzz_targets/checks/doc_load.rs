@@ -5,9 +5,11 @@
 //! Loading any file (documents, change chunks, compressed changes, in any order) never
 //! panics, and neither does anything done with what loaded: a value tree, a save, a load of
 //! that save (whose values must then be the same), `get_changes` (none since the heads, all
-//! since none), a fork (the same heads and values), and the root's texts read whole (their
-//! length is their text's chars; their marks lie inside them). Loading the file incrementally into a
-//! real document either adds changes or leaves the document exactly as it was. As
+//! since none), a fork (the same heads and values), the root's texts read whole (their
+//! length is their text's chars; their marks lie inside them), and the root's lists and
+//! texts read by `list_range` (whole: one item per element `list_values` gives; and from
+//! index 1 to 3). Loading the file incrementally into a real document either adds changes
+//! or leaves the document exactly as it was. As
 //! `chunk_split` does, the checksum of every chunk found is first rewritten (except
 //! compressed changes', which covers the inflated change), so that most inputs reach the
 //! decoders and the document.
@@ -53,6 +55,22 @@ pub(crate) fn check(data: &[u8]) -> bool {
             assert_eq!(fork.heads(), heads);
             assert_eq!(format!("{:?}", fork.value_tree(&ROOT)), tree);
             for key in doc.keys(&ROOT).unwrap_or_default() {
+                if let Ok(Some(ValueWithId {
+                    value: Value::Object(ObjType::List | ObjType::Text, seq),
+                    ..
+                })) = doc.get(&ROOT, key.as_str())
+                {
+                    let all = doc.list_range(&seq, ..).unwrap_or_default();
+                    let values = doc.list_values(&seq).unwrap_or_default();
+                    assert_eq!(all.len(), values.len(), "a range of every element");
+                    assert!(all.iter().enumerate().all(|(i, item)| item.index == i));
+                    let some = doc.list_range(&seq, 1..3).unwrap_or_default();
+                    // (By their debug strings: a NaN float is not equal to itself.)
+                    assert_eq!(
+                        format!("{some:?}"),
+                        format!("{:?}", all.get(1..all.len().min(3)).unwrap_or_default())
+                    );
+                }
                 if let Ok(Some(ValueWithId {
                     value: Value::Object(ObjType::Text, text),
                     ..
