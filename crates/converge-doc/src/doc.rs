@@ -529,8 +529,10 @@ impl Document {
     /// each with its index, winning value, the id of the op that wrote it, and whether other
     /// values conflict with it. Indexes count visible elements, one each (a text's too,
     /// whatever their width in the text encoding); indexes past the end are left out; a map
-    /// has none. (An excluded start bound is taken as the index after it, where automerge
-    /// 0.12 takes the one before.)
+    /// has none. Two differences from automerge 0.12: on a text it reports characters only,
+    /// where automerge also reports the anchor elements of its marks as items (a mark's
+    /// value, then null); and an excluded start bound is taken as the index after it, where
+    /// automerge takes the one before.
     ///
     /// ```
     /// use converge_doc::{Document, ObjType, ROOT};
