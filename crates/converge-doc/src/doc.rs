@@ -214,9 +214,13 @@ impl Document {
         self.history.head_hashes()
     }
 
-    /// The largest op counter in the document.
+    /// The largest op counter in the document: of its ops, or of its changes' declared
+    /// ranges (a change without ops still takes the counters below its start op, as
+    /// automerge 0.12 counts them), whichever is larger. The next local change starts
+    /// after it.
     pub fn max_op(&self) -> u32 {
-        self.ops.max_op
+        let changes = u32::try_from(self.history.graph.max_op()).unwrap_or(u32::MAX);
+        self.ops.max_op.max(changes)
     }
 
     /// Number of changes applied.

@@ -59,11 +59,14 @@ fn make_action(kind: ObjType) -> Action {
 
 impl<'a> Transaction<'a> {
     pub(crate) fn new(doc: &'a mut Document) -> Self {
+        let max_op_before = doc.ops.max_op;
+        // A change without ops may declare counters past every op (automerge 0.12 counts
+        // them): the new ops' counters start after them (`next_id` counts from here).
+        doc.ops.max_op = doc.max_op();
         let start_op = doc.ops.max_op.saturating_add(1);
         let ops_start = doc.ops.ops.len();
         let dels_start = doc.ops.dels.len();
         let bytes_len = doc.ops.bytes.len();
-        let max_op_before = doc.ops.max_op;
         Transaction {
             doc,
             start_op,
@@ -728,6 +731,7 @@ impl<'a> Transaction<'a> {
     ) -> Result<Option<ChangeHash>, DocError> {
         if self.preds.len() == 0 {
             self.done = true;
+            self.doc.ops.max_op = self.max_op_before;
             return Ok(None);
         }
         let hash =
