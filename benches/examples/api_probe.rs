@@ -8,7 +8,7 @@
 //!
 //! The reads go to the root's first text object (if any): its text, length, the text at
 //! the heads before the last change, and its marks; then the whole value tree, a root key
-//! at those heads, a missing
+//! at those heads and at the current ones, a missing
 //! deps query, a save_incremental (automerge: `save_after` the put's deps) after one put and a load_incremental of that change
 //! into a second load of the file, `get_change_by_hash` of the last change, and `fork_at`
 //! the heads before the last change (a merge of one change: `merge_probe FILE N --one`).
@@ -76,6 +76,17 @@ fn main() {
             }),
             min_of(runs, || {
                 am.get_at(automerge::ROOT, key.as_str(), &am_before)
+                    .expect("get_at")
+            }),
+        );
+        let (heads, am_heads) = (cv.heads(), am.get_heads());
+        row(
+            "get_at(ROOT, a key, heads)",
+            min_of(runs, || {
+                cv.get_at(&ROOT, key.as_str(), &heads).expect("get_at")
+            }),
+            min_of(runs, || {
+                am.get_at(automerge::ROOT, key.as_str(), &am_heads)
                     .expect("get_at")
             }),
         );

@@ -489,7 +489,21 @@ impl Document {
         named
     }
 
-    pub(crate) fn view_at(&self, heads: &[ChangeHash]) -> Result<crate::opset::Clock, DocError> {
+    /// What a read "at `heads`" looks at: the document now when `heads` are its current
+    /// heads and no transaction has ops pending (every op is then in a change they reach,
+    /// and reads now use what the op set keeps for them: a text at the heads of a big
+    /// document in its `text()` time, not a walk of every element), else the op clock at
+    /// `heads`.
+    pub(crate) fn view_at(&self, heads: &[ChangeHash]) -> Result<HeadsView, DocError> {
+        let graph = &self.history.graph;
+        if graph.heads_are(heads) && u64::from(self.ops.max_op) <= graph.max_op() {
+            return Ok(HeadsView::Now);
+        }
+        self.clock_at(heads).map(HeadsView::At)
+    }
+
+    /// The op clock at `heads`: the ops of the changes they reach.
+    pub(crate) fn clock_at(&self, heads: &[ChangeHash]) -> Result<crate::opset::Clock, DocError> {
         let idx = self
             .history
             .indexes(heads)
@@ -584,9 +598,9 @@ impl Document {
         prop: impl Into<Prop>,
         heads: &[ChangeHash],
     ) -> Result<Option<ValueWithId>, DocError> {
-        let clock = self.view_at(heads)?;
+        let at = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
-        self.ops.get(o, &prop.into(), View::At(&clock))
+        self.ops.get(o, &prop.into(), at.view())
     }
 
     /// [`Document::get_all`] as of `heads`.
@@ -596,23 +610,23 @@ impl Document {
         prop: impl Into<Prop>,
         heads: &[ChangeHash],
     ) -> Result<Vec<ValueWithId>, DocError> {
-        let clock = self.view_at(heads)?;
+        let at = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
-        self.ops.get_all(o, &prop.into(), View::At(&clock))
+        self.ops.get_all(o, &prop.into(), at.view())
     }
 
     /// [`Document::keys`] as of `heads`.
     pub fn keys_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<String>, DocError> {
-        let clock = self.view_at(heads)?;
+        let at = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
-        Ok(self.ops.keys(o, View::At(&clock)))
+        Ok(self.ops.keys(o, at.view()))
     }
 
     /// [`Document::length`] as of `heads`.
     pub fn length_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<usize, DocError> {
-        let clock = self.view_at(heads)?;
+        let at = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
-        Ok(self.ops.length(o, View::At(&clock)))
+        Ok(self.ops.length(o, at.view()))
     }
 
     /// [`Document::list_values`] as of `heads`.
@@ -621,9 +635,9 @@ impl Document {
         obj: &ExId,
         heads: &[ChangeHash],
     ) -> Result<Vec<ValueWithId>, DocError> {
-        let clock = self.view_at(heads)?;
+        let at = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
-        Ok(self.ops.list_values(o, View::At(&clock)))
+        Ok(self.ops.list_values(o, at.view()))
     }
 
     /// [`Document::list_range`] as of `heads`.
@@ -633,24 +647,24 @@ impl Document {
         range: impl std::ops::RangeBounds<usize>,
         heads: &[ChangeHash],
     ) -> Result<Vec<ListItem>, DocError> {
-        let clock = self.view_at(heads)?;
+        let at = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
-        Ok(self.ops.list_range(o, index_range(range), View::At(&clock)))
+        Ok(self.ops.list_range(o, index_range(range), at.view()))
     }
 
     /// [`Document::text`] as of `heads`.
     pub fn text_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<String, DocError> {
-        let clock = self.view_at(heads)?;
+        let at = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
-        Ok(self.ops.text(o, View::At(&clock)))
+        Ok(self.ops.text(o, at.view()))
     }
 
     /// [`Document::value_tree`] as of `heads`.
     pub fn value_tree_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<ValueTree, DocError> {
-        let clock = self.view_at(heads)?;
+        let at = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
         self.ops
-            .tree(o, View::At(&clock))
+            .tree(o, at.view())
             .map_err(|depth| DocError::TooDeep { depth })
     }
 
@@ -844,4 +858,22 @@ fn index_range(range: impl std::ops::RangeBounds<usize>) -> std::ops::Range<usiz
         Bound::Unbounded => usize::MAX,
     };
     start..end
+}
+
+/// What a read at some heads looks at (see [`Document::view_at`]).
+#[derive(Debug)]
+pub(crate) enum HeadsView {
+    /// The document now.
+    Now,
+    /// The ops the clock covers.
+    At(crate::opset::Clock),
+}
+
+impl HeadsView {
+    pub(crate) fn view(&self) -> View<'_> {
+        match self {
+            HeadsView::Now => View::Now,
+            HeadsView::At(clock) => View::At(clock),
+        }
+    }
 }

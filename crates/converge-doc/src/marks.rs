@@ -148,8 +148,8 @@ impl Document {
         obj: &ExId,
         heads: &[converge_encoding::ChangeHash],
     ) -> Result<Vec<Mark>, DocError> {
-        let clock = self.view_at(heads)?;
+        let at = self.view_at(heads)?;
         let o = self.ops.obj_index(obj)?;
-        Ok(self.ops.marks(o, View::At(&clock)))
+        Ok(self.ops.marks(o, at.view()))
     }
 }

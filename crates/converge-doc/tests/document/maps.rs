@@ -158,6 +158,44 @@ fn history_reads() {
     );
 }
 
+/// Reads at the current heads read the document now, except for a transaction's pending
+/// ops, which no change holds yet: through the transaction they are seen now and not at
+/// the heads, as automerge 0.12's transactions read.
+#[test]
+fn reads_at_the_current_heads_leave_out_pending_ops() {
+    let mut d = doc(1);
+    d.put(&ROOT, "a", ScalarValue::Int(1)).unwrap();
+    let t = d.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    d.splice_text(&t, 0, 0, "abc").unwrap();
+    let heads = d.heads();
+    assert_eq!(d.text_at(&t, &heads).unwrap(), "abc");
+    assert_eq!(
+        scalar(&d.get_at(&ROOT, "a", &heads).unwrap()),
+        Some(ScalarValue::Int(1))
+    );
+    let mut tx = d.transaction();
+    assert_eq!(tx.keys_at(&ROOT, &heads).unwrap(), ["a", "t"]);
+    tx.put(&ROOT, "a", ScalarValue::Int(2)).unwrap();
+    tx.put(&ROOT, "b", ScalarValue::Int(3)).unwrap();
+    tx.splice_text(&t, 3, 0, "d").unwrap();
+    assert_eq!(
+        scalar(&tx.get(&ROOT, "a").unwrap()),
+        Some(ScalarValue::Int(2))
+    );
+    assert_eq!(
+        scalar(&tx.get_at(&ROOT, "a", &heads).unwrap()),
+        Some(ScalarValue::Int(1))
+    );
+    assert_eq!(tx.keys_at(&ROOT, &heads).unwrap(), ["a", "t"]);
+    assert_eq!(tx.text(&t).unwrap(), "abcd");
+    assert_eq!(tx.text_at(&t, &heads).unwrap(), "abc");
+    tx.commit().unwrap();
+    let now = d.heads();
+    assert_eq!(d.text_at(&t, &now).unwrap(), "abcd");
+    assert_eq!(d.keys_at(&ROOT, &now).unwrap(), ["a", "b", "t"]);
+    assert_eq!(d.text_at(&t, &heads).unwrap(), "abc");
+}
+
 #[test]
 fn save_matches_spec_example_7_5() {
     // One put(ROOT, "k", 1) by actor aabb, time 0 (format.md §6.7 / §7.5).
