@@ -49,10 +49,17 @@ impl OpSet {
                 pos += width as usize;
                 continue;
             }
-            for &e in entries {
+            let mut rest = entries;
+            while let Some((&e, after)) = rest.split_first() {
+                rest = after;
                 if now && e.width > 0 && !changed {
-                    // A visible element, so no mark boundary: only the position moves.
-                    pos += e.width as usize;
+                    // A visible element, so no mark boundary: only the position moves, over
+                    // it and the visible elements after it, up to the next of width 0.
+                    let run = rest.iter().position(|e| e.width == 0).unwrap_or(rest.len());
+                    let (visible, more) = rest.split_at(run);
+                    pos +=
+                        e.width as usize + visible.iter().map(|e| e.width as usize).sum::<usize>();
+                    rest = more;
                     continue;
                 }
                 let op = &self.ops[e.op as usize];
