@@ -68,6 +68,24 @@ fn check(graph: &ChangeGraph) {
         assert_eq!(graph.seq_for_actor(actor), seq);
     }
     assert_eq!(graph.ancestry(&got).count(), graph.len());
+    // The clock at each change, and at its deps (near the heads, found from them; farther,
+    // by the walk down), is the highest seq of each actor among what it reaches.
+    for c in graph.iter() {
+        let deps: Vec<ChangeHash> = c.deps().collect();
+        for at in [vec![c.hash()], deps] {
+            let mut expect: HashMap<usize, u64> = HashMap::new();
+            for i in graph.ancestry(&at) {
+                let a = graph.change(i).unwrap();
+                let e = expect.entry(a.actor_index().get()).or_default();
+                *e = (*e).max(a.seq());
+            }
+            let clock = graph.clock_at(&at);
+            for (a, _) in graph.actors().iter().enumerate() {
+                let ai = graph.actor_index(&graph.actors()[a]).unwrap();
+                assert_eq!(clock.get(ai), expect.get(&a).copied().unwrap_or(0));
+            }
+        }
+    }
     let missing = graph.missing_deps(&[]);
     assert!(missing.windows(2).all(|w| w[0] < w[1]));
     assert!(

@@ -313,7 +313,9 @@ enum BatchDep {
 ///
 /// Every `CHECKPOINT_INTERVAL` (64) changes, or every *actors* changes if there are more
 /// actors, the seq clock of the newest change is stored, which bounds the walk that computes a
-/// clock (see [`Self::changes_since`]).
+/// clock (see [`Self::changes_since`]). A clock at heads near the current ones (a view at the
+/// heads before the last change, a peer one keystroke behind) is found from the current
+/// heads instead: every actor's last seq, lowered for the few changes the heads do not reach.
 ///
 /// # Causal queue
 /// [`Self::insert_batch`] mirrors the reference's `apply_changes`: duplicates are skipped, an

@@ -192,6 +192,14 @@ fn reads_at_the_current_heads_leave_out_pending_ops() {
     tx.commit().unwrap();
     let now = d.heads();
     assert_eq!(d.text_at(&t, &now).unwrap(), "abcd");
+    // A transaction of deletions only: its ops are not in the arena, and still pending.
+    let mut tx = d.transaction();
+    tx.delete(&ROOT, "b").unwrap();
+    tx.splice_text(&t, 0, 4, "").unwrap();
+    assert_eq!(tx.keys(&ROOT).unwrap(), ["a", "t"]);
+    assert_eq!(tx.keys_at(&ROOT, &now).unwrap(), ["a", "b", "t"]);
+    assert_eq!(tx.text_at(&t, &now).unwrap(), "abcd");
+    tx.rollback();
     assert_eq!(d.keys_at(&ROOT, &now).unwrap(), ["a", "b", "t"]);
     assert_eq!(d.text_at(&t, &heads).unwrap(), "abc");
 }
