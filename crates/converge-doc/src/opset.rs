@@ -184,7 +184,7 @@ impl W48 {
 
 /// One op. Keys are interned: map ops hold a key id, sequence ops the arena index of the
 /// element's insert op (or [`HEAD`]).
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Op {
     pub(crate) id: OpId,
     pub(crate) obj: u32,
