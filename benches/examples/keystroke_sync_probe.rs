@@ -9,7 +9,8 @@
 //! ```
 //!
 //! This is what a document open on two devices does on every keystroke, so it must cost the
-//! edit, not the document.
+//! edit, not the document. Last, the least time of N calls of `generate` on a peer in sync
+//! (what a server polling many idle peers pays), each side.
 
 use std::time::{Duration, Instant};
 
@@ -54,6 +55,7 @@ fn main() {
         assert_eq!(a.heads(), b.heads());
     }
     report(&format!("{path}: converge"), times, last.0, last.1);
+    let idle = idle_generate(&mut a, n);
 
     let load = || automerge::Automerge::load(&bytes).expect("automerge loads");
     let mut a = Theirs {
@@ -76,4 +78,18 @@ fn main() {
         assert_eq!(a.heads(), b.heads());
     }
     report(&format!("{path}: automerge"), times, last.0, last.1);
+    let theirs = idle_generate(&mut a, n);
+    println!("{path}: generate when in sync: converge min {idle:?}, automerge min {theirs:?}");
+}
+
+/// The least time of `n` calls of `generate` on a peer in sync (each returns no message).
+fn idle_generate(peer: &mut impl Peer, n: usize) -> Duration {
+    (0..n.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            assert!(peer.generate().is_none(), "in sync: nothing to send");
+            start.elapsed()
+        })
+        .min()
+        .unwrap_or_default()
 }
