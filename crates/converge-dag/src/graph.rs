@@ -1490,6 +1490,12 @@ impl ChangeGraph {
         self.queue = snapshot.0;
     }
 
+    /// Takes one queued change out of the queue (whatever waits for it stays queued); `None`
+    /// if it is not queued. Rolls back the parking of a batch that applied nothing.
+    pub fn discard_queued(&mut self, hash: &ChangeHash) -> Option<ChangeMeta> {
+        self.queue.discard(hash)
+    }
+
     /// Discards queued changes of `actor` with seq `>= seq`, and queued changes that depend on
     /// them (transitively); returns them in arrival order. A local change that claims `seq`
     /// calls this, as the reference does, so incompatible queued branches cannot later clash.

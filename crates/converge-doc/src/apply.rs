@@ -126,7 +126,7 @@ impl Document {
                     .map(|c| (c.hash(), c.actor(), c.seq(), c.extra_bytes())),
             )?;
         }
-        let mark = self.history.mark();
+        let mark = self.history.mark_for(&changes);
         // The graph orders the batch (duplicates skipped, changes with missing deps queued,
         // released changes in the reference's order); a refusal there leaves everything as
         // it was, except queued changes the reference drops too.
