@@ -9,7 +9,8 @@
 //! N puts to one key by one actor (a chain of N changes, built by automerge), applied to an
 //! empty document newest first and in a shuffled order (seeded), one change per call, then all
 //! newest first in one call; the same with automerge unless `--ours`. Each line gives the
-//! time and checks that every change was applied.
+//! time and checks that every change was applied. Last, the time of a local put (its own
+//! change, by another actor) while all the changes but the first wait in the queue.
 
 use std::time::{Duration, Instant};
 
@@ -99,5 +100,45 @@ fn main() {
             let theirs = theirs(&am_changes, one);
             println!("{n} changes {name}: converge {ours:?}, automerge {theirs:?}");
         }
+    }
+    // Local puts while all but the first change wait in the queue (another actor's).
+    let waiting: Vec<converge_encoding::Change> = raw[1..]
+        .iter()
+        .map(|b| converge_encoding::Change::decode(bytes::Bytes::from(b.clone())).expect("ours"))
+        .collect();
+    let mut doc = Document::new();
+    doc.apply_changes(waiting).expect("queued");
+    assert_eq!(doc.queued_count(), n - 1);
+    let puts = 1_000;
+    let start = Instant::now();
+    for i in 0..puts {
+        doc.put(&converge_doc::ROOT, "local", i as i64)
+            .expect("put");
+    }
+    let ours = start.elapsed() / puts;
+    assert_eq!(doc.queued_count(), n - 1);
+    if only_ours {
+        println!(
+            "a local put while {} changes wait: converge {ours:?}",
+            n - 1
+        );
+    } else {
+        let mut am2 = automerge::Automerge::new();
+        let waiting: Vec<automerge::Change> = raw[1..]
+            .iter()
+            .map(|b| automerge::Change::try_from(&b[..]).expect("theirs"))
+            .collect();
+        am2.apply_changes(waiting).expect("queued");
+        let start = Instant::now();
+        for i in 0..puts {
+            let mut tx = am2.transaction();
+            tx.put(automerge::ROOT, "local", i as i64).expect("put");
+            tx.commit();
+        }
+        let theirs = start.elapsed() / puts;
+        println!(
+            "a local put while {} changes wait: converge {ours:?}, automerge {theirs:?}",
+            n - 1
+        );
     }
 }

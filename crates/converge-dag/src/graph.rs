@@ -1500,6 +1500,11 @@ impl ChangeGraph {
     /// them (transitively); returns them in arrival order. A local change that claims `seq`
     /// calls this, as the reference does, so incompatible queued branches cannot later clash.
     pub fn discard_queued_from(&mut self, actor: &ActorId, seq: u64) -> Vec<ChangeMeta> {
+        if !self.queue.by_actor.contains_key(actor) {
+            // No queued change of the actor: nothing claims its seqs (a local change
+            // checked every queued change here, each commit, while a queue waited).
+            return Vec::new();
+        }
         let mut doomed: HashSet<ChangeHash> = self
             .queue
             .parked

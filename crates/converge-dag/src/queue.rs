@@ -30,6 +30,9 @@ pub(crate) struct Queue {
     pub(crate) waiting_for_seq: HashMap<(ActorId, u64), Vec<ChangeHash>>,
     /// The (actor, seq) of every parked change.
     pub(crate) seqs: HashSet<(ActorId, u64)>,
+    /// How many parked changes each actor has (actors with none are left out), so that a
+    /// local change looks for queued claims on its seq only where there can be some.
+    pub(crate) by_actor: HashMap<ActorId, u32>,
     pub(crate) next_arrival: u64,
     /// Total deps of parked changes (for the edge-capacity check).
     pub(crate) dep_count: u64,
@@ -42,6 +45,7 @@ impl Queue {
             && self.waiting.is_empty()
             && self.waiting_for_seq.is_empty()
             && self.seqs.is_empty()
+            && self.by_actor.is_empty()
     }
 
     /// Parks `meta`, waiting on `missing_deps` and, if `waits_for_prev_seq`, on the previous seq
@@ -66,6 +70,7 @@ impl Queue {
             .unwrap_or(u32::MAX)
             .saturating_add(u32::from(waits_for_prev_seq));
         self.seqs.insert((meta.actor.clone(), meta.seq));
+        *self.by_actor.entry(meta.actor.clone()).or_default() += 1;
         self.dep_count += meta.deps.len() as u64;
         let arrival = self.next_arrival;
         self.next_arrival += 1;
@@ -112,6 +117,12 @@ impl Queue {
 
     fn forget(&mut self, meta: &ChangeMeta) {
         self.seqs.remove(&(meta.actor.clone(), meta.seq));
+        if let Some(n) = self.by_actor.get_mut(&meta.actor) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.by_actor.remove(&meta.actor);
+            }
+        }
         self.dep_count = self.dep_count.saturating_sub(meta.deps.len() as u64);
     }
 
@@ -140,7 +151,8 @@ impl Queue {
                 .values()
                 .map(|l| l.capacity() * size_of::<ChangeHash>())
                 .sum::<usize>();
-        let seqs = self.seqs.capacity() * (size_of::<(ActorId, u64)>() + 1)
+        let seqs = (self.seqs.capacity() + self.by_actor.capacity())
+            * (size_of::<(ActorId, u64)>() + 1)
             + self.waiting_for_seq.capacity()
                 * (size_of::<((ActorId, u64), Vec<ChangeHash>)>() + 1 + size_of::<ChangeHash>());
         parked + waiting + seqs

@@ -884,9 +884,9 @@ impl History {
     /// it or build on such a claim.
     fn discard_queued_claims(&mut self, actor: &ActorId, seq: u64) {
         if self.graph.queued_len() > 0 {
-            self.graph.discard_queued_from(actor, seq);
-            let graph = &self.graph;
-            self.queued.retain(|h, _| graph.is_queued(h));
+            for meta in self.graph.discard_queued_from(actor, seq) {
+                self.queued.remove(&meta.hash);
+            }
         }
     }
 }
@@ -986,6 +986,43 @@ mod tests {
     fn queue_state(h: &History) -> (Vec<ChangeHash>, Vec<ChangeHash>) {
         let parked = h.graph.queued().iter().map(|m| m.hash).collect();
         (parked, h.graph.missing_deps(&[]))
+    }
+
+    /// A local change drops the queued changes that claim its actor's seq or build on one
+    /// (as automerge 0.12), and only those: the queue's count of parked changes per actor
+    /// lets a commit skip the search when its actor has none queued.
+    #[test]
+    fn a_local_change_drops_only_queued_claims_on_its_seq() {
+        use converge_encoding::ActorId;
+        let (x, y) = (ActorId::from_bytes(&[0x0a]), ActorId::from_bytes(&[0x0b]));
+        let mut a = Document::with_actor(x.clone());
+        let mut c = Document::with_actor(y.clone());
+        for i in 0..3i64 {
+            a.put(&ROOT, "k", i).unwrap();
+            c.put(&ROOT, "j", i).unwrap();
+        }
+        let (xs, ys) = (a.get_changes(&[]), c.get_changes(&[]));
+        let mut b = Document::with_actor(x);
+        // X's third (waits for its second) and Y's third (waits for its second).
+        b.apply_changes([xs[2].clone(), ys[2].clone()]).unwrap();
+        assert_eq!(b.queued_count(), 2);
+        assert_eq!(b.history.graph.queued().len(), 2);
+        // A commit here: actor X's seq 1.
+        b.put(&ROOT, "mine", 1i64).unwrap();
+        assert_eq!(
+            b.queued_count(),
+            1,
+            "X's seq 3 claimed seq 1's future: dropped"
+        );
+        assert!(b.queued_change(&ys[2].hash()).is_some());
+        assert!(b.queued_change(&xs[2].hash()).is_none());
+        // More commits with only Y's change queued: it stays, and still applies when its
+        // deps come.
+        b.put(&ROOT, "mine", 2i64).unwrap();
+        assert_eq!(b.queued_count(), 1);
+        b.apply_changes(ys[..2].iter().cloned()).unwrap();
+        assert_eq!(b.queued_count(), 0);
+        assert_eq!(b.history.graph.queued().len(), 0);
     }
 
     /// A batch none of whose changes has its deps applied is marked without a copy of the
