@@ -1900,7 +1900,8 @@ impl ChangeGraph {
     /// [`Self::seq_clock_walk`] found from the current heads, when few changes lie between them
     /// and `starts` (a view at the heads before the last change or two, or at the current
     /// heads): every actor's last seq, lowered for the changes that `starts` do not reach.
-    /// Those are found as [`Self::not_ancestors_of`] finds them; the walk gives up (`None`)
+    /// Those are found as [`Self::not_ancestors_of`] finds them (`unreached_from_heads`); the
+    /// walk gives up (`None`)
     /// after `budget` entries ([`Self::near_budget`]), so a clock far back costs at most that
     /// more than the walk down from `starts`. With many actors that walk is the dearer one: it settles
     /// every actor (essay.amrg's 147: 7.4 µs a `get_at` at the heads before the last
@@ -1913,34 +1914,7 @@ impl ChangeGraph {
         if starts.is_empty() || self.heads.len() > budget {
             return None;
         }
-        let mut to_visit: BinaryHeap<(u32, bool)> = starts.iter().map(|&i| (i, true)).collect();
-        let mut open = self.heads.len();
-        to_visit.extend(self.heads.iter().map(|(_, i)| (i, false)));
-        let mut unreached: SmallVec<[u32; 8]> = SmallVec::new();
-        let mut last = None;
-        let mut popped = 0;
-        while open > 0 {
-            let (i, reached) = to_visit.pop()?;
-            popped += 1;
-            if popped > budget {
-                return None;
-            }
-            if !reached {
-                open -= 1;
-            }
-            if last == Some(i) {
-                continue;
-            }
-            last = Some(i);
-            if reached {
-                to_visit.extend(self.deps_of(i).map(|d| (d, true)));
-            } else {
-                unreached.push(i);
-                let before = to_visit.len();
-                to_visit.extend(self.deps_of(i).map(|d| (d, false)));
-                open += to_visit.len() - before;
-            }
-        }
+        let mut unreached = self.unreached_from_heads(starts, budget)?;
         let mut clock = vec![0u32; self.actors.len()];
         for (slot, list) in clock.iter_mut().zip(&self.actor_changes) {
             *slot = list.len() as u32;
@@ -2044,16 +2018,33 @@ impl ChangeGraph {
         if from.is_empty() {
             return (0..self.hashes.len() as u32).map(ChangeIdx).collect();
         }
-        let mut to_visit: BinaryHeap<(u32, bool)> = from.into_iter().map(|i| (i, true)).collect();
-        // Entries not reached from `heads` still to pop: the walk ends when none is left.
+        let mut out = self
+            .unreached_from_heads(&from, usize::MAX)
+            .unwrap_or_default();
+        out.reverse();
+        out.into_iter().map(ChangeIdx).collect()
+    }
+
+    /// The changes the current heads reach and `starts` do not, in decreasing order: a walk
+    /// down from both at once, which ends when only changes that `starts` reach are left to
+    /// visit (an entry reached from `starts` pops before the same change from the heads).
+    /// `None` once `budget` entries have popped.
+    fn unreached_from_heads(&self, starts: &[u32], budget: usize) -> Option<Vec<u32>> {
+        let mut to_visit: BinaryHeap<(u32, bool)> = starts.iter().map(|&i| (i, true)).collect();
+        // Entries not reached from `starts` still to pop: the walk ends when none is left.
         let mut open = self.heads.len();
         to_visit.extend(self.heads.iter().map(|(_, i)| (i, false)));
         let mut out = Vec::new();
         let mut last = None;
+        let mut popped = 0usize;
         while open > 0 {
             let Some((i, reached)) = to_visit.pop() else {
                 break;
             };
+            popped += 1;
+            if popped > budget {
+                return None;
+            }
             if !reached {
                 open -= 1;
             }
@@ -2064,14 +2055,13 @@ impl ChangeGraph {
             if reached {
                 to_visit.extend(self.deps_of(i).map(|d| (d, true)));
             } else {
-                out.push(ChangeIdx(i));
+                out.push(i);
                 let before = to_visit.len();
                 to_visit.extend(self.deps_of(i).map(|d| (d, false)));
                 open += to_visit.len() - before;
             }
         }
-        out.reverse();
-        out
+        Some(out)
     }
 
     /// Whether applied change `ancestor` is a strict ancestor of applied change `descendant`

@@ -8,14 +8,12 @@ use automerge::transaction::Transactable;
 use converge_doc::{Document, ROOT};
 use converge_encoding::{ActorId, Change, ChangeParts};
 
-/// The next local change, on the document that applied it and on a load of automerge's
-/// save of that document, is automerge's byte for byte.
-#[test]
-fn a_local_change_starts_after_an_empty_changes_counters() {
-    let empty = Change::from_parts(ChangeParts {
+/// Actor aa's first change: no ops, no deps, starting at `start_op`.
+fn empty_change(start_op: u64) -> Change {
+    Change::from_parts(ChangeParts {
         actor: ActorId::from_bytes(&[0xaa]),
         seq: 1,
-        start_op: 100,
+        start_op,
         time: 0,
         message: None,
         deps: vec![],
@@ -23,7 +21,14 @@ fn a_local_change_starts_after_an_empty_changes_counters() {
         ops: vec![],
         extra_bytes: vec![],
     })
-    .unwrap();
+    .unwrap()
+}
+
+/// The next local change, on the document that applied it and on a load of automerge's
+/// save of that document, is automerge's byte for byte.
+#[test]
+fn a_local_change_starts_after_an_empty_changes_counters() {
+    let empty = empty_change(100);
     let bytes = empty.bytes().to_vec();
     let mut am = automerge::Automerge::new();
     am.set_actor(automerge::ActorId::from(&[0xbb][..]));
@@ -61,18 +66,7 @@ fn a_local_change_starts_after_an_empty_changes_counters() {
 /// rolled back too.
 #[test]
 fn an_empty_transaction_leaves_the_max_op() {
-    let empty = Change::from_parts(ChangeParts {
-        actor: ActorId::from_bytes(&[0xaa]),
-        seq: 1,
-        start_op: 50,
-        time: 0,
-        message: None,
-        deps: vec![],
-        other_actors: vec![],
-        ops: vec![],
-        extra_bytes: vec![],
-    })
-    .unwrap();
+    let empty = empty_change(50);
     let mut cv = Document::new();
     cv.apply_changes([empty]).unwrap();
     let saved = cv.save();
