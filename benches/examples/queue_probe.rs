@@ -9,8 +9,9 @@
 //! N puts to one key by one actor (a chain of N changes, built by automerge), applied to an
 //! empty document newest first and in a shuffled order (seeded), one change per call, then all
 //! newest first in one call; the same with automerge unless `--ours`. Each line gives the
-//! time and checks that every change was applied. Last, the time of a local put (its own
-//! change, by another actor) while all the changes but the first wait in the queue.
+//! time and checks that every change was applied. Last, while all the changes but the
+//! first wait in the queue: the time of a remote change of another actor applied (one per
+//! call, converge only), and of a local put (its own change).
 
 use std::time::{Duration, Instant};
 
@@ -117,6 +118,24 @@ fn main() {
     }
     let ours = start.elapsed() / puts;
     assert_eq!(doc.queued_count(), n - 1);
+    // Remote changes of a third actor, one per call, while the same changes wait.
+    let mut remote = Document::new();
+    for i in 0..puts {
+        remote
+            .put(&converge_doc::ROOT, "remote", i as i64)
+            .expect("put");
+    }
+    let remote_changes = remote.get_changes(&[]);
+    let start = Instant::now();
+    for c in &remote_changes {
+        doc.apply_changes([c.clone()]).expect("applies");
+    }
+    let applied = start.elapsed() / puts;
+    assert_eq!(doc.queued_count(), n - 1);
+    println!(
+        "a remote change applied while {} changes wait: converge {applied:?}",
+        n - 1
+    );
     if only_ours {
         println!(
             "a local put while {} changes wait: converge {ours:?}",

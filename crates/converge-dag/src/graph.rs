@@ -1490,6 +1490,17 @@ impl ChangeGraph {
         self.queue = snapshot.0;
     }
 
+    /// Whether a queued change waits for the change `hash`, by `actor` with `seq` (as a dep,
+    /// or as its actor's previous seq): only then can applying it release queued changes.
+    pub fn is_waited_for(&self, hash: &ChangeHash, actor: &ActorId, seq: u64) -> bool {
+        !self.queue.parked.is_empty()
+            && (self.queue.waiting.contains_key(hash)
+                || self
+                    .queue
+                    .waiting_for_seq
+                    .contains_key(&(actor.clone(), seq)))
+    }
+
     /// Takes one queued change out of the queue (whatever waits for it stays queued); `None`
     /// if it is not queued. Rolls back the parking of a batch that applied nothing.
     pub fn discard_queued(&mut self, hash: &ChangeHash) -> Option<ChangeMeta> {

@@ -136,10 +136,11 @@ enum QueueMark {
     Empty,
     /// The queue as it was (the batch may release queued changes).
     Saved(Box<(QueueSnapshot, HashIndex<Change>)>),
-    /// The batch can apply nothing, so it can only park changes: these, the ones it holds
-    /// that were neither applied nor queued, are taken out again. (A copy of the queue
-    /// per batch made a change per call quadratic in a queue that grows: 10,000 changes
-    /// arriving newest first, one per call, took 18 s.)
+    /// The batch can release no queued change, so it can only park changes of its own:
+    /// these, the ones it holds that were neither applied nor queued, are taken out again.
+    /// (A copy of the queue per batch made a change per call quadratic in a queue that
+    /// grows: 10,000 changes arriving newest first, one per call, took 18 s; and every
+    /// change synced while changes waited for a lost one cost a copy of the queue.)
     Parked(Vec<ChangeHash>),
 }
 
@@ -501,17 +502,24 @@ impl History {
         self.mark_with(queue)
     }
 
-    /// [`History::mark`] before inserting `batch`: when no change of the batch has all its
-    /// deps applied, none can apply (the first to apply would need them), so nothing queued
-    /// is released and the queue is not copied: a rollback takes the batch's new changes
-    /// out of it again.
+    /// [`History::mark`] before inserting `batch`, without a copy of the queue when the batch
+    /// cannot release a queued change: when no change of the batch has all its deps applied
+    /// (none can apply: the first to apply would need them), or when no queued change waits
+    /// for a change of the batch (a release starts from an applied change something waits
+    /// for, and the changes it releases are then the batch's own). The batch can then only
+    /// park changes of its own, and a rollback takes them out of the queue again.
     pub(crate) fn mark_for(&self, batch: &[Change]) -> Mark {
         let may_apply = || {
             batch
                 .iter()
                 .any(|c| c.deps().iter().all(|d| self.graph.contains(d)))
         };
-        if self.graph.queued_len() == 0 || may_apply() {
+        let may_release = || {
+            batch
+                .iter()
+                .any(|c| self.graph.is_waited_for(&c.hash(), c.actor(), c.seq()))
+        };
+        if self.graph.queued_len() == 0 || (may_apply() && may_release()) {
             return self.mark();
         }
         let new = batch
@@ -1025,6 +1033,68 @@ mod tests {
         assert_eq!(b.history.graph.queued().len(), 0);
     }
 
+    /// A batch that applies changes no queued change waits for is marked without a copy
+    /// of the queue; when one of its changes is refused, the rollback leaves the queue as it
+    /// was: the changes it parked (one waiting on a queued change) taken out, the others
+    /// untouched, the applied ones gone.
+    #[test]
+    fn a_refused_batch_that_releases_nothing_leaves_the_queue() {
+        use converge_encoding::{
+            Action, ActorId, Change, ChangeOp, ChangeParts, Key, ObjId, OpId, ScalarValue,
+        };
+        let (x, y) = (ActorId::from_bytes(&[0x0a]), ActorId::from_bytes(&[0x0b]));
+        let mut a = Document::with_actor(x);
+        let mut c = Document::with_actor(y);
+        for i in 0..4i64 {
+            a.put(&ROOT, "k", i).unwrap();
+            c.put(&ROOT, "j", i).unwrap();
+        }
+        let (xs, ys) = (a.get_changes(&[]), c.get_changes(&[]));
+        let mut b = Document::new();
+        b.apply_changes([xs[2].clone()]).unwrap();
+        let before = queue_state(&b.history);
+        // An op on an object nobody made: refused when applied.
+        let bad = Change::from_parts(ChangeParts {
+            actor: ActorId::from_bytes(&[0x0c]),
+            seq: 1,
+            start_op: 1,
+            time: 0,
+            message: None,
+            deps: vec![],
+            other_actors: vec![],
+            ops: vec![ChangeOp {
+                obj: ObjId::Op(OpId::new(77, 0)),
+                key: Key::Map("k".into()),
+                insert: false,
+                action: Action::Set,
+                value: ScalarValue::Int(1),
+                pred: vec![],
+                expand: false,
+                mark_name: None,
+            }],
+            extra_bytes: vec![],
+        })
+        .unwrap();
+        // Y's first two apply, X's fourth waits for its third (queued), then the refusal.
+        let batch = vec![ys[0].clone(), ys[1].clone(), xs[3].clone(), bad];
+        assert!(matches!(
+            &b.history.mark_for(&batch).queue,
+            QueueMark::Parked(new) if new.len() == 4
+        ));
+        assert!(b.apply_changes(batch).is_err());
+        assert_eq!(queue_state(&b.history), before);
+        assert_eq!(b.history.queued_len(), 1);
+        assert_eq!((b.change_count(), b.heads()), (0, vec![]));
+        // A batch with a change the queue waits for copies it.
+        assert!(matches!(
+            b.history.mark_for(&xs[..2]).queue,
+            QueueMark::Saved(_)
+        ));
+        b.apply_changes(xs.iter().chain(&ys).cloned()).unwrap();
+        assert_eq!(b.history.queued_len(), 0);
+        assert_eq!(b.change_count(), 8);
+    }
+
     /// A batch none of whose changes has its deps applied is marked without a copy of the
     /// queue; rolling it back takes its new changes out of the queue again, and leaves the
     /// queue as it was (the insert applies nothing, so no apply can fail after it: this is
@@ -1050,10 +1120,15 @@ mod tests {
         assert_eq!(queue_state(&b.history), before);
         assert_eq!(b.history.queued_len(), 1);
         assert!(b.history.queued_change(&all[2].hash()).is_none());
-        // A batch whose first change has its deps (none) applied copies the queue.
+        // A batch whose first change has its deps (none) applied, with the change the
+        // queued one waits for, copies the queue; without it, not.
         assert!(matches!(
-            b.history.mark_for(&all[..1]).queue,
+            b.history.mark_for(&all[..4]).queue,
             QueueMark::Saved(_)
+        ));
+        assert!(matches!(
+            b.history.mark_for(&all[..3]).queue,
+            QueueMark::Parked(_)
         ));
         // Everything still arrives: newest first, one per call.
         for c in all[..4].iter().rev() {

@@ -101,6 +101,52 @@ fn doc_apply_seeds_and_regressions_pass_the_fuzz_checks() {
     assert!(n >= seeds().len(), "{n} inputs replayed");
 }
 
+/// A batch whose first half leaves a change queued and whose second half queues another
+/// (no queued change waits for what it applies), then is refused: the fuzz check's refusal branch, met with
+/// a queue (the check asserts the document, its queue and its missing deps as they were).
+#[test]
+fn doc_apply_refused_with_a_queue_passes_the_fuzz_checks() {
+    use converge_encoding::{Action, Change, ChangeOp, ChangeParts, Key, ObjId, OpId};
+    let base = fixture();
+    let mut a = base.fork();
+    a.set_actor(ActorId::from_bytes(&[0x31; 16]));
+    a.put(&ROOT, "a", ScalarValue::Int(1)).expect("edit");
+    a.put(&ROOT, "a", ScalarValue::Int(2)).expect("edit");
+    a.put(&ROOT, "a", ScalarValue::Int(3)).expect("edit");
+    let mut b = base.fork();
+    b.set_actor(ActorId::from_bytes(&[0x32; 16]));
+    b.put(&ROOT, "b", ScalarValue::Int(1)).expect("edit");
+    let (a_changes, b_changes) = (a.get_changes(&base.heads()), b.get_changes(&base.heads()));
+    let bad = Change::from_parts(ChangeParts {
+        actor: ActorId::from_bytes(&[0x33; 16]),
+        seq: 1,
+        start_op: 100,
+        time: 0,
+        message: None,
+        deps: base.heads(),
+        other_actors: vec![],
+        ops: vec![ChangeOp {
+            obj: ObjId::Op(OpId::new(77, 0)),
+            key: Key::Map("k".into()),
+            insert: false,
+            action: Action::Set,
+            value: ScalarValue::Int(1),
+            pred: vec![],
+            expand: false,
+            mark_name: None,
+        }],
+        extra_bytes: vec![],
+    })
+    .expect("a change");
+    // First half: a's second (queued: it waits for a's first) and b's first; second half:
+    // a's third (queued too, taken out again) and the refused change.
+    let batch: Vec<u8> = [&a_changes[1], &b_changes[0], &a_changes[2], &bad]
+        .iter()
+        .flat_map(|c| c.bytes().to_vec())
+        .collect();
+    assert!(!doc_apply::check(&batch), "the last change is refused");
+}
+
 #[test]
 fn doc_load_seeds_and_regressions_pass_the_fuzz_checks() {
     let seeds = inputs("seeds", "doc_load");

@@ -46,7 +46,7 @@ pub(crate) fn fixture() -> Document {
     doc
 }
 
-type State = (Vec<ChangeHash>, Vec<u8>, u32, usize, usize);
+type State = (Vec<ChangeHash>, Vec<u8>, u32, usize, usize, Vec<ChangeHash>);
 
 fn state(doc: &Document) -> State {
     (
@@ -55,6 +55,7 @@ fn state(doc: &Document) -> State {
         doc.max_op(),
         doc.change_count(),
         doc.queued_count(),
+        doc.missing_deps(&[]),
     )
 }
 
@@ -74,6 +75,20 @@ pub(crate) fn check(data: &[u8]) -> bool {
     }
     let mut doc = fixture();
     let canonical = changes.iter().all(Change::is_canonical);
+    // The batch's first half first, when it is taken and leaves changes queued: the
+    // second half then meets a queue, which a refusal must leave as it was too.
+    let second = changes.split_off(changes.len() / 2);
+    let mut trial = doc.clone();
+    let changes = if !changes.is_empty()
+        && trial.apply_changes(changes.iter().cloned()).is_ok()
+        && trial.queued_count() > 0
+    {
+        doc = trial;
+        second
+    } else {
+        changes.extend(second);
+        changes
+    };
     let before = state(&doc);
     let accepted = match doc.apply_changes(changes) {
         Err(_) => {
