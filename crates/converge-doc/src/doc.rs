@@ -489,6 +489,15 @@ impl Document {
         named
     }
 
+    /// The index of object `obj`: the one the last transaction edited (cached: an editor
+    /// reads the text it writes to) without a lookup, any other through the op set's.
+    pub(crate) fn obj_index(&self, obj: &ExId) -> Result<u32, DocError> {
+        match &self.obj_cache {
+            Some((id, o)) if id == obj => Ok(*o),
+            _ => self.ops.obj_index(obj),
+        }
+    }
+
     /// What a read "at `heads`" looks at: the document now when `heads` are its current
     /// heads and no transaction has ops pending (every op is then in a change they reach,
     /// and reads now use what the op set keeps for them: a text at the heads of a big
@@ -515,31 +524,31 @@ impl Document {
 
     /// The winning value of a property (the one with the greatest op id), if any.
     pub fn get(&self, obj: &ExId, prop: impl Into<Prop>) -> Result<Option<ValueWithId>, DocError> {
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         self.ops.get(o, &prop.into(), View::Now)
     }
 
     /// Every concurrent value of a property, ascending by op id (the winner last).
     pub fn get_all(&self, obj: &ExId, prop: impl Into<Prop>) -> Result<Vec<ValueWithId>, DocError> {
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         self.ops.get_all(o, &prop.into(), View::Now)
     }
 
     /// The keys of a map or table that have a value, sorted bytewise (empty for sequences).
     pub fn keys(&self, obj: &ExId) -> Result<Vec<String>, DocError> {
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.keys(o, View::Now))
     }
 
     /// Number of keys of a map, visible elements of a list, or text units of a text.
     pub fn length(&self, obj: &ExId) -> Result<usize, DocError> {
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.length(o, View::Now))
     }
 
     /// The visible values of a list (or text elements), in order.
     pub fn list_values(&self, obj: &ExId) -> Result<Vec<ValueWithId>, DocError> {
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.list_values(o, View::Now))
     }
 
@@ -567,25 +576,25 @@ impl Document {
         obj: &ExId,
         range: impl std::ops::RangeBounds<usize>,
     ) -> Result<Vec<ListItem>, DocError> {
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.list_range(o, index_range(range), View::Now))
     }
 
     /// The content of a text object (non-string elements read as U+FFFC).
     pub fn text(&self, obj: &ExId) -> Result<String, DocError> {
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.text(o, View::Now))
     }
 
     /// The kind of an object.
     pub fn object_type(&self, obj: &ExId) -> Result<ObjType, DocError> {
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.objects[o as usize].kind)
     }
 
     /// An object and everything below it as plain data.
     pub fn value_tree(&self, obj: &ExId) -> Result<ValueTree, DocError> {
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         self.ops
             .tree(o, View::Now)
             .map_err(|depth| DocError::TooDeep { depth })
@@ -599,7 +608,7 @@ impl Document {
         heads: &[ChangeHash],
     ) -> Result<Option<ValueWithId>, DocError> {
         let at = self.view_at(heads)?;
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         self.ops.get(o, &prop.into(), at.view())
     }
 
@@ -611,21 +620,21 @@ impl Document {
         heads: &[ChangeHash],
     ) -> Result<Vec<ValueWithId>, DocError> {
         let at = self.view_at(heads)?;
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         self.ops.get_all(o, &prop.into(), at.view())
     }
 
     /// [`Document::keys`] as of `heads`.
     pub fn keys_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<String>, DocError> {
         let at = self.view_at(heads)?;
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.keys(o, at.view()))
     }
 
     /// [`Document::length`] as of `heads`.
     pub fn length_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<usize, DocError> {
         let at = self.view_at(heads)?;
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.length(o, at.view()))
     }
 
@@ -636,7 +645,7 @@ impl Document {
         heads: &[ChangeHash],
     ) -> Result<Vec<ValueWithId>, DocError> {
         let at = self.view_at(heads)?;
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.list_values(o, at.view()))
     }
 
@@ -648,21 +657,21 @@ impl Document {
         heads: &[ChangeHash],
     ) -> Result<Vec<ListItem>, DocError> {
         let at = self.view_at(heads)?;
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.list_range(o, index_range(range), at.view()))
     }
 
     /// [`Document::text`] as of `heads`.
     pub fn text_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<String, DocError> {
         let at = self.view_at(heads)?;
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.text(o, at.view()))
     }
 
     /// [`Document::value_tree`] as of `heads`.
     pub fn value_tree_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<ValueTree, DocError> {
         let at = self.view_at(heads)?;
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         self.ops
             .tree(o, at.view())
             .map_err(|depth| DocError::TooDeep { depth })

@@ -145,7 +145,7 @@ impl OpSet {
 impl Document {
     /// The marks of a text as maximal spans, sorted by (start, name).
     pub fn marks(&self, obj: &ExId) -> Result<Vec<Mark>, DocError> {
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.marks(o, View::Now))
     }
 
@@ -156,7 +156,7 @@ impl Document {
         heads: &[converge_encoding::ChangeHash],
     ) -> Result<Vec<Mark>, DocError> {
         let at = self.view_at(heads)?;
-        let o = self.ops.obj_index(obj)?;
+        let o = self.obj_index(obj)?;
         Ok(self.ops.marks(o, at.view()))
     }
 }
