@@ -110,7 +110,10 @@ impl BatchLog {
 impl Document {
     /// Applies remote changes. Changes whose deps are missing wait in a queue until the deps
     /// arrive; duplicates are ignored. If any change is invalid the whole batch is undone and
-    /// the document is left exactly as it was.
+    /// the document is left exactly as it was, its queue included, with one exception taken
+    /// from automerge 0.12: a change whose (actor, seq) an applied change already holds
+    /// ([`DocError::DuplicateSeqNumber`]) also drops the queued changes of that actor from
+    /// the next seq on, and those built on them.
     pub fn apply_changes(
         &mut self,
         changes: impl IntoIterator<Item = Change>,
