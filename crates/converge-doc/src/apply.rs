@@ -616,7 +616,7 @@ impl Document {
             }))?;
         }
         let before = self.history.len();
-        let mark = self.history.mark();
+        let mark = self.history.mark_for(&metas);
         let ready = self.history.insert_from(&metas, decode)?;
         drop(metas);
         self.apply_inserted(

@@ -508,23 +508,24 @@ impl History {
     /// for a change of the batch (a release starts from an applied change something waits
     /// for, and the changes it releases are then the batch's own). The batch can then only
     /// park changes of its own, and a rollback takes them out of the queue again.
-    pub(crate) fn mark_for(&self, batch: &[Change]) -> Mark {
+    pub(crate) fn mark_for<M: converge_dag::AsChangeMeta>(&self, batch: &[M]) -> Mark {
         let may_apply = || {
             batch
                 .iter()
-                .any(|c| c.deps().iter().all(|d| self.graph.contains(d)))
+                .any(|c| c.change_meta().deps.iter().all(|d| self.graph.contains(d)))
         };
         let may_release = || {
-            batch
-                .iter()
-                .any(|c| self.graph.is_waited_for(&c.hash(), c.actor(), c.seq()))
+            batch.iter().any(|c| {
+                let c = c.change_meta();
+                self.graph.is_waited_for(&c.hash, c.actor, c.seq)
+            })
         };
         if self.graph.queued_len() == 0 || (may_apply() && may_release()) {
             return self.mark();
         }
         let new = batch
             .iter()
-            .map(Change::hash)
+            .map(|c| c.change_meta().hash)
             .filter(|h| !self.graph.contains(h) && !self.graph.is_queued(h))
             .collect();
         self.mark_with(QueueMark::Parked(new))
@@ -1093,6 +1094,40 @@ mod tests {
         b.apply_changes(xs.iter().chain(&ys).cloned()).unwrap();
         assert_eq!(b.history.queued_len(), 0);
         assert_eq!(b.change_count(), 8);
+    }
+
+    /// A merge marks its batch as `apply_changes` does: without a copy of the queue when no
+    /// queued change waits for the other document's changes, with one when one does (and
+    /// then the merge releases it).
+    #[test]
+    fn a_merge_copies_the_queue_only_when_it_may_release() {
+        use converge_encoding::ActorId;
+        let mut a = Document::with_actor(ActorId::from_bytes(&[0x0a]));
+        let mut z = Document::with_actor(ActorId::from_bytes(&[0x0f]));
+        for i in 0..3i64 {
+            a.put(&ROOT, "k", i).unwrap();
+            z.put(&ROOT, "z", i).unwrap();
+        }
+        let (xs, zs) = (a.get_changes(&[]), z.get_changes(&[]));
+        let mut b = Document::new();
+        // Z's last waits for Z's second: a merge of `a` releases nothing.
+        b.apply_changes([zs[2].clone()]).unwrap();
+        b.merge(&a).unwrap();
+        assert_eq!((b.change_count(), b.queued_count()), (3, 1));
+        assert!(b.queued_change(&zs[2].hash()).is_some());
+        // A document whose queued change waits for `a`'s third: the merge releases it.
+        let mut c = Document::new();
+        c.apply_changes(xs[..1].iter().cloned()).unwrap();
+        a.put(&ROOT, "k", 9i64).unwrap();
+        let last = a.get_changes(&[]).pop().unwrap();
+        c.apply_changes([last]).unwrap();
+        assert_eq!(c.queued_count(), 1);
+        c.merge(&a).unwrap();
+        assert_eq!((c.change_count(), c.queued_count()), (4, 0));
+        assert_eq!(c.heads(), a.heads());
+        // Z's first two release Z's third in b.
+        b.merge(&z).unwrap();
+        assert_eq!((b.change_count(), b.queued_count()), (6, 0));
     }
 
     /// A batch none of whose changes has its deps applied is marked without a copy of the
