@@ -117,9 +117,17 @@ pub(crate) fn check(data: &[u8]) -> bool {
             let saved = doc.save();
             let loaded = Document::load(&saved);
             if canonical && doc.queued_count() == 0 {
-                let loaded = loaded.expect("a document of canonical changes loads back");
-                assert_eq!(loaded.heads(), doc.heads());
-                assert_eq!(format!("{:?}", loaded.value_tree(&ROOT)), tree);
+                match loaded {
+                    Ok(loaded) => {
+                        assert_eq!(loaded.heads(), doc.heads());
+                        assert_eq!(format!("{:?}", loaded.value_tree(&ROOT)), tree);
+                    }
+                    // automerge 0.12 applies mark ops that end before they begin and then
+                    // refuses the document it saves; converge too (converge-interop
+                    // `mark_order`).
+                    Err(DocError::InvalidMarkOrder { .. }) => {}
+                    Err(e) => panic!("a document of canonical changes loads back: {e:?}"),
+                }
             }
             true
         }
