@@ -1040,9 +1040,7 @@ mod tests {
     /// untouched, the applied ones gone.
     #[test]
     fn a_refused_batch_that_releases_nothing_leaves_the_queue() {
-        use converge_encoding::{
-            Action, ActorId, Change, ChangeOp, ChangeParts, Key, ObjId, OpId, ScalarValue,
-        };
+        use converge_encoding::ActorId;
         let (x, y) = (ActorId::from_bytes(&[0x0a]), ActorId::from_bytes(&[0x0b]));
         let mut a = Document::with_actor(x);
         let mut c = Document::with_actor(y);
@@ -1055,27 +1053,13 @@ mod tests {
         b.apply_changes([xs[2].clone()]).unwrap();
         let before = queue_state(&b.history);
         // An op on an object nobody made: refused when applied.
-        let bad = Change::from_parts(ChangeParts {
-            actor: ActorId::from_bytes(&[0x0c]),
-            seq: 1,
-            start_op: 1,
-            time: 0,
-            message: None,
-            deps: vec![],
-            other_actors: vec![],
-            ops: vec![ChangeOp {
-                obj: ObjId::Op(OpId::new(77, 0)),
-                key: Key::Map("k".into()),
-                insert: false,
-                action: Action::Set,
-                value: ScalarValue::Int(1),
-                pred: vec![],
-                expand: false,
-                mark_name: None,
-            }],
-            extra_bytes: vec![],
-        })
-        .unwrap();
+        let bad = crate::test_changes::unknown_object_change(
+            ActorId::from_bytes(&[0x0c]),
+            1,
+            1,
+            vec![],
+            77,
+        );
         // Y's first two apply, X's fourth waits for its third (queued), then the refusal.
         let batch = vec![ys[0].clone(), ys[1].clone(), xs[3].clone(), bad];
         assert!(matches!(

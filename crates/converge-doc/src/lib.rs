@@ -34,6 +34,9 @@ mod resave;
 mod save;
 mod seq;
 mod sync_support;
+#[cfg(test)]
+#[allow(clippy::panic)] // tests: a crafted change that does not encode is a broken test
+mod test_changes;
 mod transaction;
 mod types;
 

@@ -1692,7 +1692,7 @@ mod tests {
     fn deletions_are_undone_with_their_ops() {
         use crate::doc::Document;
         use crate::types::{ObjType, ROOT};
-        use converge_encoding::{ActorId, Change, ChangeOp, ChangeParts, Key, ObjId};
+        use converge_encoding::ActorId;
 
         let mut doc = Document::with_actor(ActorId::from_bytes(&[1]));
         let text = doc.put_object(&ROOT, "t", ObjType::Text).unwrap();
@@ -1728,27 +1728,13 @@ mod tests {
         let mut remote = other.fork();
         remote.splice_text(&text, 0, 3, "").unwrap();
         let deletes = remote.get_changes(&doc.heads());
-        let bad = Change::from_parts(ChangeParts {
-            actor: remote.actor().clone(),
-            seq: 2,
-            start_op: u64::from(remote.max_op()) + 1,
-            time: 0,
-            message: None,
-            deps: remote.heads(),
-            other_actors: vec![],
-            ops: vec![ChangeOp {
-                obj: ObjId::Op(OpId::new(999, 0)),
-                key: Key::Map("x".into()),
-                insert: false,
-                action: Action::Set,
-                value: ScalarValue::Int(1),
-                pred: vec![],
-                expand: false,
-                mark_name: None,
-            }],
-            extra_bytes: vec![],
-        })
-        .unwrap();
+        let bad = crate::test_changes::unknown_object_change(
+            remote.actor().clone(),
+            2,
+            u64::from(remote.max_op()) + 1,
+            remote.heads(),
+            999,
+        );
         let before = (sizes(&doc), doc.save_nocompress(), doc.ops.max_op);
         assert!(doc.apply_changes(deletes.into_iter().chain([bad])).is_err());
         assert_eq!((sizes(&doc), doc.save_nocompress(), doc.ops.max_op), before);

@@ -14,6 +14,9 @@ mod doc_apply;
 mod doc_load;
 #[path = "../../../fuzz/fuzz_targets/checks/inputs.rs"]
 mod inputs;
+#[path = "../src/test_changes.rs"]
+#[allow(clippy::panic)] // a crafted change that does not encode is a broken test
+mod test_changes;
 
 use converge_doc::{Document, ExpandMark, ObjType, ROOT};
 use converge_encoding::{ActorId, ScalarValue};
@@ -106,7 +109,6 @@ fn doc_apply_seeds_and_regressions_pass_the_fuzz_checks() {
 /// a queue (the check asserts the document, its queue and its missing deps as they were).
 #[test]
 fn doc_apply_refused_with_a_queue_passes_the_fuzz_checks() {
-    use converge_encoding::{Action, Change, ChangeOp, ChangeParts, Key, ObjId, OpId};
     let base = fixture();
     let mut a = base.fork();
     a.set_actor(ActorId::from_bytes(&[0x31; 16]));
@@ -117,27 +119,13 @@ fn doc_apply_refused_with_a_queue_passes_the_fuzz_checks() {
     b.set_actor(ActorId::from_bytes(&[0x32; 16]));
     b.put(&ROOT, "b", ScalarValue::Int(1)).expect("edit");
     let (a_changes, b_changes) = (a.get_changes(&base.heads()), b.get_changes(&base.heads()));
-    let bad = Change::from_parts(ChangeParts {
-        actor: ActorId::from_bytes(&[0x33; 16]),
-        seq: 1,
-        start_op: 100,
-        time: 0,
-        message: None,
-        deps: base.heads(),
-        other_actors: vec![],
-        ops: vec![ChangeOp {
-            obj: ObjId::Op(OpId::new(77, 0)),
-            key: Key::Map("k".into()),
-            insert: false,
-            action: Action::Set,
-            value: ScalarValue::Int(1),
-            pred: vec![],
-            expand: false,
-            mark_name: None,
-        }],
-        extra_bytes: vec![],
-    })
-    .expect("a change");
+    let bad = test_changes::unknown_object_change(
+        ActorId::from_bytes(&[0x33; 16]),
+        1,
+        100,
+        base.heads(),
+        77,
+    );
     // First half: a's second (queued: it waits for a's first) and b's first; second half:
     // a's third (queued too, taken out again) and the refused change.
     let batch: Vec<u8> = [&a_changes[1], &b_changes[0], &a_changes[2], &bad]
