@@ -1908,15 +1908,15 @@ impl ChangeGraph {
         }
     }
 
-    /// [`Self::seq_clock_walk`] found from the current heads, when few changes lie between them
-    /// and `starts` (a view at the heads before the last change or two, or at the current
-    /// heads): every actor's last seq, lowered for the changes that `starts` do not reach.
-    /// Those are found as [`Self::not_ancestors_of`] finds them (`unreached_from_heads`); the
-    /// walk gives up (`None`)
-    /// after `budget` entries ([`Self::near_budget`]), so a clock far back costs at most that
-    /// more than the walk down from `starts`. With many actors that walk is the dearer one: it settles
-    /// every actor (essay.amrg's 147: 7.4 µs a `get_at` at the heads before the last
-    /// change, 8.5 µs at the current heads).
+    /// [`Self::seq_clock_walk`] found from the current heads, when few changes lie between
+    /// them and `starts` (a view at the heads before the last change or two, or at the
+    /// current heads): every actor's last seq, lowered for the changes that `starts` do not
+    /// reach. Those are found as [`Self::not_ancestors_of`] finds them
+    /// ([`Self::unreached_from_heads`]); the walk gives up (`None`) after `budget` entries
+    /// ([`Self::near_budget`]), so a clock far back costs at most that more than the walk
+    /// down from `starts`. With many actors that walk is the dearer one: it settles every
+    /// actor (essay.amrg's 147: 7.4 µs a `get_at` at the heads before the last change, 8.5 µs
+    /// at the current heads).
     ///
     /// An actor's seqs need not follow its deps (a change waits for its actor's previous
     /// seq, but need not name it), so its entry is its last change that is reached, looked
