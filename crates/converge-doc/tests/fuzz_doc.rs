@@ -105,8 +105,9 @@ fn doc_apply_seeds_and_regressions_pass_the_fuzz_checks() {
 }
 
 /// A batch whose first half leaves a change queued and whose second half queues another
-/// (no queued change waits for what it applies), then is refused: the fuzz check's refusal branch, met with
-/// a queue (the check asserts the document, its queue and its missing deps as they were).
+/// (no queued change waits for what it applies), then is refused: the fuzz check's refusal
+/// branch, met with a queue (the check asserts the document, its queue and its missing deps
+/// as they were).
 #[test]
 fn doc_apply_refused_with_a_queue_passes_the_fuzz_checks() {
     let base = fixture();
