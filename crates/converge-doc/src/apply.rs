@@ -529,10 +529,13 @@ impl Document {
         out
     }
 
-    /// A copy of the document with a new random actor.
+    /// A copy of the document with a new random actor, never saved (its first
+    /// [`Document::save_incremental`] holds every change, as a fork's does in automerge
+    /// 0.12's `AutoCommit`).
     pub fn fork(&self) -> Document {
         let mut doc = self.clone();
         doc.set_actor(Document::new().actor().clone());
+        doc.saved = 0;
         doc
     }
 
@@ -555,18 +558,22 @@ impl Document {
         Ok(doc)
     }
 
-    /// Applies every change of `other` this document lacks. Returns the hashes applied.
+    /// Applies every change of `other` this document lacks. Returns the hashes applied, in
+    /// the order they were applied (automerge 0.12's `merge` returns the heads after it).
     ///
-    /// As one `apply_changes` of those changes (atomic, in the order the reference applies
-    /// them), but the graph orders them from their metadata, read from `other`'s graph, and
-    /// each change is decoded from `other` only when its turn comes: a merge holds one
-    /// decoded change at a time, not all of them.
+    /// As one `apply_changes` of those changes (atomic), handed to it in the order
+    /// automerge 0.12's merge hands them to its own (so that the history, and with it the
+    /// order of changes in a saved document, is the reference's: see [`merge_order`]), but
+    /// the graph orders them from their metadata, read from `other`'s graph, and each
+    /// change is decoded from `other` only when its turn comes: a merge holds one decoded
+    /// change at a time, not all of them.
     pub fn merge(&mut self, other: &Document) -> Result<Vec<ChangeHash>, DocError> {
         let graph = &other.history.graph;
         let missing = graph.not_ancestors_of(&self.heads());
         if missing.is_empty() {
             return Ok(Vec::new());
         }
+        let missing = merge_order(graph, &missing);
         let mut source = MergeSource {
             graph,
             missing: &missing,
@@ -635,4 +642,33 @@ impl Document {
             .map(|i| self.history.hash(i))
             .collect())
     }
+}
+
+/// The changes `missing` of `graph` (every change of it that the receiving document lacks)
+/// in the order automerge 0.12's `merge` hands them to its batch apply: as a depth-first
+/// walk from `graph`'s heads finds them (a stack that starts with the heads sorted by hash,
+/// the last popped first, and takes each new change's deps in the change's own order),
+/// reversed. The walk stops at changes the receiver has; every change it lacks is reached,
+/// since whatever depends on a lacking change is lacking too.
+fn merge_order(graph: &ChangeGraph, missing: &[ChangeIdx]) -> Vec<ChangeIdx> {
+    let mut wanted = crate::bitset::BitSet::new(graph.len());
+    for i in missing {
+        wanted.insert(i.get() as u32);
+    }
+    let mut found = crate::bitset::BitSet::new(graph.len());
+    let mut order = Vec::with_capacity(missing.len());
+    let mut stack: Vec<ChangeIdx> = graph.head_indexes().map(|(_, i)| i).collect();
+    while let Some(i) = stack.pop() {
+        let k = i.get() as u32;
+        if !wanted.contains(k) || found.contains(k) {
+            continue;
+        }
+        found.insert(k);
+        order.push(i);
+        if let Some(change) = graph.change(i) {
+            stack.extend(change.dep_indexes());
+        }
+    }
+    order.reverse();
+    order
 }

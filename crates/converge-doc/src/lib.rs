@@ -19,6 +19,7 @@
 mod actor_ops;
 mod apply;
 mod arena;
+mod autocommit;
 mod bitset;
 mod chunk_store;
 mod doc;
@@ -40,6 +41,7 @@ mod test_changes;
 mod transaction;
 mod types;
 
+pub use autocommit::AutoCommit;
 pub use doc::Document;
 pub use error::{DocError, InvalidOpReason};
 pub use read::MAX_TREE_DEPTH;

@@ -16,6 +16,7 @@ use crate::doc::Document;
 use crate::error::DocError;
 use crate::opset::{Body, HEAD, NONE, OpSet};
 use crate::resave::{BaseRows, SavedLayout};
+use crate::types::TextEncoding;
 
 impl Document {
     /// The document as the reference's `save()` writes it: one document chunk (columns of
@@ -138,7 +139,10 @@ impl Document {
     }
 
     /// The changes applied since the last `save` or `save_incremental`, as concatenated change
-    /// chunks (empty if there are none).
+    /// chunks (empty if there are none). A document from [`Document::load`] counts as saved
+    /// then; one from [`Document::fork`] or [`Document::fork_at`] as never saved. (An
+    /// [`AutoCommit`](crate::AutoCommit) counts a loaded document as never saved, as
+    /// automerge 0.12's `AutoCommit` does.)
     pub fn save_incremental(&mut self) -> Vec<u8> {
         let mut out = Vec::new();
         for chunk in self.history.bytes_at(self.saved..self.history.len()) {
@@ -157,8 +161,30 @@ impl Document {
     /// A file of many chunks, or a document chunk of many changes, is decoded and rebuilt
     /// partly on a second thread when the machine has a second core; the thread ends before
     /// this returns, and the result is the one-thread result.
+    ///
+    /// Text counts in code points; [`Document::load_with_encoding`] loads a document that
+    /// counts otherwise (UTF-16 code units for JavaScript peers).
     pub fn load(bytes: &[u8]) -> Result<Document, DocError> {
+        Document::load_with_encoding(bytes, TextEncoding::CodePoint)
+    }
+
+    /// [`Document::load`] into a document whose text indexes and lengths count in
+    /// `encoding` (the file does not say: every encoding reads the same bytes), as automerge
+    /// 0.12's `LoadOptions::text_encoding`.
+    ///
+    /// ```
+    /// use converge_doc::{Document, ObjType, ROOT, TextEncoding};
+    /// let mut doc = Document::new();
+    /// let text = doc.put_object(&ROOT, "text", ObjType::Text)?;
+    /// doc.splice_text(&text, 0, 0, "😀!")?;
+    /// let loaded = Document::load_with_encoding(&doc.save(), TextEncoding::Utf16)?;
+    /// assert_eq!(loaded.length(&text)?, 3); // a surrogate pair and one unit
+    /// assert_eq!(doc.length(&text)?, 2); // two code points
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn load_with_encoding(bytes: &[u8], encoding: TextEncoding) -> Result<Document, DocError> {
         let mut doc = Document::new();
+        doc.ops.encoding = encoding;
         let file = Bytes::copy_from_slice(bytes);
         let chunks: Vec<FileChunk> = decode_chunks(&file)?.into_iter().map(|(_, c)| c).collect();
         let first_is_doc = matches!(chunks.first(), Some(FileChunk::Document(_)));

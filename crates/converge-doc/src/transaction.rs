@@ -19,6 +19,16 @@ use crate::types::{ExId, ExpandMark, ObjType, Prop};
 #[derive(Debug)]
 pub struct Transaction<'a> {
     doc: &'a mut Document,
+    open: OpenTx,
+    done: bool,
+}
+
+/// What an open transaction knows apart from its document: where its ops, deletions and
+/// value bytes start, and its ops' preds. A [`Transaction`] holds one while it borrows the
+/// document; an [`AutoCommit`](crate::AutoCommit) keeps one between edits, with the pending
+/// ops in its document's op set.
+#[derive(Debug)]
+pub(crate) struct OpenTx {
     start_op: u32,
     max_op_before: u32,
     ops_start: usize,
@@ -27,7 +37,30 @@ pub struct Transaction<'a> {
     bytes_len: usize,
     /// The pending ops' preds (arena indexes).
     preds: PredLog,
-    done: bool,
+}
+
+impl OpenTx {
+    /// Opens a transaction on `doc`: its counters start after every op and every change's
+    /// declared counters.
+    pub(crate) fn begin(doc: &mut Document) -> OpenTx {
+        let max_op_before = doc.ops.max_op;
+        // A change without ops may declare counters past every op (automerge 0.12 counts
+        // them): the new ops' counters start after them (`next_id` counts from here).
+        doc.ops.max_op = doc.max_op();
+        OpenTx {
+            start_op: doc.ops.max_op.saturating_add(1),
+            max_op_before,
+            ops_start: doc.ops.ops.len(),
+            dels_start: doc.ops.dels.len(),
+            bytes_len: doc.ops.bytes.len(),
+            preds: PredLog::default(),
+        }
+    }
+
+    /// Number of ops so far.
+    pub(crate) fn pending_ops(&self) -> usize {
+        self.preds.len()
+    }
 }
 
 impl Deref for Transaction<'_> {
@@ -59,29 +92,31 @@ fn make_action(kind: ObjType) -> Action {
 
 impl<'a> Transaction<'a> {
     pub(crate) fn new(doc: &'a mut Document) -> Self {
-        let max_op_before = doc.ops.max_op;
-        // A change without ops may declare counters past every op (automerge 0.12 counts
-        // them): the new ops' counters start after them (`next_id` counts from here).
-        doc.ops.max_op = doc.max_op();
-        let start_op = doc.ops.max_op.saturating_add(1);
-        let ops_start = doc.ops.ops.len();
-        let dels_start = doc.ops.dels.len();
-        let bytes_len = doc.ops.bytes.len();
+        let open = OpenTx::begin(doc);
+        Transaction::resume(doc, open)
+    }
+
+    /// The transaction `open` on `doc` again, as [`OpenTx::begin`] or [`Transaction::suspend`]
+    /// left it (nothing else touched the document since).
+    pub(crate) fn resume(doc: &'a mut Document, open: OpenTx) -> Self {
         Transaction {
             doc,
-            start_op,
-            max_op_before,
-            ops_start,
-            dels_start,
-            bytes_len,
-            preds: PredLog::default(),
+            open,
             done: false,
         }
     }
 
+    /// Ends the borrow of the document without committing or rolling back: the ops stay
+    /// applied, and [`Transaction::resume`] with what this returns goes on with them.
+    pub(crate) fn suspend(mut self) -> OpenTx {
+        self.done = true;
+        let preds = std::mem::take(&mut self.open.preds);
+        OpenTx { preds, ..self.open }
+    }
+
     /// Number of ops so far.
     pub fn pending_ops(&self) -> usize {
-        self.preds.len()
+        self.open.preds.len()
     }
 
     fn next_id(&self) -> Result<OpId, DocError> {
@@ -96,7 +131,7 @@ impl<'a> Transaction<'a> {
 
     fn push(&mut self, new: NewOp, preds: &[u32], hint: Hint) -> (u32, Option<Cursor>) {
         let out = self.doc.ops.apply(new, preds, hint);
-        self.preds.push(preds);
+        self.open.preds.push(preds);
         out
     }
 
@@ -729,14 +764,18 @@ impl<'a> Transaction<'a> {
         message: Option<String>,
         time: i64,
     ) -> Result<Option<ChangeHash>, DocError> {
-        if self.preds.len() == 0 {
+        if self.open.preds.len() == 0 {
             self.done = true;
-            self.doc.ops.max_op = self.max_op_before;
+            self.doc.ops.max_op = self.open.max_op_before;
             return Ok(None);
         }
-        let hash =
-            self.doc
-                .commit_local(self.start_op, self.ops_start, &self.preds, message, time)?;
+        let hash = self.doc.commit_local(
+            self.open.start_op,
+            self.open.ops_start,
+            &self.open.preds,
+            message,
+            time,
+        )?;
         self.done = true;
         Ok(Some(hash))
     }
@@ -748,13 +787,16 @@ impl<'a> Transaction<'a> {
     }
 
     fn rollback_inner(&mut self) -> usize {
-        let n = self.preds.len();
-        while let Some(preds) = self.preds.pop() {
+        let n = self.open.preds.len();
+        while let Some(preds) = self.open.preds.pop() {
             // The newer of the two last ops (a transaction's counters only grow), if it is
             // the transaction's.
             let ops = &self.doc.ops;
-            let last_op = ops.ops.last().filter(|_| ops.ops.len() > self.ops_start);
-            let last_del = ops.dels.get(self.dels_start..).and_then(|d| d.last());
+            let last_op = ops
+                .ops
+                .last()
+                .filter(|_| ops.ops.len() > self.open.ops_start);
+            let last_del = ops.dels.get(self.open.dels_start..).and_then(|d| d.last());
             let del = match (last_op, last_del) {
                 (Some(op), Some(d)) => d.counter > op.id.counter,
                 (None, Some(_)) => true,
@@ -762,9 +804,9 @@ impl<'a> Transaction<'a> {
             };
             self.doc.ops.undo_last(&preds, del);
         }
-        self.doc.ops.bytes.truncate(self.bytes_len);
+        self.doc.ops.bytes.truncate(self.open.bytes_len);
         self.doc.obj_cache = None;
-        self.doc.ops.max_op = self.max_op_before;
+        self.doc.ops.max_op = self.open.max_op_before;
         n
     }
 }

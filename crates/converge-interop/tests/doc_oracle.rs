@@ -46,6 +46,8 @@ const ORACLE_SEEDS: u64 = 300;
 const CONVERGE_SEEDS: u64 = 120;
 /// Sessions of the lockstep sweep.
 const LOCKSTEP_SEEDS: u64 = 1500;
+/// Sessions of `autocommit_sessions_match_the_oracle`.
+const AUTOCOMMIT_SEEDS: u64 = 300;
 
 fn oracle_load(bytes: &[u8]) -> Automerge {
     Automerge::load_with_options(
@@ -651,9 +653,169 @@ fn agree<A, B: std::fmt::Debug, C, D: std::fmt::Debug>(
 }
 
 /// One random edit on both sides of `pair` (inside the open transaction of each).
+/// The edits [`lockstep_edit`] makes, through a [`converge_doc::Transaction`] or a
+/// [`converge_doc::AutoCommit`].
+trait Edits {
+    fn object_type(&self, obj: &ExId) -> Result<ObjType, converge_doc::DocError>;
+    fn length(&self, obj: &ExId) -> Result<usize, converge_doc::DocError>;
+    fn put(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        v: ScalarValue,
+    ) -> Result<(), converge_doc::DocError>;
+    fn put_object(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        kind: ObjType,
+    ) -> Result<ExId, converge_doc::DocError>;
+    fn insert(
+        &mut self,
+        obj: &ExId,
+        i: usize,
+        v: ScalarValue,
+    ) -> Result<(), converge_doc::DocError>;
+    fn insert_object(
+        &mut self,
+        obj: &ExId,
+        i: usize,
+        kind: ObjType,
+    ) -> Result<ExId, converge_doc::DocError>;
+    fn delete(&mut self, obj: &ExId, prop: impl Into<Prop>) -> Result<(), converge_doc::DocError>;
+    fn increment(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        by: i64,
+    ) -> Result<(), converge_doc::DocError>;
+    fn splice(
+        &mut self,
+        obj: &ExId,
+        pos: usize,
+        del: usize,
+        values: Vec<ScalarValue>,
+    ) -> Result<(), converge_doc::DocError>;
+    fn splice_text(
+        &mut self,
+        obj: &ExId,
+        pos: usize,
+        del: usize,
+        text: &str,
+    ) -> Result<(), converge_doc::DocError>;
+    fn mark(
+        &mut self,
+        obj: &ExId,
+        range: std::ops::Range<usize>,
+        name: &str,
+        value: ScalarValue,
+        expand: ExpandMark,
+    ) -> Result<(), converge_doc::DocError>;
+}
+
+macro_rules! edits_for {
+    ($t:ty, $reader:ident) => {
+        impl Edits for $t {
+            fn object_type(&self, obj: &ExId) -> Result<ObjType, converge_doc::DocError> {
+                $reader(self).object_type(obj)
+            }
+            fn length(&self, obj: &ExId) -> Result<usize, converge_doc::DocError> {
+                $reader(self).length(obj)
+            }
+            fn put(
+                &mut self,
+                obj: &ExId,
+                prop: impl Into<Prop>,
+                v: ScalarValue,
+            ) -> Result<(), converge_doc::DocError> {
+                <$t>::put(self, obj, prop, v)
+            }
+            fn put_object(
+                &mut self,
+                obj: &ExId,
+                prop: impl Into<Prop>,
+                kind: ObjType,
+            ) -> Result<ExId, converge_doc::DocError> {
+                <$t>::put_object(self, obj, prop, kind)
+            }
+            fn insert(
+                &mut self,
+                obj: &ExId,
+                i: usize,
+                v: ScalarValue,
+            ) -> Result<(), converge_doc::DocError> {
+                <$t>::insert(self, obj, i, v)
+            }
+            fn insert_object(
+                &mut self,
+                obj: &ExId,
+                i: usize,
+                kind: ObjType,
+            ) -> Result<ExId, converge_doc::DocError> {
+                <$t>::insert_object(self, obj, i, kind)
+            }
+            fn delete(
+                &mut self,
+                obj: &ExId,
+                prop: impl Into<Prop>,
+            ) -> Result<(), converge_doc::DocError> {
+                <$t>::delete(self, obj, prop)
+            }
+            fn increment(
+                &mut self,
+                obj: &ExId,
+                prop: impl Into<Prop>,
+                by: i64,
+            ) -> Result<(), converge_doc::DocError> {
+                <$t>::increment(self, obj, prop, by)
+            }
+            fn splice(
+                &mut self,
+                obj: &ExId,
+                pos: usize,
+                del: usize,
+                values: Vec<ScalarValue>,
+            ) -> Result<(), converge_doc::DocError> {
+                <$t>::splice(self, obj, pos, del, values)
+            }
+            fn splice_text(
+                &mut self,
+                obj: &ExId,
+                pos: usize,
+                del: usize,
+                text: &str,
+            ) -> Result<(), converge_doc::DocError> {
+                <$t>::splice_text(self, obj, pos, del, text)
+            }
+            fn mark(
+                &mut self,
+                obj: &ExId,
+                range: std::ops::Range<usize>,
+                name: &str,
+                value: ScalarValue,
+                expand: ExpandMark,
+            ) -> Result<(), converge_doc::DocError> {
+                <$t>::mark(self, obj, range, name, value, expand)
+            }
+        }
+    };
+}
+
+/// A transaction reads as its document (`Deref`).
+fn tx_reads<'a>(t: &'a converge_doc::Transaction<'_>) -> &'a Document {
+    t
+}
+
+fn auto_reads(a: &converge_doc::AutoCommit) -> &converge_doc::AutoCommit {
+    a
+}
+
+edits_for!(converge_doc::Transaction<'_>, tx_reads);
+edits_for!(converge_doc::AutoCommit, auto_reads);
+
 fn lockstep_edit(
     ctx: &str,
-    tx: &mut converge_doc::Transaction<'_>,
+    tx: &mut impl Edits,
     am: &mut automerge::AutoCommit,
     rng: &mut SplitMix64,
     objects: &mut Vec<Both>,
@@ -676,7 +838,13 @@ fn lockstep_edit(
         return;
     }
     let len = tx.length(&o.ours).expect("length");
-    assert_eq!(len, am.length(&o.oracle), "{ctx}: length of {:?}", o.ours);
+    assert_eq!(
+        len,
+        am.length(&o.oracle),
+        "{ctx}: length of {:?}\n{}",
+        o.ours,
+        log.join("\n")
+    );
     match o.kind {
         ObjType::Map | ObjType::Table => {
             let key = *rng.pick(&KEYS);
@@ -945,6 +1113,24 @@ fn lockstep_edits_match_the_oracle() {
                 let to = pairs[who].as_mut().expect("live");
                 to.ours.merge(&from.ours).expect("merge");
                 to.oracle.merge(&mut from.oracle).expect("oracle merge");
+                // Applied in the oracle's order: the history (and a save's change order)
+                // is the oracle's.
+                let ours_order: Vec<[u8; 32]> = to
+                    .ours
+                    .get_changes(&[])
+                    .iter()
+                    .map(|c| c.hash().0)
+                    .collect();
+                let oracle_order: Vec<[u8; 32]> = to
+                    .oracle
+                    .get_changes(&[])
+                    .iter()
+                    .map(|c| c.hash().0)
+                    .collect();
+                assert_eq!(
+                    ours_order, oracle_order,
+                    "{ctx}: history order after a merge"
+                );
                 pairs[other] = Some(from);
             } else {
                 let pair = pairs[who].as_mut().expect("live");
@@ -1074,6 +1260,310 @@ fn lockstep_edits_match_the_oracle() {
         sessions += 1;
     }
     println!("{sessions} lockstep sessions, {edits} edits, {changes} identical changes");
+}
+
+/// The two `AutoCommit`s of one actor: converge's and automerge's.
+struct AutoPair {
+    ours: converge_doc::AutoCommit,
+    oracle: automerge::AutoCommit,
+}
+
+/// Syncs two converge documents, then the same two automerge documents, each pair until
+/// neither side has anything to send (pending edits are committed by `sync()` on both).
+fn sync_pairs(ctx: &str, a: &mut AutoPair, b: &mut AutoPair) {
+    use automerge::sync::SyncDoc as _;
+    use converge_sync::{SyncExt, SyncMessage, SyncState};
+    let (mut sa, mut sb) = (SyncState::new(), SyncState::new());
+    for round in 0.. {
+        assert!(round < 20, "{ctx}: converge sync does not settle");
+        let m1 = a.ours.sync().generate_sync_message(&mut sa);
+        if let Some(m) = &m1 {
+            let m = SyncMessage::decode(&m.encode()).expect("our message decodes");
+            b.ours
+                .sync()
+                .receive_sync_message(&mut sb, m)
+                .expect("receive");
+        }
+        let m2 = b.ours.sync().generate_sync_message(&mut sb);
+        if let Some(m) = &m2 {
+            let m = SyncMessage::decode(&m.encode()).expect("our message decodes");
+            a.ours
+                .sync()
+                .receive_sync_message(&mut sa, m)
+                .expect("receive");
+        }
+        if m1.is_none() && m2.is_none() {
+            break;
+        }
+    }
+    let (mut ta, mut tb) = (automerge::sync::State::new(), automerge::sync::State::new());
+    for round in 0.. {
+        assert!(round < 20, "{ctx}: automerge sync does not settle");
+        let m1 = a.oracle.sync().generate_sync_message(&mut ta);
+        if let Some(m) = m1.clone() {
+            b.oracle
+                .sync()
+                .receive_sync_message(&mut tb, m)
+                .expect("receive");
+        }
+        let m2 = b.oracle.sync().generate_sync_message(&mut tb);
+        if let Some(m) = m2.clone() {
+            a.oracle
+                .sync()
+                .receive_sync_message(&mut ta, m)
+                .expect("receive");
+        }
+        if m1.is_none() && m2.is_none() {
+            break;
+        }
+    }
+}
+
+/// converge's [`converge_doc::AutoCommit`] against automerge's, edit for edit: the same
+/// random edits (through [`lockstep_edit`]) gather into pending changes on both sides, and
+/// every operation that commits them in automerge 0.12 (heads, saves, changes, merges,
+/// forks, syncs, changing the actor) or drops them (rollback) is made on both. After every
+/// step the documents read alike with their pending edits (and at the last heads seen,
+/// without them), hold as many pending ops, and every commit, heads, save and incremental
+/// save is byte for byte the oracle's.
+#[test]
+fn autocommit_sessions_match_the_oracle() {
+    use automerge::transaction::{CommitOptions, Transactable};
+    let (mut sessions, mut steps, mut commits) = (0, 0, 0);
+    for seed in sweep(AUTOCOMMIT_SEEDS) {
+        let mut rng = SplitMix64::new(seed ^ 0xa070_c033);
+        let n = rng.range(2, 3);
+        let actors: Vec<ActorId> = ACTOR_IDS[..n]
+            .iter()
+            .map(|b| ActorId::from_bytes(b))
+            .collect();
+        let (enc, am_enc) = if seed % 3 == 1 {
+            (
+                converge_doc::TextEncoding::Utf16,
+                TextEncoding::Utf16CodeUnit,
+            )
+        } else {
+            (
+                converge_doc::TextEncoding::CodePoint,
+                TextEncoding::UnicodeCodePoint,
+            )
+        };
+        let mut pairs: Vec<Option<AutoPair>> = (0..n).map(|_| None).collect();
+        let mut ours = converge_doc::AutoCommit::with_actor(actors[0].clone());
+        assert!(ours.set_text_encoding(enc));
+        let oracle = automerge::AutoCommit::new_with_encoding(am_enc)
+            .with_actor(automerge::ActorId::from(actors[0].as_bytes()));
+        pairs[0] = Some(AutoPair { ours, oracle });
+        let mut objects = vec![Both {
+            ours: ROOT,
+            oracle: automerge::ROOT,
+            kind: ObjType::Map,
+        }];
+        // The heads each actor last saw (read at while edits are pending).
+        let mut seen: Vec<Option<Vec<converge_encoding::ChangeHash>>> = vec![None; n];
+        let mut log: Vec<String> = Vec::new();
+        for step in 0..rng.range(10, if seed % 10 == 0 { 120 } else { 50 }) {
+            let ctx = format!("seed {seed} step {step}");
+            let who = rng.below(n);
+            if pairs[who].is_none() {
+                let live: Vec<usize> = (0..n).filter(|&i| pairs[i].is_some()).collect();
+                let from = pairs[*rng.pick(&live)].as_mut().expect("live");
+                let mut ours = from.ours.fork();
+                let mut oracle = from.oracle.fork();
+                ours.set_actor(actors[who].clone());
+                oracle.set_actor(automerge::ActorId::from(actors[who].as_bytes()));
+                pairs[who] = Some(AutoPair { ours, oracle });
+                log.push(format!("{who} forks"));
+            }
+            let others: Vec<usize> = (0..n).filter(|&i| i != who && pairs[i].is_some()).collect();
+            let roll = rng.below(100);
+            let mut pair = pairs[who].take().expect("live");
+            match roll {
+                0..=49 => {
+                    log.push(format!("{who} edits"));
+                    for _ in 0..rng.range(1, 4) {
+                        lockstep_edit(
+                            &ctx,
+                            &mut pair.ours,
+                            &mut pair.oracle,
+                            &mut rng,
+                            &mut objects,
+                            &mut log,
+                        );
+                    }
+                }
+                50..=57 => {
+                    let message = rng.percent(50).then(|| format!("message {step} ✓"));
+                    let time = rng.below(3) as i64 * 1_700_000_000;
+                    log.push(format!("{who} commit_with {message:?} {time}"));
+                    let a = pair
+                        .ours
+                        .commit_with(message.clone(), time)
+                        .expect("commit");
+                    let mut options = CommitOptions::default().with_time(time);
+                    if let Some(m) = message {
+                        options = options.with_message(m);
+                    }
+                    let b = pair.oracle.commit_with(options);
+                    assert_eq!(a.map(|h| h.0), b.map(|h| h.0), "{ctx}: commit");
+                    commits += usize::from(a.is_some());
+                }
+                58..=62 => {
+                    log.push(format!("{who} rollback"));
+                    assert_eq!(
+                        pair.ours.rollback(),
+                        pair.oracle.rollback(),
+                        "{ctx}: rollback"
+                    );
+                    // The objects the rolled-back edits made are gone, and their ids will be
+                    // made again, maybe as other kinds: forgotten (only this actor makes
+                    // objects with its ids).
+                    let mine = &actors[who];
+                    objects.retain(|o| match &o.ours {
+                        ExId::Op { actor, .. } if actor == mine => {
+                            pair.ours.object_type(&o.ours).is_ok()
+                        }
+                        _ => true,
+                    });
+                }
+                63..=67 => {
+                    log.push(format!("{who} heads"));
+                    let a = pair.ours.heads();
+                    let b = pair.oracle.get_heads();
+                    assert_eq!(ours_heads(&a), oracle_heads(&b), "{ctx}: heads");
+                    seen[who] = Some(a);
+                }
+                68..=71 => {
+                    log.push(format!("{who} save"));
+                    assert!(pair.ours.save() == pair.oracle.save(), "{ctx}: save");
+                }
+                72..=74 => {
+                    log.push(format!("{who} save_incremental"));
+                    let (a, b) = (pair.ours.save_incremental(), pair.oracle.save_incremental());
+                    if a != b {
+                        std::fs::write("/tmp/ac_ours.bin", &a).ok();
+                        std::fs::write("/tmp/ac_theirs.bin", &b).ok();
+                    }
+                    assert!(a == b, "{ctx}: save_incremental\n{}", log.join("\n"));
+                }
+                75..=77 => {
+                    log.push(format!("{who} get_changes"));
+                    let a: Vec<[u8; 32]> = pair
+                        .ours
+                        .get_changes(&[])
+                        .iter()
+                        .map(|c| c.hash().0)
+                        .collect();
+                    let b: Vec<[u8; 32]> = pair
+                        .oracle
+                        .get_changes(&[])
+                        .iter()
+                        .map(|c| c.hash().0)
+                        .collect();
+                    assert_eq!(a, b, "{ctx}: get_changes");
+                }
+                78..=84 if !others.is_empty() => {
+                    let other = *rng.pick(&others);
+                    log.push(format!("{who} merges {other}"));
+                    let from = pairs[other].as_mut().expect("live");
+                    pair.ours.merge(&mut from.ours).expect("merge");
+                    // automerge 0.12 returns the heads after the merge; converge the hashes
+                    // it applied: compared through the heads.
+                    pair.oracle.merge(&mut from.oracle).expect("oracle merge");
+                    assert_eq!(
+                        ours_heads(&pair.ours.heads()),
+                        oracle_heads(&pair.oracle.get_heads()),
+                        "{ctx}: heads after a merge\n{}",
+                        log.join("\n")
+                    );
+                }
+                85..=89 => {
+                    if let Some(heads) = &seen[who] {
+                        log.push(format!("{who} reads at its last heads"));
+                        let theirs: Vec<automerge::ChangeHash> =
+                            heads.iter().map(|h| automerge::ChangeHash(h.0)).collect();
+                        let a = ours_tree(&pair.ours, Some(heads));
+                        let b = oracle_tree(&pair.oracle, Some(&theirs));
+                        assert!(
+                            a == b,
+                            "{ctx}: documents at heads differ: {}\nedits:\n{}",
+                            first_diff(&a, &b),
+                            log.join("\n")
+                        );
+                    }
+                }
+                90..=95 if !others.is_empty() => {
+                    let other = *rng.pick(&others);
+                    log.push(format!("{who} syncs with {other}"));
+                    let from = pairs[other].as_mut().expect("live");
+                    sync_pairs(&ctx, &mut pair, from);
+                    assert_eq!(
+                        ours_heads(&from.ours.heads()),
+                        oracle_heads(&from.oracle.get_heads()),
+                        "{ctx}: heads of the peer after a sync"
+                    );
+                }
+                96 | 97 => {
+                    log.push(format!("{who} reloads"));
+                    let mut ours =
+                        converge_doc::AutoCommit::load_with_encoding(&pair.ours.save(), enc)
+                            .expect("load");
+                    let mut oracle = automerge::AutoCommit::load_with_options(
+                        &pair.oracle.save(),
+                        LoadOptions::new().text_encoding(am_enc),
+                    )
+                    .expect("oracle load");
+                    ours.set_actor(actors[who].clone());
+                    oracle.set_actor(automerge::ActorId::from(actors[who].as_bytes()));
+                    pair = AutoPair { ours, oracle };
+                }
+                _ if !others.is_empty() => {
+                    let other = *rng.pick(&others);
+                    log.push(format!("{who} applies the changes of {other}"));
+                    let from = pairs[other].as_mut().expect("live");
+                    let changes = from.ours.get_changes(&[]);
+                    let theirs = from.oracle.get_changes(&[]);
+                    pair.ours.apply_changes(changes).expect("apply");
+                    pair.oracle.apply_changes(theirs).expect("oracle apply");
+                }
+                _ => {}
+            }
+            assert_eq!(
+                pair.ours.pending_ops(),
+                pair.oracle.pending_ops(),
+                "{ctx}: pending ops; edits:\n{}",
+                log.join("\n")
+            );
+            let a = ours_tree(&pair.ours, None);
+            let b = oracle_tree(&pair.oracle, None);
+            assert!(
+                a == b,
+                "{ctx}: documents differ: {}\nedits:\n{}",
+                first_diff(&a, &b),
+                log.join("\n")
+            );
+            pairs[who] = Some(pair);
+            steps += 1;
+        }
+        // In the end every actor's edits commit alike.
+        for (i, pair) in pairs.iter_mut().enumerate() {
+            if let Some(pair) = pair {
+                assert_eq!(
+                    ours_heads(&pair.ours.heads()),
+                    oracle_heads(&pair.oracle.get_heads()),
+                    "seed {seed}: final heads of {i}"
+                );
+                let (a, b) = (pair.ours.save(), pair.oracle.save());
+                if a != b {
+                    std::fs::write("/tmp/ac_ours.bin", &a).ok();
+                    std::fs::write("/tmp/ac_theirs.bin", &b).ok();
+                }
+                assert!(a == b, "seed {seed}: final save of {i}\n{}", log.join("\n"));
+            }
+        }
+        sessions += 1;
+    }
+    println!("{sessions} AutoCommit sessions, {steps} steps, {commits} explicit commits");
 }
 
 /// Local commits with messages (empty, ASCII, non-ASCII, long) and times, made the same way on

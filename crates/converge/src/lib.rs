@@ -7,8 +7,9 @@
 //! Applications depend on this crate alone; it re-exports the public API of the layers below
 //! (see `docs/ARCHITECTURE.md`):
 //!
-//! - documents: [`Document`], [`Transaction`], [`ExId`] / [`ROOT`], [`ObjType`], [`Value`],
-//!   [`ValueTree`], [`ScalarValue`], [`Prop`], marks;
+//! - documents: [`Document`], [`Transaction`], [`AutoCommit`] (edits gathered into one change
+//!   until the history is needed, as automerge's `AutoCommit`), [`ExId`] / [`ROOT`],
+//!   [`ObjType`], [`Value`], [`ValueTree`], [`ScalarValue`], [`Prop`], marks;
 //! - history: [`Change`], [`ChangeHash`], [`ActorId`], [`Author`];
 //! - sync: the [`sync`] module ([`sync::SyncState`], [`sync::SyncMessage`],
 //!   [`sync::generate_sync_message`], [`sync::receive_sync_message`]; a state's
@@ -72,11 +73,45 @@
 //! assert_eq!(root["notes"], ValueTree::Text("hello world".into()));
 //! ```
 //!
+//! ## Without transactions: `AutoCommit`
+//!
+//! Edits on an [`AutoCommit`] gather into one pending change; reads see them, and whatever
+//! needs the history (heads, saves, changes, merges, forks, syncs) commits them first, as
+//! automerge's `AutoCommit` does. `sync()` commits and lends the document to the protocol:
+//!
+//! ```
+//! use converge::sync::{SyncExt, SyncMessage, SyncState};
+//! use converge::{AutoCommit, ObjType, ROOT};
+//!
+//! let mut alice = AutoCommit::new();
+//! let notes = alice.put_object(&ROOT, "notes", ObjType::Text)?;
+//! alice.splice_text(&notes, 0, 0, "hello")?;
+//! let mut bob = AutoCommit::new();
+//! let (mut to_bob, mut to_alice) = (SyncState::new(), SyncState::new());
+//! loop {
+//!     let a = alice.sync().generate_sync_message(&mut to_bob);
+//!     let b = bob.sync().generate_sync_message(&mut to_alice);
+//!     if a.is_none() && b.is_none() {
+//!         break;
+//!     }
+//!     if let Some(m) = a {
+//!         let m = SyncMessage::decode(&m.encode()).expect("our own message decodes");
+//!         bob.sync().receive_sync_message(&mut to_alice, m).expect("bob applies it");
+//!     }
+//!     if let Some(m) = b {
+//!         alice.sync().receive_sync_message(&mut to_bob, m).expect("alice applies it");
+//!     }
+//! }
+//! assert_eq!(bob.text(&notes)?, "hello");
+//! assert_eq!(alice.heads(), bob.heads());
+//! # Ok::<(), converge::DocError>(())
+//! ```
+//!
 //! See `examples/` for two peers syncing over a channel and over TCP.
 
 pub use converge_doc::{
-    DocError, Document, ExId, ExpandMark, InvalidOpReason, ListItem, MAX_TREE_DEPTH, Mark, ObjType,
-    Prop, ROOT, TextEncoding, Transaction, Value, ValueTree, ValueWithId,
+    AutoCommit, DocError, Document, ExId, ExpandMark, InvalidOpReason, ListItem, MAX_TREE_DEPTH,
+    Mark, ObjType, Prop, ROOT, TextEncoding, Transaction, Value, ValueTree, ValueWithId,
 };
 pub use converge_encoding::{
     ActorId, Author, Bytes, Change, ChangeHash, DecodeError, ParseHexError, ScalarValue,

@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use automerge::ReadDoc;
-use converge_doc::{Document, ExId, ObjType, Value, ValueTree, ValueWithId};
+use converge_doc::{
+    AutoCommit, DocError, Document, ExId, ListItem, Mark, ObjType, Prop, Value, ValueTree,
+    ValueWithId,
+};
 use converge_encoding::{ChangeHash, ScalarValue};
 
 /// An op id as (counter, actor hex); the root is (0, "").
@@ -266,8 +269,93 @@ fn oracle_ranges<D: ReadDoc>(
 
 // ---- converge ----
 
+/// The reads a tree is made of, by a [`Document`] or by an [`AutoCommit`] (whose pending
+/// edits they see).
+pub(crate) trait Reads {
+    fn keys(&self, obj: &ExId) -> Result<Vec<String>, DocError>;
+    fn keys_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<String>, DocError>;
+    fn get_all(&self, obj: &ExId, prop: Prop) -> Result<Vec<ValueWithId>, DocError>;
+    fn get_all_at(
+        &self,
+        obj: &ExId,
+        prop: Prop,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<ValueWithId>, DocError>;
+    fn length(&self, obj: &ExId) -> Result<usize, DocError>;
+    fn length_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<usize, DocError>;
+    fn list_range(&self, obj: &ExId, range: Bounds) -> Result<Vec<ListItem>, DocError>;
+    fn list_range_at(
+        &self,
+        obj: &ExId,
+        range: Bounds,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<ListItem>, DocError>;
+    fn text(&self, obj: &ExId) -> Result<String, DocError>;
+    fn text_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<String, DocError>;
+    fn marks(&self, obj: &ExId) -> Result<Vec<Mark>, DocError>;
+    fn marks_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<Mark>, DocError>;
+}
+
+type Bounds = (std::ops::Bound<usize>, std::ops::Bound<usize>);
+
+macro_rules! reads_for {
+    ($t:ty) => {
+        impl Reads for $t {
+            fn keys(&self, obj: &ExId) -> Result<Vec<String>, DocError> {
+                <$t>::keys(self, obj)
+            }
+            fn keys_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<String>, DocError> {
+                <$t>::keys_at(self, obj, heads)
+            }
+            fn get_all(&self, obj: &ExId, prop: Prop) -> Result<Vec<ValueWithId>, DocError> {
+                <$t>::get_all(self, obj, prop)
+            }
+            fn get_all_at(
+                &self,
+                obj: &ExId,
+                prop: Prop,
+                heads: &[ChangeHash],
+            ) -> Result<Vec<ValueWithId>, DocError> {
+                <$t>::get_all_at(self, obj, prop, heads)
+            }
+            fn length(&self, obj: &ExId) -> Result<usize, DocError> {
+                <$t>::length(self, obj)
+            }
+            fn length_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<usize, DocError> {
+                <$t>::length_at(self, obj, heads)
+            }
+            fn list_range(&self, obj: &ExId, range: Bounds) -> Result<Vec<ListItem>, DocError> {
+                <$t>::list_range(self, obj, range)
+            }
+            fn list_range_at(
+                &self,
+                obj: &ExId,
+                range: Bounds,
+                heads: &[ChangeHash],
+            ) -> Result<Vec<ListItem>, DocError> {
+                <$t>::list_range_at(self, obj, range, heads)
+            }
+            fn text(&self, obj: &ExId) -> Result<String, DocError> {
+                <$t>::text(self, obj)
+            }
+            fn text_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<String, DocError> {
+                <$t>::text_at(self, obj, heads)
+            }
+            fn marks(&self, obj: &ExId) -> Result<Vec<Mark>, DocError> {
+                <$t>::marks(self, obj)
+            }
+            fn marks_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<Mark>, DocError> {
+                <$t>::marks_at(self, obj, heads)
+            }
+        }
+    };
+}
+
+reads_for!(Document);
+reads_for!(AutoCommit);
+
 /// `list_range` of a list (see [`ranges`]), by converge.
-fn ours_ranges(doc: &Document, obj: &ExId, heads: Option<&[ChangeHash]>) -> Vec<RangeItem> {
+fn ours_ranges(doc: &impl Reads, obj: &ExId, heads: Option<&[ChangeHash]>) -> Vec<RangeItem> {
     let read = |range| match heads {
         Some(h) => doc.list_range_at(obj, range, h),
         None => doc.list_range(obj, range),
@@ -301,12 +389,12 @@ fn ours_id(id: &ExId) -> Id {
 }
 
 /// Our document (at `heads`, or now).
-pub(crate) fn ours_tree(doc: &Document, heads: Option<&[ChangeHash]>) -> Tree {
+pub(crate) fn ours_tree(doc: &impl Reads, heads: Option<&[ChangeHash]>) -> Tree {
     ours_obj(doc, &ExId::Root, ObjType::Map, heads)
 }
 
 fn ours_values(
-    doc: &Document,
+    doc: &impl Reads,
     all: Vec<ValueWithId>,
     heads: Option<&[ChangeHash]>,
 ) -> Vec<(Id, Tree)> {
@@ -321,7 +409,7 @@ fn ours_values(
         .collect()
 }
 
-fn ours_obj(doc: &Document, obj: &ExId, kind: ObjType, heads: Option<&[ChangeHash]>) -> Tree {
+fn ours_obj(doc: &impl Reads, obj: &ExId, kind: ObjType, heads: Option<&[ChangeHash]>) -> Tree {
     match kind {
         ObjType::Map | ObjType::Table => {
             let keys = match heads {
@@ -332,8 +420,8 @@ fn ours_obj(doc: &Document, obj: &ExId, kind: ObjType, heads: Option<&[ChangeHas
             let mut m = BTreeMap::new();
             for k in keys {
                 let all = match heads {
-                    Some(h) => doc.get_all_at(obj, k.as_str(), h),
-                    None => doc.get_all(obj, k.as_str()),
+                    Some(h) => doc.get_all_at(obj, Prop::from(k.as_str()), h),
+                    None => doc.get_all(obj, Prop::from(k.as_str())),
                 }
                 .expect("converge get_all");
                 let vals = ours_values(doc, all, heads);
@@ -350,8 +438,8 @@ fn ours_obj(doc: &Document, obj: &ExId, kind: ObjType, heads: Option<&[ChangeHas
             let mut l = Vec::with_capacity(len);
             for i in 0..len {
                 let all = match heads {
-                    Some(h) => doc.get_all_at(obj, i, h),
-                    None => doc.get_all(obj, i),
+                    Some(h) => doc.get_all_at(obj, Prop::from(i), h),
+                    None => doc.get_all(obj, Prop::from(i)),
                 }
                 .expect("converge get_all");
                 l.push(ours_values(doc, all, heads));

@@ -1,0 +1,656 @@
+//! [`AutoCommit`]: a document whose edits gather into one pending change until something
+//! needs the history (heads, changes, saves, syncs, merges), as automerge 0.12's
+//! `AutoCommit`.
+
+use converge_encoding::{ActorId, Author, Change, ChangeHash, ScalarValue};
+
+use crate::doc::Document;
+use crate::error::DocError;
+use crate::transaction::{OpenTx, Transaction};
+use crate::types::{
+    ExId, ExpandMark, ListItem, Mark, ObjType, Prop, TextEncoding, ValueTree, ValueWithId,
+};
+
+/// A [`Document`] that commits by itself: edits go into a pending transaction, opened by the
+/// first edit, and become one change when [`AutoCommit::commit`] is called or when an
+/// operation needs the history. These commit the pending edits first, as automerge 0.12's
+/// `AutoCommit` does: [`heads`](Self::heads), [`save`](Self::save),
+/// [`save_nocompress`](Self::save_nocompress), [`save_incremental`](Self::save_incremental),
+/// [`get_changes`](Self::get_changes), [`get_change_by_hash`](Self::get_change_by_hash),
+/// [`missing_deps`](Self::missing_deps), [`apply_changes`](Self::apply_changes),
+/// [`load_incremental`](Self::load_incremental), [`merge`](Self::merge) (both documents),
+/// [`fork`](Self::fork), [`fork_at`](Self::fork_at), [`set_actor`](Self::set_actor),
+/// [`set_author`](Self::set_author), [`document`](Self::document) and
+/// [`sync`](Self::sync) (the document for the sync protocol, whose messages then carry the
+/// edits). An implicit commit has no message and time 0; [`AutoCommit::commit_with`] gives
+/// them.
+///
+/// Reads see the pending edits, as reads through a [`Transaction`] do; reads at heads (the
+/// `_at` methods) see the changes under those heads only, never the pending edits.
+///
+/// An edit that fails changes nothing and leaves the pending edits as they were.
+/// [`AutoCommit::rollback`] undoes them all.
+///
+/// ```
+/// use converge_doc::{AutoCommit, ObjType, ROOT};
+///
+/// let mut doc = AutoCommit::new();
+/// let text = doc.put_object(&ROOT, "text", ObjType::Text)?;
+/// doc.splice_text(&text, 0, 0, "hello")?;
+/// doc.splice_text(&text, 5, 0, " world")?;
+/// assert_eq!(doc.text(&text)?, "hello world"); // reads see the pending edits
+/// assert_eq!(doc.pending_ops(), 12);
+/// let heads = doc.heads(); // needs the history: the three edits become one change
+/// assert_eq!(heads.len(), 1);
+/// assert_eq!(doc.pending_ops(), 0);
+/// assert_eq!(doc.get_changes(&[]).len(), 1);
+/// # Ok::<(), converge_doc::DocError>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct AutoCommit {
+    doc: Document,
+    /// The pending transaction, if an edit opened one since the last commit; its ops are in
+    /// `doc`'s op set.
+    open: Option<OpenTx>,
+}
+
+impl From<Document> for AutoCommit {
+    fn from(doc: Document) -> Self {
+        AutoCommit { doc, open: None }
+    }
+}
+
+impl AutoCommit {
+    /// An empty document with a new random actor.
+    pub fn new() -> Self {
+        AutoCommit::from(Document::new())
+    }
+
+    /// An empty document whose edits are made by `actor`.
+    pub fn with_actor(actor: ActorId) -> Self {
+        AutoCommit::from(Document::with_actor(actor))
+    }
+
+    /// [`Document::load`], but counted as never saved, as automerge 0.12's `AutoCommit`
+    /// does: the first [`AutoCommit::save_incremental`] holds every change.
+    pub fn load(bytes: &[u8]) -> Result<Self, DocError> {
+        AutoCommit::load_with_encoding(bytes, TextEncoding::CodePoint)
+    }
+
+    /// [`AutoCommit::load`] counting text in `encoding` ([`Document::load_with_encoding`]).
+    pub fn load_with_encoding(bytes: &[u8], encoding: TextEncoding) -> Result<Self, DocError> {
+        let mut doc = Document::load_with_encoding(bytes, encoding)?;
+        doc.saved = 0;
+        Ok(AutoCommit::from(doc))
+    }
+
+    /// Commits the pending edits (no message, time 0) and gives the document back.
+    pub fn into_document(mut self) -> Document {
+        self.close();
+        self.doc
+    }
+
+    /// Commits the pending edits (no message, time 0) and lends the document, for what this
+    /// type does not offer itself.
+    pub fn document(&mut self) -> &Document {
+        self.close();
+        &self.doc
+    }
+
+    /// Commits the pending edits (no message, time 0) and lends the document for the sync
+    /// protocol (converge-sync's `SyncExt` methods on it), as automerge 0.12's
+    /// `AutoCommit::sync`: `doc.sync().generate_sync_message(&mut state)`.
+    pub fn sync(&mut self) -> &mut Document {
+        self.close();
+        &mut self.doc
+    }
+
+    // ---- the pending transaction ----
+
+    /// The number of pending ops (0 if no edit is pending).
+    pub fn pending_ops(&self) -> usize {
+        self.open.as_ref().map_or(0, OpenTx::pending_ops)
+    }
+
+    /// Commits the pending edits as one change with no message and time 0; `None` if there
+    /// were none. See [`Transaction::commit`].
+    pub fn commit(&mut self) -> Result<Option<ChangeHash>, DocError> {
+        self.commit_with(None, 0)
+    }
+
+    /// Commits the pending edits as one change with a message and a time; `None` if there
+    /// were none. See [`Transaction::commit_with`] (if the change cannot be encoded, the
+    /// edits are rolled back and the error returned).
+    pub fn commit_with(
+        &mut self,
+        message: Option<String>,
+        time: i64,
+    ) -> Result<Option<ChangeHash>, DocError> {
+        match self.open.take() {
+            Some(open) => Transaction::resume(&mut self.doc, open).commit_with(message, time),
+            None => Ok(None),
+        }
+    }
+
+    /// Undoes the pending edits; returns how many ops were undone.
+    pub fn rollback(&mut self) -> usize {
+        self.open.take().map_or(0, |open| {
+            Transaction::resume(&mut self.doc, open).rollback()
+        })
+    }
+
+    /// The implicit commit before an operation that needs the history. Its change has no
+    /// message and time 0. A change that cannot be encoded (which no edit this type accepts
+    /// makes) is rolled back, as [`Transaction::commit_with`] does.
+    fn close(&mut self) {
+        // The error's edits are rolled back: the document is as before them.
+        let _ = self.commit();
+    }
+
+    /// Runs one edit in the pending transaction, opening it if none is.
+    fn edit<T>(
+        &mut self,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<T, DocError>,
+    ) -> Result<T, DocError> {
+        let open = match self.open.take() {
+            Some(open) => open,
+            None => OpenTx::begin(&mut self.doc),
+        };
+        let mut tx = Transaction::resume(&mut self.doc, open);
+        let out = f(&mut tx);
+        self.open = Some(tx.suspend());
+        out
+    }
+
+    // ---- edits ----
+
+    /// [`Transaction::put`].
+    pub fn put(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        value: impl Into<ScalarValue>,
+    ) -> Result<(), DocError> {
+        self.edit(|tx| tx.put(obj, prop, value))
+    }
+
+    /// [`Transaction::put_object`].
+    pub fn put_object(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        kind: ObjType,
+    ) -> Result<ExId, DocError> {
+        self.edit(|tx| tx.put_object(obj, prop, kind))
+    }
+
+    /// [`Transaction::insert`].
+    pub fn insert(
+        &mut self,
+        obj: &ExId,
+        index: usize,
+        value: impl Into<ScalarValue>,
+    ) -> Result<(), DocError> {
+        self.edit(|tx| tx.insert(obj, index, value))
+    }
+
+    /// [`Transaction::insert_object`].
+    pub fn insert_object(
+        &mut self,
+        obj: &ExId,
+        index: usize,
+        kind: ObjType,
+    ) -> Result<ExId, DocError> {
+        self.edit(|tx| tx.insert_object(obj, index, kind))
+    }
+
+    /// [`Transaction::delete`].
+    pub fn delete(&mut self, obj: &ExId, prop: impl Into<Prop>) -> Result<(), DocError> {
+        self.edit(|tx| tx.delete(obj, prop))
+    }
+
+    /// [`Transaction::increment`].
+    pub fn increment(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        by: i64,
+    ) -> Result<(), DocError> {
+        self.edit(|tx| tx.increment(obj, prop, by))
+    }
+
+    /// [`Transaction::splice`].
+    pub fn splice(
+        &mut self,
+        obj: &ExId,
+        pos: usize,
+        del: usize,
+        values: impl IntoIterator<Item = ScalarValue>,
+    ) -> Result<(), DocError> {
+        self.edit(|tx| tx.splice(obj, pos, del, values))
+    }
+
+    /// [`Transaction::splice_text`].
+    pub fn splice_text(
+        &mut self,
+        obj: &ExId,
+        pos: usize,
+        del: usize,
+        text: &str,
+    ) -> Result<(), DocError> {
+        self.edit(|tx| tx.splice_text(obj, pos, del, text))
+    }
+
+    /// [`Transaction::mark`].
+    pub fn mark(
+        &mut self,
+        obj: &ExId,
+        range: std::ops::Range<usize>,
+        name: &str,
+        value: ScalarValue,
+        expand: ExpandMark,
+    ) -> Result<(), DocError> {
+        self.edit(|tx| tx.mark(obj, range, name, value, expand))
+    }
+
+    /// [`Transaction::unmark`].
+    pub fn unmark(
+        &mut self,
+        obj: &ExId,
+        range: std::ops::Range<usize>,
+        name: &str,
+        expand: ExpandMark,
+    ) -> Result<(), DocError> {
+        self.edit(|tx| tx.unmark(obj, range, name, expand))
+    }
+
+    // ---- reads (the pending edits included) ----
+
+    /// [`Document::get`].
+    pub fn get(&self, obj: &ExId, prop: impl Into<Prop>) -> Result<Option<ValueWithId>, DocError> {
+        self.doc.get(obj, prop)
+    }
+
+    /// [`Document::get_all`].
+    pub fn get_all(&self, obj: &ExId, prop: impl Into<Prop>) -> Result<Vec<ValueWithId>, DocError> {
+        self.doc.get_all(obj, prop)
+    }
+
+    /// [`Document::keys`].
+    pub fn keys(&self, obj: &ExId) -> Result<Vec<String>, DocError> {
+        self.doc.keys(obj)
+    }
+
+    /// [`Document::length`].
+    pub fn length(&self, obj: &ExId) -> Result<usize, DocError> {
+        self.doc.length(obj)
+    }
+
+    /// [`Document::list_values`].
+    pub fn list_values(&self, obj: &ExId) -> Result<Vec<ValueWithId>, DocError> {
+        self.doc.list_values(obj)
+    }
+
+    /// [`Document::list_range`].
+    pub fn list_range(
+        &self,
+        obj: &ExId,
+        range: impl std::ops::RangeBounds<usize>,
+    ) -> Result<Vec<ListItem>, DocError> {
+        self.doc.list_range(obj, range)
+    }
+
+    /// [`Document::text`].
+    pub fn text(&self, obj: &ExId) -> Result<String, DocError> {
+        self.doc.text(obj)
+    }
+
+    /// [`Document::marks`].
+    pub fn marks(&self, obj: &ExId) -> Result<Vec<Mark>, DocError> {
+        self.doc.marks(obj)
+    }
+
+    /// [`Document::object_type`].
+    pub fn object_type(&self, obj: &ExId) -> Result<ObjType, DocError> {
+        self.doc.object_type(obj)
+    }
+
+    /// [`Document::value_tree`].
+    pub fn value_tree(&self, obj: &ExId) -> Result<ValueTree, DocError> {
+        self.doc.value_tree(obj)
+    }
+
+    // ---- reads at heads (never the pending edits) ----
+
+    /// [`Document::get_at`].
+    pub fn get_at(
+        &self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        heads: &[ChangeHash],
+    ) -> Result<Option<ValueWithId>, DocError> {
+        self.doc.get_at(obj, prop, heads)
+    }
+
+    /// [`Document::get_all_at`].
+    pub fn get_all_at(
+        &self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<ValueWithId>, DocError> {
+        self.doc.get_all_at(obj, prop, heads)
+    }
+
+    /// [`Document::keys_at`].
+    pub fn keys_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<String>, DocError> {
+        self.doc.keys_at(obj, heads)
+    }
+
+    /// [`Document::length_at`].
+    pub fn length_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<usize, DocError> {
+        self.doc.length_at(obj, heads)
+    }
+
+    /// [`Document::list_values_at`].
+    pub fn list_values_at(
+        &self,
+        obj: &ExId,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<ValueWithId>, DocError> {
+        self.doc.list_values_at(obj, heads)
+    }
+
+    /// [`Document::list_range_at`].
+    pub fn list_range_at(
+        &self,
+        obj: &ExId,
+        range: impl std::ops::RangeBounds<usize>,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<ListItem>, DocError> {
+        self.doc.list_range_at(obj, range, heads)
+    }
+
+    /// [`Document::text_at`].
+    pub fn text_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<String, DocError> {
+        self.doc.text_at(obj, heads)
+    }
+
+    /// [`Document::marks_at`].
+    pub fn marks_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<Mark>, DocError> {
+        self.doc.marks_at(obj, heads)
+    }
+
+    /// [`Document::value_tree_at`].
+    pub fn value_tree_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<ValueTree, DocError> {
+        self.doc.value_tree_at(obj, heads)
+    }
+
+    // ---- actors and settings ----
+
+    /// [`Document::actor`].
+    pub fn actor(&self) -> &ActorId {
+        self.doc.actor()
+    }
+
+    /// Commits the pending edits, then [`Document::set_actor`]: later edits are `actor`'s.
+    pub fn set_actor(&mut self, actor: ActorId) {
+        self.close();
+        self.doc.set_actor(actor);
+    }
+
+    /// [`Document::author`].
+    pub fn author(&self) -> Option<&Author> {
+        self.doc.author()
+    }
+
+    /// Commits the pending edits, then [`Document::set_author`].
+    pub fn set_author(&mut self, author: Option<Author>) {
+        self.close();
+        self.doc.set_author(author);
+    }
+
+    /// [`Document::text_encoding`].
+    pub fn text_encoding(&self) -> TextEncoding {
+        self.doc.text_encoding()
+    }
+
+    /// [`Document::set_text_encoding`] (refused once the document, pending edits included,
+    /// holds any op).
+    pub fn set_text_encoding(&mut self, encoding: TextEncoding) -> bool {
+        self.doc.set_text_encoding(encoding)
+    }
+
+    // ---- history (the pending edits committed first) ----
+
+    /// Commits the pending edits, then [`Document::heads`].
+    pub fn heads(&mut self) -> Vec<ChangeHash> {
+        self.close();
+        self.doc.heads()
+    }
+
+    /// Commits the pending edits, then [`Document::get_changes`].
+    pub fn get_changes(&mut self, since: &[ChangeHash]) -> Vec<Change> {
+        self.close();
+        self.doc.get_changes(since)
+    }
+
+    /// Commits the pending edits, then [`Document::get_change_by_hash`].
+    pub fn get_change_by_hash(&mut self, hash: &ChangeHash) -> Option<Change> {
+        self.close();
+        self.doc.get_change_by_hash(hash)
+    }
+
+    /// Commits the pending edits, then [`Document::missing_deps`].
+    pub fn missing_deps(&mut self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
+        self.close();
+        self.doc.missing_deps(heads)
+    }
+
+    /// Commits the pending edits, then [`Document::apply_changes`].
+    pub fn apply_changes(
+        &mut self,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> Result<(), DocError> {
+        self.close();
+        self.doc.apply_changes(changes)
+    }
+
+    /// Commits the pending edits, then [`Document::load_incremental`].
+    pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<usize, DocError> {
+        self.close();
+        self.doc.load_incremental(bytes)
+    }
+
+    /// Commits the pending edits of both documents, then [`Document::merge`].
+    pub fn merge(&mut self, other: &mut AutoCommit) -> Result<Vec<ChangeHash>, DocError> {
+        self.close();
+        other.close();
+        self.doc.merge(&other.doc)
+    }
+
+    /// Commits the pending edits, then [`Document::fork`] (a new random actor).
+    pub fn fork(&mut self) -> AutoCommit {
+        self.close();
+        AutoCommit::from(self.doc.fork())
+    }
+
+    /// Commits the pending edits, then [`Document::fork_at`].
+    pub fn fork_at(&mut self, heads: &[ChangeHash]) -> Result<AutoCommit, DocError> {
+        self.close();
+        self.doc.fork_at(heads).map(AutoCommit::from)
+    }
+
+    /// Commits the pending edits, then [`Document::save`].
+    pub fn save(&mut self) -> Vec<u8> {
+        self.close();
+        self.doc.save()
+    }
+
+    /// Commits the pending edits, then [`Document::save_nocompress`].
+    pub fn save_nocompress(&mut self) -> Vec<u8> {
+        self.close();
+        self.doc.save_nocompress()
+    }
+
+    /// Commits the pending edits, then [`Document::save_incremental`].
+    pub fn save_incremental(&mut self) -> Vec<u8> {
+        self.close();
+        self.doc.save_incremental()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failure is the assertion
+mod tests {
+    use super::*;
+    use crate::types::{ROOT, Value};
+
+    fn actor(b: u8) -> ActorId {
+        ActorId::from_bytes(&[b; 16])
+    }
+
+    /// A document with one committed change (`text` = "hi") and two pending edits.
+    fn pending() -> (AutoCommit, ExId) {
+        let mut doc = AutoCommit::with_actor(actor(1));
+        let text = doc.put_object(&ROOT, "text", ObjType::Text).unwrap();
+        doc.splice_text(&text, 0, 0, "hi").unwrap();
+        doc.commit().unwrap();
+        doc.put(&ROOT, "n", 1i64).unwrap();
+        doc.splice_text(&text, 2, 0, "!").unwrap();
+        (doc, text)
+    }
+
+    #[test]
+    fn edits_gather_into_one_change_that_reads_see_before_it_is_made() {
+        let (mut doc, text) = pending();
+        assert_eq!(doc.pending_ops(), 2);
+        assert_eq!(doc.text(&text).unwrap(), "hi!");
+        assert_eq!(
+            doc.get(&ROOT, "n").unwrap().map(|v| v.value),
+            Some(Value::Scalar(1i64.into()))
+        );
+        assert_eq!(doc.heads().len(), 1);
+        assert_eq!(doc.pending_ops(), 0);
+        let changes = doc.get_changes(&[]);
+        assert_eq!(changes.len(), 2);
+        assert_eq!(changes[1].num_ops(), 2);
+    }
+
+    #[test]
+    fn every_operation_that_needs_the_history_commits_first() {
+        type Op = fn(&mut AutoCommit, &ExId);
+        let ops: [(&str, Op); 17] = [
+            ("heads", |d, _| drop(d.heads())),
+            ("save", |d, _| drop(d.save())),
+            ("save_nocompress", |d, _| drop(d.save_nocompress())),
+            ("save_incremental", |d, _| drop(d.save_incremental())),
+            ("get_changes", |d, _| drop(d.get_changes(&[]))),
+            ("get_change_by_hash", |d, _| {
+                drop(d.get_change_by_hash(&ChangeHash([0; 32])))
+            }),
+            ("missing_deps", |d, _| drop(d.missing_deps(&[]))),
+            ("apply_changes", |d, _| d.apply_changes([]).unwrap()),
+            ("load_incremental", |d, _| drop(d.load_incremental(&[]))),
+            ("merge", |d, _| {
+                drop(d.merge(&mut AutoCommit::with_actor(actor(9))).unwrap())
+            }),
+            ("fork", |d, _| drop(d.fork())),
+            ("fork_at", |d, _| drop(d.fork_at(&[]).unwrap())),
+            ("set_actor", |d, _| d.set_actor(actor(2))),
+            ("set_author", |d, _| d.set_author(None)),
+            ("document", |d, _| {
+                let _ = d.document();
+            }),
+            ("sync", |d, _| {
+                let _ = d.sync();
+            }),
+            ("commit", |d, _| {
+                d.commit().unwrap();
+            }),
+        ];
+        for (name, op) in ops {
+            let (mut doc, text) = pending();
+            op(&mut doc, &text);
+            assert_eq!(doc.pending_ops(), 0, "{name}");
+            assert_eq!(doc.text(&text).unwrap(), "hi!", "{name}");
+            let doc = doc.into_document();
+            assert_eq!(doc.change_count(), 2, "{name}");
+        }
+        // And giving the document back commits too.
+        let (doc, _) = pending();
+        assert_eq!(doc.into_document().change_count(), 2);
+    }
+
+    #[test]
+    fn a_rollback_leaves_the_document_as_the_last_commit_left_it() {
+        let (mut doc, text) = pending();
+        let before = doc.save();
+        let made = doc.put_object(&ROOT, "list", ObjType::List).unwrap();
+        doc.put(&ROOT, "n", 2i64).unwrap();
+        doc.splice_text(&text, 0, 1, "H").unwrap();
+        assert_eq!(doc.rollback(), 4);
+        assert_eq!(doc.pending_ops(), 0);
+        assert_eq!(doc.rollback(), 0);
+        assert_eq!(doc.text(&text).unwrap(), "hi!");
+        assert!(doc.object_type(&made).is_err());
+        assert_eq!(doc.save(), before);
+        // The rolled-back counters are taken again.
+        assert_eq!(doc.put_object(&ROOT, "list", ObjType::List).unwrap(), made);
+    }
+
+    #[test]
+    fn a_failing_edit_keeps_the_pending_ones() {
+        let (mut doc, text) = pending();
+        assert!(doc.insert(&text, 99, "x").is_err());
+        assert!(doc.increment(&ROOT, "n", 1).is_err());
+        assert!(doc.put(&text, "key", 1i64).is_err());
+        assert_eq!(doc.pending_ops(), 2);
+        let hash = doc.commit().unwrap().unwrap();
+        assert_eq!(doc.get_change_by_hash(&hash).unwrap().num_ops(), 2);
+        // A first edit that fails opens nothing to commit.
+        assert!(doc.insert(&text, 99, "x").is_err());
+        assert_eq!(doc.commit().unwrap(), None);
+    }
+
+    #[test]
+    fn reads_at_heads_leave_out_the_pending_edits() {
+        let (mut doc, text) = pending();
+        doc.rollback();
+        let heads = doc.heads();
+        doc.splice_text(&text, 0, 0, "oh, ").unwrap();
+        doc.put(&ROOT, "n", 5i64).unwrap();
+        assert_eq!(doc.text_at(&text, &heads).unwrap(), "hi");
+        assert_eq!(doc.get_at(&ROOT, "n", &heads).unwrap(), None);
+        assert_eq!(doc.keys_at(&ROOT, &heads).unwrap(), ["text"]);
+        assert_eq!(doc.text(&text).unwrap(), "oh, hi");
+    }
+
+    #[test]
+    fn a_commit_carries_its_message_and_time() {
+        let (mut doc, _) = pending();
+        let hash = doc.commit_with(Some("note".into()), 1_700_000_000_000);
+        let change = doc.get_change_by_hash(&hash.unwrap().unwrap()).unwrap();
+        assert_eq!(change.message(), Some("note"));
+        assert_eq!(change.time(), 1_700_000_000_000);
+        // The implicit commits have neither.
+        doc.put(&ROOT, "n", 2i64).unwrap();
+        let last = doc.get_changes(&[]).pop().unwrap();
+        assert_eq!((last.message(), last.time()), (None, 0));
+    }
+
+    #[test]
+    fn loads_and_forks_count_as_never_saved() {
+        let (mut doc, _) = pending();
+        let saved = doc.save();
+        assert!(doc.save_incremental().is_empty());
+        let all: usize = doc.get_changes(&[]).iter().map(|c| c.bytes().len()).sum();
+        let mut loaded = AutoCommit::load(&saved).unwrap();
+        assert_eq!(loaded.save_incremental().len(), all);
+        assert!(loaded.save_incremental().is_empty());
+        assert_eq!(doc.fork().save_incremental().len(), all);
+        // A plain document from a load counts as saved.
+        let mut plain = Document::load(&saved).unwrap();
+        assert!(plain.save_incremental().is_empty());
+    }
+}
