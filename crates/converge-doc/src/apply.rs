@@ -563,7 +563,7 @@ impl Document {
     ///
     /// As one `apply_changes` of those changes (atomic), handed to it in the order
     /// automerge 0.12's merge hands them to its own (so that the history, and with it the
-    /// order of changes in a saved document, is the reference's: see [`merge_order`]), but
+    /// order of changes in a saved document, is the reference's), but
     /// the graph orders them from their metadata, read from `other`'s graph, and each
     /// change is decoded from `other` only when its turn comes: a merge holds one decoded
     /// change at a time, not all of them.

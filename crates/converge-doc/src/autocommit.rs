@@ -7,9 +7,7 @@ use converge_encoding::{ActorId, Author, Change, ChangeHash, ScalarValue};
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::transaction::{OpenTx, Transaction};
-use crate::types::{
-    ExId, ExpandMark, ListItem, Mark, ObjType, Prop, TextEncoding, ValueTree, ValueWithId,
-};
+use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding};
 
 /// A [`Document`] that commits by itself: edits go into a pending transaction, opened by the
 /// first edit, and become one change when [`AutoCommit::commit`] is called or when an
@@ -264,134 +262,11 @@ impl AutoCommit {
         self.edit(|tx| tx.unmark(obj, range, name, expand))
     }
 
-    // ---- reads (the pending edits included) ----
+    // ---- reads (the pending edits included; at heads, never) ----
 
-    /// [`Document::get`].
-    pub fn get(&self, obj: &ExId, prop: impl Into<Prop>) -> Result<Option<ValueWithId>, DocError> {
-        self.doc.get(obj, prop)
-    }
-
-    /// [`Document::get_all`].
-    pub fn get_all(&self, obj: &ExId, prop: impl Into<Prop>) -> Result<Vec<ValueWithId>, DocError> {
-        self.doc.get_all(obj, prop)
-    }
-
-    /// [`Document::keys`].
-    pub fn keys(&self, obj: &ExId) -> Result<Vec<String>, DocError> {
-        self.doc.keys(obj)
-    }
-
-    /// [`Document::length`].
-    pub fn length(&self, obj: &ExId) -> Result<usize, DocError> {
-        self.doc.length(obj)
-    }
-
-    /// [`Document::list_values`].
-    pub fn list_values(&self, obj: &ExId) -> Result<Vec<ValueWithId>, DocError> {
-        self.doc.list_values(obj)
-    }
-
-    /// [`Document::list_range`].
-    pub fn list_range(
-        &self,
-        obj: &ExId,
-        range: impl std::ops::RangeBounds<usize>,
-    ) -> Result<Vec<ListItem>, DocError> {
-        self.doc.list_range(obj, range)
-    }
-
-    /// [`Document::text`].
-    pub fn text(&self, obj: &ExId) -> Result<String, DocError> {
-        self.doc.text(obj)
-    }
-
-    /// [`Document::marks`].
-    pub fn marks(&self, obj: &ExId) -> Result<Vec<Mark>, DocError> {
-        self.doc.marks(obj)
-    }
-
-    /// [`Document::object_type`].
-    pub fn object_type(&self, obj: &ExId) -> Result<ObjType, DocError> {
-        self.doc.object_type(obj)
-    }
-
-    /// [`Document::value_tree`].
-    pub fn value_tree(&self, obj: &ExId) -> Result<ValueTree, DocError> {
-        self.doc.value_tree(obj)
-    }
-
-    // ---- reads at heads (never the pending edits) ----
-
-    /// [`Document::get_at`].
-    pub fn get_at(
-        &self,
-        obj: &ExId,
-        prop: impl Into<Prop>,
-        heads: &[ChangeHash],
-    ) -> Result<Option<ValueWithId>, DocError> {
-        self.doc.get_at(obj, prop, heads)
-    }
-
-    /// [`Document::get_all_at`].
-    pub fn get_all_at(
-        &self,
-        obj: &ExId,
-        prop: impl Into<Prop>,
-        heads: &[ChangeHash],
-    ) -> Result<Vec<ValueWithId>, DocError> {
-        self.doc.get_all_at(obj, prop, heads)
-    }
-
-    /// [`Document::keys_at`].
-    pub fn keys_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<String>, DocError> {
-        self.doc.keys_at(obj, heads)
-    }
-
-    /// [`Document::length_at`].
-    pub fn length_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<usize, DocError> {
-        self.doc.length_at(obj, heads)
-    }
-
-    /// [`Document::list_values_at`].
-    pub fn list_values_at(
-        &self,
-        obj: &ExId,
-        heads: &[ChangeHash],
-    ) -> Result<Vec<ValueWithId>, DocError> {
-        self.doc.list_values_at(obj, heads)
-    }
-
-    /// [`Document::list_range_at`].
-    pub fn list_range_at(
-        &self,
-        obj: &ExId,
-        range: impl std::ops::RangeBounds<usize>,
-        heads: &[ChangeHash],
-    ) -> Result<Vec<ListItem>, DocError> {
-        self.doc.list_range_at(obj, range, heads)
-    }
-
-    /// [`Document::text_at`].
-    pub fn text_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<String, DocError> {
-        self.doc.text_at(obj, heads)
-    }
-
-    /// [`Document::marks_at`].
-    pub fn marks_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<Vec<Mark>, DocError> {
-        self.doc.marks_at(obj, heads)
-    }
-
-    /// [`Document::value_tree_at`].
-    pub fn value_tree_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<ValueTree, DocError> {
-        self.doc.value_tree_at(obj, heads)
-    }
+    doc_reads!(doc);
 
     // ---- actors and settings ----
-
-    /// [`Document::actor`].
-    pub fn actor(&self) -> &ActorId {
-        self.doc.actor()
-    }
 
     /// Commits the pending edits, then [`Document::set_actor`]: later edits are `actor`'s.
     pub fn set_actor(&mut self, actor: ActorId) {
@@ -408,11 +283,6 @@ impl AutoCommit {
     pub fn set_author(&mut self, author: Option<Author>) {
         self.close();
         self.doc.set_author(author);
-    }
-
-    /// [`Document::text_encoding`].
-    pub fn text_encoding(&self) -> TextEncoding {
-        self.doc.text_encoding()
     }
 
     /// [`Document::set_text_encoding`] (refused once the document, pending edits included,

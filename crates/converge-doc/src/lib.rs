@@ -16,6 +16,8 @@
 //!
 //! See `DESIGN.md` in this crate for the data structures and their invariants.
 
+#[macro_use]
+mod doc_reads;
 mod actor_ops;
 mod apply;
 mod arena;

@@ -1708,7 +1708,7 @@ mod tests {
         tx.delete(&ROOT, "k").unwrap();
         tx.splice_text(&text, 3, 1, "z").unwrap();
         tx.put(&ROOT, "k", ScalarValue::Int(2)).unwrap();
-        assert_eq!(tx.ops.dels.len(), 1 + 4);
+        assert_eq!(tx.document().ops.dels.len(), 1 + 4);
         tx.rollback();
         assert_eq!((sizes(&doc), doc.save_nocompress(), doc.ops.max_op), before);
 

@@ -1,8 +1,6 @@
 //! Local edits: a [`Transaction`] applies each op to the op set at once (reads see it) and
 //! records its preds; `commit` turns the ops into one change, `rollback` (or drop) undoes them.
 
-use std::ops::Deref;
-
 use converge_encoding::{Action, ChangeHash, OpId, ScalarValue};
 use smallvec::SmallVec;
 
@@ -14,8 +12,15 @@ use crate::types::{ExId, ExpandMark, ObjType, Prop};
 
 /// An open set of local edits that becomes one change on [`Transaction::commit`].
 ///
-/// Reads through the transaction (it dereferences to [`Document`]) see its edits. Dropping it
-/// without committing rolls the edits back.
+/// Reads through the transaction see its edits (reads at heads do not). It offers the
+/// document's reads only: a save, a fork or a clone of a document with pending ops would hold
+/// ops that no change holds. Dropping it without committing rolls the edits back.
+///
+/// ```compile_fail
+/// let mut doc = converge_doc::Document::new();
+/// let tx = doc.transaction();
+/// let bytes = tx.save_nocompress(); // not while edits are pending
+/// ```
 #[derive(Debug)]
 pub struct Transaction<'a> {
     doc: &'a mut Document,
@@ -63,13 +68,6 @@ impl OpenTx {
     }
 }
 
-impl Deref for Transaction<'_> {
-    type Target = Document;
-    fn deref(&self) -> &Document {
-        self.doc
-    }
-}
-
 impl Drop for Transaction<'_> {
     fn drop(&mut self) {
         if !self.done {
@@ -112,6 +110,20 @@ impl<'a> Transaction<'a> {
         self.done = true;
         let preds = std::mem::take(&mut self.open.preds);
         OpenTx { preds, ..self.open }
+    }
+
+    doc_reads!(doc);
+
+    /// The document's heads: those of its changes, which the pending edits are not part of
+    /// yet (to read at with the `_at` reads).
+    pub fn heads(&self) -> Vec<ChangeHash> {
+        self.doc.heads()
+    }
+
+    /// The document, pending ops and all (the crate's tests look inside it).
+    #[cfg(test)]
+    pub(crate) fn document(&self) -> &Document {
+        self.doc
     }
 
     /// Number of ops so far.

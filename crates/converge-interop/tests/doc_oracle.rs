@@ -714,13 +714,13 @@ trait Edits {
 }
 
 macro_rules! edits_for {
-    ($t:ty, $reader:ident) => {
+    ($t:ty) => {
         impl Edits for $t {
             fn object_type(&self, obj: &ExId) -> Result<ObjType, converge_doc::DocError> {
-                $reader(self).object_type(obj)
+                <$t>::object_type(self, obj)
             }
             fn length(&self, obj: &ExId) -> Result<usize, converge_doc::DocError> {
-                $reader(self).length(obj)
+                <$t>::length(self, obj)
             }
             fn put(
                 &mut self,
@@ -801,17 +801,8 @@ macro_rules! edits_for {
     };
 }
 
-/// A transaction reads as its document (`Deref`).
-fn tx_reads<'a>(t: &'a converge_doc::Transaction<'_>) -> &'a Document {
-    t
-}
-
-fn auto_reads(a: &converge_doc::AutoCommit) -> &converge_doc::AutoCommit {
-    a
-}
-
-edits_for!(converge_doc::Transaction<'_>, tx_reads);
-edits_for!(converge_doc::AutoCommit, auto_reads);
+edits_for!(converge_doc::Transaction<'_>);
+edits_for!(converge_doc::AutoCommit);
 
 fn lockstep_edit(
     ctx: &str,
