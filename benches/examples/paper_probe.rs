@@ -2,8 +2,11 @@
 //! without criterion, for quick before/after checks while tuning:
 //!
 //! ```text
-//! cargo run --release -p converge-benches --example paper_probe [RUNS] [tx|edit] [oracle] [warm]
+//! cargo run --release -p converge-benches --example paper_probe [RUNS] [tx|edit|auto] [oracle] [warm]
 //! ```
+//!
+//! `auto` times the trace through an `AutoCommit` instead: its edits pending until the end,
+//! then with `heads()` after every edit (which commits each as its own change).
 //!
 //! Prints the median and the fastest of `RUNS` (default 7) runs of each, and the fastest
 //! drop of the document each built (criterion's `iter` times the drop with the run). With
@@ -17,7 +20,7 @@
 use std::time::{Duration, Instant};
 
 use converge_benches::automerge_paper_replay;
-use converge_doc::{Document, ObjType, ROOT};
+use converge_doc::{AutoCommit, Document, ObjType, ROOT};
 use converge_encoding::ActorId;
 
 /// The median and minimum of `runs` runs of `f`, and the minimum time its output took to
@@ -47,12 +50,37 @@ fn main() {
     let only_tx = args.iter().any(|a| a == "tx");
     let only_edit = args.iter().any(|a| a == "edit");
     let warm = args.iter().any(|a| a == "warm");
+    let auto = args.iter().any(|a| a == "auto");
     let edits = converge_benches::paper_edits();
     let report = |name: &str, (median, min, drop_min): (Duration, Duration, Duration)| {
         println!(
             "{name:<32} median {median:>10.2?}  min {min:>10.2?}  (drop: min {drop_min:>8.2?})"
         )
     };
+    if auto {
+        for heads_each in [false, true] {
+            report(
+                if heads_each {
+                    "AutoCommit, heads() each edit"
+                } else {
+                    "AutoCommit, pending to the end"
+                },
+                time(runs, || {
+                    let mut doc = AutoCommit::with_actor(ActorId::from_bytes(&[1; 16]));
+                    let text = doc.put_object(&ROOT, "text", ObjType::Text).unwrap();
+                    for e in &edits {
+                        doc.splice_text(&text, e.pos, e.del, &e.ins).unwrap();
+                        if heads_each {
+                            std::hint::black_box(doc.heads());
+                        }
+                    }
+                    doc.commit().unwrap();
+                    doc
+                }),
+            );
+        }
+        return;
+    }
     if !only_edit {
         report(
             "converge one transaction",
