@@ -130,6 +130,17 @@ impl AutoCommit {
         }
     }
 
+    /// Commits the pending edits (no message, time 0), then records a change without ops
+    /// ([`Document::empty_change`]), as automerge 0.12's `AutoCommit::empty_change`.
+    pub fn empty_change(
+        &mut self,
+        message: Option<String>,
+        time: i64,
+    ) -> Result<ChangeHash, DocError> {
+        self.close();
+        self.doc.empty_change(message, time)
+    }
+
     /// Undoes the pending edits; returns how many ops were undone.
     pub fn rollback(&mut self) -> usize {
         self.open.take().map_or(0, |open| {

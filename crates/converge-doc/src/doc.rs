@@ -696,6 +696,27 @@ impl Document {
         }
     }
 
+    /// Records a change without ops, whose deps are the current heads (and the local
+    /// actor's last change), as automerge 0.12's `empty_change`: a merge point, or a
+    /// message on its own.
+    ///
+    /// ```
+    /// use converge_doc::{Document, ROOT};
+    /// let mut doc = Document::new();
+    /// doc.put(&ROOT, "a", 1i64)?;
+    /// let hash = doc.empty_change(Some("checkpoint".into()), 0)?;
+    /// assert_eq!(doc.heads(), [hash]);
+    /// assert_eq!(doc.get_change_by_hash(&hash).unwrap().num_ops(), 0);
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn empty_change(
+        &mut self,
+        message: Option<String>,
+        time: i64,
+    ) -> Result<ChangeHash, DocError> {
+        self.transaction().commit_even_empty(message, time)
+    }
+
     /// [`Transaction::put`] as its own change.
     pub fn put(
         &mut self,

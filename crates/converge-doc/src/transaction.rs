@@ -792,6 +792,24 @@ impl<'a> Transaction<'a> {
         Ok(Some(hash))
     }
 
+    /// Commits the edits as one change even if there are none (automerge 0.12's
+    /// `empty_change`); see [`Transaction::commit_with`].
+    pub(crate) fn commit_even_empty(
+        mut self,
+        message: Option<String>,
+        time: i64,
+    ) -> Result<ChangeHash, DocError> {
+        let hash = self.doc.commit_local(
+            self.open.start_op,
+            self.open.ops_start,
+            &self.open.preds,
+            message,
+            time,
+        )?;
+        self.done = true;
+        Ok(hash)
+    }
+
     /// Undoes the edits; returns how many ops were undone.
     pub fn rollback(mut self) -> usize {
         self.done = true;

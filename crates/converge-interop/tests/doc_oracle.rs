@@ -1508,6 +1508,20 @@ fn autocommit_sessions_match_the_oracle() {
                     oracle.set_actor(automerge::ActorId::from(actors[who].as_bytes()));
                     pair = AutoPair { ours, oracle };
                 }
+                98 => {
+                    let message = rng.percent(50).then(|| format!("empty {step}"));
+                    log.push(format!("{who} empty_change {message:?}"));
+                    let a = pair
+                        .ours
+                        .empty_change(message.clone(), 7)
+                        .expect("empty change");
+                    let mut options = CommitOptions::default().with_time(7);
+                    if let Some(m) = message {
+                        options = options.with_message(m);
+                    }
+                    let b = pair.oracle.empty_change(options);
+                    assert_eq!(a.0, b.0, "{ctx}: empty change\n{}", log.join("\n"));
+                }
                 _ if !others.is_empty() => {
                     let other = *rng.pick(&others);
                     log.push(format!("{who} applies the changes of {other}"));
