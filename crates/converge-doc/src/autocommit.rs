@@ -14,6 +14,7 @@ use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding};
 /// operation needs the history. These commit the pending edits first, as automerge 0.12's
 /// `AutoCommit` does: [`heads`](Self::heads), [`save`](Self::save),
 /// [`save_nocompress`](Self::save_nocompress), [`save_incremental`](Self::save_incremental),
+/// [`save_after`](Self::save_after), [`empty_change`](Self::empty_change),
 /// [`get_changes`](Self::get_changes), [`get_change_by_hash`](Self::get_change_by_hash),
 /// [`missing_deps`](Self::missing_deps), [`apply_changes`](Self::apply_changes),
 /// [`load_incremental`](Self::load_incremental), [`merge`](Self::merge) (both documents),
@@ -372,6 +373,12 @@ impl AutoCommit {
     pub fn save_nocompress(&mut self) -> Vec<u8> {
         self.close();
         self.doc.save_nocompress()
+    }
+
+    /// Commits the pending edits, then [`Document::save_after`].
+    pub fn save_after(&mut self, heads: &[ChangeHash]) -> Vec<u8> {
+        self.close();
+        self.doc.save_after(heads)
     }
 
     /// Commits the pending edits, then [`Document::save_incremental`].

@@ -6,9 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use converge_encoding::{
-    Action, ActorId, Change, ChangeColumnsWriter, DocChangeRef, DocOpRef, DocumentChunk, ElemId,
-    EncodedColumns, FileChunk, KeyRef, ObjId, OpColumnsWriter, OpId, ValueRef, decode_chunks,
-    write_document_columns,
+    Action, ActorId, Change, ChangeColumnsWriter, ChangeHash, DocChangeRef, DocOpRef,
+    DocumentChunk, ElemId, EncodedColumns, FileChunk, KeyRef, ObjId, OpColumnsWriter, OpId,
+    ValueRef, decode_chunks, write_document_columns,
 };
 
 use crate::bitset::BitSet;
@@ -149,6 +149,31 @@ impl Document {
             out.extend_from_slice(&chunk);
         }
         self.saved = self.history.len();
+        out
+    }
+
+    /// The changes not reachable from `heads` (all of them for `heads = []`; unknown hashes
+    /// are ignored), as concatenated change chunks in application order: automerge 0.12's
+    /// `save_after`, what a peer at `heads` lacks, to append to a file or hand to
+    /// [`Document::load_incremental`].
+    ///
+    /// ```
+    /// use converge_doc::{Document, ROOT};
+    /// let mut doc = Document::new();
+    /// doc.put(&ROOT, "a", 1i64)?;
+    /// let mut copy = Document::load(&doc.save())?;
+    /// let heads = doc.heads();
+    /// doc.put(&ROOT, "b", 2i64)?;
+    /// copy.load_incremental(&doc.save_after(&heads))?;
+    /// assert_eq!(copy.heads(), doc.heads());
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn save_after(&self, heads: &[ChangeHash]) -> Vec<u8> {
+        let wanted = self.history.graph.not_ancestors_of(heads);
+        let mut out = Vec::new();
+        for chunk in self.history.bytes_at(wanted.into_iter().map(|i| i.get())) {
+            out.extend_from_slice(&chunk);
+        }
         out
     }
 

@@ -1437,6 +1437,16 @@ fn autocommit_sessions_match_the_oracle() {
                     }
                     assert!(a == b, "{ctx}: save_incremental\n{}", log.join("\n"));
                 }
+                75 if seen[who].is_some() => {
+                    log.push(format!("{who} save_after its last heads"));
+                    let heads = seen[who].clone().unwrap_or_default();
+                    let theirs: Vec<automerge::ChangeHash> =
+                        heads.iter().map(|h| automerge::ChangeHash(h.0)).collect();
+                    assert!(
+                        pair.ours.save_after(&heads) == pair.oracle.save_after(&theirs),
+                        "{ctx}: save_after"
+                    );
+                }
                 75..=77 => {
                     log.push(format!("{who} get_changes"));
                     let a: Vec<[u8; 32]> = pair
