@@ -28,7 +28,8 @@ use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding};
 /// `_at` methods) see the changes under those heads only, never the pending edits.
 ///
 /// An edit that fails changes nothing and leaves the pending edits as they were.
-/// [`AutoCommit::rollback`] undoes them all.
+/// [`AutoCommit::rollback`] undoes them all. A clone has the same pending edits, and commits
+/// them as the same change.
 ///
 /// ```
 /// use converge_doc::{AutoCommit, ObjType, ROOT};
@@ -45,7 +46,7 @@ use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding};
 /// assert_eq!(doc.get_changes(&[]).len(), 1);
 /// # Ok::<(), converge_doc::DocError>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct AutoCommit {
     doc: Document,
     /// The pending transaction, if an edit opened one since the last commit; its ops are in
@@ -525,6 +526,19 @@ mod tests {
         doc.put(&ROOT, "n", 2i64).unwrap();
         let last = doc.get_changes(&[]).pop().unwrap();
         assert_eq!((last.message(), last.time()), (None, 0));
+    }
+
+    #[test]
+    fn a_clone_commits_its_pending_edits_as_the_same_change() {
+        let (mut doc, text) = pending();
+        let mut copy = doc.clone();
+        copy.splice_text(&text, 0, 0, "¡").unwrap();
+        copy.rollback();
+        assert_eq!(doc.pending_ops(), 2);
+        assert_eq!(copy.pending_ops(), 0);
+        let mut copy = doc.clone();
+        assert_eq!(copy.commit().unwrap(), doc.commit().unwrap());
+        assert_eq!(copy.save(), doc.save());
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub struct Transaction<'a> {
 /// value bytes start, and its ops' preds. A [`Transaction`] holds one while it borrows the
 /// document; an [`AutoCommit`](crate::AutoCommit) keeps one between edits, with the pending
 /// ops in its document's op set.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct OpenTx {
     start_op: u32,
     max_op_before: u32,
@@ -845,7 +845,7 @@ impl<'a> Transaction<'a> {
 /// op's count in one byte (a count of [`PredLog::LONG`] or more is kept aside in `long`).
 /// Most ops have no pred (inserts) or one (deletes, overwrites), so this is a byte an op
 /// where a vector of ends was four: 0.8 MB less for the paper trace in one transaction.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct PredLog {
     /// Inline for a keystroke's transaction, as `counts`: a deletion has one pred, which
     /// was allocated and freed on every deleting keystroke (77,463 times for the paper
