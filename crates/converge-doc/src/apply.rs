@@ -539,21 +539,43 @@ impl Document {
         doc
     }
 
-    /// A new document (new random actor) holding exactly the changes reachable from `heads`.
+    /// A new document (new random actor) holding exactly the changes reachable from `heads`,
+    /// applied in the order automerge 0.12's `fork_at` applies them (so that its history,
+    /// and the change order of its saves, are the reference's): as a depth-first walk from
+    /// `heads` finds them (a stack of `heads` in the order given, without repeats, the last
+    /// popped first; each change's deps pushed in the change's order when first seen),
+    /// reversed.
     pub fn fork_at(&self, heads: &[ChangeHash]) -> Result<Document, DocError> {
-        let idx = self
+        let starts = self
             .history
             .indexes(heads)
             .map_err(|hash| DocError::UnknownChange { hash })?;
-        let seen = self.history.ancestors(&idx);
+        let graph = &self.history.graph;
+        let mut seen = crate::bitset::BitSet::new(graph.len());
+        let mut stack: Vec<u32> = Vec::with_capacity(starts.len());
+        for i in starts {
+            if !seen.contains(i) {
+                seen.insert(i);
+                stack.push(i);
+            }
+        }
+        let mut order: Vec<usize> = Vec::new();
+        while let Some(i) = stack.pop() {
+            if let Some(change) = graph.change(ChangeIdx::new(i)) {
+                for dep in change.dep_indexes() {
+                    let d = dep.get() as u32;
+                    if !seen.contains(d) {
+                        seen.insert(d);
+                        stack.push(d);
+                    }
+                }
+            }
+            order.push(i as usize);
+        }
+        order.reverse();
         let mut doc = Document::new();
         doc.ops.encoding = self.ops.encoding;
-        let changes = self.history.changes_at(
-            seen.into_iter()
-                .enumerate()
-                .filter(|&(_, s)| s)
-                .map(|(i, _)| i),
-        );
+        let changes = self.history.changes_at(order);
         doc.apply_changes(changes)?;
         Ok(doc)
     }

@@ -1478,6 +1478,20 @@ fn autocommit_sessions_match_the_oracle() {
                         log.join("\n")
                     );
                 }
+                88 | 89 if seen[who].is_some() => {
+                    log.push(format!("{who} fork_at its last heads"));
+                    let heads = seen[who].clone().unwrap_or_default();
+                    let theirs: Vec<automerge::ChangeHash> =
+                        heads.iter().map(|h| automerge::ChangeHash(h.0)).collect();
+                    let mut a = pair.ours.fork_at(&heads).expect("fork_at");
+                    let mut b = pair.oracle.fork_at(&theirs).expect("oracle fork_at");
+                    let ours_order: Vec<[u8; 32]> =
+                        a.get_changes(&[]).iter().map(|c| c.hash().0).collect();
+                    let oracle_order: Vec<[u8; 32]> =
+                        b.get_changes(&[]).iter().map(|c| c.hash().0).collect();
+                    assert_eq!(ours_order, oracle_order, "{ctx}: history of a fork_at");
+                    assert!(a.save() == b.save(), "{ctx}: save of a fork_at");
+                }
                 85..=89 => {
                     if let Some(heads) = &seen[who] {
                         log.push(format!("{who} reads at its last heads"));
