@@ -2,12 +2,12 @@
 //! needs the history (heads, changes, saves, syncs, merges), as automerge 0.12's
 //! `AutoCommit`.
 
-use converge_encoding::{ActorId, Author, Change, ChangeHash, ScalarValue};
+use converge_encoding::{ActorId, Author, Change, ChangeHash};
 
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::transaction::{OpenTx, Transaction};
-use crate::types::{ExId, ExpandMark, ObjType, Prop, TextEncoding};
+use crate::types::TextEncoding;
 
 /// A [`Document`] that commits by itself: edits go into a pending transaction, opened by the
 /// first edit, and become one change when [`AutoCommit::commit`] is called or when an
@@ -175,105 +175,7 @@ impl AutoCommit {
 
     // ---- edits ----
 
-    /// [`Transaction::put`].
-    pub fn put(
-        &mut self,
-        obj: &ExId,
-        prop: impl Into<Prop>,
-        value: impl Into<ScalarValue>,
-    ) -> Result<(), DocError> {
-        self.edit(|tx| tx.put(obj, prop, value))
-    }
-
-    /// [`Transaction::put_object`].
-    pub fn put_object(
-        &mut self,
-        obj: &ExId,
-        prop: impl Into<Prop>,
-        kind: ObjType,
-    ) -> Result<ExId, DocError> {
-        self.edit(|tx| tx.put_object(obj, prop, kind))
-    }
-
-    /// [`Transaction::insert`].
-    pub fn insert(
-        &mut self,
-        obj: &ExId,
-        index: usize,
-        value: impl Into<ScalarValue>,
-    ) -> Result<(), DocError> {
-        self.edit(|tx| tx.insert(obj, index, value))
-    }
-
-    /// [`Transaction::insert_object`].
-    pub fn insert_object(
-        &mut self,
-        obj: &ExId,
-        index: usize,
-        kind: ObjType,
-    ) -> Result<ExId, DocError> {
-        self.edit(|tx| tx.insert_object(obj, index, kind))
-    }
-
-    /// [`Transaction::delete`].
-    pub fn delete(&mut self, obj: &ExId, prop: impl Into<Prop>) -> Result<(), DocError> {
-        self.edit(|tx| tx.delete(obj, prop))
-    }
-
-    /// [`Transaction::increment`].
-    pub fn increment(
-        &mut self,
-        obj: &ExId,
-        prop: impl Into<Prop>,
-        by: i64,
-    ) -> Result<(), DocError> {
-        self.edit(|tx| tx.increment(obj, prop, by))
-    }
-
-    /// [`Transaction::splice`].
-    pub fn splice(
-        &mut self,
-        obj: &ExId,
-        pos: usize,
-        del: usize,
-        values: impl IntoIterator<Item = ScalarValue>,
-    ) -> Result<(), DocError> {
-        self.edit(|tx| tx.splice(obj, pos, del, values))
-    }
-
-    /// [`Transaction::splice_text`].
-    pub fn splice_text(
-        &mut self,
-        obj: &ExId,
-        pos: usize,
-        del: usize,
-        text: &str,
-    ) -> Result<(), DocError> {
-        self.edit(|tx| tx.splice_text(obj, pos, del, text))
-    }
-
-    /// [`Transaction::mark`].
-    pub fn mark(
-        &mut self,
-        obj: &ExId,
-        range: std::ops::Range<usize>,
-        name: &str,
-        value: ScalarValue,
-        expand: ExpandMark,
-    ) -> Result<(), DocError> {
-        self.edit(|tx| tx.mark(obj, range, name, value, expand))
-    }
-
-    /// [`Transaction::unmark`].
-    pub fn unmark(
-        &mut self,
-        obj: &ExId,
-        range: std::ops::Range<usize>,
-        name: &str,
-        expand: ExpandMark,
-    ) -> Result<(), DocError> {
-        self.edit(|tx| tx.unmark(obj, range, name, expand))
-    }
+    doc_edits!(edit, "in the pending change");
 
     // ---- reads (the pending edits included; at heads, never) ----
 
@@ -393,7 +295,7 @@ impl AutoCommit {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failure is the assertion
 mod tests {
     use super::*;
-    use crate::types::{ROOT, Value};
+    use crate::types::{ExId, ObjType, ROOT, Value};
 
     fn actor(b: u8) -> ActorId {
         ActorId::from_bytes(&[b; 16])

@@ -5,16 +5,13 @@ use std::hash::{BuildHasher, Hasher};
 
 use converge_encoding::{
     ActorId, Author, Change, ChangeHash, ChangeOpRef, ChangeParts, ElemId, KeyRef, ObjId, OpId,
-    ScalarValue,
 };
 
 use crate::error::DocError;
 use crate::history::{ChangeData, History, LoadedChange};
 use crate::opset::{HEAD, NONE, OpSet, View};
 use crate::transaction::Transaction;
-use crate::types::{
-    ExId, ExpandMark, ListItem, ObjType, Prop, TextEncoding, ValueTree, ValueWithId,
-};
+use crate::types::{ExId, ListItem, ObjType, Prop, TextEncoding, ValueTree, ValueWithId};
 use converge_encoding::{Action, ValueRef};
 
 /// The largest commit buffer a document keeps between commits (a long transaction's change
@@ -717,105 +714,7 @@ impl Document {
         self.transaction().commit_even_empty(message, time)
     }
 
-    /// [`Transaction::put`] as its own change.
-    pub fn put(
-        &mut self,
-        obj: &ExId,
-        prop: impl Into<Prop>,
-        value: impl Into<ScalarValue>,
-    ) -> Result<(), DocError> {
-        self.auto(|tx| tx.put(obj, prop, value))
-    }
-
-    /// [`Transaction::put_object`] as its own change.
-    pub fn put_object(
-        &mut self,
-        obj: &ExId,
-        prop: impl Into<Prop>,
-        kind: ObjType,
-    ) -> Result<ExId, DocError> {
-        self.auto(|tx| tx.put_object(obj, prop, kind))
-    }
-
-    /// [`Transaction::insert`] as its own change.
-    pub fn insert(
-        &mut self,
-        obj: &ExId,
-        index: usize,
-        value: impl Into<ScalarValue>,
-    ) -> Result<(), DocError> {
-        self.auto(|tx| tx.insert(obj, index, value))
-    }
-
-    /// [`Transaction::insert_object`] as its own change.
-    pub fn insert_object(
-        &mut self,
-        obj: &ExId,
-        index: usize,
-        kind: ObjType,
-    ) -> Result<ExId, DocError> {
-        self.auto(|tx| tx.insert_object(obj, index, kind))
-    }
-
-    /// [`Transaction::delete`] as its own change.
-    pub fn delete(&mut self, obj: &ExId, prop: impl Into<Prop>) -> Result<(), DocError> {
-        self.auto(|tx| tx.delete(obj, prop))
-    }
-
-    /// [`Transaction::increment`] as its own change.
-    pub fn increment(
-        &mut self,
-        obj: &ExId,
-        prop: impl Into<Prop>,
-        by: i64,
-    ) -> Result<(), DocError> {
-        self.auto(|tx| tx.increment(obj, prop, by))
-    }
-
-    /// [`Transaction::splice`] as its own change.
-    pub fn splice(
-        &mut self,
-        obj: &ExId,
-        pos: usize,
-        del: usize,
-        values: impl IntoIterator<Item = ScalarValue>,
-    ) -> Result<(), DocError> {
-        self.auto(|tx| tx.splice(obj, pos, del, values))
-    }
-
-    /// [`Transaction::mark`] as its own change.
-    pub fn mark(
-        &mut self,
-        obj: &ExId,
-        range: std::ops::Range<usize>,
-        name: &str,
-        value: ScalarValue,
-        expand: ExpandMark,
-    ) -> Result<(), DocError> {
-        self.auto(|tx| tx.mark(obj, range, name, value, expand))
-    }
-
-    /// [`Transaction::unmark`] as its own change.
-    pub fn unmark(
-        &mut self,
-        obj: &ExId,
-        range: std::ops::Range<usize>,
-        name: &str,
-        expand: ExpandMark,
-    ) -> Result<(), DocError> {
-        self.auto(|tx| tx.unmark(obj, range, name, expand))
-    }
-
-    /// [`Transaction::splice_text`] as its own change.
-    pub fn splice_text(
-        &mut self,
-        obj: &ExId,
-        pos: usize,
-        del: usize,
-        text: &str,
-    ) -> Result<(), DocError> {
-        self.auto(|tx| tx.splice_text(obj, pos, del, text))
-    }
+    doc_edits!(auto, "as its own change");
 }
 
 /// The compressed document chunk for a history length. Behind a lock so that a

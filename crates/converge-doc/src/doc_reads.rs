@@ -1,7 +1,9 @@
-//! The reads of a document, for the types that edit one: [`AutoCommit`](crate::AutoCommit)
-//! and [`Transaction`](crate::Transaction) read through their document, pending edits
-//! included, but offer nothing else of it (a save, a fork or a clone of a document with
-//! pending ops would hold ops that no change holds).
+//! Method sets that several types share. The reads of a document, for the types that edit
+//! one: [`AutoCommit`](crate::AutoCommit) and [`Transaction`](crate::Transaction) read through
+//! their document, pending edits included, but offer nothing else of it (a save, a fork or a
+//! clone of a document with pending ops would hold ops that no change holds). And the edits
+//! of a transaction, for [`Document`](crate::Document) (a change each) and
+//! [`AutoCommit`](crate::AutoCommit) (into the pending change).
 
 /// Read methods that call the same methods of the [`Document`](crate::Document) in field
 /// `$doc` of `self`.
@@ -167,6 +169,116 @@ macro_rules! doc_reads {
         /// [`Document::text_encoding`].
         pub fn text_encoding(&self) -> $crate::TextEncoding {
             self.$doc.text_encoding()
+        }
+    };
+}
+
+/// The edit methods of a [`Transaction`](crate::Transaction), each run through `self.$run`
+/// (a method taking a closure over the transaction); `$how` ends their docs.
+macro_rules! doc_edits {
+    ($run:ident, $how:literal) => {
+        #[doc = concat!("[`Transaction::put`] ", $how, ".")]
+        pub fn put(
+            &mut self,
+            obj: &$crate::ExId,
+            prop: impl Into<$crate::Prop>,
+            value: impl Into<converge_encoding::ScalarValue>,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.put(obj, prop, value))
+        }
+
+        #[doc = concat!("[`Transaction::put_object`] ", $how, ".")]
+        pub fn put_object(
+            &mut self,
+            obj: &$crate::ExId,
+            prop: impl Into<$crate::Prop>,
+            kind: $crate::ObjType,
+        ) -> Result<$crate::ExId, $crate::DocError> {
+            self.$run(|tx| tx.put_object(obj, prop, kind))
+        }
+
+        #[doc = concat!("[`Transaction::insert`] ", $how, ".")]
+        pub fn insert(
+            &mut self,
+            obj: &$crate::ExId,
+            index: usize,
+            value: impl Into<converge_encoding::ScalarValue>,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.insert(obj, index, value))
+        }
+
+        #[doc = concat!("[`Transaction::insert_object`] ", $how, ".")]
+        pub fn insert_object(
+            &mut self,
+            obj: &$crate::ExId,
+            index: usize,
+            kind: $crate::ObjType,
+        ) -> Result<$crate::ExId, $crate::DocError> {
+            self.$run(|tx| tx.insert_object(obj, index, kind))
+        }
+
+        #[doc = concat!("[`Transaction::delete`] ", $how, ".")]
+        pub fn delete(
+            &mut self,
+            obj: &$crate::ExId,
+            prop: impl Into<$crate::Prop>,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.delete(obj, prop))
+        }
+
+        #[doc = concat!("[`Transaction::increment`] ", $how, ".")]
+        pub fn increment(
+            &mut self,
+            obj: &$crate::ExId,
+            prop: impl Into<$crate::Prop>,
+            by: i64,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.increment(obj, prop, by))
+        }
+
+        #[doc = concat!("[`Transaction::splice`] ", $how, ".")]
+        pub fn splice(
+            &mut self,
+            obj: &$crate::ExId,
+            pos: usize,
+            del: usize,
+            values: impl IntoIterator<Item = converge_encoding::ScalarValue>,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.splice(obj, pos, del, values))
+        }
+
+        #[doc = concat!("[`Transaction::mark`] ", $how, ".")]
+        pub fn mark(
+            &mut self,
+            obj: &$crate::ExId,
+            range: std::ops::Range<usize>,
+            name: &str,
+            value: converge_encoding::ScalarValue,
+            expand: $crate::ExpandMark,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.mark(obj, range, name, value, expand))
+        }
+
+        #[doc = concat!("[`Transaction::unmark`] ", $how, ".")]
+        pub fn unmark(
+            &mut self,
+            obj: &$crate::ExId,
+            range: std::ops::Range<usize>,
+            name: &str,
+            expand: $crate::ExpandMark,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.unmark(obj, range, name, expand))
+        }
+
+        #[doc = concat!("[`Transaction::splice_text`] ", $how, ".")]
+        pub fn splice_text(
+            &mut self,
+            obj: &$crate::ExId,
+            pos: usize,
+            del: usize,
+            text: &str,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.splice_text(obj, pos, del, text))
         }
     };
 }

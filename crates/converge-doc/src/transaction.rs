@@ -781,15 +781,7 @@ impl<'a> Transaction<'a> {
             self.doc.ops.max_op = self.open.max_op_before;
             return Ok(None);
         }
-        let hash = self.doc.commit_local(
-            self.open.start_op,
-            self.open.ops_start,
-            &self.open.preds,
-            message,
-            time,
-        )?;
-        self.done = true;
-        Ok(Some(hash))
+        self.commit_even_empty(message, time).map(Some)
     }
 
     /// Commits the edits as one change even if there are none (automerge 0.12's

@@ -1106,18 +1106,8 @@ fn lockstep_edits_match_the_oracle() {
                 to.oracle.merge(&mut from.oracle).expect("oracle merge");
                 // Applied in the oracle's order: the history (and a save's change order)
                 // is the oracle's.
-                let ours_order: Vec<[u8; 32]> = to
-                    .ours
-                    .get_changes(&[])
-                    .iter()
-                    .map(|c| c.hash().0)
-                    .collect();
-                let oracle_order: Vec<[u8; 32]> = to
-                    .oracle
-                    .get_changes(&[])
-                    .iter()
-                    .map(|c| c.hash().0)
-                    .collect();
+                let ours_order = ours_history(&to.ours.get_changes(&[]));
+                let oracle_order = oracle_history(&to.oracle.get_changes(&[]));
                 assert_eq!(
                     ours_order, oracle_order,
                     "{ctx}: history order after a merge"
@@ -1251,6 +1241,16 @@ fn lockstep_edits_match_the_oracle() {
         sessions += 1;
     }
     println!("{sessions} lockstep sessions, {edits} edits, {changes} identical changes");
+}
+
+/// The hashes of `changes`, in order (a history's order).
+fn ours_history(changes: &[Change]) -> Vec<[u8; 32]> {
+    changes.iter().map(|c| c.hash().0).collect()
+}
+
+/// The hashes of the oracle's `changes`, in order.
+fn oracle_history(changes: &[automerge::Change]) -> Vec<[u8; 32]> {
+    changes.iter().map(|c| c.hash().0).collect()
 }
 
 /// The two `AutoCommit`s of one actor: converge's and automerge's.
@@ -1449,18 +1449,8 @@ fn autocommit_sessions_match_the_oracle() {
                 }
                 75..=77 => {
                     log.push(format!("{who} get_changes"));
-                    let a: Vec<[u8; 32]> = pair
-                        .ours
-                        .get_changes(&[])
-                        .iter()
-                        .map(|c| c.hash().0)
-                        .collect();
-                    let b: Vec<[u8; 32]> = pair
-                        .oracle
-                        .get_changes(&[])
-                        .iter()
-                        .map(|c| c.hash().0)
-                        .collect();
+                    let a = ours_history(&pair.ours.get_changes(&[]));
+                    let b = oracle_history(&pair.oracle.get_changes(&[]));
                     assert_eq!(a, b, "{ctx}: get_changes");
                 }
                 78..=84 if !others.is_empty() => {
@@ -1829,11 +1819,7 @@ fn large_concurrent_merges_match_the_oracle() {
     let order = |doc: &mut automerge::AutoCommit| -> Vec<[u8; 32]> {
         doc.get_changes(&[]).iter().map(|c| c.hash().0).collect()
     };
-    let ours_order: Vec<[u8; 32]> = ours_merged
-        .get_changes(&[])
-        .iter()
-        .map(|c| c.hash().0)
-        .collect();
+    let ours_order = ours_history(&ours_merged.get_changes(&[]));
     assert!(ours_order == order(&mut merged), "change order after merge");
     assert_eq!(ours_merged.save(), merged.save(), "merge");
 
