@@ -74,6 +74,10 @@ pub struct Document {
     pub(crate) commit_scratch: CommitScratch,
     /// The author of local edits, written as a footer on the local actor's first change.
     pub(crate) author: Option<Author>,
+    /// Whether a transaction is open (a [`Transaction`] alive, or an
+    /// [`AutoCommit`](crate::AutoCommit)'s pending one), ops or not: reads at the current
+    /// heads then take the clock, as automerge 0.12's do.
+    pub(crate) tx_open: bool,
 }
 
 impl Default for Document {
@@ -116,6 +120,7 @@ impl Document {
             loaded_chunk: KeptChunk::default(),
             commit_scratch: CommitScratch::default(),
             author: None,
+            tx_open: false,
         }
     }
 
@@ -496,13 +501,15 @@ impl Document {
     }
 
     /// What a read "at `heads`" looks at: the document now when `heads` are its current
-    /// heads and no transaction has ops pending (every op is then in a change they reach,
-    /// and reads now use what the op set keeps for them: a text at the heads of a big
-    /// document in its `text()` time, not a walk of every element), else the op clock at
-    /// `heads`.
+    /// heads and no transaction is open (every op is then in a change they reach, and reads
+    /// now use what the op set keeps for them: a text at the heads of a big document in its
+    /// `text()` time, not a walk of every element), else the op clock at `heads`. Values
+    /// read the same either way; automerge 0.12 also takes the clock while a transaction is
+    /// open, even one without ops, and where its two ways differ (a cursor on an element
+    /// deleted after every shown one), so does converge.
     pub(crate) fn view_at(&self, heads: &[ChangeHash]) -> Result<HeadsView, DocError> {
         let graph = &self.history.graph;
-        if graph.heads_are(heads) && u64::from(self.ops.max_op) <= graph.max_op() {
+        if !self.tx_open && graph.heads_are(heads) && u64::from(self.ops.max_op) <= graph.max_op() {
             return Ok(HeadsView::Now);
         }
         self.clock_at(heads).map(HeadsView::At)

@@ -161,6 +161,37 @@ macro_rules! doc_reads {
             self.$doc.value_tree_at(obj, heads)
         }
 
+        /// [`Document::get_cursor`].
+        pub fn get_cursor(
+            &self,
+            obj: &$crate::ExId,
+            position: impl Into<$crate::CursorPosition>,
+            heads: Option<&[converge_encoding::ChangeHash]>,
+        ) -> Result<converge_encoding::Cursor, $crate::DocError> {
+            self.$doc.get_cursor(obj, position, heads)
+        }
+
+        /// [`Document::get_cursor_moving`].
+        pub fn get_cursor_moving(
+            &self,
+            obj: &$crate::ExId,
+            position: impl Into<$crate::CursorPosition>,
+            heads: Option<&[converge_encoding::ChangeHash]>,
+            moves: converge_encoding::CursorMove,
+        ) -> Result<converge_encoding::Cursor, $crate::DocError> {
+            self.$doc.get_cursor_moving(obj, position, heads, moves)
+        }
+
+        /// [`Document::get_cursor_position`].
+        pub fn get_cursor_position(
+            &self,
+            obj: &$crate::ExId,
+            cursor: &converge_encoding::Cursor,
+            heads: Option<&[converge_encoding::ChangeHash]>,
+        ) -> Result<usize, $crate::DocError> {
+            self.$doc.get_cursor_position(obj, cursor, heads)
+        }
+
         /// [`Document::actor`].
         pub fn actor(&self) -> &converge_encoding::ActorId {
             self.$doc.actor()

@@ -146,6 +146,15 @@ pub enum DocError {
         /// The hash.
         hash: ChangeHash,
     },
+    /// A cursor that names no element of the object (an op of another object, or one the
+    /// document, or the heads read at, do not have).
+    #[error("cursor {cursor} names no element of {obj:?}")]
+    InvalidCursor {
+        /// The object.
+        obj: ExId,
+        /// The cursor.
+        cursor: converge_encoding::Cursor,
+    },
     /// The change graph refused a change for a reason no other variant describes (more
     /// changes than it can index).
     #[error("change graph: {0}")]

@@ -24,6 +24,7 @@ mod arena;
 mod autocommit;
 mod bitset;
 mod chunk_store;
+mod cursors;
 mod doc;
 mod error;
 mod history;
@@ -44,6 +45,7 @@ mod transaction;
 mod types;
 
 pub use autocommit::AutoCommit;
+pub use cursors::CursorPosition;
 pub use doc::Document;
 pub use error::{DocError, InvalidOpReason};
 pub use read::MAX_TREE_DEPTH;

@@ -28,6 +28,30 @@ impl OpSet {
         }
     }
 
+    /// The element an edit at visible index `index` of sequence `o` addresses now, and its
+    /// cursor. As automerge 0.12 (its fast index seek): an index inside a multi-unit
+    /// character (UTF-8/UTF-16 text) addresses the next character.
+    pub(crate) fn element_for_edit(
+        &self,
+        o: u32,
+        index: usize,
+    ) -> Result<(u32, crate::seq::Cursor), DocError> {
+        let length = self.length(o, View::Now);
+        if let Body::Seq { index: seq, .. } = &self.objects[o as usize].body
+            && let Some((c, before)) = seq.find_unit(index as u64)
+        {
+            if before < index as u64 {
+                let next = before + u64::from(seq.entry(c).width);
+                if let Some((c, _)) = seq.find_unit(next) {
+                    return Ok((seq.entry(c).op, c));
+                }
+                return Err(DocError::IndexOutOfBounds { index, length });
+            }
+            return Ok((seq.entry(c).op, c));
+        }
+        Err(DocError::IndexOutOfBounds { index, length })
+    }
+
     /// The document-independent form of an op id.
     pub(crate) fn ex_id(&self, id: OpId) -> ExId {
         ExId::Op {

@@ -199,6 +199,18 @@ impl SeqIndex {
         &self.chunks[self.order[pos] as usize]
     }
 
+    /// The visible units before the element at a cursor.
+    pub(crate) fn units_before(&self, (pos, off): Cursor) -> u64 {
+        let in_chunk: u64 = self
+            .chunk_at(pos)
+            .entries
+            .iter()
+            .take(off)
+            .map(|e| u64::from(e.width))
+            .sum();
+        self.prefix(pos) + in_chunk
+    }
+
     /// The entry at a cursor.
     pub(crate) fn entry(&self, (pos, off): Cursor) -> Entry {
         self.chunk_at(pos).entries[off]

@@ -52,6 +52,7 @@ impl OpenTx {
         // A change without ops may declare counters past every op (automerge 0.12 counts
         // them): the new ops' counters start after them (`next_id` counts from here).
         doc.ops.max_op = doc.max_op();
+        doc.tx_open = true;
         OpenTx {
             start_op: doc.ops.max_op.saturating_add(1),
             max_op_before,
@@ -173,22 +174,7 @@ impl<'a> Transaction<'a> {
 
     /// The element at visible index `index` and its cursor.
     fn element(&self, o: u32, index: usize) -> Result<(u32, Cursor), DocError> {
-        let length = self.doc.ops.length(o, View::Now);
-        if let Body::Seq { index: seq, .. } = &self.doc.ops.objects[o as usize].body
-            && let Some((c, before)) = seq.find_unit(index as u64)
-        {
-            // As automerge 0.12 (its fast index seek): an index inside a multi-unit character
-            // (UTF-8/UTF-16 text) addresses the next character.
-            if before < index as u64 {
-                let next = before + u64::from(seq.entry(c).width);
-                if let Some((c, _)) = seq.find_unit(next) {
-                    return Ok((seq.entry(c).op, c));
-                }
-                return Err(DocError::IndexOutOfBounds { index, length });
-            }
-            return Ok((seq.entry(c).op, c));
-        }
-        Err(DocError::IndexOutOfBounds { index, length })
+        self.doc.ops.element_for_edit(o, index)
     }
 
     /// The slot for a new element at visible index `index` and the element it follows.
@@ -779,6 +765,7 @@ impl<'a> Transaction<'a> {
         if self.open.preds.len() == 0 {
             self.done = true;
             self.doc.ops.max_op = self.open.max_op_before;
+            self.doc.tx_open = false;
             return Ok(None);
         }
         self.commit_even_empty(message, time).map(Some)
@@ -799,6 +786,7 @@ impl<'a> Transaction<'a> {
             time,
         )?;
         self.done = true;
+        self.doc.tx_open = false;
         Ok(hash)
     }
 
@@ -829,6 +817,7 @@ impl<'a> Transaction<'a> {
         self.doc.ops.bytes.truncate(self.open.bytes_len);
         self.doc.obj_cache = None;
         self.doc.ops.max_op = self.open.max_op_before;
+        self.doc.tx_open = false;
         n
     }
 }

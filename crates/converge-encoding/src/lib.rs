@@ -32,6 +32,7 @@ mod bundle;
 mod change;
 pub mod chunk;
 pub mod columns;
+mod cursor;
 mod document;
 mod error;
 mod ids;
@@ -46,6 +47,7 @@ pub use bundle::Bundle;
 /// The shared byte buffer type that [`Change`] keeps its bytes in.
 pub use bytes::Bytes;
 pub use change::{Change, ChangeOp, ChangeOpRef, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
+pub use cursor::{Cursor, CursorMove, ParseCursorError};
 pub use document::{
     ActorRows, ChangeColumnsSource, ChangeColumnsWriter, DocChange, DocChangeRef, DocChanges,
     DocOp, DocOpBlock, DocOpRef, DocOps, DocValue, DocumentChunk, DocumentLimits, EncodedColumns,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use converge_encoding::chunk::{ChunkType, split_chunks};
-use converge_encoding::{Change, DocumentChunk, DocumentLimits, decode_chunks};
+use converge_encoding::{Change, Cursor, DocumentChunk, DocumentLimits, decode_chunks};
 
 fn inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let fuzz = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz");
@@ -86,4 +86,28 @@ fn document_decode_inputs() {
             assert_eq!(again.encode(compress), bytes, "{}", path.display());
         }
     }
+}
+
+#[test]
+fn cursor_decode_inputs() {
+    let inputs = inputs("cursor_decode");
+    assert!(!inputs.is_empty(), "seeds are committed");
+    let mut decoded = 0;
+    for (path, data) in inputs {
+        if let Ok(cursor) = Cursor::decode(&data) {
+            decoded += 1;
+            let bytes = cursor.encode();
+            if data.first() == Some(&1) {
+                assert!(data.starts_with(&bytes), "{}", path.display());
+            }
+            assert_eq!(Cursor::decode(&bytes).as_ref(), Ok(&cursor));
+        }
+        if let Ok(text) = std::str::from_utf8(&data)
+            && let Ok(cursor) = text.parse::<Cursor>()
+        {
+            decoded += 1;
+            assert_eq!(cursor.to_string().parse::<Cursor>().as_ref(), Ok(&cursor));
+        }
+    }
+    assert!(decoded >= 7, "the seeds decode");
 }

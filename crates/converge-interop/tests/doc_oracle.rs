@@ -1310,6 +1310,138 @@ fn sync_pairs(ctx: &str, a: &mut AutoPair, b: &mut AutoPair) {
     }
 }
 
+/// A cursor made on both sides: the object, and each side's cursor.
+struct Cursors {
+    obj: Both,
+    ours: converge_encoding::Cursor,
+    oracle: automerge::Cursor,
+}
+
+/// Makes a cursor on a random list or text of `pair` at a random position (the length
+/// included, which has no element), now or at the heads last seen, on both sides: the same
+/// answer (or both an error), and the same cursor as text and bytes.
+fn make_cursor(
+    ctx: &str,
+    pair: &AutoPair,
+    objects: &[Both],
+    cursors: &mut Vec<Cursors>,
+    rng: &mut SplitMix64,
+    seen: &Option<Vec<converge_encoding::ChangeHash>>,
+) {
+    use automerge::ReadDoc;
+    let seqs: Vec<&Both> = objects
+        .iter()
+        .filter(|o| matches!(o.kind, ObjType::List | ObjType::Text))
+        .filter(|o| pair.ours.object_type(&o.ours).is_ok())
+        .collect();
+    if seqs.is_empty() {
+        return;
+    }
+    let obj = (*rng.pick(&seqs)).clone();
+    let at = seen.as_ref().filter(|_| rng.percent(25));
+    let theirs_at: Option<Vec<automerge::ChangeHash>> =
+        at.map(|h| h.iter().map(|h| automerge::ChangeHash(h.0)).collect());
+    let len = match at {
+        Some(h) => pair.ours.length_at(&obj.ours, h),
+        None => pair.ours.length(&obj.ours),
+    }
+    .expect("length");
+    let position = rng.range(0, len);
+    let before = rng.percent(50);
+    let a = pair.ours.get_cursor_moving(
+        &obj.ours,
+        position,
+        at.map(Vec::as_slice),
+        if before {
+            converge_encoding::CursorMove::Before
+        } else {
+            converge_encoding::CursorMove::After
+        },
+    );
+    let b = pair.oracle.get_cursor_moving(
+        &obj.oracle,
+        position,
+        theirs_at.as_deref(),
+        if before {
+            automerge::MoveCursor::Before
+        } else {
+            automerge::MoveCursor::After
+        },
+    );
+    match (a, b) {
+        (Ok(ours), Ok(oracle)) => {
+            assert_eq!(ours.to_string(), oracle.to_string(), "{ctx}: cursor text");
+            assert_eq!(ours.encode(), oracle.to_bytes(), "{ctx}: cursor bytes");
+            assert_eq!(
+                converge_encoding::Cursor::decode(&oracle.to_bytes()).ok(),
+                Some(ours.clone()),
+                "{ctx}: the oracle's cursor bytes"
+            );
+            cursors.push(Cursors { obj, ours, oracle });
+        }
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!(
+            "{ctx}: get_cursor at {position} of {len}: {a:?} vs {b:?}; kind {:?} at {at:?}; value {:?} all {:?} pending {}",
+            obj.kind,
+            pair.ours.get(&obj.ours, position),
+            pair.ours.get_all(&obj.ours, position),
+            pair.ours.pending_ops()
+        ),
+    }
+}
+
+/// The positions of the last few cursors in `pair`, now and at the heads last seen: the
+/// same on both sides (or both an error).
+fn check_cursors(
+    ctx: &str,
+    pair: &AutoPair,
+    cursors: &[Cursors],
+    seen: Option<&[converge_encoding::ChangeHash]>,
+    log: &[String],
+) {
+    use automerge::ReadDoc;
+    let theirs_seen: Option<Vec<automerge::ChangeHash>> =
+        seen.map(|h| h.iter().map(|h| automerge::ChangeHash(h.0)).collect());
+    for c in cursors.iter().rev().take(6) {
+        for (at, theirs_at) in [(None, None), (seen, theirs_seen.as_deref())] {
+            let a = pair.ours.get_cursor_position(&c.obj.ours, &c.ours, at);
+            // automerge 0.12 asserts in debug builds that its two ways of finding an op
+            // agree, and they do not for an element deleted after every shown one: such a
+            // read is compared in release builds (`make test`) only.
+            let Ok(b) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pair.oracle
+                    .get_cursor_position(&c.obj.oracle, &c.oracle, theirs_at)
+            })) else {
+                continue;
+            };
+            match (&a, &b) {
+                (Ok(x), Ok(y)) => assert_eq!(
+                    x,
+                    y,
+                    "{ctx}: position of cursor {} (at {at:?})\n{}",
+                    c.ours,
+                    log.join("\n")
+                ),
+                (Err(_), Err(_)) => {}
+                _ => panic!(
+                    "{ctx}: position of cursor {} (at {at:?}): {a:?} vs {b:?}\nDEBUG kind {:?} now {:?} at {:?} vals_at {:?}\n{}",
+                    c.ours,
+                    c.obj.kind,
+                    pair.ours
+                        .list_values(&c.obj.ours)
+                        .map(|v| v.iter().map(|x| x.id.clone()).collect::<Vec<_>>()),
+                    at.map(|h| pair.ours.text_at(&c.obj.ours, h)),
+                    at.map(|h| pair.ours.list_values_at(&c.obj.ours, h).map(|v| v
+                        .iter()
+                        .map(|x| (x.id.clone(), x.value.clone()))
+                        .collect::<Vec<_>>())),
+                    log.join("\n")
+                ),
+            }
+        }
+    }
+}
+
 /// converge's [`converge_doc::AutoCommit`] against automerge's, edit for edit: the same
 /// random edits (through [`lockstep_edit`]) gather into pending changes on both sides, and
 /// every operation that commits them in automerge 0.12 (heads, saves, changes, merges,
@@ -1352,6 +1484,7 @@ fn autocommit_sessions_match_the_oracle() {
         }];
         // The heads each actor last saw (read at while edits are pending).
         let mut seen: Vec<Option<Vec<converge_encoding::ChangeHash>>> = vec![None; n];
+        let mut cursors: Vec<Cursors> = Vec::new();
         let mut log: Vec<String> = Vec::new();
         for step in 0..rng.range(10, if seed % 10 == 0 { 120 } else { 50 }) {
             let ctx = format!("seed {seed} step {step}");
@@ -1369,6 +1502,9 @@ fn autocommit_sessions_match_the_oracle() {
             let others: Vec<usize> = (0..n).filter(|&i| i != who && pairs[i].is_some()).collect();
             let roll = rng.below(100);
             let mut pair = pairs[who].take().expect("live");
+            if rng.percent(15) {
+                make_cursor(&ctx, &pair, &objects, &mut cursors, &mut rng, &seen[who]);
+            }
             match roll {
                 0..=49 => {
                     log.push(format!("{who} edits"));
@@ -1414,6 +1550,16 @@ fn autocommit_sessions_match_the_oracle() {
                         ExId::Op { actor, .. } if actor == mine => {
                             pair.ours.object_type(&o.ours).is_ok()
                         }
+                        _ => true,
+                    });
+                    // So are the cursors made on elements those edits made: their ids will
+                    // name other ops (automerge 0.12 panics reading such a cursor when the
+                    // op is now another object's, and reads one on a mark oddly).
+                    cursors.retain(|c| match &c.ours {
+                        converge_encoding::Cursor::Op { actor, .. } if actor == mine => pair
+                            .ours
+                            .get_cursor_position(&c.obj.ours, &c.ours, None)
+                            .is_ok(),
                         _ => true,
                     });
                 }
@@ -1561,6 +1707,7 @@ fn autocommit_sessions_match_the_oracle() {
                 first_diff(&a, &b),
                 log.join("\n")
             );
+            check_cursors(&ctx, &pair, &cursors, seen[who].as_deref(), &log);
             pairs[who] = Some(pair);
             steps += 1;
         }

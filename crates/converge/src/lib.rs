@@ -110,11 +110,13 @@
 //! See `examples/` for two peers syncing over a channel and over TCP.
 
 pub use converge_doc::{
-    AutoCommit, DocError, Document, ExId, ExpandMark, InvalidOpReason, ListItem, MAX_TREE_DEPTH,
-    Mark, ObjType, Prop, ROOT, TextEncoding, Transaction, Value, ValueTree, ValueWithId,
+    AutoCommit, CursorPosition, DocError, Document, ExId, ExpandMark, InvalidOpReason, ListItem,
+    MAX_TREE_DEPTH, Mark, ObjType, Prop, ROOT, TextEncoding, Transaction, Value, ValueTree,
+    ValueWithId,
 };
 pub use converge_encoding::{
-    ActorId, Author, Bytes, Change, ChangeHash, DecodeError, ParseHexError, ScalarValue,
+    ActorId, Author, Bytes, Change, ChangeHash, Cursor, CursorMove, DecodeError, ParseCursorError,
+    ParseHexError, ScalarValue,
 };
 
 /// The Automerge two-peer sync protocol: keep one [`SyncState`](sync::SyncState) per peer,
