@@ -2,7 +2,7 @@
 //! as automerge 0.12's `get_cursor` / `get_cursor_position` (a [`Cursor`] names the op that
 //! the element shows when the cursor is made).
 
-use converge_encoding::{ChangeHash, Cursor, CursorMove, OpId};
+use converge_encoding::{Action, ChangeHash, Cursor, CursorMove, OpId};
 
 use crate::doc::Document;
 use crate::error::DocError;
@@ -155,7 +155,10 @@ impl Document {
             if matches!(view, View::At(_)) && !self.shown_from(o, key, view) {
                 break;
             }
-            if ops.visible(key, view) {
+            // Now, automerge 0.12 reads its index, which counts a mark's anchor as shown
+            // (as of heads it walks the elements and skips them).
+            let mark = matches!(view, View::Now) && found.action() == Action::Mark;
+            if mark || ops.visible(key, view) {
                 return self.units_before(o, key, view).ok_or_else(invalid);
             }
             key = found.key;
@@ -177,7 +180,7 @@ impl Document {
 
     /// The op element `elem` of sequence `o` shows in `view` (its shown op with the
     /// greatest id), if any.
-    fn winner(&self, o: u32, elem: u32, view: View<'_>) -> Option<u32> {
+    pub(crate) fn winner(&self, o: u32, elem: u32, view: View<'_>) -> Option<u32> {
         self.ops
             .element_ops_in(o, elem, view)
             .rev()
@@ -199,7 +202,7 @@ impl Document {
     }
 
     /// The visible units of sequence `o` before element `elem` in `view`.
-    fn units_before(&self, o: u32, elem: u32, view: View<'_>) -> Option<usize> {
+    pub(crate) fn units_before(&self, o: u32, elem: u32, view: View<'_>) -> Option<usize> {
         let ops = &self.ops;
         let object = ops.objects.get(o as usize)?;
         let Body::Seq { index: seq, .. } = &object.body else {

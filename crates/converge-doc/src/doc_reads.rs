@@ -192,6 +192,28 @@ macro_rules! doc_reads {
             self.$doc.get_cursor_position(obj, cursor, heads)
         }
 
+        /// [`Document::parents`].
+        pub fn parents(&self, obj: &$crate::ExId) -> Result<Vec<$crate::Parent>, $crate::DocError> {
+            self.$doc.parents(obj)
+        }
+
+        /// [`Document::parents_at`].
+        pub fn parents_at(
+            &self,
+            obj: &$crate::ExId,
+            heads: &[converge_encoding::ChangeHash],
+        ) -> Result<Vec<$crate::Parent>, $crate::DocError> {
+            self.$doc.parents_at(obj, heads)
+        }
+
+        /// [`Document::path_to_object`].
+        pub fn path_to_object(
+            &self,
+            obj: &$crate::ExId,
+        ) -> Result<Vec<($crate::ExId, $crate::Prop)>, $crate::DocError> {
+            self.$doc.path_to_object(obj)
+        }
+
         /// [`Document::actor`].
         pub fn actor(&self) -> &converge_encoding::ActorId {
             self.$doc.actor()

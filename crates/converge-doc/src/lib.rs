@@ -33,6 +33,7 @@ mod load;
 mod marks;
 mod messages;
 mod opset;
+mod parents;
 mod read;
 mod resave;
 mod save;
@@ -51,6 +52,6 @@ pub use error::{DocError, InvalidOpReason};
 pub use read::MAX_TREE_DEPTH;
 pub use transaction::Transaction;
 pub use types::{
-    ExId, ExpandMark, ListItem, Mark, ObjType, Prop, ROOT, TextEncoding, Value, ValueTree,
+    ExId, ExpandMark, ListItem, Mark, ObjType, Parent, Prop, ROOT, TextEncoding, Value, ValueTree,
     ValueWithId,
 };

@@ -137,6 +137,21 @@ pub struct ListItem {
     pub conflict: bool,
 }
 
+/// Where an object is in the object that holds it, as [`crate::Document::parents`] reports
+/// it (automerge 0.12's `Parent`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Parent {
+    /// The object that holds it.
+    pub obj: ExId,
+    /// That object's kind.
+    pub kind: ObjType,
+    /// The key, or the index (of the element, or of the next one shown if it is gone), that
+    /// holds it.
+    pub prop: Prop,
+    /// Whether it is what that property shows (not deleted, and not a conflict's loser).
+    pub visible: bool,
+}
+
 /// A whole (sub)document materialised as plain data.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueTree {

@@ -1380,13 +1380,7 @@ fn make_cursor(
             cursors.push(Cursors { obj, ours, oracle });
         }
         (Err(_), Err(_)) => {}
-        (a, b) => panic!(
-            "{ctx}: get_cursor at {position} of {len}: {a:?} vs {b:?}; kind {:?} at {at:?}; value {:?} all {:?} pending {}",
-            obj.kind,
-            pair.ours.get(&obj.ours, position),
-            pair.ours.get_all(&obj.ours, position),
-            pair.ours.pending_ops()
-        ),
+        (a, b) => panic!("{ctx}: get_cursor at {position} of {len}: {a:?} vs {b:?}"),
     }
 }
 
@@ -1415,29 +1409,79 @@ fn check_cursors(
                 continue;
             };
             match (&a, &b) {
-                (Ok(x), Ok(y)) => assert_eq!(
-                    x,
-                    y,
-                    "{ctx}: position of cursor {} (at {at:?})\n{}",
-                    c.ours,
-                    log.join("\n")
-                ),
+                (Ok(x), Ok(y)) => {
+                    assert_eq!(
+                        x,
+                        y,
+                        "{ctx}: position of cursor {} (at {at:?}) kind {:?}\n{}",
+                        c.ours,
+                        c.obj.kind,
+                        log.join("\n")
+                    )
+                }
                 (Err(_), Err(_)) => {}
                 _ => panic!(
-                    "{ctx}: position of cursor {} (at {at:?}): {a:?} vs {b:?}\nDEBUG kind {:?} now {:?} at {:?} vals_at {:?}\n{}",
+                    "{ctx}: position of cursor {} (at {at:?}): {a:?} vs {b:?}\n{}",
                     c.ours,
-                    c.obj.kind,
-                    pair.ours
-                        .list_values(&c.obj.ours)
-                        .map(|v| v.iter().map(|x| x.id.clone()).collect::<Vec<_>>()),
-                    at.map(|h| pair.ours.text_at(&c.obj.ours, h)),
-                    at.map(|h| pair.ours.list_values_at(&c.obj.ours, h).map(|v| v
-                        .iter()
-                        .map(|x| (x.id.clone(), x.value.clone()))
-                        .collect::<Vec<_>>())),
                     log.join("\n")
                 ),
             }
+        }
+    }
+}
+
+/// The parents of a few random objects of `pair` now: the same holders, kinds, properties
+/// and visibility on both sides. (Not as of heads: there automerge 0.12 reports some objects
+/// not visible where its own `get_all_at` shows them, and unwraps where it finds no element.)
+fn check_parents(ctx: &str, pair: &AutoPair, objects: &[Both], rng: &mut SplitMix64) {
+    use automerge::ReadDoc;
+    let id = |e: &ExId| match e {
+        ExId::Root => "_root".to_string(),
+        ExId::Op { counter, actor } => format!("{counter}@{}", actor.to_hex()),
+    };
+    let prop = |p: &converge_doc::Prop| match p {
+        converge_doc::Prop::Map(k) => automerge::Prop::Map(k.clone()),
+        converge_doc::Prop::Seq(i) => automerge::Prop::Seq(*i),
+    };
+    for _ in 0..3 {
+        let o = &objects[rng.below(objects.len())];
+        // automerge 0.12 does not take a table for an object (`NotAnObject`).
+        if o.kind == ObjType::Table || pair.ours.object_type(&o.ours).is_err() {
+            continue;
+        }
+        let ours = pair.ours.parents(&o.ours);
+        let theirs = pair
+            .oracle
+            .parents(&o.oracle)
+            .map(|p| p.collect::<Vec<_>>());
+        match (ours, theirs) {
+            (Ok(a), Ok(b)) => {
+                let a: Vec<_> = a
+                    .iter()
+                    .map(|p| {
+                        (
+                            id(&p.obj),
+                            format!("{:?}", p.kind),
+                            prop(&p.prop),
+                            p.visible,
+                        )
+                    })
+                    .collect();
+                let b: Vec<_> = b
+                    .iter()
+                    .map(|p| {
+                        (
+                            p.obj.to_string(),
+                            format!("{:?}", p.typ),
+                            p.prop.clone(),
+                            p.visible,
+                        )
+                    })
+                    .collect();
+                assert_eq!(a, b, "{ctx}: parents of {:?}", o.ours);
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("{ctx}: parents of {:?}: {a:?} vs {b:?}", o.ours),
         }
     }
 }
@@ -1708,6 +1752,7 @@ fn autocommit_sessions_match_the_oracle() {
                 log.join("\n")
             );
             check_cursors(&ctx, &pair, &cursors, seen[who].as_deref(), &log);
+            check_parents(&ctx, &pair, &objects, &mut rng);
             pairs[who] = Some(pair);
             steps += 1;
         }

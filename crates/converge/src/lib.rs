@@ -111,7 +111,7 @@
 
 pub use converge_doc::{
     AutoCommit, CursorPosition, DocError, Document, ExId, ExpandMark, InvalidOpReason, ListItem,
-    MAX_TREE_DEPTH, Mark, ObjType, Prop, ROOT, TextEncoding, Transaction, Value, ValueTree,
+    MAX_TREE_DEPTH, Mark, ObjType, Parent, Prop, ROOT, TextEncoding, Transaction, Value, ValueTree,
     ValueWithId,
 };
 pub use converge_encoding::{
