@@ -142,7 +142,18 @@ impl Document {
         if matches!(view, View::At(_)) && !self.shown_from(o, elem, view) {
             return Err(invalid());
         }
-        if moves == CursorMove::After || index == 0 || ops.visible(idx, view) {
+        // Whether an op "shows" where automerge 0.12 asks: now, it reads its index, where
+        // an op shows if it is its element's winner (a conflict's loser does not) or a
+        // mark's anchor; as of heads, it walks the elements, where every op shown counts.
+        let shows = |x: u32| match view {
+            View::Now => {
+                let op = &ops.ops[x as usize];
+                let elem = if op.insert() { x } else { op.key };
+                op.action() == Action::Mark || self.winner(o, elem, view) == Some(x)
+            }
+            View::At(_) => ops.visible(x, view),
+        };
+        if moves == CursorMove::After || index == 0 || shows(idx) {
             return Ok(index);
         }
         // Back through the elements each was inserted after, to one whose insert op shows
@@ -155,10 +166,7 @@ impl Document {
             if matches!(view, View::At(_)) && !self.shown_from(o, key, view) {
                 break;
             }
-            // Now, automerge 0.12 reads its index, which counts a mark's anchor as shown
-            // (as of heads it walks the elements and skips them).
-            let mark = matches!(view, View::Now) && found.action() == Action::Mark;
-            if mark || ops.visible(key, view) {
+            if shows(key) {
                 return self.units_before(o, key, view).ok_or_else(invalid);
             }
             key = found.key;
