@@ -198,14 +198,7 @@ impl Document {
     /// The index of list or text `obj`, or the error for any other object.
     fn sequence(&self, obj: &ExId) -> Result<u32, DocError> {
         let o = self.obj_index(obj)?;
-        let kind = self.ops.objects[o as usize].kind;
-        if !kind.is_sequence() {
-            return Err(DocError::WrongObjectType {
-                obj: obj.clone(),
-                found: kind,
-                expected: "a list or text",
-            });
-        }
+        DocError::expect_sequence(obj, self.ops.objects[o as usize].kind)?;
         Ok(o)
     }
 

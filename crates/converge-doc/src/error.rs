@@ -161,6 +161,20 @@ pub enum DocError {
     Graph(converge_dag::DagError),
 }
 
+impl DocError {
+    /// `Ok` if `kind` is a list or text, else the error for `obj`, which is not one.
+    pub(crate) fn expect_sequence(obj: &ExId, kind: ObjType) -> Result<(), DocError> {
+        if kind.is_sequence() {
+            return Ok(());
+        }
+        Err(DocError::WrongObjectType {
+            obj: obj.clone(),
+            found: kind,
+            expected: "a list or text",
+        })
+    }
+}
+
 impl From<converge_dag::DagError> for DocError {
     fn from(e: converge_dag::DagError) -> Self {
         match e {

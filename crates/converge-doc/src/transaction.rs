@@ -162,13 +162,7 @@ impl<'a> Transaction<'a> {
 
     fn seq_object(&mut self, obj: &ExId) -> Result<u32, DocError> {
         let (o, kind) = self.object(obj)?;
-        if !kind.is_sequence() {
-            return Err(DocError::WrongObjectType {
-                obj: obj.clone(),
-                found: kind,
-                expected: "a list or text",
-            });
-        }
+        DocError::expect_sequence(obj, kind)?;
         Ok(o)
     }
 
