@@ -138,7 +138,7 @@ impl Document {
         // As of heads, automerge 0.12 finds an element by walking to the first element
         // shown at or after it, and finds none past the last one shown; now, it reads the
         // index straight from its index.
-        let index = self.units_before(o, elem, view).ok_or_else(invalid)?;
+        let index = self.index_of_op(o, idx, view).ok_or_else(invalid)?;
         if matches!(view, View::At(_)) && !self.shown_from(o, elem, view) {
             return Err(invalid());
         }
@@ -200,6 +200,33 @@ impl Document {
         let o = self.obj_index(obj)?;
         DocError::expect_sequence(obj, self.ops.objects[o as usize].kind)?;
         Ok(o)
+    }
+
+    /// The index automerge 0.12 gives op `idx` of sequence `o` (an element's insert op, or
+    /// an op on an element): the units before its element, and now also the element's own
+    /// when the op the element shows comes before `idx` among the element's ops (by id, the
+    /// insert op first), as its index counts shown ops up to the op's place; as of heads it
+    /// walks the elements and gives the units before the element.
+    pub(crate) fn index_of_op(&self, o: u32, idx: u32, view: View<'_>) -> Option<usize> {
+        let ops = &self.ops;
+        let op = ops.ops.get(idx as usize)?;
+        let elem = if op.insert() { idx } else { op.key };
+        let before = self.units_before(o, elem, view)?;
+        if op.insert() || !matches!(view, View::Now) {
+            return Some(before);
+        }
+        let kind = ops.objects.get(o as usize)?.kind;
+        Some(match self.winner(o, elem, view) {
+            Some(w)
+                if w != idx
+                    && (w == elem
+                        || ops.cmp_id(ops.ops[w as usize].id, op.id)
+                            == std::cmp::Ordering::Less) =>
+            {
+                before + ops.value_width(&ops.ops[w as usize].value, kind) as usize
+            }
+            _ => before,
+        })
     }
 
     /// The visible units of sequence `o` before element `elem` in `view`.

@@ -64,9 +64,7 @@ impl Document {
             let kind = ops.objects[parent as usize].kind;
             let (prop, visible) = if kind.is_sequence() {
                 let elem = if op.insert() { make } else { op.key };
-                let index = self
-                    .units_before(parent, elem, view)
-                    .ok_or_else(not_found)?;
+                let index = self.index_of_op(parent, make, view).ok_or_else(not_found)?;
                 (
                     Prop::Seq(index),
                     self.winner(parent, elem, view) == Some(make),
