@@ -192,6 +192,19 @@ macro_rules! doc_reads {
             self.$doc.get_cursor_position(obj, cursor, heads)
         }
 
+        /// [`Document::get_marks`].
+        pub fn get_marks(
+            &self,
+            obj: &$crate::ExId,
+            index: usize,
+            heads: Option<&[converge_encoding::ChangeHash]>,
+        ) -> Result<
+            std::collections::BTreeMap<String, converge_encoding::ScalarValue>,
+            $crate::DocError,
+        > {
+            self.$doc.get_marks(obj, index, heads)
+        }
+
         /// [`Document::parents`].
         pub fn parents(&self, obj: &$crate::ExId) -> Result<Vec<$crate::Parent>, $crate::DocError> {
             self.$doc.parents(obj)

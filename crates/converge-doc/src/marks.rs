@@ -149,6 +149,47 @@ impl Document {
         Ok(self.ops.marks(o, View::Now))
     }
 
+    /// The marks on the element at `index` of a text (now, or as of `heads`), by name, as
+    /// automerge 0.12's `get_marks`: `index` counts elements (characters), one each
+    /// whatever their width in the text encoding; past the end there are none.
+    ///
+    /// ```
+    /// use converge_doc::{Document, ExpandMark, ObjType, ROOT};
+    /// use converge_encoding::ScalarValue;
+    /// let mut doc = Document::new();
+    /// let text = doc.put_object(&ROOT, "text", ObjType::Text)?;
+    /// doc.splice_text(&text, 0, 0, "hello")?;
+    /// doc.mark(&text, 1..3, "bold", ScalarValue::Bool(true), ExpandMark::None)?;
+    /// assert_eq!(doc.get_marks(&text, 2, None)?.len(), 1);
+    /// assert!(doc.get_marks(&text, 3, None)?.is_empty());
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn get_marks(
+        &self,
+        obj: &ExId,
+        index: usize,
+        heads: Option<&[converge_encoding::ChangeHash]>,
+    ) -> Result<BTreeMap<String, ScalarValue>, DocError> {
+        let (text, spans) = match heads {
+            Some(h) => (self.text_at(obj, h)?, self.marks_at(obj, h)?),
+            None => (self.text(obj)?, self.marks(obj)?),
+        };
+        let encoding = self.ops.encoding;
+        let mut chars = text.chars();
+        let mut unit = 0;
+        for c in chars.by_ref().take(index) {
+            unit += encoding.width(c.encode_utf8(&mut [0; 4]));
+        }
+        if chars.next().is_none() {
+            return Ok(BTreeMap::new());
+        }
+        Ok(spans
+            .into_iter()
+            .filter(|m| m.start <= unit && unit < m.end)
+            .map(|m| (m.name, m.value))
+            .collect())
+    }
+
     /// [`Document::marks`] as of `heads`.
     pub fn marks_at(
         &self,

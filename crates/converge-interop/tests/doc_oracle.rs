@@ -1430,6 +1430,59 @@ fn check_cursors(
     }
 }
 
+/// How many `get_marks` reads of the AutoCommit sessions found marks.
+static MARKED_READS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The marks at a random element of a random text of `pair`, now and at the heads last
+/// seen: the same names and values on both sides.
+fn check_marks_at_index(
+    ctx: &str,
+    pair: &AutoPair,
+    objects: &[Both],
+    rng: &mut SplitMix64,
+    seen: Option<&[converge_encoding::ChangeHash]>,
+) {
+    use automerge::ReadDoc;
+    let texts: Vec<&Both> = objects
+        .iter()
+        .filter(|o| o.kind == ObjType::Text && pair.ours.object_type(&o.ours).is_ok())
+        .collect();
+    if texts.is_empty() {
+        return;
+    }
+    let o = *rng.pick(&texts);
+    let theirs_seen: Option<Vec<automerge::ChangeHash>> =
+        seen.map(|h| h.iter().map(|h| automerge::ChangeHash(h.0)).collect());
+    for (at, theirs_at) in [(None, None), (seen, theirs_seen.as_deref())] {
+        let elements = match at {
+            Some(h) => pair.ours.text_at(&o.ours, h),
+            None => pair.ours.text(&o.ours),
+        }
+        .map_or(0, |t| t.chars().count());
+        let index = rng.range(0, elements);
+        let a = pair.ours.get_marks(&o.ours, index, at);
+        let b = pair.oracle.get_marks(&o.oracle, index, theirs_at);
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                let a: Vec<(String, String)> = a
+                    .iter()
+                    .map(|(k, v)| (k.clone(), doc_tree::ours_scalar(v)))
+                    .collect();
+                let b: Vec<(String, String)> = b
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), doc_tree::oracle_scalar(v)))
+                    .collect();
+                assert_eq!(a, b, "{ctx}: marks at {index} of {:?} (at {at:?})", o.ours);
+                if !a.is_empty() {
+                    MARKED_READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("{ctx}: marks at {index} of {:?}: {a:?} vs {b:?}", o.ours),
+        }
+    }
+}
+
 /// The parents of a few random objects of `pair` now: the same holders, kinds, properties
 /// and visibility on both sides. (Not as of heads: there automerge 0.12 reports some objects
 /// not visible where its own `get_all_at` shows them, and unwraps where it finds no element.)
@@ -1753,6 +1806,7 @@ fn autocommit_sessions_match_the_oracle() {
             );
             check_cursors(&ctx, &pair, &cursors, seen[who].as_deref(), &log);
             check_parents(&ctx, &pair, &objects, &mut rng);
+            check_marks_at_index(&ctx, &pair, &objects, &mut rng, seen[who].as_deref());
             pairs[who] = Some(pair);
             steps += 1;
         }
@@ -1774,7 +1828,11 @@ fn autocommit_sessions_match_the_oracle() {
         }
         sessions += 1;
     }
-    println!("{sessions} AutoCommit sessions, {steps} steps, {commits} explicit commits");
+    println!(
+        "{sessions} AutoCommit sessions, {steps} steps, {commits} explicit commits, {} marked \
+         get_marks reads",
+        MARKED_READS.load(std::sync::atomic::Ordering::Relaxed)
+    );
 }
 
 /// Local commits with messages (empty, ASCII, non-ASCII, long) and times, made the same way on
