@@ -205,6 +205,15 @@ macro_rules! doc_reads {
             self.$doc.get_marks(obj, index, heads)
         }
 
+        /// [`Document::spans`].
+        pub fn spans(
+            &self,
+            obj: &$crate::ExId,
+            heads: Option<&[converge_encoding::ChangeHash]>,
+        ) -> Result<Vec<$crate::TextSpan>, $crate::DocError> {
+            self.$doc.spans(obj, heads)
+        }
+
         /// [`Document::parents`].
         pub fn parents(&self, obj: &$crate::ExId) -> Result<Vec<$crate::Parent>, $crate::DocError> {
             self.$doc.parents(obj)

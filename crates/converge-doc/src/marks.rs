@@ -8,7 +8,7 @@ use converge_encoding::{Action, OpId, ScalarValue};
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::opset::{Body, OpSet, View};
-use crate::types::{ExId, Mark};
+use crate::types::{ExId, Mark, TextSpan};
 
 impl OpSet {
     /// The marks of a text in `view`, as maximal spans sorted by (start, name).
@@ -188,6 +188,52 @@ impl Document {
             .filter(|m| m.start <= unit && unit < m.end)
             .map(|m| (m.name, m.value))
             .collect())
+    }
+
+    /// A text (now, or as of `heads`) as runs of characters that carry the same marks, in
+    /// order, as automerge 0.12's `spans` reports a text without blocks.
+    ///
+    /// ```
+    /// use converge_doc::{Document, ExpandMark, ObjType, ROOT};
+    /// use converge_encoding::ScalarValue;
+    /// let mut doc = Document::new();
+    /// let text = doc.put_object(&ROOT, "text", ObjType::Text)?;
+    /// doc.splice_text(&text, 0, 0, "hello world")?;
+    /// doc.mark(&text, 6..11, "bold", ScalarValue::Bool(true), ExpandMark::None)?;
+    /// let spans = doc.spans(&text, None)?;
+    /// assert_eq!(spans.len(), 2);
+    /// assert_eq!((spans[1].text.as_str(), spans[1].marks.len()), ("world", 1));
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn spans(
+        &self,
+        obj: &ExId,
+        heads: Option<&[converge_encoding::ChangeHash]>,
+    ) -> Result<Vec<TextSpan>, DocError> {
+        let (text, marks) = match heads {
+            Some(h) => (self.text_at(obj, h)?, self.marks_at(obj, h)?),
+            None => (self.text(obj)?, self.marks(obj)?),
+        };
+        let encoding = self.ops.encoding;
+        let mut out: Vec<TextSpan> = Vec::new();
+        let mut unit = 0;
+        let mut buf = [0; 4];
+        for c in text.chars() {
+            let on: BTreeMap<String, ScalarValue> = marks
+                .iter()
+                .filter(|m| m.start <= unit && unit < m.end)
+                .map(|m| (m.name.clone(), m.value.clone()))
+                .collect();
+            unit += encoding.width(c.encode_utf8(&mut buf));
+            match out.last_mut() {
+                Some(last) if last.marks == on => last.text.push(c),
+                _ => out.push(TextSpan {
+                    text: c.to_string(),
+                    marks: on,
+                }),
+            }
+        }
+        Ok(out)
     }
 
     /// [`Document::marks`] as of `heads`.

@@ -152,6 +152,16 @@ pub struct Parent {
     pub visible: bool,
 }
 
+/// A run of a text's characters that carry the same marks, as [`crate::Document::spans`]
+/// reports it (automerge 0.12's `Span::Text`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TextSpan {
+    /// The characters.
+    pub text: String,
+    /// Their marks by name (empty where there are none).
+    pub marks: BTreeMap<String, ScalarValue>,
+}
+
 /// A whole (sub)document materialised as plain data.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueTree {

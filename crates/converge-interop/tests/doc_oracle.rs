@@ -1454,6 +1454,44 @@ fn check_marks_at_index(
     let theirs_seen: Option<Vec<automerge::ChangeHash>> =
         seen.map(|h| h.iter().map(|h| automerge::ChangeHash(h.0)).collect());
     for (at, theirs_at) in [(None, None), (seen, theirs_seen.as_deref())] {
+        let a = pair.ours.spans(&o.ours, at);
+        let b = match theirs_at {
+            Some(h) => pair.oracle.spans_at(&o.oracle, h),
+            None => pair.oracle.spans(&o.oracle),
+        }
+        .map(|s| s.collect::<Vec<_>>());
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                let a: Vec<(String, Vec<(String, String)>)> = a
+                    .iter()
+                    .map(|s| {
+                        let marks = s
+                            .marks
+                            .iter()
+                            .map(|(k, v)| (k.clone(), doc_tree::ours_scalar(v)))
+                            .collect();
+                        (s.text.clone(), marks)
+                    })
+                    .collect();
+                let b: Vec<(String, Vec<(String, String)>)> = b
+                    .iter()
+                    .map(|s| match s {
+                        automerge::iter::Span::Text { text, marks } => {
+                            let marks = marks.as_ref().map_or(Vec::new(), |m| {
+                                m.iter()
+                                    .map(|(k, v)| (k.to_string(), doc_tree::oracle_scalar(v)))
+                                    .collect()
+                            });
+                            (text.clone(), marks)
+                        }
+                        automerge::iter::Span::Block(_) => ("<block>".into(), Vec::new()),
+                    })
+                    .collect();
+                assert_eq!(a, b, "{ctx}: spans of {:?} (at {at:?})", o.ours);
+            }
+            (Err(_), Err(_)) => {}
+            (a, b) => panic!("{ctx}: spans of {:?}: {a:?} vs {b:?}", o.ours),
+        }
         let elements = match at {
             Some(h) => pair.ours.text_at(&o.ours, h),
             None => pair.ours.text(&o.ours),
