@@ -585,10 +585,10 @@ impl Document {
     ///
     /// As one `apply_changes` of those changes (atomic), handed to it in the order
     /// automerge 0.12's merge hands them to its own (so that the history, and with it the
-    /// order of changes in a saved document, is the reference's), but
-    /// the graph orders them from their metadata, read from `other`'s graph, and each
-    /// change is decoded from `other` only when its turn comes: a merge holds one decoded
-    /// change at a time, not all of them.
+    /// order of changes in a saved document, is the reference's), but the graph orders
+    /// them from their metadata, read from `other`'s graph, and each change is decoded from
+    /// `other` only when its turn comes: a merge holds one decoded change at a time, not
+    /// all of them.
     pub fn merge(&mut self, other: &Document) -> Result<Vec<ChangeHash>, DocError> {
         let graph = &other.history.graph;
         let missing = graph.not_ancestors_of(&self.heads());
