@@ -214,22 +214,34 @@ impl Document {
             Some(h) => (self.text_at(obj, h)?, self.marks_at(obj, h)?),
             None => (self.text(obj)?, self.marks(obj)?),
         };
+        // The marks change only where a mark starts or ends: the set is made again there,
+        // and a run is cut only where it differs.
+        let mut bounds: Vec<usize> = marks.iter().flat_map(|m| [m.start, m.end]).collect();
+        bounds.sort_unstable();
+        bounds.dedup();
+        let mut bounds = bounds.into_iter().peekable();
         let encoding = self.ops.encoding;
         let mut out: Vec<TextSpan> = Vec::new();
+        let mut on = BTreeMap::new();
         let mut unit = 0;
         let mut buf = [0; 4];
         for c in text.chars() {
-            let on: BTreeMap<String, ScalarValue> = marks
-                .iter()
-                .filter(|m| m.start <= unit && unit < m.end)
-                .map(|m| (m.name.clone(), m.value.clone()))
-                .collect();
+            let mut recomputed = false;
+            if bounds.next_if(|&b| b <= unit).is_some() {
+                while bounds.next_if(|&b| b <= unit).is_some() {}
+                on = marks
+                    .iter()
+                    .filter(|m| m.start <= unit && unit < m.end)
+                    .map(|m| (m.name.clone(), m.value.clone()))
+                    .collect();
+                recomputed = true;
+            }
             unit += encoding.width(c.encode_utf8(&mut buf));
             match out.last_mut() {
-                Some(last) if last.marks == on => last.text.push(c),
+                Some(last) if !recomputed || last.marks == on => last.text.push(c),
                 _ => out.push(TextSpan {
                     text: c.to_string(),
-                    marks: on,
+                    marks: on.clone(),
                 }),
             }
         }
