@@ -79,8 +79,8 @@ impl Document {
                 length: ops.length(o, view),
             })?;
         // The element's winning op (the one with the greatest id shown there).
-        let winner = self
-            .winner(o, elem, view)
+        let winner = ops
+            .element_winner(o, elem, view)
             .ok_or(DocError::IndexOutOfBounds {
                 index,
                 length: ops.length(o, view),
@@ -149,7 +149,7 @@ impl Document {
             View::Now => {
                 let op = &ops.ops[x as usize];
                 let elem = if op.insert() { x } else { op.key };
-                op.action() == Action::Mark || self.winner(o, elem, view) == Some(x)
+                op.action() == Action::Mark || self.ops.element_winner(o, elem, view) == Some(x)
             }
             View::At(_) => ops.visible(x, view),
         };
@@ -183,16 +183,7 @@ impl Document {
         };
         seq.iter()
             .skip_while(|e| e.op != elem)
-            .any(|e| self.winner(o, e.op, view).is_some())
-    }
-
-    /// The op element `elem` of sequence `o` shows in `view` (its shown op with the
-    /// greatest id), if any.
-    pub(crate) fn winner(&self, o: u32, elem: u32, view: View<'_>) -> Option<u32> {
-        self.ops
-            .element_ops_in(o, elem, view)
-            .rev()
-            .find(|&x| self.ops.visible(x, view))
+            .any(|e| self.ops.element_winner(o, e.op, view).is_some())
     }
 
     /// The index of list or text `obj`, or the error for any other object.
@@ -216,7 +207,7 @@ impl Document {
             return Some(before);
         }
         let kind = ops.objects.get(o as usize)?.kind;
-        Some(match self.winner(o, elem, view) {
+        Some(match self.ops.element_winner(o, elem, view) {
             Some(w)
                 if w != idx
                     && (w == elem
@@ -246,7 +237,7 @@ impl Document {
             if e.op == elem {
                 return Some(units);
             }
-            if let Some(w) = self.winner(o, e.op, view) {
+            if let Some(w) = self.ops.element_winner(o, e.op, view) {
                 units += ops.value_width(&ops.ops[w as usize].value, kind) as usize;
             }
         }

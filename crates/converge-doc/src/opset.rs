@@ -996,13 +996,17 @@ impl OpSet {
         }
     }
 
+    /// The op element `elem` of sequence `obj` shows in `view` (its shown op with the
+    /// greatest id), if any.
+    pub(crate) fn element_winner(&self, obj: u32, elem: u32, view: View<'_>) -> Option<u32> {
+        self.element_ops_in(obj, elem, view)
+            .rev()
+            .find(|&o| self.visible(o, view))
+    }
+
     /// The current width of an element.
     fn element_width(&self, obj: u32, elem: u32, kind: ObjType) -> u32 {
-        let winner = self
-            .element_ops_in(obj, elem, View::Now)
-            .rev()
-            .find(|&o| self.visible(o, View::Now));
-        match winner {
+        match self.element_winner(obj, elem, View::Now) {
             None => 0,
             Some(o) => self.value_width(&self.ops[o as usize].value, kind),
         }

@@ -67,7 +67,7 @@ impl Document {
                 let index = self.index_of_op(parent, make, view).ok_or_else(not_found)?;
                 (
                     Prop::Seq(index),
-                    self.winner(parent, elem, view) == Some(make),
+                    self.ops.element_winner(parent, elem, view) == Some(make),
                 )
             } else {
                 let key = Prop::Map(ops.keys[op.key as usize].to_string());

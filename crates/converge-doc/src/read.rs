@@ -175,11 +175,7 @@ impl OpSet {
                 if matches!(view, View::Now) && e.width == 0 && no_extra {
                     return None;
                 }
-                let winner = self
-                    .element_ops_in(obj, e.op, view)
-                    .rev()
-                    .find(|&o| self.visible(o, view))?;
-                Some((e.op, winner))
+                Some((e.op, self.element_winner(obj, e.op, view)?))
             })
         })
     }
