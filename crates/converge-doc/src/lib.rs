@@ -25,6 +25,7 @@ mod autocommit;
 mod bitset;
 mod chunk_store;
 mod cursors;
+mod diff;
 mod doc;
 mod error;
 mod history;
@@ -47,6 +48,7 @@ mod types;
 
 pub use autocommit::AutoCommit;
 pub use cursors::CursorPosition;
+pub use diff::{Patch, PatchAction};
 pub use doc::Document;
 pub use error::{DocError, InvalidOpReason};
 pub use read::MAX_TREE_DEPTH;

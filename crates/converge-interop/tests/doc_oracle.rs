@@ -124,6 +124,7 @@ fn oracle_histories_apply_alike() {
         tally.saves,
         tally.elements
     );
+    print_diff_tally();
     assert!(tally.histories >= 200);
     assert!(tally.saves >= 500, "only {} saves compared", tally.saves);
 }
@@ -186,6 +187,7 @@ fn check_history(seed: u64, history: &mut History, tally: &mut Tally) {
 
         if round == 1 {
             // Historical heads: after some change, and pairs of changes.
+            let mut previous: Option<Vec<converge_encoding::ChangeHash>> = None;
             for _ in 0..3 {
                 if changes.is_empty() {
                     break;
@@ -209,6 +211,21 @@ fn check_history(seed: u64, history: &mut History, tally: &mut Tally) {
                 );
                 let plain = plain_of(&ours.value_tree_at(&ROOT, &ours_h).expect("root"));
                 assert!(plain == a.plain(), "seed {seed}: value_tree_at disagrees");
+                // Patches from and to these heads (from none, to now).
+                let root = Both {
+                    ours: ROOT,
+                    oracle: automerge::ROOT,
+                    kind: ObjType::Map,
+                };
+                let now = ours.heads();
+                let ctx = format!("seed {seed}");
+                compare_diff(&ctx, &ours, &oracle, &root, &ours_h, &now, true);
+                compare_diff(&ctx, &ours, &oracle, &root, &now, &ours_h, true);
+                compare_diff(&ctx, &ours, &oracle, &root, &[], &ours_h, true);
+                if let Some(prev) = &previous {
+                    compare_diff(&ctx, &ours, &oracle, &root, prev, &ours_h, true);
+                }
+                previous = Some(ours_h.clone());
                 tally.historical += 1;
                 tally.comparisons += 1;
             }
@@ -1577,6 +1594,250 @@ fn check_parents(ctx: &str, pair: &AutoPair, objects: &[Both], rng: &mut SplitMi
     }
 }
 
+/// A patch rendered for comparison: object, path, action.
+fn ours_patch(p: &converge_doc::Patch) -> String {
+    use converge_doc::PatchAction as A;
+    let id = |e: &ExId| match e {
+        ExId::Root => "_root".to_string(),
+        ExId::Op { counter, actor } => format!("{counter}@{}", actor.to_hex()),
+    };
+    let prop = |p: &Prop| match p {
+        Prop::Map(k) => format!("{k:?}"),
+        Prop::Seq(i) => format!("{i}"),
+    };
+    let value = |v: &converge_doc::ValueWithId| {
+        let shown = match &v.value {
+            converge_doc::Value::Object(kind, _) => format!("obj:{kind:?}"),
+            converge_doc::Value::Scalar(s) => doc_tree::ours_scalar(s),
+        };
+        format!("{shown}={}", id(&v.id))
+    };
+    let marks = |m: &std::collections::BTreeMap<String, ScalarValue>| {
+        m.iter()
+            .map(|(k, v)| format!("{k}:{}", doc_tree::ours_scalar(v)))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let action = match &p.action {
+        A::PutMap {
+            key,
+            value: v,
+            conflict,
+        } => format!("put_map {key:?} {} {conflict}", value(v)),
+        A::PutSeq {
+            index,
+            value: v,
+            conflict,
+        } => format!("put_seq {index} {} {conflict}", value(v)),
+        A::Insert { index, values } => format!(
+            "insert {index} [{}]",
+            values
+                .iter()
+                .map(|(v, c)| format!("{} {c}", value(v)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        A::SpliceText {
+            index,
+            value: v,
+            marks: m,
+        } => format!("splice {index} {v:?} {:?}", m.as_ref().map(marks)),
+        A::Increment { prop: p, value: v } => format!("inc {} {v}", prop(p)),
+        A::Conflict { prop: p } => format!("conflict {}", prop(p)),
+        A::DeleteMap { key } => format!("del_map {key:?}"),
+        A::DeleteSeq { index, length } => format!("del_seq {index} {length}"),
+        A::Mark { marks: m } => format!(
+            "mark [{}]",
+            m.iter()
+                .map(|m| format!(
+                    "{}..{} {}={}",
+                    m.start,
+                    m.end,
+                    m.name,
+                    doc_tree::ours_scalar(&m.value)
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        other => format!("{other:?}"),
+    };
+    let path: Vec<String> = p
+        .path
+        .iter()
+        .map(|(o, pr)| format!("{}/{}", id(o), prop(pr)))
+        .collect();
+    format!("{} [{}] {action}", id(&p.obj), path.join(" "))
+}
+
+/// The oracle's patch, rendered like [`ours_patch`].
+fn oracle_patch(p: &automerge::Patch) -> String {
+    use automerge::PatchAction as A;
+    let prop = |p: &automerge::Prop| match p {
+        automerge::Prop::Map(k) => format!("{k:?}"),
+        automerge::Prop::Seq(i) => format!("{i}"),
+    };
+    let value = |v: &automerge::Value<'_>, id: &automerge::ObjId| {
+        let shown = match v {
+            automerge::Value::Object(kind) => format!("obj:{kind:?}"),
+            automerge::Value::Scalar(s) => doc_tree::oracle_scalar(s),
+        };
+        format!("{shown}={id}")
+    };
+    let marks = |m: &automerge::marks::MarkSet| {
+        m.iter()
+            .map(|(k, v)| format!("{k}:{}", doc_tree::oracle_scalar(v)))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let action = match &p.action {
+        A::PutMap {
+            key,
+            value: (v, id),
+            conflict,
+        } => format!("put_map {key:?} {} {conflict}", value(v, id)),
+        A::PutSeq {
+            index,
+            value: (v, id),
+            conflict,
+        } => format!("put_seq {index} {} {conflict}", value(v, id)),
+        A::Insert { index, values } => format!(
+            "insert {index} [{}]",
+            values
+                .iter()
+                .map(|(v, id, c)| format!("{} {c}", value(v, id)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        A::SpliceText {
+            index,
+            value: v,
+            marks: m,
+        } => format!(
+            "splice {index} {:?} {:?}",
+            v.make_string(),
+            m.as_ref().map(marks)
+        ),
+        A::Increment { prop: p, value: v } => format!("inc {} {v}", prop(p)),
+        A::Conflict { prop: p } => format!("conflict {}", prop(p)),
+        A::DeleteMap { key } => format!("del_map {key:?}"),
+        A::DeleteSeq { index, length } => format!("del_seq {index} {length}"),
+        A::Mark { marks: m } => format!(
+            "mark [{}]",
+            m.iter()
+                .map(|m| format!(
+                    "{}..{} {}={}",
+                    m.start,
+                    m.end,
+                    m.name(),
+                    doc_tree::oracle_scalar(m.value())
+                ))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    let path: Vec<String> = p
+        .path
+        .iter()
+        .map(|(o, pr)| format!("{o}/{}", prop(pr)))
+        .collect();
+    format!("{} [{}] {action}", p.obj, path.join(" "))
+}
+
+/// Prints how many diffs were compared, with how many patches of each kind.
+fn print_diff_tally() {
+    println!(
+        "{} diffs compared, {} patches: {:?}",
+        DIFFS.load(std::sync::atomic::Ordering::Relaxed),
+        PATCHES.load(std::sync::atomic::Ordering::Relaxed),
+        PATCH_KINDS.lock().map(|k| k.clone()).unwrap_or_default()
+    );
+}
+
+static DIFFS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static PATCHES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// Patches compared, by kind (the first word of [`ours_patch`]'s action).
+static PATCH_KINDS: std::sync::Mutex<std::collections::BTreeMap<String, usize>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+/// Diffs between heads `pair` has (none, now, and each actor's last seen that it has), both
+/// ways, of the whole document and of a random object: automerge's patches, patch for patch.
+fn check_diffs(
+    ctx: &str,
+    pair: &mut AutoPair,
+    objects: &[Both],
+    seen: &[Option<Vec<converge_encoding::ChangeHash>>],
+    rng: &mut SplitMix64,
+    log: &[String],
+) {
+    let ours = pair.ours.document();
+    let oracle = pair.oracle.document();
+    let mut points: Vec<Vec<converge_encoding::ChangeHash>> = vec![Vec::new(), ours.heads()];
+    for heads in seen.iter().flatten() {
+        if heads.iter().all(|h| ours.get_change_by_hash(h).is_some()) {
+            points.push(heads.clone());
+        }
+    }
+    for _ in 0..2 {
+        let before = rng.pick(&points).clone();
+        let after = rng.pick(&points).clone();
+        let (obj, recursive) = if rng.percent(30) {
+            (&objects[rng.below(objects.len())], rng.percent(50))
+        } else {
+            (&objects[0], true)
+        };
+        // automerge 0.12 does not take a table for an object (`NotAnObject`).
+        if obj.kind == ObjType::Table {
+            continue;
+        }
+        let ctx = format!("{ctx}\nedits:\n{}", log.join("\n"));
+        compare_diff(&ctx, ours, oracle, obj, &before, &after, recursive);
+    }
+}
+
+/// `diff_obj` of `obj` from `before` to `after` on both sides: the same patches (or both an
+/// error).
+fn compare_diff(
+    ctx: &str,
+    ours: &Document,
+    oracle: &Automerge,
+    obj: &Both,
+    before: &[converge_encoding::ChangeHash],
+    after: &[converge_encoding::ChangeHash],
+    recursive: bool,
+) {
+    let theirs = |h: &[converge_encoding::ChangeHash]| -> Vec<automerge::ChangeHash> {
+        h.iter().map(|h| automerge::ChangeHash(h.0)).collect()
+    };
+    let a = ours.diff_obj(&obj.ours, before, after, recursive);
+    let b = oracle.diff_obj(&obj.oracle, &theirs(before), &theirs(after), recursive);
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            let a: Vec<String> = a.iter().map(ours_patch).collect();
+            let b: Vec<String> = b.iter().map(oracle_patch).collect();
+            if a != b {
+                let n = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+                panic!(
+                    "diff of {:?} (recursive {recursive}) from {before:?} to {after:?}: patch \
+                     {n} differs\nours:\n{}\noracle:\n{}\n{ctx}",
+                    obj.ours,
+                    a.join("\n"),
+                    b.join("\n"),
+                );
+            }
+            DIFFS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if let Ok(mut kinds) = PATCH_KINDS.lock() {
+                for p in &a {
+                    let kind = p.split("] ").nth(1).and_then(|x| x.split(' ').next());
+                    *kinds.entry(kind.unwrap_or("?").to_string()).or_default() += 1;
+                }
+            }
+            PATCHES.fetch_add(a.len(), std::sync::atomic::Ordering::Relaxed);
+        }
+        (Err(_), Err(_)) => {}
+        (a, b) => panic!("{ctx}: diff of {:?}: {a:?} vs {b:?}", obj.ours),
+    }
+}
+
 /// converge's [`converge_doc::AutoCommit`] against automerge's, edit for edit: the same
 /// random edits (through [`lockstep_edit`]) gather into pending changes on both sides, and
 /// every operation that commits them in automerge 0.12 (heads, saves, changes, merges,
@@ -1845,6 +2106,9 @@ fn autocommit_sessions_match_the_oracle() {
             check_cursors(&ctx, &pair, &cursors, seen[who].as_deref(), &log);
             check_parents(&ctx, &pair, &objects, &mut rng);
             check_marks_at_index(&ctx, &pair, &objects, &mut rng, seen[who].as_deref());
+            if rng.percent(20) {
+                check_diffs(&ctx, &mut pair, &objects, &seen, &mut rng, &log);
+            }
             pairs[who] = Some(pair);
             steps += 1;
         }
@@ -1868,9 +2132,12 @@ fn autocommit_sessions_match_the_oracle() {
     }
     println!(
         "{sessions} AutoCommit sessions, {steps} steps, {commits} explicit commits, {} marked \
-         get_marks reads",
-        MARKED_READS.load(std::sync::atomic::Ordering::Relaxed)
+         get_marks reads, {} diffs with {} patches",
+        MARKED_READS.load(std::sync::atomic::Ordering::Relaxed),
+        DIFFS.load(std::sync::atomic::Ordering::Relaxed),
+        PATCHES.load(std::sync::atomic::Ordering::Relaxed)
     );
+    print_diff_tally();
 }
 
 /// Local commits with messages (empty, ASCII, non-ASCII, long) and times, made the same way on

@@ -1,0 +1,1256 @@
+//! Patches: what changed between two points of a document's history, reported as automerge
+//! 0.12's `diff` reports it, so that a view kept in step with automerge's patches can be kept
+//! in step with converge's.
+//!
+//! How a diff is made: every object reached from the start (the root, or the object asked
+//! for) is walked once, in id order, reading each op as shown "before" and "after" (two op
+//! clocks). Ops shown in either are compared per property (a map key, a sequence element) and
+//! give at most one event each (a put, an insert, a delete, an increment, a new conflict); a
+//! text gives runs of inserted, deleted and re-marked characters. Objects shown after are
+//! walked in turn. The events then become patches: each gets the path of its object after,
+//! neighbouring inserts, splices and deletions are joined, and an object that shows after
+//! where it was hidden before (a conflict's loser that now wins) is reported whole.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use converge_encoding::{Action, ChangeHash, OpId, ScalarValue};
+
+use crate::doc::Document;
+use crate::error::DocError;
+use crate::opset::{Body, Clock, NONE, OpSet, View};
+use crate::types::{ExId, Mark, ObjType, Prop, TextEncoding, Value, ValueWithId};
+
+/// One change to a document's state, on one object: what [`Document::diff`] returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Patch {
+    /// The object changed.
+    pub obj: ExId,
+    /// Where it sits: each object from the root down to it with the property holding the
+    /// next (as [`Document::path_to_object`] reads it, after the change).
+    pub path: Vec<(ExId, Prop)>,
+    /// What changed.
+    pub action: PatchAction,
+}
+
+/// What a [`Patch`] changes. Sequence indexes count the elements (texts: the document's text
+/// units) as they are once the patches before have been applied.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum PatchAction {
+    /// A map key took a (new) value; `conflict` when other values are concurrent with it.
+    PutMap {
+        /// The key.
+        key: String,
+        /// The winning value and the op that wrote it.
+        value: ValueWithId,
+        /// Whether the key has concurrent values (read them with `get_all`).
+        conflict: bool,
+    },
+    /// A sequence element took a (new) value.
+    PutSeq {
+        /// The element's index.
+        index: usize,
+        /// The winning value and the op that wrote it.
+        value: ValueWithId,
+        /// Whether the element has concurrent values.
+        conflict: bool,
+    },
+    /// Elements inserted into a list, in order from `index`, each with its conflict flag.
+    Insert {
+        /// Where the first goes.
+        index: usize,
+        /// The values (and the ops that wrote them), each with whether it is in conflict.
+        values: Vec<(ValueWithId, bool)>,
+    },
+    /// Characters inserted into a text.
+    SpliceText {
+        /// Where they go, in text units.
+        index: usize,
+        /// The characters.
+        value: String,
+        /// The marks on them (none: `None`).
+        marks: Option<BTreeMap<String, ScalarValue>>,
+    },
+    /// A counter was incremented (or decremented) by `value` in all.
+    Increment {
+        /// Where the counter is.
+        prop: Prop,
+        /// The sum of the increments.
+        value: i64,
+    },
+    /// A property's value is now in conflict with a concurrent one.
+    Conflict {
+        /// The property.
+        prop: Prop,
+    },
+    /// A map key was deleted.
+    DeleteMap {
+        /// The key.
+        key: String,
+    },
+    /// Elements (text units, in a text) were deleted.
+    DeleteSeq {
+        /// The first one's index.
+        index: usize,
+        /// How many.
+        length: usize,
+    },
+    /// Marks changed on a text: a null value where a mark was removed.
+    Mark {
+        /// The ranges and their new values, by name.
+        marks: Vec<Mark>,
+    },
+}
+
+/// How one op compares between the two views.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Diff {
+    /// Shown in both.
+    Same,
+    /// Shown after only.
+    Add,
+    /// Shown before only.
+    Del,
+}
+
+impl Diff {
+    fn of(before: bool, after: bool) -> Option<Diff> {
+        match (before, after) {
+            (true, true) => Some(Diff::Same),
+            (false, true) => Some(Diff::Add),
+            (true, false) => Some(Diff::Del),
+            (false, false) => None,
+        }
+    }
+
+    fn shown(self) -> bool {
+        self != Diff::Del
+    }
+}
+
+/// Marks by name (a null value: removed).
+type MarkSet = BTreeMap<String, ScalarValue>;
+
+/// What a diff of one property or text run records, before it becomes patches.
+#[derive(Debug)]
+enum Event {
+    PutMap {
+        key: String,
+        value: ValueWithId,
+        conflict: bool,
+    },
+    PutSeq {
+        index: usize,
+        value: ValueWithId,
+        conflict: bool,
+    },
+    Insert {
+        index: usize,
+        value: ValueWithId,
+        conflict: bool,
+    },
+    DeleteMap {
+        key: String,
+    },
+    DeleteSeq {
+        index: usize,
+        num: usize,
+    },
+    Splice {
+        index: usize,
+        text: String,
+        marks: Option<MarkSet>,
+    },
+    IncrementMap {
+        key: String,
+        n: i64,
+    },
+    IncrementSeq {
+        index: usize,
+        n: i64,
+    },
+    ConflictMap {
+        key: String,
+    },
+    ConflictSeq {
+        index: usize,
+    },
+    /// Ranges of changed marks, by name, each name's ranges in order.
+    Mark(BTreeMap<String, Vec<(usize, usize, ScalarValue)>>),
+}
+
+/// The outcome of one property: the op reported and how.
+struct Item {
+    diff: Diff,
+    op: u32,
+    inc: i64,
+    conflict: bool,
+    expose: bool,
+    /// Lists: a put on an element that was there (not an insert).
+    update: bool,
+    index: usize,
+}
+
+impl Item {
+    fn new(diff: Diff, op: u32, inc: i64, conflict: bool, expose: bool) -> Item {
+        let diff = if expose && diff == Diff::Same {
+            Diff::Add
+        } else {
+            diff
+        };
+        Item {
+            diff,
+            op,
+            inc,
+            conflict,
+            expose,
+            update: false,
+            index: 0,
+        }
+    }
+
+    /// The op is reported again (a value it hid went away): put, exposing an object.
+    fn reshow(&mut self, expose: bool) {
+        self.expose |= expose;
+        if self.expose && self.diff == Diff::Same {
+            self.diff = Diff::Add;
+        }
+    }
+}
+
+/// The active marks of one view while a text is walked: begin ops not yet ended.
+#[derive(Default)]
+struct MarkState {
+    /// (begin id, name, value), ascending by id.
+    active: Vec<(OpId, String, ScalarValue)>,
+}
+
+impl MarkState {
+    fn begin(&mut self, ops: &OpSet, id: OpId, name: &str, value: ScalarValue) {
+        let at = self
+            .active
+            .partition_point(|(a, _, _)| ops.cmp_id(*a, id).is_lt());
+        if self.active.get(at).is_some_and(|(a, _, _)| *a == id) {
+            return;
+        }
+        self.active.insert(at, (id, name.to_owned(), value));
+    }
+
+    fn end(&mut self, end: OpId) {
+        let Some(counter) = end.counter.checked_sub(1) else {
+            return;
+        };
+        let begin = OpId::new(counter, end.actor);
+        if let Some(at) = self.active.iter().position(|(a, _, _)| *a == begin) {
+            self.active.remove(at);
+        }
+    }
+
+    /// Each name's value: that of its active begin with the greatest id (null included).
+    fn current(&self) -> MarkSet {
+        let mut out = MarkSet::new();
+        for (_, name, value) in &self.active {
+            out.insert(name.clone(), value.clone());
+        }
+        out
+    }
+}
+
+/// The marks in force at a point of a text walked in two views, as automerge 0.12's text
+/// diff keeps them (an empty set is none).
+#[derive(Clone, Debug, PartialEq)]
+enum MarkDiff {
+    Nothing,
+    After(MarkSet),
+    Before(MarkSet),
+    Both(MarkSet, MarkSet),
+}
+
+impl MarkDiff {
+    fn of(before: MarkSet, after: MarkSet) -> MarkDiff {
+        match (before.is_empty(), after.is_empty()) {
+            (true, true) => MarkDiff::Nothing,
+            (true, false) => MarkDiff::After(after),
+            (false, true) => MarkDiff::Before(before),
+            (false, false) => MarkDiff::Both(before, after),
+        }
+    }
+
+    /// The marks a run of `diff` text starting here carries: inserted text those after,
+    /// text in both views the changes, deleted text none.
+    fn with(&self, diff: Diff) -> MarkDiff {
+        match (diff, self) {
+            (Diff::Add, MarkDiff::Both(_, m) | MarkDiff::After(m)) => MarkDiff::After(m.clone()),
+            (Diff::Same, _) => self.clone(),
+            _ => MarkDiff::Nothing,
+        }
+    }
+
+    /// What is reported: names whose value differs between the views (null where only
+    /// before has one), nulls left out.
+    fn reported(&self) -> MarkSet {
+        let empty = MarkSet::new();
+        let (before, after) = match self {
+            MarkDiff::Nothing => (&empty, &empty),
+            MarkDiff::After(a) => (&empty, a),
+            MarkDiff::Before(b) => (b, &empty),
+            MarkDiff::Both(b, a) => (b, a),
+        };
+        let mut out = MarkSet::new();
+        for (k, v) in before {
+            match after.get(k) {
+                None if !matches!(v, ScalarValue::Null) => {
+                    out.insert(k.clone(), ScalarValue::Null);
+                }
+                Some(a) if a != v => {
+                    out.insert(k.clone(), a.clone());
+                }
+                _ => {}
+            }
+        }
+        for (k, v) in after {
+            if !before.contains_key(k) && !matches!(v, ScalarValue::Null) {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        out
+    }
+}
+
+/// A run of text being gathered: its kind, characters and marks (those in force where it
+/// started, as [`MarkDiff::with`] gives them).
+struct Run {
+    diff: Diff,
+    text: String,
+    marks: MarkDiff,
+}
+
+/// The placeholder a text shows for an element that is not a string.
+const PLACEHOLDER: &str = "\u{fffc}";
+
+/// One diff in the making.
+struct Differ<'a> {
+    ops: &'a OpSet,
+    before: View<'a>,
+    after: View<'a>,
+    /// `None`: reading an object whole (everything shown after is new).
+    before_clock: Option<&'a Clock>,
+    events: Vec<(u32, Event)>,
+    /// Objects shown after that were hidden before, reported whole.
+    expose: BTreeSet<ExId>,
+}
+
+impl<'a> Differ<'a> {
+    fn diff_of(&self, op: u32) -> Option<Diff> {
+        let before = self.before_clock.is_some() && self.ops.visible(op, self.before);
+        Diff::of(before, self.ops.visible(op, self.after))
+    }
+
+    /// Whether the op was made before the first view (so showing it now exposes it).
+    fn predates(&self, op: u32) -> bool {
+        self.before_clock
+            .is_some_and(|c| c.covers(self.ops.ops[op as usize].id))
+    }
+
+    /// A counter's increments between the views; 0 for any other op.
+    fn increment(&self, op: u32) -> i64 {
+        let o = &self.ops.ops[op as usize];
+        if !self.ops.is_counter(o) {
+            return 0;
+        }
+        let before = match self.before_clock {
+            Some(_) => self.ops.counter_value(op, self.before),
+            None => self.ops.int_of(&o.value),
+        };
+        self.ops.counter_value(op, self.after).wrapping_sub(before)
+    }
+
+    /// The value an op shows after, with its id. In a diff's events a table reads as a map
+    /// (automerge 0.12 reports them hydrated, and its hydrated values have no tables); read
+    /// whole, as a table.
+    fn value(&self, op: u32) -> ValueWithId {
+        let value = match self.ops.op_value(op, self.after) {
+            Value::Object(ObjType::Table, id) if self.before_clock.is_some() => {
+                Value::Object(ObjType::Map, id)
+            }
+            v => v,
+        };
+        ValueWithId {
+            value,
+            id: self.ops.ex_id(self.ops.ops[op as usize].id),
+        }
+    }
+
+    /// The object an item shows after, if its value is one.
+    fn child(&self, item: &Item) -> Option<u32> {
+        if !item.diff.shown() {
+            return None;
+        }
+        match self.ops.ops[item.op as usize].value {
+            crate::opset::StoredValue::Object(o) => Some(o.get()),
+            _ => None,
+        }
+    }
+
+    fn push(&mut self, obj: u32, event: Event) {
+        self.events.push((obj, event));
+    }
+
+    fn note_expose(&mut self, item: &Item) {
+        if item.expose && self.child(item).is_some() {
+            let id = self.ops.ex_id(self.ops.ops[item.op as usize].id);
+            self.expose.insert(id);
+        }
+    }
+
+    /// The ops of one property shown in either view, ascending by id.
+    fn shown_ops(&self, group: impl Iterator<Item = u32>) -> Vec<(Diff, u32)> {
+        group
+            .filter_map(|op| self.diff_of(op).map(|d| (d, op)))
+            .collect()
+    }
+
+    /// A map key's outcome (automerge's rules: the op with the greatest id shown in either
+    /// view is reported, or, when it was deleted, the last shown one before it).
+    fn map_item(&self, seq: &[(Diff, u32)]) -> Option<Item> {
+        let mut last_is_same = false;
+        let (mut num_new, mut num_old) = (0usize, 0usize);
+        let mut last_visible: Option<Item> = None;
+        for (i, &(diff, op)) in seq.iter().enumerate() {
+            let expose = match diff {
+                Diff::Del => {
+                    num_old += 1;
+                    last_is_same
+                }
+                Diff::Same => {
+                    last_is_same = true;
+                    num_new += 1;
+                    num_old += 1;
+                    false
+                }
+                Diff::Add => {
+                    last_is_same = false;
+                    num_new += 1;
+                    self.predates(op)
+                }
+            };
+            let inc = self.increment(op);
+            let old_conflict = diff == Diff::Same && num_old > 1;
+            let conflict = num_new > 1 && !old_conflict;
+            if let Some(&(next, _)) = seq.get(i + 1) {
+                if diff.shown() && next == Diff::Del {
+                    last_visible = Some(Item::new(diff, op, inc, conflict, expose));
+                }
+                continue;
+            }
+            if diff == Diff::Del
+                && let Some(mut last) = last_visible.take()
+            {
+                let newly_visible = last.diff == Diff::Same;
+                last.reshow(expose || newly_visible);
+                last.conflict = num_new > 1;
+                return Some(last);
+            }
+            let mut item = Item::new(diff, op, inc, conflict, expose);
+            if diff == Diff::Same && num_old > 1 && num_new == 1 {
+                item.reshow(true);
+            }
+            return Some(item);
+        }
+        None
+    }
+
+    /// A list element's outcome, `index` its index after (automerge's rules, which differ
+    /// from a map's in one case: a put shown before that was deleted is reported even when
+    /// a greater op shows after).
+    fn list_item(&self, seq: &[(Diff, u32)], index: usize) -> Option<Item> {
+        let mut last_is_same = false;
+        let (mut num_new, mut num_old) = (0usize, 0usize);
+        let mut expose: bool;
+        let mut last_visible: Option<Item> = None;
+        let item = |diff: Diff, op: u32, inc: i64, conflict: bool, expose: bool, num_old: usize| {
+            let mut item = Item::new(diff, op, inc, conflict, expose);
+            item.update = item.diff == Diff::Add && num_old > 0;
+            item.index = index;
+            item
+        };
+        for (i, &(diff, op)) in seq.iter().enumerate() {
+            match diff {
+                Diff::Del => {
+                    num_old += 1;
+                    expose = last_is_same;
+                }
+                Diff::Same => {
+                    last_is_same = true;
+                    num_old += 1;
+                    num_new += 1;
+                    expose = false;
+                }
+                Diff::Add => {
+                    last_is_same = false;
+                    num_new += 1;
+                    expose = self.predates(op);
+                }
+            }
+            let inc = self.increment(op);
+            let old_conflict = diff == Diff::Same && num_old > 1;
+            let conflict = num_new > 1 && !old_conflict;
+            if let Some(&(next, _)) = seq.get(i + 1) {
+                if diff.shown() && next == Diff::Del {
+                    last_visible = Some(item(diff, op, inc, conflict, expose, num_old));
+                }
+                continue;
+            }
+            if let Some(mut last) = last_visible.take() {
+                let newly_visible = last.diff == Diff::Same;
+                last.reshow(expose || newly_visible);
+                last.update = true;
+                last.conflict = num_new > 1;
+                return Some(last);
+            }
+            let mut it = item(diff, op, inc, conflict, expose, num_old);
+            if diff == Diff::Same && num_old > 1 && num_new == 1 {
+                it.reshow(true);
+                it.update = true;
+            }
+            return Some(it);
+        }
+        None
+    }
+
+    fn diff_map(&mut self, o: u32, children: &mut Vec<u32>) {
+        let ops = self.ops;
+        let Some(Body::Map(map)) = ops.objects.get(o as usize).map(|x| &x.body) else {
+            return;
+        };
+        for (key, group) in map.iter() {
+            let seq = self.shown_ops(group.iter().copied());
+            let Some(item) = self.map_item(&seq) else {
+                continue;
+            };
+            children.extend(self.child(&item));
+            let key = key.to_string();
+            match item.diff {
+                Diff::Add => {
+                    self.note_expose(&item);
+                    let value = self.value(item.op);
+                    let conflict = item.conflict;
+                    self.push(
+                        o,
+                        Event::PutMap {
+                            key,
+                            value,
+                            conflict,
+                        },
+                    );
+                }
+                Diff::Same if item.inc != 0 => {
+                    self.push(o, Event::IncrementMap { key, n: item.inc })
+                }
+                Diff::Same if item.conflict => self.push(o, Event::ConflictMap { key }),
+                Diff::Same => {}
+                Diff::Del => self.push(o, Event::DeleteMap { key }),
+            }
+        }
+    }
+
+    fn diff_list(&mut self, o: u32, children: &mut Vec<u32>) {
+        let ops = self.ops;
+        let Some(Body::Seq { index, .. }) = ops.objects.get(o as usize).map(|x| &x.body) else {
+            return;
+        };
+        let mut at = 0usize;
+        for e in index.iter() {
+            let seq = self.shown_ops(ops.element_ops(o, e.op));
+            let Some(item) = self.list_item(&seq, at) else {
+                continue;
+            };
+            if item.diff.shown() {
+                at += 1;
+            }
+            children.extend(self.child(&item));
+            let index = item.index;
+            match item.diff {
+                Diff::Add => {
+                    self.note_expose(&item);
+                    let value = self.value(item.op);
+                    let conflict = item.conflict;
+                    let event = if item.update {
+                        Event::PutSeq {
+                            index,
+                            value,
+                            conflict,
+                        }
+                    } else {
+                        Event::Insert {
+                            index,
+                            value,
+                            conflict,
+                        }
+                    };
+                    self.push(o, event);
+                }
+                Diff::Same if item.inc != 0 => {
+                    self.push(o, Event::IncrementSeq { index, n: item.inc })
+                }
+                Diff::Same if item.conflict => self.push(o, Event::ConflictSeq { index }),
+                Diff::Same => {}
+                Diff::Del => self.push(o, Event::DeleteSeq { index, num: 1 }),
+            }
+        }
+    }
+
+    /// The op an element shows in a view: its shown op with the greatest id (a mark: itself,
+    /// once made).
+    fn top(&self, o: u32, elem: u32, view: View<'_>) -> Option<u32> {
+        let op = &self.ops.ops[elem as usize];
+        if op.action() == Action::Mark {
+            return match view {
+                View::Now => Some(elem),
+                View::At(c) => c.covers(op.id).then_some(elem),
+            };
+        }
+        self.ops.element_winner(o, elem, view)
+    }
+
+    fn diff_text(&mut self, o: u32, children: &mut Vec<u32>) {
+        let ops = self.ops;
+        let Some(object) = ops.objects.get(o as usize) else {
+            return;
+        };
+        let Body::Seq { index, .. } = &object.body else {
+            return;
+        };
+        let encoding = ops.encoding;
+        let mut before_marks = MarkState::default();
+        let mut after_marks = MarkState::default();
+        let mut current = MarkDiff::Nothing;
+        let mut run: Option<Run> = None;
+        let mut at = 0usize;
+        for e in index.iter() {
+            let top_before = match self.before_clock {
+                Some(_) => self.top(o, e.op, self.before),
+                None => None,
+            };
+            let top_after = self.top(o, e.op, self.after);
+            let mut pair = [None, None];
+            match (top_before, top_after) {
+                (Some(b), Some(a)) if a == b => pair[0] = Some((Diff::Same, a)),
+                (Some(b), Some(a)) => {
+                    let (first, second) = if ops
+                        .cmp_id(ops.ops[b as usize].id, ops.ops[a as usize].id)
+                        .is_lt()
+                    {
+                        ((Diff::Del, b), (Diff::Add, a))
+                    } else {
+                        ((Diff::Add, a), (Diff::Del, b))
+                    };
+                    pair = [Some(first), Some(second)];
+                }
+                (Some(b), None) => pair[0] = Some((Diff::Del, b)),
+                (None, Some(a)) => pair[0] = Some((Diff::Add, a)),
+                (None, None) => {}
+            }
+            for (diff, op) in pair.into_iter().flatten() {
+                let x = &ops.ops[op as usize];
+                match x.action() {
+                    Action::Mark => {
+                        let name = ops.mark_names.get(&op);
+                        let touch_before = diff != Diff::Add;
+                        let touch_after = diff != Diff::Del;
+                        for (touch, state) in [
+                            (touch_before, &mut before_marks),
+                            (touch_after, &mut after_marks),
+                        ] {
+                            if !touch {
+                                continue;
+                            }
+                            match name {
+                                Some(name) => state.begin(ops, x.id, name, ops.scalar(&x.value)),
+                                None => state.end(x.id),
+                            }
+                        }
+                        current = MarkDiff::of(before_marks.current(), after_marks.current());
+                    }
+                    Action::MakeMap => {
+                        self.flush_run(o, &mut run, &mut at, encoding);
+                        let width = encoding.width(PLACEHOLDER);
+                        match diff {
+                            Diff::Add => {
+                                let expose = self.predates(op);
+                                if expose {
+                                    self.expose.insert(ops.ex_id(x.id));
+                                }
+                                let value = self.value(op);
+                                self.push(
+                                    o,
+                                    Event::Insert {
+                                        index: at,
+                                        value,
+                                        conflict: false,
+                                    },
+                                );
+                            }
+                            Diff::Del => self.push(
+                                o,
+                                Event::DeleteSeq {
+                                    index: at,
+                                    num: width,
+                                },
+                            ),
+                            Diff::Same => {}
+                        }
+                        if diff.shown() {
+                            if let crate::opset::StoredValue::Object(c) = x.value {
+                                children.push(c.get());
+                            }
+                            at += width;
+                        }
+                    }
+                    Action::Del | Action::Inc => {}
+                    _ => {
+                        let s = match x.action() {
+                            Action::Set => ops.str_of(&x.value).unwrap_or(PLACEHOLDER),
+                            _ => PLACEHOLDER,
+                        };
+                        // automerge 0.12 continues a run while the changes in force
+                        // read as those the run started with, so a run of inserted text
+                        // can carry no marks where its later characters have some.
+                        let joins = |r: &Run| {
+                            r.diff == diff
+                                && (r.marks.reported() == current.reported()
+                                    || (diff == Diff::Add
+                                        && current == MarkDiff::Nothing
+                                        && r.marks == MarkDiff::Nothing))
+                        };
+                        match &mut run {
+                            Some(r) if joins(r) => r.text.push_str(s),
+                            _ => {
+                                self.flush_run(o, &mut run, &mut at, encoding);
+                                run = Some(Run {
+                                    diff,
+                                    text: s.to_owned(),
+                                    marks: current.with(diff),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        self.flush_run(o, &mut run, &mut at, encoding);
+    }
+
+    fn flush_run(&mut self, o: u32, run: &mut Option<Run>, at: &mut usize, encoding: TextEncoding) {
+        let Some(Run { diff, text, marks }) = run.take() else {
+            return;
+        };
+        let marks = Some(marks.reported()).filter(|m| !m.is_empty());
+        let width = encoding.width(&text);
+        let index = *at;
+        match diff {
+            Diff::Add => {
+                self.push(o, Event::Splice { index, text, marks });
+                *at += width;
+            }
+            Diff::Same => {
+                if let Some(marks) = marks {
+                    // Joined to the event before when that is one of marks (of any object,
+                    // as automerge 0.12 joins them).
+                    let acc = match self.events.last_mut() {
+                        Some((_, Event::Mark(acc))) => acc,
+                        _ => {
+                            self.events.push((o, Event::Mark(BTreeMap::new())));
+                            match self.events.last_mut() {
+                                Some((_, Event::Mark(acc))) => acc,
+                                _ => return,
+                            }
+                        }
+                    };
+                    for (name, value) in marks {
+                        let ranges = acc.entry(name).or_default();
+                        match ranges.last_mut() {
+                            Some((start, len, v)) if *v == value && *start + *len == index => {
+                                *len += width;
+                            }
+                            _ => ranges.push((index, width, value)),
+                        }
+                    }
+                }
+                *at += width;
+            }
+            Diff::Del => self.push(o, Event::DeleteSeq { index, num: width }),
+        }
+    }
+
+    /// Diffs the objects from `start`, in id order (an object's children have greater ids),
+    /// into `self.events`.
+    fn walk(&mut self, start: u32, recursive: bool) {
+        let ops = self.ops;
+        let mut pending: BTreeSet<(ExId, u32)> = BTreeSet::new();
+        pending.insert((ops.obj_id(start), start));
+        let mut children = Vec::new();
+        while let Some((_, o)) = pending.pop_first() {
+            let Some(object) = ops.objects.get(o as usize) else {
+                continue;
+            };
+            children.clear();
+            match object.kind {
+                ObjType::Map | ObjType::Table => self.diff_map(o, &mut children),
+                ObjType::List => self.diff_list(o, &mut children),
+                ObjType::Text => self.diff_text(o, &mut children),
+            }
+            if recursive {
+                for &c in &children {
+                    pending.insert((ops.obj_id(c), c));
+                }
+            }
+        }
+    }
+}
+
+/// Turns events into patches: paths, joins, objects reported whole.
+struct Builder<'a> {
+    ops: &'a OpSet,
+    after: View<'a>,
+    patches: Vec<Patch>,
+    /// The marks of the last splice pushed, `None` after any other push (automerge 0.12
+    /// joins a splice to the one before when the two are equal).
+    last_marks: Option<MarkSet>,
+    /// Object → (its holder, the property there) after; `None`: not shown there.
+    paths: HashMap<u32, Option<(u32, Prop)>>,
+    /// Holders whose shown children were listed into `paths`.
+    listed: BTreeSet<u32>,
+}
+
+impl<'a> Builder<'a> {
+    fn new(ops: &'a OpSet, after: View<'a>) -> Self {
+        Builder {
+            ops,
+            after,
+            patches: Vec::new(),
+            last_marks: None,
+            paths: HashMap::new(),
+            listed: BTreeSet::new(),
+        }
+    }
+
+    /// Lists the objects `parent` shows after, with the property holding each.
+    fn list_children(&mut self, parent: u32) {
+        if !self.listed.insert(parent) {
+            return;
+        }
+        let ops = self.ops;
+        let Some(object) = ops.objects.get(parent as usize) else {
+            return;
+        };
+        match &object.body {
+            Body::Map(map) => {
+                for (key, group) in map.iter() {
+                    let winner = group
+                        .iter()
+                        .copied()
+                        .rev()
+                        .find(|&op| ops.visible(op, self.after));
+                    if let Some(w) = winner
+                        && let crate::opset::StoredValue::Object(c) = ops.ops[w as usize].value
+                    {
+                        self.paths
+                            .insert(c.get(), Some((parent, Prop::Map(key.to_string()))));
+                    }
+                }
+            }
+            Body::Seq { index, .. } => {
+                let text = object.kind == ObjType::Text;
+                let mut at = 0usize;
+                for e in index.iter() {
+                    if ops.ops[e.op as usize].action() == Action::Mark {
+                        continue;
+                    }
+                    let Some(w) = ops.element_winner(parent, e.op, self.after) else {
+                        continue;
+                    };
+                    let op = &ops.ops[w as usize];
+                    if let crate::opset::StoredValue::Object(c) = op.value
+                        && (!text || op.action() == Action::MakeMap)
+                    {
+                        self.paths.insert(c.get(), Some((parent, Prop::Seq(at))));
+                    }
+                    at += ops.value_width(&op.value, object.kind) as usize;
+                }
+            }
+        }
+    }
+
+    /// The path of `obj` after, or `None` when it does not show there.
+    fn path(&mut self, obj: u32) -> Option<Vec<(ExId, Prop)>> {
+        let ops = self.ops;
+        let mut path = Vec::new();
+        let mut o = obj;
+        while o != 0 {
+            let entry = match self.paths.get(&o) {
+                Some(e) => e.clone(),
+                None => {
+                    let make = ops.objects.get(o as usize)?.make_op;
+                    if make == NONE {
+                        return None;
+                    }
+                    let parent = ops.ops[make as usize].obj;
+                    self.list_children(parent);
+                    let e = self.paths.get(&o).cloned().flatten();
+                    self.paths.insert(o, e.clone());
+                    e
+                }
+            };
+            let (parent, prop) = entry?;
+            path.push((ops.obj_id(parent), prop));
+            o = parent;
+        }
+        path.reverse();
+        Some(path)
+    }
+
+    fn push(&mut self, obj: u32, action: PatchAction) {
+        if let Some(path) = self.path(obj) {
+            self.patches.push(Patch {
+                obj: self.ops.obj_id(obj),
+                path,
+                action,
+            });
+            self.last_marks = None;
+        }
+    }
+
+    /// The last patch's action, when it is on `obj`.
+    fn tail(&mut self, obj: &ExId) -> Option<&mut PatchAction> {
+        match self.patches.last_mut() {
+            Some(p) if p.obj == *obj => Some(&mut p.action),
+            _ => None,
+        }
+    }
+
+    fn insert(&mut self, obj: u32, index: usize, value: ValueWithId, conflict: bool) {
+        let id = self.ops.obj_id(obj);
+        if let Some(PatchAction::Insert {
+            index: tail,
+            values,
+        }) = self.tail(&id)
+            && (*tail..=*tail + values.len()).contains(&index)
+        {
+            values.insert(index - *tail, (value, conflict));
+            return;
+        }
+        self.push(
+            obj,
+            PatchAction::Insert {
+                index,
+                values: vec![(value, conflict)],
+            },
+        );
+    }
+
+    fn splice(&mut self, obj: u32, index: usize, text: &str, marks: Option<MarkSet>) {
+        let id = self.ops.obj_id(obj);
+        let encoding = self.ops.encoding;
+        let same_marks = self.last_marks == marks;
+        if let Some(PatchAction::SpliceText {
+            index: tail, value, ..
+        }) = self.tail(&id)
+            && same_marks
+            && (*tail..=*tail + encoding.width(value)).contains(&index)
+        {
+            let at = byte_offset(value, index - *tail, encoding);
+            value.insert_str(at, text);
+            return;
+        }
+        let before = self.patches.len();
+        self.push(
+            obj,
+            PatchAction::SpliceText {
+                index,
+                value: text.to_owned(),
+                marks: marks.clone(),
+            },
+        );
+        if self.patches.len() > before {
+            self.last_marks = marks;
+        }
+    }
+
+    fn delete_seq(&mut self, obj: u32, index: usize, length: usize) {
+        let id = self.ops.obj_id(obj);
+        let encoding = self.ops.encoding;
+        let emptied;
+        match self.tail(&id) {
+            Some(PatchAction::SpliceText {
+                index: tail, value, ..
+            }) => {
+                let range = *tail..*tail + encoding.width(value);
+                if length > 0 && range.contains(&index) && range.contains(&(index + length - 1)) {
+                    for _ in 0..length {
+                        let at = byte_offset(value, index - *tail, encoding);
+                        if at < value.len() {
+                            value.remove(at);
+                        }
+                    }
+                    emptied = value.is_empty();
+                } else {
+                    return self.push(obj, PatchAction::DeleteSeq { index, length });
+                }
+            }
+            Some(PatchAction::Insert {
+                index: tail,
+                values,
+            }) => {
+                let range = *tail..*tail + values.len();
+                if length > 0 && range.contains(&index) && range.contains(&(index + length - 1)) {
+                    values.drain(index - *tail..index - *tail + length);
+                    emptied = values.is_empty();
+                } else {
+                    return self.push(obj, PatchAction::DeleteSeq { index, length });
+                }
+            }
+            Some(PatchAction::DeleteSeq {
+                index: tail,
+                length: tail_length,
+            }) if index == *tail => {
+                *tail_length += length;
+                return;
+            }
+            _ => return self.push(obj, PatchAction::DeleteSeq { index, length }),
+        }
+        if emptied {
+            self.patches.pop();
+        }
+    }
+
+    fn flag_conflict(&mut self, obj: u32, prop: Prop) {
+        let id = self.ops.obj_id(obj);
+        match (self.tail(&id), &prop) {
+            (Some(PatchAction::PutMap { key, conflict, .. }), Prop::Map(k)) if key == k => {
+                *conflict = true;
+            }
+            (
+                Some(PatchAction::PutSeq {
+                    index, conflict, ..
+                }),
+                Prop::Seq(i),
+            ) if index == i => {
+                *conflict = true;
+            }
+            _ => self.push(obj, PatchAction::Conflict { prop }),
+        }
+    }
+
+    fn mark(&mut self, obj: u32, marks: Vec<Mark>) {
+        let id = self.ops.obj_id(obj);
+        if let Some(PatchAction::Mark { marks: tail }) = self.tail(&id) {
+            tail.extend(marks);
+            return;
+        }
+        if !marks.is_empty() {
+            self.push(obj, PatchAction::Mark { marks });
+        }
+    }
+
+    fn event(&mut self, obj: u32, event: Event) {
+        match event {
+            Event::PutMap {
+                key,
+                value,
+                conflict,
+            } => self.push(
+                obj,
+                PatchAction::PutMap {
+                    key,
+                    value,
+                    conflict,
+                },
+            ),
+            Event::PutSeq {
+                index,
+                value,
+                conflict,
+            } => self.push(
+                obj,
+                PatchAction::PutSeq {
+                    index,
+                    value,
+                    conflict,
+                },
+            ),
+            Event::Insert {
+                index,
+                value,
+                conflict,
+            } => self.insert(obj, index, value, conflict),
+            Event::DeleteMap { key } => self.push(obj, PatchAction::DeleteMap { key }),
+            Event::DeleteSeq { index, num } => self.delete_seq(obj, index, num),
+            Event::Splice { index, text, marks } => self.splice(obj, index, &text, marks),
+            Event::IncrementMap { key, n } => self.push(
+                obj,
+                PatchAction::Increment {
+                    prop: Prop::Map(key),
+                    value: n,
+                },
+            ),
+            Event::IncrementSeq { index, n } => self.push(
+                obj,
+                PatchAction::Increment {
+                    prop: Prop::Seq(index),
+                    value: n,
+                },
+            ),
+            Event::ConflictMap { key } => self.flag_conflict(obj, Prop::Map(key)),
+            Event::ConflictSeq { index } => self.flag_conflict(obj, Prop::Seq(index)),
+            Event::Mark(acc) => {
+                let marks = acc
+                    .into_iter()
+                    .flat_map(|(name, ranges)| {
+                        ranges.into_iter().map(move |(start, len, value)| Mark {
+                            start,
+                            end: start + len,
+                            name: name.clone(),
+                            value,
+                        })
+                    })
+                    .collect();
+                self.mark(obj, marks);
+            }
+        }
+    }
+
+    /// Reports object `o` whole as it shows after (puts, inserts, splices), queueing the
+    /// objects it holds into `queue`.
+    fn flush_object(&mut self, o: u32, queue: &mut BTreeSet<ExId>) {
+        let ops = self.ops;
+        let Some(object) = ops.objects.get(o as usize) else {
+            return;
+        };
+        let mut whole = Differ {
+            ops,
+            before: self.after,
+            after: self.after,
+            before_clock: None,
+            events: Vec::new(),
+            expose: BTreeSet::new(),
+        };
+        let mut children = Vec::new();
+        match object.kind {
+            ObjType::Map | ObjType::Table => whole.diff_map(o, &mut children),
+            ObjType::List => whole.diff_list(o, &mut children),
+            ObjType::Text => whole.diff_text(o, &mut children),
+        }
+        for c in children {
+            queue.insert(ops.obj_id(c));
+        }
+        // Read whole, a list's elements are inserts, a map's keys puts, a text's runs
+        // splices (with their marks).
+        for (obj, event) in whole.events {
+            self.event(obj, event);
+        }
+    }
+}
+
+/// The byte offset of text unit `units` of `s` (its length if past the end).
+fn byte_offset(s: &str, units: usize, encoding: TextEncoding) -> usize {
+    let mut n = 0usize;
+    for (at, ch) in s.char_indices() {
+        if n >= units {
+            return at;
+        }
+        n += match encoding {
+            TextEncoding::CodePoint => 1,
+            TextEncoding::Utf16 => ch.len_utf16(),
+            TextEncoding::Utf8 => ch.len_utf8(),
+        };
+    }
+    s.len()
+}
+
+impl Document {
+    /// What changed from `before` to `after` (two sets of heads, in either order: a diff
+    /// back in history undoes), as patches that take a view of the document at `before` to
+    /// its state at `after`: automerge 0.12's `diff`, patch for patch. The whole document is
+    /// compared; see [`Document::diff_obj`] for one object.
+    ///
+    /// ```
+    /// use converge_doc::{Document, PatchAction, ROOT};
+    /// let mut doc = Document::new();
+    /// let before = doc.heads();
+    /// doc.put(&ROOT, "title", "notes")?;
+    /// let patches = doc.diff(&before, &doc.heads())?;
+    /// assert!(matches!(&patches[0].action, PatchAction::PutMap { key, .. } if key == "title"));
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn diff(
+        &self,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
+    ) -> Result<Vec<Patch>, DocError> {
+        self.diff_from(0, before, after, true)
+    }
+
+    /// [`Document::diff`] of object `obj`, and of the objects in it when `recursive`.
+    pub fn diff_obj(
+        &self,
+        obj: &ExId,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
+        recursive: bool,
+    ) -> Result<Vec<Patch>, DocError> {
+        let o = self.obj_index(obj)?;
+        self.diff_from(o, before, after, recursive)
+    }
+
+    fn diff_from(
+        &self,
+        start: u32,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
+        recursive: bool,
+    ) -> Result<Vec<Patch>, DocError> {
+        let before_clock = self.clock_at(before)?;
+        let after_clock = self.clock_at(after)?;
+        let ops = &self.ops;
+        let mut differ = Differ {
+            ops,
+            before: View::At(&before_clock),
+            after: View::At(&after_clock),
+            before_clock: Some(&before_clock),
+            events: Vec::new(),
+            expose: BTreeSet::new(),
+        };
+        differ.walk(start, recursive);
+        let Differ {
+            mut events,
+            expose: mut queue,
+            ..
+        } = differ;
+        // Objects' events in id order (the walk made them in it; stable).
+        events.sort_by_cached_key(|(o, _)| ops.obj_id(*o));
+        let mut builder = Builder::new(ops, View::At(&after_clock));
+        for (o, event) in events {
+            let id = ops.obj_id(o);
+            while let Some(first) = queue.first().cloned() {
+                if first >= id {
+                    break;
+                }
+                queue.pop_first();
+                if let Ok(x) = ops.obj_index(&first) {
+                    builder.flush_object(x, &mut queue);
+                }
+            }
+            if queue.first() == Some(&id) {
+                continue;
+            }
+            builder.event(o, event);
+        }
+        while let Some(first) = queue.pop_first() {
+            if let Ok(x) = ops.obj_index(&first) {
+                builder.flush_object(x, &mut queue);
+            }
+        }
+        Ok(builder.patches)
+    }
+}
