@@ -91,6 +91,24 @@ fn main() {
             }),
         );
     }
+    {
+        let (heads, am_heads) = (cv.heads(), am.get_heads());
+        row(
+            "diff(before last, heads)",
+            min_of(runs, || cv.diff(&before, &heads).expect("diff")),
+            min_of(runs, || am.diff(&am_before, &am_heads)),
+        );
+        row(
+            "diff(heads, before last)",
+            min_of(runs, || cv.diff(&heads, &before).expect("diff")),
+            min_of(runs, || am.diff(&am_heads, &am_before)),
+        );
+        row(
+            "diff([], heads): the whole document",
+            min_of(runs.min(3), || cv.diff(&[], &heads).expect("diff")),
+            min_of(runs.min(3), || am.diff(&[], &am_heads)),
+        );
+    }
     row(
         "missing_deps(heads)",
         min_of(runs, || cv.missing_deps(&cv.heads())),

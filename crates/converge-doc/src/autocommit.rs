@@ -52,11 +52,18 @@ pub struct AutoCommit {
     /// The pending transaction, if an edit opened one since the last commit; its ops are in
     /// `doc`'s op set.
     open: Option<OpenTx>,
+    /// The heads [`AutoCommit::diff_incremental`] reports changes since (none: from the
+    /// empty document).
+    diff_cursor: Vec<ChangeHash>,
 }
 
 impl From<Document> for AutoCommit {
     fn from(doc: Document) -> Self {
-        AutoCommit { doc, open: None }
+        AutoCommit {
+            doc,
+            open: None,
+            diff_cursor: Vec::new(),
+        }
     }
 }
 
@@ -258,6 +265,75 @@ impl AutoCommit {
     pub fn fork(&mut self) -> AutoCommit {
         self.close();
         AutoCommit::from(self.doc.fork())
+    }
+
+    // ---- patches ----
+
+    /// Commits the pending edits, then [`Document::diff`]: the patches that take a view of
+    /// the document at `before` to `after`.
+    pub fn diff(
+        &mut self,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
+    ) -> Result<Vec<crate::Patch>, DocError> {
+        self.close();
+        self.doc.diff(before, after)
+    }
+
+    /// Commits the pending edits, then [`Document::diff_obj`].
+    pub fn diff_obj(
+        &mut self,
+        obj: &crate::ExId,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
+        recursive: bool,
+    ) -> Result<Vec<crate::Patch>, DocError> {
+        self.close();
+        self.doc.diff_obj(obj, before, after, recursive)
+    }
+
+    /// The heads [`AutoCommit::diff_incremental`] reports changes since: those of its last
+    /// call or of [`AutoCommit::update_diff_cursor`] (none at first, after
+    /// [`AutoCommit::reset_diff_cursor`], a load or a fork).
+    pub fn diff_cursor(&self) -> Vec<ChangeHash> {
+        self.diff_cursor.clone()
+    }
+
+    /// Commits the pending edits and moves the diff cursor to the heads (left where it is
+    /// while there are none, as automerge 0.12's).
+    pub fn update_diff_cursor(&mut self) {
+        let heads = self.heads();
+        if !heads.is_empty() {
+            self.diff_cursor = heads;
+        }
+    }
+
+    /// Commits the pending edits and moves the diff cursor back to the empty document.
+    pub fn reset_diff_cursor(&mut self) {
+        self.close();
+        self.diff_cursor.clear();
+    }
+
+    /// The patches since the diff cursor, then the cursor moved to the heads: what a view
+    /// kept in step with the document applies to catch up (the first call reports the
+    /// whole document), as automerge 0.12's `diff_incremental`.
+    ///
+    /// ```
+    /// use converge_doc::{AutoCommit, PatchAction, ROOT};
+    /// let mut doc = AutoCommit::new();
+    /// doc.put(&ROOT, "n", 1)?;
+    /// assert_eq!(doc.diff_incremental()?.len(), 1);
+    /// assert!(doc.diff_incremental()?.is_empty());
+    /// doc.delete(&ROOT, "n")?;
+    /// let patches = doc.diff_incremental()?;
+    /// assert!(matches!(&patches[0].action, PatchAction::DeleteMap { key } if key == "n"));
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn diff_incremental(&mut self) -> Result<Vec<crate::Patch>, DocError> {
+        let heads = self.heads();
+        let patches = self.doc.diff(&self.diff_cursor, &heads)?;
+        self.update_diff_cursor();
+        Ok(patches)
     }
 
     /// Commits the pending edits, then [`Document::fork_at`].

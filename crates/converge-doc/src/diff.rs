@@ -1254,3 +1254,171 @@ impl Document {
         Ok(builder.patches)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)] // tests: a failed edit is a broken test
+mod tests {
+    use super::*;
+    use crate::types::{ExpandMark, ROOT};
+    use converge_encoding::ActorId;
+
+    fn actions(patches: &[Patch]) -> Vec<&PatchAction> {
+        patches.iter().map(|p| &p.action).collect()
+    }
+
+    fn scalar(v: &ValueWithId) -> &ScalarValue {
+        match &v.value {
+            Value::Scalar(s) => s,
+            Value::Object(..) => panic!("an object"),
+        }
+    }
+
+    #[test]
+    fn puts_and_deletes_of_map_keys() {
+        let mut doc = Document::with_actor(ActorId::from_bytes(&[1]));
+        doc.put(&ROOT, "a", 1).unwrap();
+        let one = doc.heads();
+        doc.put(&ROOT, "a", 2).unwrap();
+        doc.put(&ROOT, "b", "x").unwrap();
+        doc.delete(&ROOT, "a").unwrap();
+        let now = doc.heads();
+        let forward = doc.diff(&one, &now).unwrap();
+        assert_eq!(
+            actions(&forward),
+            [
+                &PatchAction::DeleteMap { key: "a".into() },
+                &PatchAction::PutMap {
+                    key: "b".into(),
+                    value: doc.get(&ROOT, "b").unwrap().unwrap(),
+                    conflict: false
+                }
+            ]
+        );
+        // Back in history: "a" shows again, "b" goes.
+        let back = doc.diff(&now, &one).unwrap();
+        assert!(
+            matches!(back[0].action, PatchAction::PutMap { ref key, ref value, .. } if key == "a" && *scalar(value) == ScalarValue::Int(1))
+        );
+        assert_eq!(back[1].action, PatchAction::DeleteMap { key: "b".into() });
+        assert!(doc.diff(&now, &now).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_conflict_appears_and_the_loser_shows_whole_when_the_winner_goes() {
+        let mut a = Document::with_actor(ActorId::from_bytes(&[1]));
+        let mut b = Document::with_actor(ActorId::from_bytes(&[2]));
+        let list = a.put_object(&ROOT, "x", ObjType::List).unwrap();
+        a.insert(&list, 0, "kept").unwrap();
+        b.put(&ROOT, "x", "scalar").unwrap();
+        let start = a.heads();
+        a.merge(&b).unwrap();
+        let merged = a.heads();
+        // b's put (actor 2) wins; the conflict is reported on it.
+        let patches = a.diff(&start, &merged).unwrap();
+        assert!(
+            matches!(&patches[..], [Patch { action: PatchAction::PutMap { key, conflict: true, .. }, .. }] if key == "x")
+        );
+        // Deleting the winner only: the list shows again, reported whole.
+        let winner = a.get_all(&ROOT, "x").unwrap();
+        assert_eq!(winner.len(), 2);
+        let mut tx = a.transaction();
+        tx.put(&ROOT, "y", 0).unwrap();
+        tx.commit().unwrap();
+        let before = a.heads();
+        b.delete(&ROOT, "x").unwrap();
+        a.merge(&b).unwrap();
+        let patches = a.diff(&before, &a.heads()).unwrap();
+        assert!(
+            matches!(&patches[0].action, PatchAction::PutMap { key, value, conflict: false }
+            if key == "x" && matches!(value.value, Value::Object(ObjType::List, _)))
+        );
+        assert_eq!(patches[1].obj, list);
+        assert_eq!(patches[1].path, [(ROOT, Prop::Map("x".into()))]);
+        assert!(
+            matches!(&patches[1].action, PatchAction::Insert { index: 0, values } if values.len() == 1)
+        );
+    }
+
+    #[test]
+    fn text_splices_deletions_and_marks() {
+        let mut doc = Document::with_actor(ActorId::from_bytes(&[1]));
+        let text = doc.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        doc.splice_text(&text, 0, 0, "hello").unwrap();
+        let before = doc.heads();
+        doc.splice_text(&text, 5, 0, " world").unwrap();
+        doc.splice_text(&text, 0, 1, "H").unwrap();
+        doc.mark(&text, 0..5, "bold", true.into(), ExpandMark::None)
+            .unwrap();
+        let patches = doc.diff(&before, &doc.heads()).unwrap();
+        let bold: BTreeMap<String, ScalarValue> = [("bold".to_string(), true.into())].into();
+        assert_eq!(
+            actions(&patches),
+            [
+                // "H" goes in before the "h" it replaces.
+                &PatchAction::SpliceText {
+                    index: 0,
+                    value: "H".into(),
+                    marks: Some(bold.clone())
+                },
+                &PatchAction::DeleteSeq {
+                    index: 1,
+                    length: 1
+                },
+                &PatchAction::Mark {
+                    marks: vec![Mark {
+                        start: 1,
+                        end: 5,
+                        name: "bold".into(),
+                        value: true.into()
+                    }]
+                },
+                &PatchAction::SpliceText {
+                    index: 5,
+                    value: " world".into(),
+                    marks: None
+                },
+            ]
+        );
+        // Read whole from nothing: one splice per run of equal marks.
+        let all = doc.diff(&[], &doc.heads()).unwrap();
+        assert_eq!(all.len(), 3);
+        assert!(
+            matches!(&all[1].action, PatchAction::SpliceText { index: 0, value, marks: Some(m) } if value == "Hello" && *m == bold)
+        );
+        assert_eq!(all[1].path, [(ROOT, Prop::Map("t".into()))]);
+    }
+
+    #[test]
+    fn list_inserts_join_and_deletions_join() {
+        let mut doc = Document::with_actor(ActorId::from_bytes(&[1]));
+        let list = doc.put_object(&ROOT, "l", ObjType::List).unwrap();
+        for i in 0..4 {
+            doc.insert(&list, i, i as i64).unwrap();
+        }
+        let before = doc.heads();
+        let mut tx = doc.transaction();
+        tx.delete(&list, 1).unwrap();
+        tx.delete(&list, 1).unwrap();
+        tx.insert(&list, 2, "x").unwrap();
+        tx.insert(&list, 3, "y").unwrap();
+        tx.commit().unwrap();
+        let patches = doc.diff(&before, &doc.heads()).unwrap();
+        assert_eq!(
+            patches[0].action,
+            PatchAction::DeleteSeq {
+                index: 1,
+                length: 2
+            }
+        );
+        assert!(
+            matches!(&patches[1].action, PatchAction::Insert { index: 2, values } if values.len() == 2)
+        );
+        assert_eq!(patches.len(), 2);
+        // Unknown heads are an error.
+        let unknown = ChangeHash([7; 32]);
+        assert!(matches!(
+            doc.diff(&[unknown], &before),
+            Err(DocError::UnknownChange { .. })
+        ));
+    }
+}

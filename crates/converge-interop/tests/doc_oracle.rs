@@ -2109,6 +2109,48 @@ fn autocommit_sessions_match_the_oracle() {
             if rng.percent(20) {
                 check_diffs(&ctx, &mut pair, &objects, &seen, &mut rng, &log);
             }
+            if rng.percent(10) {
+                // The patches since the last call: automerge's `diff` between the cursor and
+                // the heads. (automerge's own `diff_incremental` reports the patches it
+                // logged as the edits were made once its cursor is set: the same change of
+                // state, in edit order, one patch per op.)
+                let cursor = pair.ours.diff_cursor();
+                let theirs: Vec<automerge::ChangeHash> =
+                    cursor.iter().map(|h| automerge::ChangeHash(h.0)).collect();
+                assert_eq!(
+                    ours_heads(&cursor),
+                    oracle_heads(&pair.oracle.diff_cursor()),
+                    "{ctx}: diff cursor"
+                );
+                let a: Vec<String> = pair
+                    .ours
+                    .diff_incremental()
+                    .expect("diff_incremental")
+                    .iter()
+                    .map(ours_patch)
+                    .collect();
+                let heads = pair.oracle.get_heads();
+                let b: Vec<String> = pair
+                    .oracle
+                    .document()
+                    .diff(&theirs, &heads)
+                    .iter()
+                    .map(oracle_patch)
+                    .collect();
+                pair.oracle.update_diff_cursor();
+                assert!(
+                    a == b,
+                    "{ctx}: diff_incremental\nours:\n{}\noracle:\n{}\nedits:\n{}",
+                    a.join("\n"),
+                    b.join("\n"),
+                    log.join("\n")
+                );
+                log.push(format!("{who} diff_incremental"));
+            } else if rng.percent(2) {
+                pair.ours.reset_diff_cursor();
+                pair.oracle.reset_diff_cursor();
+                log.push(format!("{who} reset_diff_cursor"));
+            }
             pairs[who] = Some(pair);
             steps += 1;
         }
