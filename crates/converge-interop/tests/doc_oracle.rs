@@ -1096,6 +1096,8 @@ fn lockstep_edits_match_the_oracle() {
             kind: ObjType::Map,
         }];
         let mut log: Vec<String> = Vec::new();
+        // Every actor's heads after each step, for diffs.
+        let mut points: Vec<Vec<converge_encoding::ChangeHash>> = vec![Vec::new()];
         for step in 0..rng.range(5, if seed % 10 == 0 { 120 } else { 40 }) {
             let ctx = format!("seed {seed} step {step}");
             let who = rng.below(n);
@@ -1254,10 +1256,31 @@ fn lockstep_edits_match_the_oracle() {
                 first_diff(&a, &b),
                 log.join("\n")
             );
+            // Patches from and to heads seen earlier by any actor (that this one has).
+            let now = pair.ours.heads();
+            points.push(now.clone());
+            if rng.percent(25) {
+                let known: Vec<&Vec<converge_encoding::ChangeHash>> = points
+                    .iter()
+                    .filter(|h| h.iter().all(|h| pair.ours.get_change_by_hash(h).is_some()))
+                    .collect();
+                let then = (*rng.pick(&known)).clone();
+                let obj = &objects[rng.below(objects.len())];
+                let (obj, recursive) = if obj.kind == ObjType::Table || rng.percent(60) {
+                    (&objects[0], true)
+                } else {
+                    (obj, rng.percent(50))
+                };
+                let ctx = format!("{ctx}\nedits:\n{}", log.join("\n"));
+                let oracle = pair.oracle.document();
+                compare_diff(&ctx, &pair.ours, oracle, obj, &then, &now, recursive);
+                compare_diff(&ctx, &pair.ours, oracle, obj, &now, &then, recursive);
+            }
         }
         sessions += 1;
     }
     println!("{sessions} lockstep sessions, {edits} edits, {changes} identical changes");
+    print_diff_tally();
 }
 
 /// The hashes of `changes`, in order (a history's order).
