@@ -338,6 +338,9 @@ struct Differ<'a> {
     events: Vec<(u32, Event)>,
     /// Objects shown after that were hidden before, reported whole.
     expose: BTreeSet<ExId>,
+    /// Whether to follow automerge 0.12 where its patches do not take a view to the state
+    /// after (see [`Document::diff_as_automerge`]).
+    quirks: bool,
 }
 
 impl<'a> Differ<'a> {
@@ -716,12 +719,17 @@ impl<'a> Differ<'a> {
                         // automerge 0.12 continues a run while the changes in force
                         // read as those the run started with, so a run of inserted text
                         // can carry no marks where its later characters have some.
+                        let quirks = self.quirks;
                         let joins = |r: &Run| {
                             r.diff == diff
-                                && (r.marks.reported() == current.reported()
-                                    || (diff == Diff::Add
-                                        && current == MarkDiff::Nothing
-                                        && r.marks == MarkDiff::Nothing))
+                                && if quirks {
+                                    r.marks.reported() == current.reported()
+                                        || (diff == Diff::Add
+                                            && current == MarkDiff::Nothing
+                                            && r.marks == MarkDiff::Nothing)
+                                } else {
+                                    r.marks.reported() == current.with(diff).reported()
+                                }
                         };
                         match &mut run {
                             Some(r) if joins(r) => r.text.push_str(s),
@@ -1134,6 +1142,7 @@ impl<'a> Builder<'a> {
             before_clock: None,
             events: Vec::new(),
             expose: BTreeSet::new(),
+            quirks: false,
         };
         let mut children = Vec::new();
         match object.kind {
@@ -1171,8 +1180,13 @@ fn byte_offset(s: &str, units: usize, encoding: TextEncoding) -> usize {
 impl Document {
     /// What changed from `before` to `after` (two sets of heads, in either order: a diff
     /// back in history undoes), as patches that take a view of the document at `before` to
-    /// its state at `after`: automerge 0.12's `diff`, patch for patch. The whole document is
-    /// compared; see [`Document::diff_obj`] for one object.
+    /// its state at `after`: automerge 0.12's `diff`, patch for patch, but for one fix.
+    /// automerge 0.12 gathers inserted text into one splice while the marks' *changes* read
+    /// the same, so text typed inside a mark that existed before (or next to text marked
+    /// alike) can be reported without its marks, and a view applying the patches loses
+    /// them; converge starts a new splice where the marks differ
+    /// ([`Document::diff_as_automerge`] keeps automerge's patches, for comparing with it).
+    /// The whole document is compared; see [`Document::diff_obj`] for one object.
     ///
     /// ```
     /// use converge_doc::{Document, PatchAction, ROOT};
@@ -1188,7 +1202,7 @@ impl Document {
         before: &[ChangeHash],
         after: &[ChangeHash],
     ) -> Result<Vec<Patch>, DocError> {
-        self.diff_from(0, before, after, true)
+        self.diff_from(0, before, after, true, false)
     }
 
     /// [`Document::diff`] of object `obj`, and of the objects in it when `recursive`.
@@ -1200,7 +1214,21 @@ impl Document {
         recursive: bool,
     ) -> Result<Vec<Patch>, DocError> {
         let o = self.obj_index(obj)?;
-        self.diff_from(o, before, after, recursive)
+        self.diff_from(o, before, after, recursive, false)
+    }
+
+    /// [`Document::diff_obj`] with automerge 0.12's patches exactly, also where they do not
+    /// take a view to the state after (see [`Document::diff`]): for comparing with automerge
+    /// (converge-interop's tests do), not for keeping a view.
+    pub fn diff_as_automerge(
+        &self,
+        obj: &ExId,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
+        recursive: bool,
+    ) -> Result<Vec<Patch>, DocError> {
+        let o = self.obj_index(obj)?;
+        self.diff_from(o, before, after, recursive, true)
     }
 
     fn diff_from(
@@ -1209,6 +1237,7 @@ impl Document {
         before: &[ChangeHash],
         after: &[ChangeHash],
         recursive: bool,
+        quirks: bool,
     ) -> Result<Vec<Patch>, DocError> {
         let before_clock = self.clock_at(before)?;
         let after_clock = self.clock_at(after)?;
@@ -1220,6 +1249,7 @@ impl Document {
             before_clock: Some(&before_clock),
             events: Vec::new(),
             expose: BTreeSet::new(),
+            quirks,
         };
         differ.walk(start, recursive);
         let Differ {

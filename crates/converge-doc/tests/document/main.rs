@@ -2,6 +2,7 @@
 
 mod maps;
 mod marks;
+mod patches;
 mod remote;
 mod sequences;
 
