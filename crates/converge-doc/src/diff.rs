@@ -11,13 +11,13 @@
 //! neighbouring inserts, splices and deletions are joined, and an object that shows after
 //! where it was hidden before (a conflict's loser that now wins) is reported whole.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use converge_encoding::{Action, ChangeHash, OpId, ScalarValue};
 
 use crate::doc::Document;
 use crate::error::DocError;
-use crate::opset::{Body, Clock, NONE, OpSet, View};
+use crate::opset::{Body, NONE, OpSet, View};
 use crate::types::{ExId, Mark, ObjType, Prop, TextEncoding, Value, ValueWithId};
 
 /// One change to a document's state, on one object: what [`Document::diff`] returns.
@@ -322,7 +322,45 @@ impl MarkDiff {
 struct Run {
     diff: Diff,
     text: String,
-    marks: MarkDiff,
+    /// What its marks report ([`MarkDiff::reported`]).
+    reported: MarkSet,
+    /// Whether its marks are [`MarkDiff::Nothing`].
+    nothing: bool,
+}
+
+/// What runs of each kind starting at a point of a text report, kept as the walk passes
+/// mark boundaries (made at every character, they were half a diff's time).
+struct InForce {
+    current: MarkDiff,
+    same: MarkSet,
+    add: MarkSet,
+    none: MarkSet,
+}
+
+impl InForce {
+    fn new() -> InForce {
+        InForce {
+            current: MarkDiff::Nothing,
+            same: MarkSet::new(),
+            add: MarkSet::new(),
+            none: MarkSet::new(),
+        }
+    }
+
+    fn set(&mut self, current: MarkDiff) {
+        self.same = current.reported();
+        self.add = current.with(Diff::Add).reported();
+        self.current = current;
+    }
+
+    /// What a run of `diff` starting here reports.
+    fn reported(&self, diff: Diff) -> &MarkSet {
+        match diff {
+            Diff::Same => &self.same,
+            Diff::Add => &self.add,
+            Diff::Del => &self.none,
+        }
+    }
 }
 
 /// The placeholder a text shows for an element that is not a string.
@@ -331,10 +369,9 @@ const PLACEHOLDER: &str = "\u{fffc}";
 /// One diff in the making.
 struct Differ<'a> {
     ops: &'a OpSet,
-    before: View<'a>,
-    after: View<'a>,
     /// `None`: reading an object whole (everything shown after is new).
-    before_clock: Option<&'a Clock>,
+    before: Option<View<'a>>,
+    after: View<'a>,
     events: Vec<(u32, Event)>,
     /// Objects shown after that were hidden before, reported whole.
     expose: BTreeSet<ExId>,
@@ -345,14 +382,18 @@ struct Differ<'a> {
 
 impl<'a> Differ<'a> {
     fn diff_of(&self, op: u32) -> Option<Diff> {
-        let before = self.before_clock.is_some() && self.ops.visible(op, self.before);
+        let before = self.before.is_some_and(|v| self.ops.visible(op, v));
         Diff::of(before, self.ops.visible(op, self.after))
     }
 
     /// Whether the op was made before the first view (so showing it now exposes it).
     fn predates(&self, op: u32) -> bool {
-        self.before_clock
-            .is_some_and(|c| c.covers(self.ops.ops[op as usize].id))
+        match self.before {
+            None => false,
+            // Now: every op of the document (no transaction is open).
+            Some(View::Now) => true,
+            Some(View::At(c)) => c.covers(self.ops.ops[op as usize].id),
+        }
     }
 
     /// A counter's increments between the views; 0 for any other op.
@@ -361,8 +402,8 @@ impl<'a> Differ<'a> {
         if !self.ops.is_counter(o) {
             return 0;
         }
-        let before = match self.before_clock {
-            Some(_) => self.ops.counter_value(op, self.before),
+        let before = match self.before {
+            Some(v) => self.ops.counter_value(op, v),
             None => self.ops.int_of(&o.value),
         };
         self.ops.counter_value(op, self.after).wrapping_sub(before)
@@ -373,7 +414,7 @@ impl<'a> Differ<'a> {
     /// whole, as a table.
     fn value(&self, op: u32) -> ValueWithId {
         let value = match self.ops.op_value(op, self.after) {
-            Value::Object(ObjType::Table, id) if self.before_clock.is_some() => {
+            Value::Object(ObjType::Table, id) if self.before.is_some() => {
                 Value::Object(ObjType::Map, id)
             }
             v => v,
@@ -627,14 +668,11 @@ impl<'a> Differ<'a> {
         let encoding = ops.encoding;
         let mut before_marks = MarkState::default();
         let mut after_marks = MarkState::default();
-        let mut current = MarkDiff::Nothing;
+        let mut marks = InForce::new();
         let mut run: Option<Run> = None;
         let mut at = 0usize;
         for e in index.iter() {
-            let top_before = match self.before_clock {
-                Some(_) => self.top(o, e.op, self.before),
-                None => None,
-            };
+            let top_before = self.before.and_then(|v| self.top(o, e.op, v));
             let top_after = self.top(o, e.op, self.after);
             let mut pair = [None, None];
             match (top_before, top_after) {
@@ -673,7 +711,7 @@ impl<'a> Differ<'a> {
                                 None => state.end(x.id),
                             }
                         }
-                        current = MarkDiff::of(before_marks.current(), after_marks.current());
+                        marks.set(MarkDiff::of(before_marks.current(), after_marks.current()));
                     }
                     Action::MakeMap => {
                         self.flush_run(o, &mut run, &mut at, encoding);
@@ -723,12 +761,12 @@ impl<'a> Differ<'a> {
                         let joins = |r: &Run| {
                             r.diff == diff
                                 && if quirks {
-                                    r.marks.reported() == current.reported()
+                                    r.reported == marks.same
                                         || (diff == Diff::Add
-                                            && current == MarkDiff::Nothing
-                                            && r.marks == MarkDiff::Nothing)
+                                            && marks.current == MarkDiff::Nothing
+                                            && r.nothing)
                                 } else {
-                                    r.marks.reported() == current.with(diff).reported()
+                                    r.reported == *marks.reported(diff)
                                 }
                         };
                         match &mut run {
@@ -738,7 +776,8 @@ impl<'a> Differ<'a> {
                                 run = Some(Run {
                                     diff,
                                     text: s.to_owned(),
-                                    marks: current.with(diff),
+                                    reported: marks.reported(diff).clone(),
+                                    nothing: marks.current.with(diff) == MarkDiff::Nothing,
                                 });
                             }
                         }
@@ -750,10 +789,16 @@ impl<'a> Differ<'a> {
     }
 
     fn flush_run(&mut self, o: u32, run: &mut Option<Run>, at: &mut usize, encoding: TextEncoding) {
-        let Some(Run { diff, text, marks }) = run.take() else {
+        let Some(Run {
+            diff,
+            text,
+            reported: marks,
+            ..
+        }) = run.take()
+        else {
             return;
         };
-        let marks = Some(marks.reported()).filter(|m| !m.is_empty());
+        let marks = Some(marks).filter(|m| !m.is_empty());
         let width = encoding.width(&text);
         let index = *at;
         match diff {
@@ -792,29 +837,137 @@ impl<'a> Differ<'a> {
     }
 
     /// Diffs the objects from `start`, in id order (an object's children have greater ids),
-    /// into `self.events`.
-    fn walk(&mut self, start: u32, recursive: bool) {
+    /// into `self.events`. With `touched` (every object an op of the changes between the two
+    /// views is in, or more), only those are read: any other object's ops show alike in
+    /// both views and give no event; whether the walk would reach a touched object is
+    /// found from its holders, each touched one having been walked before it.
+    fn walk(&mut self, start: u32, recursive: bool, touched: Option<&HashSet<u32>>) {
         let ops = self.ops;
-        let mut pending: BTreeSet<(ExId, u32)> = BTreeSet::new();
-        pending.insert((ops.obj_id(start), start));
         let mut children = Vec::new();
-        while let Some((_, o)) = pending.pop_first() {
-            let Some(object) = ops.objects.get(o as usize) else {
-                continue;
-            };
-            children.clear();
-            match object.kind {
-                ObjType::Map | ObjType::Table => self.diff_map(o, &mut children),
-                ObjType::List => self.diff_list(o, &mut children),
-                ObjType::Text => self.diff_text(o, &mut children),
-            }
-            if recursive {
-                for &c in &children {
-                    pending.insert((ops.obj_id(c), c));
+        let Some(touched) = touched else {
+            let mut pending: BTreeSet<(ExId, u32)> = BTreeSet::new();
+            pending.insert((ops.obj_id(start), start));
+            while let Some((_, o)) = pending.pop_first() {
+                children.clear();
+                self.diff_object(o, &mut children);
+                if recursive {
+                    for &c in &children {
+                        pending.insert((ops.obj_id(c), c));
+                    }
                 }
+            }
+            return;
+        };
+        let mut order: Vec<(ExId, u32)> = touched
+            .iter()
+            .filter(|&&o| (o as usize) < ops.objects.len())
+            .map(|&o| (ops.obj_id(o), o))
+            .collect();
+        order.sort_unstable();
+        // Touched objects walked, and the objects their walks went on to.
+        let mut walked: HashSet<u32> = HashSet::new();
+        let mut went_to: HashSet<u32> = HashSet::new();
+        let mut memo: HashMap<u32, bool> = HashMap::new();
+        for (_, o) in order {
+            let reached = {
+                let mut ctx = Reach {
+                    start,
+                    recursive,
+                    touched,
+                    walked: &walked,
+                    went_to: &went_to,
+                    memo: &mut memo,
+                };
+                self.reached(o, &mut ctx)
+            };
+            if !reached {
+                continue;
+            }
+            children.clear();
+            self.diff_object(o, &mut children);
+            walked.insert(o);
+            went_to.extend(children.iter().copied());
+        }
+    }
+
+    fn diff_object(&mut self, o: u32, children: &mut Vec<u32>) {
+        let Some(object) = self.ops.objects.get(o as usize) else {
+            return;
+        };
+        match object.kind {
+            ObjType::Map | ObjType::Table => self.diff_map(o, children),
+            ObjType::List => self.diff_list(o, children),
+            ObjType::Text => self.diff_text(o, children),
+        }
+    }
+
+    /// Whether the full walk from `ctx.start` reaches object `o`.
+    fn reached(&self, o: u32, ctx: &mut Reach<'_>) -> bool {
+        if o == ctx.start {
+            return true;
+        }
+        if !ctx.recursive {
+            return false;
+        }
+        if let Some(&r) = ctx.memo.get(&o) {
+            return r;
+        }
+        let ops = self.ops;
+        let Some(make) = ops.objects.get(o as usize).map(|x| x.make_op) else {
+            return false;
+        };
+        if make == NONE {
+            return false; // the root, and the walk starts below it
+        }
+        let op = &ops.ops[make as usize];
+        let parent = op.obj;
+        let r = if ctx.touched.contains(&parent) {
+            // Walked before `o` (a smaller id) if it was reached.
+            ctx.walked.contains(&parent) && ctx.went_to.contains(&o)
+        } else {
+            // Its ops show alike in both views: the walk goes on to the objects it shows.
+            self.shows(parent, make) && self.reached(parent, ctx)
+        };
+        ctx.memo.insert(o, r);
+        r
+    }
+
+    /// Whether object `parent` shows the op `make` (as its property's value) after.
+    fn shows(&self, parent: u32, make: u32) -> bool {
+        let ops = self.ops;
+        let Some(object) = ops.objects.get(parent as usize) else {
+            return false;
+        };
+        let op = &ops.ops[make as usize];
+        match &object.body {
+            Body::Map(map) => map.get(&ops.keys[op.key as usize]).is_some_and(|group| {
+                group
+                    .iter()
+                    .copied()
+                    .rev()
+                    .find(|&x| ops.visible(x, self.after))
+                    == Some(make)
+            }),
+            Body::Seq { .. } => {
+                // In a text only a block (a map) is an object the walk goes on to.
+                if object.kind == ObjType::Text && op.action() != Action::MakeMap {
+                    return false;
+                }
+                let elem = if op.insert() { make } else { op.key };
+                ops.element_winner(parent, elem, self.after) == Some(make)
             }
         }
     }
+}
+
+/// What [`Differ::reached`] looks at.
+struct Reach<'r> {
+    start: u32,
+    recursive: bool,
+    touched: &'r HashSet<u32>,
+    walked: &'r HashSet<u32>,
+    went_to: &'r HashSet<u32>,
+    memo: &'r mut HashMap<u32, bool>,
 }
 
 /// Turns events into patches: paths, joins, objects reported whole.
@@ -1137,9 +1290,8 @@ impl<'a> Builder<'a> {
         };
         let mut whole = Differ {
             ops,
-            before: self.after,
+            before: None,
             after: self.after,
-            before_clock: None,
             events: Vec::new(),
             expose: BTreeSet::new(),
             quirks: false,
@@ -1217,6 +1369,77 @@ impl Document {
         self.diff_from(o, before, after, recursive, false)
     }
 
+    /// The objects the ops of the changes between `before` and `after` (in one's history
+    /// and not the other's) are in, when they are few (`None`: read every object; a diff
+    /// over much of the history reads everything anyway). Those changes are each actor's
+    /// whose op counters lie between the two clocks' counters for it.
+    fn touched_objects(
+        &self,
+        before: &[ChangeHash],
+        after: &[ChangeHash],
+    ) -> Result<Option<HashSet<u32>>, DocError> {
+        let (b, a) = (self.clock_at(before)?, self.clock_at(after)?);
+        let history = &self.history;
+        // Past this many ops in those changes, a walk of everything is cheaper.
+        let budget = (self.ops.ops.len() / 16).max(64);
+        let mut spent = 0usize;
+        let mut changes = Vec::new();
+        for actor in 0..self.ops.actors.len() as u32 {
+            let x = b.0.get(actor as usize).copied().unwrap_or(0);
+            let y = a.0.get(actor as usize).copied().unwrap_or(0);
+            let (lo, hi) = (u64::from(x.min(y)), u64::from(x.max(y)));
+            if lo == hi {
+                continue;
+            }
+            let mut seq = history.actor_seq(actor);
+            while let Some(i) = history.change_at_seq(actor, seq) {
+                seq -= 1;
+                let (first, last) = history.op_range(i);
+                if last <= lo {
+                    break;
+                }
+                if first > hi {
+                    continue;
+                }
+                spent += (last + 1).saturating_sub(first) as usize;
+                if spent > budget {
+                    return Ok(None);
+                }
+                changes.push(i);
+            }
+        }
+        let mut touched = HashSet::new();
+        for i in changes {
+            let Some(change) = history.change(i) else {
+                return Ok(None);
+            };
+            // The ops of a change are mostly in one object: resolved once.
+            let mut last: Option<(converge_encoding::ObjId, u32)> = None;
+            for op in change.ops() {
+                let o = match (op.obj, last) {
+                    (converge_encoding::ObjId::Root, _) => 0,
+                    (obj, Some((prev, o))) if obj == prev => o,
+                    (obj @ converge_encoding::ObjId::Op(id), _) => {
+                        let Some(actor) = change.actor_for(id.actor) else {
+                            return Ok(None);
+                        };
+                        let id = ExId::Op {
+                            counter: id.counter,
+                            actor: actor.clone(),
+                        };
+                        let Ok(o) = self.ops.obj_index(&id) else {
+                            return Ok(None);
+                        };
+                        last = Some((obj, o));
+                        o
+                    }
+                };
+                touched.insert(o);
+            }
+        }
+        Ok(Some(touched))
+    }
+
     /// [`Document::diff_obj`] with automerge 0.12's patches exactly, also where they do not
     /// take a view to the state after (see [`Document::diff`]): for comparing with automerge
     /// (converge-interop's tests do), not for keeping a view.
@@ -1239,19 +1462,20 @@ impl Document {
         recursive: bool,
         quirks: bool,
     ) -> Result<Vec<Patch>, DocError> {
-        let before_clock = self.clock_at(before)?;
-        let after_clock = self.clock_at(after)?;
+        // The document now where heads are the current ones (reads it keeps indexes for).
+        let before_view = self.view_at(before)?;
+        let after_view = self.view_at(after)?;
         let ops = &self.ops;
         let mut differ = Differ {
             ops,
-            before: View::At(&before_clock),
-            after: View::At(&after_clock),
-            before_clock: Some(&before_clock),
+            before: Some(before_view.view()),
+            after: after_view.view(),
             events: Vec::new(),
             expose: BTreeSet::new(),
             quirks,
         };
-        differ.walk(start, recursive);
+        let touched = self.touched_objects(before, after)?;
+        differ.walk(start, recursive, touched.as_ref());
         let Differ {
             mut events,
             expose: mut queue,
@@ -1259,7 +1483,7 @@ impl Document {
         } = differ;
         // Objects' events in id order (the walk made them in it; stable).
         events.sort_by_cached_key(|(o, _)| ops.obj_id(*o));
-        let mut builder = Builder::new(ops, View::At(&after_clock));
+        let mut builder = Builder::new(ops, after_view.view());
         for (o, event) in events {
             let id = ops.obj_id(o);
             while let Some(first) = queue.first().cloned() {

@@ -171,6 +171,14 @@ impl History {
             .unwrap_or(0)
     }
 
+    /// The counters of change `i`'s first and last ops (the last is one below the first for
+    /// a change without ops).
+    pub(crate) fn op_range(&self, i: usize) -> (u64, u64) {
+        self.graph
+            .change(ChangeIdx::new(i as u32))
+            .map_or((1, 0), |c| (c.start_op(), c.max_op()))
+    }
+
     pub(crate) fn max_op(&self, i: usize) -> u64 {
         self.graph
             .change(ChangeIdx::new(i as u32))
@@ -379,6 +387,12 @@ impl History {
     pub(crate) fn last_of_actor(&self, actor: u32) -> Option<usize> {
         let a = self.graph_actor(actor)?;
         let seq = self.actor_seq(actor);
+        self.graph.change_at_seq(a, seq).map(ChangeIdx::get)
+    }
+
+    /// The index of a doc actor's change with sequence number `seq`, if there is one.
+    pub(crate) fn change_at_seq(&self, actor: u32, seq: u64) -> Option<usize> {
+        let a = self.graph_actor(actor)?;
         self.graph.change_at_seq(a, seq).map(ChangeIdx::get)
     }
 
