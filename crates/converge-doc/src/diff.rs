@@ -328,6 +328,28 @@ struct Run {
     nothing: bool,
 }
 
+/// Where a text walk is: the marks in force in each view, the run being gathered and the
+/// index (in units after) where it starts.
+struct TextWalk {
+    before_marks: MarkState,
+    after_marks: MarkState,
+    marks: InForce,
+    run: Option<Run>,
+    at: usize,
+}
+
+impl TextWalk {
+    fn new() -> TextWalk {
+        TextWalk {
+            before_marks: MarkState::default(),
+            after_marks: MarkState::default(),
+            marks: InForce::new(),
+            run: None,
+            at: 0,
+        }
+    }
+}
+
 /// What runs of each kind starting at a point of a text report, kept as the walk passes
 /// mark boundaries (made at every character, they were half a diff's time).
 struct InForce {
@@ -568,33 +590,48 @@ impl<'a> Differ<'a> {
             return;
         };
         for (key, group) in map.iter() {
-            let seq = self.shown_ops(group.iter().copied());
-            let Some(item) = self.map_item(&seq) else {
-                continue;
-            };
-            children.extend(self.child(&item));
-            let key = key.to_string();
-            match item.diff {
-                Diff::Add => {
-                    self.note_expose(&item);
-                    let value = self.value(item.op);
-                    let conflict = item.conflict;
-                    self.push(
-                        o,
-                        Event::PutMap {
-                            key,
-                            value,
-                            conflict,
-                        },
-                    );
-                }
-                Diff::Same if item.inc != 0 => {
-                    self.push(o, Event::IncrementMap { key, n: item.inc })
-                }
-                Diff::Same if item.conflict => self.push(o, Event::ConflictMap { key }),
-                Diff::Same => {}
-                Diff::Del => self.push(o, Event::DeleteMap { key }),
+            self.map_key(o, key, group, children);
+        }
+    }
+
+    /// [`Differ::diff_map`] of the touched keys `keys` only (sorted).
+    fn diff_map_keys(&mut self, o: u32, keys: &BTreeSet<String>, children: &mut Vec<u32>) {
+        let ops = self.ops;
+        let Some(Body::Map(map)) = ops.objects.get(o as usize).map(|x| &x.body) else {
+            return;
+        };
+        for key in keys {
+            if let Some(group) = map.get(key) {
+                self.map_key(o, key, group, children);
             }
+        }
+    }
+
+    fn map_key(&mut self, o: u32, key: &str, group: &[u32], children: &mut Vec<u32>) {
+        let seq = self.shown_ops(group.iter().copied());
+        let Some(item) = self.map_item(&seq) else {
+            return;
+        };
+        children.extend(self.child(&item));
+        let key = key.to_string();
+        match item.diff {
+            Diff::Add => {
+                self.note_expose(&item);
+                let value = self.value(item.op);
+                let conflict = item.conflict;
+                self.push(
+                    o,
+                    Event::PutMap {
+                        key,
+                        value,
+                        conflict,
+                    },
+                );
+            }
+            Diff::Same if item.inc != 0 => self.push(o, Event::IncrementMap { key, n: item.inc }),
+            Diff::Same if item.conflict => self.push(o, Event::ConflictMap { key }),
+            Diff::Same => {}
+            Diff::Del => self.push(o, Event::DeleteMap { key }),
         }
     }
 
@@ -605,43 +642,61 @@ impl<'a> Differ<'a> {
         };
         let mut at = 0usize;
         for e in index.iter() {
-            let seq = self.shown_ops(ops.element_ops(o, e.op));
-            let Some(item) = self.list_item(&seq, at) else {
-                continue;
-            };
-            if item.diff.shown() {
+            if self.list_elem(o, e.op, at, children) {
                 at += 1;
             }
-            children.extend(self.child(&item));
-            let index = item.index;
-            match item.diff {
-                Diff::Add => {
-                    self.note_expose(&item);
-                    let value = self.value(item.op);
-                    let conflict = item.conflict;
-                    let event = if item.update {
-                        Event::PutSeq {
-                            index,
-                            value,
-                            conflict,
-                        }
-                    } else {
-                        Event::Insert {
-                            index,
-                            value,
-                            conflict,
-                        }
-                    };
-                    self.push(o, event);
-                }
-                Diff::Same if item.inc != 0 => {
-                    self.push(o, Event::IncrementSeq { index, n: item.inc })
-                }
-                Diff::Same if item.conflict => self.push(o, Event::ConflictSeq { index }),
-                Diff::Same => {}
-                Diff::Del => self.push(o, Event::DeleteSeq { index, num: 1 }),
+        }
+    }
+
+    /// [`Differ::diff_list`] of the touched elements `elems` only (in sequence order), for a
+    /// list whose state after is the document now: an element's index is the number shown
+    /// before it now.
+    fn diff_list_elems(&mut self, o: u32, elems: &[u32], children: &mut Vec<u32>) {
+        let ops = self.ops;
+        let Some(Body::Seq { index, .. }) = ops.objects.get(o as usize).map(|x| &x.body) else {
+            return;
+        };
+        for &elem in elems {
+            if let Some(c) = index.locate(elem, &ops.ops) {
+                self.list_elem(o, elem, index.units_before(c) as usize, children);
             }
         }
+    }
+
+    /// One list element walked in two views, at index `at` after; whether it shows after.
+    fn list_elem(&mut self, o: u32, elem: u32, at: usize, children: &mut Vec<u32>) -> bool {
+        let seq = self.shown_ops(self.ops.element_ops(o, elem));
+        let Some(item) = self.list_item(&seq, at) else {
+            return false;
+        };
+        children.extend(self.child(&item));
+        let index = item.index;
+        match item.diff {
+            Diff::Add => {
+                self.note_expose(&item);
+                let value = self.value(item.op);
+                let conflict = item.conflict;
+                let event = if item.update {
+                    Event::PutSeq {
+                        index,
+                        value,
+                        conflict,
+                    }
+                } else {
+                    Event::Insert {
+                        index,
+                        value,
+                        conflict,
+                    }
+                };
+                self.push(o, event);
+            }
+            Diff::Same if item.inc != 0 => self.push(o, Event::IncrementSeq { index, n: item.inc }),
+            Diff::Same if item.conflict => self.push(o, Event::ConflictSeq { index }),
+            Diff::Same => {}
+            Diff::Del => self.push(o, Event::DeleteSeq { index, num: 1 }),
+        }
+        item.diff.shown()
     }
 
     /// The op an element shows in a view: its shown op with the greatest id (a mark: itself,
@@ -658,134 +713,161 @@ impl<'a> Differ<'a> {
     }
 
     fn diff_text(&mut self, o: u32, children: &mut Vec<u32>) {
-        let ops = self.ops;
-        let Some(object) = ops.objects.get(o as usize) else {
+        let Some(Body::Seq { index, .. }) = self.ops.objects.get(o as usize).map(|x| &x.body)
+        else {
             return;
         };
-        let Body::Seq { index, .. } = &object.body else {
-            return;
-        };
-        let encoding = ops.encoding;
-        let mut before_marks = MarkState::default();
-        let mut after_marks = MarkState::default();
-        let mut marks = InForce::new();
-        let mut run: Option<Run> = None;
-        let mut at = 0usize;
+        let mut w = TextWalk::new();
         for e in index.iter() {
-            let top_before = self.before.and_then(|v| self.top(o, e.op, v));
-            let top_after = self.top(o, e.op, self.after);
-            let mut pair = [None, None];
-            match (top_before, top_after) {
-                (Some(b), Some(a)) if a == b => pair[0] = Some((Diff::Same, a)),
-                (Some(b), Some(a)) => {
-                    let (first, second) = if ops
-                        .cmp_id(ops.ops[b as usize].id, ops.ops[a as usize].id)
-                        .is_lt()
-                    {
-                        ((Diff::Del, b), (Diff::Add, a))
-                    } else {
-                        ((Diff::Add, a), (Diff::Del, b))
-                    };
-                    pair = [Some(first), Some(second)];
-                }
-                (Some(b), None) => pair[0] = Some((Diff::Del, b)),
-                (None, Some(a)) => pair[0] = Some((Diff::Add, a)),
-                (None, None) => {}
+            self.text_elem(o, e.op, &mut w, children);
+        }
+        self.flush_run(o, &mut w.run, &mut w.at, self.ops.encoding);
+    }
+
+    /// [`Differ::diff_text`] of the touched elements `elems` only (in sequence order), for a
+    /// text without marks whose state after is the document now: an element between two of
+    /// them shows alike in both views, so it only ends a run and moves the index on.
+    fn diff_text_elems(&mut self, o: u32, elems: &[u32], children: &mut Vec<u32>) {
+        let ops = self.ops;
+        let Some(Body::Seq { index, .. }) = ops.objects.get(o as usize).map(|x| &x.body) else {
+            return;
+        };
+        let mut w = TextWalk::new();
+        let mut end: Option<u64> = None;
+        for &elem in elems {
+            let Some(c) = index.locate(elem, &ops.ops) else {
+                continue;
+            };
+            let before = index.units_before(c);
+            if end != Some(before) {
+                self.flush_run(o, &mut w.run, &mut w.at, ops.encoding);
+                w.at = before as usize;
             }
-            for (diff, op) in pair.into_iter().flatten() {
-                let x = &ops.ops[op as usize];
-                match x.action() {
-                    Action::Mark => {
-                        let name = ops.mark_names.get(&op);
-                        let touch_before = diff != Diff::Add;
-                        let touch_after = diff != Diff::Del;
-                        for (touch, state) in [
-                            (touch_before, &mut before_marks),
-                            (touch_after, &mut after_marks),
-                        ] {
-                            if !touch {
-                                continue;
-                            }
-                            match name {
-                                Some(name) => state.begin(ops, x.id, name, ops.scalar(&x.value)),
-                                None => state.end(x.id),
-                            }
+            self.text_elem(o, elem, &mut w, children);
+            end = Some(before + u64::from(index.entry(c).width));
+        }
+        self.flush_run(o, &mut w.run, &mut w.at, ops.encoding);
+    }
+
+    /// One element of a text walked in two views.
+    fn text_elem(&mut self, o: u32, elem: u32, w: &mut TextWalk, children: &mut Vec<u32>) {
+        let ops = self.ops;
+        let encoding = ops.encoding;
+        let top_before = self.before.and_then(|v| self.top(o, elem, v));
+        let top_after = self.top(o, elem, self.after);
+        let mut pair = [None, None];
+        match (top_before, top_after) {
+            (Some(b), Some(a)) if a == b => pair[0] = Some((Diff::Same, a)),
+            (Some(b), Some(a)) => {
+                let (first, second) = if ops
+                    .cmp_id(ops.ops[b as usize].id, ops.ops[a as usize].id)
+                    .is_lt()
+                {
+                    ((Diff::Del, b), (Diff::Add, a))
+                } else {
+                    ((Diff::Add, a), (Diff::Del, b))
+                };
+                pair = [Some(first), Some(second)];
+            }
+            (Some(b), None) => pair[0] = Some((Diff::Del, b)),
+            (None, Some(a)) => pair[0] = Some((Diff::Add, a)),
+            (None, None) => {}
+        }
+        for (diff, op) in pair.into_iter().flatten() {
+            let x = &ops.ops[op as usize];
+            match x.action() {
+                Action::Mark => {
+                    let name = ops.mark_names.get(&op);
+                    let touch_before = diff != Diff::Add;
+                    let touch_after = diff != Diff::Del;
+                    for (touch, state) in [
+                        (touch_before, &mut w.before_marks),
+                        (touch_after, &mut w.after_marks),
+                    ] {
+                        if !touch {
+                            continue;
                         }
-                        marks.set(MarkDiff::of(before_marks.current(), after_marks.current()));
+                        match name {
+                            Some(name) => state.begin(ops, x.id, name, ops.scalar(&x.value)),
+                            None => state.end(x.id),
+                        }
                     }
-                    Action::MakeMap => {
-                        self.flush_run(o, &mut run, &mut at, encoding);
-                        let width = encoding.width(PLACEHOLDER);
-                        match diff {
-                            Diff::Add => {
-                                let expose = self.predates(op);
-                                if expose {
-                                    self.expose.insert(ops.ex_id(x.id));
-                                }
-                                let value = self.value(op);
-                                self.push(
-                                    o,
-                                    Event::Insert {
-                                        index: at,
-                                        value,
-                                        conflict: false,
-                                    },
-                                );
+                    w.marks.set(MarkDiff::of(
+                        w.before_marks.current(),
+                        w.after_marks.current(),
+                    ));
+                }
+                Action::MakeMap => {
+                    self.flush_run(o, &mut w.run, &mut w.at, encoding);
+                    let width = encoding.width(PLACEHOLDER);
+                    match diff {
+                        Diff::Add => {
+                            let expose = self.predates(op);
+                            if expose {
+                                self.expose.insert(ops.ex_id(x.id));
                             }
-                            Diff::Del => self.push(
+                            let value = self.value(op);
+                            self.push(
                                 o,
-                                Event::DeleteSeq {
-                                    index: at,
-                                    num: width,
+                                Event::Insert {
+                                    index: w.at,
+                                    value,
+                                    conflict: false,
                                 },
-                            ),
-                            Diff::Same => {}
+                            );
                         }
-                        if diff.shown() {
-                            if let crate::opset::StoredValue::Object(c) = x.value {
-                                children.push(c.get());
-                            }
-                            at += width;
-                        }
+                        Diff::Del => self.push(
+                            o,
+                            Event::DeleteSeq {
+                                index: w.at,
+                                num: width,
+                            },
+                        ),
+                        Diff::Same => {}
                     }
-                    Action::Del | Action::Inc => {}
-                    _ => {
-                        let s = match x.action() {
-                            Action::Set => ops.str_of(&x.value).unwrap_or(PLACEHOLDER),
-                            _ => PLACEHOLDER,
-                        };
-                        // automerge 0.12 continues a run while the changes in force
-                        // read as those the run started with, so a run of inserted text
-                        // can carry no marks where its later characters have some.
-                        let quirks = self.quirks;
-                        let joins = |r: &Run| {
-                            r.diff == diff
-                                && if quirks {
-                                    r.reported == marks.same
-                                        || (diff == Diff::Add
-                                            && marks.current == MarkDiff::Nothing
-                                            && r.nothing)
-                                } else {
-                                    r.reported == *marks.reported(diff)
-                                }
-                        };
-                        match &mut run {
-                            Some(r) if joins(r) => r.text.push_str(s),
-                            _ => {
-                                self.flush_run(o, &mut run, &mut at, encoding);
-                                run = Some(Run {
-                                    diff,
-                                    text: s.to_owned(),
-                                    reported: marks.reported(diff).clone(),
-                                    nothing: marks.current.with(diff) == MarkDiff::Nothing,
-                                });
+                    if diff.shown() {
+                        if let crate::opset::StoredValue::Object(c) = x.value {
+                            children.push(c.get());
+                        }
+                        w.at += width;
+                    }
+                }
+                Action::Del | Action::Inc => {}
+                _ => {
+                    let s = match x.action() {
+                        Action::Set => ops.str_of(&x.value).unwrap_or(PLACEHOLDER),
+                        _ => PLACEHOLDER,
+                    };
+                    // automerge 0.12 continues a run while the changes in force
+                    // read as those the run started with, so a run of inserted text
+                    // can carry no marks where its later characters have some.
+                    let quirks = self.quirks;
+                    let joins = |r: &Run| {
+                        r.diff == diff
+                            && if quirks {
+                                r.reported == w.marks.same
+                                    || (diff == Diff::Add
+                                        && w.marks.current == MarkDiff::Nothing
+                                        && r.nothing)
+                            } else {
+                                r.reported == *w.marks.reported(diff)
                             }
+                    };
+                    match &mut w.run {
+                        Some(r) if joins(r) => r.text.push_str(s),
+                        _ => {
+                            self.flush_run(o, &mut w.run, &mut w.at, encoding);
+                            w.run = Some(Run {
+                                diff,
+                                text: s.to_owned(),
+                                reported: w.marks.reported(diff).clone(),
+                                nothing: w.marks.current.with(diff) == MarkDiff::Nothing,
+                            });
                         }
                     }
                 }
             }
         }
-        self.flush_run(o, &mut run, &mut at, encoding);
     }
 
     fn flush_run(&mut self, o: u32, run: &mut Option<Run>, at: &mut usize, encoding: TextEncoding) {
@@ -841,7 +923,7 @@ impl<'a> Differ<'a> {
     /// views is in, or more), only those are read: any other object's ops show alike in
     /// both views and give no event; whether the walk would reach a touched object is
     /// found from its holders, each touched one having been walked before it.
-    fn walk(&mut self, start: u32, recursive: bool, touched: Option<&HashSet<u32>>) {
+    fn walk(&mut self, start: u32, recursive: bool, touched: Option<&HashMap<u32, Touch>>) {
         let ops = self.ops;
         let mut children = Vec::new();
         let Some(touched) = touched else {
@@ -859,7 +941,7 @@ impl<'a> Differ<'a> {
             return;
         };
         let mut order: Vec<(ExId, u32)> = touched
-            .iter()
+            .keys()
             .filter(|&&o| (o as usize) < ops.objects.len())
             .map(|&o| (ops.obj_id(o), o))
             .collect();
@@ -884,10 +966,50 @@ impl<'a> Differ<'a> {
                 continue;
             }
             children.clear();
-            self.diff_object(o, &mut children);
+            match touched.get(&o) {
+                Some(touch) => self.diff_touched(o, touch, &mut children),
+                None => self.diff_object(o, &mut children),
+            }
             walked.insert(o);
             went_to.extend(children.iter().copied());
         }
+    }
+
+    /// Diffs what changed in a touched object: its touched keys or elements where that reads
+    /// alike (a list or a text without marks needs the state after to be the document now,
+    /// whose index gives the elements' places), else the whole object.
+    fn diff_touched(&mut self, o: u32, touch: &Touch, children: &mut Vec<u32>) {
+        let ops = self.ops;
+        let Some(object) = ops.objects.get(o as usize) else {
+            return;
+        };
+        match (touch, &object.body) {
+            (Touch::Keys(keys), Body::Map(_)) => self.diff_map_keys(o, keys, children),
+            (Touch::Elems(elems), Body::Seq { index, .. })
+                if matches!(self.after, View::Now)
+                    && (object.kind == ObjType::List || !self.has_marks(o)) =>
+            {
+                let mut placed: Vec<(crate::seq::Cursor, u32)> = elems
+                    .iter()
+                    .filter_map(|&e| index.locate(e, &ops.ops).map(|c| (c, e)))
+                    .collect();
+                placed.sort_unstable();
+                placed.dedup();
+                let elems: Vec<u32> = placed.into_iter().map(|(_, e)| e).collect();
+                if object.kind == ObjType::List {
+                    self.diff_list_elems(o, &elems, children);
+                } else {
+                    self.diff_text_elems(o, &elems, children);
+                }
+            }
+            _ => self.diff_object(o, children),
+        }
+    }
+
+    /// Whether text `o` holds a mark op.
+    fn has_marks(&self, o: u32) -> bool {
+        let ops = self.ops;
+        ops.has_marks && ops.mark_names.keys().any(|&m| ops.ops[m as usize].obj == o)
     }
 
     fn diff_object(&mut self, o: u32, children: &mut Vec<u32>) {
@@ -921,9 +1043,24 @@ impl<'a> Differ<'a> {
         }
         let op = &ops.ops[make as usize];
         let parent = op.obj;
-        let r = if ctx.touched.contains(&parent) {
-            // Walked before `o` (a smaller id) if it was reached.
-            ctx.walked.contains(&parent) && ctx.went_to.contains(&o)
+        let r = if let Some(touch) = ctx.touched.get(&parent) {
+            // Walked before `o` (a smaller id) if it was reached; where the walk read the
+            // property holding `o`, it says whether it went on to it, else the property
+            // shows alike in both views.
+            let read = match touch {
+                Touch::All => true,
+                Touch::Keys(keys) => keys.contains(&*ops.keys[op.key as usize]),
+                Touch::Elems(elems) => {
+                    let elem = if op.insert() { make } else { op.key };
+                    elems.contains(&elem)
+                }
+            };
+            ctx.walked.contains(&parent)
+                && if read {
+                    ctx.went_to.contains(&o)
+                } else {
+                    self.shows(parent, make)
+                }
         } else {
             // Its ops show alike in both views: the walk goes on to the objects it shows.
             self.shows(parent, make) && self.reached(parent, ctx)
@@ -960,11 +1097,20 @@ impl<'a> Differ<'a> {
     }
 }
 
+/// What changed in a touched object: some keys, some elements (insert ops), or anything
+/// (its marks: a mark's range spans elements no op of it names).
+#[derive(Debug)]
+enum Touch {
+    All,
+    Keys(BTreeSet<String>),
+    Elems(Vec<u32>),
+}
+
 /// What [`Differ::reached`] looks at.
 struct Reach<'r> {
     start: u32,
     recursive: bool,
-    touched: &'r HashSet<u32>,
+    touched: &'r HashMap<u32, Touch>,
     walked: &'r HashSet<u32>,
     went_to: &'r HashSet<u32>,
     memo: &'r mut HashMap<u32, bool>,
@@ -1377,7 +1523,7 @@ impl Document {
         &self,
         before: &[ChangeHash],
         after: &[ChangeHash],
-    ) -> Result<Option<HashSet<u32>>, DocError> {
+    ) -> Result<Option<HashMap<u32, Touch>>, DocError> {
         let (b, a) = (self.clock_at(before)?, self.clock_at(after)?);
         let history = &self.history;
         // Past this many ops in those changes, a walk of everything is cheaper.
@@ -1408,33 +1554,65 @@ impl Document {
                 changes.push(i);
             }
         }
-        let mut touched = HashSet::new();
+        let mut touched: HashMap<u32, Touch> = HashMap::new();
+        let ops = &self.ops;
         for i in changes {
             let Some(change) = history.change(i) else {
                 return Ok(None);
             };
+            // The doc's index of a change-local actor.
+            let actor_of = |local: u32| change.actor_for(local).and_then(|a| ops.actor_index(a));
+            let Some(author) = actor_of(0) else {
+                return Ok(None);
+            };
             // The ops of a change are mostly in one object: resolved once.
             let mut last: Option<(converge_encoding::ObjId, u32)> = None;
-            for op in change.ops() {
+            for (k, op) in change.ops().enumerate() {
                 let o = match (op.obj, last) {
                     (converge_encoding::ObjId::Root, _) => 0,
                     (obj, Some((prev, o))) if obj == prev => o,
                     (obj @ converge_encoding::ObjId::Op(id), _) => {
-                        let Some(actor) = change.actor_for(id.actor) else {
-                            return Ok(None);
-                        };
-                        let id = ExId::Op {
-                            counter: id.counter,
-                            actor: actor.clone(),
-                        };
-                        let Ok(o) = self.ops.obj_index(&id) else {
+                        let found = actor_of(id.actor)
+                            .and_then(|a| ops.find_op(OpId::new(id.counter, a)))
+                            .and_then(|x| match ops.ops[x as usize].value {
+                                crate::opset::StoredValue::Object(o) => Some(o.get()),
+                                _ => None,
+                            });
+                        let Some(o) = found else {
                             return Ok(None);
                         };
                         last = Some((obj, o));
                         o
                     }
                 };
-                touched.insert(o);
+                // The key or element the op is on.
+                let elem = match &op.key {
+                    converge_encoding::Key::Map(name) => {
+                        match touched
+                            .entry(o)
+                            .or_insert_with(|| Touch::Keys(BTreeSet::new()))
+                        {
+                            Touch::Keys(keys) => {
+                                keys.insert(name.clone());
+                            }
+                            t => *t = Touch::All,
+                        }
+                        continue;
+                    }
+                    _ if op.action == Action::Mark => None,
+                    _ if op.insert => u32::try_from(change.start_op() + k as u64)
+                        .ok()
+                        .and_then(|counter| ops.find_op(OpId::new(counter, author))),
+                    converge_encoding::Key::Seq(converge_encoding::ElemId::Op(id)) => {
+                        actor_of(id.actor).and_then(|a| ops.find_op(OpId::new(id.counter, a)))
+                    }
+                    converge_encoding::Key::Seq(converge_encoding::ElemId::Head) => None,
+                };
+                let entry = touched.entry(o).or_insert_with(|| Touch::Elems(Vec::new()));
+                match (entry, elem) {
+                    (Touch::Elems(elems), Some(e)) => elems.push(e),
+                    (t, _) => *t = Touch::All,
+                }
             }
         }
         Ok(Some(touched))
