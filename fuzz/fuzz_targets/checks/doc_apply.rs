@@ -6,8 +6,9 @@
 //! as the fuzzer cannot forge them), applied as one batch to a fixed document: a text with a
 //! mark, a list, a map with a counter. Checks: no panic; a refused batch leaves the document
 //! exactly as it was (heads, saved bytes, max op, counts); an accepted batch of canonical
-//! changes leaves a document that saves and loads back to the same heads and values; either
-//! way the document still takes a local edit.
+//! changes leaves a document that saves and loads back to the same heads and values, and
+//! diffs between the heads before and after; either way the document still takes a local
+//! edit.
 
 use bytes::Bytes;
 use converge_doc::{DocError, Document, ExpandMark, ObjType, ROOT};
@@ -113,6 +114,11 @@ pub(crate) fn check(data: &[u8]) -> bool {
             false
         }
         Ok(()) => {
+            // Patches between the heads before and after, both ways, and of everything.
+            let now = doc.heads();
+            for (from, to) in [(&before.0, &now), (&now, &before.0), (&Vec::new(), &now)] {
+                assert!(doc.diff(from, to).is_ok(), "a diff between known heads");
+            }
             let tree = format!("{:?}", doc.value_tree(&ROOT));
             let saved = doc.save();
             let loaded = Document::load(&saved);
