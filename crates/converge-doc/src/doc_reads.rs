@@ -355,5 +355,14 @@ macro_rules! doc_edits {
         ) -> Result<(), $crate::DocError> {
             self.$run(|tx| tx.splice_text(obj, pos, del, text))
         }
+
+        #[doc = concat!("[`Transaction::update_text`] ", $how, ".")]
+        pub fn update_text(
+            &mut self,
+            obj: &$crate::ExId,
+            new: &str,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.update_text(obj, new))
+        }
     };
 }

@@ -43,6 +43,7 @@ mod sync_support;
 #[cfg(test)]
 #[allow(clippy::panic)] // tests: a crafted change that does not encode is a broken test
 mod test_changes;
+mod text_diff;
 mod transaction;
 mod types;
 

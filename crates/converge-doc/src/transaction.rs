@@ -719,6 +719,67 @@ impl<'a> Transaction<'a> {
         }
     }
 
+    /// Makes text `obj` read `new` with as few character edits as it takes (a shortest edit
+    /// script over characters: Myers' diff), as splices from the start; what is kept keeps
+    /// its identity, so edits others make to it meanwhile merge in. This is automerge 0.12's
+    /// `update_text`, which diffs grapheme clusters: for texts whose characters are their
+    /// own clusters (no combining marks, flags or joined emoji) the two make the same
+    /// changes; where a cluster spans several characters converge may edit part of it.
+    ///
+    /// ```
+    /// use converge_doc::{Document, ObjType, ROOT};
+    /// let mut doc = Document::new();
+    /// let text = doc.put_object(&ROOT, "text", ObjType::Text)?;
+    /// doc.splice_text(&text, 0, 0, "the quick fox")?;
+    /// doc.update_text(&text, "the quick brown fox")?;
+    /// assert_eq!(doc.text(&text)?, "the quick brown fox");
+    /// // One change of six inserted characters: the rest was kept.
+    /// assert_eq!(doc.get_changes(&[]).last().map(|c| c.num_ops()), Some(6));
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn update_text(&mut self, obj: &ExId, new: &str) -> Result<(), DocError> {
+        let (o, kind) = self.object(obj)?;
+        if kind != ObjType::Text {
+            return Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: kind,
+                expected: "a text",
+            });
+        }
+        let old: Vec<char> = self.doc.ops.text(o, View::Now).chars().collect();
+        let new: Vec<char> = new.chars().collect();
+        let encoding = self.doc.ops.encoding;
+        let width = |chars: &[char]| -> usize {
+            chars
+                .iter()
+                .map(|&c| match encoding {
+                    crate::TextEncoding::CodePoint => 1,
+                    crate::TextEncoding::Utf16 => c.len_utf16(),
+                    crate::TextEncoding::Utf8 => c.len_utf8(),
+                })
+                .sum()
+        };
+        let mut at = 0usize;
+        for edit in crate::text_diff::diff(&old, &new) {
+            match edit {
+                crate::text_diff::Edit::Equal { old: i, len } => {
+                    at += width(old.get(i..i + len).unwrap_or_default());
+                }
+                crate::text_diff::Edit::Delete { old: i, len } => {
+                    let units = width(old.get(i..i + len).unwrap_or_default());
+                    self.splice_text(obj, at, units, "")?;
+                }
+                crate::text_diff::Edit::Insert { new: j, len } => {
+                    let chars = new.get(j..j + len).unwrap_or_default();
+                    let s: String = chars.iter().collect();
+                    self.splice_text(obj, at, 0, &s)?;
+                    at += width(chars);
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Deletes `del` text units at `pos` and inserts `text` there, one element per `char`.
     pub fn splice_text(
         &mut self,
