@@ -2,7 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use converge::{ExId, ObjType, ROOT, ScalarValue, Transaction, ValueTree};
+use converge::{
+    ExId, ObjType, Patch, PatchAction, Prop, ROOT, ScalarValue, Transaction, Value, ValueTree,
+    ValueWithId,
+};
 use serde_json::{Map, Number, Value as Json};
 
 use crate::error::CliError;
@@ -20,6 +23,98 @@ pub(crate) fn tree_to_json(tree: &ValueTree) -> Json {
         ValueTree::Text(s) => Json::String(s.clone()),
         ValueTree::Scalar(s) => scalar_to_json(s),
     }
+}
+
+/// A patch as JSON: `{"obj", "path", "action", ...}`, the action's fields by name (ids as
+/// `counter@actor`, the root as `_root`; values as [`tree_to_json`] writes scalars, objects
+/// as `{"object": kind}`).
+pub(crate) fn patch_to_json(patch: &Patch) -> Json {
+    let id = |e: &ExId| match e {
+        ExId::Root => "_root".to_owned(),
+        ExId::Op { counter, actor } => format!("{counter}@{actor}"),
+    };
+    let prop = |p: &Prop| match p {
+        Prop::Map(k) => Json::String(k.clone()),
+        Prop::Seq(i) => Json::Number((*i as u64).into()),
+    };
+    let value = |v: &ValueWithId| match &v.value {
+        Value::Object(kind, _) => {
+            let kind = match kind {
+                ObjType::Map => "map",
+                ObjType::Table => "table",
+                ObjType::List => "list",
+                ObjType::Text => "text",
+            };
+            serde_json::json!({ "object": kind, "id": id(&v.id) })
+        }
+        Value::Scalar(s) => scalar_to_json(s),
+    };
+    let marks = |m: &std::collections::BTreeMap<String, ScalarValue>| {
+        Json::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), scalar_to_json(v)))
+                .collect::<Map<_, _>>(),
+        )
+    };
+    let action = match &patch.action {
+        PatchAction::PutMap {
+            key,
+            value: v,
+            conflict,
+        } => {
+            serde_json::json!({ "action": "put", "key": key, "value": value(v), "conflict": conflict })
+        }
+        PatchAction::PutSeq {
+            index,
+            value: v,
+            conflict,
+        } => {
+            serde_json::json!({ "action": "put", "index": index, "value": value(v), "conflict": conflict })
+        }
+        PatchAction::Insert { index, values } => serde_json::json!({
+            "action": "insert",
+            "index": index,
+            "values": values.iter().map(|(v, _)| value(v)).collect::<Vec<_>>(),
+            "conflicts": values.iter().map(|(_, c)| *c).collect::<Vec<_>>(),
+        }),
+        PatchAction::SpliceText {
+            index,
+            value: text,
+            marks: m,
+        } => serde_json::json!({
+            "action": "splice",
+            "index": index,
+            "value": text,
+            "marks": m.as_ref().map(marks),
+        }),
+        PatchAction::Increment { prop: p, value: n } => {
+            serde_json::json!({ "action": "inc", "prop": prop(p), "value": n })
+        }
+        PatchAction::Conflict { prop: p } => {
+            serde_json::json!({ "action": "conflict", "prop": prop(p) })
+        }
+        PatchAction::DeleteMap { key } => serde_json::json!({ "action": "del", "key": key }),
+        PatchAction::DeleteSeq { index, length } => {
+            serde_json::json!({ "action": "del", "index": index, "length": length })
+        }
+        PatchAction::Mark { marks: m } => serde_json::json!({
+            "action": "mark",
+            "marks": m.iter().map(|m| serde_json::json!({
+                "name": m.name, "value": scalar_to_json(&m.value), "start": m.start, "end": m.end,
+            })).collect::<Vec<_>>(),
+        }),
+        other => serde_json::json!({ "action": format!("{other:?}") }),
+    };
+    let mut out = Map::new();
+    out.insert("obj".to_owned(), Json::String(id(&patch.obj)));
+    out.insert(
+        "path".to_owned(),
+        Json::Array(patch.path.iter().map(|(_, p)| prop(p)).collect()),
+    );
+    if let Json::Object(fields) = action {
+        out.extend(fields);
+    }
+    Json::Object(out)
 }
 
 fn scalar_to_json(s: &ScalarValue) -> Json {

@@ -65,6 +65,18 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// The patches from one set of heads to another, one JSON object per line (automerge's
+    /// `diff`).
+    Diff {
+        /// The document.
+        file: PathBuf,
+        /// The heads to start from (hex change hashes; none: the empty document).
+        #[arg(long, num_args = 1..)]
+        from: Vec<String>,
+        /// The heads to end at (none: the document's heads).
+        #[arg(long, num_args = 1..)]
+        to: Vec<String>,
+    },
     /// One line per change: hash, actor, seq, start op, op count, deps, time, message.
     Changes {
         /// The document.
@@ -228,6 +240,22 @@ fn run(command: Command) -> Result<(), CliError> {
                 join_hashes(&merged.heads())
             );
             Ok(())
+        }
+        Command::Diff { file, from, to } => {
+            let doc = files::load_document(&file)?;
+            let from = parse_heads(&from)?;
+            let mut to = parse_heads(&to)?;
+            if to.is_empty() {
+                to = doc.heads();
+            }
+            let mut out = String::new();
+            for patch in doc.diff(&from, &to)? {
+                let line = serde_json::to_string(&json::patch_to_json(&patch))
+                    .map_err(|e| CliError::Other(format!("writing JSON: {e}")))?;
+                out.push_str(&line);
+                out.push('\n');
+            }
+            print(&out)
         }
         Command::Changes { file } => {
             let doc = files::load_document(&file)?;

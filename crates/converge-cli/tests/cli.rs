@@ -158,6 +158,44 @@ fn export_at_heads() {
 }
 
 #[test]
+fn diff_lines() {
+    let file = corpus("fixtures/two_change_chunks.automerge");
+    let changes = ok(run(&[&"changes", &file]));
+    let first = changes
+        .lines()
+        .next()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    // From the empty document: the whole document, as patches a view applies.
+    let all: Vec<serde_json::Value> = ok(run(&[&"diff", &file]))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(!all.is_empty());
+    for p in &all {
+        assert!(
+            p["obj"].is_string() && p["path"].is_array() && p["action"].is_string(),
+            "{p}"
+        );
+    }
+    // From the first change to the heads, and back: each only what the second change did.
+    let forward = ok(run(&[&"diff", &file, &"--from", &first]));
+    let back = ok(run(&[&"diff", &file, &"--to", &first]));
+    assert!(
+        forward.lines().count() < all.len() || all.len() == 1,
+        "{forward}"
+    );
+    assert!(!back.is_empty() || forward.is_empty());
+    assert_clean_failure(&run(&[&"diff", &file, &"--from", &"zz"]));
+    // An unknown hash is a clean failure too.
+    let unknown = "00".repeat(32);
+    assert_clean_failure(&run(&[&"diff", &file, &"--from", &unknown]));
+}
+
+#[test]
 fn changes_lines() {
     let out = ok(run(&[
         &"changes",
