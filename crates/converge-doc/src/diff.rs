@@ -725,19 +725,25 @@ impl<'a> Differ<'a> {
     }
 
     /// [`Differ::diff_text`] of the touched elements `elems` only (in sequence order), for a
-    /// text without marks whose state after is the document now: an element between two of
-    /// them shows alike in both views, so it only ends a run and moves the index on.
+    /// text whose state after is the document now and none of whose marks changed: an
+    /// element between two of them shows alike in both views, so it only ends a run and
+    /// moves the index on; the text's mark ops are passed over in order on the way, so the
+    /// marks in force are those of the whole walk.
     fn diff_text_elems(&mut self, o: u32, elems: &[u32], children: &mut Vec<u32>) {
         let ops = self.ops;
         let Some(Body::Seq { index, .. }) = ops.objects.get(o as usize).map(|x| &x.body) else {
             return;
         };
+        let mut marks = self.mark_ops(o).into_iter().peekable();
         let mut w = TextWalk::new();
         let mut end: Option<u64> = None;
         for &elem in elems {
             let Some(c) = index.locate(elem, &ops.ops) else {
                 continue;
             };
+            while let Some((_, m)) = marks.next_if(|&(at, _)| at < c) {
+                self.text_elem(o, m, &mut w, children);
+            }
             let before = index.units_before(c);
             if end != Some(before) {
                 self.flush_run(o, &mut w.run, &mut w.at, ops.encoding);
@@ -747,6 +753,38 @@ impl<'a> Differ<'a> {
             end = Some(before + u64::from(index.entry(c).width));
         }
         self.flush_run(o, &mut w.run, &mut w.at, ops.encoding);
+    }
+
+    /// The mark ops of text `o` (each begin and the end made with it), in sequence order.
+    fn mark_ops(&self, o: u32) -> Vec<(crate::seq::Cursor, u32)> {
+        let ops = self.ops;
+        let Some(Body::Seq { index, .. }) = ops.objects.get(o as usize).map(|x| &x.body) else {
+            return Vec::new();
+        };
+        if !ops.has_marks {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for &begin in ops.mark_names.keys() {
+            if ops.ops[begin as usize].obj != o {
+                continue;
+            }
+            out.extend(index.locate(begin, &ops.ops).map(|c| (c, begin)));
+            let id = ops.ops[begin as usize].id;
+            let end = id
+                .counter
+                .checked_add(1)
+                .and_then(|counter| ops.find_op(OpId::new(counter, id.actor)))
+                .filter(|&e| {
+                    let x = &ops.ops[e as usize];
+                    x.obj == o && x.action() == Action::Mark && !ops.mark_names.contains_key(&e)
+                });
+            if let Some(e) = end {
+                out.extend(index.locate(e, &ops.ops).map(|c| (c, e)));
+            }
+        }
+        out.sort_unstable();
+        out
     }
 
     /// One element of a text walked in two views.
@@ -976,8 +1014,9 @@ impl<'a> Differ<'a> {
     }
 
     /// Diffs what changed in a touched object: its touched keys or elements where that reads
-    /// alike (a list or a text without marks needs the state after to be the document now,
-    /// whose index gives the elements' places), else the whole object.
+    /// alike (a list or a text needs the state after to be the document now, whose index
+    /// gives the elements' places; a text whose marks changed is read whole), else the
+    /// whole object.
     fn diff_touched(&mut self, o: u32, touch: &Touch, children: &mut Vec<u32>) {
         let ops = self.ops;
         let Some(object) = ops.objects.get(o as usize) else {
@@ -985,10 +1024,7 @@ impl<'a> Differ<'a> {
         };
         match (touch, &object.body) {
             (Touch::Keys(keys), Body::Map(_)) => self.diff_map_keys(o, keys, children),
-            (Touch::Elems(elems), Body::Seq { index, .. })
-                if matches!(self.after, View::Now)
-                    && (object.kind == ObjType::List || !self.has_marks(o)) =>
-            {
+            (Touch::Elems(elems), Body::Seq { index, .. }) if matches!(self.after, View::Now) => {
                 let mut placed: Vec<(crate::seq::Cursor, u32)> = elems
                     .iter()
                     .filter_map(|&e| index.locate(e, &ops.ops).map(|c| (c, e)))
@@ -1004,12 +1040,6 @@ impl<'a> Differ<'a> {
             }
             _ => self.diff_object(o, children),
         }
-    }
-
-    /// Whether text `o` holds a mark op.
-    fn has_marks(&self, o: u32) -> bool {
-        let ops = self.ops;
-        ops.has_marks && ops.mark_names.keys().any(|&m| ops.ops[m as usize].obj == o)
     }
 
     fn diff_object(&mut self, o: u32, children: &mut Vec<u32>) {
@@ -1098,7 +1128,8 @@ impl<'a> Differ<'a> {
 }
 
 /// What changed in a touched object: some keys, some elements (insert ops), or anything
-/// (its marks: a mark's range spans elements no op of it names).
+/// (its marks: a mark's range spans elements no op of it names; or ops that could not be
+/// placed).
 #[derive(Debug)]
 enum Touch {
     All,
@@ -1818,6 +1849,49 @@ mod tests {
             matches!(&all[1].action, PatchAction::SpliceText { index: 0, value, marks: Some(m) } if value == "Hello" && *m == bold)
         );
         assert_eq!(all[1].path, [(ROOT, Prop::Map("t".into()))]);
+    }
+
+    #[test]
+    fn typing_into_marked_text_reads_only_the_typed_characters() {
+        let mut doc = Document::with_actor(ActorId::from_bytes(&[1]));
+        let text = doc.put_object(&ROOT, "t", ObjType::Text).unwrap();
+        doc.splice_text(&text, 0, 0, &"abcdefghij".repeat(50))
+            .unwrap();
+        doc.mark(&text, 3..8, "bold", true.into(), ExpandMark::Both)
+            .unwrap();
+        doc.mark(&text, 200..300, "link", "x".into(), ExpandMark::None)
+            .unwrap();
+        let before = doc.heads();
+        doc.splice_text(&text, 5, 1, "XY").unwrap();
+        doc.splice_text(&text, 250, 0, "Z").unwrap();
+        let after = doc.heads();
+        // After is now: the touched elements only (with the marks passed over on the way).
+        let fast = doc.diff(&before, &after).unwrap();
+        // After is not now: the text is read whole.
+        doc.put(&ROOT, "later", 1).unwrap();
+        let whole = doc.diff(&before, &after).unwrap();
+        assert_eq!(fast, whole);
+        let bold: BTreeMap<String, ScalarValue> = [("bold".to_string(), true.into())].into();
+        let link: BTreeMap<String, ScalarValue> = [("link".to_string(), "x".into())].into();
+        assert_eq!(
+            actions(&fast),
+            [
+                &PatchAction::SpliceText {
+                    index: 5,
+                    value: "XY".into(),
+                    marks: Some(bold)
+                },
+                &PatchAction::DeleteSeq {
+                    index: 7,
+                    length: 1
+                },
+                &PatchAction::SpliceText {
+                    index: 250,
+                    value: "Z".into(),
+                    marks: Some(link)
+                },
+            ]
+        );
     }
 
     #[test]
