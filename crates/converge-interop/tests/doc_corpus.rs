@@ -11,6 +11,8 @@
 #[path = "doc_tree/mod.rs"]
 mod doc_tree;
 
+use doc_tree::patches::{oracle_patch, ours_patch};
+
 use std::path::PathBuf;
 
 use automerge::{Automerge, LoadOptions, TextEncoding};
@@ -63,13 +65,66 @@ fn compare(path: &PathBuf) -> usize {
         plain == a.plain(),
         "{name}: value_tree disagrees with get_all"
     );
+    let patches = compare_diffs(name, &ours, &oracle);
     println!(
-        "{name}: {} bytes, {} changes, same document ({} values/elements)",
+        "{name}: {} bytes, {} changes, same document ({} values/elements), same patches \
+         ({patches} in four diffs)",
         bytes.len(),
         ours.change_count(),
         a.size()
     );
     a.size()
+}
+
+/// Diffs on both sides, patch for patch: the whole document from no heads, the last change,
+/// and from the middle change to the heads and back. Returns the patches compared.
+fn compare_diffs(name: &str, ours: &Document, oracle: &Automerge) -> usize {
+    let changes = ours.get_changes(&[]);
+    let heads = ours.heads();
+    let last = changes
+        .last()
+        .map(|c| c.deps().to_vec())
+        .unwrap_or_default();
+    let middle = changes
+        .get(changes.len() / 2)
+        .map(|c| vec![c.hash()])
+        .unwrap_or_default();
+    let theirs = |h: &[converge_encoding::ChangeHash]| -> Vec<automerge::ChangeHash> {
+        h.iter().map(|h| automerge::ChangeHash(h.0)).collect()
+    };
+    let mut n = 0;
+    for (from, to) in [
+        (Vec::new(), heads.clone()),
+        (last, heads.clone()),
+        (middle.clone(), heads.clone()),
+        (heads, middle),
+    ] {
+        let a: Vec<String> = ours
+            .diff_as_automerge(&ROOT, &from, &to, true)
+            .expect("diff")
+            .iter()
+            .map(ours_patch)
+            .collect();
+        let b: Vec<String> = oracle
+            .diff(&theirs(&from), &theirs(&to))
+            .iter()
+            .map(oracle_patch)
+            .collect();
+        if a != b {
+            let i = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+            panic!(
+                "{name}: diff from {} to {} heads: patch {i} of {}/{} differs: {:?} vs {:?}",
+                from.len(),
+                to.len(),
+                a.len(),
+                b.len(),
+                a.get(i),
+                b.get(i)
+            );
+        }
+        n += a.len();
+    }
+    n
 }
 
 #[test]

@@ -7,6 +7,8 @@
 //! Include with `#[path = "doc_tree/mod.rs"] mod doc_tree;`.
 #![allow(dead_code)]
 
+pub(crate) mod patches;
+
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
