@@ -210,7 +210,7 @@ macro_rules! doc_reads {
             &self,
             obj: &$crate::ExId,
             heads: Option<&[converge_encoding::ChangeHash]>,
-        ) -> Result<Vec<$crate::TextSpan>, $crate::DocError> {
+        ) -> Result<Vec<$crate::Span>, $crate::DocError> {
             self.$doc.spans(obj, heads)
         }
 
@@ -354,6 +354,33 @@ macro_rules! doc_edits {
             text: &str,
         ) -> Result<(), $crate::DocError> {
             self.$run(|tx| tx.splice_text(obj, pos, del, text))
+        }
+
+        #[doc = concat!("[`Transaction::split_block`] ", $how, ".")]
+        pub fn split_block(
+            &mut self,
+            obj: &$crate::ExId,
+            index: usize,
+        ) -> Result<$crate::ExId, $crate::DocError> {
+            self.$run(|tx| tx.split_block(obj, index))
+        }
+
+        #[doc = concat!("[`Transaction::join_block`] ", $how, ".")]
+        pub fn join_block(
+            &mut self,
+            obj: &$crate::ExId,
+            index: usize,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.join_block(obj, index))
+        }
+
+        #[doc = concat!("[`Transaction::replace_block`] ", $how, ".")]
+        pub fn replace_block(
+            &mut self,
+            obj: &$crate::ExId,
+            index: usize,
+        ) -> Result<$crate::ExId, $crate::DocError> {
+            self.$run(|tx| tx.replace_block(obj, index))
         }
 
         #[doc = concat!("[`Transaction::update_text`] ", $how, ".")]

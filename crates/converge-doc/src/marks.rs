@@ -8,7 +8,7 @@ use converge_encoding::{Action, OpId, ScalarValue};
 use crate::doc::Document;
 use crate::error::DocError;
 use crate::opset::{Body, OpSet, View};
-use crate::types::{ExId, Mark, TextSpan};
+use crate::types::{ExId, Mark, Span, TextSpan};
 
 impl OpSet {
     /// The marks of a text in `view`, as maximal spans sorted by (start, name).
@@ -191,10 +191,12 @@ impl Document {
     }
 
     /// A text (now, or as of `heads`) as runs of characters that carry the same marks, in
-    /// order, as automerge 0.12's `spans` reports a text without blocks.
+    /// order, and its blocks (maps in the text, see
+    /// [`Transaction::split_block`](crate::Transaction::split_block)) between them, as
+    /// automerge 0.12's `spans` reports them.
     ///
     /// ```
-    /// use converge_doc::{Document, ExpandMark, ObjType, ROOT};
+    /// use converge_doc::{Document, ExpandMark, ObjType, ROOT, Span};
     /// use converge_encoding::ScalarValue;
     /// let mut doc = Document::new();
     /// let text = doc.put_object(&ROOT, "text", ObjType::Text)?;
@@ -202,30 +204,44 @@ impl Document {
     /// doc.mark(&text, 6..11, "bold", ScalarValue::Bool(true), ExpandMark::None)?;
     /// let spans = doc.spans(&text, None)?;
     /// assert_eq!(spans.len(), 2);
-    /// assert_eq!((spans[1].text.as_str(), spans[1].marks.len()), ("world", 1));
+    /// let Span::Text(world) = &spans[1] else { panic!() };
+    /// assert_eq!((world.text.as_str(), world.marks.len()), ("world", 1));
+    /// let block = doc.split_block(&text, 5)?; // a paragraph break, say
+    /// doc.put(&block, "type", "paragraph")?;
+    /// assert!(matches!(doc.spans(&text, None)?[1], Span::Block(_)));
     /// # Ok::<(), converge_doc::DocError>(())
     /// ```
     pub fn spans(
         &self,
         obj: &ExId,
         heads: Option<&[converge_encoding::ChangeHash]>,
-    ) -> Result<Vec<TextSpan>, DocError> {
-        let (text, marks) = match heads {
-            Some(h) => (self.text_at(obj, h)?, self.marks_at(obj, h)?),
-            None => (self.text(obj)?, self.marks(obj)?),
+    ) -> Result<Vec<Span>, DocError> {
+        let (at, marks) = match heads {
+            Some(h) => {
+                // Checks the object and the heads, as `text_at` would.
+                self.text_at(obj, h)?;
+                (self.view_at(h)?, self.marks_at(obj, h)?)
+            }
+            None => {
+                self.text(obj)?;
+                (crate::doc::HeadsView::Now, self.marks(obj)?)
+            }
         };
+        let view = at.view();
+        let o = self.obj_index(obj)?;
+        let ops = &self.ops;
+        let kind = ops.objects[o as usize].kind;
         // The marks change only where a mark starts or ends: the set is made again there,
         // and a run is cut only where it differs.
         let mut bounds: Vec<usize> = marks.iter().flat_map(|m| [m.start, m.end]).collect();
         bounds.sort_unstable();
         bounds.dedup();
         let mut bounds = bounds.into_iter().peekable();
-        let encoding = self.ops.encoding;
-        let mut out: Vec<TextSpan> = Vec::new();
+        let mut out: Vec<Span> = Vec::new();
         let mut on = BTreeMap::new();
         let mut unit = 0;
-        let mut buf = [0; 4];
-        for c in text.chars() {
+        for (_, winner) in ops.seq_items(o, view) {
+            let op = &ops.ops[winner as usize];
             let mut recomputed = false;
             if bounds.next_if(|&b| b <= unit).is_some() {
                 while bounds.next_if(|&b| b <= unit).is_some() {}
@@ -236,13 +252,23 @@ impl Document {
                     .collect();
                 recomputed = true;
             }
-            unit += encoding.width(c.encode_utf8(&mut buf));
+            unit += ops.value_width(&op.value, kind) as usize;
+            if op.action() == Action::MakeMap
+                && let crate::opset::StoredValue::Object(b) = op.value
+            {
+                let block = ops
+                    .tree(b.get(), view)
+                    .map_err(|depth| DocError::TooDeep { depth })?;
+                out.push(Span::Block(block));
+                continue;
+            }
+            let s = ops.str_of(&op.value).unwrap_or("\u{fffc}");
             match out.last_mut() {
-                Some(last) if !recomputed || last.marks == on => last.text.push(c),
-                _ => out.push(TextSpan {
-                    text: c.to_string(),
+                Some(Span::Text(last)) if !recomputed || last.marks == on => last.text.push_str(s),
+                _ => out.push(Span::Text(TextSpan {
+                    text: s.to_owned(),
                     marks: on.clone(),
-                }),
+                })),
             }
         }
         Ok(out)

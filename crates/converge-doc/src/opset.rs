@@ -1012,11 +1012,15 @@ impl OpSet {
         }
     }
 
+    /// The width of an element showing `v` in an object of `kind`: 1 in a list; in a text
+    /// its string's units, or for any other value (an object, a number) those of the
+    /// placeholder U+FFFC it reads as (3 in UTF-8, as automerge 0.12 counts it).
     pub(crate) fn value_width(&self, v: &StoredValue, kind: ObjType) -> u32 {
-        if kind == ObjType::Text
-            && let Some(s) = self.str_of(v)
-        {
-            return self.encoding.width(s) as u32;
+        if kind == ObjType::Text {
+            return match self.str_of(v) {
+                Some(s) => self.encoding.width(s) as u32,
+                None => self.encoding.width("\u{fffc}") as u32,
+            };
         }
         1
     }

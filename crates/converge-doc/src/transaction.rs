@@ -719,6 +719,65 @@ impl<'a> Transaction<'a> {
         }
     }
 
+    /// Inserts a block into text `obj` at `index`: a map (give it keys with `put`, such as
+    /// the block's type) standing in the text as one placeholder character (U+FFFC), which
+    /// [`Document::spans`](crate::Document::spans) reports as a block; automerge 0.12's
+    /// `split_block`, for rich-text editors that split a text into paragraphs and the like.
+    pub fn split_block(&mut self, obj: &ExId, index: usize) -> Result<ExId, DocError> {
+        self.text_object(obj)?;
+        self.insert_object(obj, index, ObjType::Map)
+    }
+
+    /// Deletes the element at `index` of text `obj` (a block: see
+    /// [`Transaction::split_block`]) as automerge 0.12's `join_block` does: only the value
+    /// the element shows is deleted (a plain `delete` also deletes the values concurrent
+    /// with it).
+    pub fn join_block(&mut self, obj: &ExId, index: usize) -> Result<(), DocError> {
+        let o = self.text_object(obj)?;
+        // The element holding unit `index` (an index inside a character of several units
+        // addresses that character, as automerge's `join_block` finds it; a `delete` there
+        // addresses the next one).
+        let found = match &self.doc.ops.objects[o as usize].body {
+            Body::Seq { index: seq, .. } => seq
+                .find_unit(index as u64)
+                .map(|(c, _)| (seq.entry(c).op, c)),
+            Body::Map(_) => None,
+        };
+        let shown = found.and_then(|(elem, c)| {
+            let winner = self.doc.ops.element_winner(o, elem, View::Now)?;
+            Some((elem, c, winner))
+        });
+        let Some((elem, c, winner)) = shown else {
+            return Err(DocError::IndexOutOfBounds {
+                index,
+                length: self.doc.ops.length(o, View::Now),
+            });
+        };
+        let id = self.next_id()?;
+        self.push(NewOp::delete(id, o, elem), &[winner], Hint::Element(c));
+        Ok(())
+    }
+
+    /// [`Transaction::join_block`] then [`Transaction::split_block`] at `index`: a new,
+    /// empty block in place of the one there (automerge 0.12's `replace_block`).
+    pub fn replace_block(&mut self, obj: &ExId, index: usize) -> Result<ExId, DocError> {
+        self.join_block(obj, index)?;
+        self.split_block(obj, index)
+    }
+
+    /// Refuses an object that is not a text.
+    fn text_object(&mut self, obj: &ExId) -> Result<u32, DocError> {
+        let (o, kind) = self.object(obj)?;
+        if kind != ObjType::Text {
+            return Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: kind,
+                expected: "a text",
+            });
+        }
+        Ok(o)
+    }
+
     /// Makes text `obj` read `new` with as few character edits as it takes (a shortest edit
     /// script over characters: Myers' diff), as splices from the start; what is kept keeps
     /// its identity, so edits others make to it meanwhile merge in. This is automerge 0.12's

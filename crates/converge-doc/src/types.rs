@@ -162,6 +162,16 @@ pub struct TextSpan {
     pub marks: BTreeMap<String, ScalarValue>,
 }
 
+/// What [`crate::Document::spans`] reports of a text: a run of equally marked characters,
+/// or a block (automerge 0.12's `Span`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Span {
+    /// Characters that carry the same marks.
+    Text(TextSpan),
+    /// A block: a map in the text ([`crate::Transaction::split_block`]), as its value.
+    Block(ValueTree),
+}
+
 /// A whole (sub)document materialised as plain data.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ValueTree {

@@ -729,6 +729,8 @@ trait Edits {
         value: ScalarValue,
         expand: ExpandMark,
     ) -> Result<(), converge_doc::DocError>;
+    fn split_block(&mut self, obj: &ExId, i: usize) -> Result<ExId, converge_doc::DocError>;
+    fn join_block(&mut self, obj: &ExId, i: usize) -> Result<(), converge_doc::DocError>;
 }
 
 macro_rules! edits_for {
@@ -814,6 +816,16 @@ macro_rules! edits_for {
                 expand: ExpandMark,
             ) -> Result<(), converge_doc::DocError> {
                 <$t>::mark(self, obj, range, name, value, expand)
+            }
+            fn split_block(
+                &mut self,
+                obj: &ExId,
+                i: usize,
+            ) -> Result<ExId, converge_doc::DocError> {
+                <$t>::split_block(self, obj, i)
+            }
+            fn join_block(&mut self, obj: &ExId, i: usize) -> Result<(), converge_doc::DocError> {
+                <$t>::join_block(self, obj, i)
             }
         }
     };
@@ -1041,6 +1053,32 @@ fn lockstep_edit(
                     to_oracle_expand(expand),
                 );
                 agree(ctx, "mark", &a, &b);
+            }
+            10 if rng.percent(50) => {
+                // A block (a map in the text), given a type; later edits may put on it.
+                let pos = rng.range(0, len);
+                log.push(format!("split_block {:?} {pos}", o.ours));
+                let a = tx.split_block(&o.ours, pos);
+                let b = am.split_block(&o.oracle, pos);
+                if agree(ctx, "split_block", &a, &b) {
+                    let (a, b) = (a.expect("ok"), b.expect("ok"));
+                    let kind = *rng.pick(&["paragraph", "heading"]);
+                    let x = tx.put(&a, "type", ScalarValue::Str(kind.into()));
+                    let y = am.put(&b, "type", kind);
+                    agree(ctx, "put on a block", &x, &y);
+                    objects.push(Both {
+                        ours: a,
+                        oracle: b,
+                        kind: ObjType::Map,
+                    });
+                }
+            }
+            10 if len > 0 => {
+                let pos = rng.below(len);
+                log.push(format!("join_block {:?} {pos}", o.ours));
+                let a = tx.join_block(&o.ours, pos);
+                let b = am.join_block(&o.oracle, pos);
+                agree(ctx, "join_block", &a, &b);
             }
             _ => {}
         },
@@ -1505,13 +1543,18 @@ fn check_marks_at_index(
             (Ok(a), Ok(b)) => {
                 let a: Vec<(String, Vec<(String, String)>)> = a
                     .iter()
-                    .map(|s| {
-                        let marks = s
-                            .marks
-                            .iter()
-                            .map(|(k, v)| (k.clone(), doc_tree::ours_scalar(v)))
-                            .collect();
-                        (s.text.clone(), marks)
+                    .map(|s| match s {
+                        converge_doc::Span::Text(s) => {
+                            let marks = s
+                                .marks
+                                .iter()
+                                .map(|(k, v)| (k.clone(), doc_tree::ours_scalar(v)))
+                                .collect();
+                            (s.text.clone(), marks)
+                        }
+                        converge_doc::Span::Block(v) => {
+                            (format!("<block {}>", ours_block(v)), Vec::new())
+                        }
                     })
                     .collect();
                 let b: Vec<(String, Vec<(String, String)>)> = b
@@ -1525,7 +1568,13 @@ fn check_marks_at_index(
                             });
                             (text.clone(), marks)
                         }
-                        automerge::iter::Span::Block(_) => ("<block>".into(), Vec::new()),
+                        automerge::iter::Span::Block(m) => (
+                            format!(
+                                "<block {}>",
+                                oracle_block(&automerge::hydrate::Value::Map(m.clone()))
+                            ),
+                            Vec::new(),
+                        ),
                     })
                     .collect();
                 assert_eq!(a, b, "{ctx}: spans of {:?} (at {at:?})", o.ours);
@@ -1559,6 +1608,57 @@ fn check_marks_at_index(
             (Err(_), Err(_)) => {}
             (a, b) => panic!("{ctx}: marks at {index} of {:?}: {a:?} vs {b:?}", o.ours),
         }
+    }
+}
+
+/// A block's value rendered for comparison: converge's.
+fn ours_block(v: &converge_doc::ValueTree) -> String {
+    use converge_doc::ValueTree as V;
+    match v {
+        V::Scalar(s) => doc_tree::ours_scalar(s),
+        V::Map(m) => format!(
+            "{{{}}}",
+            m.iter()
+                .map(|(k, v)| format!("{k:?}: {}", ours_block(v)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        V::List(l) => format!(
+            "[{}]",
+            l.iter().map(ours_block).collect::<Vec<_>>().join(", ")
+        ),
+        V::Text(t) => format!("text {t:?}"),
+    }
+}
+
+/// The oracle's block (a hydrated value), rendered like [`ours_block`].
+fn oracle_block(v: &automerge::hydrate::Value) -> String {
+    use automerge::hydrate::Value as V;
+    match v {
+        V::Scalar(s) => doc_tree::oracle_scalar(s),
+        V::Map(m) => {
+            // Its keys in insertion order: sorted, as converge's.
+            let sorted: std::collections::BTreeMap<String, String> = m
+                .iter()
+                .map(|(k, v)| (k.to_string(), oracle_block(&v.value)))
+                .collect();
+            format!(
+                "{{{}}}",
+                sorted
+                    .iter()
+                    .map(|(k, v)| format!("{k:?}: {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+        V::List(l) => format!(
+            "[{}]",
+            l.iter()
+                .map(|x| oracle_block(&x.value))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        V::Text(t) => format!("text {:?}", t.to_string()),
     }
 }
 

@@ -111,8 +111,8 @@
 
 pub use converge_doc::{
     AutoCommit, CursorPosition, DocError, Document, ExId, ExpandMark, InvalidOpReason, ListItem,
-    MAX_TREE_DEPTH, Mark, ObjType, Parent, Patch, PatchAction, Prop, ROOT, TextEncoding, TextSpan,
-    Transaction, Value, ValueTree, ValueWithId,
+    MAX_TREE_DEPTH, Mark, ObjType, Parent, Patch, PatchAction, Prop, ROOT, Span, TextEncoding,
+    TextSpan, Transaction, Value, ValueTree, ValueWithId,
 };
 pub use converge_encoding::{
     ActorId, Author, Bytes, Change, ChangeHash, Cursor, CursorMove, DecodeError, ParseCursorError,
