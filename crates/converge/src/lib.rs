@@ -9,7 +9,8 @@
 //!
 //! - documents: [`Document`], [`Transaction`], [`AutoCommit`] (edits gathered into one change
 //!   until the history is needed, as automerge's `AutoCommit`), [`ExId`] / [`ROOT`],
-//!   [`ObjType`], [`Value`], [`ValueTree`], [`ScalarValue`], [`Prop`], marks;
+//!   [`ObjType`], [`Value`], [`ValueTree`], [`ScalarValue`], [`Prop`], marks, blocks and
+//!   [`Span`]s, cursors, patches ([`Patch`], [`PatchAction`]);
 //! - history: [`Change`], [`ChangeHash`], [`ActorId`], [`Author`];
 //! - sync: the [`sync`] module ([`sync::SyncState`], [`sync::SyncMessage`],
 //!   [`sync::generate_sync_message`], [`sync::receive_sync_message`]; a state's
@@ -104,6 +105,34 @@
 //! }
 //! assert_eq!(bob.text(&notes)?, "hello");
 //! assert_eq!(alice.heads(), bob.heads());
+//! # Ok::<(), converge::DocError>(())
+//! ```
+//!
+//! ## Keeping a view in step: patches
+//!
+//! A UI showing a document applies patches instead of reading it again:
+//! [`Document::diff`] gives those between two sets of heads, and
+//! [`AutoCommit::diff_incremental`] those since its last call (its first call gives the
+//! whole document). They are automerge's patches, and cost the edits, not the document:
+//!
+//! ```
+//! use converge::{AutoCommit, ObjType, PatchAction, ROOT};
+//!
+//! let mut doc = AutoCommit::new();
+//! let notes = doc.put_object(&ROOT, "notes", ObjType::Text)?;
+//! doc.splice_text(&notes, 0, 0, "hello")?;
+//! let _everything = doc.diff_incremental()?; // a view built from nothing
+//! doc.splice_text(&notes, 5, 0, " world")?;
+//! doc.update_text(&notes, "hello brave world")?; // a text box written back
+//! let patches = doc.diff_incremental()?;
+//! let inserted: Vec<&str> = patches
+//!     .iter()
+//!     .filter_map(|p| match &p.action {
+//!         PatchAction::SpliceText { value, .. } => Some(value.as_str()),
+//!         _ => None,
+//!     })
+//!     .collect();
+//! assert_eq!(inserted, [" brave world"]);
 //! # Ok::<(), converge::DocError>(())
 //! ```
 //!
