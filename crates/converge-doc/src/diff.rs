@@ -1220,6 +1220,48 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// The object holding `o` after and the property there, if it shows `o`: read from
+    /// the holder's index when the state after is the document now (a list's 100,000
+    /// elements are not walked for one path), else from a walk of the holder listing all it
+    /// shows.
+    fn holder(&mut self, o: u32) -> Option<(u32, Prop)> {
+        let ops = self.ops;
+        let make = ops.objects.get(o as usize)?.make_op;
+        if make == NONE {
+            return None;
+        }
+        let op = &ops.ops[make as usize];
+        let parent = op.obj;
+        let object = ops.objects.get(parent as usize)?;
+        match (&object.body, self.after) {
+            (Body::Map(map), _) => {
+                let key = &ops.keys[op.key as usize];
+                let winner = map
+                    .get(key)?
+                    .iter()
+                    .copied()
+                    .rev()
+                    .find(|&x| ops.visible(x, self.after));
+                (winner == Some(make)).then(|| (parent, Prop::Map(key.to_string())))
+            }
+            (Body::Seq { index, .. }, View::Now) => {
+                if object.kind == ObjType::Text && op.action() != Action::MakeMap {
+                    return None;
+                }
+                let elem = if op.insert() { make } else { op.key };
+                if ops.element_winner(parent, elem, View::Now) != Some(make) {
+                    return None;
+                }
+                let c = index.locate(elem, &ops.ops)?;
+                Some((parent, Prop::Seq(index.units_before(c) as usize)))
+            }
+            (Body::Seq { .. }, View::At(_)) => {
+                self.list_children(parent);
+                self.paths.get(&o).cloned().flatten()
+            }
+        }
+    }
+
     /// The path of `obj` after, or `None` when it does not show there.
     fn path(&mut self, obj: u32) -> Option<Vec<(ExId, Prop)>> {
         let ops = self.ops;
@@ -1229,13 +1271,7 @@ impl<'a> Builder<'a> {
             let entry = match self.paths.get(&o) {
                 Some(e) => e.clone(),
                 None => {
-                    let make = ops.objects.get(o as usize)?.make_op;
-                    if make == NONE {
-                        return None;
-                    }
-                    let parent = ops.ops[make as usize].obj;
-                    self.list_children(parent);
-                    let e = self.paths.get(&o).cloned().flatten();
+                    let e = self.holder(o);
                     self.paths.insert(o, e.clone());
                     e
                 }
