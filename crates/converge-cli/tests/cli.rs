@@ -137,18 +137,17 @@ fn export_exemplar_matches_readme() {
     assert_eq!(json, expected);
 }
 
+/// The hash of the first change `converge changes` lists.
+fn first_change(file: &Path) -> String {
+    let changes = ok(run(&[&"changes", &file]));
+    let line = changes.lines().next().unwrap_or_default();
+    line.split(' ').next().unwrap_or_default().to_owned()
+}
+
 #[test]
 fn export_at_heads() {
     let file = corpus("fixtures/two_change_chunks.automerge");
-    let changes = ok(run(&[&"changes", &file]));
-    let first = changes
-        .lines()
-        .next()
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let first = first_change(&file);
     let now = export_json(&file);
     let then: serde_json::Value =
         serde_json::from_str(&ok(run(&[&"export", &file, &"--heads", &first]))).unwrap();
@@ -160,15 +159,7 @@ fn export_at_heads() {
 #[test]
 fn diff_lines() {
     let file = corpus("fixtures/two_change_chunks.automerge");
-    let changes = ok(run(&[&"changes", &file]));
-    let first = changes
-        .lines()
-        .next()
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .to_owned();
+    let first = first_change(&file);
     // From the empty document: the whole document, as patches a view applies.
     let all: Vec<serde_json::Value> = ok(run(&[&"diff", &file]))
         .lines()

@@ -160,6 +160,19 @@ impl<'a> Transaction<'a> {
         Ok((o, self.doc.ops.objects[o as usize].kind))
     }
 
+    /// Refuses an object that is not a text.
+    fn text_object(&mut self, obj: &ExId) -> Result<u32, DocError> {
+        let (o, kind) = self.object(obj)?;
+        if kind != ObjType::Text {
+            return Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: kind,
+                expected: "a text",
+            });
+        }
+        Ok(o)
+    }
+
     fn seq_object(&mut self, obj: &ExId) -> Result<u32, DocError> {
         let (o, kind) = self.object(obj)?;
         DocError::expect_sequence(obj, kind)?;
@@ -277,14 +290,7 @@ impl<'a> Transaction<'a> {
         value: ScalarValue,
         expand: ExpandMark,
     ) -> Result<(), DocError> {
-        let (o, kind) = self.object(obj)?;
-        if kind != ObjType::Text {
-            return Err(DocError::WrongObjectType {
-                obj: obj.clone(),
-                found: kind,
-                expected: "a text",
-            });
-        }
+        let o = self.text_object(obj)?;
         let length = self.doc.ops.length(o, View::Now);
         if range.start > range.end || range.end > length {
             return Err(DocError::IndexOutOfBounds {
@@ -765,19 +771,6 @@ impl<'a> Transaction<'a> {
         self.split_block(obj, index)
     }
 
-    /// Refuses an object that is not a text.
-    fn text_object(&mut self, obj: &ExId) -> Result<u32, DocError> {
-        let (o, kind) = self.object(obj)?;
-        if kind != ObjType::Text {
-            return Err(DocError::WrongObjectType {
-                obj: obj.clone(),
-                found: kind,
-                expected: "a text",
-            });
-        }
-        Ok(o)
-    }
-
     /// Makes text `obj` read `new` with as few character edits as it takes (a shortest edit
     /// script over characters: Myers' diff), as splices from the start; what is kept keeps
     /// its identity, so edits others make to it meanwhile merge in. This is automerge 0.12's
@@ -797,14 +790,7 @@ impl<'a> Transaction<'a> {
     /// # Ok::<(), converge_doc::DocError>(())
     /// ```
     pub fn update_text(&mut self, obj: &ExId, new: &str) -> Result<(), DocError> {
-        let (o, kind) = self.object(obj)?;
-        if kind != ObjType::Text {
-            return Err(DocError::WrongObjectType {
-                obj: obj.clone(),
-                found: kind,
-                expected: "a text",
-            });
-        }
+        let o = self.text_object(obj)?;
         let old: Vec<char> = self.doc.ops.text(o, View::Now).chars().collect();
         let new: Vec<char> = new.chars().collect();
         let encoding = self.doc.ops.encoding;
@@ -847,14 +833,7 @@ impl<'a> Transaction<'a> {
         del: usize,
         text: &str,
     ) -> Result<(), DocError> {
-        let (o, kind) = self.object(obj)?;
-        if kind != ObjType::Text {
-            return Err(DocError::WrongObjectType {
-                obj: obj.clone(),
-                found: kind,
-                expected: "a text",
-            });
-        }
+        let o = self.text_object(obj)?;
         self.check_splice(o, pos, del)?;
         // Straight from the text: collecting the values first (a `SmallVec`) and moving the
         // collection read back as words what had been written as 9-byte values, a store the
