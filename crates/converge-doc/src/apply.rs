@@ -514,6 +514,66 @@ impl Document {
         self.history.change(i)
     }
 
+    /// The newest change of this document's actor, if it made one (automerge 0.12's
+    /// `get_last_local_change`).
+    pub fn get_last_local_change(&self) -> Option<Change> {
+        self.history.change(self.history.last_of_actor(self.actor)?)
+    }
+
+    /// The changes of `other` this document does not have, found by a depth-first walk back
+    /// from `other`'s heads and returned in the reverse of the order found (close to an order
+    /// they apply in), as automerge 0.12's `get_changes_added`.
+    pub fn get_changes_added(&self, other: &Document) -> Vec<Change> {
+        let mut stack = other.heads();
+        let mut seen = std::collections::HashSet::new();
+        let mut added = Vec::new();
+        let mut deps = Vec::new();
+        while let Some(hash) = stack.pop() {
+            if self.history.contains(&hash) || !seen.insert(hash) {
+                continue;
+            }
+            let Some(i) = other.history.index_of(&hash) else {
+                continue;
+            };
+            added.push(i);
+            deps.clear();
+            other.history.deps_into(i, &mut deps);
+            stack.extend(deps.iter().map(|&d| other.history.hash(d as usize)));
+        }
+        added
+            .into_iter()
+            .rev()
+            .filter_map(|i| other.history.change(i))
+            .collect()
+    }
+
+    /// The change that made op (or object) `id`, if it is in one (not the root, not an op
+    /// of an open transaction).
+    pub fn hash_for_opid(&self, id: &ExId) -> Option<ChangeHash> {
+        let ExId::Op { counter, actor } = id else {
+            return None;
+        };
+        let actor = self.ops.actor_index(actor)?;
+        let counter = u64::from(*counter);
+        // The actor's changes have increasing op counters: the first whose last op is at or
+        // past `counter`.
+        let (mut lo, mut hi) = (1u64, self.history.actor_seq(actor));
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            let i = self.history.change_at_seq(actor, mid)?;
+            if self.history.op_range(i).1 < counter {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        let i = self.history.change_at_seq(actor, lo)?;
+        let (first, last) = self.history.op_range(i);
+        (first..=last)
+            .contains(&counter)
+            .then(|| self.history.hash(i))
+    }
+
     /// Hashes the document needs but does not have: deps of queued changes that are neither
     /// applied nor queued, and any of `heads` it does not know. Sorted.
     pub fn missing_deps(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {

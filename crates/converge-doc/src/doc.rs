@@ -585,6 +585,55 @@ impl Document {
         Ok(self.ops.list_range(o, index_range(range), View::Now))
     }
 
+    /// The keys of a map in `range` (bytewise order) with their winning values, as automerge
+    /// 0.12's `map_range` (empty for a list or text).
+    ///
+    /// ```
+    /// use converge_doc::{Document, ROOT};
+    /// let mut doc = Document::new();
+    /// for key in ["apple", "banana", "cherry"] {
+    ///     doc.put(&ROOT, key, 1)?;
+    /// }
+    /// let from_b = doc.map_range(&ROOT, "b".to_string()..)?;
+    /// let keys: Vec<String> = from_b.into_iter().map(|i| i.key).collect();
+    /// assert_eq!(keys, ["banana", "cherry"]);
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn map_range(
+        &self,
+        obj: &ExId,
+        range: impl std::ops::RangeBounds<String>,
+    ) -> Result<Vec<crate::MapItem>, DocError> {
+        let o = self.obj_index(obj)?;
+        Ok(self.ops.map_range(o, &range, View::Now))
+    }
+
+    /// [`Document::map_range`] as of `heads`.
+    pub fn map_range_at(
+        &self,
+        obj: &ExId,
+        range: impl std::ops::RangeBounds<String>,
+        heads: &[ChangeHash],
+    ) -> Result<Vec<crate::MapItem>, DocError> {
+        let at = self.view_at(heads)?;
+        let o = self.obj_index(obj)?;
+        Ok(self.ops.map_range(o, &range, at.view()))
+    }
+
+    /// How many ops, changes and actors (those that made changes) the document holds
+    /// (automerge 0.12's `stats`).
+    pub fn stats(&self) -> crate::Stats {
+        crate::Stats {
+            num_ops: self.ops.ops.len() as u64,
+            num_changes: self.history.len() as u64,
+            // Those that made a change (or are making one), as automerge counts them: the
+            // op set also knows actors only named (a set_actor, a peer's deps).
+            num_actors: (0..self.ops.actors.len() as u32)
+                .filter(|&a| self.history.actor_seq(a) > 0 || (self.tx_open && a == self.actor))
+                .count() as u64,
+        }
+    }
+
     /// The content of a text object (non-string elements read as U+FFFC).
     pub fn text(&self, obj: &ExId) -> Result<String, DocError> {
         let o = self.obj_index(obj)?;

@@ -54,6 +54,15 @@ macro_rules! doc_reads {
             self.$doc.list_range(obj, range)
         }
 
+        /// [`Document::map_range`].
+        pub fn map_range(
+            &self,
+            obj: &$crate::ExId,
+            range: impl std::ops::RangeBounds<String>,
+        ) -> Result<Vec<$crate::MapItem>, $crate::DocError> {
+            self.$doc.map_range(obj, range)
+        }
+
         /// [`Document::text`].
         pub fn text(&self, obj: &$crate::ExId) -> Result<String, $crate::DocError> {
             self.$doc.text(obj)
@@ -132,6 +141,16 @@ macro_rules! doc_reads {
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<Vec<$crate::ListItem>, $crate::DocError> {
             self.$doc.list_range_at(obj, range, heads)
+        }
+
+        /// [`Document::map_range_at`].
+        pub fn map_range_at(
+            &self,
+            obj: &$crate::ExId,
+            range: impl std::ops::RangeBounds<String>,
+            heads: &[converge_encoding::ChangeHash],
+        ) -> Result<Vec<$crate::MapItem>, $crate::DocError> {
+            self.$doc.map_range_at(obj, range, heads)
         }
 
         /// [`Document::text_at`].

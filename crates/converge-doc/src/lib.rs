@@ -55,6 +55,6 @@ pub use error::{DocError, InvalidOpReason};
 pub use read::MAX_TREE_DEPTH;
 pub use transaction::Transaction;
 pub use types::{
-    ExId, ExpandMark, ListItem, Mark, ObjType, Parent, Prop, ROOT, Span, TextEncoding, TextSpan,
-    Value, ValueTree, ValueWithId,
+    ExId, ExpandMark, ListItem, MapItem, Mark, ObjType, Parent, Prop, ROOT, Span, Stats,
+    TextEncoding, TextSpan, Value, ValueTree, ValueWithId,
 };

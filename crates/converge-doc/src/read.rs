@@ -7,7 +7,7 @@ use converge_encoding::{OpId, ScalarValue};
 use crate::error::DocError;
 use crate::opset::{Body, OpSet, StoredValue, View};
 use crate::seq::SeqIndex;
-use crate::types::{ExId, ListItem, ObjType, Prop, Value, ValueTree, ValueWithId};
+use crate::types::{ExId, ListItem, MapItem, ObjType, Prop, Value, ValueTree, ValueWithId};
 
 impl OpSet {
     /// The object index of a public object id.
@@ -245,6 +245,56 @@ impl OpSet {
     pub(crate) fn list_values(&self, obj: u32, view: View<'_>) -> Vec<ValueWithId> {
         self.seq_items(obj, view)
             .map(|(_, w)| self.with_id(w, view))
+            .collect()
+    }
+
+    /// The keys of map `obj` in `range` that show a value in `view`, in order, each with its
+    /// winning value; empty for a sequence.
+    pub(crate) fn map_range(
+        &self,
+        obj: u32,
+        range: &impl std::ops::RangeBounds<String>,
+        view: View<'_>,
+    ) -> Vec<MapItem> {
+        let Some(Body::Map(map)) = self.objects.get(obj as usize).map(|o| &o.body) else {
+            return Vec::new();
+        };
+        map.iter()
+            .filter(|(k, _)| {
+                use std::ops::Bound;
+                let key: &str = k;
+                let after_start = match range.start_bound() {
+                    Bound::Included(s) => key >= s.as_str(),
+                    Bound::Excluded(s) => key > s.as_str(),
+                    Bound::Unbounded => true,
+                };
+                let before_end = match range.end_bound() {
+                    Bound::Included(e) => key <= e.as_str(),
+                    Bound::Excluded(e) => key < e.as_str(),
+                    Bound::Unbounded => true,
+                };
+                after_start && before_end
+            })
+            .filter_map(|(k, g)| {
+                let mut shown = self
+                    .map_group_in(obj, k, g, view)
+                    .iter()
+                    .copied()
+                    .filter(|&o| self.visible(o, view));
+                let mut winner = shown.next()?;
+                let mut conflict = false;
+                for o in shown {
+                    winner = o;
+                    conflict = true;
+                }
+                let ValueWithId { value, id } = self.with_id(winner, view);
+                Some(MapItem {
+                    key: k.to_string(),
+                    value,
+                    id,
+                    conflict,
+                })
+            })
             .collect()
     }
 

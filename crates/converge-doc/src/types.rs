@@ -137,6 +137,31 @@ pub struct ListItem {
     pub conflict: bool,
 }
 
+/// One key of a map, as [`crate::Document::map_range`] reports it (automerge 0.12's
+/// `MapRangeItem`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MapItem {
+    /// The key.
+    pub key: String,
+    /// The winning value.
+    pub value: Value,
+    /// The op that wrote the winning value.
+    pub id: ExId,
+    /// Whether other values of the key conflict with the winner.
+    pub conflict: bool,
+}
+
+/// Counts of a document's contents ([`crate::Document::stats`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stats {
+    /// Ops held (deletions are not ops of their own: they hide the ops they delete).
+    pub num_ops: u64,
+    /// Changes applied.
+    pub num_changes: u64,
+    /// Actors known.
+    pub num_actors: u64,
+}
+
 /// Where an object is in the object that holds it, as [`crate::Document::parents`] reports
 /// it (automerge 0.12's `Parent`).
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -1160,6 +1160,21 @@ fn lockstep_edits_match_the_oracle() {
                 log.push(format!("{who} merges {other}"));
                 let mut from = pairs[other].take().expect("live");
                 let to = pairs[who].as_mut().expect("live");
+                // What the merge will add: automerge's `get_changes_added`, in its order.
+                let a: Vec<[u8; 32]> = to
+                    .ours
+                    .get_changes_added(&from.ours)
+                    .iter()
+                    .map(|c| c.hash().0)
+                    .collect();
+                let b: Vec<[u8; 32]> = to
+                    .oracle
+                    .document()
+                    .get_changes_added(from.oracle.document())
+                    .iter()
+                    .map(|c| c.hash().0)
+                    .collect();
+                assert_eq!(a, b, "{ctx}: get_changes_added");
                 to.ours.merge(&from.ours).expect("merge");
                 to.oracle.merge(&mut from.oracle).expect("oracle merge");
                 // Applied in the oracle's order: the history (and a save's change order)
@@ -1295,6 +1310,7 @@ fn lockstep_edits_match_the_oracle() {
                 first_diff(&a, &b),
                 log.join("\n")
             );
+            check_misc_reads(&ctx, pair, &objects, &mut rng);
             // Patches from and to heads seen earlier by any actor (that this one has).
             let now = pair.ours.heads();
             points.push(now.clone());
@@ -1336,6 +1352,95 @@ fn oracle_history(changes: &[automerge::Change]) -> Vec<[u8; 32]> {
 struct AutoPair {
     ours: converge_doc::AutoCommit,
     oracle: automerge::AutoCommit,
+}
+
+/// `map_range` of a random map over a random range (now and at the heads before the last
+/// change), `stats`, `get_last_local_change` and `hash_for_opid` of a few objects: the
+/// oracle's answers.
+fn check_misc_reads(ctx: &str, pair: &mut Pair, objects: &[Both], rng: &mut SplitMix64) {
+    use automerge::ReadDoc;
+    let oracle = pair.oracle.document();
+    let ours = &pair.ours;
+    let id = |e: &ExId| match e {
+        ExId::Root => "_root".to_string(),
+        ExId::Op { counter, actor } => format!("{counter}@{}", actor.to_hex()),
+    };
+    let value = |v: &converge_doc::Value| match v {
+        converge_doc::Value::Object(kind, _) => format!("obj:{kind:?}"),
+        converge_doc::Value::Scalar(s) => doc_tree::ours_scalar(s),
+    };
+    let theirs_value = |v: &automerge::Value<'_>| match v {
+        automerge::Value::Object(kind) => format!("obj:{kind:?}"),
+        automerge::Value::Scalar(s) => doc_tree::oracle_scalar(s),
+    };
+    let maps: Vec<&Both> = objects
+        .iter()
+        .filter(|o| o.kind == ObjType::Map && ours.object_type(&o.ours).is_ok())
+        .collect();
+    if !maps.is_empty() {
+        let o = *rng.pick(&maps);
+        let (lo, hi) = (*rng.pick(&KEYS), *rng.pick(&KEYS));
+        let last = ours.get_changes(&[]).last().map(|c| c.deps().to_vec());
+        for at in [None, last] {
+            let theirs_at: Option<Vec<automerge::ChangeHash>> = at
+                .as_ref()
+                .map(|h| h.iter().map(|h| automerge::ChangeHash(h.0)).collect());
+            let a = match &at {
+                Some(h) => ours.map_range_at(&o.ours, lo.to_string()..hi.to_string(), h),
+                None => ours.map_range(&o.ours, lo.to_string()..hi.to_string()),
+            };
+            let range = lo.to_string()..hi.to_string();
+            let b: Vec<_> = match &theirs_at {
+                Some(h) => oracle.map_range_at(&o.oracle, range, h).collect(),
+                None => oracle.map_range(&o.oracle, range).collect(),
+            };
+            let a: Vec<(String, String, String, bool)> = a
+                .expect("map_range")
+                .iter()
+                .map(|i| (i.key.clone(), value(&i.value), id(&i.id), i.conflict))
+                .collect();
+            let b: Vec<(String, String, String, bool)> = b
+                .iter()
+                .map(|i| {
+                    (
+                        i.key.to_string(),
+                        theirs_value(&i.value.clone().into_value()),
+                        i.id().to_string(),
+                        i.conflict,
+                    )
+                })
+                .collect();
+            assert_eq!(
+                a, b,
+                "{ctx}: map_range {lo:?}..{hi:?} of {:?} at {at:?}",
+                o.ours
+            );
+        }
+    }
+    let stats = ours.stats();
+    let theirs = oracle.stats();
+    assert_eq!(
+        (stats.num_ops, stats.num_changes, stats.num_actors),
+        (theirs.num_ops, theirs.num_changes, theirs.num_actors),
+        "{ctx}: stats"
+    );
+    assert_eq!(
+        ours.get_last_local_change().map(|c| c.hash().0),
+        oracle.get_last_local_change().map(|c| c.hash().0),
+        "{ctx}: get_last_local_change"
+    );
+    for _ in 0..2 {
+        let o = &objects[rng.below(objects.len())];
+        if ours.object_type(&o.ours).is_err() {
+            continue;
+        }
+        assert_eq!(
+            ours.hash_for_opid(&o.ours).map(|h| h.0),
+            oracle.hash_for_opid(&o.oracle).map(|h| h.0),
+            "{ctx}: hash_for_opid {:?}",
+            o.ours
+        );
+    }
 }
 
 /// Syncs two converge documents, then the same two automerge documents, each pair until
