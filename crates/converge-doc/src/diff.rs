@@ -2,14 +2,17 @@
 //! 0.12's `diff` reports it, so that a view kept in step with automerge's patches can be kept
 //! in step with converge's.
 //!
-//! How a diff is made: every object reached from the start (the root, or the object asked
-//! for) is walked once, in id order, reading each op as shown "before" and "after" (two op
-//! clocks). Ops shown in either are compared per property (a map key, a sequence element) and
-//! give at most one event each (a put, an insert, a delete, an increment, a new conflict); a
-//! text gives runs of inserted, deleted and re-marked characters. Objects shown after are
-//! walked in turn. The events then become patches: each gets the path of its object after,
-//! neighbouring inserts, splices and deletions are joined, and an object that shows after
-//! where it was hidden before (a conflict's loser that now wins) is reported whole.
+//! How a diff is made: the objects reached from the start (the root, or the object asked
+//! for) are walked in id order, reading each op as shown "before" and "after" (two views:
+//! op clocks, or the document now). Ops shown in either are compared per property (a map
+//! key, a sequence element) and give at most one event each (a put, an insert, a delete, an
+//! increment, a new conflict); a text gives runs of inserted, deleted and re-marked
+//! characters. Objects shown after are walked in turn. Only what the changes between the two
+//! views touch is read where that gives the same events (`Document::touched_objects`,
+//! [`Differ::walk`]): any other property shows alike in both and gives none. The events then
+//! become patches ([`Builder`]): each gets the path of its object after, neighbouring
+//! inserts, splices and deletions are joined, and an object that shows after where it was
+//! hidden before (a conflict's loser that now wins) is reported whole.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
