@@ -1536,11 +1536,7 @@ fn byte_offset(s: &str, units: usize, encoding: TextEncoding) -> usize {
         if n >= units {
             return at;
         }
-        n += match encoding {
-            TextEncoding::CodePoint => 1,
-            TextEncoding::Utf16 => ch.len_utf16(),
-            TextEncoding::Utf8 => ch.len_utf8(),
-        };
+        n += encoding.char_width(ch);
     }
     s.len()
 }

@@ -385,9 +385,7 @@ impl History {
 
     /// The index of a doc actor's latest change.
     pub(crate) fn last_of_actor(&self, actor: u32) -> Option<usize> {
-        let a = self.graph_actor(actor)?;
-        let seq = self.actor_seq(actor);
-        self.graph.change_at_seq(a, seq).map(ChangeIdx::get)
+        self.change_at_seq(actor, self.actor_seq(actor))
     }
 
     /// The index of a doc actor's change with sequence number `seq`, if there is one.
@@ -398,9 +396,7 @@ impl History {
 
     /// The max op of a doc actor's change with sequence number `seq`, if there is one.
     pub(crate) fn max_op_at_seq(&self, actor: u32, seq: u64) -> Option<u64> {
-        let a = self.graph_actor(actor)?;
-        let i = self.graph.change_at_seq(a, seq)?;
-        Some(self.max_op(i.get()))
+        Some(self.max_op(self.change_at_seq(actor, seq)?))
     }
 
     /// Change indexes of `heads`, or the first unknown hash.

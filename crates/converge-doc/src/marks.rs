@@ -216,19 +216,12 @@ impl Document {
         obj: &ExId,
         heads: Option<&[converge_encoding::ChangeHash]>,
     ) -> Result<Vec<Span>, DocError> {
+        let o = self.obj_index(obj)?;
         let (at, marks) = match heads {
-            Some(h) => {
-                // Checks the object and the heads, as `text_at` would.
-                self.text_at(obj, h)?;
-                (self.view_at(h)?, self.marks_at(obj, h)?)
-            }
-            None => {
-                self.text(obj)?;
-                (crate::doc::HeadsView::Now, self.marks(obj)?)
-            }
+            Some(h) => (self.view_at(h)?, self.marks_at(obj, h)?),
+            None => (crate::doc::HeadsView::Now, self.marks(obj)?),
         };
         let view = at.view();
-        let o = self.obj_index(obj)?;
         let ops = &self.ops;
         let kind = ops.objects[o as usize].kind;
         // The marks change only where a mark starts or ends: the set is made again there,

@@ -794,16 +794,8 @@ impl<'a> Transaction<'a> {
         let old: Vec<char> = self.doc.ops.text(o, View::Now).chars().collect();
         let new: Vec<char> = new.chars().collect();
         let encoding = self.doc.ops.encoding;
-        let width = |chars: &[char]| -> usize {
-            chars
-                .iter()
-                .map(|&c| match encoding {
-                    crate::TextEncoding::CodePoint => 1,
-                    crate::TextEncoding::Utf16 => c.len_utf16(),
-                    crate::TextEncoding::Utf8 => c.len_utf8(),
-                })
-                .sum()
-        };
+        let width =
+            |chars: &[char]| -> usize { chars.iter().map(|&c| encoding.char_width(c)).sum() };
         let mut at = 0usize;
         for edit in crate::text_diff::diff(&old, &new) {
             match edit {

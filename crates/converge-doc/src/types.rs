@@ -50,6 +50,15 @@ impl TextEncoding {
             TextEncoding::Utf8 => s.len(),
         }
     }
+
+    /// The width of one character in this encoding.
+    pub(crate) fn char_width(self, c: char) -> usize {
+        match self {
+            TextEncoding::CodePoint => 1,
+            TextEncoding::Utf16 => c.len_utf16(),
+            TextEncoding::Utf8 => c.len_utf8(),
+        }
+    }
 }
 
 /// A property of an object: a map key or a sequence index.
