@@ -48,7 +48,7 @@ const CONVERGE_SEEDS: u64 = 120;
 /// Sessions of the lockstep sweep.
 const LOCKSTEP_SEEDS: u64 = 1500;
 /// Sessions of `autocommit_sessions_match_the_oracle`.
-const AUTOCOMMIT_SEEDS: u64 = 300;
+const AUTOCOMMIT_SEEDS: u64 = 1000;
 
 fn oracle_load(bytes: &[u8]) -> Automerge {
     Automerge::load_with_options(
