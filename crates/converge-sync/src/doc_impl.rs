@@ -153,3 +153,48 @@ pub trait SyncExt: SyncDoc {
 }
 
 impl<D: SyncDoc + ?Sized> SyncExt for D {}
+
+/// [`receive_sync_message`] on a converge document, then the patches that take a view of it
+/// from before the message to after ([`Document::diff`]; none when the message changed
+/// nothing), as automerge 0.12's `receive_sync_message_log_patches` gives them to a UI.
+///
+/// ```
+/// use converge_doc::{Document, PatchAction, ROOT};
+/// use converge_sync::{SyncExt, SyncState, receive_sync_message_with_patches};
+///
+/// let mut alice = Document::new();
+/// alice.put(&ROOT, "title", "notes")?;
+/// let mut bob = Document::new();
+/// let (mut to_bob, mut to_alice) = (SyncState::new(), SyncState::new());
+/// let mut seen = Vec::new();
+/// loop {
+///     let a = alice.generate_sync_message(&mut to_bob);
+///     let b = bob.generate_sync_message(&mut to_alice);
+///     if a.is_none() && b.is_none() {
+///         break;
+///     }
+///     if let Some(m) = a {
+///         seen.extend(receive_sync_message_with_patches(&mut bob, &mut to_alice, m).unwrap());
+///     }
+///     if let Some(m) = b {
+///         alice.receive_sync_message(&mut to_bob, m).unwrap();
+///     }
+/// }
+/// assert!(matches!(&seen[..], [p] if matches!(&p.action, PatchAction::PutMap { key, .. } if key == "title")));
+/// # Ok::<(), converge_doc::DocError>(())
+/// ```
+pub fn receive_sync_message_with_patches(
+    doc: &mut Document,
+    state: &mut SyncState,
+    message: SyncMessage,
+) -> Result<Vec<converge_doc::Patch>, ReceiveError<ApplyChunksError>> {
+    let before = doc.heads();
+    receive_sync_message(doc, state, message)?;
+    let after = doc.heads();
+    if before == after {
+        return Ok(Vec::new());
+    }
+    // Both sets of heads are the document's own: a diff between them cannot fail.
+    doc.diff(&before, &after)
+        .map_err(|e| ReceiveError::Apply(ApplyChunksError::Doc(e)))
+}

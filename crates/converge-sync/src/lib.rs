@@ -60,7 +60,7 @@ mod message;
 mod protocol;
 mod state;
 
-pub use doc_impl::{ApplyChunksError, SyncExt};
+pub use doc_impl::{ApplyChunksError, SyncExt, receive_sync_message_with_patches};
 pub use error::{ReceiveError, SyncDecodeError};
 pub use message::{
     Have, MESSAGE_TYPE_V1, MESSAGE_TYPE_V2, MessageFlags, MessageVersion, SyncMessage,

@@ -159,7 +159,7 @@ pub mod sync {
         ApplyChunksError, Capabilities, Have, HaveStrategy, MESSAGE_TYPE_V1, MESSAGE_TYPE_V2,
         MessageFlags, MessageVersion, ReceiveError, STATE_TYPE, SyncDecodeError, SyncDoc, SyncExt,
         SyncMessage, SyncState, generate_sync_message, has_our_changes, in_sync,
-        receive_sync_message,
+        receive_sync_message, receive_sync_message_with_patches,
     };
 }
 
