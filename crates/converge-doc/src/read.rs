@@ -248,6 +248,19 @@ impl OpSet {
             .collect()
     }
 
+    /// Of a property's ops (ascending by id), the one shown in `view` with the greatest id,
+    /// and whether others are shown beside it (a conflict).
+    fn winner_of(&self, ops: impl Iterator<Item = u32>, view: View<'_>) -> Option<(u32, bool)> {
+        let mut shown = ops.filter(|&o| self.visible(o, view));
+        let mut winner = shown.next()?;
+        let mut conflict = false;
+        for o in shown {
+            winner = o;
+            conflict = true;
+        }
+        Some((winner, conflict))
+    }
+
     /// The keys of map `obj` in `range` that show a value in `view`, in order, each with its
     /// winning value; empty for a sequence.
     pub(crate) fn map_range(
@@ -276,17 +289,8 @@ impl OpSet {
                 after_start && before_end
             })
             .filter_map(|(k, g)| {
-                let mut shown = self
-                    .map_group_in(obj, k, g, view)
-                    .iter()
-                    .copied()
-                    .filter(|&o| self.visible(o, view));
-                let mut winner = shown.next()?;
-                let mut conflict = false;
-                for o in shown {
-                    winner = o;
-                    conflict = true;
-                }
+                let group = self.map_group_in(obj, k, g, view).iter().copied();
+                let (winner, conflict) = self.winner_of(group, view)?;
                 let ValueWithId { value, id } = self.with_id(winner, view);
                 Some(MapItem {
                     key: k.to_string(),
@@ -311,15 +315,7 @@ impl OpSet {
             return out;
         }
         let item = |index: usize, elem: u32| -> Option<ListItem> {
-            let mut shown = self
-                .element_ops_in(obj, elem, view)
-                .filter(|&o| self.visible(o, view));
-            let mut winner = shown.next()?;
-            let mut conflict = false;
-            for o in shown {
-                winner = o;
-                conflict = true;
-            }
+            let (winner, conflict) = self.winner_of(self.element_ops_in(obj, elem, view), view)?;
             let ValueWithId { value, id } = self.with_id(winner, view);
             Some(ListItem {
                 index,
