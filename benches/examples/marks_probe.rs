@@ -41,6 +41,11 @@ fn main() {
         min_of(50, || am.marks(&t).expect("marks")),
     );
     print_comparison(
+        "spans(), 200 marked spans",
+        min_of(20, || cv.spans(&ct, None).expect("spans")),
+        min_of(20, || am.spans(&t).expect("spans").count()),
+    );
+    print_comparison(
         "text(), 400 mark boundaries",
         min_of(5, || cv.text(&ct).expect("text")),
         min_of(5, || am.text(&t).expect("text")),
