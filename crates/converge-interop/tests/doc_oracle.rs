@@ -1826,7 +1826,7 @@ fn check_parents(ctx: &str, pair: &AutoPair, objects: &[Both], rng: &mut SplitMi
 /// Prints how many diffs were compared, with how many patches of each kind.
 fn print_diff_tally() {
     println!(
-        "{} diffs compared ({} where automerge's patches miss marks), {} patches: {:?}",
+        "{} diffs compared ({} where converge's own diff differs), {} patches: {:?}",
         DIFFS.load(std::sync::atomic::Ordering::Relaxed),
         REFERENCE_QUIRKS.load(std::sync::atomic::Ordering::Relaxed),
         PATCHES.load(std::sync::atomic::Ordering::Relaxed),
@@ -1894,7 +1894,7 @@ fn compare_diff(
     let b = oracle.diff_obj(&obj.oracle, &theirs(before), &theirs(after), recursive);
     // converge's own diff differs from automerge's only where automerge's patches would
     // take a view elsewhere than the state after (a run of inserted text reported without
-    // the marks its later characters have): counted.
+    // the marks its later characters have; a list element's loser put again): counted.
     if let (Ok(x), Ok(y)) = (&a, &ours.diff_obj(&obj.ours, before, after, recursive))
         && x != y
     {

@@ -249,12 +249,14 @@ struct Reach<'r> {
 impl Document {
     /// What changed from `before` to `after` (two sets of heads, in either order: a diff
     /// back in history undoes), as patches that take a view of the document at `before` to
-    /// its state at `after`: automerge 0.12's `diff`, patch for patch, but for one fix.
-    /// automerge 0.12 gathers inserted text into one splice while the marks' *changes* read
-    /// the same, so text typed inside a mark that existed before (or next to text marked
-    /// alike) can be reported without its marks, and a view applying the patches loses
-    /// them; converge starts a new splice where the marks differ
-    /// ([`Document::diff_as_automerge`] keeps automerge's patches, for comparing with it).
+    /// its state at `after`: automerge 0.12's `diff`, patch for patch, but where its patches
+    /// would take a view elsewhere. automerge 0.12 gathers inserted text into one splice
+    /// while the marks' *changes* read the same, so text typed inside a mark that existed
+    /// before (or next to text marked alike) can be reported without its marks; converge
+    /// starts a new splice where the marks differ. And for a list element it reports the
+    /// last value shown before a deleted one even when a greater one shows after; converge
+    /// reports the winner, as for a map key ([`Document::diff_as_automerge`] keeps
+    /// automerge's patches, for comparing with it).
     /// The whole document is compared; see [`Document::diff_obj`] for one object.
     ///
     /// ```

@@ -316,9 +316,9 @@ impl<'a> Differ<'a> {
         None
     }
 
-    /// A list element's outcome, `index` its index after (automerge's rules, which differ
-    /// from a map's in one case: a put shown before that was deleted is reported even when
-    /// a greater op shows after).
+    /// A list element's outcome, `index` its index after (automerge's rules, which with
+    /// `quirks` differ from a map's in one case: a put shown before that was deleted is
+    /// reported even when a greater op shows after).
     fn list_item(&self, seq: &[(Diff, u32)], index: usize) -> Option<Item> {
         let mut last_is_same = false;
         let (mut num_new, mut num_old) = (0usize, 0usize);
@@ -357,7 +357,12 @@ impl<'a> Differ<'a> {
                 }
                 continue;
             }
-            if let Some(mut last) = last_visible.take() {
+            // automerge 0.12 reports the last op shown before a deleted one even when a
+            // greater op shows after (a put that is not the winner after); converge's own
+            // diff, like a map's, only when the greatest op was deleted.
+            if (self.quirks || diff == Diff::Del)
+                && let Some(mut last) = last_visible.take()
+            {
                 let newly_visible = last.diff == Diff::Same;
                 last.reshow(expose || newly_visible);
                 last.update = true;
