@@ -443,18 +443,21 @@ impl<'a> Differ<'a> {
         }
     }
 
-    /// [`Differ::diff_list`] of the touched elements `elems` only (in sequence order), for a
+    /// [`Differ::diff_list`] of the touched elements `elems` only (placed, in sequence order), for a
     /// list whose state after is the document now: an element's index is the number shown
     /// before it now.
-    fn diff_list_elems(&mut self, o: u32, elems: &[u32], children: &mut Vec<u32>) {
-        let ops = self.ops;
-        let Some(Body::Seq { index, .. }) = ops.objects.get(o as usize).map(|x| &x.body) else {
+    fn diff_list_elems(
+        &mut self,
+        o: u32,
+        elems: &[(crate::seq::Cursor, u32)],
+        children: &mut Vec<u32>,
+    ) {
+        let Some(Body::Seq { index, .. }) = self.ops.objects.get(o as usize).map(|x| &x.body)
+        else {
             return;
         };
-        for &elem in elems {
-            if let Some(c) = index.locate(elem, &ops.ops) {
-                self.list_elem(o, elem, index.units_before(c) as usize, children);
-            }
+        for &(c, elem) in elems {
+            self.list_elem(o, elem, index.units_before(c) as usize, children);
         }
     }
 
@@ -519,12 +522,17 @@ impl<'a> Differ<'a> {
         self.flush_run(o, &mut w.run, &mut w.at, self.ops.encoding);
     }
 
-    /// [`Differ::diff_text`] of the touched elements `elems` only (in sequence order), for a
+    /// [`Differ::diff_text`] of the touched elements `elems` only (placed, in sequence order), for a
     /// text whose state after is the document now and none of whose marks changed: an
     /// element between two of them shows alike in both views, so it only ends a run and
     /// moves the index on; the text's mark ops are passed over in order on the way, so the
     /// marks in force are those of the whole walk.
-    fn diff_text_elems(&mut self, o: u32, elems: &[u32], children: &mut Vec<u32>) {
+    fn diff_text_elems(
+        &mut self,
+        o: u32,
+        elems: &[(crate::seq::Cursor, u32)],
+        children: &mut Vec<u32>,
+    ) {
         let ops = self.ops;
         let Some(Body::Seq { index, .. }) = ops.objects.get(o as usize).map(|x| &x.body) else {
             return;
@@ -532,10 +540,7 @@ impl<'a> Differ<'a> {
         let mut marks = self.mark_ops(o).into_iter().peekable();
         let mut w = TextWalk::new();
         let mut end: Option<u64> = None;
-        for &elem in elems {
-            let Some(c) = index.locate(elem, &ops.ops) else {
-                continue;
-            };
+        for &(c, elem) in elems {
             while let Some((_, m)) = marks.next_if(|&(at, _)| at < c) {
                 self.text_elem(o, m, &mut w, children);
             }
@@ -831,11 +836,10 @@ impl<'a> Differ<'a> {
                     .collect();
                 placed.sort_unstable();
                 placed.dedup();
-                let elems: Vec<u32> = placed.into_iter().map(|(_, e)| e).collect();
                 if object.kind == ObjType::List {
-                    self.diff_list_elems(o, &elems, children);
+                    self.diff_list_elems(o, &placed, children);
                 } else {
-                    self.diff_text_elems(o, &elems, children);
+                    self.diff_text_elems(o, &placed, children);
                 }
             }
             _ => self.diff_object(o, children),
