@@ -47,11 +47,12 @@ sim-long:
 	CONVERGE_SIM_SEEDS=10000 $(CARGO) test --release -p converge-sync --test protocol --test doc_simulation -- --nocapture
 
 # The differential sweeps against automerge 0.12 (document histories, lockstep edits,
-# change and document round trips, file verdicts) on fresh seeds; make test runs seeds below
+# change and document round trips, file verdicts, load options) on fresh seeds; make test runs seeds below
 # 1,500. ORACLE_SEEDS=START..END; the default takes about 9.5 minutes on 2 cores and
 # passes.
 ORACLE_SEEDS ?= 2000..22000
 oracle-long:
 	CONVERGE_ORACLE_SEEDS=$(ORACLE_SEEDS) $(CARGO) test --release -p converge-interop \
 		--test doc_oracle --test change_roundtrip --test document_roundtrip --test file_verdicts \
+		--test load_options \
 		-- --nocapture

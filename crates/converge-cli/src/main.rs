@@ -65,6 +65,23 @@ enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
+    /// Save what can be read of a damaged file: its chunks up to the first that does not
+    /// decode, changes whose deps are missing kept (automerge's `OnPartialLoad::Ignore`).
+    Repair {
+        /// The damaged file.
+        file: PathBuf,
+        /// Where to write the repaired document.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Also take a document chunk whose stored heads are not those of its changes
+        /// (automerge's `load_unverified_heads`).
+        #[arg(long)]
+        unchecked: bool,
+        /// Turn every string value into a text object (automerge's migration for documents
+        /// written by JavaScript before 2.1).
+        #[arg(long)]
+        migrate_strings: bool,
+    },
     /// The patches from one set of heads to another, one JSON object per line (automerge's
     /// `diff`).
     Diff {
@@ -238,6 +255,45 @@ fn run(command: Command) -> Result<(), CliError> {
                 inputs.len(),
                 merged.change_count(),
                 join_hashes(&merged.heads())
+            );
+            Ok(())
+        }
+        Command::Repair {
+            file,
+            output,
+            unchecked,
+            migrate_strings,
+        } => {
+            use converge::{LoadOptions, OnPartialLoad, StringMigration, VerificationMode};
+            let bytes = files::read(&file)?;
+            let damage = match Document::load(&bytes) {
+                Ok(_) => "no damage found".to_owned(),
+                Err(e) => CliError::load(&file, e).to_string(),
+            };
+            let mut options = LoadOptions::new().on_partial_load(OnPartialLoad::Ignore);
+            if unchecked {
+                options = options.verification_mode(VerificationMode::DontCheck);
+            }
+            if migrate_strings {
+                options = options.migrate_strings(StringMigration::ConvertToText);
+            }
+            let mut doc = Document::load_with_options(&bytes, options)
+                .map_err(|e| CliError::load(&file, e))?;
+            files::write_atomic(&output, &doc.save())?;
+            let missing = doc.missing_deps(&[]);
+            eprintln!(
+                "{damage}; kept {} change(s), heads {}{}",
+                doc.change_count(),
+                join_hashes(&doc.heads()),
+                if missing.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        "; changes queued for {} missing dep(s): {}",
+                        missing.len(),
+                        join_hashes(&missing)
+                    )
+                }
             );
             Ok(())
         }

@@ -247,6 +247,58 @@ fn import_merge_export() {
     assert_eq!(changes.lines().count(), 2);
 }
 
+/// A file cut short in its last chunk: `export` refuses it, `repair` saves the chunks before
+/// the cut (and `--migrate-strings` adds the migration's change).
+#[test]
+fn repair_keeps_what_decodes() {
+    let dir = scratch("repair");
+    fs::write(dir.join("a.json"), r#"{"s": "plain", "n": 1}"#).unwrap();
+    fs::write(dir.join("b.json"), r#"{"other": "x"}"#).unwrap();
+    for name in ["a", "b"] {
+        ok(run(&[
+            &"import",
+            &dir.join(format!("{name}.json")),
+            &"-o",
+            &dir.join(format!("{name}.automerge")),
+        ]));
+    }
+    let a = fs::read(dir.join("a.automerge")).unwrap();
+    let b = fs::read(dir.join("b.automerge")).unwrap();
+    let mut damaged = [a.as_slice(), b.as_slice(), a.as_slice()].concat();
+    damaged.truncate(damaged.len() - 5);
+    fs::write(dir.join("damaged.automerge"), &damaged).unwrap();
+    assert_clean_failure(&run(&[&"export", &dir.join("damaged.automerge")]));
+    let out = run(&[
+        &"repair",
+        &dir.join("damaged.automerge"),
+        &"-o",
+        &dir.join("repaired.automerge"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("kept 2 change(s)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        export_json(&dir.join("repaired.automerge")),
+        serde_json::json!({"s": "plain", "n": 1, "other": "x"})
+    );
+    ok(run(&[
+        &"repair",
+        &dir.join("damaged.automerge"),
+        &"-o",
+        &dir.join("migrated.automerge"),
+        &"--migrate-strings",
+    ]));
+    let changes = ok(run(&[&"changes", &dir.join("migrated.automerge")]));
+    assert_eq!(changes.lines().count(), 3, "{changes}");
+    assert_eq!(
+        export_json(&dir.join("migrated.automerge")),
+        serde_json::json!({"s": "plain", "n": 1, "other": "x"})
+    );
+}
+
 fn malformed_inputs(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = fs::read_dir(corpus("fuzz-crashers"))
         .unwrap()

@@ -91,6 +91,20 @@ impl AutoCommit {
         Ok(AutoCommit::from(doc))
     }
 
+    /// [`Document::load_with_options`], counted as never saved (see [`AutoCommit::load`]).
+    pub fn load_with_options(bytes: &[u8], options: crate::LoadOptions) -> Result<Self, DocError> {
+        let mut doc = Document::load_with_options(bytes, options)?;
+        doc.saved = 0;
+        Ok(AutoCommit::from(doc))
+    }
+
+    /// [`Document::load_unverified_heads`], counted as never saved.
+    pub fn load_unverified_heads(bytes: &[u8]) -> Result<Self, DocError> {
+        let mut doc = Document::load_unverified_heads(bytes)?;
+        doc.saved = 0;
+        Ok(AutoCommit::from(doc))
+    }
+
     /// Commits the pending edits (no message, time 0) and gives the document back.
     pub fn into_document(mut self) -> Document {
         self.close();
@@ -348,10 +362,25 @@ impl AutoCommit {
         self.doc.save()
     }
 
-    /// Commits the pending edits, then [`Document::save_nocompress`].
+    /// Commits the pending edits, then [`Document::save_nocompress`]; counts as a save for
+    /// [`AutoCommit::save_incremental`], as automerge 0.12's does.
     pub fn save_nocompress(&mut self) -> Vec<u8> {
+        self.save_with_options(crate::SaveOptions {
+            deflate: false,
+            retain_orphans: true,
+        })
+    }
+
+    /// Commits the pending edits, then [`Document::save_with_options`].
+    pub fn save_with_options(&mut self, options: crate::SaveOptions) -> Vec<u8> {
         self.close();
-        self.doc.save_nocompress()
+        self.doc.save_with_options(options)
+    }
+
+    /// Commits the pending edits, then [`Document::save_and_verify`].
+    pub fn save_and_verify(&mut self) -> Result<Vec<u8>, DocError> {
+        self.close();
+        self.doc.save_and_verify()
     }
 
     /// Commits the pending edits, then [`Document::save_after`].

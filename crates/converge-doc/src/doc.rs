@@ -225,6 +225,11 @@ impl Document {
         self.ops.max_op.max(changes)
     }
 
+    /// Whether the document has no change, applied or queued (automerge 0.12's `is_empty`).
+    pub fn is_empty(&self) -> bool {
+        self.history.len() == 0 && self.history.queued_len() == 0
+    }
+
     /// Number of changes applied.
     pub fn change_count(&self) -> usize {
         self.history.len()

@@ -34,6 +34,7 @@ mod load;
 mod marks;
 mod messages;
 mod opset;
+mod options;
 mod parents;
 mod read;
 mod resave;
@@ -52,6 +53,7 @@ pub use cursors::CursorPosition;
 pub use diff::{Patch, PatchAction};
 pub use doc::Document;
 pub use error::{DocError, InvalidOpReason};
+pub use options::{LoadOptions, OnPartialLoad, SaveOptions, StringMigration, VerificationMode};
 pub use read::MAX_TREE_DEPTH;
 pub use transaction::Transaction;
 pub use types::{

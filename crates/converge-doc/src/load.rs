@@ -380,6 +380,7 @@ impl Document {
         &mut self,
         mut chunk: DocumentChunk,
         later: usize,
+        check: HeadsCheck,
     ) -> Result<Result<(), Vec<Change>>, DocError> {
         let rows = scan_change_rows(&chunk);
         let rows = match rows {
@@ -392,7 +393,7 @@ impl Document {
             }
             _ => {
                 check_mark_order(&chunk)?;
-                return Ok(Err(chunk.reconstruct_changes()?));
+                return Ok(Err(chunk.reconstruct_changes_with(check)?));
             }
         };
         // The chunk's columns, kept as the save cache if the op set and history lay out
@@ -442,7 +443,7 @@ impl Document {
         let mut rows = None;
         let (stats, built) = if build_beside(chunk.ops.len(), chunk.changes.len()) {
             let (actors, doc_ops) = (&chunk.actors, &chunk.ops);
-            chunk.reconstruct_each_chunk_beside(HeadsCheck::Check, &mut sink, || {
+            chunk.reconstruct_each_chunk_beside(check, &mut sink, || {
                 let stats = id_stats(doc_ops, actors.len());
                 Document::build(
                     encoding,
@@ -455,12 +456,11 @@ impl Document {
             })
         } else if build_in_slices(&chunk) {
             let mut work = BuildInSlices::new(encoding, &chunk.actors, &chunk.ops);
-            let stats =
-                chunk.reconstruct_each_chunk_sharing(HeadsCheck::Check, &mut sink, &mut work);
+            let stats = chunk.reconstruct_each_chunk_sharing(check, &mut sink, &mut work);
             let built = stats.is_ok().then(|| work.finish());
             (stats, built)
         } else {
-            let rebuilt = chunk.reconstruct_each_chunk_with_rows(HeadsCheck::Check, &mut sink);
+            let rebuilt = chunk.reconstruct_each_chunk_with_rows(check, &mut sink);
             (
                 rebuilt.map(|(stats, found)| {
                     rows = Some(found);
@@ -539,7 +539,7 @@ impl Document {
         &mut self,
         chunk: DocumentChunk,
     ) -> Result<Result<(), Vec<Change>>, DocError> {
-        self.bulk_load_before(chunk, 0)
+        self.bulk_load_before(chunk, 0, HeadsCheck::Check)
     }
 
     /// The op set of a chunk's ops, and whether the chunk lists them exactly in the order a

@@ -6,9 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use converge_encoding::{
-    Action, ActorId, Change, ChangeColumnsWriter, ChangeHash, DocChangeRef, DocOpRef,
-    DocumentChunk, ElemId, EncodedColumns, FileChunk, KeyRef, ObjId, OpColumnsWriter, OpId,
-    ValueRef, decode_chunks, write_document_columns,
+    Action, ActorId, Change, ChangeColumnsWriter, ChangeHash, DecodeError, DocChangeRef, DocOpRef,
+    DocumentChunk, ElemId, EncodedColumns, FileChunk, HeadsCheck, KeyRef, ObjId, OpColumnsWriter,
+    OpId, ValueRef, decode_chunks, write_document_columns,
 };
 
 use crate::bitset::BitSet;
@@ -34,12 +34,17 @@ impl Document {
     /// writes a large document's rows on two threads when the machine has a second core;
     /// they end before `save` returns.
     pub fn save(&mut self) -> Vec<u8> {
+        self.save_with_options(crate::SaveOptions::default())
+    }
+
+    /// [`Document::save`]'s document chunk, without the queued changes.
+    pub(crate) fn save_document_chunk(&mut self) -> Vec<u8> {
         let len = self.history.len();
         self.saved = len;
         // The file the document was loaded from stays for whole-document sync sends while it
         // is current; after changes it is never used again.
         self.loaded_chunk.current_or_drop(len);
-        let mut out = match self.kept_chunk() {
+        match self.kept_chunk() {
             Some(chunk) => chunk.to_vec(),
             None => {
                 let (columns, layout) = match &self.saved_columns {
@@ -64,16 +69,19 @@ impl Document {
                 self.saved_chunk.set(len, Bytes::copy_from_slice(&out));
                 out
             }
-        };
+        }
+    }
+
+    /// The document as the reference's `save_nocompress()` writes it: [`Document::save`]
+    /// with no column deflated (queued changes appended too). It does not count as a save
+    /// for [`Document::save_incremental`] (an [`AutoCommit`](crate::AutoCommit)'s does, as
+    /// automerge 0.12's).
+    pub fn save_nocompress(&self) -> Vec<u8> {
+        let mut out = self.encode_document(false);
         for c in self.history.queued_changes() {
             out.extend_from_slice(c.bytes());
         }
         out
-    }
-
-    /// The document as the reference's `save_nocompress()` writes it (no orphans appended).
-    pub fn save_nocompress(&self) -> Vec<u8> {
-        self.encode_document(false)
     }
 
     /// The document chunk, compressed or not: the kept chunk or columns if they are current.
@@ -208,24 +216,58 @@ impl Document {
     /// # Ok::<(), converge_doc::DocError>(())
     /// ```
     pub fn load_with_encoding(bytes: &[u8], encoding: TextEncoding) -> Result<Document, DocError> {
+        Document::load_checked(bytes, encoding, HeadsCheck::Check, false)
+    }
+
+    /// [`Document::load_with_encoding`], a leading document chunk's heads checked or not;
+    /// with `partial`, a chunk after the first that does not decode ends the file, and
+    /// missing deps do not fail the load (see [`crate::LoadOptions`]).
+    pub(crate) fn load_checked(
+        bytes: &[u8],
+        encoding: TextEncoding,
+        check: HeadsCheck,
+        partial: bool,
+    ) -> Result<Document, DocError> {
         let mut doc = Document::new();
         doc.ops.encoding = encoding;
         let file = Bytes::copy_from_slice(bytes);
-        let chunks: Vec<FileChunk> = decode_chunks(&file)?.into_iter().map(|(_, c)| c).collect();
+        let chunks: Vec<FileChunk> = if partial {
+            let decoded = converge_encoding::decode_chunk_prefix(&file);
+            match decoded.failure {
+                // The first chunk must decode, as in automerge 0.12.
+                Some((offset, e)) if decoded.chunks.is_empty() => {
+                    return Err(DecodeError::InChunk {
+                        offset,
+                        source: Box::new(e),
+                    }
+                    .into());
+                }
+                _ => decoded.chunks.into_iter().map(|(_, c)| c).collect(),
+            }
+        } else {
+            decode_chunks(&file)?.into_iter().map(|(_, c)| c).collect()
+        };
         let first_is_doc = matches!(chunks.first(), Some(FileChunk::Document(_)));
         let one_chunk = chunks.len() == 1;
-        doc.apply_chunks(chunks)?;
+        let first_heads = match chunks.first() {
+            Some(FileChunk::Document(d)) => d.heads.clone(),
+            _ => Vec::new(),
+        };
+        doc.apply_chunks(chunks, check)?;
         // The file is one document chunk whose columns the document kept (exactly what a
-        // save writes, which decoding checked): it stands for the document as loaded.
+        // save writes, which decoding checked): it stands for the document as loaded. (Not
+        // if its stored heads are not the document's, which a load that does not check them
+        // lets through: a save writes the heads of the changes.)
         let len = doc.history.len();
         if first_is_doc
             && one_chunk
             && doc.history.queued_len() == 0
             && doc.saved_columns.as_ref().is_some_and(|(at, _)| *at == len)
+            && (check == HeadsCheck::Check || first_heads == doc.heads())
         {
             doc.loaded_chunk.set(len, file);
         }
-        if !first_is_doc && doc.history.queued_len() > 0 {
+        if !first_is_doc && !partial && doc.history.queued_len() > 0 {
             return Err(DocError::MissingDeps {
                 missing: doc.missing_deps(&[]),
             });
@@ -241,6 +283,18 @@ impl Document {
     pub fn load_incremental(&mut self, bytes: &[u8]) -> Result<usize, DocError> {
         let file = Bytes::copy_from_slice(bytes);
         let decoded = converge_encoding::decode_chunk_prefix(&file);
+        // Into an empty document the first chunk must decode, as a load's (automerge 0.12
+        // loads then); into a document with changes a bad first chunk adds nothing.
+        if let Some((offset, e)) = decoded.failure
+            && decoded.chunks.is_empty()
+            && self.is_empty()
+        {
+            return Err(DecodeError::InChunk {
+                offset,
+                source: Box::new(e),
+            }
+            .into());
+        }
         self.apply_decoded_chunks(decoded.chunks.into_iter().map(|(_, c)| c).collect())
     }
 
@@ -249,7 +303,7 @@ impl Document {
     /// spares decoding them twice). Returns the number of changes added.
     pub fn apply_decoded_chunks(&mut self, chunks: Vec<FileChunk>) -> Result<usize, DocError> {
         let before = self.history.len();
-        self.apply_chunks(chunks)?;
+        self.apply_chunks(chunks, HeadsCheck::Check)?;
         Ok(self.history.len() - before)
     }
 
@@ -258,7 +312,10 @@ impl Document {
     /// of every other chunk (change chunks, bundles, and document chunks whose heads are not
     /// all known) go into one `apply_changes` batch, so they are applied in the order the
     /// reference applies them (its causal queue's), not chunk by chunk.
-    fn apply_chunks(&mut self, chunks: Vec<FileChunk>) -> Result<(), DocError> {
+    ///
+    /// `check` says whether a leading document chunk loaded in bulk has its stored heads
+    /// checked; other document chunks never do (automerge 0.12 checks only that one).
+    fn apply_chunks(&mut self, chunks: Vec<FileChunk>, check: HeadsCheck) -> Result<(), DocError> {
         let mut batch: Vec<Change> = Vec::new();
         // The changes of the chunks after the first, for a bulk load of the first to make
         // room for (an upper bound: a later document chunk may repeat changes).
@@ -276,7 +333,7 @@ impl Document {
         if let Some(FileChunk::Document(_)) = rest.as_slice().first()
             && let Some(FileChunk::Document(d)) = rest.next()
         {
-            self.take_document_chunk(*d, true, later, &mut batch)?;
+            self.take_document_chunk(*d, true, later, check, &mut batch)?;
         }
         if rest
             .as_slice()
@@ -302,7 +359,7 @@ impl Document {
             for chunk in rest {
                 match chunk {
                     FileChunk::Document(d) => {
-                        self.take_document_chunk(*d, false, later, &mut batch)?
+                        self.take_document_chunk(*d, false, later, check, &mut batch)?
                     }
                     FileChunk::Change(c) => batch.push(c),
                     // automerge 0.12 (`Automerge::bundle` writes them) loads a bundle's
@@ -326,6 +383,7 @@ impl Document {
         d: DocumentChunk,
         first: bool,
         later: usize,
+        check: HeadsCheck,
         batch: &mut Vec<Change>,
     ) -> Result<(), DocError> {
         if d.heads.iter().all(|h| self.history.contains(h)) {
@@ -336,12 +394,12 @@ impl Document {
         if first && empty {
             // (Rebuilt changes remember a message the chunk gives as "", as automerge 0.12
             // keeps it through an incremental load.)
-            if let Err(changes) = self.bulk_load_before(d, later)? {
+            if let Err(changes) = self.bulk_load_before(d, later, check)? {
                 self.apply_changes(changes)?;
             }
         } else {
             check_mark_order(&d)?;
-            batch.extend(d.reconstruct_changes()?);
+            batch.extend(d.reconstruct_changes_with(HeadsCheck::DontCheck)?);
         }
         Ok(())
     }

@@ -140,8 +140,9 @@
 
 pub use converge_doc::{
     AutoCommit, CursorPosition, DocError, Document, ExId, ExpandMark, InvalidOpReason, ListItem,
-    MAX_TREE_DEPTH, Mark, ObjType, Parent, Patch, PatchAction, Prop, ROOT, Span, TextEncoding,
-    TextSpan, Transaction, Value, ValueTree, ValueWithId,
+    LoadOptions, MAX_TREE_DEPTH, Mark, ObjType, OnPartialLoad, Parent, Patch, PatchAction, Prop,
+    ROOT, SaveOptions, Span, StringMigration, TextEncoding, TextSpan, Transaction, Value,
+    ValueTree, ValueWithId, VerificationMode,
 };
 pub use converge_encoding::{
     ActorId, Author, Bytes, Change, ChangeHash, Cursor, CursorMove, DecodeError, ParseCursorError,

@@ -9,12 +9,17 @@
 //! length is their text's chars; their marks lie inside them), and the root's lists and
 //! texts read by `list_range` (whole: one item per element `list_values` gives; and from
 //! index 1 to 3). Loading the file incrementally into a real document either adds changes
-//! or leaves the document exactly as it was. As
+//! or leaves the document exactly as it was. A load with every option on (partial loads,
+//! unchecked heads, strings migrated to text) never panics either, and its save loads back
+//! to the same values. As
 //! `chunk_split` does, the checksum of every chunk found is first rewritten (except
 //! compressed changes', which covers the inflated change), so that most inputs reach the
 //! decoders and the document.
 
-use converge_doc::{Document, ObjType, ROOT, Value, ValueWithId};
+use converge_doc::{
+    Document, LoadOptions, ObjType, OnPartialLoad, ROOT, StringMigration, Value, ValueWithId,
+    VerificationMode,
+};
 use converge_encoding::chunk::{ChunkType, split_chunks};
 use converge_encoding::{ActorId, ScalarValue};
 
@@ -97,6 +102,21 @@ pub(crate) fn check(data: &[u8]) -> bool {
         }
         Err(_) => false,
     };
+    let options = LoadOptions::new()
+        .on_partial_load(OnPartialLoad::Ignore)
+        .verification_mode(VerificationMode::DontCheck)
+        .migrate_strings(StringMigration::ConvertToText)
+        .actor(ActorId::from_bytes(&[0x22; 16]));
+    if let Ok(mut doc) = Document::load_with_options(&file, options) {
+        let tree = format!("{:?}", doc.value_tree(&ROOT));
+        let saved = doc.save();
+        let partial = LoadOptions::new().on_partial_load(OnPartialLoad::Ignore);
+        let again = Document::load_with_options(&saved, partial);
+        assert!(again.is_ok(), "a save of a partial load loads: {again:?}");
+        if let Ok(again) = again {
+            assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree);
+        }
+    }
     let mut doc = fixture();
     let before = (doc.heads(), doc.save_nocompress(), doc.change_count());
     if doc.load_incremental(&file).is_err() {
