@@ -771,12 +771,11 @@ impl<'a> Transaction<'a> {
         self.split_block(obj, index)
     }
 
-    /// Makes text `obj` read `new` with as few character edits as it takes (a shortest edit
-    /// script over characters: Myers' diff), as splices from the start; what is kept keeps
-    /// its identity, so edits others make to it meanwhile merge in. This is automerge 0.12's
-    /// `update_text`, which diffs grapheme clusters: for texts whose characters are their
-    /// own clusters (no combining marks, flags or joined emoji) the two make the same
-    /// changes; where a cluster spans several characters converge may edit part of it.
+    /// Makes text `obj` read `new` with as few edits as it takes (a shortest edit script
+    /// over extended grapheme clusters: Myers' diff), as splices from the start; what is
+    /// kept keeps its identity, so edits others make to it meanwhile merge in. This is
+    /// automerge 0.12's `update_text`, change for change: a cluster (a letter and its
+    /// accents, a flag, a joined emoji) is kept or replaced whole.
     ///
     /// ```
     /// use converge_doc::{Document, ObjType, ROOT};
@@ -790,12 +789,16 @@ impl<'a> Transaction<'a> {
     /// # Ok::<(), converge_doc::DocError>(())
     /// ```
     pub fn update_text(&mut self, obj: &ExId, new: &str) -> Result<(), DocError> {
+        use unicode_segmentation::UnicodeSegmentation;
         let o = self.text_object(obj)?;
-        let old: Vec<char> = self.doc.ops.text(o, View::Now).chars().collect();
-        let new: Vec<char> = new.chars().collect();
+        let old_text = self.doc.ops.text(o, View::Now);
+        // Grapheme clusters, as automerge 0.12 diffs them (an accent stays with its letter,
+        // a flag's two regional indicators together).
+        let old: Vec<&str> = old_text.graphemes(true).collect();
+        let new: Vec<&str> = new.graphemes(true).collect();
         let encoding = self.doc.ops.encoding;
         let width =
-            |chars: &[char]| -> usize { chars.iter().map(|&c| encoding.char_width(c)).sum() };
+            |clusters: &[&str]| -> usize { clusters.iter().map(|s| encoding.width(s)).sum() };
         let mut at = 0usize;
         for edit in crate::text_diff::diff(&old, &new) {
             match edit {
@@ -807,10 +810,9 @@ impl<'a> Transaction<'a> {
                     self.splice_text(obj, at, units, "")?;
                 }
                 crate::text_diff::Edit::Insert { new: j, len } => {
-                    let chars = new.get(j..j + len).unwrap_or_default();
-                    let s: String = chars.iter().collect();
-                    self.splice_text(obj, at, 0, &s)?;
-                    at += width(chars);
+                    let clusters = new.get(j..j + len).unwrap_or_default();
+                    self.splice_text(obj, at, 0, &clusters.concat())?;
+                    at += width(clusters);
                 }
             }
         }

@@ -11,7 +11,7 @@
 //! index 1 to 3). Loading the file incrementally into a real document either adds changes
 //! or leaves the document exactly as it was. A load with every option on (partial loads,
 //! unchecked heads, strings migrated to text) never panics either, and its save loads back
-//! to the same values. As
+//! to the same values (unchecked if a change was not canonical). As
 //! `chunk_split` does, the checksum of every chunk found is first rewritten (except
 //! compressed changes', which covers the inflated change), so that most inputs reach the
 //! decoders and the document.
@@ -110,8 +110,16 @@ pub(crate) fn check(data: &[u8]) -> bool {
     if let Ok(mut doc) = Document::load_with_options(&file, options) {
         let tree = format!("{:?}", doc.value_tree(&ROOT));
         let saved = doc.save();
+        // A change whose bytes are not the canonical encoding of its content (an unused
+        // other actor, say) is rebuilt from a document chunk with other bytes, so its hash
+        // and the heads differ then (format.md §0): such a save loads unchecked.
         let partial = LoadOptions::new().on_partial_load(OnPartialLoad::Ignore);
-        let again = Document::load_with_options(&saved, partial);
+        let again = Document::load_with_options(&saved, partial.clone()).or_else(|_| {
+            Document::load_with_options(
+                &saved,
+                partial.verification_mode(VerificationMode::DontCheck),
+            )
+        });
         assert!(again.is_ok(), "a save of a partial load loads: {again:?}");
         if let Ok(again) = again {
             assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree);
