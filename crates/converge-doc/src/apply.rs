@@ -357,7 +357,7 @@ impl Document {
         // Objects created inside this change, by op position: kind and future object index.
         let mut made: Vec<Option<(ObjType, u32)>> = Vec::with_capacity(ops.len());
         let mut next_obj = self.ops.objects.len() as u32;
-        let mut out = Vec::with_capacity(ops.len());
+        let mut out: Vec<ResolvedOp> = Vec::with_capacity(ops.len());
         // The arena index each op of the change will get ([`NONE`] for deletions, which go
         // to `OpSet::dels`).
         let mut next_idx = self.ops.ops.len() as u32;
@@ -465,14 +465,55 @@ impl Document {
             {
                 return Err(invalid(i, InvalidOpReason::NonNumericIncrement));
             }
-            // Preds.
+            // Preds: ops at the same place (object, and map key or sequence element; an
+            // insert makes a new element, so it has none). A pred elsewhere would put the op
+            // into two places' histories, which no document chunk can write (automerge 0.12
+            // panics on it).
+            let element = match &key {
+                ResolvedKey::Elem(e) if !op.insert => Some(*e),
+                _ => None,
+            };
+            let map_key = match &key {
+                ResolvedKey::Map(k) => self.ops.key_ids.get(k.as_str()).copied(),
+                ResolvedKey::Elem(_) => None,
+            };
+            let elsewhere = || invalid(i, InvalidOpReason::PredElsewhere);
             let mut preds = SmallVec::new();
             for p in &op.pred {
                 let mapped = map_id(*p)?;
                 match locate(mapped) {
-                    Some(Target::Doc(idx)) => preds.push(idx),
+                    Some(Target::Doc(idx)) => {
+                        let pred = &self.ops.ops[idx as usize];
+                        let same = pred.obj == obj
+                            && !op.insert
+                            && match (&key, pred.insert()) {
+                                (ResolvedKey::Map(_), false) => map_key == Some(pred.key),
+                                (ResolvedKey::Elem(_), true) => element == Some(idx),
+                                (ResolvedKey::Elem(_), false) => element == Some(pred.key),
+                                (ResolvedKey::Map(_), true) => false,
+                            };
+                        if !same {
+                            return Err(elsewhere());
+                        }
+                        preds.push(idx)
+                    }
                     // A deletion is nobody's pred (automerge 0.12 keeps no op for it either).
                     Some(Target::Change(pos)) if arena_idx[pos] != NONE => {
+                        let (pred, at) = (&ops[pos], &out[pos]);
+                        let same = at.obj == obj
+                            && !op.insert
+                            && match (&key, &at.key) {
+                                (ResolvedKey::Map(k), ResolvedKey::Map(pk)) => k == pk,
+                                (ResolvedKey::Elem(_), ResolvedKey::Elem(pe)) => {
+                                    let pred_element =
+                                        if pred.insert { arena_idx[pos] } else { *pe };
+                                    element == Some(pred_element)
+                                }
+                                _ => false,
+                            };
+                        if !same {
+                            return Err(elsewhere());
+                        }
                         preds.push(arena_idx[pos])
                     }
                     Some(Target::Change(_)) | None => {

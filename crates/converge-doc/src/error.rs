@@ -206,6 +206,9 @@ pub enum InvalidOpReason {
     NonNumericIncrement,
     /// A change whose op counters do not fit in 32 bits.
     CounterTooLarge,
+    /// A pred that is an op of another object, map key or element (or any pred of an
+    /// insert).
+    PredElsewhere,
 }
 
 impl std::fmt::Display for InvalidOpReason {
@@ -219,6 +222,7 @@ impl std::fmt::Display for InvalidOpReason {
             InvalidOpReason::NotAnElement => "element id is not an insert op",
             InvalidOpReason::NonNumericIncrement => "increment by a non-integer",
             InvalidOpReason::CounterTooLarge => "op counter larger than 2^32-1",
+            InvalidOpReason::PredElsewhere => "pred is an op of another object, key or element",
         })
     }
 }

@@ -17,8 +17,8 @@
 //! decoders and the document.
 
 use converge_doc::{
-    Document, LoadOptions, ObjType, OnPartialLoad, ROOT, StringMigration, Value, ValueWithId,
-    VerificationMode,
+    DocError, Document, LoadOptions, ObjType, OnPartialLoad, ROOT, StringMigration, Value,
+    ValueWithId, VerificationMode,
 };
 use converge_encoding::chunk::{ChunkType, split_chunks};
 use converge_encoding::{ActorId, ScalarValue};
@@ -92,9 +92,16 @@ pub(crate) fn check(data: &[u8]) -> bool {
                     assert!(marks.iter().all(|m| m.start <= m.end && m.end <= len));
                 }
             }
+            // A save loads back to the same values: unchecked, since a change that was not
+            // canonical is rebuilt with other bytes (format.md section 0).
             let saved = doc.save();
-            if let Ok(again) = Document::load(&saved) {
-                assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree);
+            let unchecked = LoadOptions::new()
+                .on_partial_load(OnPartialLoad::Ignore)
+                .verification_mode(VerificationMode::DontCheck);
+            match Document::load_with_options(&saved, unchecked) {
+                Ok(again) => assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree),
+                Err(DocError::InvalidMarkOrder { .. }) => {}
+                Err(e) => panic!("a save of a loaded file loads back: {e:?}"),
             }
             let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
             let _ = doc.save_incremental();
@@ -120,9 +127,12 @@ pub(crate) fn check(data: &[u8]) -> bool {
                 partial.verification_mode(VerificationMode::DontCheck),
             )
         });
-        assert!(again.is_ok(), "a save of a partial load loads: {again:?}");
-        if let Ok(again) = again {
-            assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree);
+        match again {
+            Ok(again) => assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree),
+            // Changes may hold a mark that ends before it begins, which a document chunk
+            // may not (automerge 0.12 alike: converge-interop `mark_order`).
+            Err(DocError::InvalidMarkOrder { .. }) => {}
+            Err(e) => panic!("a save of a partial load loads: {e:?}"),
         }
     }
     let mut doc = fixture();

@@ -181,6 +181,74 @@ fn invalid_change_is_rejected_and_leaves_doc_unchanged() {
     assert_eq!(b.text(&t).unwrap(), "zabc");
 }
 
+/// A pred must be an op at the same place: a put on one key naming an op of another key
+/// (which automerge 0.12 panics on, and which no document chunk can write), a set on one
+/// list element naming another element's op, and an insert with a pred are refused, and
+/// the document is left as it was.
+#[test]
+fn a_pred_at_another_place_is_refused() {
+    use converge_doc::InvalidOpReason;
+    use converge_encoding::{ElemId, Key, OpId};
+    let mut a = doc(1);
+    a.put(&ROOT, "x", 1i64).unwrap();
+    let list = a.put_object(&ROOT, "l", ObjType::List).unwrap();
+    a.insert(&list, 0, 1i64).unwrap();
+    a.insert(&list, 1, 2i64).unwrap();
+    let base = a.get_changes(&[]);
+    let mut c = doc(3);
+    c.apply_changes(base.clone()).unwrap();
+    c.put(&ROOT, "y", 2i64).unwrap();
+    c.put(&list, 1, 3i64).unwrap();
+    c.insert(&list, 0, 4i64).unwrap();
+    let new = c.get_changes(&a.heads());
+    let (put_y, put_elem, insert) = (new[0].to_parts(), new[1].to_parts(), new[2].to_parts());
+    // x was put by op 1@actor1 (index 1 in the change's table: itself is 0).
+    let x = OpId::new(1, 1);
+    let mut bad = Vec::new();
+    let actor_1 = base[0].actor().clone();
+    let mut p = put_y.clone();
+    p.other_actors = vec![actor_1.clone()];
+    p.ops[0].pred = vec![x];
+    bad.push(p);
+    // The put on element 1 names element 0's insert op instead.
+    let mut p = put_elem.clone();
+    let Key::Seq(ElemId::Op(elem)) = p.ops[0].key else {
+        panic!("a list put")
+    };
+    p.ops[0].pred = vec![OpId::new(elem.counter - 1, elem.actor)];
+    bad.push(p);
+    let mut p = insert.clone();
+    p.other_actors = vec![actor_1];
+    p.ops[0].pred = vec![x];
+    bad.push(p);
+    for (n, parts) in bad.into_iter().enumerate() {
+        // The valid changes before it first (the bad one depends on them).
+        let mut b = doc(2);
+        b.apply_changes(base.iter().chain(&new[..n]).cloned())
+            .unwrap();
+        let before = (b.heads(), b.save(), b.max_op());
+        let change = Change::from_parts(parts).unwrap();
+        let err = b
+            .apply_changes([change])
+            .expect_err(&format!("variant {n}"));
+        assert!(
+            matches!(
+                err,
+                DocError::InvalidOp {
+                    reason: InvalidOpReason::PredElsewhere,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+        assert!((b.heads(), b.save(), b.max_op()) == before);
+    }
+    // The changes as made apply.
+    let mut b = doc(2);
+    b.apply_changes(base).unwrap();
+    b.apply_changes(new).unwrap();
+}
+
 #[test]
 fn rejected_batch_restores_the_queue_and_the_history() {
     let mut a = doc(1);
