@@ -273,6 +273,18 @@ impl Document {
                 reason: InvalidOpReason::CounterTooLarge,
             });
         }
+        // Its ops come after everything it depends on (a change is applied right after the
+        // graph placed it, so it is the history's next): a document chunk cannot hold a
+        // change whose max op is below a dep's, and automerge 0.12 applies one and then
+        // writes a save it cannot load.
+        let deps_max_op = self.history.deps_max_op(self.history.len());
+        if start_op <= deps_max_op {
+            return Err(DocError::StartOpNotAfterDeps {
+                change: hash,
+                start_op,
+                deps_max_op,
+            });
+        }
         let start_op = start_op as u32;
         // The author's greatest counter so far: its last stored op's, or its previous
         // change's max op (deletions are not in the id index).
@@ -459,6 +471,12 @@ impl Document {
             if op.insert && !matches!(op.action, Action::Set | Action::Mark) && !op.action.is_make()
             {
                 return Err(invalid(i, InvalidOpReason::NotAnElement));
+            }
+            // A deletion is kept only as its targets' successor (a document chunk has no
+            // row for it), so one with no pred would vanish from a save, whose changes then
+            // miss an op (automerge 0.12 applies it and writes such a save).
+            if op.action == Action::Del && op.pred.is_empty() {
+                return Err(invalid(i, InvalidOpReason::DeleteWithoutPred));
             }
             if op.action == Action::Inc
                 && !matches!(op.value, ScalarValue::Int(_) | ScalarValue::Uint(_))

@@ -59,6 +59,17 @@ pub enum DocError {
         /// Element actor.
         actor: ActorId,
     },
+    /// A remote change whose first op counter is not above every op counter of the changes
+    /// it depends on.
+    #[error("change {change} starts at op {start_op}, not after its deps' max op {deps_max_op}")]
+    StartOpNotAfterDeps {
+        /// The offending change.
+        change: ChangeHash,
+        /// Its start op.
+        start_op: u64,
+        /// The largest max op of its deps.
+        deps_max_op: u64,
+    },
     /// A remote op's pred names an op the document does not have.
     #[error("change {change} has unknown pred {counter}@{actor}")]
     UnknownPred {
@@ -209,6 +220,8 @@ pub enum InvalidOpReason {
     /// A pred that is an op of another object, map key or element (or any pred of an
     /// insert).
     PredElsewhere,
+    /// A deletion that names no op to delete.
+    DeleteWithoutPred,
 }
 
 impl std::fmt::Display for InvalidOpReason {
@@ -223,6 +236,7 @@ impl std::fmt::Display for InvalidOpReason {
             InvalidOpReason::NonNumericIncrement => "increment by a non-integer",
             InvalidOpReason::CounterTooLarge => "op counter larger than 2^32-1",
             InvalidOpReason::PredElsewhere => "pred is an op of another object, key or element",
+            InvalidOpReason::DeleteWithoutPred => "deletion of no op",
         })
     }
 }

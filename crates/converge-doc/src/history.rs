@@ -179,6 +179,16 @@ impl History {
             .map_or((1, 0), |c| (c.start_op(), c.max_op()))
     }
 
+    /// The largest max op among the deps of change `i` (0 without deps).
+    pub(crate) fn deps_max_op(&self, i: usize) -> u64 {
+        self.graph.change(ChangeIdx::new(i as u32)).map_or(0, |c| {
+            c.dep_indexes()
+                .map(|d| self.max_op(d.get()))
+                .max()
+                .unwrap_or(0)
+        })
+    }
+
     pub(crate) fn max_op(&self, i: usize) -> u64 {
         self.graph
             .change(ChangeIdx::new(i as u32))

@@ -183,10 +183,11 @@ fn invalid_change_is_rejected_and_leaves_doc_unchanged() {
 
 /// A pred must be an op at the same place: a put on one key naming an op of another key
 /// (which automerge 0.12 panics on, and which no document chunk can write), a set on one
-/// list element naming another element's op, and an insert with a pred are refused, and
-/// the document is left as it was.
+/// list element naming another element's op, and an insert with a pred are refused, and so
+/// is a deletion of nothing (which a document chunk cannot write either); the document is
+/// left as it was.
 #[test]
-fn a_pred_at_another_place_is_refused() {
+fn a_pred_at_another_place_or_a_deletion_of_nothing_is_refused() {
     use converge_doc::InvalidOpReason;
     use converge_encoding::{ElemId, Key, OpId};
     let mut a = doc(1);
@@ -221,24 +222,30 @@ fn a_pred_at_another_place_is_refused() {
     p.other_actors = vec![actor_1];
     p.ops[0].pred = vec![x];
     bad.push(p);
+    // A deletion of nothing: a put's place, its pred taken away.
+    let mut p = put_y.clone();
+    p.ops[0].action = converge_encoding::Action::Del;
+    p.ops[0].value = ScalarValue::Null;
+    p.ops[0].pred = vec![];
+    bad.push(p);
     for (n, parts) in bad.into_iter().enumerate() {
         // The valid changes before it first (the bad one depends on them).
         let mut b = doc(2);
-        b.apply_changes(base.iter().chain(&new[..n]).cloned())
+        let before_it = [0, 1, 2, 0][n];
+        b.apply_changes(base.iter().chain(&new[..before_it]).cloned())
             .unwrap();
         let before = (b.heads(), b.save(), b.max_op());
         let change = Change::from_parts(parts).unwrap();
         let err = b
             .apply_changes([change])
             .expect_err(&format!("variant {n}"));
+        let expected = if n == 3 {
+            InvalidOpReason::DeleteWithoutPred
+        } else {
+            InvalidOpReason::PredElsewhere
+        };
         assert!(
-            matches!(
-                err,
-                DocError::InvalidOp {
-                    reason: InvalidOpReason::PredElsewhere,
-                    ..
-                }
-            ),
+            matches!(err, DocError::InvalidOp { reason, .. } if reason == expected),
             "{err:?}"
         );
         assert!((b.heads(), b.save(), b.max_op()) == before);
@@ -247,6 +254,52 @@ fn a_pred_at_another_place_is_refused() {
     let mut b = doc(2);
     b.apply_changes(base).unwrap();
     b.apply_changes(new).unwrap();
+}
+
+/// A change whose ops do not come after its deps' (an empty change claiming counters its
+/// deps used, or ops below them) is refused: no document chunk can hold it (automerge 0.12
+/// applies it, then cannot load its own save).
+#[test]
+fn a_change_starting_below_its_deps_is_refused() {
+    let mut a = doc(1);
+    for i in 0..5i64 {
+        a.put(&ROOT, "k", i).unwrap();
+    }
+    let mut b = doc(2);
+    b.apply_changes(a.get_changes(&[])).unwrap();
+    let before = (b.heads(), b.save(), b.max_op());
+    for (start_op, ops) in [(3u64, 0usize), (5, 0), (2, 1)] {
+        let parts = ChangeParts {
+            actor: converge_encoding::ActorId::from_bytes(&[9; 16]),
+            seq: 1,
+            start_op,
+            time: 0,
+            message: None,
+            deps: a.heads(),
+            other_actors: vec![],
+            ops: (0..ops)
+                .map(|_| converge_encoding::ChangeOp {
+                    obj: ObjId::Root,
+                    key: converge_encoding::Key::Map("other".into()),
+                    insert: false,
+                    action: converge_encoding::Action::Set,
+                    value: ScalarValue::Int(1),
+                    pred: vec![],
+                    expand: false,
+                    mark_name: None,
+                })
+                .collect(),
+            extra_bytes: vec![],
+        };
+        let err = b
+            .apply_changes([Change::from_parts(parts).unwrap()])
+            .unwrap_err();
+        assert!(
+            matches!(err, DocError::StartOpNotAfterDeps { deps_max_op: 5, .. }),
+            "{err:?}"
+        );
+        assert!((b.heads(), b.save(), b.max_op()) == before);
+    }
 }
 
 #[test]
