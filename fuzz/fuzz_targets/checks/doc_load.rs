@@ -92,17 +92,8 @@ pub(crate) fn check(data: &[u8]) -> bool {
                     assert!(marks.iter().all(|m| m.start <= m.end && m.end <= len));
                 }
             }
-            // A save loads back to the same values: unchecked, since a change that was not
-            // canonical is rebuilt with other bytes (format.md section 0).
             let saved = doc.save();
-            let unchecked = LoadOptions::new()
-                .on_partial_load(OnPartialLoad::Ignore)
-                .verification_mode(VerificationMode::DontCheck);
-            match Document::load_with_options(&saved, unchecked) {
-                Ok(again) => assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree),
-                Err(DocError::InvalidMarkOrder { .. }) => {}
-                Err(e) => panic!("a save of a loaded file loads back: {e:?}"),
-            }
+            loads_back(&doc, &saved, &tree, "a save of a loaded file");
             let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
             let _ = doc.save_incremental();
             true
@@ -117,23 +108,7 @@ pub(crate) fn check(data: &[u8]) -> bool {
     if let Ok(mut doc) = Document::load_with_options(&file, options) {
         let tree = format!("{:?}", doc.value_tree(&ROOT));
         let saved = doc.save();
-        // A change whose bytes are not the canonical encoding of its content (an unused
-        // other actor, say) is rebuilt from a document chunk with other bytes, so its hash
-        // and the heads differ then (format.md §0): such a save loads unchecked.
-        let partial = LoadOptions::new().on_partial_load(OnPartialLoad::Ignore);
-        let again = Document::load_with_options(&saved, partial.clone()).or_else(|_| {
-            Document::load_with_options(
-                &saved,
-                partial.verification_mode(VerificationMode::DontCheck),
-            )
-        });
-        match again {
-            Ok(again) => assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree),
-            // Changes may hold a mark that ends before it begins, which a document chunk
-            // may not (automerge 0.12 alike: converge-interop `mark_order`).
-            Err(DocError::InvalidMarkOrder { .. }) => {}
-            Err(e) => panic!("a save of a partial load loads: {e:?}"),
-        }
+        loads_back(&doc, &saved, &tree, "a save of a partial load");
     }
     let mut doc = fixture();
     let before = (doc.heads(), doc.save_nocompress(), doc.change_count());
@@ -146,4 +121,27 @@ pub(crate) fn check(data: &[u8]) -> bool {
     let _ = doc.put(&ROOT, "after", ScalarValue::Int(1));
     let _ = doc.save();
     loaded
+}
+
+/// `saved` (the save of `doc`, whose value tree printed as `tree`) loads back to the same
+/// values. Unchecked and with missing deps allowed: a change whose bytes are not the
+/// canonical encoding of its content (an unused other actor, say) is rebuilt from a
+/// document chunk with other bytes, so its hash and the heads differ then (format.md
+/// section 0), and queued changes follow the document chunk. Not checked when the document
+/// holds both (a queued change may wait for the hash a non-canonical change gets when
+/// rebuilt, and apply on the reload), nor for a mark that ends before it begins, which
+/// changes may hold and a document chunk may not (automerge 0.12 alike: converge-interop
+/// `mark_order`).
+fn loads_back(doc: &Document, saved: &[u8], tree: &str, what: &str) {
+    if doc.queued_count() > 0 && !doc.get_changes(&[]).iter().all(|c| c.is_canonical()) {
+        return;
+    }
+    let options = LoadOptions::new()
+        .on_partial_load(OnPartialLoad::Ignore)
+        .verification_mode(VerificationMode::DontCheck);
+    match Document::load_with_options(saved, options) {
+        Ok(again) => assert_eq!(format!("{:?}", again.value_tree(&ROOT)), tree, "{what}"),
+        Err(DocError::InvalidMarkOrder { .. }) => {}
+        Err(e) => panic!("{what} loads back: {e:?}"),
+    }
 }
