@@ -1,7 +1,8 @@
 //! Document decoding never panics; a decoded document re-encodes to bytes that decode and
 //! re-encode to themselves, and change reconstruction never panics. Columns kept as canonical
 //! are exactly what the writer writes for the rows; a document loaded from the chunk saves
-//! (debug assertions check kept columns against a fresh encode) and reads as a value tree.
+//! (debug assertions check kept columns against a fresh encode), reads as a value tree, and
+//! after a few edits saves what loads back to the same values.
 //!
 //! The input is the chunk's *data* (no envelope), so the fuzzer does not have to forge a
 //! checksum to reach the column decoders.
@@ -41,8 +42,19 @@ fuzz_target!(|data: &[u8]| {
         // Edits after the save: the next save splices its kept columns, and the one after
         // that reuses them (debug assertions check both against a fresh encode).
         edit(&mut loaded);
-        let _ = loaded.save();
+        let saved = loaded.save();
         let _ = loaded.save_nocompress();
+        // Every change was rebuilt from the chunk or made here, so is canonical: the save
+        // loads back, checked, to the same values.
+        let tree = format!("{:?}", loaded.value_tree(&converge_doc::ROOT));
+        match converge_doc::Document::load(&saved) {
+            Ok(again) => assert_eq!(
+                format!("{:?}", again.value_tree(&converge_doc::ROOT)),
+                tree,
+                "a save loads back to the same values"
+            ),
+            Err(e) => panic!("a save of a loaded document loads back: {e:?}"),
+        }
     }
     for compress in [false, true] {
         let bytes = doc.encode(compress);
