@@ -102,6 +102,12 @@ fn inspect_changes() {
     );
     assert!(out.contains("message: \"change 2\""), "{out}");
     assert!(out.contains("seq: 2"), "{out}");
+    assert!(!out.contains("not canonical"), "{out}");
+    // A change naming an unused (empty) other actor: not canonical (a fuzz regression).
+    let odd = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fuzz/regressions/doc_load/partial-load-unchecked-heads-save");
+    let out = ok(run(&[&"inspect", &odd]));
+    assert!(out.contains("not canonical"), "{out}");
 }
 
 #[test]
