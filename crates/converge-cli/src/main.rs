@@ -266,19 +266,27 @@ fn run(command: Command) -> Result<(), CliError> {
         } => {
             use converge::{LoadOptions, OnPartialLoad, StringMigration, VerificationMode};
             let bytes = files::read(&file)?;
-            let damage = match Document::load(&bytes) {
-                Ok(_) => "no damage found".to_owned(),
-                Err(e) => CliError::load(&file, e).to_string(),
+            // A file that loads as it is is loaded once; otherwise the load's error is the
+            // damage reported, and the file is loaded again keeping what it can.
+            let (damage, loaded) = match Document::load(&bytes) {
+                Ok(doc) if !migrate_strings => ("no damage found".to_owned(), Some(doc)),
+                Ok(_) => ("no damage found".to_owned(), None),
+                Err(e) => (CliError::load(&file, e).to_string(), None),
             };
-            let mut options = LoadOptions::new().on_partial_load(OnPartialLoad::Ignore);
-            if unchecked {
-                options = options.verification_mode(VerificationMode::DontCheck);
-            }
-            if migrate_strings {
-                options = options.migrate_strings(StringMigration::ConvertToText);
-            }
-            let mut doc = Document::load_with_options(&bytes, options)
-                .map_err(|e| CliError::load(&file, e))?;
+            let mut doc = match loaded {
+                Some(doc) => doc,
+                None => {
+                    let mut options = LoadOptions::new().on_partial_load(OnPartialLoad::Ignore);
+                    if unchecked {
+                        options = options.verification_mode(VerificationMode::DontCheck);
+                    }
+                    if migrate_strings {
+                        options = options.migrate_strings(StringMigration::ConvertToText);
+                    }
+                    Document::load_with_options(&bytes, options)
+                        .map_err(|e| CliError::load(&file, e))?
+                }
+            };
             files::write_atomic(&output, &doc.save())?;
             let missing = doc.missing_deps(&[]);
             eprintln!(

@@ -491,10 +491,6 @@ impl Document {
                 ResolvedKey::Elem(e) if !op.insert => Some(*e),
                 _ => None,
             };
-            let map_key = match &key {
-                ResolvedKey::Map(k) => self.ops.key_ids.get(k.as_str()).copied(),
-                ResolvedKey::Elem(_) => None,
-            };
             let elsewhere = || invalid(i, InvalidOpReason::PredElsewhere);
             let mut preds = SmallVec::new();
             for p in &op.pred {
@@ -505,7 +501,11 @@ impl Document {
                         let same = pred.obj == obj
                             && !op.insert
                             && match (&key, pred.insert()) {
-                                (ResolvedKey::Map(_), false) => map_key == Some(pred.key),
+                                (ResolvedKey::Map(k), false) => self
+                                    .ops
+                                    .keys
+                                    .get(pred.key as usize)
+                                    .is_some_and(|pk| **pk == **k),
                                 (ResolvedKey::Elem(_), true) => element == Some(idx),
                                 (ResolvedKey::Elem(_), false) => element == Some(pred.key),
                                 (ResolvedKey::Map(_), true) => false,

@@ -129,7 +129,8 @@ impl LoadOptions {
 
     /// The loaded document's actor (a random one if not given), set before a string
     /// migration, which is its first change. (automerge 0.12 has no such option: its
-    /// migration is made by a random actor.)
+    /// migration is made by a random actor.) An [`LoadOptions::author`] set too takes a new
+    /// actor after the migration, as [`Document::set_author`] does.
     pub fn actor(self, actor: ActorId) -> Self {
         LoadOptions {
             actor: Some(actor),
@@ -208,9 +209,7 @@ impl Document {
             self.encode_document(false)
         };
         if options.retain_orphans {
-            for c in self.history.queued_changes() {
-                out.extend_from_slice(c.bytes());
-            }
+            self.append_queued(&mut out);
         }
         out
     }
@@ -228,7 +227,7 @@ impl Document {
     /// string). Returns the number of values converted.
     pub(crate) fn convert_strings_to_text(&mut self) -> Result<usize, DocError> {
         let mut found: Vec<(ExId, Prop, String)> = Vec::new();
-        for obj in crate::save::object_order(&self.ops).collect::<Vec<_>>() {
+        for obj in crate::save::object_order(&self.ops) {
             let kind = self.ops.objects[obj as usize].kind;
             if !matches!(kind, ObjType::Map | ObjType::List) {
                 continue;

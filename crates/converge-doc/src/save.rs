@@ -6,9 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use converge_encoding::{
-    Action, ActorId, Change, ChangeColumnsWriter, ChangeHash, DecodeError, DocChangeRef, DocOpRef,
-    DocumentChunk, ElemId, EncodedColumns, FileChunk, HeadsCheck, KeyRef, ObjId, OpColumnsWriter,
-    OpId, ValueRef, decode_chunks, write_document_columns,
+    Action, ActorId, Change, ChangeColumnsWriter, ChangeHash, DecodeError, DecodedPrefix,
+    DocChangeRef, DocOpRef, DocumentChunk, ElemId, EncodedColumns, FileChunk, HeadsCheck, KeyRef,
+    ObjId, OpColumnsWriter, OpId, ValueRef, decode_chunks, write_document_columns,
 };
 
 use crate::bitset::BitSet;
@@ -78,10 +78,16 @@ impl Document {
     /// automerge 0.12's).
     pub fn save_nocompress(&self) -> Vec<u8> {
         let mut out = self.encode_document(false);
+        self.append_queued(&mut out);
+        out
+    }
+
+    /// Appends the raw chunks of the queued changes (whose deps are missing), as a save
+    /// that retains orphans writes them after the document chunk.
+    pub(crate) fn append_queued(&self, out: &mut Vec<u8>) {
         for c in self.history.queued_changes() {
             out.extend_from_slice(c.bytes());
         }
-        out
     }
 
     /// The document chunk, compressed or not: the kept chunk or columns if they are current.
@@ -232,26 +238,16 @@ impl Document {
         doc.ops.encoding = encoding;
         let file = Bytes::copy_from_slice(bytes);
         let chunks: Vec<FileChunk> = if partial {
-            let decoded = converge_encoding::decode_chunk_prefix(&file);
-            match decoded.failure {
-                // The first chunk must decode, as in automerge 0.12.
-                Some((offset, e)) if decoded.chunks.is_empty() => {
-                    return Err(DecodeError::InChunk {
-                        offset,
-                        source: Box::new(e),
-                    }
-                    .into());
-                }
-                _ => decoded.chunks.into_iter().map(|(_, c)| c).collect(),
-            }
+            chunks_after_a_first(converge_encoding::decode_chunk_prefix(&file))?
         } else {
             decode_chunks(&file)?.into_iter().map(|(_, c)| c).collect()
         };
         let first_is_doc = matches!(chunks.first(), Some(FileChunk::Document(_)));
         let one_chunk = chunks.len() == 1;
-        let first_heads = match chunks.first() {
-            Some(FileChunk::Document(d)) => d.heads.clone(),
-            _ => Vec::new(),
+        // The stored heads, where the load does not check them against the changes.
+        let unchecked_heads = match (check, chunks.first()) {
+            (HeadsCheck::DontCheck, Some(FileChunk::Document(d))) => Some(d.heads.clone()),
+            _ => None,
         };
         doc.apply_chunks(chunks, check)?;
         // The file is one document chunk whose columns the document kept (exactly what a
@@ -263,7 +259,7 @@ impl Document {
             && one_chunk
             && doc.history.queued_len() == 0
             && doc.saved_columns.as_ref().is_some_and(|(at, _)| *at == len)
-            && (check == HeadsCheck::Check || first_heads == doc.heads())
+            && unchecked_heads.is_none_or(|stored| stored == doc.heads())
         {
             doc.loaded_chunk.set(len, file);
         }
@@ -285,17 +281,12 @@ impl Document {
         let decoded = converge_encoding::decode_chunk_prefix(&file);
         // Into an empty document the first chunk must decode, as a load's (automerge 0.12
         // loads then); into a document with changes a bad first chunk adds nothing.
-        if let Some((offset, e)) = decoded.failure
-            && decoded.chunks.is_empty()
-            && self.is_empty()
-        {
-            return Err(DecodeError::InChunk {
-                offset,
-                source: Box::new(e),
-            }
-            .into());
-        }
-        self.apply_decoded_chunks(decoded.chunks.into_iter().map(|(_, c)| c).collect())
+        let chunks = if self.is_empty() {
+            chunks_after_a_first(decoded)?
+        } else {
+            decoded.chunks.into_iter().map(|(_, c)| c).collect()
+        };
+        self.apply_decoded_chunks(chunks)
     }
 
     /// [`Document::load_incremental`] for chunks already decoded, in file order (a sync
@@ -748,6 +739,19 @@ pub(crate) fn check_mark_order(chunk: &DocumentChunk) -> Result<(), DocError> {
         }
     }
     Ok(())
+}
+
+/// The chunks that decoded before the first that did not, or that one's error if it was
+/// the file's first (a load needs one chunk at least, as automerge 0.12's does).
+fn chunks_after_a_first(decoded: DecodedPrefix) -> Result<Vec<FileChunk>, DocError> {
+    match decoded.failure {
+        Some((offset, e)) if decoded.chunks.is_empty() => Err(DecodeError::InChunk {
+            offset,
+            source: Box::new(e),
+        }
+        .into()),
+        _ => Ok(decoded.chunks.into_iter().map(|(_, c)| c).collect()),
+    }
 }
 
 /// The doc-wide indexes of the actors that authored a change, sorted by actor bytes.
