@@ -55,6 +55,20 @@ pub struct AutoCommit {
     /// The heads [`AutoCommit::diff_incremental`] reports changes since (none: from the
     /// empty document).
     diff_cursor: Vec<ChangeHash>,
+    /// Where reads and edits happen while [`AutoCommit::isolate`]d; boxed, since most
+    /// documents never are.
+    isolation: Option<Box<Isolation>>,
+}
+
+/// An isolated [`AutoCommit`]'s heads and its view of the document at them.
+#[derive(Clone, Debug)]
+struct Isolation {
+    /// The heads reads and edits see: those given to `isolate`, then the last isolated
+    /// commit's.
+    heads: Vec<ChangeHash>,
+    /// The document at `heads` (a `fork_at`), plus the pending isolated edits: reads read
+    /// it, edits edit it, and each commit's change is applied to the whole document too.
+    view: Document,
 }
 
 impl From<Document> for AutoCommit {
@@ -63,8 +77,33 @@ impl From<Document> for AutoCommit {
             doc,
             open: None,
             diff_cursor: Vec::new(),
+            isolation: None,
         }
     }
+}
+
+/// The actor automerge 0.12 makes an isolated change with at `level` beyond 0: the bytes
+/// `13 b2 23 09`, the level in LEB128, then the document's actor.
+fn concurrency_actor(base: &ActorId, level: u64) -> ActorId {
+    let mut bytes = vec![0x13, 0xb2, 0x23, 0x09];
+    converge_encoding::leb128::write_u64(&mut bytes, level);
+    bytes.extend_from_slice(base.as_bytes());
+    ActorId::from_bytes(&bytes)
+}
+
+/// The max op of `actor`'s last change in `doc`, 0 if it made none.
+fn last_max_op(doc: &Document, actor: &ActorId) -> u64 {
+    doc.ops
+        .actor_index(actor)
+        .and_then(|a| doc.history.last_of_actor(a))
+        .map_or(0, |i| doc.history.max_op(i))
+}
+
+/// The number of changes `actor` made in `doc`.
+fn actor_seq(doc: &Document, actor: &ActorId) -> u64 {
+    doc.ops
+        .actor_index(actor)
+        .map_or(0, |a| doc.history.actor_seq(a))
 }
 
 impl AutoCommit {
@@ -103,6 +142,150 @@ impl AutoCommit {
         let mut doc = Document::load_unverified_heads(bytes)?;
         doc.saved = 0;
         Ok(AutoCommit::from(doc))
+    }
+
+    // ---- isolation ----
+
+    /// Commits the pending edits, then isolates the document at `heads`, as automerge
+    /// 0.12's `isolate`: reads (other than those at heads) see the document as it was at
+    /// `heads`, and edits are made there, each commit a change that depends on `heads`
+    /// (then on the last isolated commit) only, applied to the whole document as a
+    /// concurrent change would be. Changes that arrive meanwhile (`apply_changes`, `merge`,
+    /// a sync) join the whole document, not the view; [`AutoCommit::heads`] gives the
+    /// isolation heads, saves and syncs the whole document. [`AutoCommit::integrate`] ends it.
+    ///
+    /// The edits are the document's actor's if its last change is under `heads` (or it
+    /// made none), otherwise another actor's derived from it (level 1, 2, ... as automerge
+    /// derives them), so that each actor's changes stay a chain.
+    ///
+    /// Reads of an object made after `heads` read it as automerge reads it there (empty),
+    /// but [`object_type`](Self::object_type) says it is not found and edits of it are
+    /// refused ([`DocError::ObjectNotFound`]), where automerge edits it.
+    ///
+    /// Where converge differs from automerge 0.12 on purpose, each time because automerge's
+    /// change names what its deps do not hold, so that a peer holding only the deps cannot
+    /// apply it (automerge panics, tests/isolation.rs in converge-interop):
+    /// - the edits of an object made after `heads`, above;
+    /// - an insert next to a mark that a change beyond `heads` made: automerge anchors it on
+    ///   the mark's op, converge on the element the view shows;
+    /// - when the actor's last change beyond `heads` has no ops (an `empty_change`) and its
+    ///   max op is under them, automerge makes the next change with the actor itself, its
+    ///   seq after that change's though its deps do not hold it; converge moves on to a
+    ///   derived actor.
+    ///
+    /// Also unlike automerge, `heads` must all be changes of the document
+    /// ([`DocError::UnknownChange`] otherwise) and repeats count once. Isolating forks the
+    /// document at `heads` (a cost of the order of a load of it), and the view is kept until
+    /// [`AutoCommit::integrate`].
+    ///
+    /// ```
+    /// use converge_doc::{AutoCommit, ROOT, Value};
+    /// let title = |doc: &AutoCommit| doc.get(&ROOT, "title").map(|v| v.map(|v| v.value));
+    /// let mut doc = AutoCommit::new();
+    /// doc.put(&ROOT, "title", "draft")?;
+    /// let draft = doc.heads();
+    /// doc.put(&ROOT, "title", "final")?;
+    /// doc.isolate(&draft)?;
+    /// assert_eq!(title(&doc)?, Some(Value::Scalar("draft".into())));
+    /// doc.put(&ROOT, "note", "written beside the final title")?;
+    /// doc.integrate()?;
+    /// assert_eq!(title(&doc)?, Some(Value::Scalar("final".into())));
+    /// assert!(doc.get(&ROOT, "note")?.is_some());
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn isolate(&mut self, heads: &[ChangeHash]) -> Result<(), DocError> {
+        self.commit()?;
+        let view = self.doc.fork_at(heads)?;
+        let mut heads = heads.to_vec();
+        let mut seen = std::collections::HashSet::new();
+        heads.retain(|h| seen.insert(*h));
+        self.isolation = Some(Box::new(Isolation { heads, view }));
+        Ok(())
+    }
+
+    /// Commits the pending edits and ends the isolation: reads and edits see the whole
+    /// document again (automerge 0.12's `integrate`).
+    pub fn integrate(&mut self) -> Result<(), DocError> {
+        self.commit()?;
+        self.isolation = None;
+        Ok(())
+    }
+
+    /// Whether the document is isolated ([`AutoCommit::isolate`]).
+    pub fn is_isolated(&self) -> bool {
+        self.isolation.is_some()
+    }
+
+    /// What the reads of the current state of `obj` read (see `doc_reads!`): the isolated
+    /// view, if any; for an object it does not have but the whole document does (made after
+    /// the isolation heads), the whole document at the isolation heads, where it reads as
+    /// automerge 0.12 reads it there (empty).
+    fn read_now(&self, obj: &crate::ExId) -> crate::doc_reads::ReadAt<'_> {
+        use crate::doc_reads::ReadAt;
+        match &self.isolation {
+            None => ReadAt::Now(&self.doc),
+            Some(i) if i.view.obj_index(obj).is_err() && self.doc.obj_index(obj).is_ok() => {
+                ReadAt::Heads(&self.doc, &i.heads)
+            }
+            // automerge reads through the isolation's clock unless no edit is pending and
+            // the isolation heads are the document's.
+            Some(i) if self.open.is_none() && self.doc.history.graph.heads_are(&i.heads) => {
+                ReadAt::Now(&i.view)
+            }
+            Some(i) => ReadAt::Scoped(&i.view),
+        }
+    }
+
+    /// What the reads of `obj` at `heads` read (see `doc_reads!`): the whole document at
+    /// them; for an object that pending isolated edits made (the whole document does not
+    /// have it yet, and no change under any heads does), the view at the isolation heads,
+    /// where it reads empty, as automerge 0.12 reads it at any heads.
+    fn read_at<'h>(
+        &'h self,
+        obj: &crate::ExId,
+        heads: &'h [ChangeHash],
+    ) -> Result<(&'h Document, &'h [ChangeHash]), DocError> {
+        match &self.isolation {
+            Some(i) if self.doc.obj_index(obj).is_err() && i.view.obj_index(obj).is_ok() => {
+                self.doc
+                    .history
+                    .indexes(heads)
+                    .map_err(|hash| DocError::UnknownChange { hash })?;
+                Ok((&i.view, &i.heads))
+            }
+            _ => Ok((&self.doc, heads)),
+        }
+    }
+
+    /// Opens an isolated transaction on the view: the actor as automerge 0.12's
+    /// `isolate_actor` picks it, counters after the whole document's.
+    fn begin_isolated(doc: &Document, isolation: &mut Isolation) -> OpenTx {
+        let base = doc.actor().clone();
+        let mut actor = base.clone();
+        for level in 1u64.. {
+            let last = last_max_op(doc, &actor);
+            // automerge's test is the max ops; a change without ops after the view's (an
+            // `empty_change` made meanwhile) also moves on, since the view could not take
+            // the next seq (see the note on `isolate`).
+            if last == 0
+                || (last_max_op(&isolation.view, &actor) >= last
+                    && actor_seq(&isolation.view, &actor) == actor_seq(doc, &actor))
+            {
+                break;
+            }
+            actor = concurrency_actor(&base, level);
+        }
+        let view = &mut isolation.view;
+        if view.actor() != &actor {
+            view.set_actor(actor);
+        }
+        view.author.clone_from(&doc.author);
+        let deps = isolation
+            .heads
+            .iter()
+            .filter_map(|h| view.history.index_of(h).map(|i| i as u32))
+            .collect();
+        OpenTx::begin_isolated(view, doc.max_op(), deps)
     }
 
     /// Commits the pending edits (no message, time 0) and gives the document back.
@@ -147,9 +330,33 @@ impl AutoCommit {
         message: Option<String>,
         time: i64,
     ) -> Result<Option<ChangeHash>, DocError> {
-        match self.open.take() {
-            Some(open) => Transaction::resume(&mut self.doc, open).commit_with(message, time),
-            None => Ok(None),
+        let Some(open) = self.open.take() else {
+            return Ok(None);
+        };
+        let Some(isolation) = self.isolation.as_mut() else {
+            return Transaction::resume(&mut self.doc, open).commit_with(message, time);
+        };
+        self.doc.tx_open = false;
+        let Some(hash) =
+            Transaction::resume(&mut isolation.view, open).commit_with(message, time)?
+        else {
+            return Ok(None);
+        };
+        let applied = match isolation.view.get_change_by_hash(&hash) {
+            Some(change) => self.doc.apply_changes([change]),
+            None => Err(DocError::UnknownChange { hash }),
+        };
+        match applied {
+            Ok(()) => {
+                isolation.heads = vec![hash];
+                Ok(Some(hash))
+            }
+            Err(e) => {
+                // The whole document refused the change (a corner the view cannot see):
+                // the view goes back to the isolation heads, without it.
+                isolation.view = self.doc.fork_at(&isolation.heads)?;
+                Err(e)
+            }
         }
     }
 
@@ -167,7 +374,14 @@ impl AutoCommit {
     /// Undoes the pending edits; returns how many ops were undone.
     pub fn rollback(&mut self) -> usize {
         self.open.take().map_or(0, |open| {
-            Transaction::resume(&mut self.doc, open).rollback()
+            let doc = match self.isolation.as_mut() {
+                Some(isolation) => {
+                    self.doc.tx_open = false;
+                    &mut isolation.view
+                }
+                None => &mut self.doc,
+            };
+            Transaction::resume(doc, open).rollback()
         })
     }
 
@@ -184,11 +398,28 @@ impl AutoCommit {
         &mut self,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, DocError>,
     ) -> Result<T, DocError> {
+        let doc = match self.isolation.as_mut() {
+            Some(isolation) => {
+                let open = match self.open.take() {
+                    Some(open) => open,
+                    None => {
+                        // The whole document's reads at its heads take the clock while the
+                        // isolated edits are pending, as automerge's with its transaction
+                        // open.
+                        self.doc.tx_open = true;
+                        AutoCommit::begin_isolated(&self.doc, isolation)
+                    }
+                };
+                self.open = Some(open);
+                &mut isolation.view
+            }
+            None => &mut self.doc,
+        };
         let open = match self.open.take() {
             Some(open) => open,
-            None => OpenTx::begin(&mut self.doc),
+            None => OpenTx::begin(doc),
         };
-        let mut tx = Transaction::resume(&mut self.doc, open);
+        let mut tx = Transaction::resume(doc, open);
         let out = f(&mut tx);
         self.open = Some(tx.suspend());
         out
@@ -200,7 +431,7 @@ impl AutoCommit {
 
     // ---- reads (the pending edits included; at heads, never) ----
 
-    doc_reads!(doc);
+    doc_reads!(read_now, read_at, doc);
 
     // ---- actors and settings ----
 
@@ -224,15 +455,24 @@ impl AutoCommit {
     /// [`Document::set_text_encoding`] (refused once the document, pending edits included,
     /// holds any op).
     pub fn set_text_encoding(&mut self, encoding: TextEncoding) -> bool {
-        self.doc.set_text_encoding(encoding)
+        match self.isolation.as_mut() {
+            Some(isolation) => {
+                isolation.view.set_text_encoding(encoding) && self.doc.set_text_encoding(encoding)
+            }
+            None => self.doc.set_text_encoding(encoding),
+        }
     }
 
     // ---- history (the pending edits committed first) ----
 
-    /// Commits the pending edits, then [`Document::heads`].
+    /// Commits the pending edits, then [`Document::heads`]; while isolated, the isolation
+    /// heads (those given to [`AutoCommit::isolate`], then the last isolated commit's).
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         self.close();
-        self.doc.heads()
+        match &self.isolation {
+            Some(isolation) => isolation.heads.clone(),
+            None => self.doc.heads(),
+        }
     }
 
     /// Commits the pending edits, then [`Document::get_changes`].
@@ -546,6 +786,106 @@ mod tests {
         let mut copy = doc.clone();
         assert_eq!(copy.commit().unwrap(), doc.commit().unwrap());
         assert_eq!(copy.save(), doc.save());
+    }
+
+    fn scalar(doc: &AutoCommit, obj: &ExId, key: &str) -> Option<Value> {
+        doc.get(obj, key).unwrap().map(|v| v.value)
+    }
+
+    #[test]
+    fn an_isolated_document_reads_and_edits_at_its_heads() {
+        let mut doc = AutoCommit::with_actor(actor(1));
+        doc.put(&ROOT, "title", "draft").unwrap();
+        let draft = doc.heads();
+        doc.put(&ROOT, "title", "final").unwrap();
+        let list = doc.put_object(&ROOT, "list", ObjType::List).unwrap();
+        doc.insert(&list, 0, 1i64).unwrap();
+        let before = doc.heads();
+        doc.isolate(&draft).unwrap();
+        assert!(doc.is_isolated());
+        assert_eq!(doc.heads(), draft);
+        assert_eq!(
+            scalar(&doc, &ROOT, "title"),
+            Some(Value::Scalar("draft".into()))
+        );
+        // An object made after the heads reads empty there, and cannot be edited there.
+        assert_eq!(doc.length(&list).unwrap(), 0);
+        assert!(doc.object_type(&list).is_err());
+        assert!(doc.insert(&list, 0, 2i64).is_err());
+        assert_eq!(doc.pending_ops(), 0);
+        // Reads at heads read the whole document.
+        assert_eq!(doc.length_at(&list, &before).unwrap(), 1);
+        // Edits made there: a change on the isolation heads, by an actor derived from the
+        // document's (whose last change is not under them), applied to the whole document.
+        doc.put(&ROOT, "note", "beside the draft").unwrap();
+        let hash = doc.commit().unwrap().unwrap();
+        assert_eq!(doc.heads(), vec![hash]);
+        let change = doc.get_change_by_hash(&hash).unwrap();
+        assert_eq!(change.deps(), &draft[..]);
+        assert_eq!(change.actor(), &concurrency_actor(&actor(1), 1));
+        assert_eq!(change.seq(), 1);
+        assert_eq!(change.start_op(), 5);
+        // The next one builds on it, by the same actor.
+        doc.put(&ROOT, "note", "again").unwrap();
+        let next = doc.commit().unwrap().unwrap();
+        let change = doc.get_change_by_hash(&next).unwrap();
+        assert_eq!((change.deps(), change.seq()), (&[hash][..], 2));
+        // A rollback undoes the view's pending edits only.
+        doc.put(&ROOT, "title", "gone").unwrap();
+        assert_eq!(doc.rollback(), 1);
+        assert_eq!(
+            scalar(&doc, &ROOT, "title"),
+            Some(Value::Scalar("draft".into()))
+        );
+        doc.integrate().unwrap();
+        assert!(!doc.is_isolated());
+        let mut heads = doc.heads();
+        heads.sort();
+        let mut expected = vec![before[0], next];
+        expected.sort();
+        assert_eq!(heads, expected);
+        assert_eq!(
+            scalar(&doc, &ROOT, "title"),
+            Some(Value::Scalar("final".into()))
+        );
+        assert_eq!(
+            scalar(&doc, &ROOT, "note"),
+            Some(Value::Scalar("again".into()))
+        );
+        // The whole document saves and loads with every change.
+        let loaded = AutoCommit::load(&doc.save()).unwrap();
+        assert_eq!(
+            loaded.value_tree(&ROOT).unwrap(),
+            doc.value_tree(&ROOT).unwrap()
+        );
+    }
+
+    #[test]
+    fn changes_that_arrive_while_isolated_join_the_whole_document_only() {
+        let mut doc = AutoCommit::with_actor(actor(1));
+        doc.put(&ROOT, "n", 1i64).unwrap();
+        let heads = doc.heads();
+        let mut peer = doc.fork();
+        peer.set_actor(actor(2));
+        peer.put(&ROOT, "m", 2i64).unwrap();
+        doc.isolate(&heads).unwrap();
+        // At the document's own heads, the actor is its own.
+        doc.put(&ROOT, "n", 3i64).unwrap();
+        doc.merge(&mut peer).unwrap();
+        assert_eq!(scalar(&doc, &ROOT, "m"), None);
+        assert_eq!(scalar(&doc, &ROOT, "n"), Some(Value::Scalar(3i64.into())));
+        let mine = doc.heads();
+        assert_eq!(doc.get_change_by_hash(&mine[0]).unwrap().actor(), &actor(1));
+        assert_eq!(doc.get_changes(&[]).len(), 3);
+        doc.integrate().unwrap();
+        assert_eq!(scalar(&doc, &ROOT, "m"), Some(Value::Scalar(2i64.into())));
+        assert_eq!(doc.heads().len(), 2);
+        // Unknown heads are refused, and leave the document as it was.
+        assert!(matches!(
+            doc.isolate(&[ChangeHash([7; 32])]),
+            Err(DocError::UnknownChange { .. })
+        ));
+        assert!(!doc.is_isolated());
     }
 
     #[test]

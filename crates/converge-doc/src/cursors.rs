@@ -105,7 +105,27 @@ impl Document {
         heads: Option<&[ChangeHash]>,
     ) -> Result<usize, DocError> {
         let at = heads.map(|h| self.view_at(h)).transpose()?;
-        let view = at.as_ref().map_or(View::Now, |a| a.view());
+        self.cursor_position_in(obj, cursor, at.as_ref().map_or(View::Now, |a| a.view()))
+    }
+
+    /// [`Document::get_cursor_position`] through a clock that covers every op, pending ones
+    /// included: the way automerge 0.12 reads an isolated document (`AutoCommit::isolate`),
+    /// whose view holds what its clock covers.
+    pub(crate) fn cursor_position_scoped(
+        &self,
+        obj: &ExId,
+        cursor: &Cursor,
+    ) -> Result<usize, DocError> {
+        let all = crate::opset::Clock(vec![u32::MAX; self.ops.actors.len()]);
+        self.cursor_position_in(obj, cursor, View::At(&all))
+    }
+
+    fn cursor_position_in(
+        &self,
+        obj: &ExId,
+        cursor: &Cursor,
+        view: View<'_>,
+    ) -> Result<usize, DocError> {
         let o = self.sequence(obj)?;
         let ops = &self.ops;
         let (counter, actor, moves) = match cursor {

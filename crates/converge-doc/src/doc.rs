@@ -245,6 +245,7 @@ impl Document {
         preds: &crate::transaction::PredLog,
         message: Option<String>,
         time: i64,
+        isolated_deps: Option<&[u32]>,
     ) -> Result<ChangeHash, DocError> {
         let author = self.actor;
         // The other actors the change names (its ops' objects, elements and preds), in doc
@@ -381,13 +382,27 @@ impl Document {
         let header = &mut self.commit_scratch.header;
         header.deps.clear();
         let mut dep_indexes: smallvec::SmallVec<[u32; 4]> = smallvec::SmallVec::new();
-        for (h, i) in self.history.head_indexes() {
-            header.deps.push(h);
-            dep_indexes.push(i as u32);
+        if let Some(deps) = isolated_deps {
+            // An isolated transaction (`AutoCommit::isolate`): the isolation heads, sorted,
+            // and nothing else, as automerge 0.12's `transaction_args` with heads.
+            let mut deps: smallvec::SmallVec<[(ChangeHash, u32); 4]> = deps
+                .iter()
+                .map(|&i| (self.history.hash(i as usize), i))
+                .collect();
+            deps.sort_unstable();
+            header.deps.extend(deps.iter().map(|&(h, _)| h));
+            dep_indexes.extend(deps.iter().map(|&(_, i)| i));
+        } else {
+            for (h, i) in self.history.head_indexes() {
+                header.deps.push(h);
+                dep_indexes.push(i as u32);
+            }
         }
         // As automerge 0.12 (`transaction_args`): the author's previous change is always a
-        // dep, even when it is an ancestor of the heads (after merging a change built on it).
+        // dep, even when it is an ancestor of the heads (after merging a change built on it);
+        // not in an isolated transaction.
         if let Some(last) = self.history.last_of_actor(author)
+            && isolated_deps.is_none()
             && !dep_indexes.iter().any(|&i| i as usize == last)
         {
             let mut deps: smallvec::SmallVec<[(ChangeHash, u32); 4]> = header

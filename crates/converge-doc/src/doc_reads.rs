@@ -5,17 +5,38 @@
 //! of a transaction, for [`Document`](crate::Document) (a change each) and
 //! [`AutoCommit`](crate::AutoCommit) (into the pending change).
 
-/// Read methods that call the same methods of the [`Document`](crate::Document) in field
-/// `$doc` of `self`.
+/// What a read of the current state reads: a document now, or (an object an isolated
+/// [`AutoCommit`](crate::AutoCommit)'s view does not have, but its whole document does) the
+/// whole document at the isolation heads, as automerge 0.12 reads it.
+pub(crate) enum ReadAt<'a> {
+    /// The document as it is now.
+    Now(&'a crate::Document),
+    /// An isolated view, read as automerge 0.12 reads through its isolation clock: as now
+    /// but for the position of a cursor (see `Document::cursor_position_scoped`).
+    Scoped(&'a crate::Document),
+    /// The document at these heads.
+    Heads(&'a crate::Document, &'a [converge_encoding::ChangeHash]),
+}
+
+/// Read methods that call the same methods of a [`Document`](crate::Document): for the reads
+/// of the current state the one `self.$now(obj)` gives ([`ReadAt`]), for the reads at heads
+/// the one and the heads `self.$at(obj, heads)` gives, for the actor and the text encoding
+/// the one in field `$doc` (an isolated [`AutoCommit`](crate::AutoCommit) reads its view,
+/// and at heads its whole document).
 macro_rules! doc_reads {
-    ($doc:ident) => {
+    ($now:ident, $at:ident, $doc:ident) => {
         /// [`Document::get`].
         pub fn get(
             &self,
             obj: &$crate::ExId,
             prop: impl Into<$crate::Prop>,
         ) -> Result<Option<$crate::ValueWithId>, $crate::DocError> {
-            self.$doc.get(obj, prop)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.get(obj, prop)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.get_at(obj, prop, h),
+            }
         }
 
         /// [`Document::get_all`].
@@ -24,17 +45,32 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             prop: impl Into<$crate::Prop>,
         ) -> Result<Vec<$crate::ValueWithId>, $crate::DocError> {
-            self.$doc.get_all(obj, prop)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.get_all(obj, prop)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.get_all_at(obj, prop, h),
+            }
         }
 
         /// [`Document::keys`].
         pub fn keys(&self, obj: &$crate::ExId) -> Result<Vec<String>, $crate::DocError> {
-            self.$doc.keys(obj)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.keys(obj)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.keys_at(obj, h),
+            }
         }
 
         /// [`Document::length`].
         pub fn length(&self, obj: &$crate::ExId) -> Result<usize, $crate::DocError> {
-            self.$doc.length(obj)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.length(obj)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.length_at(obj, h),
+            }
         }
 
         /// [`Document::list_values`].
@@ -42,7 +78,12 @@ macro_rules! doc_reads {
             &self,
             obj: &$crate::ExId,
         ) -> Result<Vec<$crate::ValueWithId>, $crate::DocError> {
-            self.$doc.list_values(obj)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.list_values(obj)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.list_values_at(obj, h),
+            }
         }
 
         /// [`Document::list_range`].
@@ -51,7 +92,12 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             range: impl std::ops::RangeBounds<usize>,
         ) -> Result<Vec<$crate::ListItem>, $crate::DocError> {
-            self.$doc.list_range(obj, range)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.list_range(obj, range)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.list_range_at(obj, range, h),
+            }
         }
 
         /// [`Document::map_range`].
@@ -60,22 +106,45 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             range: impl std::ops::RangeBounds<String>,
         ) -> Result<Vec<$crate::MapItem>, $crate::DocError> {
-            self.$doc.map_range(obj, range)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.map_range(obj, range)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.map_range_at(obj, range, h),
+            }
         }
 
         /// [`Document::text`].
         pub fn text(&self, obj: &$crate::ExId) -> Result<String, $crate::DocError> {
-            self.$doc.text(obj)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.text(obj)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.text_at(obj, h),
+            }
         }
 
         /// [`Document::marks`].
         pub fn marks(&self, obj: &$crate::ExId) -> Result<Vec<$crate::Mark>, $crate::DocError> {
-            self.$doc.marks(obj)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.marks(obj)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.marks_at(obj, h),
+            }
         }
 
         /// [`Document::object_type`].
         pub fn object_type(&self, obj: &$crate::ExId) -> Result<$crate::ObjType, $crate::DocError> {
-            self.$doc.object_type(obj)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.object_type(obj)
+                }
+                // An object an isolated view does not have cannot be edited there.
+                $crate::doc_reads::ReadAt::Heads(..) => {
+                    Err($crate::DocError::ObjectNotFound { obj: obj.clone() })
+                }
+            }
         }
 
         /// [`Document::value_tree`].
@@ -83,7 +152,12 @@ macro_rules! doc_reads {
             &self,
             obj: &$crate::ExId,
         ) -> Result<$crate::ValueTree, $crate::DocError> {
-            self.$doc.value_tree(obj)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.value_tree(obj)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.value_tree_at(obj, h),
+            }
         }
 
         /// [`Document::get_at`].
@@ -93,7 +167,8 @@ macro_rules! doc_reads {
             prop: impl Into<$crate::Prop>,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<Option<$crate::ValueWithId>, $crate::DocError> {
-            self.$doc.get_at(obj, prop, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.get_at(obj, prop, heads)
         }
 
         /// [`Document::get_all_at`].
@@ -103,7 +178,8 @@ macro_rules! doc_reads {
             prop: impl Into<$crate::Prop>,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<Vec<$crate::ValueWithId>, $crate::DocError> {
-            self.$doc.get_all_at(obj, prop, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.get_all_at(obj, prop, heads)
         }
 
         /// [`Document::keys_at`].
@@ -112,7 +188,8 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<Vec<String>, $crate::DocError> {
-            self.$doc.keys_at(obj, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.keys_at(obj, heads)
         }
 
         /// [`Document::length_at`].
@@ -121,7 +198,8 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<usize, $crate::DocError> {
-            self.$doc.length_at(obj, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.length_at(obj, heads)
         }
 
         /// [`Document::list_values_at`].
@@ -130,7 +208,8 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<Vec<$crate::ValueWithId>, $crate::DocError> {
-            self.$doc.list_values_at(obj, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.list_values_at(obj, heads)
         }
 
         /// [`Document::list_range_at`].
@@ -140,7 +219,8 @@ macro_rules! doc_reads {
             range: impl std::ops::RangeBounds<usize>,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<Vec<$crate::ListItem>, $crate::DocError> {
-            self.$doc.list_range_at(obj, range, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.list_range_at(obj, range, heads)
         }
 
         /// [`Document::map_range_at`].
@@ -150,7 +230,8 @@ macro_rules! doc_reads {
             range: impl std::ops::RangeBounds<String>,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<Vec<$crate::MapItem>, $crate::DocError> {
-            self.$doc.map_range_at(obj, range, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.map_range_at(obj, range, heads)
         }
 
         /// [`Document::text_at`].
@@ -159,7 +240,8 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<String, $crate::DocError> {
-            self.$doc.text_at(obj, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.text_at(obj, heads)
         }
 
         /// [`Document::marks_at`].
@@ -168,7 +250,8 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<Vec<$crate::Mark>, $crate::DocError> {
-            self.$doc.marks_at(obj, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.marks_at(obj, heads)
         }
 
         /// [`Document::value_tree_at`].
@@ -177,7 +260,8 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<$crate::ValueTree, $crate::DocError> {
-            self.$doc.value_tree_at(obj, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.value_tree_at(obj, heads)
         }
 
         /// [`Document::get_cursor`].
@@ -187,7 +271,18 @@ macro_rules! doc_reads {
             position: impl Into<$crate::CursorPosition>,
             heads: Option<&[converge_encoding::ChangeHash]>,
         ) -> Result<converge_encoding::Cursor, $crate::DocError> {
-            self.$doc.get_cursor(obj, position, heads)
+            match heads {
+                Some(h) => {
+                    let (d, h) = self.$at(obj, h)?;
+                    d.get_cursor(obj, position, Some(h))
+                }
+                None => match self.$now(obj) {
+                    $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                        d.get_cursor(obj, position, heads)
+                    }
+                    $crate::doc_reads::ReadAt::Heads(d, h) => d.get_cursor(obj, position, Some(h)),
+                },
+            }
         }
 
         /// [`Document::get_cursor_moving`].
@@ -198,7 +293,20 @@ macro_rules! doc_reads {
             heads: Option<&[converge_encoding::ChangeHash]>,
             moves: converge_encoding::CursorMove,
         ) -> Result<converge_encoding::Cursor, $crate::DocError> {
-            self.$doc.get_cursor_moving(obj, position, heads, moves)
+            match heads {
+                Some(h) => {
+                    let (d, h) = self.$at(obj, h)?;
+                    d.get_cursor_moving(obj, position, Some(h), moves)
+                }
+                None => match self.$now(obj) {
+                    $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                        d.get_cursor_moving(obj, position, heads, moves)
+                    }
+                    $crate::doc_reads::ReadAt::Heads(d, h) => {
+                        d.get_cursor_moving(obj, position, Some(h), moves)
+                    }
+                },
+            }
         }
 
         /// [`Document::get_cursor_position`].
@@ -208,7 +316,19 @@ macro_rules! doc_reads {
             cursor: &converge_encoding::Cursor,
             heads: Option<&[converge_encoding::ChangeHash]>,
         ) -> Result<usize, $crate::DocError> {
-            self.$doc.get_cursor_position(obj, cursor, heads)
+            match heads {
+                Some(h) => {
+                    let (d, h) = self.$at(obj, h)?;
+                    d.get_cursor_position(obj, cursor, Some(h))
+                }
+                None => match self.$now(obj) {
+                    $crate::doc_reads::ReadAt::Now(d) => d.get_cursor_position(obj, cursor, heads),
+                    $crate::doc_reads::ReadAt::Scoped(d) => d.cursor_position_scoped(obj, cursor),
+                    $crate::doc_reads::ReadAt::Heads(d, h) => {
+                        d.get_cursor_position(obj, cursor, Some(h))
+                    }
+                },
+            }
         }
 
         /// [`Document::get_marks`].
@@ -221,7 +341,18 @@ macro_rules! doc_reads {
             std::collections::BTreeMap<String, converge_encoding::ScalarValue>,
             $crate::DocError,
         > {
-            self.$doc.get_marks(obj, index, heads)
+            match heads {
+                Some(h) => {
+                    let (d, h) = self.$at(obj, h)?;
+                    d.get_marks(obj, index, Some(h))
+                }
+                None => match self.$now(obj) {
+                    $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                        d.get_marks(obj, index, heads)
+                    }
+                    $crate::doc_reads::ReadAt::Heads(d, h) => d.get_marks(obj, index, Some(h)),
+                },
+            }
         }
 
         /// [`Document::spans`].
@@ -230,12 +361,28 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             heads: Option<&[converge_encoding::ChangeHash]>,
         ) -> Result<Vec<$crate::Span>, $crate::DocError> {
-            self.$doc.spans(obj, heads)
+            match heads {
+                Some(h) => {
+                    let (d, h) = self.$at(obj, h)?;
+                    d.spans(obj, Some(h))
+                }
+                None => match self.$now(obj) {
+                    $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                        d.spans(obj, heads)
+                    }
+                    $crate::doc_reads::ReadAt::Heads(d, h) => d.spans(obj, Some(h)),
+                },
+            }
         }
 
         /// [`Document::parents`].
         pub fn parents(&self, obj: &$crate::ExId) -> Result<Vec<$crate::Parent>, $crate::DocError> {
-            self.$doc.parents(obj)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.parents(obj)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.parents_at(obj, h),
+            }
         }
 
         /// [`Document::parents_at`].
@@ -244,7 +391,8 @@ macro_rules! doc_reads {
             obj: &$crate::ExId,
             heads: &[converge_encoding::ChangeHash],
         ) -> Result<Vec<$crate::Parent>, $crate::DocError> {
-            self.$doc.parents_at(obj, heads)
+            let (d, heads) = self.$at(obj, heads)?;
+            d.parents_at(obj, heads)
         }
 
         /// [`Document::path_to_object`].
@@ -252,7 +400,14 @@ macro_rules! doc_reads {
             &self,
             obj: &$crate::ExId,
         ) -> Result<Vec<($crate::ExId, $crate::Prop)>, $crate::DocError> {
-            self.$doc.path_to_object(obj)
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.path_to_object(obj)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d
+                    .parents_at(obj, h)
+                    .map(|p| p.into_iter().rev().map(|p| (p.obj, p.prop)).collect()),
+            }
         }
 
         /// [`Document::actor`].

@@ -42,6 +42,9 @@ pub(crate) struct OpenTx {
     bytes_len: usize,
     /// The pending ops' preds (arena indexes).
     preds: PredLog,
+    /// The deps of an isolated transaction (change indexes of the isolation heads), which
+    /// replace the heads and the author's previous change.
+    isolated_deps: Option<Vec<u32>>,
 }
 
 impl OpenTx {
@@ -60,7 +63,21 @@ impl OpenTx {
             dels_start: doc.ops.dels.len(),
             bytes_len: doc.ops.bytes.len(),
             preds: PredLog::default(),
+            isolated_deps: None,
         }
+    }
+
+    /// Opens an isolated transaction on `doc`, a view of a document at some heads
+    /// (`AutoCommit::isolate`): its counters start after `max_op` (the whole document's) and
+    /// its change depends on the changes `deps` (the isolation heads, in `doc`) only.
+    pub(crate) fn begin_isolated(doc: &mut Document, max_op: u32, deps: Vec<u32>) -> OpenTx {
+        let mut open = OpenTx::begin(doc);
+        if max_op > doc.ops.max_op {
+            doc.ops.max_op = max_op;
+            open.start_op = max_op.saturating_add(1);
+        }
+        open.isolated_deps = Some(deps);
+        open
     }
 
     /// Number of ops so far.
@@ -110,10 +127,30 @@ impl<'a> Transaction<'a> {
     pub(crate) fn suspend(mut self) -> OpenTx {
         self.done = true;
         let preds = std::mem::take(&mut self.open.preds);
-        OpenTx { preds, ..self.open }
+        let isolated_deps = self.open.isolated_deps.take();
+        OpenTx {
+            preds,
+            isolated_deps,
+            ..self.open
+        }
     }
 
-    doc_reads!(doc);
+    doc_reads!(read_now, read_at, doc);
+
+    /// What the reads of the current state read: the document (see `doc_reads!`).
+    fn read_now(&self, _obj: &ExId) -> crate::doc_reads::ReadAt<'_> {
+        crate::doc_reads::ReadAt::Now(self.doc)
+    }
+
+    /// What the reads at `heads` read: the document at them (see `doc_reads!`).
+    #[allow(clippy::unnecessary_wraps)] // reason: the signature `doc_reads!` calls
+    fn read_at<'h>(
+        &'h self,
+        _obj: &ExId,
+        heads: &'h [ChangeHash],
+    ) -> Result<(&'h Document, &'h [ChangeHash]), DocError> {
+        Ok((self.doc, heads))
+    }
 
     /// The document's heads: those of its changes, which the pending edits are not part of
     /// yet (to read at with the `_at` reads).
@@ -871,6 +908,7 @@ impl<'a> Transaction<'a> {
             &self.open.preds,
             message,
             time,
+            self.open.isolated_deps.as_deref(),
         )?;
         self.done = true;
         self.doc.tx_open = false;
