@@ -487,6 +487,18 @@ impl AutoCommit {
         self.doc.get_change_by_hash(hash)
     }
 
+    /// Commits the pending edits, then [`Document::get_changes_meta`].
+    pub fn get_changes_meta(&mut self, since: &[ChangeHash]) -> Vec<crate::ChangeMetadata> {
+        self.close();
+        self.doc.get_changes_meta(since)
+    }
+
+    /// Commits the pending edits, then [`Document::get_change_meta_by_hash`].
+    pub fn get_change_meta_by_hash(&mut self, hash: &ChangeHash) -> Option<crate::ChangeMetadata> {
+        self.close();
+        self.doc.get_change_meta_by_hash(hash)
+    }
+
     /// Commits the pending edits, then [`Document::missing_deps`].
     pub fn missing_deps(&mut self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
         self.close();

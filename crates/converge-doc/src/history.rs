@@ -246,12 +246,10 @@ impl History {
         self.times.get(i).copied().unwrap_or(0)
     }
 
-    #[cfg(test)]
     pub(crate) fn message(&self, i: usize) -> Option<&str> {
         self.messages.get(i as u32)
     }
 
-    #[cfg(test)]
     pub(crate) fn extra_bytes(&self, i: usize) -> &[u8] {
         self.extra
             .binary_search_by_key(&(i as u32), |(j, _)| *j)

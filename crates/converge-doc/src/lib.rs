@@ -23,6 +23,7 @@ mod apply;
 mod arena;
 mod autocommit;
 mod bitset;
+mod change_meta;
 mod chunk_store;
 mod cursors;
 mod diff;
@@ -49,6 +50,7 @@ mod transaction;
 mod types;
 
 pub use autocommit::AutoCommit;
+pub use change_meta::ChangeMetadata;
 pub use cursors::CursorPosition;
 pub use diff::{Patch, PatchAction};
 pub use doc::Document;

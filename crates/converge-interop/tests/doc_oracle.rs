@@ -2436,6 +2436,30 @@ fn autocommit_sessions_match_the_oracle() {
                     std::fs::write("/tmp/ac_theirs.bin", &b).ok();
                 }
                 assert!(a == b, "seed {seed}: final save of {i}\n{}", log.join("\n"));
+                // The changes' metadata, local commits' empty messages included.
+                let a: Vec<_> = pair
+                    .ours
+                    .get_changes_meta(&[])
+                    .into_iter()
+                    .map(|m| (m.hash.0, m.seq, m.max_op, m.time, m.message, m.extra))
+                    .collect();
+                let b: Vec<_> = pair
+                    .oracle
+                    .get_changes_meta(&[])
+                    .into_iter()
+                    .map(|m| {
+                        let message = m.message.map(|s| s.to_string());
+                        (
+                            m.hash.0,
+                            m.seq,
+                            m.max_op,
+                            m.timestamp,
+                            message,
+                            m.extra.to_vec(),
+                        )
+                    })
+                    .collect();
+                assert_eq!(a, b, "seed {seed}: changes' metadata of {i}");
             }
         }
         sessions += 1;

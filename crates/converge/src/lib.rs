@@ -139,10 +139,10 @@
 //! See `examples/` for two peers syncing over a channel and over TCP.
 
 pub use converge_doc::{
-    AutoCommit, CursorPosition, DocError, Document, ExId, ExpandMark, InvalidOpReason, ListItem,
-    LoadOptions, MAX_TREE_DEPTH, Mark, ObjType, OnPartialLoad, Parent, Patch, PatchAction, Prop,
-    ROOT, SaveOptions, Span, StringMigration, TextEncoding, TextSpan, Transaction, Value,
-    ValueTree, ValueWithId, VerificationMode,
+    AutoCommit, ChangeMetadata, CursorPosition, DocError, Document, ExId, ExpandMark,
+    InvalidOpReason, ListItem, LoadOptions, MAX_TREE_DEPTH, Mark, ObjType, OnPartialLoad, Parent,
+    Patch, PatchAction, Prop, ROOT, SaveOptions, Span, StringMigration, TextEncoding, TextSpan,
+    Transaction, Value, ValueTree, ValueWithId, VerificationMode,
 };
 pub use converge_encoding::{
     ActorId, Author, Bytes, Change, ChangeHash, Cursor, CursorMove, DecodeError, ParseCursorError,
