@@ -174,9 +174,12 @@ impl AutoCommit {
     ///   derived actor.
     ///
     /// Also unlike automerge, `heads` must all be changes of the document
-    /// ([`DocError::UnknownChange`] otherwise) and repeats count once. Isolating forks the
-    /// document at `heads` (a cost of the order of a load of it), and the view is kept until
-    /// [`AutoCommit::integrate`].
+    /// ([`DocError::UnknownChange`] otherwise) and repeats count once. Isolating copies the
+    /// document ([`AutoCommit::fork`]) at its own heads and otherwise forks it at `heads`
+    /// ([`AutoCommit::fork_at`], which applies the changes under them again: 190 ms for half
+    /// of the paper document's, where automerge takes 31 ms), and the view is kept until
+    /// [`AutoCommit::integrate`]; an edit there is then cheaper than automerge's, which reads
+    /// its whole document through a clock (a keystroke 66 us against 2.0 ms).
     ///
     /// ```
     /// use converge_doc::{AutoCommit, ROOT, Value};
@@ -195,10 +198,16 @@ impl AutoCommit {
     /// ```
     pub fn isolate(&mut self, heads: &[ChangeHash]) -> Result<(), DocError> {
         self.commit()?;
-        let view = self.doc.fork_at(heads)?;
         let mut heads = heads.to_vec();
         let mut seen = std::collections::HashSet::new();
         heads.retain(|h| seen.insert(*h));
+        // At the document's own heads the view is a copy (a fork copies; a fork at heads
+        // applies every change again: 3.7 against 434 ms for the paper document).
+        let view = if self.doc.history.graph.heads_are(&heads) {
+            self.doc.fork()
+        } else {
+            self.doc.fork_at(&heads)?
+        };
         self.isolation = Some(Box::new(Isolation { heads, view }));
         Ok(())
     }
