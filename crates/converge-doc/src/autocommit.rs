@@ -66,8 +66,9 @@ struct Isolation {
     /// The heads reads and edits see: those given to `isolate`, then the last isolated
     /// commit's.
     heads: Vec<ChangeHash>,
-    /// The document at `heads` (a `fork_at`), plus the pending isolated edits: reads read
-    /// it, edits edit it, and each commit's change is applied to the whole document too.
+    /// The document at `heads` (a copy of the document at its own heads, else a `fork_at`),
+    /// plus the pending isolated edits: reads read it, edits edit it, and each commit's
+    /// change is applied to the whole document too.
     view: Document,
 }
 

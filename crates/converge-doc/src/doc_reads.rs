@@ -5,9 +5,10 @@
 //! of a transaction, for [`Document`](crate::Document) (a change each) and
 //! [`AutoCommit`](crate::AutoCommit) (into the pending change).
 
-/// What a read of the current state reads: a document now, or (an object an isolated
-/// [`AutoCommit`](crate::AutoCommit)'s view does not have, but its whole document does) the
-/// whole document at the isolation heads, as automerge 0.12 reads it.
+/// What a read of the current state reads: a document now; an isolated
+/// [`AutoCommit`](crate::AutoCommit)'s view, now or through its clock; or, for an object the
+/// view does not have but the whole document does, the whole document at the isolation
+/// heads, as automerge 0.12 reads it.
 pub(crate) enum ReadAt<'a> {
     /// The document as it is now.
     Now(&'a crate::Document),
