@@ -226,11 +226,16 @@ impl AutoCommit {
         self.isolation.is_some()
     }
 
+    /// The isolation heads, if isolated (no edit is committed for this).
+    pub(crate) fn isolation_heads(&self) -> &[ChangeHash] {
+        self.isolation.as_ref().map_or(&[], |i| &i.heads)
+    }
+
     /// What the reads of the current state of `obj` read (see `doc_reads!`): the isolated
     /// view, if any; for an object it does not have but the whole document does (made after
     /// the isolation heads), the whole document at the isolation heads, where it reads as
     /// automerge 0.12 reads it there (empty).
-    fn read_now(&self, obj: &crate::ExId) -> crate::doc_reads::ReadAt<'_> {
+    pub(crate) fn read_now(&self, obj: &crate::ExId) -> crate::doc_reads::ReadAt<'_> {
         use crate::doc_reads::ReadAt;
         match &self.isolation {
             None => ReadAt::Now(&self.doc),
@@ -250,7 +255,7 @@ impl AutoCommit {
     /// them; for an object that pending isolated edits made (the whole document does not
     /// have it yet, and no change under any heads does), the view at the isolation heads,
     /// where it reads empty, as automerge 0.12 reads it at any heads.
-    fn read_at<'h>(
+    pub(crate) fn read_at<'h>(
         &'h self,
         obj: &crate::ExId,
         heads: &'h [ChangeHash],
@@ -404,7 +409,7 @@ impl AutoCommit {
     }
 
     /// Runs one edit in the pending transaction, opening it if none is.
-    fn edit<T>(
+    pub(crate) fn edit<T>(
         &mut self,
         f: impl FnOnce(&mut Transaction<'_>) -> Result<T, DocError>,
     ) -> Result<T, DocError> {

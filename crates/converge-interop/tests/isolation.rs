@@ -124,3 +124,114 @@ fn isolated_inserts_anchor_on_seen_elements() {
     heads.sort();
     assert_eq!(heads, theirs_heads);
 }
+
+mod support;
+
+/// `Document::transaction_at` against automerge's `Automerge::transaction_at`, on the seeded
+/// histories of `support`: at a random change (and sometimes at the heads), a few puts to
+/// the root map and characters typed into a text the heads hold, committed with a time; the
+/// change is automerge's byte for byte, and so is the save after it. Where the actor's last
+/// change lies beyond the heads without ops, or a text there has marks made beyond them, the
+/// two differ on purpose (see `AutoCommit::isolate`): those draws are skipped.
+#[test]
+fn transactions_at_heads_match_the_oracle() {
+    use support::{History, Params, SplitMix64, sweep};
+    let (mut compared, mut derived) = (0, 0);
+    for seed in sweep(150) {
+        let mut history = History::generate(seed, &Params::varied(seed));
+        let saved = history.merged.save();
+        let mut ours = converge_doc::Document::load(&saved).expect("load");
+        let mut theirs = automerge::Automerge::load(&saved).expect("oracle load");
+        let actor = ActorId::from_bytes(&[0x5e; 16]);
+        ours.set_actor(actor.clone());
+        theirs.set_actor(automerge::ActorId::from(actor.as_bytes()));
+        let changes = ours.get_changes(&[]);
+        if changes.is_empty() {
+            continue;
+        }
+        let mut rng = SplitMix64::new(seed ^ 0x15_0a7e);
+        for round in 0..3 {
+            let changes = ours.get_changes(&[]);
+            let heads = if rng.percent(20) {
+                ours.heads()
+            } else {
+                vec![changes[rng.below(changes.len())].hash()]
+            };
+            // Skipped: marks beyond the heads (automerge anchors inserts on them).
+            let beyond = ours.get_changes(&heads);
+            let marked = beyond.iter().any(|c| {
+                c.ops()
+                    .any(|op| op.action == converge_encoding::Action::Mark)
+            });
+            let theirs_heads: Vec<automerge::ChangeHash> =
+                heads.iter().map(|h| automerge::ChangeHash(h.0)).collect();
+            let mut a = ours.transaction_at(&heads).expect("transaction_at");
+            let mut b = theirs
+                .transaction_at(automerge::PatchLog::inactive(), &theirs_heads)
+                .expect("oracle transaction_at");
+            let texts: Vec<(converge_doc::ExId, automerge::ObjId)> = a
+                .keys(&ROOT)
+                .expect("keys")
+                .into_iter()
+                .filter_map(|k| {
+                    let v = a.get(&ROOT, k.as_str()).ok().flatten()?;
+                    let (tv, tid) = b.get(automerge::ROOT, k.as_str()).ok().flatten()?;
+                    match (v.value, tv) {
+                        (
+                            converge_doc::Value::Object(ObjType::Text, id),
+                            automerge::Value::Object(automerge::ObjType::Text),
+                        ) => Some((id, tid)),
+                        _ => None,
+                    }
+                })
+                .collect();
+            for _ in 0..rng.range(1, 6) {
+                if !texts.is_empty() && !marked && rng.percent(50) {
+                    let (t, tt) = &texts[rng.below(texts.len())];
+                    let len = a.length(t).expect("length");
+                    assert_eq!(len, b.length(tt), "seed {seed}: length at heads");
+                    let at = rng.below(len + 1);
+                    let del = rng.below(len - at + 1).min(2);
+                    a.splice_text(t, at, del, "añ").expect("splice");
+                    b.splice_text(tt, at, del as isize, "añ")
+                        .expect("oracle splice");
+                } else {
+                    let key = ["a", "b", "n", "ключ"][rng.below(4)];
+                    let value = rng.below(100) as i64;
+                    a.put(&ROOT, key, value).expect("put");
+                    b.put(automerge::ROOT, key, value).expect("oracle put");
+                }
+            }
+            let time = 1_700_000_000 + round;
+            let ha = a
+                .commit_with(Some(format!("at {round}")), time)
+                .expect("commit");
+            let (hb, _) = b.commit_with(
+                automerge::transaction::CommitOptions::default()
+                    .with_message(format!("at {round}"))
+                    .with_time(time),
+            );
+            assert_eq!(
+                ha.map(|h| h.0),
+                hb.map(|h| h.0),
+                "seed {seed} round {round}"
+            );
+            if let Some(h) = ha {
+                let change = ours.get_change_by_hash(&h).expect("applied");
+                derived += usize::from(change.actor() != &actor);
+                assert_eq!(change.deps(), {
+                    let mut d = heads.clone();
+                    d.sort();
+                    d
+                });
+            }
+            assert!(
+                ours.save() == theirs.save(),
+                "seed {seed} round {round}: save"
+            );
+            compared += 1;
+        }
+    }
+    println!("{compared} transactions at heads compared ({derived} by a derived actor)");
+    assert!(compared > 300);
+}
