@@ -42,9 +42,6 @@ pub(crate) struct OpenTx {
     bytes_len: usize,
     /// The pending ops' preds (arena indexes).
     preds: PredLog,
-    /// The deps of an isolated transaction (change indexes of the isolation heads), which
-    /// replace the heads and the author's previous change.
-    isolated_deps: Option<Vec<u32>>,
 }
 
 impl OpenTx {
@@ -63,20 +60,21 @@ impl OpenTx {
             dels_start: doc.ops.dels.len(),
             bytes_len: doc.ops.bytes.len(),
             preds: PredLog::default(),
-            isolated_deps: None,
         }
     }
 
     /// Opens an isolated transaction on `doc`, a view of a document at some heads
     /// (`AutoCommit::isolate`): its counters start after `max_op` (the whole document's) and
-    /// its change depends on the changes `deps` (the isolation heads, in `doc`) only.
+    /// its change depends on the changes `deps` (the isolation heads, in `doc`) only (kept
+    /// by the view's commit scratch, so that the transactions of every other document carry
+    /// nothing more).
     pub(crate) fn begin_isolated(doc: &mut Document, max_op: u32, deps: Vec<u32>) -> OpenTx {
         let mut open = OpenTx::begin(doc);
         if max_op > doc.ops.max_op {
             doc.ops.max_op = max_op;
             open.start_op = max_op.saturating_add(1);
         }
-        open.isolated_deps = Some(deps);
+        doc.commit_scratch.isolated_deps = Some(deps);
         open
     }
 
@@ -127,12 +125,7 @@ impl<'a> Transaction<'a> {
     pub(crate) fn suspend(mut self) -> OpenTx {
         self.done = true;
         let preds = std::mem::take(&mut self.open.preds);
-        let isolated_deps = self.open.isolated_deps.take();
-        OpenTx {
-            preds,
-            isolated_deps,
-            ..self.open
-        }
+        OpenTx { preds, ..self.open }
     }
 
     doc_reads!(read_now, read_at, doc);
@@ -902,14 +895,14 @@ impl<'a> Transaction<'a> {
         message: Option<String>,
         time: i64,
     ) -> Result<ChangeHash, DocError> {
-        let hash = self.doc.commit_local(
-            self.open.start_op,
-            self.open.ops_start,
-            &self.open.preds,
-            message,
-            time,
-            self.open.isolated_deps.as_deref(),
-        )?;
+        let (start_op, ops_start) = (self.open.start_op, self.open.ops_start);
+        let hash = if self.doc.commit_scratch.isolated_deps.is_some() {
+            self.doc
+                .commit_local::<true>(start_op, ops_start, &self.open.preds, message, time)?
+        } else {
+            self.doc
+                .commit_local::<false>(start_op, ops_start, &self.open.preds, message, time)?
+        };
         self.done = true;
         self.doc.tx_open = false;
         Ok(hash)
