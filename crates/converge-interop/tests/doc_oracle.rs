@@ -2104,14 +2104,45 @@ fn autocommit_sessions_match_the_oracle() {
                 0..=49 => {
                     log.push(format!("{who} edits"));
                     for _ in 0..rng.range(1, 4) {
-                        lockstep_edit(
-                            &ctx,
-                            &mut pair.ours,
-                            &mut pair.oracle,
-                            &mut rng,
-                            &mut objects,
-                            &mut log,
-                        );
+                        if !pair.ours.is_isolated() {
+                            lockstep_edit(
+                                &ctx,
+                                &mut pair.ours,
+                                &mut pair.oracle,
+                                &mut rng,
+                                &mut objects,
+                                &mut log,
+                            );
+                            continue;
+                        }
+                        // automerge 0.12 panics on some isolated edits (seed 812415: an
+                        // increment, `reset_top`'s `assert!(v)`): the session ends there.
+                        // This test's own assertions name the step and go on unwinding.
+                        let edit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            lockstep_edit(
+                                &ctx,
+                                &mut pair.ours,
+                                &mut pair.oracle,
+                                &mut rng,
+                                &mut objects,
+                                &mut log,
+                            )
+                        }));
+                        if let Err(e) = edit {
+                            let message = e
+                                .downcast_ref::<String>()
+                                .cloned()
+                                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                                .unwrap_or_default();
+                            if message.contains(&ctx) {
+                                std::panic::resume_unwind(e);
+                            }
+                            oracle_broke = true;
+                            break;
+                        }
+                    }
+                    if oracle_broke {
+                        break;
                     }
                 }
                 50..=57 => {
@@ -2476,7 +2507,7 @@ fn autocommit_sessions_match_the_oracle() {
         "{sessions} AutoCommit sessions, {steps} steps, {commits} explicit commits, \
          {live_quirks} oracle states that were not their saves', \
          {isolations} isolations ({isolated_steps} steps isolated, {} parents reads the oracle panicked on; \
-         {oracle_isolation_panics} sessions cut short by an oracle panic isolating or \
+         {oracle_isolation_panics} sessions cut short by an oracle panic isolating, editing or \
          integrating), {} marked \
          get_marks reads, {} diffs with {} patches",
         ISOLATED_PARENTS_PANICS.load(std::sync::atomic::Ordering::Relaxed),
