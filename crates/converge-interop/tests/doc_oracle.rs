@@ -39,7 +39,9 @@ use converge_doc::{Document, ExId, ExpandMark, ObjType, Prop, ROOT};
 use converge_encoding::{ActorId, Change, ScalarValue};
 use doc_tree::patches::{oracle_patch, ours_patch};
 use doc_tree::{Tree, first_diff, oracle_heads, oracle_tree, ours_heads, ours_tree, plain_of};
-use support::{ACTOR_IDS, History, Params, SplitMix64, sweep};
+use support::{
+    ACTOR_IDS, History, Params, SplitMix64, panic_message, quietly, resume_loudly, sweep,
+};
 
 /// Histories of the oracle sweep.
 const ORACLE_SEEDS: u64 = 300;
@@ -1810,18 +1812,18 @@ fn check_parents(ctx: &str, pair: &AutoPair, objects: &[Both], rng: &mut SplitMi
         let isolated = pair.ours.is_isolated();
         // automerge 0.12 panics finding some parents through an isolation (an unwrap in
         // `op_set2/parents.rs`): those reads are not compared.
-        let theirs = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let theirs = quietly(|| {
             pair.oracle
                 .parents(&o.oracle)
                 .map(|p| p.collect::<Vec<_>>())
-        }));
+        });
         let theirs = match theirs {
             Ok(theirs) => theirs,
             Err(_) if pair.ours.is_isolated() => {
                 ISOLATED_PARENTS_PANICS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 continue;
             }
-            Err(e) => std::panic::resume_unwind(e),
+            Err(e) => resume_loudly(e),
         };
         match (ours, theirs) {
             (Ok(a), Ok(b)) => {
@@ -1963,7 +1965,7 @@ fn compare_diff(
 /// Runs `f`, an oracle call that may panic (automerge 0.12's isolation, with its patch log
 /// holding events from before an actor was added: `id_to_exid`, index out of bounds).
 fn oracle_survives<T>(f: impl FnOnce() -> T) -> Option<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+    quietly(f).ok()
 }
 
 /// converge's [`converge_doc::AutoCommit`] against automerge's, edit for edit: the same
@@ -2118,7 +2120,7 @@ fn autocommit_sessions_match_the_oracle() {
                         // automerge 0.12 panics on some isolated edits (seed 812415: an
                         // increment, `reset_top`'s `assert!(v)`): the session ends there.
                         // This test's own assertions name the step and go on unwinding.
-                        let edit = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        let edit = quietly(|| {
                             lockstep_edit(
                                 &ctx,
                                 &mut pair.ours,
@@ -2127,15 +2129,10 @@ fn autocommit_sessions_match_the_oracle() {
                                 &mut objects,
                                 &mut log,
                             )
-                        }));
+                        });
                         if let Err(e) = edit {
-                            let message = e
-                                .downcast_ref::<String>()
-                                .cloned()
-                                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                                .unwrap_or_default();
-                            if message.contains(&ctx) {
-                                std::panic::resume_unwind(e);
+                            if panic_message(&*e).contains(&ctx) {
+                                resume_loudly(e);
                             }
                             oracle_broke = true;
                             break;

@@ -670,3 +670,43 @@ pub(crate) fn sweep(default: u64) -> std::ops::Range<u64> {
         })
         .unwrap_or(0..default)
 }
+
+// ---- expected panics of the oracle ----
+
+std::thread_local! {
+    /// Whether this thread's panics are expected (caught by [`quietly`]): not printed.
+    static QUIET: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// `catch_unwind(f)` without the panic hook's message and backtrace (the expected panics of
+/// the oracle would fill `make test`'s log); a caller that finds the panic was not the
+/// oracle's gives it to [`resume_loudly`].
+pub(crate) fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    INSTALL.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(std::cell::Cell::get) {
+                default(info);
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(false));
+    result
+}
+
+/// The message of a panic's payload.
+pub(crate) fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// Goes on unwinding a panic [`quietly`] caught, its message printed first.
+pub(crate) fn resume_loudly(e: Box<dyn std::any::Any + Send>) -> ! {
+    eprintln!("{}", panic_message(&*e));
+    std::panic::resume_unwind(e)
+}
