@@ -514,6 +514,47 @@ impl AutoCommit {
         self.doc.get_change_meta_by_hash(hash)
     }
 
+    /// Commits the pending edits, then [`Document::get_last_local_change`].
+    pub fn get_last_local_change(&mut self) -> Option<Change> {
+        self.close();
+        self.doc.get_last_local_change()
+    }
+
+    /// Commits the pending edits of both documents, then [`Document::get_changes_added`]:
+    /// the changes of `other` this document does not have.
+    pub fn get_changes_added(&mut self, other: &mut AutoCommit) -> Vec<Change> {
+        self.close();
+        other.close();
+        self.doc.get_changes_added(&other.doc)
+    }
+
+    /// Commits the pending edits, then [`Document::hash_for_opid`].
+    pub fn hash_for_opid(&mut self, id: &crate::ExId) -> Option<ChangeHash> {
+        self.close();
+        self.doc.hash_for_opid(id)
+    }
+
+    /// [`Document::stats`] of the whole document, pending ops included as automerge 0.12
+    /// counts them (but for an isolated transaction's, which its view holds).
+    pub fn stats(&self) -> crate::Stats {
+        self.doc.stats()
+    }
+
+    /// [`Document::authors`].
+    pub fn authors(&self) -> Vec<Author> {
+        self.doc.authors()
+    }
+
+    /// [`Document::author_for_actor`].
+    pub fn author_for_actor(&self, actor: &ActorId) -> Option<Author> {
+        self.doc.author_for_actor(actor)
+    }
+
+    /// [`Document::actors_for_author`].
+    pub fn actors_for_author(&self, author: &Author) -> Vec<ActorId> {
+        self.doc.actors_for_author(author)
+    }
+
     /// Commits the pending edits, then [`Document::missing_deps`].
     pub fn missing_deps(&mut self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
         self.close();

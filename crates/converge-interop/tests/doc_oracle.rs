@@ -2496,6 +2496,18 @@ fn autocommit_sessions_match_the_oracle() {
                     })
                     .collect();
                 assert_eq!(a, b, "seed {seed}: changes' metadata of {i}");
+                // And the AutoCommit's other history reads.
+                assert_eq!(
+                    pair.ours.get_last_local_change().map(|c| c.hash().0),
+                    pair.oracle.get_last_local_change().map(|c| c.hash().0),
+                    "seed {seed}: last local change of {i}"
+                );
+                let (a, b) = (pair.ours.stats(), automerge::ReadDoc::stats(&pair.oracle));
+                assert_eq!(
+                    (a.num_ops, a.num_changes, a.num_actors),
+                    (b.num_ops, b.num_changes, b.num_actors),
+                    "seed {seed}: stats of {i}"
+                );
             }
         }
         sessions += 1;
