@@ -177,10 +177,11 @@ impl AutoCommit {
     /// Also unlike automerge, `heads` must all be changes of the document
     /// ([`DocError::UnknownChange`] otherwise) and repeats count once. Isolating copies the
     /// document ([`AutoCommit::fork`]) at its own heads and otherwise forks it at `heads`
-    /// ([`AutoCommit::fork_at`], which applies the changes under them again: 190 ms for half
-    /// of the paper document's, where automerge takes 31 ms), and the view is kept until
+    /// ([`AutoCommit::fork_at`], which applies the changes under them again: 203 ms for half
+    /// of the paper document's, where automerge takes 33 ms), and the view is kept until
     /// [`AutoCommit::integrate`]; an edit there is then cheaper than automerge's, which reads
-    /// its whole document through a clock (a keystroke 66 us against 2.0 ms).
+    /// its whole document through a clock (a keystroke typed and committed: 61-74 us against
+    /// 1.8-2.6 ms; `isolate_probe` in converge-benches).
     ///
     /// ```
     /// use converge_doc::{AutoCommit, ROOT, Value};
