@@ -136,7 +136,7 @@ fn describe_change(out: &mut String, change: &Change, indent: &str) {
     // Only when so: a change whose bytes are not the canonical encoding of its content gets
     // other bytes, and another hash, when a document chunk rebuilds it (a save's heads then
     // do not verify on load; spec format.md section 0).
-    if !change.is_canonical() {
+    if !change.is_canonical() || !change.kept_by_documents() {
         let _ = writeln!(
             out,
             "{indent}not canonical: a save rebuilds it with other bytes and another hash"

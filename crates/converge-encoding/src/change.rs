@@ -661,10 +661,27 @@ impl Change {
     }
 
     /// Whether these are exactly the bytes [`Change::from_parts`] writes for this content
-    /// (and therefore the bytes the reference will re-create, §0).
+    /// (and therefore the bytes the reference will re-create, §0, if a document chunk keeps
+    /// the content: [`Change::kept_by_documents`]).
     pub fn is_canonical(&self) -> bool {
         !self.has_unknown_columns
             && Change::from_parts_ref(&self.to_parts()).is_ok_and(|c| c.bytes == self.bytes)
+    }
+
+    /// Whether a document chunk holding this change keeps all it says, so that the change
+    /// rebuilt from the document (§0) has this content. A document keeps a deletion only as
+    /// its targets' successor: a deletion carrying a value, an insert flag, an expand flag or
+    /// a mark name comes back without them, so the change comes back with other bytes and
+    /// another hash (automerge 0.12 applies such a change from a peer, and its save then
+    /// does not verify its heads).
+    pub fn kept_by_documents(&self) -> bool {
+        self.ops().all(|op| {
+            op.action != Action::Del
+                || (op.value == ScalarValue::Null
+                    && !op.insert
+                    && !op.expand
+                    && op.mark_name.is_none())
+        })
     }
 
     /// The chunk as `Change::bytes()` of the reference returns it: a compressed change

@@ -637,3 +637,38 @@ fn group_members_are_not_columns_of_their_own() {
     assert_eq!(change.ops().count(), 0);
     assert!(!change.is_canonical());
 }
+
+#[test]
+fn a_deletion_with_a_value_is_canonical_but_not_kept_by_documents() {
+    let put = op(
+        ObjId::Root,
+        Key::Map("k".into()),
+        false,
+        Action::Set,
+        ScalarValue::Int(1),
+    );
+    let mut del = op(
+        ObjId::Root,
+        Key::Map("k".into()),
+        false,
+        Action::Del,
+        ScalarValue::Null,
+    );
+    del.pred = vec![OpId::new(1, 0)];
+    let plain = Change::from_parts(parts("aa", vec![put.clone(), del.clone()])).unwrap();
+    assert!(plain.is_canonical() && plain.kept_by_documents());
+    // A document keeps a deletion as its target's successor only: none of these survives.
+    let mut valued = del.clone();
+    valued.value = ScalarValue::Bool(true);
+    let mut inserting = del.clone();
+    inserting.insert = true;
+    let mut expanding = del.clone();
+    expanding.expand = true;
+    let mut named = del;
+    named.mark_name = Some("bold".into());
+    for odd in [valued, inserting, expanding, named] {
+        let c = Change::from_parts(parts("aa", vec![put.clone(), odd])).unwrap();
+        assert!(c.is_canonical(), "our own encoding");
+        assert!(!c.kept_by_documents());
+    }
+}

@@ -129,11 +129,17 @@ pub(crate) fn check(data: &[u8]) -> bool {
 /// document chunk with other bytes, so its hash and the heads differ then (format.md
 /// section 0), and queued changes follow the document chunk. Not checked when the document
 /// holds both (a queued change may wait for the hash a non-canonical change gets when
-/// rebuilt, and apply on the reload), nor for a mark that ends before it begins, which
+/// rebuilt, and apply on the reload; a change whose deletion carries a value, which a
+/// document does not keep, is rebuilt so too: `Change::kept_by_documents`), nor for a mark that ends before it begins, which
 /// changes may hold and a document chunk may not (automerge 0.12 alike: converge-interop
 /// `mark_order`).
 fn loads_back(doc: &Document, saved: &[u8], tree: &str, what: &str) {
-    if doc.queued_count() > 0 && !doc.get_changes(&[]).iter().all(|c| c.is_canonical()) {
+    if doc.queued_count() > 0
+        && !doc
+            .get_changes(&[])
+            .iter()
+            .all(|c| c.is_canonical() && c.kept_by_documents())
+    {
         return;
     }
     let options = LoadOptions::new()

@@ -84,8 +84,11 @@ fn receive_on_fixture(msg: SyncMessage) -> usize {
         let saved = doc.save();
         // (Not when queued changes wait beside non-canonical ones: one may wait for the hash
         // a non-canonical change gets when rebuilt, and apply on the reload.)
-        let settled =
-            doc.queued_count() == 0 || doc.get_changes(&[]).iter().all(|c| c.is_canonical());
+        let settled = doc.queued_count() == 0
+            || doc
+                .get_changes(&[])
+                .iter()
+                .all(|c| c.is_canonical() && c.kept_by_documents());
         let options = LoadOptions::new()
             .on_partial_load(OnPartialLoad::Ignore)
             .verification_mode(VerificationMode::DontCheck);
