@@ -670,17 +670,19 @@ impl Change {
 
     /// Whether a document chunk holding this change keeps all it says, so that the change
     /// rebuilt from the document (§0) has this content. A document keeps a deletion only as
-    /// its targets' successor: a deletion carrying a value, an insert flag, an expand flag or
-    /// a mark name comes back without them, so the change comes back with other bytes and
-    /// another hash (automerge 0.12 applies such a change from a peer, and its save then
-    /// does not verify its heads).
+    /// its targets' successor (a deletion carrying a value, an insert flag, an expand flag or
+    /// a mark name comes back without them), and an object's make op without a value, so
+    /// such a change comes back with other bytes and another hash (automerge 0.12 applies
+    /// one from a peer, and its save then does not verify its heads).
     pub fn kept_by_documents(&self) -> bool {
-        self.ops().all(|op| {
-            op.action != Action::Del
-                || (op.value == ScalarValue::Null
-                    && !op.insert
-                    && !op.expand
-                    && op.mark_name.is_none())
+        self.ops().all(|op| match op.action {
+            Action::Del => {
+                op.value == ScalarValue::Null && !op.insert && !op.expand && op.mark_name.is_none()
+            }
+            Action::MakeMap | Action::MakeList | Action::MakeText | Action::MakeTable => {
+                op.value == ScalarValue::Null
+            }
+            Action::Set | Action::Inc | Action::Mark => true,
         })
     }
 

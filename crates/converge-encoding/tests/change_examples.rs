@@ -639,7 +639,7 @@ fn group_members_are_not_columns_of_their_own() {
 }
 
 #[test]
-fn a_deletion_with_a_value_is_canonical_but_not_kept_by_documents() {
+fn a_deletion_or_a_make_op_with_a_value_is_canonical_but_not_kept_by_documents() {
     let put = op(
         ObjId::Root,
         Key::Map("k".into()),
@@ -670,5 +670,32 @@ fn a_deletion_with_a_value_is_canonical_but_not_kept_by_documents() {
         let c = Change::from_parts(parts("aa", vec![put.clone(), odd])).unwrap();
         assert!(c.is_canonical(), "our own encoding");
         assert!(!c.kept_by_documents());
+    }
+    // Nor an object's make op with a value (checked against a save and load in converge-doc
+    // while this was written: its heads did not verify).
+    for action in [
+        Action::MakeMap,
+        Action::MakeList,
+        Action::MakeText,
+        Action::MakeTable,
+    ] {
+        let make = op(
+            ObjId::Root,
+            Key::Map("m".into()),
+            false,
+            action,
+            ScalarValue::Bool(true),
+        );
+        let c = Change::from_parts(parts("aa", vec![make.clone()])).unwrap();
+        assert!(c.is_canonical() && !c.kept_by_documents());
+        let plain = ChangeOp {
+            value: ScalarValue::Null,
+            ..make
+        };
+        assert!(
+            Change::from_parts(parts("aa", vec![plain]))
+                .unwrap()
+                .kept_by_documents()
+        );
     }
 }
