@@ -133,9 +133,10 @@ fn describe_change(out: &mut String, change: &Change, indent: &str) {
     } else if !change.extra_bytes().is_empty() {
         let _ = writeln!(out, "{indent}extra bytes: {}", change.extra_bytes().len());
     }
-    // Only when so: a change whose bytes are not the canonical encoding of its content gets
-    // other bytes, and another hash, when a document chunk rebuilds it (a save's heads then
-    // do not verify on load; spec format.md section 0).
+    // Only when so: a change whose bytes are not the canonical encoding of its content, or
+    // that says what a document does not keep (a deletion with a value, say), gets other
+    // bytes, and another hash, when a document chunk rebuilds it (a save's heads then do
+    // not verify on load; spec format.md section 0).
     if !change.is_canonical() || !change.kept_by_documents() {
         let _ = writeln!(
             out,
