@@ -9,6 +9,7 @@
 //! Each prints a table (`cargo test --release -p converge-interop --test corpus_verdicts --
 //! --nocapture`).
 
+mod support;
 #[path = "support/verdict.rs"]
 mod verdict;
 

@@ -702,7 +702,7 @@ pub(crate) fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
     e.downcast_ref::<String>()
         .cloned()
         .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-        .unwrap_or_default()
+        .unwrap_or_else(|| "non-string panic".to_owned())
 }
 
 /// Goes on unwinding a panic [`quietly`] caught, its message printed first.

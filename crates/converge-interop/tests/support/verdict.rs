@@ -1,21 +1,20 @@
 //! Load verdicts: what the oracle (`automerge::Automerge::load`) and converge's encoding +
 //! change-graph layers make of a file (any concatenation of chunks), as comparable values.
 //!
-//! Include with `#[path = "support/verdict.rs"] mod verdict;` (it is not part of `support`,
-//! which stays oracle-only). Both loaders run under `catch_unwind`, so a panic becomes
-//! [`Verdict::Panic`] instead of aborting the test.
+//! Include with `mod support;` and `#[path = "support/verdict.rs"] mod verdict;` (it is not
+//! part of `support`, whose generator drives only the oracle). Both loaders run under
+//! `support::quietly`, so a panic becomes [`Verdict::Panic`] instead of aborting the test.
 #![allow(dead_code)]
 
-use std::cell::Cell;
 use std::collections::BTreeSet;
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Once;
 
 use bytes::Bytes;
 use converge_dag::{ChangeGraph, ChangeMeta};
 use converge_encoding::chunk::{ChunkType, split_chunks};
 use converge_encoding::{Change, ChangeHash, DocumentChunk};
+
+use crate::support::{panic_message, quietly};
 
 /// What loading a file gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,40 +53,6 @@ impl fmt::Display for Verdict {
             Verdict::Error(e) => write!(f, "error: {e}"),
             Verdict::Panic(e) => write!(f, "PANIC: {e}"),
         }
-    }
-}
-
-thread_local! {
-    /// Set while a loader runs under [`quietly`]: its panic is reported as a verdict, so the
-    /// panic hook need not print it (with a backtrace) as well.
-    static QUIET: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `f`, catching a panic; while it runs, panics on this thread are not printed by the
-/// panic hook. Panics of other threads (e.g. failing assertions of parallel tests) still are.
-fn quietly<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !QUIET.with(Cell::get) {
-                default(info);
-            }
-        }));
-    });
-    QUIET.with(|q| q.set(true));
-    let result = catch_unwind(AssertUnwindSafe(f));
-    QUIET.with(|q| q.set(false));
-    result
-}
-
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "non-string panic".to_string()
     }
 }
 
