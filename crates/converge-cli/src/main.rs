@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
 use converge::sync::SyncState;
-use converge::{ChangeHash, Document, ROOT};
+use converge::{ChangeHash, Document, ROOT, ValueTree};
 
 use crate::error::CliError;
 use crate::sync::Role;
@@ -44,6 +44,10 @@ enum Command {
         /// Export the document as it was at these heads (hex change hashes).
         #[arg(long, num_args = 1..)]
         heads: Vec<String>,
+        /// Read a document that loading refuses because a mark end lies before its begin
+        /// (which automerge 0.12 can save): its current values, as automerge's `rescue`.
+        #[arg(long, conflicts_with = "heads")]
+        rescue: bool,
     },
     /// Build a document from a JSON object.
     Import {
@@ -189,13 +193,16 @@ fn run(command: Command) -> Result<(), CliError> {
             let bytes = files::read(&file)?;
             print(&inspect::inspect(&file, &bytes)?)
         }
-        Command::Export { file, heads } => {
-            let doc = files::load_document(&file)?;
-            let heads = parse_heads(&heads)?;
-            let tree = if heads.is_empty() {
-                doc.value_tree(&ROOT)?
+        Command::Export {
+            file,
+            heads,
+            rescue,
+        } => {
+            let tree = if rescue {
+                let bytes = files::read(&file)?;
+                Document::rescue(&bytes).map_err(|e| CliError::load(&file, e))?
             } else {
-                doc.value_tree_at(&ROOT, &heads)?
+                export_tree(&file, &heads)?
             };
             let json = serde_json::to_string_pretty(&json::tree_to_json(&tree))
                 .map_err(|e| CliError::Other(format!("writing JSON: {e}")))?;
@@ -372,6 +379,17 @@ fn join_hashes(hashes: &[ChangeHash]) -> String {
         .map(ChangeHash::to_hex)
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The values of the document in `file`, now or at `heads` (hex hashes) if any are given.
+fn export_tree(file: &Path, heads: &[String]) -> Result<ValueTree, CliError> {
+    let doc = files::load_document(file)?;
+    let heads = parse_heads(heads)?;
+    Ok(if heads.is_empty() {
+        doc.value_tree(&ROOT)?
+    } else {
+        doc.value_tree_at(&ROOT, &heads)?
+    })
 }
 
 fn parse_heads(heads: &[String]) -> Result<Vec<ChangeHash>, CliError> {

@@ -143,6 +143,34 @@ fn export_exemplar_matches_readme() {
     assert_eq!(json, expected);
 }
 
+/// A document automerge 0.12 saves and then refuses to load (a mark end before its begin;
+/// written by converge-interop's `mark_order` test, which checks automerge agrees): `export`
+/// refuses it in one line, `export --rescue` prints its values.
+#[test]
+fn export_rescues_a_document_with_a_misplaced_mark_end() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/misplaced-mark-end.automerge");
+    let refused = run(&[&"export", &file]);
+    assert_clean_failure(&refused);
+    assert!(
+        stderr(&refused).contains("mark end"),
+        "{}",
+        stderr(&refused)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(run(&[&"export", &"--rescue", &file]))).unwrap();
+    let expected = serde_json::json!({
+        "text": "hello world",
+        "list": [1, "two"],
+        "map": { "n": 1, "s": "x" },
+    });
+    assert_eq!(json, expected);
+    assert!(
+        !run(&[&"export", &"--rescue", &"--heads", &EXEMPLAR_HEAD, &file])
+            .status
+            .success()
+    );
+}
+
 /// The hash of the first change `converge changes` lists.
 fn first_change(file: &Path) -> String {
     let changes = ok(run(&[&"changes", &file]));

@@ -145,11 +145,14 @@ pub enum DocError {
         missing: Vec<ChangeHash>,
     },
     /// A document chunk in which a mark end comes before its begin (in document order) or lies
-    /// in another object than its begin. automerge 0.12 refuses to load such a document.
-    #[error("invalid mark order in document chunk: {detail}")]
+    /// in another object than its begin. automerge 0.12 refuses to load such a document (and
+    /// can save one: [`Document::rescue`](crate::Document::rescue) reads its values).
+    #[error("invalid mark order in document chunk: the mark end {end:?} {fault}")]
     InvalidMarkOrder {
-        /// Which mark end is misplaced.
-        detail: String,
+        /// The misplaced mark end (its begin is the op before it, counter one less).
+        end: ExId,
+        /// What is wrong with it.
+        fault: MarkOrderFault,
     },
     /// A head asked for is not a change of this document.
     #[error("unknown change {hash}")]
@@ -194,6 +197,25 @@ impl From<converge_dag::DagError> for DocError {
             }
             other => DocError::Graph(other),
         }
+    }
+}
+
+/// Where a misplaced mark end is (see [`DocError::InvalidMarkOrder`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MarkOrderFault {
+    /// It comes before its begin in document order (or its begin is missing).
+    BeforeBegin,
+    /// Its begin lies in another object.
+    OtherObject,
+}
+
+impl std::fmt::Display for MarkOrderFault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            MarkOrderFault::BeforeBegin => "comes before its begin",
+            MarkOrderFault::OtherObject => "lies in another object than its begin",
+        })
     }
 }
 

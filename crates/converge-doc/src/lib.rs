@@ -55,7 +55,7 @@ pub use change_meta::ChangeMetadata;
 pub use cursors::CursorPosition;
 pub use diff::{Patch, PatchAction};
 pub use doc::Document;
-pub use error::{DocError, InvalidOpReason};
+pub use error::{DocError, InvalidOpReason, MarkOrderFault};
 pub use isolated::IsolatedTransaction;
 pub use options::{LoadOptions, OnPartialLoad, SaveOptions, StringMigration, VerificationMode};
 pub use read::MAX_TREE_DEPTH;

@@ -30,7 +30,7 @@ use crate::opset::{
     Body, DEL, HEAD, NONE, NewOp, Object, Op, OpSet, StoredValue, U32, View, made_kind, room_after,
 };
 use crate::resave::{BaseRows, SavedLayout};
-use crate::save::{authors, check_mark_order};
+use crate::save::{MarkOrderCheck, authors, check_mark_order};
 use crate::types::{ObjType, TextEncoding};
 
 /// Multiplicative hash of an [`OpId`] (counter and actor are small integers, not adversarial
@@ -381,6 +381,7 @@ impl Document {
         mut chunk: DocumentChunk,
         later: usize,
         check: HeadsCheck,
+        marks: MarkOrderCheck,
     ) -> Result<Result<(), Vec<Change>>, DocError> {
         let rows = scan_change_rows(&chunk);
         let rows = match rows {
@@ -392,7 +393,7 @@ impl Document {
                 rows
             }
             _ => {
-                check_mark_order(&chunk)?;
+                check_mark_order(&chunk, marks)?;
                 return Ok(Err(chunk.reconstruct_changes_with(check)?));
             }
         };
@@ -481,14 +482,14 @@ impl Document {
         let stats = match stats {
             Ok(stats) => stats,
             Err(e) => {
-                check_mark_order(&chunk)?;
+                check_mark_order(&chunk, marks)?;
                 return Err(e.into());
             }
         };
         // The mark order check reads every op: only a chunk with mark ops needs it (the
         // rebuild counted them).
         if stats.mark_ops > 0 {
-            check_mark_order(&chunk)?;
+            check_mark_order(&chunk, marks)?;
         }
         if refused {
             return Ok(Err(chunk.reconstruct_changes()?));
@@ -539,7 +540,7 @@ impl Document {
         &mut self,
         chunk: DocumentChunk,
     ) -> Result<Result<(), Vec<Change>>, DocError> {
-        self.bulk_load_before(chunk, 0, HeadsCheck::Check)
+        self.bulk_load_before(chunk, 0, HeadsCheck::Check, MarkOrderCheck::Validate)
     }
 
     /// The op set of a chunk's ops, and whether the chunk lists them exactly in the order a

@@ -11,7 +11,7 @@ use converge_encoding::{ActorId, Author, HeadsCheck, ScalarValue};
 
 use crate::doc::Document;
 use crate::error::DocError;
-use crate::types::{ExId, ObjType, Prop, TextEncoding, Value};
+use crate::types::{ExId, ObjType, Prop, TextEncoding, Value, ValueTree};
 
 /// What [`Document::load_with_options`] does with a file it can only partly read.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -177,7 +177,13 @@ impl Document {
             VerificationMode::DontCheck => HeadsCheck::DontCheck,
         };
         let partial = options.on_partial_load == OnPartialLoad::Ignore;
-        let mut doc = Document::load_checked(bytes, options.text_encoding, check, partial)?;
+        let mut doc = Document::load_checked(
+            bytes,
+            options.text_encoding,
+            check,
+            crate::save::MarkOrderCheck::Validate,
+            partial,
+        )?;
         if let Some(actor) = options.actor {
             doc.set_actor(actor);
         }
@@ -188,6 +194,34 @@ impl Document {
             doc.set_author(options.author);
         }
         Ok(doc)
+    }
+
+    /// A best-effort read of a file that [`Document::load`] refuses because a mark end in
+    /// its document chunk comes before its begin or lies in another object
+    /// ([`DocError::InvalidMarkOrder`]): the values of the whole document, as automerge
+    /// 0.12's `rescue` gives them. automerge 0.12 applies changes that lead there, saves the
+    /// result and then refuses to load its own save; this loads it with the mark order
+    /// unchecked and returns the root's [`ValueTree`] only (the change graph of such a file
+    /// would save to bytes that strict loads refuse again). To go on editing, build a new
+    /// document from the tree. Any other fault fails as [`Document::load`] fails.
+    ///
+    /// ```
+    /// use converge_doc::{Document, ROOT, ValueTree};
+    /// let mut doc = Document::new();
+    /// doc.put(&ROOT, "title", "notes")?;
+    /// let ValueTree::Map(root) = Document::rescue(&doc.save())? else { unreachable!() };
+    /// assert_eq!(root.len(), 1);
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn rescue(bytes: &[u8]) -> Result<ValueTree, DocError> {
+        let doc = Document::load_checked(
+            bytes,
+            TextEncoding::CodePoint,
+            HeadsCheck::Check,
+            crate::save::MarkOrderCheck::AllowInvalid,
+            false,
+        )?;
+        doc.value_tree(&crate::ROOT)
     }
 
     /// [`Document::load`] without checking a document chunk's stored heads (automerge

@@ -222,7 +222,13 @@ impl Document {
     /// # Ok::<(), converge_doc::DocError>(())
     /// ```
     pub fn load_with_encoding(bytes: &[u8], encoding: TextEncoding) -> Result<Document, DocError> {
-        Document::load_checked(bytes, encoding, HeadsCheck::Check, false)
+        Document::load_checked(
+            bytes,
+            encoding,
+            HeadsCheck::Check,
+            MarkOrderCheck::Validate,
+            false,
+        )
     }
 
     /// [`Document::load_with_encoding`], a leading document chunk's heads checked or not;
@@ -232,6 +238,7 @@ impl Document {
         bytes: &[u8],
         encoding: TextEncoding,
         check: HeadsCheck,
+        marks: MarkOrderCheck,
         partial: bool,
     ) -> Result<Document, DocError> {
         let mut doc = Document::new();
@@ -249,7 +256,7 @@ impl Document {
             (HeadsCheck::DontCheck, Some(FileChunk::Document(d))) => Some(d.heads.clone()),
             _ => None,
         };
-        doc.apply_chunks(chunks, check)?;
+        doc.apply_chunks(chunks, check, marks)?;
         // The file is one document chunk whose columns the document kept (exactly what a
         // save writes, which decoding checked): it stands for the document as loaded. (Not
         // if its stored heads are not the document's, which a load that does not check them
@@ -294,7 +301,7 @@ impl Document {
     /// spares decoding them twice). Returns the number of changes added.
     pub fn apply_decoded_chunks(&mut self, chunks: Vec<FileChunk>) -> Result<usize, DocError> {
         let before = self.history.len();
-        self.apply_chunks(chunks, HeadsCheck::Check)?;
+        self.apply_chunks(chunks, HeadsCheck::Check, MarkOrderCheck::Validate)?;
         Ok(self.history.len() - before)
     }
 
@@ -306,7 +313,12 @@ impl Document {
     ///
     /// `check` says whether a leading document chunk loaded in bulk has its stored heads
     /// checked; other document chunks never do (automerge 0.12 checks only that one).
-    fn apply_chunks(&mut self, chunks: Vec<FileChunk>, check: HeadsCheck) -> Result<(), DocError> {
+    fn apply_chunks(
+        &mut self,
+        chunks: Vec<FileChunk>,
+        check: HeadsCheck,
+        marks: MarkOrderCheck,
+    ) -> Result<(), DocError> {
         let mut batch: Vec<Change> = Vec::new();
         // The changes of the chunks after the first, for a bulk load of the first to make
         // room for (an upper bound: a later document chunk may repeat changes).
@@ -324,7 +336,7 @@ impl Document {
         if let Some(FileChunk::Document(_)) = rest.as_slice().first()
             && let Some(FileChunk::Document(d)) = rest.next()
         {
-            self.take_document_chunk(*d, true, later, check, &mut batch)?;
+            self.take_document_chunk(*d, true, later, (check, marks), &mut batch)?;
         }
         if rest
             .as_slice()
@@ -350,7 +362,7 @@ impl Document {
             for chunk in rest {
                 match chunk {
                     FileChunk::Document(d) => {
-                        self.take_document_chunk(*d, false, later, check, &mut batch)?
+                        self.take_document_chunk(*d, false, later, (check, marks), &mut batch)?
                     }
                     FileChunk::Change(c) => batch.push(c),
                     // automerge 0.12 (`Automerge::bundle` writes them) loads a bundle's
@@ -374,7 +386,7 @@ impl Document {
         d: DocumentChunk,
         first: bool,
         later: usize,
-        check: HeadsCheck,
+        (check, marks): (HeadsCheck, MarkOrderCheck),
         batch: &mut Vec<Change>,
     ) -> Result<(), DocError> {
         if d.heads.iter().all(|h| self.history.contains(h)) {
@@ -385,11 +397,11 @@ impl Document {
         if first && empty {
             // (Rebuilt changes remember a message the chunk gives as "", as automerge 0.12
             // keeps it through an incremental load.)
-            if let Err(changes) = self.bulk_load_before(d, later, check)? {
+            if let Err(changes) = self.bulk_load_before(d, later, check, marks)? {
                 self.apply_changes(changes)?;
             }
         } else {
-            check_mark_order(&d)?;
+            check_mark_order(&d, marks)?;
             batch.extend(d.reconstruct_changes_with(HeadsCheck::DontCheck)?);
         }
         Ok(())
@@ -707,10 +719,26 @@ impl Document {
     }
 }
 
+/// Whether a load refuses a document chunk whose mark ends are misplaced, as automerge 0.12's
+/// `load` does, or reads it as it is, as its `rescue` does ([`Document::rescue`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MarkOrderCheck {
+    /// Refuse it ([`DocError::InvalidMarkOrder`]).
+    Validate,
+    /// Read it.
+    AllowInvalid,
+}
+
 /// automerge 0.12's check of a document chunk (`MarkOrderValidator`): in document order, every
 /// mark end (a mark op without a name, id `c@a`) must come after its begin (`(c-1)@a`, a mark
 /// op with a name) in the same object.
-pub(crate) fn check_mark_order(chunk: &DocumentChunk) -> Result<(), DocError> {
+pub(crate) fn check_mark_order(
+    chunk: &DocumentChunk,
+    marks: MarkOrderCheck,
+) -> Result<(), DocError> {
+    if marks == MarkOrderCheck::AllowInvalid {
+        return Ok(());
+    }
     let mut begins: std::collections::HashMap<OpId, ObjId> = std::collections::HashMap::new();
     for op in chunk.ops.iter() {
         if op.action != Action::Mark {
@@ -721,22 +749,24 @@ pub(crate) fn check_mark_order(chunk: &DocumentChunk) -> Result<(), DocError> {
             continue;
         }
         let begin = OpId::new(op.id.counter.wrapping_sub(1), op.id.actor);
-        match begins.get(&begin) {
-            Some(obj) if *obj == op.obj => {}
-            Some(_) => {
-                return Err(DocError::InvalidMarkOrder {
-                    detail: format!(
-                        "mark end {:?} references mark begin {begin:?} in a different object",
-                        op.id
-                    ),
-                });
-            }
-            None => {
-                return Err(DocError::InvalidMarkOrder {
-                    detail: format!("mark end {:?} occurs before mark begin {begin:?}", op.id),
-                });
-            }
-        }
+        let fault = match begins.get(&begin) {
+            Some(obj) if *obj == op.obj => continue,
+            Some(_) => crate::error::MarkOrderFault::OtherObject,
+            None => crate::error::MarkOrderFault::BeforeBegin,
+        };
+        // Decoding checked the chunk's actor indexes.
+        let actor = chunk
+            .actors
+            .get(op.id.actor as usize)
+            .cloned()
+            .unwrap_or_else(|| ActorId::from_bytes(&[]));
+        return Err(DocError::InvalidMarkOrder {
+            end: crate::types::ExId::Op {
+                counter: op.id.counter,
+                actor,
+            },
+            fault,
+        });
     }
     Ok(())
 }

@@ -140,9 +140,10 @@
 
 pub use converge_doc::{
     AutoCommit, ChangeMetadata, CursorPosition, DocError, Document, ExId, ExpandMark,
-    InvalidOpReason, IsolatedTransaction, ListItem, LoadOptions, MAX_TREE_DEPTH, Mark, ObjType,
-    OnPartialLoad, Parent, Patch, PatchAction, Prop, ROOT, SaveOptions, Span, StringMigration,
-    TextEncoding, TextSpan, Transaction, Value, ValueTree, ValueWithId, VerificationMode,
+    InvalidOpReason, IsolatedTransaction, ListItem, LoadOptions, MAX_TREE_DEPTH, Mark,
+    MarkOrderFault, ObjType, OnPartialLoad, Parent, Patch, PatchAction, Prop, ROOT, SaveOptions,
+    Span, StringMigration, TextEncoding, TextSpan, Transaction, Value, ValueTree, ValueWithId,
+    VerificationMode,
 };
 pub use converge_encoding::{
     ActorId, Author, Bytes, Change, ChangeHash, Cursor, CursorMove, DecodeError, ParseCursorError,

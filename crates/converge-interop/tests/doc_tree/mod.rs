@@ -109,6 +109,21 @@ pub(crate) fn plain_of(tree: &ValueTree) -> Plain {
     }
 }
 
+/// The oracle's hydrated value (`hydrate`, `rescue`) as a [`Plain`].
+pub(crate) fn plain_of_hydrate(value: &automerge::hydrate::Value) -> Plain {
+    use automerge::hydrate::Value as H;
+    match value {
+        H::Map(m) => Plain::Map(
+            m.iter()
+                .map(|(k, v)| (k.clone(), plain_of_hydrate(&v.value)))
+                .collect(),
+        ),
+        H::List(l) => Plain::List(l.iter().map(|v| plain_of_hydrate(&v.value)).collect()),
+        H::Text(t) => Plain::Text(t.to_string()),
+        H::Scalar(s) => Plain::Scalar(oracle_scalar(s)),
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
