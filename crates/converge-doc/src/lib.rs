@@ -47,6 +47,7 @@ mod sync_support;
 #[allow(clippy::panic)] // tests: a crafted change that does not encode is a broken test
 mod test_changes;
 mod text_diff;
+mod transact;
 mod transaction;
 mod types;
 
@@ -59,6 +60,7 @@ pub use error::{DocError, InvalidOpReason, MarkOrderFault};
 pub use isolated::IsolatedTransaction;
 pub use options::{LoadOptions, OnPartialLoad, SaveOptions, StringMigration, VerificationMode};
 pub use read::MAX_TREE_DEPTH;
+pub use transact::{CommitOptions, Committed, RolledBack};
 pub use transaction::Transaction;
 pub use types::{
     ExId, ExpandMark, ListItem, MapItem, Mark, ObjType, Parent, Prop, ROOT, Span, Stats,

@@ -139,11 +139,11 @@
 //! See `examples/` for two peers syncing over a channel and over TCP.
 
 pub use converge_doc::{
-    AutoCommit, ChangeMetadata, CursorPosition, DocError, Document, ExId, ExpandMark,
-    InvalidOpReason, IsolatedTransaction, ListItem, LoadOptions, MAX_TREE_DEPTH, Mark,
-    MarkOrderFault, ObjType, OnPartialLoad, Parent, Patch, PatchAction, Prop, ROOT, SaveOptions,
-    Span, StringMigration, TextEncoding, TextSpan, Transaction, Value, ValueTree, ValueWithId,
-    VerificationMode,
+    AutoCommit, ChangeMetadata, CommitOptions, Committed, CursorPosition, DocError, Document, ExId,
+    ExpandMark, InvalidOpReason, IsolatedTransaction, ListItem, LoadOptions, MAX_TREE_DEPTH, Mark,
+    MarkOrderFault, ObjType, OnPartialLoad, Parent, Patch, PatchAction, Prop, ROOT, RolledBack,
+    SaveOptions, Span, StringMigration, TextEncoding, TextSpan, Transaction, Value, ValueTree,
+    ValueWithId, VerificationMode,
 };
 pub use converge_encoding::{
     ActorId, Author, Bytes, Change, ChangeHash, Cursor, CursorMove, DecodeError, ParseCursorError,
