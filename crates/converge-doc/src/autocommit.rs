@@ -603,6 +603,12 @@ impl AutoCommit {
         self.doc.diff(before, after)
     }
 
+    /// Commits the pending edits, then [`Document::current_state`].
+    pub fn current_state(&mut self) -> Vec<crate::Patch> {
+        self.close();
+        self.doc.current_state()
+    }
+
     /// Commits the pending edits, then [`Document::diff_obj`].
     pub fn diff_obj(
         &mut self,

@@ -276,6 +276,22 @@ impl Document {
         self.diff_from(0, before, after, true, false)
     }
 
+    /// The patches that build the document's current state from an empty one: automerge
+    /// 0.12's `current_state`, which is [`Document::diff`] from no heads to the current ones.
+    ///
+    /// ```
+    /// use converge_doc::{Document, PatchAction, ROOT};
+    /// let mut doc = Document::new();
+    /// doc.put(&ROOT, "title", "notes")?;
+    /// let patches = doc.current_state();
+    /// assert!(matches!(&patches[0].action, PatchAction::PutMap { key, .. } if key == "title"));
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn current_state(&self) -> Vec<Patch> {
+        // A diff fails only for unknown heads, and these are the document's.
+        self.diff(&[], &self.heads()).unwrap_or_default()
+    }
+
     /// [`Document::diff`] of object `obj`, and of the objects in it when `recursive`.
     pub fn diff_obj(
         &self,
