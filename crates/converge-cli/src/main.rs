@@ -86,6 +86,19 @@ enum Command {
         #[arg(long)]
         migrate_strings: bool,
     },
+    /// Write a copy of a document with its history and shape but none of its content
+    /// (actors, keys, strings, numbers, messages replaced), for a bug report (automerge's
+    /// `anonymize`).
+    Anonymize {
+        /// The document.
+        file: PathBuf,
+        /// Where to write the copy.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Draw the replacements from this seed (the same seed, the same copy).
+        #[arg(long)]
+        seed: Option<u64>,
+    },
     /// The patches from one set of heads to another, one JSON object per line (automerge's
     /// `diff`).
     Diff {
@@ -262,6 +275,20 @@ fn run(command: Command) -> Result<(), CliError> {
                 inputs.len(),
                 merged.change_count(),
                 join_hashes(&merged.heads())
+            );
+            Ok(())
+        }
+        Command::Anonymize { file, output, seed } => {
+            let doc = files::load_document(&file)?;
+            let mut copy = match seed {
+                Some(seed) => doc.anonymize_with_seed(seed)?,
+                None => doc.anonymize()?,
+            };
+            files::write_atomic(&output, &copy.save())?;
+            eprintln!(
+                "anonymized {} change(s) into {}",
+                copy.change_count(),
+                output.display()
             );
             Ok(())
         }

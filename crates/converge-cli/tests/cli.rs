@@ -171,6 +171,31 @@ fn export_rescues_a_document_with_a_misplaced_mark_end() {
     );
 }
 
+/// `anonymize` writes a copy with as many changes and the same shape (the exemplar's keys
+/// and strings replaced by others of the same lengths); the same seed, the same copy.
+#[test]
+fn anonymize_keeps_the_shape() {
+    let dir = scratch("anonymize");
+    let (a, b) = (dir.join("a.automerge"), dir.join("b.automerge"));
+    let exemplar = corpus("fixtures/exemplar.automerge");
+    for out in [&a, &b] {
+        ok(run(&[&"anonymize", &exemplar, &"--seed", &"7", &"-o", out]));
+    }
+    assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap());
+    let count = |f: &Path| ok(run(&[&"changes", &f])).lines().count();
+    assert_eq!(count(&a), count(&exemplar));
+    let (original, copy) = (export_json(&exemplar), export_json(&a));
+    let (original, copy) = (original.as_object().unwrap(), copy.as_object().unwrap());
+    let lengths = |m: &serde_json::Map<String, serde_json::Value>| {
+        let mut l: Vec<usize> = m.keys().map(String::len).collect();
+        l.sort_unstable();
+        l
+    };
+    assert_eq!(lengths(copy), lengths(original));
+    assert!(copy.keys().all(|k| !original.contains_key(k)), "{copy:?}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
 /// The hash of the first change `converge changes` lists.
 fn first_change(file: &Path) -> String {
     let changes = ok(run(&[&"changes", &file]));

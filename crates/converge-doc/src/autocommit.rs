@@ -590,6 +590,19 @@ impl AutoCommit {
         AutoCommit::from(self.doc.fork())
     }
 
+    /// Commits the pending edits, then [`Document::anonymize`] (of the whole document, if
+    /// isolated).
+    pub fn anonymize(&mut self) -> Result<AutoCommit, DocError> {
+        self.close();
+        Ok(AutoCommit::from(self.doc.anonymize()?))
+    }
+
+    /// Commits the pending edits, then [`Document::anonymize_with_seed`].
+    pub fn anonymize_with_seed(&mut self, seed: u64) -> Result<AutoCommit, DocError> {
+        self.close();
+        Ok(AutoCommit::from(self.doc.anonymize_with_seed(seed)?))
+    }
+
     // ---- patches ----
 
     /// Commits the pending edits, then [`Document::diff`]: the patches that take a view of

@@ -19,6 +19,7 @@
 #[macro_use]
 mod doc_reads;
 mod actor_ops;
+mod anonymize;
 mod apply;
 mod arena;
 mod autocommit;
