@@ -566,5 +566,14 @@ macro_rules! doc_edits {
         ) -> Result<(), $crate::DocError> {
             self.$run(|tx| tx.update_text(obj, new))
         }
+
+        #[doc = concat!("[`Transaction::update_object`] ", $how, ".")]
+        pub fn update_object(
+            &mut self,
+            obj: &$crate::ExId,
+            value: &$crate::ValueTree,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.update_object(obj, value))
+        }
     };
 }

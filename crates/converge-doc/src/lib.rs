@@ -51,6 +51,7 @@ mod text_diff;
 mod transact;
 mod transaction;
 mod types;
+mod update_object;
 
 pub use autocommit::AutoCommit;
 pub use change_meta::ChangeMetadata;

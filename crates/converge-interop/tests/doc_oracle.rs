@@ -38,7 +38,9 @@ use bytes::Bytes;
 use converge_doc::{Document, ExId, ExpandMark, ObjType, Prop, ROOT};
 use converge_encoding::{ActorId, Change, ScalarValue};
 use doc_tree::patches::{oracle_patch, ours_patch};
-use doc_tree::{Tree, first_diff, oracle_heads, oracle_tree, ours_heads, ours_tree, plain_of};
+use doc_tree::{
+    Tree, first_diff, oracle_heads, oracle_tree, ours_heads, ours_tree, plain_of, to_oracle_scalar,
+};
 use support::{
     ACTOR_IDS, History, Params, SplitMix64, panic_message, quietly, resume_loudly, sweep,
 };
@@ -618,22 +620,6 @@ struct Both {
     ours: ExId,
     oracle: automerge::ObjId,
     kind: ObjType,
-}
-
-fn to_oracle_scalar(v: &ScalarValue) -> automerge::ScalarValue {
-    use automerge::ScalarValue as S;
-    match v.clone() {
-        ScalarValue::Null => S::Null,
-        ScalarValue::Bool(b) => S::Boolean(b),
-        ScalarValue::Uint(u) => S::Uint(u),
-        ScalarValue::Int(i) => S::Int(i),
-        ScalarValue::F64(f) => S::F64(f),
-        ScalarValue::Str(s) => S::Str(s.into()),
-        ScalarValue::Bytes(b) => S::Bytes(b),
-        ScalarValue::Counter(c) => S::counter(c),
-        ScalarValue::Timestamp(t) => S::Timestamp(t),
-        ScalarValue::Unknown { type_code, bytes } => S::Unknown { type_code, bytes },
-    }
 }
 
 fn to_oracle_kind(k: ObjType) -> automerge::ObjType {

@@ -165,6 +165,23 @@ pub(crate) fn oracle_scalar(s: &automerge::ScalarValue) -> String {
     }
 }
 
+/// Our scalar as the oracle's.
+pub(crate) fn to_oracle_scalar(v: &ScalarValue) -> automerge::ScalarValue {
+    use automerge::ScalarValue as S;
+    match v.clone() {
+        ScalarValue::Null => S::Null,
+        ScalarValue::Bool(b) => S::Boolean(b),
+        ScalarValue::Uint(u) => S::Uint(u),
+        ScalarValue::Int(i) => S::Int(i),
+        ScalarValue::F64(f) => S::F64(f),
+        ScalarValue::Str(s) => S::Str(s.into()),
+        ScalarValue::Bytes(b) => S::Bytes(b),
+        ScalarValue::Counter(c) => S::counter(c),
+        ScalarValue::Timestamp(t) => S::Timestamp(t),
+        ScalarValue::Unknown { type_code, bytes } => S::Unknown { type_code, bytes },
+    }
+}
+
 // ---- the oracle ----
 
 fn oracle_id(id: &automerge::ObjId) -> Id {

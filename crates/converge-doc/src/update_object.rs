@@ -1,0 +1,141 @@
+//! Making an object equal to a value tree with few ops (automerge 0.12's `update_object`).
+
+use crate::error::DocError;
+use crate::transaction::Transaction;
+use crate::types::{ExId, ObjType, Prop, Value, ValueTree};
+
+impl Transaction<'_> {
+    /// Makes the object `obj` hold `value` (a map, a list or a text, as `obj` is), with the
+    /// ops automerge 0.12's `update_object` makes: a map's keys compared one by one (kept
+    /// keys updated in key order, new keys added in key order, missing keys deleted in key
+    /// order), a list's elements index by index, a text through [`Transaction::update_text`],
+    /// nested objects of the same kind updated in place and others made anew; every scalar
+    /// is put again, equal or not.
+    ///
+    /// One difference: when a list gets shorter, automerge 0.12 deletes as many elements
+    /// from its front as it has too many (so `[a, b, c]` updated to `[x]` reads `[c]`);
+    /// converge deletes them from its end, so that the list reads `[x]`.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use converge_doc::{Document, ObjType, ROOT, ValueTree};
+    /// let mut doc = Document::new();
+    /// doc.put(&ROOT, "old", 1i64)?;
+    /// let state = ValueTree::Map(BTreeMap::from([
+    ///     ("title".to_owned(), ValueTree::Text("notes".into())),
+    ///     ("tags".to_owned(), ValueTree::List(vec![ValueTree::Scalar("a".into())])),
+    /// ]));
+    /// doc.update_object(&ROOT, &state)?;
+    /// assert_eq!(doc.value_tree(&ROOT)?, state);
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn update_object(&mut self, obj: &ExId, value: &ValueTree) -> Result<(), DocError> {
+        let kind = self.object_type(obj)?;
+        match (kind, value) {
+            (ObjType::Map, ValueTree::Map(_))
+            | (ObjType::List, ValueTree::List(_))
+            | (ObjType::Text, ValueTree::Text(_)) => self.update_in_place(obj, value),
+            _ => Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: kind,
+                expected: match value {
+                    ValueTree::Map(_) => "a map (the value is one)",
+                    ValueTree::List(_) => "a list (the value is one)",
+                    ValueTree::Text(_) => "a text (the value is one)",
+                    ValueTree::Scalar(_) => "an object of the value's kind (the value is a scalar)",
+                },
+            }),
+        }
+    }
+
+    /// `obj`, of `value`'s kind, updated to it.
+    fn update_in_place(&mut self, obj: &ExId, value: &ValueTree) -> Result<(), DocError> {
+        match value {
+            ValueTree::Map(map) => {
+                let current = self.map_range(obj, ..)?;
+                let mut gone = Vec::new();
+                for item in &current {
+                    match map.get(&item.key) {
+                        Some(new) => self.update_value(
+                            obj,
+                            Prop::Map(item.key.clone()),
+                            new,
+                            Some(&item.value),
+                        )?,
+                        None => gone.push(item.key.clone()),
+                    }
+                }
+                // (`map_range` and the tree's keys come in the same order.)
+                for (key, new) in map {
+                    if current.binary_search_by(|i| i.key.cmp(key)).is_err() {
+                        self.update_value(obj, Prop::Map(key.clone()), new, None)?;
+                    }
+                }
+                for key in gone {
+                    self.delete(obj, key)?;
+                }
+                Ok(())
+            }
+            ValueTree::List(list) => {
+                let current = self.list_range(obj, ..)?;
+                for (index, new) in list.iter().enumerate() {
+                    let old = current.get(index).map(|item| &item.value);
+                    self.update_value(obj, Prop::Seq(index), new, old)?;
+                }
+                for index in (list.len()..current.len()).rev() {
+                    self.delete(obj, index)?;
+                }
+                Ok(())
+            }
+            ValueTree::Text(text) => self.update_text(obj, text),
+            // (Callers pass objects only.)
+            ValueTree::Scalar(_) => Ok(()),
+        }
+    }
+
+    /// The value at `prop` of `parent` made `new`: an object of the same kind updated in
+    /// place, anything else written anew (put over `old`, or inserted where there was none).
+    fn update_value(
+        &mut self,
+        parent: &ExId,
+        prop: Prop,
+        new: &ValueTree,
+        old: Option<&Value>,
+    ) -> Result<(), DocError> {
+        if let Some(Value::Object(kind, id)) = old {
+            let same = matches!(
+                (*kind, new),
+                (ObjType::Map, ValueTree::Map(_))
+                    | (ObjType::List, ValueTree::List(_))
+                    | (ObjType::Text, ValueTree::Text(_))
+            );
+            if same {
+                let id = id.clone();
+                return self.update_in_place(&id, new);
+            }
+        }
+        let insert_at = match (&prop, &old) {
+            (Prop::Seq(index), None) => Some(*index),
+            _ => None,
+        };
+        let kind = match new {
+            ValueTree::Scalar(s) => {
+                return match insert_at {
+                    Some(index) => self.insert(parent, index, s.clone()),
+                    None => self.put(parent, prop, s.clone()),
+                };
+            }
+            ValueTree::Map(_) => ObjType::Map,
+            ValueTree::List(_) => ObjType::List,
+            ValueTree::Text(_) => ObjType::Text,
+        };
+        let made = match insert_at {
+            Some(index) => self.insert_object(parent, index, kind)?,
+            None => self.put_object(parent, prop, kind)?,
+        };
+        match new {
+            ValueTree::Text(text) => self.splice_text(&made, 0, 0, text),
+            _ => self.update_in_place(&made, new),
+        }
+    }
+}
