@@ -12,10 +12,10 @@
 //! or leaves the document exactly as it was. A load with every option on (partial loads,
 //! unchecked heads, strings migrated to text) never panics either, and its save loads back
 //! to the same values (unchecked if a change was not canonical). `Document::rescue` reads
-//! what a load reads, the same values, and never panics on what a load refuses. As
-//! `chunk_split` does, the checksum of every chunk found is first rewritten (except
-//! compressed changes', which covers the inflated change), so that most inputs reach the
-//! decoders and the document.
+//! what a load reads, the same values, and never panics on what a load refuses;
+//! `Document::anonymize` copies every change of what loaded. As `chunk_split` does, the
+//! checksum of every chunk found is first rewritten (except compressed changes', which
+//! covers the inflated change), so that most inputs reach the decoders and the document.
 
 use converge_doc::{
     DocError, Document, LoadOptions, ObjType, OnPartialLoad, ROOT, StringMigration, Value,
@@ -97,6 +97,11 @@ pub(crate) fn check(data: &[u8]) -> bool {
                     let marks = doc.marks(&text).unwrap_or_default();
                     assert!(marks.iter().all(|m| m.start <= m.end && m.end <= len));
                 }
+            }
+            // An anonymized copy has every change (renamed, with other content).
+            match doc.anonymize_with_seed(data.len() as u64) {
+                Ok(copy) => assert_eq!(copy.change_count(), doc.change_count()),
+                Err(e) => panic!("anonymizing a loaded document: {e:?}"),
             }
             let saved = doc.save();
             loads_back(&doc, &saved, &tree, "a save of a loaded file");
