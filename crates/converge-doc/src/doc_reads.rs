@@ -575,5 +575,15 @@ macro_rules! doc_edits {
         ) -> Result<(), $crate::DocError> {
             self.$run(|tx| tx.update_object(obj, value))
         }
+
+        #[doc = concat!("[`Transaction::update_spans`] ", $how, ".")]
+        pub fn update_spans(
+            &mut self,
+            obj: &$crate::ExId,
+            spans: &[$crate::Span],
+            config: &$crate::UpdateSpansConfig,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.update_spans(obj, spans, config))
+        }
     };
 }

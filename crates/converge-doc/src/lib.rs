@@ -52,6 +52,7 @@ mod transact;
 mod transaction;
 mod types;
 mod update_object;
+mod update_spans;
 
 pub use autocommit::AutoCommit;
 pub use change_meta::ChangeMetadata;
@@ -68,3 +69,4 @@ pub use types::{
     ExId, ExpandMark, ListItem, MapItem, Mark, ObjType, Parent, Prop, ROOT, Span, Stats,
     TextEncoding, TextSpan, Value, ValueTree, ValueWithId,
 };
+pub use update_spans::UpdateSpansConfig;

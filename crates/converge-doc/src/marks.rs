@@ -11,7 +11,8 @@ use crate::opset::{Body, OpSet, View};
 use crate::types::{ExId, Mark, Span, TextSpan};
 
 impl OpSet {
-    /// The marks of a text in `view`, as maximal spans sorted by (start, name).
+    /// The marks of a text in `view`, as maximal spans sorted by (name, start), as automerge
+    /// 0.12 lists them.
     pub(crate) fn marks(&self, obj: u32, view: View<'_>) -> Vec<Mark> {
         let Some(object) = self.objects.get(obj as usize) else {
             return Vec::new();
@@ -137,13 +138,15 @@ impl OpSet {
                 value,
             });
         }
-        out.sort_by(|a, b| (a.start, &a.name).cmp(&(b.start, &b.name)));
+        // As automerge 0.12 lists them: by name, then by position.
+        out.sort_by(|a, b| (&a.name, a.start).cmp(&(&b.name, b.start)));
         out
     }
 }
 
 impl Document {
-    /// The marks of a text as maximal spans, sorted by (start, name).
+    /// The marks of a text as maximal spans, sorted by name and then start, as automerge 0.12
+    /// lists them.
     pub fn marks(&self, obj: &ExId) -> Result<Vec<Mark>, DocError> {
         let o = self.obj_index(obj)?;
         Ok(self.ops.marks(o, View::Now))

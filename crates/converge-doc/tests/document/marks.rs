@@ -44,9 +44,10 @@ fn expand_none_and_before() {
     d.mark(&t, 0..1, "u", ScalarValue::Int(2), ExpandMark::Before)
         .unwrap();
     d.splice_text(&t, 0, 0, "Z").unwrap();
+    // (Listed by name: "em", then "u".)
     let m = d.marks(&t).unwrap();
     assert_eq!(
-        (m[0].start, m[0].end, m[0].name.as_str()),
+        (m[1].start, m[1].end, m[1].name.as_str()),
         (0, 2, "u"),
         "{m:?}"
     );

@@ -30,7 +30,7 @@ pub(crate) enum Tree {
     /// A list: each index's values, ascending by op id; and its ranges.
     List(Vec<Vec<(Id, Tree)>>, Vec<RangeItem>),
     /// A text: its content, its length in text units, its marks (start, end, name, value)
-    /// sorted.
+    /// in the order `marks` lists them.
     Text(String, usize, Vec<(usize, usize, String, String)>),
     /// A scalar, rendered canonically (type tag + value).
     Scalar(String),
@@ -262,12 +262,12 @@ fn oracle_obj<D: ReadDoc>(
                 ),
                 None => (doc.text(obj), doc.length(obj), doc.marks(obj)),
             };
-            let mut marks: Vec<_> = marks
+            // In the order `marks` lists them (by name, then position).
+            let marks: Vec<_> = marks
                 .expect("oracle marks")
                 .into_iter()
                 .map(|m| (m.start, m.end, m.name.to_string(), oracle_scalar(&m.value)))
                 .collect();
-            marks.sort();
             Tree::Text(text.expect("oracle text"), len, marks)
         }
     }
@@ -489,12 +489,11 @@ fn ours_obj(doc: &impl Reads, obj: &ExId, kind: ObjType, heads: Option<&[ChangeH
                 ),
                 None => (doc.text(obj), doc.length(obj), doc.marks(obj)),
             };
-            let mut marks: Vec<_> = marks
+            let marks: Vec<_> = marks
                 .expect("converge marks")
                 .into_iter()
                 .map(|m| (m.start, m.end, m.name, ours_scalar(&m.value)))
                 .collect();
-            marks.sort();
             Tree::Text(
                 text.expect("converge text"),
                 len.expect("converge length"),
