@@ -576,6 +576,25 @@ macro_rules! doc_edits {
             self.$run(|tx| tx.update_object(obj, value))
         }
 
+        #[doc = concat!("[`Transaction::batch_create_object`] ", $how, ".")]
+        pub fn batch_create_object(
+            &mut self,
+            obj: &$crate::ExId,
+            prop: impl Into<$crate::Prop>,
+            value: &$crate::ValueTree,
+            insert: bool,
+        ) -> Result<$crate::ExId, $crate::DocError> {
+            self.$run(|tx| tx.batch_create_object(obj, prop, value, insert))
+        }
+
+        #[doc = concat!("[`Transaction::init_root_from_value_tree`] ", $how, ".")]
+        pub fn init_root_from_value_tree(
+            &mut self,
+            root: &$crate::ValueTree,
+        ) -> Result<(), $crate::DocError> {
+            self.$run(|tx| tx.init_root_from_value_tree(root))
+        }
+
         #[doc = concat!("[`Transaction::update_spans`] ", $how, ".")]
         pub fn update_spans(
             &mut self,

@@ -139,3 +139,135 @@ impl Transaction<'_> {
         }
     }
 }
+
+impl Transaction<'_> {
+    /// Puts (or, with `insert`, inserts at a list index) a new object holding `value` at
+    /// `prop` of `obj`, and returns its id: automerge 0.12's `batch_create_object`, op for
+    /// op (the new object's contents made level by level, each map's keys in order).
+    /// `value` must be a map, a list or a text.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use converge_doc::{Document, ROOT, ValueTree};
+    /// let mut doc = Document::new();
+    /// let settings = ValueTree::Map(BTreeMap::from([
+    ///     ("theme".to_owned(), ValueTree::Scalar("dark".into())),
+    ///     ("recent".to_owned(), ValueTree::List(vec![ValueTree::Text("notes".into())])),
+    /// ]));
+    /// let id = doc.batch_create_object(&ROOT, "settings", &settings, false)?;
+    /// assert_eq!(doc.value_tree(&id)?, settings);
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn batch_create_object(
+        &mut self,
+        obj: &ExId,
+        prop: impl Into<Prop>,
+        value: &ValueTree,
+        insert: bool,
+    ) -> Result<ExId, DocError> {
+        let kind = match value {
+            ValueTree::Map(_) => ObjType::Map,
+            ValueTree::List(_) => ObjType::List,
+            ValueTree::Text(_) => ObjType::Text,
+            ValueTree::Scalar(_) => {
+                return Err(DocError::WrongObjectType {
+                    obj: obj.clone(),
+                    found: self.object_type(obj)?,
+                    expected: "an object value to make (the value is a scalar)",
+                });
+            }
+        };
+        let made = match (prop.into(), insert) {
+            (Prop::Seq(index), true) => self.insert_object(obj, index, kind)?,
+            (prop, _) => self.put_object(obj, prop, kind)?,
+        };
+        self.fill_level_by_level(vec![(made.clone(), value)])?;
+        Ok(made)
+    }
+
+    /// Puts each key of `root` (a map) into the root map, its objects made level by level,
+    /// as automerge 0.12's `init_root_from_hydrate` (for an empty document: op for op; a key
+    /// the root already has is overwritten here, where automerge's op would sit beside the
+    /// old value as a conflict). Keys of the root not in `root` stay.
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    /// use converge_doc::{Document, ROOT, ValueTree};
+    /// let mut doc = Document::new();
+    /// let state = ValueTree::Map(BTreeMap::from([("n".to_owned(), ValueTree::Scalar(1i64.into()))]));
+    /// doc.init_root_from_value_tree(&state)?;
+    /// assert_eq!(doc.value_tree(&ROOT)?, state);
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn init_root_from_value_tree(&mut self, root: &ValueTree) -> Result<(), DocError> {
+        let ValueTree::Map(map) = root else {
+            return Err(DocError::WrongObjectType {
+                obj: ExId::Root,
+                found: ObjType::Map,
+                expected: "a map (the value is not one)",
+            });
+        };
+        let mut next = Vec::new();
+        self.put_level(&ExId::Root, map, &mut next)?;
+        self.fill_level_by_level(next)
+    }
+
+    /// Fills the new, empty objects of `level` with their values, then the objects that
+    /// made, and so on: all ops of one level before the next (automerge's order).
+    fn fill_level_by_level<'v>(
+        &mut self,
+        mut level: Vec<(ExId, &'v ValueTree)>,
+    ) -> Result<(), DocError> {
+        while !level.is_empty() {
+            let mut next = Vec::new();
+            for (obj, value) in level {
+                match value {
+                    ValueTree::Map(map) => self.put_level(&obj, map, &mut next)?,
+                    ValueTree::List(list) => {
+                        for (index, item) in list.iter().enumerate() {
+                            match item {
+                                ValueTree::Scalar(s) => self.insert(&obj, index, s.clone())?,
+                                _ => {
+                                    let made = self.insert_object(&obj, index, kind_of(item))?;
+                                    next.push((made, item));
+                                }
+                            }
+                        }
+                    }
+                    ValueTree::Text(text) => self.splice_text(&obj, 0, 0, text)?,
+                    ValueTree::Scalar(_) => {}
+                }
+            }
+            level = next;
+        }
+        Ok(())
+    }
+
+    /// Puts the keys of `map` into `obj`, in key order; the objects made go to `next`.
+    fn put_level<'v>(
+        &mut self,
+        obj: &ExId,
+        map: &'v std::collections::BTreeMap<String, ValueTree>,
+        next: &mut Vec<(ExId, &'v ValueTree)>,
+    ) -> Result<(), DocError> {
+        for (key, item) in map {
+            match item {
+                ValueTree::Scalar(s) => self.put(obj, key.as_str(), s.clone())?,
+                _ => {
+                    let made = self.put_object(obj, key.as_str(), kind_of(item))?;
+                    next.push((made, item));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The kind of object a (non-scalar) value is.
+fn kind_of(value: &ValueTree) -> ObjType {
+    match value {
+        ValueTree::List(_) => ObjType::List,
+        ValueTree::Text(_) => ObjType::Text,
+        _ => ObjType::Map,
+    }
+}

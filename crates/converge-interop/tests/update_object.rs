@@ -192,3 +192,84 @@ fn update_object_writes_automerge_s_changes_and_reaches_the_value() {
     );
     assert!(alike > 0);
 }
+
+/// `batch_create_object` (a new object at a root key, or inserted into or put over an element
+/// of a list) and `init_root_from_value_tree` (into an empty document) write automerge
+/// 0.12's changes (`batch_create_object`, `init_root_from_hydrate`), byte for byte.
+#[test]
+fn batch_creates_write_automerge_s_changes() {
+    let mut made = 0;
+    for seed in sweep(300) {
+        let mut rng = SplitMix64::new(seed ^ 0xba7c);
+        // A root of several values, into an empty document.
+        let root = ValueTree::Map(
+            (0..rng.range(1, 5))
+                .map(|i| (format!("r{i}"), fresh(&mut rng, 0)))
+                .collect(),
+        );
+        let mut ours = Document::with_actor(ActorId::from_bytes(&ACTOR));
+        let mut theirs =
+            automerge::Automerge::new().with_actor(automerge::ActorId::from(&ACTOR[..]));
+        ours.init_root_from_value_tree(&root).unwrap();
+        let automerge::hydrate::Value::Map(their_root) = to_hydrate(&root) else {
+            unreachable!()
+        };
+        theirs
+            .transact(|tx| tx.init_root_from_hydrate(&their_root))
+            .map_err(|f| f.error)
+            .unwrap();
+        assert_eq!(ours.save(), theirs.save(), "seed {seed}: init root");
+        assert_eq!(ours.value_tree(&ROOT).unwrap(), root, "seed {seed}");
+
+        // Then new objects: at a root key, and into a list (inserted, or put over an element).
+        let list = ours
+            .put_object(&ROOT, "list", converge_doc::ObjType::List)
+            .unwrap();
+        let their_list = theirs
+            .transact(|tx| tx.put_object(automerge::ROOT, "list", automerge::ObjType::List))
+            .map_err(|f| f.error)
+            .unwrap()
+            .result;
+        for step in 0..4 {
+            let value = loop {
+                let v = fresh(&mut rng, 0);
+                if !matches!(v, ValueTree::Scalar(_)) {
+                    break v;
+                }
+            };
+            let len = ours.length(&list).unwrap();
+            let (key, index, insert) = (
+                format!("k{}", rng.below(3)),
+                rng.below(len + 1),
+                len == 0 || rng.percent(60),
+            );
+            let index = if insert { index } else { index.min(len - 1) };
+            let in_list = rng.percent(50);
+            let id = if in_list {
+                ours.batch_create_object(&list, index, &value, insert)
+            } else {
+                ours.batch_create_object(&ROOT, key.as_str(), &value, false)
+            }
+            .unwrap();
+            assert_eq!(
+                ours.value_tree(&id).unwrap(),
+                value,
+                "seed {seed} step {step}"
+            );
+            let hydrated = to_hydrate(&value);
+            theirs
+                .transact(|tx| {
+                    if in_list {
+                        tx.batch_create_object(&their_list, index, &hydrated, insert)
+                    } else {
+                        tx.batch_create_object(automerge::ROOT, key.as_str(), &hydrated, false)
+                    }
+                })
+                .map_err(|f| f.error)
+                .unwrap();
+            assert_eq!(ours.save(), theirs.save(), "seed {seed} step {step}");
+            made += 1;
+        }
+    }
+    eprintln!("{made} objects made alike");
+}
