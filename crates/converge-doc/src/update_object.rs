@@ -214,10 +214,7 @@ impl Transaction<'_> {
 
     /// Fills the new, empty objects of `level` with their values, then the objects that
     /// made, and so on: all ops of one level before the next (automerge's order).
-    fn fill_level_by_level<'v>(
-        &mut self,
-        mut level: Vec<(ExId, &'v ValueTree)>,
-    ) -> Result<(), DocError> {
+    fn fill_level_by_level(&mut self, mut level: Vec<(ExId, &ValueTree)>) -> Result<(), DocError> {
         while !level.is_empty() {
             let mut next = Vec::new();
             for (obj, value) in level {
