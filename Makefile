@@ -1,7 +1,7 @@
 # converge: the two commands are `make demo` (the main job) and `make test` (what CI runs).
 CARGO ?= cargo
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS = chunk_split change_decode column_copy document_decode cursor_decode bloom_decode dag_insert sync_message_decode sync_state_decode sync_receive doc_apply doc_load
+FUZZ_TARGETS = chunk_split change_decode column_copy document_decode cursor_decode bloom_decode dag_insert sync_message_decode sync_state_decode sync_receive doc_apply doc_load obj_id_decode
 
 .PHONY: test lint fmt fuzz-smoke bench bench-memory demo layers sim-long oracle-long
 

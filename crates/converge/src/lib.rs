@@ -140,10 +140,10 @@
 
 pub use converge_doc::{
     AutoCommit, ChangeMetadata, CommitOptions, Committed, CursorPosition, DocError, Document, ExId,
-    ExpandMark, InvalidOpReason, IsolatedTransaction, ListItem, LoadOptions, MAX_TREE_DEPTH, Mark,
-    MarkOrderFault, ObjType, OnPartialLoad, Parent, Patch, PatchAction, Prop, ROOT, RolledBack,
-    SaveOptions, Span, StringMigration, TextEncoding, TextSpan, Transaction, UpdateSpansConfig,
-    Value, ValueTree, ValueWithId, VerificationMode,
+    ExIdError, ExpandMark, InvalidOpReason, IsolatedTransaction, ListItem, LoadOptions,
+    MAX_TREE_DEPTH, Mark, MarkOrderFault, ObjType, OnPartialLoad, Parent, Patch, PatchAction, Prop,
+    ROOT, RolledBack, SaveOptions, Span, StringMigration, TextEncoding, TextSpan, Transaction,
+    UpdateSpansConfig, Value, ValueTree, ValueWithId, VerificationMode,
 };
 pub use converge_encoding::{
     ActorId, Author, Bytes, Change, ChangeHash, Cursor, CursorMove, DecodeError, ParseCursorError,
