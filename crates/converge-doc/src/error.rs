@@ -147,7 +147,7 @@ pub enum DocError {
     /// A document chunk in which a mark end comes before its begin (in document order) or lies
     /// in another object than its begin. automerge 0.12 refuses to load such a document (and
     /// can save one: [`Document::rescue`](crate::Document::rescue) reads its values).
-    #[error("invalid mark order in document chunk: the mark end {end:?} {fault}")]
+    #[error("invalid mark order in document chunk: the mark end {end} {fault}")]
     InvalidMarkOrder {
         /// The misplaced mark end (its begin is the op before it, counter one less).
         end: ExId,
