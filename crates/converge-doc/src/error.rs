@@ -9,13 +9,13 @@ use crate::types::{ExId, ObjType};
 #[non_exhaustive]
 pub enum DocError {
     /// The object id does not name an object of this document.
-    #[error("no object {obj:?} in this document")]
+    #[error("no object {obj} in this document")]
     ObjectNotFound {
         /// The id asked for.
         obj: ExId,
     },
     /// The object exists but is of a kind the operation cannot address.
-    #[error("object {obj:?} is a {found:?}, expected {expected}")]
+    #[error("object {obj} is a {found:?}, expected {expected}")]
     WrongObjectType {
         /// The object.
         obj: ExId,
@@ -33,7 +33,7 @@ pub enum DocError {
         length: usize,
     },
     /// `increment` on a property that holds no counter.
-    #[error("no counter at this property of {obj:?}")]
+    #[error("no counter at this property of {obj}")]
     NotACounter {
         /// The object.
         obj: ExId,
@@ -42,7 +42,7 @@ pub enum DocError {
     #[error("op counter overflow")]
     CounterOverflow,
     /// A remote op references an object the document does not have.
-    #[error("change {change} references unknown object {obj:?}")]
+    #[error("change {change} references unknown object {obj}")]
     UnknownObject {
         /// The offending change.
         change: ChangeHash,
@@ -162,7 +162,7 @@ pub enum DocError {
     },
     /// A cursor that names no element of the object (an op of another object, or one the
     /// document, or the heads read at, do not have).
-    #[error("cursor {cursor} names no element of {obj:?}")]
+    #[error("cursor {cursor} names no element of {obj}")]
     InvalidCursor {
         /// The object.
         obj: ExId,
