@@ -5,6 +5,7 @@ mod marks;
 mod patches;
 mod remote;
 mod sequences;
+mod updates;
 
 use converge_doc::Document;
 use converge_encoding::ActorId;
