@@ -616,6 +616,34 @@ impl AutoCommit {
         self.doc.diff(before, after)
     }
 
+    /// Commits the pending edits, then [`Document::apply_changes_with_patches`].
+    pub fn apply_changes_with_patches(
+        &mut self,
+        changes: impl IntoIterator<Item = converge_encoding::Change>,
+    ) -> Result<Vec<crate::Patch>, DocError> {
+        self.close();
+        self.doc.apply_changes_with_patches(changes)
+    }
+
+    /// Commits the pending edits (both documents'), then [`Document::merge_with_patches`].
+    pub fn merge_with_patches(
+        &mut self,
+        other: &mut AutoCommit,
+    ) -> Result<Vec<crate::Patch>, DocError> {
+        self.close();
+        other.close();
+        self.doc.merge_with_patches(&other.doc)
+    }
+
+    /// Commits the pending edits, then [`Document::load_incremental_with_patches`].
+    pub fn load_incremental_with_patches(
+        &mut self,
+        bytes: &[u8],
+    ) -> Result<Vec<crate::Patch>, DocError> {
+        self.close();
+        self.doc.load_incremental_with_patches(bytes)
+    }
+
     /// Commits the pending edits, then [`Document::current_state`].
     pub fn current_state(&mut self) -> Vec<crate::Patch> {
         self.close();

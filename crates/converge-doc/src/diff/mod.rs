@@ -276,6 +276,53 @@ impl Document {
         self.diff_from(0, before, after, true, false)
     }
 
+    /// [`Document::apply_changes`], and the patches that take a view of the document from
+    /// before to after (its [`Document::diff`] between the heads before and after): automerge
+    /// 0.12's `apply_changes_log_patches`.
+    ///
+    /// ```
+    /// use converge_doc::{Document, PatchAction, ROOT};
+    /// let mut doc = Document::new();
+    /// let mut peer = doc.fork();
+    /// peer.put(&ROOT, "title", "notes")?;
+    /// let patches = doc.apply_changes_with_patches(peer.get_changes(&[]))?;
+    /// assert!(matches!(&patches[0].action, PatchAction::PutMap { key, .. } if key == "title"));
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn apply_changes_with_patches(
+        &mut self,
+        changes: impl IntoIterator<Item = converge_encoding::Change>,
+    ) -> Result<Vec<Patch>, DocError> {
+        let before = self.heads();
+        self.apply_changes(changes)?;
+        self.patches_since(&before)
+    }
+
+    /// [`Document::merge`], and the patches it made (automerge 0.12's
+    /// `merge_and_log_patches`); see [`Document::apply_changes_with_patches`].
+    pub fn merge_with_patches(&mut self, other: &Document) -> Result<Vec<Patch>, DocError> {
+        let before = self.heads();
+        self.merge(other)?;
+        self.patches_since(&before)
+    }
+
+    /// [`Document::load_incremental`], and the patches it made (automerge 0.12's
+    /// `load_incremental_log_patches`); see [`Document::apply_changes_with_patches`].
+    pub fn load_incremental_with_patches(&mut self, bytes: &[u8]) -> Result<Vec<Patch>, DocError> {
+        let before = self.heads();
+        self.load_incremental(bytes)?;
+        self.patches_since(&before)
+    }
+
+    /// The diff from `before` (heads this document had) to now.
+    fn patches_since(&self, before: &[ChangeHash]) -> Result<Vec<Patch>, DocError> {
+        let after = self.heads();
+        if after.as_slice() == before {
+            return Ok(Vec::new());
+        }
+        self.diff(before, &after)
+    }
+
     /// The patches that build the document's current state from an empty one: automerge
     /// 0.12's `current_state`, which is [`Document::diff`] from no heads to the current ones.
     ///
