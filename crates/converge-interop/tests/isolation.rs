@@ -133,16 +133,11 @@ fn isolated_inserts_anchor_on_seen_elements() {
 /// two differ on purpose (see `AutoCommit::isolate`): those draws are skipped.
 #[test]
 fn transactions_at_heads_match_the_oracle() {
-    use support::{History, Params, SplitMix64, sweep};
+    use support::{SplitMix64, sweep};
     let (mut compared, mut derived) = (0, 0);
     for seed in sweep(150) {
-        let mut history = History::generate(seed, &Params::varied(seed));
-        let saved = history.merged.save();
-        let mut ours = converge_doc::Document::load(&saved).expect("load");
-        let mut theirs = automerge::Automerge::load(&saved).expect("oracle load");
         let actor = ActorId::from_bytes(&[0x5e; 16]);
-        ours.set_actor(actor.clone());
-        theirs.set_actor(automerge::ActorId::from(actor.as_bytes()));
+        let (mut ours, mut theirs) = support::loaded_pair(seed, actor.as_bytes());
         let changes = ours.get_changes(&[]);
         if changes.is_empty() {
             continue;

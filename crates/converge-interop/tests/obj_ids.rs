@@ -9,8 +9,8 @@
 mod support;
 
 use automerge::ReadDoc;
-use converge_doc::{Document, ExId};
-use support::{History, Params, sweep};
+use converge_doc::ExId;
+use support::{loaded_pair, sweep};
 
 /// Every object of the oracle document, depth first.
 fn objects(doc: &automerge::Automerge) -> Vec<automerge::ObjId> {
@@ -43,10 +43,7 @@ fn objects(doc: &automerge::Automerge) -> Vec<automerge::ObjId> {
 fn object_ids_read_and_write_as_automerge_s() {
     let (mut ids, mut untyped) = (0, 0);
     for seed in sweep(300) {
-        let mut history = History::generate(seed, &Params::varied(seed));
-        let saved = history.merged.save();
-        let theirs = automerge::Automerge::load(&saved).unwrap();
-        let ours = Document::load(&saved).unwrap();
+        let (ours, theirs) = loaded_pair(seed, &[0x33; 16]);
         for obj in objects(&theirs) {
             let text = obj.to_string();
             let id: ExId = text.parse().unwrap();

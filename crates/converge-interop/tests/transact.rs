@@ -7,11 +7,10 @@
 
 mod support;
 
+use automerge::ReadDoc;
 use automerge::transaction::{CommitOptions as TheirOptions, Transactable};
-use automerge::{ActorId as TheirActor, ReadDoc};
-use converge_doc::{CommitOptions, DocError, Document, ObjType, ROOT};
-use converge_encoding::ActorId;
-use support::{History, Params, SplitMix64, sweep};
+use converge_doc::{CommitOptions, DocError, ObjType, ROOT};
+use support::{SplitMix64, loaded_pair, sweep};
 
 const ACTOR: [u8; 16] = [0x5a; 16];
 
@@ -27,13 +26,7 @@ enum Edit {
 fn transactions_in_closures_commit_and_roll_back_as_automerge_does() {
     let (mut committed, mut rolled_back) = (0, 0);
     for seed in sweep(200) {
-        let mut history = History::generate(seed, &Params::varied(seed));
-        let saved = history.merged.save();
-        let mut theirs = automerge::Automerge::load(&saved)
-            .unwrap()
-            .with_actor(TheirActor::from(&ACTOR[..]));
-        let mut ours = Document::load(&saved).unwrap();
-        ours.set_actor(ActorId::from_bytes(&ACTOR));
+        let (mut ours, mut theirs) = loaded_pair(seed, &ACTOR);
         // A text of our own to splice into.
         let t = ours
             .transact(|tx| tx.put_object(&ROOT, "t", ObjType::Text))

@@ -18,7 +18,7 @@ use automerge::transaction::Transactable;
 use converge_doc::{Document, ROOT, ValueTree};
 use converge_encoding::{ActorId, ScalarValue};
 use doc_tree::to_oracle_scalar;
-use support::{History, Params, SplitMix64, sweep};
+use support::{SplitMix64, loaded_pair, sweep};
 
 const ACTOR: [u8; 16] = [0x6b; 16];
 
@@ -146,13 +146,7 @@ fn shrinks(old: &ValueTree, new: &ValueTree) -> bool {
 fn update_object_writes_automerge_s_changes_and_reaches_the_value() {
     let (mut alike, mut shrunk) = (0, 0);
     for seed in sweep(200) {
-        let mut history = History::generate(seed, &Params::varied(seed));
-        let saved = history.merged.save();
-        let mut theirs = automerge::Automerge::load(&saved)
-            .unwrap()
-            .with_actor(automerge::ActorId::from(&ACTOR[..]));
-        let mut ours = Document::load(&saved).unwrap();
-        ours.set_actor(ActorId::from_bytes(&ACTOR));
+        let (mut ours, mut theirs) = loaded_pair(seed, &ACTOR);
         let mut rng = SplitMix64::new(seed ^ 0x0b1e);
         // Half the seeds shrink lists on purpose (others may, replacing a list by a new
         // one); from the first update that shrinks a list, the two documents differ, so

@@ -658,6 +658,22 @@ fn edit_text(doc: &mut AutoCommit, rng: &mut SplitMix64, params: &Params, obj: O
     }
 }
 
+/// The merged document of the history of `seed` (with [`Params::varied`]), loaded by both
+/// implementations, each then writing as `actor`: (converge's, automerge's).
+pub(crate) fn loaded_pair(
+    seed: u64,
+    actor: &[u8],
+) -> (converge_doc::Document, automerge::Automerge) {
+    let mut history = History::generate(seed, &Params::varied(seed));
+    let saved = history.merged.save();
+    let mut ours = converge_doc::Document::load(&saved).expect("converge loads the history");
+    ours.set_actor(converge_encoding::ActorId::from_bytes(actor));
+    let theirs = automerge::Automerge::load(&saved)
+        .expect("automerge loads its history")
+        .with_actor(automerge::ActorId::from(actor));
+    (ours, theirs)
+}
+
 /// The seeds of a sweep: `0..default`, or with `CONVERGE_ORACLE_SEEDS=START..END` that range
 /// instead, in every sweep that calls this (`make oracle-long` runs fresh seeds beyond the
 /// ones `make test` covers).
