@@ -2,10 +2,11 @@
 //! their committed seeds and regressions (`fuzz/seeds/T/`, `fuzz/regressions/T/`) in a plain
 //! `cargo test`, with the targets' own fixtures and checks (`fuzz/fuzz_targets/checks/`,
 //! included by path); and writes `doc_apply`'s seeds: changes made on forks of its fixture
-//! (`doc_load`'s seeds are `chunk_split`'s).
+//! (`doc_load`'s seeds are `chunk_split`'s), and `obj_id_decode`'s: object ids as bytes and
+//! text.
 //!
 //! ```text
-//! cargo test -p converge-doc --test fuzz_doc -- --ignored   # writes fuzz/seeds/doc_apply/
+//! cargo test -p converge-doc --test fuzz_doc -- --ignored   # writes fuzz/seeds/doc_apply/, obj_id_decode/
 //! ```
 
 #[path = "../../../fuzz/fuzz_targets/checks/doc_apply.rs"]
@@ -14,6 +15,8 @@ mod doc_apply;
 mod doc_load;
 #[path = "../../../fuzz/fuzz_targets/checks/inputs.rs"]
 mod inputs;
+#[path = "../../../fuzz/fuzz_targets/checks/obj_id_decode.rs"]
+mod obj_id_decode;
 #[path = "../src/test_changes.rs"]
 #[allow(clippy::panic)] // a crafted change that does not encode is a broken test
 mod test_changes;
@@ -167,4 +170,39 @@ fn write_doc_apply_seeds() {
         assert!(doc_apply::check(bytes), "{name}: a seed is a good batch");
     }
     write_seeds("doc_apply", &seeds);
+}
+
+/// `obj_id_decode`'s seeds: the root and an op's id, as bytes (automerge 0.12's form, which
+/// converge-interop's `obj_ids` checks `obj_id_to_bytes` writes) and as text.
+fn obj_id_seeds() -> Vec<(String, Vec<u8>)> {
+    let mut doc = fixture();
+    let list = doc.get(&ROOT, "list").expect("list").expect("list").id;
+    doc.set_actor(ActorId::from_bytes(&[0x41; 16]));
+    vec![
+        ("root-bytes".to_string(), doc.obj_id_to_bytes(&ROOT)),
+        ("op-bytes".to_string(), doc.obj_id_to_bytes(&list)),
+        ("root-text".to_string(), ROOT.to_string().into_bytes()),
+        ("op-text".to_string(), list.to_string().into_bytes()),
+    ]
+}
+
+#[test]
+fn obj_id_decode_seeds_and_regressions_pass_the_fuzz_checks() {
+    assert_seeds_committed("obj_id_decode", &obj_id_seeds());
+    for kind in ["seeds", "regressions"] {
+        for (path, bytes) in inputs(kind, "obj_id_decode") {
+            let read = obj_id_decode::check(&bytes);
+            assert!(
+                read || kind == "regressions",
+                "{}: a seed reads",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+#[ignore = "writes fuzz/seeds/obj_id_decode/; run manually"]
+fn write_obj_id_decode_seeds() {
+    write_seeds("obj_id_decode", &obj_id_seeds());
 }
