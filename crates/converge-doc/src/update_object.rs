@@ -18,7 +18,7 @@ impl Transaction<'_> {
     ///
     /// ```
     /// use std::collections::BTreeMap;
-    /// use converge_doc::{Document, ObjType, ROOT, ValueTree};
+    /// use converge_doc::{Document, ROOT, ValueTree};
     /// let mut doc = Document::new();
     /// doc.put(&ROOT, "old", 1i64)?;
     /// let state = ValueTree::Map(BTreeMap::from([

@@ -43,7 +43,7 @@ impl UpdateSpansConfig {
     }
 }
 
-/// An item of a text as the span diff sees it: a block (one text unit) or a grapheme cluster.
+/// An item of a text as the span diff sees it: a block or a grapheme cluster.
 #[derive(Clone, Debug, PartialEq)]
 enum Piece<'a> {
     Block(&'a ValueTree),
