@@ -10,7 +10,10 @@
 //! - documents: [`Document`], [`Transaction`], [`AutoCommit`] (edits gathered into one change
 //!   until the history is needed, as automerge's `AutoCommit`), [`ExId`] / [`ROOT`],
 //!   [`ObjType`], [`Value`], [`ValueTree`], [`ScalarValue`], [`Prop`], marks, blocks and
-//!   [`Span`]s, cursors, patches ([`Patch`], [`PatchAction`]);
+//!   [`Span`]s, cursors, patches ([`Patch`], [`PatchAction`]); transactions in a closure
+//!   ([`Document::transact`]), state written back with few ops ([`Document::update_object`],
+//!   [`Document::update_spans`], `update_text`), [`Document::rescue`] and
+//!   [`Document::anonymize`] for documents that misbehave;
 //! - history: [`Change`], [`ChangeHash`], [`ActorId`], [`Author`];
 //! - sync: the [`sync`] module ([`sync::SyncState`], [`sync::SyncMessage`],
 //!   [`sync::generate_sync_message`], [`sync::receive_sync_message`]; a state's
