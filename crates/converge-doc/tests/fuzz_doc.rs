@@ -173,7 +173,7 @@ fn write_doc_apply_seeds() {
 }
 
 /// `obj_id_decode`'s seeds: the root and an op's id, as bytes (automerge 0.12's form, which
-/// converge-interop's `obj_ids` checks `obj_id_to_bytes` writes) and as text.
+/// converge-interop's `api::obj_ids` checks `obj_id_to_bytes` writes) and as text.
 fn obj_id_seeds() -> Vec<(String, Vec<u8>)> {
     let mut doc = fixture();
     let list = doc.get(&ROOT, "list").expect("list").expect("list").id;

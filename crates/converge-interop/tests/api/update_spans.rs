@@ -8,21 +8,15 @@
 //! on. Either way converge's text then reads the spans given. Texts count in code points,
 //! UTF-16 or UTF-8 units.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "doc_tree/mod.rs"]
-mod doc_tree;
-mod support;
-
 use std::collections::{BTreeMap, HashMap};
 
+use crate::doc_tree::to_oracle_scalar;
+use crate::support::{SplitMix64, sweep};
 use automerge::transaction::Transactable;
 use converge_doc::{
     Document, ExpandMark, ObjType, ROOT, Span, TextEncoding, TextSpan, UpdateSpansConfig, ValueTree,
 };
 use converge_encoding::{ActorId, ScalarValue};
-use doc_tree::to_oracle_scalar;
-use support::{SplitMix64, sweep};
 
 const ACTOR: [u8; 16] = [0x7c; 16];
 

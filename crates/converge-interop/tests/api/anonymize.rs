@@ -6,17 +6,11 @@
 //! the kinds of scalars, which characters are marked). converge's copy must have the
 //! original's shape, as automerge's has, and load in automerge to the same document.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "doc_tree/mod.rs"]
-mod doc_tree;
-mod support;
-
 use std::collections::BTreeSet;
 
+use crate::doc_tree::{Id, Tree, first_diff, oracle_tree, ours_tree};
+use crate::support::{History, Params, sweep};
 use converge_doc::Document;
-use doc_tree::{Id, Tree, first_diff, oracle_tree, ours_tree};
-use support::{History, Params, sweep};
 
 /// What anonymizing keeps of a document.
 fn shape(t: &Tree) -> String {

@@ -8,15 +8,9 @@
 //! its diff (a key that became conflicted reported as a conflict rather than a put, marks
 //! removed reported as null marks on spliced text): counted, not compared.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "doc_tree/mod.rs"]
-mod doc_tree;
-mod support;
-
+use crate::doc_tree::patches::{oracle_patch, ours_patch};
+use crate::support::{History, Params, sweep};
 use converge_doc::{Document, ROOT};
-use doc_tree::patches::{oracle_patch, ours_patch};
-use support::{History, Params, sweep};
 
 #[test]
 fn patches_of_arriving_changes_are_automerge_s_logged_patches() {

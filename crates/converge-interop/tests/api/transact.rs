@@ -3,14 +3,10 @@
 //! fails after some of them (a splice past the end of a text): the same verdict, the same
 //! number of ops cancelled, and the same heads and saved bytes after every transaction.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
+use crate::support::{SplitMix64, loaded_pair, sweep};
 use automerge::ReadDoc;
 use automerge::transaction::{CommitOptions as TheirOptions, Transactable};
 use converge_doc::{CommitOptions, DocError, ObjType, ROOT};
-use support::{SplitMix64, loaded_pair, sweep};
 
 const ACTOR: [u8; 16] = [0x5a; 16];
 

@@ -2,15 +2,9 @@
 //! and on the corpus's real documents: the same patches (automerge's own form of them,
 //! `diff_as_automerge`), and converge's `current_state` is its `diff` from no heads.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "doc_tree/mod.rs"]
-mod doc_tree;
-mod support;
-
+use crate::doc_tree::patches::{oracle_patch, ours_patch};
+use crate::support::{History, Params, sweep};
 use converge_doc::{Document, ROOT};
-use doc_tree::patches::{oracle_patch, ours_patch};
-use support::{History, Params, sweep};
 
 fn compare(saved: &[u8], what: &str) -> usize {
     let theirs = automerge::Automerge::load(saved).unwrap();

@@ -6,19 +6,13 @@
 //! deletes from the list's front (its bug, see `Transaction::update_object`): converge's
 //! document still reads the value given, automerge's does not.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "doc_tree/mod.rs"]
-mod doc_tree;
-mod support;
-
 use std::collections::{BTreeMap, HashMap};
 
+use crate::doc_tree::to_oracle_scalar;
+use crate::support::{SplitMix64, loaded_pair, sweep};
 use automerge::transaction::Transactable;
 use converge_doc::{Document, ROOT, ValueTree};
 use converge_encoding::{ActorId, ScalarValue};
-use doc_tree::to_oracle_scalar;
-use support::{SplitMix64, loaded_pair, sweep};
 
 const ACTOR: [u8; 16] = [0x6b; 16];
 

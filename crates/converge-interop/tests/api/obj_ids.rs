@@ -4,13 +4,9 @@
 //! each side reads the other's text and bytes back to the same object, and automerge finds
 //! the object from converge's bytes.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod support;
-
+use crate::support::{loaded_pair, sweep};
 use automerge::ReadDoc;
 use converge_doc::ExId;
-use support::{loaded_pair, sweep};
 
 /// Every object of the oracle document, depth first.
 fn objects(doc: &automerge::Automerge) -> Vec<automerge::ObjId> {
