@@ -54,5 +54,5 @@ ORACLE_SEEDS ?= 2000..22000
 oracle-long:
 	CONVERGE_ORACLE_SEEDS=$(ORACLE_SEEDS) $(CARGO) test --release -p converge-interop \
 		--test doc_oracle --test change_roundtrip --test document_roundtrip --test file_verdicts \
-		--test load_options --test change_meta --test api --test mark_order \
+		--test load_options --test change_meta \
 		-- --nocapture
