@@ -1,13 +1,14 @@
 //! Times `AutoCommit::isolate` on a loaded document, at its heads and at the change halfway
-//! through its history, then a keystroke typed there and committed, and `integrate`; each
-//! beside automerge's, one process:
+//! through its history, then a read there (the root's keys), a keystroke typed there and
+//! committed, another, and `integrate`; each beside automerge's, one process:
 //!
 //! ```text
 //! cargo run --release -p converge-benches --example isolate_probe -- FILE [RUNS]
 //! ```
 //!
-//! converge isolates by forking the document at the heads (a view kept until `integrate`);
-//! automerge reads and edits its whole document through a clock.
+//! converge reads the whole document at the heads until the first edit, which forks the
+//! document there (a view kept until `integrate`); automerge reads and edits its whole
+//! document through a clock.
 
 use std::time::{Duration, Instant};
 
@@ -47,18 +48,30 @@ fn main() {
         let (mut iso, mut edit, mut integrate) = (Duration::MAX, Duration::MAX, Duration::MAX);
         let (mut o_iso, mut o_edit, mut o_integrate) =
             (Duration::MAX, Duration::MAX, Duration::MAX);
+        let (mut read, mut o_read, mut again, mut o_again) =
+            (Duration::MAX, Duration::MAX, Duration::MAX, Duration::MAX);
         for _ in 0..runs {
             let mut doc = base.clone();
             let t = Instant::now();
             doc.isolate(&at).expect("isolate");
             iso = iso.min(t.elapsed());
             let t = Instant::now();
-            match &text {
-                Some(text) => doc.splice_text(text, 0, 0, "x").expect("splice"),
-                None => doc.put(&converge_doc::ROOT, "probe", 1i64).expect("put"),
-            }
-            doc.commit().expect("commit");
+            let keys = doc.keys(&converge_doc::ROOT).expect("keys").len();
+            std::hint::black_box(keys);
+            read = read.min(t.elapsed());
+            let keystroke = |doc: &mut converge_doc::AutoCommit| {
+                match &text {
+                    Some(text) => doc.splice_text(text, 0, 0, "x").expect("splice"),
+                    None => doc.put(&converge_doc::ROOT, "probe", 1i64).expect("put"),
+                }
+                doc.commit().expect("commit");
+            };
+            let t = Instant::now();
+            keystroke(&mut doc);
             edit = edit.min(t.elapsed());
+            let t = Instant::now();
+            keystroke(&mut doc);
+            again = again.min(t.elapsed());
             let t = Instant::now();
             doc.integrate().expect("integrate");
             integrate = integrate.min(t.elapsed());
@@ -67,6 +80,9 @@ fn main() {
             let t = Instant::now();
             doc.isolate(&theirs);
             o_iso = o_iso.min(t.elapsed());
+            let t = Instant::now();
+            std::hint::black_box(automerge::ReadDoc::keys(&doc, automerge::ROOT).count());
+            o_read = o_read.min(t.elapsed());
             let t = Instant::now();
             let (_, obj) = match &text {
                 Some(_) => doc
@@ -83,13 +99,21 @@ fn main() {
             doc.commit();
             o_edit = o_edit.min(t.elapsed());
             let t = Instant::now();
+            match &text {
+                Some(_) => doc.splice_text(&obj, 0, 0, "x").expect("splice"),
+                None => doc.put(automerge::ROOT, "probe", 1i64).expect("put"),
+            }
+            doc.commit();
+            o_again = o_again.min(t.elapsed());
+            let t = Instant::now();
             doc.integrate();
             o_integrate = o_integrate.min(t.elapsed());
         }
         println!(
-            "{path} at {name}: isolate {iso:?} / {o_iso:?}, a keystroke committed {edit:?} / \
-             {o_edit:?}, integrate {integrate:?} / {o_integrate:?} (converge / automerge, min \
-             of {runs})"
+            "{path} at {name}: isolate {iso:?} / {o_iso:?}, the root's keys read then \
+             {read:?} / {o_read:?}, a keystroke committed {edit:?} / {o_edit:?}, another \
+             {again:?} / {o_again:?}, integrate {integrate:?} / {o_integrate:?} (converge / \
+             automerge, min of {runs})"
         );
     }
 }

@@ -67,9 +67,22 @@ struct Isolation {
     /// commit's.
     heads: Vec<ChangeHash>,
     /// The document at `heads` (a copy of the document at its own heads, else a `fork_at`),
-    /// plus the pending isolated edits: reads read it, edits edit it, and each commit's
-    /// change is applied to the whole document too.
-    view: Document,
+    /// plus the pending isolated edits: edits edit it, reads read it, and each commit's
+    /// change is applied to the whole document too. Made by the first edit: until then
+    /// reads read the whole document at `heads` (a view at earlier heads costs a replay of
+    /// the changes under them, which reads do not need).
+    view: Option<Document>,
+}
+
+/// `doc` at `heads`, a view for isolated edits: at the document's own heads a copy (a fork
+/// copies; a fork at heads applies every change again: 3.7 against 434 ms for the paper
+/// document).
+fn view_at_heads(doc: &Document, heads: &[ChangeHash]) -> Result<Document, DocError> {
+    if doc.history.graph.heads_are(heads) {
+        Ok(doc.fork())
+    } else {
+        doc.fork_at(heads)
+    }
 }
 
 impl From<Document> for AutoCommit {
@@ -175,13 +188,15 @@ impl AutoCommit {
     ///   derived actor.
     ///
     /// Also unlike automerge, `heads` must all be changes of the document
-    /// ([`DocError::UnknownChange`] otherwise) and repeats count once. Isolating copies the
-    /// document ([`AutoCommit::fork`]) at its own heads and otherwise forks it at `heads`
-    /// ([`AutoCommit::fork_at`], which applies the changes under them again: 203 ms for half
-    /// of the paper document's, where automerge takes 33 ms), and the view is kept until
-    /// [`AutoCommit::integrate`]; an edit there is then cheaper than automerge's, which reads
-    /// its whole document through a clock (a keystroke typed and committed: 61-74 us against
-    /// 1.8-2.6 ms; `isolate_probe` in converge-benches).
+    /// ([`DocError::UnknownChange`] otherwise) and repeats count once. Isolating itself
+    /// costs nothing: until the first edit, reads read the whole document at `heads` (5 us,
+    /// where automerge's isolate takes 31 ms at half of the paper document's changes). The
+    /// first edit makes the view: a copy of the document ([`AutoCommit::fork`]) at its own
+    /// heads, otherwise a fork at `heads` ([`AutoCommit::fork_at`], which applies the
+    /// changes under them again: 182 ms for half of the paper document's), kept until
+    /// [`AutoCommit::integrate`]; edits there are then cheaper than automerge's, which
+    /// reads its whole document through a clock (a keystroke typed and committed: 5 us
+    /// against 32-41 us; `isolate_probe` in converge-benches).
     ///
     /// ```
     /// use converge_doc::{AutoCommit, ROOT, Value};
@@ -203,14 +218,11 @@ impl AutoCommit {
         let mut heads = heads.to_vec();
         let mut seen = std::collections::HashSet::new();
         heads.retain(|h| seen.insert(*h));
-        // At the document's own heads the view is a copy (a fork copies; a fork at heads
-        // applies every change again: 3.7 against 434 ms for the paper document).
-        let view = if self.doc.history.graph.heads_are(&heads) {
-            self.doc.fork()
-        } else {
-            self.doc.fork_at(&heads)?
-        };
-        self.isolation = Some(Box::new(Isolation { heads, view }));
+        self.doc
+            .history
+            .indexes(&heads)
+            .map_err(|hash| DocError::UnknownChange { hash })?;
+        self.isolation = Some(Box::new(Isolation { heads, view: None }));
         Ok(())
     }
 
@@ -238,17 +250,21 @@ impl AutoCommit {
     /// automerge 0.12 reads it there (empty).
     pub(crate) fn read_now(&self, obj: &crate::ExId) -> crate::doc_reads::ReadAt<'_> {
         use crate::doc_reads::ReadAt;
-        match &self.isolation {
-            None => ReadAt::Now(&self.doc),
-            Some(i) if i.view.obj_index(obj).is_err() && self.doc.obj_index(obj).is_ok() => {
+        let Some(i) = &self.isolation else {
+            return ReadAt::Now(&self.doc);
+        };
+        let at_heads = self.open.is_none() && self.doc.history.graph.heads_are(&i.heads);
+        match &i.view {
+            // No edit yet: the whole document, at the isolation heads (or now, at its own).
+            None if at_heads => ReadAt::Now(&self.doc),
+            None => ReadAt::Heads(&self.doc, &i.heads),
+            Some(view) if view.obj_index(obj).is_err() && self.doc.obj_index(obj).is_ok() => {
                 ReadAt::Heads(&self.doc, &i.heads)
             }
             // automerge reads through the isolation's clock unless no edit is pending and
             // the isolation heads are the document's.
-            Some(i) if self.open.is_none() && self.doc.history.graph.heads_are(&i.heads) => {
-                ReadAt::Now(&i.view)
-            }
-            Some(i) => ReadAt::Scoped(&i.view),
+            Some(view) if at_heads => ReadAt::Now(view),
+            Some(view) => ReadAt::Scoped(view),
         }
     }
 
@@ -261,13 +277,19 @@ impl AutoCommit {
         obj: &crate::ExId,
         heads: &'h [ChangeHash],
     ) -> Result<(&'h Document, &'h [ChangeHash]), DocError> {
-        match &self.isolation {
-            Some(i) if self.doc.obj_index(obj).is_err() && i.view.obj_index(obj).is_ok() => {
+        match self
+            .isolation
+            .as_ref()
+            .and_then(|i| Some((i.view.as_ref()?, &i.heads)))
+        {
+            Some((view, isolation_heads))
+                if self.doc.obj_index(obj).is_err() && view.obj_index(obj).is_ok() =>
+            {
                 self.doc
                     .history
                     .indexes(heads)
                     .map_err(|hash| DocError::UnknownChange { hash })?;
-                Ok((&i.view, &i.heads))
+                Ok((view, isolation_heads))
             }
             _ => Ok((&self.doc, heads)),
         }
@@ -275,7 +297,7 @@ impl AutoCommit {
 
     /// Opens an isolated transaction on the view: the actor as automerge 0.12's
     /// `isolate_actor` picks it, counters after the whole document's.
-    fn begin_isolated(doc: &Document, isolation: &mut Isolation) -> OpenTx {
+    fn begin_isolated(doc: &Document, heads: &[ChangeHash], view: &mut Document) -> OpenTx {
         let base = doc.actor().clone();
         let mut actor = base.clone();
         for level in 1u64.. {
@@ -284,20 +306,18 @@ impl AutoCommit {
             // `empty_change` made meanwhile) also moves on, since the view could not take
             // the next seq (see the note on `isolate`).
             if last == 0
-                || (last_max_op(&isolation.view, &actor) >= last
-                    && actor_seq(&isolation.view, &actor) == actor_seq(doc, &actor))
+                || (last_max_op(view, &actor) >= last
+                    && actor_seq(view, &actor) == actor_seq(doc, &actor))
             {
                 break;
             }
             actor = concurrency_actor(&base, level);
         }
-        let view = &mut isolation.view;
         if view.actor() != &actor {
             view.set_actor(actor);
         }
         view.author.clone_from(&doc.author);
-        let deps = isolation
-            .heads
+        let deps = heads
             .iter()
             .filter_map(|h| view.history.index_of(h).map(|i| i as u32))
             .collect();
@@ -353,12 +373,14 @@ impl AutoCommit {
             return Transaction::resume(&mut self.doc, open).commit_with(message, time);
         };
         self.doc.tx_open = false;
-        let Some(hash) =
-            Transaction::resume(&mut isolation.view, open).commit_with(message, time)?
-        else {
+        // (An open isolated transaction is on the view its first edit made.)
+        let Some(view) = isolation.view.as_mut() else {
             return Ok(None);
         };
-        let applied = match isolation.view.get_change_by_hash(&hash) {
+        let Some(hash) = Transaction::resume(view, open).commit_with(message, time)? else {
+            return Ok(None);
+        };
+        let applied = match view.get_change_by_hash(&hash) {
             Some(change) => self.doc.apply_changes([change]),
             None => Err(DocError::UnknownChange { hash }),
         };
@@ -370,7 +392,7 @@ impl AutoCommit {
             Err(e) => {
                 // The whole document refused the change (a corner the view cannot see):
                 // the view goes back to the isolation heads, without it.
-                isolation.view = self.doc.fork_at(&isolation.heads)?;
+                isolation.view = Some(self.doc.fork_at(&isolation.heads)?);
                 Err(e)
             }
         }
@@ -390,10 +412,10 @@ impl AutoCommit {
     /// Undoes the pending edits; returns how many ops were undone.
     pub fn rollback(&mut self) -> usize {
         self.open.take().map_or(0, |open| {
-            let doc = match self.isolation.as_mut() {
-                Some(isolation) => {
+            let doc = match self.isolation.as_mut().and_then(|i| i.view.as_mut()) {
+                Some(view) => {
                     self.doc.tx_open = false;
-                    &mut isolation.view
+                    view
                 }
                 None => &mut self.doc,
             };
@@ -416,6 +438,11 @@ impl AutoCommit {
     ) -> Result<T, DocError> {
         let doc = match self.isolation.as_mut() {
             Some(isolation) => {
+                let Isolation { heads, view } = &mut **isolation;
+                let view = match view {
+                    Some(view) => view,
+                    None => view.insert(view_at_heads(&self.doc, heads)?),
+                };
                 let open = match self.open.take() {
                     Some(open) => open,
                     None => {
@@ -423,11 +450,11 @@ impl AutoCommit {
                         // isolated edits are pending, as automerge's with its transaction
                         // open.
                         self.doc.tx_open = true;
-                        AutoCommit::begin_isolated(&self.doc, isolation)
+                        AutoCommit::begin_isolated(&self.doc, heads, view)
                     }
                 };
                 self.open = Some(open);
-                &mut isolation.view
+                view
             }
             None => &mut self.doc,
         };
@@ -473,7 +500,11 @@ impl AutoCommit {
     pub fn set_text_encoding(&mut self, encoding: TextEncoding) -> bool {
         match self.isolation.as_mut() {
             Some(isolation) => {
-                isolation.view.set_text_encoding(encoding) && self.doc.set_text_encoding(encoding)
+                isolation
+                    .view
+                    .as_mut()
+                    .is_none_or(|view| view.set_text_encoding(encoding))
+                    && self.doc.set_text_encoding(encoding)
             }
             None => self.doc.set_text_encoding(encoding),
         }
