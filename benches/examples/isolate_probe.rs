@@ -92,18 +92,17 @@ fn main() {
                     .expect("the same text"),
                 None => (automerge::Value::from(0i64), automerge::ROOT),
             };
-            match &text {
-                Some(_) => doc.splice_text(&obj, 0, 0, "x").expect("splice"),
-                None => doc.put(automerge::ROOT, "probe", 1i64).expect("put"),
-            }
-            doc.commit();
+            let keystroke = |doc: &mut automerge::AutoCommit| {
+                match &text {
+                    Some(_) => doc.splice_text(&obj, 0, 0, "x").expect("splice"),
+                    None => doc.put(automerge::ROOT, "probe", 1i64).expect("put"),
+                }
+                doc.commit();
+            };
+            keystroke(&mut doc);
             o_edit = o_edit.min(t.elapsed());
             let t = Instant::now();
-            match &text {
-                Some(_) => doc.splice_text(&obj, 0, 0, "x").expect("splice"),
-                None => doc.put(automerge::ROOT, "probe", 1i64).expect("put"),
-            }
-            doc.commit();
+            keystroke(&mut doc);
             o_again = o_again.min(t.elapsed());
             let t = Instant::now();
             doc.integrate();
