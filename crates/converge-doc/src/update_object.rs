@@ -1,5 +1,7 @@
 //! Making an object equal to a value tree with few ops (automerge 0.12's `update_object`).
 
+use converge_encoding::ScalarValue;
+
 use crate::error::DocError;
 use crate::transaction::Transaction;
 use crate::types::{ExId, ObjType, Prop, Value, ValueTree};
@@ -31,10 +33,8 @@ impl Transaction<'_> {
     /// ```
     pub fn update_object(&mut self, obj: &ExId, value: &ValueTree) -> Result<(), DocError> {
         let kind = self.object_type(obj)?;
-        match (kind, value) {
-            (ObjType::Map, ValueTree::Map(_))
-            | (ObjType::List, ValueTree::List(_))
-            | (ObjType::Text, ValueTree::Text(_)) => self.update_in_place(obj, value),
+        match made_of(value) {
+            Made::Object(made) if made == kind => self.update_in_place(obj, value),
             _ => Err(DocError::WrongObjectType {
                 obj: obj.clone(),
                 found: kind,
@@ -102,32 +102,24 @@ impl Transaction<'_> {
         new: &ValueTree,
         old: Option<&Value>,
     ) -> Result<(), DocError> {
-        if let Some(Value::Object(kind, id)) = old {
-            let same = matches!(
-                (*kind, new),
-                (ObjType::Map, ValueTree::Map(_))
-                    | (ObjType::List, ValueTree::List(_))
-                    | (ObjType::Text, ValueTree::Text(_))
-            );
-            if same {
-                let id = id.clone();
-                return self.update_in_place(&id, new);
-            }
+        if let Some(Value::Object(kind, id)) = old
+            && matches!(made_of(new), Made::Object(made) if made == *kind)
+        {
+            let id = id.clone();
+            return self.update_in_place(&id, new);
         }
         let insert_at = match (&prop, &old) {
             (Prop::Seq(index), None) => Some(*index),
             _ => None,
         };
-        let kind = match new {
-            ValueTree::Scalar(s) => {
+        let kind = match made_of(new) {
+            Made::Scalar(s) => {
                 return match insert_at {
                     Some(index) => self.insert(parent, index, s.clone()),
                     None => self.put(parent, prop, s.clone()),
                 };
             }
-            ValueTree::Map(_) => ObjType::Map,
-            ValueTree::List(_) => ObjType::List,
-            ValueTree::Text(_) => ObjType::Text,
+            Made::Object(kind) => kind,
         };
         let made = match insert_at {
             Some(index) => self.insert_object(parent, index, kind)?,
@@ -165,17 +157,12 @@ impl Transaction<'_> {
         value: &ValueTree,
         insert: bool,
     ) -> Result<ExId, DocError> {
-        let kind = match value {
-            ValueTree::Map(_) => ObjType::Map,
-            ValueTree::List(_) => ObjType::List,
-            ValueTree::Text(_) => ObjType::Text,
-            ValueTree::Scalar(_) => {
-                return Err(DocError::WrongObjectType {
-                    obj: obj.clone(),
-                    found: self.object_type(obj)?,
-                    expected: "an object value to make (the value is a scalar)",
-                });
-            }
+        let Made::Object(kind) = made_of(value) else {
+            return Err(DocError::WrongObjectType {
+                obj: obj.clone(),
+                found: self.object_type(obj)?,
+                expected: "an object value to make (the value is a scalar)",
+            });
         };
         let made = match (prop.into(), insert) {
             (Prop::Seq(index), true) => self.insert_object(obj, index, kind)?,
@@ -222,10 +209,10 @@ impl Transaction<'_> {
                     ValueTree::Map(map) => self.put_level(&obj, map, &mut next)?,
                     ValueTree::List(list) => {
                         for (index, item) in list.iter().enumerate() {
-                            match item {
-                                ValueTree::Scalar(s) => self.insert(&obj, index, s.clone())?,
-                                _ => {
-                                    let made = self.insert_object(&obj, index, kind_of(item))?;
+                            match made_of(item) {
+                                Made::Scalar(s) => self.insert(&obj, index, s.clone())?,
+                                Made::Object(kind) => {
+                                    let made = self.insert_object(&obj, index, kind)?;
                                     next.push((made, item));
                                 }
                             }
@@ -248,10 +235,10 @@ impl Transaction<'_> {
         next: &mut Vec<(ExId, &'v ValueTree)>,
     ) -> Result<(), DocError> {
         for (key, item) in map {
-            match item {
-                ValueTree::Scalar(s) => self.put(obj, key.as_str(), s.clone())?,
-                _ => {
-                    let made = self.put_object(obj, key.as_str(), kind_of(item))?;
+            match made_of(item) {
+                Made::Scalar(s) => self.put(obj, key.as_str(), s.clone())?,
+                Made::Object(kind) => {
+                    let made = self.put_object(obj, key.as_str(), kind)?;
                     next.push((made, item));
                 }
             }
@@ -260,11 +247,17 @@ impl Transaction<'_> {
     }
 }
 
-/// The kind of object a (non-scalar) value is.
-fn kind_of(value: &ValueTree) -> ObjType {
+/// What writing a value makes: an object of some kind, or a scalar.
+enum Made<'v> {
+    Object(ObjType),
+    Scalar(&'v ScalarValue),
+}
+
+fn made_of(value: &ValueTree) -> Made<'_> {
     match value {
-        ValueTree::List(_) => ObjType::List,
-        ValueTree::Text(_) => ObjType::Text,
-        _ => ObjType::Map,
+        ValueTree::Map(_) => Made::Object(ObjType::Map),
+        ValueTree::List(_) => Made::Object(ObjType::List),
+        ValueTree::Text(_) => Made::Object(ObjType::Text),
+        ValueTree::Scalar(s) => Made::Scalar(s),
     }
 }
