@@ -32,7 +32,8 @@ pub(crate) struct CommitScratch {
     mapped_preds: Vec<OpId>,
     /// In the view of an isolated [`AutoCommit`](crate::AutoCommit) with edits pending: the
     /// deps of their change (change indexes of the isolation heads), which replace the heads
-    /// and the author's previous change. Taken by the commit.
+    /// and the author's previous change. Taken by the commit, dropped by a rollback or a
+    /// commit of nothing: `Some` only while an isolated transaction is open.
     pub(crate) isolated_deps: Option<Vec<u32>>,
 }
 

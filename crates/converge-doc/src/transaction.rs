@@ -883,6 +883,8 @@ impl<'a> Transaction<'a> {
             self.done = true;
             self.doc.ops.max_op = self.open.max_op_before;
             self.doc.tx_open = false;
+            // (An isolated transaction's deps go with it, as a commit takes them.)
+            self.doc.commit_scratch.isolated_deps = None;
             return Ok(None);
         }
         self.commit_even_empty(message, time).map(Some)
@@ -936,6 +938,7 @@ impl<'a> Transaction<'a> {
         self.doc.obj_cache = None;
         self.doc.ops.max_op = self.open.max_op_before;
         self.doc.tx_open = false;
+        self.doc.commit_scratch.isolated_deps = None;
         n
     }
 }
