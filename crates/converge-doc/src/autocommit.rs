@@ -512,6 +512,16 @@ impl AutoCommit {
 
     // ---- history (the pending edits committed first) ----
 
+    /// The heads the pending edits will depend on, without committing them (automerge
+    /// 0.12's `base_heads`): the document's heads before them, or while isolated the
+    /// isolation heads.
+    pub fn base_heads(&self) -> Vec<ChangeHash> {
+        match &self.isolation {
+            Some(isolation) => isolation.heads.clone(),
+            None => self.doc.heads(),
+        }
+    }
+
     /// Commits the pending edits, then [`Document::heads`]; while isolated, the isolation
     /// heads (those given to [`AutoCommit::isolate`], then the last isolated commit's).
     pub fn heads(&mut self) -> Vec<ChangeHash> {

@@ -376,6 +376,61 @@ macro_rules! doc_reads {
             }
         }
 
+        /// [`Document::values`].
+        pub fn values(
+            &self,
+            obj: &$crate::ExId,
+        ) -> Result<Vec<$crate::ValueWithId>, $crate::DocError> {
+            match self.$now(obj) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.values(obj)
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.values_at(obj, h),
+            }
+        }
+
+        /// [`Document::values_at`].
+        pub fn values_at(
+            &self,
+            obj: &$crate::ExId,
+            heads: &[converge_encoding::ChangeHash],
+        ) -> Result<Vec<$crate::ValueWithId>, $crate::DocError> {
+            let (d, heads) = self.$at(obj, heads)?;
+            d.values_at(obj, heads)
+        }
+
+        /// [`Document::iter`].
+        pub fn iter(&self) -> $crate::DocIter<'_> {
+            match self.$now(&$crate::ROOT) {
+                $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                    d.iter()
+                }
+                $crate::doc_reads::ReadAt::Heads(d, h) => d.iter_reporting(&$crate::ROOT, Some(h)),
+            }
+        }
+
+        /// [`Document::iter_at`] (here the walk also borrows `heads`, as the reads at
+        /// heads of an isolated [`AutoCommit`](crate::AutoCommit) pick the document to walk
+        /// by them).
+        pub fn iter_at<'s>(
+            &'s self,
+            obj: &$crate::ExId,
+            heads: Option<&'s [converge_encoding::ChangeHash]>,
+        ) -> Result<$crate::DocIter<'s>, $crate::DocError> {
+            match heads {
+                Some(h) => {
+                    let (d, h) = self.$at(obj, h)?;
+                    d.iter_at(obj, Some(h))
+                }
+                None => match self.$now(obj) {
+                    $crate::doc_reads::ReadAt::Now(d) | $crate::doc_reads::ReadAt::Scoped(d) => {
+                        d.iter_at(obj, None)
+                    }
+                    $crate::doc_reads::ReadAt::Heads(d, h) => d.iter_at(obj, Some(h)),
+                },
+            }
+        }
+
         /// [`Document::parents`].
         pub fn parents(&self, obj: &$crate::ExId) -> Result<Vec<$crate::Parent>, $crate::DocError> {
             match self.$now(obj) {

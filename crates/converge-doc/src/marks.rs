@@ -220,11 +220,22 @@ impl Document {
         heads: Option<&[converge_encoding::ChangeHash]>,
     ) -> Result<Vec<Span>, DocError> {
         let o = self.obj_index(obj)?;
-        let (at, marks) = match heads {
-            Some(h) => (self.view_at(h)?, self.marks_at(obj, h)?),
-            None => (crate::doc::HeadsView::Now, self.marks(obj)?),
+        let at = match heads {
+            Some(h) => self.view_at(h)?,
+            None => crate::doc::HeadsView::Now,
         };
-        let view = at.view();
+        self.spans_in(o, at.view(), &mut Vec::new())
+    }
+
+    /// [`Document::spans`] of object `o` in `view`, with the objects of its blocks pushed
+    /// to `blocks` in order (a document's walk visits them after the text).
+    pub(crate) fn spans_in(
+        &self,
+        o: u32,
+        view: View<'_>,
+        blocks: &mut Vec<u32>,
+    ) -> Result<Vec<Span>, DocError> {
+        let marks = self.ops.marks(o, view);
         let ops = &self.ops;
         // The marks change only where a mark starts or ends: the set is made again there,
         // and a run is cut only where it differs.
@@ -269,6 +280,7 @@ impl Document {
             }
             let s = match piece {
                 Piece::Block(b) => {
+                    blocks.push(b);
                     unit += encoding.width("\u{fffc}");
                     let block = ops
                         .tree(b, view)

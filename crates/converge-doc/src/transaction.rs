@@ -146,7 +146,9 @@ impl<'a> Transaction<'a> {
     }
 
     /// The document's heads: those of its changes, which the pending edits are not part of
-    /// yet (to read at with the `_at` reads).
+    /// yet (to read at with the `_at` reads), and which the change will depend on
+    /// (automerge 0.12's `base_heads`).
+    #[doc(alias = "base_heads")]
     pub fn heads(&self) -> Vec<ChangeHash> {
         self.doc.heads()
     }

@@ -142,11 +142,12 @@
 //! See `examples/` for two peers syncing over a channel and over TCP.
 
 pub use converge_doc::{
-    AutoCommit, ChangeMetadata, CommitOptions, Committed, CursorPosition, DocError, Document, ExId,
-    ExIdError, ExpandMark, InvalidOpReason, IsolatedTransaction, ListItem, LoadOptions,
-    MAX_TREE_DEPTH, Mark, MarkOrderFault, ObjType, OnPartialLoad, Parent, Patch, PatchAction, Prop,
-    ROOT, RolledBack, SaveOptions, Span, StringMigration, TextEncoding, TextSpan, Transaction,
-    UpdateSpansConfig, Value, ValueTree, ValueWithId, VerificationMode,
+    AutoCommit, ChangeMetadata, CommitOptions, Committed, CursorPosition, DocError, DocItem,
+    DocIter, DocObjItem, Document, ExId, ExIdError, ExpandMark, InvalidOpReason,
+    IsolatedTransaction, ListItem, LoadOptions, MAX_TREE_DEPTH, MapItem, Mark, MarkOrderFault,
+    ObjType, OnPartialLoad, Parent, Patch, PatchAction, Prop, ROOT, RolledBack, SaveOptions, Span,
+    Stats, StringMigration, TextEncoding, TextSpan, Transaction, UpdateSpansConfig, Value,
+    ValueTree, ValueWithId, VerificationMode,
 };
 pub use converge_encoding::{
     ActorId, Author, Bytes, Change, ChangeHash, Cursor, CursorMove, DecodeError, ParseCursorError,

@@ -1,7 +1,7 @@
 //! automerge 0.12's API beside converge's, one topic a module (one test binary, so that the
 //! oracle is linked once): closure transactions (`transact`), state written back
 //! (`update_object`, `batch_create_object`, `update_spans`), object ids as text and bytes
-//! (`obj_ids`), the patches of arriving changes (`logged_patches`) and of the whole
+//! (`obj_ids`), walks of every object and their values (`doc_iter`), the patches of arriving changes (`logged_patches`) and of the whole
 //! document (`current_state`), and anonymized copies (`anonymize`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,6 +13,7 @@ mod support;
 
 mod anonymize;
 mod current_state;
+mod doc_iter;
 mod logged_patches;
 mod obj_ids;
 mod transact;

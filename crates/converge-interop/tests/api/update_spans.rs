@@ -118,7 +118,7 @@ fn marks(rng: &mut SplitMix64) -> BTreeMap<String, ScalarValue> {
 }
 
 /// `spans` changed at random.
-fn mutate(spans: &[Span], rng: &mut SplitMix64, clusters: bool) -> Vec<Span> {
+pub(crate) fn mutate(spans: &[Span], rng: &mut SplitMix64, clusters: bool) -> Vec<Span> {
     let mut out = Vec::new();
     for s in spans {
         if rng.percent(12) {
