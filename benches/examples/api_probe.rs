@@ -8,7 +8,8 @@
 //!
 //! The reads go to the root's first text object (if any): its text, length, the text at
 //! the heads before the last change, and its marks; then the whole value tree, a root key
-//! at those heads and at the current ones, a missing
+//! at those heads and at the current ones, a walk of every object (`iter`, now and at
+//! those heads), the root's values, a missing
 //! deps query, a save_incremental (automerge: `save_after` the put's deps) after one put and a load_incremental of that change
 //! into a second load of the file, `get_change_by_hash` of the last change, and `fork_at`
 //! the heads before the last change (a merge of one change: `merge_probe FILE N --one`).
@@ -67,6 +68,28 @@ fn main() {
         "value_tree(ROOT)",
         min_of(runs, || cv.value_tree(&ROOT).expect("value_tree")),
         min_of(runs, || am.hydrate(None)),
+    );
+    row(
+        "iter(): every item of every object",
+        min_of(runs, || cv.iter().map(|i| i.expect("item")).count()),
+        min_of(runs, || am.iter().count()),
+    );
+    row(
+        "iter_at(ROOT, before last)",
+        min_of(runs, || {
+            cv.iter_at(&ROOT, Some(&before))
+                .expect("iter_at")
+                .map(|i| i.expect("item"))
+                .count()
+        }),
+        min_of(runs, || {
+            am.iter_at(automerge::ROOT, Some(&am_before)).count()
+        }),
+    );
+    row(
+        "values(ROOT)",
+        min_of(runs, || cv.values(&ROOT).expect("values").len()),
+        min_of(runs, || am.values(automerge::ROOT).count()),
     );
     if let Some(key) = cv.keys(&ROOT).expect("keys").first().cloned() {
         row(

@@ -6,7 +6,8 @@
 //! panics, and neither does anything done with what loaded: a value tree, a save, a load of
 //! that save (whose values must then be the same), `get_changes` (none since the heads, all
 //! since none), a fork (the same heads and values), the root's texts read whole (their
-//! length is their text's chars; their marks lie inside them), and the root's lists and
+//! length is their text's chars; their marks lie inside them), a walk of every object
+//! (`iter`: the winners `get` reads) and the root's values, and the root's lists and
 //! texts read by `list_range` (whole: one item per element `list_values` gives; and from
 //! index 1 to 3). Loading the file incrementally into a real document either adds changes
 //! or leaves the document exactly as it was. A load with every option on (partial loads,
@@ -18,7 +19,7 @@
 //! covers the inflated change), so that most inputs reach the decoders and the document.
 
 use converge_doc::{
-    DocError, Document, LoadOptions, ObjType, OnPartialLoad, ROOT, StringMigration, Value,
+    DocError, DocItem, Document, LoadOptions, ObjType, OnPartialLoad, ROOT, StringMigration, Value,
     ValueWithId, VerificationMode,
 };
 use converge_encoding::chunk::{ChunkType, split_chunks};
@@ -65,6 +66,21 @@ pub(crate) fn check(data: &[u8]) -> bool {
             let fork = doc.fork();
             assert_eq!(fork.heads(), heads);
             assert_eq!(format!("{:?}", fork.value_tree(&ROOT)), tree);
+            // A walk of every object agrees with the reads of each: a map's or list's items
+            // are the winners `get` reads (by id); the root's values are one a key.
+            for item in doc.iter() {
+                let Ok(item) = item else { break };
+                let (id, got) = match &item.item {
+                    DocItem::Map(m) => (&m.id, doc.get(&item.obj, m.key.as_str())),
+                    DocItem::List(l) => (&l.id, doc.get(&item.obj, l.index)),
+                    DocItem::Text(_) => continue,
+                };
+                assert_eq!(got.ok().flatten().map(|v| v.id).as_ref(), Some(id));
+            }
+            assert_eq!(
+                doc.values(&ROOT).map(|v| v.len()).ok(),
+                doc.keys(&ROOT).map(|k| k.len()).ok()
+            );
             for key in doc.keys(&ROOT).unwrap_or_default() {
                 if let Ok(Some(ValueWithId {
                     value: Value::Object(ObjType::List | ObjType::Text, seq),
