@@ -13,7 +13,8 @@
 //!   [`Span`]s, cursors, patches ([`Patch`], [`PatchAction`]); transactions in a closure
 //!   ([`Document::transact`]), state written back with few ops ([`Document::update_object`],
 //!   [`Document::update_spans`], `update_text`), [`Document::rescue`] and
-//!   [`Document::anonymize`] for documents that misbehave;
+//!   [`Document::anonymize`] for documents that misbehave; a walk of every object
+//!   ([`Document::iter`], [`DocIter`]);
 //! - history: [`Change`], [`ChangeHash`], [`ActorId`], [`Author`];
 //! - sync: the [`sync`] module ([`sync::SyncState`], [`sync::SyncMessage`],
 //!   [`sync::generate_sync_message`], [`sync::receive_sync_message`]; a state's
