@@ -71,7 +71,7 @@ fn main() {
     );
     row(
         "iter(): every item of every object",
-        min_of(runs, || cv.iter().map(|i| i.expect("item")).count()),
+        min_of(runs, || cv.iter().try_fold(0, |n, i| i.map(|_| n + 1))),
         min_of(runs, || am.iter().count()),
     );
     row(
@@ -79,8 +79,7 @@ fn main() {
         min_of(runs, || {
             cv.iter_at(&ROOT, Some(&before))
                 .expect("iter_at")
-                .map(|i| i.expect("item"))
-                .count()
+                .try_fold(0, |n, i| i.map(|_| n + 1))
         }),
         min_of(runs, || {
             am.iter_at(automerge::ROOT, Some(&am_before)).count()
