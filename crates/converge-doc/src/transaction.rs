@@ -851,7 +851,8 @@ impl<'a> Transaction<'a> {
         Ok(())
     }
 
-    /// Deletes `del` text units at `pos` and inserts `text` there, one element per `char`.
+    /// Deletes `del` text units at `pos` and inserts `text` there, one element per `char`
+    /// (per grapheme cluster in [`TextEncoding::GraphemeCluster`](crate::TextEncoding)).
     pub fn splice_text(
         &mut self,
         obj: &ExId,
@@ -864,6 +865,21 @@ impl<'a> Transaction<'a> {
         // Straight from the text: collecting the values first (a `SmallVec`) and moving the
         // collection read back as words what had been written as 9-byte values, a store the
         // store buffer cannot forward (a stall per keystroke).
+        if self.doc.ops.encoding == crate::TextEncoding::GraphemeCluster {
+            // One element per cluster, as automerge 0.12 stores them in this encoding.
+            use unicode_segmentation::UnicodeSegmentation;
+            let clusters: Vec<StoredValue> = text
+                .graphemes(true)
+                .map(|g| self.doc.ops.store_str(g))
+                .collect();
+            return self.insert_then_delete_iter(
+                o,
+                pos,
+                del,
+                text.is_empty(),
+                clusters.into_iter(),
+            );
+        }
         let chars = text.chars().map(OpSet::char_value);
         self.insert_then_delete_iter(o, pos, del, text.is_empty(), chars)
     }

@@ -39,6 +39,14 @@ pub enum TextEncoding {
     Utf16,
     /// UTF-8 bytes.
     Utf8,
+    /// Extended grapheme clusters (what a reader sees as one character: a letter and its
+    /// accents, a flag, a joined emoji), as Swift counts. Text spliced in is stored one
+    /// element per cluster, and each element counts as many units as it holds clusters
+    /// (one, unless others wrote it: a peer counting code points stores an accent apart
+    /// from its letter, and each then counts one). automerge 0.12's `GraphemeCluster`;
+    /// like automerge, a patch that deletes such elements counts the clusters of their
+    /// joined text, which can be fewer than the units the text lost.
+    GraphemeCluster,
 }
 
 impl TextEncoding {
@@ -48,13 +56,16 @@ impl TextEncoding {
             TextEncoding::CodePoint => s.chars().count(),
             TextEncoding::Utf16 => s.chars().map(char::len_utf16).sum(),
             TextEncoding::Utf8 => s.len(),
+            TextEncoding::GraphemeCluster => {
+                unicode_segmentation::UnicodeSegmentation::graphemes(s, true).count()
+            }
         }
     }
 
-    /// The width of one character in this encoding.
+    /// The width of one character in this encoding (alone, one cluster).
     pub(crate) fn char_width(self, c: char) -> usize {
         match self {
-            TextEncoding::CodePoint => 1,
+            TextEncoding::CodePoint | TextEncoding::GraphemeCluster => 1,
             TextEncoding::Utf16 => c.len_utf16(),
             TextEncoding::Utf8 => c.len_utf8(),
         }

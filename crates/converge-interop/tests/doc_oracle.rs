@@ -1098,7 +1098,7 @@ fn lockstep_edits_match_the_oracle() {
             .collect();
         let mut pairs: Vec<Option<Pair>> = (0..n).map(|_| None).collect();
         // A third of the sessions count text in UTF-16 code units (JavaScript indexes), a sixth
-        // in UTF-8 bytes.
+        // in UTF-8 bytes, a twelfth in grapheme clusters (Swift's characters).
         let (enc, am_enc) = if seed % 3 == 1 {
             (
                 converge_doc::TextEncoding::Utf16,
@@ -1106,6 +1106,11 @@ fn lockstep_edits_match_the_oracle() {
             )
         } else if seed % 6 == 2 {
             (converge_doc::TextEncoding::Utf8, TextEncoding::Utf8CodeUnit)
+        } else if seed % 12 == 5 {
+            (
+                converge_doc::TextEncoding::GraphemeCluster,
+                TextEncoding::GraphemeCluster,
+            )
         } else {
             (
                 converge_doc::TextEncoding::CodePoint,
@@ -1977,6 +1982,11 @@ fn autocommit_sessions_match_the_oracle() {
             (
                 converge_doc::TextEncoding::Utf16,
                 TextEncoding::Utf16CodeUnit,
+            )
+        } else if seed % 12 == 5 {
+            (
+                converge_doc::TextEncoding::GraphemeCluster,
+                TextEncoding::GraphemeCluster,
             )
         } else {
             (

@@ -44,16 +44,14 @@ fn edited(rng: &mut SplitMix64, old: &str, alphabet: &[&str]) -> String {
 
 /// Both documents after `old` and then `update_text(new)`, each in its own change; the last
 /// changes' bytes.
-fn run(old: &str, new: &str, utf16: bool) -> (Vec<u8>, Vec<u8>, String, String) {
+fn run(old: &str, new: &str, units: TextEncoding) -> (Vec<u8>, Vec<u8>, String, String) {
     let actor = ActorId::from_bytes(&[0x5a; 16]);
     let mut ours = converge_doc::Document::with_actor(actor.clone());
-    if utf16 {
-        assert!(ours.set_text_encoding(TextEncoding::Utf16));
-    }
-    let encoding = if utf16 {
-        automerge::TextEncoding::Utf16CodeUnit
-    } else {
-        automerge::TextEncoding::UnicodeCodePoint
+    assert!(ours.set_text_encoding(units));
+    let encoding = match units {
+        TextEncoding::Utf16 => automerge::TextEncoding::Utf16CodeUnit,
+        TextEncoding::GraphemeCluster => automerge::TextEncoding::GraphemeCluster,
+        _ => automerge::TextEncoding::UnicodeCodePoint,
     };
     let mut theirs = automerge::Automerge::new_with_encoding(encoding)
         .with_actor(automerge::ActorId::from(actor.as_bytes()));
@@ -85,6 +83,15 @@ fn run(old: &str, new: &str, utf16: bool) -> (Vec<u8>, Vec<u8>, String, String) 
     (a, b, ours.text(&t).unwrap(), theirs.text(&at).unwrap())
 }
 
+/// Code points, UTF-16 units (three in ten) or grapheme clusters (two in ten).
+fn units(rng: &mut SplitMix64) -> TextEncoding {
+    match rng.below(10) {
+        0..=2 => TextEncoding::Utf16,
+        3..=4 => TextEncoding::GraphemeCluster,
+        _ => TextEncoding::CodePoint,
+    }
+}
+
 #[test]
 fn update_text_makes_automerges_changes() {
     let one_char_clusters: [&[&str]; 3] = [
@@ -98,13 +105,13 @@ fn update_text_makes_automerges_changes() {
         let alphabet = *rng.pick(&one_char_clusters);
         let old = text(&mut rng, alphabet, 24);
         let new = edited(&mut rng, &old, alphabet);
-        let utf16 = rng.percent(30);
-        let (a, b, ta, tb) = run(&old, &new, utf16);
+        let units = units(&mut rng);
+        let (a, b, ta, tb) = run(&old, &new, units);
         assert_eq!(ta, new);
         assert_eq!(tb, new);
         assert!(
             a == b,
-            "seed {seed}: {old:?} → {new:?} (utf16 {utf16}): changes differ"
+            "seed {seed}: {old:?} → {new:?} ({units:?}): changes differ"
         );
         same += 1;
         compared += 1;
@@ -122,13 +129,13 @@ fn update_text_over_multi_character_clusters_makes_automerges_changes() {
         let mut rng = SplitMix64::new(seed ^ 0xc1_0573);
         let old = text(&mut rng, alphabet, 16);
         let new = edited(&mut rng, &old, alphabet);
-        let utf16 = rng.percent(30);
-        let (a, b, ta, tb) = run(&old, &new, utf16);
+        let units = units(&mut rng);
+        let (a, b, ta, tb) = run(&old, &new, units);
         assert_eq!(ta, new);
         assert_eq!(tb, new);
         assert!(
             a == b,
-            "seed {seed}: {old:?} → {new:?} (utf16 {utf16}): changes differ"
+            "seed {seed}: {old:?} → {new:?} ({units:?}): changes differ"
         );
         compared += 1;
     }

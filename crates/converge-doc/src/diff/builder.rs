@@ -227,7 +227,13 @@ impl<'a> Builder<'a> {
                     for _ in 0..length {
                         let at = byte_offset(value, index - *tail, encoding);
                         if at < value.len() {
-                            value.remove(at);
+                            // One unit: a character, or a cluster.
+                            if encoding == TextEncoding::GraphemeCluster {
+                                let end = byte_offset(value, index - *tail + 1, encoding);
+                                value.replace_range(at..end, "");
+                            } else {
+                                value.remove(at);
+                            }
                         }
                     }
                     emptied = value.is_empty();
@@ -391,6 +397,13 @@ impl<'a> Builder<'a> {
 
 /// The byte offset of text unit `units` of `s` (its length if past the end).
 fn byte_offset(s: &str, units: usize, encoding: TextEncoding) -> usize {
+    if encoding == TextEncoding::GraphemeCluster {
+        use unicode_segmentation::UnicodeSegmentation;
+        return s
+            .grapheme_indices(true)
+            .nth(units)
+            .map_or(s.len(), |(at, _)| at);
+    }
     let mut n = 0usize;
     for (at, ch) in s.char_indices() {
         if n >= units {

@@ -6,7 +6,7 @@ use converge_encoding::{Action, OpId, ScalarValue};
 
 use super::{Diff, Event, Item, MarkSet, Reach, Touch};
 use crate::opset::{Body, NONE, OpSet, View};
-use crate::types::{ExId, ObjType, TextEncoding, Value, ValueWithId};
+use crate::types::{ExId, ObjType, Value, ValueWithId};
 
 /// The active marks of one view while a text is walked: begin ops not yet ended.
 #[derive(Default)]
@@ -112,6 +112,9 @@ impl MarkDiff {
 struct Run {
     diff: Diff,
     text: String,
+    /// Its width in text units: the sum of its elements' (in grapheme clusters, elements
+    /// that join into one cluster still count one each).
+    width: usize,
     /// What its marks report ([`MarkDiff::reported`]).
     reported: MarkSet,
     /// Whether its marks are [`MarkDiff::Nothing`].
@@ -519,7 +522,7 @@ impl<'a> Differ<'a> {
         for e in index.iter() {
             self.text_elem(o, e.op, &mut w, children);
         }
-        self.flush_run(o, &mut w.run, &mut w.at, self.ops.encoding);
+        self.flush_run(o, &mut w.run, &mut w.at);
     }
 
     /// [`Differ::diff_text`] of the touched elements `elems` only (placed, in sequence order), for a
@@ -546,13 +549,13 @@ impl<'a> Differ<'a> {
             }
             let before = index.units_before(c);
             if end != Some(before) {
-                self.flush_run(o, &mut w.run, &mut w.at, ops.encoding);
+                self.flush_run(o, &mut w.run, &mut w.at);
                 w.at = before as usize;
             }
             self.text_elem(o, elem, &mut w, children);
             end = Some(before + u64::from(index.entry(c).width));
         }
-        self.flush_run(o, &mut w.run, &mut w.at, ops.encoding);
+        self.flush_run(o, &mut w.run, &mut w.at);
     }
 
     /// The mark ops of text `o` (each begin and the end made with it), in sequence order.
@@ -636,7 +639,7 @@ impl<'a> Differ<'a> {
                     ));
                 }
                 Action::MakeMap => {
-                    self.flush_run(o, &mut w.run, &mut w.at, encoding);
+                    self.flush_run(o, &mut w.run, &mut w.at);
                     let width = encoding.width(PLACEHOLDER);
                     match diff {
                         Diff::Add => {
@@ -692,12 +695,16 @@ impl<'a> Differ<'a> {
                             }
                     };
                     match &mut w.run {
-                        Some(r) if joins(r) => r.text.push_str(s),
+                        Some(r) if joins(r) => {
+                            r.text.push_str(s);
+                            r.width += encoding.width(s);
+                        }
                         _ => {
-                            self.flush_run(o, &mut w.run, &mut w.at, encoding);
+                            self.flush_run(o, &mut w.run, &mut w.at);
                             w.run = Some(Run {
                                 diff,
                                 text: s.to_owned(),
+                                width: encoding.width(s),
                                 reported: w.marks.reported(diff).clone(),
                                 nothing: w.marks.current.with(diff) == MarkDiff::Nothing,
                             });
@@ -708,10 +715,11 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn flush_run(&mut self, o: u32, run: &mut Option<Run>, at: &mut usize, encoding: TextEncoding) {
+    fn flush_run(&mut self, o: u32, run: &mut Option<Run>, at: &mut usize) {
         let Some(Run {
             diff,
             text,
+            width,
             reported: marks,
             ..
         }) = run.take()
@@ -719,7 +727,6 @@ impl<'a> Differ<'a> {
             return;
         };
         let marks = Some(marks).filter(|m| !m.is_empty());
-        let width = encoding.width(&text);
         let index = *at;
         match diff {
             Diff::Add => {
@@ -752,7 +759,17 @@ impl<'a> Differ<'a> {
                 }
                 *at += width;
             }
-            Diff::Del => self.push(o, Event::DeleteSeq { index, num: width }),
+            // A deleted run counts as automerge 0.12 counts it: the units of its joined
+            // text. They differ from the elements' only counting grapheme clusters, where
+            // elements others wrote apart (a flag's two halves) join into one cluster:
+            // automerge then reports fewer units deleted than the text lost.
+            Diff::Del => self.push(
+                o,
+                Event::DeleteSeq {
+                    index,
+                    num: self.ops.encoding.width(&text),
+                },
+            ),
         }
     }
 

@@ -64,6 +64,36 @@ fn text_encodings() {
     }
 }
 
+/// Counted in grapheme clusters, text is stored one element per cluster and each counts
+/// one unit; an accent another peer stored apart from its letter counts one of its own.
+#[test]
+fn grapheme_clusters_are_elements_and_units() {
+    let mut d = doc(1);
+    assert!(d.set_text_encoding(TextEncoding::GraphemeCluster));
+    let t = d.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    d.splice_text(&t, 0, 0, "ae\u{301}🇬🇧b").unwrap();
+    assert_eq!(d.length(&t).unwrap(), 4);
+    let elements: Vec<String> = d
+        .list_values(&t)
+        .unwrap()
+        .into_iter()
+        .map(|v| format!("{:?}", v.value))
+        .collect();
+    assert_eq!(elements.len(), 4, "{elements:?}");
+    d.splice_text(&t, 2, 1, "").unwrap();
+    assert_eq!(d.text(&t).unwrap(), "ae\u{301}b");
+    // A peer counting code points writes the accent apart.
+    let mut other = doc(2);
+    let t2 = other.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    other.splice_text(&t2, 0, 0, "e\u{301}").unwrap();
+    let mut loaded =
+        converge_doc::Document::load_with_encoding(&other.save(), TextEncoding::GraphemeCluster)
+            .unwrap();
+    assert_eq!(loaded.length(&t2).unwrap(), 2);
+    loaded.splice_text(&t2, 1, 1, "").unwrap();
+    assert_eq!(loaded.text(&t2).unwrap(), "e");
+}
+
 #[test]
 fn many_inserts_cross_chunks() {
     let mut d = doc(1);

@@ -1,7 +1,8 @@
 //! automerge 0.12's API beside converge's, one topic a module (one test binary, so that the
 //! oracle is linked once): closure transactions (`transact`), state written back
 //! (`update_object`, `batch_create_object`, `update_spans`), object ids as text and bytes
-//! (`obj_ids`), walks of every object and their values (`doc_iter`), the patches of arriving changes (`logged_patches`) and of the whole
+//! (`obj_ids`), walks of every object and their values (`doc_iter`), text counted in grapheme
+//! clusters (`graphemes`), the patches of arriving changes (`logged_patches`) and of the whole
 //! document (`current_state`), and anonymized copies (`anonymize`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -14,6 +15,7 @@ mod support;
 mod anonymize;
 mod current_state;
 mod doc_iter;
+mod graphemes;
 mod logged_patches;
 mod obj_ids;
 mod transact;

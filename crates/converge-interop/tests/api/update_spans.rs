@@ -192,14 +192,18 @@ fn update_spans_writes_automerge_s_changes_and_reaches_the_spans() {
                 their_config.with_mark_expand("link", automerge::marks::ExpandMark::Before);
         }
 
-        // Text counted in code points, UTF-16 or UTF-8 units.
-        let (encoding, their_encoding) = match (seed / 2) % 3 {
+        // Text counted in code points, UTF-16 or UTF-8 units, or grapheme clusters.
+        let (encoding, their_encoding) = match (seed / 2) % 4 {
             0 => (
                 TextEncoding::CodePoint,
                 automerge::TextEncoding::UnicodeCodePoint,
             ),
             1 => (TextEncoding::Utf16, automerge::TextEncoding::Utf16CodeUnit),
-            _ => (TextEncoding::Utf8, automerge::TextEncoding::Utf8CodeUnit),
+            2 => (TextEncoding::Utf8, automerge::TextEncoding::Utf8CodeUnit),
+            _ => (
+                TextEncoding::GraphemeCluster,
+                automerge::TextEncoding::GraphemeCluster,
+            ),
         };
         let mut ours = Document::with_actor(ActorId::from_bytes(&ACTOR));
         ours.set_text_encoding(encoding);
