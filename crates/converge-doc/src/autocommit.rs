@@ -538,6 +538,12 @@ impl AutoCommit {
         self.doc.get_changes(since)
     }
 
+    /// Commits the pending edits, then [`Document::bundle`].
+    pub fn bundle(&mut self, hashes: &[ChangeHash]) -> Result<Vec<u8>, DocError> {
+        self.close();
+        self.doc.bundle(hashes)
+    }
+
     /// Commits the pending edits, then [`Document::get_change_by_hash`].
     pub fn get_change_by_hash(&mut self, hash: &ChangeHash) -> Option<Change> {
         self.close();

@@ -24,6 +24,7 @@ mod apply;
 mod arena;
 mod autocommit;
 mod bitset;
+mod bundle;
 mod change_meta;
 mod chunk_store;
 mod cursors;

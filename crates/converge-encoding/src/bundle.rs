@@ -12,9 +12,9 @@ use crate::columns::{BoolDecoder, ColumnSpec, DeltaDecoder, RleDecoder};
 use crate::document::DocumentLimits;
 use crate::document::{actor_index, counter_u32, non_null};
 use crate::error::DecodeError;
-use crate::ids::{ActorId, ChangeHash, ElemId, Key, ObjId, OpId};
+use crate::ids::{ActorId, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId};
 use crate::reader::Reader;
-use crate::value::{Action, ScalarValue};
+use crate::value::{Action, ScalarValue, ValueRef};
 
 /// A decoded bundle: its external dependencies and its changes, in stored (topological) order.
 #[derive(Clone, Debug)]
@@ -61,6 +61,217 @@ mod op_col {
     pub(super) const EXPAND: u32 = 0x94;
     pub(super) const MARK_NAME: u32 = 0xa5;
     pub(super) const ID_COUNTER_INVERSE: u32 = 0xb3;
+}
+
+/// One change of a bundle being written ([`encode_bundle`]).
+#[derive(Clone, Copy, Debug)]
+pub struct BundleChangeRow<'a> {
+    /// The author: an index into the bundle's actors.
+    pub actor: u32,
+    /// Its sequence number.
+    pub seq: u64,
+    /// The counter of its first op.
+    pub start_op: u64,
+    /// The counter of its last op (`start_op - 1` if it has none).
+    pub max_op: u64,
+    /// Its time.
+    pub time: i64,
+    /// Its message.
+    pub message: Option<&'a str>,
+    /// Its dependencies, in its own order: an index below the number of changes names an
+    /// earlier change of the bundle; `changes + i` the bundle's external dep `i`.
+    pub deps: &'a [u64],
+    /// Its extra bytes.
+    pub extra: &'a [u8],
+}
+
+/// One op of a bundle being written ([`encode_bundle`]), in document order; actor numbers
+/// are indexes into the bundle's actors.
+#[derive(Clone, Copy, Debug)]
+pub struct BundleOpRow<'a> {
+    /// The op's id.
+    pub id: OpId,
+    /// The object.
+    pub obj: ObjId,
+    /// The map key or list element.
+    pub key: KeyRef<'a>,
+    /// Whether it inserts an element.
+    pub insert: bool,
+    /// What it does.
+    pub action: Action,
+    /// Its value.
+    pub value: ValueRef<'a>,
+    /// The ops it overwrites, deletes or increments, in the order to write them.
+    pub pred: &'a [OpId],
+    /// For marks: expand before (begin) / after (end).
+    pub expand: bool,
+    /// For mark begins: the mark's name.
+    pub mark_name: Option<&'a str>,
+}
+
+/// Writes a bundle chunk (spec format.md §9): external `deps`, `actors` (those the rows
+/// name), the change rows in topological order and the op rows in document order, each
+/// column of at least 256 bytes deflated. The op ids' counters are not stored: their order
+/// is (the id-counter-inverse column), from which a reader numbers each change's ops.
+pub fn encode_bundle(
+    deps: &[ChangeHash],
+    actors: &[ActorId],
+    changes: &[BundleChangeRow<'_>],
+    ops: &[BundleOpRow<'_>],
+) -> Vec<u8> {
+    use crate::columns::{BoolEncoder, DeltaEncoder, StrEncoder, UintEncoder, ValueEncoder};
+    let mut data = Vec::new();
+    crate::leb128::write_u64(&mut data, deps.len() as u64);
+    for d in deps {
+        data.extend_from_slice(&d.0);
+    }
+    crate::leb128::write_u64(&mut data, actors.len() as u64);
+    for a in actors {
+        crate::leb128::write_u64(&mut data, a.as_bytes().len() as u64);
+        data.extend_from_slice(a.as_bytes());
+    }
+
+    // Change columns.
+    let (mut actor, mut seq, mut start_op, mut max_op, mut time) = (
+        UintEncoder::new(),
+        DeltaEncoder::new(),
+        DeltaEncoder::new(),
+        DeltaEncoder::new(),
+        DeltaEncoder::new(),
+    );
+    let mut message = StrEncoder::new();
+    let (mut dep_count, mut dep_index) = (UintEncoder::new(), DeltaEncoder::new());
+    let (mut extra_len, mut extra) = (UintEncoder::new(), Vec::new());
+    for c in changes {
+        actor.append_value(u64::from(c.actor));
+        seq.append_value(c.seq as i64);
+        start_op.append_value(c.start_op as i64);
+        max_op.append_value(c.max_op as i64);
+        time.append_value(c.time);
+        message.append(c.message);
+        dep_count.append_value(c.deps.len() as u64);
+        for &d in c.deps {
+            dep_index.append_value(d as i64);
+        }
+        extra_len.append_value(c.extra.len() as u64);
+        extra.extend_from_slice(c.extra);
+    }
+    let change_cols: Vec<(u32, Vec<u8>)> = vec![
+        (change_col::ACTOR, actor.finish()),
+        (change_col::SEQ, seq.finish()),
+        (change_col::START_OP, start_op.finish()),
+        (change_col::MAX_OP, max_op.finish()),
+        (change_col::TIME, time.finish()),
+        (change_col::MESSAGE, message.finish()),
+        (change_col::DEPS_COUNT, dep_count.finish()),
+        (change_col::DEPS, dep_index.finish()),
+        (change_col::EXTRA_LEN, extra_len.finish()),
+        (change_col::EXTRA_RAW, extra),
+    ];
+
+    // Op columns; the optional ones are left out when no row has a value for them.
+    let (mut obj_actor, mut obj_ctr) = (UintEncoder::new(), DeltaEncoder::new());
+    let (mut key_actor, mut key_ctr, mut key_str) =
+        (UintEncoder::new(), DeltaEncoder::new(), StrEncoder::new());
+    let (mut id_actor, mut insert, mut action) =
+        (UintEncoder::new(), BoolEncoder::new(), UintEncoder::new());
+    let mut value = ValueEncoder::new();
+    let (mut pred_count, mut pred_actor, mut pred_ctr) =
+        (UintEncoder::new(), UintEncoder::new(), DeltaEncoder::new());
+    let (mut expand, mut mark_name) = (BoolEncoder::new(), StrEncoder::new());
+    let (mut any_obj, mut any_key_actor, mut any_key_ctr, mut any_key_str) =
+        (false, false, false, false);
+    let (mut any_expand, mut any_mark) = (false, false);
+    for op in ops {
+        id_actor.append_value(u64::from(op.id.actor));
+        match op.obj {
+            ObjId::Root => {
+                obj_actor.append_null();
+                obj_ctr.append_null();
+            }
+            ObjId::Op(id) => {
+                any_obj = true;
+                obj_actor.append_value(u64::from(id.actor));
+                obj_ctr.append_value(i64::from(id.counter));
+            }
+        }
+        match op.key {
+            KeyRef::Map(k) => {
+                any_key_str = true;
+                key_actor.append_null();
+                key_ctr.append_null();
+                key_str.append_value(k);
+            }
+            KeyRef::Seq(ElemId::Head) => {
+                any_key_ctr = true;
+                key_actor.append_null();
+                key_ctr.append_value(0);
+                key_str.append_null();
+            }
+            KeyRef::Seq(ElemId::Op(id)) => {
+                any_key_actor = true;
+                any_key_ctr = true;
+                key_actor.append_value(u64::from(id.actor));
+                key_ctr.append_value(i64::from(id.counter));
+                key_str.append_null();
+            }
+        }
+        insert.append(op.insert);
+        action.append_value(op.action.code());
+        value.append_ref(op.value);
+        pred_count.append_value(op.pred.len() as u64);
+        for p in op.pred {
+            pred_actor.append_value(u64::from(p.actor));
+            pred_ctr.append_value(i64::from(p.counter));
+        }
+        any_expand |= op.expand;
+        expand.append(op.expand);
+        any_mark |= op.mark_name.is_some();
+        mark_name.append(op.mark_name);
+    }
+    // Each op's place in document order, listed by id (actor, then counter).
+    let mut by_id: Vec<(u32, u32, usize)> = ops
+        .iter()
+        .enumerate()
+        .map(|(pos, op)| (op.id.actor, op.id.counter, pos))
+        .collect();
+    by_id.sort_unstable();
+    let mut inverse = DeltaEncoder::new();
+    for (_, _, pos) in by_id {
+        inverse.append_value(pos as i64);
+    }
+    let (value_meta, value_raw) = value.finish();
+    let keep = |any: bool, bytes: Vec<u8>| if any { bytes } else { Vec::new() };
+    let op_cols: Vec<(u32, Vec<u8>)> = vec![
+        (op_col::OBJ_ACTOR, keep(any_obj, obj_actor.finish())),
+        (op_col::OBJ_COUNTER, keep(any_obj, obj_ctr.finish())),
+        (op_col::KEY_ACTOR, keep(any_key_actor, key_actor.finish())),
+        (op_col::KEY_COUNTER, keep(any_key_ctr, key_ctr.finish())),
+        (op_col::KEY_STRING, keep(any_key_str, key_str.finish())),
+        (op_col::ID_ACTOR, id_actor.finish()),
+        (op_col::INSERT, insert.finish()),
+        (op_col::ACTION, action.finish()),
+        (op_col::VALUE_META, value_meta),
+        (op_col::VALUE_RAW, value_raw),
+        (op_col::PRED_COUNT, pred_count.finish()),
+        (op_col::PRED_ACTOR, pred_actor.finish()),
+        (op_col::PRED_COUNTER, pred_ctr.finish()),
+        (op_col::EXPAND, keep(any_expand, expand.finish())),
+        (op_col::MARK_NAME, keep(any_mark, mark_name.finish())),
+        (op_col::ID_COUNTER_INVERSE, inverse.finish()),
+    ];
+
+    // Each block's columns deflated into a buffer of its own, as the reference does (the
+    // deflated bytes depend on how that buffer grows: `document::write_column_data`).
+    for cols in [change_cols, op_cols] {
+        let mut block = Vec::new();
+        let specs = crate::document::write_column_data(&mut block, &cols, true);
+        crate::document::write_column_specs(&mut data, &specs);
+        data.extend_from_slice(&block);
+    }
+    let mut out = Vec::with_capacity(data.len() + 16);
+    chunk::write_chunk(&mut out, ChunkType::Bundle, &data);
+    out
 }
 
 /// A column block read into (normalized spec, inflated data).

@@ -858,7 +858,7 @@ const PARALLEL_DECODE_ROWS: u64 = 1 << 13;
 /// The reference deflates each column with `bufread::DeflateEncoder::read_to_end` into one
 /// growing buffer holding all change columns and then all op columns, so this does exactly
 /// the same to produce identical bytes.
-fn write_column_data(
+pub(crate) fn write_column_data(
     out: &mut Vec<u8>,
     cols: &[(u32, Vec<u8>)],
     compress: bool,
@@ -886,7 +886,7 @@ fn write_column_data(
     specs
 }
 
-fn write_column_specs(out: &mut Vec<u8>, cols: &[(u32, usize)]) {
+pub(crate) fn write_column_specs(out: &mut Vec<u8>, cols: &[(u32, usize)]) {
     leb128::write_u64(out, cols.len() as u64);
     for (spec, len) in cols {
         leb128::write_u64(out, u64::from(*spec));

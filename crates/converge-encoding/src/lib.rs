@@ -43,7 +43,7 @@ mod reader;
 mod test_corpus;
 mod value;
 
-pub use bundle::Bundle;
+pub use bundle::{Bundle, BundleChangeRow, BundleOpRow, encode_bundle};
 /// The shared byte buffer type that [`Change`] keeps its bytes in.
 pub use bytes::Bytes;
 pub use change::{Change, ChangeOp, ChangeOpRef, ChangeOps, ChangeParts, MAX_CHANGE_OPS};

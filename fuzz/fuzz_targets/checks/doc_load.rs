@@ -7,7 +7,8 @@
 //! that save (whose values must then be the same), `get_changes` (none since the heads, all
 //! since none), a fork (the same heads and values), the root's texts read whole (their
 //! length is their text's chars; their marks lie inside them), a walk of every object
-//! (`iter`: the winners `get` reads) and the root's values, and the root's lists and
+//! (`iter`: the winners `get` reads) and the root's values, a bundle of every change (read
+//! back to them), and the root's lists and
 //! texts read by `list_range` (whole: one item per element `list_values` gives; and from
 //! index 1 to 3). Loading the file incrementally into a real document either adds changes
 //! or leaves the document exactly as it was. A load with every option on (partial loads,
@@ -23,7 +24,7 @@ use converge_doc::{
     ValueWithId, VerificationMode,
 };
 use converge_encoding::chunk::{ChunkType, split_chunks};
-use converge_encoding::{ActorId, ScalarValue};
+use converge_encoding::{ActorId, Bundle, ScalarValue};
 
 /// The fixture.
 pub(crate) fn fixture() -> Document {
@@ -113,6 +114,27 @@ pub(crate) fn check(data: &[u8]) -> bool {
                     let marks = doc.marks(&text).unwrap_or_default();
                     assert!(marks.iter().all(|m| m.start <= m.end && m.end <= len));
                 }
+            }
+            // A bundle of every change reads back to them (those whose bytes a document
+            // keeps; another change comes back canonical, under another hash, as from a
+            // save: `Change::is_canonical`, `Change::kept_by_documents`).
+            let changes = doc.get_changes(&[]);
+            let hashes: Vec<_> = changes.iter().map(|c| c.hash()).collect();
+            match doc.bundle(&hashes).map(|b| Bundle::decode(&b)) {
+                Ok(Ok(b)) => {
+                    assert_eq!(b.changes().len(), changes.len());
+                    let got: std::collections::HashSet<_> =
+                        b.changes().iter().map(|c| c.hash()).collect();
+                    for c in &changes {
+                        if c.is_canonical() && c.kept_by_documents() {
+                            assert!(
+                                got.contains(&c.hash()),
+                                "a bundle reads back to its changes"
+                            );
+                        }
+                    }
+                }
+                other => panic!("bundling a loaded document: {other:?}"),
             }
             // An anonymized copy has every change (renamed, with other content).
             match doc.anonymize_with_seed(data.len() as u64) {

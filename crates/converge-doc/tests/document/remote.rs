@@ -497,53 +497,60 @@ fn snapshots_equal_saves_before_and_after_edits() {
     assert_eq!(loaded.save(), second);
 }
 
-/// Random edits on two replicas (maps, lists, counters, text), merged: saving and loading gives
-/// the same document, and the same bytes when saved again.
+/// Random edits on two replicas (maps, lists, counters, text), merged now and then and at
+/// the end: the merged document.
+fn edited_pair(edits: Vec<(bool, u8, u8, u8)>) -> converge_doc::Document {
+    let mut a = doc(1);
+    let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    let l = a.put_object(&ROOT, "l", ObjType::List).unwrap();
+    a.put(&ROOT, "c", ScalarValue::Counter(0)).unwrap();
+    let mut b = doc(2);
+    b.merge(&a).unwrap();
+    for (on_a, kind, x, y) in edits {
+        let d = if on_a { &mut a } else { &mut b };
+        let key = format!("k{}", x % 4);
+        match kind % 6 {
+            0 => d
+                .put(&ROOT, key.as_str(), ScalarValue::Int(i64::from(y)))
+                .unwrap(),
+            1 => d.delete(&ROOT, key.as_str()).unwrap(),
+            2 => d.increment(&ROOT, "c", i64::from(y)).unwrap_or(()),
+            3 => {
+                let len = d.length(&l).unwrap();
+                d.insert(
+                    &l,
+                    usize::from(x) % (len + 1),
+                    ScalarValue::Uint(u64::from(y)),
+                )
+                .unwrap();
+            }
+            4 => {
+                let len = d.length(&l).unwrap();
+                if len > 0 {
+                    d.delete(&l, usize::from(x) % len).unwrap();
+                }
+            }
+            _ => {
+                let len = d.length(&t).unwrap();
+                let pos = usize::from(x) % (len + 1);
+                let del = usize::from(y % 2).min(len - pos);
+                d.splice_text(&t, pos, del, "é").unwrap();
+            }
+        }
+        if y % 7 == 0 {
+            a.merge(&b).unwrap();
+        }
+    }
+    a.merge(&b).unwrap();
+    a
+}
+
+/// Random edits on two replicas, merged: saving and loading gives the same document, and the
+/// same bytes when saved again.
 #[test]
 fn prop_save_load_round_trip() {
     fn prop(edits: Vec<(bool, u8, u8, u8)>) -> TestResult {
-        let mut a = doc(1);
-        let t = a.put_object(&ROOT, "t", ObjType::Text).unwrap();
-        let l = a.put_object(&ROOT, "l", ObjType::List).unwrap();
-        a.put(&ROOT, "c", ScalarValue::Counter(0)).unwrap();
-        let mut b = doc(2);
-        b.merge(&a).unwrap();
-        for (on_a, kind, x, y) in edits {
-            let d = if on_a { &mut a } else { &mut b };
-            let key = format!("k{}", x % 4);
-            match kind % 6 {
-                0 => d
-                    .put(&ROOT, key.as_str(), ScalarValue::Int(i64::from(y)))
-                    .unwrap(),
-                1 => d.delete(&ROOT, key.as_str()).unwrap(),
-                2 => d.increment(&ROOT, "c", i64::from(y)).unwrap_or(()),
-                3 => {
-                    let len = d.length(&l).unwrap();
-                    d.insert(
-                        &l,
-                        usize::from(x) % (len + 1),
-                        ScalarValue::Uint(u64::from(y)),
-                    )
-                    .unwrap();
-                }
-                4 => {
-                    let len = d.length(&l).unwrap();
-                    if len > 0 {
-                        d.delete(&l, usize::from(x) % len).unwrap();
-                    }
-                }
-                _ => {
-                    let len = d.length(&t).unwrap();
-                    let pos = usize::from(x) % (len + 1);
-                    let del = usize::from(y % 2).min(len - pos);
-                    d.splice_text(&t, pos, del, "é").unwrap();
-                }
-            }
-            if y % 7 == 0 {
-                a.merge(&b).unwrap();
-            }
-        }
-        a.merge(&b).unwrap();
+        let mut a = edited_pair(edits);
         let bytes = a.save();
         let mut loaded = converge_doc::Document::load(&bytes).unwrap();
         TestResult::from_bool(
@@ -555,6 +562,32 @@ fn prop_save_load_round_trip() {
     QuickCheck::new()
         .tests(100)
         .quickcheck(prop as fn(Vec<(bool, u8, u8, u8)>) -> TestResult);
+}
+
+/// Random edits on two replicas, merged: a bundle of every change reads back to them, and a
+/// bundle of the changes after some point brings a fork at that point to the document.
+#[test]
+fn prop_bundles_round_trip() {
+    fn prop(edits: Vec<(bool, u8, u8, u8)>, cut: u8) -> TestResult {
+        let a = edited_pair(edits);
+        let changes = a.get_changes(&[]);
+        let hashes: Vec<_> = changes.iter().map(|c| c.hash()).collect();
+        let bundle = converge_encoding::Bundle::decode(&a.bundle(&hashes).unwrap()).unwrap();
+        let back: Vec<_> = bundle.changes().iter().map(|c| c.hash()).collect();
+        let at = usize::from(cut) % (hashes.len() + 1);
+        let mut fork = converge_doc::Document::new();
+        fork.apply_changes(changes[..at].to_vec()).unwrap();
+        fork.load_incremental(&a.bundle(&hashes[at..]).unwrap())
+            .unwrap();
+        TestResult::from_bool(
+            back == hashes
+                && fork.heads() == a.heads()
+                && fork.value_tree(&ROOT).unwrap() == a.value_tree(&ROOT).unwrap(),
+        )
+    }
+    QuickCheck::new()
+        .tests(100)
+        .quickcheck(prop as fn(Vec<(bool, u8, u8, u8)>, u8) -> TestResult);
 }
 
 /// A rolled-back transaction leaves the document byte-for-byte as it was.

@@ -13,6 +13,7 @@ mod doc_tree;
 mod support;
 
 mod anonymize;
+mod bundle;
 mod current_state;
 mod doc_iter;
 mod graphemes;

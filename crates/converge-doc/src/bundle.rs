@@ -1,0 +1,277 @@
+//! Bundles: a set of changes written column-wise like a document (automerge 0.12's
+//! experimental `bundle`, spec format.md §9), for sending many changes in fewer bytes.
+
+use std::collections::HashMap;
+
+use converge_encoding::{
+    Action, BundleChangeRow, BundleOpRow, ChangeHash, ElemId, KeyRef, ObjId, OpId, ValueRef,
+    encode_bundle,
+};
+
+use crate::doc::Document;
+use crate::error::DocError;
+use crate::opset::{Body, HEAD, NONE};
+
+/// An op of the bundle, before its ids are renumbered: a stored op (arena index) or a
+/// deletion (its id, the object and the key or element it deletes at).
+enum Row {
+    Stored(u32, Vec<OpId>),
+    Del(OpId, u32, u32, Vec<OpId>),
+}
+
+impl Document {
+    /// The changes `hashes` as one bundle chunk (automerge 0.12's `bundle`, an
+    /// experimental format: a set of changes stored column-wise as a document stores its
+    /// ops, with their deletions and predecessors as changes keep them, so that many small
+    /// changes take far fewer bytes than their change chunks). `load`, `load_incremental`
+    /// and `apply_changes` of the bytes' changes read it, here and in automerge.
+    ///
+    /// The changes are written in the order they were applied (each after its deps), their
+    /// ops in document order. automerge 0.12 writes the same bytes, but where one
+    /// key or element has several deletions among the changes, whose order it leaves to
+    /// a hash map's (converge writes them by id).
+    ///
+    /// ```
+    /// use converge_doc::{Document, ObjType, ROOT};
+    /// let mut doc = Document::new();
+    /// let text = doc.put_object(&ROOT, "text", ObjType::Text)?;
+    /// for (i, c) in "hello".chars().enumerate() {
+    ///     doc.splice_text(&text, i, 0, &c.to_string())?;
+    /// }
+    /// let changes = doc.get_changes(&[]);
+    /// let hashes: Vec<_> = changes.iter().map(|c| c.hash()).collect();
+    /// let bundle = doc.bundle(&hashes)?;
+    /// let separate: usize = changes.iter().map(|c| c.bytes().len()).sum();
+    /// assert!(bundle.len() < separate);
+    /// let mut peer = Document::new();
+    /// peer.load_incremental(&bundle)?;
+    /// assert_eq!(peer.text(&text)?, "hello");
+    /// # Ok::<(), converge_doc::DocError>(())
+    /// ```
+    pub fn bundle(&self, hashes: &[ChangeHash]) -> Result<Vec<u8>, DocError> {
+        let history = &self.history;
+        let ops = &self.ops;
+        let mut picked: Vec<usize> = hashes
+            .iter()
+            .map(|h| {
+                history
+                    .index_of(h)
+                    .ok_or(DocError::UnknownChange { hash: *h })
+            })
+            .collect::<Result<_, _>>()?;
+        picked.sort_unstable();
+        picked.dedup();
+
+        // The ops the changes made: each actor's (first, last) counters, sorted.
+        let mut ranges: Vec<Vec<(u64, u64)>> = vec![Vec::new(); ops.actors.len()];
+        for &i in &picked {
+            if let Some(r) = ranges.get_mut(history.actor(i) as usize) {
+                r.push(history.op_range(i));
+            }
+        }
+        for r in &mut ranges {
+            r.sort_unstable();
+        }
+        let made_here = |id: OpId| -> bool {
+            let Some(r) = ranges.get(id.actor as usize) else {
+                return false;
+            };
+            let c = u64::from(id.counter);
+            let at = r.partition_point(|&(start, _)| start <= c);
+            at > 0 && r.get(at - 1).is_some_and(|&(_, last)| c <= last)
+        };
+
+        // The ops in document order, each stored op with its predecessors; a key's or
+        // element's deletions after its ops, by id.
+        let mut rows: Vec<Row> = Vec::new();
+        let mut preds: HashMap<OpId, Vec<OpId>> = HashMap::new();
+        let mut group = |rows: &mut Vec<Row>, o: u32, key: u32, group: &[u32]| {
+            preds.clear();
+            for &idx in group {
+                let op = &ops.ops[idx as usize];
+                let own = preds.remove(&op.id).unwrap_or_default();
+                for s in ops.succ_iter(idx) {
+                    preds.entry(ops.succ_id(s)).or_default().push(op.id);
+                }
+                if made_here(op.id) {
+                    rows.push(Row::Stored(idx, own));
+                }
+            }
+            let mut dels: Vec<(OpId, Vec<OpId>)> =
+                preds.drain().filter(|(id, _)| made_here(*id)).collect();
+            dels.sort_by(|a, b| ops.cmp_id(a.0, b.0));
+            rows.extend(dels.into_iter().map(|(id, p)| Row::Del(id, o, key, p)));
+        };
+        let mut seq_group: Vec<u32> = Vec::new();
+        for o in crate::save::object_order(ops) {
+            match &ops.objects[o as usize].body {
+                Body::Map(map) => {
+                    for g in map.values() {
+                        if let Some(&first) = g.first() {
+                            group(&mut rows, o, ops.ops[first as usize].key, g);
+                        }
+                    }
+                }
+                Body::Seq { index, extra } => {
+                    for e in index.iter() {
+                        seq_group.clear();
+                        seq_group.push(e.op);
+                        if let Some(more) = extra.get(&e.op) {
+                            seq_group.extend_from_slice(more);
+                        }
+                        group(&mut rows, o, e.op, &seq_group);
+                    }
+                }
+            }
+        }
+
+        // The actors named: the changes' authors, and the objects', elements' and
+        // predecessors' of the ops; numbered in bytewise order.
+        let mut named = vec![false; ops.actors.len()];
+        let mut name = |id: OpId| {
+            if let Some(n) = named.get_mut(id.actor as usize) {
+                *n = true;
+            }
+        };
+        for &i in &picked {
+            name(OpId::new(0, history.actor(i)));
+        }
+        let obj_id = |o: u32| -> Option<OpId> {
+            let make = ops.objects[o as usize].make_op;
+            (make != NONE).then(|| ops.ops[make as usize].id)
+        };
+        let elem_id = |o: u32, key: u32| -> Option<OpId> {
+            (ops.objects[o as usize].kind.is_sequence() && key != HEAD)
+                .then(|| ops.ops[key as usize].id)
+        };
+        for row in &rows {
+            let (o, key, pred) = match row {
+                Row::Stored(idx, pred) => {
+                    let op = &ops.ops[*idx as usize];
+                    (op.obj, op.key, pred)
+                }
+                Row::Del(_, o, key, pred) => (*o, *key, pred),
+            };
+            obj_id(o).into_iter().for_each(&mut name);
+            elem_id(o, key).into_iter().for_each(&mut name);
+            pred.iter().copied().for_each(&mut name);
+        }
+        let mut actors: Vec<u32> = (0..ops.actors.len() as u32)
+            .filter(|&a| named[a as usize])
+            .collect();
+        actors.sort_by(|&a, &b| ops.actors[a as usize].cmp(&ops.actors[b as usize]));
+        let mut number = vec![u32::MAX; ops.actors.len()];
+        for (n, &a) in actors.iter().enumerate() {
+            number[a as usize] = n as u32;
+        }
+        let map = |id: OpId| OpId::new(id.counter, number[id.actor as usize]);
+
+        // The changes, their deps numbered: earlier changes of the bundle by position,
+        // others after them in the order first named.
+        let mut position: HashMap<usize, u64> = HashMap::new();
+        let mut external: Vec<ChangeHash> = Vec::new();
+        let mut dep_numbers: Vec<Vec<u64>> = Vec::with_capacity(picked.len());
+        let mut dep_buf = Vec::new();
+        for (n, &i) in picked.iter().enumerate() {
+            position.insert(i, n as u64);
+            dep_buf.clear();
+            history.deps_into(i, &mut dep_buf);
+            let numbers = dep_buf
+                .iter()
+                .map(|&d| {
+                    *position.entry(d as usize).or_insert_with(|| {
+                        external.push(history.hash(d as usize));
+                        (picked.len() + external.len() - 1) as u64
+                    })
+                })
+                .collect();
+            dep_numbers.push(numbers);
+        }
+        let change_rows: Vec<BundleChangeRow<'_>> = picked
+            .iter()
+            .zip(&dep_numbers)
+            .map(|(&i, deps)| {
+                let (start_op, max_op) = history.op_range(i);
+                BundleChangeRow {
+                    actor: number[history.actor(i) as usize],
+                    seq: history
+                        .graph
+                        .change(converge_dag::ChangeIdx::new(i as u32))
+                        .map_or(0, |c| c.seq()),
+                    start_op,
+                    max_op,
+                    time: history.time(i),
+                    message: history.message(i),
+                    deps,
+                    extra: history.extra_bytes(i),
+                }
+            })
+            .collect();
+
+        // The ops, renumbered.
+        let preds: Vec<Vec<OpId>> = rows
+            .iter()
+            .map(|row| match row {
+                Row::Stored(_, p) | Row::Del(_, _, _, p) => p.iter().map(|&p| map(p)).collect(),
+            })
+            .collect();
+        let values: Vec<converge_encoding::ScalarValue> = rows
+            .iter()
+            .map(|row| match row {
+                Row::Stored(idx, _) => ops.scalar(&ops.ops[*idx as usize].value),
+                Row::Del(..) => converge_encoding::ScalarValue::Null,
+            })
+            .collect();
+        let op_rows: Vec<BundleOpRow<'_>> = rows
+            .iter()
+            .zip(preds.iter().zip(&values))
+            .map(|(row, (pred, value))| {
+                let (id, o, key) = match row {
+                    Row::Stored(idx, _) => {
+                        let op = &ops.ops[*idx as usize];
+                        (op.id, op.obj, op.key)
+                    }
+                    Row::Del(id, o, key, _) => (*id, *o, *key),
+                };
+                let obj = obj_id(o).map_or(ObjId::Root, |id| ObjId::Op(map(id)));
+                let key = if ops.objects[o as usize].kind.is_sequence() {
+                    KeyRef::Seq(elem_id(o, key).map_or(ElemId::Head, |id| ElemId::Op(map(id))))
+                } else {
+                    KeyRef::Map(&ops.keys[key as usize])
+                };
+                match row {
+                    Row::Stored(idx, _) => {
+                        let op = &ops.ops[*idx as usize];
+                        BundleOpRow {
+                            id: map(id),
+                            obj,
+                            key,
+                            insert: op.insert(),
+                            action: op.action(),
+                            value: ValueRef::from(value),
+                            pred,
+                            expand: op.expand(),
+                            mark_name: ops.mark_names.get(idx).map(String::as_str),
+                        }
+                    }
+                    Row::Del(..) => BundleOpRow {
+                        id: map(id),
+                        obj,
+                        key,
+                        insert: false,
+                        action: Action::Del,
+                        value: ValueRef::Null,
+                        pred,
+                        expand: false,
+                        mark_name: None,
+                    },
+                }
+            })
+            .collect();
+        let actor_ids: Vec<_> = actors
+            .iter()
+            .map(|&a| ops.actors[a as usize].clone())
+            .collect();
+        Ok(encode_bundle(&external, &actor_ids, &change_rows, &op_rows))
+    }
+}
