@@ -9,7 +9,7 @@
 //! The reads go to the root's first text object (if any): its text, length, the text at
 //! the heads before the last change, and its marks; then the whole value tree, a root key
 //! at those heads and at the current ones, a walk of every object (`iter`, now and at
-//! those heads), the root's values, a missing
+//! those heads), the root's values, bundles of the last 100 changes and of all, a missing
 //! deps query, a save_incremental (automerge: `save_after` the put's deps) after one put and a load_incremental of that change
 //! into a second load of the file, `get_change_by_hash` of the last change, and `fork_at`
 //! the heads before the last change (a merge of one change: `merge_probe FILE N --one`).
@@ -129,6 +129,35 @@ fn main() {
             "diff([], heads): the whole document",
             min_of(runs.min(3), || cv.diff(&[], &heads).expect("diff")),
             min_of(runs.min(3), || am.diff(&[], &am_heads)),
+        );
+    }
+    {
+        let all: Vec<_> = cv.get_changes(&[]).iter().map(|c| c.hash()).collect();
+        let recent = &all[all.len().saturating_sub(100)..];
+        let am_all: Vec<automerge::ChangeHash> = all
+            .iter()
+            .map(|h| automerge::ChangeHash(*h.as_bytes()))
+            .collect();
+        let am_recent = &am_all[am_all.len().saturating_sub(100)..];
+        row(
+            "bundle(last 100 changes)",
+            min_of(runs, || cv.bundle(recent).expect("bundle").len()),
+            min_of(runs, || {
+                am.bundle(am_recent.iter().copied())
+                    .expect("bundle")
+                    .bytes()
+                    .len()
+            }),
+        );
+        row(
+            "bundle(every change)",
+            min_of(runs.min(3), || cv.bundle(&all).expect("bundle").len()),
+            min_of(runs.min(3), || {
+                am.bundle(am_all.iter().copied())
+                    .expect("bundle")
+                    .bytes()
+                    .len()
+            }),
         );
     }
     row(

@@ -49,6 +49,12 @@ impl Document {
     /// # Ok::<(), converge_doc::DocError>(())
     /// ```
     pub fn bundle(&self, hashes: &[ChangeHash]) -> Result<Vec<u8>, DocError> {
+        self.bundle_found_by(hashes, false)
+    }
+
+    /// [`Document::bundle`], the ops found by a walk of the whole document if `walk` (else
+    /// only for many changes: see below).
+    fn bundle_found_by(&self, hashes: &[ChangeHash], walk: bool) -> Result<Vec<u8>, DocError> {
         let history = &self.history;
         let ops = &self.ops;
         let mut picked: Vec<usize> = hashes
@@ -103,7 +109,38 @@ impl Document {
             rows.extend(dels.into_iter().map(|(id, p)| Row::Del(id, o, key, p)));
         };
         let mut seq_group: Vec<u32> = Vec::new();
-        for o in crate::save::object_order(ops) {
+        // A few changes of a big document: only the keys and elements they touch, found
+        // from their ops (a walk of every op took 13.5 ms for the paper document's last 100
+        // changes, against automerge's 0.12 ms).
+        let picked_ops: u64 = picked
+            .iter()
+            .map(|&i| {
+                let (start, last) = history.op_range(i);
+                (last + 1).saturating_sub(start)
+            })
+            .sum();
+        let rows_by_walk =
+            walk || picked_ops.saturating_mul(8) >= (ops.ops.len() + ops.dels.len()) as u64;
+        if !rows_by_walk {
+            for (o, elem_or_key) in self.touched_groups(&picked) {
+                match &ops.objects[o as usize].body {
+                    Body::Map(map) => {
+                        if let Some(g) = map.get(&ops.keys[elem_or_key as usize]) {
+                            group(&mut rows, o, elem_or_key, g);
+                        }
+                    }
+                    Body::Seq { extra, .. } => {
+                        seq_group.clear();
+                        seq_group.push(elem_or_key);
+                        if let Some(more) = extra.get(&elem_or_key) {
+                            seq_group.extend_from_slice(more);
+                        }
+                        group(&mut rows, o, elem_or_key, &seq_group);
+                    }
+                }
+            }
+        }
+        for o in crate::save::object_order(ops).filter(|_| rows_by_walk) {
             match &ops.objects[o as usize].body {
                 Body::Map(map) => {
                     for g in map.values() {
@@ -273,5 +310,169 @@ impl Document {
             .map(|&a| ops.actors[a as usize].clone())
             .collect();
         Ok(encode_bundle(&external, &actor_ids, &change_rows, &op_rows))
+    }
+
+    /// The keys and elements changes `picked` (history indexes) hold ops at, in document
+    /// order, as (object, key index or element's insert op): from each change's ops, an op
+    /// at its own place, a deletion at its target's.
+    fn touched_groups(&self, picked: &[usize]) -> Vec<(u32, u32)> {
+        let ops = &self.ops;
+        let mut found: Vec<(u32, u32)> = Vec::new();
+        let place = |idx: u32| -> (u32, u32) {
+            let op = &ops.ops[idx as usize];
+            let at = if ops.objects[op.obj as usize].kind.is_sequence() && op.insert() {
+                idx
+            } else {
+                op.key
+            };
+            (op.obj, at)
+        };
+        for &i in picked {
+            // The ops the op set holds are found by id; a counter it does not hold is a
+            // deletion, found at its target's place from the change's own ops.
+            let author = self.history.actor(i);
+            let (start, last) = self.history.op_range(i);
+            let mut deletes = false;
+            for counter in start..=last {
+                match u32::try_from(counter)
+                    .ok()
+                    .and_then(|c| ops.find_op(OpId::new(c, author)))
+                {
+                    Some(idx) => found.push(place(idx)),
+                    None => deletes = true,
+                }
+            }
+            if !deletes {
+                continue;
+            }
+            let Some(change) = self.history.change(i) else {
+                continue;
+            };
+            let doc_actor = |local: u32| -> Option<u32> {
+                match local {
+                    0 => Some(author),
+                    n => ops.actor_index(change.other_actors().get(n as usize - 1)?),
+                }
+            };
+            for op in change.ops().filter(|op| op.action == Action::Del) {
+                let target = op
+                    .pred
+                    .first()
+                    .and_then(|p| ops.find_op(OpId::new(p.counter, doc_actor(p.actor)?)));
+                found.extend(target.map(place));
+            }
+        }
+        found.sort_unstable();
+        found.dedup();
+        // Objects by id (the root first), then keys bytewise, elements in sequence order.
+        #[derive(PartialEq, Eq, PartialOrd, Ord)]
+        enum Place<'a> {
+            Key(&'a str),
+            Elem(Option<crate::seq::Cursor>),
+        }
+        // (The object's id as (counter, actor bytes), the place in it, what was found.)
+        type Keyed<'a> = ((u32, &'a [u8]), Place<'a>, (u32, u32));
+        let mut keyed: Vec<Keyed<'_>> = found
+            .into_iter()
+            .map(|(o, at)| {
+                let object = &ops.objects[o as usize];
+                let id = match object.make_op {
+                    NONE => (0, &[][..]),
+                    make => {
+                        let id = ops.ops[make as usize].id;
+                        (id.counter, ops.actors[id.actor as usize].as_bytes())
+                    }
+                };
+                let place = match &object.body {
+                    Body::Map(_) => Place::Key(&ops.keys[at as usize]),
+                    Body::Seq { index, .. } => Place::Elem(index.locate(at, &ops.ops)),
+                };
+                (id, place, (o, at))
+            })
+            .collect();
+        keyed.sort_unstable_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        keyed.into_iter().map(|(_, _, found)| found).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{ExpandMark, ObjType, ROOT};
+    use converge_encoding::{ActorId, ScalarValue};
+
+    /// The ops of a few changes found from their own ops are those a walk of the document
+    /// finds: every run of consecutive changes of a history of two actors editing a map, a
+    /// list and a marked text (conflicts, deletions, counters), merged now and then.
+    #[test]
+    fn a_few_changes_bundle_as_a_walk_finds_them() {
+        let mut a = Document::with_actor(ActorId::from_bytes(&[1; 16]));
+        let text = a.put_object(&ROOT, "text", ObjType::Text).unwrap();
+        let list = a.put_object(&ROOT, "list", ObjType::List).unwrap();
+        a.put(&ROOT, "n", ScalarValue::Counter(0)).unwrap();
+        let mut b = a.fork();
+        b.set_actor(ActorId::from_bytes(&[2; 16]));
+        let mut seed = 7u64;
+        for step in 0..120usize {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let r = (seed >> 33) as usize;
+            let d = if r.is_multiple_of(2) { &mut a } else { &mut b };
+            let len = d.length(&text).unwrap();
+            match r / 2 % 7 {
+                0 => d
+                    .put(&ROOT, format!("k{}", r % 3).as_str(), step as i64)
+                    .unwrap(),
+                1 => d
+                    .delete(&ROOT, format!("k{}", r % 3).as_str())
+                    .unwrap_or(()),
+                2 => d.increment(&ROOT, "n", 1).unwrap(),
+                3 => d
+                    .splice_text(
+                        &text,
+                        r % (len + 1),
+                        (r / 5 % 2).min(len - r % (len + 1)),
+                        "ab",
+                    )
+                    .unwrap(),
+                4 if len > 1 => d
+                    .mark(
+                        &text,
+                        0..len / 2,
+                        "bold",
+                        ScalarValue::Bool(true),
+                        ExpandMark::After,
+                    )
+                    .unwrap(),
+                5 => {
+                    let n = d.length(&list).unwrap();
+                    d.insert(&list, r % (n + 1), step as i64).unwrap();
+                }
+                _ => {
+                    let n = d.length(&list).unwrap();
+                    if n > 0 {
+                        d.delete(&list, r % n).unwrap();
+                    }
+                }
+            }
+            if r.is_multiple_of(5) {
+                a.merge(&b).unwrap();
+                b.merge(&a).unwrap();
+            }
+        }
+        a.merge(&b).unwrap();
+        let hashes: Vec<ChangeHash> = a.get_changes(&[]).iter().map(|c| c.hash()).collect();
+        for len in 1..4 {
+            for start in 0..hashes.len().saturating_sub(len) {
+                let picked = &hashes[start..start + len];
+                assert_eq!(
+                    a.bundle_found_by(picked, false).unwrap(),
+                    a.bundle_found_by(picked, true).unwrap(),
+                    "changes {start}..{}",
+                    start + len
+                );
+            }
+        }
     }
 }
