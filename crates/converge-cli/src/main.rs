@@ -111,6 +111,19 @@ enum Command {
         #[arg(long, num_args = 1..)]
         to: Vec<String>,
     },
+    /// The changes since some heads (all without `--since`) as one bundle chunk (automerge
+    /// 0.12's experimental `bundle`: a file `load` and `merge` read, far smaller than the
+    /// change chunks).
+    Bundle {
+        /// The document.
+        file: PathBuf,
+        /// Where to write the bundle.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Leave out the changes these heads (hex change hashes) reach.
+        #[arg(long, num_args = 1..)]
+        since: Vec<String>,
+    },
     /// One line per change: hash, actor, seq, start op, op count, deps, time, message.
     Changes {
         /// The document.
@@ -354,6 +367,25 @@ fn run(command: Command) -> Result<(), CliError> {
                 out.push('\n');
             }
             print(&out)
+        }
+        Command::Bundle {
+            file,
+            output,
+            since,
+        } => {
+            let doc = files::load_document(&file)?;
+            let since = parse_heads(&since)?;
+            let hashes: Vec<ChangeHash> =
+                doc.get_changes(&since).iter().map(|c| c.hash()).collect();
+            let bundle = doc.bundle(&hashes)?;
+            files::write_atomic(&output, &bundle)?;
+            eprintln!(
+                "bundled {} change(s) into {} ({} bytes)",
+                hashes.len(),
+                output.display(),
+                bundle.len()
+            );
+            Ok(())
         }
         Command::Changes { file } => {
             let doc = files::load_document(&file)?;

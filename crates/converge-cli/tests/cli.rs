@@ -196,6 +196,23 @@ fn anonymize_keeps_the_shape() {
     let _ = fs::remove_dir_all(&dir);
 }
 
+#[test]
+fn bundle_reads_back_whole_and_since_heads() {
+    let dir = scratch("bundle");
+    let (all, rest) = (dir.join("all.bundle"), dir.join("rest.bundle"));
+    let file = corpus("fixtures/two_change_chunks.automerge");
+    ok(run(&[&"bundle", &file, &"-o", &all]));
+    assert_eq!(export_json(&all), export_json(&file));
+    assert!(ok(run(&[&"inspect", &all])).contains("changes: 2"));
+    // The change after the first: one change, which depends on the first.
+    let first = first_change(&file);
+    ok(run(&[&"bundle", &file, &"--since", &first, &"-o", &rest]));
+    let inspected = ok(run(&[&"inspect", &rest]));
+    assert!(inspected.contains("changes: 1"), "{inspected}");
+    assert!(inspected.contains(&first), "{inspected}");
+    let _ = fs::remove_dir_all(&dir);
+}
+
 /// The hash of the first change `converge changes` lists.
 fn first_change(file: &Path) -> String {
     let changes = ok(run(&[&"changes", &file]));
