@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use converge_encoding::{
-    Action, BundleChangeRow, BundleOpRow, ChangeHash, ElemId, KeyRef, ObjId, OpId, ValueRef,
-    encode_bundle,
+    Action, BundleChangeRow, BundleOpRow, ChangeHash, ChangeOpRef, ElemId, KeyRef, ObjId, OpId,
+    ValueRef, encode_bundle,
 };
 
 use crate::doc::Document;
@@ -276,11 +276,10 @@ impl Document {
                 } else {
                     KeyRef::Map(&ops.keys[key as usize])
                 };
-                match row {
+                let op = match row {
                     Row::Stored(idx, _) => {
                         let op = &ops.ops[*idx as usize];
-                        BundleOpRow {
-                            id: map(id),
+                        ChangeOpRef {
                             obj,
                             key,
                             insert: op.insert(),
@@ -291,18 +290,9 @@ impl Document {
                             mark_name: ops.mark_names.get(idx).map(String::as_str),
                         }
                     }
-                    Row::Del(..) => BundleOpRow {
-                        id: map(id),
-                        obj,
-                        key,
-                        insert: false,
-                        action: Action::Del,
-                        value: ValueRef::Null,
-                        pred,
-                        expand: false,
-                        mark_name: None,
-                    },
-                }
+                    Row::Del(..) => ChangeOpRef::delete(obj, key, pred),
+                };
+                BundleOpRow { id: map(id), op }
             })
             .collect();
         let actor_ids: Vec<_> = actors

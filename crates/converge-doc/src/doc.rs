@@ -12,7 +12,6 @@ use crate::history::{ChangeData, History, LoadedChange};
 use crate::opset::{HEAD, NONE, OpSet, View};
 use crate::transaction::Transaction;
 use crate::types::{ExId, ListItem, ObjType, Prop, TextEncoding, ValueTree, ValueWithId};
-use converge_encoding::{Action, ValueRef};
 
 /// The largest commit buffer a document keeps between commits (a long transaction's change
 /// is given back).
@@ -382,16 +381,7 @@ impl Document {
                     KeyRef::Map(&ops.keys[key_of as usize])
                 };
                 if idx == NONE {
-                    return ChangeOpRef {
-                        obj,
-                        key,
-                        insert: false,
-                        action: Action::Del,
-                        value: ValueRef::Null,
-                        pred,
-                        expand: false,
-                        mark_name: None,
-                    };
+                    return ChangeOpRef::delete(obj, key, pred);
                 }
                 ChangeOpRef {
                     obj,

@@ -6,7 +6,7 @@
 //! bundles for canonical form); unknown change columns are rejected, unknown op columns
 //! ignored.
 
-use crate::change::{Change, ChangeOp, ChangeParts};
+use crate::change::{Change, ChangeOp, ChangeOpRef, ChangeParts};
 use crate::chunk::{self, Chunk, ChunkType};
 use crate::columns::{BoolDecoder, ColumnSpec, DeltaDecoder, RleDecoder};
 use crate::document::DocumentLimits;
@@ -14,7 +14,7 @@ use crate::document::{actor_index, counter_u32, non_null};
 use crate::error::DecodeError;
 use crate::ids::{ActorId, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId};
 use crate::reader::Reader;
-use crate::value::{Action, ScalarValue, ValueRef};
+use crate::value::{Action, ScalarValue};
 
 /// A decoded bundle: its external dependencies and its changes, in stored (topological) order.
 #[derive(Clone, Debug)]
@@ -86,27 +86,14 @@ pub struct BundleChangeRow<'a> {
 }
 
 /// One op of a bundle being written ([`encode_bundle`]), in document order; actor numbers
-/// are indexes into the bundle's actors.
+/// are indexes into the bundle's actors, and the preds are written in the order given (a
+/// change sorts them; a bundle keeps the order in which the document lists them).
 #[derive(Clone, Copy, Debug)]
 pub struct BundleOpRow<'a> {
     /// The op's id.
     pub id: OpId,
-    /// The object.
-    pub obj: ObjId,
-    /// The map key or list element.
-    pub key: KeyRef<'a>,
-    /// Whether it inserts an element.
-    pub insert: bool,
-    /// What it does.
-    pub action: Action,
-    /// Its value.
-    pub value: ValueRef<'a>,
-    /// The ops it overwrites, deletes or increments, in the order to write them.
-    pub pred: &'a [OpId],
-    /// For marks: expand before (begin) / after (end).
-    pub expand: bool,
-    /// For mark begins: the mark's name.
-    pub mark_name: Option<&'a str>,
+    /// The op.
+    pub op: ChangeOpRef<'a>,
 }
 
 /// Writes a bundle chunk (spec format.md §9): external `deps`, `actors` (those the rows
@@ -182,8 +169,9 @@ pub fn encode_bundle(
     let (mut any_obj, mut any_key_actor, mut any_key_ctr, mut any_key_str) =
         (false, false, false, false);
     let (mut any_expand, mut any_mark) = (false, false);
-    for op in ops {
-        id_actor.append_value(u64::from(op.id.actor));
+    for row in ops {
+        let op = &row.op;
+        id_actor.append_value(u64::from(row.id.actor));
         match op.obj {
             ObjId::Root => {
                 obj_actor.append_null();
@@ -233,7 +221,7 @@ pub fn encode_bundle(
     let mut by_id: Vec<(u32, u32, usize)> = ops
         .iter()
         .enumerate()
-        .map(|(pos, op)| (op.id.actor, op.id.counter, pos))
+        .map(|(pos, row)| (row.id.actor, row.id.counter, pos))
         .collect();
     by_id.sort_unstable();
     let mut inverse = DeltaEncoder::new();

@@ -956,6 +956,22 @@ pub struct ChangeOpRef<'a> {
 }
 
 impl<'a> ChangeOpRef<'a> {
+    /// A deletion of `pred` at `key` of `obj`.
+    pub fn delete(obj: ObjId, key: KeyRef<'a>, pred: &'a [OpId]) -> Self {
+        ChangeOpRef {
+            obj,
+            key,
+            insert: false,
+            action: Action::Del,
+            value: ValueRef::Null,
+            pred,
+            expand: false,
+            mark_name: None,
+        }
+    }
+}
+
+impl<'a> ChangeOpRef<'a> {
     fn of(op: &'a ChangeOp) -> ChangeOpRef<'a> {
         ChangeOpRef {
             obj: op.obj,
