@@ -6,7 +6,8 @@
 //! panics, and neither does anything done with what loaded: a value tree, a save, a load of
 //! that save (whose values must then be the same), `get_changes` (none since the heads, all
 //! since none), a fork (the same heads and values), the root's texts read whole (their
-//! length is their text's chars; their marks lie inside them), a walk of every object
+//! length is their text's chars; their marks lie inside them; counted in grapheme clusters
+//! the same text, no longer, its spans and marks read), a walk of every object
 //! (`iter`: the winners `get` reads) and the root's values, a bundle of every change (read
 //! back to them), and the root's lists and
 //! texts read by `list_range` (whole: one item per element `list_values` gives; and from
@@ -20,8 +21,8 @@
 //! covers the inflated change), so that most inputs reach the decoders and the document.
 
 use converge_doc::{
-    DocError, DocItem, Document, LoadOptions, ObjType, OnPartialLoad, ROOT, StringMigration, Value,
-    ValueWithId, VerificationMode,
+    DocError, DocItem, Document, LoadOptions, ObjType, OnPartialLoad, ROOT, StringMigration,
+    TextEncoding, Value, ValueWithId, VerificationMode,
 };
 use converge_encoding::chunk::{ChunkType, split_chunks};
 use converge_encoding::{ActorId, Bundle, ScalarValue};
@@ -82,6 +83,7 @@ pub(crate) fn check(data: &[u8]) -> bool {
                 doc.values(&ROOT).map(|v| v.len()).ok(),
                 doc.keys(&ROOT).map(|k| k.len()).ok()
             );
+            let clusters = Document::load_with_encoding(&file, TextEncoding::GraphemeCluster).ok();
             for key in doc.keys(&ROOT).unwrap_or_default() {
                 if let Ok(Some(ValueWithId {
                     value: Value::Object(ObjType::List | ObjType::Text, seq),
@@ -113,6 +115,16 @@ pub(crate) fn check(data: &[u8]) -> bool {
                     );
                     let marks = doc.marks(&text).unwrap_or_default();
                     assert!(marks.iter().all(|m| m.start <= m.end && m.end <= len));
+                    // Counted in grapheme clusters: the same text, no longer (each element
+                    // holds no more clusters than characters), spans that read it whole.
+                    if let Some(g) = &clusters {
+                        assert_eq!(g.text(&text).ok(), Some(string.clone()));
+                        let g_len = g.length(&text).unwrap_or(0);
+                        assert!(g_len <= len, "{g_len} clusters, {len} chars");
+                        let spans = g.spans(&text, None).unwrap_or_default();
+                        let _ = g.get_marks(&text, g_len / 2, None);
+                        assert!(spans.len() <= len.max(1));
+                    }
                 }
             }
             // A bundle of every change reads back to them (those whose bytes a document
