@@ -173,40 +173,36 @@ impl Document {
         index: usize,
         heads: Option<&[converge_encoding::ChangeHash]>,
     ) -> Result<BTreeMap<String, ScalarValue>, DocError> {
-        let (text, spans) = match heads {
-            Some(h) => (self.text_at(obj, h)?, self.marks_at(obj, h)?),
-            None => (self.text(obj)?, self.marks(obj)?),
+        let o = self.obj_index(obj)?;
+        let at = match heads {
+            Some(h) => self.view_at(h)?,
+            None => crate::doc::HeadsView::Now,
         };
+        let spans = self.ops.marks(o, at.view());
+        // Where element `index` starts, in units: the widths of the elements before it (an
+        // element may hold several characters: a cluster a peer counting grapheme clusters
+        // wrote).
         let encoding = self.ops.encoding;
-        let mut unit = 0;
-        if encoding == crate::TextEncoding::GraphemeCluster {
-            // Elements of several characters (a cluster each): walked as elements.
-            let o = self.obj_index(obj)?;
-            let at = match heads {
-                Some(h) => self.view_at(h)?,
-                None => crate::doc::HeadsView::Now,
-            };
-            let ops = &self.ops;
-            let mut elements = ops.seq_items(o, at.view()).map(|(_, winner)| {
-                match ops.str_of(&ops.ops[winner as usize].value) {
-                    Some(s) => encoding.width(s),
-                    None => 1,
+        let ops = &self.ops;
+        let mut elements: Box<dyn Iterator<Item = usize>> =
+            match (&at, &ops.objects[o as usize].body) {
+                // Now, the index keeps each element's width (0 if none is shown).
+                (crate::doc::HeadsView::Now, Body::Seq { index: seq, .. }) => {
+                    Box::new(seq.visible_entries().map(|e| e.width as usize))
                 }
-            });
-            for width in elements.by_ref().take(index) {
-                unit += width;
-            }
-            if elements.next().is_none() {
-                return Ok(BTreeMap::new());
-            }
-        } else {
-            let mut chars = text.chars();
-            for c in chars.by_ref().take(index) {
-                unit += encoding.width(c.encode_utf8(&mut [0; 4]));
-            }
-            if chars.next().is_none() {
-                return Ok(BTreeMap::new());
-            }
+                _ => Box::new(ops.seq_items(o, at.view()).map(|(_, winner)| {
+                    match ops.str_of(&ops.ops[winner as usize].value) {
+                        Some(s) => encoding.width(s),
+                        None => encoding.width("\u{fffc}"),
+                    }
+                })),
+            };
+        let mut unit = 0;
+        for width in elements.by_ref().take(index) {
+            unit += width;
+        }
+        if elements.next().is_none() {
+            return Ok(BTreeMap::new());
         }
         Ok(spans
             .into_iter()

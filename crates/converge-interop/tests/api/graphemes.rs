@@ -4,7 +4,8 @@
 //! a flag's two halves apart, each element then one cluster wide): both load them counting
 //! clusters and read the same trees (texts, lengths, marks), spans and marks at every index;
 //! then both splice clusters in and delete at unit indexes, write the same changes, and
-//! report the same patches (of the edits, and of the whole document).
+//! report the same patches (of the edits, and of the whole document); and what they wrote
+//! (elements of several characters) reads alike counting code points and UTF-16 units.
 
 use crate::doc_tree::patches::{oracle_patch, ours_patch};
 use crate::doc_tree::{first_diff, oracle_tree, ours_tree};
@@ -28,6 +29,7 @@ fn texts(doc: &Document) -> Vec<converge_doc::ExId> {
 #[test]
 fn grapheme_counting_reads_and_writes_as_automerge_s() {
     let (mut docs, mut text_reads, mut edits, mut alike, mut patches) = (0, 0, 0, 0, 0);
+    let mut reread = 0;
     for seed in sweep(300) {
         let (mut loaded, _) = loaded_pair(seed, &[0x66; 16]);
         let saved = loaded.save();
@@ -110,14 +112,76 @@ fn grapheme_counting_reads_and_writes_as_automerge_s() {
             assert_eq!(got, expected, "seed {seed}: patches from {from:?}");
             patches += got.len();
         }
-        if ours.save() == theirs.save() {
+        let saved = ours.save();
+        if saved == theirs.save() {
             alike += 1;
         } else {
             panic!("seed {seed}: the saves differ");
         }
+        // The other way: what was written a cluster an element, read counting code points
+        // or UTF-16 units (an element of several characters counts them all).
+        for (units, their_units) in [
+            (
+                TextEncoding::CodePoint,
+                automerge::TextEncoding::UnicodeCodePoint,
+            ),
+            (TextEncoding::Utf16, automerge::TextEncoding::Utf16CodeUnit),
+        ] {
+            let ours = Document::load_with_encoding(&saved, units).unwrap();
+            let theirs = automerge::Automerge::load_with_options(
+                &saved,
+                automerge::LoadOptions::new().text_encoding(their_units),
+            )
+            .unwrap();
+            let (a, b) = (ours_tree(&ours, None), oracle_tree(&theirs, None));
+            assert!(
+                a == b,
+                "seed {seed} read in {units:?}: {}",
+                first_diff(&a, &b)
+            );
+            for t in texts(&ours) {
+                let their_t = theirs.import_obj(&t.to_string()).unwrap();
+                let len = ours.length(&t).unwrap();
+                for index in 0..=len {
+                    let got: Vec<String> = ours
+                        .get_marks(&t, index, None)
+                        .unwrap()
+                        .into_iter()
+                        .map(|(k, v)| format!("{k}={}", crate::doc_tree::ours_scalar(&v)))
+                        .collect();
+                    let expected: Vec<String> = theirs
+                        .get_marks(&their_t, index, None)
+                        .unwrap()
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", crate::doc_tree::oracle_scalar(v)))
+                        .collect();
+                    assert_eq!(
+                        got, expected,
+                        "seed {seed} in {units:?}: marks at {index} of {t}"
+                    );
+                    reread += 1;
+                }
+            }
+            let got: Vec<String> = ours
+                .diff_as_automerge(&converge_doc::ROOT, &[], &ours.heads(), true)
+                .unwrap()
+                .iter()
+                .map(ours_patch)
+                .collect();
+            let expected: Vec<String> = theirs
+                .diff(&[], &theirs.get_heads())
+                .iter()
+                .map(oracle_patch)
+                .collect();
+            assert_eq!(
+                got, expected,
+                "seed {seed} in {units:?}: the document's patches"
+            );
+        }
     }
     eprintln!(
         "{docs} documents read alike counting clusters ({text_reads} get_marks reads), \
-         {edits} splices, {alike} saves byte for byte, {patches} patches alike"
+         {edits} splices, {alike} saves byte for byte, {patches} patches alike; read back \
+         in code points and UTF-16 units alike ({reread} get_marks reads)"
     );
 }
