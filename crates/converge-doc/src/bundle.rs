@@ -26,8 +26,9 @@ impl Document {
     /// changes take far fewer bytes than their change chunks). `load`, `load_incremental`
     /// and `apply_changes` of the bytes' changes read it, here and in automerge.
     ///
-    /// The changes are written in the order they were applied (each after its deps), their
-    /// ops in document order. automerge 0.12 writes the same bytes, but where one
+    /// The changes are written in the order they were applied (each after its deps), once
+    /// however often `hashes` names them, their ops in document order; an unknown hash is
+    /// [`DocError::UnknownChange`]. automerge 0.12 writes the same bytes, but where one
     /// key or element has several deletions among the changes, whose order it leaves to
     /// a hash map's (converge writes them by id).
     ///
