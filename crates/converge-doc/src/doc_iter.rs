@@ -8,7 +8,6 @@ use converge_encoding::ChangeHash;
 
 use crate::doc::{Document, HeadsView};
 use crate::error::DocError;
-use crate::opset::OpSet;
 use crate::types::{ExId, ListItem, MapItem, ObjType, Span, Value, ValueWithId};
 
 /// One thing [`Document::iter`] reports: a part of an object's contents and the object.
@@ -54,7 +53,6 @@ impl DocObjItem {
 /// reaches the object (one object's items at a time are held), so a walk that stops early
 /// reads only what it reported.
 pub struct DocIter<'a> {
-    ops: &'a OpSet,
     doc: &'a Document,
     at: HeadsView,
     /// Objects found (as values shown in the objects walked) and not yet walked, by id:
@@ -82,7 +80,6 @@ impl std::fmt::Debug for DocIter<'_> {
 impl<'a> DocIter<'a> {
     fn new(doc: &'a Document, obj: u32, at: HeadsView) -> Self {
         let mut iter = DocIter {
-            ops: &doc.ops,
             doc,
             at,
             queue: BTreeMap::new(),
@@ -96,7 +93,8 @@ impl<'a> DocIter<'a> {
 
     /// Reads object `o`'s items and queues the objects they show.
     fn walk(&mut self, o: u32) {
-        let ops = self.ops;
+        let doc = self.doc;
+        let ops = &doc.ops;
         let view = self.at.view();
         let mut found: Vec<u32> = Vec::new();
         let items: Vec<DocItem> = match ops.objects[o as usize].kind {
@@ -110,7 +108,7 @@ impl<'a> DocIter<'a> {
                 .into_iter()
                 .map(DocItem::List)
                 .collect(),
-            ObjType::Text => match self.doc.spans_in(o, view, &mut found) {
+            ObjType::Text => match doc.spans_in(o, view, &mut found) {
                 Ok(spans) => spans.into_iter().map(DocItem::Text).collect(),
                 Err(e) => {
                     self.failed = Some(e);
