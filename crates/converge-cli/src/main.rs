@@ -112,8 +112,8 @@ enum Command {
         to: Vec<String>,
     },
     /// The changes since some heads (all without `--since`) as one bundle chunk (automerge
-    /// 0.12's experimental `bundle`: a file `load` and `merge` read, far smaller than the
-    /// change chunks).
+    /// 0.12's experimental `bundle`: far smaller than the change chunks; a document that
+    /// has the changes it depends on loads it).
     Bundle {
         /// The document.
         file: PathBuf,

@@ -14,7 +14,7 @@
 //!   ([`Document::transact`]), state written back with few ops ([`Document::update_object`],
 //!   [`Document::update_spans`], `update_text`), [`Document::rescue`] and
 //!   [`Document::anonymize`] for documents that misbehave; a walk of every object
-//!   ([`Document::iter`], [`DocIter`]);
+//!   ([`Document::iter`], [`DocIter`]); changes as one bundle chunk ([`Document::bundle`]);
 //! - history: [`Change`], [`ChangeHash`], [`ActorId`], [`Author`];
 //! - sync: the [`sync`] module ([`sync::SyncState`], [`sync::SyncMessage`],
 //!   [`sync::generate_sync_message`], [`sync::receive_sync_message`]; a state's
@@ -174,10 +174,10 @@ pub mod sync {
 /// the chunk envelope, column metadata, change and document chunks, bundles.
 pub mod encoding {
     pub use converge_encoding::{
-        Action, Bundle, ChangeOp, ChangeOps, ChangeParts, DocChange, DocChangeRef, DocChanges,
-        DocOp, DocOpBlock, DocOpRef, DocOps, DocValue, DocumentChunk, DocumentLimits, ElemId,
-        FileChunk, Key, KeyRef, ObjId, OpId, Reader, ValueRef, chunk, columns, decode_chunks,
-        leb128,
+        Action, Bundle, BundleChangeRow, BundleOpRow, ChangeOp, ChangeOpRef, ChangeOps,
+        ChangeParts, DocChange, DocChangeRef, DocChanges, DocOp, DocOpBlock, DocOpRef, DocOps,
+        DocValue, DocumentChunk, DocumentLimits, ElemId, FileChunk, Key, KeyRef, ObjId, OpId,
+        Reader, ValueRef, chunk, columns, decode_chunks, encode_bundle, leb128,
     };
 }
 

@@ -26,6 +26,29 @@ fn texts(doc: &Document) -> Vec<converge_doc::ExId> {
         .collect()
 }
 
+/// The marks at element `index` of a text, as each side reports them.
+fn marks_at(
+    ours: &Document,
+    theirs: &automerge::Automerge,
+    t: &converge_doc::ExId,
+    their_t: &automerge::ObjId,
+    index: usize,
+) -> (Vec<String>, Vec<String>) {
+    let got = ours
+        .get_marks(t, index, None)
+        .unwrap()
+        .into_iter()
+        .map(|(k, v)| format!("{k}={}", crate::doc_tree::ours_scalar(&v)))
+        .collect();
+    let expected = theirs
+        .get_marks(their_t, index, None)
+        .unwrap()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", crate::doc_tree::oracle_scalar(v)))
+        .collect();
+    (got, expected)
+}
+
 #[test]
 fn grapheme_counting_reads_and_writes_as_automerge_s() {
     let (mut docs, mut text_reads, mut edits, mut alike, mut patches) = (0, 0, 0, 0, 0);
@@ -52,18 +75,7 @@ fn grapheme_counting_reads_and_writes_as_automerge_s() {
             let len = ours.length(&t).unwrap();
             assert_eq!(len, theirs.length(&their_t), "seed {seed}: length of {t}");
             for index in 0..=len {
-                let got: Vec<String> = ours
-                    .get_marks(&t, index, None)
-                    .unwrap()
-                    .into_iter()
-                    .map(|(k, v)| format!("{k}={}", crate::doc_tree::ours_scalar(&v)))
-                    .collect();
-                let expected: Vec<String> = theirs
-                    .get_marks(&their_t, index, None)
-                    .unwrap()
-                    .iter()
-                    .map(|(k, v)| format!("{k}={}", crate::doc_tree::oracle_scalar(v)))
-                    .collect();
+                let (got, expected) = marks_at(&ours, &theirs, &t, &their_t, index);
                 assert_eq!(got, expected, "seed {seed}: marks at {index} of {t}");
                 text_reads += 1;
             }
@@ -143,18 +155,7 @@ fn grapheme_counting_reads_and_writes_as_automerge_s() {
                 let their_t = theirs.import_obj(&t.to_string()).unwrap();
                 let len = ours.length(&t).unwrap();
                 for index in 0..=len {
-                    let got: Vec<String> = ours
-                        .get_marks(&t, index, None)
-                        .unwrap()
-                        .into_iter()
-                        .map(|(k, v)| format!("{k}={}", crate::doc_tree::ours_scalar(&v)))
-                        .collect();
-                    let expected: Vec<String> = theirs
-                        .get_marks(&their_t, index, None)
-                        .unwrap()
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}", crate::doc_tree::oracle_scalar(v)))
-                        .collect();
+                    let (got, expected) = marks_at(&ours, &theirs, &t, &their_t, index);
                     assert_eq!(
                         got, expected,
                         "seed {seed} in {units:?}: marks at {index} of {t}"
