@@ -570,18 +570,15 @@ impl Opt<BoolDecoder<'_>> {
 /// Counts the rows of a driving column without materialising them.
 fn count_rows(data: Option<&[u8]>, limit: usize, what: &'static str) -> Result<u64, DecodeError> {
     let Some(data) = data else { return Ok(0) };
-    let mut n: u64 = 0;
-    for row in RleDecoder::<u64>::new(data, true) {
-        row?;
-        n += 1;
-        if n > limit as u64 {
-            return Err(DecodeError::TooManyRows {
-                what,
-                limit: limit as u64,
-            });
-        }
+    // By runs: a run of 16 Mi rows in three bytes took 16 Mi steps (2.4 s of a fuzz input
+    // under the fuzzer's instrumentation).
+    match RleDecoder::<u64>::new(data, true).count_rows(limit as u64)? {
+        Some(n) => Ok(n),
+        None => Err(DecodeError::TooManyRows {
+            what,
+            limit: limit as u64,
+        }),
     }
-    Ok(n)
 }
 
 pub(crate) fn non_null<T>(v: Option<T>, column: &'static str, row: u64) -> Result<T, DecodeError> {
