@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use converge_encoding::{
     Action, BundleChangeRow, BundleOpRow, ChangeHash, ChangeOpRef, ElemId, KeyRef, ObjId, OpId,
-    ValueRef, encode_bundle,
+    encode_bundle,
 };
 
 use crate::doc::Document;
@@ -140,24 +140,25 @@ impl Document {
                     }
                 }
             }
-        }
-        for o in crate::save::object_order(ops).filter(|_| rows_by_walk) {
-            match &ops.objects[o as usize].body {
-                Body::Map(map) => {
-                    for g in map.values() {
-                        if let Some(&first) = g.first() {
-                            group(&mut rows, o, ops.ops[first as usize].key, g);
+        } else {
+            for o in crate::save::object_order(ops) {
+                match &ops.objects[o as usize].body {
+                    Body::Map(map) => {
+                        for g in map.values() {
+                            if let Some(&first) = g.first() {
+                                group(&mut rows, o, ops.ops[first as usize].key, g);
+                            }
                         }
                     }
-                }
-                Body::Seq { index, extra } => {
-                    for e in index.iter() {
-                        seq_group.clear();
-                        seq_group.push(e.op);
-                        if let Some(more) = extra.get(&e.op) {
-                            seq_group.extend_from_slice(more);
+                    Body::Seq { index, extra } => {
+                        for e in index.iter() {
+                            seq_group.clear();
+                            seq_group.push(e.op);
+                            if let Some(more) = extra.get(&e.op) {
+                                seq_group.extend_from_slice(more);
+                            }
+                            group(&mut rows, o, e.op, &seq_group);
                         }
-                        group(&mut rows, o, e.op, &seq_group);
                     }
                 }
             }
@@ -246,30 +247,22 @@ impl Document {
             })
             .collect();
 
-        // The ops, renumbered.
-        let preds: Vec<Vec<OpId>> = rows
-            .iter()
-            .map(|row| match row {
-                Row::Stored(_, p) | Row::Del(_, _, _, p) => p.iter().map(|&p| map(p)).collect(),
-            })
-            .collect();
-        let values: Vec<converge_encoding::ScalarValue> = rows
-            .iter()
-            .map(|row| match row {
-                Row::Stored(idx, _) => ops.scalar(&ops.ops[*idx as usize].value),
-                Row::Del(..) => converge_encoding::ScalarValue::Null,
-            })
-            .collect();
+        // The ops, renumbered (their preds in place).
+        for row in &mut rows {
+            let (Row::Stored(_, pred) | Row::Del(_, _, _, pred)) = row;
+            for p in pred.iter_mut() {
+                *p = map(*p);
+            }
+        }
         let op_rows: Vec<BundleOpRow<'_>> = rows
             .iter()
-            .zip(preds.iter().zip(&values))
-            .map(|(row, (pred, value))| {
-                let (id, o, key) = match row {
-                    Row::Stored(idx, _) => {
+            .map(|row| {
+                let (id, o, key, pred) = match row {
+                    Row::Stored(idx, pred) => {
                         let op = &ops.ops[*idx as usize];
-                        (op.id, op.obj, op.key)
+                        (op.id, op.obj, op.key, pred)
                     }
-                    Row::Del(id, o, key, _) => (*id, *o, *key),
+                    Row::Del(id, o, key, pred) => (*id, *o, *key, pred),
                 };
                 let obj = obj_id(o).map_or(ObjId::Root, |id| ObjId::Op(map(id)));
                 let key = if ops.objects[o as usize].kind.is_sequence() {
@@ -285,7 +278,7 @@ impl Document {
                             key,
                             insert: op.insert(),
                             action: op.action(),
-                            value: ValueRef::from(value),
+                            value: ops.value_ref(&op.value),
                             pred,
                             expand: op.expand(),
                             mark_name: ops.mark_names.get(idx).map(String::as_str),
