@@ -210,12 +210,13 @@ impl Document {
 
     /// [`Document::iter_at`], with its error (if any) as the walk's one item.
     pub(crate) fn iter_reporting(&self, obj: &ExId, heads: Option<&[ChangeHash]>) -> DocIter<'_> {
-        self.iter_at(obj, heads).unwrap_or_else(|e| {
-            let mut iter = DocIter::new(self, 0, HeadsView::Now);
-            iter.items = Vec::new().into_iter();
-            iter.queue.clear();
-            iter.failed = Some(e);
-            iter
+        self.iter_at(obj, heads).unwrap_or_else(|e| DocIter {
+            doc: self,
+            at: HeadsView::Now,
+            queue: BTreeMap::new(),
+            obj: ExId::Root,
+            items: Vec::new().into_iter(),
+            failed: Some(e),
         })
     }
 
