@@ -1420,28 +1420,9 @@ impl OpSet {
     /// before those stores had left the store buffer, a stall on every op (30 % of this
     /// function's samples on godot-thread's load).
     #[inline(always)]
-    fn push_bulk(&mut self, new: NewOp) -> u32 {
-        let idx = self.ops.len() as u32;
-        let mut value = new.value;
-        if let Some(kind) = made_kind(new.action) {
-            value = StoredValue::Object(U32::new(self.objects.len() as u32));
-            self.objects.push(Object::new(kind, idx));
-        }
-        if new.action == Action::Mark {
-            self.has_marks = true;
-        }
-        if let Some(name) = new.mark_name {
-            self.mark_names.insert(idx, name);
-        }
-        self.ops.push(Op::new(
-            (new.id, new.obj, new.key),
-            new.action,
-            new.insert,
-            new.expand,
-            value,
-        ));
+    fn push_bulk(&mut self, mut new: NewOp) -> u32 {
         // (Never a deletion: those are kept as ids, in `dels`.)
-        debug_assert!(new.action != Action::Del);
+        let idx = self.push_record(&mut new);
         let key = new.key;
         // An element's width if its insert op wins (read while its string is in cache);
         // `build` zeroes hidden ones and recomputes elements with other ops.

@@ -1025,13 +1025,16 @@ impl OpSet {
         1
     }
 
-    /// Adds a validated op. Returns its arena index and, for an insert, the cursor of the new
-    /// element.
-    pub(crate) fn apply(&mut self, new: NewOp, preds: &[u32], hint: Hint) -> (u32, Option<Cursor>) {
-        if new.action == Action::Del {
-            return (self.apply_delete(new.id, preds, hint), None);
-        }
-        let mut inserted_at = None;
+    /// Pushes `new`'s record onto the arena (with the object it makes and its mark name, if
+    /// any) and returns its index: the part of adding an op that [`OpSet::apply`] and a
+    /// load's bulk build share. Never a deletion (kept as ids, not records).
+    ///
+    /// Always inlined: the bulk build builds `new` field by field just before, and passed
+    /// through memory its id and value were read back as one 16-byte word before those
+    /// stores had left the store buffer, a stall on every op.
+    #[inline(always)]
+    pub(crate) fn push_record(&mut self, new: &mut NewOp) -> u32 {
+        debug_assert!(new.action != Action::Del);
         let idx = self.ops.len() as u32;
         let mut value = new.value;
         if let Some(kind) = made_kind(new.action) {
@@ -1041,7 +1044,7 @@ impl OpSet {
         if new.action == Action::Mark {
             self.has_marks = true;
         }
-        if let Some(name) = new.mark_name {
+        if let Some(name) = new.mark_name.take() {
             self.mark_names.insert(idx, name);
         }
         self.ops.push(Op::new(
@@ -1051,6 +1054,22 @@ impl OpSet {
             new.expand,
             value,
         ));
+        idx
+    }
+
+    /// Adds a validated op. Returns its arena index and, for an insert, the cursor of the new
+    /// element.
+    pub(crate) fn apply(
+        &mut self,
+        mut new: NewOp,
+        preds: &[u32],
+        hint: Hint,
+    ) -> (u32, Option<Cursor>) {
+        if new.action == Action::Del {
+            return (self.apply_delete(new.id, preds, hint), None);
+        }
+        let mut inserted_at = None;
+        let idx = self.push_record(&mut new);
         self.register_id(new.id, idx);
         self.max_op = self.max_op.max(new.id.counter);
         for &p in preds {
