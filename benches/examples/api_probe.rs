@@ -173,6 +173,27 @@ fn main() {
         }),
     );
 
+    // Fragments (experimental in automerge 0.12): worked out on each call here, kept up to
+    // date as changes arrive there.
+    row(
+        "fragments(..)",
+        min_of(runs.min(3), || cv.fragments(..).len()),
+        min_of(runs.min(3), || am.fragments(..).len()),
+    );
+    let cached = cv.fragments(1..);
+    if let Some(f) = cached.last() {
+        let head = f.head;
+        let am_head = automerge::ChangeHash(*head.as_bytes());
+        row(
+            "get_fragment(newest level >= 1 head)",
+            min_of(runs.min(3), || {
+                cv.get_fragment(&head).map(|f| f.members.len())
+            }),
+            min_of(runs.min(3), || {
+                am.get_fragment(am_head).map(|f| f.members.len())
+            }),
+        );
+    }
     row(
         "fork_at(before last)",
         min_of(runs.min(3), || cv.fork_at(&before).expect("fork_at")),

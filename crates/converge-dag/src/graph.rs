@@ -12,6 +12,9 @@ use crate::heads::HeadSet;
 use crate::narrow::{BlockedEnds, NarrowColumn, cloned_with_room};
 use crate::queue::Queue;
 
+mod fragment;
+pub use fragment::{Fragment, fragment_level};
+
 /// The metadata of one change that the graph needs, as a change decoder (or a local commit)
 /// produces it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

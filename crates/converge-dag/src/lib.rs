@@ -68,5 +68,5 @@ fn test_rng(mut seed: u64) -> impl FnMut() -> u64 {
 pub use error::DagError;
 pub use graph::{
     ActorIdx, Ancestry, Applied, AsChangeMeta, ChangeGraph, ChangeIdx, ChangeMeta, ChangeMetaRef,
-    ChangeRef, Clock, GraphMark, QueueSnapshot, SeqCursor,
+    ChangeRef, Clock, Fragment, GraphMark, QueueSnapshot, SeqCursor, fragment_level,
 };

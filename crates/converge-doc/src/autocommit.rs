@@ -544,6 +544,31 @@ impl AutoCommit {
         self.doc.bundle(hashes)
     }
 
+    /// Commits the pending edits, then [`Document::fragments`] (EXPERIMENTAL, as in
+    /// automerge 0.12, whose `AutoCommit::fragments` leaves the pending edits out).
+    pub fn fragments(
+        &mut self,
+        levels: impl std::ops::RangeBounds<usize>,
+    ) -> Vec<converge_dag::Fragment> {
+        self.close();
+        self.doc.fragments(levels)
+    }
+
+    /// Commits the pending edits, then [`Document::get_fragment`] (EXPERIMENTAL).
+    pub fn get_fragment(&mut self, head: &ChangeHash) -> Option<converge_dag::Fragment> {
+        self.close();
+        self.doc.get_fragment(head)
+    }
+
+    /// Commits the pending edits, then [`Document::bundle_fragments`] (EXPERIMENTAL).
+    pub fn bundle_fragments(
+        &mut self,
+        fragments: impl IntoIterator<Item = converge_dag::Fragment>,
+    ) -> Vec<Vec<u8>> {
+        self.close();
+        self.doc.bundle_fragments(fragments)
+    }
+
     /// Commits the pending edits, then [`Document::get_change_by_hash`].
     pub fn get_change_by_hash(&mut self, hash: &ChangeHash) -> Option<Change> {
         self.close();

@@ -32,6 +32,7 @@ mod diff;
 mod doc;
 mod doc_iter;
 mod error;
+mod fragments;
 mod history;
 mod isolated;
 mod keymap;
@@ -59,6 +60,7 @@ mod update_spans;
 
 pub use autocommit::AutoCommit;
 pub use change_meta::ChangeMetadata;
+pub use converge_dag::{Fragment, fragment_level};
 pub use cursors::CursorPosition;
 pub use diff::{Patch, PatchAction};
 pub use doc::Document;

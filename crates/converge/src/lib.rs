@@ -15,6 +15,8 @@
 //!   [`Document::update_spans`], `update_text`), [`Document::rescue`] and
 //!   [`Document::anonymize`] for documents that misbehave; a walk of every object
 //!   ([`Document::iter`], [`DocIter`]); changes as one bundle chunk ([`Document::bundle`]);
+//!   the history cut into [`Fragment`]s ([`Document::fragments`], experimental, as in
+//!   automerge 0.12);
 //! - history: [`Change`], [`ChangeHash`], [`ActorId`], [`Author`];
 //! - sync: the [`sync`] module ([`sync::SyncState`], [`sync::SyncMessage`],
 //!   [`sync::generate_sync_message`], [`sync::receive_sync_message`]; a state's
@@ -144,7 +146,7 @@
 
 pub use converge_doc::{
     AutoCommit, ChangeMetadata, CommitOptions, Committed, CursorPosition, DocError, DocItem,
-    DocIter, DocObjItem, Document, ExId, ExIdError, ExpandMark, InvalidOpReason,
+    DocIter, DocObjItem, Document, ExId, ExIdError, ExpandMark, Fragment, InvalidOpReason,
     IsolatedTransaction, ListItem, LoadOptions, MAX_TREE_DEPTH, MapItem, Mark, MarkOrderFault,
     ObjType, OnPartialLoad, Parent, Patch, PatchAction, Prop, ROOT, RolledBack, SaveOptions, Span,
     Stats, StringMigration, TextEncoding, TextSpan, Transaction, UpdateSpansConfig, Value,

@@ -16,6 +16,7 @@ mod anonymize;
 mod bundle;
 mod current_state;
 mod doc_iter;
+mod fragments;
 mod graphemes;
 mod logged_patches;
 mod obj_ids;
