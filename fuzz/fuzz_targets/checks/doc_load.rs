@@ -9,7 +9,8 @@
 //! length is their text's chars; their marks lie inside them; counted in grapheme clusters
 //! the same text, no longer, its spans and marks read), a walk of every object
 //! (`iter`: the winners `get` reads) and the root's values, a bundle of every change (read
-//! back to them), and the root's lists and
+//! back to them), the history's fragments (each found again by its head, each written as
+//! bytes), and the root's lists and
 //! texts read by `list_range` (whole: one item per element `list_values` gives; and from
 //! index 1 to 3). Loading the file incrementally into a real document either adds changes
 //! or leaves the document exactly as it was. A load with every option on (partial loads,
@@ -148,6 +149,20 @@ pub(crate) fn check(data: &[u8]) -> bool {
                 }
                 other => panic!("bundling a loaded document: {other:?}"),
             }
+            // Fragments (automerge's experimental cut of the history): each found again by
+            // its head, each written as bytes.
+            let fragments = doc.fragments(..);
+            for f in &fragments {
+                assert_eq!(
+                    doc.get_fragment(&f.head).as_ref(),
+                    Some(f),
+                    "a fragment by its head"
+                );
+            }
+            assert_eq!(
+                doc.bundle_fragments(fragments.clone()).len(),
+                fragments.len()
+            );
             // An anonymized copy has every change (renamed, with other content).
             match doc.anonymize_with_seed(data.len() as u64) {
                 Ok(copy) => assert_eq!(copy.change_count(), doc.change_count()),
