@@ -375,6 +375,10 @@ pub struct ChangeGraph {
     checkpoints: Vec<(u32, Box<[u32]>)>,
     next_checkpoint: usize,
     queue: Queue,
+    /// The fragments worked out so far (`fragment.rs`): nothing until they are first asked
+    /// for, then carried forward over the changes appended since, and dropped when the
+    /// history shrinks. Behind a lock because a read (`&self`) brings it up to date.
+    fragments: std::sync::Mutex<fragment::FragmentCache>,
 }
 
 /// In `max_ops`: the change's counters are in `wide_ops`.
@@ -409,6 +413,8 @@ impl Clone for ChangeGraph {
             checkpoints: self.checkpoints.clone(),
             next_checkpoint: self.next_checkpoint,
             queue: self.queue.clone(),
+            // A copy works its fragments out again if asked (a fork rarely is).
+            fragments: std::sync::Mutex::default(),
         }
     }
 }
@@ -446,6 +452,7 @@ impl Default for ChangeGraph {
             checkpoints: Vec::new(),
             next_checkpoint: CHECKPOINT_INTERVAL - 1,
             queue: Queue::default(),
+            fragments: std::sync::Mutex::default(),
         }
     }
 }
@@ -1420,6 +1427,12 @@ impl ChangeGraph {
         if len >= old {
             return false;
         }
+        // Dropped changes may have taken in fragments that stay: worked out again if asked.
+        *self
+            .fragments
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) =
+            fragment::FragmentCache::default();
         self.index.truncate(&self.hashes, len as u32);
         // Deps of removed changes that stay: the candidates to become heads again.
         let mut candidates: Vec<u32> = Vec::new();

@@ -11,10 +11,12 @@
 //! own, its deps for boundary.
 //!
 //! The reference keeps its list of cached fragments up to date as changes arrive, one clock
-//! per fragment; converge keeps nothing and works the list out when asked, in the same
-//! order (the graph's change order is the reference's, so adding the level ≥ 1 changes in
-//! that order gives its list). Clocks are compared as the reference compares them: per
-//! actor, the highest seq among a change and its ancestors.
+//! per fragment. converge works the list out when it is first asked for (a load does not
+//! pay for it) and keeps it, carried forward over the changes appended since at the next
+//! call and dropped if the history shrinks (a rolled-back batch). The changes are added in
+//! graph order, which is the reference's, so the list is its list. Clocks are compared as
+//! the reference compares them: per actor, the highest seq among a change and its
+//! ancestors.
 
 use std::collections::VecDeque;
 use std::ops::RangeBounds;
@@ -47,12 +49,21 @@ pub fn fragment_level(hash: &ChangeHash) -> usize {
     hash.0.iter().take_while(|&&b| b == 0).count()
 }
 
-/// A cached fragment while the list is worked out: its head, the heads of its boundary,
-/// and the head's seq clock.
+/// A cached fragment: its head, the heads of its boundary, and the head's seq clock.
+#[derive(Clone, Debug)]
 struct Cached {
     head: u32,
     deps: Vec<u32>,
     clock: Vec<u32>,
+}
+
+/// The cached fragments of the first `upto` changes, and the seq clock that covers them
+/// all, as the graph keeps them between calls (see [`ChangeGraph`]'s `fragments` field).
+#[derive(Debug, Default)]
+pub(crate) struct FragmentCache {
+    upto: usize,
+    list: Vec<Cached>,
+    top: Vec<u32>,
 }
 
 /// Whether seq clock `a` covers `b`: every actor's seq in `b` is at most its seq in `a`
@@ -88,13 +99,15 @@ impl ChangeGraph {
         heads: &[ChangeHash],
         levels: impl RangeBounds<usize>,
     ) -> Vec<Fragment> {
-        let (cached, top) = self.cached_fragments();
         let mut seen = vec![false; self.hashes.len()];
-        let mut out: Vec<Fragment> = cached
-            .iter()
-            .filter(|f| self.level_of(f.head).is_some_and(|l| levels.contains(&l)))
-            .map(|f| self.export(f, &mut seen))
-            .collect();
+        let (mut out, top) = self.with_cached_fragments(|cached, top| {
+            let out: Vec<Fragment> = cached
+                .iter()
+                .filter(|f| self.level_of(f.head).is_some_and(|l| levels.contains(&l)))
+                .map(|f| self.export(f, &mut seen))
+                .collect();
+            (out, top.to_vec())
+        });
         if levels.contains(&0) {
             let seeds: Vec<u32> = heads
                 .iter()
@@ -118,10 +131,11 @@ impl ChangeGraph {
         if fragment_level(head) == 0 {
             return self.loose(n);
         }
-        let (cached, _) = self.cached_fragments();
-        let at = cached.binary_search_by_key(&n, |f| f.head).ok()?;
-        let mut seen = vec![false; self.hashes.len()];
-        cached.get(at).map(|f| self.export(f, &mut seen))
+        self.with_cached_fragments(|cached, _| {
+            let at = cached.binary_search_by_key(&n, |f| f.head).ok()?;
+            let mut seen = vec![false; self.hashes.len()];
+            cached.get(at).map(|f| self.export(f, &mut seen))
+        })
     }
 
     /// The level of change `n`'s hash.
@@ -129,11 +143,18 @@ impl ChangeGraph {
         self.hashes.get(n as usize).map(fragment_level)
     }
 
-    /// The cached fragments in graph order, and the seq clock that covers them all.
-    fn cached_fragments(&self) -> (Vec<Cached>, Vec<u32>) {
-        let mut list: Vec<Cached> = Vec::new();
-        let mut top = vec![0u32; self.actors.len()];
-        for (n, hash) in self.hashes.iter().enumerate() {
+    /// Runs `f` on the cached fragments (in graph order) and the seq clock that covers
+    /// them all, brought up to date first: the changes appended since the last call are
+    /// added as the reference adds them (each of level >= 1 takes in the listed fragments
+    /// of a lower level that its clock covers, and names those of its level or above).
+    fn with_cached_fragments<R>(&self, f: impl FnOnce(&[Cached], &[u32]) -> R) -> R {
+        let mut cache = self
+            .fragments
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let FragmentCache { upto, list, top } = &mut *cache;
+        top.resize(self.actors.len(), 0);
+        for (n, hash) in self.hashes.iter().enumerate().skip(*upto) {
             let level = fragment_level(hash);
             if level == 0 {
                 continue;
@@ -154,14 +175,15 @@ impl ChangeGraph {
             for k in superseded {
                 list.remove(k);
             }
-            merge(&mut top, &clock);
+            merge(top, &clock);
             list.push(Cached {
                 head: n as u32,
                 deps,
                 clock,
             });
         }
-        (list, top)
+        *upto = self.hashes.len();
+        f(list, top)
     }
 
     /// The loose fragment of change `n`: itself, its deps for boundary.
@@ -335,6 +357,51 @@ mod tests {
         assert_eq!(graph.fragments(&heads, 2..).len(), 1);
         assert_eq!(graph.fragments(&heads, 0..1).len(), 1);
         assert!(graph.fragments(&heads, 0..0).is_empty());
+    }
+
+    /// The kept list follows the history: carried forward over appended changes, and
+    /// worked out again after a truncation, even to the same length with another change.
+    #[test]
+    fn the_kept_list_follows_the_history() {
+        let h: Vec<ChangeHash> = (0..12u8)
+            .map(|i| hash(usize::from(i % 3 == 0), i))
+            .collect();
+        let mut graph = chain(&h[..6]);
+        let _ = graph.fragments(&[h[5]], ..);
+        for (i, x) in h.iter().enumerate().skip(6) {
+            graph
+                .insert(ChangeMeta {
+                    hash: *x,
+                    actor: ActorId::from_bytes(&[1; 16]),
+                    seq: i as u64 + 1,
+                    start_op: i as u64 + 1,
+                    max_op: i as u64 + 1,
+                    deps: vec![h[i - 1]],
+                })
+                .unwrap();
+        }
+        assert_eq!(
+            graph.fragments(&[h[11]], ..),
+            chain(&h).fragments(&[h[11]], ..)
+        );
+        // Back to 9 changes, then a change of level 2 in place of the tenth.
+        graph.truncate(9);
+        let other = hash(2, 200);
+        graph
+            .insert(ChangeMeta {
+                hash: other,
+                actor: ActorId::from_bytes(&[1; 16]),
+                seq: 10,
+                start_op: 10,
+                max_op: 10,
+                deps: vec![h[8]],
+            })
+            .unwrap();
+        let mut fresh = h[..9].to_vec();
+        fresh.push(other);
+        let expected = chain(&fresh).fragments(&[other], ..);
+        assert_eq!(graph.fragments(&[other], ..), expected);
+        assert_eq!(expected.len(), 1, "the level-2 change took in the rest");
     }
 
     #[test]
