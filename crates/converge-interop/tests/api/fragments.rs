@@ -2,7 +2,8 @@
 //! experimental, hidden API), on histories long enough to hold fragments (a change heads one
 //! when its hash starts with a zero byte, one in 256): two to four actors making many small
 //! changes and merging now and then, built by automerge and loaded by both sides; again
-//! with the changes applied in random batches instead of loaded; and the corpus's longest
+//! with the changes applied in random batches instead of loaded (the fragments compared
+//! after every batch: converge carries its list forward); and the corpus's longest
 //! histories (essay.amrg's 262,000 changes and the egwalker C2.am's 134,000 hold heads of
 //! level 2, which take in and drop fragments of level 1).
 
@@ -181,6 +182,7 @@ fn compare(
 #[test]
 fn fragments_are_automerge_s() {
     let (mut docs, mut frags, mut members, mut bundles, mut identical) = (0, 0, 0, 0, 0);
+    let mut batches = 0;
     for seed in sweep(12) {
         let am = history(seed);
         let saved = am.save();
@@ -222,6 +224,11 @@ fn fragments_are_automerge_s() {
             }))
             .unwrap();
             at += n;
+            // After every batch: the kept list carried forward over the batch.
+            let a: Vec<Plain> = cv2.fragments(..).iter().map(ours).collect();
+            let b: Vec<Plain> = am2.fragments(..).iter().map(theirs).collect();
+            assert_eq!(a, b, "seed {seed}: fragments after {at} changes");
+            batches += 1;
         }
         let (f, _, i) = compare(&format!("seed {seed}, applied"), &cv2, &am2);
         docs += 1;
@@ -230,7 +237,7 @@ fn fragments_are_automerge_s() {
         identical += i;
     }
     eprintln!(
-        "{docs} documents, {frags} fragments ({members} members of the loaded ones) alike; {identical} of {bundles} bundle_fragments byte for byte"
+        "{docs} documents, {frags} fragments ({members} members of the loaded ones) alike; {identical} of {bundles} bundle_fragments byte for byte; fragments alike after each of {batches} batches"
     );
 }
 
