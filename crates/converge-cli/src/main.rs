@@ -124,6 +124,19 @@ enum Command {
         #[arg(long, num_args = 1..)]
         since: Vec<String>,
     },
+    /// One line per fragment of the history (automerge 0.12's experimental `fragments`):
+    /// head, level, boundary, member and checkpoint counts; with `-o DIR`, each also
+    /// written to DIR as a change chunk or a bundle named by its head.
+    Fragments {
+        /// The document.
+        file: PathBuf,
+        /// Only fragments of at least this level (1: leave out the loose changes).
+        #[arg(long, default_value_t = 0)]
+        min_level: usize,
+        /// A directory to write each fragment's bytes to (`HEAD.fragment`).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// One line per change: hash, actor, seq, start op, op count, deps, time, message.
     Changes {
         /// The document.
@@ -386,6 +399,33 @@ fn run(command: Command) -> Result<(), CliError> {
                 bundle.len()
             );
             Ok(())
+        }
+        Command::Fragments {
+            file,
+            min_level,
+            output,
+        } => {
+            let doc = files::load_document(&file)?;
+            let fragments = doc.fragments(min_level..);
+            let mut out = String::new();
+            for f in &fragments {
+                out.push_str(&format!(
+                    "{} level={} boundary={} members={} checkpoints={}\n",
+                    f.head,
+                    f.level,
+                    join_hashes(&f.boundary),
+                    f.members.len(),
+                    f.checkpoints.len(),
+                ));
+            }
+            if let Some(dir) = output {
+                let bytes = doc.bundle_fragments(fragments.iter().cloned());
+                for (f, b) in fragments.iter().zip(&bytes) {
+                    files::write_atomic(&dir.join(format!("{}.fragment", f.head)), b)?;
+                }
+                eprintln!("wrote {} fragment(s) to {}", bytes.len(), dir.display());
+            }
+            print(&out)
         }
         Command::Changes { file } => {
             let doc = files::load_document(&file)?;

@@ -644,3 +644,29 @@ fn demo_runs() {
     );
     assert_eq!(json["visits"], serde_json::json!(3));
 }
+
+/// `fragments` lists the history's fragments and writes each as bytes; the files,
+/// concatenated, load to the whole history.
+#[test]
+fn fragments_cut_the_history_and_load_back() {
+    let file = corpus("real-docs/monday-meeting-notes.automerge");
+    let dir = scratch("fragments");
+    let listed = ok(run(&[&"fragments", &file, &"-o", &dir]));
+    let lines: Vec<&str> = listed.lines().collect();
+    assert!(lines.len() > 10, "{listed}");
+    assert!(lines.iter().any(|l| l.contains(" level=1 ")), "{listed}");
+    assert!(lines.iter().all(|l| l.contains(" members=")));
+    let mut joined = Vec::new();
+    for line in &lines {
+        let head = line.split(' ').next().unwrap();
+        joined.extend(fs::read(dir.join(format!("{head}.fragment"))).unwrap());
+    }
+    let whole = dir.join("joined.automerge");
+    fs::write(&whole, joined).unwrap();
+    let count = |f: &Path| ok(run(&[&"changes", &f])).lines().count();
+    assert_eq!(count(&whole), count(&file));
+    // Only the cached fragments: none of level 0.
+    let cached = ok(run(&[&"fragments", &file, &"--min-level", &"1"]));
+    assert!(cached.lines().all(|l| !l.contains(" level=0 ")));
+    assert!(cached.lines().count() < lines.len());
+}
