@@ -635,6 +635,7 @@ impl Document {
 
     /// Hashes the document needs but does not have: deps of queued changes that are neither
     /// applied nor queued, and any of `heads` it does not know. Sorted.
+    #[doc(alias = "get_missing_deps")]
     pub fn missing_deps(&self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
         let mut out: Vec<ChangeHash> = self
             .history

@@ -145,6 +145,7 @@ impl AutoCommit {
     }
 
     /// [`Document::load_with_options`], counted as never saved (see [`AutoCommit::load`]).
+    #[doc(alias = "load_with")]
     pub fn load_with_options(bytes: &[u8], options: crate::LoadOptions) -> Result<Self, DocError> {
         let mut doc = Document::load_with_options(bytes, options)?;
         doc.saved = 0;
@@ -400,6 +401,7 @@ impl AutoCommit {
 
     /// Commits the pending edits (no message, time 0), then records a change without ops
     /// ([`Document::empty_change`]), as automerge 0.12's `AutoCommit::empty_change`.
+    #[doc(alias = "empty_commit")]
     pub fn empty_change(
         &mut self,
         message: Option<String>,
@@ -485,6 +487,7 @@ impl AutoCommit {
     }
 
     /// [`Document::author`].
+    #[doc(alias = "get_author")]
     pub fn author(&self) -> Option<&Author> {
         self.doc.author()
     }
@@ -524,6 +527,7 @@ impl AutoCommit {
 
     /// Commits the pending edits, then [`Document::heads`]; while isolated, the isolation
     /// heads (those given to [`AutoCommit::isolate`], then the last isolated commit's).
+    #[doc(alias = "get_heads")]
     pub fn heads(&mut self) -> Vec<ChangeHash> {
         self.close();
         match &self.isolation {
@@ -614,21 +618,25 @@ impl AutoCommit {
     }
 
     /// [`Document::authors`].
+    #[doc(alias = "get_authors")]
     pub fn authors(&self) -> Vec<Author> {
         self.doc.authors()
     }
 
     /// [`Document::author_for_actor`].
+    #[doc(alias = "get_author_for_actor")]
     pub fn author_for_actor(&self, actor: &ActorId) -> Option<Author> {
         self.doc.author_for_actor(actor)
     }
 
     /// [`Document::actors_for_author`].
+    #[doc(alias = "get_actors_for_author")]
     pub fn actors_for_author(&self, author: &Author) -> Vec<ActorId> {
         self.doc.actors_for_author(author)
     }
 
     /// Commits the pending edits, then [`Document::missing_deps`].
+    #[doc(alias = "get_missing_deps")]
     pub fn missing_deps(&mut self, heads: &[ChangeHash]) -> Vec<ChangeHash> {
         self.close();
         self.doc.missing_deps(heads)
@@ -689,6 +697,7 @@ impl AutoCommit {
     }
 
     /// Commits the pending edits, then [`Document::apply_changes_with_patches`].
+    #[doc(alias = "apply_changes_log_patches")]
     pub fn apply_changes_with_patches(
         &mut self,
         changes: impl IntoIterator<Item = converge_encoding::Change>,
@@ -698,6 +707,7 @@ impl AutoCommit {
     }
 
     /// Commits the pending edits (both documents'), then [`Document::merge_with_patches`].
+    #[doc(alias = "merge_and_log_patches")]
     pub fn merge_with_patches(
         &mut self,
         other: &mut AutoCommit,
@@ -708,6 +718,7 @@ impl AutoCommit {
     }
 
     /// Commits the pending edits, then [`Document::load_incremental_with_patches`].
+    #[doc(alias = "load_incremental_log_patches")]
     pub fn load_incremental_with_patches(
         &mut self,
         bytes: &[u8],

@@ -167,6 +167,7 @@ impl Document {
     }
 
     /// The local actor.
+    #[doc(alias = "get_actor")]
     pub fn actor(&self) -> &ActorId {
         &self.ops.actors[self.actor as usize]
     }
@@ -188,11 +189,13 @@ impl Document {
     }
 
     /// The author of local edits, if one was set.
+    #[doc(alias = "get_author")]
     pub fn author(&self) -> Option<&Author> {
         self.author.as_ref()
     }
 
     /// Every author the document's changes name, sorted bytewise, without repeats.
+    #[doc(alias = "get_authors")]
     pub fn authors(&self) -> Vec<Author> {
         let mut out: Vec<Author> = self
             .history
@@ -205,12 +208,14 @@ impl Document {
     }
 
     /// The author of `actor`'s changes, if its first change named one.
+    #[doc(alias = "get_author_for_actor")]
     pub fn author_for_actor(&self, actor: &ActorId) -> Option<Author> {
         let a = *self.ops.actor_ids.get(actor)?;
         self.history.author_of(a).map(Author::from_bytes)
     }
 
     /// The actors whose changes `author` made, sorted bytewise.
+    #[doc(alias = "get_actors_for_author")]
     pub fn actors_for_author(&self, author: &Author) -> Vec<ActorId> {
         // Each actor's last footer is its author (`History::author_of`), in one pass.
         let mut last: std::collections::HashMap<u32, &[u8]> = std::collections::HashMap::new();
@@ -238,6 +243,7 @@ impl Document {
     }
 
     /// The current heads, sorted.
+    #[doc(alias = "get_heads")]
     pub fn heads(&self) -> Vec<ChangeHash> {
         self.history.head_hashes()
     }
@@ -681,6 +687,7 @@ impl Document {
     }
 
     /// An object and everything below it as plain data.
+    #[doc(alias = "hydrate")]
     pub fn value_tree(&self, obj: &ExId) -> Result<ValueTree, DocError> {
         let o = self.obj_index(obj)?;
         self.ops
@@ -757,6 +764,7 @@ impl Document {
     }
 
     /// [`Document::value_tree`] as of `heads`.
+    #[doc(alias = "hydrate")]
     pub fn value_tree_at(&self, obj: &ExId, heads: &[ChangeHash]) -> Result<ValueTree, DocError> {
         let at = self.view_at(heads)?;
         let o = self.obj_index(obj)?;
@@ -797,6 +805,7 @@ impl Document {
     /// assert_eq!(doc.get_change_by_hash(&hash).unwrap().num_ops(), 0);
     /// # Ok::<(), converge_doc::DocError>(())
     /// ```
+    #[doc(alias = "empty_commit")]
     pub fn empty_change(
         &mut self,
         message: Option<String>,

@@ -149,6 +149,7 @@ macro_rules! doc_reads {
         }
 
         /// [`Document::value_tree`].
+        #[doc(alias = "hydrate")]
         pub fn value_tree(
             &self,
             obj: &$crate::ExId,
@@ -256,6 +257,7 @@ macro_rules! doc_reads {
         }
 
         /// [`Document::value_tree_at`].
+        #[doc(alias = "hydrate")]
         pub fn value_tree_at(
             &self,
             obj: &$crate::ExId,
@@ -467,6 +469,7 @@ macro_rules! doc_reads {
         }
 
         /// [`Document::actor`].
+        #[doc(alias = "get_actor")]
         pub fn actor(&self) -> &converge_encoding::ActorId {
             self.$doc.actor()
         }
@@ -643,6 +646,7 @@ macro_rules! doc_edits {
         }
 
         #[doc = concat!("[`Transaction::init_root_from_value_tree`] ", $how, ".")]
+        #[doc(alias = "init_root_from_hydrate", alias = "init_from_hydrate")]
         pub fn init_root_from_value_tree(
             &mut self,
             root: &$crate::ValueTree,

@@ -171,6 +171,7 @@ impl Default for SaveOptions {
 impl Document {
     /// Loads a file as `options` say (see [`LoadOptions`]); with the defaults this is
     /// [`Document::load`].
+    #[doc(alias = "load_with")]
     pub fn load_with_options(bytes: &[u8], options: LoadOptions) -> Result<Document, DocError> {
         let check = match options.verification {
             VerificationMode::Check => HeadsCheck::Check,

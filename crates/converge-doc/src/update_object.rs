@@ -186,6 +186,7 @@ impl Transaction<'_> {
     /// assert_eq!(doc.value_tree(&ROOT)?, state);
     /// # Ok::<(), converge_doc::DocError>(())
     /// ```
+    #[doc(alias = "init_root_from_hydrate", alias = "init_from_hydrate")]
     pub fn init_root_from_value_tree(&mut self, root: &ValueTree) -> Result<(), DocError> {
         let ValueTree::Map(map) = root else {
             return Err(DocError::WrongObjectType {

@@ -289,6 +289,7 @@ impl Document {
     /// assert!(matches!(&patches[0].action, PatchAction::PutMap { key, .. } if key == "title"));
     /// # Ok::<(), converge_doc::DocError>(())
     /// ```
+    #[doc(alias = "apply_changes_log_patches")]
     pub fn apply_changes_with_patches(
         &mut self,
         changes: impl IntoIterator<Item = converge_encoding::Change>,
@@ -300,6 +301,7 @@ impl Document {
 
     /// [`Document::merge`], and the patches it made (automerge 0.12's
     /// `merge_and_log_patches`); see [`Document::apply_changes_with_patches`].
+    #[doc(alias = "merge_and_log_patches")]
     pub fn merge_with_patches(&mut self, other: &Document) -> Result<Vec<Patch>, DocError> {
         let before = self.heads();
         self.merge(other)?;
@@ -308,6 +310,7 @@ impl Document {
 
     /// [`Document::load_incremental`], and the patches it made (automerge 0.12's
     /// `load_incremental_log_patches`); see [`Document::apply_changes_with_patches`].
+    #[doc(alias = "load_incremental_log_patches")]
     pub fn load_incremental_with_patches(&mut self, bytes: &[u8]) -> Result<Vec<Patch>, DocError> {
         let before = self.heads();
         self.load_incremental(bytes)?;
