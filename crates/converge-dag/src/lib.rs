@@ -12,7 +12,10 @@
 //! - Queries: [`ChangeGraph::heads`], [`ChangeGraph::missing_deps`],
 //!   [`ChangeGraph::changes_since`] (the reference's per-actor clock rule),
 //!   [`ChangeGraph::not_ancestors_of`], [`ChangeGraph::is_ancestor`],
-//!   [`ChangeGraph::clock_at`], [`ChangeGraph::ancestry`]. None of them recurses.
+//!   [`ChangeGraph::clock_at`], [`ChangeGraph::ancestry`], and automerge 0.12's
+//!   experimental cut of a history into [`Fragment`]s ([`ChangeGraph::fragments`],
+//!   [`ChangeGraph::fragment`], worked out when first asked for and kept). None of them
+//!   recurses.
 //!
 //! The graph knows only change metadata ([`ChangeMeta`]); it never sees change bytes.
 //!
