@@ -148,10 +148,13 @@ impl ChangeGraph {
     /// added as the reference adds them (each of level >= 1 takes in the listed fragments
     /// of a lower level that its clock covers, and names those of its level or above).
     fn with_cached_fragments<R>(&self, f: impl FnOnce(&[Cached], &[u32]) -> R) -> R {
-        let mut cache = self
-            .fragments
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // A thread that panicked while holding the lock may have left the list half brought
+        // up to date: start it again then.
+        let mut cache = self.fragments.lock().unwrap_or_else(|poisoned| {
+            let mut cache = poisoned.into_inner();
+            *cache = FragmentCache::default();
+            cache
+        });
         let FragmentCache { upto, list, top } = &mut *cache;
         top.resize(self.actors.len(), 0);
         for (n, hash) in self.hashes.iter().enumerate().skip(*upto) {
