@@ -153,6 +153,7 @@ impl ChangeGraph {
         let mut cache = self.fragments.lock().unwrap_or_else(|poisoned| {
             let mut cache = poisoned.into_inner();
             *cache = FragmentCache::default();
+            self.fragments.clear_poison();
             cache
         });
         let FragmentCache { upto, list, top } = &mut *cache;
