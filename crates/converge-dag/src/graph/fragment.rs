@@ -299,20 +299,25 @@ mod tests {
         ChangeHash(h)
     }
 
+    /// Appends the `i`th change (seq `i + 1`, one op) of the one actor, `hash`, on `dep`.
+    fn append(graph: &mut ChangeGraph, i: usize, hash: ChangeHash, dep: Option<ChangeHash>) {
+        graph
+            .insert(ChangeMeta {
+                hash,
+                actor: ActorId::from_bytes(&[1; 16]),
+                seq: i as u64 + 1,
+                start_op: i as u64 + 1,
+                max_op: i as u64 + 1,
+                deps: dep.into_iter().collect(),
+            })
+            .unwrap();
+    }
+
     /// One actor's chain of changes with the given hashes.
     fn chain(hashes: &[ChangeHash]) -> ChangeGraph {
         let mut graph = ChangeGraph::new();
         for (i, h) in hashes.iter().enumerate() {
-            graph
-                .insert(ChangeMeta {
-                    hash: *h,
-                    actor: ActorId::from_bytes(&[1; 16]),
-                    seq: i as u64 + 1,
-                    start_op: i as u64 + 1,
-                    max_op: i as u64 + 1,
-                    deps: i.checked_sub(1).map(|p| hashes[p]).into_iter().collect(),
-                })
-                .unwrap();
+            append(&mut graph, i, *h, i.checked_sub(1).map(|p| hashes[p]));
         }
         graph
     }
@@ -373,16 +378,7 @@ mod tests {
         let mut graph = chain(&h[..6]);
         let _ = graph.fragments(&[h[5]], ..);
         for (i, x) in h.iter().enumerate().skip(6) {
-            graph
-                .insert(ChangeMeta {
-                    hash: *x,
-                    actor: ActorId::from_bytes(&[1; 16]),
-                    seq: i as u64 + 1,
-                    start_op: i as u64 + 1,
-                    max_op: i as u64 + 1,
-                    deps: vec![h[i - 1]],
-                })
-                .unwrap();
+            append(&mut graph, i, *x, Some(h[i - 1]));
         }
         assert_eq!(
             graph.fragments(&[h[11]], ..),
@@ -391,16 +387,7 @@ mod tests {
         // Back to 9 changes, then a change of level 2 in place of the tenth.
         graph.truncate(9);
         let other = hash(2, 200);
-        graph
-            .insert(ChangeMeta {
-                hash: other,
-                actor: ActorId::from_bytes(&[1; 16]),
-                seq: 10,
-                start_op: 10,
-                max_op: 10,
-                deps: vec![h[8]],
-            })
-            .unwrap();
+        append(&mut graph, 9, other, Some(h[8]));
         let mut fresh = h[..9].to_vec();
         fresh.push(other);
         let expected = chain(&fresh).fragments(&[other], ..);

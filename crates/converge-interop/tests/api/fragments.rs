@@ -48,6 +48,18 @@ fn theirs(f: &automerge::Fragment) -> Plain {
     }
 }
 
+/// Asserts that two lists of fragments are the same, field for field and in order; returns
+/// converge's as plain bytes.
+fn alike(a: &[converge_doc::Fragment], b: &[automerge::Fragment], what: &str) -> Vec<Plain> {
+    let a: Vec<Plain> = a.iter().map(ours).collect();
+    let b: Vec<Plain> = b.iter().map(theirs).collect();
+    assert_eq!(a.len(), b.len(), "{what}: how many fragments");
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        assert_eq!(x, y, "{what}: fragment {i}");
+    }
+    a
+}
+
 /// A history of `seed`: 2-4 actors, 300-1,500 small changes (puts, counters, typing), each
 /// actor merging another's now and then; the documents merged into one at the end.
 fn history(seed: u64) -> automerge::Automerge {
@@ -109,12 +121,7 @@ fn compare(
         ("level 2", cv.fragments(2..3), am.fragments(2..3)),
         ("none", cv.fragments(0..0), am.fragments(0..0)),
     ] {
-        let a: Vec<Plain> = a.iter().map(ours).collect();
-        let b: Vec<Plain> = b.iter().map(theirs).collect();
-        assert_eq!(a.len(), b.len(), "{what}: {name}: how many fragments");
-        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-            assert_eq!(x, y, "{what}: {name}: fragment {i}");
-        }
+        alike(&a, &b, &format!("{what}: {name}"));
     }
     let all = cv.fragments(..);
     let members: usize = all.iter().map(|f| f.members.len()).sum();
@@ -225,9 +232,11 @@ fn fragments_are_automerge_s() {
             .unwrap();
             at += n;
             // After every batch: the kept list carried forward over the batch.
-            let a: Vec<Plain> = cv2.fragments(..).iter().map(ours).collect();
-            let b: Vec<Plain> = am2.fragments(..).iter().map(theirs).collect();
-            assert_eq!(a, b, "seed {seed}: fragments after {at} changes");
+            alike(
+                &cv2.fragments(..),
+                &am2.fragments(..),
+                &format!("seed {seed}: after {at} changes"),
+            );
             batches += 1;
         }
         let (f, _, i) = compare(&format!("seed {seed}, applied"), &cv2, &am2);
@@ -262,12 +271,7 @@ fn corpus_fragments_are_automerge_s() {
             ("all", cv.fragments(..), am.fragments(..)),
             ("level >= 2", cv.fragments(2..), am.fragments(2..)),
         ] {
-            let a: Vec<Plain> = a.iter().map(ours).collect();
-            let b: Vec<Plain> = b.iter().map(theirs).collect();
-            assert_eq!(a.len(), b.len(), "{path}: {name}: how many fragments");
-            for (i, (x, y)) in a.iter().zip(&b).enumerate() {
-                assert_eq!(x, y, "{path}: {name}: fragment {i}");
-            }
+            let a = alike(&a, &b, &format!("{path}: {name}"));
             let levels: Vec<usize> = a.iter().map(|f| f.level).collect();
             eprintln!(
                 "{path}: {name}: {} fragments alike (level 2+: {}, members {})",
