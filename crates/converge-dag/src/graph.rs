@@ -2154,7 +2154,11 @@ impl ChangeGraph {
                 .iter()
                 .map(|(_, c)| c.len() * 4)
                 .sum::<usize>();
-        vecs + actors + heads + checkpoints
+        let fragments = self
+            .fragments
+            .lock()
+            .map_or(0, |cache| cache.heap_bytes());
+        vecs + actors + heads + checkpoints + fragments
     }
 
     /// Approximate heap bytes held by the queue.

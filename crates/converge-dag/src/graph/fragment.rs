@@ -66,6 +66,20 @@ pub(crate) struct FragmentCache {
     top: Vec<u32>,
 }
 
+impl FragmentCache {
+    /// Approximate heap bytes: a clock (a `u32` per actor) and the boundary of each listed
+    /// fragment, and the clock over them all.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.list.capacity() * size_of::<Cached>()
+            + self
+                .list
+                .iter()
+                .map(|f| (f.clock.capacity() + f.deps.capacity()) * 4)
+                .sum::<usize>()
+            + self.top.capacity() * 4
+    }
+}
+
 /// Whether seq clock `a` covers `b`: every actor's seq in `b` is at most its seq in `a`
 /// (0 = none, covered by anything). Both are as long as the graph has actors; the
 /// comparison runs over every actor without stopping early, which the compiler turns into
