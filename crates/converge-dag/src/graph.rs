@@ -2154,10 +2154,7 @@ impl ChangeGraph {
                 .iter()
                 .map(|(_, c)| c.len() * 4)
                 .sum::<usize>();
-        let fragments = self
-            .fragments
-            .lock()
-            .map_or(0, |cache| cache.heap_bytes());
+        let fragments = self.fragments.lock().map_or(0, |cache| cache.heap_bytes());
         vecs + actors + heads + checkpoints + fragments
     }
 
