@@ -182,7 +182,6 @@ impl Document {
         // Where element `index` starts, in units: the widths of the elements before it (an
         // element may hold several characters: a cluster a peer counting grapheme clusters
         // wrote).
-        let encoding = self.ops.encoding;
         let ops = &self.ops;
         let mut elements: Box<dyn Iterator<Item = usize>> =
             match (&at, &ops.objects[o as usize].body) {
@@ -190,12 +189,13 @@ impl Document {
                 (crate::doc::HeadsView::Now, Body::Seq { index: seq, .. }) => {
                     Box::new(seq.visible_entries().map(|e| e.width as usize))
                 }
-                _ => Box::new(ops.seq_items(o, at.view()).map(|(_, winner)| {
-                    match ops.str_of(&ops.ops[winner as usize].value) {
-                        Some(s) => encoding.width(s),
-                        None => encoding.width("\u{fffc}"),
-                    }
-                })),
+                // At heads, each shown element's width as the index would keep it.
+                _ => {
+                    let kind = ops.objects[o as usize].kind;
+                    Box::new(ops.seq_items(o, at.view()).map(move |(_, winner)| {
+                        ops.value_width(&ops.ops[winner as usize].value, kind) as usize
+                    }))
+                }
             };
         let mut unit = 0;
         for width in elements.by_ref().take(index) {
