@@ -1,7 +1,7 @@
 //! Fragments: automerge 0.12's experimental cut of a history into pieces named by head
 //! hashes (`fragments`, `get_fragment`, `bundle_fragments`), for sync schemes that exchange
 //! whole pieces of history. The graph works them out (`converge_dag::Fragment`); a document
-//! asks with its heads and writes them as change chunks or bundles.
+//! hands them out and writes them as change chunks or bundles.
 
 use std::ops::RangeBounds;
 
@@ -40,9 +40,7 @@ impl Document {
     /// # Ok::<(), converge_doc::DocError>(())
     /// ```
     pub fn fragments(&self, levels: impl RangeBounds<usize>) -> Vec<Fragment> {
-        let mut heads = self.heads();
-        heads.sort_unstable();
-        self.history.graph.fragments(&heads, levels)
+        self.history.graph.fragments(levels)
     }
 
     /// EXPERIMENTAL, as in automerge 0.12: the fragment `head` names. For a change of

@@ -105,14 +105,10 @@ fn merge(into: &mut [u32], from: &[u32]) {
 impl ChangeGraph {
     /// The fragments of the history at levels in `levels`, oldest first, as automerge
     /// 0.12's `fragments`: the cached fragments (level ≥ 1) in graph order, then, if
-    /// `levels` holds 0, the loose changes (level 0, reached from `heads` without entering
-    /// a cached fragment), the one found last first. `heads` are the document's heads in
-    /// the reference's (sorted) order; unknown ones are skipped.
-    pub fn fragments(
-        &self,
-        heads: &[ChangeHash],
-        levels: impl RangeBounds<usize>,
-    ) -> Vec<Fragment> {
+    /// `levels` holds 0, the loose changes (level 0, reached from the heads, in sorted
+    /// order as the reference takes them, without entering a cached fragment), the one
+    /// found last first.
+    pub fn fragments(&self, levels: impl RangeBounds<usize>) -> Vec<Fragment> {
         let mut seen = vec![false; self.hashes.len()];
         let (mut out, top) = self.with_cached_fragments(|cached, top| {
             let out: Vec<Fragment> = cached
@@ -123,10 +119,10 @@ impl ChangeGraph {
             (out, top.to_vec())
         });
         if levels.contains(&0) {
-            let seeds: Vec<u32> = heads
-                .iter()
-                .filter(|h| fragment_level(h) == 0)
-                .filter_map(|h| self.index.get(&self.hashes, h))
+            let seeds: Vec<u32> = self
+                .head_indexes()
+                .filter(|(h, _)| fragment_level(h) == 0)
+                .map(|(_, idx)| idx.0)
                 .collect();
             // The reference lists the loose changes as found, then turns the whole list
             // round (to oldest first).
@@ -350,8 +346,7 @@ mod tests {
             hash(0, 8),
         ];
         let graph = chain(&h);
-        let heads = [h[7]];
-        let all = graph.fragments(&heads, ..);
+        let all = graph.fragments(..);
         let summary: Vec<(ChangeHash, Vec<ChangeHash>, Vec<ChangeHash>)> = all
             .iter()
             .map(|f| (f.head, f.boundary.clone(), f.members.clone()))
@@ -377,9 +372,9 @@ mod tests {
         assert_eq!(graph.fragment(&h[1]).map(|f| f.members), Some(vec![h[1]]));
         assert_eq!(graph.fragment(&hash(0, 99)), None);
         // Levels select.
-        assert_eq!(graph.fragments(&heads, 2..).len(), 1);
-        assert_eq!(graph.fragments(&heads, 0..1).len(), 1);
-        assert!(graph.fragments(&heads, 0..0).is_empty());
+        assert_eq!(graph.fragments(2..).len(), 1);
+        assert_eq!(graph.fragments(0..1).len(), 1);
+        assert!(graph.fragments(0..0).is_empty());
     }
 
     /// The kept list follows the history: carried forward over appended changes, and
@@ -390,22 +385,19 @@ mod tests {
             .map(|i| hash(usize::from(i % 3 == 0), i))
             .collect();
         let mut graph = chain(&h[..6]);
-        let _ = graph.fragments(&[h[5]], ..);
+        let _ = graph.fragments(..);
         for (i, x) in h.iter().enumerate().skip(6) {
             append(&mut graph, i, *x, Some(h[i - 1]));
         }
-        assert_eq!(
-            graph.fragments(&[h[11]], ..),
-            chain(&h).fragments(&[h[11]], ..)
-        );
+        assert_eq!(graph.fragments(..), chain(&h).fragments(..));
         // Back to 9 changes, then a change of level 2 in place of the tenth.
         graph.truncate(9);
         let other = hash(2, 200);
         append(&mut graph, 9, other, Some(h[8]));
         let mut fresh = h[..9].to_vec();
         fresh.push(other);
-        let expected = chain(&fresh).fragments(&[other], ..);
-        assert_eq!(graph.fragments(&[other], ..), expected);
+        let expected = chain(&fresh).fragments(..);
+        assert_eq!(graph.fragments(..), expected);
         assert_eq!(expected.len(), 1, "the level-2 change took in the rest");
     }
 
