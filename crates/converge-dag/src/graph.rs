@@ -13,6 +13,7 @@ use crate::narrow::{BlockedEnds, NarrowColumn, cloned_with_room};
 use crate::queue::Queue;
 
 mod fragment;
+mod replay;
 pub use fragment::{Fragment, fragment_level};
 
 /// The metadata of one change that the graph needs, as a change decoder (or a local commit)

@@ -16,7 +16,7 @@ use converge_dag::{AsChangeMeta, ChangeGraph, ChangeIdx, ChangeMetaRef};
 
 use crate::doc::Document;
 use crate::error::{DocError, InvalidOpReason};
-use crate::history::{Mark, Ready};
+use crate::history::{History, Mark, Ready};
 use crate::opset::{HEAD, Hint, NONE, NewOp, StoredValue, made_kind};
 use crate::types::{ExId, ObjType};
 
@@ -33,6 +33,45 @@ struct MergeSource<'a> {
     /// The author named if a missing change were not in the graph, which cannot happen:
     /// every one was found when the source was built.
     no_actor: ActorId,
+}
+
+impl<'a> MergeSource<'a> {
+    /// The changes `missing` of `history`.
+    fn new(history: &'a History, missing: &'a [ChangeIdx]) -> Result<Self, DocError> {
+        let graph = &history.graph;
+        let mut source = MergeSource {
+            graph,
+            missing,
+            seqs: Vec::with_capacity(missing.len()),
+            deps: Vec::new(),
+            dep_ends: Vec::with_capacity(missing.len()),
+            no_actor: ActorId::default(),
+        };
+        let mut seqs = graph.seq_cursor();
+        for &i in missing {
+            let Some(c) = graph.change(i) else {
+                return Err(DocError::UnknownChange {
+                    hash: history.hash(i.get()),
+                });
+            };
+            source
+                .deps
+                .extend(c.dep_indexes().map(|d| history.hash(d.get())));
+            // Saturating, as a `u32`: 2^32 deps of 32 bytes would not fit in memory.
+            source
+                .dep_ends
+                .push(u32::try_from(source.deps.len()).unwrap_or(u32::MAX));
+            source.seqs.push(seqs.seq(i) as u32);
+        }
+        Ok(source)
+    }
+
+    /// The changes as the graph reads them, in order.
+    fn metas(&self) -> Vec<MergeMeta<'_>> {
+        (0..self.missing.len() as u32)
+            .map(|k| MergeMeta { source: self, k })
+            .collect()
+    }
 }
 
 /// The `k`th missing change of a merge, as the graph reads it (16 bytes: a merge holds one
@@ -659,47 +698,6 @@ impl Document {
         doc
     }
 
-    /// A new document (new random actor) holding exactly the changes reachable from `heads`,
-    /// applied in the order automerge 0.12's `fork_at` applies them (so that its history,
-    /// and the change order of its saves, are the reference's): as a depth-first walk from
-    /// `heads` finds them (a stack of `heads` in the order given, without repeats, the last
-    /// popped first; each change's deps pushed in the change's order when first seen),
-    /// reversed.
-    pub fn fork_at(&self, heads: &[ChangeHash]) -> Result<Document, DocError> {
-        let starts = self
-            .history
-            .indexes(heads)
-            .map_err(|hash| DocError::UnknownChange { hash })?;
-        let graph = &self.history.graph;
-        let mut seen = crate::bitset::BitSet::new(graph.len());
-        let mut stack: Vec<u32> = Vec::with_capacity(starts.len());
-        for i in starts {
-            if !seen.contains(i) {
-                seen.insert(i);
-                stack.push(i);
-            }
-        }
-        let mut order: Vec<usize> = Vec::new();
-        while let Some(i) = stack.pop() {
-            if let Some(change) = graph.change(ChangeIdx::new(i)) {
-                for dep in change.dep_indexes() {
-                    let d = dep.get() as u32;
-                    if !seen.contains(d) {
-                        seen.insert(d);
-                        stack.push(d);
-                    }
-                }
-            }
-            order.push(i as usize);
-        }
-        order.reverse();
-        let mut doc = Document::new();
-        doc.ops.encoding = self.ops.encoding;
-        let changes = self.history.changes_at(order);
-        doc.apply_changes(changes)?;
-        Ok(doc)
-    }
-
     /// Applies every change of `other` this document lacks. Returns the hashes applied, in
     /// the order they were applied (automerge 0.12's `merge` returns the heads after it).
     ///
@@ -716,33 +714,8 @@ impl Document {
             return Ok(Vec::new());
         }
         let missing = merge_order(graph, &missing);
-        let mut source = MergeSource {
-            graph,
-            missing: &missing,
-            seqs: Vec::with_capacity(missing.len()),
-            deps: Vec::new(),
-            dep_ends: Vec::with_capacity(missing.len()),
-            no_actor: ActorId::default(),
-        };
-        let mut seqs = graph.seq_cursor();
-        for &i in &missing {
-            let Some(c) = graph.change(i) else {
-                return Err(DocError::UnknownChange {
-                    hash: other.history.hash(i.get()),
-                });
-            };
-            source
-                .deps
-                .extend(c.dep_indexes().map(|d| other.history.hash(d.get())));
-            // Saturating, as a `u32`: 2^32 deps of 32 bytes would not fit in memory.
-            source
-                .dep_ends
-                .push(u32::try_from(source.deps.len()).unwrap_or(u32::MAX));
-            source.seqs.push(seqs.seq(i) as u32);
-        }
-        let metas: Vec<MergeMeta<'_>> = (0..missing.len() as u32)
-            .map(|k| MergeMeta { source: &source, k })
-            .collect();
+        let source = MergeSource::new(&other.history, &missing)?;
+        let metas = source.metas();
         let decode = |p: usize| {
             let i = missing.get(p).copied()?;
             let seq = source.seqs.get(p).copied()?;

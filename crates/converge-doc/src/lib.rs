@@ -32,6 +32,7 @@ mod diff;
 mod doc;
 mod doc_iter;
 mod error;
+mod fork;
 mod fragments;
 mod history;
 mod isolated;

@@ -426,6 +426,7 @@ fn obj_ctx<'a>(
         has_name,
         obj,
         is_seq: object.kind.is_sequence(),
+        keep: None,
     })
 }
 

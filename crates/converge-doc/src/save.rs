@@ -1,7 +1,7 @@
 //! Saving: the op set and history as a document chunk (spec format.md §7), ops in document
 //! order (§7.4).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -612,6 +612,92 @@ impl Document {
         }
     }
 
+    /// An uncompressed document chunk of the document as it was at some heads: the changes
+    /// `order` (history indexes, each after its deps, which are all among them) in that
+    /// order, `heads` (hash, position in `order`) as its heads, and the ops of those changes
+    /// with the successors those changes made. [`Document::fork_at`] loads it.
+    ///
+    /// `None` if an op of those changes is in an object, or on an element, that none of them
+    /// made, which only a history written by hand can hold (applying those changes alone
+    /// would fail).
+    pub(crate) fn encode_at(
+        &self,
+        order: &[usize],
+        heads: &[(ChangeHash, usize)],
+    ) -> Option<Vec<u8>> {
+        let history = &self.history;
+        let actors = &self.ops.actors;
+        // Per doc actor index: whether it made a kept change, and the highest op counter of
+        // those. Each actor's kept changes are its first ones (each waits for its actor's
+        // previous seq), so that counter says which of its ops are kept.
+        let mut authored = vec![false; actors.len()];
+        let mut keep = vec![0u32; actors.len()];
+        let mut position = vec![u32::MAX; history.len()];
+        for (k, &i) in order.iter().enumerate() {
+            *position.get_mut(i)? = u32::try_from(k).ok()?;
+            let a = history.actor(i) as usize;
+            *authored.get_mut(a)? = true;
+            let max = u32::try_from(history.max_op(i)).unwrap_or(u32::MAX);
+            let kept = keep.get_mut(a)?;
+            *kept = (*kept).max(max);
+        }
+        let mut authors: Vec<u32> = (0..actors.len() as u32)
+            .filter(|&a| authored.get(a as usize) == Some(&true))
+            .collect();
+        authors.sort_by(|&a, &b| actors[a as usize].cmp(&actors[b as usize]));
+        let plan = RowPlan::with_authors(self, &authors, Some(keep));
+
+        let mut changes = ChangeColumnsWriter::new();
+        let mut seqs = history.graph.seq_cursor();
+        let mut deps: Vec<u32> = Vec::new();
+        for block in order.chunks(BLOCK) {
+            deps.clear();
+            let mut dep_ends = Vec::with_capacity(block.len());
+            for &i in block {
+                let start = deps.len();
+                history.deps_into(i, &mut deps);
+                for d in deps.get_mut(start..).unwrap_or_default() {
+                    *d = position.get(*d as usize).copied().unwrap_or(u32::MAX);
+                }
+                dep_ends.push(deps.len());
+            }
+            let mut rows: Vec<DocChangeRef<'_, '_>> = Vec::with_capacity(block.len());
+            let mut dep_start = 0;
+            for (&i, &dep_end) in block.iter().zip(&dep_ends) {
+                rows.push(DocChangeRef {
+                    actor: plan
+                        .actor_pos
+                        .get(history.actor(i) as usize)
+                        .copied()
+                        .unwrap_or(u32::MAX),
+                    seq: seqs.seq(converge_dag::ChangeIdx::new(i as u32)),
+                    max_op: history.max_op(i),
+                    time: history.time(i),
+                    message: history.message(i),
+                    deps: deps.get(dep_start..dep_end).unwrap_or_default(),
+                    extra_bytes: history.extra_bytes(i),
+                });
+                dep_start = dep_end;
+            }
+            changes.push_rows(&rows);
+        }
+        let mut writer = OpColumnsWriter::new();
+        plan.write_rows(Place::START, plan.end(), &mut writer, &mut |_| {});
+        if plan.orphan_kept.load(Ordering::Relaxed) {
+            return None;
+        }
+        let actors: Vec<ActorId> = authors
+            .iter()
+            .map(|&a| actors[a as usize].clone())
+            .collect();
+        Some(write_document_columns(
+            &actors,
+            heads,
+            &EncodedColumns::from_writers(changes, writer),
+            false,
+        ))
+    }
+
     /// The document chunk: authors sorted bytewise, changes in application order, ops in
     /// document order with successor lists. The straightforward builder, kept for tests:
     /// [`Document::encode_document`] must write exactly its encoding.
@@ -882,13 +968,26 @@ struct RowPlan<'d> {
     has_extra: BitSet,
     /// The number of op rows.
     op_rows: usize,
+    /// For a document at earlier heads ([`Document::encode_at`]): per document actor index,
+    /// the highest op counter of the changes kept (0: none); ops and successors beyond it
+    /// are left out.
+    keep: Option<Vec<u32>>,
+    /// Set when an op kept by `keep` is in an object, or on an element, that is not: the
+    /// kept changes are not a document by themselves.
+    orphan_kept: AtomicBool,
 }
 
 impl<'d> RowPlan<'d> {
     fn new(doc: &'d Document) -> Self {
+        Self::with_authors(doc, &authors(doc), None)
+    }
+
+    /// The plan for the authors `authors` (doc actor indexes, sorted bytewise), only the
+    /// ops `keep` keeps if given.
+    fn with_authors(doc: &'d Document, authors: &[u32], keep: Option<Vec<u32>>) -> Self {
         let ops = &doc.ops;
         let mut actor_pos = vec![u32::MAX; ops.actors.len()];
-        for (pos, &a) in authors(doc).iter().enumerate() {
+        for (pos, &a) in authors.iter().enumerate() {
             if let Some(p) = actor_pos.get_mut(a as usize) {
                 *p = pos as u32;
             }
@@ -919,6 +1018,8 @@ impl<'d> RowPlan<'d> {
             has_name,
             has_extra,
             op_rows,
+            keep,
+            orphan_kept: AtomicBool::new(false),
         }
     }
 
@@ -1023,7 +1124,57 @@ impl<'d> RowPlan<'d> {
                 has_name: &self.has_name,
                 obj: obj_id,
                 is_seq: object.kind.is_sequence(),
+                keep: self.keep.as_deref(),
             };
+            if let Some(keep) = ctx.keep {
+                let kept = |idx: u32| {
+                    ops.ops
+                        .get(idx as usize)
+                        .is_some_and(|op| keeps(keep, op.id))
+                };
+                let object_kept = object.make_op == NONE || kept(object.make_op);
+                let mut orphan = false;
+                match &object.body {
+                    Body::Map(map) if lo == 0 => {
+                        for &idx in map.values().flatten().filter(|&&i| kept(i)) {
+                            orphan |= !object_kept;
+                            if object_kept {
+                                record(idx);
+                                block.add(idx, &ctx, writer);
+                            }
+                        }
+                    }
+                    Body::Map(_) => {}
+                    Body::Seq { index, extra } => {
+                        for e in index.iter_chunks(lo..hi) {
+                            let element_kept = kept(e.op);
+                            orphan |= element_kept && !object_kept;
+                            let element_kept = element_kept && object_kept;
+                            if element_kept {
+                                record(e.op);
+                                block.add(e.op, &ctx, writer);
+                            }
+                            if !self.has_extra.contains(e.op) {
+                                continue;
+                            }
+                            for &idx in extra.get(&e.op).into_iter().flatten() {
+                                if kept(idx) {
+                                    orphan |= !element_kept;
+                                    if element_kept {
+                                        record(idx);
+                                        block.add(idx, &ctx, writer);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                if orphan {
+                    self.orphan_kept.store(true, Ordering::Relaxed);
+                }
+                block.flush(&ctx, writer);
+                continue;
+            }
             match &object.body {
                 // A map is one chunk: written by the part that starts at or before it.
                 Body::Map(map) if lo == 0 => {
@@ -1075,6 +1226,14 @@ pub(crate) struct ObjCtx<'a> {
     pub(crate) has_name: &'a BitSet,
     pub(crate) obj: ObjId,
     pub(crate) is_seq: bool,
+    /// Only the successors this keeps (see [`RowPlan::keep`]), if given.
+    pub(crate) keep: Option<&'a [u32]>,
+}
+
+/// Whether `keep` (per doc actor index, the highest op counter kept) keeps the op `id`.
+fn keeps(keep: &[u32], id: OpId) -> bool {
+    keep.get(id.actor as usize)
+        .is_some_and(|&max| id.counter <= max)
 }
 
 impl ObjCtx<'_> {
@@ -1122,8 +1281,17 @@ impl<'a> Block<'a> {
         self.ranges.clear();
         for &idx in &self.idxs {
             let start = self.succ.len();
-            self.succ
-                .extend(ops.succ_iter(idx).map(|s| ctx.map_id(ops.succ_id(s))));
+            match ctx.keep {
+                None => self
+                    .succ
+                    .extend(ops.succ_iter(idx).map(|s| ctx.map_id(ops.succ_id(s)))),
+                Some(keep) => self.succ.extend(
+                    ops.succ_iter(idx)
+                        .map(|s| ops.succ_id(s))
+                        .filter(|&id| keeps(keep, id))
+                        .map(|id| ctx.map_id(id)),
+                ),
+            }
             let range = self.succ.get_mut(start..).unwrap_or_default();
             if range.len() > 1 {
                 range.sort_unstable();
@@ -1172,7 +1340,7 @@ impl<'a> Block<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The file a document was loaded from is kept for whole-document sync sends only while
@@ -1367,7 +1535,7 @@ mod tests {
     /// index chunks) typed at random places, with deletions and marks; a list of counters
     /// with increments (elements with other ops) and nested texts; map keys in conflict;
     /// nested maps; messages.
-    fn mixed_document(seed: u64, steps: usize) -> Document {
+    pub(crate) fn mixed_document(seed: u64, steps: usize) -> Document {
         use crate::types::{ExpandMark, ObjType, ROOT};
         use converge_encoding::ScalarValue;
         let mut seed = seed | 1;

@@ -5,7 +5,8 @@
 //! Loading any file (documents, change chunks, compressed changes, in any order) never
 //! panics, and neither does anything done with what loaded: a value tree, a save, a load of
 //! that save (whose values must then be the same), `get_changes` (none since the heads, all
-//! since none), a fork (the same heads and values), the root's texts read whole (their
+//! since none), a fork (the same heads and values), forks at the heads and at the middle
+//! change (the values the document reads at them), the root's texts read whole (their
 //! length is their text's chars; their marks lie inside them; counted in grapheme clusters
 //! the same text, no longer, its spans and marks read), a walk of every object
 //! (`iter`: the winners `get` reads) and the root's values, a bundle of every change (read
@@ -69,6 +70,18 @@ pub(crate) fn check(data: &[u8]) -> bool {
             let fork = doc.fork();
             assert_eq!(fork.heads(), heads);
             assert_eq!(format!("{:?}", fork.value_tree(&ROOT)), tree);
+            // A fork at the heads, and at the middle change, reads what the document reads
+            // at them.
+            let changes = doc.get_changes(&[]);
+            let middle = changes.get(changes.len() / 2).map(|c| c.hash());
+            for at in [heads.clone(), middle.into_iter().collect()] {
+                let fork = doc.fork_at(&at).expect("a fork at known heads");
+                assert_eq!(
+                    format!("{:?}", fork.value_tree(&ROOT)),
+                    format!("{:?}", doc.value_tree_at(&ROOT, &at)),
+                    "a fork at heads reads what the document reads at them"
+                );
+            }
             // A walk of every object agrees with the reads of each: a map's or list's items
             // are the winners `get` reads (by id); the root's values are one a key.
             for item in doc.iter() {
