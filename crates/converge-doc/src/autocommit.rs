@@ -190,14 +190,16 @@ impl AutoCommit {
     ///
     /// Also unlike automerge, `heads` must all be changes of the document
     /// ([`DocError::UnknownChange`] otherwise) and repeats count once. Isolating itself
-    /// costs nothing (5 us, where automerge's takes 31 ms at half of the paper document's
-    /// changes): until the first edit, reads read the whole document at `heads`. The
-    /// first edit makes the view: a copy of the document ([`AutoCommit::fork`]) at its own
-    /// heads, otherwise a fork at `heads` ([`AutoCommit::fork_at`], which applies the
-    /// changes under them again: 182 ms for half of the paper document's), kept until
-    /// [`AutoCommit::integrate`]; edits there are then cheaper than automerge's, which
-    /// reads its whole document through a clock (a keystroke typed and committed: 5 us
-    /// against 32-41 us; `isolate_probe` in converge-benches).
+    /// costs nothing (5 us, where automerge's takes 31-39 ms at half of the paper
+    /// document's changes): until the first edit, reads read the whole document at
+    /// `heads`. The first edit makes the view: a copy of the document
+    /// ([`AutoCommit::fork`]) at its own heads, otherwise a fork at `heads`
+    /// ([`AutoCommit::fork_at`], which loads a document chunk of the changes under them:
+    /// 50-60 ms for half of the paper document's), kept until [`AutoCommit::integrate`];
+    /// edits there are then cheaper than automerge's, which reads its whole document
+    /// through a clock (a keystroke typed and committed: 5 us against 50-90 us), and
+    /// integrating costs 0.1-0.2 ms against automerge's 33-40 ms (`isolate_probe` in
+    /// converge-benches).
     ///
     /// ```
     /// use converge_doc::{AutoCommit, ROOT, Value};
