@@ -14,7 +14,9 @@ use crate::queue::Queue;
 
 mod fragment;
 mod replay;
+
 pub use fragment::{Fragment, fragment_level};
+use replay::BatchWaits;
 
 /// The metadata of one change that the graph needs, as a change decoder (or a local commit)
 /// produces it.
@@ -779,16 +781,11 @@ impl ChangeGraph {
                 .and_then(|&p| changes.get(p))
                 .map(M::change_meta)
         };
-        // Per admitted change: how many of its waits are still open (deps with multiplicity,
-        // plus its actor's previous seq), and its deps, resolved.
-        let mut open = vec![0u32; n];
+        // What each admitted change waits for, and its deps, resolved.
+        let mut waits = BatchWaits::new(n);
         let mut deps: Vec<BatchDep> = Vec::new();
         let mut dep_ends: Vec<usize> = Vec::with_capacity(n);
-        // (admitted index of a dep, admitted index of a change waiting for it), and per
-        // admitted change, the admitted change with its actor's next seq that waits for it.
-        let mut edges: Vec<(u32, u32)> = Vec::new();
-        let mut next_seq = vec![u32::MAX; n];
-        for (k, open_k) in open.iter_mut().enumerate() {
+        for k in 0..n {
             let Some(change) = change_at(k) else {
                 dep_ends.push(deps.len());
                 continue;
@@ -803,17 +800,17 @@ impl ChangeGraph {
                 };
                 let dep = match local {
                     Some(j) => {
-                        edges.push((j, k as u32));
+                        waits.wait_for_dep(k as u32, j);
                         BatchDep::Batch(j)
                     }
                     None => match self.index.get(&self.hashes, d) {
                         Some(g) => BatchDep::Applied(g),
-                        None => BatchDep::Missing,
+                        None => {
+                            waits.wait_for_missing(k as u32);
+                            BatchDep::Missing
+                        }
                     },
                 };
-                if !matches!(dep, BatchDep::Applied(_)) {
-                    *open_k = open_k.saturating_add(1);
-                }
                 deps.push(dep);
             }
             dep_ends.push(deps.len());
@@ -824,7 +821,6 @@ impl ChangeGraph {
                 .copied()
                 .unwrap_or(0);
             if change.seq > 1 && applied_seq < change.seq - 1 {
-                *open_k = open_k.saturating_add(1);
                 // The admitted change with the previous seq, usually the previous one.
                 let prev = (actor, change.seq - 1);
                 let previous_is_it = previous.is_some_and(|p| {
@@ -841,26 +837,11 @@ impl ChangeGraph {
                         .and_then(|p| admitted.keys.get(p))
                         .map(|&(_, _, j)| j)
                 };
-                if let Some(slot) = j.and_then(|j| next_seq.get_mut(j as usize)) {
-                    *slot = k as u32;
-                }
+                waits.wait_for_seq(k as u32, j);
             }
-        }
-        // Grouped by dep; for each dep, waiting changes in arrival order. Those of admitted
-        // change `j` are `edges[edge_start[j]..edge_start[j + 1]]`.
-        edges.sort_unstable();
-        let mut edge_start: Vec<usize> = Vec::with_capacity(n + 1);
-        let mut e = 0;
-        for j in 0..=n as u32 {
-            while edges.get(e).is_some_and(|&(d, _)| d < j) {
-                e += 1;
-            }
-            edge_start.push(e);
         }
 
-        let mut ready: VecDeque<u32> = (0..n as u32)
-            .filter(|&k| open.get(k as usize) == Some(&0))
-            .collect();
+        let mut ready = waits.first_ready();
         let mut index_of = vec![u32::MAX; n];
         let mut applied = Vec::with_capacity(n);
         let len_before = self.hashes.len();
@@ -905,35 +886,13 @@ impl ChangeGraph {
                 index,
                 batch_position: admitted.positions.get(ku).copied(),
             });
-            // What the queue would release now: the change with the actor's next seq, then
-            // the dependents, in arrival order.
-            let first = edge_start.get(ku).copied().unwrap_or(0);
-            let end = edge_start.get(ku + 1).copied().unwrap_or(first);
-            let dependents = edges
-                .get(first..end)
-                .unwrap_or_default()
-                .iter()
-                .map(|&(_, w)| w);
-            let by_seq = next_seq.get(ku).copied().filter(|&w| w != u32::MAX);
-            for w in by_seq.into_iter().chain(dependents) {
-                if let Some(o) = open.get_mut(w as usize)
-                    && *o > 0
-                {
-                    *o -= 1;
-                    if *o == 0 {
-                        ready.push_back(w);
-                    }
-                }
-            }
+            waits.release(k, &mut ready);
         }
 
         self.update_heads_after(len_before);
 
         // The rest waits in the queue, in arrival order.
-        for (k, &o) in open.iter().enumerate() {
-            if o == 0 {
-                continue;
-            }
+        for k in waits.still_waiting() {
             let Some(change) = change_at(k) else {
                 continue;
             };

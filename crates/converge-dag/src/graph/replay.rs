@@ -25,60 +25,126 @@ impl ChangeGraph {
             *slot = u32::try_from(k).ok()?;
         }
         let at = |i: u32| position.get(i as usize).copied().filter(|&j| j != u32::MAX);
-        // Per change: how many of its waits are open (deps with multiplicity, and its
-        // actor's previous seq); the change waiting for each one's next seq; and the
-        // (dep, waiting change) pairs, by position.
-        let mut open = vec![0u32; n];
-        let mut next_seq = vec![u32::MAX; n];
-        let mut edges: Vec<(u32, u32)> = Vec::new();
-        for ((k, c), open_k) in changes.iter().enumerate().zip(open.iter_mut()) {
+        let mut waits = BatchWaits::new(n);
+        for (k, c) in changes.iter().enumerate() {
             let k = k as u32;
             for d in self.deps_of(c.0) {
-                edges.push((at(d)?, k));
-                *open_k += 1;
+                waits.wait_for_dep(k, at(d)?);
             }
             let seq = self.change_seq(c.0);
             if seq > 1 {
                 let actor = self.change_actor.get(c.get())? as usize;
                 let previous = *self.actor_changes.get(actor)?.get(seq as usize - 2)?;
-                *next_seq.get_mut(at(previous)? as usize)? = k;
-                *open_k += 1;
+                waits.wait_for_seq(k, Some(at(previous)?));
             }
         }
-        edges.sort_unstable();
-        let mut edge_start: Vec<usize> = Vec::with_capacity(n + 1);
-        let mut e = 0;
-        for j in 0..=n as u32 {
-            while edges.get(e).is_some_and(|&(d, _)| d < j) {
-                e += 1;
-            }
-            edge_start.push(e);
-        }
-        let mut ready: VecDeque<u32> = (0..n as u32)
-            .filter(|&k| open.get(k as usize) == Some(&0))
-            .collect();
+        let mut ready = waits.first_ready();
         let mut order = Vec::with_capacity(n);
         while let Some(k) = ready.pop_front() {
-            let ku = k as usize;
-            order.push(*changes.get(ku)?);
-            // Released now: the change with the actor's next seq, then the dependents, in
-            // arrival order.
-            let first = edge_start.get(ku).copied().unwrap_or(0);
-            let end = edge_start.get(ku + 1).copied().unwrap_or(first);
-            let dependents = edges.get(first..end).unwrap_or_default().iter();
-            let by_seq = next_seq.get(ku).copied().filter(|&w| w != u32::MAX);
-            for w in by_seq.into_iter().chain(dependents.map(|&(_, w)| w)) {
-                if let Some(o) = open.get_mut(w as usize)
-                    && *o > 0
-                {
-                    *o -= 1;
-                    if *o == 0 {
-                        ready.push_back(w);
-                    }
+            order.push(*changes.get(k as usize)?);
+            waits.release(k, &mut ready);
+        }
+        (order.len() == n).then_some(order)
+    }
+}
+
+/// What the changes of a batch wait for before they can be applied, by position in the
+/// batch, and their release as changes are applied: the reference's queue, for a batch met
+/// by an empty queue ([`ChangeGraph::batch_order`] and the batch insert).
+pub(super) struct BatchWaits {
+    /// Per change: how many of its waits are open (deps with multiplicity, missing ones
+    /// included, and its actor's previous seq).
+    open: Vec<u32>,
+    /// Per change: the change with its actor's next seq that waits for it (`u32::MAX`: none).
+    next_seq: Vec<u32>,
+    /// (dep, change waiting for it), grouped by dep by [`BatchWaits::first_ready`], for each
+    /// dep in arrival order: those of change `j` are `edges[edge_start[j]..edge_start[j + 1]]`.
+    edges: Vec<(u32, u32)>,
+    edge_start: Vec<usize>,
+}
+
+impl BatchWaits {
+    /// `n` changes that wait for nothing yet.
+    pub(super) fn new(n: usize) -> Self {
+        BatchWaits {
+            open: vec![0; n],
+            next_seq: vec![u32::MAX; n],
+            edges: Vec::new(),
+            edge_start: Vec::new(),
+        }
+    }
+
+    fn open_one(&mut self, k: u32) {
+        if let Some(o) = self.open.get_mut(k as usize) {
+            *o = o.saturating_add(1);
+        }
+    }
+
+    /// Change `k` waits for change `j` of the batch, a dep.
+    pub(super) fn wait_for_dep(&mut self, k: u32, j: u32) {
+        self.edges.push((j, k));
+        self.open_one(k);
+    }
+
+    /// Change `k` waits for a dep that is not in the batch (or the graph): for ever.
+    pub(super) fn wait_for_missing(&mut self, k: u32) {
+        self.open_one(k);
+    }
+
+    /// Change `k` waits for its actor's previous seq, change `j` of the batch (`None`: not in
+    /// the batch, for ever).
+    pub(super) fn wait_for_seq(&mut self, k: u32, j: Option<u32>) {
+        self.open_one(k);
+        if let Some(slot) = j.and_then(|j| self.next_seq.get_mut(j as usize)) {
+            *slot = k;
+        }
+    }
+
+    /// Once every wait is known: the changes that wait for nothing, in arrival order.
+    pub(super) fn first_ready(&mut self) -> VecDeque<u32> {
+        self.edges.sort_unstable();
+        let n = self.open.len();
+        self.edge_start = Vec::with_capacity(n + 1);
+        let mut e = 0;
+        for j in 0..=n as u32 {
+            while self.edges.get(e).is_some_and(|&(d, _)| d < j) {
+                e += 1;
+            }
+            self.edge_start.push(e);
+        }
+        (0..n as u32)
+            .filter(|&k| self.open.get(k as usize) == Some(&0))
+            .collect()
+    }
+
+    /// Change `k` was applied: what it releases goes to the back of `ready`, as the queue
+    /// releases it (the change with its actor's next seq, then its dependents in arrival
+    /// order).
+    pub(super) fn release(&mut self, k: u32, ready: &mut VecDeque<u32>) {
+        let ku = k as usize;
+        let first = self.edge_start.get(ku).copied().unwrap_or(0);
+        let end = self.edge_start.get(ku + 1).copied().unwrap_or(first);
+        let dependents = self.edges.get(first..end).unwrap_or_default().iter();
+        let by_seq = self.next_seq.get(ku).copied().filter(|&w| w != u32::MAX);
+        for w in by_seq.into_iter().chain(dependents.map(|&(_, w)| w)) {
+            if let Some(o) = self.open.get_mut(w as usize)
+                && *o > 0
+            {
+                *o -= 1;
+                if *o == 0 {
+                    ready.push_back(w);
                 }
             }
         }
-        (order.len() == n).then_some(order)
+    }
+
+    /// The changes still waiting, in arrival order.
+    pub(super) fn still_waiting(&self) -> impl Iterator<Item = usize> + '_ {
+        self.open
+            .iter()
+            .enumerate()
+            .filter(|&(_, &o)| o > 0)
+            .map(|(k, _)| k)
     }
 }
 
