@@ -215,3 +215,55 @@ fn changes_of_a_loaded_document_match_the_oracle() {
     }
     assert!(with_message > 200_000, "{with_message}");
 }
+
+/// Forks at earlier heads of the corpus documents are automerge 0.12's `fork_at`: the same
+/// changes in the same order (converge loads a document chunk of them, written from its op
+/// set, where automerge applies them again) and the same saved bytes. The heads are early
+/// ones (a tenth of the way in; a sixteenth and a sixth together), so that automerge's
+/// replays stay short; egwalker's histories are concurrent, so there a walk from two heads
+/// meets changes before their deps.
+#[test]
+fn forks_of_corpus_documents_match_the_oracle() {
+    let mut paths: Vec<PathBuf> = files("real-docs", &[".amrg", ".automerge"])
+        .into_iter()
+        .filter(|p| !p.ends_with("godot-thread.amrg"))
+        .collect();
+    paths.extend(files("egwalker", &[".am"]));
+    let mut forks = 0;
+    for path in &paths {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?");
+        let bytes = std::fs::read(path).expect("read corpus file");
+        let oracle = oracle_load(&bytes).unwrap_or_else(|e| panic!("{name}: oracle: {e}"));
+        let ours = Document::load(&bytes).unwrap_or_else(|e| panic!("{name}: converge: {e}"));
+        let changes = ours.get_changes(&[]);
+        let n = changes.len();
+        if n < 16 {
+            continue;
+        }
+        let at = |k: usize| changes[k].hash();
+        for heads in [vec![at(n / 10)], vec![at(n / 16), at(n / 6)]] {
+            let theirs: Vec<automerge::ChangeHash> =
+                heads.iter().map(|h| automerge::ChangeHash(h.0)).collect();
+            let mut a = ours.fork_at(&heads).expect("fork_at");
+            let b = oracle.fork_at(&theirs).expect("oracle fork_at");
+            let ours_order: Vec<[u8; 32]> = a.get_changes(&[]).iter().map(|c| c.hash().0).collect();
+            let oracle_order: Vec<[u8; 32]> =
+                b.get_changes(&[]).iter().map(|c| c.hash().0).collect();
+            assert!(
+                ours_order == oracle_order,
+                "{name}: a fork at {} heads holds {} changes in another order than the \
+                 oracle's {}",
+                heads.len(),
+                ours_order.len(),
+                oracle_order.len()
+            );
+            assert!(
+                a.save() == b.save(),
+                "{name}: the save of a fork at {} heads",
+                heads.len()
+            );
+            forks += 1;
+        }
+    }
+    assert!(forks >= 16, "{forks} forks");
+}
