@@ -37,13 +37,10 @@ impl Document {
         let order = self.fork_order(heads)?;
         // Writing the chunk reads every op of the document: for a few of its ops (early
         // heads), applying them costs less.
-        let kept_ops: u64 = order
-            .iter()
-            .map(|&i| {
-                let (first, last) = self.history.op_range(i);
-                (last + 1).saturating_sub(first)
-            })
-            .sum();
+        let kept_ops = order.iter().fold(0u64, |n, &i| {
+            let (first, last) = self.history.op_range(i);
+            n.saturating_add(last.saturating_add(1).saturating_sub(first))
+        });
         if kept_ops.saturating_mul(REPLAY_BELOW) < self.ops.ops.len() as u64 {
             return self.fork_by_replay(order);
         }
