@@ -1,7 +1,7 @@
 //! Saving: the op set and history as a document chunk (spec format.md §7), ops in document
 //! order (§7.4).
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -458,7 +458,8 @@ impl Document {
         self.push_change_rows(&mut changes, 0..self.history.len(), &plan.actor_pos);
         let mut writer = OpColumnsWriter::new();
         let mut piece = PieceRows::new(0, with_order);
-        plan.write_rows(Place::START, plan.end(), &mut writer, &mut |idx| {
+        // Without `keep`, every row is written.
+        let _ = plan.write_rows(Place::START, plan.end(), &mut writer, &mut |idx| {
             piece.record(idx);
         });
         let count = piece.count as u32;
@@ -513,7 +514,7 @@ impl Document {
                 };
                 let mut writer = OpColumnsWriter::new();
                 let mut piece = PieceRows::new(at, with_order);
-                plan.write_rows(from, to, &mut writer, &mut |idx| piece.record(idx));
+                let _ = plan.write_rows(from, to, &mut writer, &mut |idx| piece.record(idx));
                 pieces.push((piece, writer));
             }
             (changes, pieces)
@@ -682,8 +683,7 @@ impl Document {
             changes.push_rows(&rows);
         }
         let mut writer = OpColumnsWriter::new();
-        plan.write_rows(Place::START, plan.end(), &mut writer, &mut |_| {});
-        if plan.orphan_kept.load(Ordering::Relaxed) {
+        if !plan.write_rows(Place::START, plan.end(), &mut writer, &mut |_| {}) {
             return None;
         }
         let actors: Vec<ActorId> = authors
@@ -972,9 +972,6 @@ struct RowPlan<'d> {
     /// the highest op counter of the changes kept (0: none); ops and successors beyond it
     /// are left out.
     keep: Option<Vec<u32>>,
-    /// Set when an op kept by `keep` is in an object, or on an element, that is not: the
-    /// kept changes are not a document by themselves.
-    orphan_kept: AtomicBool,
 }
 
 impl<'d> RowPlan<'d> {
@@ -1019,7 +1016,6 @@ impl<'d> RowPlan<'d> {
             has_extra,
             op_rows,
             keep,
-            orphan_kept: AtomicBool::new(false),
         }
     }
 
@@ -1081,16 +1077,20 @@ impl<'d> RowPlan<'d> {
     }
 
     /// Writes the op rows from `from` to `to` in document order, calling `record` with each
-    /// row's arena index.
+    /// row's arena index. False if an op that [`RowPlan::keep`] keeps is in an object, or on
+    /// an element, that it does not keep (the kept changes are not a document by
+    /// themselves; such ops are not written).
+    #[must_use]
     fn write_rows<'p>(
         &'p self,
         from: Place,
         to: Place,
         writer: &mut OpColumnsWriter<'p>,
         record: &mut impl FnMut(u32),
-    ) {
+    ) -> bool {
         let ops = self.ops;
         let mut block = Block::default();
+        let mut orphan = false;
         for (pos, &obj) in self.objects.iter().enumerate().skip(from.object) {
             if (Place {
                 object: pos,
@@ -1133,7 +1133,6 @@ impl<'d> RowPlan<'d> {
                         .is_some_and(|op| keeps(keep, op.id))
                 };
                 let object_kept = object.make_op == NONE || kept(object.make_op);
-                let mut orphan = false;
                 match &object.body {
                     Body::Map(map) if lo == 0 => {
                         for &idx in map.values().flatten().filter(|&&i| kept(i)) {
@@ -1169,9 +1168,6 @@ impl<'d> RowPlan<'d> {
                         }
                     }
                 }
-                if orphan {
-                    self.orphan_kept.store(true, Ordering::Relaxed);
-                }
                 block.flush(&ctx, writer);
                 continue;
             }
@@ -1203,6 +1199,7 @@ impl<'d> RowPlan<'d> {
             }
             block.flush(&ctx, writer);
         }
+        !orphan
     }
 }
 
