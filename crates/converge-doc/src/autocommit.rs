@@ -198,7 +198,7 @@ impl AutoCommit {
     /// 50-60 ms for half of the paper document's), kept until [`AutoCommit::integrate`];
     /// edits there are then cheaper than automerge's, which reads its whole document
     /// through a clock (a keystroke typed and committed: 5 us against 50-90 us), and
-    /// integrating costs 0.1-0.2 ms against automerge's 33-40 ms (`isolate_probe` in
+    /// integrating costs 0.1-0.25 ms against automerge's 33-40 ms (`isolate_probe` in
     /// converge-benches).
     ///
     /// ```

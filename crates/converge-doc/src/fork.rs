@@ -9,8 +9,8 @@ use crate::error::DocError;
 /// A fork of fewer than one op in this many of the document's is made by applying its
 /// changes: writing the chunk reads every op, about 0.55 ms for the paper document's 260,000,
 /// and applying the changes under its 865th change costs as much
-/// (`fork_probe`-style timings at 3bf58ee: 25 changes 38 us applied against 0.57 ms loaded,
-/// 8,659 changes 11.5 against 4.0 ms).
+/// (a scratch probe's timings at 3bf58ee, min of 5: 25 changes 38 us applied against
+/// 0.57 ms loaded, 8,659 changes 11.5 against 4.0 ms).
 const REPLAY_BELOW: u64 = 256;
 
 impl Document {
