@@ -220,8 +220,8 @@ fn changes_of_a_loaded_document_match_the_oracle() {
 /// changes in the same order (converge loads a document chunk of them, written from its op
 /// set, where automerge applies them again) and the same saved bytes. The heads are early
 /// ones (a tenth of the way in; a sixteenth and a sixth together), so that automerge's
-/// replays stay short; egwalker's histories are concurrent, so there a walk from two heads
-/// meets changes before their deps.
+/// replays stay short; egwalker's histories are concurrent (several actors' branches), so
+/// the order a walk from the heads gives is not the history's.
 #[test]
 fn forks_of_corpus_documents_match_the_oracle() {
     let mut paths: Vec<PathBuf> = files("real-docs", &[".amrg", ".automerge"])
