@@ -14,7 +14,7 @@ use converge_encoding::{
 use crate::bitset::BitSet;
 use crate::doc::Document;
 use crate::error::DocError;
-use crate::opset::{Body, HEAD, NONE, OpSet};
+use crate::opset::{Body, HEAD, NONE, Op, OpSet};
 use crate::resave::{BaseRows, SavedLayout};
 use crate::types::TextEncoding;
 
@@ -1257,6 +1257,8 @@ pub(crate) struct Block<'a> {
     /// The rows' buffer, empty between flushes (kept: allocating it per block made the heap
     /// shrink and grow again, each time faulting in fresh pages).
     rows: Vec<DocOpRef<'a, 'a>>,
+    /// The successors of the insert run being looked at (see [`insert_run`]).
+    run_succ: Vec<Option<OpId>>,
 }
 
 const BLOCK: usize = 1024;
@@ -1273,10 +1275,44 @@ impl<'a> Block<'a> {
         if self.idxs.is_empty() {
             return;
         }
+        let mut idxs = std::mem::take(&mut self.idxs);
+        if ctx.is_seq {
+            // Typed text is runs of inserts, each after the one before: those go to the
+            // writer as runs, the ops between them as rows.
+            let (mut start, mut i) = (0, 0);
+            while let Some(rest) = idxs.get(i..).filter(|rest| !rest.is_empty()) {
+                let n = insert_run(rest, ctx, &mut self.run_succ);
+                if n < MIN_RUN {
+                    i += n.max(1);
+                    continue;
+                }
+                self.flush_rows(idxs.get(start..i).unwrap_or_default(), ctx, writer);
+                push_run(
+                    rest.get(..n).unwrap_or_default(),
+                    &self.run_succ,
+                    ctx,
+                    writer,
+                );
+                i += n;
+                start = i;
+            }
+            self.flush_rows(idxs.get(start..).unwrap_or_default(), ctx, writer);
+        } else {
+            self.flush_rows(&idxs, ctx, writer);
+        }
+        idxs.clear();
+        self.idxs = idxs;
+    }
+
+    /// Writes the ops `idxs` as rows.
+    fn flush_rows(&mut self, idxs: &[u32], ctx: &ObjCtx<'a>, writer: &mut OpColumnsWriter<'a>) {
+        if idxs.is_empty() {
+            return;
+        }
         let ops = ctx.ops;
         self.succ.clear();
         self.ranges.clear();
-        for &idx in &self.idxs {
+        for &idx in idxs {
             let start = self.succ.len();
             match ctx.keep {
                 None => self
@@ -1297,43 +1333,127 @@ impl<'a> Block<'a> {
         }
         let succ = &self.succ;
         let mut rows = recycle(std::mem::take(&mut self.rows));
-        rows.extend(
-            self.idxs
-                .iter()
-                .zip(&self.ranges)
-                .map(|(&idx, &(start, end))| {
-                    let op = &ops.ops[idx as usize];
-                    let key = if ctx.is_seq {
-                        if op.key == HEAD {
-                            KeyRef::Seq(ElemId::Head)
-                        } else {
-                            KeyRef::Seq(ElemId::Op(ctx.map_id(ops.ops[op.key as usize].id)))
-                        }
-                    } else {
-                        KeyRef::Map(ops.keys.get(op.key as usize).map_or("", |k| k))
-                    };
-                    let mark_name = if ctx.has_name.contains(idx) {
-                        ops.mark_names.get(&idx).map(String::as_str)
-                    } else {
-                        None
-                    };
-                    DocOpRef {
-                        id: ctx.map_id(op.id),
-                        obj: ctx.obj,
-                        key,
-                        insert: op.insert(),
-                        action: op.action(),
-                        value: ops.value_ref(&op.value),
-                        succ: succ.get(start as usize..end as usize).unwrap_or_default(),
-                        expand: op.expand(),
-                        mark_name,
-                    }
-                }),
-        );
+        rows.extend(idxs.iter().zip(&self.ranges).map(|(&idx, &(start, end))| {
+            let op = &ops.ops[idx as usize];
+            let key = if ctx.is_seq {
+                if op.key == HEAD {
+                    KeyRef::Seq(ElemId::Head)
+                } else {
+                    KeyRef::Seq(ElemId::Op(ctx.map_id(ops.ops[op.key as usize].id)))
+                }
+            } else {
+                KeyRef::Map(ops.keys.get(op.key as usize).map_or("", |k| k))
+            };
+            let mark_name = if ctx.has_name.contains(idx) {
+                ops.mark_names.get(&idx).map(String::as_str)
+            } else {
+                None
+            };
+            DocOpRef {
+                id: ctx.map_id(op.id),
+                obj: ctx.obj,
+                key,
+                insert: op.insert(),
+                action: op.action(),
+                value: ops.value_ref(&op.value),
+                succ: succ.get(start as usize..end as usize).unwrap_or_default(),
+                expand: op.expand(),
+                mark_name,
+            }
+        }));
         writer.push_rows(&rows);
         self.rows = recycle(rows);
-        self.idxs.clear();
     }
+}
+
+/// Ops from which a run of inserts is written as a run (shorter ones are rows: a run costs
+/// about fifteen appends, a row about one per column).
+const MIN_RUN: usize = 2;
+
+/// How many of the ops `idxs` (at least one) form a run that
+/// [`OpColumnsWriter::push_insert_run`] writes: inserts setting a scalar, with at most one
+/// successor and without mark name or expand flag, each after the one before and numbered
+/// one after it by the same actor. 0 if the first op cannot start one. `succs` is left with
+/// the successors of the ops looked at, as [`run_succ`] gives them.
+fn insert_run(idxs: &[u32], ctx: &ObjCtx<'_>, succs: &mut Vec<Option<OpId>>) -> usize {
+    succs.clear();
+    let ops = &ctx.ops.ops;
+    let mut runs = |idx: u32, op: &Op| {
+        let ok = op.insert()
+            && op.action() == Action::Set
+            && !op.expand()
+            && !ctx.has_name.contains(idx);
+        match run_succ(ctx, op) {
+            Some(succ) if ok => {
+                succs.push(succ);
+                true
+            }
+            _ => false,
+        }
+    };
+    let Some((&first, rest)) = idxs.split_first() else {
+        return 0;
+    };
+    let Some(op) = ops.get(first as usize).filter(|op| runs(first, op)) else {
+        return 0;
+    };
+    let (mut prev, mut prev_id) = (first, op.id);
+    for (k, &idx) in rest.iter().enumerate() {
+        let Some(op) = ops.get(idx as usize) else {
+            return k + 1;
+        };
+        if !(op.key == prev
+            && op.id.actor == prev_id.actor
+            && op.id.counter == prev_id.counter.wrapping_add(1)
+            && runs(idx, op))
+        {
+            return k + 1;
+        }
+        (prev, prev_id) = (idx, op.id);
+    }
+    idxs.len()
+}
+
+/// Writes the run `idxs` (found by [`insert_run`], with its `succs`) through
+/// [`OpColumnsWriter::push_insert_run`].
+fn push_run<'a>(
+    idxs: &[u32],
+    succs: &[Option<OpId>],
+    ctx: &ObjCtx<'a>,
+    writer: &mut OpColumnsWriter<'a>,
+) {
+    let ops = ctx.ops;
+    let Some(first) = idxs.first().and_then(|&i| ops.ops.get(i as usize)) else {
+        return;
+    };
+    let after = match ops.ops.get(first.key as usize) {
+        Some(elem) if first.key != HEAD => ElemId::Op(ctx.map_id(elem.id)),
+        _ => ElemId::Head,
+    };
+    let rows = idxs
+        .iter()
+        .filter_map(|&i| ops.ops.get(i as usize))
+        .zip(succs)
+        .map(|(op, &succ)| (ops.value_ref(&op.value), succ));
+    writer.push_insert_run(ctx.obj, after, ctx.map_id(first.id), rows);
+}
+
+/// The successor `op` is written with, if it has at most one: `Some(None)` for none,
+/// `Some(Some(id))` for one (its id in the save's actor numbers); `None` if it has more.
+/// (With [`ObjCtx::keep`], a successor it does not keep is none.)
+fn run_succ(ctx: &ObjCtx<'_>, op: &Op) -> Option<Option<OpId>> {
+    if op.succ == NONE {
+        return Some(None);
+    }
+    let node = ctx.ops.succs.get(op.succ as usize)?;
+    if node.next != NONE {
+        return None;
+    }
+    let id = ctx.ops.succ_id(node.op);
+    Some(match ctx.keep {
+        Some(keep) if !keeps(keep, id) => None,
+        _ => Some(ctx.map_id(id)),
+    })
 }
 
 #[cfg(test)]
