@@ -346,6 +346,18 @@ impl Document {
                 actor: change.actor().clone(),
             });
         }
+        // A change of no ops still ends at its start op less one, and a document chunk keeps
+        // each actor's max ops in order.
+        if let Some(previous) = last_change
+            && change.num_ops() == 0
+            && u64::from(start_op) <= previous
+        {
+            return Err(DocError::MaxOpBelowPrevious {
+                change: hash,
+                max_op: u64::from(start_op) - 1,
+                previous_max_op: previous,
+            });
+        }
         let ops: Vec<converge_encoding::ChangeOp> = change.ops().collect();
         let resolved = self.validate(&change, &ops, &actor_map, author, start_op)?;
 

@@ -70,6 +70,22 @@ pub enum DocError {
         /// The largest max op of its deps.
         deps_max_op: u64,
     },
+    /// A remote change of no ops whose max op (its start op less one) is below the max op
+    /// of its author's previous change: a document chunk keeps each actor's changes in
+    /// order of max op, so no save could hold it (automerge 0.12 applies it and then writes
+    /// a save it cannot load). (A change with ops that starts there is a
+    /// [`DocError::DuplicateOpId`].)
+    #[error(
+        "change {change} of no ops ends at op {max_op}, below its author's previous change's max op {previous_max_op}"
+    )]
+    MaxOpBelowPrevious {
+        /// The offending change.
+        change: ChangeHash,
+        /// Its max op.
+        max_op: u64,
+        /// The max op of its author's previous change.
+        previous_max_op: u64,
+    },
     /// A remote op's pred names an op the document does not have.
     #[error("change {change} has unknown pred {counter}@{actor}")]
     UnknownPred {

@@ -1,5 +1,6 @@
 //! Changes a document chunk cannot hold: a pred at another key, a deletion of nothing, a
-//! change whose start op is not above its deps' max op. converge refuses each (typed
+//! change whose start op is not above its deps' max op, a change of no ops whose max op is
+//! below its author's previous change's. converge refuses each (typed
 //! error, document unchanged); automerge 0.12 panics on it, or applies it and writes a save
 //! that does not load back (checked): the reason converge is stricter, checked here
 //! against the oracle.
@@ -25,6 +26,16 @@ fn op(key: &str, action: Action, value: ScalarValue, pred: Vec<OpId>) -> ChangeO
 }
 
 fn change(actor: u8, start_op: u64, deps: Vec<ChangeHash>, ops: Vec<ChangeOp>) -> Change {
+    change_seq(actor, 1, start_op, deps, ops)
+}
+
+fn change_seq(
+    actor: u8,
+    seq: u64,
+    start_op: u64,
+    deps: Vec<ChangeHash>,
+    ops: Vec<ChangeOp>,
+) -> Change {
     let other = if actor == 1 {
         vec![]
     } else {
@@ -32,7 +43,7 @@ fn change(actor: u8, start_op: u64, deps: Vec<ChangeHash>, ops: Vec<ChangeOp>) -
     };
     Change::from_parts(ChangeParts {
         actor: ActorId::from_bytes(&[actor; 16]),
-        seq: 1,
+        seq,
         start_op,
         time: 0,
         message: None,
@@ -73,7 +84,9 @@ fn changes_no_document_chunk_can_hold_are_refused() {
     // Actor 1 puts "a" (op 1) and "b" (op 2).
     let base = change(1, 1, vec![], vec![set("a", 1, vec![]), set("b", 2, vec![])]);
     let deps = vec![base.hash()];
-    let cases: [Case; 3] = [
+    // Actor 3's first change puts "d" as op 10; its second depends on the base alone.
+    let first_of_3 = change(3, 10, deps.clone(), vec![set("d", 4, vec![])]);
+    let cases: [Case; 4] = [
         (
             "a put on b whose pred is a's op",
             change(2, 3, deps.clone(), vec![set("b", 3, vec![OpId::new(1, 1)])]),
@@ -110,15 +123,30 @@ fn changes_no_document_chunk_can_hold_are_refused() {
             change(2, 2, deps.clone(), vec![set("c", 3, vec![])]),
             |e| matches!(e, DocError::StartOpNotAfterDeps { .. }),
         ),
+        (
+            "a change of no ops ending below its author's previous change's max op",
+            change_seq(3, 2, 4, deps.clone(), vec![]),
+            |e| {
+                matches!(
+                    e,
+                    DocError::MaxOpBelowPrevious {
+                        max_op: 3,
+                        previous_max_op: 10,
+                        ..
+                    }
+                )
+            },
+        ),
     ];
     for (name, bad, refused) in cases {
-        let verdict = oracle(&[base.clone(), bad.clone()]);
+        let verdict = oracle(&[base.clone(), first_of_3.clone(), bad.clone()]);
         assert!(
             verdict == "panic" || verdict == "save does not load back",
             "{name}: the oracle {verdict}"
         );
         let mut doc = Document::new();
-        doc.apply_changes([base.clone()]).unwrap();
+        doc.apply_changes([base.clone(), first_of_3.clone()])
+            .unwrap();
         let before = doc.save();
         let err = doc.apply_changes([bad]).unwrap_err();
         assert!(refused(&err), "{name}: {err:?}");
