@@ -214,18 +214,7 @@ impl<'a> OpColumnsWriter<'a> {
         let mut rest = rows;
         while let Some(first) = rest.first() {
             let run = rest.iter().take_while(|r| r.obj == first.obj).count();
-            let n = run as u64;
-            match first.obj {
-                ObjId::Root => {
-                    self.obj_actor.append_nulls(n);
-                    self.obj_counter.append_nulls(n);
-                }
-                ObjId::Op(id) => {
-                    self.any_obj = true;
-                    self.obj_actor.append_value_n(u64::from(id.actor), n);
-                    self.obj_counter.append_value_n(u64::from(id.counter), n);
-                }
-            }
+            self.push_objects(first.obj, run as u64);
             rest = rest.get(run..).unwrap_or_default();
         }
         // Columns that read the same fields share a loop.
@@ -284,6 +273,21 @@ impl<'a> OpColumnsWriter<'a> {
         }
     }
 
+    /// The object columns of `n` rows in `obj`.
+    fn push_objects(&mut self, obj: ObjId, n: u64) {
+        match obj {
+            ObjId::Root => {
+                self.obj_actor.append_nulls(n);
+                self.obj_counter.append_nulls(n);
+            }
+            ObjId::Op(id) => {
+                self.any_obj = true;
+                self.obj_actor.append_value_n(u64::from(id.actor), n);
+                self.obj_counter.append_value_n(u64::from(id.counter), n);
+            }
+        }
+    }
+
     /// Appends a run of typed characters (or list elements) in one sequence object: one row
     /// for each of `ops`, row `i` being the op `(first.counter + i, first.actor)` that
     /// inserts (action `set`) the value `ops[i].0` after row `i - 1`'s op (row 0 after
@@ -315,17 +319,7 @@ impl<'a> OpColumnsWriter<'a> {
         if n == 0 {
             return;
         }
-        match obj {
-            ObjId::Root => {
-                self.obj_actor.append_nulls(n);
-                self.obj_counter.append_nulls(n);
-            }
-            ObjId::Op(id) => {
-                self.any_obj = true;
-                self.obj_actor.append_value_n(u64::from(id.actor), n);
-                self.obj_counter.append_value_n(u64::from(id.counter), n);
-            }
-        }
+        self.push_objects(obj, n);
         self.any_key_counter = true;
         match after {
             ElemId::Head => {
