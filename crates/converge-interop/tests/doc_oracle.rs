@@ -17,7 +17,9 @@
 //!   index 0 and at the end, text in code points, UTF-16 and UTF-8 units) made on a converge
 //!   document and an oracle document with the same actor, forked and merged between 2-3
 //!   actors: both must accept or refuse each edit alike, commit changes with identical hashes
-//!   (so identical bytes), and hold the same document after every step.
+//!   (so identical bytes), and hold the same document after every step (where automerge's
+//!   merged document reads otherwise than its own save loaded, the reload's: see
+//!   `marks_are_those_of_the_changes_not_of_the_merge_path`, one step in 20,000 sessions).
 //! - `fields_written_again_and_again_match_the_oracle`: a map key, a list element and two
 //!   counters written hundreds of times by three merging actors: the same changes and the same
 //!   document, conflicts and counters included, after every step.
