@@ -1121,14 +1121,14 @@ fn marks_are_those_of_the_changes_not_of_the_merge_path() {
     c2.set_actor(actors[2].clone());
     c2.splice_text(&ct, 0, 0, "é").unwrap();
     o2.splice_text(&ot, 0, 0, "é").unwrap();
-    c2.mark(&ct, 0..1, "ünï", ScalarValue::Int(3), ExpandMark::After)
-        .unwrap();
-    o2.mark(
-        &ot,
-        Mark::new("ünï".into(), automerge::ScalarValue::Int(3), 0, 1),
-        AmExpand::After,
-    )
-    .unwrap();
+    // A mark of value 3, expanding after, made on both sides.
+    let mark = |c: &mut Document, o: &mut automerge::AutoCommit, name: &str, end: usize| {
+        c.mark(&ct, 0..end, name, ScalarValue::Int(3), ExpandMark::After)
+            .unwrap();
+        let m = Mark::new(name.into(), automerge::ScalarValue::Int(3), 0, end);
+        o.mark(&ot, m, AmExpand::After).unwrap();
+    };
+    mark(&mut c2, &mut o2, "ünï", 1);
     o2.commit();
     c0.put(&ROOT, "a", ScalarValue::Bool(true)).unwrap();
     o0.put(automerge::ROOT, "a", true).unwrap();
@@ -1138,14 +1138,7 @@ fn marks_are_those_of_the_changes_not_of_the_merge_path() {
     c1.set_actor(actors[1].clone());
     c1.merge(&c0).unwrap();
     o1.merge(&mut o0).unwrap();
-    c0.mark(&ct, 0..0, "bold", ScalarValue::Int(3), ExpandMark::After)
-        .unwrap();
-    o0.mark(
-        &ot,
-        Mark::new("bold".into(), automerge::ScalarValue::Int(3), 0, 0),
-        AmExpand::After,
-    )
-    .unwrap();
+    mark(&mut c0, &mut o0, "bold", 0);
     o0.commit();
     o1.commit();
     c1.merge(&c0).unwrap();
