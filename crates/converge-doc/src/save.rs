@@ -1366,15 +1366,15 @@ impl<'a> Block<'a> {
     }
 }
 
-/// Ops from which a run of inserts is written as a run (shorter ones are rows: a run costs
-/// about fifteen appends, a row about one per column).
+/// Ops from which a run of inserts is written as a run (a lone op is a row: a run costs
+/// about fifteen appends, a row about one per column; four measured even with two).
 const MIN_RUN: usize = 2;
 
-/// How many of the ops `idxs` (at least one) form a run that
+/// How many of the first ops of `idxs` form a run that
 /// [`OpColumnsWriter::push_insert_run`] writes: inserts setting a scalar, with at most one
 /// successor and without mark name or expand flag, each after the one before and numbered
 /// one after it by the same actor. 0 if the first op cannot start one. `succs` is left with
-/// the successors of the ops looked at, as [`run_succ`] gives them.
+/// the run's successors, as [`run_succ`] gives them.
 fn insert_run(idxs: &[u32], ctx: &ObjCtx<'_>, succs: &mut Vec<Option<OpId>>) -> usize {
     succs.clear();
     let ops = &ctx.ops.ops;
