@@ -337,25 +337,23 @@ impl Document {
             .seq()
             .checked_sub(1)
             .and_then(|seq| self.history.max_op_at_seq(author, seq));
+        // A change starts above every counter of its author's so far: with ops it would
+        // repeat an op id; with none it would end (at its start op less one) below its
+        // author's previous change, and a document chunk keeps each actor's max ops in order.
         if let Some(last) = last_op.max(last_change)
             && last >= u64::from(start_op)
-            && change.num_ops() > 0
         {
-            return Err(DocError::DuplicateOpId {
-                change: hash,
-                actor: change.actor().clone(),
-            });
-        }
-        // A change of no ops still ends at its start op less one, and a document chunk keeps
-        // each actor's max ops in order.
-        if let Some(previous) = last_change
-            && change.num_ops() == 0
-            && u64::from(start_op) <= previous
-        {
-            return Err(DocError::MaxOpBelowPrevious {
-                change: hash,
-                max_op: u64::from(start_op) - 1,
-                previous_max_op: previous,
+            return Err(if change.num_ops() > 0 {
+                DocError::DuplicateOpId {
+                    change: hash,
+                    actor: change.actor().clone(),
+                }
+            } else {
+                DocError::MaxOpBelowPrevious {
+                    change: hash,
+                    max_op: u64::from(start_op) - 1,
+                    previous_max_op: last,
+                }
             });
         }
         let ops: Vec<converge_encoding::ChangeOp> = change.ops().collect();
