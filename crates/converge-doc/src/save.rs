@@ -1234,6 +1234,15 @@ fn keeps(keep: &[u32], id: OpId) -> bool {
 }
 
 impl ObjCtx<'_> {
+    /// The element a sequence op's key names (an insert's: the element it follows), in the
+    /// save's actor numbers.
+    fn elem(&self, key: u32) -> ElemId {
+        match self.ops.ops.get(key as usize) {
+            Some(elem) if key != HEAD => ElemId::Op(self.map_id(elem.id)),
+            _ => ElemId::Head,
+        }
+    }
+
     fn map_id(&self, id: OpId) -> OpId {
         OpId::new(
             id.counter,
@@ -1336,11 +1345,7 @@ impl<'a> Block<'a> {
         rows.extend(idxs.iter().zip(&self.ranges).map(|(&idx, &(start, end))| {
             let op = &ops.ops[idx as usize];
             let key = if ctx.is_seq {
-                if op.key == HEAD {
-                    KeyRef::Seq(ElemId::Head)
-                } else {
-                    KeyRef::Seq(ElemId::Op(ctx.map_id(ops.ops[op.key as usize].id)))
-                }
+                KeyRef::Seq(ctx.elem(op.key))
             } else {
                 KeyRef::Map(ops.keys.get(op.key as usize).map_or("", |k| k))
             };
@@ -1379,16 +1384,17 @@ fn insert_run(idxs: &[u32], ctx: &ObjCtx<'_>, succs: &mut Vec<Option<OpId>>) -> 
     succs.clear();
     let ops = &ctx.ops.ops;
     let mut runs = |idx: u32, op: &Op| {
-        let ok = op.insert()
+        let shape = op.insert()
             && op.action() == Action::Set
             && !op.expand()
             && !ctx.has_name.contains(idx);
-        match run_succ(ctx, op) {
-            Some(succ) if ok => {
+        // The successor list is looked up only for an op of the run's shape.
+        match shape.then(|| run_succ(ctx, op)).flatten() {
+            Some(succ) => {
                 succs.push(succ);
                 true
             }
-            _ => false,
+            None => false,
         }
     };
     let Some((&first, rest)) = idxs.split_first() else {
@@ -1426,16 +1432,12 @@ fn push_run<'a>(
     let Some(first) = idxs.first().and_then(|&i| ops.ops.get(i as usize)) else {
         return;
     };
-    let after = match ops.ops.get(first.key as usize) {
-        Some(elem) if first.key != HEAD => ElemId::Op(ctx.map_id(elem.id)),
-        _ => ElemId::Head,
-    };
     let rows = idxs
         .iter()
         .filter_map(|&i| ops.ops.get(i as usize))
         .zip(succs)
         .map(|(op, &succ)| (ops.value_ref(&op.value), succ));
-    writer.push_insert_run(ctx.obj, after, ctx.map_id(first.id), rows);
+    writer.push_insert_run(ctx.obj, ctx.elem(first.key), ctx.map_id(first.id), rows);
 }
 
 /// The successor `op` is written with, if it has at most one: `Some(None)` for none,

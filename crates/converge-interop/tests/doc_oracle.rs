@@ -1395,7 +1395,7 @@ fn lockstep_edits_match_the_oracle() {
                 // automerge 0.12's document after a merge can read otherwise than the same
                 // changes applied to a fresh document, or its own save loaded (seed 991810:
                 // the marks of a text where a mark made on the empty text met a concurrent
-                // insert; `marks_are_those_of_the_changes_not_of_the_merge_path` below).
+                // insert; `marks_are_those_of_the_changes_not_of_the_merge_path` above).
                 // converge's are the changes' own; the session goes on from the reload.
                 let mut reloaded = automerge::AutoCommit::load_with_options(
                     &pair.oracle.save(),
