@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use converge_encoding::{
-    Action, ActorId, Change, ChangeHash, ElemId, Key, ObjId, OpId, ScalarValue,
+    Action, ActorId, Change, ChangeHash, ChangeOpRefs, ElemId, KeyRef, ObjId, OpId, ValueRef,
 };
 use smallvec::SmallVec;
 
@@ -114,15 +114,15 @@ impl AsChangeMeta for MergeMeta<'_> {
 }
 
 /// What validation resolved for one op.
-struct ResolvedOp {
+struct ResolvedOp<'a> {
     obj: u32,
     /// Map: index into `keys` of the change op; sequence: element arena index or HEAD.
-    key: ResolvedKey,
+    key: ResolvedKey<'a>,
     preds: SmallVec<[u32; 2]>,
 }
 
-enum ResolvedKey {
-    Map(String),
+enum ResolvedKey<'a> {
+    Map(&'a str),
     Elem(u32),
 }
 
@@ -356,22 +356,22 @@ impl Document {
                 }
             });
         }
-        let ops: Vec<converge_encoding::ChangeOp> = change.ops().collect();
+        let ops = change.op_refs();
         let resolved = self.validate(&change, &ops, &actor_map, author, start_op)?;
 
         // Valid: apply.
         for a in &new_actors {
             self.ops.intern_actor(a);
         }
-        for (i, (op, r)) in ops.into_iter().zip(resolved).enumerate() {
+        for (i, (op, r)) in ops.iter().zip(resolved).enumerate() {
             let id = OpId::new(start_op + i as u32, author);
             let key = match r.key {
-                ResolvedKey::Map(k) => self.ops.intern_key(&k),
+                ResolvedKey::Map(k) => self.ops.intern_key(k),
                 ResolvedKey::Elem(e) => e,
             };
-            let value = match (&op.action, &op.value) {
-                (Action::Inc, ScalarValue::Uint(u)) => self.ops.store_int(*u as i64),
-                (_, v) => self.ops.store_value(v),
+            let value = match (op.action, op.value) {
+                (Action::Inc, ValueRef::Uint(u)) => self.ops.store_int(u as i64),
+                (_, v) => self.ops.store_value_ref(v),
             };
             let preds: SmallVec<[u32; 2]> = r.preds;
             self.ops.apply(
@@ -383,7 +383,7 @@ impl Document {
                     action: op.action,
                     value,
                     expand: op.expand,
-                    mark_name: op.mark_name,
+                    mark_name: op.mark_name.map(str::to_owned),
                 },
                 &preds,
                 Hint::None,
@@ -396,19 +396,20 @@ impl Document {
             };
             log.pred_ends.push(log.preds.len() as u32 | del);
         }
+        drop(ops);
         self.history.record(change, author);
         Ok(())
     }
 
     /// Checks every op of a change and resolves its references.
-    fn validate(
+    fn validate<'o>(
         &self,
         change: &Change,
-        ops: &[converge_encoding::ChangeOp],
+        ops: &'o ChangeOpRefs<'_>,
         actor_map: &[u32],
         author: u32,
         start_op: u32,
-    ) -> Result<Vec<ResolvedOp>, DocError> {
+    ) -> Result<Vec<ResolvedOp<'o>>, DocError> {
         let hash = change.hash();
         let invalid = |op_index: usize, reason: InvalidOpReason| DocError::InvalidOp {
             change: hash,
@@ -477,25 +478,25 @@ impl Document {
                 }
             };
             // Key.
-            let key = match (&op.key, kind.is_sequence()) {
-                (Key::Map(k), false) => {
+            let key = match (op.key, kind.is_sequence()) {
+                (KeyRef::Map(k), false) => {
                     if op.insert {
                         return Err(invalid(i, InvalidOpReason::InsertIntoMap));
                     }
-                    ResolvedKey::Map(k.clone())
+                    ResolvedKey::Map(k)
                 }
-                (Key::Seq(ElemId::Head), true) => {
+                (KeyRef::Seq(ElemId::Head), true) => {
                     if !op.insert {
                         return Err(invalid(i, InvalidOpReason::NotAnElement));
                     }
                     ResolvedKey::Elem(HEAD)
                 }
-                (Key::Seq(ElemId::Op(id)), true) => {
-                    let mapped = map_id(*id)?;
+                (KeyRef::Seq(ElemId::Op(id)), true) => {
+                    let mapped = map_id(id)?;
                     let unknown = || DocError::UnknownElement {
                         change: hash,
                         counter: id.counter,
-                        actor: actor_bytes(*id),
+                        actor: actor_bytes(id),
                     };
                     match locate(mapped) {
                         Some(Target::Doc(idx)) => {
@@ -506,7 +507,9 @@ impl Document {
                             ResolvedKey::Elem(idx)
                         }
                         Some(Target::Change(pos)) => {
-                            let e = &ops[pos];
+                            let Some(e) = ops.get(pos) else {
+                                return Err(invalid(i, InvalidOpReason::NotAnElement));
+                            };
                             if !e.insert || e.obj != op.obj {
                                 return Err(invalid(i, InvalidOpReason::NotAnElement));
                             }
@@ -527,8 +530,7 @@ impl Document {
             if op.action == Action::Del && op.pred.is_empty() {
                 return Err(invalid(i, InvalidOpReason::DeleteWithoutPred));
             }
-            if op.action == Action::Inc
-                && !matches!(op.value, ScalarValue::Int(_) | ScalarValue::Uint(_))
+            if op.action == Action::Inc && !matches!(op.value, ValueRef::Int(_) | ValueRef::Uint(_))
             {
                 return Err(invalid(i, InvalidOpReason::NonNumericIncrement));
             }
@@ -542,7 +544,7 @@ impl Document {
             };
             let elsewhere = || invalid(i, InvalidOpReason::PredElsewhere);
             let mut preds = SmallVec::new();
-            for p in &op.pred {
+            for p in op.pred {
                 let mapped = map_id(*p)?;
                 match locate(mapped) {
                     Some(Target::Doc(idx)) => {
@@ -566,7 +568,9 @@ impl Document {
                     }
                     // A deletion is nobody's pred (automerge 0.12 keeps no op for it either).
                     Some(Target::Change(pos)) if arena_idx[pos] != NONE => {
-                        let (pred, at) = (&ops[pos], &out[pos]);
+                        let (Some(pred), Some(at)) = (ops.get(pos), out.get(pos)) else {
+                            return Err(elsewhere());
+                        };
                         let same = at.obj == obj
                             && !op.insert
                             && match (&key, &at.key) {

@@ -674,37 +674,40 @@ impl OpSet {
 
     /// Stores a scalar without per-op heap allocation.
     pub(crate) fn store_value(&mut self, v: &ScalarValue) -> StoredValue {
+        self.store_value_ref(ValueRef::from(v))
+    }
+
+    /// [`Self::store_value`] of a borrowed value (a remote change's op, read from its chunk).
+    pub(crate) fn store_value_ref(&mut self, v: ValueRef<'_>) -> StoredValue {
         match v {
-            ScalarValue::Null => StoredValue::Null,
-            ScalarValue::Bool(b) => StoredValue::Bool(*b),
-            ScalarValue::Uint(u) => match W48::from_u64(*u) {
+            ValueRef::Null => StoredValue::Null,
+            ValueRef::Bool(b) => StoredValue::Bool(b),
+            ValueRef::Uint(u) => match W48::from_u64(u) {
                 Some(w) => StoredValue::Uint(w),
-                None => StoredValue::WideUint(self.push_word(*u)),
+                None => StoredValue::WideUint(self.push_word(u)),
             },
-            ScalarValue::Int(i) => self.store_int(*i),
-            ScalarValue::F64(f) => match W48::from_f64(*f) {
+            ValueRef::Int(i) => self.store_int(i),
+            ValueRef::F64(f) => match W48::from_f64(f) {
                 Some(w) => StoredValue::F64(w),
                 None => StoredValue::WideF64(self.push_word(f.to_bits())),
             },
-            ScalarValue::Str(s) => self.store_str(s),
-            ScalarValue::Bytes(b) => match self.push_bytes(&[], b) {
+            ValueRef::Str(s) => self.store_str(s),
+            ValueRef::Bytes(b) => match self.push_bytes(&[], b) {
                 Ok(span) => StoredValue::Bytes(span),
                 Err(at) => StoredValue::LongBytes(at),
             },
-            ScalarValue::Counter(c) => match W48::from_i64(*c) {
+            ValueRef::Counter(c) => match W48::from_i64(c) {
                 Some(w) => StoredValue::Counter(w),
-                None => StoredValue::WideCounter(self.push_word(*c as u64)),
+                None => StoredValue::WideCounter(self.push_word(c as u64)),
             },
-            ScalarValue::Timestamp(t) => match W48::from_i64(*t) {
+            ValueRef::Timestamp(t) => match W48::from_i64(t) {
                 Some(w) => StoredValue::Timestamp(w),
-                None => StoredValue::WideTimestamp(self.push_word(*t as u64)),
+                None => StoredValue::WideTimestamp(self.push_word(t as u64)),
             },
-            ScalarValue::Unknown { type_code, bytes } => {
-                match self.push_bytes(&[*type_code], bytes) {
-                    Ok(span) => StoredValue::Unknown(span),
-                    Err(at) => StoredValue::LongUnknown(at),
-                }
-            }
+            ValueRef::Unknown { type_code, bytes } => match self.push_bytes(&[type_code], bytes) {
+                Ok(span) => StoredValue::Unknown(span),
+                Err(at) => StoredValue::LongUnknown(at),
+            },
         }
     }
 

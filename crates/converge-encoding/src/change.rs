@@ -81,49 +81,86 @@ const SPECS: [ColumnSpec; NUM_COLUMNS] = [
 /// column outside the pred group is no known column.
 #[derive(Default)]
 struct KnownColumns {
-    /// The group whose members may follow, and its members' types so far.
-    group: Option<(ColumnSpec, SmallVec<[ColumnType; 2]>)>,
+    /// The group whose members may follow, how many members it has had so far, and the
+    /// first two members' types (a pred group of more is refused whatever they are).
+    group: Option<(ColumnSpec, u32, [Option<ColumnType>; 2])>,
 }
 
 impl KnownColumns {
+    #[inline]
     fn slot(&mut self, spec: ColumnSpec) -> Result<Option<usize>, DecodeError> {
+        match self.place(spec) {
+            (slot, None) => Ok(slot),
+            (_, Some(group)) => Err(DecodeError::MismatchedPredGroup { spec: group.raw() }),
+        }
+    }
+
+    /// Which known column `spec` fills, and the group it closed if that was a pred group
+    /// with other members than 0.12 takes (its column is then nothing: [`Self::slot`]
+    /// refuses it). Inlined and without an error to build, for [`Change::column_ranges`],
+    /// which walks metadata decoding already checked, once for every read of a change's ops.
+    #[inline]
+    fn place(&mut self, spec: ColumnSpec) -> (Option<usize>, Option<ColumnSpec>) {
         let pred = SPECS[PRED_COUNT];
         if spec.column_type() != ColumnType::Group
-            && let Some((group, members)) = &mut self.group
+            && let Some((group, members, types)) = &mut self.group
             && spec.id() == group.id()
         {
-            members.push(spec.column_type());
-            return Ok(match (group.id() == pred.id(), members.len()) {
+            if let Some(t) = types.get_mut(*members as usize) {
+                *t = Some(spec.column_type());
+            }
+            *members = members.saturating_add(1);
+            let slot = match (group.id() == pred.id(), *members) {
                 (true, 1) => Some(PRED_ACTOR),
                 (true, 2) => Some(PRED_CTR),
                 _ => None,
-            });
+            };
+            return (slot, None);
         }
-        self.end_group()?;
+        if let Some(bad) = self.close() {
+            return (None, Some(bad));
+        }
         if spec.column_type() == ColumnType::Group {
-            self.group = Some((spec, SmallVec::new()));
+            self.group = Some((spec, 0, [None; 2]));
         }
-        Ok(match SPECS.iter().position(|s| *s == spec) {
+        let slot = match SPECS.iter().position(|s| *s == spec) {
             Some(PRED_ACTOR | PRED_CTR) => None,
             found => found,
-        })
+        };
+        (slot, None)
+    }
+
+    /// Closes the open group; returns it if it was a pred group with other members than
+    /// 0.12 takes.
+    #[inline]
+    fn close(&mut self) -> Option<ColumnSpec> {
+        match self.group.take() {
+            Some((group, members, types))
+                if group.id() == SPECS[PRED_COUNT].id()
+                    && !matches!(
+                        (members, types),
+                        (0, _)
+                            | (
+                                2,
+                                [
+                                    Some(ColumnType::Actor | ColumnType::Integer),
+                                    Some(ColumnType::DeltaInteger)
+                                ]
+                            )
+                    ) =>
+            {
+                Some(group)
+            }
+            _ => None,
+        }
     }
 
     /// Closes the open group, refusing a pred group with other members than 0.12 takes.
     fn end_group(&mut self) -> Result<(), DecodeError> {
-        if let Some((group, members)) = self.group.take()
-            && group.id() == SPECS[PRED_COUNT].id()
-            && !matches!(
-                members[..],
-                [] | [
-                    ColumnType::Actor | ColumnType::Integer,
-                    ColumnType::DeltaInteger
-                ]
-            )
-        {
-            return Err(DecodeError::MismatchedPredGroup { spec: group.raw() });
+        match self.close() {
+            None => Ok(()),
+            Some(group) => Err(DecodeError::MismatchedPredGroup { spec: group.raw() }),
         }
-        Ok(())
     }
 }
 
@@ -478,12 +515,7 @@ impl Change {
                 let end = pos.saturating_add(len);
                 // Decoding checked every spec fits a `u32`, and the pred group.
                 let spec = ColumnSpec::from_raw(u32::try_from(spec).unwrap_or(u32::MAX));
-                if let Some(slot) = known
-                    .slot(spec)
-                    .ok()
-                    .flatten()
-                    .and_then(|i| found.get_mut(i))
-                {
+                if let Some(slot) = known.place(spec).0.and_then(|i| found.get_mut(i)) {
                     *slot = Some((pos, end));
                 }
                 pos = end;
@@ -642,6 +674,26 @@ impl Change {
             decoder: self.op_decoder(),
             remaining: u64::from(self.num_ops),
         }
+    }
+
+    /// The ops decoded at once, borrowing their keys, values and mark names from the chunk
+    /// (no allocation per op, where [`Change::ops`] makes owned ops). Reading a change's ops
+    /// to apply them goes through this.
+    pub fn op_refs(&self) -> ChangeOpRefs<'_> {
+        let mut decoder = self.op_decoder();
+        let mut out = ChangeOpRefs {
+            rows: SmallVec::with_capacity(self.num_ops as usize),
+            preds: SmallVec::new(),
+        };
+        // The columns were validated when the change was decoded or built, so this cannot
+        // fail; if it somehow did, the ops end there (as [`ChangeOps`] does).
+        for _ in 0..self.num_ops {
+            match decoder.next_op_ref(&mut out.preds) {
+                Ok(Some(row)) => out.rows.push(row),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        out
     }
 
     /// The content of this change, such that `Change::from_parts(change.to_parts())` gives
@@ -1156,6 +1208,34 @@ impl<'a> OpDecoder<'a> {
         ))
     }
 
+    /// The next op with borrowed strings, its preds appended to `preds`.
+    fn next_op_ref(
+        &mut self,
+        preds: &mut SmallVec<[OpId; 2]>,
+    ) -> Result<Option<OpRow<'a>>, DecodeError> {
+        let Some(op) = self.next_op()? else {
+            return Ok(None);
+        };
+        let start = preds.len();
+        for _ in 0..op.pred_count {
+            preds.push(self.next_pred()?);
+        }
+        Ok(Some(OpRow {
+            obj: op.obj,
+            key: match op.key {
+                RawKey::Map(s) => KeyRef::Map(s),
+                RawKey::Seq(e) => KeyRef::Seq(e),
+            },
+            insert: op.insert,
+            action: op.action,
+            value: ValueRef::decode_raw(op.value.meta, op.value.bytes, true)?,
+            // At most `MAX_CHANGE_OPS` preds in all (checked when the change was decoded).
+            preds: (start as u32, preds.len() as u32),
+            expand: op.expand,
+            mark_name: op.mark_name,
+        }))
+    }
+
     fn next_change_op(&mut self) -> Result<Option<ChangeOp>, DecodeError> {
         let Some(op) = self.next_op()? else {
             return Ok(None);
@@ -1177,6 +1257,63 @@ impl<'a> OpDecoder<'a> {
             expand: op.expand,
             mark_name: op.mark_name.map(str::to_owned),
         }))
+    }
+}
+
+/// The ops of a [`Change`], decoded at once with borrowed strings: see [`Change::op_refs`].
+#[derive(Clone, Debug)]
+pub struct ChangeOpRefs<'a> {
+    rows: SmallVec<[OpRow<'a>; 1]>,
+    /// Every op's preds, one after another ([`OpRow::preds`] says which are whose).
+    preds: SmallVec<[OpId; 2]>,
+}
+
+/// One op of [`ChangeOpRefs`]: a [`ChangeOpRef`] whose preds are a range of the shared list.
+#[derive(Clone, Copy, Debug)]
+struct OpRow<'a> {
+    obj: ObjId,
+    key: KeyRef<'a>,
+    insert: bool,
+    action: Action,
+    value: ValueRef<'a>,
+    preds: (u32, u32),
+    expand: bool,
+    mark_name: Option<&'a str>,
+}
+
+impl<'a> ChangeOpRefs<'a> {
+    /// The number of ops.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether the change has no ops.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Op `i` (its counter is the change's start op plus `i`).
+    pub fn get(&self, i: usize) -> Option<ChangeOpRef<'_>> {
+        self.rows.get(i).map(|row| self.op(row))
+    }
+
+    /// The ops in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ChangeOpRef<'_>> + '_ {
+        self.rows.iter().map(|row| self.op(row))
+    }
+
+    fn op(&self, row: &OpRow<'a>) -> ChangeOpRef<'_> {
+        let (start, end) = (row.preds.0 as usize, row.preds.1 as usize);
+        ChangeOpRef {
+            obj: row.obj,
+            key: row.key,
+            insert: row.insert,
+            action: row.action,
+            value: row.value,
+            pred: self.preds.get(start..end).unwrap_or(&[]),
+            expand: row.expand,
+            mark_name: row.mark_name,
+        }
     }
 }
 

@@ -46,7 +46,9 @@ mod value;
 pub use bundle::{Bundle, BundleChangeRow, BundleOpRow, encode_bundle};
 /// The shared byte buffer type that [`Change`] keeps its bytes in.
 pub use bytes::Bytes;
-pub use change::{Change, ChangeOp, ChangeOpRef, ChangeOps, ChangeParts, MAX_CHANGE_OPS};
+pub use change::{
+    Change, ChangeOp, ChangeOpRef, ChangeOpRefs, ChangeOps, ChangeParts, MAX_CHANGE_OPS,
+};
 pub use cursor::{Cursor, CursorMove, ParseCursorError};
 pub use document::{
     ActorRows, ChangeColumnsSource, ChangeColumnsWriter, DocChange, DocChangeRef, DocChanges,

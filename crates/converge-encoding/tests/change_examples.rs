@@ -621,6 +621,21 @@ fn a_pred_group_with_other_members_is_refused() {
         decode(&[(0x70, &[0x7f, 0x00]), (0x73, &[0x7f, 0x00])]),
         Err(DecodeError::MismatchedPredGroup { spec: 0x70 })
     ));
+    // More than two members, whatever they are.
+    assert!(matches!(
+        decode(&[
+            (0x70, &[0x7f, 0x00]),
+            (0x71, &[0x7f, 0x00]),
+            (0x73, &[0x7f, 0x00]),
+            (0x73, &[0x7f, 0x00])
+        ]),
+        Err(DecodeError::MismatchedPredGroup { spec: 0x70 })
+    ));
+    // The group closed by the column after it, and by the end of the metadata.
+    assert!(matches!(
+        decode(&[(0x70, &[0x7f, 0x00]), (0x73, &[0x7f, 0x00]), (0x93, &[])]),
+        Err(DecodeError::MismatchedPredGroup { spec: 0x70 })
+    ));
     assert!(decode(&[(0x70, &[0x7f, 0x00])]).is_ok());
     assert!(decode(&[(0x70, &[0x7f, 0x00]), (0x71, &[]), (0x73, &[])]).is_ok());
     assert!(decode(&[KEY_K, INSERT_F, SET, META_INT1, RAW_1, PRED_0]).is_ok());

@@ -5,7 +5,7 @@
 use bytes::Bytes;
 use converge_encoding::chunk::{self, ChunkType};
 use converge_encoding::{
-    Action, ActorId, Change, ChangeHash, ChangeOp, ChangeParts, ElemId, Key, ObjId, OpId,
+    Action, ActorId, Change, ChangeHash, ChangeOp, ChangeParts, ElemId, Key, KeyRef, ObjId, OpId,
     ScalarValue,
 };
 use quickcheck::{Arbitrary, Gen, QuickCheck, quickcheck};
@@ -185,6 +185,7 @@ fn parts_encode_decode_encode() {
         assert_eq!(d.hash(), c1.hash());
         assert_eq!(d.num_ops(), p.ops.len() as u64);
         assert_eq!(d.max_op(), p.start_op + p.ops.len() as u64 - 1);
+        op_refs_are_ops(&d);
         let q = d.to_parts();
         assert_eq!(resolve(&q), resolve(&p));
         // the other actors are sorted, unique and not the author
@@ -210,9 +211,34 @@ fn rechunk(data: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
+/// The borrowed ops ([`Change::op_refs`], what applying a change reads) are the owned ops.
+fn op_refs_are_ops(c: &Change) {
+    let owned: Vec<ChangeOp> = c.ops().collect();
+    let refs = c.op_refs();
+    assert_eq!(refs.len(), owned.len());
+    assert_eq!(refs.len() as u64, c.num_ops());
+    for (i, (r, o)) in refs.iter().zip(&owned).enumerate() {
+        assert_eq!(refs.get(i), Some(r));
+        assert_eq!(r.obj, o.obj);
+        assert_eq!(r.key, KeyRef::of(&o.key));
+        assert_eq!(
+            (r.insert, r.action, r.expand),
+            (o.insert, o.action, o.expand)
+        );
+        // Debug: a NaN float is not equal to itself.
+        assert_eq!(
+            format!("{:?}", ScalarValue::from(r.value)),
+            format!("{:?}", o.value)
+        );
+        assert_eq!(r.pred, &o.pred[..]);
+        assert_eq!(r.mark_name, o.mark_name.as_deref());
+    }
+    assert_eq!(refs.get(owned.len()), None);
+}
+
 /// Exercises everything a successfully decoded change offers.
 fn poke(c: &Change) {
-    let _ = c.ops().count();
+    op_refs_are_ops(c);
     let p = c.to_parts();
     assert_eq!(p.ops.len() as u64, c.num_ops());
     let _ = c.is_canonical();
