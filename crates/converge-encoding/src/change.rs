@@ -99,7 +99,7 @@ impl KnownColumns {
     /// with other members than 0.12 takes (its column is then nothing: [`Self::slot`]
     /// refuses it). Inlined and without an error to build, for [`Change::column_ranges`],
     /// which walks metadata decoding already checked, once for every read of a change's ops.
-    #[inline]
+    #[inline(always)]
     fn place(&mut self, spec: ColumnSpec) -> (Option<usize>, Option<ColumnSpec>) {
         let pred = SPECS[PRED_COUNT];
         if spec.column_type() != ColumnType::Group

@@ -104,7 +104,8 @@ impl BoolDecoder<'_> {
     /// [`Iterator::next`] past the inlined middle of a run.
     #[inline(never)]
     fn next_slow(&mut self) -> Option<Result<bool, DecodeError>> {
-        if self.failed {
+        // The end of the column (an absent column is one): what `step` would find.
+        if self.failed || (self.remaining == 0 && self.r.is_empty()) {
             return None;
         }
         match self.step() {

@@ -350,14 +350,16 @@ impl<'a, T: RleValue<'a>> RleDecoder<'a, T> {
         if self.failed {
             return None;
         }
-        // The first row of a column that starts with a literal of one value (`7f`) or a null
-        // run of one (`00 01`), as every column of a one-op change does: what `step` would
-        // do, without its loops and checks, none of which can apply to a column's first run
-        // (a run of one is minimal, and there is no earlier run to merge with). A change of
-        // one op spends most of its decoding here, once per column.
-        if let (Run::None, Prev::None) = (&self.run, &self.prev) {
-            match self.r.rest() {
-                [0x7f, ..] => {
+        // The end of the column (an absent column is one), and the first row of a column
+        // that starts with a literal of one value (`7f`) or a null run of one (`00 01`), as
+        // every column of a one-op change does: what `step` would do, without its loops and
+        // checks, none of which can apply to a column's first run (a run of one is minimal,
+        // and there is no earlier run to merge with). A change of one op spends most of its
+        // decoding here, once per column.
+        if let Run::None = self.run {
+            match (self.r.rest(), &self.prev) {
+                ([], _) => return None,
+                ([0x7f, ..], Prev::None) => {
                     let _ = self.r.take(1);
                     return match self.read_value() {
                         Ok(v) => {
@@ -370,7 +372,7 @@ impl<'a, T: RleValue<'a>> RleDecoder<'a, T> {
                         }
                     };
                 }
-                [0x00, 0x01, ..] => {
+                ([0x00, 0x01, ..], Prev::None) => {
                     let _ = self.r.take(2);
                     self.prev = Prev::Null;
                     return Some(Ok(None));
