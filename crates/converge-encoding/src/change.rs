@@ -1039,20 +1039,16 @@ impl<'a> ChangeOpRef<'a> {
 }
 
 /// A validated op row with borrowed strings; preds are read separately.
+#[derive(Clone, Copy, Debug)]
 struct RawOp<'a> {
     obj: ObjId,
-    key: RawKey<'a>,
+    key: KeyRef<'a>,
     insert: bool,
     action: Action,
     value: RawValue<'a>,
     pred_count: u64,
     expand: bool,
     mark_name: Option<&'a str>,
-}
-
-enum RawKey<'a> {
-    Map(&'a str),
-    Seq(ElemId),
 }
 
 /// The lock-step decoders of all op columns of one change.
@@ -1145,9 +1141,9 @@ impl<'a> OpDecoder<'a> {
             nullable(&mut self.key_ctr)?,
             nullable(&mut self.key_str)?,
         ) {
-            (None, None, Some(s)) => RawKey::Map(s),
-            (None, Some(0), None) => RawKey::Seq(ElemId::Head),
-            (Some(a), Some(c), None) => RawKey::Seq(ElemId::Op(OpId::new(
+            (None, None, Some(s)) => KeyRef::Map(s),
+            (None, Some(0), None) => KeyRef::Seq(ElemId::Head),
+            (Some(a), Some(c), None) => KeyRef::Seq(ElemId::Op(OpId::new(
                 Self::counter("key counter", c)?,
                 self.actor(a)?,
             ))),
@@ -1216,24 +1212,11 @@ impl<'a> OpDecoder<'a> {
         let Some(op) = self.next_op()? else {
             return Ok(None);
         };
-        let start = preds.len();
+        let first_pred = preds.len() as u32;
         for _ in 0..op.pred_count {
             preds.push(self.next_pred()?);
         }
-        Ok(Some(OpRow {
-            obj: op.obj,
-            key: match op.key {
-                RawKey::Map(s) => KeyRef::Map(s),
-                RawKey::Seq(e) => KeyRef::Seq(e),
-            },
-            insert: op.insert,
-            action: op.action,
-            value: ValueRef::decode_raw(op.value.meta, op.value.bytes, true)?,
-            // At most `MAX_CHANGE_OPS` preds in all (checked when the change was decoded).
-            preds: (start as u32, preds.len() as u32),
-            expand: op.expand,
-            mark_name: op.mark_name,
-        }))
+        Ok(Some(OpRow { op, first_pred }))
     }
 
     fn next_change_op(&mut self) -> Result<Option<ChangeOp>, DecodeError> {
@@ -1247,8 +1230,8 @@ impl<'a> OpDecoder<'a> {
         Ok(Some(ChangeOp {
             obj: op.obj,
             key: match op.key {
-                RawKey::Map(s) => Key::Map(s.to_owned()),
-                RawKey::Seq(e) => Key::Seq(e),
+                KeyRef::Map(s) => Key::Map(s.to_owned()),
+                KeyRef::Seq(e) => Key::Seq(e),
             },
             insert: op.insert,
             action: op.action,
@@ -1268,17 +1251,13 @@ pub struct ChangeOpRefs<'a> {
     preds: SmallVec<[OpId; 2]>,
 }
 
-/// One op of [`ChangeOpRefs`]: a [`ChangeOpRef`] whose preds are a range of the shared list.
+/// One op of [`ChangeOpRefs`]: the row as decoded, and where its preds start in the shared
+/// list.
 #[derive(Clone, Copy, Debug)]
 struct OpRow<'a> {
-    obj: ObjId,
-    key: KeyRef<'a>,
-    insert: bool,
-    action: Action,
-    value: ValueRef<'a>,
-    preds: (u32, u32),
-    expand: bool,
-    mark_name: Option<&'a str>,
+    op: RawOp<'a>,
+    /// At most `MAX_CHANGE_OPS` preds in all (checked when the change was decoded).
+    first_pred: u32,
 }
 
 impl<'a> ChangeOpRefs<'a> {
@@ -1303,16 +1282,21 @@ impl<'a> ChangeOpRefs<'a> {
     }
 
     fn op(&self, row: &OpRow<'a>) -> ChangeOpRef<'_> {
-        let (start, end) = (row.preds.0 as usize, row.preds.1 as usize);
+        let op = &row.op;
+        let start = row.first_pred as usize;
+        let end = start.saturating_add(usize::try_from(op.pred_count).unwrap_or(usize::MAX));
         ChangeOpRef {
-            obj: row.obj,
-            key: row.key,
-            insert: row.insert,
-            action: row.action,
-            value: row.value,
+            obj: op.obj,
+            key: op.key,
+            insert: op.insert,
+            action: op.action,
+            // Decoding the change checked the value by the same rules (`RawValue::validate`
+            // with strict ints), so this cannot fail.
+            value: ValueRef::decode_raw(op.value.meta, op.value.bytes, true)
+                .unwrap_or(ValueRef::Null),
             pred: self.preds.get(start..end).unwrap_or(&[]),
-            expand: row.expand,
-            mark_name: row.mark_name,
+            expand: op.expand,
+            mark_name: op.mark_name,
         }
     }
 }

@@ -728,20 +728,11 @@ mod tests {
             }
             Ok(Some(n))
         };
-        let mut seed = 0x5eedu64;
         let mut cases: Vec<Vec<u8>> = vec![vec![0x7f, 0x01], vec![0x00, 0x80, 0x01], vec![]];
-        for _ in 0..20_000 {
-            let mut data = Vec::new();
-            for _ in 0..(seed % 9) {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let byte = (seed >> 56) as u8;
-                // Mostly small run headers and values, sometimes anything.
-                data.push(if seed & 3 == 0 { byte } else { byte % 6 + 0x7b });
-            }
-            cases.push(data);
-        }
+        // Mostly small run headers and values, sometimes anything.
+        cases.extend(seeded_columns(0x5eed, 20_000, 9, |_, seed, byte| {
+            if seed & 3 == 0 { byte } else { byte % 6 + 0x7b }
+        }));
         for data in &cases {
             for limit in [0, 3, 1000] {
                 let a = RleDecoder::<u64>::new(data, true).count_rows(limit);
@@ -787,7 +778,6 @@ mod tests {
             }
             out
         }
-        let mut seed = 0xf1257u64;
         let mut cases: Vec<Vec<u8>> = vec![
             vec![0x7f, 0x01],
             vec![0x7f, 0x01, 0x7f, 0x01],
@@ -800,24 +790,15 @@ mod tests {
             vec![0x00],
             vec![],
         ];
-        for _ in 0..30_000 {
-            let mut data = Vec::new();
-            for i in 0..(seed % 8) {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                let byte = (seed >> 56) as u8;
-                // Mostly the shortcut's first bytes, small headers and values; sometimes
-                // anything.
-                data.push(match (i, seed & 7) {
-                    (0, 0..=2) => 0x7f,
-                    (0, 3) => 0x00,
-                    (_, 0) => byte,
-                    _ => byte % 6 + 0x7b,
-                });
+        // Mostly the shortcut's first bytes, small headers and values; sometimes anything.
+        cases.extend(seeded_columns(0xf1257, 30_000, 8, |i, seed, byte| {
+            match (i, seed & 7) {
+                (0, 0..=2) => 0x7f,
+                (0, 3) => 0x00,
+                (_, 0) => byte,
+                _ => byte % 6 + 0x7b,
             }
-            cases.push(data);
-        }
+        }));
         for data in &cases {
             for canonical in [true, false] {
                 assert_eq!(
@@ -837,6 +818,28 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// `n` byte strings of up to `max_len - 1` bytes from a seeded stream, byte `i` of each
+    /// chosen by `pick(i, seed, random byte)`.
+    fn seeded_columns(
+        mut seed: u64,
+        n: usize,
+        max_len: u64,
+        pick: impl Fn(u64, u64, u8) -> u8,
+    ) -> Vec<Vec<u8>> {
+        let mut cases = Vec::with_capacity(n);
+        for _ in 0..n {
+            let mut data = Vec::new();
+            for i in 0..(seed % max_len) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                data.push(pick(i, seed, (seed >> 56) as u8));
+            }
+            cases.push(data);
+        }
+        cases
     }
 
     fn enc_u(rows: &[Option<u64>]) -> Vec<u8> {
