@@ -723,18 +723,20 @@ impl Change {
     /// Whether a document chunk holding this change keeps all it says, so that the change
     /// rebuilt from the document (§0) has this content. A document keeps a deletion only as
     /// its targets' successor (a deletion carrying a value, an insert flag, an expand flag or
-    /// a mark name comes back without them), and an object's make op without a value, so
+    /// a mark name comes back without them), an object's make op without a value, and an
+    /// increment's amount as a signed integer (an unsigned amount comes back signed), so
     /// such a change comes back with other bytes and another hash (automerge 0.12 applies
     /// one from a peer, and its save then does not verify its heads).
     pub fn kept_by_documents(&self) -> bool {
-        self.ops().all(|op| match op.action {
+        self.op_refs().iter().all(|op| match op.action {
             Action::Del => {
-                op.value == ScalarValue::Null && !op.insert && !op.expand && op.mark_name.is_none()
+                op.value == ValueRef::Null && !op.insert && !op.expand && op.mark_name.is_none()
             }
             Action::MakeMap | Action::MakeList | Action::MakeText | Action::MakeTable => {
-                op.value == ScalarValue::Null
+                op.value == ValueRef::Null
             }
-            Action::Set | Action::Inc | Action::Mark => true,
+            Action::Inc => !matches!(op.value, ValueRef::Uint(_)),
+            Action::Set | Action::Mark => true,
         })
     }
 

@@ -686,6 +686,29 @@ fn a_deletion_or_a_make_op_with_a_value_is_canonical_but_not_kept_by_documents()
         assert!(c.is_canonical(), "our own encoding");
         assert!(!c.kept_by_documents());
     }
+    // Nor an increment by an unsigned amount: a document keeps the amount signed (found by
+    // the doc_load fuzzer: regression bundle-readback-be47da3c, a bundle of such a change
+    // read back under another hash).
+    for (amount, kept) in [(ScalarValue::Uint(0), false), (ScalarValue::Int(0), true)] {
+        let mut inc = op(
+            ObjId::Root,
+            Key::Map("a".into()),
+            false,
+            Action::Inc,
+            amount,
+        );
+        inc.pred = vec![OpId::new(1, 0)];
+        let counter = op(
+            ObjId::Root,
+            Key::Map("a".into()),
+            false,
+            Action::Set,
+            ScalarValue::Counter(1),
+        );
+        let c = Change::from_parts(parts("aa", vec![counter, inc])).unwrap();
+        assert!(c.is_canonical());
+        assert_eq!(c.kept_by_documents(), kept);
+    }
     // Nor an object's make op with a value (checked against a save and load in converge-doc
     // while this was written: its heads did not verify).
     for action in [
