@@ -784,7 +784,7 @@ impl Change {
         Self::from_views_with(
             parts,
             parts.ops.len(),
-            || parts.ops.iter().map(ChangeOpRef::of),
+            || parts.ops.iter().map(ChangeOpRef::from),
             s,
         )
     }
@@ -1025,8 +1025,9 @@ impl<'a> ChangeOpRef<'a> {
     }
 }
 
-impl<'a> ChangeOpRef<'a> {
-    fn of(op: &'a ChangeOp) -> ChangeOpRef<'a> {
+impl<'a> From<&'a ChangeOp> for ChangeOpRef<'a> {
+    /// The borrowed form of an owned op.
+    fn from(op: &'a ChangeOp) -> ChangeOpRef<'a> {
         ChangeOpRef {
             obj: op.obj,
             key: KeyRef::of(&op.key),
