@@ -423,6 +423,45 @@ fn op_rejections() {
     ));
 }
 
+/// A change of `n` puts of null to root key "k", every column one run: a few bytes for any
+/// `n` (`n` written as LEB128, which both the RLE and the boolean columns read as a count
+/// here: `n` < 2^27 keeps it positive as signed LEB128).
+fn one_run_of_puts(n: &[u8]) -> Bytes {
+    let col = |v: &[u8]| [n, v].concat();
+    let (key, ins, act, meta, pred) = (
+        col(&[0x01, 0x6b]),
+        n.to_vec(),
+        col(&[0x01]),
+        col(&[0x00]),
+        col(&[0x00]),
+    );
+    with_columns(
+        &[
+            (0x15, &key),
+            (0x34, &ins),
+            (0x42, &act),
+            (0x56, &meta),
+            (0x70, &pred),
+        ],
+        &[],
+    )
+}
+
+#[test]
+fn a_change_of_the_most_ops_is_read_by_its_runs() {
+    // 2^24 ops, the most a change may hold: accepted (its runs are checked, not each row).
+    let c = Change::decode(one_run_of_puts(&[0x80, 0x80, 0x80, 0x08])).unwrap();
+    assert_eq!(c.num_ops(), 1 << 24);
+    // 2^24 + 1: one too many.
+    assert!(matches!(
+        Change::decode(one_run_of_puts(&[0x81, 0x80, 0x80, 0x08])),
+        Err(DecodeError::TooManyRows {
+            what: "change ops",
+            ..
+        })
+    ));
+}
+
 #[test]
 fn tolerated_but_not_canonical() {
     // obj counter 0 without actor reads as the root

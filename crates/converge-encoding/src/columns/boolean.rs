@@ -57,6 +57,21 @@ impl<'a> BoolDecoder<'a> {
         Ok(Some(self.value))
     }
 
+    /// The rows after the last one returned that its run still holds (see
+    /// [`RowsAhead`](super::rle::RowsAhead)).
+    pub(crate) fn rows_ahead(&self) -> super::rle::RowsAhead<bool> {
+        use super::rle::RowsAhead;
+        if self.failed {
+            RowsAhead::Unknown
+        } else if self.remaining > 0 {
+            RowsAhead::Repeat(self.value, self.remaining)
+        } else if self.r.is_empty() {
+            RowsAhead::End
+        } else {
+            RowsAhead::Unknown
+        }
+    }
+
     /// Advances past `k` rows as `k` calls of `next` would (the same run state and checks,
     /// no run read ahead); a run costs one step however long. `Ok(None)` if the column has
     /// fewer than `k` rows. After an error the decoder must not be used.

@@ -33,6 +33,12 @@ impl<'a> DeltaDecoder<'a> {
         self.inner.is_done()
     }
 
+    /// The rows after the last one returned that the run in progress describes, as deltas
+    /// (a repeat run of `d` moves the value by `d` a row), and the value they start from.
+    pub(crate) fn rows_ahead(&self) -> (super::rle::RowsAhead<i64>, i64) {
+        (self.inner.rows_ahead(), self.current)
+    }
+
     /// Advances past `k` rows as `k` calls of `next` would (see [`RleDecoder::skip_rows`]):
     /// a repeat run of deltas moves the running value by their product. `Ok(None)` if the
     /// column has fewer than `k` rows.

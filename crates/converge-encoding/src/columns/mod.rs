@@ -31,7 +31,7 @@ mod value;
 
 pub use boolean::{BoolDecoder, BoolEncoder};
 pub use delta::{DeltaDecoder, DeltaEncoder};
-pub(crate) use rle::EncoderBuffers;
+pub(crate) use rle::{EncoderBuffers, RowsAhead};
 pub use rle::{RleDecoder, RleEncoder, RleValue, StrDecoder, StrEncoder, UintDecoder, UintEncoder};
 pub use runs::{BoolRuns, DeltaRuns, Piece, RawBytes, RleRuns, skip_weighted};
 pub use value::{RawValue, ValueDecoder, ValueEncoder};

@@ -269,6 +269,34 @@ impl<'a, T: RleValue<'a>> RleDecoder<'a, T> {
     }
 }
 
+/// What the rows after the last one a decoder returned hold, as far as the runs read so far
+/// say, without reading more ([`RleDecoder::rows_ahead`]).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum RowsAhead<T> {
+    /// The rest of the run of the last row: `n` more rows of this value.
+    Repeat(T, u64),
+    /// The rest of a null run: `n` more nulls.
+    Nulls(u64),
+    /// Nothing left: every later row reads as absent (`None` from the iterator).
+    End,
+    /// A literal's next value, or a run not read yet.
+    Unknown,
+}
+
+impl<'a, T: RleValue<'a>> RleDecoder<'a, T> {
+    /// The rows after the last one returned that the run in progress already describes
+    /// (see [`RowsAhead`]). Passing over them with [`Self::skip_rows`] reads nothing.
+    pub(crate) fn rows_ahead(&self) -> RowsAhead<T> {
+        match self.run {
+            _ if self.failed => RowsAhead::Unknown,
+            Run::Repeat(v, n) => RowsAhead::Repeat(v, n),
+            Run::Null(n) => RowsAhead::Nulls(n),
+            Run::None if self.r.is_empty() => RowsAhead::End,
+            Run::None | Run::Literal(..) => RowsAhead::Unknown,
+        }
+    }
+}
+
 impl<'a, T: RleValue<'a>> RleDecoder<'a, T> {
     /// Advances past `k` rows, leaving the decoder exactly as `k` calls of `next` would (the
     /// same run state, the same checks of what it reads, no run header read ahead), and

@@ -4,7 +4,7 @@ use super::rle::{RleDecoder, RleEncoder};
 use crate::error::DecodeError;
 use crate::leb128;
 use crate::reader::Reader;
-use crate::value::ScalarValue;
+use crate::value::{ScalarValue, ValueRef};
 
 /// One value as stored: its metadata word and its raw bytes, borrowed from the input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ impl RawValue<'_> {
                 .map(|_| ())
                 .map_err(|_| DecodeError::InvalidUtf8 { offset: 0 }),
             7 | 10..=15 => Ok(()),
-            _ => ScalarValue::decode_raw(self.meta, self.bytes, strict_ints).map(|_| ()),
+            _ => ValueRef::decode_raw(self.meta, self.bytes, strict_ints).map(|_| ()),
         }
     }
 
@@ -114,6 +114,26 @@ impl<'a> ValueDecoder<'a> {
         };
         let v = RawValue { meta, bytes };
         Some(v.validate(self.strict_ints).map(|()| v))
+    }
+
+    /// The metadata rows after the last value returned that its run still holds (see
+    /// [`RowsAhead`](super::rle::RowsAhead)).
+    pub(crate) fn meta_rows_ahead(&self) -> super::rle::RowsAhead<u64> {
+        if self.failed {
+            super::rle::RowsAhead::Unknown
+        } else {
+            self.meta.rows_ahead()
+        }
+    }
+
+    /// Passes over `k` values whose metadata repeats one that says no raw bytes (the caller
+    /// checked with [`Self::meta_rows_ahead`]), as `k` calls of `next_raw` would.
+    pub(crate) fn skip_empty_values(&mut self, k: u64) -> Result<Option<()>, DecodeError> {
+        let skipped = self.meta.skip_rows(k, (), |(), _, _| ())?;
+        if skipped.is_some() {
+            self.row += k;
+        }
+        Ok(skipped)
     }
 
     /// Raw bytes not consumed so far.
