@@ -1273,6 +1273,12 @@ impl<'a> OpDecoder<'a> {
         if n_action == 0 || !op.value.bytes.is_empty() {
             return 0;
         }
+        // The key counter next: in a run of deletions or puts at scattered elements it is
+        // the column whose run ends first.
+        let (n_kc, key_ctr, key_step) = steps(self.key_ctr.rows_ahead(), true);
+        if n_kc == 0 {
+            return 0;
+        }
         let (n_insert, _) = ahead(self.insert.rows_ahead(), false);
         let (n_meta, _) = ahead(self.value.meta_rows_ahead(), false);
         let (n_preds, _) = ahead(self.pred_count.rows_ahead(), false);
@@ -1280,7 +1286,6 @@ impl<'a> OpDecoder<'a> {
         let (n_oc, obj_ctr) = ahead(self.obj_ctr.rows_ahead(), true);
         let (n_ka, key_actor) = ahead(self.key_actor.rows_ahead(), true);
         let (n_ks, key_str) = ahead(self.key_str.rows_ahead(), true);
-        let (n_kc, key_ctr, key_step) = steps(self.key_ctr.rows_ahead(), true);
         let (n_expand, _) = ahead(self.expand.rows_ahead(), true);
         let (n_mark, _) = ahead(self.mark_name.rows_ahead(), true);
         let mut k = [
