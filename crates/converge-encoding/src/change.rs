@@ -453,7 +453,9 @@ impl Change {
         Ok(change)
     }
 
-    /// Walks every op once, checking all rules of §5-§6, and returns the number of ops.
+    /// Checks every op against all rules of §5-§6 and returns the number of ops: row by
+    /// row, except for the ops a run repeats, passed over in one step
+    /// ([`OpDecoder::same_ops_ahead`]).
     fn validate_ops(&self, columns: &[(u32, u32); NUM_COLUMNS]) -> Result<u32, DecodeError> {
         #[cfg(test)]
         let skip_runs = !tests::READ_EVERY_ROW.with(std::cell::Cell::get);
