@@ -1438,7 +1438,7 @@ impl<'a> OpDecoder<'a> {
 #[derive(Clone, Debug)]
 pub struct ChangeOpRefs<'a> {
     rows: SmallVec<[OpRow<'a>; 1]>,
-    /// Every op's preds, one after another ([`OpRow::preds`] says which are whose).
+    /// Every op's preds, one after another ([`OpRow::first_pred`] says where each op's start).
     preds: SmallVec<[OpId; 2]>,
 }
 
