@@ -2470,7 +2470,7 @@ mod tests {
             for _ in 0..1 + below(&mut next, 4) {
                 let len = 1 + below(&mut next, 40) as u32;
                 let shape = below(&mut next, 7);
-                let other = (below(&mut next, 3)) as u32;
+                let other = below(&mut next, 3) as u32;
                 for i in 0..len {
                     let elem = OpId::new(counter.saturating_sub(1 + (i % 2)), other % 2);
                     let (key, action, value, pred, insert, expand, mark_name) = match shape {
