@@ -249,12 +249,14 @@ impl Document {
         log.preds.clear();
         log.pred_ends.clear();
         let mut result = Ok(());
+        self.ops.hold_groups();
         for change in ready {
             if let Err(e) = change.and_then(|change| self.apply_ready(change, &mut log)) {
                 result = Err(e);
                 break;
             }
         }
+        self.ops.release_groups();
         if result.is_err() {
             // Undo ops newest first, then the history entries.
             let n = log.pred_ends.len();
@@ -396,6 +398,7 @@ impl Document {
             };
             log.pred_ends.push(log.preds.len() as u32 | del);
         }
+        self.ops.settle_elements();
         drop(ops);
         self.history.record(change, author);
         Ok(())

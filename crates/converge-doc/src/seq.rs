@@ -37,11 +37,39 @@ pub(crate) struct Entry {
     pub(crate) width: u32,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Chunk {
     entries: Vec<Entry>,
     width: u64,
+    /// At most the least op counter of its entries (`u32::MAX` when it has none): a chunk
+    /// whose entries all have counters above an inserted element's is passed over whole by
+    /// [`SeqIndex::skip_greater`]. Kept exact on inserts and splits; a removal may leave it
+    /// below, which only passes over less.
+    min_counter: u32,
 }
+
+impl Default for Chunk {
+    fn default() -> Self {
+        Chunk {
+            entries: Vec::new(),
+            width: 0,
+            min_counter: u32::MAX,
+        }
+    }
+}
+
+impl Chunk {
+    fn least_counter(entries: &[Entry], ops: &OpArena) -> u32 {
+        entries
+            .iter()
+            .map(|e| ops[e.op as usize].id.counter)
+            .min()
+            .unwrap_or(u32::MAX)
+    }
+}
+
+/// Chunk positions (in sequence order) per block of [`SeqIndex::block_min`].
+const BLOCK: usize = 64;
 
 /// A position in the index: (chunk position in sequence order, offset inside the chunk).
 pub(crate) type Cursor = (usize, usize);
@@ -131,6 +159,10 @@ pub(crate) struct SeqIndex {
     position: Vec<u32>,
     /// Fenwick tree (1-based) over chunk widths in `order`.
     fenwick: Vec<u64>,
+    /// Per [`BLOCK`] chunk positions in `order`, at most the least `min_counter` of those
+    /// chunks (a position past the end reads as 0: nothing passed over). Rebuilt with the
+    /// Fenwick tree.
+    block_min: Vec<u32>,
     /// The sum of all widths (asked for on every edit: a bounds check).
     total: u64,
     /// Number of elements, visible or not.
@@ -146,6 +178,7 @@ impl Default for SeqIndex {
             order: vec![0],
             position: vec![0],
             fenwick: vec![0, 0],
+            block_min: vec![u32::MAX],
             total: 0,
             len: 0,
             hint: Hint::default(),
@@ -182,6 +215,13 @@ impl SeqIndex {
     }
 
     fn rebuild_fenwick(&mut self) {
+        self.block_min.clear();
+        self.block_min.extend(self.order.chunks(BLOCK).map(|ids| {
+            ids.iter()
+                .map(|&id| self.chunks[id as usize].min_counter)
+                .min()
+                .unwrap_or(u32::MAX)
+        }));
         self.total = self.chunks.iter().map(|c| c.width).sum();
         let n = self.order.len();
         self.fenwick.clear();
@@ -351,6 +391,64 @@ impl SeqIndex {
         }
     }
 
+    /// Where an element inserted right after `after` (or at the start) lands by RGA's rule:
+    /// before the first element that follows `after` and that `greater` (called with the
+    /// element's op) does not say to pass over. An element whose op counter is above
+    /// `counter` must be one `greater` passes over; whole blocks and chunks of those are
+    /// passed over by their least counters without asking, so that an element inserted
+    /// after many concurrent ones with later counters (two peers who both typed at the
+    /// same place, merged) costs about the chunks passed, not the elements.
+    pub(crate) fn skip_greater(
+        &self,
+        after: Option<Cursor>,
+        counter: u32,
+        greater: impl Fn(u32) -> bool,
+    ) -> Cursor {
+        let (mut pos, mut off) = self.slot_after(after);
+        let mut last = after;
+        while let Some(&id) = self.order.get(pos) {
+            let chunk = &self.chunks[id as usize];
+            if off == 0 {
+                let block_end = (pos + BLOCK).min(self.order.len());
+                if pos % BLOCK == 0
+                    && self
+                        .block_min
+                        .get(pos / BLOCK)
+                        .is_some_and(|&m| m > counter)
+                {
+                    last = self.last_in(pos..block_end).or(last);
+                    pos = block_end;
+                    continue;
+                }
+                if chunk.min_counter > counter {
+                    last = self.last_in(pos..pos + 1).or(last);
+                    pos += 1;
+                    continue;
+                }
+            }
+            match chunk.entries.get(off) {
+                Some(e) if greater(e.op) => {
+                    last = Some((pos, off));
+                    off += 1;
+                }
+                Some(_) => return (pos, off),
+                None => {
+                    pos += 1;
+                    off = 0;
+                }
+            }
+        }
+        self.slot_after(last)
+    }
+
+    /// The last element in the chunks at positions `range`, if any.
+    fn last_in(&self, range: std::ops::Range<usize>) -> Option<Cursor> {
+        range.rev().find_map(|p| {
+            let n = self.chunk_at(p).entries.len();
+            (n > 0).then(|| (p, n - 1))
+        })
+    }
+
     /// Inserts `entry` at `slot` (as returned by [`Self::slot_after`] or a cursor: the new
     /// element goes before whatever is there). Records the chunk in `ops[entry.op]`.
     pub(crate) fn insert(&mut self, (pos, off): Cursor, entry: Entry, ops: &mut OpArena) -> Cursor {
@@ -359,6 +457,11 @@ impl SeqIndex {
         reserve_one(&mut chunk.entries);
         chunk.entries.insert(off, entry);
         chunk.width += u64::from(entry.width);
+        let counter = ops[entry.op as usize].id.counter;
+        chunk.min_counter = chunk.min_counter.min(counter);
+        if let Some(min) = self.block_min.get_mut(pos / BLOCK) {
+            *min = (*min).min(counter);
+        }
         ops[entry.op as usize].chunk = id;
         self.len += 1;
         self.fenwick_add(pos, i64::from(entry.width));
@@ -392,13 +495,16 @@ impl SeqIndex {
         self.chunks[id].entries.shrink_to_fit();
         let tail_width: u64 = tail.iter().map(|e| u64::from(e.width)).sum();
         self.chunks[id].width -= tail_width;
+        self.chunks[id].min_counter = Chunk::least_counter(&self.chunks[id].entries, ops);
         let new_id = self.chunks.len() as u32;
         for e in &tail {
             ops[e.op as usize].chunk = new_id;
         }
+        let min_counter = Chunk::least_counter(&tail, ops);
         self.chunks.push(Chunk {
             entries: tail,
             width: tail_width,
+            min_counter,
         });
         self.order.insert(pos + 1, new_id);
         let hint = self.hint.get_mut().map(|mut at| {
@@ -429,7 +535,7 @@ impl SeqIndex {
             id = self.chunks.len() as u32;
             self.chunks.push(Chunk {
                 entries: Vec::with_capacity(BULK_FILL),
-                width: 0,
+                ..Chunk::default()
             });
             self.position.push(self.order.len() as u32);
             self.order.push(id);
@@ -437,6 +543,7 @@ impl SeqIndex {
         let chunk = &mut self.chunks[id as usize];
         chunk.entries.push(entry);
         chunk.width += u64::from(entry.width);
+        chunk.min_counter = chunk.min_counter.min(ops[entry.op as usize].id.counter);
         ops[entry.op as usize].chunk = id;
         self.len += 1;
         // An element appended at the end leaves any hint true; `finish_bulk` clears it.
@@ -692,6 +799,82 @@ mod tests {
             .map(|i| ((i * 7919 % 65521) as u16, (i % 5) as u8, i % 11 == 0))
             .collect();
         assert!(check(script));
+    }
+
+    /// `skip_greater`, which passes over whole chunks and blocks by their least counters,
+    /// lands where a walk over every element does: on an index of more than 64 chunks
+    /// whose counters fall from the start (as when a peer typed at the start), with
+    /// elements of random counters put anywhere and some taken out again.
+    #[test]
+    fn skipping_by_least_counters_lands_where_a_walk_does() {
+        let mut ops = OpArena::default();
+        let mut seq = SeqIndex::default();
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let push = |seq: &mut SeqIndex, ops: &mut OpArena, slot: Cursor, id: OpId| {
+            let op = ops.len() as u32;
+            ops.push(Op::new(
+                (id, 0, NONE),
+                Action::Set,
+                true,
+                false,
+                StoredValue::Null,
+            ));
+            seq.insert(slot, Entry { op, width: 1 }, ops);
+        };
+        for counter in 1..=20_000u32 {
+            push(&mut seq, &mut ops, (0, 0), OpId::new(counter, 0));
+        }
+        for _ in 0..1_000 {
+            let all: Vec<Entry> = seq.iter().collect();
+            let at = next(all.len() as u64) as usize;
+            let slot = seq.slot_after(seq.locate(all[at].op, &ops));
+            let id = OpId::new(next(25_000) as u32 + 1, next(3) as u32);
+            push(&mut seq, &mut ops, slot, id);
+        }
+        for _ in 0..300 {
+            let all: Vec<Entry> = seq.iter().collect();
+            let c = seq
+                .locate(all[next(all.len() as u64) as usize].op, &ops)
+                .unwrap();
+            seq.remove(c);
+        }
+        assert!(seq.order.len() > 2 * BLOCK);
+        let all: Vec<Entry> = seq.iter().collect();
+        let key = |op: u32| (ops[op as usize].id.counter, ops[op as usize].id.actor);
+        for round in 0..400 {
+            let after = (round % 4 != 0).then(|| next(all.len() as u64) as usize);
+            let new = (next(25_000) as u32 + 1, next(3) as u32);
+            let from = after.map(|i| seq.locate(all[i].op, &ops).unwrap());
+            let got = seq.skip_greater(from, new.0, |op| key(op) > new);
+            let start = after.map_or(0, |i| i + 1);
+            let stop = all[start..]
+                .iter()
+                .position(|e| key(e.op) <= new)
+                .map_or(all.len(), |k| start + k);
+            let want = match all.get(stop) {
+                Some(e) => seq.locate(e.op, &ops).unwrap(),
+                None => seq.slot_after(seq.last()),
+            };
+            // The same slot, or (past the end) the same place in the sequence.
+            assert_eq!(
+                seq.entry_or_end(got),
+                seq.entry_or_end(want),
+                "round {round}"
+            );
+        }
+    }
+
+    impl SeqIndex {
+        /// The element at a slot, or `None` for a slot past its chunk's last element.
+        fn entry_or_end(&self, (pos, off): Cursor) -> Option<Entry> {
+            self.chunk_at(pos).entries.get(off).copied()
+        }
     }
 
     quickcheck! {

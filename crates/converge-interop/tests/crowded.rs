@@ -1,0 +1,257 @@
+//! Many concurrent ops at one place, against the oracle: peers who each put one map key,
+//! one list element and one counter hundreds of times while apart, and typed or inserted
+//! thousands of elements at the same place of a list and a text, their changes then applied
+//! to a converge document and to automerge 0.12 in random groupings.
+//!
+//! These are the shapes where a remote op joins the middle of a long group (the ops of one
+//! key or element, ascending by id) or of a long run of concurrent elements (an element
+//! inserted where the other peer inserted many with later counters): converge makes those
+//! ops wait and merges them in once per change or batch, and passes over whole chunks of
+//! the sequence index by their least counters. The values, every conflict, the counters and
+//! the heads must come out as automerge's, and as converge's own load of the saved result.
+//!
+//! `CONVERGE_ORACLE_SEEDS=A..B` runs other seeds.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "support/mod.rs"]
+mod support;
+
+#[path = "doc_tree/mod.rs"]
+mod doc_tree;
+
+use automerge::Automerge;
+use converge_doc::{Document, ExId, ObjType, ROOT};
+use converge_encoding::{ActorId, Change, ScalarValue};
+use doc_tree::{first_diff, oracle_heads, oracle_tree, ours_heads, ours_tree};
+use support::{SplitMix64, sweep};
+
+/// The common start: a key, a counter, a list of three and a text of eight characters.
+fn base() -> (Document, ExId, ExId) {
+    let mut doc = Document::with_actor(ActorId::from_bytes(&[0x01; 16]));
+    let mut tx = doc.transaction();
+    tx.put(&ROOT, "k", ScalarValue::Int(0)).unwrap();
+    tx.put(&ROOT, "c", ScalarValue::Counter(0)).unwrap();
+    let list = tx.put_object(&ROOT, "l", ObjType::List).unwrap();
+    for i in 0..3 {
+        tx.insert(&list, i, ScalarValue::Int(i as i64)).unwrap();
+    }
+    let text = tx.put_object(&ROOT, "t", ObjType::Text).unwrap();
+    tx.splice_text(&text, 0, 0, "abcdefgh").unwrap();
+    tx.commit().unwrap();
+    (doc, list, text)
+}
+
+/// One peer's edits while apart: `edits` of them, at the crowded places (60 % of them of
+/// kind `focus`), committed every few. With `long`, they are inserts at the start of the list and the text (thousands of
+/// elements, so that whole chunks and blocks of the index are passed over).
+fn edit(
+    doc: &mut Document,
+    list: &ExId,
+    text: &ExId,
+    rng: &mut SplitMix64,
+    edits: usize,
+    long: bool,
+    focus: usize,
+) {
+    let mut tx = doc.transaction();
+    let mut in_change = 0;
+    let per_change = *rng.pick(&[1usize, 3, 20, 1000]);
+    for i in 0..edits {
+        if in_change >= per_change {
+            tx.commit().unwrap();
+            tx = doc.transaction();
+            in_change = 0;
+        }
+        in_change += 1;
+        let kind = if long {
+            4 + rng.below(3)
+        } else if rng.percent(60) {
+            focus
+        } else if matches!(focus, 3 | 8) {
+            // Nothing that moves the element the puts go to.
+            *rng.pick(&[0, 2, 9])
+        } else {
+            rng.below(10)
+        };
+        let value = ScalarValue::Int(i as i64);
+        match kind {
+            0 | 1 => tx.put(&ROOT, "k", value).unwrap(),
+            2 => tx.increment(&ROOT, "c", 1 + rng.below(5) as i64).unwrap(),
+            3 => {
+                let len = tx.length(list).unwrap();
+                tx.put(list, rng.below(len.min(2)), value).unwrap();
+            }
+            4 => tx.insert(list, 0, value).unwrap(),
+            5 => {
+                let len = tx.length(list).unwrap();
+                tx.insert(list, len.min(2), value).unwrap();
+            }
+            6 => {
+                let len = tx.length(text).unwrap();
+                tx.splice_text(text, rng.below(len.min(2) + 1), 0, "x")
+                    .unwrap();
+            }
+            7 => {
+                let len = tx.length(list).unwrap();
+                if len > 3 {
+                    tx.delete(list, rng.below(len)).unwrap();
+                }
+            }
+            8 => {
+                // A character put over again, with strings of other widths: the text's
+                // length follows the winner.
+                let s = *rng.pick(&["x", "yy", "zzz", ""]);
+                if tx.length(text).unwrap() > 0 {
+                    tx.put(text, 0, ScalarValue::Str(s.into())).unwrap();
+                }
+            }
+            _ => {
+                // A put whose value is an object, conflicting with the scalars.
+                tx.put_object(&ROOT, "k", ObjType::Map).unwrap();
+            }
+        }
+    }
+    tx.commit().unwrap();
+}
+
+/// The changes of `doc` since the base, as bytes.
+fn new_changes(doc: &Document, base: &Document) -> Vec<Vec<u8>> {
+    doc.get_changes(&base.heads())
+        .iter()
+        .map(|c| c.bytes().to_vec())
+        .collect()
+}
+
+fn check_seed(seed: u64) {
+    let mut rng = SplitMix64::new(seed ^ 0x00c0_ffee);
+    let (mut base, list, text) = base();
+    let long = seed % 4 == 3;
+    let peers = 2 + rng.below(2);
+    // Most of the short seeds' edits go to one place: a map key, a counter, a list element
+    // or a text character.
+    let focus = [0, 2, 3, 8][(seed / 4 % 4) as usize];
+    let mut changes: Vec<Vec<u8>> = Vec::new();
+    for p in 0..peers {
+        let mut doc = base.fork();
+        doc.set_actor(ActorId::from_bytes(&[0x10 + p as u8; 16]));
+        let edits = if long {
+            rng.range(8000, 14000)
+        } else {
+            rng.range(80, 400)
+        };
+        edit(&mut doc, &list, &text, &mut rng, edits, long, focus);
+        changes.extend(new_changes(&doc, &base));
+    }
+    // The peers' changes, each peer's in order, peers after one another: applied in one
+    // batch, or in random groups.
+    let mut ours = base.fork();
+    let mut theirs = Automerge::load(&base.save()).unwrap();
+    let mut rest = &changes[..];
+    while !rest.is_empty() {
+        let n = if rng.percent(30) {
+            rest.len()
+        } else {
+            1 + rng.below(rest.len().min(50))
+        };
+        let (group, after) = rest.split_at(n);
+        rest = after;
+        ours.apply_changes(
+            group
+                .iter()
+                .map(|b| Change::decode(b.clone().into()).unwrap()),
+        )
+        .unwrap();
+        theirs
+            .apply_changes(
+                group
+                    .iter()
+                    .map(|b| automerge::Change::try_from(&b[..]).unwrap()),
+            )
+            .unwrap();
+    }
+    assert_eq!(
+        ours_heads(&ours.heads()),
+        oracle_heads(&theirs.get_heads()),
+        "seed {seed}: heads"
+    );
+    let (a, b) = (ours_tree(&ours, None), oracle_tree(&theirs, None));
+    assert!(a == b, "seed {seed}: {}", first_diff(&a, &b));
+    let loaded = Document::load(&ours.save()).unwrap();
+    let c = ours_tree(&loaded, None);
+    assert!(
+        a == c,
+        "seed {seed}: applied vs loaded: {}",
+        first_diff(&a, &c)
+    );
+    // A local edit after the merge lands where automerge puts it.
+    let mut tx = ours.transaction();
+    tx.put(&ROOT, "k", ScalarValue::Str("after".into()))
+        .unwrap();
+    tx.increment(&ROOT, "c", 7).unwrap();
+    tx.put(&list, 0, ScalarValue::Str("after".into())).unwrap();
+    tx.commit().unwrap();
+    let last = ours.get_last_local_change().unwrap();
+    theirs
+        .apply_changes([automerge::Change::try_from(last.bytes().as_ref()).unwrap()])
+        .unwrap();
+    let (a, b) = (ours_tree(&ours, None), oracle_tree(&theirs, None));
+    assert!(
+        a == b,
+        "seed {seed}, after a local edit: {}",
+        first_diff(&a, &b)
+    );
+}
+
+#[test]
+fn crowded_places_merge_as_automerge_merges_them() {
+    for seed in sweep(16) {
+        check_seed(seed);
+    }
+}
+
+/// One peer puts the first element of a list over and over and then deletes it; the
+/// other, meanwhile, puts the same element over and over in one change, whose ops join the
+/// middle of the element's long group and so wait to be merged in at the change's end. The
+/// element stays (a put concurrent with a deletion keeps it), though every op already in
+/// its group is hidden: only the waiting ones show it, and its width must count them.
+#[test]
+fn an_element_shown_only_by_waiting_puts_stays() {
+    let (mut base, list, _) = base();
+    let mut a = base.fork();
+    let mut b = base.fork();
+    a.set_actor(ActorId::from_bytes(&[0x21; 16]));
+    b.set_actor(ActorId::from_bytes(&[0x22; 16]));
+    let mut tx = a.transaction();
+    for i in 0..100 {
+        tx.put(&list, 0, ScalarValue::Int(i)).unwrap();
+    }
+    tx.delete(&list, 0).unwrap();
+    tx.commit().unwrap();
+    let mut tx = b.transaction();
+    for i in 0..130 {
+        tx.put(&list, 0, ScalarValue::Int(1000 + i)).unwrap();
+    }
+    tx.commit().unwrap();
+    let mut theirs = Automerge::load(&base.save()).unwrap();
+    let mut ours = base.fork();
+    for doc in [&a, &b] {
+        let changes = new_changes(doc, &base);
+        theirs
+            .apply_changes(
+                changes
+                    .iter()
+                    .map(|c| automerge::Change::try_from(&c[..]).unwrap()),
+            )
+            .unwrap();
+        ours.apply_changes(
+            changes
+                .into_iter()
+                .map(|c| Change::decode(c.into()).unwrap()),
+        )
+        .unwrap();
+    }
+    assert_eq!(ours.length(&list).unwrap(), 3);
+    let (x, y) = (ours_tree(&ours, None), oracle_tree(&theirs, None));
+    assert!(x == y, "{}", first_diff(&x, &y));
+}
