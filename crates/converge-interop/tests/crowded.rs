@@ -255,3 +255,71 @@ fn an_element_shown_only_by_waiting_puts_stays() {
     let (x, y) = (ours_tree(&ours, None), oracle_tree(&theirs, None));
     assert!(x == y, "{}", first_diff(&x, &y));
 }
+
+/// Twenty peers each put the same map key and the same list element once while apart; then
+/// one peer puts over all twenty values of the key and deletes the element (an op with more
+/// preds than are taken out of the visible list one by one).
+#[test]
+fn one_op_over_many_concurrent_values() {
+    let (mut base, list, _) = base();
+    let mut theirs = Automerge::load(&base.save()).unwrap();
+    let mut ours = base.fork();
+    ours.set_actor(ActorId::from_bytes(&[0x7f; 16]));
+    let mut changes = Vec::new();
+    for p in 0..20u8 {
+        let mut doc = base.fork();
+        doc.set_actor(ActorId::from_bytes(&[0x30 + p; 16]));
+        let mut tx = doc.transaction();
+        // Not the base's values: a put of the value a key already shows makes no op.
+        tx.put(&ROOT, "k", ScalarValue::Int(100 + i64::from(p)))
+            .unwrap();
+        tx.put(&list, 1, ScalarValue::Int(100 + i64::from(p)))
+            .unwrap();
+        tx.increment(&ROOT, "c", i64::from(p)).unwrap();
+        tx.commit().unwrap();
+        changes.extend(new_changes(&doc, &base));
+    }
+    ours.apply_changes(
+        changes
+            .iter()
+            .map(|c| Change::decode(c.clone().into()).unwrap()),
+    )
+    .unwrap();
+    theirs
+        .apply_changes(
+            changes
+                .iter()
+                .map(|c| automerge::Change::try_from(&c[..]).unwrap()),
+        )
+        .unwrap();
+    assert_eq!(ours.get_all(&ROOT, "k").unwrap().len(), 20);
+    let mut tx = ours.transaction();
+    tx.put(&ROOT, "k", ScalarValue::Str("over all".into()))
+        .unwrap();
+    tx.delete(&list, 1).unwrap();
+    tx.commit().unwrap();
+    let last = ours.get_last_local_change().unwrap();
+    assert!(last.ops().all(|op| op.pred.len() == 20));
+    a_apply(&mut theirs, last.bytes());
+    assert_eq!(ours.get_all(&ROOT, "k").unwrap().len(), 1);
+    assert_eq!(ours.length(&list).unwrap(), 2);
+    let (x, y) = (ours_tree(&ours, None), oracle_tree(&theirs, None));
+    assert!(x == y, "{}", first_diff(&x, &y));
+    // The same change received: the preds hidden as a batch there too.
+    let mut other = base.fork();
+    other
+        .apply_changes(
+            changes
+                .iter()
+                .map(|c| Change::decode(c.clone().into()).unwrap()),
+        )
+        .unwrap();
+    other.apply_changes([last]).unwrap();
+    let z = ours_tree(&other, None);
+    assert!(x == z, "{}", first_diff(&x, &z));
+}
+
+fn a_apply(doc: &mut Automerge, bytes: &[u8]) {
+    doc.apply_changes([automerge::Change::try_from(bytes).unwrap()])
+        .unwrap();
+}
