@@ -464,6 +464,20 @@ struct HeldGroups {
 /// more than the look-ups).
 const NOW_VISIBLE_MIN: usize = if cfg!(test) { 2 } else { 16 };
 
+#[cfg(test)]
+std::thread_local! {
+    /// Group entries moved or copied to make room for ops joining groups (tests count the
+    /// work of a merge with it, not its time).
+    pub(crate) static GROUP_MOVES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts `n` entries moved for [`GROUP_MOVES`] (nothing outside tests).
+#[inline(always)]
+fn count_moves(_n: usize) {
+    #[cfg(test)]
+    GROUP_MOVES.with(|c| c.set(c.get() + _n as u64));
+}
+
 /// The shortest group whose ops from remote changes wait ([`OpSet::held`]) rather than
 /// join its middle at once (moving fewer than this many entries costs less than waiting).
 const HOLD_MIN: usize = if cfg!(test) { 2 } else { 64 };
@@ -1194,6 +1208,7 @@ impl OpSet {
         }
         for at in groups {
             if let Some(mut list) = self.now_visible.remove(&at) {
+                count_moves(list.len());
                 list.retain(|&mut o| self.visible(o, View::Now));
                 self.now_visible.insert(at, list);
             }
@@ -1260,6 +1275,7 @@ impl OpSet {
         if let Some(i) = found
             && let Some(list) = self.now_visible.get_mut(&at)
         {
+            count_moves(list.len() - i);
             list.remove(i);
         }
     }
@@ -1373,6 +1389,7 @@ impl OpSet {
             };
             waiting.insert((obj, key), vec![idx]);
         } else {
+            count_moves(group.len() - pos);
             group.insert(pos, idx);
         }
         let len = group.len();
@@ -1497,11 +1514,13 @@ impl OpSet {
                 let rest = a.get(from..).unwrap_or_default();
                 let at = from
                     + rest.partition_point(|&x| self.cmp_id(self.ops[x as usize].id, id).is_lt());
+                count_moves(a.len() - at);
                 a.insert(at, y);
                 from = at + 1;
             }
             return a;
         }
+        count_moves(a.len() + b.len());
         let mut merged = SmallVec::with_capacity(a.len() + b.len());
         let mut rest = a.as_slice();
         for &y in b {
@@ -1687,6 +1706,79 @@ impl OpSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two peers who each put one map key, one list element and one counter, and inserted
+    /// at the start of a list, N times while apart, merged in one batch: the entries moved
+    /// to make room in groups, and the elements RGA's skip asks about, grow with N, not
+    /// N² (counted, not timed). Before the waiting groups and the skip by least counters, a
+    /// merge of N = 8,000 moved about N² / 2 entries per group and asked about as many
+    /// elements.
+    #[test]
+    fn a_crowded_merge_does_work_linear_in_its_ops() {
+        use crate::{Document, ROOT};
+        const N: usize = 8_000;
+        let mut base = Document::with_actor(ActorId::from_bytes(&[1; 16]));
+        let list = base.put_object(&ROOT, "l", ObjType::List).unwrap();
+        base.insert(&list, 0, ScalarValue::Int(0)).unwrap();
+        base.put(&ROOT, "c", ScalarValue::Counter(0)).unwrap();
+        let mut peers: Vec<Document> = (2..=3u8)
+            .map(|a| {
+                let mut d = base.fork();
+                d.set_actor(ActorId::from_bytes(&[a; 16]));
+                d
+            })
+            .collect();
+        for doc in &mut peers {
+            let mut tx = doc.transaction();
+            for i in 0..N {
+                tx.put(&ROOT, "k", ScalarValue::Int(i as i64)).unwrap();
+                tx.put(&list, 0, ScalarValue::Int(i as i64)).unwrap();
+                tx.increment(&ROOT, "c", 1).unwrap();
+                tx.insert(&list, 0, ScalarValue::Int(i as i64)).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let mut merged = peers[0].clone();
+        GROUP_MOVES.with(|c| c.set(0));
+        crate::seq::SKIP_ASKS.with(|c| c.set(0));
+        merged.merge(&peers[1]).unwrap();
+        let moves = GROUP_MOVES.with(std::cell::Cell::get);
+        let asks = crate::seq::SKIP_ASKS.with(std::cell::Cell::get);
+        assert_eq!(merged.length(&list).unwrap(), 2 * N + 1);
+        assert_eq!(merged.get_all(&ROOT, "k").unwrap().len(), 2);
+        // Linear: a few times the ops merged (4N). Quadratic: N² / 2 = 32 million each.
+        assert!(moves < 64 * N as u64, "{moves} group entries moved");
+        assert!(asks < 600 * N as u64, "{asks} elements asked about");
+    }
+
+    /// One put over N concurrent values of a key (an op with N preds) takes them out of the
+    /// key's list of visible ops in one pass: entries moved grow with N, not N² (counted).
+    #[test]
+    fn one_put_over_many_values_does_work_linear_in_them() {
+        use crate::{Document, ROOT};
+        const N: usize = 2_000;
+        let base = Document::with_actor(ActorId::from_bytes(&[1; 16]));
+        let mut doc = base.clone();
+        let changes: Vec<_> = (0..N)
+            .map(|i| {
+                let mut peer = base.fork();
+                let mut actor = [0xa0; 16];
+                actor[..8].copy_from_slice(&(i as u64).to_be_bytes());
+                peer.set_actor(ActorId::from_bytes(&actor));
+                peer.put(&ROOT, "k", ScalarValue::Int(i as i64)).unwrap();
+                peer.get_last_local_change().unwrap()
+            })
+            .collect();
+        doc.apply_changes(changes).unwrap();
+        assert_eq!(doc.get_all(&ROOT, "k").unwrap().len(), N);
+        GROUP_MOVES.with(|c| c.set(0));
+        doc.put(&ROOT, "k", ScalarValue::Str("over all".into()))
+            .unwrap();
+        let moves = GROUP_MOVES.with(std::cell::Cell::get);
+        assert_eq!(doc.get_all(&ROOT, "k").unwrap().len(), 1);
+        // Linear: about N. One by one: about N² / 2 = 2 million.
+        assert!(moves < 16 * N as u64, "{moves} entries moved");
+    }
 
     #[test]
     fn char_values_are_the_stored_strings_of_every_char() {
