@@ -156,19 +156,7 @@ fn check_seed(seed: u64) {
         };
         let (group, after) = rest.split_at(n);
         rest = after;
-        ours.apply_changes(
-            group
-                .iter()
-                .map(|b| Change::decode(b.clone().into()).unwrap()),
-        )
-        .unwrap();
-        theirs
-            .apply_changes(
-                group
-                    .iter()
-                    .map(|b| automerge::Change::try_from(&b[..]).unwrap()),
-            )
-            .unwrap();
+        apply_both(&mut ours, &mut theirs, group);
     }
     assert_eq!(
         ours_heads(&ours.heads()),
@@ -236,20 +224,7 @@ fn an_element_shown_only_by_waiting_puts_stays() {
     let mut theirs = Automerge::load(&base.save()).unwrap();
     let mut ours = base.fork();
     for doc in [&a, &b] {
-        let changes = new_changes(doc, &base);
-        theirs
-            .apply_changes(
-                changes
-                    .iter()
-                    .map(|c| automerge::Change::try_from(&c[..]).unwrap()),
-            )
-            .unwrap();
-        ours.apply_changes(
-            changes
-                .into_iter()
-                .map(|c| Change::decode(c.into()).unwrap()),
-        )
-        .unwrap();
+        apply_both(&mut ours, &mut theirs, &new_changes(doc, &base));
     }
     assert_eq!(ours.length(&list).unwrap(), 3);
     let (x, y) = (ours_tree(&ours, None), oracle_tree(&theirs, None));
@@ -279,19 +254,7 @@ fn one_op_over_many_concurrent_values() {
         tx.commit().unwrap();
         changes.extend(new_changes(&doc, &base));
     }
-    ours.apply_changes(
-        changes
-            .iter()
-            .map(|c| Change::decode(c.clone().into()).unwrap()),
-    )
-    .unwrap();
-    theirs
-        .apply_changes(
-            changes
-                .iter()
-                .map(|c| automerge::Change::try_from(&c[..]).unwrap()),
-        )
-        .unwrap();
+    apply_both(&mut ours, &mut theirs, &changes);
     assert_eq!(ours.get_all(&ROOT, "k").unwrap().len(), 20);
     let mut tx = ours.transaction();
     tx.put(&ROOT, "k", ScalarValue::Str("over all".into()))
@@ -321,5 +284,22 @@ fn one_op_over_many_concurrent_values() {
 
 fn a_apply(doc: &mut Automerge, bytes: &[u8]) {
     doc.apply_changes([automerge::Change::try_from(bytes).unwrap()])
+        .unwrap();
+}
+
+/// Applies the change chunks `changes` to both documents, as one batch each.
+fn apply_both(ours: &mut Document, theirs: &mut Automerge, changes: &[Vec<u8>]) {
+    ours.apply_changes(
+        changes
+            .iter()
+            .map(|c| Change::decode(c.clone().into()).unwrap()),
+    )
+    .unwrap();
+    theirs
+        .apply_changes(
+            changes
+                .iter()
+                .map(|c| automerge::Change::try_from(&c[..]).unwrap()),
+        )
         .unwrap();
 }
