@@ -167,8 +167,8 @@ pub(crate) struct SeqIndex {
     /// Fenwick tree (1-based) over chunk widths in `order`.
     fenwick: Vec<u64>,
     /// Per [`BLOCK`] chunk positions in `order`, at most the least `min_counter` of those
-    /// chunks (a position past the end reads as 0: nothing passed over). Rebuilt with the
-    /// Fenwick tree.
+    /// chunks (a block it does not cover yet, during a bulk load, is never passed over).
+    /// Rebuilt with the Fenwick tree.
     block_min: Vec<u32>,
     /// The sum of all widths (asked for on every edit: a bounds check).
     total: u64,
@@ -416,13 +416,13 @@ impl SeqIndex {
         while let Some(&id) = self.order.get(pos) {
             let chunk = &self.chunks[id as usize];
             if off == 0 {
-                let block_end = (pos + BLOCK).min(self.order.len());
                 if pos % BLOCK == 0
                     && self
                         .block_min
                         .get(pos / BLOCK)
                         .is_some_and(|&m| m > counter)
                 {
+                    let block_end = (pos + BLOCK).min(self.order.len());
                     last = self.last_in(pos..block_end).or(last);
                     pos = block_end;
                     continue;
