@@ -2,47 +2,46 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use converge_encoding::{Action, OpId, ScalarValue};
+use converge_encoding::{Action, ActorId, OpId, ScalarValue};
 
 use super::{Diff, Event, Item, MarkSet, Reach, Touch};
+use crate::marks::ActiveMarks;
 use crate::opset::{Body, NONE, OpSet, View};
 use crate::types::{ExId, ObjType, Value, ValueWithId};
 
-/// The active marks of one view while a text is walked: begin ops not yet ended.
+/// The marks in force in one view while a text is walked: each name's value is that of its
+/// begin in force with the greatest id (null included).
 #[derive(Default)]
-struct MarkState {
-    /// (begin id, name, value), ascending by id.
-    active: Vec<(OpId, String, ScalarValue)>,
+struct MarkState<'a> {
+    active: ActiveMarks<'a, ScalarValue>,
+    /// Each name's value, as of the last [`MarkState::current`].
+    current: MarkSet,
 }
 
-impl MarkState {
-    fn begin(&mut self, ops: &OpSet, id: OpId, name: &str, value: ScalarValue) {
-        let at = self
-            .active
-            .partition_point(|(a, _, _)| ops.cmp_id(*a, id).is_lt());
-        if self.active.get(at).is_some_and(|(a, _, _)| *a == id) {
-            return;
-        }
-        self.active.insert(at, (id, name.to_owned(), value));
+impl<'a> MarkState<'a> {
+    fn begin(&mut self, id: OpId, actor: &'a ActorId, name: &'a str, value: ScalarValue) {
+        self.active.begin(id, actor, name, value);
     }
 
-    fn end(&mut self, end: OpId) {
-        let Some(counter) = end.counter.checked_sub(1) else {
-            return;
-        };
-        let begin = OpId::new(counter, end.actor);
-        if let Some(at) = self.active.iter().position(|(a, _, _)| *a == begin) {
-            self.active.remove(at);
-        }
+    fn end(&mut self, begin: OpId, actor: &'a ActorId, name: &'a str) {
+        self.active.end(begin, actor, name);
     }
 
-    /// Each name's value: that of its active begin with the greatest id (null included).
-    fn current(&self) -> MarkSet {
-        let mut out = MarkSet::new();
-        for (_, name, value) in &self.active {
-            out.insert(name.clone(), value.clone());
-        }
-        out
+    /// Each name's value here: only the names whose begins changed are looked at again.
+    fn current(&mut self) -> &MarkSet {
+        let current = &mut self.current;
+        self.active.take_touched(|name, value| match value {
+            Some(v) => match current.get_mut(name) {
+                Some(kept) => *kept = v.clone(),
+                None => {
+                    current.insert(name.to_owned(), v.clone());
+                }
+            },
+            None => {
+                current.remove(name);
+            }
+        });
+        &self.current
     }
 }
 
@@ -123,20 +122,25 @@ struct Run {
 
 /// Where a text walk is: the marks in force in each view, the run being gathered and the
 /// index (in units after) where it starts.
-struct TextWalk {
-    before_marks: MarkState,
-    after_marks: MarkState,
+struct TextWalk<'a> {
+    before_marks: MarkState<'a>,
+    after_marks: MarkState<'a>,
     marks: InForce,
+    /// Whether a mark op was passed since `marks` was last made: it is made again before a
+    /// character reads it (made at every mark op, it made a text where n marks begin at
+    /// one place a quadratic diff).
+    marks_stale: bool,
     run: Option<Run>,
     at: usize,
 }
 
-impl TextWalk {
-    fn new() -> TextWalk {
+impl TextWalk<'_> {
+    fn new() -> Self {
         TextWalk {
             before_marks: MarkState::default(),
             after_marks: MarkState::default(),
             marks: InForce::new(),
+            marks_stale: false,
             run: None,
             at: 0,
         }
@@ -591,7 +595,7 @@ impl<'a> Differ<'a> {
     }
 
     /// One element of a text walked in two views.
-    fn text_elem(&mut self, o: u32, elem: u32, w: &mut TextWalk, children: &mut Vec<u32>) {
+    fn text_elem(&mut self, o: u32, elem: u32, w: &mut TextWalk<'a>, children: &mut Vec<u32>) {
         let ops = self.ops;
         let encoding = ops.encoding;
         let top_before = self.before.and_then(|v| self.top(o, elem, v));
@@ -619,6 +623,14 @@ impl<'a> Differ<'a> {
             match x.action() {
                 Action::Mark => {
                     let name = ops.mark_names.get(&op);
+                    let begin = if name.is_none() {
+                        ops.begin_of_end(x.id)
+                    } else {
+                        None
+                    };
+                    let Some(actor) = ops.actors.get(x.id.actor as usize) else {
+                        continue;
+                    };
                     let touch_before = diff != Diff::Add;
                     let touch_after = diff != Diff::Del;
                     for (touch, state) in [
@@ -628,15 +640,15 @@ impl<'a> Differ<'a> {
                         if !touch {
                             continue;
                         }
-                        match name {
-                            Some(name) => state.begin(ops, x.id, name, ops.scalar(&x.value)),
-                            None => state.end(x.id),
+                        match (name, begin) {
+                            (Some(name), _) => {
+                                state.begin(x.id, actor, name, ops.scalar(&x.value));
+                            }
+                            (None, Some((begin, name))) => state.end(begin, actor, name),
+                            (None, None) => {}
                         }
                     }
-                    w.marks.set(MarkDiff::of(
-                        w.before_marks.current(),
-                        w.after_marks.current(),
-                    ));
+                    w.marks_stale = true;
                 }
                 Action::MakeMap => {
                     self.flush_run(o, &mut w.run, &mut w.at);
@@ -679,6 +691,11 @@ impl<'a> Differ<'a> {
                         Action::Set => ops.str_of(&x.value).unwrap_or(PLACEHOLDER),
                         _ => PLACEHOLDER,
                     };
+                    if std::mem::take(&mut w.marks_stale) {
+                        let before = w.before_marks.current().clone();
+                        let after = w.after_marks.current().clone();
+                        w.marks.set(MarkDiff::of(before, after));
+                    }
                     // automerge 0.12 continues a run while the changes in force
                     // read as those the run started with, so a run of inserted text
                     // can carry no marks where its later characters have some.
