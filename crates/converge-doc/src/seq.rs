@@ -540,7 +540,7 @@ impl SeqIndex {
             // its time). The chunk split keeps at most its least counter in its block.
             self.fenwick_add(pos, -(tail_width as i64));
             self.fenwick_push(tail_width);
-            if (pos + 1) % BLOCK == 0 {
+            if (pos + 1).is_multiple_of(BLOCK) {
                 self.block_min.push(min_counter);
             }
         } else {
@@ -857,7 +857,7 @@ mod tests {
             ));
             let slot = seq.slot_after(last);
             last = Some(seq.insert(slot, Entry { op, width: i % 3 }, &mut ops));
-            if i % 997 == 0 || seq.order.len() % BLOCK == 0 {
+            if i.is_multiple_of(997) || seq.order.len().is_multiple_of(BLOCK) {
                 let mut rebuilt = seq.clone();
                 rebuilt.rebuild_fenwick();
                 assert_eq!(seq.fenwick, rebuilt.fenwick, "after {i}");
