@@ -66,7 +66,7 @@ pub use message::{
     Have, MESSAGE_TYPE_V1, MESSAGE_TYPE_V2, MessageFlags, MessageVersion, SyncMessage,
 };
 pub use protocol::{
-    COMPACT_PROBE_THRESHOLD, SyncDoc, compact_bloom_window, generate_sync_message, has_our_changes,
-    in_sync, receive_sync_message,
+    COMPACT_PROBE_THRESHOLD, MAX_CONSULTED_FILTERS, SyncDoc, compact_bloom_window,
+    generate_sync_message, has_our_changes, in_sync, receive_sync_message,
 };
 pub use state::{Capabilities, HaveStrategy, STATE_TYPE, SyncState};

@@ -12,6 +12,8 @@ use converge_encoding::ChangeHash;
 use crate::error::ReceiveError;
 pub use crate::have::{COMPACT_PROBE_THRESHOLD, compact_bloom_window};
 use crate::have::{compact_have, reference_have};
+use converge_bloom::BloomFilter;
+
 use crate::message::{Have, MessageFlags, MessageVersion, SyncMessage};
 use crate::state::{Capabilities, HaveStrategy, SyncState};
 
@@ -290,9 +292,8 @@ fn hashes_to_send<D: SyncDoc + ?Sized>(
         .collect();
     last_sync.sort_unstable();
     last_sync.dedup();
-    let to_send = doc.changes_to_send(&last_sync, &|hash| {
-        have.iter().any(|h| h.bloom.contains(hash))
-    });
+    let filters = consulted_filters(have);
+    let to_send = doc.changes_to_send(&last_sync, &|hash| filters.iter().any(|f| f.contains(hash)));
     let mut out: Vec<ChangeHash> = if need.is_empty() {
         Vec::new()
     } else {
@@ -301,6 +302,31 @@ fn hashes_to_send<D: SyncDoc + ?Sized>(
     };
     out.extend(to_send);
     out
+}
+
+/// The most distinct non-empty Bloom filters of a peer's `have` list that we consult. Every
+/// candidate change is looked up in each, so a list of thousands of small filters made one
+/// message cost seconds (1,000 filters, 7 kB, against the paper document's 259,779 changes:
+/// 1.76 s; automerge 0.12 9.8 s). An automerge peer sends one filter, converge's compact
+/// `have` at most one non-empty one.
+pub const MAX_CONSULTED_FILTERS: usize = 8;
+
+/// The filters of `have` worth consulting: each distinct one that is not empty (the empty
+/// filter contains nothing), in order, the first [`MAX_CONSULTED_FILTERS`]. Past those, a
+/// change only a later filter claims is sent anyway: the peer already has it and ignores
+/// it, which costs bytes but never convergence.
+fn consulted_filters(have: &[Have]) -> Vec<&BloomFilter> {
+    let mut filters: Vec<&BloomFilter> = Vec::new();
+    for h in have {
+        if h.bloom.is_empty() || filters.contains(&&h.bloom) {
+            continue;
+        }
+        if filters.len() == MAX_CONSULTED_FILTERS {
+            break;
+        }
+        filters.push(&h.bloom);
+    }
+    filters
 }
 
 /// Applies a message from the peer of `state`. On error neither the document nor the state

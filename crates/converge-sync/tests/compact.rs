@@ -10,8 +10,8 @@ mod support;
 use converge_bloom::BloomFilter;
 use converge_encoding::ChangeHash;
 use converge_sync::{
-    COMPACT_PROBE_THRESHOLD, Have, HaveStrategy, MessageFlags, MessageVersion, SyncDoc,
-    SyncMessage, SyncState, generate_sync_message, receive_sync_message,
+    COMPACT_PROBE_THRESHOLD, Have, HaveStrategy, MAX_CONSULTED_FILTERS, MessageFlags,
+    MessageVersion, SyncDoc, SyncMessage, SyncState, generate_sync_message, receive_sync_message,
 };
 use support::{MemoryStore, history, same, sync_pair as session};
 
@@ -230,4 +230,38 @@ fn our_answer_skips_unknown_hashes_in_later_haves_and_covers_known_ones() {
         ],
     );
     assert_eq!(got.len(), 20 + 10);
+}
+
+#[test]
+fn our_answer_consults_a_bounded_number_of_filters() {
+    let base = history(1, 300);
+    let (mut a, mut b) = (base.clone(), base.clone());
+    extend(&mut a, 2, 10);
+    extend(&mut b, 3, 10);
+    let b_all: Vec<ChangeHash> = b.changes.iter().map(|c| c.hash).collect();
+    let full = Have {
+        last_sync: vec![],
+        bloom: BloomFilter::from_hashes(b_all.iter()),
+    };
+    let control = answer_to(&a, b.heads(), vec![full.clone()]);
+    assert_eq!(control.len(), 10);
+    // Empty filters contain nothing and a repeated filter says nothing new: thousands of
+    // them, before and after, leave the answer as it was.
+    let mut many = vec![Have::default(); 2000];
+    many.push(full.clone());
+    many.extend(std::iter::repeat_n(full.clone(), 2000));
+    assert_eq!(answer_to(&a, b.heads(), many), control);
+    // Distinct filters that claim none of our changes (each of one hash we do not have).
+    let other = |i: u8| Have {
+        last_sync: vec![],
+        bloom: BloomFilter::from_hashes([ChangeHash([i; 32])]),
+    };
+    let mut within: Vec<Have> = (1..MAX_CONSULTED_FILTERS as u8).map(other).collect();
+    within.push(full.clone());
+    assert_eq!(answer_to(&a, b.heads(), within), control);
+    // Past the bound a filter is not consulted: the changes only it claims are sent anyway
+    // (every change of ours since nothing).
+    let mut past: Vec<Have> = (1..=MAX_CONSULTED_FILTERS as u8).map(other).collect();
+    past.push(full);
+    assert_eq!(answer_to(&a, b.heads(), past).len(), 310);
 }
