@@ -9,6 +9,7 @@
 mod support;
 
 use converge_bloom::BloomFilter;
+use converge_encoding::ChangeHash;
 use converge_sync::{
     SyncDoc, SyncMessage, SyncState, generate_sync_message, has_our_changes, receive_sync_message,
 };
@@ -287,4 +288,37 @@ fn network_simulation_over_a_long_history_converges() {
     for seed in 0..seeds {
         simulate(seed, 1500);
     }
+}
+
+#[test]
+fn a_message_naming_many_heads_is_answered_by_asking_for_the_unknown_ones() {
+    // 3,000 heads we do not have (some twice, in no order) and one we have: we ask for the
+    // unknown ones, and (all we lack being among their heads) say what we have.
+    let mut us = history(1, 50);
+    let known = us.changes[49].hash;
+    let unknown: Vec<ChangeHash> = (0..3000u32)
+        .map(|i| {
+            let mut h = [0x5a; 32];
+            h[..4].copy_from_slice(&(i.wrapping_mul(2_654_435_761)).to_le_bytes());
+            ChangeHash(h)
+        })
+        .collect();
+    let mut heads = unknown.clone();
+    heads.extend_from_slice(&unknown[..100]);
+    heads.push(known);
+    let msg = SyncMessage {
+        version: converge_sync::MessageVersion::V1,
+        heads,
+        need: Vec::new(),
+        have: vec![converge_sync::Have::default()],
+        changes: Vec::new(),
+        flags: None,
+    };
+    let mut state = SyncState::new();
+    receive_sync_message(&mut us, &mut state, msg).unwrap();
+    let reply = generate_sync_message(&us, &mut state).unwrap();
+    let mut want = unknown;
+    want.sort_unstable();
+    assert_eq!(reply.need, want);
+    assert!(!reply.have.is_empty());
 }
