@@ -282,7 +282,13 @@ fn hashes_to_send<D: SyncDoc + ?Sized>(
     have: &[Have],
     need: &[ChangeHash],
 ) -> Vec<ChangeHash> {
-    let need_known = need.iter().copied().filter(|h| doc.has_change(h));
+    // Each hash once: a need list naming one change many times would otherwise get as
+    // many copies of it.
+    let mut asked: HashSet<ChangeHash> = HashSet::new();
+    let need_known = need
+        .iter()
+        .copied()
+        .filter(move |h| asked.insert(*h) && doc.has_change(h));
     if have.is_empty() {
         return need_known.collect();
     }

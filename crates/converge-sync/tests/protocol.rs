@@ -322,3 +322,33 @@ fn a_message_naming_many_heads_is_answered_by_asking_for_the_unknown_ones() {
     assert_eq!(reply.need, want);
     assert!(!reply.have.is_empty());
 }
+
+#[test]
+fn a_change_asked_for_many_times_is_sent_once() {
+    let mut us = history(1, 50);
+    let (x, y) = (us.changes[10].hash, us.changes[20].hash);
+    let mut need = vec![x; 50];
+    need.push(y);
+    need.push(x);
+    let all: Vec<ChangeHash> = us.changes.iter().map(|c| c.hash).collect();
+    let msg = SyncMessage {
+        version: converge_sync::MessageVersion::V1,
+        heads: vec![us.changes[5].hash],
+        need,
+        // They claim every change (so only what they need is sent).
+        have: vec![converge_sync::Have {
+            last_sync: Vec::new(),
+            bloom: BloomFilter::from_hashes(all.iter()),
+        }],
+        changes: Vec::new(),
+        flags: None,
+    };
+    let mut state = SyncState::new();
+    receive_sync_message(&mut us, &mut state, msg).unwrap();
+    let reply = generate_sync_message(&us, &mut state).unwrap();
+    let mut bytes = Vec::new();
+    for c in &reply.changes {
+        bytes.extend_from_slice(c);
+    }
+    assert_eq!(support::chunk_hashes(&bytes), vec![x, y]);
+}
