@@ -1581,9 +1581,12 @@ impl OpSet {
         } else {
             index.locate(after, &self.ops)
         };
-        index.skip_greater(start, id.counter, |op| {
-            self.cmp_id(self.ops[op as usize].id, id).is_gt()
-        })
+        index.skip_greater(
+            start,
+            id.counter,
+            |op| self.cmp_id(self.ops[op as usize].id, id).is_gt(),
+            |a, b| self.cmp_id(self.ops[a as usize].id, self.ops[b as usize].id),
+        )
     }
 
     /// Recomputes the widths of the elements `idx` and its preds touch.

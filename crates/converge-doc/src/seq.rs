@@ -8,9 +8,10 @@
 //! in is recorded in the op itself (`Op::chunk`), so locating an element is one lookup plus a
 //! scan of at most [`MAX_CHUNK`] entries.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::arena::OpArena;
+use crate::opset::NONE;
 
 /// Entries per chunk before it splits in two.
 const MAX_CHUNK: usize = 256;
@@ -46,6 +47,8 @@ struct Chunk {
     /// [`SeqIndex::skip_greater`]. Kept exact on inserts and splits; a removal may leave it
     /// below, which only passes over less.
     min_counter: u32,
+    /// Its element with the least id, once [`SeqIndex::skip_greater`] has looked for it.
+    least: LeastOp,
 }
 
 impl Default for Chunk {
@@ -54,11 +57,61 @@ impl Default for Chunk {
             entries: Vec::new(),
             width: 0,
             min_counter: u32::MAX,
+            least: LeastOp::default(),
         }
     }
 }
 
+/// The arena index of a chunk's element with the least id (counter, then actor), or
+/// [`NONE`] while unknown: where many elements share the least counter (many actors'
+/// first changes inserting at one place), [`SeqIndex::skip_greater`] passes over a chunk
+/// whose least element is greater than the new one instead of asking about each element.
+/// Found by a scan of the chunk when asked for (the actor order lives in the op set) and
+/// kept in an atomic, as [`Hint`] is, so that `&self` lookups keep it and the document
+/// stays `Sync`. An insert keeps it when the new element's counter is above the kept
+/// element's, takes the new element when below, and forgets it on a tie; a split or a
+/// removal forgets it.
+#[derive(Debug)]
+struct LeastOp(AtomicU32);
+
+impl Default for LeastOp {
+    fn default() -> Self {
+        LeastOp(AtomicU32::new(NONE))
+    }
+}
+
+impl Clone for LeastOp {
+    fn clone(&self) -> Self {
+        LeastOp(AtomicU32::new(self.get()))
+    }
+}
+
+impl LeastOp {
+    fn get(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    fn set(&self, op: u32) {
+        self.0.store(op, Ordering::Relaxed);
+    }
+}
+
 impl Chunk {
+    /// Its element with the least id by `cmp` (kept once found), if it has any.
+    fn least_op(&self, cmp: impl Fn(u32, u32) -> std::cmp::Ordering) -> Option<u32> {
+        let kept = self.least.get();
+        if kept != NONE {
+            return Some(kept);
+        }
+        let least = self
+            .entries
+            .iter()
+            .map(|e| e.op)
+            .min_by(|&a, &b| cmp(a, b))?;
+        self.least.set(least);
+        Some(least)
+    }
+
     fn least_counter(entries: &[Entry], ops: &OpArena) -> u32 {
         entries
             .iter()
@@ -405,11 +458,16 @@ impl SeqIndex {
     /// passed over by their least counters without asking, so that an element inserted
     /// after many concurrent ones with later counters (two peers who both typed at the
     /// same place, merged) costs about the chunks passed, not the elements.
+    ///
+    /// Where a chunk's least counter equals `counter`, its element with the least id (found
+    /// with `cmp`, which orders two elements' ops by id, and kept) decides: if `greater`
+    /// passes over it, the whole chunk is passed over.
     pub(crate) fn skip_greater(
         &self,
         after: Option<Cursor>,
         counter: u32,
         greater: impl Fn(u32) -> bool,
+        cmp: impl Fn(u32, u32) -> std::cmp::Ordering,
     ) -> Cursor {
         let (mut pos, mut off) = self.slot_after(after);
         let mut last = after;
@@ -427,7 +485,9 @@ impl SeqIndex {
                     pos = block_end;
                     continue;
                 }
-                if chunk.min_counter > counter {
+                if chunk.min_counter > counter
+                    || (chunk.min_counter == counter && chunk.least_op(&cmp).is_some_and(&greater))
+                {
                     last = self.last_in(pos..pos + 1).or(last);
                     pos += 1;
                     continue;
@@ -467,6 +527,16 @@ impl SeqIndex {
         chunk.entries.insert(off, entry);
         chunk.width += u64::from(entry.width);
         let counter = ops[entry.op as usize].id.counter;
+        let least = chunk.least.get();
+        if least != NONE {
+            match counter.cmp(&ops[least as usize].id.counter) {
+                std::cmp::Ordering::Less => chunk.least.set(entry.op),
+                std::cmp::Ordering::Equal => chunk.least.set(NONE),
+                std::cmp::Ordering::Greater => {}
+            }
+        } else if counter < chunk.min_counter {
+            chunk.least.set(entry.op);
+        }
         chunk.min_counter = chunk.min_counter.min(counter);
         if let Some(min) = self.block_min.get_mut(pos / BLOCK) {
             *min = (*min).min(counter);
@@ -507,6 +577,7 @@ impl SeqIndex {
         let tail_width: u64 = tail.iter().map(|e| u64::from(e.width)).sum();
         self.chunks[id].width -= tail_width;
         self.chunks[id].min_counter = Chunk::least_counter(&self.chunks[id].entries, ops);
+        self.chunks[id].least.set(NONE);
         let new_id = self.chunks.len() as u32;
         for e in &tail {
             ops[e.op as usize].chunk = new_id;
@@ -516,6 +587,7 @@ impl SeqIndex {
             entries: tail,
             width: tail_width,
             min_counter,
+            least: LeastOp::default(),
         });
         self.order.insert(pos + 1, new_id);
         let hint = self.hint.get_mut().map(|mut at| {
@@ -575,6 +647,7 @@ impl SeqIndex {
         }
         let chunk = &mut self.chunks[id as usize];
         chunk.entries.push(entry);
+        chunk.least.set(NONE);
         chunk.width += u64::from(entry.width);
         chunk.min_counter = chunk.min_counter.min(ops[entry.op as usize].id.counter);
         ops[entry.op as usize].chunk = id;
@@ -619,6 +692,7 @@ impl SeqIndex {
     pub(crate) fn remove(&mut self, (pos, off): Cursor) {
         let chunk = &mut self.chunks[self.order[pos] as usize];
         let e = chunk.entries.remove(off);
+        chunk.least.set(NONE);
         chunk.width -= u64::from(e.width);
         self.len -= 1;
         self.hint.set_mut(None);
@@ -872,6 +946,85 @@ mod tests {
     }
 
     #[test]
+    fn skipping_past_equal_counters_lands_where_a_walk_does() {
+        // Thousands of elements of one counter (many actors' first inserts at one place),
+        // placed by RGA's rule, with removals and queries between the inserts so that the
+        // chunks' kept least elements are found, kept, and forgotten.
+        let mut ops = OpArena::default();
+        let mut seq = SeqIndex::default();
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let key = |ops: &OpArena, op: u32| (ops[op as usize].id.counter, ops[op as usize].id.actor);
+        // Where RGA puts `new` after element `after` of `all` (at the start if none): before
+        // the first element after it that is not greater.
+        let walk = |seq: &SeqIndex, ops: &OpArena, all: &[Entry], after: Option<usize>, new| {
+            let start = after.map_or(0, |i| i + 1);
+            let stop = all[start..]
+                .iter()
+                .position(|e| key(ops, e.op) <= new)
+                .map_or(all.len(), |k| start + k);
+            match all.get(stop) {
+                Some(e) => seq.locate(e.op, ops).unwrap(),
+                None => seq.slot_after(seq.last()),
+            }
+        };
+        let mut queries = 0;
+        for _ in 0..6_000 {
+            // Mostly at the start by RGA's rule, so that a run of one counter lies in
+            // descending order of actors, as in a document; now and then after another
+            // element.
+            let all: Vec<Entry> = seq.iter().collect();
+            let after = (next(10) == 0 && !all.is_empty()).then(|| next(all.len() as u64) as usize);
+            // Mostly counter 7; a few 6 and 8 among them.
+            let counter = [6, 7, 7, 7, 7, 7, 7, 7, 7, 8][next(10) as usize];
+            let id = OpId::new(counter, next(5_000) as u32);
+            // And now and then anywhere (local inserts are placed by index, not by id).
+            let slot = if next(10) == 0 && !all.is_empty() {
+                let at = next(all.len() as u64) as usize;
+                seq.locate(all[at].op, &ops).unwrap()
+            } else {
+                walk(&seq, &ops, &all, after, (id.counter, id.actor))
+            };
+            let op = ops.len() as u32;
+            ops.push(Op::new(
+                (id, 0, NONE),
+                Action::Set,
+                true,
+                false,
+                StoredValue::Null,
+            ));
+            seq.insert(slot, Entry { op, width: 1 }, &mut ops);
+            if next(20) == 0 {
+                let all: Vec<Entry> = seq.iter().collect();
+                let c = seq.locate(all[next(all.len() as u64) as usize].op, &ops);
+                seq.remove(c.unwrap());
+            }
+            if next(10) != 0 {
+                continue;
+            }
+            let all: Vec<Entry> = seq.iter().collect();
+            let after = (next(4) == 0).then(|| next(all.len() as u64) as usize);
+            let new = (7, next(5_000) as u32);
+            let from = after.map(|i| seq.locate(all[i].op, &ops).unwrap());
+            let got = seq.skip_greater(
+                from,
+                new.0,
+                |op| key(&ops, op) > new,
+                |a, b| key(&ops, a).cmp(&key(&ops, b)),
+            );
+            let want = walk(&seq, &ops, &all, after, new);
+            assert_eq!(seq.entry_or_end(got), seq.entry_or_end(want));
+            queries += 1;
+        }
+        assert!(seq.order.len() > 20 && queries > 400, "{queries} queries");
+    }
+
+    #[test]
     fn skipping_by_least_counters_lands_where_a_walk_does() {
         let mut ops = OpArena::default();
         let mut seq = SeqIndex::default();
@@ -917,7 +1070,7 @@ mod tests {
             let after = (round % 4 != 0).then(|| next(all.len() as u64) as usize);
             let new = (next(25_000) as u32 + 1, next(3) as u32);
             let from = after.map(|i| seq.locate(all[i].op, &ops).unwrap());
-            let got = seq.skip_greater(from, new.0, |op| key(op) > new);
+            let got = seq.skip_greater(from, new.0, |op| key(op) > new, |a, b| key(a).cmp(&key(b)));
             let start = after.map_or(0, |i| i + 1);
             let stop = all[start..]
                 .iter()

@@ -282,6 +282,55 @@ fn one_op_over_many_concurrent_values() {
     assert!(x == z, "{}", first_diff(&x, &z));
 }
 
+#[test]
+fn many_actors_inserting_at_one_place_land_as_automerge_puts_them() {
+    // 600 actors, each one change: an element at the list's start and two characters at the
+    // text's start. Their ops share counters, so the order among them is the actors' (the
+    // chunks of the sequence index are passed over by their least elements). Applied in
+    // random groups, some one by one, against the oracle; then local inserts there.
+    let (mut base, list, text) = base();
+    let mut theirs = Automerge::load(&base.save()).unwrap();
+    let mut ours = base.fork();
+    ours.set_actor(ActorId::from_bytes(&[0xfe; 16]));
+    let mut rng = SplitMix64::new(0x00ac_7025);
+    let mut changes = Vec::new();
+    for p in 0..600u32 {
+        let mut doc = base.fork();
+        let mut actor = [0u8; 16];
+        actor[..8].copy_from_slice(&rng.next_u64().to_le_bytes());
+        actor[8..12].copy_from_slice(&p.to_le_bytes());
+        doc.set_actor(ActorId::from_bytes(&actor));
+        let mut tx = doc.transaction();
+        tx.insert(&list, 0, ScalarValue::Int(i64::from(p))).unwrap();
+        tx.splice_text(&text, 0, 0, "xy").unwrap();
+        tx.commit().unwrap();
+        changes.extend(new_changes(&doc, &base));
+    }
+    let mut rest = &changes[..];
+    while !rest.is_empty() {
+        let n = if rng.percent(50) {
+            1
+        } else {
+            1 + rng.below(rest.len().min(120))
+        };
+        let (group, after) = rest.split_at(n);
+        rest = after;
+        apply_both(&mut ours, &mut theirs, group);
+    }
+    let (x, y) = (ours_tree(&ours, None), oracle_tree(&theirs, None));
+    assert!(x == y, "{}", first_diff(&x, &y));
+    let mut tx = ours.transaction();
+    tx.insert(&list, 0, ScalarValue::Str("first".into()))
+        .unwrap();
+    tx.insert(&list, 300, ScalarValue::Str("middle".into()))
+        .unwrap();
+    tx.splice_text(&text, 1, 0, "!").unwrap();
+    tx.commit().unwrap();
+    a_apply(&mut theirs, ours.get_last_local_change().unwrap().bytes());
+    let (x, y) = (ours_tree(&ours, None), oracle_tree(&theirs, None));
+    assert!(x == y, "after local inserts: {}", first_diff(&x, &y));
+}
+
 fn a_apply(doc: &mut Automerge, bytes: &[u8]) {
     doc.apply_changes([automerge::Change::try_from(bytes).unwrap()])
         .unwrap();
