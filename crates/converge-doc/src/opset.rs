@@ -208,6 +208,9 @@ impl Op {
     const EXPAND: u8 = 16;
     /// Some successor hides the op now (it is overwritten or deleted).
     const HIDDEN: u8 = 32;
+    /// A mark begin (a mark op with a name, kept in `OpSet::mark_names`): a walk over a
+    /// text's mark boundaries tells begins from ends without a hash lookup.
+    const MARK_BEGIN: u8 = 64;
 
     /// A new op: no successors, no chunk, not hidden.
     pub(crate) fn new(
@@ -252,6 +255,10 @@ impl Op {
     }
     pub(crate) fn set_action(&mut self, action: Action) {
         self.bits = (self.bits & !Op::ACTION) | action as u8;
+    }
+    /// Whether it is a mark begin (a mark op with a name).
+    pub(crate) fn mark_begin(&self) -> bool {
+        self.bits & Op::MARK_BEGIN != 0
     }
     pub(crate) fn set_hidden(&mut self, hidden: bool) {
         self.bits = (self.bits & !Op::HIDDEN) | if hidden { Op::HIDDEN } else { 0 };
@@ -1124,16 +1131,18 @@ impl OpSet {
         if new.action == Action::Mark {
             self.has_marks = true;
         }
-        if let Some(name) = new.mark_name.take() {
-            self.mark_names.insert(idx, name);
-        }
-        self.ops.push(Op::new(
+        let mut op = Op::new(
             (new.id, new.obj, new.key),
             new.action,
             new.insert,
             new.expand,
             value,
-        ));
+        );
+        if let Some(name) = new.mark_name.take() {
+            self.mark_names.insert(idx, name);
+            op.bits |= Op::MARK_BEGIN;
+        }
+        self.ops.push(op);
         idx
     }
 

@@ -266,10 +266,11 @@ impl<'a> Transaction<'a> {
             }
             let op = &ops.ops[e.op as usize];
             if op.action() == Action::Mark {
-                let is_begin = ops.mark_names.contains_key(&e.op);
+                let is_begin = op.mark_begin();
                 if !is_begin {
                     let begin = OpId::new(op.id.counter.wrapping_sub(1), op.id.actor);
-                    if let Some(j) = found.iter().position(|&(b, id, _)| b && id == begin) {
+                    // From the back: an end most often closes the begin found last.
+                    if let Some(j) = found.iter().rposition(|&(b, id, _)| b && id == begin) {
                         found.truncate(j);
                         cur = seq.next(c);
                         continue;
