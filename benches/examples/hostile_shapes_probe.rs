@@ -202,35 +202,15 @@ fn shape(name: &str, n: u64) -> Vec<Change> {
     for by in [2u8, 3] {
         let mut ops = Vec::new();
         match name {
-            "increments" => {
+            "increments" | "deletes" | "puts" => {
+                // n ops over the base's put (1@1, actor 1 being other actor 1 here).
+                let (k, action, value) = match name {
+                    "increments" => ("c", Action::Inc, ScalarValue::Int(1)),
+                    "deletes" => ("k", Action::Del, ScalarValue::Null),
+                    _ => ("k", Action::Set, ScalarValue::Null),
+                };
                 for _ in 0..n {
-                    let mut o = op(
-                        ObjId::Root,
-                        key("c"),
-                        false,
-                        Action::Inc,
-                        ScalarValue::Int(1),
-                    );
-                    o.pred = vec![OpId {
-                        counter: 1,
-                        actor: 1,
-                    }];
-                    ops.push(o);
-                }
-            }
-            "deletes" => {
-                for _ in 0..n {
-                    let mut o = op(ObjId::Root, key("k"), false, Action::Del, ScalarValue::Null);
-                    o.pred = vec![OpId {
-                        counter: 1,
-                        actor: 1,
-                    }];
-                    ops.push(o);
-                }
-            }
-            "puts" => {
-                for _ in 0..n {
-                    let mut o = op(ObjId::Root, key("k"), false, Action::Set, ScalarValue::Null);
+                    let mut o = op(ObjId::Root, key(k), false, action, value.clone());
                     o.pred = vec![OpId {
                         counter: 1,
                         actor: 1,

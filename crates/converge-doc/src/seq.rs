@@ -861,6 +861,16 @@ mod tests {
 
     /// A hint on a later chunk stays true while earlier chunks grow and split: the same
     /// element is looked up after every insert at the start.
+    /// A xorshift generator: each call gives a number below its argument.
+    fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
+        move |n| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        }
+    }
+
     #[test]
     fn a_hint_follows_its_element_across_splits_before_it() {
         let mut ops = OpArena::default();
@@ -952,13 +962,7 @@ mod tests {
         // chunks' kept least elements are found, kept, and forgotten.
         let mut ops = OpArena::default();
         let mut seq = SeqIndex::default();
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let key = |ops: &OpArena, op: u32| (ops[op as usize].id.counter, ops[op as usize].id.actor);
         // Where RGA puts `new` after element `after` of `all` (at the start if none): before
         // the first element after it that is not greater.
@@ -1028,13 +1032,7 @@ mod tests {
     fn skipping_by_least_counters_lands_where_a_walk_does() {
         let mut ops = OpArena::default();
         let mut seq = SeqIndex::default();
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: u64| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng % n
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let push = |seq: &mut SeqIndex, ops: &mut OpArena, slot: Cursor, id: OpId| {
             let op = ops.len() as u32;
             ops.push(Op::new(

@@ -193,8 +193,9 @@ fn answer_to(us: &MemoryStore, their_heads: Vec<ChangeHash>, have: Vec<Have>) ->
     out
 }
 
-#[test]
-fn our_answer_skips_unknown_hashes_in_later_haves_and_covers_known_ones() {
+/// Two peers, 300 shared changes and 10 of their own each; b's have of a filter of all its
+/// changes; a's answer to it (a's 10 changes).
+fn diverged_with_a_full_filter() -> (MemoryStore, MemoryStore, MemoryStore, Have, Vec<ChangeHash>) {
     let base = history(1, 300);
     let (mut a, mut b) = (base.clone(), base.clone());
     extend(&mut a, 2, 10);
@@ -206,6 +207,12 @@ fn our_answer_skips_unknown_hashes_in_later_haves_and_covers_known_ones() {
     };
     let control = answer_to(&a, b.heads(), vec![full.clone()]);
     assert_eq!(control.len(), 10);
+    (base, a, b, full, control)
+}
+
+#[test]
+fn our_answer_skips_unknown_hashes_in_later_haves_and_covers_known_ones() {
+    let (base, a, b, full, control) = diverged_with_a_full_filter();
     let unknown = Have {
         last_sync: vec![ChangeHash([1; 32]), ChangeHash([2; 32])],
         bloom: BloomFilter::default(),
@@ -234,17 +241,7 @@ fn our_answer_skips_unknown_hashes_in_later_haves_and_covers_known_ones() {
 
 #[test]
 fn our_answer_consults_a_bounded_number_of_filters() {
-    let base = history(1, 300);
-    let (mut a, mut b) = (base.clone(), base.clone());
-    extend(&mut a, 2, 10);
-    extend(&mut b, 3, 10);
-    let b_all: Vec<ChangeHash> = b.changes.iter().map(|c| c.hash).collect();
-    let full = Have {
-        last_sync: vec![],
-        bloom: BloomFilter::from_hashes(b_all.iter()),
-    };
-    let control = answer_to(&a, b.heads(), vec![full.clone()]);
-    assert_eq!(control.len(), 10);
+    let (_, a, b, full, control) = diverged_with_a_full_filter();
     // Empty filters contain nothing and a repeated filter says nothing new: thousands of
     // them, before and after, leave the answer as it was.
     let mut many = vec![Have::default(); 2000];
