@@ -861,6 +861,19 @@ mod tests {
 
     /// A hint on a later chunk stays true while earlier chunks grow and split: the same
     /// element is looked up after every insert at the start.
+    /// Inserts an element of width 1 made by a new op with id `id` at `slot`.
+    fn push_element(seq: &mut SeqIndex, ops: &mut OpArena, slot: Cursor, id: OpId) -> Cursor {
+        let op = ops.len() as u32;
+        ops.push(Op::new(
+            (id, 0, NONE),
+            Action::Set,
+            true,
+            false,
+            StoredValue::Null,
+        ));
+        seq.insert(slot, Entry { op, width: 1 }, ops)
+    }
+
     /// A xorshift generator: each call gives a number below its argument.
     fn xorshift(mut state: u64) -> impl FnMut(u64) -> u64 {
         move |n| {
@@ -994,15 +1007,7 @@ mod tests {
             } else {
                 walk(&seq, &ops, &all, after, (id.counter, id.actor))
             };
-            let op = ops.len() as u32;
-            ops.push(Op::new(
-                (id, 0, NONE),
-                Action::Set,
-                true,
-                false,
-                StoredValue::Null,
-            ));
-            seq.insert(slot, Entry { op, width: 1 }, &mut ops);
+            push_element(&mut seq, &mut ops, slot, id);
             if next(20) == 0 {
                 let all: Vec<Entry> = seq.iter().collect();
                 let c = seq.locate(all[next(all.len() as u64) as usize].op, &ops);
@@ -1033,17 +1038,7 @@ mod tests {
         let mut ops = OpArena::default();
         let mut seq = SeqIndex::default();
         let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
-        let push = |seq: &mut SeqIndex, ops: &mut OpArena, slot: Cursor, id: OpId| {
-            let op = ops.len() as u32;
-            ops.push(Op::new(
-                (id, 0, NONE),
-                Action::Set,
-                true,
-                false,
-                StoredValue::Null,
-            ));
-            seq.insert(slot, Entry { op, width: 1 }, ops);
-        };
+        let push = push_element;
         for counter in 1..=20_000u32 {
             push(&mut seq, &mut ops, (0, 0), OpId::new(counter, 0));
         }
