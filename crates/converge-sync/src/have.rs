@@ -207,7 +207,8 @@ fn newest<D: SyncDoc + ?Sized>(doc: &D, mut hashes: BTreeSet<ChangeHash>) -> Vec
     hashes.into_iter().collect()
 }
 
-fn sorted(hashes: impl IntoIterator<Item = ChangeHash>) -> Vec<ChangeHash> {
+/// `hashes` sorted, each once.
+pub(crate) fn sorted(hashes: impl IntoIterator<Item = ChangeHash>) -> Vec<ChangeHash> {
     let mut out: Vec<ChangeHash> = hashes.into_iter().collect();
     out.sort_unstable();
     out.dedup();

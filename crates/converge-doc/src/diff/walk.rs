@@ -584,7 +584,7 @@ impl<'a> Differ<'a> {
                 .and_then(|counter| ops.find_op(OpId::new(counter, id.actor)))
                 .filter(|&e| {
                     let x = &ops.ops[e as usize];
-                    x.obj == o && x.action() == Action::Mark && !ops.mark_names.contains_key(&e)
+                    x.obj == o && x.action() == Action::Mark && !x.mark_begin()
                 });
             if let Some(e) = end {
                 out.extend(index.locate(e, &ops.ops).map(|c| (c, e)));
