@@ -859,8 +859,6 @@ mod tests {
         seq.find_unit(total).is_none()
     }
 
-    /// A hint on a later chunk stays true while earlier chunks grow and split: the same
-    /// element is looked up after every insert at the start.
     /// Inserts an element of width 1 made by a new op with id `id` at `slot`.
     fn push_element(seq: &mut SeqIndex, ops: &mut OpArena, slot: Cursor, id: OpId) -> Cursor {
         let op = ops.len() as u32;
@@ -884,6 +882,8 @@ mod tests {
         }
     }
 
+    /// A hint on a later chunk stays true while earlier chunks grow and split: the same
+    /// element is looked up after every insert at the start.
     #[test]
     fn a_hint_follows_its_element_across_splits_before_it() {
         let mut ops = OpArena::default();
@@ -931,10 +931,8 @@ mod tests {
         assert!(check(script));
     }
 
-    /// `skip_greater`, which passes over whole chunks and blocks by their least counters,
-    /// lands where a walk over every element does: on an index of more than 64 chunks
-    /// whose counters fall from the start (as when a peer typed at the start), with
-    /// elements of random counters put anywhere and some taken out again.
+    /// Splits of the last chunk grow the Fenwick tree node by node; it stays the tree a
+    /// rebuild makes, and the blocks' least counters stay at most the exact ones.
     #[test]
     fn splits_at_the_end_keep_the_tree_a_rebuild_makes() {
         let mut ops = OpArena::default();
@@ -1033,6 +1031,10 @@ mod tests {
         assert!(seq.order.len() > 20 && queries > 400, "{queries} queries");
     }
 
+    /// `skip_greater`, which passes over whole chunks and blocks by their least counters,
+    /// lands where a walk over every element does: on an index of more than 64 chunks
+    /// whose counters fall from the start (as when a peer typed at the start), with
+    /// elements of random counters put anywhere and some taken out again.
     #[test]
     fn skipping_by_least_counters_lands_where_a_walk_does() {
         let mut ops = OpArena::default();
