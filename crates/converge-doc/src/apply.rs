@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 
 use converge_encoding::{
-    Action, ActorId, Change, ChangeHash, ChangeOpRefs, ElemId, KeyRef, ObjId, OpId, ValueRef,
+    Action, ActorId, Change, ChangeHash, ChangeOpRef, ElemId, KeyRef, ObjId, OpId, ValueRef,
 };
 use smallvec::SmallVec;
 
@@ -113,13 +113,38 @@ impl AsChangeMeta for MergeMeta<'_> {
     }
 }
 
-/// What validation resolved for one op.
+/// What validation resolved for one op: what applying it needs beside the op itself, and
+/// what the ops after it in the change ask of it. (A change of a million ops holds these, 40
+/// bytes each, and its preds while it is applied; its decoded ops are read again instead of
+/// held, which took 96 bytes an op more.)
 struct ResolvedOp<'a> {
-    obj: u32,
-    /// Map: index into `keys` of the change op; sequence: element arena index or HEAD.
+    /// Map: the change op's key; sequence: element arena index or HEAD.
     key: ResolvedKey<'a>,
+    /// The object's index.
+    obj: u32,
+    /// The op's arena index once applied ([`NONE`] for a deletion, which goes to
+    /// `OpSet::dels`).
+    arena: u32,
+    /// Where its preds end in [`Resolved::preds`] (they start where the op before's end).
+    preds_end: u32,
+    /// The kind and future index of the object it makes, if it makes one.
+    made: Option<(ObjType, u32)>,
+    insert: bool,
+}
+
+// The size the docs give (ARCHITECTURE.md, "How a change flows").
+const _: () = assert!(std::mem::size_of::<ResolvedOp<'static>>() <= 40);
+
+/// What validation resolved for a change's ops.
+struct Resolved<'a> {
+    ops: SmallVec<[ResolvedOp<'a>; 1]>,
+    /// The ops' preds as arena indexes, one op's after another's.
     preds: SmallVec<[u32; 2]>,
 }
+
+/// Changes of at most this many ops are decoded once to be validated and applied (their
+/// ops held, 96 bytes each); larger ones are decoded once for each.
+const HELD_OPS: usize = 64;
 
 enum ResolvedKey<'a> {
     Map(&'a str),
@@ -358,14 +383,52 @@ impl Document {
                 }
             });
         }
+        // Read twice, validated then applied. A small change's ops are decoded once and held
+        // for both passes; a large one's are decoded again for the second rather than held
+        // (96 bytes an op).
         let ops = change.op_refs();
-        let resolved = self.validate(&change, &ops, &actor_map, author, start_op)?;
+        let args = (&actor_map[..], &new_actors[..], author, start_op);
+        if ops.len() <= HELD_OPS {
+            let held: SmallVec<[ChangeOpRef<'_>; 1]> = ops.iter().collect();
+            self.validate_and_apply(&change, || held.iter().copied(), args, log)?;
+        } else {
+            self.validate_and_apply(&change, || ops.iter(), args, log)?;
+        }
+        drop(ops);
+        self.history.record(change, author);
+        Ok(())
+    }
 
-        // Valid: apply.
-        for a in &new_actors {
+    /// Validates a change's ops (read by `pass`) and, if they are valid, applies them (read
+    /// by `pass` again). `args`: the change's actor map, the actors it adds, its author and
+    /// start op.
+    fn validate_and_apply<'o, I: ExactSizeIterator<Item = ChangeOpRef<'o>>>(
+        &mut self,
+        change: &Change,
+        pass: impl Fn() -> I,
+        (actor_map, new_actors, author, start_op): (&[u32], &[ActorId], u32, u32),
+        log: &mut BatchLog,
+    ) -> Result<(), DocError> {
+        let resolved = self.validate(change, pass(), actor_map, author, start_op)?;
+        self.apply_resolved(pass(), resolved, new_actors, author, start_op, log);
+        Ok(())
+    }
+
+    /// Applies a change's validated ops (`ops`, as [`Document::validate`] resolved them).
+    fn apply_resolved<'o>(
+        &mut self,
+        ops: impl Iterator<Item = ChangeOpRef<'o>>,
+        resolved: Resolved<'_>,
+        new_actors: &[ActorId],
+        author: u32,
+        start_op: u32,
+        log: &mut BatchLog,
+    ) {
+        for a in new_actors {
             self.ops.intern_actor(a);
         }
-        for (i, (op, r)) in ops.iter().zip(resolved).enumerate() {
+        let mut preds_start = 0;
+        for (i, (op, r)) in ops.zip(&resolved.ops).enumerate() {
             let id = OpId::new(start_op + i as u32, author);
             let key = match r.key {
                 ResolvedKey::Map(k) => self.ops.intern_key(k),
@@ -375,7 +438,9 @@ impl Document {
                 (Action::Inc, ValueRef::Uint(u)) => self.ops.store_int(u as i64),
                 (_, v) => self.ops.store_value_ref(v),
             };
-            let preds: SmallVec<[u32; 2]> = r.preds;
+            let preds_end = r.preds_end as usize;
+            let preds = resolved.preds.get(preds_start..preds_end).unwrap_or(&[]);
+            preds_start = preds_end;
             self.ops.apply(
                 NewOp {
                     id,
@@ -387,10 +452,10 @@ impl Document {
                     expand: op.expand,
                     mark_name: op.mark_name.map(str::to_owned),
                 },
-                &preds,
+                preds,
                 Hint::None,
             );
-            log.preds.extend_from_slice(&preds);
+            log.preds.extend_from_slice(preds);
             let del = if op.action == Action::Del {
                 BatchLog::DEL
             } else {
@@ -399,45 +464,33 @@ impl Document {
             log.pred_ends.push(log.preds.len() as u32 | del);
         }
         self.ops.settle_elements();
-        drop(ops);
-        self.history.record(change, author);
-        Ok(())
     }
 
     /// Checks every op of a change and resolves its references.
     fn validate<'o>(
         &self,
         change: &Change,
-        ops: &'o ChangeOpRefs<'_>,
+        ops: impl ExactSizeIterator<Item = ChangeOpRef<'o>>,
         actor_map: &[u32],
         author: u32,
         start_op: u32,
-    ) -> Result<Vec<ResolvedOp<'o>>, DocError> {
+    ) -> Result<Resolved<'o>, DocError> {
         let hash = change.hash();
         let invalid = |op_index: usize, reason: InvalidOpReason| DocError::InvalidOp {
             change: hash,
             op_index,
             reason,
         };
-        // Objects created inside this change, by op position: kind and future object index.
-        let mut made: Vec<Option<(ObjType, u32)>> = Vec::with_capacity(ops.len());
         let mut next_obj = self.ops.objects.len() as u32;
-        let mut out: Vec<ResolvedOp> = Vec::with_capacity(ops.len());
-        // The arena index each op of the change will get ([`NONE`] for deletions, which go
-        // to `OpSet::dels`).
+        // The arena index the next op that is not a deletion will get.
         let mut next_idx = self.ops.ops.len() as u32;
-        let arena_idx: Vec<u32> = ops
-            .iter()
-            .map(|op| {
-                if op.action == Action::Del {
-                    NONE
-                } else {
-                    next_idx += 1;
-                    next_idx - 1
-                }
-            })
-            .collect();
-        for (i, op) in ops.iter().enumerate() {
+        // Room for the ops up to a bound: a few bytes of runs can claim 2^24 ops that the
+        // first of them already refuses.
+        let mut out = Resolved {
+            ops: SmallVec::with_capacity(ops.len().min(1 << 16)),
+            preds: SmallVec::new(),
+        };
+        for (i, op) in ops.enumerate() {
             let map_id = |id: OpId| -> Result<OpId, DocError> {
                 let actor = *actor_map
                     .get(id.actor as usize)
@@ -472,7 +525,7 @@ impl Document {
                             }
                             _ => return Err(invalid(i, InvalidOpReason::NotAnObject)),
                         },
-                        Some(Target::Change(pos)) => match made.get(pos).copied().flatten() {
+                        Some(Target::Change(pos)) => match out.ops.get(pos).and_then(|r| r.made) {
                             Some((kind, o)) => (o, kind),
                             None => return Err(invalid(i, InvalidOpReason::NotAnObject)),
                         },
@@ -510,13 +563,14 @@ impl Document {
                             ResolvedKey::Elem(idx)
                         }
                         Some(Target::Change(pos)) => {
-                            let Some(e) = ops.get(pos) else {
+                            // Resolved objects are equal exactly when their ids are.
+                            let Some(e) = out.ops.get(pos) else {
                                 return Err(invalid(i, InvalidOpReason::NotAnElement));
                             };
-                            if !e.insert || e.obj != op.obj {
+                            if !e.insert || e.obj != obj {
                                 return Err(invalid(i, InvalidOpReason::NotAnElement));
                             }
-                            ResolvedKey::Elem(arena_idx[pos])
+                            ResolvedKey::Elem(e.arena)
                         }
                         None => return Err(unknown()),
                     }
@@ -546,7 +600,6 @@ impl Document {
                 _ => None,
             };
             let elsewhere = || invalid(i, InvalidOpReason::PredElsewhere);
-            let mut preds = SmallVec::new();
             for p in op.pred {
                 let mapped = map_id(*p)?;
                 match locate(mapped) {
@@ -567,11 +620,13 @@ impl Document {
                         if !same {
                             return Err(elsewhere());
                         }
-                        preds.push(idx)
+                        out.preds.push(idx)
                     }
                     // A deletion is nobody's pred (automerge 0.12 keeps no op for it either).
-                    Some(Target::Change(pos)) if arena_idx[pos] != NONE => {
-                        let (Some(pred), Some(at)) = (ops.get(pos), out.get(pos)) else {
+                    Some(Target::Change(pos))
+                        if out.ops.get(pos).is_some_and(|at| at.arena != NONE) =>
+                    {
+                        let Some(at) = out.ops.get(pos) else {
                             return Err(elsewhere());
                         };
                         let same = at.obj == obj
@@ -579,8 +634,7 @@ impl Document {
                             && match (&key, &at.key) {
                                 (ResolvedKey::Map(k), ResolvedKey::Map(pk)) => k == pk,
                                 (ResolvedKey::Elem(_), ResolvedKey::Elem(pe)) => {
-                                    let pred_element =
-                                        if pred.insert { arena_idx[pos] } else { *pe };
+                                    let pred_element = if at.insert { at.arena } else { *pe };
                                     element == Some(pred_element)
                                 }
                                 _ => false,
@@ -588,7 +642,8 @@ impl Document {
                         if !same {
                             return Err(elsewhere());
                         }
-                        preds.push(arena_idx[pos])
+                        let arena = at.arena;
+                        out.preds.push(arena)
                     }
                     Some(Target::Change(_)) | None => {
                         return Err(DocError::UnknownPred {
@@ -600,11 +655,25 @@ impl Document {
                 }
             }
             // Objects get their index when applied, in op order.
-            made.push(made_kind(op.action).map(|k| {
+            let made = made_kind(op.action).map(|k| {
                 next_obj += 1;
                 (k, next_obj - 1)
-            }));
-            out.push(ResolvedOp { obj, key, preds });
+            });
+            let arena = if op.action == Action::Del {
+                NONE
+            } else {
+                next_idx += 1;
+                next_idx - 1
+            };
+            out.ops.push(ResolvedOp {
+                key,
+                obj,
+                arena,
+                // At most `MAX_CHANGE_OPS` preds in a change.
+                preds_end: out.preds.len() as u32,
+                made,
+                insert: op.insert,
+            });
         }
         Ok(out)
     }

@@ -708,24 +708,33 @@ impl Change {
         }
     }
 
-    /// The ops decoded at once, borrowing their keys, values and mark names from the chunk
-    /// (no allocation per op, where [`Change::ops`] makes owned ops). Reading a change's ops
-    /// to apply them goes through this.
+    /// The ops with their keys, values and mark names borrowed from the chunk (no allocation
+    /// per op, where [`Change::ops`] makes owned ops). Reading a change's ops to apply them
+    /// goes through this. The preds are decoded here, the rest on each pass of
+    /// [`ChangeOpRefs::iter`]: a change of a million ops is not held decoded (96 bytes an
+    /// op) while it is read.
     pub fn op_refs(&self) -> ChangeOpRefs<'_> {
-        let mut decoder = self.op_decoder();
-        let mut out = ChangeOpRefs {
-            rows: SmallVec::with_capacity(self.num_ops as usize),
-            preds: SmallVec::new(),
-        };
+        let decoder = self.op_decoder();
+        let mut preds_of = decoder.clone();
+        let mut preds = SmallVec::new();
         // The columns were validated when the change was decoded or built, so this cannot
-        // fail; if it somehow did, the ops end there (as [`ChangeOps`] does).
-        for _ in 0..self.num_ops {
-            match decoder.next_op_ref(&mut out.preds) {
-                Ok(Some(row)) => out.rows.push(row),
-                Ok(None) | Err(_) => break,
+        // fail; if it somehow did, the preds end there (and the ops' pred lists with them).
+        'ops: for _ in 0..self.num_ops {
+            let Ok(Some(count)) = nullable(&mut preds_of.pred_count) else {
+                break;
+            };
+            for _ in 0..count {
+                match preds_of.next_pred() {
+                    Ok(p) => preds.push(p),
+                    Err(_) => break 'ops,
+                }
             }
         }
-        out
+        ChangeOpRefs {
+            decoder,
+            len: self.num_ops as usize,
+            preds,
+        }
     }
 
     /// The content of this change, such that `Change::from_parts(change.to_parts())` gives
@@ -778,14 +787,12 @@ impl Change {
     /// Reads the ops one at a time (none are kept).
     pub fn kept_by_documents(&self) -> bool {
         let mut decoder = self.op_decoder();
-        let mut preds = SmallVec::new();
         for _ in 0..self.num_ops {
-            preds.clear();
-            // The columns were validated when the change was decoded or built.
-            let Ok(Some(row)) = decoder.next_op_ref(&mut preds) else {
+            // The columns were validated when the change was decoded or built. (The preds
+            // are not read: their columns are not needed here.)
+            let Ok(Some(op)) = decoder.next_op() else {
                 break;
             };
-            let op = &row.op;
             let value =
                 ValueRef::decode_raw(op.value.meta, op.value.bytes, true).unwrap_or(ValueRef::Null);
             let kept = match op.action {
@@ -1428,21 +1435,6 @@ impl<'a> OpDecoder<'a> {
         ))
     }
 
-    /// The next op with borrowed strings, its preds appended to `preds`.
-    fn next_op_ref(
-        &mut self,
-        preds: &mut SmallVec<[OpId; 2]>,
-    ) -> Result<Option<OpRow<'a>>, DecodeError> {
-        let Some(op) = self.next_op()? else {
-            return Ok(None);
-        };
-        let first_pred = preds.len() as u32;
-        for _ in 0..op.pred_count {
-            preds.push(self.next_pred()?);
-        }
-        Ok(Some(OpRow { op, first_pred }))
-    }
-
     fn next_change_op(&mut self) -> Result<Option<ChangeOp>, DecodeError> {
         let Some(op) = self.next_op()? else {
             return Ok(None);
@@ -1467,49 +1459,68 @@ impl<'a> OpDecoder<'a> {
     }
 }
 
-/// The ops of a [`Change`], decoded at once with borrowed strings: see [`Change::op_refs`].
+/// The ops of a [`Change`] with borrowed strings: see [`Change::op_refs`]. Only the preds are
+/// held (8 bytes each); [`ChangeOpRefs::iter`] decodes the rest as it goes, so reading a
+/// change twice costs a second decode, not 96 bytes an op kept between the two.
 #[derive(Clone, Debug)]
 pub struct ChangeOpRefs<'a> {
-    rows: SmallVec<[OpRow<'a>; 1]>,
-    /// Every op's preds, one after another ([`OpRow::first_pred`] says where each op's start).
+    /// A decoder at the first op, cloned for each pass.
+    decoder: OpDecoder<'a>,
+    len: usize,
+    /// Every op's preds, one after another (each op's `pred_count` says how many are its).
     preds: SmallVec<[OpId; 2]>,
-}
-
-/// One op of [`ChangeOpRefs`]: the row as decoded, and where its preds start in the shared
-/// list.
-#[derive(Clone, Copy, Debug)]
-struct OpRow<'a> {
-    op: RawOp<'a>,
-    /// At most `MAX_CHANGE_OPS` preds in all (checked when the change was decoded).
-    first_pred: u32,
 }
 
 impl<'a> ChangeOpRefs<'a> {
     /// The number of ops.
     pub fn len(&self) -> usize {
-        self.rows.len()
+        self.len
     }
 
     /// Whether the change has no ops.
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.len == 0
     }
 
-    /// Op `i` (its counter is the change's start op plus `i`).
-    pub fn get(&self, i: usize) -> Option<ChangeOpRef<'_>> {
-        self.rows.get(i).map(|row| self.op(row))
+    /// The ops in order, decoded as the iterator goes (each call decodes them again).
+    pub fn iter(&self) -> ChangeOpRefIter<'_> {
+        ChangeOpRefIter {
+            decoder: self.decoder.clone(),
+            remaining: self.len,
+            preds: &self.preds,
+        }
     }
+}
 
-    /// The ops in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = ChangeOpRef<'_>> + '_ {
-        self.rows.iter().map(|row| self.op(row))
-    }
+/// The ops of a [`ChangeOpRefs`], decoded one at a time.
+#[derive(Clone, Debug)]
+pub struct ChangeOpRefIter<'r> {
+    decoder: OpDecoder<'r>,
+    remaining: usize,
+    /// The preds of this op and of those after it.
+    preds: &'r [OpId],
+}
 
-    fn op(&self, row: &OpRow<'a>) -> ChangeOpRef<'_> {
-        let op = &row.op;
-        let start = row.first_pred as usize;
-        let end = start.saturating_add(usize::try_from(op.pred_count).unwrap_or(usize::MAX));
-        ChangeOpRef {
+impl<'r> Iterator for ChangeOpRefIter<'r> {
+    type Item = ChangeOpRef<'r>;
+
+    fn next(&mut self) -> Option<ChangeOpRef<'r>> {
+        if self.remaining == 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        // The columns were validated when the change was decoded or built, so this cannot
+        // fail; if it somehow did, the ops end there (as [`ChangeOps`] does).
+        let Ok(Some(op)) = self.decoder.next_op() else {
+            self.remaining = 0;
+            return None;
+        };
+        let n = usize::try_from(op.pred_count)
+            .unwrap_or(usize::MAX)
+            .min(self.preds.len());
+        let (pred, rest) = self.preds.split_at(n);
+        self.preds = rest;
+        Some(ChangeOpRef {
             obj: op.obj,
             key: op.key,
             insert: op.insert,
@@ -1518,12 +1529,18 @@ impl<'a> ChangeOpRefs<'a> {
             // with strict ints), so this cannot fail.
             value: ValueRef::decode_raw(op.value.meta, op.value.bytes, true)
                 .unwrap_or(ValueRef::Null),
-            pred: self.preds.get(start..end).unwrap_or(&[]),
+            pred,
             expand: op.expand,
             mark_name: op.mark_name,
-        }
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.remaining, Some(self.remaining))
     }
 }
+
+impl ExactSizeIterator for ChangeOpRefIter<'_> {}
 
 /// Iterator over the typed ops of a [`Change`], see [`Change::ops`].
 #[derive(Clone, Debug)]

@@ -47,7 +47,8 @@ pub use bundle::{Bundle, BundleChangeRow, BundleOpRow, encode_bundle};
 /// The shared byte buffer type that [`Change`] keeps its bytes in.
 pub use bytes::Bytes;
 pub use change::{
-    Change, ChangeOp, ChangeOpRef, ChangeOpRefs, ChangeOps, ChangeParts, MAX_CHANGE_OPS,
+    Change, ChangeOp, ChangeOpRef, ChangeOpRefIter, ChangeOpRefs, ChangeOps, ChangeParts,
+    MAX_CHANGE_OPS,
 };
 pub use cursor::{Cursor, CursorMove, ParseCursorError};
 pub use document::{

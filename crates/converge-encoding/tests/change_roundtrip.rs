@@ -216,8 +216,11 @@ fn op_refs_are_ops(c: &Change) {
     let owned: Vec<ChangeOp> = c.ops().collect();
     let refs = c.op_refs();
     assert_eq!(refs.len() as u64, c.num_ops());
-    assert_eq!(refs.get(owned.len()), None);
-    let borrowed: Vec<_> = (0..refs.len()).filter_map(|i| refs.get(i)).collect();
+    let borrowed: Vec<_> = refs.iter().collect();
+    assert_eq!(borrowed.len(), owned.len());
+    // Each pass decodes the ops again, to the same ops (as Debug: see below).
+    let again: Vec<_> = refs.iter().collect();
+    assert_eq!(format!("{again:?}"), format!("{borrowed:?}"));
     let converted: Vec<_> = owned.iter().map(ChangeOpRef::from).collect();
     // Compared as Debug: a NaN float is not equal to itself.
     assert_eq!(format!("{borrowed:?}"), format!("{converted:?}"));

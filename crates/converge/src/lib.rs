@@ -176,10 +176,11 @@ pub mod sync {
 /// the chunk envelope, column metadata, change and document chunks, bundles.
 pub mod encoding {
     pub use converge_encoding::{
-        Action, Bundle, BundleChangeRow, BundleOpRow, ChangeOp, ChangeOpRef, ChangeOpRefs,
-        ChangeOps, ChangeParts, DocChange, DocChangeRef, DocChanges, DocOp, DocOpBlock, DocOpRef,
-        DocOps, DocValue, DocumentChunk, DocumentLimits, ElemId, FileChunk, Key, KeyRef, ObjId,
-        OpId, Reader, ValueRef, chunk, columns, decode_chunks, encode_bundle, leb128,
+        Action, Bundle, BundleChangeRow, BundleOpRow, ChangeOp, ChangeOpRef, ChangeOpRefIter,
+        ChangeOpRefs, ChangeOps, ChangeParts, DocChange, DocChangeRef, DocChanges, DocOp,
+        DocOpBlock, DocOpRef, DocOps, DocValue, DocumentChunk, DocumentLimits, ElemId, FileChunk,
+        Key, KeyRef, ObjId, OpId, Reader, ValueRef, chunk, columns, decode_chunks, encode_bundle,
+        leb128,
     };
 }
 

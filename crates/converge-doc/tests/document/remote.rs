@@ -699,3 +699,77 @@ fn a_refused_batch_gives_back_the_op_counter() {
     assert_eq!(a.heads(), again.heads());
     assert_eq!(a.save_nocompress(), again.save_nocompress());
 }
+
+/// A change of many ops (more than a remote apply holds decoded: it reads them twice) that
+/// refers to its own ops in every way an op can: objects it made, elements it inserted,
+/// puts it overwrote, a counter it incremented, elements it deleted. Applied remotely, it
+/// gives the value its author has; with its last op's pred moved to another place, it is
+/// refused and the document is left as it was. (Changes of a few ops, which take the other
+/// path, are what every other test applies.)
+#[test]
+fn a_change_of_many_ops_referring_to_its_own_applies_as_made() {
+    use converge_doc::InvalidOpReason;
+    use converge_encoding::{Key, OpId};
+    // All in one change.
+    let mut a = doc(1);
+    {
+        let mut tx = a.transaction();
+        let list = tx.put_object(&ROOT, "list", ObjType::List).unwrap();
+        let text = tx.put_object(&ROOT, "text", ObjType::Text).unwrap();
+        let map = tx.put_object(&ROOT, "map", ObjType::Map).unwrap();
+        for i in 0..60usize {
+            tx.insert(&list, i / 2, i as i64).unwrap();
+            tx.put(&map, format!("k{}", i % 7).as_str(), i as i64)
+                .unwrap();
+        }
+        let nested = tx.insert_object(&list, 3, ObjType::Map).unwrap();
+        tx.put(&nested, "c", ScalarValue::Counter(1)).unwrap();
+        tx.increment(&nested, "c", 41).unwrap();
+        for i in 0..20usize {
+            tx.put(&list, i, (100 + i) as i64).unwrap();
+        }
+        for _ in 0..10 {
+            tx.delete(&list, 5).unwrap();
+        }
+        tx.splice_text(&text, 0, 0, "héllo wörld, twice over")
+            .unwrap();
+        tx.splice_text(&text, 3, 5, "").unwrap();
+        tx.put(&ROOT, "last", 1i64).unwrap();
+        tx.commit().unwrap();
+    }
+    let changes = a.get_changes(&[]);
+    assert_eq!(changes.len(), 1);
+    assert!(changes[0].num_ops() > 150, "{}", changes[0].num_ops());
+    let mut b = doc(2);
+    b.apply_changes(changes.clone()).unwrap();
+    assert_eq!(b.value_tree(&ROOT), a.value_tree(&ROOT));
+    assert_eq!(b.save(), a.save());
+
+    // The last op (the put of "last") given a pred at another place, an op of the change: the
+    // whole change is refused, and a document that had other changes keeps them as they were.
+    let mut parts = changes[0].to_parts();
+    let last = parts.ops.len() - 1;
+    assert_eq!(parts.ops[last].key, Key::Map("last".into()));
+    parts.ops[last].pred = vec![OpId::new(parts.start_op as u32, 0)];
+    let bad = Change::from_parts(parts).unwrap();
+    let mut d = doc(3);
+    d.put(&ROOT, "mine", 1i64).unwrap();
+    let before = (d.heads(), d.save(), d.max_op());
+    let err = d.apply_changes([bad]).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            DocError::InvalidOp {
+                reason: InvalidOpReason::PredElsewhere,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!((d.heads(), d.save(), d.max_op()) == before);
+    d.apply_changes(changes).unwrap();
+    assert_eq!(
+        d.get(&ROOT, "last").unwrap().map(|v| v.value),
+        a.get(&ROOT, "last").unwrap().map(|v| v.value)
+    );
+}
