@@ -32,6 +32,9 @@
 //! - `write-paper-changes OUT`: build the paper document with the oracle (a commit per edit)
 //!   and write its 259,779 changes to `OUT` (each as a little-endian `u32` length, then the
 //!   change chunk); `write-paper-doc OUT`: write the saved paper document;
+//! - `write-paste-changes N OUT`: with the oracle, a text made in one change and `N`
+//!   characters pasted into it in a second, both written to `OUT` as above (a big remote
+//!   change: `converge-remote-one-call OUT`);
 //! - `read-changes FILE [N]`: read such a changes file (its first `N`) into one buffer per
 //!   change (baseline for the remote modes);
 //! - `converge-remote-one-by-one FILE [N]`: decode and `apply_changes` them one per call
@@ -252,6 +255,26 @@ fn main() {
                 }
                 bytes
             };
+            std::fs::write(out, &bytes).unwrap_or_else(|e| panic!("writing {out}: {e}"));
+            println!("{} bytes to {out}", bytes.len());
+        }
+        "write-paste-changes" => {
+            let n: usize = args.get(1).and_then(|s| s.parse().ok()).expect("N");
+            let out = args.get(2).expect("OUT");
+            let mut doc = automerge::AutoCommit::new();
+            let text = doc
+                .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
+                .expect("puts");
+            doc.commit();
+            let pasted: String = "abcdefghij".chars().cycle().take(n).collect();
+            doc.splice_text(&text, 0, 0, &pasted).expect("splices");
+            doc.commit();
+            let mut bytes = Vec::new();
+            for change in doc.get_changes(&[]) {
+                let raw = change.raw_bytes();
+                bytes.extend_from_slice(&u32::try_from(raw.len()).unwrap().to_le_bytes());
+                bytes.extend_from_slice(raw);
+            }
             std::fs::write(out, &bytes).unwrap_or_else(|e| panic!("writing {out}: {e}"));
             println!("{} bytes to {out}", bytes.len());
         }

@@ -4,8 +4,12 @@
 //! 2^(K+1) values with that many preds; each step timed.
 //!
 //! ```text
-//! cargo run --release -p converge-benches --example hostile_apply_probe -- [K]
+//! cargo run --release -p converge-benches --example hostile_apply_probe -- [K] [--write OUT]
 //! ```
+//!
+//! With `--write OUT` it only writes the first change to `OUT` in the changes-file form of
+//! `doc_peak_memory` (a little-endian `u32` length, then the chunk), for its
+//! `converge-remote-one-call` and `automerge-remote-one-call` modes.
 //!
 //! K defaults to 16; 16-20 shows how the time grows. K = 24 is the most a change may hold
 //! (2^24 ops): session 47 applied the first two such changes in 25 s at 3.8 GB of RSS
@@ -106,6 +110,18 @@ fn main() {
         .map_or(16, |s| s.parse().expect("K"));
     let n = 1u64 << k;
     let (one, h1) = concurrent_puts(1, n);
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--write") {
+        let out = args.get(i + 1).expect("--write OUT");
+        let mut file = u32::try_from(one.len())
+            .expect("a few bytes")
+            .to_le_bytes()
+            .to_vec();
+        file.extend_from_slice(&one);
+        std::fs::write(out, &file).unwrap_or_else(|e| panic!("writing {out}: {e}"));
+        println!("{} bytes to {out}", file.len());
+        return;
+    }
     let (two, h2) = concurrent_puts(2, n);
     let three = one_put_over(&[h1, h2], n);
     let mut doc = Document::new();
