@@ -714,24 +714,35 @@ impl Change {
     /// [`ChangeOpRefs::iter`]: a change of a million ops is not held decoded (96 bytes an
     /// op) while it is read.
     pub fn op_refs(&self) -> ChangeOpRefs<'_> {
-        let decoder = self.op_decoder();
-        let mut preds_of = decoder.clone();
+        let columns = self.column_ranges();
+        let column = |i: usize| columns.get(i).map_or(&[][..], |r| self.slice(*r));
+        // Only the three pred columns (cloning the whole op decoder cost a change of one op
+        // about as much as decoding it).
+        let mut count = UintDecoder::new(column(PRED_COUNT), false);
+        let mut actor = UintDecoder::new(column(PRED_ACTOR), false);
+        let mut counter = DeltaDecoder::new(column(PRED_CTR), false);
+        let num_actors = 1 + self.other_actors.len() as u64;
         let mut preds = SmallVec::new();
-        // The columns were validated when the change was decoded or built, so this cannot
-        // fail; if it somehow did, the preds end there (and the ops' pred lists with them).
+        // The columns were validated when the change was decoded or built (as
+        // `OpDecoder::next_pred` reads them), so this cannot fail; if it somehow did, the
+        // preds end there (and the ops' pred lists with them).
         'ops: for _ in 0..self.num_ops {
-            let Ok(Some(count)) = nullable(&mut preds_of.pred_count) else {
+            let Ok(Some(n)) = nullable(&mut count) else {
                 break;
             };
-            for _ in 0..count {
-                match preds_of.next_pred() {
-                    Ok(p) => preds.push(p),
-                    Err(_) => break 'ops,
+            for _ in 0..n {
+                let (Ok(Some(a)), Ok(Some(c))) = (nullable(&mut actor), nullable(&mut counter))
+                else {
+                    break 'ops;
+                };
+                match u32::try_from(c) {
+                    Ok(c) if a < num_actors => preds.push(OpId::new(c, a as u32)),
+                    _ => break 'ops,
                 }
             }
         }
         ChangeOpRefs {
-            decoder,
+            decoder: self.op_decoder_with(&columns),
             len: self.num_ops as usize,
             preds,
         }
