@@ -32,9 +32,10 @@
 //! - `write-paper-changes OUT`: build the paper document with the oracle (a commit per edit)
 //!   and write its 259,779 changes to `OUT` (each as a little-endian `u32` length, then the
 //!   change chunk); `write-paper-doc OUT`: write the saved paper document;
-//! - `write-paste-changes N OUT`: with the oracle, a text made in one change and `N`
-//!   characters pasted into it in a second, both written to `OUT` as above (a big remote
-//!   change: `converge-remote-one-call OUT`);
+//! - `write-paste-changes N OUT [K]`: with the oracle, a text made in one change and `N`
+//!   characters pasted into it in a second (or in `K` pastes of `N / K`, a change each),
+//!   all written to `OUT` as above, with a fixed actor and time 0 so that the bytes are the same each run (a
+//!   big remote change: `converge-remote-one-call OUT`);
 //! - `read-changes FILE [N]`: read such a changes file (its first `N`) into one buffer per
 //!   change (baseline for the remote modes);
 //! - `converge-remote-one-by-one FILE [N]`: decode and `apply_changes` them one per call
@@ -261,14 +262,19 @@ fn main() {
         "write-paste-changes" => {
             let n: usize = args.get(1).and_then(|s| s.parse().ok()).expect("N");
             let out = args.get(2).expect("OUT");
-            let mut doc = automerge::AutoCommit::new();
+            let mut doc =
+                automerge::AutoCommit::new().with_actor(automerge::ActorId::from(&[1u8; 16][..]));
             let text = doc
                 .put_object(automerge::ROOT, "text", automerge::ObjType::Text)
                 .expect("puts");
-            doc.commit();
-            let pasted: String = "abcdefghij".chars().cycle().take(n).collect();
-            doc.splice_text(&text, 0, 0, &pasted).expect("splices");
-            doc.commit();
+            doc.commit_with(automerge::transaction::CommitOptions::default().with_time(0));
+            let k: usize = args.get(3).map_or(1, |s| s.parse().expect("K"));
+            let pasted: String = "abcdefghij".chars().cycle().take(n / k).collect();
+            for i in 0..k {
+                doc.splice_text(&text, i * (n / k), 0, &pasted)
+                    .expect("splices");
+                doc.commit_with(automerge::transaction::CommitOptions::default().with_time(0));
+            }
             let mut bytes = Vec::new();
             for change in doc.get_changes(&[]) {
                 let raw = change.raw_bytes();
