@@ -721,28 +721,24 @@ impl Change {
         let mut count = UintDecoder::new(column(PRED_COUNT), false);
         let mut actor = UintDecoder::new(column(PRED_ACTOR), false);
         let mut counter = DeltaDecoder::new(column(PRED_CTR), false);
-        let num_actors = 1 + self.other_actors.len() as u64;
+        let num_actors = 1 + self.other_actors.len();
         let mut preds = SmallVec::new();
-        // The columns were validated when the change was decoded or built (as
-        // `OpDecoder::next_pred` reads them), so this cannot fail; if it somehow did, the
-        // preds end there (and the ops' pred lists with them).
-        'ops: for _ in 0..self.num_ops {
+        // The columns were validated when the change was decoded or built, so this cannot
+        // fail; if it somehow did, the preds end there (and the ops' pred lists with them).
+        'ops: for row in 0..self.num_ops {
             let Ok(Some(n)) = nullable(&mut count) else {
                 break;
             };
             for _ in 0..n {
-                let (Ok(Some(a)), Ok(Some(c))) = (nullable(&mut actor), nullable(&mut counter))
-                else {
-                    break 'ops;
-                };
-                match u32::try_from(c) {
-                    Ok(c) if a < num_actors => preds.push(OpId::new(c, a as u32)),
-                    _ => break 'ops,
+                match read_pred(&mut actor, &mut counter, num_actors, u64::from(row)) {
+                    Ok(p) => preds.push(p),
+                    Err(_) => break 'ops,
                 }
             }
         }
         ChangeOpRefs {
-            decoder: self.op_decoder_with(&columns),
+            change: self,
+            columns,
             len: self.num_ops as usize,
             preds,
         }
@@ -795,32 +791,18 @@ impl Change {
     /// such a change comes back with other bytes and another hash (automerge 0.12 applies
     /// one from a peer, and its save then does not verify its heads).
     ///
-    /// Reads the ops one at a time (none are kept).
+    /// Reads the ops one at a time ([`Change::op_refs`] holds only their preds).
     pub fn kept_by_documents(&self) -> bool {
-        let mut decoder = self.op_decoder();
-        for _ in 0..self.num_ops {
-            // The columns were validated when the change was decoded or built. (The preds
-            // are not read: their columns are not needed here.)
-            let Ok(Some(op)) = decoder.next_op() else {
-                break;
-            };
-            let value =
-                ValueRef::decode_raw(op.value.meta, op.value.bytes, true).unwrap_or(ValueRef::Null);
-            let kept = match op.action {
-                Action::Del => {
-                    value == ValueRef::Null && !op.insert && !op.expand && op.mark_name.is_none()
-                }
-                Action::MakeMap | Action::MakeList | Action::MakeText | Action::MakeTable => {
-                    value == ValueRef::Null
-                }
-                Action::Inc => !matches!(value, ValueRef::Uint(_)),
-                Action::Set | Action::Mark => true,
-            };
-            if !kept {
-                return false;
+        self.op_refs().iter().all(|op| match op.action {
+            Action::Del => {
+                op.value == ValueRef::Null && !op.insert && !op.expand && op.mark_name.is_none()
             }
-        }
-        true
+            Action::MakeMap | Action::MakeList | Action::MakeText | Action::MakeTable => {
+                op.value == ValueRef::Null
+            }
+            Action::Inc => !matches!(op.value, ValueRef::Uint(_)),
+            Action::Set | Action::Mark => true,
+        })
     }
 
     /// The chunk as `Change::bytes()` of the reference returns it: a compressed change
@@ -1164,15 +1146,42 @@ fn nullable<T>(it: &mut impl Iterator<Item = Result<Option<T>, DecodeError>>) ->
 
 type NullableResult<T> = Result<Option<T>, DecodeError>;
 
+/// `index` as an actor number of a change with `num_actors` actors.
+fn actor_index(index: u64, num_actors: usize) -> Result<u32, DecodeError> {
+    if index >= num_actors as u64 {
+        return Err(DecodeError::ActorIndexOutOfRange {
+            index,
+            len: num_actors,
+        });
+    }
+    Ok(index as u32)
+}
+
+/// The next pred of op `row` from the pred actor and counter columns (read by
+/// [`OpDecoder::next_pred`], and alone by [`Change::op_refs`]).
+fn read_pred(
+    actor: &mut UintDecoder<'_>,
+    counter: &mut DeltaDecoder<'_>,
+    num_actors: usize,
+    row: u64,
+) -> Result<OpId, DecodeError> {
+    let a = nullable(actor)?.ok_or(DecodeError::UnexpectedNull {
+        column: "pred actor",
+        row,
+    })?;
+    let c = nullable(counter)?.ok_or(DecodeError::UnexpectedNull {
+        column: "pred counter",
+        row,
+    })?;
+    Ok(OpId::new(
+        OpDecoder::counter("pred counter", c)?,
+        actor_index(a, num_actors)?,
+    ))
+}
+
 impl<'a> OpDecoder<'a> {
     fn actor(&self, index: u64) -> Result<u32, DecodeError> {
-        if index >= self.num_actors as u64 {
-            return Err(DecodeError::ActorIndexOutOfRange {
-                index,
-                len: self.num_actors,
-            });
-        }
-        Ok(index as u32)
+        actor_index(index, self.num_actors)
     }
 
     fn counter(field: &'static str, v: i64) -> Result<u32, DecodeError> {
@@ -1432,18 +1441,12 @@ impl<'a> OpDecoder<'a> {
 
     fn next_pred(&mut self) -> Result<OpId, DecodeError> {
         let row = self.row.saturating_sub(1);
-        let actor = nullable(&mut self.pred_actor)?.ok_or(DecodeError::UnexpectedNull {
-            column: "pred actor",
+        read_pred(
+            &mut self.pred_actor,
+            &mut self.pred_ctr,
+            self.num_actors,
             row,
-        })?;
-        let counter = nullable(&mut self.pred_ctr)?.ok_or(DecodeError::UnexpectedNull {
-            column: "pred counter",
-            row,
-        })?;
-        Ok(OpId::new(
-            Self::counter("pred counter", counter)?,
-            self.actor(actor)?,
-        ))
+        )
     }
 
     fn next_change_op(&mut self) -> Result<Option<ChangeOp>, DecodeError> {
@@ -1475,8 +1478,9 @@ impl<'a> OpDecoder<'a> {
 /// change twice costs a second decode, not 96 bytes an op kept between the two.
 #[derive(Clone, Debug)]
 pub struct ChangeOpRefs<'a> {
-    /// A decoder at the first op, cloned for each pass.
-    decoder: OpDecoder<'a>,
+    change: &'a Change,
+    /// Where the change's op columns lie, found once for every pass.
+    columns: [(u32, u32); NUM_COLUMNS],
     len: usize,
     /// Every op's preds, one after another (each op's `pred_count` says how many are its).
     preds: SmallVec<[OpId; 2]>,
@@ -1496,7 +1500,8 @@ impl<'a> ChangeOpRefs<'a> {
     /// The ops in order, decoded as the iterator goes (each call decodes them again).
     pub fn iter(&self) -> ChangeOpRefIter<'_> {
         ChangeOpRefIter {
-            decoder: self.decoder.clone(),
+            // A new decoder each pass (cheaper than cloning one kept at the first op).
+            decoder: self.change.op_decoder_with(&self.columns),
             remaining: self.len,
             preds: &self.preds,
         }
