@@ -627,11 +627,9 @@ impl Document {
                     }
                     // A deletion is nobody's pred (automerge 0.12 keeps no op for it either).
                     Some(Target::Change(pos))
-                        if out.ops.get(pos).is_some_and(|at| at.arena != NONE) =>
+                        if let Some(at) = out.ops.get(pos)
+                            && at.arena != NONE =>
                     {
-                        let Some(at) = out.ops.get(pos) else {
-                            return Err(elsewhere());
-                        };
                         let same = at.obj == obj
                             && !op.insert
                             && match (&key, &at.key) {
@@ -645,8 +643,7 @@ impl Document {
                         if !same {
                             return Err(elsewhere());
                         }
-                        let arena = at.arena;
-                        out.preds.push(arena)
+                        out.preds.push(at.arena)
                     }
                     Some(Target::Change(_)) | None => {
                         return Err(DocError::UnknownPred {
