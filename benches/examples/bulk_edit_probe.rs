@@ -2,9 +2,11 @@
 //! automerge 0.12 (min of RUNS, default 3, each on a fresh copy): a paste of N characters
 //! (default 200,000) into an empty text, a select-all delete of that text, a paste of N/10
 //! into the middle of it, a splice of N/10 integers into a list, and a delete of them all.
+//! With `--middle`, only the paste into the middle, made locally and applied as a remote
+//! change (`--ours`: converge's alone, for profiles).
 //!
 //! ```text
-//! cargo run --release -p converge-benches --example bulk_edit_probe -- [N] [RUNS]
+//! cargo run --release -p converge-benches --example bulk_edit_probe -- [N] [RUNS] [--middle [--ours]]
 //! ```
 
 use std::time::{Duration, Instant};
@@ -58,6 +60,56 @@ fn main() {
         .put_object(automerge::ROOT, "l", automerge::ObjType::List)
         .expect("list");
     am.commit();
+
+    if std::env::args().any(|a| a == "--middle") {
+        cv.splice_text(&t, 0, 0, &text).expect("paste");
+        let len = cv.length(&t).expect("length");
+        let ours = time(
+            runs,
+            || cv.clone(),
+            |d| d.splice_text(&t, len / 2, 0, middle).expect("paste"),
+        );
+        // The same paste made by another peer, applied as a remote change.
+        let mut peer = cv.fork();
+        peer.splice_text(&t, len / 2, 0, middle).expect("paste");
+        let paste = peer.get_changes(&cv.heads());
+        let remote = time(
+            runs,
+            || cv.clone(),
+            |d| d.apply_changes(paste.clone()).expect("apply"),
+        );
+        if std::env::args().any(|a| a == "--ours") {
+            println!("paste {} characters in its middle: {ours:.3?}", n / 10);
+            println!("the same paste applied as a remote change: {remote:.3?}");
+            return;
+        }
+        am.splice_text(&at, 0, 0, &text).expect("paste");
+        am.commit();
+        let theirs = time(
+            runs,
+            || am.clone(),
+            |d| {
+                d.splice_text(&at, len / 2, 0, middle).expect("paste");
+                d.commit();
+            },
+        );
+        print_comparison(
+            &format!("paste {} characters in its middle", n / 10),
+            ours,
+            theirs,
+        );
+        let mut peer = am.fork();
+        peer.splice_text(&at, len / 2, 0, middle).expect("paste");
+        peer.commit();
+        let paste = peer.get_changes(&am.get_heads());
+        let theirs = time(
+            runs,
+            || am.clone(),
+            |d| d.apply_changes(paste.clone()).expect("apply"),
+        );
+        print_comparison("the same paste applied remotely", remote, theirs);
+        return;
+    }
 
     let ours = time(
         runs,

@@ -112,6 +112,21 @@ impl Chunk {
         Some(least)
     }
 
+    /// Keeps its least element and least counter true of an element just put in it.
+    fn note_counter(&mut self, op: u32, counter: u32, ops: &OpArena) {
+        let least = self.least.get();
+        if least != NONE {
+            match counter.cmp(&ops[least as usize].id.counter) {
+                std::cmp::Ordering::Less => self.least.set(op),
+                std::cmp::Ordering::Equal => self.least.set(NONE),
+                std::cmp::Ordering::Greater => {}
+            }
+        } else if counter < self.min_counter {
+            self.least.set(op);
+        }
+        self.min_counter = self.min_counter.min(counter);
+    }
+
     fn least_counter(entries: &[Entry], ops: &OpArena) -> u32 {
         entries
             .iter()
@@ -527,17 +542,7 @@ impl SeqIndex {
         chunk.entries.insert(off, entry);
         chunk.width += u64::from(entry.width);
         let counter = ops[entry.op as usize].id.counter;
-        let least = chunk.least.get();
-        if least != NONE {
-            match counter.cmp(&ops[least as usize].id.counter) {
-                std::cmp::Ordering::Less => chunk.least.set(entry.op),
-                std::cmp::Ordering::Equal => chunk.least.set(NONE),
-                std::cmp::Ordering::Greater => {}
-            }
-        } else if counter < chunk.min_counter {
-            chunk.least.set(entry.op);
-        }
-        chunk.min_counter = chunk.min_counter.min(counter);
+        chunk.note_counter(entry.op, counter, ops);
         if let Some(min) = self.block_min.get_mut(pos / BLOCK) {
             *min = (*min).min(counter);
         }
@@ -553,26 +558,96 @@ impl SeqIndex {
             at
         });
         self.hint.set_mut(hint);
-        let len = self.chunks[id as usize].entries.len();
-        if len > MAX_CHUNK {
-            self.split(pos, ops);
-            let half = len / 2;
-            if off >= half {
-                return (pos + 1, off - half);
-            }
+        if self.chunks[id as usize].entries.len() > MAX_CHUNK {
+            return self.overflow((pos, off), ops);
         }
         (pos, off)
     }
 
+    /// Makes room in the chunk at `pos`, one entry over [`MAX_CHUNK`] after an insert at
+    /// `off`; returns the new element's cursor. Adding a chunk anywhere but at the end
+    /// shifts every later chunk's position (O(chunks)), so a paste into the middle of a
+    /// long text, which fills a chunk every few hundred elements, avoids it where it can:
+    /// - the new element is the chunk's last and the next chunk has room: it moves there
+    ///   (the same place in the sequence), and no chunk is added;
+    /// - the new element follows the op made just before it (a run: a paste, a word
+    ///   typed) and elements follow it: the chunk splits right after it, so that the run
+    ///   goes on into the room at the end of the first half, then into the second half's
+    ///   start, and fills both (a split in halves would leave the run's elements ahead of
+    ///   the same tail again, and split again after half a chunk);
+    /// - otherwise the chunk splits in halves.
     #[cold]
     #[inline(never)]
-    fn split(&mut self, pos: usize, ops: &mut OpArena) {
+    fn overflow(&mut self, (pos, off): Cursor, ops: &mut OpArena) -> Cursor {
+        let entries = &self.chunks[self.order[pos] as usize].entries;
+        let len = entries.len();
+        if off + 1 == len
+            && self
+                .order
+                .get(pos + 1)
+                .is_some_and(|&next| self.chunks[next as usize].entries.len() < MAX_CHUNK)
+        {
+            self.move_last_to_next(pos, ops);
+            return (pos + 1, 0);
+        }
+        let run =
+            off > 0 && off + 1 < len && entries[off - 1].op.wrapping_add(1) == entries[off].op;
+        let cut = if run { off + 1 } else { len / 2 };
+        self.split(pos, cut, ops);
+        if off >= cut {
+            (pos + 1, off - cut)
+        } else {
+            (pos, off)
+        }
+    }
+
+    /// Moves the last element of the chunk at `pos` to the start of the next chunk (which
+    /// has room): the sequence is unchanged, and so are the units before every element.
+    fn move_last_to_next(&mut self, pos: usize, ops: &mut OpArena) {
+        let next_id = self.order[pos + 1];
+        let chunk = &mut self.chunks[self.order[pos] as usize];
+        let Some(e) = chunk.entries.pop() else {
+            return;
+        };
+        let moved_from = chunk.entries.len();
+        chunk.width -= u64::from(e.width);
+        // (Its least counter may now be below the exact one, which only passes over less.)
+        if chunk.least.get() == e.op {
+            chunk.least.set(NONE);
+        }
+        let counter = ops[e.op as usize].id.counter;
+        let next = &mut self.chunks[next_id as usize];
+        reserve_one(&mut next.entries);
+        next.entries.insert(0, e);
+        next.width += u64::from(e.width);
+        next.note_counter(e.op, counter, ops);
+        if let Some(min) = self.block_min.get_mut((pos + 1) / BLOCK) {
+            *min = (*min).min(counter);
+        }
+        ops[e.op as usize].chunk = next_id;
+        self.fenwick_add(pos, -i64::from(e.width));
+        self.fenwick_add(pos + 1, i64::from(e.width));
+        let hint = self.hint.get_mut().map(|mut at| {
+            if at.pos == pos && at.off == moved_from {
+                at.pos += 1;
+                at.off = 0;
+            } else if at.pos == pos + 1 {
+                at.off += 1;
+            }
+            at
+        });
+        self.hint.set_mut(hint);
+    }
+
+    /// Splits the chunk at `pos` before its entry `cut`: the entries from `cut` on go to a
+    /// new chunk right after it.
+    fn split(&mut self, pos: usize, cut: usize, ops: &mut OpArena) {
         let id = self.order[pos] as usize;
-        let half = self.chunks[id].entries.len() / 2;
-        let tail: Vec<Entry> = self.chunks[id].entries.split_off(half);
+        let tail: Vec<Entry> = self.chunks[id].entries.split_off(cut);
         // The head keeps the room of a full chunk otherwise, and in a text typed at a cursor
         // it is never edited again: its spare half would stay allocated for good (0.9 of the
-        // 2.4 MB of the paper trace's index). Shrinking a block happens in place.
+        // 2.4 MB of the paper trace's index). Shrinking a block happens in place. (Where a
+        // run goes on at its end, it grows again: at most twice, see `reserve_one`.)
         self.chunks[id].entries.shrink_to_fit();
         let tail_width: u64 = tail.iter().map(|e| u64::from(e.width)).sum();
         self.chunks[id].width -= tail_width;
@@ -593,18 +668,17 @@ impl SeqIndex {
         let hint = self.hint.get_mut().map(|mut at| {
             if at.pos > pos {
                 at.pos += 1;
-            } else if at.pos == pos && at.off >= half {
+            } else if at.pos == pos && at.off >= cut {
                 at.pos += 1;
-                at.off -= half;
+                at.off -= cut;
             }
             at
         });
         self.hint.set_mut(hint);
         self.position.push(0);
-        for (p, &cid) in self.order.iter().enumerate().skip(pos) {
-            self.position[cid as usize] = p as u32;
-        }
         if pos + 2 == self.order.len() {
+            self.position[id] = pos as u32;
+            self.position[new_id as usize] = pos as u32 + 1;
             // The new chunk is the last one (elements inserted at the end: typing at the end
             // of a text, or a paste applied remotely): the Fenwick tree grows by one node,
             // the blocks' least counters by at most one block, instead of both being made
@@ -616,7 +690,47 @@ impl SeqIndex {
                 self.block_min.push(min_counter);
             }
         } else {
-            self.rebuild_fenwick();
+            self.rebuild_from(pos);
+        }
+    }
+
+    /// The chunks' positions, the Fenwick tree and the blocks' least counters made again
+    /// for the chunks from position `pos` on, after a split of the chunk there moved every
+    /// later chunk one position on, in one pass over those chunks. The nodes that cover only
+    /// chunks before `pos` stay, and so does the total (a split moves units, it adds none).
+    fn rebuild_from(&mut self, pos: usize) {
+        let n = self.order.len();
+        let first_block = pos / BLOCK;
+        self.block_min.truncate(first_block);
+        self.block_min.resize(n.div_ceil(BLOCK), u32::MAX);
+        self.fenwick.resize(n + 1, 0);
+        for (p, &id) in self.order.iter().enumerate().skip(first_block * BLOCK) {
+            let chunk = &self.chunks[id as usize];
+            let min = &mut self.block_min[p / BLOCK];
+            *min = (*min).min(chunk.min_counter);
+            if p >= pos {
+                self.position[id as usize] = p as u32;
+                self.fenwick[p + 1] = chunk.width;
+            }
+        }
+        // Node `i` (1-based) holds the chunks (i - lowbit(i), i]: from node `s` on, each
+        // is its chunk's width plus its children's nodes. Its children below `s` (kept) are
+        // the nodes on the prefix path of `s - 1`: add them to their parents first, then
+        // each node from `s` on to its parent, in order.
+        let s = pos + 1;
+        let mut j = s - 1;
+        while j > 0 {
+            let parent = j + (j & j.wrapping_neg());
+            if (s..=n).contains(&parent) {
+                self.fenwick[parent] += self.fenwick[j];
+            }
+            j &= j - 1;
+        }
+        for i in s..=n {
+            let parent = i + (i & i.wrapping_neg());
+            if parent <= n {
+                self.fenwick[parent] += self.fenwick[i];
+            }
         }
     }
 
@@ -841,6 +955,7 @@ mod tests {
             }
             model.insert(i, entry);
         }
+        seq.assert_consistent(&ops);
         let total: u64 = model.iter().map(|e| u64::from(e.width)).sum();
         if seq.width() != total || seq.iter().collect::<Vec<_>>() != model {
             return false;
@@ -921,6 +1036,58 @@ mod tests {
             assert_eq!(found, Some((target, unit)), "after {inserted} inserts");
             push(&mut seq, &mut model, true);
         }
+    }
+
+    /// Runs of elements, each inserted right after the one before (a paste, a word typed),
+    /// at random places: at the start, in the middle, at the end, some inside runs
+    /// pasted before, with widths changed between them. Chunks fill by moving an element
+    /// to the next chunk and by splits after a run's element; the index stays the vector's
+    /// and every table beside it stays true.
+    #[test]
+    fn runs_pasted_anywhere_keep_the_index_and_its_tables_true() {
+        let mut ops = OpArena::default();
+        let mut seq = SeqIndex::default();
+        let mut model: Vec<Entry> = Vec::new();
+        let mut next = xorshift(0x5851_f42d_4c95_7f2d);
+        for round in 0..120 {
+            let at = match next(4) {
+                0 => 0,
+                1 => model.len(),
+                _ => next(model.len() as u64 + 1) as usize,
+            };
+            let run = [1, 3, 100, 255, 256, 257, 600][next(7) as usize];
+            let mut slot = if at == 0 {
+                seq.slot_after(None)
+            } else {
+                seq.slot_after(seq.locate(model[at - 1].op, &ops))
+            };
+            for k in 0..run {
+                let entry = Entry {
+                    op: ops.len() as u32,
+                    width: next(3) as u32,
+                };
+                ops.push(op());
+                let c = seq.insert(slot, entry, &mut ops);
+                assert_eq!(seq.entry(c), entry, "round {round}, element {k}");
+                model.insert(at + k, entry);
+                slot = seq.slot_after(Some(c));
+            }
+            for _ in 0..next(5) {
+                let i = next(model.len() as u64) as usize;
+                let width = next(3) as u32;
+                let c = seq.locate(model[i].op, &ops).expect("an element");
+                seq.set_width(c, width);
+                model[i].width = width;
+            }
+            seq.assert_consistent(&ops);
+            assert_eq!(seq.iter().collect::<Vec<_>>(), model, "round {round}");
+            let unit = next(seq.width() + 1);
+            let found = seq
+                .find_unit(unit)
+                .map(|(c, before)| (seq.entry(c), before));
+            assert_eq!(found, model_unit(&model, unit), "round {round}");
+        }
+        assert!(seq.order.len() > BLOCK, "{} chunks", seq.order.len());
     }
 
     #[test]
@@ -1085,6 +1252,42 @@ mod tests {
     }
 
     impl SeqIndex {
+        /// Panics unless every table kept beside the chunks is true of them: positions,
+        /// widths, the Fenwick tree and the total as a rebuild makes them, least counters
+        /// and the blocks' at most the exact ones, each element's op naming its chunk, the
+        /// element count and the hint.
+        fn assert_consistent(&self, ops: &OpArena) {
+            let mut len = 0;
+            for (p, &id) in self.order.iter().enumerate() {
+                assert_eq!(self.position[id as usize] as usize, p, "position of {id}");
+                let chunk = &self.chunks[id as usize];
+                let width: u64 = chunk.entries.iter().map(|e| u64::from(e.width)).sum();
+                assert_eq!(chunk.width, width, "width of chunk {id}");
+                assert!(chunk.min_counter <= Chunk::least_counter(&chunk.entries, ops));
+                for e in &chunk.entries {
+                    assert_eq!(ops[e.op as usize].chunk, id, "chunk of op {}", e.op);
+                }
+                len += chunk.entries.len();
+            }
+            assert_eq!(self.len, len);
+            let mut rebuilt = self.clone();
+            rebuilt.rebuild_fenwick();
+            assert_eq!(self.fenwick, rebuilt.fenwick);
+            assert_eq!(self.total, rebuilt.total);
+            assert_eq!(self.block_min.len(), rebuilt.block_min.len());
+            for (kept, exact) in self.block_min.iter().zip(&rebuilt.block_min) {
+                assert!(kept <= exact, "block least counter {kept} > {exact}");
+            }
+            if let Some(at) = self.hint.get() {
+                assert!(at.off < self.chunk_at(at.pos).entries.len(), "hint {at:?}");
+                assert_eq!(
+                    self.units_before((at.pos, at.off)),
+                    at.before,
+                    "hint {at:?}"
+                );
+            }
+        }
+
         /// The element at a slot, or `None` for a slot past its chunk's last element.
         fn entry_or_end(&self, (pos, off): Cursor) -> Option<Entry> {
             self.chunk_at(pos).entries.get(off).copied()
