@@ -244,6 +244,11 @@ pub(crate) struct SeqIndex {
     len: usize,
     /// Where the last lookup ended (see [`Hint`]).
     hint: Hint,
+    /// The cursor [`SeqIndex::insert`] last returned. Not kept true: [`SeqIndex::locate`]
+    /// takes it only when the entry there is the element asked for, which an element
+    /// inserted after the one before it (a run applied remotely, each op naming the one
+    /// before it) always is, and so skips the scan of its chunk.
+    last_insert: Cursor,
 }
 
 impl Default for SeqIndex {
@@ -257,6 +262,7 @@ impl Default for SeqIndex {
             total: 0,
             len: 0,
             hint: Hint::default(),
+            last_insert: (0, 0),
         }
     }
 }
@@ -416,6 +422,15 @@ impl SeqIndex {
 
     /// The cursor of the element whose insert op is `op`.
     pub(crate) fn locate(&self, op: u32, ops: &OpArena) -> Option<Cursor> {
+        let (pos, off) = self.last_insert;
+        if self
+            .order
+            .get(pos)
+            .and_then(|&id| self.chunks.get(id as usize)?.entries.get(off))
+            .is_some_and(|e| e.op == op)
+        {
+            return Some((pos, off));
+        }
         let id = ops.get(op as usize)?.chunk;
         let pos = *self.position.get(id as usize)? as usize;
         let off = self.chunk_at(pos).entries.iter().position(|e| e.op == op)?;
@@ -558,10 +573,12 @@ impl SeqIndex {
             at
         });
         self.hint.set_mut(hint);
-        if self.chunks[id as usize].entries.len() > MAX_CHUNK {
-            return self.overflow((pos, off), ops);
-        }
-        (pos, off)
+        self.last_insert = if self.chunks[id as usize].entries.len() > MAX_CHUNK {
+            self.overflow((pos, off), ops)
+        } else {
+            (pos, off)
+        };
+        self.last_insert
     }
 
     /// Makes room in the chunk at `pos`, one entry over [`MAX_CHUNK`] after an insert at
@@ -1055,7 +1072,7 @@ mod tests {
                 1 => model.len(),
                 _ => next(model.len() as u64 + 1) as usize,
             };
-            let run = [1, 3, 100, 255, 256, 257, 600][next(7) as usize];
+            let run = [1usize, 3, 100, 255, 256, 257, 600][next(7) as usize];
             let mut slot = if at == 0 {
                 seq.slot_after(None)
             } else {
@@ -1069,6 +1086,12 @@ mod tests {
                 ops.push(op());
                 let c = seq.insert(slot, entry, &mut ops);
                 assert_eq!(seq.entry(c), entry, "round {round}, element {k}");
+                assert_eq!(seq.locate(entry.op, &ops), Some(c));
+                if let Some(before) = k.checked_sub(1).and_then(|k| model.get(at + k)) {
+                    // The element before it, found by a scan of its chunk.
+                    let b = seq.locate(before.op, &ops).expect("the element before");
+                    assert_eq!(seq.entry(b), *before);
+                }
                 model.insert(at + k, entry);
                 slot = seq.slot_after(Some(c));
             }
@@ -1266,6 +1289,12 @@ mod tests {
                 assert!(chunk.min_counter <= Chunk::least_counter(&chunk.entries, ops));
                 for e in &chunk.entries {
                     assert_eq!(ops[e.op as usize].chunk, id, "chunk of op {}", e.op);
+                }
+                // (Every element's would make the quickcheck scripts slow.)
+                let last = chunk.entries.len().saturating_sub(1);
+                for off in [0, last].into_iter().filter(|&o| o < chunk.entries.len()) {
+                    let op = chunk.entries[off].op;
+                    assert_eq!(self.locate(op, ops), Some((p, off)), "op {op}");
                 }
                 len += chunk.entries.len();
             }
