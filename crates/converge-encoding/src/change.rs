@@ -1165,14 +1165,20 @@ fn read_pred(
     num_actors: usize,
     row: u64,
 ) -> Result<OpId, DecodeError> {
-    let a = nullable(actor)?.ok_or(DecodeError::UnexpectedNull {
-        column: "pred actor",
-        row,
-    })?;
-    let c = nullable(counter)?.ok_or(DecodeError::UnexpectedNull {
-        column: "pred counter",
-        row,
-    })?;
+    // (`let else`, not `ok_or`: an error built on every call and dropped took 2 % of a
+    // remote apply.)
+    let Some(a) = nullable(actor)? else {
+        return Err(DecodeError::UnexpectedNull {
+            column: "pred actor",
+            row,
+        });
+    };
+    let Some(c) = nullable(counter)? else {
+        return Err(DecodeError::UnexpectedNull {
+            column: "pred counter",
+            row,
+        });
+    };
     Ok(OpId::new(
         OpDecoder::counter("pred counter", c)?,
         actor_index(a, num_actors)?,
@@ -1249,9 +1255,10 @@ impl<'a> OpDecoder<'a> {
                     row,
                 });
             }
-            Some(Ok(Some(code))) => {
-                Action::from_code(code).ok_or(DecodeError::UnknownAction { code, row })?
-            }
+            Some(Ok(Some(code))) => match Action::from_code(code) {
+                Some(action) => action,
+                None => return Err(DecodeError::UnknownAction { code, row }),
+            },
         };
         self.row += 1;
         let (obj_actor, obj_ctr) = (nullable(&mut self.obj_actor)?, nullable(&mut self.obj_ctr)?);
@@ -1283,10 +1290,12 @@ impl<'a> OpDecoder<'a> {
         if action == Action::Inc && !matches!(value.type_code(), 3 | 4) {
             return Err(DecodeError::NonNumericInc { row });
         }
-        let pred_count = nullable(&mut self.pred_count)?.ok_or(DecodeError::UnexpectedNull {
-            column: "pred count",
-            row,
-        })?;
+        let Some(pred_count) = nullable(&mut self.pred_count)? else {
+            return Err(DecodeError::UnexpectedNull {
+                column: "pred count",
+                row,
+            });
+        };
         let expand = self.expand.next().transpose()?.unwrap_or(false);
         let mark_name = nullable(&mut self.mark_name)?;
         Ok(Some(RawOp {
@@ -2464,14 +2473,13 @@ impl<'p> ActorMap<'p> {
         if a == 0 {
             return Ok(0);
         }
-        self.remap
-            .get(a as usize - 1)
-            .copied()
-            .flatten()
-            .ok_or(DecodeError::ActorIndexOutOfRange {
+        match self.remap.get(a as usize - 1).copied().flatten() {
+            Some(index) => Ok(index),
+            None => Err(DecodeError::ActorIndexOutOfRange {
                 index: u64::from(a),
                 len: self.num_given + 1,
-            })
+            }),
+        }
     }
 
     /// Bytes of a *new* actor number.

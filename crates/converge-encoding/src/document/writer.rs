@@ -507,14 +507,13 @@ pub(crate) type FinishedPart = (Vec<(u32, Vec<u8>)>, u64);
 
 /// An actor index through a renumbering table.
 fn renumber(actors: &[u32], v: u64) -> Result<u64, DecodeError> {
-    usize::try_from(v)
-        .ok()
-        .and_then(|i| actors.get(i))
-        .map(|&a| u64::from(a))
-        .ok_or(DecodeError::ActorIndexOutOfRange {
+    match usize::try_from(v).ok().and_then(|i| actors.get(i)) {
+        Some(&a) => Ok(u64::from(a)),
+        None => Err(DecodeError::ActorIndexOutOfRange {
             index: v,
             len: actors.len(),
-        })
+        }),
+    }
 }
 
 /// A column's data by spec, empty if the layout left it out.
