@@ -3,7 +3,8 @@
 //! (default 200,000) into an empty text, a select-all delete of that text, a paste of N/10
 //! into the middle of it, a splice of N/10 integers into a list, and a delete of them all.
 //! With `--middle`, only the paste into the middle, made locally and applied as a remote
-//! change (`--ours`: converge's alone, for profiles).
+//! change, then a select-all delete and a backspace over N/10 characters applied as remote
+//! changes (`--ours`: converge's alone, for profiles).
 //!
 //! ```text
 //! cargo run --release -p converge-benches --example bulk_edit_probe -- [N] [RUNS] [--middle [--ours]]
@@ -78,9 +79,39 @@ fn main() {
             || cv.clone(),
             |d| d.apply_changes(paste.clone()).expect("apply"),
         );
+        // Another peer's select-all delete, and its backspace over N/10 characters from
+        // the middle (one op per character, each naming the one before the last), each
+        // applied as a remote change.
+        let mut peer = cv.fork();
+        peer.splice_text(&t, 0, len, "").expect("delete");
+        let delete_all = peer.get_changes(&cv.heads());
+        let mut peer = cv.fork();
+        let mut tx = peer.transaction();
+        for k in 0..n / 10 {
+            tx.splice_text(&t, len / 2 - k - 1, 1, "")
+                .expect("backspace");
+        }
+        tx.commit().expect("commit");
+        let backspace = peer.get_changes(&cv.heads());
+        let remote_deletes = [&delete_all, &backspace].map(|change| {
+            time(
+                runs,
+                || cv.clone(),
+                |d| d.apply_changes(change.clone()).expect("apply"),
+            )
+        });
         if std::env::args().any(|a| a == "--ours") {
             println!("paste {} characters in its middle: {ours:.3?}", n / 10);
             println!("the same paste applied as a remote change: {remote:.3?}");
+            println!(
+                "a select-all delete applied remotely: {:.3?}",
+                remote_deletes[0]
+            );
+            println!(
+                "a backspace over {} characters applied remotely: {:.3?}",
+                n / 10,
+                remote_deletes[1]
+            );
             return;
         }
         am.splice_text(&at, 0, 0, &text).expect("paste");
@@ -108,6 +139,36 @@ fn main() {
             |d| d.apply_changes(paste.clone()).expect("apply"),
         );
         print_comparison("the same paste applied remotely", remote, theirs);
+        let mut peer = am.fork();
+        peer.splice_text(&at, 0, len as isize, "").expect("delete");
+        peer.commit();
+        let delete_all = peer.get_changes(&am.get_heads());
+        let mut peer = am.fork();
+        for k in 0..n / 10 {
+            peer.splice_text(&at, len / 2 - k - 1, 1, "")
+                .expect("backspace");
+        }
+        peer.commit();
+        let backspace = peer.get_changes(&am.get_heads());
+        for (what, change, ours) in [
+            (
+                "a select-all delete applied remotely",
+                &delete_all,
+                remote_deletes[0],
+            ),
+            (
+                "a backspace applied remotely",
+                &backspace,
+                remote_deletes[1],
+            ),
+        ] {
+            let theirs = time(
+                runs,
+                || am.clone(),
+                |d| d.apply_changes(change.clone()).expect("apply"),
+            );
+            print_comparison(what, ours, theirs);
+        }
         return;
     }
 

@@ -244,11 +244,13 @@ pub(crate) struct SeqIndex {
     len: usize,
     /// Where the last lookup ended (see [`Hint`]).
     hint: Hint,
-    /// The cursor [`SeqIndex::insert`] last returned. Not kept true: [`SeqIndex::locate`]
-    /// takes it only when the entry there is the element asked for, which an element
-    /// inserted after the one before it (a run applied remotely, each op naming the one
-    /// before it) always is, and so skips the scan of its chunk.
-    last_insert: Cursor,
+    /// The cursor [`SeqIndex::insert`] last returned or [`SeqIndex::set_width`] was last
+    /// given. Not kept true: [`SeqIndex::locate`] takes it, or the entry after or before
+    /// it in its chunk, only when the entry there is the element asked for. So a run
+    /// applied remotely (each insert naming the element inserted just before it, each
+    /// deletion the element after or before the one deleted just before it) skips the
+    /// scan of a chunk for each op.
+    last_touched: Cursor,
 }
 
 impl Default for SeqIndex {
@@ -262,7 +264,7 @@ impl Default for SeqIndex {
             total: 0,
             len: 0,
             hint: Hint::default(),
-            last_insert: (0, 0),
+            last_touched: (0, 0),
         }
     }
 }
@@ -422,14 +424,18 @@ impl SeqIndex {
 
     /// The cursor of the element whose insert op is `op`.
     pub(crate) fn locate(&self, op: u32, ops: &OpArena) -> Option<Cursor> {
-        let (pos, off) = self.last_insert;
-        if self
+        let (pos, off) = self.last_touched;
+        if let Some(entries) = self
             .order
             .get(pos)
-            .and_then(|&id| self.chunks.get(id as usize)?.entries.get(off))
-            .is_some_and(|e| e.op == op)
+            .and_then(|&id| self.chunks.get(id as usize))
+            .map(|c| c.entries.as_slice())
         {
-            return Some((pos, off));
+            for near in [off, off + 1, off.wrapping_sub(1)] {
+                if entries.get(near).is_some_and(|e| e.op == op) {
+                    return Some((pos, near));
+                }
+            }
         }
         let id = ops.get(op as usize)?.chunk;
         let pos = *self.position.get(id as usize)? as usize;
@@ -573,12 +579,12 @@ impl SeqIndex {
             at
         });
         self.hint.set_mut(hint);
-        self.last_insert = if self.chunks[id as usize].entries.len() > MAX_CHUNK {
+        self.last_touched = if self.chunks[id as usize].entries.len() > MAX_CHUNK {
             self.overflow((pos, off), ops)
         } else {
             (pos, off)
         };
-        self.last_insert
+        self.last_touched
     }
 
     /// Makes room in the chunk at `pos`, one entry over [`MAX_CHUNK`] after an insert at
@@ -832,6 +838,7 @@ impl SeqIndex {
 
     /// Sets the width of the element at `cursor`.
     pub(crate) fn set_width(&mut self, (pos, off): Cursor, width: u32) {
+        self.last_touched = (pos, off);
         let chunk = &mut self.chunks[self.order[pos] as usize];
         let old = chunk.entries[off].width;
         if old == width {
@@ -1101,6 +1108,13 @@ mod tests {
                 let c = seq.locate(model[i].op, &ops).expect("an element");
                 seq.set_width(c, width);
                 model[i].width = width;
+                // Its neighbours, found beside it (or by a scan, across a chunk's end).
+                for j in [i.wrapping_sub(1), i + 1] {
+                    if let Some(e) = model.get(j) {
+                        let at = seq.locate(e.op, &ops).expect("a neighbour");
+                        assert_eq!(seq.entry(at), *e, "round {round}");
+                    }
+                }
             }
             seq.assert_consistent(&ops);
             assert_eq!(seq.iter().collect::<Vec<_>>(), model, "round {round}");
