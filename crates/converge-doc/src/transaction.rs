@@ -165,13 +165,11 @@ impl<'a> Transaction<'a> {
     }
 
     fn next_id(&self) -> Result<OpId, DocError> {
-        let counter = self
-            .doc
-            .ops
-            .max_op
-            .checked_add(1)
-            .ok_or(DocError::CounterOverflow)?;
-        Ok(OpId::new(counter, self.doc.actor))
+        // (A match, not `ok_or`: that built and dropped the error on every op.)
+        match self.doc.ops.max_op.checked_add(1) {
+            Some(counter) => Ok(OpId::new(counter, self.doc.actor)),
+            None => Err(DocError::CounterOverflow),
+        }
     }
 
     fn push(&mut self, new: NewOp, preds: &[u32], hint: Hint) -> (u32, Option<Cursor>) {
