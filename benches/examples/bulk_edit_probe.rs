@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use automerge::transaction::Transactable;
 use converge_benches::print_comparison;
-use converge_doc::{Document, ObjType, ROOT};
+use converge_doc::{Document, ExId, ObjType, ROOT};
 use converge_encoding::ScalarValue;
 
 /// The shortest of `runs` timings of `edit` on a fresh copy made by `make`.
@@ -28,6 +28,33 @@ fn time<D>(runs: usize, mut make: impl FnMut() -> D, mut edit: impl FnMut(&mut D
         })
         .min()
         .unwrap_or_default()
+}
+
+/// The shortest of `runs` pastes of `s` at `index` of converge's text `t`, each on a copy.
+fn paste_ours(runs: usize, cv: &Document, t: &ExId, index: usize, s: &str) -> Duration {
+    time(
+        runs,
+        || cv.clone(),
+        |d| d.splice_text(t, index, 0, s).expect("paste"),
+    )
+}
+
+/// [`paste_ours`] for automerge (the paste committed).
+fn paste_theirs(
+    runs: usize,
+    am: &automerge::AutoCommit,
+    t: &automerge::ObjId,
+    index: usize,
+    s: &str,
+) -> Duration {
+    time(
+        runs,
+        || am.clone(),
+        |d| {
+            d.splice_text(t, index, 0, s).expect("paste");
+            d.commit();
+        },
+    )
 }
 
 fn main() {
@@ -65,11 +92,7 @@ fn main() {
     if std::env::args().any(|a| a == "--middle") {
         cv.splice_text(&t, 0, 0, &text).expect("paste");
         let len = cv.length(&t).expect("length");
-        let ours = time(
-            runs,
-            || cv.clone(),
-            |d| d.splice_text(&t, len / 2, 0, middle).expect("paste"),
-        );
+        let ours = paste_ours(runs, &cv, &t, len / 2, middle);
         // The same paste made by another peer, applied as a remote change.
         let mut peer = cv.fork();
         peer.splice_text(&t, len / 2, 0, middle).expect("paste");
@@ -116,14 +139,7 @@ fn main() {
         }
         am.splice_text(&at, 0, 0, &text).expect("paste");
         am.commit();
-        let theirs = time(
-            runs,
-            || am.clone(),
-            |d| {
-                d.splice_text(&at, len / 2, 0, middle).expect("paste");
-                d.commit();
-            },
-        );
+        let theirs = paste_theirs(runs, &am, &at, len / 2, middle);
         print_comparison(
             &format!("paste {} characters in its middle", n / 10),
             ours,
@@ -172,19 +188,8 @@ fn main() {
         return;
     }
 
-    let ours = time(
-        runs,
-        || cv.clone(),
-        |d| d.splice_text(&t, 0, 0, &text).expect("paste"),
-    );
-    let theirs = time(
-        runs,
-        || am.clone(),
-        |d| {
-            d.splice_text(&at, 0, 0, &text).expect("paste");
-            d.commit();
-        },
-    );
+    let ours = paste_ours(runs, &cv, &t, 0, &text);
+    let theirs = paste_theirs(runs, &am, &at, 0, &text);
     print_comparison(&format!("paste {n} characters"), ours, theirs);
 
     cv.splice_text(&t, 0, 0, &text).expect("paste");
@@ -206,19 +211,8 @@ fn main() {
     );
     print_comparison("delete all of it", ours, theirs);
 
-    let ours = time(
-        runs,
-        || cv.clone(),
-        |d| d.splice_text(&t, len / 2, 0, middle).expect("paste"),
-    );
-    let theirs = time(
-        runs,
-        || am.clone(),
-        |d| {
-            d.splice_text(&at, len / 2, 0, middle).expect("paste");
-            d.commit();
-        },
-    );
+    let ours = paste_ours(runs, &cv, &t, len / 2, middle);
+    let theirs = paste_theirs(runs, &am, &at, len / 2, middle);
     print_comparison(
         &format!("paste {} characters in its middle", n / 10),
         ours,

@@ -24,7 +24,7 @@ use automerge::Automerge;
 use converge_doc::{Document, ExId, ObjType, ROOT};
 use converge_encoding::{ActorId, Change, ScalarValue};
 use doc_tree::{first_diff, oracle_heads, oracle_tree, ours_heads, ours_tree};
-use support::{SplitMix64, sweep};
+use support::{SplitMix64, apply_both, apply_in_random_groups, new_changes, sweep};
 
 /// The common start: a key, a counter, a list of three and a text of eight characters.
 fn base() -> (Document, ExId, ExId) {
@@ -115,14 +115,6 @@ fn edit(
     tx.commit().unwrap();
 }
 
-/// The changes of `doc` since the base, as bytes.
-fn new_changes(doc: &Document, base: &Document) -> Vec<Vec<u8>> {
-    doc.get_changes(&base.heads())
-        .iter()
-        .map(|c| c.bytes().to_vec())
-        .collect()
-}
-
 fn check_seed(seed: u64) {
     let mut rng = SplitMix64::new(seed ^ 0x00c0_ffee);
     let (mut base, list, text) = base();
@@ -147,17 +139,7 @@ fn check_seed(seed: u64) {
     // batch, or in random groups.
     let mut ours = base.fork();
     let mut theirs = Automerge::load(&base.save()).unwrap();
-    let mut rest = &changes[..];
-    while !rest.is_empty() {
-        let n = if rng.percent(30) {
-            rest.len()
-        } else {
-            1 + rng.below(rest.len().min(50))
-        };
-        let (group, after) = rest.split_at(n);
-        rest = after;
-        apply_both(&mut ours, &mut theirs, group);
-    }
+    apply_in_random_groups(&mut ours, &mut theirs, &changes, &mut rng, 30, 50);
     assert_eq!(
         ours_heads(&ours.heads()),
         oracle_heads(&theirs.get_heads()),
@@ -333,22 +315,5 @@ fn many_actors_inserting_at_one_place_land_as_automerge_puts_them() {
 
 fn a_apply(doc: &mut Automerge, bytes: &[u8]) {
     doc.apply_changes([automerge::Change::try_from(bytes).unwrap()])
-        .unwrap();
-}
-
-/// Applies the change chunks `changes` to both documents, as one batch each.
-fn apply_both(ours: &mut Document, theirs: &mut Automerge, changes: &[Vec<u8>]) {
-    ours.apply_changes(
-        changes
-            .iter()
-            .map(|c| Change::decode(c.clone().into()).unwrap()),
-    )
-    .unwrap();
-    theirs
-        .apply_changes(
-            changes
-                .iter()
-                .map(|c| automerge::Change::try_from(&c[..]).unwrap()),
-        )
         .unwrap();
 }

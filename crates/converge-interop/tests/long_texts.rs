@@ -23,9 +23,9 @@ mod doc_tree;
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{Automerge, ObjId, ROOT as AM_ROOT, ReadDoc};
 use converge_doc::{Document, ExId, ObjType, ROOT};
-use converge_encoding::{ActorId, Change, ScalarValue};
+use converge_encoding::{ActorId, ScalarValue};
 use doc_tree::{first_diff, oracle_heads, oracle_tree, ours_heads, ours_tree};
-use support::{SplitMix64, sweep};
+use support::{SplitMix64, apply_in_random_groups, new_changes, sweep};
 
 /// A converge document and automerge's, edited alike, with their text and list.
 struct Pair {
@@ -190,14 +190,6 @@ impl Pair {
     }
 }
 
-/// The change chunks of `doc` since `base`, as bytes.
-fn new_changes(doc: &Document, base: &Document) -> Vec<Vec<u8>> {
-    doc.get_changes(&base.heads())
-        .iter()
-        .map(|c| c.bytes().to_vec())
-        .collect()
-}
-
 fn check_seed(seed: u64) {
     let mut rng = SplitMix64::new(seed ^ 0x10c7_7e57);
     let base = Pair::base(&mut rng);
@@ -220,29 +212,7 @@ fn check_seed(seed: u64) {
     // in random groups.
     let mut ours = base.ours.fork();
     let mut theirs = base.theirs.fork();
-    let mut rest = &changes[..];
-    while !rest.is_empty() {
-        let n = if rng.percent(30) {
-            rest.len()
-        } else {
-            1 + rng.below(rest.len().min(8))
-        };
-        let (group, after) = rest.split_at(n);
-        rest = after;
-        ours.apply_changes(
-            group
-                .iter()
-                .map(|c| Change::decode(c.clone().into()).unwrap()),
-        )
-        .unwrap();
-        theirs
-            .apply_changes(
-                group
-                    .iter()
-                    .map(|c| automerge::Change::try_from(&c[..]).unwrap()),
-            )
-            .unwrap();
-    }
+    apply_in_random_groups(&mut ours, &mut theirs, &changes, &mut rng, 30, 8);
     assert_eq!(
         ours_heads(&ours.heads()),
         oracle_heads(&theirs.get_heads()),

@@ -21,10 +21,10 @@ mod doc_tree;
 
 use automerge::{Automerge, ReadDoc};
 use converge_doc::{Document, ExId, ExpandMark, ObjType, ROOT, Span};
-use converge_encoding::{ActorId, Change, ScalarValue};
+use converge_encoding::{ActorId, ScalarValue};
 use doc_tree::patches::{oracle_patch, ours_patch};
 use doc_tree::{first_diff, oracle_scalar, oracle_tree, ours_scalar, ours_tree};
-use support::{SplitMix64, sweep};
+use support::{SplitMix64, apply_both, sweep};
 
 /// The text every peer starts from.
 const TEXT: &str = "the quick brown fox jumps over the lazy dog, twice";
@@ -160,19 +160,7 @@ fn check_seed(seed: u64) {
         };
         let (group, after) = rest.split_at(n);
         rest = after;
-        ours.apply_changes(
-            group
-                .iter()
-                .map(|c| Change::decode(c.clone().into()).unwrap()),
-        )
-        .unwrap();
-        theirs
-            .apply_changes(
-                group
-                    .iter()
-                    .map(|c| automerge::Change::try_from(&c[..]).unwrap()),
-            )
-            .unwrap();
+        apply_both(&mut ours, &mut theirs, group);
         // The values and marks (`ours_tree` holds each text's marks).
         let (a, b) = (ours_tree(&ours, None), oracle_tree(&theirs, None));
         assert!(a == b, "seed {seed}: {}", first_diff(&a, &b));

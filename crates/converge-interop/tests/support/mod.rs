@@ -687,6 +687,60 @@ pub(crate) fn sweep(default: u64) -> std::ops::Range<u64> {
         .unwrap_or(0..default)
 }
 
+// ---- change chunks to both sides ----
+
+/// The change chunks of `doc` since `base`'s heads, as bytes.
+pub(crate) fn new_changes(
+    doc: &converge_doc::Document,
+    base: &converge_doc::Document,
+) -> Vec<Vec<u8>> {
+    doc.get_changes(&base.heads())
+        .iter()
+        .map(|c| c.bytes().to_vec())
+        .collect()
+}
+
+/// Applies the change chunks `changes` to a converge document and to automerge's, as one
+/// batch each.
+pub(crate) fn apply_both(
+    ours: &mut converge_doc::Document,
+    theirs: &mut automerge::Automerge,
+    changes: &[Vec<u8>],
+) {
+    ours.apply_changes(
+        changes
+            .iter()
+            .map(|c| converge_encoding::Change::decode(c.clone().into()).unwrap()),
+    )
+    .unwrap();
+    theirs
+        .apply_changes(changes.iter().map(|c| Change::try_from(&c[..]).unwrap()))
+        .unwrap();
+}
+
+/// Applies `changes` to both documents in random groups: all that are left at once (with
+/// probability `whole_percent`), else 1 to `max_group` of them.
+pub(crate) fn apply_in_random_groups(
+    ours: &mut converge_doc::Document,
+    theirs: &mut automerge::Automerge,
+    changes: &[Vec<u8>],
+    rng: &mut SplitMix64,
+    whole_percent: u32,
+    max_group: usize,
+) {
+    let mut rest = changes;
+    while !rest.is_empty() {
+        let n = if rng.percent(whole_percent) {
+            rest.len()
+        } else {
+            1 + rng.below(rest.len().min(max_group))
+        };
+        let (group, after) = rest.split_at(n);
+        rest = after;
+        apply_both(ours, theirs, group);
+    }
+}
+
 // ---- expected panics of the oracle ----
 
 std::thread_local! {
