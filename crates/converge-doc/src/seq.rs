@@ -597,7 +597,9 @@ impl SeqIndex {
     ///   typed) and elements follow it: the chunk splits right after it, so that the run
     ///   goes on into the room at the end of the first half, then into the second half's
     ///   start, and fills both (a split in halves would leave the run's elements ahead of
-    ///   the same tail again, and split again after half a chunk);
+    ///   the same tail again, and split again after half a chunk); the same where the
+    ///   element after it is the op made just before it (a run backwards: items put at a
+    ///   list's start one by one), which then goes on in the first part's room;
     /// - otherwise the chunk splits in halves.
     #[cold]
     #[inline(never)]
@@ -613,8 +615,18 @@ impl SeqIndex {
             self.move_last_to_next(pos, ops);
             return (pos + 1, 0);
         }
-        let run =
-            off > 0 && off + 1 < len && entries[off - 1].op.wrapping_add(1) == entries[off].op;
+        // The op made just before the new element's is the element before it (a run typed
+        // forwards) or after it (a run typed backwards: items put at a list's start one
+        // by one): either way the run goes on at the new element, which the cut leaves last
+        // in the first part.
+        let made_before = entries[off].op.wrapping_sub(1);
+        let run = off + 1 < len
+            && (off
+                .checked_sub(1)
+                .and_then(|b| entries.get(b))
+                .map(|e| e.op)
+                == Some(made_before)
+                || entries[off + 1].op == made_before);
         let cut = if run { off + 1 } else { len / 2 };
         self.split(pos, cut, ops);
         if off >= cut {
@@ -1080,6 +1092,8 @@ mod tests {
                 _ => next(model.len() as u64 + 1) as usize,
             };
             let run = [1usize, 3, 100, 255, 256, 257, 600][next(7) as usize];
+            // Some runs go backwards: each element before the one inserted before it.
+            let backwards = next(3) == 0;
             let mut slot = if at == 0 {
                 seq.slot_after(None)
             } else {
@@ -1094,13 +1108,19 @@ mod tests {
                 let c = seq.insert(slot, entry, &mut ops);
                 assert_eq!(seq.entry(c), entry, "round {round}, element {k}");
                 assert_eq!(seq.locate(entry.op, &ops), Some(c));
-                if let Some(before) = k.checked_sub(1).and_then(|k| model.get(at + k)) {
-                    // The element before it, found by a scan of its chunk.
+                let i = if backwards { at } else { at + k };
+                if let Some(before) = i.checked_sub(1).and_then(|b| model.get(b)) {
+                    // The element before it, found beside it or by a scan of its chunk.
                     let b = seq.locate(before.op, &ops).expect("the element before");
                     assert_eq!(seq.entry(b), *before);
                 }
-                model.insert(at + k, entry);
-                slot = seq.slot_after(Some(c));
+                model.insert(i, entry);
+                // Backwards, the next element goes where this one is, before it.
+                slot = if backwards {
+                    c
+                } else {
+                    seq.slot_after(Some(c))
+                };
             }
             for _ in 0..next(5) {
                 let i = next(model.len() as u64) as usize;

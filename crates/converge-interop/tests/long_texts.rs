@@ -5,7 +5,7 @@
 //!
 //! These are the edits that fill the sequence index's chunks in the middle of a long
 //! sequence (pastes of runs just under, at and over a chunk's 256 elements, words typed a
-//! character at a time, runs pasted into runs), where a full chunk hands its last element
+//! character at a time, runs pasted into runs, items put at one index one at a time), where a full chunk hands its last element
 //! on to the next or splits right after a run's element, and the index's tables are made
 //! again from the split chunk on. Every change must be byte for byte automerge's (the same
 //! hashes), and the merged values, heads and saved documents the same on both sides.
@@ -123,7 +123,7 @@ impl Pair {
         for _ in 0..edits {
             let text_len = tx.length(&text).unwrap();
             let list_len = tx.length(&list).unwrap();
-            match rng.below(10) {
+            match rng.below(11) {
                 // A paste: runs just under, at and over a chunk, and longer.
                 0..=3 => {
                     let n = *rng.pick(&[1usize, 5, 200, 255, 256, 257, 600, 2_000]);
@@ -172,6 +172,19 @@ impl Pair {
                         (first..first + n as i64).map(automerge::ScalarValue::Int),
                     )
                     .unwrap();
+                }
+                // Items put at one index one at a time, each before the one put before
+                // it (a feed that shows the newest first), at the list's start or anywhere.
+                9 => {
+                    let at = if rng.percent(50) {
+                        0
+                    } else {
+                        rng.below(list_len + 1)
+                    };
+                    for v in 0..*rng.pick(&[3i64, 300, 700]) {
+                        tx.insert(&list, at, ScalarValue::Int(-v)).unwrap();
+                        atx.insert(&am_list, at, -v).unwrap();
+                    }
                 }
                 // One element put over, where there is one.
                 _ => {
