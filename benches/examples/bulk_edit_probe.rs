@@ -1,7 +1,8 @@
 //! Edits of many characters or elements at once, each in one change, converge beside
 //! automerge 0.12 (min of RUNS, default 3, each on a fresh copy): a paste of N characters
 //! (default 200,000) into an empty text, a select-all delete of that text, a paste of N/10
-//! into the middle of it, a splice of N/10 integers into a list, and a delete of them all.
+//! into the middle of it, a splice of N/10 integers into a list, a delete of them all, and
+//! N/10 integers put one at a time at the start of a list of N.
 //! With `--middle`, only the paste into the middle, made locally and applied as a remote
 //! change, then a select-all delete and a backspace over N/10 characters applied as remote
 //! changes (`--ours`: converge's alone, for profiles).
@@ -265,4 +266,40 @@ fn main() {
         },
     );
     print_comparison("delete them all", ours, theirs);
+
+    // Items put at the list's start one at a time, each before the one put before it (a
+    // feed showing the newest first), in one transaction, onto a list of N.
+    let more = n - n / 10;
+    cv.splice(&l, 0, 0, (0..more as i64).map(ScalarValue::Int))
+        .expect("splice");
+    am.splice(&al, 0, 0, (0..more as i64).map(automerge::ScalarValue::Int))
+        .expect("splice");
+    am.commit();
+    let ours = time(
+        runs,
+        || cv.clone(),
+        |d| {
+            let mut tx = d.transaction();
+            for i in 0..n / 10 {
+                tx.insert(&l, 0, ScalarValue::Int(i as i64))
+                    .expect("insert");
+            }
+            tx.commit().expect("commit");
+        },
+    );
+    let theirs = time(
+        runs,
+        || am.clone(),
+        |d| {
+            for i in 0..n / 10 {
+                d.insert(&al, 0, i as i64).expect("insert");
+            }
+            d.commit();
+        },
+    );
+    print_comparison(
+        &format!("put {} at the start of {n} one by one", n / 10),
+        ours,
+        theirs,
+    );
 }
