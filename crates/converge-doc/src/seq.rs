@@ -297,25 +297,11 @@ impl SeqIndex {
         }
     }
 
+    /// The total, the chunks' positions, the Fenwick tree and the blocks' least counters
+    /// made again from every chunk (after a bulk load).
     fn rebuild_fenwick(&mut self) {
-        self.block_min.clear();
-        self.block_min.extend(self.order.chunks(BLOCK).map(|ids| {
-            ids.iter()
-                .map(|&id| self.chunks[id as usize].min_counter)
-                .min()
-                .unwrap_or(u32::MAX)
-        }));
         self.total = self.chunks.iter().map(|c| c.width).sum();
-        let n = self.order.len();
-        self.fenwick.clear();
-        self.fenwick.resize(n + 1, 0);
-        for (pos, &id) in self.order.iter().enumerate() {
-            self.fenwick[pos + 1] += self.chunks[id as usize].width;
-            let parent = (pos + 1) + ((pos + 1) & (pos + 1).wrapping_neg());
-            if parent <= n {
-                self.fenwick[parent] += self.fenwick[pos + 1];
-            }
-        }
+        self.rebuild_from(0);
     }
 
     fn chunk_at(&self, pos: usize) -> &Chunk {
@@ -1155,10 +1141,10 @@ mod tests {
         assert!(check(script));
     }
 
-    /// Splits of the last chunk grow the Fenwick tree node by node; it stays the tree a
-    /// rebuild makes, and the blocks' least counters stay at most the exact ones.
+    /// Splits of the last chunk grow the Fenwick tree node by node; it stays the tree its
+    /// definition gives, and the blocks' least counters stay at most the exact ones.
     #[test]
-    fn splits_at_the_end_keep_the_tree_a_rebuild_makes() {
+    fn splits_at_the_end_keep_the_tree_its_definition_gives() {
         let mut ops = OpArena::default();
         let mut seq = SeqIndex::default();
         let mut last = None;
@@ -1177,14 +1163,7 @@ mod tests {
             let slot = seq.slot_after(last);
             last = Some(seq.insert(slot, Entry { op, width: i % 3 }, &mut ops));
             if i.is_multiple_of(997) || seq.order.len().is_multiple_of(BLOCK) {
-                let mut rebuilt = seq.clone();
-                rebuilt.rebuild_fenwick();
-                assert_eq!(seq.fenwick, rebuilt.fenwick, "after {i}");
-                assert_eq!(seq.total, rebuilt.total, "after {i}");
-                assert_eq!(seq.block_min.len(), rebuilt.block_min.len(), "after {i}");
-                for (kept, exact) in seq.block_min.iter().zip(&rebuilt.block_min) {
-                    assert!(kept <= exact, "after {i}: {kept} > {exact}");
-                }
+                seq.assert_tables(&format!("after {i}"));
             }
         }
         assert!(seq.order.len() > 2 * BLOCK);
@@ -1309,8 +1288,46 @@ mod tests {
     }
 
     impl SeqIndex {
+        /// The Fenwick tree, total and blocks' least counters as their definitions give
+        /// them, from the chunks alone: node `i` (1-based) sums the widths of the chunks
+        /// at positions (i - lowbit(i), i]; a block's counter is the least of its chunks'.
+        fn exact_tables(&self) -> (Vec<u64>, u64, Vec<u32>) {
+            let widths: Vec<u64> = self.chunks().map(|(_, w)| w).collect();
+            let mut prefix = vec![0u64];
+            for w in &widths {
+                prefix.push(prefix.last().copied().unwrap_or(0) + w);
+            }
+            let mut fenwick = vec![0u64];
+            fenwick
+                .extend((1..=widths.len()).map(|i| prefix[i] - prefix[i - (i & i.wrapping_neg())]));
+            let block_min = self
+                .order
+                .chunks(BLOCK)
+                .map(|ids| {
+                    let mins = ids.iter().map(|&id| self.chunks[id as usize].min_counter);
+                    mins.min().unwrap_or(u32::MAX)
+                })
+                .collect();
+            (fenwick, prefix.last().copied().unwrap_or(0), block_min)
+        }
+
+        /// Panics unless the Fenwick tree and total are [`Self::exact_tables`]' and each
+        /// block's least counter is at most the exact one.
+        fn assert_tables(&self, what: &str) {
+            let (fenwick, total, block_min) = self.exact_tables();
+            assert_eq!(self.fenwick, fenwick, "{what}");
+            assert_eq!(self.total, total, "{what}");
+            assert_eq!(self.block_min.len(), block_min.len(), "{what}");
+            for (kept, exact) in self.block_min.iter().zip(&block_min) {
+                assert!(
+                    kept <= exact,
+                    "{what}: block least counter {kept} > {exact}"
+                );
+            }
+        }
+
         /// Panics unless every table kept beside the chunks is true of them: positions,
-        /// widths, the Fenwick tree and the total as a rebuild makes them, least counters
+        /// widths, the Fenwick tree and the total as their definitions give them, least counters
         /// and the blocks' at most the exact ones, each element's op naming its chunk, the
         /// element count and the hint.
         fn assert_consistent(&self, ops: &OpArena) {
@@ -1333,14 +1350,7 @@ mod tests {
                 len += chunk.entries.len();
             }
             assert_eq!(self.len, len);
-            let mut rebuilt = self.clone();
-            rebuilt.rebuild_fenwick();
-            assert_eq!(self.fenwick, rebuilt.fenwick);
-            assert_eq!(self.total, rebuilt.total);
-            assert_eq!(self.block_min.len(), rebuilt.block_min.len());
-            for (kept, exact) in self.block_min.iter().zip(&rebuilt.block_min) {
-                assert!(kept <= exact, "block least counter {kept} > {exact}");
-            }
+            self.assert_tables("kept tables");
             if let Some(at) = self.hint.get() {
                 assert!(at.off < self.chunk_at(at.pos).entries.len(), "hint {at:?}");
                 assert_eq!(
