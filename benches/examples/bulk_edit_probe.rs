@@ -104,8 +104,8 @@ fn main() {
             |d| d.apply_changes(paste.clone()).expect("apply"),
         );
         // Another peer's select-all delete, and its backspace over N/10 characters from
-        // the middle (one op per character, each naming the one before the last), each
-        // applied as a remote change.
+        // the middle (one op per character, each deleting the character before the one
+        // deleted before it), each applied as a remote change.
         let mut peer = cv.fork();
         peer.splice_text(&t, 0, len, "").expect("delete");
         let delete_all = peer.get_changes(&cv.heads());

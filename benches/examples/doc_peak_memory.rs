@@ -34,8 +34,8 @@
 //!   change chunk); `write-paper-doc OUT`: write the saved paper document;
 //! - `write-paste-changes N OUT [K]`: with the oracle, a text made in one change and `N`
 //!   characters pasted into it in a second (or in `K` pastes of `N / K`, a change each),
-//!   all written to `OUT` as above, with a fixed actor and time 0 so that the bytes are the same each run (a
-//!   big remote change: `converge-remote-one-call OUT`);
+//!   all written to `OUT` as above, with a fixed actor and time 0 so that the bytes are
+//!   the same each run (a big remote change: `converge-remote-one-call OUT`);
 //! - `read-changes FILE [N]`: read such a changes file (its first `N`) into one buffer per
 //!   change (baseline for the remote modes);
 //! - `converge-remote-one-by-one FILE [N]`: decode and `apply_changes` them one per call

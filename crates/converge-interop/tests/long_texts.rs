@@ -5,9 +5,9 @@
 //!
 //! These are the edits that fill the sequence index's chunks in the middle of a long
 //! sequence (pastes of runs just under, at and over a chunk's 256 elements, words typed a
-//! character at a time, runs pasted into runs, items put at one index one at a time), where a full chunk hands its last element
-//! on to the next or splits right after a run's element, and the index's tables are made
-//! again from the split chunk on. Every change must be byte for byte automerge's (the same
+//! character at a time, runs pasted into runs, items put at one index one at a time), where
+//! a full chunk hands its last element on to the next or splits right after a run's
+//! element, and the index's tables are made again from the split chunk on. Every change must be byte for byte automerge's (the same
 //! hashes), and the merged values, heads and saved documents the same on both sides.
 //!
 //! `CONVERGE_ORACLE_SEEDS=A..B` runs other seeds.
