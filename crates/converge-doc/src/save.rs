@@ -18,6 +18,8 @@ use crate::opset::{Body, HEAD, NONE, Op, OpSet};
 use crate::resave::{BaseRows, SavedLayout};
 use crate::types::TextEncoding;
 
+mod pipeline;
+
 impl Document {
     /// The document as the reference's `save()` writes it: one document chunk (columns of
     /// 256 bytes or more deflated), followed by the raw chunks of queued changes whose deps
@@ -57,19 +59,53 @@ impl Document {
                             self.saved_layout.take().map(|l| l.apply(splice)),
                         ),
                         None => {
+                            if let Some(done) = self.pipelined_save() {
+                                return self.keep_saved(len, done.0, done.1, Some(done.2));
+                            }
                             let (columns, layout) = self.encode_columns_and_layout();
                             (Arc::new(columns), Some(layout))
                         }
                     },
                 };
                 let out = self.write_columns(&columns, true);
-                self.saved_columns = Some((len, columns));
-                self.saved_layout = layout;
-                self.ops.start_logging();
-                self.saved_chunk.set(len, Bytes::copy_from_slice(&out));
-                out
+                self.keep_saved(len, out, columns, layout)
             }
         }
+    }
+
+    /// A first save's chunk and columns on two threads ([`pipeline`]), when the document
+    /// has enough rows for that and the machine a second core.
+    fn pipelined_save(&self) -> Option<(Vec<u8>, Arc<EncodedColumns>, SavedLayout)> {
+        let plan = RowPlan::new(self);
+        if plan.op_rows < SPLIT_MIN_ROWS || !second_core() {
+            return None;
+        }
+        let done = self.encode_and_deflate(&plan)?;
+        let layout = SavedLayout::new(
+            self.ops.ops.len() as u32,
+            done.order.len() as u32,
+            authors(self),
+            BaseRows::Order {
+                parts: vec![done.order],
+                table: OnceLock::new(),
+            },
+        );
+        Some((done.chunk, Arc::new(done.columns), layout))
+    }
+
+    /// Keeps what a save wrote: its chunk (`out`, returned), columns and row layout.
+    fn keep_saved(
+        &mut self,
+        len: usize,
+        out: Vec<u8>,
+        columns: Arc<EncodedColumns>,
+        layout: Option<SavedLayout>,
+    ) -> Vec<u8> {
+        self.saved_columns = Some((len, columns));
+        self.saved_layout = layout;
+        self.ops.start_logging();
+        self.saved_chunk.set(len, Bytes::copy_from_slice(&out));
+        out
     }
 
     /// The document as the reference's `save_nocompress()` writes it: [`Document::save`]
@@ -140,16 +176,20 @@ impl Document {
 
     /// A document chunk of `columns` with this document's authors and heads.
     fn write_columns(&self, columns: &EncodedColumns, compress: bool) -> Vec<u8> {
-        let actors: Vec<ActorId> = authors(self)
-            .iter()
-            .map(|&a| self.ops.actors[a as usize].clone())
-            .collect();
         write_document_columns(
-            &actors,
+            &self.author_ids(),
             &self.history.head_indexes().collect::<Vec<_>>(),
             columns,
             compress,
         )
+    }
+
+    /// The authors' actor ids, sorted bytewise (a document chunk's actors).
+    fn author_ids(&self) -> Vec<ActorId> {
+        authors(self)
+            .iter()
+            .map(|&a| self.ops.actors[a as usize].clone())
+            .collect()
     }
 
     /// The changes applied since the last `save` or `save_incremental`, as concatenated change
@@ -1076,6 +1116,21 @@ impl<'d> RowPlan<'d> {
         cuts
     }
 
+    /// The id of the object made by the op at arena index `make_op` (the root for `NONE`),
+    /// in the save's actor numbers.
+    fn obj_id(&self, make_op: u32) -> ObjId {
+        match self.ops.ops.get(make_op as usize) {
+            Some(make) if make_op != NONE => ObjId::Op(OpId::new(
+                make.id.counter,
+                self.actor_pos
+                    .get(make.id.actor as usize)
+                    .copied()
+                    .unwrap_or(u32::MAX),
+            )),
+            _ => ObjId::Root,
+        }
+    }
+
     /// Writes the op rows from `from` to `to` in document order, calling `record` with each
     /// row's arena index. False if an op that [`RowPlan::keep`] keeps is in an object, or on
     /// an element, that it does not keep (the kept changes are not a document by
@@ -1108,21 +1163,11 @@ impl<'d> RowPlan<'d> {
             } else {
                 usize::MAX
             };
-            let obj_id = match ops.ops.get(object.make_op as usize) {
-                Some(make) if object.make_op != NONE => ObjId::Op(OpId::new(
-                    make.id.counter,
-                    self.actor_pos
-                        .get(make.id.actor as usize)
-                        .copied()
-                        .unwrap_or(u32::MAX),
-                )),
-                _ => ObjId::Root,
-            };
             let ctx = ObjCtx {
                 ops,
                 actor_pos: &self.actor_pos,
                 has_name: &self.has_name,
-                obj: obj_id,
+                obj: self.obj_id(object.make_op),
                 is_seq: object.kind.is_sequence(),
                 keep: self.keep.as_deref(),
             };

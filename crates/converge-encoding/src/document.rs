@@ -33,8 +33,8 @@ pub use reconstruct::{
     ActorRows, HeadsCheck, OpIdStats, OpRows, RebuiltChunk, RebuiltChunkSink, SideWork,
 };
 pub use writer::{
-    ChangeColumnsSource, ChangeColumnsWriter, DocChangeRef, DocOpRef, OpColumnsSource,
-    OpColumnsWriter, write_document, write_document_columns,
+    ChangeColumnsSource, ChangeColumnsWriter, DocChangeRef, DocOpRef, DocumentColumnsWriter,
+    OpColumnGroup, OpColumnsSource, OpColumnsWriter, write_document, write_document_columns,
 };
 
 /// The data of the column with normalized spec `spec` in a `(spec, data)` list.
@@ -363,7 +363,7 @@ impl EncodedColumns {
 
     /// Finished change and op columns, in spec order, without the empty ones (which the
     /// layout leaves out).
-    fn from_finished(changes: Vec<(u32, Vec<u8>)>, ops: Vec<(u32, Vec<u8>)>) -> Self {
+    pub(crate) fn from_finished(changes: Vec<(u32, Vec<u8>)>, ops: Vec<(u32, Vec<u8>)>) -> Self {
         let keep = |cols: Vec<(u32, Vec<u8>)>| -> Vec<(u32, Vec<u8>)> {
             cols.into_iter().filter(|(_, d)| !d.is_empty()).collect()
         };

@@ -53,9 +53,10 @@ pub use change::{
 pub use cursor::{Cursor, CursorMove, ParseCursorError};
 pub use document::{
     ActorRows, ChangeColumnsSource, ChangeColumnsWriter, DocChange, DocChangeRef, DocChanges,
-    DocOp, DocOpBlock, DocOpRef, DocOps, DocValue, DocumentChunk, DocumentLimits, EncodedColumns,
-    HeadsCheck, OpColumnsSource, OpColumnsWriter, OpIdStats, OpRows, RebuiltChunk,
-    RebuiltChunkSink, SideWork, write_document, write_document_columns,
+    DocOp, DocOpBlock, DocOpRef, DocOps, DocValue, DocumentChunk, DocumentColumnsWriter,
+    DocumentLimits, EncodedColumns, HeadsCheck, OpColumnGroup, OpColumnsSource, OpColumnsWriter,
+    OpIdStats, OpRows, RebuiltChunk, RebuiltChunkSink, SideWork, write_document,
+    write_document_columns,
 };
 pub use error::{CanonicalRule, CopyFault, DecodeError};
 pub use ids::{ActorId, Author, ChangeHash, ElemId, Key, KeyRef, ObjId, OpId, ParseHexError};

@@ -210,6 +210,20 @@ impl<'a> OpColumnsWriter<'a> {
     /// Appends op rows, column by column (cheaper than one [`OpColumnsWriter::push`] per row
     /// for blocks of a few hundred rows or more).
     pub fn push_rows(&mut self, rows: &[DocOpRef<'a, '_>]) {
+        self.push_key_rows(rows);
+        for r in rows {
+            self.push_value(r.value);
+        }
+        for r in rows {
+            self.push_tail(r.succ, r.expand, r.mark_name);
+        }
+    }
+
+    /// Appends the [`OpColumnGroup::Keys`] columns of op rows (their values, successors,
+    /// expand flags and mark names are not read): a writer that writes only these, and
+    /// others that write the other groups of the same rows, together write what one writer
+    /// given the rows writes (see [`OpColumnsWriter::finish_group`]).
+    pub fn push_key_rows(&mut self, rows: &[DocOpRef<'a, '_>]) {
         // Objects come in runs.
         let mut rest = rows;
         while let Some(first) = rest.first() {
@@ -249,27 +263,32 @@ impl<'a> OpColumnsWriter<'a> {
             self.insert.append(r.insert);
             self.action.append_value(r.action.code());
         }
-        for r in rows {
-            let meta = r.value.encode_raw(&mut self.value_raw);
-            self.value_meta.append_value(meta);
+    }
+
+    /// Appends the [`OpColumnGroup::Values`] columns of one op row: its value.
+    #[inline]
+    pub fn push_value(&mut self, value: ValueRef<'_>) {
+        let meta = value.encode_raw(&mut self.value_raw);
+        self.value_meta.append_value(meta);
+    }
+
+    /// Appends the [`OpColumnGroup::Tails`] columns of one op row: its successors (sorted
+    /// ascending), expand flag and mark name.
+    #[inline]
+    pub fn push_tail(&mut self, succ: &[OpId], expand: bool, mark_name: Option<&'a str>) {
+        self.succ_count.append_value(succ.len() as u64);
+        for s in succ {
+            self.succ_actor.append_value(u64::from(s.actor));
+            self.succ_counter.append_value(i64::from(s.counter));
         }
-        for r in rows {
-            self.succ_count.append_value(r.succ.len() as u64);
-            for s in r.succ {
-                self.succ_actor.append_value(u64::from(s.actor));
-                self.succ_counter.append_value(i64::from(s.counter));
+        self.any_expand |= expand;
+        self.expand.append(expand);
+        match mark_name {
+            Some(m) => {
+                self.any_mark = true;
+                self.mark_name.append_value(m);
             }
-        }
-        for r in rows {
-            self.any_expand |= r.expand;
-            self.expand.append(r.expand);
-            match r.mark_name {
-                Some(m) => {
-                    self.any_mark = true;
-                    self.mark_name.append_value(m);
-                }
-                None => self.mark_name.append_null(),
-            }
+            None => self.mark_name.append_null(),
         }
     }
 
@@ -316,6 +335,15 @@ impl<'a> OpColumnsWriter<'a> {
             }
             n += 1;
         }
+        self.expand.append_n(false, n);
+        self.mark_name.append_nulls(n);
+        self.push_insert_run_keys(obj, after, first, n);
+    }
+
+    /// The [`OpColumnGroup::Keys`] columns of [`OpColumnsWriter::push_insert_run`] for a run
+    /// of `n` rows (their values, successors, expand flags and mark names are written, by
+    /// another writer or not at all, one row at a time).
+    pub fn push_insert_run_keys(&mut self, obj: ObjId, after: ElemId, first: OpId, n: u64) {
         if n == 0 {
             return;
         }
@@ -346,8 +374,6 @@ impl<'a> OpColumnsWriter<'a> {
         self.id_counter.append_delta_run(1, n - 1, (n - 1) as i64);
         self.insert.append_n(true, n);
         self.action.append_value_n(Action::Set.code(), n);
-        self.expand.append_n(false, n);
-        self.mark_name.append_nulls(n);
     }
 
     /// Appends the next `n` op rows of `src` (kept columns of an earlier save), their actor
@@ -498,6 +524,114 @@ impl<'a> OpColumnsWriter<'a> {
             cols.push((MARK_NAME, self.mark_name.finish()));
         }
         cols
+    }
+}
+
+impl OpColumnsWriter<'_> {
+    /// The non-empty columns of `group` that [`OpColumnsWriter::finish`] gives, in spec
+    /// order. Three writers given the same rows, each through the methods of one group,
+    /// finish into the groups of the columns one writer given every column of those rows
+    /// finishes into.
+    pub fn finish_group(self, group: OpColumnGroup) -> Vec<(u32, Vec<u8>)> {
+        let mut cols = self.finish();
+        cols.retain(|(spec, data)| OpColumnGroup::of(*spec) == group && !data.is_empty());
+        cols
+    }
+}
+
+/// The three groups of a document chunk's op columns, in the order the chunk stores (and
+/// a compressed save deflates) them, so that a saver may write each group of its rows
+/// apart, and deflate one group while it writes the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpColumnGroup {
+    /// Object, key, id, insert and action columns ([`OpColumnsWriter::push_key_rows`],
+    /// [`OpColumnsWriter::push_insert_run_keys`]).
+    Keys,
+    /// The value columns ([`OpColumnsWriter::push_value`]).
+    Values,
+    /// Successor, expand and mark name columns ([`OpColumnsWriter::push_tail`]).
+    Tails,
+}
+
+impl OpColumnGroup {
+    /// The group of the op column with normalized spec `spec`.
+    fn of(spec: u32) -> Self {
+        if spec < op_col::VALUE_META {
+            OpColumnGroup::Keys
+        } else if spec < op_col::SUCC_COUNT {
+            OpColumnGroup::Values
+        } else {
+            OpColumnGroup::Tails
+        }
+    }
+}
+
+/// A document chunk written from columns that come in order, a group at a time: the change
+/// columns, then the op columns group after group, each deflated as it comes (with
+/// `compress`) into the one buffer the reference deflates into. Deflating the first groups
+/// can thus overlap writing the later ones; the bytes are those of
+/// [`write_document_columns`] for the same columns.
+#[derive(Debug)]
+pub struct DocumentColumnsWriter {
+    data: Vec<u8>,
+    change_specs: Vec<(u32, usize)>,
+    op_specs: Vec<(u32, usize)>,
+    columns: EncodedColumns,
+    compress: bool,
+}
+
+impl DocumentColumnsWriter {
+    /// Starts with the finished change columns (those of [`ChangeColumnsWriter::finish`]).
+    pub fn new(changes: Vec<(u32, Vec<u8>)>, compress: bool) -> Self {
+        let mut data = Vec::new();
+        let columns = EncodedColumns::from_finished(changes, Vec::new());
+        let change_specs = write_column_data(&mut data, &columns.changes, compress);
+        DocumentColumnsWriter {
+            data,
+            change_specs,
+            op_specs: Vec::new(),
+            columns,
+            compress,
+        }
+    }
+
+    /// Appends the next op columns, in spec order (a group from
+    /// [`OpColumnsWriter::finish_group`], the groups in order).
+    pub fn push_op_columns(&mut self, mut cols: Vec<(u32, Vec<u8>)>) {
+        cols.retain(|(_, data)| !data.is_empty());
+        debug_assert!(
+            cols.first()
+                .zip(self.columns.ops.last())
+                .is_none_or(|(next, last)| next.0 > last.0),
+            "op columns out of spec order"
+        );
+        let specs = write_column_data(&mut self.data, &cols, self.compress);
+        self.op_specs.extend(specs);
+        self.columns.ops.extend(cols);
+    }
+
+    /// The whole chunk (header included) with `actors` (sorted bytewise) and `heads` (each
+    /// with its change's index, any order), and the columns it was given.
+    pub fn finish(
+        self,
+        actors: &[ActorId],
+        heads: &[(ChangeHash, usize)],
+    ) -> (Vec<u8>, EncodedColumns) {
+        let mut heads = heads.to_vec();
+        heads.sort_by_key(|h| h.0);
+        let hashes: Vec<ChangeHash> = heads.iter().map(|h| h.0).collect();
+        let indexes: Vec<u64> = heads.iter().map(|h| h.1 as u64).collect();
+        let chunk_data = assemble(
+            actors,
+            &hashes,
+            Some(&indexes),
+            &self.change_specs,
+            &self.op_specs,
+            &self.data,
+        );
+        let mut out = Vec::new();
+        chunk::write_chunk(&mut out, ChunkType::Document, &chunk_data);
+        (out, self.columns)
     }
 }
 
@@ -680,7 +814,24 @@ pub(super) fn write_data(
     op_cols: &[(u32, Vec<u8>)],
     compress: bool,
 ) -> Vec<u8> {
-    let mut out = Vec::new();
+    // One growing buffer for all column data, as the reference deflates into (see
+    // `write_column_data`).
+    let mut data = Vec::new();
+    let change_specs = write_column_data(&mut data, change_cols, compress);
+    let op_specs = write_column_data(&mut data, op_cols, compress);
+    assemble(actors, heads, head_indexes, &change_specs, &op_specs, &data)
+}
+
+/// The chunk data from its parts: the column data written (and deflated) already.
+fn assemble(
+    actors: &[ActorId],
+    heads: &[ChangeHash],
+    head_indexes: Option<&[u64]>,
+    change_specs: &[(u32, usize)],
+    op_specs: &[(u32, usize)],
+    data: &[u8],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 64 + 33 * heads.len());
     leb128::write_u64(&mut out, actors.len() as u64);
     for a in actors {
         leb128::write_u64(&mut out, a.as_bytes().len() as u64);
@@ -690,14 +841,9 @@ pub(super) fn write_data(
     for h in heads {
         out.extend_from_slice(h.as_bytes());
     }
-    // One growing buffer for all column data, as the reference deflates into (see
-    // `write_column_data`).
-    let mut data = Vec::new();
-    let change_specs = write_column_data(&mut data, change_cols, compress);
-    let op_specs = write_column_data(&mut data, op_cols, compress);
-    write_column_specs(&mut out, &change_specs);
-    write_column_specs(&mut out, &op_specs);
-    out.extend_from_slice(&data);
+    write_column_specs(&mut out, change_specs);
+    write_column_specs(&mut out, op_specs);
+    out.extend_from_slice(data);
     if let Some(idx) = head_indexes {
         for i in idx {
             leb128::write_u64(&mut out, *i);
@@ -763,13 +909,17 @@ mod tests {
     /// A run of inserts written as a run writes the columns its rows pushed one by one
     /// write, between any other rows.
     #[test]
-    fn insert_runs_match_their_rows() {
+    fn insert_runs_and_column_groups_match_their_rows() {
         const STRS: [&str; 4] = ["a", "b", "é", "日本"];
         let mut seed = 0x2545_f491_4f6c_dd1d;
-        for _ in 0..2_000 {
+        for round in 0..2_000 {
             let (mut rows_w, mut runs_w) = (OpColumnsWriter::new(), OpColumnsWriter::new());
+            // The same rows, each group of columns by its own writer.
+            let mut groups = Groups::default();
             let mut rows: Vec<DocOpRef<'static, 'static>> = Vec::new();
-            for _ in 0..(rng(&mut seed) % 6) {
+            // Some rounds write enough for columns to be deflated.
+            let repeats = if round % 50 == 0 { 300 } else { 1 };
+            for _ in 0..(rng(&mut seed) % 6) * repeats {
                 let obj = match rng(&mut seed) % 3 {
                     0 => ObjId::Root,
                     k => ObjId::Op(OpId::new(k as u32, (k % 2) as u32)),
@@ -791,7 +941,8 @@ mod tests {
                         action: Action::Set,
                         value: ValueRef::Uint(counter.into()),
                         succ: if counter.is_multiple_of(3) {
-                            &[OpId::new(60, 1)]
+                            const SUCC: [OpId; 1] = [OpId::new(60, 1)];
+                            &SUCC
                         } else {
                             &[]
                         },
@@ -800,6 +951,7 @@ mod tests {
                     };
                     rows_w.push(&row);
                     runs_w.push(&row);
+                    groups.push_rows(std::slice::from_ref(&row));
                     continue;
                 }
                 let after = match rng(&mut seed) % 2 {
@@ -836,9 +988,94 @@ mod tests {
                     key = ElemId::Op(id);
                 }
                 rows_w.push_rows(&rows);
+                groups.push_run(obj, after, OpId::new(counter, actor), &rows);
                 runs_w.push_insert_run(obj, after, OpId::new(counter, actor), run);
             }
-            assert_eq!(rows_w.finish(), runs_w.finish());
+            let expected = rows_w.finish();
+            assert_eq!(expected, runs_w.finish());
+            groups.check(expected);
+        }
+    }
+
+    /// Three writers, each writing one [`OpColumnGroup`] of the rows pushed.
+    #[derive(Default)]
+    struct Groups {
+        keys: OpColumnsWriter<'static>,
+        values: OpColumnsWriter<'static>,
+        tails: OpColumnsWriter<'static>,
+    }
+
+    impl Groups {
+        fn push_rows(&mut self, rows: &[DocOpRef<'static, 'static>]) {
+            self.keys.push_key_rows(rows);
+            self.push_values_and_tails(rows);
+        }
+
+        fn push_run(
+            &mut self,
+            obj: ObjId,
+            after: ElemId,
+            first: OpId,
+            rows: &[DocOpRef<'static, 'static>],
+        ) {
+            self.keys
+                .push_insert_run_keys(obj, after, first, rows.len() as u64);
+            self.push_values_and_tails(rows);
+        }
+
+        fn push_values_and_tails(&mut self, rows: &[DocOpRef<'static, 'static>]) {
+            for r in rows {
+                self.values.push_value(r.value);
+                self.tails.push_tail(r.succ, r.expand, r.mark_name);
+            }
+        }
+
+        /// The groups, in order, are `expected` without its empty columns; a chunk written
+        /// a group at a time is the chunk of `expected`, compressed or not.
+        fn check(self, expected: Vec<(u32, Vec<u8>)>) {
+            let keys = self.keys.finish_group(OpColumnGroup::Keys);
+            let values = self.values.finish_group(OpColumnGroup::Values);
+            let tails = self.tails.finish_group(OpColumnGroup::Tails);
+            let joined: Vec<_> = [keys.clone(), values.clone(), tails.clone()].concat();
+            let non_empty: Vec<_> = expected
+                .iter()
+                .filter(|(_, d)| !d.is_empty())
+                .cloned()
+                .collect();
+            assert_eq!(joined, non_empty);
+            let actors = [ActorId::from_bytes(&[1; 16]), ActorId::from_bytes(&[2; 16])];
+            let heads = [(ChangeHash([7; 32]), 0)];
+            let changes = || {
+                let mut c = ChangeColumnsWriter::new();
+                c.push(&DocChangeRef {
+                    actor: 1,
+                    seq: 1,
+                    max_op: 70,
+                    time: 0,
+                    message: Some("m"),
+                    deps: &[],
+                    extra_bytes: &[],
+                });
+                c
+            };
+            for compress in [false, true] {
+                let whole = write_document_columns(
+                    &actors,
+                    &heads,
+                    &EncodedColumns::from_finished(changes().finish(), expected.clone()),
+                    compress,
+                );
+                let mut w = DocumentColumnsWriter::new(changes().finish(), compress);
+                w.push_op_columns(keys.clone());
+                w.push_op_columns(values.clone());
+                w.push_op_columns(tails.clone());
+                let (chunk, columns) = w.finish(&actors, &heads);
+                assert_eq!(chunk, whole);
+                assert_eq!(
+                    columns,
+                    EncodedColumns::from_finished(changes().finish(), expected.clone())
+                );
+            }
         }
     }
 
