@@ -74,7 +74,8 @@ impl Document {
     }
 
     /// A first save's chunk and columns on two threads ([`pipeline`]), when the document
-    /// has enough rows for that and the machine a second core.
+    /// has enough rows for that and the machine a second core (also for a whole-document
+    /// sync send of a document with no columns kept).
     fn pipelined_save(&self) -> Option<(Vec<u8>, Arc<EncodedColumns>, SavedLayout)> {
         let plan = RowPlan::new(self);
         if plan.op_rows < SPLIT_MIN_ROWS || !second_core() {
@@ -133,7 +134,13 @@ impl Document {
         match self.kept_chunk() {
             Some(chunk) if compress => chunk.to_vec(),
             _ => {
-                let out = self.write_columns(&self.document_columns(), compress);
+                let out = match self.kept_or_spliced_columns() {
+                    Some(columns) => self.write_columns(&columns, compress),
+                    None => match compress.then(|| self.pipelined_save()).flatten() {
+                        Some((out, _, _)) => out,
+                        None => self.write_columns(&self.encode_columns(), compress),
+                    },
+                };
                 if compress {
                     self.saved_chunk
                         .set(self.history.len(), Bytes::copy_from_slice(&out));
@@ -157,6 +164,13 @@ impl Document {
     /// The document's columns: the kept ones while the history has not grown since they were
     /// kept, else encoded now.
     fn document_columns(&self) -> Arc<EncodedColumns> {
+        self.kept_or_spliced_columns()
+            .unwrap_or_else(|| Arc::new(self.encode_columns()))
+    }
+
+    /// The kept columns while the history has not grown since they were kept, else the kept
+    /// columns spliced with the ops since, if that is cheaper than encoding every row.
+    fn kept_or_spliced_columns(&self) -> Option<Arc<EncodedColumns>> {
         match &self.saved_columns {
             Some((len, columns)) if *len == self.history.len() => {
                 // Tests and fuzzing run with debug assertions: the kept columns must be
@@ -165,12 +179,9 @@ impl Document {
                     **columns == self.encode_columns(),
                     "kept columns differ from the encoded ones"
                 );
-                Arc::clone(columns)
+                Some(Arc::clone(columns))
             }
-            _ => Arc::new(match self.spliced_columns() {
-                Some((columns, _)) => columns,
-                None => self.encode_columns(),
-            }),
+            _ => self.spliced_columns().map(|(columns, _)| Arc::new(columns)),
         }
     }
 

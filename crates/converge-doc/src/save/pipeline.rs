@@ -334,6 +334,8 @@ mod tests {
         );
         drop(plan);
         let expected = doc.write_columns(&doc.encode_columns(), true);
+        // A whole-document sync send of a document never saved goes this way too.
+        assert_eq!(doc.clone().encode_document(true), expected);
         assert_eq!(doc.save(), expected);
         let text = doc.get(&ROOT, "text").unwrap().unwrap().id;
         doc.splice_text(&text, 5, 3, "edited").unwrap();
