@@ -907,7 +907,8 @@ mod tests {
     }
 
     /// A run of inserts written as a run writes the columns its rows pushed one by one
-    /// write, between any other rows.
+    /// write, between any other rows; so do three writers that each write one group of the
+    /// same rows' columns, and a chunk written a group at a time is the chunk of the whole.
     #[test]
     fn insert_runs_and_column_groups_match_their_rows() {
         const STRS: [&str; 4] = ["a", "b", "é", "日本"];
