@@ -1344,24 +1344,17 @@ impl<'a> Block<'a> {
         if ctx.is_seq {
             // Typed text is runs of inserts, each after the one before: those go to the
             // writer as runs, the ops between them as rows.
-            let (mut start, mut i) = (0, 0);
-            while let Some(rest) = idxs.get(i..).filter(|rest| !rest.is_empty()) {
-                let n = insert_run(rest, ctx, &mut self.run_succ);
-                if n < MIN_RUN {
-                    i += n.max(1);
-                    continue;
+            let mut pieces = RunSplitter::default();
+            while let Some(piece) =
+                pieces.next(&idxs, |rest| insert_run(rest, ctx, &mut self.run_succ))
+            {
+                match piece {
+                    Piece::Rows(r) => self.flush_rows(idxs.get(r).unwrap_or_default(), ctx, writer),
+                    Piece::Run(r) => {
+                        push_run(idxs.get(r).unwrap_or_default(), &self.run_succ, ctx, writer)
+                    }
                 }
-                self.flush_rows(idxs.get(start..i).unwrap_or_default(), ctx, writer);
-                push_run(
-                    rest.get(..n).unwrap_or_default(),
-                    &self.run_succ,
-                    ctx,
-                    writer,
-                );
-                i += n;
-                start = i;
             }
-            self.flush_rows(idxs.get(start..).unwrap_or_default(), ctx, writer);
         } else {
             self.flush_rows(&idxs, ctx, writer);
         }
@@ -1424,6 +1417,62 @@ impl<'a> Block<'a> {
         }));
         writer.push_rows(&rows);
         self.rows = recycle(rows);
+    }
+}
+
+/// Cuts a block of a sequence's ops into the runs that a writer takes whole and the rows
+/// between them, in order.
+#[derive(Default)]
+pub(crate) struct RunSplitter {
+    /// The first op not handed out yet.
+    start: usize,
+    /// The first op not looked at yet.
+    at: usize,
+    /// The length of the run found at `at`, handed out after the rows before it.
+    run: Option<usize>,
+}
+
+/// A piece of a block (positions in it).
+pub(crate) enum Piece {
+    Rows(std::ops::Range<usize>),
+    Run(std::ops::Range<usize>),
+}
+
+impl RunSplitter {
+    /// The next piece of `idxs` (the same block at every call), `run_len` saying how many
+    /// of the ops it is given form a run from the first (fewer than [`MIN_RUN`]: none).
+    /// A run is handed out right after `run_len` found it, or after the rows before it
+    /// with no call between.
+    pub(crate) fn next(
+        &mut self,
+        idxs: &[u32],
+        mut run_len: impl FnMut(&[u32]) -> usize,
+    ) -> Option<Piece> {
+        if let Some(n) = self.run.take() {
+            return Some(self.take_run(n));
+        }
+        while let Some(rest) = idxs.get(self.at..).filter(|rest| !rest.is_empty()) {
+            let n = run_len(rest);
+            if n < MIN_RUN {
+                self.at += n.max(1);
+                continue;
+            }
+            if self.start < self.at {
+                self.run = Some(n);
+                return Some(Piece::Rows(self.start..self.at));
+            }
+            return Some(self.take_run(n));
+        }
+        let rows = self.start..idxs.len();
+        self.start = idxs.len();
+        (!rows.is_empty()).then_some(Piece::Rows(rows))
+    }
+
+    fn take_run(&mut self, n: usize) -> Piece {
+        let run = self.at..self.at + n;
+        self.at += n;
+        self.start = self.at;
+        Piece::Run(run)
     }
 }
 
@@ -1999,6 +2048,44 @@ pub(crate) mod tests {
 
     /// Wherever the op rows are cut, and however many pieces, the two threads write the
     /// columns (and list the rows) one thread writes.
+    /// The pieces of a block are the block in order: runs exactly where `run_len` found
+    /// them (of at least `MIN_RUN` ops), rows between them, never two row pieces in a row.
+    #[test]
+    fn run_splitter_pieces_are_the_block() {
+        let mut seed = 0x1234_5678_9abc_def1_u64;
+        for _ in 0..2_000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let len = (seed % 40) as usize;
+            let idxs: Vec<u32> = (0..len as u32).collect();
+            // Op k starts a run of `k * seed % 5` ops (cut at the block's end).
+            let run_len = |rest: &[u32]| {
+                let k = u64::from(rest[0]);
+                ((k.wrapping_mul(seed) >> 7) % 5).min(rest.len() as u64) as usize
+            };
+            let mut pieces = RunSplitter::default();
+            let (mut next, mut rows_before) = (0, false);
+            while let Some(piece) = pieces.next(&idxs, run_len) {
+                match piece {
+                    Piece::Rows(r) => {
+                        assert!(!rows_before && r.start == next && !r.is_empty());
+                        next = r.end;
+                        rows_before = true;
+                    }
+                    Piece::Run(r) => {
+                        assert_eq!(r.start, next);
+                        assert!(r.len() >= MIN_RUN);
+                        assert_eq!(r.len(), run_len(&idxs[r.start..]));
+                        next = r.end;
+                        rows_before = false;
+                    }
+                }
+            }
+            assert_eq!(next, len);
+        }
+    }
+
     #[test]
     fn cut_encodes_equal_the_one_thread_encode() {
         for seed in [1, 0x5eed] {

@@ -22,7 +22,7 @@ use converge_encoding::{
     OpColumnGroup, OpColumnsWriter, OpId, ValueRef,
 };
 
-use super::{BLOCK, MIN_RUN, ObjCtx, Place, RowPlan, recycle};
+use super::{BLOCK, ObjCtx, Piece, RowPlan, RunSplitter, recycle};
 use crate::doc::Document;
 use crate::opset::{Body, NONE};
 
@@ -110,7 +110,7 @@ impl<'d> RowPlan<'d> {
     /// Calls `row` with each op row's object and arena index, in document order (every row:
     /// no [`RowPlan::keep`]).
     fn visit_rows<'p>(&'p self, row: &mut impl FnMut(&ObjCtx<'p>, u32)) {
-        self.visit_objects(Place::START, self.end(), &mut |ctx, idx| {
+        self.visit_objects(&mut |ctx, idx| {
             if let Some(idx) = idx {
                 row(ctx, idx);
             }
@@ -121,38 +121,19 @@ impl<'d> RowPlan<'d> {
     fn write_keys<'p>(&'p self) -> OpColumnsWriter<'p> {
         let mut keys = OpColumnsWriter::new();
         let mut block = KeyBlock::default();
-        self.visit_objects(Place::START, self.end(), &mut |ctx, idx| match idx {
+        self.visit_objects(&mut |ctx, idx| match idx {
             Some(idx) => block.add(idx, ctx, &mut keys),
             None => block.flush(ctx, &mut keys),
         });
         keys
     }
 
-    /// The rows from `from` to `to` as [`RowPlan::visit_rows`] gives them, with `None` after
-    /// each object's last row among them.
-    fn visit_objects<'p>(
-        &'p self,
-        from: Place,
-        to: Place,
-        row: &mut impl FnMut(&ObjCtx<'p>, Option<u32>),
-    ) {
+    /// [`RowPlan::visit_rows`], with `None` after each object's last row.
+    fn visit_objects<'p>(&'p self, row: &mut impl FnMut(&ObjCtx<'p>, Option<u32>)) {
         let ops = self.ops;
-        for (pos, &obj) in self.objects.iter().enumerate().skip(from.object) {
-            if (Place {
-                object: pos,
-                chunk: 0,
-            }) >= to
-            {
-                break;
-            }
+        for &obj in &self.objects {
             let Some(object) = ops.objects.get(obj as usize) else {
                 continue;
-            };
-            let lo = if pos == from.object { from.chunk } else { 0 };
-            let hi = if pos == to.object {
-                to.chunk
-            } else {
-                usize::MAX
             };
             let ctx = ObjCtx {
                 ops,
@@ -163,15 +144,13 @@ impl<'d> RowPlan<'d> {
                 keep: None,
             };
             match &object.body {
-                // A map is one chunk: its rows go with the part that starts at or before it.
-                Body::Map(map) if lo == 0 => {
+                Body::Map(map) => {
                     for &idx in map.values().flatten() {
                         row(&ctx, Some(idx));
                     }
                 }
-                Body::Map(_) => {}
                 Body::Seq { index, extra } => {
-                    for e in index.iter_chunks(lo..hi) {
+                    for e in index.iter_chunks(0..usize::MAX) {
                         row(&ctx, Some(e.op));
                         if self.has_extra.contains(e.op)
                             && let Some(more) = extra.get(&e.op)
@@ -208,26 +187,23 @@ impl<'a> KeyBlock<'a> {
     fn flush(&mut self, ctx: &ObjCtx<'a>, writer: &mut OpColumnsWriter<'a>) {
         let idxs = std::mem::take(&mut self.idxs);
         if ctx.is_seq {
-            let (mut start, mut i) = (0, 0);
-            while let Some(rest) = idxs.get(i..).filter(|rest| !rest.is_empty()) {
-                let n = key_run(rest, ctx);
-                if n < MIN_RUN {
-                    i += n.max(1);
-                    continue;
+            let mut pieces = RunSplitter::default();
+            while let Some(piece) = pieces.next(&idxs, |rest| key_run(rest, ctx)) {
+                match piece {
+                    Piece::Rows(r) => self.push_rows(idxs.get(r).unwrap_or_default(), ctx, writer),
+                    Piece::Run(r) => {
+                        let first = idxs.get(r.start).and_then(|&f| ctx.ops.ops.get(f as usize));
+                        if let Some(first) = first {
+                            writer.push_insert_run_keys(
+                                ctx.obj,
+                                ctx.elem(first.key),
+                                ctx.map_id(first.id),
+                                r.len() as u64,
+                            );
+                        }
+                    }
                 }
-                self.push_rows(idxs.get(start..i).unwrap_or_default(), ctx, writer);
-                if let Some(first) = rest.first().and_then(|&f| ctx.ops.ops.get(f as usize)) {
-                    writer.push_insert_run_keys(
-                        ctx.obj,
-                        ctx.elem(first.key),
-                        ctx.map_id(first.id),
-                        n as u64,
-                    );
-                }
-                i += n;
-                start = i;
             }
-            self.push_rows(idxs.get(start..).unwrap_or_default(), ctx, writer);
         } else {
             self.push_rows(&idxs, ctx, writer);
         }
