@@ -528,7 +528,10 @@ impl<'s, T: RleValue<'s>> RleEncoder<T> {
     }
 
     /// Appends a non-null row.
-    #[inline]
+    // Always inlined (its fast path is a compare and an add): with only `#[inline]` the
+    // compiler left it out of line in the save's run writer (a full encode of rustcode
+    // 7.1 -> 9.2 ms).
+    #[inline(always)]
     pub fn append_value(&mut self, v: T) {
         // The common case, inlined at each call site: extending a repeat run.
         match &mut self.pending {
