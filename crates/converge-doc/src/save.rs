@@ -59,10 +59,11 @@ impl Document {
                             self.saved_layout.take().map(|l| l.apply(splice)),
                         ),
                         None => {
-                            if let Some(done) = self.pipelined_save() {
-                                return self.keep_saved(len, done.0, done.1, Some(done.2));
+                            let plan = RowPlan::new(self);
+                            if let Some((out, columns, layout)) = self.pipelined_save(&plan) {
+                                return self.keep_saved(len, out, columns, Some(layout));
                             }
-                            let (columns, layout) = self.encode_columns_and_layout();
+                            let (columns, layout) = self.encode_columns_and_layout_of(&plan);
                             (Arc::new(columns), Some(layout))
                         }
                     },
@@ -76,21 +77,15 @@ impl Document {
     /// A first save's chunk and columns on two threads ([`pipeline`]), when the document
     /// has enough rows for that and the machine a second core (also for a whole-document
     /// sync send of a document with no columns kept).
-    fn pipelined_save(&self) -> Option<(Vec<u8>, Arc<EncodedColumns>, SavedLayout)> {
-        let plan = RowPlan::new(self);
+    fn pipelined_save(
+        &self,
+        plan: &RowPlan<'_>,
+    ) -> Option<(Vec<u8>, Arc<EncodedColumns>, SavedLayout)> {
         if plan.op_rows < SPLIT_MIN_ROWS || !second_core() {
             return None;
         }
-        let done = self.encode_and_deflate(&plan)?;
-        let layout = SavedLayout::new(
-            self.ops.ops.len() as u32,
-            done.order.len() as u32,
-            authors(self),
-            BaseRows::Order {
-                parts: vec![done.order],
-                table: OnceLock::new(),
-            },
-        );
+        let done = self.encode_and_deflate(plan)?;
+        let layout = self.row_layout(done.order.len() as u32, vec![done.order]);
         Some((done.chunk, Arc::new(done.columns), layout))
     }
 
@@ -136,10 +131,16 @@ impl Document {
             _ => {
                 let out = match self.kept_or_spliced_columns() {
                     Some(columns) => self.write_columns(&columns, compress),
-                    None => match compress.then(|| self.pipelined_save()).flatten() {
-                        Some((out, _, _)) => out,
-                        None => self.write_columns(&self.encode_columns(), compress),
-                    },
+                    None => {
+                        let plan = RowPlan::new(self);
+                        match compress.then(|| self.pipelined_save(&plan)).flatten() {
+                            Some((out, _, _)) => out,
+                            None => {
+                                let (columns, _, _) = self.encode_columns_into(&plan, false);
+                                self.write_columns(&columns, compress)
+                            }
+                        }
+                    }
                 };
                 if compress {
                     self.saved_chunk
@@ -462,31 +463,45 @@ impl Document {
     /// bytewise, changes in application order, ops in document order with successor lists
     /// (the columns of [`Document::document_chunk`]`.encode(compress)`, without building it).
     pub(crate) fn encode_columns(&self) -> EncodedColumns {
-        self.encode_columns_into(false).0
+        self.encode_columns_into(&RowPlan::new(self), false).0
     }
 
     /// [`Document::encode_columns`], and where each op's row is in them.
+    #[cfg(test)]
     pub(crate) fn encode_columns_and_layout(&self) -> (EncodedColumns, SavedLayout) {
-        let (columns, count, parts) = self.encode_columns_into(true);
+        self.encode_columns_and_layout_of(&RowPlan::new(self))
+    }
+
+    /// [`Document::encode_columns_and_layout`] by `plan`.
+    fn encode_columns_and_layout_of(&self, plan: &RowPlan<'_>) -> (EncodedColumns, SavedLayout) {
+        let (columns, count, parts) = self.encode_columns_into(plan, true);
+        (columns, self.row_layout(count, parts))
+    }
+
+    /// The layout of `count` op rows whose arena indexes in row order are `parts`, one
+    /// after another.
+    fn row_layout(&self, count: u32, parts: Vec<Vec<u32>>) -> SavedLayout {
         let base = BaseRows::Order {
             parts,
             table: OnceLock::new(),
         };
-        let layout = SavedLayout::new(self.ops.ops.len() as u32, count, authors(self), base);
-        (columns, layout)
+        SavedLayout::new(self.ops.ops.len() as u32, count, authors(self), base)
     }
 
-    /// Encodes the columns; with `order`, lists the rows' arena indexes in row order (in
-    /// consecutive parts). Also returns the number of op rows. With enough rows and a second
-    /// core, two threads share the work (see [`Document::encode_columns_cut`]).
-    fn encode_columns_into(&self, order: bool) -> (EncodedColumns, u32, Vec<Vec<u32>>) {
-        let plan = RowPlan::new(self);
+    /// Encodes the columns by `plan`; with `order`, lists the rows' arena indexes in row
+    /// order (in consecutive parts). Also returns the number of op rows. With enough rows
+    /// and a second core, two threads share the work (see [`Document::encode_columns_cut`]).
+    fn encode_columns_into(
+        &self,
+        plan: &RowPlan<'_>,
+        order: bool,
+    ) -> (EncodedColumns, u32, Vec<Vec<u32>>) {
         let cuts = if plan.op_rows >= SPLIT_MIN_ROWS && second_core() {
             plan.cuts_at(PIECE_ENDS.iter().map(|&p| plan.op_rows * p / 1000))
         } else {
             Vec::new()
         };
-        self.encode_columns_cut(&plan, &cuts, order)
+        self.encode_columns_cut(plan, &cuts, order)
     }
 
     /// The columns, the op rows cut into pieces at `cuts` (places in order). Without cuts,
@@ -2046,8 +2061,6 @@ pub(crate) mod tests {
         }
     }
 
-    /// Wherever the op rows are cut, and however many pieces, the two threads write the
-    /// columns (and list the rows) one thread writes.
     /// The pieces of a block are the block in order: runs exactly where `run_len` found
     /// them (of at least `MIN_RUN` ops), rows between them, never two row pieces in a row.
     #[test]
@@ -2059,7 +2072,7 @@ pub(crate) mod tests {
             seed ^= seed << 17;
             let len = (seed % 40) as usize;
             let idxs: Vec<u32> = (0..len as u32).collect();
-            // Op k starts a run of `k * seed % 5` ops (cut at the block's end).
+            // Op k starts a run of `(k * seed >> 7) % 5` ops (cut at the block's end).
             let run_len = |rest: &[u32]| {
                 let k = u64::from(rest[0]);
                 ((k.wrapping_mul(seed) >> 7) % 5).min(rest.len() as u64) as usize
@@ -2086,6 +2099,8 @@ pub(crate) mod tests {
         }
     }
 
+    /// Wherever the op rows are cut, and however many pieces, the two threads write the
+    /// columns (and list the rows) one thread writes.
     #[test]
     fn cut_encodes_equal_the_one_thread_encode() {
         for seed in [1, 0x5eed] {

@@ -24,7 +24,7 @@ use converge_encoding::{
 
 use super::{BLOCK, ObjCtx, Piece, RowPlan, RunSplitter, recycle};
 use crate::doc::Document;
-use crate::opset::{Body, NONE};
+use crate::opset::Body;
 
 /// What a pipelined save gives: the compressed chunk, its columns, and the op rows' arena
 /// indexes in row order.
@@ -185,7 +185,7 @@ impl<'a> KeyBlock<'a> {
     }
 
     fn flush(&mut self, ctx: &ObjCtx<'a>, writer: &mut OpColumnsWriter<'a>) {
-        let idxs = std::mem::take(&mut self.idxs);
+        let mut idxs = std::mem::take(&mut self.idxs);
         if ctx.is_seq {
             let mut pieces = RunSplitter::default();
             while let Some(piece) = pieces.next(&idxs, |rest| key_run(rest, ctx)) {
@@ -207,7 +207,6 @@ impl<'a> KeyBlock<'a> {
         } else {
             self.push_rows(&idxs, ctx, writer);
         }
-        let mut idxs = idxs;
         idxs.clear();
         self.idxs = idxs;
     }
@@ -248,16 +247,19 @@ impl<'a> KeyBlock<'a> {
 /// the one before and numbered one after it by the same actor.
 fn key_run(idxs: &[u32], ctx: &ObjCtx<'_>) -> usize {
     let ops = &ctx.ops.ops;
-    let Some(first) = idxs.first().and_then(|&f| ops.get(f as usize)) else {
+    let Some((&first_idx, rest)) = idxs.split_first() else {
+        return 0;
+    };
+    let Some(first) = ops.get(first_idx as usize) else {
         return 0;
     };
     if !(first.insert() && first.action() == Action::Set) {
         return 0;
     }
-    let (mut prev, mut prev_id) = (idxs.first().copied().unwrap_or(NONE), first.id);
-    for (k, &idx) in idxs.iter().enumerate().skip(1) {
+    let (mut prev, mut prev_id) = (first_idx, first.id);
+    for (k, &idx) in rest.iter().enumerate() {
         let Some(op) = ops.get(idx as usize) else {
-            return k;
+            return k + 1;
         };
         if !(op.key == prev
             && op.id.actor == prev_id.actor
@@ -265,7 +267,7 @@ fn key_run(idxs: &[u32], ctx: &ObjCtx<'_>) -> usize {
             && op.insert()
             && op.action() == Action::Set)
         {
-            return k;
+            return k + 1;
         }
         (prev, prev_id) = (idx, op.id);
     }
