@@ -212,10 +212,10 @@ impl<'a> OpColumnsWriter<'a> {
     pub fn push_rows(&mut self, rows: &[DocOpRef<'a, '_>]) {
         self.push_key_rows(rows);
         for r in rows {
-            self.push_value(r.value);
+            self.value_columns(r.value);
         }
         for r in rows {
-            self.push_tail(r.succ, r.expand, r.mark_name);
+            self.tail_columns(r.succ, r.expand, r.mark_name);
         }
     }
 
@@ -271,6 +271,11 @@ impl<'a> OpColumnsWriter<'a> {
     // rustcode 7.3 -> 10.5 ms).
     #[inline(never)]
     pub fn push_value(&mut self, value: ValueRef<'_>) {
+        self.value_columns(value);
+    }
+
+    #[inline]
+    fn value_columns(&mut self, value: ValueRef<'_>) {
         let meta = value.encode_raw(&mut self.value_raw);
         self.value_meta.append_value(meta);
     }
@@ -280,6 +285,11 @@ impl<'a> OpColumnsWriter<'a> {
     // Not inlined, as `push_value`.
     #[inline(never)]
     pub fn push_tail(&mut self, succ: &[OpId], expand: bool, mark_name: Option<&'a str>) {
+        self.tail_columns(succ, expand, mark_name);
+    }
+
+    #[inline]
+    fn tail_columns(&mut self, succ: &[OpId], expand: bool, mark_name: Option<&'a str>) {
         self.succ_count.append_value(succ.len() as u64);
         for s in succ {
             self.succ_actor.append_value(u64::from(s.actor));
