@@ -1327,9 +1327,10 @@ mod tests {
         }
 
         /// Panics unless every table kept beside the chunks is true of them: positions,
-        /// widths, the Fenwick tree and the total as their definitions give them, least counters
-        /// and the blocks' at most the exact ones, each element's op naming its chunk, the
-        /// element count and the hint.
+        /// widths, the Fenwick tree and the total as their definitions give them, least
+        /// counters and the blocks' at most the exact ones, each element's op naming its
+        /// chunk (and found by `locate` at each chunk's ends), the element count and the
+        /// hint.
         fn assert_consistent(&self, ops: &OpArena) {
             let mut len = 0;
             for (p, &id) in self.order.iter().enumerate() {

@@ -7,8 +7,10 @@
 //! sequence (pastes of runs just under, at and over a chunk's 256 elements, words typed a
 //! character at a time, runs pasted into runs, items put at one index one at a time), where
 //! a full chunk hands its last element on to the next or splits right after a run's
-//! element, and the index's tables are made again from the split chunk on. Every change must be byte for byte automerge's (the same
-//! hashes), and the merged values, heads and saved documents the same on both sides.
+//! element, and the index's tables are made again from the split chunk on. Every change
+//! must be byte for byte automerge's (the same hashes), the merged values and heads the
+//! same on both sides, and the two saves the same bytes (their documents are large enough
+//! for converge's first save to deflate while it encodes).
 //!
 //! `CONVERGE_ORACLE_SEEDS=A..B` runs other seeds.
 
